@@ -1,0 +1,53 @@
+# Two commands do everything on a fresh machine with only python3:
+#   make verify   -- create .venv, install, run the verification suite (the main job)
+#   make test     -- create .venv, install, lint, type-check, run the tests, build and check the book
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export HYPOTHESIS_PROFILE ?= ci
+export MPLBACKEND ?= Agg
+export PYTHONHASHSEED ?= 0
+
+.PHONY: all install verify verify-full test lint typecheck pytest book book-check bench clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,book,images]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+verify: $(STAMP)
+	$(BIN)/convotron verify --quick --out build/verify
+
+verify-full: $(STAMP)
+	$(BIN)/convotron verify --full --out build/verify-full
+
+lint: $(STAMP)
+	$(BIN)/ruff check convotron theory tests benchmarks
+	$(BIN)/ruff format --check convotron theory tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not book"
+
+book: $(STAMP)
+	$(BIN)/python -m book.tools.build
+
+book-check: book
+	$(BIN)/python -m book.tools.browser_check
+
+test: lint typecheck pytest book-check
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_core.py
+	$(BIN)/python benchmarks/bench_theory.py
+
+clean:
+	rm -rf $(VENV) build book/_build .pytest_cache .hypothesis .mypy_cache .ruff_cache
