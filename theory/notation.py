@@ -359,6 +359,6 @@ def latex(expr: sp.Basic | int | float) -> str:
     Returns
     -------
     str
-        LaTeX without surrounding dollar signs.
+        LaTeX without surrounding dollar signs; natural logarithms print as ``\\ln``.
     """
-    return sp.latex(sp.sympify(expr), symbol_names=LATEX_NAMES)
+    return sp.latex(sp.sympify(expr), symbol_names=LATEX_NAMES, ln_notation=True)

@@ -1,0 +1,724 @@
+r"""The theorem's constants and bounds as objects.
+
+Each quantity of the analysis (``shared/spec/convotron-theory.md`` §3-4) is a
+:class:`Bound`: a sympy expression in the symbols of :mod:`theory.notation`, a numeric
+function built once from it (``sympy.lambdify``), the book label of the claim it belongs
+to and its provenance. The book displays ``bound.latex()``, the very expression that the
+tests evaluate with ``bound(**values)`` and substitute into with ``bound.subs(**values)``.
+
+Provenance. The model, the algorithm and the fact that one fresh sample is used per
+iteration are the paper's ([paper], Goel, Klivans and Meka, ICML 2018). Every constant
+below is **[derived]**: the explicit-constant version of GKM18's main theorem proved in
+the specification, not the paper's own constants (which hide absolute constants in
+:math:`O(\cdot)`; none of them is silently set to 1 here).
+
+The quantities [derived], with :math:`M = P\Sigma P^\top`, :math:`P = \sum_i P_i`:
+
+.. math::
+
+    a &= (1+\alpha)\,\lambda_{\min}(M)/k, \\
+    \beta &\ge \tfrac1k \textstyle\sum_i \mathbb{E}[(u^\top P_i x)^2 \|Px\|^2]/\|u\|^2
+        \quad\text{(three admissible closed forms, lem-beta)}, \\
+    \rho &= \mathbb{E}[\xi^2 \|Px\|^2] \;(= \varsigma^2 \operatorname{tr} M
+        \text{ for noise independent of } x), \\
+    \eta &= a/(2\beta), \quad T = \lceil (4\beta/a^2)\ln(\|w^*\|^2/(\epsilon\delta)) \rceil
+        \quad\text{(realizable)}, \\
+    \eta &= \min\{a/(2\beta),\ \epsilon\delta a/(4\rho)\}, \quad
+        T = \lceil \max\{4\beta/a^2,\ 8\rho/(\epsilon\delta a^2)\}
+        \ln(2\|w^*\|^2/(\epsilon\delta)) \rceil \quad\text{(noisy)},
+
+with :math:`T \ge 1` always (an iteration count), and samples :math:`= T`. The
+theorem's curve is :math:`(1-\eta a/2)^t \|w^*\|^2 + 2\eta\rho/a`.
+
+Examples
+--------
+>>> from theory.bounds import ETA_REALIZABLE, A
+>>> a_value = A(alpha=0, lambda_min=1, k=7)
+>>> round(a_value, 6)
+0.142857
+>>> ETA_REALIZABLE(a=a_value, beta=54.0) == a_value / 108
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from . import notation as N
+from ._errors import HypothesisFailed, TheoryError
+
+__all__ = [
+    "ALL_BOUNDS",
+    "BETA_BOUNDED",
+    "BETA_FOURTH",
+    "BETA_GAUSSIAN",
+    "BETA_GAUSSIAN_IDENTITY",
+    "BETA_RULES",
+    "DISJOINT_A",
+    "DISJOINT_BETA",
+    "DISJOINT_ETA",
+    "DISJOINT_RHO",
+    "DISJOINT_T",
+    "ETA_NOISY",
+    "ETA_REALIZABLE",
+    "ONE_STEP_FACTOR",
+    "ONE_STEP_FACTOR_BOUND",
+    "RHO_GENERAL",
+    "RHO_INDEPENDENT",
+    "SAMPLES",
+    "THEOREM_CURVE",
+    "T_1D_INSTANTIATED",
+    "T_NOISY",
+    "T_NOISY_CONTINUOUS",
+    "T_REALIZABLE",
+    "T_REALIZABLE_CONTINUOUS",
+    "A",
+    "Bound",
+    "disjoint_parameters",
+    "gaussian_norm_product_moment",
+    "theorem_parameters",
+]
+
+#: Upper ends of ranges that sympy assumptions cannot express (validated on input).
+_UPPER: dict[str, float] = {"alpha": 1.0, "delta": 1.0}
+
+
+def _check_value(sym: sp.Symbol, value: Any, where: str) -> float:
+    """Validate one numeric value against the symbol's assumptions; return it as float."""
+    name = sym.name
+    if isinstance(value, bool) or not isinstance(
+        value, int | float | Fraction | np.integer | np.floating | sp.Number
+    ):
+        raise TheoryError(
+            f"{where}: {name} must be a real number; got {value!r} of type "
+            f"{type(value).__name__}. Pass a plain number, e.g. {name}=1."
+        )
+    v = float(value)
+    if not math.isfinite(v):
+        raise TheoryError(f"{where}: {name} must be finite; got {v}. Pass a finite number.")
+    if sym.is_integer and v != int(v):
+        raise TheoryError(
+            f"{where}: {name} must be an integer; got {value!r}. Pass a whole number."
+        )
+    if sym.is_positive and not v > 0:
+        raise TheoryError(
+            f"{where}: {name} must be positive ({name} > 0); got {value!r}. Pass a positive value."
+        )
+    if sym.is_nonnegative and not v >= 0:
+        raise TheoryError(
+            f"{where}: {name} must be nonnegative ({name} >= 0); got {value!r}. Pass a value >= 0."
+        )
+    if name in _UPPER and v > _UPPER[name]:
+        raise TheoryError(
+            f"{where}: {name} must be at most {_UPPER[name]:g}; got {value!r}. "
+            f"Pass a value in the allowed range (see theory.notation.NOTATION)."
+        )
+    return v
+
+
+@dataclass(frozen=True)
+class Bound:
+    r"""A constant or bound of the analysis: expression, numeric function, label, provenance.
+
+    Parameters
+    ----------
+    name : str
+        Short name, e.g. ``"eta_realizable"``.
+    label : str
+        Book label of the claim it belongs to (see :mod:`theory.claims`).
+    provenance : str
+        ``"[paper] ..."`` or ``"[derived] ..."``, as tagged in the specification.
+    expr : sympy.Expr
+        The expression, in the symbols of :mod:`theory.notation`.
+    lhs : str
+        LaTeX of the left-hand side, e.g. ``r"\eta"``.
+    description : str
+        One sentence in words.
+    relation : str
+        LaTeX of the relation between ``lhs`` and ``expr`` (``"="`` or ``r"\le"``).
+
+    Attributes
+    ----------
+    symbols : tuple of sympy.Symbol
+        The free symbols of ``expr``, sorted by name: the keyword arguments of ``__call__``.
+    func : callable
+        ``sympy.lambdify(symbols, expr, "numpy")``, built once at construction.
+    """
+
+    name: str
+    label: str
+    provenance: str
+    expr: sp.Expr
+    lhs: str
+    description: str = ""
+    relation: str = "="
+    symbols: tuple[sp.Symbol, ...] = field(init=False)
+    func: Callable[..., Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.provenance.startswith(("[paper]", "[derived]")):
+            raise TheoryError(
+                f"Bound {self.name!r}: provenance must start with '[paper]' or '[derived]'; "
+                f"got {self.provenance!r}. Tag it as in convotron-theory.md."
+            )
+        syms = tuple(sorted(self.expr.free_symbols, key=lambda s: s.name))  # type: ignore[attr-defined]
+        object.__setattr__(self, "symbols", syms)
+        object.__setattr__(self, "func", sp.lambdify(syms, self.expr, modules="numpy"))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Names of the free symbols (the keyword arguments of ``__call__``)."""
+        return tuple(s.name for s in self.symbols)
+
+    @property
+    def is_integer(self) -> bool:
+        """Whether the bound is integer-valued (iteration and sample counts)."""
+        return bool(self.expr.is_integer)
+
+    def _values(self, values: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+        unknown = sorted(set(values) - set(self.names))
+        if unknown:
+            raise TheoryError(
+                f"{self.name}: unknown value(s) {', '.join(unknown)}; this bound depends on "
+                f"{', '.join(self.names) or 'nothing'}. Pass only those."
+            )
+        missing = [s for s in self.names if s not in values]
+        if missing and not partial:
+            raise TheoryError(
+                f"{self.name}: missing value(s) for {', '.join(missing)}; this bound depends on "
+                f"{', '.join(self.names)}. Pass every one as a keyword argument."
+            )
+        return dict(values)
+
+    def __call__(self, **values: Any) -> Any:
+        """Evaluate numerically (floats; an ``int`` for integer-valued bounds).
+
+        Every free symbol must be given, by name, with a value in its range (positive
+        integers for ``k``, ``0 <= alpha <= 1``, ...). Array values are evaluated
+        elementwise (e.g. the curve over ``t``), without range checks on the arrays.
+
+        Raises
+        ------
+        TheoryError
+            Naming any missing, unknown or out-of-range value.
+        """
+        vals = self._values(values, partial=False)
+        args = []
+        for s in self.symbols:
+            v = vals[s.name]
+            if isinstance(v, np.ndarray):
+                args.append(v.astype(float))
+            else:
+                args.append(np.float64(_check_value(s, v, self.name)))
+        with np.errstate(divide="ignore"):
+            out = self.func(*args)
+        if isinstance(out, np.ndarray) and out.ndim > 0:
+            return out
+        f = float(out)
+        if self.is_integer and math.isfinite(f):
+            return int(f)
+        return f
+
+    def subs(self, **values: Any) -> sp.Expr:
+        """Substitute values exactly (ints and fractions stay rational); partial is allowed.
+
+        Python floats are kept as sympy ``Float``; pass ``fractions.Fraction`` or sympy
+        numbers to stay exact. Returns the simplified sympy expression.
+        """
+        vals = self._values(values, partial=True)
+        sub: dict[sp.Symbol, sp.Expr] = {}
+        for s in self.symbols:
+            if s.name not in vals:
+                continue
+            v = vals[s.name]
+            if isinstance(v, sp.Basic) and not isinstance(v, sp.Number):
+                sub[s] = v  # a symbolic substitution
+                continue
+            _check_value(s, v, self.name)
+            if isinstance(v, Fraction):
+                sub[s] = sp.Rational(v.numerator, v.denominator)
+            else:
+                sub[s] = sp.sympify(v)
+        return sp.simplify(self.expr.subs(sub))
+
+    def latex(self, *, with_lhs: bool = True) -> str:
+        """LaTeX of the expression (``lhs = ...`` unless ``with_lhs=False``), book names."""
+        body = N.latex(self.expr)
+        return f"{self.lhs} {self.relation} {body}" if with_lhs else body
+
+
+# --------------------------------------------------------------------------------------------
+# Expressions
+# --------------------------------------------------------------------------------------------
+_DER = "[derived] explicit-constant version of GKM18's main theorem"
+
+_log_real = sp.log(N.w_norm**2 / (N.epsilon * N.delta))
+_log_noisy = sp.log(2 * N.w_norm**2 / (N.epsilon * N.delta))
+
+A = Bound(
+    "a",
+    "lem-progress",
+    "[derived] drift constant: E[Δᵀ G | w] ≤ −(a/2)‖Δ‖² (Rayleigh quotient of M)",
+    (1 + N.alpha) * N.lambda_min / N.k,
+    "a",
+    "Drift constant a = (1+α) λ_min(M)/k.",
+)
+BETA_GAUSSIAN = Bound(
+    "beta_gaussian",
+    "lem-beta",
+    "[derived] admissible β for Gaussian x ~ N(0, Σ), by Isserlis' theorem",
+    N.lambda_max_Sigma * (N.tr_M + 2 * N.lambda_max),
+    r"\beta",
+    "β for Gaussian inputs: λ_max(Σ)(tr M + 2 λ_max(M)).",
+)
+BETA_GAUSSIAN_IDENTITY = Bound(
+    "beta_gaussian_identity",
+    "lem-beta",
+    "[derived] admissible β for x ~ N(0, I_n): the Gaussian form with Σ = I, tr M = rk",
+    N.r * N.k + 2 * N.lambda_max_PPT,
+    r"\beta",
+    "β for standard Gaussian inputs: rk + 2 λ_max(PPᵀ).",
+)
+BETA_BOUNDED = Bound(
+    "beta_bounded",
+    "lem-beta",
+    "[derived] admissible β when ‖x‖ ≤ B almost surely",
+    N.lambda_max_PPT * N.B**2 * N.lambda_max_Sigma,
+    r"\beta",
+    "β for bounded inputs: λ_max(PPᵀ) B² λ_max(Σ).",
+)
+BETA_FOURTH = Bound(
+    "beta_fourth",
+    "lem-beta",
+    "[derived] admissible β when E‖x‖⁴ is finite (Cauchy-Schwarz)",
+    N.lambda_max_PPT * N.E_x4,
+    r"\beta",
+    "β from the fourth moment: λ_max(PPᵀ) E‖x‖⁴.",
+)
+RHO_INDEPENDENT = Bound(
+    "rho_independent",
+    "lem-second-moment",
+    "[derived] ρ = E[ξ²‖Px‖²] for noise independent of x with variance ς²",
+    N.varsigma**2 * N.tr_M,
+    r"\rho",
+    "ρ for independent noise: ς² tr M.",
+)
+RHO_GENERAL = Bound(
+    "rho_general",
+    "lem-second-moment",
+    "[derived] ρ = E[ξ²‖Px‖²], the general definition (E[ξ | x] = 0 only)",
+    N.xi_moment,
+    r"\rho",
+    "ρ in general: E[ξ²‖Px‖²].",
+)
+ETA_REALIZABLE = Bound(
+    "eta_realizable",
+    "cor-realizable",
+    _DER + " (realizable case, ρ = 0)",
+    N.a / (2 * N.beta),
+    r"\eta",
+    "Step size in the realizable case: a/(2β).",
+)
+T_REALIZABLE_CONTINUOUS = Bound(
+    "T_realizable_continuous",
+    "cor-realizable",
+    _DER + " (realizable case, before rounding up)",
+    4 * N.beta / N.a**2 * _log_real,
+    "T",
+    "Iterations in the realizable case before rounding: (4β/a²) ln(‖w*‖²/(εδ)).",
+)
+T_REALIZABLE = Bound(
+    "T_realizable",
+    "cor-realizable",
+    _DER + " (realizable case); T is rounded up to an integer and is at least 1",
+    sp.Max(1, sp.ceiling(T_REALIZABLE_CONTINUOUS.expr)),
+    "T",
+    "Iterations in the realizable case: ⌈(4β/a²) ln(‖w*‖²/(εδ))⌉, at least 1.",
+)
+ETA_NOISY = Bound(
+    "eta_noisy",
+    "cor-noisy",
+    _DER + " (noisy case); with ρ = 0 it equals a/(2β)",
+    sp.Min(N.a / (2 * N.beta), N.epsilon * N.delta * N.a / (4 * N.rho)),
+    r"\eta",
+    "Step size in the noisy case: min{a/(2β), εδa/(4ρ)}.",
+)
+T_NOISY_CONTINUOUS = Bound(
+    "T_noisy_continuous",
+    "cor-noisy",
+    _DER + " (noisy case, before rounding up)",
+    sp.Max(4 * N.beta / N.a**2, 8 * N.rho / (N.epsilon * N.delta * N.a**2)) * _log_noisy,
+    "T",
+    "Iterations in the noisy case before rounding.",
+)
+T_NOISY = Bound(
+    "T_noisy",
+    "cor-noisy",
+    _DER + " (noisy case); T is rounded up to an integer and is at least 1",
+    sp.Max(1, sp.ceiling(T_NOISY_CONTINUOUS.expr)),
+    "T",
+    "Iterations in the noisy case: ⌈max{4β/a², 8ρ/(εδa²)} ln(2‖w*‖²/(εδ))⌉, at least 1.",
+)
+SAMPLES = Bound(
+    "samples",
+    "alg-convotron",
+    "[paper] Algorithm 1 draws one fresh sample per iteration, so samples = T",
+    N.T,
+    "m",
+    "Samples used: one per iteration.",
+)
+ONE_STEP_FACTOR = Bound(
+    "one_step_factor",
+    "lem-one-step",
+    "[derived] L5: E‖Δ_{t+1}‖² ≤ (1 − ηa + η²β) E‖Δ_t‖² + η²ρ",
+    1 - N.eta * N.a + N.eta**2 * N.beta,
+    "q",
+    "Contraction factor of one step.",
+)
+ONE_STEP_FACTOR_BOUND = Bound(
+    "one_step_factor_bound",
+    "lem-one-step",
+    "[derived] L5: for 0 < η ≤ a/(2β) the factor is at most 1 − ηa/2",
+    1 - N.eta * N.a / 2,
+    "q",
+    "Bound on the contraction factor for η ≤ a/(2β).",
+)
+THEOREM_CURVE = Bound(
+    "theorem_curve",
+    "thm-convotron",
+    _DER + ": E‖w_{t+1} − w*‖² ≤ (1 − ηa/2)^t ‖w*‖² + 2ηρ/a",
+    (1 - N.eta * N.a / 2) ** N.t * N.w_norm**2 + 2 * N.eta * N.rho / N.a,
+    r"\mathbb{E}\|w_{t+1} - w^*\|^2",
+    "The theorem's bound on the expected squared error after t iterations.",
+    relation=r"\le",
+)
+DISJOINT_BETA = Bound(
+    "disjoint_beta",
+    "thm-disjoint",
+    "[derived] β_1 for the disjoint-patch variant, x ~ N(0, I_n)",
+    N.r + 2 / N.k,
+    r"\beta_1",
+    "β_1 = r + 2/k.",
+)
+DISJOINT_RHO = Bound(
+    "disjoint_rho",
+    "thm-disjoint",
+    "[derived] ρ_1 for the disjoint-patch variant with independent noise of variance ς²",
+    N.varsigma**2 * N.r,
+    r"\rho_1",
+    "ρ_1 = ς² r.",
+)
+DISJOINT_A = Bound(
+    "disjoint_a",
+    "thm-disjoint",
+    "[derived] a_1 for the disjoint-patch variant (the drift is ((1+α)/(2k))(w* − w))",
+    (1 + N.alpha) / N.k,
+    "a_1",
+    "a_1 = (1+α)/k.",
+)
+DISJOINT_ETA = Bound(
+    "disjoint_eta",
+    "thm-disjoint",
+    "[derived] η = a_1/(2β_1) for the disjoint-patch variant",
+    sp.simplify(DISJOINT_A.expr / (2 * DISJOINT_BETA.expr)),
+    r"\eta",
+    "η = a_1/(2β_1) = (1+α)/(2(rk+2)).",
+)
+DISJOINT_T = Bound(
+    "disjoint_T",
+    "thm-disjoint",
+    "[derived] T = ⌈4β_1k²/(1+α)² ln(‖w*‖²/(εδ))⌉ for the disjoint-patch variant (at least 1)",
+    sp.Max(1, sp.ceiling(4 * DISJOINT_BETA.expr * N.k**2 / (1 + N.alpha) ** 2 * _log_real)),
+    "T",
+    "Iterations of the disjoint-patch variant, realizable case.",
+)
+T_1D_INSTANTIATED = Bound(
+    "T_1d_instantiated",
+    "cor-1d-instantiated",
+    "[derived] instantiated bound: 1D patch-and-stride, x ~ N(0, I), k ≥ ⌈r/d⌉; "
+    "upper bound on the realizable T before rounding",
+    16 * N.k**3 * (N.r + 2 * sp.ceiling(N.r / N.d)) / (1 + N.alpha) ** 2 * _log_real,
+    "T",
+    "16 k³ (r + 2⌈r/d⌉)/(1+α)² ln(‖w*‖²/(εδ)).",
+    relation=r"\le",
+)
+
+#: Every bound of this module, by name.
+ALL_BOUNDS: dict[str, Bound] = {
+    b.name: b
+    for b in (
+        A,
+        BETA_GAUSSIAN,
+        BETA_GAUSSIAN_IDENTITY,
+        BETA_BOUNDED,
+        BETA_FOURTH,
+        RHO_INDEPENDENT,
+        RHO_GENERAL,
+        ETA_REALIZABLE,
+        T_REALIZABLE_CONTINUOUS,
+        T_REALIZABLE,
+        ETA_NOISY,
+        T_NOISY_CONTINUOUS,
+        T_NOISY,
+        SAMPLES,
+        ONE_STEP_FACTOR,
+        ONE_STEP_FACTOR_BOUND,
+        THEOREM_CURVE,
+        DISJOINT_BETA,
+        DISJOINT_RHO,
+        DISJOINT_A,
+        DISJOINT_ETA,
+        DISJOINT_T,
+        T_1D_INSTANTIATED,
+    )
+}
+
+#: The admissible-β rules (lem-beta) and the quantities each needs.
+BETA_RULES: dict[str, Bound] = {
+    "gaussian": BETA_GAUSSIAN,
+    "gaussian-identity": BETA_GAUSSIAN_IDENTITY,
+    "bounded": BETA_BOUNDED,
+    "fourth-moment": BETA_FOURTH,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# From plain numbers to the theorem's numbers
+# --------------------------------------------------------------------------------------------
+def _need(name: str, value: Any, rule: str) -> Any:
+    if value is None:
+        raise TheoryError(
+            f"theorem_parameters: {name} is required for beta_rule={rule!r}; got None. "
+            f"Pass {name}=..., or choose another rule from {sorted(BETA_RULES)}."
+        )
+    return value
+
+
+def _positive(name: str, value: Any) -> float:
+    return _check_value(sp.Symbol(name, positive=True), value, "theorem_parameters")
+
+
+def theorem_parameters(
+    *,
+    lambda_min: float,
+    lambda_max: float,
+    tr_M: float,
+    k: int,
+    r: int,
+    alpha: float,
+    eps: float,
+    delta: float,
+    w_norm: float,
+    beta_rule: str = "gaussian",
+    lambda_max_Sigma: float | None = None,
+    lambda_max_PPT: float | None = None,
+    B: float | None = None,
+    E_x4: float | None = None,
+    varsigma: float = 0.0,
+    xi_moment: float | None = None,
+) -> dict[str, Any]:
+    r"""Every number of the theorem from plain numbers, through the :class:`Bound` objects.
+
+    [derived] explicit-constant version of GKM18's main theorem (thm-convotron, with
+    cor-realizable when :math:`\rho = 0` and cor-noisy otherwise).
+
+    Parameters
+    ----------
+    lambda_min, lambda_max, tr_M : float
+        :math:`\lambda_{\min}(M)`, :math:`\lambda_{\max}(M)` and :math:`\operatorname{tr} M`,
+        :math:`M = P\Sigma P^\top`. ``lambda_min`` must be positive (the theorem's hypothesis).
+    k, r : int
+        Number of patches and patch size.
+    alpha : float
+        Leaky ReLU slope, :math:`0 \le \alpha \le 1`.
+    eps, delta : float
+        Accuracy :math:`\epsilon > 0` and failure probability :math:`0 < \delta \le 1`.
+    w_norm : float
+        :math:`\|w^*\| > 0` (a bound on it is fine: every formula increases with it).
+    beta_rule : {"gaussian", "gaussian-identity", "bounded", "fourth-moment"}
+        Which admissible β of lem-beta to use; ``"gaussian"`` needs ``lambda_max_Sigma``,
+        ``"gaussian-identity"`` needs ``lambda_max_PPT`` (Σ = I), ``"bounded"`` needs
+        ``lambda_max_PPT``, ``B`` and ``lambda_max_Sigma``, ``"fourth-moment"`` needs
+        ``lambda_max_PPT`` and ``E_x4``.
+    varsigma : float
+        Standard deviation of noise independent of x (ρ = ς² tr M).
+    xi_moment : float, optional
+        :math:`\mathbb{E}[\xi^2\|Px\|^2]` for noise that is not independent of x; when given
+        it is ρ and ``varsigma`` must be 0.
+
+    Returns
+    -------
+    dict
+        ``a, beta, beta_rule, rho, rho_rule, realizable, eta, T, samples`` (floats; ``T`` and
+        ``samples`` ints), ``eta_bound`` and ``T_bound`` (the :class:`Bound` used),
+        ``formulas`` (LaTeX of ``eta`` and ``T``), and the inputs.
+
+    Raises
+    ------
+    HypothesisFailed
+        ``lambda_min <= 0`` (claim ``thm-convotron``).
+    TheoryError
+        Any value out of range or a quantity the chosen rule needs missing.
+    """
+    if not isinstance(lambda_min, int | float | np.integer | np.floating) or isinstance(
+        lambda_min, bool
+    ):
+        raise TheoryError(
+            f"theorem_parameters: lambda_min must be a real number; got {lambda_min!r}. "
+            "Pass the smallest eigenvalue of M = P Σ Pᵀ."
+        )
+    if not float(lambda_min) > 0:
+        raise HypothesisFailed(
+            f"lambda_min(P Σ Pᵀ) must be positive for the theorem (thm-convotron) to apply; "
+            f"got {float(lambda_min):.6g}. Choose a scheme whose patches cover every filter "
+            "direction (see `convotron check`).",
+            "thm-convotron",
+        )
+    if float(lambda_max) < float(lambda_min):
+        raise TheoryError(
+            f"theorem_parameters: lambda_max must be >= lambda_min; got lambda_max={lambda_max!r} "
+            f"< lambda_min={lambda_min!r}. Pass the extreme eigenvalues of M in the right order."
+        )
+    if beta_rule not in BETA_RULES:
+        raise TheoryError(
+            f"theorem_parameters: beta_rule must be one of {sorted(BETA_RULES)}; "
+            f"got {beta_rule!r}. Pick the rule that matches the input law."
+        )
+    if xi_moment is not None and varsigma:
+        raise TheoryError(
+            f"theorem_parameters: pass either varsigma (independent noise) or xi_moment "
+            f"(general noise), not both; got varsigma={varsigma!r}, xi_moment={xi_moment!r}. "
+            "Set varsigma=0 when giving xi_moment."
+        )
+    a = A(alpha=alpha, lambda_min=lambda_min, k=k)
+    if beta_rule == "gaussian":
+        beta = BETA_GAUSSIAN(
+            lambda_max_Sigma=_need("lambda_max_Sigma", lambda_max_Sigma, beta_rule),
+            tr_M=tr_M,
+            lambda_max=lambda_max,
+        )
+    elif beta_rule == "gaussian-identity":
+        beta = BETA_GAUSSIAN_IDENTITY(
+            r=r, k=k, lambda_max_PPT=_need("lambda_max_PPT", lambda_max_PPT, beta_rule)
+        )
+    elif beta_rule == "bounded":
+        beta = BETA_BOUNDED(
+            lambda_max_PPT=_need("lambda_max_PPT", lambda_max_PPT, beta_rule),
+            B=_need("B", B, beta_rule),
+            lambda_max_Sigma=_need("lambda_max_Sigma", lambda_max_Sigma, beta_rule),
+        )
+    else:
+        beta = BETA_FOURTH(
+            lambda_max_PPT=_need("lambda_max_PPT", lambda_max_PPT, beta_rule),
+            E_x4=_need("E_x4", E_x4, beta_rule),
+        )
+    if xi_moment is not None:
+        rho, rho_rule = RHO_GENERAL(xi_moment=xi_moment), "general"
+    else:
+        rho, rho_rule = RHO_INDEPENDENT(varsigma=varsigma, tr_M=tr_M), "independent"
+    out = _finish(a, beta, rho, eps, delta, w_norm)
+    out.update(
+        beta_rule=beta_rule,
+        rho_rule=rho_rule,
+        lambda_min=float(lambda_min),
+        lambda_max=float(lambda_max),
+        tr_M=float(tr_M),
+        k=int(k),
+        r=int(r),
+        alpha=float(alpha),
+    )
+    return out
+
+
+def _finish(a: float, beta: float, rho: float, eps: float, delta: float, w_norm: float) -> dict:
+    """η, T and samples from a, β, ρ: realizable formulas when ρ = 0, noisy ones otherwise."""
+    _positive("eps", eps)
+    _check_value(N.delta, delta, "theorem_parameters")
+    _positive("w_norm", w_norm)
+    realizable = rho == 0
+    if realizable:
+        eta_b, t_b = ETA_REALIZABLE, T_REALIZABLE
+        eta = eta_b(a=a, beta=beta)
+        T = t_b(a=a, beta=beta, w_norm=w_norm, epsilon=eps, delta=delta)
+    else:
+        eta_b, t_b = ETA_NOISY, T_NOISY
+        eta = eta_b(a=a, beta=beta, rho=rho, epsilon=eps, delta=delta)
+        T = t_b(a=a, beta=beta, rho=rho, w_norm=w_norm, epsilon=eps, delta=delta)
+    return {
+        "a": a,
+        "beta": beta,
+        "rho": rho,
+        "realizable": realizable,
+        "eta": eta,
+        "T": T,
+        "samples": SAMPLES(T=T),
+        "eta_bound": eta_b,
+        "T_bound": t_b,
+        "formulas": {"eta": eta_b.latex(), "T": t_b.latex()},
+        "eps": float(eps),
+        "delta": float(delta),
+        "w_norm": float(w_norm),
+    }
+
+
+def disjoint_parameters(
+    *, k: int, r: int, alpha: float, eps: float, delta: float, w_norm: float, varsigma: float = 0.0
+) -> dict[str, Any]:
+    r"""Compute the theorem's numbers for the disjoint-patch variant (thm-disjoint) [derived].
+
+    Hypotheses (checked by the caller, e.g. :mod:`convotron.bridge`): x ~ N(0, I_n) and the
+    patch updated shares no input coordinate with any other patch. Then
+    :math:`a_1 = (1+\alpha)/k`, :math:`\beta_1 = r + 2/k`, :math:`\rho_1 = \varsigma^2 r`,
+    plugged into the realizable or noisy step size and iteration count.
+
+    Returns
+    -------
+    dict
+        Same keys as :func:`theorem_parameters` (``beta_rule="disjoint"``,
+        ``rho_rule="disjoint"``).
+    """
+    a = DISJOINT_A(alpha=alpha, k=k)
+    beta = DISJOINT_BETA(r=r, k=k)
+    rho = DISJOINT_RHO(varsigma=varsigma, r=r)
+    out = _finish(a, beta, rho, eps, delta, w_norm)
+    out.update(
+        beta_rule="disjoint",
+        rho_rule="disjoint",
+        k=int(k),
+        r=int(r),
+        alpha=float(alpha),
+        lambda_min=1.0,
+        lambda_max=1.0,
+        tr_M=float(r),
+    )
+    return out
+
+
+def gaussian_norm_product_moment(trace_Sigma: float, tr_M: float, tr_P_Sigma2_Pt: float) -> float:
+    r"""Exact :math:`\mathbb{E}[\|x\|^2\|Px\|^2]` for Gaussian :math:`x \sim N(0,\Sigma)` [derived].
+
+    By Isserlis' theorem, with :math:`Q = P^\top P`,
+    :math:`\mathbb{E}[x^\top x \; x^\top Q x] = \operatorname{tr}\Sigma \operatorname{tr}(Q\Sigma)
+    + 2\operatorname{tr}(Q\Sigma^2) = \operatorname{tr}\Sigma\,\operatorname{tr}M
+    + 2\operatorname{tr}(P\Sigma^2P^\top)`; for :math:`\Sigma = I` it is :math:`(n+2)rk`.
+
+    Parameters
+    ----------
+    trace_Sigma, tr_M, tr_P_Sigma2_Pt : float
+        :math:`\operatorname{tr}\Sigma`, :math:`\operatorname{tr}(P\Sigma P^\top)` and
+        :math:`\operatorname{tr}(P\Sigma^2P^\top) = \|\Sigma P^\top\|_F^2`.
+    """
+    for name, v in (
+        ("trace_Sigma", trace_Sigma),
+        ("tr_M", tr_M),
+        ("tr_P_Sigma2_Pt", tr_P_Sigma2_Pt),
+    ):
+        _positive(name, v)
+    return float(trace_Sigma) * float(tr_M) + 2.0 * float(tr_P_Sigma2_Pt)
