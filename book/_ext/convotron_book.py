@@ -1,0 +1,42 @@
+"""Local Sphinx extension of the convotron book.
+
+Jupyter Book 1 loads ``sphinx_thebe``, whose ``env-before-read-docs`` handler fires on every
+read pass; with this project's build it registers its inline configuration script twice, so
+every page declares ``const THEBE_JS_URL`` twice (once with ``filename=None``, once with
+``filename=""``) and the browser logs an uncaught ``SyntaxError``. The browser check
+(``book/tools/browser_check.py``) treats console errors as page errors, so this extension
+removes duplicate script entries from each page's context.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["dedupe_scripts", "setup"]
+
+
+def dedupe_scripts(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """Keep the first of several identical ``<script>`` entries of a page."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for js in scripts:
+        attrs = getattr(js, "attributes", {}) or {}
+        key = (str(getattr(js, "filename", None) or ""), repr(sorted(attrs.items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(js)
+    scripts[:] = kept
+
+
+def setup(app: Any) -> dict[str, Any]:
+    """Register the page-context hook.
+
+    It runs early (priority 100): ``html-page-context`` stops at the first handler that returns
+    a template name, so a late handler might never run.
+    """
+    app.connect("html-page-context", dedupe_scripts, priority=100)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

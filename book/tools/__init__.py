@@ -1,0 +1,16 @@
+"""Tools of the book: the build, the browser check and the generators used by chapters.
+
+- :mod:`book.tools.build`: clean build of ``book/`` with ``jupyter-book build -W -n --keep-going``;
+- :mod:`book.tools.browser_check`: headless Chromium over every built page;
+- :mod:`book.tools.claim_graph`: the claims dependency graph, laid out by topological levels;
+- :mod:`book.tools.sources`: parse the book's ``prf:`` labels and ``{prf:ref}`` targets.
+"""
+
+__all__ = ["BOOK_DIR", "BUILD_DIR", "HTML_DIR", "REPO_ROOT"]
+
+from pathlib import Path
+
+BOOK_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = BOOK_DIR.parent
+BUILD_DIR = BOOK_DIR / "_build"
+HTML_DIR = BUILD_DIR / "html"

@@ -1,0 +1,330 @@
+"""Load every built page of the book in headless Chromium and fail on what a reader would see.
+
+For each ``*.html`` page of ``book/_build/html`` (search and index pages included), Chromium
+runs headless with ``--dump-dom --virtual-time-budget=10000`` so MathJax has typeset the page
+before the DOM is read. A page fails when:
+
+- **raw TeX remains**: ``$$``, ``\\(``, ``\\)``, ``\\[``, ``\\]`` or ``\\begin{`` in visible text
+  outside ``code``/``pre``/``script``/``style``/``mjx-container`` elements;
+- **math is untypeset**: an element of class ``math`` holds no ``mjx-container``;
+- **a figure is missing**: an ``img`` whose ``src`` is a local file that does not exist (or a
+  remote URL, which an offline reader cannot load);
+- **the page has an error**: Chromium fails, the dump is empty, the console logs an uncaught
+  JavaScript error, or the page holds a docutils ``system-message``/``problematic`` node or an
+  executed cell's error output.
+
+One screenshot of the theorem chapter is written to ``book/_build/screenshots/theorem.png``.
+
+Chromium is Debian's ``chromium`` package. When it is missing the check installs it
+(``apt-get update`` then ``apt-get install -y --no-install-recommends chromium``) and stops with
+a clear error if that fails.
+
+Usage: ``python -m book.tools.browser_check [--pages NAME ...]``.
+Exit status: 0 when every page is clean, 1 when a page fails, 2 when Chromium is unavailable
+or the book is not built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from book.tools import BUILD_DIR, HTML_DIR
+
+__all__ = [
+    "CHROMIUM_FLAGS",
+    "PageReport",
+    "check_dom",
+    "check_page",
+    "find_chromium",
+    "main",
+    "screenshot",
+]
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+)
+"""Flags measured to work offline on these machines (see ``shared/spec/book.md``)."""
+
+SKIP_TAGS = {"code", "pre", "script", "style", "mjx-container", "textarea", "noscript", "svg"}
+VOID_TAGS = {
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+    "track", "wbr",
+}  # fmt: skip
+RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{")
+CONSOLE_ERROR = re.compile(r"CONSOLE.*(Uncaught|Error)|Uncaught \w*Error", re.IGNORECASE)
+THEOREM_PAGE = "theorem.html"
+
+
+class ChromiumUnavailable(RuntimeError):
+    """Chromium is not installed and could not be installed."""
+
+
+@dataclass
+class PageReport:
+    """What the check found on one page."""
+
+    page: str
+    problems: list[str] = field(default_factory=list)
+    math_elements: int = 0
+    images: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return not self.problems
+
+
+class _DomScanner(HTMLParser):
+    """Collect visible text outside code and math, ``.math`` elements and ``img`` sources."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, bool, bool]] = []  # (tag, skip, is_math)
+        self.skip_depth = 0
+        self.math_open: list[dict[str, int | str]] = []
+        self.math_done: list[dict[str, int | str]] = []
+        self.images: list[str] = []
+        self.text: list[str] = []
+        self.flags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: (v or "") for k, v in attrs}
+        classes = a.get("class", "").split()
+        if tag == "img":
+            self.images.append(a.get("src", ""))
+        if "system-message" in classes or "problematic" in classes:
+            self.flags.append(f"docutils {' '.join(classes)} node")
+        if "traceback" in classes or ("output" in classes and "error" in classes):
+            self.flags.append("a cell's error output")
+        if tag == "mjx-container":
+            for m in self.math_open:
+                m["typeset"] = 1
+        if tag in VOID_TAGS:
+            return
+        is_math = "math" in classes and tag in {"span", "div"}
+        skip = tag in SKIP_TAGS
+        if skip:
+            self.skip_depth += 1
+        if is_math:
+            self.math_open.append({"typeset": 0, "text": ""})
+        self.stack.append((tag, skip, is_math))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID_TAGS:
+            return
+        # Pop to the matching tag (tolerates unclosed inner elements).
+        while self.stack:
+            t, skip, is_math = self.stack.pop()
+            if skip:
+                self.skip_depth -= 1
+            if is_math:
+                self.math_done.append(self.math_open.pop())
+            if t == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        for m in self.math_open:
+            m["text"] = str(m["text"]) + data
+        if self.skip_depth == 0:
+            self.text.append(data)
+
+
+def check_dom(dom: str, page: Path) -> PageReport:
+    """Check one page's DOM after MathJax ran; ``page`` locates relative image sources."""
+    report = PageReport(page=page.name)
+    if "<body" not in dom:
+        report.problems.append("Chromium returned no page body (the page failed to load)")
+        return report
+    scanner = _DomScanner()
+    scanner.feed(dom)
+    scanner.close()
+    while scanner.math_open:
+        scanner.math_done.append(scanner.math_open.pop())
+    report.math_elements = len(scanner.math_done)
+    untypeset = [m for m in scanner.math_done if not m["typeset"]]
+    for m in untypeset[:3]:
+        report.problems.append(f"math not typeset by MathJax: {str(m['text']).strip()[:60]!r}")
+    if len(untypeset) > 3:
+        report.problems.append(f"... and {len(untypeset) - 3} more untypeset math elements")
+    text = "".join(scanner.text)
+    for hit in list(RAW_TEX.finditer(text))[:3]:
+        ctx = text[max(0, hit.start() - 30) : hit.end() + 30].replace("\n", " ")
+        report.problems.append(f"raw TeX {hit.group()!r} left in the text: ...{ctx}...")
+    report.problems.extend(f"page holds {f}" for f in sorted(set(scanner.flags)))
+    report.images = len(scanner.images)
+    for src in scanner.images:
+        parsed = urlparse(src)
+        if parsed.scheme == "data":
+            continue
+        if parsed.scheme in {"http", "https"}:
+            report.problems.append(f"image {src!r} is remote; an offline reader cannot load it")
+            continue
+        target = Path(unquote(parsed.path)) if parsed.scheme == "file" else None
+        if target is None:
+            target = (page.parent / unquote(parsed.path)).resolve()
+        if not src or not target.is_file():
+            report.problems.append(f"missing figure: img src {src!r} (no file {target})")
+    return report
+
+
+def find_chromium(*, install: bool = True) -> str:
+    """Return the Chromium executable, installing Debian's package when it is missing.
+
+    Raises
+    ------
+    ChromiumUnavailable
+        If Chromium is missing and ``apt-get`` cannot install it.
+    """
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        exe = shutil.which(name)
+        if exe:
+            return exe
+    if not install:
+        raise ChromiumUnavailable("chromium is not installed (install=False).")
+    print("[browser] chromium missing: apt-get update && apt-get install chromium", flush=True)
+    steps = [
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+    ]
+    for step in steps:
+        try:
+            proc = subprocess.run(step, capture_output=True, text=True, check=False)
+        except FileNotFoundError:
+            raise ChromiumUnavailable(
+                "chromium must be installed to check the built pages, and apt-get is not "
+                "available to install it. Install Debian's 'chromium' package (or any Chromium "
+                "on PATH) and rerun."
+            ) from None
+        if proc.returncode != 0:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            raise ChromiumUnavailable(
+                f"chromium must be installed to check the built pages; {' '.join(step)!r} "
+                f"exited {proc.returncode}: {' | '.join(tail)}. Run it as root "
+                "(or install chromium by hand) and rerun."
+            )
+    exe = shutil.which("chromium")
+    if not exe:
+        raise ChromiumUnavailable(
+            "apt-get installed 'chromium' but no 'chromium' executable is on PATH; "
+            "check the package and rerun."
+        )
+    return exe
+
+
+def _run_chromium(
+    exe: str, extra: list[str], url: str, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    with tempfile.TemporaryDirectory(prefix="convotron-chromium-") as profile:
+        cmd = [
+            exe,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            *extra,
+            url,
+        ]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def check_page(exe: str, page: Path, *, timeout: float = 60.0) -> PageReport:
+    """Load ``page`` headless with ``--dump-dom --virtual-time-budget=10000`` and check it."""
+    try:
+        proc = _run_chromium(
+            exe, ["--dump-dom", "--virtual-time-budget=10000"], page.resolve().as_uri(), timeout
+        )
+    except subprocess.TimeoutExpired:
+        return PageReport(page=page.name, problems=[f"Chromium timed out after {timeout:.0f} s"])
+    report = check_dom(proc.stdout, page)
+    if proc.returncode != 0:
+        report.problems.append(f"Chromium exited {proc.returncode}")
+    for line in proc.stderr.splitlines():
+        if CONSOLE_ERROR.search(line):
+            report.problems.append(f"page error in the console: {line.strip()[:200]}")
+    return report
+
+
+def screenshot(exe: str, page: Path, out: Path, *, timeout: float = 60.0) -> Path:
+    """Write a PNG screenshot of ``page`` (1280 px wide, after MathJax) to ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    proc = _run_chromium(
+        exe,
+        [f"--screenshot={out}", "--window-size=1280,2000", "--virtual-time-budget=10000"],
+        page.resolve().as_uri(),
+        timeout,
+    )
+    if proc.returncode != 0 or not out.is_file():
+        raise RuntimeError(
+            f"the screenshot of {page.name} must be written to {out}; Chromium exited "
+            f"{proc.returncode}: {proc.stderr.strip()[-300:]}"
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; see the module docstring."""
+    parser = argparse.ArgumentParser(
+        prog="python -m book.tools.browser_check", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--pages", nargs="*", help="page names to check (default: all)")
+    parser.add_argument("--workers", type=int, default=2, help="Chromium processes at once")
+    args = parser.parse_args(argv)
+    if not (HTML_DIR / "index.html").is_file():
+        print(
+            f"[browser] the book must be built first; {HTML_DIR / 'index.html'} does not exist. "
+            "Run: python -m book.tools.build",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        exe = find_chromium()
+    except ChromiumUnavailable as exc:
+        print(f"[browser] {exc}", file=sys.stderr)
+        return 2
+    pages = sorted(HTML_DIR.glob("*.html"))
+    if args.pages:
+        wanted = {p if p.endswith(".html") else p + ".html" for p in args.pages}
+        pages = [p for p in pages if p.name in wanted]
+        missing = wanted - {p.name for p in pages}
+        if missing:
+            print(f"[browser] no built page named {sorted(missing)}", file=sys.stderr)
+            return 2
+    with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
+        reports = list(pool.map(lambda p: check_page(exe, p), pages))
+    failed = 0
+    for r in reports:
+        status = "ok  " if r.ok else "FAIL"
+        print(f"[browser] {status} {r.page:32s} math={r.math_elements:4d} images={r.images:3d}")
+        for problem in r.problems:
+            print(f"[browser]      - {problem}")
+        failed += not r.ok
+    print(f"[browser] {len(pages) - failed}/{len(pages)} pages clean", flush=True)
+    theorem = HTML_DIR / THEOREM_PAGE
+    if theorem.is_file():
+        shot = screenshot(exe, theorem, BUILD_DIR / "screenshots" / "theorem.png")
+        print(f"[browser] screenshot of the theorem chapter: {shot}")
+    elif not args.pages:
+        print(f"[browser] FAIL: the theorem chapter {theorem} was not built", file=sys.stderr)
+        return 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
