@@ -1,0 +1,570 @@
+r"""Patch operators and overlap matrices, exactly, from the definition and in closed form.
+
+The model [paper] (Goel, Klivans and Meka, ICML 2018; ``convotron-theory.md`` §1): a scheme
+is an input dimension :math:`n` and a :math:`k \times r` integer index array ``indices``; patch
+operator :math:`P_i \in \{0,1\}^{r\times n}` has row :math:`a` equal to the unit row vector
+:math:`e_{\mathrm{indices}[i,a]}^\top`, so :math:`P_i x = x[\mathrm{indices}[i]]` and, because the
+:math:`r` indices of one patch are distinct, :math:`P_i P_i^\top = I_r`. Patches may overlap
+each other arbitrarily.
+
+The analysis [derived] (§3) uses :math:`P = \sum_i P_i` (:math:`r \times n`, entry :math:`(a, j)`
+counts the patches whose position :math:`a` reads coordinate :math:`j`) and the overlap matrix
+
+.. math:: M = P \Sigma P^\top = \sum_{i,j} P_i \Sigma P_j^\top \in \mathbb{R}^{r\times r}.
+
+This module builds :math:`P_i`, :math:`P` and :math:`M` as exact :mod:`sympy` matrices straight
+from the definition (small :math:`n`; the scalable floating-point version is
+:func:`theory.spectra.overlap_numeric`), for :math:`\Sigma` the identity, a diagonal, AR(1)
+(:math:`\Sigma_{ij} = \rho^{|i-j|}` with symbolic or rational :math:`\rho`) or a given matrix.
+
+Closed forms [derived] (§5), checked against the definition in ``tests/theory/test_overlap.py``:
+
+* ``lem-1d-structure``: for the 1D patch-and-stride scheme (:math:`n = (k-1)d + r`, patch
+  :math:`i` covers :math:`id, \dots, id + r - 1`),
+  :math:`(PP^\top)_{ab} = k - |a-b|/d` when :math:`d \mid a-b` and that is positive, else 0.
+  Grouping the positions by residue mod :math:`d` makes it block diagonal with Toeplitz
+  blocks :math:`A_m(k) = [(k-|p-q|)_+]_{p,q=1}^m` (:func:`toeplitz_block`), the largest of size
+  :math:`\lceil r/d\rceil`.
+* ``lem-2d-kron``: for the 2D scheme (row-major flattening ``y * width + x``, patch positions
+  and in-patch offsets row-major) :math:`P = P^{(1)} \otimes P^{(2)}` and
+  :math:`PP^\top = (P^{(1)}P^{(1)\top}) \otimes (P^{(2)}P^{(2)\top})`; with channels
+  (channel-major ``c * H * W + y * W + x``, a patch spans all channels)
+  :math:`PP^\top = I_C \otimes (P^{(1)}P^{(1)\top}) \otimes (P^{(2)}P^{(2)\top})`.
+
+The index builders :func:`stride_1d_indices`, :func:`stride_2d_indices` and
+:func:`stride_2d_channels_indices` follow the same conventions as ``convotron``'s
+``PatchScheme`` (written independently here: this module never imports ``convotron``).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ._errors import TheoryError
+
+__all__ = [
+    "as_indices",
+    "covariance_matrix",
+    "overlap_1d_blocks",
+    "overlap_1d_closed_form",
+    "overlap_2d_channels_closed_form",
+    "overlap_2d_closed_form",
+    "overlap_matrix",
+    "patch_operators",
+    "patch_sum",
+    "stride_1d_indices",
+    "stride_2d_channels_indices",
+    "stride_2d_indices",
+    "to_exact",
+    "toeplitz_block",
+]
+
+#: Largest ``n`` for which an ``n x n`` sympy matrix is built (the definition is dense).
+MAX_EXACT_N = 4096
+
+
+# --------------------------------------------------------------------------------------------
+# validation
+# --------------------------------------------------------------------------------------------
+def _check_positive_int(name: str, value: Any, fix: str = "") -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or int(value) < 1:
+        raise TheoryError(
+            f"{name} must be a positive integer; got {value!r}. "
+            f"{fix or f'Pass {name} as an int >= 1.'}"
+        )
+    return int(value)
+
+
+def as_indices(n: int, indices: Any) -> np.ndarray:
+    r"""Validate a scheme given as plain data and return its index array.
+
+    Parameters
+    ----------
+    n : int
+        Input dimension, :math:`n \ge 1`.
+    indices : array_like of int, shape (k, r)
+        ``indices[i, a]`` is the input coordinate read by position :math:`a` of patch
+        :math:`i` (:math:`P_i x = x[\mathrm{indices}[i]]`).
+
+    Returns
+    -------
+    numpy.ndarray
+        A C-contiguous ``int64`` array of shape ``(k, r)``.
+
+    Raises
+    ------
+    TheoryError
+        When ``n`` is not a positive integer, ``indices`` is not a non-empty 2D integer array,
+        an index lies outside :math:`[0, n)`, or a patch reads a coordinate twice (then
+        :math:`P_i P_i^\top \ne I_r`, against the model [paper]).
+    """
+    n = _check_positive_int("n", n, "Pass the input dimension as an int >= 1.")
+    arr = np.asarray(indices)
+    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise TheoryError(
+            "indices must be a non-empty 2D array of shape (k, r) (one row per patch); "
+            f"got shape {arr.shape}. Pass a nested list or array with k >= 1 rows of r >= 1 "
+            "coordinates."
+        )
+    if arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise TheoryError(
+                "indices must hold integer input coordinates; got dtype "
+                f"{arr.dtype}. Pass integers in [0, n)."
+            )
+    arr = np.ascontiguousarray(arr, dtype=np.int64)
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < 0 or hi >= n:
+        bad = lo if lo < 0 else hi
+        raise TheoryError(
+            f"indices must lie in [0, n) = [0, {n}); got {bad}. "
+            "Use 0-based input coordinates smaller than n (or increase n)."
+        )
+    if arr.shape[1] > 1:
+        steps = np.diff(arr, axis=1)
+        if not np.all(steps > 0):  # rows not increasing: check distinctness by sorting
+            srt = np.sort(arr, axis=1)
+            dup = np.nonzero(np.any(srt[:, 1:] == srt[:, :-1], axis=1))[0]
+            if dup.size:
+                i = int(dup[0])
+                row = srt[i]
+                j = int(row[1:][row[1:] == row[:-1]][0])
+                raise TheoryError(
+                    f"each patch must read r distinct coordinates (P_i P_iᵀ = I_r); patch {i} "
+                    f"reads coordinate {j} twice. Remove the repeated coordinate from patch {i}."
+                )
+    return arr
+
+
+def to_exact(value: Any, name: str = "value") -> tuple[sp.Expr, str | None]:
+    """Convert a number to an exact sympy number; floats via ``Fraction(str(x))``.
+
+    Parameters
+    ----------
+    value : int, Fraction, float, str, or sympy expression
+        A float is read as the decimal it prints as (``0.3`` becomes ``3/10``), which is the
+        number the user typed; sympy expressions (symbols, surds) are kept as they are.
+    name : str
+        Name used in messages.
+
+    Returns
+    -------
+    (sympy.Expr, str or None)
+        The exact value and a note saying how a float or string was converted (else None).
+
+    Raises
+    ------
+    TheoryError
+        For NaN, infinities and values sympy cannot read.
+    """
+    if isinstance(value, sp.Basic):
+        return value, None  # type: ignore[return-value]
+    if isinstance(value, bool):
+        raise TheoryError(f"{name} must be a number; got {value!r}. Pass an int or a rational.")
+    if isinstance(value, int | np.integer):
+        return sp.Integer(int(value)), None
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator), None
+    if isinstance(value, float | np.floating | str):
+        try:
+            frac = Fraction(str(value))
+        except (ValueError, ZeroDivisionError):
+            raise TheoryError(
+                f"{name} must be a finite number; got {value!r}. Pass a finite int, float or "
+                "rational such as '3/10'."
+            ) from None
+        exact = sp.Rational(frac.numerator, frac.denominator)
+        if isinstance(value, str):
+            return exact, None
+        return exact, f"{name}={value!r} given as a float, read exactly as the rational {exact}"
+    raise TheoryError(
+        f"{name} must be a number or a sympy expression; got {type(value).__name__} "
+        f"{value!r}. Pass an int, a Fraction, a float or a sympy expression."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# from the definition
+# --------------------------------------------------------------------------------------------
+def _check_small(n: int, what: str) -> None:
+    if n > MAX_EXACT_N:
+        raise TheoryError(
+            f"{what} builds dense n x n / r x n sympy matrices and is limited to "
+            f"n <= {MAX_EXACT_N}; got n={n}. Use theory.spectra.overlap_numeric for large n, "
+            "or a closed form (overlap_1d_closed_form, overlap_2d_closed_form)."
+        )
+
+
+def patch_operators(n: int, indices: Any) -> list[sp.Matrix]:
+    r"""Build the patch operators :math:`P_1, \dots, P_k` from the definition [paper].
+
+    Row :math:`a` of :math:`P_i` is :math:`e_{\mathrm{indices}[i,a]}^\top`: a single 1 in column
+    ``indices[i, a]``. Hence :math:`P_i x = x[\mathrm{indices}[i]]` and :math:`P_iP_i^\top = I_r`.
+
+    Parameters
+    ----------
+    n : int
+        Input dimension (at most ``MAX_EXACT_N``).
+    indices : array_like of int, shape (k, r)
+
+    Returns
+    -------
+    list of sympy.Matrix
+        ``k`` integer matrices of shape ``(r, n)``.
+    """
+    idx = as_indices(n, indices)
+    _check_small(n, "patch_operators")
+    k, r = idx.shape
+    ops = []
+    for i in range(k):
+        Pi = sp.zeros(r, n)
+        for a in range(r):
+            Pi[a, int(idx[i, a])] = 1
+        ops.append(Pi)
+    return ops
+
+
+def patch_sum(n: int, indices: Any) -> sp.Matrix:
+    r""":math:`P = \sum_i P_i` [derived notation, §3], an :math:`r \times n` count matrix.
+
+    :math:`P_{aj}` is the number of patches whose position :math:`a` reads coordinate :math:`j`.
+    Built by adding the operators of :func:`patch_operators` (the definition).
+    """
+    ops = patch_operators(n, indices)
+    total = ops[0]
+    for Pi in ops[1:]:
+        total = total + Pi
+    return total
+
+
+def _parse_cov_string(cov: str) -> Any:
+    low = cov.strip().lower()
+    if low == "identity":
+        return "identity"
+    if low.startswith("ar1:"):
+        return ("ar1", low[4:])
+    raise TheoryError(
+        f"cov must be 'identity', 'ar1:RHO', ('diag', d), ('ar1', rho) or a matrix; got "
+        f"{cov!r}. Pass one of these forms, e.g. 'ar1:0.5'."
+    )
+
+
+def covariance_matrix(n: int, cov: Any = "identity") -> tuple[sp.Matrix, list[str]]:
+    r"""Build the covariance :math:`\Sigma` as an exact :math:`n \times n` sympy matrix.
+
+    Parameters
+    ----------
+    n : int
+        Input dimension (at most ``MAX_EXACT_N``).
+    cov : str, tuple or matrix
+        ``"identity"``; ``("diag", d)`` with ``d`` a sequence of ``n`` nonnegative numbers or
+        one number (then :math:`\Sigma = dI`); ``("ar1", rho)`` or ``"ar1:RHO"`` for
+        :math:`\Sigma_{ij} = \rho^{|i-j|}` with ``rho`` a sympy symbol or a number with
+        :math:`|\rho| < 1`; or a symmetric :math:`n\times n` ``sympy.Matrix`` / array (entries
+        read exactly). Floats are read exactly as the decimal they print as (see
+        :func:`to_exact`).
+
+    Returns
+    -------
+    (sympy.Matrix, list of str)
+        :math:`\Sigma` and notes on the float-to-rational conversions made.
+    """
+    n = _check_positive_int("n", n)
+    _check_small(n, "covariance_matrix")
+    if isinstance(cov, str):
+        cov = _parse_cov_string(cov)
+    notes: list[str] = []
+    if isinstance(cov, str) and cov == "identity":
+        return sp.eye(n), notes
+    if isinstance(cov, tuple) and len(cov) == 2 and cov[0] == "diag":
+        d = cov[1]
+        vals = [d] * n if np.ndim(d) == 0 else list(np.asarray(d, dtype=object).ravel())
+        if len(vals) != n:
+            raise TheoryError(
+                f"('diag', d) needs one variance per input coordinate (n={n}); got {len(vals)} "
+                "values. Pass a sequence of length n or a single number."
+            )
+        exact = []
+        for j, v in enumerate(vals):
+            e, note = to_exact(v, f"d[{j}]")
+            if e.is_number and bool(e < 0):
+                raise TheoryError(
+                    f"('diag', d) needs variances d[j] >= 0; got d[{j}]={v!r}. Pass nonnegative "
+                    "variances."
+                )
+            if note:
+                notes.append(note)
+            exact.append(e)
+        if notes:
+            notes = ["float variances read exactly as the decimals they print as"]
+        return sp.diag(*exact), notes
+    if isinstance(cov, tuple) and len(cov) == 2 and cov[0] == "ar1":
+        rho, note = to_exact(cov[1], "rho")
+        if note:
+            notes.append(note)
+        if rho.is_number and not bool(abs(rho) < 1):
+            raise TheoryError(
+                f"AR(1) needs |rho| < 1 (Σ_ij = rho^|i-j| positive definite); got rho={cov[1]!r}. "
+                "Pass a correlation strictly between -1 and 1."
+            )
+        return sp.Matrix(n, n, lambda i, j: rho ** abs(i - j)), notes
+    if isinstance(cov, sp.MatrixBase | np.ndarray | list):
+        S = sp.Matrix(cov)
+        if S.shape != (n, n):
+            raise TheoryError(
+                f"a covariance matrix must be n x n = {n} x {n}; got shape {S.shape}. "
+                "Pass the full covariance of the input."
+            )
+        conv = sp.Matrix(n, n, lambda i, j: to_exact(S[i, j], f"Sigma[{i},{j}]")[0])
+        if any(isinstance(v, float | np.floating) for v in np.asarray(cov, dtype=object).ravel()):
+            notes.append("float covariance entries read exactly as the decimals they print as")
+        if conv != conv.T:
+            raise TheoryError(
+                "a covariance matrix must be symmetric (Σ = Σᵀ); the given matrix is not. "
+                "Pass a symmetric matrix."
+            )
+        return conv, notes
+    raise TheoryError(
+        f"cov must be 'identity', 'ar1:RHO', ('diag', d), ('ar1', rho) or an n x n matrix; got "
+        f"{cov!r}. Pass one of these forms."
+    )
+
+
+def overlap_matrix(n: int, indices: Any, cov: Any = "identity") -> sp.Matrix:
+    r"""Build :math:`M = P\Sigma P^\top` exactly, from the definition [derived, §3].
+
+    Parameters
+    ----------
+    n : int
+        Input dimension (at most ``MAX_EXACT_N``).
+    indices : array_like of int, shape (k, r)
+    cov : see :func:`covariance_matrix`
+        ``"identity"`` (default) gives :math:`PP^\top`, an integer matrix with diagonal
+        :math:`k` and trace :math:`rk`.
+
+    Returns
+    -------
+    sympy.Matrix
+        Symmetric :math:`r \times r`; entries are integers (identity), rationals (rational
+        :math:`\Sigma`) or polynomials in :math:`\rho` (symbolic AR(1)).
+
+    Examples
+    --------
+    >>> overlap_matrix(4, [[0, 1], [1, 2], [2, 3]])
+    Matrix([
+    [3, 2],
+    [2, 3]])
+    """
+    P = patch_sum(n, indices)
+    if isinstance(cov, str) and cov.strip().lower() == "identity":
+        return P * P.T
+    Sigma, _ = covariance_matrix(n, cov)
+    return (P * Sigma * P.T).applyfunc(sp.expand)
+
+
+# --------------------------------------------------------------------------------------------
+# closed forms
+# --------------------------------------------------------------------------------------------
+_p, _q = sp.symbols("p q", integer=True, nonnegative=True)
+
+
+def toeplitz_block(m: int | sp.Expr, k: int | sp.Expr) -> sp.MatrixBase:
+    r"""Build the Toeplitz block :math:`A_m(k) = [(k - |p-q|)_+]_{p,q=1}^m` [derived, §5].
+
+    A finite section of the Fejér kernel; the blocks of :math:`PP^\top` in 1D
+    (``lem-1d-structure``). For :math:`k \ge m` every entry is positive and
+    :math:`A_m(k) = (k-m)\mathbf{1}\mathbf{1}^\top + A_m(m)` (used by ``lem-1d``).
+
+    Parameters
+    ----------
+    m : int or sympy integer symbol
+        Block size. A concrete int gives an explicit ``sympy.Matrix``; a symbolic ``m`` gives
+        a ``sympy.FunctionMatrix`` (entries as a function of 0-based :math:`p, q`).
+    k : int or sympy expression
+        Number of patches; may be symbolic (entries ``Max(0, k - |p-q|)``, which sympy
+        simplifies to ``k - |p-q|`` whenever the assumptions on ``k`` decide the sign).
+
+    Returns
+    -------
+    sympy.Matrix or sympy.FunctionMatrix
+
+    Examples
+    --------
+    >>> toeplitz_block(3, 2)
+    Matrix([
+    [2, 1, 0],
+    [1, 2, 1],
+    [0, 1, 2]])
+    """
+    kk = sp.sympify(k)
+    if isinstance(m, sp.Basic) and not m.is_Integer:
+        if m.is_integer is False or m.is_positive is False:
+            raise TheoryError(
+                f"toeplitz_block needs a positive integer size m; got the symbol {m} with "
+                "conflicting assumptions. Declare it with integer=True, positive=True."
+            )
+        return sp.FunctionMatrix(m, m, sp.Lambda((_p, _q), sp.Max(0, kk - sp.Abs(_p - _q))))
+    mm = _check_positive_int("m", int(m) if isinstance(m, sp.Integer) else m)
+    if kk.is_number and not (kk.is_integer and kk >= 1):
+        raise TheoryError(
+            f"toeplitz_block needs k to be a positive integer (the number of patches); got "
+            f"{k!r}. Pass an int >= 1 or a sympy symbol."
+        )
+    return sp.Matrix(mm, mm, lambda p, q: sp.Max(0, kk - abs(p - q)))
+
+
+def _stride_1d_k(n: int, r: int, d: int) -> int:
+    n = _check_positive_int("n", n)
+    r = _check_positive_int("r", r)
+    d = _check_positive_int("stride", d)
+    if r > n or (n - r) % d:
+        raise TheoryError(
+            "a 1D patch-and-stride scheme needs n = (k-1)*stride + r with k >= 1 (no padding), "
+            f"i.e. r <= n and stride | n - r; got n={n}, r={r}, stride={d}. Choose n with "
+            f"n - r divisible by the stride, e.g. n={r + d * max(1, (n - r) // d)}."
+        )
+    return (n - r) // d + 1
+
+
+def stride_1d_indices(n: int, r: int, d: int) -> np.ndarray:
+    r"""Return the 1D stride indices: patch :math:`i` reads :math:`id, \dots, id+r-1`.
+
+    Requires :math:`n = (k-1)d + r` (no padding) [paper, §5]. Returns an ``int64`` array of
+    shape ``(k, r)``.
+    """
+    k = _stride_1d_k(n, r, d)
+    return np.arange(k, dtype=np.int64)[:, None] * d + np.arange(r, dtype=np.int64)[None, :]
+
+
+def stride_2d_indices(
+    height: int, width: int, patch_h: int, patch_w: int, stride_h: int, stride_w: int
+) -> np.ndarray:
+    """Return the 2D stride indices: row-major pixels ``y * width + x``, patches row-major.
+
+    Patch ``(s, t)`` (index ``s * k2 + t``) has top-left pixel ``(s * stride_h, t * stride_w)``
+    and reads its ``patch_h x patch_w`` window row-major [paper: scheme; §5 conventions].
+    """
+    k1 = _stride_1d_k(height, patch_h, stride_h)
+    k2 = _stride_1d_k(width, patch_w, stride_w)
+    top = (
+        np.arange(k1, dtype=np.int64)[:, None] * stride_h * width
+        + np.arange(k2, dtype=np.int64)[None, :] * stride_w
+    ).ravel()
+    off = (
+        np.arange(patch_h, dtype=np.int64)[:, None] * width
+        + np.arange(patch_w, dtype=np.int64)[None, :]
+    ).ravel()
+    return top[:, None] + off[None, :]
+
+
+def stride_2d_channels_indices(
+    channels: int,
+    height: int,
+    width: int,
+    patch_h: int,
+    patch_w: int,
+    stride_h: int,
+    stride_w: int,
+) -> np.ndarray:
+    """Return the 2D stride indices with channels: channel-major ``c*H*W + y*W + x``.
+
+    A patch spans all channels; within a patch the order is row-major over ``(c, dy, dx)``.
+    """
+    C = _check_positive_int("channels", channels)
+    base = stride_2d_indices(height, width, patch_h, patch_w, stride_h, stride_w)
+    chan = np.arange(C, dtype=np.int64) * height * width
+    return (chan[None, :, None] + base[:, None, :]).reshape(base.shape[0], -1)
+
+
+def overlap_1d_blocks(n: int, r: int, d: int) -> list[tuple[int, list[int], int]]:
+    r"""List the residue blocks of the 1D :math:`PP^\top` [derived, ``lem-1d-structure``].
+
+    Positions :math:`a \equiv c \pmod d` (:math:`0 \le c < \min(d, r)`) form the block
+    :math:`A_{m_c}(k)` with :math:`m_c = \lceil (r-c)/d \rceil`; positions in different residue
+    classes never read a common coordinate. By Cauchy interlacing (a smaller block is a
+    principal submatrix of the largest), the extreme eigenvalues of :math:`PP^\top` are those
+    of :math:`A_{\lceil r/d\rceil}(k)`.
+
+    Returns
+    -------
+    list of (c, positions, m_c)
+        Residue, the 0-based filter positions of the block, and the block size.
+    """
+    _stride_1d_k(n, r, d)
+    return [(c, list(range(c, r, d)), len(range(c, r, d))) for c in range(min(d, r))]
+
+
+def overlap_1d_closed_form(n: int, r: int, d: int) -> sp.Matrix:
+    r""":math:`PP^\top` of the 1D scheme in closed form [derived, ``lem-1d-structure``].
+
+    .. math:: (PP^\top)_{ab} = \begin{cases} k - |a-b|/d & d \mid a-b,\ |a-b|/d < k,\\
+              0 & \text{otherwise,}\end{cases}
+
+    with :math:`k = (n-r)/d + 1`. Built without patch operators, so it is an independent
+    derivation of :func:`overlap_matrix` (the tests compare the two exactly).
+
+    Examples
+    --------
+    >>> overlap_1d_closed_form(16, 4, 2)
+    Matrix([
+    [7, 0, 6, 0],
+    [0, 7, 0, 6],
+    [6, 0, 7, 0],
+    [0, 6, 0, 7]])
+    """
+    k = _stride_1d_k(n, r, d)
+
+    def entry(a: int, b: int) -> int:
+        g = abs(a - b)
+        return k - g // d if g % d == 0 and g // d < k else 0
+
+    return sp.Matrix(r, r, entry)
+
+
+def overlap_2d_closed_form(
+    height: int, width: int, patch_h: int, patch_w: int, stride_h: int, stride_w: int
+) -> sp.Matrix:
+    r""":math:`PP^\top` of the 2D scheme as a Kronecker product [derived, ``lem-2d-kron``].
+
+    .. math:: PP^\top = \bigl(P^{(1)}P^{(1)\top}\bigr) \otimes \bigl(P^{(2)}P^{(2)\top}\bigr),
+
+    the vertical factor from :func:`overlap_1d_closed_form` ``(height, patch_h, stride_h)``
+    and the horizontal one from ``(width, patch_w, stride_w)``; the eigenvalues multiply.
+    Flattening row-major (``y * width + x``), patch positions and in-patch offsets row-major
+    (offset ``dy * patch_w + dx``), which is what makes :math:`P_{(s,t)} = P^{(1)}_s \otimes
+    P^{(2)}_t`.
+    """
+    A = overlap_1d_closed_form(height, patch_h, stride_h)
+    B = overlap_1d_closed_form(width, patch_w, stride_w)
+    return sp.kronecker_product(A, B)
+
+
+def overlap_2d_channels_closed_form(
+    channels: int,
+    height: int,
+    width: int,
+    patch_h: int,
+    patch_w: int,
+    stride_h: int,
+    stride_w: int,
+) -> sp.Matrix:
+    r""":math:`PP^\top = I_C \otimes (P^{(1)}P^{(1)\top}) \otimes (P^{(2)}P^{(2)\top})` [derived].
+
+    Channel-major flattening, a patch spans all channels (in-patch order ``(c, dy, dx)``), so
+    :math:`P_{(s,t)} = I_C \otimes P^{(1)}_s \otimes P^{(2)}_t`: same spectrum as the 2D scheme.
+    """
+    C = _check_positive_int("channels", channels)
+    return sp.kronecker_product(
+        sp.eye(C), overlap_2d_closed_form(height, width, patch_h, patch_w, stride_h, stride_w)
+    )
+
+
+def _ceil_div(a: int, b: int) -> int:
+    """Exact ceil(a / b) for positive integers."""
+    return -(-a // b)
