@@ -1,0 +1,156 @@
+"""``convotron verify``: run Convotron with the theorem's ``η`` and ``T`` on a suite of cases.
+
+Usage::
+
+    convotron verify [--quick | --full] [--out DIR] [--json] [--seeds N] [--workers W]
+
+Prints a table (or, with ``--json``, one JSON object ``{"cases": [...], "all_pass": ...}``)
+and, with ``--out DIR``, writes ``report.md``, ``report.json`` and one PNG figure per case.
+Exit status 0 when no case fails, 1 when a case FAILs (a negative control reported as
+ASSUMPTION VIOLATED, or a case NOT RUN for its size, is not a failure), 2 on bad input.
+See :mod:`convotron.verify` for the statistics and what PASS and FAIL mean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .._errors import ConvotronError
+from ._common import EXIT_FAIL, EXIT_OK, emit_json
+
+__all__ = ["add_parser", "main"]
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``verify`` subcommand."""
+    p = subparsers.add_parser(
+        "verify",
+        help="verify runs against the theorem's (eps, delta) guarantee on a suite of cases",
+        description=(
+            "Run Convotron with the theorem's own step size eta and iteration count T on a "
+            "suite of cases (1D/2D schemes, covariances, input laws, activations, noise, the "
+            "disjoint-patch variant and negative controls) and test the fraction of runs with "
+            "|w - w*|^2 > eps against delta with a one-sided exact binomial test."
+        ),
+    )
+    size = p.add_mutually_exclusive_group()
+    size.add_argument(
+        "--quick",
+        action="store_true",
+        help="the default suite with 100 runs per case (make verify; under two minutes)",
+    )
+    size.add_argument(
+        "--full",
+        action="store_true",
+        help="add larger schemes, e.g. n=160, r=16 at strides 9, 12, 16 (takes minutes)",
+    )
+    p.add_argument("--out", metavar="DIR", help="write report.md, report.json and figures here")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument(
+        "--seeds",
+        metavar="N",
+        type=str,
+        default=None,
+        help="independent runs per case (default: 100 with --quick, 200 otherwise)",
+    )
+    p.add_argument(
+        "--workers", metavar="W", type=str, default="2", help="threads per case (default 2)"
+    )
+    p.add_argument("--seed", metavar="S", type=str, default="0", help="master seed (default 0)")
+    p.add_argument(
+        "--max-updates",
+        metavar="U",
+        type=str,
+        default=None,
+        help="budget of T x runs per case; larger cases are reported NOT RUN "
+        "(default: 5e7 quick, 2e8 default, 1.2e9 full)",
+    )
+    p.set_defaults(handler=main)
+    return p
+
+
+def _positive_int(value: str, option: str, example: str) -> int:
+    try:
+        v = int(value)
+    except ValueError:
+        v = 0
+        ok = False
+    else:
+        ok = v >= 1
+    if not ok:
+        raise ConvotronError(
+            f"{option} must be an integer >= 1; got {value!r}. Pass e.g. {option} {example}."
+        )
+    return v
+
+
+def _parse_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Validate every option before any work is done."""
+    from ..verify import MODES, check_out_dir
+
+    mode = "quick" if args.quick else "full" if args.full else "default"
+    settings = MODES[mode]
+    runs = (
+        int(settings["runs"]) if args.seeds is None else _positive_int(args.seeds, "--seeds", "100")
+    )
+    workers = _positive_int(args.workers, "--workers", "2")
+    try:
+        seed = int(args.seed)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise ConvotronError(
+            f"--seed must be an integer >= 0; got {args.seed!r}. Pass e.g. --seed 0."
+        )
+    if args.max_updates is None:
+        max_updates = float(settings["max_updates"])
+    else:
+        try:
+            max_updates = float(args.max_updates)
+        except ValueError:
+            max_updates = -1.0
+        if not max_updates > 0:
+            raise ConvotronError(
+                f"--max-updates must be a number > 0; got {args.max_updates!r}. "
+                "Pass e.g. --max-updates 1e9."
+            )
+    out = None if args.out is None else check_out_dir(args.out)
+    return dict(
+        mode=mode,
+        runs=runs,
+        workers=workers,
+        seed=seed,
+        max_updates=max_updates,
+        control_iters=int(settings["control_iters"]),
+        out=out,
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the suite; return 0 if no case fails, 1 otherwise."""
+    from ..verify import default_cases, run_suite, write_report
+
+    opts = _parse_args(args)
+    report = run_suite(
+        default_cases(opts["mode"]),
+        runs=opts["runs"],
+        seed=opts["seed"],
+        workers=opts["workers"],
+        max_updates=opts["max_updates"],
+        control_iters=opts["control_iters"],
+        progress=sys.stderr.isatty(),
+    )
+    written = [] if opts["out"] is None else write_report(report, opts["out"])
+    if args.json:
+        obj = report.to_json()
+        obj["mode"] = opts["mode"]
+        obj["files"] = [str(p) for p in written]
+        emit_json(obj)
+    else:
+        sys.stdout.write(report.table())
+        if written:
+            sys.stdout.write(f"wrote {len(written)} files under {opts['out']}\n")
+        sys.stdout.flush()
+    return EXIT_OK if report.all_pass else EXIT_FAIL
