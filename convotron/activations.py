@@ -1,0 +1,78 @@
+r"""Leaky ReLU, the activation of the model [paper] (``def-model``).
+
+.. math::
+
+    \sigma(z) = \begin{cases} z & z \ge 0 \\ \alpha z & z < 0 \end{cases},
+    \qquad \alpha \in [0, 1]
+
+(``alpha = 0``: ReLU; ``alpha = 1``: the identity, i.e. a linear model). The decomposition
+:math:`\sigma(z) = \frac{1+\alpha}{2} z + \frac{1-\alpha}{2} |z|` is the key to the paper's
+Lemma 1 (``lem-symmetric``).
+
+Convention: :math:`\sigma'(0) := 1` (the right derivative). Convotron never uses
+:math:`\sigma'`; only the SGD baseline does.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from ._errors import ConvotronError
+
+__all__ = ["check_alpha", "leaky_relu", "leaky_relu_derivative"]
+
+
+def check_alpha(alpha: Any) -> float:
+    """Validate the leaky-ReLU slope and return it as a float.
+
+    Raises
+    ------
+    ConvotronError
+        If ``alpha`` is not a real number in ``[0, 1]``.
+    """
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
+        raise ConvotronError(
+            f"alpha (the leaky-ReLU slope) must be a real number in [0, 1]; got {alpha!r}. "
+            "Pass e.g. 0 (ReLU), 0.5, or 1 (linear)."
+        )
+    value = float(alpha)
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise ConvotronError(
+            f"alpha (the leaky-ReLU slope) must lie in [0, 1] (the theory covers 0 = ReLU to "
+            f"1 = linear); got {value!r}. Pass a value between 0 and 1."
+        )
+    return value
+
+
+def leaky_relu(z: Any, alpha: float) -> np.ndarray:
+    r"""Return :math:`\sigma(z)`: :math:`z` for :math:`z \ge 0`, :math:`\alpha z` otherwise.
+
+    Parameters
+    ----------
+    z : array_like
+        Pre-activations.
+    alpha : float
+        Slope on the negative side, in ``[0, 1]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float array of the shape of ``z``.
+    """
+    a = check_alpha(alpha)
+    zz = np.asarray(z, dtype=float)
+    return np.where(zz >= 0.0, zz, a * zz)
+
+
+def leaky_relu_derivative(z: Any, alpha: float) -> np.ndarray:
+    r"""Return :math:`\sigma'(z)`: 1 for :math:`z \ge 0` (so :math:`\sigma'(0) := 1`), else alpha.
+
+    Convotron never uses it; the SGD baseline does.
+    """
+    a = check_alpha(alpha)
+    zz = np.asarray(z, dtype=float)
+    return np.where(zz >= 0.0, 1.0, a)

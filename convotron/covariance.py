@@ -1,0 +1,484 @@
+r"""Input covariances :math:`\Sigma = \mathbb{E}[x x^\top]` with structure-aware operations.
+
+The analysis of Convotron (``../shared/spec/convotron-theory.md`` §3) needs the
+overlap matrix :math:`M = P \Sigma P^\top` (``r x r``) and the sampler needs
+:math:`x = L z` with :math:`L L^\top = \Sigma`. For the structured covariances used in the
+project neither needs the ``n x n`` matrix:
+
+* :class:`Identity` -- :math:`\Sigma = I_n`; :math:`L = I`.
+* :class:`Diagonal` -- :math:`\Sigma = \operatorname{diag}(s)`;
+  :math:`L = \operatorname{diag}(\sqrt{s})`.
+* :class:`AR1` -- :math:`\Sigma_{ij} = \rho^{|i-j|}` (Kac-Murdock-Szegő matrix).
+  :math:`\Sigma v` costs :math:`O(n)` by two exponential filters,
+  :math:`(\Sigma v)_i = f_i + b_i - v_i` with :math:`f_i = v_i + \rho f_{i-1}` and
+  :math:`b_i = v_i + \rho b_{i+1}`; :math:`x = L z` is the stationary AR(1) recursion
+  :math:`x_1 = z_1`, :math:`x_j = \rho x_{j-1} + \sqrt{1-\rho^2} z_j`; and the inverse
+  :math:`\Sigma^{-1} = (1-\rho^2)^{-1}
+  \operatorname{tridiag}(-\rho;\,1, 1+\rho^2, \dots, 1+\rho^2, 1;\,-\rho)`
+  is tridiagonal, so the extreme eigenvalues cost :math:`O(n)`.
+* :class:`Dense` -- any symmetric positive semi-definite matrix; :math:`L` is the Cholesky
+  factor (or :math:`V \Lambda^{1/2}` when :math:`\Sigma` is singular).
+
+[derived] :math:`\lambda_{\min}(M) \ge \lambda_{\min}(\Sigma)\lambda_{\min}(PP^\top)` and
+:math:`\lambda_{\max}(M) \le \lambda_{\max}(\Sigma)\lambda_{\max}(PP^\top)` (``lem-cov-transfer``).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+from scipy.linalg import eigvalsh_tridiagonal
+from scipy.signal import lfilter
+
+from ._errors import ConvotronError
+
+__all__ = [
+    "AR1",
+    "DENSE_LIMIT",
+    "Covariance",
+    "Dense",
+    "Diagonal",
+    "Identity",
+    "as_covariance",
+    "parse_cov",
+]
+
+#: Largest ``n`` for which :meth:`Covariance.dense` forms the ``n x n`` matrix.
+DENSE_LIMIT = 4096
+
+
+def _check_n(n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or int(n) < 1:
+        raise ConvotronError(
+            f"the input dimension n must be an integer >= 1; got {n!r}. Pass a positive integer."
+        )
+    return int(n)
+
+
+def _check_rho(rho: Any) -> float:
+    if isinstance(rho, bool) or not isinstance(rho, numbers.Real):
+        raise ConvotronError(
+            f"the AR(1) correlation rho must be a real number with |rho| < 1; got {rho!r}. "
+            "Pass e.g. rho=0.5."
+        )
+    value = float(rho)
+    if not math.isfinite(value) or not abs(value) < 1.0:
+        raise ConvotronError(
+            f"the AR(1) correlation rho must satisfy |rho| < 1 (Sigma_ij = rho^|i-j| is then "
+            f"positive definite); got {value!r}. Pass a value in (-1, 1), e.g. 0.5."
+        )
+    return value
+
+
+class Covariance:
+    r"""A covariance :math:`\Sigma \in \mathbb{R}^{n \times n}` (abstract base class).
+
+    Subclasses implement the structured operations without forming the ``n x n`` matrix
+    (except :class:`Dense`, which stores it).
+
+    Attributes
+    ----------
+    n : int
+        Dimension of the input ``x``.
+    name : str
+        Short name: ``"identity"``, ``"diag"``, ``"ar1:RHO"`` or ``"dense"``.
+    """
+
+    n: int
+    name: str
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _rows(self, rows: Any, what: str) -> np.ndarray:
+        arr = np.asarray(rows)
+        if arr.ndim != 1 or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
+            raise ConvotronError(
+                f"{what} must be a 1-D array of integer coordinates; got an array of shape "
+                f"{arr.shape} and dtype {arr.dtype}. Pass e.g. np.array([0, 1, 2])."
+            )
+        arr = arr.astype(np.int64, copy=False)
+        if arr.size and (arr.min() < 0 or arr.max() >= self.n):
+            bad = int(arr[(arr < 0) | (arr >= self.n)][0])
+            raise ConvotronError(
+                f"{what} must lie in 0..n-1 (n={self.n}); got {bad}. Pass coordinates inside "
+                "the input."
+            )
+        return arr
+
+    def _vectors(self, V: Any) -> np.ndarray:
+        arr = np.asarray(V, dtype=float)
+        if arr.ndim not in (1, 2) or arr.shape[0] != self.n:
+            raise ConvotronError(
+                f"matvec needs V of shape (n,) or (n, m) with n={self.n}; got shape {arr.shape}. "
+                "Pass vectors as columns."
+            )
+        return arr
+
+    def _samples(self, Z: Any) -> np.ndarray:
+        arr = np.asarray(Z, dtype=float)
+        if arr.ndim != 2 or arr.shape[1] != self.n:
+            raise ConvotronError(
+                f"transform needs Z of shape (m, n) with n={self.n}; got shape {arr.shape}. "
+                "Pass one standardized sample per row."
+            )
+        return arr
+
+    # -- interface -------------------------------------------------------------------------
+    def block(self, rows: Any, cols: Any) -> np.ndarray:
+        r"""Return :math:`\Sigma[\text{rows}][:, \text{cols}]` as a float array."""
+        raise NotImplementedError
+
+    def matvec(self, V: Any) -> np.ndarray:
+        r"""Return :math:`\Sigma V` for ``V`` of shape ``(n,)`` or ``(n, m)``."""
+        raise NotImplementedError
+
+    def transform(self, Z: Any) -> np.ndarray:
+        r"""Map rows ``z`` of ``Z`` (``(m, n)``, iid unit variance) to :math:`x = Lz`.
+
+        :math:`L L^\top = \Sigma`, so :math:`\mathbb{E}[x x^\top] = \Sigma`.
+        """
+        raise NotImplementedError
+
+    def diagonal(self) -> np.ndarray:
+        r"""Return the variances :math:`\Sigma_{jj}`, shape ``(n,)``."""
+        raise NotImplementedError
+
+    def trace(self) -> float:
+        r"""Return :math:`\operatorname{tr}\Sigma = \mathbb{E}\|x\|^2`."""
+        return float(self.diagonal().sum())
+
+    def lambda_max(self) -> float:
+        r"""Return :math:`\lambda_{\max}(\Sigma)`."""
+        raise NotImplementedError
+
+    def lambda_min(self) -> float:
+        r"""Return :math:`\lambda_{\min}(\Sigma)`."""
+        raise NotImplementedError
+
+    def dense(self) -> np.ndarray:
+        r"""Return :math:`\Sigma` as an ``n x n`` float array (only for ``n <= DENSE_LIMIT``).
+
+        Raises
+        ------
+        ConvotronError
+            If ``n > DENSE_LIMIT``.
+        """
+        if self.n > DENSE_LIMIT:
+            raise ConvotronError(
+                f"dense() forms an n x n matrix and is limited to n <= {DENSE_LIMIT}; got "
+                f"n={self.n}. Use block(), matvec() or transform(), which never form it."
+            )
+        idx = np.arange(self.n)
+        return self.block(idx, idx)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(n={self.n}, name={self.name!r})"
+
+
+class Identity(Covariance):
+    r""":math:`\Sigma = I_n` (the paper's isotropic case)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = _check_n(n)
+        self.name = "identity"
+
+    def block(self, rows: Any, cols: Any) -> np.ndarray:  # noqa: D102
+        r = self._rows(rows, "rows")
+        c = self._rows(cols, "cols")
+        return (r[:, None] == c[None, :]).astype(float)
+
+    def matvec(self, V: Any) -> np.ndarray:  # noqa: D102
+        return self._vectors(V).copy()
+
+    def transform(self, Z: Any) -> np.ndarray:
+        """Return ``Z`` itself as a float array (``L = I``; no copy when already float)."""
+        return self._samples(Z)
+
+    def diagonal(self) -> np.ndarray:  # noqa: D102
+        return np.ones(self.n)
+
+    def lambda_max(self) -> float:  # noqa: D102
+        return 1.0
+
+    def lambda_min(self) -> float:  # noqa: D102
+        return 1.0
+
+
+class Diagonal(Covariance):
+    r""":math:`\Sigma = \operatorname{diag}(s)` with finite variances :math:`s_j \ge 0`.
+
+    Parameters
+    ----------
+    diag : array_like, shape (n,)
+        The variances. Zeros are allowed (then :math:`\Sigma` is singular).
+    """
+
+    def __init__(self, diag: Any) -> None:
+        try:
+            d = np.array(diag, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ConvotronError(
+                f"Diagonal needs a 1-D array of variances; could not read {diag!r} as numbers "
+                f"({exc}). Pass e.g. [1.0, 2.0, 0.5]."
+            ) from None
+        if d.ndim != 1 or d.size == 0:
+            raise ConvotronError(
+                f"Diagonal needs a non-empty 1-D array of variances; got shape {d.shape}. "
+                "Pass e.g. [1.0, 2.0, 0.5]."
+            )
+        if not np.all(np.isfinite(d)) or np.any(d < 0):
+            bad = d[~(np.isfinite(d) & (d >= 0))][0]
+            raise ConvotronError(
+                f"Diagonal variances must be finite and >= 0; got {bad!r}. "
+                "Pass non-negative finite variances."
+            )
+        d.setflags(write=False)
+        self.diag = d
+        self.n = int(d.size)
+        self.name = "diag"
+        self._sqrt = np.sqrt(d)
+
+    def block(self, rows: Any, cols: Any) -> np.ndarray:  # noqa: D102
+        r = self._rows(rows, "rows")
+        c = self._rows(cols, "cols")
+        return np.where(r[:, None] == c[None, :], self.diag[r][:, None], 0.0)
+
+    def matvec(self, V: Any) -> np.ndarray:  # noqa: D102
+        arr = self._vectors(V)
+        return arr * (self.diag if arr.ndim == 1 else self.diag[:, None])
+
+    def transform(self, Z: Any) -> np.ndarray:  # noqa: D102
+        return self._samples(Z) * self._sqrt
+
+    def diagonal(self) -> np.ndarray:  # noqa: D102
+        return self.diag.copy()
+
+    def lambda_max(self) -> float:  # noqa: D102
+        return float(self.diag.max())
+
+    def lambda_min(self) -> float:  # noqa: D102
+        return float(self.diag.min())
+
+
+class AR1(Covariance):
+    r"""Stationary AR(1) covariance :math:`\Sigma_{ij} = \rho^{|i-j|}`, :math:`|\rho| < 1`.
+
+    Every operation is :math:`O(n)` per vector (see the module docstring); the
+    ``n x n`` matrix is never formed except by :meth:`dense`.
+
+    Parameters
+    ----------
+    n : int
+        Dimension.
+    rho : float
+        Lag-one correlation, :math:`-1 < \rho < 1`.
+    """
+
+    def __init__(self, n: int, rho: float) -> None:
+        self.n = _check_n(n)
+        self.rho = _check_rho(rho)
+        self.name = f"ar1:{self.rho!r}"
+        self._s = math.sqrt(1.0 - self.rho * self.rho)
+        self._extremes: tuple[float, float] | None = None
+
+    def block(self, rows: Any, cols: Any) -> np.ndarray:  # noqa: D102
+        r = self._rows(rows, "rows")
+        c = self._rows(cols, "cols")
+        lag = np.abs(r[:, None] - c[None, :])
+        return np.power(self.rho, lag.astype(float))
+
+    def matvec(self, V: Any) -> np.ndarray:
+        r"""Return :math:`\Sigma V` in :math:`O(nm)` by a forward and a backward filter."""
+        arr = self._vectors(V)
+        a = [1.0, -self.rho]
+        fwd = lfilter([1.0], a, arr, axis=0)
+        bwd = lfilter([1.0], a, arr[::-1], axis=0)[::-1]
+        return np.asarray(fwd + bwd - arr)
+
+    def transform(self, Z: Any) -> np.ndarray:
+        r"""Return rows :math:`x_1 = z_1`, :math:`x_j = \rho x_{j-1} + \sqrt{1-\rho^2}\, z_j`."""
+        arr = self._samples(Z)
+        u = arr * self._s
+        u[:, 0] = arr[:, 0]
+        return np.asarray(lfilter([1.0], [1.0, -self.rho], u, axis=1))
+
+    def diagonal(self) -> np.ndarray:  # noqa: D102
+        return np.ones(self.n)
+
+    def _eig_extremes(self) -> tuple[float, float]:
+        if self._extremes is None:
+            if self.n == 1:
+                self._extremes = (1.0, 1.0)
+            else:
+                rho = self.rho
+                d = np.full(self.n, 1.0 + rho * rho)
+                d[0] = d[-1] = 1.0
+                e = np.full(self.n - 1, -rho)
+                scale = 1.0 / (1.0 - rho * rho)
+                lo = eigvalsh_tridiagonal(d, e, select="i", select_range=(0, 0))[0] * scale
+                hi = (
+                    eigvalsh_tridiagonal(d, e, select="i", select_range=(self.n - 1, self.n - 1))[0]
+                    * scale
+                )
+                # eigenvalues of Sigma are the reciprocals of those of Sigma^{-1}
+                self._extremes = (float(1.0 / hi), float(1.0 / lo))
+        return self._extremes
+
+    def lambda_max(self) -> float:
+        r"""Return :math:`\lambda_{\max}(\Sigma) = 1/\lambda_{\min}(\Sigma^{-1})` in O(n)."""
+        return self._eig_extremes()[1]
+
+    def lambda_min(self) -> float:
+        r"""Return :math:`\lambda_{\min}(\Sigma) = 1/\lambda_{\max}(\Sigma^{-1})` in O(n)."""
+        return self._eig_extremes()[0]
+
+
+class Dense(Covariance):
+    r"""An explicit symmetric positive semi-definite :math:`\Sigma`.
+
+    Parameters
+    ----------
+    matrix : array_like, shape (n, n)
+        Symmetric (to ``1e-10`` relative), finite and positive semi-definite (smallest
+        eigenvalue ``>= -1e-10`` times the largest). It is symmetrised exactly.
+    """
+
+    def __init__(self, matrix: Any) -> None:
+        try:
+            S = np.array(matrix, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ConvotronError(
+                f"Dense needs a square matrix of numbers; could not read it ({exc}). "
+                "Pass an (n, n) array."
+            ) from None
+        if S.ndim != 2 or S.shape[0] != S.shape[1] or S.shape[0] == 0:
+            raise ConvotronError(
+                f"Dense needs a non-empty square (n, n) matrix; got shape {S.shape}. "
+                "Pass an (n, n) array."
+            )
+        if S.shape[0] > DENSE_LIMIT:
+            raise ConvotronError(
+                f"Dense covariances are limited to n <= {DENSE_LIMIT}; got n={S.shape[0]}. "
+                "Use a structured covariance (Identity, Diagonal, AR1)."
+            )
+        if not np.all(np.isfinite(S)):
+            raise ConvotronError(
+                "Dense covariance entries must be finite; got NaN or infinity. "
+                "Replace the non-finite entries."
+            )
+        scale = max(float(np.abs(S).max()), 1e-300)
+        asym = float(np.abs(S - S.T).max())
+        if asym > 1e-10 * scale:
+            raise ConvotronError(
+                f"a covariance must be symmetric; got max |S - S^T| = {asym:.3g}. "
+                "Pass (S + S.T) / 2."
+            )
+        S = (S + S.T) / 2.0
+        evals, evecs = np.linalg.eigh(S)
+        if evals[0] < -1e-10 * max(abs(evals[-1]), 1e-300):
+            raise ConvotronError(
+                f"a covariance must be positive semi-definite; got smallest eigenvalue "
+                f"{evals[0]:.6g}. Pass a PSD matrix, e.g. A @ A.T."
+            )
+        S.setflags(write=False)
+        self.matrix = S
+        self.n = int(S.shape[0])
+        self.name = "dense"
+        self._evals = evals
+        try:
+            self._L = np.linalg.cholesky(S)
+        except np.linalg.LinAlgError:
+            self._L = evecs * np.sqrt(np.clip(evals, 0.0, None))
+
+    def block(self, rows: Any, cols: Any) -> np.ndarray:  # noqa: D102
+        r = self._rows(rows, "rows")
+        c = self._rows(cols, "cols")
+        return self.matrix[np.ix_(r, c)].copy()
+
+    def matvec(self, V: Any) -> np.ndarray:  # noqa: D102
+        return np.asarray(self.matrix @ self._vectors(V))
+
+    def transform(self, Z: Any) -> np.ndarray:  # noqa: D102
+        return np.asarray(self._samples(Z) @ self._L.T)
+
+    def diagonal(self) -> np.ndarray:  # noqa: D102
+        return np.diag(self.matrix).copy()
+
+    def dense(self) -> np.ndarray:  # noqa: D102
+        return self.matrix.copy()
+
+    def lambda_max(self) -> float:  # noqa: D102
+        return float(self._evals[-1])
+
+    def lambda_min(self) -> float:  # noqa: D102
+        return float(max(self._evals[0], 0.0))
+
+
+def parse_cov(spec: str, n: int) -> Covariance:
+    """Parse a covariance spec of the command line.
+
+    Parameters
+    ----------
+    spec : str
+        ``"identity"`` or ``"ar1:RHO"`` with ``|RHO| < 1`` (case and surrounding spaces
+        ignored).
+    n : int
+        Input dimension.
+
+    Returns
+    -------
+    Covariance
+
+    Raises
+    ------
+    ConvotronError
+        For anything else, naming the accepted forms.
+    """
+    n = _check_n(n)
+    if not isinstance(spec, str):
+        raise ConvotronError(
+            f"a covariance spec must be a string; got {spec!r}. Pass 'identity' or 'ar1:RHO'."
+        )
+    text = spec.strip().lower()
+    if text == "identity":
+        return Identity(n)
+    if text.startswith("ar1:"):
+        raw = text[4:].strip()
+        try:
+            rho = float(raw)
+        except ValueError:
+            raise ConvotronError(
+                f"the covariance spec 'ar1:RHO' needs a number RHO with |RHO| < 1; got "
+                f"{spec!r}. Pass e.g. 'ar1:0.5'."
+            ) from None
+        return AR1(n, rho)
+    raise ConvotronError(
+        f"unknown covariance spec {spec!r}; the accepted forms are 'identity' and 'ar1:RHO' "
+        "(|RHO| < 1). Pass e.g. 'identity' or 'ar1:0.5'."
+    )
+
+
+def as_covariance(cov: Covariance | str | None, n: int) -> Covariance:
+    """Return ``cov`` as a :class:`Covariance` of dimension ``n``.
+
+    ``None`` means :class:`Identity`; a string is parsed by :func:`parse_cov`; a
+    :class:`Covariance` must have dimension ``n``.
+    """
+    n = _check_n(n)
+    if cov is None:
+        return Identity(n)
+    if isinstance(cov, str):
+        return parse_cov(cov, n)
+    if not isinstance(cov, Covariance):
+        raise ConvotronError(
+            f"cov must be a Covariance, a spec string or None; got {type(cov).__name__}. "
+            "Pass e.g. 'identity', 'ar1:0.5' or AR1(n, 0.5)."
+        )
+    if cov.n != n:
+        raise ConvotronError(
+            f"the covariance has dimension {cov.n} but the input has n={n}; they must match. "
+            f"Build the covariance with n={n}."
+        )
+    return cov

@@ -1,0 +1,468 @@
+r"""Data: input laws, symmetrisation, label noise and the teacher.
+
+Inputs [paper] (``def-model``): :math:`x = L z` with :math:`L L^\top = \Sigma`
+(:meth:`convotron.covariance.Covariance.transform`) and :math:`z` of iid *standardized*
+coordinates (mean 0, variance 1), so :math:`\mathbb{E}[x x^\top] = \Sigma`. The theory
+needs :math:`x` symmetric (:math:`x \overset{d}{=} -x`); that holds when each coordinate
+law of :math:`z` is symmetric (:data:`LAWS`).
+
+Laws, with :math:`\mathbb{E} z^4` and :math:`\sup|z|`:
+
+* ``gaussian``: :math:`N(0, 1)`; 3; unbounded.
+* ``rademacher``: :math:`\pm 1` with probability 1/2; 1; 1.
+* ``uniform``: :math:`U[-\sqrt3, \sqrt3]`; 9/5; :math:`\sqrt3`.
+* ``mixture``: symmetric two-component :math:`N(\pm\mu, \tau^2)` with :math:`\mu = 0.9`,
+  :math:`\tau^2 = 1 - \mu^2`; :math:`\mu^4 + 6\mu^2\tau^2 + 3\tau^4`; unbounded.
+* ``student-t``: :math:`t_\nu \sqrt{(\nu-2)/\nu}` with :math:`\nu = 5` (heavy tailed, finite
+  fourth moment); :math:`3(\nu-2)/(\nu-4) = 9`; unbounded.
+* ``exponential``: :math:`\mathrm{Exp}(1) - 1`, **asymmetric** (``symmetric=False``: violates
+  the hypothesis of ``lem-symmetric``; for counterexamples); 9; unbounded.
+
+Label noise (:class:`NoiseModel`), always with :math:`\mathbb{E}[\xi \mid x] = 0` [paper]:
+``none``; ``gaussian:S`` (:math:`\xi \sim N(0, S^2)`); ``uniform:S``
+(:math:`U[-S\sqrt3, S\sqrt3]`, variance :math:`S^2`, bounded); ``hetero:S``
+(:math:`\xi = S \,\|x\| / \sqrt{\operatorname{tr}\Sigma}\, g`, :math:`g \sim N(0,1)`
+independent of :math:`x`: its scale grows with :math:`\|x\|`, :math:`\mathbb{E}\xi^2 = S^2`).
+
+[derived] When :math:`\xi` is independent of :math:`x` with variance :math:`\varsigma^2`,
+:math:`\rho = \mathbb{E}[\xi^2 \|Px\|^2] = \varsigma^2 \operatorname{tr} M`; ``hetero`` is not
+independent of :math:`x` (:attr:`NoiseModel.independent` is False).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._errors import ConvotronError
+from .activations import check_alpha
+from .covariance import Covariance, as_covariance
+from .model import _check_inputs, _preacts
+from .patches import PatchScheme
+
+__all__ = [
+    "LAWS",
+    "NOISE_KINDS",
+    "InputLaw",
+    "NoiseModel",
+    "Teacher",
+    "get_law",
+    "parse_noise",
+    "symmetrize",
+]
+
+_SQRT3 = math.sqrt(3.0)
+_MIX_MU = 0.9
+_MIX_TAU = math.sqrt(1.0 - _MIX_MU**2)
+_T_NU = 5.0
+
+
+def _check_rng(rng: Any) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise ConvotronError(
+            f"rng must be a numpy.random.Generator; got {type(rng).__name__}. "
+            "Pass numpy.random.default_rng(seed)."
+        )
+    return rng
+
+
+def _check_m(m: Any) -> int:
+    if isinstance(m, bool) or not isinstance(m, numbers.Integral) or int(m) < 0:
+        raise ConvotronError(
+            f"the number of samples m must be an integer >= 0; got {m!r}. Pass e.g. 1000."
+        )
+    return int(m)
+
+
+def _gaussian(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    return rng.standard_normal(shape)
+
+
+def _rademacher(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    return rng.integers(0, 2, size=shape, dtype=np.int8).astype(float) * 2.0 - 1.0
+
+
+def _uniform(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    return rng.uniform(-_SQRT3, _SQRT3, size=shape)
+
+
+def _mixture(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    z = rng.standard_normal(shape)
+    z *= _MIX_TAU
+    sign = rng.integers(0, 2, size=shape, dtype=np.int8).astype(float) * 2.0 - 1.0
+    z += _MIX_MU * sign
+    return z
+
+
+def _student_t(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    return rng.standard_t(_T_NU, size=shape) * math.sqrt((_T_NU - 2.0) / _T_NU)
+
+
+def _exponential(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    return rng.standard_exponential(shape) - 1.0
+
+
+@dataclass(frozen=True)
+class InputLaw:
+    r"""The law of one standardized input coordinate :math:`z_j` (mean 0, variance 1).
+
+    Attributes
+    ----------
+    name : str
+        Key in :data:`LAWS`.
+    symmetric : bool
+        Whether :math:`z \overset{d}{=} -z` (then :math:`x = Lz` is symmetric, the hypothesis
+        of ``lem-symmetric``).
+    fourth_moment : float
+        :math:`\mathbb{E} z^4`.
+    bound : float or None
+        :math:`\sup |z|`, or None when unbounded.
+    """
+
+    name: str
+    symmetric: bool
+    fourth_moment: float
+    bound: float | None
+    draw: Callable[[np.random.Generator, tuple[int, int]], np.ndarray] = field(
+        repr=False, compare=False
+    )
+
+    def standard(self, rng: np.random.Generator, m: int, n: int) -> np.ndarray:
+        """Return ``(m, n)`` iid standardized coordinates ``z``."""
+        rng = _check_rng(rng)
+        m = _check_m(m)
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or int(n) < 1:
+            raise ConvotronError(
+                f"the input dimension n must be an integer >= 1; got {n!r}. "
+                "Pass a positive integer."
+            )
+        return self.draw(rng, (m, int(n)))
+
+    def sample(self, rng: np.random.Generator, m: int, cov: Covariance) -> np.ndarray:
+        r"""Return ``m`` inputs :math:`x = L z` as an ``(m, n)`` array, :math:`LL^\top = \Sigma`."""
+        if not isinstance(cov, Covariance):
+            raise ConvotronError(
+                f"cov must be a Covariance; got {type(cov).__name__}. "
+                "Pass e.g. convotron.covariance.Identity(n) or parse_cov('ar1:0.5', n)."
+            )
+        return cov.transform(self.standard(rng, m, cov.n))
+
+
+LAWS: dict[str, InputLaw] = {
+    "gaussian": InputLaw("gaussian", True, 3.0, None, _gaussian),
+    "rademacher": InputLaw("rademacher", True, 1.0, 1.0, _rademacher),
+    "uniform": InputLaw("uniform", True, 9.0 / 5.0, _SQRT3, _uniform),
+    "mixture": InputLaw(
+        "mixture",
+        True,
+        _MIX_MU**4 + 6.0 * _MIX_MU**2 * _MIX_TAU**2 + 3.0 * _MIX_TAU**4,
+        None,
+        _mixture,
+    ),
+    "student-t": InputLaw("student-t", True, 3.0 * (_T_NU - 2.0) / (_T_NU - 4.0), None, _student_t),
+    "exponential": InputLaw("exponential", False, 9.0, None, _exponential),
+}
+
+
+def get_law(name: str | InputLaw) -> InputLaw:
+    """Return the law called ``name`` (an :class:`InputLaw` is returned unchanged).
+
+    Raises
+    ------
+    ConvotronError
+        For an unknown name, listing the known ones.
+    """
+    if isinstance(name, InputLaw):
+        return name
+    key = name.strip().lower() if isinstance(name, str) else None
+    if key not in LAWS:
+        raise ConvotronError(
+            f"unknown input law {name!r}; the known laws are {', '.join(LAWS)}. "
+            "Pass one of these names."
+        )
+    return LAWS[key]
+
+
+def symmetrize(X: Any, rng: np.random.Generator) -> np.ndarray:
+    r"""Multiply each row of ``X`` by an independent uniform random sign.
+
+    The result :math:`\varepsilon x` is symmetric whatever the law of :math:`x`, with the
+    same :math:`\mathbb{E}[xx^\top]`; apply the same signs to the labels only if the
+    target is odd (it is not for ReLU), so use this on inputs before labelling.
+
+    Returns
+    -------
+    numpy.ndarray, shape (m, n)
+        A new array.
+    """
+    rng = _check_rng(rng)
+    XX = np.asarray(X, dtype=float)
+    if XX.ndim != 2:
+        raise ConvotronError(
+            f"symmetrize needs X of shape (m, n); got shape {XX.shape}. Pass one input per row."
+        )
+    if not np.all(np.isfinite(XX)):
+        raise ConvotronError("X must be finite; got NaN or infinity. Remove those rows.")
+    signs = rng.integers(0, 2, size=XX.shape[0]).astype(float) * 2.0 - 1.0
+    return XX * signs[:, None]
+
+
+NOISE_KINDS = ("none", "gaussian", "uniform", "hetero")
+
+
+@dataclass(frozen=True)
+class NoiseModel:
+    r"""Label noise :math:`\xi = y - f_{w^*}(x)` with :math:`\mathbb{E}[\xi \mid x] = 0`.
+
+    Attributes
+    ----------
+    kind : str
+        ``"none"``, ``"gaussian"``, ``"uniform"`` or ``"hetero"``.
+    level : float
+        Scale :math:`\varsigma \ge 0`; :math:`\mathbb{E}\xi^2 = \varsigma^2` for every kind
+        (``hetero``: as :math:`\mathbb{E}\|x\|^2 = \operatorname{tr}\Sigma`).
+    """
+
+    kind: str
+    level: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in NOISE_KINDS:
+            raise ConvotronError(
+                f"unknown noise kind {self.kind!r}; the kinds are {', '.join(NOISE_KINDS)}. "
+                "Pass one of these."
+            )
+        lvl = self.level
+        if isinstance(lvl, bool) or not isinstance(lvl, numbers.Real):
+            raise ConvotronError(
+                f"the noise level must be a real number >= 0; got {lvl!r}. Pass e.g. 0.1."
+            )
+        value = float(lvl)
+        if not (math.isfinite(value) and value >= 0.0):
+            raise ConvotronError(
+                f"the noise level must be finite and >= 0 (a standard deviation); got {value!r}."
+                " Pass e.g. 0.1."
+            )
+        if self.kind == "none" and value != 0.0:
+            raise ConvotronError(
+                f"noise kind 'none' has level 0; got level {value!r}. "
+                "Use kind 'gaussian' for a positive level."
+            )
+        object.__setattr__(self, "level", value)
+
+    @property
+    def independent(self) -> bool:
+        r"""Whether :math:`\xi` is independent of :math:`x`.
+
+        Then [derived] :math:`\rho = \varsigma^2 \operatorname{tr} M`.
+        """
+        return self.kind != "hetero"
+
+    @property
+    def variance(self) -> float:
+        r""":math:`\mathbb{E}\xi^2 = \varsigma^2`."""
+        return self.level**2
+
+    @property
+    def spec(self) -> str:
+        """Canonical spec string, e.g. ``"gaussian:0.1"`` or ``"none"``."""
+        return "none" if self.kind == "none" else f"{self.kind}:{self.level!r}"
+
+    def sample(self, rng: np.random.Generator, X: Any, cov: Covariance | None = None) -> np.ndarray:
+        r"""Draw :math:`\xi` for each row of ``X`` (shape ``(m, n)``); returns ``(m,)``.
+
+        ``cov`` is used only by ``hetero`` for :math:`\operatorname{tr}\Sigma`; without it
+        :math:`\operatorname{tr}\Sigma = n` (unit variances, as for identity and AR(1)).
+        """
+        rng = _check_rng(rng)
+        XX = np.asarray(X)
+        if XX.ndim != 2:
+            raise ConvotronError(
+                f"noise needs X of shape (m, n); got shape {XX.shape}. Pass one input per row."
+            )
+        m = XX.shape[0]
+        if self.kind == "none":
+            return np.zeros(m)
+        if self.kind == "gaussian":
+            return np.asarray(self.level * rng.standard_normal(m))
+        if self.kind == "uniform":
+            return np.asarray(rng.uniform(-self.level * _SQRT3, self.level * _SQRT3, size=m))
+        trace = float(XX.shape[1]) if cov is None else cov.trace()
+        if not trace > 0:
+            raise ConvotronError(
+                f"hetero noise scales by ||x|| / sqrt(tr Sigma) and needs tr Sigma > 0; got "
+                f"{trace!r}. Use a covariance with positive variances."
+            )
+        norms = np.sqrt(np.einsum("ij,ij->i", XX, XX, dtype=float))
+        return self.level * norms / math.sqrt(trace) * rng.standard_normal(m)
+
+
+def parse_noise(spec: str | float | NoiseModel) -> NoiseModel:
+    """Parse a noise spec into a :class:`NoiseModel`.
+
+    Forms: ``"0"``, ``"none"``, ``"S"`` (= ``gaussian:S``), ``"gaussian:S"``,
+    ``"uniform:S"`` or ``"hetero:S"`` with ``S >= 0`` finite.
+
+    A :class:`NoiseModel` is returned unchanged; a real number ``S`` means ``gaussian:S``
+    (``0`` means ``none``).
+    """
+    if isinstance(spec, NoiseModel):
+        return spec
+    if isinstance(spec, numbers.Real) and not isinstance(spec, bool):
+        value = float(spec)
+        return NoiseModel("none") if value == 0.0 else NoiseModel("gaussian", value)
+    if not isinstance(spec, str):
+        raise ConvotronError(
+            f"a noise spec must be a string; got {type(spec).__name__}. "
+            "Pass 'none', 'S', 'gaussian:S', 'uniform:S' or 'hetero:S'."
+        )
+    text = spec.strip().lower()
+    if text in ("none", "0"):
+        return NoiseModel("none")
+    kind, sep, raw = text.partition(":")
+    if not sep:
+        kind, raw = "gaussian", text
+    kind = kind.strip()
+    if kind not in NOISE_KINDS[1:]:
+        raise ConvotronError(
+            f"unknown noise spec {spec!r}; the forms are 'none', 'S', 'gaussian:S', "
+            "'uniform:S' and 'hetero:S' with S >= 0. Pass e.g. 'gaussian:0.1'."
+        )
+    try:
+        level = float(raw.strip())
+    except ValueError:
+        raise ConvotronError(
+            f"the noise spec {spec!r} needs a number S >= 0 (a standard deviation); got "
+            f"{raw.strip()!r}. Pass e.g. '{kind}:0.1'."
+        ) from None
+    return NoiseModel(kind, level)
+
+
+@dataclass(frozen=True)
+class Teacher:
+    r"""The data source :math:`y = f_{w^*}(x) + \xi`, :math:`x = Lz` [paper] (``def-model``).
+
+    Attributes
+    ----------
+    w_star : numpy.ndarray, shape (r,)
+        The target filter (read-only copy).
+    scheme : PatchScheme
+    alpha : float
+        Leaky-ReLU slope in ``[0, 1]``.
+    law : InputLaw
+    cov : Covariance
+    noise : NoiseModel
+    """
+
+    w_star: np.ndarray
+    scheme: PatchScheme
+    alpha: float
+    law: InputLaw
+    cov: Covariance
+    noise: NoiseModel
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.scheme, PatchScheme):
+            raise ConvotronError(
+                f"scheme must be a PatchScheme; got {type(self.scheme).__name__}. "
+                "Build one with parse_spec('1d:64,8,2')."
+            )
+        w = np.array(self.w_star, dtype=float)
+        if w.shape != (self.scheme.r,) or not np.all(np.isfinite(w)):
+            raise ConvotronError(
+                f"w_star must be a finite vector of shape (r,) = ({self.scheme.r},); got shape "
+                f"{w.shape}{'' if np.all(np.isfinite(w)) else ' with NaN or infinity'}. "
+                "Pass one finite weight per patch position."
+            )
+        w.setflags(write=False)
+        object.__setattr__(self, "w_star", w)
+        object.__setattr__(self, "alpha", check_alpha(self.alpha))
+        object.__setattr__(self, "law", get_law(self.law))
+        object.__setattr__(self, "cov", as_covariance(self.cov, self.scheme.n))
+        object.__setattr__(self, "noise", parse_noise(self.noise))
+
+    def predict(self, X: Any) -> np.ndarray:
+        r"""Return :math:`f_{w^*}(x)` for each row of ``X``, shape ``(m,)``."""
+        ww, XX, _ = _check_inputs(self.w_star, X, self.scheme)
+        Z = _preacts(ww, XX, self.scheme)
+        if self.alpha != 1.0:
+            Z = np.where(Z >= 0.0, Z, self.alpha * Z)
+        return Z.mean(axis=1)
+
+    def sample(
+        self, rng: np.random.Generator, m: int, *, chunk: int = 8192
+    ) -> tuple[np.ndarray, np.ndarray]:
+        r"""Draw ``m`` fresh samples, vectorised in chunks of ``chunk`` rows.
+
+        Returns
+        -------
+        X : numpy.ndarray, shape (m, n)
+        y : numpy.ndarray, shape (m,)
+            :math:`y = f_{w^*}(x) + \xi`.
+        """
+        rng = _check_rng(rng)
+        m = _check_m(m)
+        if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
+            raise ConvotronError(f"chunk must be an integer >= 1; got {chunk!r}. Pass e.g. 8192.")
+        n, alpha = self.scheme.n, self.alpha
+        X = np.empty((m, n))
+        y = np.empty(m)
+        for s in range(0, m, int(chunk)):
+            e = min(m, s + int(chunk))
+            Xc = self.cov.transform(self.law.draw(rng, (e - s, n)))
+            Z = _preacts(self.w_star, Xc, self.scheme)
+            if alpha != 1.0:
+                Z = np.where(Z >= 0.0, Z, alpha * Z)
+            y[s:e] = Z.mean(axis=1)
+            if self.noise.kind != "none":
+                y[s:e] += self.noise.sample(rng, Xc, self.cov)
+            X[s:e] = Xc
+        return X, y
+
+    @classmethod
+    def random(
+        cls,
+        scheme: PatchScheme,
+        alpha: float,
+        rng: np.random.Generator,
+        law: str | InputLaw = "gaussian",
+        cov: Covariance | str | None = None,
+        noise: str | float | NoiseModel = "none",
+        w_norm: float = 1.0,
+    ) -> Teacher:
+        r"""Build a teacher with :math:`w^*` uniform on the sphere of radius ``w_norm``.
+
+        ``cov`` None means the identity; strings go through
+        :func:`~convotron.covariance.parse_cov`, ``noise`` through :func:`parse_noise`,
+        ``law`` through :func:`get_law`.
+        """
+        rng = _check_rng(rng)
+        if not isinstance(scheme, PatchScheme):
+            raise ConvotronError(
+                f"scheme must be a PatchScheme; got {type(scheme).__name__}. "
+                "Build one with parse_spec('1d:64,8,2')."
+            )
+        if (
+            isinstance(w_norm, bool)
+            or not isinstance(w_norm, numbers.Real)
+            or not (math.isfinite(float(w_norm)) and float(w_norm) >= 0)
+        ):
+            raise ConvotronError(
+                f"w_norm (the norm of w*) must be a finite real >= 0; got {w_norm!r}. "
+                "Pass e.g. 1.0."
+            )
+        g = rng.standard_normal(scheme.r)
+        w = float(w_norm) * g / np.linalg.norm(g)
+        return cls(
+            w_star=w,
+            scheme=scheme,
+            alpha=alpha,
+            law=get_law(law),
+            cov=as_covariance(cov, scheme.n),
+            noise=parse_noise(noise),
+        )

@@ -1,0 +1,589 @@
+r"""Patch schemes: the operators :math:`P_1, \dots, P_k \in \{0,1\}^{r \times n}` of the model.
+
+[paper] (``def-model``) Row ``a`` of :math:`P_i` has a single 1, in column ``idx[i, a]``, and
+the ``r`` columns of one patch are distinct, so :math:`P_i P_i^\top = I_r` and
+:math:`P_i x = x[\mathrm{idx}[i]]`. Patches may overlap each other arbitrarily.
+
+A :class:`PatchScheme` stores ``n`` and the ``(k, r)`` index array. It is built from
+
+* an arbitrary index array (:meth:`PatchScheme.from_indices`),
+* 1D patch-and-stride (:meth:`PatchScheme.stride_1d`): ``n = (k-1) d + r`` with no padding,
+  patch ``i`` (0-based) covers ``i d, ..., i d + r - 1``,
+* 2D patch-and-stride (:meth:`PatchScheme.stride_2d`), row-major flattening ``y * W + x``,
+  patches ordered row-major over their positions and read row-major ``(dy, dx)`` inside,
+* 2D with ``C`` channels (:meth:`PatchScheme.stride_2d_channels`): channel-major flattening
+  ``c * H * W + y * W + x``, a patch spans all channels, read in ``(c, dy, dx)`` order,
+* a spec string (:func:`parse_spec`): ``1d:N,R,STRIDE``, ``2d:H,W,PH,PW,SH,SW``,
+  ``2d:C,H,W,PH,PW,SH,SW`` or ``file:PATH`` (JSON ``{"n": N, "indices": [[...], ...]}``).
+
+Structural objects (§3 of the spec): :math:`P = \sum_i P_i` (``r x n`` counts,
+:math:`P_{ac} = \#\{i : \mathrm{idx}[i,a] = c\}`) and the overlap matrix
+:math:`M = P \Sigma P^\top = \sum_{i,j} P_i \Sigma P_j^\top`. For :math:`\Sigma = I` the
+entries are integers :math:`(PP^\top)_{ab} = \sum_c P_{ac} P_{bc}` and are computed exactly.
+
+Invariants (tested): :math:`M` is symmetric positive semi-definite and does not depend on
+the order of the patches; :math:`\operatorname{tr}(PP^\top) = \sum_{a,c} P_{ac}^2 \ge rk`
+with equality iff no patch position ``a`` meets the same coordinate in two patches, which
+holds for stride schemes, where moreover [derived] :math:`\operatorname{diag}(PP^\top) = k`
+(``lem-1d-structure``).
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._errors import ConvotronError
+from .covariance import Covariance, Diagonal, Identity
+
+__all__ = ["MAX_DENSE_ENTRIES", "MAX_INDEX_ENTRIES", "PatchScheme", "parse_spec"]
+
+#: Largest ``k * r`` accepted for a scheme (the index array is stored densely).
+MAX_INDEX_ENTRIES = 1 << 25
+#: Largest number of entries of a dense array returned by ``P()`` / ``patch_matrices()``.
+MAX_DENSE_ENTRIES = 1 << 26
+
+
+def _pos_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    """Validate an integer parameter ``>= minimum`` (bools and floats refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ConvotronError(
+            f"{name} must be an integer >= {minimum}; got {value!r} "
+            f"({type(value).__name__}). Pass a whole number, e.g. {max(minimum, 2)}."
+        )
+    v = int(value)
+    if v < minimum:
+        raise ConvotronError(
+            f"{name} must be an integer >= {minimum}; got {v}. Pass a value >= {minimum}."
+        )
+    return v
+
+
+def _as_index_array(indices: Any, n: int) -> np.ndarray:
+    """Validate ``indices`` as a ``(k, r)`` array of distinct-per-row coordinates in ``0..n-1``."""
+    if isinstance(indices, (str, bytes)):
+        raise ConvotronError(
+            f"indices must be a (k, r) array of integers; got a string {indices!r:.60}. "
+            "Pass e.g. [[0, 1], [1, 2]]."
+        )
+    try:
+        arr = np.asarray(indices)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ConvotronError(
+            "indices must be a rectangular (k, r) array of integers: every patch must have "
+            f"the same size r; could not read them ({exc}). Pass e.g. [[0, 1], [1, 2]]."
+        ) from None
+    if arr.dtype == object:
+        raise ConvotronError(
+            "indices must be a rectangular (k, r) array of integers: every patch must have "
+            "the same size r and every entry be an integer in 0..n-1; got ragged or "
+            "non-numeric entries. Pass e.g. [[0, 1], [1, 2]]."
+        )
+    if arr.ndim != 2:
+        raise ConvotronError(
+            f"indices must be a 2-D (k, r) array (one row per patch); got an array with "
+            f"{arr.ndim} dimension(s) and shape {arr.shape}. Pass e.g. [[0, 1], [1, 2]]."
+        )
+    k, r = arr.shape
+    if k == 0 or r == 0:
+        raise ConvotronError(
+            f"a patch scheme needs at least one patch of at least one coordinate; got shape "
+            f"(k, r) = {arr.shape}. Pass a non-empty (k, r) array."
+        )
+    if k * r > MAX_INDEX_ENTRIES:
+        raise ConvotronError(
+            f"a scheme is limited to k*r <= {MAX_INDEX_ENTRIES} index entries; got k*r = "
+            f"{k * r}. Use fewer or smaller patches."
+        )
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        raise ConvotronError(
+            f"indices must be integers (coordinates 0..n-1); got dtype {arr.dtype}. "
+            "Pass integer coordinates, e.g. np.asarray(indices, dtype=np.int64) if they are "
+            "whole numbers."
+        )
+    if np.issubdtype(arr.dtype, np.unsignedinteger) and arr.max() > np.iinfo(np.int64).max:
+        bad = int(arr.max())
+        raise ConvotronError(
+            f"indices must lie in 0..n-1 (n={n}); got {bad}. Pass coordinates of the input."
+        )
+    arr = arr.astype(np.int64)
+    if r > n:
+        raise ConvotronError(
+            f"a patch cannot be larger than the input: r <= n is required (n={n}); got "
+            f"patches of r={r} coordinates. Use patches of at most {n} coordinates."
+        )
+    out = (arr < 0) | (arr >= n)
+    if out.any():
+        i, a = (int(v[0]) for v in np.nonzero(out))
+        raise ConvotronError(
+            f"indices must lie in 0..n-1 (n={n}); got {int(arr[i, a])} at patch {i}, "
+            f"position {a}. Pass coordinates of the input (0-based)."
+        )
+    srt = np.sort(arr, axis=1)
+    dup = srt[:, 1:] == srt[:, :-1]
+    if dup.any():
+        i, a = (int(v[0]) for v in np.nonzero(dup))
+        raise ConvotronError(
+            f"the r coordinates of one patch must be distinct (P_i P_i^T = I_r); patch {i} "
+            f"repeats coordinate {int(srt[i, a])}. Remove the repeated index."
+        )
+    arr.setflags(write=False)
+    return arr
+
+
+def _axis(n: int, r: int, d: int, label: str, nname: str, rname: str, dname: str) -> int:
+    """Validate one patch-and-stride axis and return its number of patches ``k``."""
+    if r > n:
+        raise ConvotronError(
+            f"a patch cannot be larger than the input{label}: {rname} <= {nname} is required; "
+            f"got {rname}={r}, {nname}={n}. Use {rname} <= {n}."
+        )
+    if (n - r) % d != 0:
+        lo = r + ((n - r) // d) * d
+        hi = lo + d
+        k_lo = (lo - r) // d + 1
+        raise ConvotronError(
+            f"patch-and-stride without padding needs {nname} = (k-1)*{dname} + {rname}{label}: "
+            f"{nname} - {rname} = {n - r} is not divisible by {dname}={d} ({nname}={n}, "
+            f"{rname}={r}). Use {nname}={lo} (k={k_lo}) or {nname}={hi} (k={k_lo + 1})."
+        )
+    return (n - r) // d + 1
+
+
+def _check_size(k: int, r: int) -> None:
+    if k * r > MAX_INDEX_ENTRIES:
+        raise ConvotronError(
+            f"a scheme is limited to k*r <= {MAX_INDEX_ENTRIES} index entries; got k={k}, "
+            f"r={r}, k*r={k * r}. Use fewer or smaller patches."
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class PatchScheme:
+    r"""The patch operators :math:`P_i x = x[\mathrm{indices}[i]]`, :math:`i = 1..k` [paper].
+
+    Construct with the classmethods (or :func:`parse_spec`); direct construction validates
+    the same way as :meth:`from_indices`.
+
+    Attributes
+    ----------
+    n : int
+        Input dimension.
+    indices : numpy.ndarray, shape (k, r), int64, read-only
+        ``indices[i, a]`` is the coordinate read by position ``a`` of patch ``i`` (0-based).
+    spec : str or None
+        Canonical spec string (e.g. ``"1d:64,8,2"``) for schemes built from one, else None.
+    geometry : dict or None
+        Parameters of a structured scheme, e.g. ``{"kind": "1d", "n": 64, "r": 8,
+        "stride": 2, "k": 29}``; None for arbitrary index sets.
+    """
+
+    n: int
+    indices: np.ndarray
+    spec: str | None = None
+    geometry: dict[str, Any] | None = None
+    _counts: np.ndarray = field(init=False, repr=False, compare=False)
+    _slices: tuple[slice, ...] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        n = _pos_int(self.n, "the input dimension n")
+        idx = _as_index_array(self.indices, n)
+        if self.spec is not None and not isinstance(self.spec, str):
+            raise ConvotronError(
+                f"spec must be a string or None; got {type(self.spec).__name__}. "
+                "Pass e.g. '1d:64,8,2' or None."
+            )
+        object.__setattr__(self, "n", n)
+        object.__setattr__(self, "indices", idx)
+        counts = np.bincount(idx.ravel(), minlength=n)
+        counts.setflags(write=False)
+        object.__setattr__(self, "_counts", counts)
+        # Column a of an arithmetic scheme reads coordinates start, start+step, ...: a
+        # strided view of X, used by the model to avoid a gather.
+        slices: list[slice] | None = []
+        k = idx.shape[0]
+        for a in range(idx.shape[1]):
+            col = idx[:, a]
+            step = int(col[1] - col[0]) if k > 1 else 1
+            if step >= 1 and np.array_equal(col, col[0] + step * np.arange(k)):
+                assert slices is not None
+                slices.append(slice(int(col[0]), int(col[0]) + step * (k - 1) + 1, step))
+            else:
+                slices = None
+                break
+        object.__setattr__(self, "_slices", tuple(slices) if slices is not None else None)
+
+    # -- constructors ----------------------------------------------------------------------
+    @classmethod
+    def from_indices(cls, n: int, indices: Any, spec: str | None = None) -> PatchScheme:
+        """Build a scheme from an arbitrary ``(k, r)`` index array (overlaps allowed).
+
+        Parameters
+        ----------
+        n : int
+            Input dimension, ``>= 1``.
+        indices : array_like of int, shape (k, r)
+            Coordinates in ``0..n-1``, distinct within each patch; ``k, r >= 1``.
+        spec : str, optional
+            A spec string to remember (e.g. ``"file:scheme.json"``).
+
+        Raises
+        ------
+        ConvotronError
+            For ragged or non-integer arrays, out-of-range or repeated coordinates,
+            empty schemes, ``r > n``.
+        """
+        return cls(n=n, indices=indices, spec=spec, geometry=None)
+
+    @classmethod
+    def stride_1d(cls, n: int, r: int, stride: int) -> PatchScheme:
+        r"""1D patch-and-stride [paper: scheme]: patch ``i`` covers ``i*stride + (0..r-1)``.
+
+        No padding: ``n = (k-1) * stride + r`` must hold exactly. ``stride > r`` is allowed
+        (the coordinates between patches are then covered by no patch, see :meth:`uncovered`,
+        and :math:`\lambda_{\min}(PP^\top) = 0`); ``stride >= r`` gives disjoint patches.
+
+        Raises
+        ------
+        ConvotronError
+            If ``n, r, stride`` are not integers ``>= 1``, ``r > n``, or ``stride`` does not
+            divide ``n - r`` (the message names the nearest valid ``n``).
+        """
+        n = _pos_int(n, "n")
+        r = _pos_int(r, "the patch size r")
+        d = _pos_int(stride, "stride")
+        k = _axis(n, r, d, "", "n", "r", "stride")
+        _check_size(k, r)
+        idx = d * np.arange(k, dtype=np.int64)[:, None] + np.arange(r, dtype=np.int64)[None, :]
+        geometry = {"kind": "1d", "n": n, "r": r, "stride": d, "k": k}
+        return cls(n=n, indices=idx, spec=f"1d:{n},{r},{d}", geometry=geometry)
+
+    @classmethod
+    def stride_2d(
+        cls, height: int, width: int, patch_h: int, patch_w: int, stride_h: int, stride_w: int
+    ) -> PatchScheme:
+        """2D patch-and-stride [paper: scheme] on a ``height x width`` image, row-major.
+
+        Coordinate of pixel ``(y, x)``: ``y * width + x``. Patches are ordered row-major
+        over their positions ``(py, px)``; inside a patch, positions ``(dy, dx)`` row-major.
+        ``k = k_h * k_w`` with ``k_h = (height - patch_h) / stride_h + 1`` (exact).
+        """
+        return cls.stride_2d_channels(1, height, width, patch_h, patch_w, stride_h, stride_w)
+
+    @classmethod
+    def stride_2d_channels(
+        cls,
+        channels: int,
+        height: int,
+        width: int,
+        patch_h: int,
+        patch_w: int,
+        stride_h: int,
+        stride_w: int,
+    ) -> PatchScheme:
+        """2D patch-and-stride on a ``channels x height x width`` image; a patch spans all channels.
+
+        Coordinate of ``(c, y, x)``: ``c * height * width + y * width + x`` (channel-major).
+        Inside a patch the order is ``(c, dy, dx)`` row-major, so ``r = channels * patch_h *
+        patch_w``. With ``channels = 1`` this is :meth:`stride_2d` (and its spec has 6 numbers).
+        """
+        c = _pos_int(channels, "channels")
+        h = _pos_int(height, "height")
+        w = _pos_int(width, "width")
+        ph = _pos_int(patch_h, "patch_h")
+        pw = _pos_int(patch_w, "patch_w")
+        sh = _pos_int(stride_h, "stride_h")
+        sw = _pos_int(stride_w, "stride_w")
+        kh = _axis(h, ph, sh, " (vertical axis)", "height", "patch_h", "stride_h")
+        kw = _axis(w, pw, sw, " (horizontal axis)", "width", "patch_w", "stride_w")
+        k, r = kh * kw, c * ph * pw
+        _check_size(k, r)
+        py = np.arange(kh, dtype=np.int64) * sh
+        px = np.arange(kw, dtype=np.int64) * sw
+        start = (py[:, None] * w + px[None, :]).reshape(k)
+        cc = np.arange(c, dtype=np.int64) * (h * w)
+        dy = np.arange(ph, dtype=np.int64) * w
+        dx = np.arange(pw, dtype=np.int64)
+        offset = (cc[:, None, None] + dy[None, :, None] + dx[None, None, :]).reshape(r)
+        idx = start[:, None] + offset[None, :]
+        n = c * h * w
+        if c == 1:
+            spec = f"2d:{h},{w},{ph},{pw},{sh},{sw}"
+            geometry: dict[str, Any] = {"kind": "2d"}
+        else:
+            spec = f"2d:{c},{h},{w},{ph},{pw},{sh},{sw}"
+            geometry = {"kind": "2d-channels", "channels": c}
+        geometry.update(
+            height=h, width=w, patch_h=ph, patch_w=pw, stride_h=sh, stride_w=sw, k_h=kh, k_w=kw
+        )
+        return cls(n=n, indices=idx, spec=spec, geometry=geometry)
+
+    # -- basic properties ------------------------------------------------------------------
+    @property
+    def k(self) -> int:
+        """Number of patches."""
+        return int(self.indices.shape[0])
+
+    @property
+    def r(self) -> int:
+        """Patch (filter) size."""
+        return int(self.indices.shape[1])
+
+    @property
+    def coverage(self) -> np.ndarray:
+        """Number of patches covering each input coordinate, shape ``(n,)`` (read-only)."""
+        return self._counts
+
+    def __repr__(self) -> str:
+        tag = self.spec if self.spec is not None else "indices"
+        return f"PatchScheme({tag!r}, n={self.n}, k={self.k}, r={self.r})"
+
+    # -- operators -------------------------------------------------------------------------
+    def _patch_index(self, i: Any) -> int:
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= int(i) < self.k:
+            raise ConvotronError(
+                f"patch index i must be an integer with 0 <= i < k (k={self.k}); got {i!r}. "
+                f"Pass a patch number between 0 and {self.k - 1}."
+            )
+        return int(i)
+
+    def _dense_guard(self, entries: int, what: str, alternative: str) -> None:
+        if entries > MAX_DENSE_ENTRIES:
+            raise ConvotronError(
+                f"{what} would have {entries} entries, above the limit {MAX_DENSE_ENTRIES} for "
+                f"dense arrays (n={self.n}, k={self.k}, r={self.r}). Use {alternative}."
+            )
+
+    def patch_matrix(self, i: int) -> np.ndarray:
+        r"""Return :math:`P_i` as a dense ``(r, n)`` 0/1 int64 matrix (0-based ``i``)."""
+        i = self._patch_index(i)
+        self._dense_guard(self.r * self.n, "patch_matrix", "indices[i] directly")
+        out = np.zeros((self.r, self.n), dtype=np.int64)
+        out[np.arange(self.r), self.indices[i]] = 1
+        return out
+
+    def patch_matrices(self) -> np.ndarray:
+        r"""Return all :math:`P_i` as a dense ``(k, r, n)`` int64 array (small schemes only)."""
+        self._dense_guard(
+            self.k * self.r * self.n, "patch_matrices", "indices or P_sparse() instead"
+        )
+        out = np.zeros((self.k, self.r, self.n), dtype=np.int64)
+        kk, aa = np.meshgrid(np.arange(self.k), np.arange(self.r), indexing="ij")
+        out[kk, aa, self.indices] = 1
+        return out
+
+    def P_sparse(self) -> sp.csr_array:
+        r"""Return :math:`P = \sum_i P_i` as a sparse ``(r, n)`` int64 CSR array of counts."""
+        rows = np.broadcast_to(np.arange(self.r, dtype=np.int64), self.indices.shape).ravel()
+        data = np.ones(rows.size, dtype=np.int64)
+        P = sp.coo_array((data, (rows, self.indices.ravel())), shape=(self.r, self.n))
+        out = P.tocsr()
+        out.sum_duplicates()
+        return out
+
+    def P(self) -> np.ndarray:
+        r"""Return :math:`P = \sum_i P_i` as a dense ``(r, n)`` int64 array.
+
+        :math:`P_{ac} = \#\{i : \mathrm{indices}[i, a] = c\}`.
+        """
+        self._dense_guard(self.r * self.n, "P()", "P_sparse()")
+        out = np.zeros((self.r, self.n), dtype=np.int64)
+        rows = np.broadcast_to(np.arange(self.r), self.indices.shape)
+        np.add.at(out, (rows, self.indices), 1)
+        return out
+
+    def overlap_matrix(self, cov: Covariance | None = None) -> np.ndarray:
+        r"""Return :math:`M = P \Sigma P^\top = \sum_{i,j} P_i \Sigma P_j^\top` (``r x r``).
+
+        Parameters
+        ----------
+        cov : Covariance, optional
+            :math:`\Sigma`; ``None`` means the identity.
+
+        Returns
+        -------
+        numpy.ndarray, shape (r, r)
+            int64 and exact for :class:`~convotron.covariance.Identity` (or ``None``),
+            float64 otherwise (symmetrised exactly). Never forms an ``n x n`` matrix for a
+            structured :math:`\Sigma`: it uses the sparse counts :math:`P` and
+            ``cov.matvec`` on the ``n x r`` matrix :math:`P^\top` (``O(n r)`` for AR(1)).
+        """
+        Ps = self.P_sparse()
+        if cov is None or isinstance(cov, Identity):
+            if cov is not None and cov.n != self.n:
+                self._cov_mismatch(cov)
+            return np.asarray((Ps @ Ps.T).toarray(), dtype=np.int64)
+        if not isinstance(cov, Covariance):
+            raise ConvotronError(
+                f"cov must be a Covariance or None; got {type(cov).__name__}. "
+                "Pass e.g. convotron.covariance.AR1(n, 0.5) or parse_cov('ar1:0.5', n)."
+            )
+        if cov.n != self.n:
+            self._cov_mismatch(cov)
+        Pf = Ps.astype(np.float64)
+        if isinstance(cov, Diagonal):
+            M = np.asarray((Pf.multiply(cov.diag[None, :]) @ Pf.T).toarray())
+        else:
+            SPt = cov.matvec(Pf.T.toarray())  # (n, r)
+            M = np.asarray(Pf @ SPt)
+        return (M + M.T) / 2.0
+
+    def _cov_mismatch(self, cov: Covariance) -> None:
+        raise ConvotronError(
+            f"the covariance has dimension {cov.n} but the scheme has n={self.n}; they must "
+            f"match. Build the covariance with n={self.n}."
+        )
+
+    def patches(self, X: Any) -> np.ndarray:
+        """Return the patches of a batch: ``X[:, indices]``, shape ``(m, k, r)``.
+
+        ``X`` has shape ``(m, n)``; a single input of shape ``(n,)`` gives ``(k, r)``.
+        """
+        arr = np.asarray(X)
+        if arr.ndim not in (1, 2) or arr.shape[-1] != self.n:
+            raise ConvotronError(
+                f"inputs must have shape (m, n) or (n,) with n={self.n}; got shape {arr.shape}. "
+                "Pass one input per row."
+            )
+        return arr[..., self.indices]
+
+    def is_disjoint(self, i: int) -> bool:
+        """Whether patch ``i`` shares no input coordinate with any other patch."""
+        i = self._patch_index(i)
+        return bool(np.all(self._counts[self.indices[i]] == 1))
+
+    def uncovered(self) -> np.ndarray:
+        """Input coordinates covered by no patch (sorted int64); then ``lambda_min(PPᵀ) = 0``."""
+        return np.flatnonzero(self._counts == 0).astype(np.int64)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return ``{"n": n, "indices": [[...], ...]}`` (the ``file:`` format of parse_spec)."""
+        return {"n": self.n, "indices": self.indices.tolist()}
+
+
+_INT = re.compile(r"-?[0-9]{1,18}")
+_FORMS = "'1d:N,R,STRIDE', '2d:H,W,PH,PW,SH,SW', '2d:C,H,W,PH,PW,SH,SW' or 'file:PATH'"
+
+
+def _numbers(spec: str, body: str, form: str, counts: tuple[int, ...]) -> list[int]:
+    parts = [p.strip() for p in body.split(",")]
+    if len(parts) not in counts or not all(_INT.fullmatch(p) for p in parts):
+        want = " or ".join(str(c) for c in counts)
+        raise ConvotronError(
+            f"the scheme spec {spec!r} must be {form} with {want} comma-separated whole "
+            f"numbers; got {body!r}. Pass e.g. "
+            + ("'1d:64,8,2'." if form.startswith("1d") else "'2d:9,10,3,4,2,3'.")
+        )
+    return [int(p) for p in parts]
+
+
+def _read_file_scheme(spec: str, path_text: str) -> PatchScheme:
+    if not path_text:
+        raise ConvotronError(
+            f"the scheme spec {spec!r} names no file; the form is 'file:PATH'. "
+            "Pass e.g. 'file:scheme.json'."
+        )
+    path = Path(path_text)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConvotronError(
+            f"scheme file {path_text!r} does not exist (spec {spec!r}). Check the path; the "
+            'file must hold JSON {"n": N, "indices": [[...], ...]}.'
+        ) from None
+    except IsADirectoryError:
+        raise ConvotronError(
+            f"scheme file {path_text!r} is a folder, not a file. Name the JSON file inside it."
+        ) from None
+    except UnicodeDecodeError:
+        raise ConvotronError(
+            f"scheme file {path_text!r} is not UTF-8 text; it must hold JSON "
+            '{"n": N, "indices": [[...], ...]}. Pass a JSON file.'
+        ) from None
+    except OSError as exc:
+        raise ConvotronError(
+            f"scheme file {path_text!r} could not be read ({exc.strerror or exc}). "
+            "Check the path and its permissions."
+        ) from None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConvotronError(
+            f"scheme file {path_text!r} is not valid JSON ({exc.msg} at line {exc.lineno}, "
+            f'column {exc.colno}); it must hold {{"n": N, "indices": [[...], ...]}}. Fix the file.'
+        ) from None
+    except RecursionError:
+        raise ConvotronError(
+            f"scheme file {path_text!r} is nested too deeply to be a scheme; it must hold "
+            '{"n": N, "indices": [[...], ...]}. Fix the file.'
+        ) from None
+    if not isinstance(obj, dict):
+        raise ConvotronError(
+            f'scheme file {path_text!r} must hold a JSON object {{"n": N, "indices": '
+            f"[[...], ...]}}; got a JSON {type(obj).__name__}. Wrap it in an object."
+        )
+    missing = [key for key in ("n", "indices") if key not in obj]
+    if missing:
+        raise ConvotronError(
+            f"scheme file {path_text!r} lacks the key(s) {', '.join(map(repr, missing))}; it "
+            'must hold {"n": N, "indices": [[...], ...]}. Add the missing key(s).'
+        )
+    n = obj["n"]
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise ConvotronError(
+            f'scheme file {path_text!r}: "n" must be a whole number >= 1; got {n!r}. '
+            'Write e.g. "n": 16.'
+        )
+    indices = obj["indices"]
+    if not isinstance(indices, list):
+        raise ConvotronError(
+            f'scheme file {path_text!r}: "indices" must be a list of patches (lists of '
+            f'integers); got {type(indices).__name__}. Write e.g. "indices": [[0, 1], [1, 2]].'
+        )
+    return PatchScheme.from_indices(n, indices, spec=f"file:{path_text}")
+
+
+def parse_spec(spec: str) -> PatchScheme:
+    """Parse a scheme spec of the command line.
+
+    Forms (kind case-insensitive, spaces around numbers ignored):
+
+    * ``1d:N,R,STRIDE`` -- :meth:`PatchScheme.stride_1d`;
+    * ``2d:H,W,PH,PW,SH,SW`` -- :meth:`PatchScheme.stride_2d`;
+    * ``2d:C,H,W,PH,PW,SH,SW`` -- :meth:`PatchScheme.stride_2d_channels`;
+    * ``file:PATH`` -- JSON ``{"n": N, "indices": [[...], ...]}`` read by
+      :meth:`PatchScheme.from_indices` (the format of :meth:`PatchScheme.to_json`).
+
+    The returned scheme's ``spec`` is the canonical string (``"1d:64,8,2"``; a 2D spec with
+    ``C = 1`` is written with 6 numbers; ``file:PATH`` keeps the path as given).
+
+    Raises
+    ------
+    ConvotronError
+        For any malformed spec, invalid parameters or unreadable file.
+    """
+    if not isinstance(spec, str):
+        raise ConvotronError(
+            f"a scheme spec must be a string; got {type(spec).__name__}. Pass {_FORMS}."
+        )
+    text = spec.strip()
+    kind, sep, body = text.partition(":")
+    kind = kind.strip().lower()
+    if not sep or kind not in ("1d", "2d", "file"):
+        raise ConvotronError(f"unknown scheme spec {spec!r}; the accepted forms are {_FORMS}.")
+    if kind == "file":
+        return _read_file_scheme(spec, body.strip())
+    if kind == "1d":
+        n, r, d = _numbers(spec, body, "'1d:N,R,STRIDE'", (3,))
+        return PatchScheme.stride_1d(n, r, d)
+    vals = _numbers(spec, body, "'2d:H,W,PH,PW,SH,SW' or '2d:C,H,W,PH,PW,SH,SW'", (6, 7))
+    if len(vals) == 6:
+        return PatchScheme.stride_2d(*vals)
+    return PatchScheme.stride_2d_channels(*vals)
