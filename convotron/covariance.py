@@ -38,6 +38,7 @@ from ._errors import ConvotronError
 __all__ = [
     "AR1",
     "DENSE_LIMIT",
+    "MAX_N",
     "Covariance",
     "Dense",
     "Diagonal",
@@ -48,12 +49,15 @@ __all__ = [
 
 #: Largest ``n`` for which :meth:`Covariance.dense` forms the ``n x n`` matrix.
 DENSE_LIMIT = 4096
+#: Largest input dimension accepted anywhere (length-``n`` arrays are formed).
+MAX_N = 1 << 24
 
 
 def _check_n(n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or int(n) < 1:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= int(n) <= MAX_N:
         raise ConvotronError(
-            f"the input dimension n must be an integer >= 1; got {n!r}. Pass a positive integer."
+            f"the input dimension n must be an integer with 1 <= n <= {MAX_N}; got {n!r}. "
+            "Pass a positive integer within the limit."
         )
     return int(n)
 

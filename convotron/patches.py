@@ -41,7 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._errors import ConvotronError
-from .covariance import Covariance, Diagonal, Identity
+from .covariance import MAX_N, Covariance, Diagonal, Identity, _check_n
 
 __all__ = ["MAX_DENSE_ENTRIES", "MAX_INDEX_ENTRIES", "PatchScheme", "parse_spec"]
 
@@ -193,7 +193,7 @@ class PatchScheme:
     _slices: tuple[slice, ...] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        n = _pos_int(self.n, "the input dimension n")
+        n = _check_n(self.n)
         idx = _as_index_array(self.indices, n)
         if self.spec is not None and not isinstance(self.spec, str):
             raise ConvotronError(
@@ -260,6 +260,7 @@ class PatchScheme:
         r = _pos_int(r, "the patch size r")
         d = _pos_int(stride, "stride")
         k = _axis(n, r, d, "", "n", "r", "stride")
+        _check_n(n)
         _check_size(k, r)
         idx = d * np.arange(k, dtype=np.int64)[:, None] + np.arange(r, dtype=np.int64)[None, :]
         geometry = {"kind": "1d", "n": n, "r": r, "stride": d, "k": k}
@@ -305,6 +306,11 @@ class PatchScheme:
         kw = _axis(w, pw, sw, " (horizontal axis)", "width", "patch_w", "stride_w")
         k, r = kh * kw, c * ph * pw
         _check_size(k, r)
+        if c * h * w > MAX_N:
+            raise ConvotronError(
+                f"the input dimension n = channels*height*width must be <= {MAX_N}; got "
+                f"{c}*{h}*{w} = {c * h * w}. Use a smaller image."
+            )
         py = np.arange(kh, dtype=np.int64) * sh
         px = np.arange(kw, dtype=np.int64) * sw
         start = (py[:, None] * w + px[None, :]).reshape(k)
