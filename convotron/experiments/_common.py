@@ -1,0 +1,254 @@
+"""Shared machinery of the experiment runners: results, tables, seeds, safe runs.
+
+Every experiment module (``sgd_vs_convotron``, ``noise``, ...) provides
+
+- a frozen ``Config`` dataclass with ``Config.quick()`` and ``Config.full()``;
+- ``run(config=None, *, quick=True, seed=0, progress=False) -> ExperimentResult``,
+  which computes the numbers (deterministic for a given ``seed``: every run draws its
+  generator from ``numpy.random.SeedSequence(seed).spawn``);
+- ``plot(result, out) -> list[pathlib.Path]``, which writes the PNG figures.
+
+:func:`convotron.experiments.run_experiment` joins them and writes the JSON file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._errors import ConvotronError, DivergenceError
+from ..cli._common import to_jsonable
+
+__all__ = [
+    "ExperimentResult",
+    "Outcome",
+    "Table",
+    "config_dict",
+    "first_hit_or_none",
+    "fmt",
+    "loglog_slope",
+    "progress_bar",
+    "safe_run",
+    "spawn_generators",
+]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A short text table printed by ``convotron experiment``.
+
+    Parameters
+    ----------
+    headers : tuple of str
+        Column titles.
+    rows : tuple of tuple
+        Cell values (already formatted strings, or numbers formatted by :func:`fmt`).
+    """
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def render(self) -> str:
+        """Return the table as aligned plain text (one header line, a rule, the rows)."""
+        cells = [list(self.headers)] + [[fmt(c) for c in row] for row in self.rows]
+        widths = [max(len(str(row[j])) for row in cells) for j in range(len(self.headers))]
+        lines = [
+            "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(line.rstrip() for line in lines)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return ``{"headers": [...], "rows": [[...], ...]}`` with plain JSON values."""
+        return {"headers": list(self.headers), "rows": to_jsonable([list(r) for r in self.rows])}
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """Everything one experiment computed.
+
+    Attributes
+    ----------
+    name : str
+        Experiment name, e.g. ``"noise"``.
+    seed : int
+        Root seed; the result is a deterministic function of ``(config, seed)``.
+    quick : bool
+        Whether the quick settings were used.
+    config : dict
+        The settings, as plain JSON values.
+    data : dict
+        The numbers behind the figures (plain JSON values, no timings: deterministic).
+    conclusions : dict
+        Named findings (booleans and numbers) that the tests assert.
+    table : Table
+        The short table printed on the command line.
+    notes : tuple of str
+        Plain-language remarks printed under the table (what the figures show, caveats).
+    seconds : float
+        Wall-clock time of the computation (not part of ``data``: not deterministic).
+    figures : tuple of Path
+        PNG files written by ``plot`` (empty until written).
+    json_path : Path or None
+        The JSON file written by :func:`convotron.experiments.run_experiment`.
+    """
+
+    name: str
+    seed: int
+    quick: bool
+    config: dict[str, Any]
+    data: dict[str, Any]
+    conclusions: dict[str, Any]
+    table: Table
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0
+    figures: tuple[Path, ...] = field(default_factory=tuple)
+    json_path: Path | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON document written to ``NAME.json`` and printed by ``--json``."""
+        return to_jsonable(
+            {
+                "experiment": self.name,
+                "seed": self.seed,
+                "quick": self.quick,
+                "config": self.config,
+                "conclusions": self.conclusions,
+                "table": self.table.to_json(),
+                "notes": list(self.notes),
+                "data": self.data,
+                "figures": [str(p) for p in self.figures],
+                "json": None if self.json_path is None else str(self.json_path),
+                "elapsed_seconds": round(self.seconds, 3),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The outcome of one run that may diverge.
+
+    Attributes
+    ----------
+    status : str
+        ``"ok"`` or ``"diverged"`` (a :class:`~convotron.DivergenceError`, or non-finite weights).
+    w : ndarray or None
+        Final weights (``None`` when diverged).
+    sq_error : float or None
+        ``‖w_{T+1} − w*‖²`` (``None`` when diverged).
+    first_hit : int or None
+        First recorded iteration with ``‖w_t − w*‖² <= ε`` (``None`` if never or diverged).
+    history_t, history : ndarray or None
+        Recorded iterations and squared distances (``None`` when diverged).
+    """
+
+    status: str
+    w: np.ndarray | None
+    sq_error: float | None
+    first_hit: int | None
+    history_t: np.ndarray | None
+    history: np.ndarray | None
+
+    @property
+    def diverged(self) -> bool:
+        """Whether the run diverged."""
+        return self.status == "diverged"
+
+
+def safe_run(fn: Callable[[], Any]) -> Outcome:
+    """Call ``fn()`` (a run returning a ``RunResult``) and record divergence instead of raising.
+
+    A :class:`~convotron.DivergenceError`, a ``FloatingPointError`` or non-finite final
+    weights or distances all give ``Outcome(status="diverged")``: a divergent learning rate
+    is a result of the experiment, not a crash.
+    """
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            res = fn()
+    except (DivergenceError, FloatingPointError, OverflowError):
+        return Outcome("diverged", None, None, None, None, None)
+    w = np.asarray(res.w, dtype=float)
+    sq = res.sq_error
+    if not np.all(np.isfinite(w)) or (sq is not None and not math.isfinite(sq)):
+        return Outcome("diverged", None, None, None, None, None)
+    hist = None if res.history is None else np.asarray(res.history, dtype=float)
+    if hist is not None and not np.all(np.isfinite(hist)):
+        return Outcome("diverged", None, None, None, None, None)
+    ht = None if res.history_t is None else np.asarray(res.history_t)
+    return Outcome(
+        "ok", w, None if sq is None else float(sq), first_hit_or_none(res.first_hit), ht, hist
+    )
+
+
+def first_hit_or_none(value: Any) -> int | None:
+    """Normalise a first-hit value (``None`` or negative means never) to ``int | None``."""
+    if value is None:
+        return None
+    v = int(value)
+    return None if v < 0 else v
+
+
+def spawn_generators(seed: int, count: int) -> list[np.random.Generator]:
+    """Return ``count`` independent generators from ``SeedSequence(seed).spawn(count)``.
+
+    Raises
+    ------
+    ConvotronError
+        If ``seed`` is negative.
+    """
+    if int(seed) < 0:
+        raise ConvotronError(
+            f"seed must be a non-negative integer; got {seed}. "
+            "Pass --seed 0 or another integer >= 0."
+        )
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(count)]
+
+
+def loglog_slope(x: Sequence[float], y: Sequence[float | None]) -> float | None:
+    """Least-squares slope of ``log y`` against ``log x``, over the points where ``y`` is known.
+
+    Returns ``None`` when fewer than two points are usable (``y`` missing or non-positive).
+    """
+    pts = [(math.log(a), math.log(b)) for a, b in zip(x, y, strict=True) if b is not None and b > 0]
+    if len(pts) < 2:
+        return None
+    lx, ly = np.array(pts).T
+    return float(np.polyfit(lx, ly, 1)[0])
+
+
+def fmt(value: Any) -> str:
+    """Format a table cell: floats in 3 significant digits, ``None`` as ``-``."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if v == 0.0:
+            return "0"
+        if not math.isfinite(v):
+            return str(v)
+        return f"{v:.3g}"
+    return str(value)
+
+
+def config_dict(config: Any) -> dict[str, Any]:
+    """Return a dataclass config as plain JSON values."""
+    if not is_dataclass(config) or isinstance(config, type):
+        raise ConvotronError(
+            f"config must be an experiment Config dataclass instance; got {type(config).__name__}. "
+            "Build one with Config.quick() or Config.full()."
+        )
+    return to_jsonable(asdict(config))
+
+
+def progress_bar(total: int, *, desc: str, enabled: bool) -> Any:
+    """Return a ``tqdm`` bar on stderr (a no-op bar when ``enabled`` is false)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True)
