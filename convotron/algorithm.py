@@ -54,10 +54,10 @@ import numpy as np
 
 from . import _kernels
 from ._errors import ConvotronError, DivergenceError
+from .patches import PatchScheme
 
 if TYPE_CHECKING:
     from .data import Teacher
-    from .patches import PatchScheme
 
 __all__ = [
     "ManyResult",
@@ -200,14 +200,13 @@ def _check_step(value: Any, name: str = "eta") -> float:
 
 def _check_scheme(scheme: Any) -> np.ndarray:
     """Return the ``(k, r)`` int64 C-contiguous index array of a patch scheme."""
-    idx = getattr(scheme, "indices", None)
-    if not isinstance(idx, np.ndarray) or idx.ndim != 2 or getattr(scheme, "n", None) is None:
+    if not isinstance(scheme, PatchScheme):
         raise ConvotronError(
-            f"scheme must be a PatchScheme (with n and a (k, r) index array); got "
+            f"scheme must be a PatchScheme; got "
             f"{type(scheme).__name__}. Build one with convotron.patches.parse_spec('1d:64,8,2') "
             "or PatchScheme.from_indices(n, indices)."
         )
-    return np.ascontiguousarray(idx, dtype=np.int64)
+    return np.ascontiguousarray(scheme.indices, dtype=np.int64)
 
 
 def _check_only_patch(only_patch: Any, k: int) -> int | None:
@@ -416,6 +415,43 @@ def _drive(
     )
 
 
+def _fast_teacher_sampler(sample: Any) -> Sampler | None:
+    """Return a compiled-label equivalent of ``sample`` when it is a bound ``Teacher.sample``.
+
+    ``Teacher.sample(rng, m)`` (for ``m`` up to its chunk size) draws ``X = L z`` and then
+    the noise, and computes the labels with numpy. The equivalent returned here consumes
+    ``rng`` in exactly the same order (so ``X`` and the noise are bitwise identical) but
+    computes ``f_{w*}(x)`` with the compiled :func:`convotron._kernels.predict_rows` and
+    skips a copy; the labels agree to rounding (summation order over the k patches). The
+    tests check this equivalence. Returns None for any other sampler.
+    """
+    from .data import Teacher
+
+    teacher = getattr(sample, "__self__", None)
+    if not isinstance(teacher, Teacher) or getattr(sample, "__func__", None) is not Teacher.sample:
+        return None
+    import inspect
+
+    limit = inspect.signature(Teacher.sample).parameters["chunk"].default
+    if not isinstance(limit, int):  # pragma: no cover - Teacher.sample changed its signature
+        return None
+    w_star = np.ascontiguousarray(teacher.w_star, dtype=np.float64)
+    indices = np.ascontiguousarray(teacher.scheme.indices, dtype=np.int64)
+    alpha = float(teacher.alpha)
+    n = int(teacher.scheme.n)
+
+    def fast(rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
+        if m > limit:
+            return sample(rng, m)
+        X = np.ascontiguousarray(teacher.cov.transform(teacher.law.draw(rng, (m, n))))
+        y = _kernels.predict_rows(w_star, X, indices, alpha, np.empty(m))
+        if teacher.noise.kind != "none":
+            y += teacher.noise.sample(rng, X, teacher.cov)
+        return X, y
+
+    return fast
+
+
 def _sampler_chunks(
     sample: Sampler, rng: np.random.Generator, n: int, batch: int
 ) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
@@ -425,10 +461,11 @@ def _sampler_chunks(
             f"sample must be a callable sample(rng, m) -> (X, y); got {type(sample).__name__}. "
             "Pass e.g. teacher.sample."
         )
+    draw = _fast_teacher_sampler(sample) or sample
 
     def next_chunk(u: int) -> tuple[np.ndarray, np.ndarray]:
         m = u * batch
-        X, y = sample(rng, m)
+        X, y = draw(rng, m)
         X = np.ascontiguousarray(X, dtype=np.float64)
         y = np.ascontiguousarray(y, dtype=np.float64)
         if X.shape != (m, n) or y.shape != (m,):

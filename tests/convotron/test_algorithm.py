@@ -1,0 +1,428 @@
+"""Invariants of Convotron (Algorithm 1) and its compiled loop.
+
+The oracle is ``convotron_reference``, the readable per-sample numpy version; the compiled
+loop (``convotron._kernels.run_updates``) must agree with it at every step to 1e-12.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from convotron import ConvotronError, DivergenceError, _kernels
+from convotron.algorithm import (
+    ManyResult,
+    RunResult,
+    convotron,
+    convotron_on_data,
+    convotron_reference,
+    run_many,
+)
+from convotron.data import Teacher
+from convotron.model import predict
+from convotron.patches import PatchScheme, parse_spec
+from convotron.testing import alphas, schemes, seeds
+
+
+def _data(scheme, alpha, m, seed, noise=0.0):
+    rng = np.random.default_rng(seed)
+    w_star = rng.standard_normal(scheme.r)
+    X = rng.standard_normal((m, scheme.n))
+    y = predict(w_star, X, scheme, alpha) + noise * rng.standard_normal(m)
+    return X, y, w_star
+
+
+def _compiled_iterates(X, y, scheme, alpha, eta, batch=1, only_patch=None, w0=None):
+    """Drive the compiled kernel one update at a time and collect every iterate."""
+    w = np.zeros(scheme.r) if w0 is None else np.array(w0, dtype=float)
+    out = [w.copy()]
+    idx = np.ascontiguousarray(scheme.indices)
+    for t in range(X.shape[0] // batch):
+        rows = slice(t * batch, (t + 1) * batch)
+        status, _ = _kernels.run_updates(
+            w, np.ascontiguousarray(X[rows]), np.ascontiguousarray(y[rows]), idx, alpha, eta,
+            batch, -1 if only_patch is None else only_patch, _kernels.MODE_CONVOTRON, 0.0,
+            np.zeros(0), 0, t, np.zeros(1), -1.0, np.full(1, -1),
+        )  # fmt: skip
+        assert status == _kernels.STATUS_OK
+        out.append(w.copy())
+    return np.array(out)
+
+
+# ------------------------------------------------------------------ compiled == readable
+
+
+@pytest.mark.claim("alg-convotron")
+@given(
+    scheme=schemes(),
+    alpha=alphas(),
+    seed=seeds(),
+    batch=st.sampled_from([1, 3]),
+    patch=st.one_of(st.none(), st.integers(0, 1000)),
+)
+def test_compiled_loop_agrees_with_reference_step_for_step(scheme, alpha, seed, batch, patch):
+    only_patch = None if patch is None else patch % scheme.k
+    X, y, _ = _data(scheme, alpha, 12 * batch, seed, noise=0.3)
+    eta = 0.05 / scheme.k
+    ref = convotron_reference(X, y, scheme, alpha, eta=eta, batch=batch, only_patch=only_patch)
+    fast = _compiled_iterates(X, y, scheme, alpha, eta, batch, only_patch)
+    assert ref.shape == (13, scheme.r)
+    np.testing.assert_allclose(fast, ref, rtol=0, atol=1e-12)
+    # the public one-pass driver runs the same loop in large chunks
+    res = convotron_on_data(X, y, scheme, alpha, eta=eta, batch=batch, only_patch=only_patch)
+    np.testing.assert_allclose(res.w, ref[-1], rtol=0, atol=1e-12)
+    assert res.iterations == 12 and res.samples == 12 * batch
+
+
+def test_long_run_agrees_with_reference_on_1d_64_8_2():
+    scheme = parse_spec("1d:64,8,2")
+    X, y, _ = _data(scheme, 0.0, 3000, 7, noise=0.1)
+    ref = convotron_reference(X, y, scheme, 0.0, eta=2e-3)
+    res = convotron_on_data(X, y, scheme, 0.0, eta=2e-3)
+    np.testing.assert_allclose(res.w, ref[-1], rtol=0, atol=1e-12)
+
+
+def test_reference_is_algorithm_1_written_out():
+    """One hand-written step: G = (y − f_w(x)) Σ_i P_i x, w ← w + η G (no σ′)."""
+    scheme = PatchScheme.from_indices(5, [[0, 1], [1, 2], [4, 3]])
+    x = np.array([1.0, -2.0, 0.5, 3.0, -1.0])
+    w1 = np.array([0.5, 1.0])
+    # w1 after a first step from 0 on (x, y=2): G = 2 * (P1x + P2x + P3x)
+    px = np.array([1.0 - 2.0 - 1.0, -2.0 + 0.5 + 3.0])
+    ref = convotron_reference(x[None, :], np.array([2.0]), scheme, 0.0, eta=0.25)
+    np.testing.assert_allclose(ref[1], 0.25 * 2.0 * px, atol=1e-15)
+    # a step from w1 (through the kernel): f = (σ(-1.5) + σ(-0.5) + σ(2.5)) / 3 with α = 0.2
+    f = (0.2 * -1.5 + 0.2 * -0.5 + 2.5) / 3
+    step = _compiled_iterates(x[None, :], np.array([1.0]), scheme, 0.2, 0.1, w0=w1)
+    np.testing.assert_allclose(step[1], w1 + 0.1 * (1.0 - f) * px, atol=1e-15)
+
+
+# ------------------------------------------------------------------ invariants
+
+
+@pytest.mark.claim("alg-convotron")
+def test_convotron_moves_from_zero_even_with_relu():
+    """At w = 0 every wᵀP_i x is 0, yet G_1 = y_1 Σ_i P_i x_1 ≠ 0: no σ′, no stall."""
+    scheme = parse_spec("1d:16,4,2")
+    X, y, _ = _data(scheme, 0.0, 1, 3)
+    res = convotron_on_data(X, y, scheme, 0.0, eta=0.1)
+    expected = 0.1 * y[0] * scheme.patches(X[0]).sum(axis=0)
+    np.testing.assert_allclose(res.w, expected, atol=1e-15)
+    assert np.linalg.norm(res.w) > 0
+
+
+@pytest.mark.claim("alg-convotron")
+@given(scheme=schemes(), alpha=alphas(), seed=seeds(), patch=st.integers(-1, 50))
+def test_update_at_w_star_with_noiseless_labels_is_zero(scheme, alpha, seed, patch):
+    X, y, w_star = _data(scheme, alpha, 20, seed)
+    only_patch = None if patch < 0 else patch % scheme.k
+    its = _compiled_iterates(X, y, scheme, alpha, 0.3 / scheme.k, 2, only_patch, w0=w_star)
+    scale = 1.0 + np.abs(w_star).max()
+    np.testing.assert_allclose(its, np.broadcast_to(w_star, its.shape), rtol=0, atol=1e-12 * scale)
+
+
+@given(scheme=schemes(), seed=seeds())
+def test_alpha_one_is_lms_on_averaged_patches(scheme, seed):
+    """α = 1: f_w(x) = wᵀφ with φ = (1/k) P x, and G = (y − wᵀφ) k φ: LMS with step η k."""
+    X, y, _ = _data(scheme, 1.0, 15, seed, noise=0.5)
+    eta = 0.05 / scheme.k
+    phi = X[:, scheme.indices].sum(axis=1) / scheme.k  # (m, r)
+    w = np.zeros(scheme.r)
+    lms = [w]
+    for features, label in zip(phi, y, strict=True):
+        w = w + (eta * scheme.k) * (label - features @ w) * features
+        lms.append(w)
+    ref = convotron_reference(X, y, scheme, 1.0, eta=eta)
+    np.testing.assert_allclose(ref, np.array(lms), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        convotron_on_data(X, y, scheme, 1.0, eta=eta).w, lms[-1], rtol=0, atol=1e-12
+    )
+
+
+def test_mini_batch_averages_the_per_sample_updates():
+    scheme = parse_spec("1d:10,3,1")
+    X, y, _ = _data(scheme, 0.3, 4, 11)
+    res = convotron_on_data(X, y, scheme, 0.3, eta=0.01, batch=4)
+    G = sum(label * scheme.patches(x).sum(axis=0) for x, label in zip(X, y, strict=True))
+    np.testing.assert_allclose(res.w, 0.01 * G / 4, atol=1e-15)  # from w = 0, f = 0
+    assert res.iterations == 1 and res.samples == 4 and res.batch == 4
+
+
+def test_only_patch_updates_along_that_patch_and_records_disjointness():
+    scheme = PatchScheme.from_indices(7, [[0, 1, 2], [3, 4, 5], [4, 5, 6]])
+    X, y, _ = _data(scheme, 0.0, 1, 5)
+    res = convotron_on_data(X, y, scheme, 0.0, eta=0.5, only_patch=0)
+    np.testing.assert_allclose(res.w, 0.5 * y[0] * X[0, [0, 1, 2]], atol=1e-15)
+    assert res.only_patch == 0 and res.only_patch_disjoint is True
+    res2 = convotron_on_data(X, y, scheme, 0.0, eta=0.5, only_patch=2)
+    assert res2.only_patch_disjoint is False
+    assert convotron_on_data(X, y, scheme, 0.0, eta=0.5).only_patch_disjoint is None
+
+
+def test_history_matches_the_reference_iterates():
+    scheme = parse_spec("1d:12,4,2")
+    X, y, w_star = _data(scheme, 0.5, 103, 2)
+    ref = convotron_reference(X, y, scheme, 0.5, eta=0.02)
+    d2 = np.sum((ref - w_star) ** 2, axis=1)
+    eps = float(np.quantile(d2, 0.3))
+    res = convotron_on_data(X, y, scheme, 0.5, eta=0.02, w_star=w_star, record_every=10, eps=eps)
+    np.testing.assert_array_equal(res.history_t, [*range(0, 101, 10), 103])
+    np.testing.assert_allclose(res.history, d2[res.history_t], rtol=1e-12)
+    assert res.history[0] == pytest.approx(np.sum(w_star**2))
+    assert res.sq_error == pytest.approx(d2[-1], rel=1e-12)
+    assert res.first_hit == int(np.flatnonzero(d2 <= eps)[0])
+    # exact multiple: no extra final record
+    res2 = convotron_on_data(
+        X[:100], y[:100], scheme, 0.5, eta=0.02, w_star=w_star, record_every=25
+    )
+    np.testing.assert_array_equal(res2.history_t, [0, 25, 50, 75, 100])
+    never = convotron_on_data(X, y, scheme, 0.5, eta=0.02, w_star=w_star, eps=0.0)
+    assert never.first_hit is None and never.history is None
+
+
+def test_w_star_does_not_change_the_run():
+    """The algorithm never sees w*: recording distances leaves the iterates unchanged."""
+    scheme = parse_spec("1d:16,4,2")
+    teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0), noise="0.2")
+    a = convotron(teacher.sample, scheme, 0.0, eta=0.01, iters=500, rng=np.random.default_rng(3))
+    b = convotron(
+        teacher.sample, scheme, 0.0, eta=0.01, iters=500, rng=np.random.default_rng(3),
+        w_star=teacher.w_star, record_every=7, eps=0.5,
+    )  # fmt: skip
+    np.testing.assert_array_equal(a.w, b.w)
+    assert a.sq_error is None and b.sq_error == pytest.approx(np.sum((b.w - teacher.w_star) ** 2))
+
+
+# ------------------------------------------------------------------ fresh samples
+
+
+@pytest.mark.parametrize("noise", ["none", "gaussian:0.5", "hetero:0.3"])
+@pytest.mark.parametrize("cov", [None, "ar1:0.5"])
+def test_compiled_teacher_path_draws_what_teacher_sample_draws(noise, cov):
+    """convotron(teacher.sample, ...) computes labels compiled; X, ξ identical, y to 1e-12."""
+    from convotron.algorithm import _fast_teacher_sampler
+
+    teacher = Teacher.random(parse_spec("1d:20,4,2"), 0.3, np.random.default_rng(1), cov=cov,
+                             noise=noise)  # fmt: skip
+    fast = _fast_teacher_sampler(teacher.sample)
+    assert fast is not None and _fast_teacher_sampler(lambda rng, m: None) is None
+    X1, y1 = teacher.sample(np.random.default_rng(9), 300)
+    X2, y2 = fast(np.random.default_rng(9), 300)
+    np.testing.assert_array_equal(X1, X2)
+    np.testing.assert_allclose(y1, y2, rtol=0, atol=1e-12)
+
+
+def test_fresh_sample_run_is_algorithm_1_on_the_drawn_samples():
+    """A run on fresh samples equals the reference on the same samples, drawn identically."""
+    scheme = parse_spec("1d:16,4,2")
+    teacher = Teacher.random(scheme, 0.2, np.random.default_rng(0), noise="0.1")
+    draws = []
+
+    def sample(rng, m):
+        X, y = teacher.sample(rng, m)
+        draws.append((X, y))
+        return X, y
+
+    res = convotron(sample, scheme, 0.2, eta=0.01, iters=1000, rng=np.random.default_rng(4),
+                    chunk=300)  # fmt: skip
+    assert [d[0].shape[0] for d in draws] == [300, 300, 300, 100]
+    X = np.concatenate([d[0] for d in draws])
+    y = np.concatenate([d[1] for d in draws])
+    np.testing.assert_allclose(res.w, convotron_reference(X, y, scheme, 0.2, eta=0.01)[-1],
+                               rtol=0, atol=1e-12)  # fmt: skip
+    assert isinstance(res, RunResult) and res.algorithm == "convotron" and res.eta == 0.01
+    assert res.updates_per_second > 0 and res.seconds > 0
+
+
+def test_fixed_seed_is_reproducible_and_batch_counts_updates():
+    scheme = parse_spec("1d:16,4,2")
+    teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0), noise="0.3")
+    runs = [
+        convotron(
+            teacher.sample,
+            scheme,
+            0.0,
+            eta=0.01,
+            iters=700,
+            rng=np.random.default_rng(5),
+            batch=3,
+            w_star=teacher.w_star,
+            record_every=100,
+        )
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(runs[0].w, runs[1].w)
+    np.testing.assert_array_equal(runs[0].history, runs[1].history)
+    assert runs[0].iterations == 700 and runs[0].samples == 2100
+
+
+def test_run_many_does_not_depend_on_the_number_of_workers():
+    scheme = parse_spec("1d:16,4,2")
+    teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0), noise="0.2")
+    kw = dict(eta=0.01, iters=400, runs=5, seed=12, record_every=100, eps=0.05)
+    one = run_many(teacher, workers=1, **kw)
+    two = run_many(teacher, workers=2, **kw)
+    assert isinstance(one, ManyResult)
+    for field in ("final_sq_errors", "histories", "first_hits", "w", "history_t"):
+        np.testing.assert_array_equal(getattr(one, field), getattr(two, field))
+    assert one.histories.shape == (5, 5) and one.w.shape == (5, 4)
+    # run j is convotron with the j-th spawned seed
+    ss = np.random.SeedSequence(12).spawn(5)[3]
+    single = convotron(teacher.sample, scheme, 0.0, eta=0.01, iters=400,
+                       rng=np.random.default_rng(ss), w_star=teacher.w_star)  # fmt: skip
+    np.testing.assert_array_equal(one.w[3], single.w)
+    assert len(set(one.final_sq_errors.tolist())) == 5  # the runs are distinct
+    sgd_runs = run_many(teacher, eta=0.01, iters=50, runs=2, seed=1, algorithm="sgd")
+    np.testing.assert_array_equal(sgd_runs.w, 0.0)  # ReLU SGD from zero never moves
+    assert sgd_runs.histories is None and (sgd_runs.first_hits == -1).all()
+
+
+def test_progress_bar_is_silent_off_a_terminal(capsys):
+    scheme = parse_spec("1d:8,2,2")
+    teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0))
+    convotron(teacher.sample, scheme, 0.0, eta=0.01, iters=100, rng=np.random.default_rng(0),
+              progress=True)  # fmt: skip
+    assert capsys.readouterr().err == ""
+
+
+# ------------------------------------------------------------------ errors
+
+
+def test_divergence_names_step_size_and_iteration():
+    scheme = parse_spec("1d:16,4,2")
+    X, y, _ = _data(scheme, 0.0, 5000, 1)
+    with pytest.raises(DivergenceError, match=r"non-finite at iteration \d+ of 5000 with step "
+                       r"size eta=50.*Use a smaller eta .*--eta auto"):  # fmt: skip
+        convotron_on_data(X, y, scheme, 0.0, eta=50.0)
+    teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0))
+    with pytest.raises(DivergenceError, match=r"convotron diverged.*eta=50"):
+        convotron(teacher.sample, scheme, 0.0, eta=50.0, iters=10**6, rng=np.random.default_rng(0))
+
+
+def _scheme():
+    return parse_spec("1d:8,4,2")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"alpha": 1.5}, r"alpha \(the leaky-ReLU slope\) must be a number in \[0, 1\]; got 1.5"),
+        ({"alpha": "x"}, r"alpha .* got 'x'\. Pass 0 for ReLU"),
+        ({"eta": 0.0}, r"eta \(the step size\) must be a finite number > 0; got 0.0"),
+        ({"eta": float("nan")}, r"eta .* > 0; got nan"),
+        ({"iters": 0}, r"iters must be an integer with iters >= 1; got 0\. Pass the number"),
+        ({"iters": 2.5}, r"iters must be an integer .* got 2.5"),
+        ({"batch": 0}, r"batch must be an integer with batch >= 1; got 0"),
+        (
+            {"only_patch": 3},
+            r"only_patch must be an integer with 0 <= only_patch <= 2; got 3\. "
+            r"Patches are numbered 0..2 \(k=3\)",
+        ),
+        ({"only_patch": -1}, r"only_patch .* got -1"),
+        (
+            {"w_star": np.ones(3)},
+            r"w_star must be a vector of shape \(r,\) = \(4,\).*got shape \(3,\)",
+        ),
+        ({"w_star": np.array([1, np.nan, 0, 0])}, r"w_star must be finite; .* positions \[1\]"),
+        ({"record_every": 5}, r"record_every needs the target filter w_star.*Pass w_star"),
+        ({"eps": 0.1}, r"eps needs the target filter w_star"),
+        (
+            {"eps": -1.0, "w_star": np.ones(4)},
+            r"eps \(the target squared error\) must be .* got -1.0",
+        ),
+        (
+            {"record_every": 0, "w_star": np.ones(4)},
+            r"record_every must be an integer with "
+            r"record_every >= 1; got 0",
+        ),
+        ({"rng": 3}, r"rng must be a numpy.random.Generator; got int\. Pass numpy.random"),
+        ({"chunk": 0}, r"chunk must be an integer with chunk >= 1; got 0"),
+        ({"scheme": "1d:8,4,2"}, r"scheme must be a PatchScheme; got str\. Build one"),
+        ({"sample": 5}, r"sample must be a callable sample\(rng, m\) -> \(X, y\); got int"),
+    ],
+)
+def test_convotron_rejects_bad_input(kwargs, match):
+    scheme = _scheme()
+    teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0))
+    args = dict(sample=teacher.sample, scheme=scheme, alpha=0.0, eta=0.1, iters=10,
+                rng=np.random.default_rng(0))  # fmt: skip
+    args.update(kwargs)
+    with pytest.raises(ConvotronError, match=match):
+        convotron(args.pop("sample"), args.pop("scheme"), args.pop("alpha"), **args)
+
+
+def test_bad_sampler_output_is_reported():
+    scheme = _scheme()
+    with pytest.raises(ConvotronError, match=r"sample\(rng, 10\) must return X of shape \(10, 8\) "
+                       r"and y of shape \(10,\); got \(10, 7\) and \(10,\)"):  # fmt: skip
+        convotron(lambda rng, m: (np.zeros((m, 7)), np.zeros(m)), scheme, 0.0, eta=0.1,
+                  iters=10, rng=np.random.default_rng(0))  # fmt: skip
+
+    def nan_sampler(rng, m):
+        X = rng.standard_normal((m, 8))
+        X[3, 2] = np.nan
+        return X, np.zeros(m)
+
+    with pytest.raises(ConvotronError, match=r"a sample used at iteration 4 is not finite"):
+        convotron(nan_sampler, scheme, 0.0, eta=0.1, iters=10, rng=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "batch", "match"),
+    [
+        (
+            np.zeros((4, 7)),
+            np.zeros(4),
+            1,
+            r"X must be a 2-D array of shape \(T, n\) with n=8.*"
+            r"got shape \(4, 7\)",
+        ),
+        (np.zeros(8), np.zeros(1), 1, r"X must be a 2-D array .* got shape \(8,\)"),
+        (np.zeros((4, 8)), np.zeros(3), 1, r"y must have shape \(T,\) = \(4,\).*got shape \(3,\)"),
+        (
+            np.full((4, 8), np.inf),
+            np.zeros(4),
+            1,
+            r"X must be finite; got NaN or infinite values "
+            r"in 4 row\(s\), first row 0",
+        ),
+        (np.zeros((4, 8)), np.array([0, 0, np.nan, 0]), 1, r"y must be finite.*first row 2"),
+        (
+            np.zeros((5, 8)),
+            np.zeros(5),
+            2,
+            r"T must be a positive multiple of batch=2.*got T=5\. "
+            r"Drop the last 1 row",
+        ),
+        (np.zeros((0, 8)), np.zeros(0), 1, r"positive multiple of batch=1.*got T=0"),
+        (np.array([["a"] * 8]), np.zeros(1), 1, r"X must hold real numbers; got dtype <U1"),
+    ],
+)
+def test_on_data_rejects_bad_data(X, y, batch, match):
+    with pytest.raises(ConvotronError, match=match):
+        convotron_on_data(X, y, _scheme(), 0.0, eta=0.1, batch=batch)
+    with pytest.raises(ConvotronError, match=match):
+        convotron_reference(X, y, _scheme(), 0.0, eta=0.1, batch=batch)
+
+
+def test_run_many_rejects_bad_input():
+    teacher = Teacher.random(_scheme(), 0.0, np.random.default_rng(0))
+    with pytest.raises(ConvotronError, match=r"algorithm must be 'convotron' or 'sgd'; got 'adam'"):
+        run_many(teacher, eta=0.1, iters=5, runs=2, seed=0, algorithm="adam")
+    with pytest.raises(ConvotronError, match=r"only_patch is a variant of Convotron, not of SGD"):
+        run_many(teacher, eta=0.1, iters=5, runs=2, seed=0, algorithm="sgd", only_patch=0)
+    with pytest.raises(ConvotronError, match=r"runs must be an integer with runs >= 1; got 0"):
+        run_many(teacher, eta=0.1, iters=5, runs=0, seed=0)
+    with pytest.raises(ConvotronError, match=r"workers must be an integer with workers >= 1"):
+        run_many(teacher, eta=0.1, iters=5, runs=1, seed=0, workers=0)
+    with pytest.raises(ConvotronError, match=r"seed must be a non-negative integer; got -1"):
+        run_many(teacher, eta=0.1, iters=5, runs=1, seed=-1)
+    with pytest.raises(ConvotronError, match=r"teacher must be a convotron.data.Teacher .* got "
+                       r"int without 'sample'"):  # fmt: skip
+        run_many(3, eta=0.1, iters=5, runs=1, seed=0)
+    with pytest.raises(ConvotronError, match=r"eta \(the step size\)"):
+        run_many(teacher, eta=-1.0, iters=5, runs=1, seed=0)
+    with pytest.raises(ConvotronError, match=r"lr \(the step size\)"):
+        run_many(teacher, eta=-1.0, iters=5, runs=1, seed=0, algorithm="sgd")
