@@ -86,17 +86,17 @@ def _as_index_array(indices: Any, n: int) -> np.ndarray:
             "the same size r and every entry be an integer in 0..n-1; got ragged or "
             "non-numeric entries. Pass e.g. [[0, 1], [1, 2]]."
         )
+    if arr.size == 0:
+        raise ConvotronError(
+            f"a patch scheme needs at least one patch of at least one coordinate; got an empty "
+            f"array of shape {arr.shape}. Pass a non-empty (k, r) array, e.g. [[0, 1], [1, 2]]."
+        )
     if arr.ndim != 2:
         raise ConvotronError(
             f"indices must be a 2-D (k, r) array (one row per patch); got an array with "
             f"{arr.ndim} dimension(s) and shape {arr.shape}. Pass e.g. [[0, 1], [1, 2]]."
         )
     k, r = arr.shape
-    if k == 0 or r == 0:
-        raise ConvotronError(
-            f"a patch scheme needs at least one patch of at least one coordinate; got shape "
-            f"(k, r) = {arr.shape}. Pass a non-empty (k, r) array."
-        )
     if k * r > MAX_INDEX_ENTRIES:
         raise ConvotronError(
             f"a scheme is limited to k*r <= {MAX_INDEX_ENTRIES} index entries; got k*r = "
@@ -247,8 +247,9 @@ class PatchScheme:
         r"""1D patch-and-stride [paper: scheme]: patch ``i`` covers ``i*stride + (0..r-1)``.
 
         No padding: ``n = (k-1) * stride + r`` must hold exactly. ``stride > r`` is allowed
-        (the coordinates between patches are then covered by no patch, see :meth:`uncovered`,
-        and :math:`\lambda_{\min}(PP^\top) = 0`); ``stride >= r`` gives disjoint patches.
+        (the coordinates between patches are then covered by no patch, see :meth:`uncovered`;
+        the model ignores them); ``stride >= r`` gives disjoint patches and [derived]
+        :math:`PP^\top = kI_r`.
 
         Raises
         ------
@@ -466,7 +467,12 @@ class PatchScheme:
         return bool(np.all(self._counts[self.indices[i]] == 1))
 
     def uncovered(self) -> np.ndarray:
-        """Input coordinates covered by no patch (sorted int64); then ``lambda_min(PPᵀ) = 0``."""
+        r"""Input coordinates covered by no patch (sorted int64).
+
+        The model ignores them. They do not by themselves make :math:`PP^\top` singular
+        (``1d:10,2,4`` gives :math:`PP^\top = 3I`), but they are a sign of a scheme with
+        gaps; a condition that fails is reported by the theory, not here.
+        """
         return np.flatnonzero(self._counts == 0).astype(np.int64)
 
     def to_json(self) -> dict[str, Any]:
