@@ -317,11 +317,11 @@ def _disjoint(scheme: Any, only_patch: int | None) -> bool | None:
 
 
 def _divergence(algorithm: str, name: str, eta: float, t: int, iters: int) -> DivergenceError:
+    hint = " or --eta auto (the theorem's step size a/(2β))" if algorithm == "convotron" else ""
     return DivergenceError(
         f"{algorithm} diverged: the weights became non-finite at iteration {t} of {iters} "
         f"with step size {name}={eta:g}; the step size must be small enough for the "
-        f"iterates to stay bounded. Use a smaller {name} (e.g. {name}={eta / 10:g}) or "
-        "--eta auto (the theorem's step size a/(2β))."
+        f"iterates to stay bounded. Use a smaller {name} (e.g. {name}={eta / 10:g}){hint}."
     )
 
 
