@@ -233,7 +233,7 @@ class Diagonal(Covariance):
                 "Pass e.g. [1.0, 2.0, 0.5]."
             )
         if not np.all(np.isfinite(d)) or np.any(d < 0):
-            bad = d[~(np.isfinite(d) & (d >= 0))][0]
+            bad = float(d[~(np.isfinite(d) & (d >= 0))][0])
             raise ConvotronError(
                 f"Diagonal variances must be finite and >= 0; got {bad!r}. "
                 "Pass non-negative finite variances."
