@@ -20,9 +20,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import convotron.testing as ct
 from convotron.activations import leaky_relu
 from convotron.covariance import parse_cov
-from convotron.data import Teacher, get_law
+from convotron.data import Teacher
 from convotron.model import predict
 from convotron.patches import PatchScheme
 
@@ -30,12 +31,9 @@ from .strategies import (
     alphas,
     assert_clt_below,
     assert_clt_close,
-    covs,
     disjoint_first_schemes,
     noises,
-    schemes,
     seeds,
-    symmetric_laws,
 )
 
 M_SAMPLES = 20_000
@@ -58,43 +56,51 @@ def _problem(scheme, alpha, law, cov, noise, seed):
     return teacher, w, rng
 
 
-@pytest.mark.claim("lem-symmetric")
-@given(st.integers(1, 8), alphas(), symmetric_laws(), covs(), seeds())
-@settings(max_examples=40)
-def test_lemma1_symmetric_identity(n: int, alpha: float, law: str, cov: str, seed: int) -> None:
-    """L1 [paper, Lemma 1]: E[σ(uᵀx)(vᵀx)] = ((1+α)/2) uᵀΣv for symmetric x."""
+def _at_random_filter(teacher: Teacher, seed: int) -> tuple[np.ndarray, np.random.Generator]:
     rng = np.random.default_rng(seed)
-    C = parse_cov(cov, n)
+    w = rng.standard_normal(teacher.scheme.r) * rng.uniform(0.0, 1.5)
+    return w, rng
+
+
+@pytest.mark.claim("lem-symmetric")
+@given(st.data(), st.integers(1, 8), ct.alphas(), ct.laws(symmetric_only=True), seeds())
+@settings(max_examples=40)
+def test_lemma1_symmetric_identity(data, n: int, alpha: float, law, seed: int) -> None:
+    """L1 [paper, Lemma 1]: E[σ(uᵀx)(vᵀx)] = ((1+α)/2) uᵀΣv for symmetric x."""
+    C = data.draw(ct.covariances(n))
+    rng = np.random.default_rng(seed)
     u, v = rng.standard_normal(n), rng.standard_normal(n)
-    X = get_law(law).sample(rng, M_SAMPLES, C)
+    X = law.sample(rng, M_SAMPLES, C)
     values = leaky_relu(X @ u, alpha) * (X @ v)
     exact = (1.0 + alpha) / 2.0 * u @ C.dense() @ v
-    assert_clt_close(values, exact, f"L1 with law {law}, cov {cov}, alpha {alpha}")
+    assert_clt_close(values, exact, f"L1 with law {law.name}, cov {C!r}, alpha {alpha}")
 
 
 @pytest.mark.claim("lem-drift")
-@given(schemes(), alphas(), symmetric_laws(), covs(), noises(), seeds())
+@given(ct.teachers(symmetric_only=True, structured_cov=False), seeds())
 @settings(max_examples=40)
-def test_drift_equals_half_slope_times_M(scheme, alpha, law, cov, noise, seed) -> None:
+def test_drift_equals_half_slope_times_M(teacher: Teacher, seed: int) -> None:
     """L2 [derived]: E[G | w] = ((1+α)/(2k)) M (w* − w), any scheme, symmetric law, E[ξ|x]=0."""
-    teacher, w, rng = _problem(scheme, alpha, law, cov, noise, seed)
+    w, rng = _at_random_filter(teacher, seed)
+    scheme, alpha = teacher.scheme, teacher.alpha
     G = _updates(teacher, w, rng, M_SAMPLES)
     M = np.asarray(scheme.overlap_matrix(teacher.cov), dtype=float)
     expected = (1.0 + alpha) / (2.0 * scheme.k) * M @ (teacher.w_star - w)
-    assert_clt_close(G, expected, f"drift on {scheme!r}, law {law}, cov {cov}, noise {noise}")
+    assert_clt_close(G, expected, f"drift on {teacher!r}")
 
 
 @pytest.mark.claim("lem-progress")
-@given(schemes(), alphas(), symmetric_laws(), covs(), noises(), seeds())
+@given(ct.teachers(symmetric_only=True, structured_cov=False), seeds())
 @settings(max_examples=25)
-def test_progress_inequality(scheme, alpha, law, cov, noise, seed) -> None:
+def test_progress_inequality(teacher: Teacher, seed: int) -> None:
     """L3 [derived]: E[Δᵀ G | w] ≤ −(a/2)‖Δ‖², a = (1+α)λ_min(M)/k (one-sided CLT)."""
-    teacher, w, rng = _problem(scheme, alpha, law, cov, noise, seed)
+    w, rng = _at_random_filter(teacher, seed)
+    scheme, alpha = teacher.scheme, teacher.alpha
     delta = w - teacher.w_star
     G = _updates(teacher, w, rng, M_SAMPLES)
     M = np.asarray(scheme.overlap_matrix(teacher.cov), dtype=float)
     a = (1.0 + alpha) * max(float(np.linalg.eigvalsh(M)[0]), 0.0) / scheme.k
-    assert_clt_below(G @ delta, -(a / 2.0) * float(delta @ delta), f"progress on {scheme!r}")
+    assert_clt_below(G @ delta, -(a / 2.0) * float(delta @ delta), f"progress on {teacher!r}")
 
 
 @pytest.mark.claim("thm-disjoint")
