@@ -71,7 +71,7 @@ def annotated_heatmap(
 
 
 def semilogy_curve(
-    ax: Any, t: Any, values: Any, *, label: str, floor: float = 1e-16, **kwargs: Any
+    ax: Any, t: Any, values: Any, *, label: str | None, floor: float = 1e-16, **kwargs: Any
 ) -> None:
     """Plot ``values`` against ``t`` on a log y-axis, dropping non-positive values.
 

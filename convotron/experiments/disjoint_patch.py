@@ -152,7 +152,7 @@ def run(
         scheme = build_scheme(setting, g)
         law = get_law(setting.law)
         cov = Identity(scheme.n)
-        kw = dict(eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
+        kw: dict[str, Any] = dict(eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
         th_full = theorem(scheme, setting.alpha, law, cov, parse_noise("none"), **kw)
         th_one = theorem(scheme, setting.alpha, law, cov, parse_noise("none"), only_patch=0, **kw)
         eta_source = "thm-disjoint"
