@@ -49,7 +49,8 @@ def test_strided_fast_path_equals_the_gather_path(scheme, alpha, seed):
 
 def test_stride_schemes_take_the_strided_path():
     assert parse_spec("1d:16,4,2")._slices is not None
-    assert parse_spec("2d:3,5,5,3,3,1,1")._slices is not None
+    assert parse_spec("2d:3,5,3,3,1,1")._slices is not None  # one row of patches
+    assert parse_spec("2d:3,5,5,3,3,1,1")._slices is None  # a grid: starts not arithmetic
     assert PatchScheme.from_indices(3, [[0, 1], [2, 0]])._slices is None
 
 
