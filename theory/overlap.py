@@ -127,8 +127,9 @@ def as_indices(n: int, indices: Any) -> np.ndarray:
             "Use 0-based input coordinates smaller than n (or increase n)."
         )
     if arr.shape[1] > 1:
-        steps = np.diff(arr, axis=1)
-        if not np.all(steps > 0):  # rows not increasing: check distinctness by sorting
+        if not np.all(
+            arr[:, 1:] > arr[:, :-1]
+        ):  # rows not increasing: check distinctness by sorting
             srt = np.sort(arr, axis=1)
             dup = np.nonzero(np.any(srt[:, 1:] == srt[:, :-1], axis=1))[0]
             if dup.size:

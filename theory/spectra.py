@@ -222,6 +222,11 @@ def overlap_numeric(n: int, indices: Any, cov: Any = "identity") -> np.ndarray:
     """
     idx = as_indices(n, indices)
     kind, payload = _cov_kind(n, cov)
+    return _overlap_from(idx, n, kind, payload)
+
+
+def _overlap_from(idx: np.ndarray, n: int, kind: str, payload: Any) -> np.ndarray:
+    """:func:`overlap_numeric` on validated input."""
     k, r = idx.shape
     block = max(1, min(r, _COUNT_BUDGET // (16 * n)))
     if kind == "identity" and k * k >= 2**53:
@@ -522,18 +527,22 @@ def exact_eigenvalues(M: Any) -> list[sp.Expr]:
     lam = sp.Symbol("lambda")
     poly = S.charpoly(lam)
     _, factors = sp.factor_list(poly.as_expr(), lam)
-    out: list[sp.Expr] = []
+    keyed: list[tuple[float, sp.Expr]] = []
     for f, mult in factors:
         fp = sp.Poly(f, lam)
         deg = fp.degree()
         if deg <= 2:
-            roots = sp.roots(fp, multiple=True)
+            roots = [sp.radsimp(v) for v in sp.roots(fp, multiple=True)]
+            approx = [float(sp.N(v, 20)) for v in roots]
         else:
+            # CRootOf(f, i) is the i-th real root in increasing order; order the factors'
+            # roots by float approximations (cheap, unlike refining each CRootOf)
             roots = [sp.CRootOf(fp.as_expr(), i) for i in range(deg)]
-        for root in roots:
-            out.extend([sp.nsimplify(root) if deg <= 2 else root] * mult)
-    out.sort(key=lambda e: float(sp.N(e, 30)))
-    return out
+            approx = sorted(float(v.real) for v in np.roots([float(c) for c in fp.all_coeffs()]))
+        for key, root in zip(approx, roots, strict=True):
+            keyed.extend([(key, root)] * mult)
+    keyed.sort(key=lambda t: t[0])
+    return [e for _, e in keyed]
 
 
 # ============================================================================================
@@ -990,7 +999,7 @@ def kernel_direction(
     """
     idx = as_indices(n, indices)
     kind, payload = _cov_kind(n, cov)
-    Mf = np.asarray(overlap_numeric(n, idx, cov) if M is None else M, dtype=float)
+    Mf = np.asarray(_overlap_from(idx, n, kind, payload) if M is None else M, dtype=float)
     vals, vecs = np.linalg.eigh(Mf)
     w = vecs[:, 0]
     w = w * (1.0 if w[np.argmax(np.abs(w))] > 0 else -1.0)
@@ -1336,7 +1345,7 @@ def check_scheme(
                 "the same scheme, or geometry=None."
             )
 
-    M = overlap_numeric(n, idx, cov)
+    M = _overlap_from(idx, n, kind, payload)
     Mf = np.asarray(M, dtype=float)
     ev = np.linalg.eigvalsh(Mf)
     lmin, lmax = float(ev[0]), float(ev[-1])
