@@ -1,0 +1,341 @@
+"""Input laws, symmetrisation, noise and the teacher.
+
+Statistical checks use fixed seeds and explicit CLT tolerances: an estimate must lie within
+``Z = 6`` standard errors of its exact value (a false alarm has probability about 2e-9 per
+check); a failure means the sampler or the recorded constant is wrong, not bad luck.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from convotron import ConvotronError
+from convotron.covariance import AR1, Dense, Diagonal, Identity
+from convotron.data import LAWS, NoiseModel, Teacher, get_law, parse_noise, symmetrize
+from convotron.model import predict
+from convotron.patches import parse_spec
+
+Z = 6.0
+MU, TAU = 0.9, math.sqrt(1 - 0.81)
+
+
+def _normal_moment(j):
+    return 0 if j % 2 else math.prod(range(1, j, 2))
+
+
+def _mixture_moment(p):
+    # E (μ s + τ g)^p with s = ±1, g ~ N(0, 1)
+    return sum(
+        math.comb(p, j) * MU ** (p - j) * TAU**j * _normal_moment(j)
+        for j in range(0, p + 1, 2)
+        if (p - j) % 2 == 0
+    )
+
+
+EIGHTH = {  # exact E z⁸ (None: infinite)
+    "gaussian": 105.0,
+    "rademacher": 1.0,
+    "uniform": 3.0**4 / 9.0,
+    "mixture": _mixture_moment(8),
+    "student-t": None,
+    "exponential": 14833.0,  # central moments of Exp(1) are the derangement numbers !n
+}
+
+CDF = {
+    "gaussian": stats.norm.cdf,
+    "rademacher": lambda x: np.where(x < -1, 0.0, np.where(x < 1, 0.5, 1.0)),
+    "uniform": stats.uniform(-math.sqrt(3), 2 * math.sqrt(3)).cdf,
+    "mixture": lambda x: (
+        0.5 * stats.norm.cdf((x - MU) / TAU) + 0.5 * stats.norm.cdf((x + MU) / TAU)
+    ),
+    "student-t": lambda x: stats.t(5).cdf(x / math.sqrt(3 / 5)),
+    "exponential": stats.expon(loc=-1).cdf,
+}
+
+PDF_FOURTH = {
+    "gaussian": lambda: stats.norm.moment(4),
+    "rademacher": lambda: 1.0,
+    "uniform": lambda: stats.uniform(-math.sqrt(3), 2 * math.sqrt(3)).moment(4),
+    "mixture": lambda: integrate.quad(
+        lambda x: x**4 * (0.5 * stats.norm.pdf(x, MU, TAU) + 0.5 * stats.norm.pdf(x, -MU, TAU)),
+        -np.inf,
+        np.inf,
+    )[0],
+    "student-t": lambda: stats.t(5).moment(4) * (3 / 5) ** 2,
+    "exponential": lambda: stats.expon(loc=-1).moment(4),
+}
+
+
+@pytest.fixture(scope="module")
+def draws():
+    rng = np.random.default_rng(42)
+    return {name: law.standard(rng, 100_000, 4).ravel() for name, law in LAWS.items()}
+
+
+@pytest.mark.parametrize("name", list(LAWS))
+def test_recorded_constants_match_the_density(name):
+    law = LAWS[name]
+    assert law.name == name
+    assert law.fourth_moment == pytest.approx(PDF_FOURTH[name](), rel=1e-9)
+    bounds = {"rademacher": 1.0, "uniform": math.sqrt(3)}
+    assert law.bound == (pytest.approx(bounds[name]) if name in bounds else None)
+    assert law.symmetric == (name != "exponential")
+
+
+@pytest.mark.parametrize("name", list(LAWS))
+def test_standardized_moments(draws, name):
+    z, law = draws[name], LAWS[name]
+    N = z.size
+    assert abs(z.mean()) <= Z / math.sqrt(N)
+    assert abs((z**2).mean() - 1.0) <= Z * math.sqrt((law.fourth_moment - 1.0) / N)
+    if EIGHTH[name] is not None:
+        var4 = EIGHTH[name] - law.fourth_moment**2
+        assert abs((z**4).mean() - law.fourth_moment) <= Z * math.sqrt(max(var4, 1e-12) / N)
+    if law.bound is not None:
+        assert np.abs(z).max() <= law.bound + 1e-12
+
+
+@pytest.mark.parametrize("name", list(LAWS))
+def test_empirical_cdf_matches_the_law(draws, name):
+    z = draws[name]
+    N = z.size
+    for c in (-2.0, -1.0, -0.5, 0.0, 0.3, 1.0, 2.5):
+        p = float(CDF[name](c))
+        # the empirical CDF at c is a binomial proportion; Rademacher is evaluated off its atoms
+        c_eval = c + 1e-9 if name == "rademacher" else c
+        assert abs((z <= c_eval).mean() - p) <= Z * math.sqrt(max(p * (1 - p), 1e-12) / N)
+
+
+@pytest.mark.claim("lem-symmetric")
+@pytest.mark.parametrize("name", list(LAWS))
+def test_symmetry_flag_matches_the_samples(draws, name):
+    z = draws[name]
+    N = z.size
+    detected = False
+    for c in (0.5, 1.0):
+        up, down = (z > c).mean(), (z < -c).mean()
+        se = math.sqrt((up + down) / N)
+        detected |= abs(up - down) > Z * max(se, 1 / N)
+    assert detected == (not LAWS[name].symmetric)
+
+
+@pytest.mark.claim("lem-symmetric")
+@pytest.mark.parametrize("name", list(LAWS))
+def test_lemma_1_holds_exactly_for_symmetric_laws_only(name):
+    # L1 [paper]: E[σ(uᵀx)(vᵀx)] = ((1+α)/2) uᵀΣv for symmetric x.
+    rng = np.random.default_rng(7)
+    cov, alpha = AR1(3, 0.4), 0.0
+    X = LAWS[name].sample(rng, 200_000, cov)
+    u = np.array([1.0, 0.0, 0.0])
+    terms = np.maximum(X @ u, 0.0) * (X @ u)
+    exact = (1 + alpha) / 2 * float(u @ cov.matvec(u))
+    se = terms.std() / math.sqrt(terms.size)
+    holds = abs(terms.mean() - exact) <= Z * se
+    assert holds == LAWS[name].symmetric
+
+
+@pytest.mark.parametrize("name", [n for n, law in LAWS.items() if law.symmetric])
+def test_sample_covariance_is_sigma(name):
+    rng = np.random.default_rng(11)
+    for cov in (AR1(4, 0.6), Dense([[2.0, 0.5, 0], [0.5, 1.0, -0.3], [0, -0.3, 0.5]])):
+        X = LAWS[name].sample(rng, 50_000, cov)
+        S = cov.dense()
+        for i in range(cov.n):
+            for j in range(i, cov.n):
+                prod = X[:, i] * X[:, j]
+                # (+1e-12: Rademacher squares can be constant, with zero spread)
+                assert abs(prod.mean() - S[i, j]) <= Z * prod.std() / math.sqrt(len(prod)) + 1e-12
+
+
+def test_symmetrize_flips_whole_rows_and_removes_skew():
+    rng = np.random.default_rng(3)
+    X = LAWS["exponential"].sample(rng, 200_000, Identity(2))
+    Xs = symmetrize(X, np.random.default_rng(5))
+    ratio = Xs / X
+    assert np.all(np.isin(ratio[:, 0], [-1.0, 1.0])) and np.all(ratio[:, 0] == ratio[:, 1])
+    third = Xs[:, 0] ** 3
+    assert abs(third.mean()) <= Z * third.std() / math.sqrt(len(third))
+    assert abs((X[:, 0] ** 3).mean() - 2.0) < 0.2  # E (Exp(1) - 1)³ = 2: skewed before
+    np.testing.assert_array_equal(Xs, symmetrize(X, np.random.default_rng(5)))
+
+
+@pytest.mark.parametrize("spec", ["gaussian:0.5", "uniform:0.5", "hetero:0.5"])
+def test_noise_has_conditional_mean_zero_and_variance_s_squared(spec):
+    rng = np.random.default_rng(13)
+    noise = parse_noise(spec)
+    X = LAWS["gaussian"].sample(rng, 200_000, Identity(6))
+    xi = noise.sample(rng, X)
+    for g in (np.ones(len(X)), X[:, 0], np.abs(X[:, 1]), (X**2).sum(axis=1)):
+        t = xi * g
+        assert abs(t.mean()) <= Z * t.std() / math.sqrt(len(t))
+    sq = xi**2
+    assert abs(sq.mean() - noise.variance) <= Z * sq.std() / math.sqrt(len(sq))
+    assert noise.independent == (noise.kind != "hetero")
+    if noise.kind == "uniform":
+        assert np.abs(xi).max() <= 0.5 * math.sqrt(3)
+
+
+def test_hetero_noise_scale_grows_with_the_norm():
+    rng = np.random.default_rng(17)
+    cov = Diagonal([4.0, 1.0, 0.25])
+    X = LAWS["gaussian"].sample(rng, 200_000, cov)
+    xi = NoiseModel("hetero", 0.3).sample(rng, X, cov)
+    # ξ² / (‖x‖²/tr Σ) = S² g², whose mean is S² whatever x is
+    ratio = xi**2 / ((X**2).sum(axis=1) / cov.trace())
+    assert abs(ratio.mean() - 0.09) <= Z * ratio.std() / math.sqrt(len(ratio))
+    big = (X**2).sum(axis=1) > 2 * cov.trace()
+    assert (xi[big] ** 2).mean() > 2 * (xi[~big] ** 2).mean()
+
+
+def test_teacher_labels_are_the_model_plus_noise():
+    rng = np.random.default_rng(19)
+    scheme = parse_spec("1d:16,4,2")
+    t = Teacher.random(scheme, 0.2, rng, law="uniform", cov="ar1:0.3")
+    X, y = t.sample(rng, 20, chunk=7)
+    assert X.shape == (20, 16) and y.shape == (20,)
+    np.testing.assert_allclose(y, predict(t.w_star, X, scheme, 0.2), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(t.predict(X), y, rtol=1e-12, atol=1e-14)
+    assert (
+        np.abs(np.linalg.solve(np.linalg.cholesky(t.cov.dense()), X.T)).max() <= math.sqrt(3) + 1e-9
+    )
+    X0, y0 = t.sample(rng, 0)
+    assert X0.shape == (0, 16) and y0.shape == (0,)
+    noisy = Teacher.random(scheme, 0.0, rng, noise="gaussian:0.2")
+    X, y = noisy.sample(rng, 100_000)
+    resid = y - noisy.predict(X)
+    assert abs(resid.mean()) <= Z * 0.2 / math.sqrt(len(resid))
+    assert abs(resid.var() - 0.04) <= Z * 0.04 * math.sqrt(2 / len(resid))
+
+
+def test_teacher_random_draws_uniform_directions_of_the_given_norm():
+    scheme = parse_spec("1d:10,4,3")
+    rng = np.random.default_rng(23)
+    W = np.array([Teacher.random(scheme, 0.5, rng, w_norm=2.5).w_star for _ in range(4000)])
+    np.testing.assert_allclose(np.linalg.norm(W, axis=1), 2.5, rtol=1e-12)
+    # on the sphere of radius R each coordinate has mean 0 and variance R²/r
+    se = math.sqrt(2.5**2 / scheme.r / len(W))
+    assert np.all(np.abs(W.mean(axis=0)) <= Z * se)
+    assert not Teacher.random(scheme, 0.5, rng).w_star.flags.writeable
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "level"),
+    [
+        ("0", "none", 0.0),
+        ("none", "none", 0.0),
+        (" 0.3 ", "gaussian", 0.3),
+        ("gaussian:0.1", "gaussian", 0.1),
+        ("Uniform:2", "uniform", 2.0),
+        ("hetero:0.5", "hetero", 0.5),
+        (0.25, "gaussian", 0.25),
+        (0, "none", 0.0),
+    ],
+)
+def test_parse_noise_forms(spec, kind, level):
+    noise = parse_noise(spec)
+    assert (noise.kind, noise.level) == (kind, level)
+    assert parse_noise(noise.spec) == noise
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: parse_noise("laplace:1"), r"unknown noise spec 'laplace:1'; the forms are 'none'"),
+        (
+            lambda: parse_noise("gaussian:x"),
+            r"needs a number S >= 0 .* got 'x'\. Pass e\.g\. 'gaussian:0\.1'",
+        ),
+        (lambda: parse_noise("-1"), r"noise level must be finite and >= 0 .* got -1\.0"),
+        (lambda: parse_noise("gaussian:inf"), r"finite and >= 0 .* got inf"),
+        (lambda: parse_noise(None), r"noise spec must be a string; got NoneType"),
+        (lambda: NoiseModel("none", 0.5), r"kind 'none' has level 0; got level 0\.5"),
+        (lambda: NoiseModel("cauchy", 1.0), r"unknown noise kind 'cauchy'"),
+        (lambda: NoiseModel("gaussian", "1"), r"noise level must be a real number >= 0; got '1'"),
+        (
+            lambda: NoiseModel("gaussian", 1.0).sample(np.random.default_rng(0), np.ones(3)),
+            r"noise needs X of shape \(m, n\); got shape \(3,\)",
+        ),
+        (
+            lambda: NoiseModel("hetero", 1.0).sample(
+                np.random.default_rng(0), np.ones((2, 3)), Diagonal([0.0, 0, 0])
+            ),
+            r"needs tr Sigma > 0; got 0\.0",
+        ),
+        (
+            lambda: get_law("cauchy"),
+            r"unknown input law 'cauchy'; the known laws are gaussian, rademacher",
+        ),
+        (lambda: get_law(3), r"unknown input law 3"),
+        (
+            lambda: LAWS["gaussian"].sample(np.random.default_rng(0), -1, Identity(2)),
+            r"number of samples m must be an integer >= 0; got -1",
+        ),
+        (
+            lambda: LAWS["gaussian"].sample(0, 5, Identity(2)),
+            r"rng must be a numpy\.random\.Generator; got int\. Pass numpy\.random\.default_rng",
+        ),
+        (
+            lambda: LAWS["gaussian"].sample(np.random.default_rng(0), 5, "identity"),
+            r"cov must be a Covariance; got str",
+        ),
+        (
+            lambda: symmetrize(np.ones(3), np.random.default_rng(0)),
+            r"symmetrize needs X of shape \(m, n\); got shape \(3,\)",
+        ),
+        (
+            lambda: symmetrize(np.full((2, 2), np.inf), np.random.default_rng(0)),
+            r"X must be finite",
+        ),
+    ],
+)
+def test_data_errors(call, match):
+    with pytest.raises(ConvotronError, match=match):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (
+            {"w_star": np.ones(3)},
+            r"w_star must be a finite vector of shape \(r,\) = \(4,\); got shape \(3,\)",
+        ),
+        ({"w_star": np.array([1, np.nan, 0, 0])}, r"got shape \(4,\) with NaN or infinity"),
+        ({"alpha": 1.5}, r"alpha .* got 1\.5"),
+        ({"cov": AR1(15, 0.2)}, r"covariance has dimension 15 but the input has n=16"),
+        ({"law": "cauchy"}, r"unknown input law 'cauchy'"),
+        ({"noise": "laplace:1"}, r"unknown noise spec 'laplace:1'"),
+        ({"scheme": "1d:16,4,2"}, r"scheme must be a PatchScheme; got str"),
+    ],
+)
+def test_teacher_validation(kwargs, match):
+    base = dict(
+        w_star=np.ones(4),
+        scheme=parse_spec("1d:16,4,2"),
+        alpha=0.5,
+        law="gaussian",
+        cov=None,
+        noise="none",
+    )
+    base.update(kwargs)
+    with pytest.raises(ConvotronError, match=match):
+        Teacher(**base)
+
+
+def test_teacher_random_and_sample_errors():
+    scheme, rng = parse_spec("1d:16,4,2"), np.random.default_rng(0)
+    with pytest.raises(
+        ConvotronError, match=r"w_norm \(the norm of w\*\) must be a finite real >= 0; got -1"
+    ):
+        Teacher.random(scheme, 0.5, rng, w_norm=-1)
+    t = Teacher.random(scheme, 0.5, rng)
+    with pytest.raises(ConvotronError, match=r"chunk must be an integer >= 1; got 0"):
+        t.sample(rng, 10, chunk=0)
+    with pytest.raises(
+        ConvotronError, match=r"number of samples m must be an integer >= 0; got 2\.5"
+    ):
+        t.sample(rng, 2.5)
