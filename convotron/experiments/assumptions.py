@@ -208,7 +208,7 @@ def run(
         )
 
     # Part 2: singular mirror scheme vs control.
-    singular = []
+    singular: list[dict[str, Any]] = []
     for label, sch in (
         (f"mirror (identity + reversal), r={cfg.mirror_r}", mirror_scheme(cfg.mirror_r)),
         (f"control {cfg.singular_control}", parse_spec(cfg.singular_control)),
@@ -250,7 +250,7 @@ def run(
         )
 
     # Part 3: nearly singular vs well-conditioned.
-    near = []
+    near: list[dict[str, Any]] = []
     for label, spec in (("nearly singular", cfg.near_singular), ("control", cfg.near_control)):
         sch = parse_spec(spec)
         ths = theorem(sch, cfg.alpha, get_law("gaussian"), Identity(sch.n), none, **kw)
