@@ -219,8 +219,8 @@ def plot(result: ExperimentResult, out: Path) -> list[Path]:
     for ax, (name, ps) in zip(axes.flat, d["series"].items(), strict=True):
         f = d["fits"][name]
         xs = [p["x"] for p in ps]
-        ax.loglog(xs, [p["theorem"]["T"] for p in ps], "-", color="tab:red",
-                  label=f"theorem T (slope {_s(f['theorem_T'])}; nominal {f['nominal']:g})")  # fmt: skip
+        label = f"theorem T (slope {_s(f['theorem_T'])}; nominal {f['nominal']:g})"
+        ax.loglog(xs, [p["theorem"]["T"] for p in ps], "-", color="tab:red", label=label)
         for p in ps:
             pts = [h for h in p["first_hits"] if h is not None]
             ax.loglog([p["x"]] * len(pts), pts, ".", color="tab:blue", alpha=0.4)
