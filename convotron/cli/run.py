@@ -1,0 +1,551 @@
+"""``convotron run``: one run of Convotron (or SGD) on a synthetic teacher or a dataset.
+
+Usage::
+
+    convotron run [--scheme SPEC] [--alpha A] [--dist D] [--cov C] [--noise S]
+                  [--eta X|auto] [--iters N|auto] [--seed S] [--plot FILE] [--json]
+                  [--algorithm convotron|sgd] [--init zero|random] [--batch B]
+                  [--only-patch I] [--data FILE.npz] [--eps E] [--delta D] [--w-norm W]
+
+Synthetic mode (default): a teacher ``y = f_{w*}(x) + ξ`` with ``w*`` uniform on the sphere
+of radius ``--w-norm``, inputs of law ``--dist`` and covariance ``--cov``, noise ``--noise``;
+``SeedSequence(--seed).spawn(2)`` seeds the teacher and the run. ``--eta auto`` and
+``--iters auto`` take the theorem's step size ``a/(2β)`` (noisy: ``min{a/(2β), εδa/(4ρ)}``)
+and iteration count for ``(--eps, --delta)`` from :func:`convotron.bridge.theorem_parameters`
+([derived] explicit-constant version of the paper's main theorem).
+
+Data mode (``--data FILE.npz`` with arrays ``X`` (T, n), ``y`` (T,), optional ``w_star``
+(r,)): one pass of Algorithm 1 over the rows in order, ``T / batch`` updates.
+
+Output: a human-readable summary, or with ``--json`` exactly one JSON object on stdout with
+the keys ``n, r, k, alpha, eta, iters, w, final_sq_error, seconds, updates_per_second``
+and more (see :func:`main`). ``--plot FILE`` writes the convergence curve
+``‖w_t − w*‖²`` as a PNG, atomically. Every option is validated before the run; bad input
+exits 2 with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._errors import ConvotronError
+from ._common import EXIT_OK, emit_json
+
+__all__ = ["add_parser", "main"]
+
+_DEFAULT_ITERS = 100_000
+_CURVE_POINTS = 500
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``run`` subcommand."""
+    p = subparsers.add_parser(
+        "run",
+        help="run Convotron (or SGD) on a synthetic teacher or a dataset",
+        description=(
+            "Run Convotron (Algorithm 1 of Goel, Klivans, Meka 2018) or the SGD baseline on "
+            "fresh samples of a synthetic teacher, or once over the rows of a dataset."
+        ),
+    )
+    p.add_argument(
+        "--scheme",
+        metavar="SPEC",
+        default="1d:64,8,2",
+        help="1d:N,R,STRIDE | 2d:H,W,PH,PW,SH,SW | 2d:C,H,W,PH,PW,SH,SW | file:PATH "
+        "(default 1d:64,8,2)",
+    )
+    p.add_argument(
+        "--alpha",
+        metavar="A",
+        default="0",
+        help="leaky-ReLU slope in [0, 1] (0 = ReLU, the default)",
+    )
+    p.add_argument(
+        "--dist",
+        metavar="D",
+        default="gaussian",
+        help="input law: gaussian, rademacher, uniform, mixture, student-t, "
+        "exponential (asymmetric) (default gaussian)",
+    )
+    p.add_argument(
+        "--cov",
+        metavar="C",
+        default="identity",
+        help="input covariance: identity or ar1:RHO (default identity)",
+    )
+    p.add_argument(
+        "--noise",
+        metavar="S",
+        default="0",
+        help="label noise: 0, S (= gaussian:S), gaussian:S, uniform:S, hetero:S",
+    )
+    p.add_argument(
+        "--eta",
+        metavar="X|auto",
+        default="auto",
+        help="step size (learning rate for sgd), or auto: the theorem's a/(2β) (default auto)",
+    )
+    p.add_argument(
+        "--iters",
+        metavar="N|auto",
+        default=None,
+        help=f"number of updates T, or auto: the theorem's T for (--eps, --delta) "
+        f"(default {_DEFAULT_ITERS}; with --data: rows/batch)",
+    )
+    p.add_argument("--seed", metavar="S", default="0", help="root seed (default 0)")
+    p.add_argument("--plot", metavar="FILE", help="write the convergence curve as a PNG")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    p.add_argument(
+        "--algorithm",
+        choices=("convotron", "sgd"),
+        default="convotron",
+        help="convotron (default) or sgd on the square loss",
+    )
+    p.add_argument(
+        "--init",
+        choices=("zero", "random"),
+        default=None,
+        help="initial filter of sgd (default zero)",
+    )
+    p.add_argument(
+        "--batch",
+        metavar="B",
+        default="1",
+        help="mini-batch size; --iters counts updates (default 1)",
+    )
+    p.add_argument(
+        "--only-patch",
+        metavar="I",
+        default=None,
+        help="disjoint-patch variant: update along patch I only (0-based)",
+    )
+    p.add_argument(
+        "--data",
+        metavar="FILE.npz",
+        help="run once over the rows of X (T, n), y (T,), optional w_star (r,)",
+    )
+    p.add_argument(
+        "--eps",
+        metavar="E",
+        default="0.01",
+        help="target squared error for auto and for the first-hit time (default 0.01)",
+    )
+    p.add_argument(
+        "--delta", metavar="D", default="0.1", help="failure probability for auto (default 0.1)"
+    )
+    p.add_argument(
+        "--w-norm",
+        metavar="W",
+        default="1",
+        help="norm of the random teacher filter w* (default 1)",
+    )
+    p.set_defaults(handler=main)
+    return p
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _number(text: str, option: str, rule: str, ok: Any, fix: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and ok(value)):
+        raise ConvotronError(f"{option} must be {rule}; got {text!r}. {fix}")
+    return value
+
+
+def _integer(text: str, option: str, low: int, fix: str) -> int:
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        value = low - 1
+    if value < low:
+        raise ConvotronError(f"{option} must be an integer >= {low}; got {text!r}. {fix}")
+    return value
+
+
+def _load_data(path_text: str, n: int, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Load and validate ``X``, ``y`` and the optional ``w_star`` of an ``.npz`` file."""
+    path = Path(path_text)
+    if not path.is_file():
+        raise ConvotronError(
+            f"--data must name an existing .npz file; got {path_text!r}, which does not exist. "
+            "Save one with numpy.savez(path, X=X, y=y)."
+        )
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise ConvotronError(
+            f"--data must be a numpy .npz archive; could not read {path_text!r} ({exc}). "
+            "Save one with numpy.savez(path, X=X, y=y)."
+        ) from None
+    if not isinstance(arrays, dict):  # pragma: no cover - np.load of a .npy gives an array
+        raise ConvotronError(f"--data must be an .npz archive; got {path_text!r}.")
+    missing = [name for name in ("X", "y") if name not in arrays]
+    if missing:
+        raise ConvotronError(
+            f"--data must contain the arrays X (T, n) and y (T,); {path_text!r} lacks "
+            f"{' and '.join(missing)} (it has {sorted(arrays)}). Save them with "
+            "numpy.savez(path, X=X, y=y)."
+        )
+    X, y = arrays["X"], arrays["y"]
+    if X.ndim != 2 or X.shape[1] != n:
+        raise ConvotronError(
+            f"--data: X must have shape (T, n) with n={n} (the scheme's input dimension); got "
+            f"shape {X.shape}. Use a matching --scheme or reshape X."
+        )
+    w_star = arrays.get("w_star")
+    if w_star is not None:
+        w_star = np.asarray(w_star, dtype=np.float64)
+        if w_star.shape != (r,) or not np.all(np.isfinite(w_star)):
+            raise ConvotronError(
+                f"--data: w_star must be a finite vector of shape (r,) = ({r},); got shape "
+                f"{w_star.shape}. Save a filter of the scheme's patch size or omit w_star."
+            )
+    return X, y, w_star
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Validate every option before anything runs; return the parsed values."""
+    from .._io import check_output_path
+    from ..activations import check_alpha
+    from ..covariance import parse_cov
+    from ..data import get_law, parse_noise
+    from ..patches import parse_spec
+
+    s: dict[str, Any] = {}
+    scheme = parse_spec(args.scheme)
+    s["scheme"] = scheme
+    try:
+        alpha_value: Any = float(args.alpha)
+    except ValueError:
+        alpha_value = args.alpha
+    s["alpha"] = check_alpha(alpha_value)
+    s["law"] = get_law(args.dist)
+    s["cov"] = parse_cov(args.cov, scheme.n)
+    s["noise"] = parse_noise(args.noise)
+    s["seed"] = _integer(args.seed, "--seed", 0, "Pass a non-negative integer, e.g. --seed 0.")
+    s["batch"] = _integer(args.batch, "--batch", 1, "Pass a positive mini-batch size.")
+    s["eps"] = _number(args.eps, "--eps", "a number > 0", lambda v: v > 0, "Pass e.g. --eps 0.01.")
+    s["delta"] = _number(
+        args.delta, "--delta", "a number in (0, 1)", lambda v: 0 < v < 1, "Pass e.g. --delta 0.1."
+    )
+    s["w_norm"] = _number(
+        args.w_norm, "--w-norm", "a number > 0", lambda v: v > 0, "Pass e.g. --w-norm 1."
+    )
+    sgd = args.algorithm == "sgd"
+    if args.only_patch is None:
+        s["only_patch"] = None
+    else:
+        s["only_patch"] = _integer(
+            args.only_patch, "--only-patch", 0, f"Patches are numbered 0..{scheme.k - 1}."
+        )
+        if s["only_patch"] >= scheme.k:
+            raise ConvotronError(
+                f"--only-patch must be a patch number in 0..{scheme.k - 1} (k={scheme.k}); got "
+                f"{args.only_patch}. Pass one of them."
+            )
+        if sgd:
+            raise ConvotronError(
+                f"--only-patch is a variant of Convotron, not of SGD; got --only-patch "
+                f"{args.only_patch} with --algorithm sgd. Drop one of them."
+            )
+    if args.init is not None and not sgd:
+        raise ConvotronError(
+            f"--init applies to --algorithm sgd only (Convotron starts at w_1 = 0, "
+            f"Algorithm 1); got --init {args.init} with --algorithm convotron. Drop --init or "
+            "add --algorithm sgd."
+        )
+    s["init"] = args.init or "zero"
+    s["eta_auto"] = args.eta == "auto"
+    if s["eta_auto"]:
+        if sgd:
+            raise ConvotronError(
+                "--eta auto is the theorem's step size for Convotron; got --eta auto with "
+                "--algorithm sgd, which has no such step size. Pass a learning rate, e.g. "
+                "--eta 0.01."
+            )
+        s["eta"] = None
+    else:
+        s["eta"] = _number(
+            args.eta,
+            "--eta",
+            "a number > 0 or 'auto'",
+            lambda v: v > 0,
+            "Pass a positive step size, e.g. --eta 0.01, or --eta auto.",
+        )
+    s["iters_auto"] = args.iters == "auto"
+    if s["iters_auto"]:
+        s["iters"] = None
+    elif args.iters is None:
+        s["iters"] = _DEFAULT_ITERS
+    else:
+        s["iters"] = _integer(
+            args.iters, "--iters", 1, "Pass the number of updates, e.g. --iters 100000, or auto."
+        )
+    s["data"] = None
+    if args.data is not None:
+        if args.iters is not None:
+            raise ConvotronError(
+                f"--iters does not apply with --data (one pass over the rows: T = rows / "
+                f"batch); got --iters {args.iters}. Drop --iters."
+            )
+        if s["eta_auto"]:
+            raise ConvotronError(
+                "--eta auto needs the theorem's assumptions (known input law, covariance and "
+                "noise), which a dataset does not state; got --eta auto with --data. Pass a "
+                "step size, e.g. --eta 0.001."
+            )
+        s["data"] = _load_data(args.data, scheme.n, scheme.r)
+        if not sgd:
+            s["init"] = "zero"
+    if args.plot is not None:
+        s["plot"] = check_output_path(args.plot, what="--plot file")
+        if s["data"] is not None and s["data"][2] is None:
+            raise ConvotronError(
+                "--plot draws ‖w_t − w*‖², which needs w*; got --data without a w_star array. "
+                "Add w_star to the .npz file or drop --plot."
+            )
+    else:
+        s["plot"] = None
+    return s
+
+
+def _theorem(s: dict[str, Any]) -> Any:
+    """Return the theorem's parameters for the teacher of ``s`` (via :mod:`convotron.bridge`)."""
+    try:
+        from .. import bridge
+    except ImportError:
+        raise ConvotronError(
+            "--eta auto / --iters auto need convotron.bridge (the theorem's parameters), which "
+            "is not available in this installation; got auto. Pass --eta X and --iters N."
+        ) from None
+    params = bridge.theorem_parameters(
+        s["scheme"],
+        s["alpha"],
+        s["law"],
+        s["cov"],
+        s["noise"],
+        s["eps"],
+        s["delta"],
+        s["w_norm"],
+        only_patch=s["only_patch"],
+    )
+    if not params.applies:
+        reasons = "; ".join(str(v) for v in params.violations) or "an assumption fails"
+        raise ConvotronError(
+            f"--eta auto / --iters auto take the theorem's values, but its hypotheses fail for "
+            f"this problem: {reasons}. Pass --eta X and --iters N explicitly."
+        )
+    return params
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _plot(path: Path, res: Any, params: Any, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .._io import save_figure
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    t = res.history_t
+    ax.semilogy(t, np.maximum(res.history, 1e-300), label=f"{res.algorithm}: ‖w_t − w*‖²")
+    if params is not None:
+        curve = np.array([float(params.curve(int(v))) for v in t])
+        ax.semilogy(t, curve, "--", label="theorem bound on E‖w_t − w*‖² [derived]")
+    ax.set_xlabel("updates t")
+    ax.set_ylabel("squared distance to w*")
+    ax.set_title(title, fontsize=9)
+    ax.legend()
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the ``run`` subcommand; return the exit status.
+
+    The JSON object has the keys ``n, r, k, alpha, eta, iters, w, final_sq_error, seconds,
+    updates_per_second`` (``final_sq_error`` is null without a known ``w*``) and also
+    ``scheme, algorithm, batch, samples, only_patch, only_patch_disjoint, init, seed, dist,
+    cov, noise, eta_source, iters_source, w_star, first_hit, eps, history_t, history`` and,
+    with ``auto``, ``theorem`` (``lambda_min, a, beta, rho, eta, T``).
+    """
+    from ..algorithm import convotron, convotron_on_data
+    from ..baselines import sgd, sgd_on_data
+    from ..data import Teacher
+
+    s = _settings(args)
+    scheme = s["scheme"]
+    teacher_seq, run_seq = np.random.SeedSequence(s["seed"]).spawn(2)
+    params = None
+    progress = not args.json
+    if s["data"] is None:
+        teacher = Teacher.random(
+            scheme,
+            s["alpha"],
+            np.random.default_rng(teacher_seq),
+            law=s["law"],
+            cov=s["cov"],
+            noise=s["noise"],
+            w_norm=s["w_norm"],
+        )
+        w_star: np.ndarray | None = teacher.w_star
+        if s["eta_auto"] or s["iters_auto"]:
+            params = _theorem(s)
+        eta = float(params.eta) if params is not None and s["eta_auto"] else s["eta"]
+        iters = math.ceil(float(params.T)) if params is not None and s["iters_auto"] else s["iters"]
+        rec = max(1, iters // _CURVE_POINTS)
+        rng = np.random.default_rng(run_seq)
+        if args.algorithm == "sgd":
+            res = sgd(
+                teacher.sample,
+                scheme,
+                s["alpha"],
+                lr=eta,
+                iters=iters,
+                rng=rng,
+                init=s["init"],
+                batch=s["batch"],
+                w_star=w_star,
+                record_every=rec,
+                eps=s["eps"],
+                progress=progress,
+            )
+        else:
+            res = convotron(
+                teacher.sample,
+                scheme,
+                s["alpha"],
+                eta=eta,
+                iters=iters,
+                rng=rng,
+                batch=s["batch"],
+                only_patch=s["only_patch"],
+                w_star=w_star,
+                record_every=rec,
+                eps=s["eps"],
+                progress=progress,
+            )
+    else:
+        X, y, w_star = s["data"]
+        eta = s["eta"]
+        rows = X.shape[0]
+        rec = max(1, rows // s["batch"] // _CURVE_POINTS) if w_star is not None else None
+        eps = s["eps"] if w_star is not None else None
+        if args.algorithm == "sgd":
+            res = sgd_on_data(
+                X,
+                y,
+                scheme,
+                s["alpha"],
+                lr=eta,
+                init=s["init"],
+                rng=np.random.default_rng(run_seq),
+                batch=s["batch"],
+                w_star=w_star,
+                record_every=rec,
+                eps=eps,
+            )
+        else:
+            res = convotron_on_data(
+                X,
+                y,
+                scheme,
+                s["alpha"],
+                eta=eta,
+                batch=s["batch"],
+                only_patch=s["only_patch"],
+                w_star=w_star,
+                record_every=rec,
+                eps=eps,
+            )
+    spec = scheme.spec or f"indices (n={scheme.n}, k={scheme.k}, r={scheme.r})"
+    if s["plot"] is not None:
+        _plot(s["plot"], res, params, f"{spec}, α={s['alpha']:g}, η={res.eta:.3g}")
+    out: dict[str, Any] = {
+        "n": scheme.n,
+        "r": scheme.r,
+        "k": scheme.k,
+        "alpha": s["alpha"],
+        "eta": res.eta,
+        "iters": res.iterations,
+        "w": res.w,
+        "final_sq_error": res.sq_error,
+        "seconds": res.seconds,
+        "updates_per_second": res.updates_per_second,
+        "scheme": spec,
+        "algorithm": res.algorithm,
+        "batch": res.batch,
+        "samples": res.samples,
+        "only_patch": res.only_patch,
+        "only_patch_disjoint": res.only_patch_disjoint,
+        "init": s["init"] if res.algorithm == "sgd" else "zero",
+        "seed": s["seed"],
+        "data": args.data,
+        "dist": None if args.data else s["law"].name,
+        "cov": None if args.data else args.cov,
+        "noise": None if args.data else args.noise,
+        "eta_source": "auto" if s["eta_auto"] else "given",
+        "iters_source": "auto" if s["iters_auto"] else ("data" if args.data else "given"),
+        "w_star": w_star,
+        "eps": s["eps"] if w_star is not None else None,
+        "first_hit": res.first_hit,
+        "history_t": res.history_t,
+        "history": res.history,
+    }
+    if params is not None:
+        out["theorem"] = {
+            "lambda_min": float(params.lambda_min),
+            "a": float(params.a),
+            "beta": float(params.beta),
+            "rho": float(params.rho),
+            "eta": float(params.eta),
+            "T": float(params.T),
+        }
+    if args.json:
+        emit_json(out)
+        return EXIT_OK
+    source = (
+        "data " + str(args.data)
+        if args.data
+        else (f"{s['law'].name} inputs, covariance {args.cov}, noise {args.noise}")
+    )
+    lines = [
+        f"convotron run: {spec} (n={scheme.n}, r={scheme.r}, k={scheme.k}), "
+        f"alpha={s['alpha']:g}, {source}",
+        f"  {res.algorithm}: eta={res.eta:.6g} ({out['eta_source']}), T={res.iterations} "
+        f"updates ({out['iters_source']}), batch {res.batch}, {res.samples} samples"
+        + (
+            f", only patch {res.only_patch} (disjoint: {res.only_patch_disjoint})"
+            if res.only_patch is not None
+            else ""
+        ),
+    ]
+    if res.sq_error is not None and w_star is not None:
+        hit = "never" if res.first_hit is None else f"after {res.first_hit} updates"
+        lines.append(
+            f"  final ‖w − w*‖² = {res.sq_error:.6g}  (‖w*‖² = {float(np.sum(w_star**2)):.6g}; "
+            f"‖w − w*‖² <= {s['eps']:g} first reached {hit})"
+        )
+    else:
+        lines.append("  final ‖w − w*‖²: unknown (no w_star in the data)")
+    lines.append(f"  w = {np.array2string(res.w, precision=4, max_line_width=96)}")
+    lines.append(f"  {res.seconds:.3f} s, {res.updates_per_second:,.0f} updates/s")
+    if s["plot"] is not None:
+        lines.append(f"  convergence curve written to {s['plot']}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK

@@ -1,0 +1,232 @@
+"""``convotron run``: outputs, options, data mode and one-line errors (exit status 2)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convotron.algorithm import convotron, convotron_on_data
+from convotron.baselines import sgd_on_data
+from convotron.cli import main
+from convotron.data import Teacher
+from convotron.patches import parse_spec
+
+SMALL = ["--scheme", "1d:16,4,2", "--eta", "0.01", "--iters", "20000"]
+KEYS = {"n", "r", "k", "alpha", "eta", "iters", "w", "final_sq_error", "seconds",
+        "updates_per_second"}  # fmt: skip
+
+
+def run_json(capsys, *argv):
+    rc = main(["run", *argv, "--json"])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    return json.loads(lines[0])
+
+
+def test_json_has_the_contract_keys_and_matches_the_library(capsys):
+    obj = run_json(capsys, *SMALL, "--alpha", "0.5", "--noise", "0.1", "--seed", "3")
+    assert KEYS <= obj.keys()
+    assert (obj["n"], obj["r"], obj["k"], obj["alpha"]) == (16, 4, 7, 0.5)
+    assert obj["eta"] == 0.01 and obj["iters"] == 20000 and obj["samples"] == 20000
+    assert obj["eta_source"] == "given" and obj["algorithm"] == "convotron"
+    # the same run through the library: teacher and run seeded by SeedSequence(3).spawn(2)
+    t_seq, r_seq = np.random.SeedSequence(3).spawn(2)
+    scheme = parse_spec("1d:16,4,2")
+    teacher = Teacher.random(scheme, 0.5, np.random.default_rng(t_seq), noise="0.1")
+    res = convotron(teacher.sample, scheme, 0.5, eta=0.01, iters=20000,
+                    rng=np.random.default_rng(r_seq), w_star=teacher.w_star)  # fmt: skip
+    np.testing.assert_array_equal(obj["w"], res.w)
+    np.testing.assert_array_equal(obj["w_star"], teacher.w_star)
+    assert obj["final_sq_error"] == pytest.approx(res.sq_error, rel=1e-12)
+    assert obj["final_sq_error"] < 0.05  # learned (noise 0.1, small step)
+    assert obj["history_t"][0] == 0 and obj["history_t"][-1] == 20000
+    assert obj["history"][0] == pytest.approx(1.0)  # ‖w*‖ = --w-norm = 1
+    assert obj["seconds"] > 0 and obj["updates_per_second"] > 0
+
+
+def test_same_seed_same_run_and_different_seed_differs(capsys):
+    a = run_json(capsys, *SMALL, "--seed", "1")
+    b = run_json(capsys, *SMALL, "--seed", "1")
+    c = run_json(capsys, *SMALL, "--seed", "2")
+    assert a["w"] == b["w"] and a["w"] != c["w"]
+
+
+def test_human_summary_and_plot(tmp_path, capsys):
+    png = tmp_path / "curve.png"
+    rc = main(["run", *SMALL, "--plot", str(png)])
+    out, err = capsys.readouterr()
+    assert rc == 0 and err == ""
+    assert "convotron run: 1d:16,4,2 (n=16, r=4, k=7)" in out
+    assert "eta=0.01 (given), T=20000 updates" in out and "final ‖w − w*‖² =" in out
+    assert f"convergence curve written to {png}" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curve.png"]  # atomic: no leftovers
+
+
+def test_variants_batch_only_patch_and_sgd(capsys):
+    obj = run_json(capsys, "--scheme", "1d:16,4,4", "--eta", "0.01", "--iters", "500",
+                   "--batch", "4", "--only-patch", "2")  # fmt: skip
+    assert obj["batch"] == 4 and obj["samples"] == 2000 and obj["iters"] == 500
+    assert obj["only_patch"] == 2 and obj["only_patch_disjoint"] is True
+    overlapping = run_json(capsys, "--scheme", "1d:16,4,2", "--eta", "0.01", "--iters", "50",
+                           "--only-patch", "3")  # fmt: skip
+    assert overlapping["only_patch_disjoint"] is False
+    stuck = run_json(capsys, *SMALL[:2], "--algorithm", "sgd", "--eta", "0.05", "--iters", "300")
+    assert stuck["algorithm"] == "sgd" and stuck["init"] == "zero" and stuck["w"] == [0.0] * 4
+    moving = run_json(capsys, *SMALL[:2], "--algorithm", "sgd", "--init", "random", "--eta",
+                      "0.05", "--iters", "300")  # fmt: skip
+    assert moving["init"] == "random" and moving["w"] != [0.0] * 4
+
+
+def _dataset(tmp_path, with_w_star=True, **extra):
+    scheme = parse_spec("1d:12,4,2")
+    teacher = Teacher.random(scheme, 0.0, np.random.default_rng(5), noise="0.05")
+    X, y = teacher.sample(np.random.default_rng(6), 3000)
+    arrays = {"X": X, "y": y, **({"w_star": teacher.w_star} if with_w_star else {})}
+    arrays.update(extra)
+    path = tmp_path / "data.npz"
+    np.savez(path, **arrays)
+    return path, scheme, X, y, teacher.w_star
+
+
+def test_data_mode_runs_once_over_the_rows(tmp_path, capsys):
+    path, scheme, X, y, w_star = _dataset(tmp_path)
+    obj = run_json(capsys, "--scheme", "1d:12,4,2", "--data", str(path), "--eta", "0.01",
+                   "--batch", "2")  # fmt: skip
+    res = convotron_on_data(X, y, scheme, 0.0, eta=0.01, batch=2, w_star=w_star)
+    np.testing.assert_array_equal(obj["w"], res.w)
+    assert obj["iters"] == 1500 and obj["iters_source"] == "data"
+    assert obj["final_sq_error"] == pytest.approx(res.sq_error, rel=1e-12)
+    assert obj["dist"] is None and obj["data"] == str(path)
+    sgd_obj = run_json(capsys, "--scheme", "1d:12,4,2", "--data", str(path), "--eta", "0.01",
+                       "--algorithm", "sgd", "--init", "random", "--seed", "4")  # fmt: skip
+    rng = np.random.default_rng(np.random.SeedSequence(4).spawn(2)[1])
+    ref = sgd_on_data(X, y, scheme, 0.0, lr=0.01, init="random", rng=rng)
+    np.testing.assert_array_equal(sgd_obj["w"], ref.w)
+    path2, *_ = _dataset(tmp_path, with_w_star=False)
+    no_star = run_json(capsys, "--scheme", "1d:12,4,2", "--data", str(path2), "--eta", "0.01")
+    assert no_star["final_sq_error"] is None and no_star["history"] is None
+    rc = main(["run", "--scheme", "1d:12,4,2", "--data", str(path2), "--eta", "0.01"])
+    assert rc == 0 and "unknown (no w_star in the data)" in capsys.readouterr().out
+
+
+def test_eta_auto_takes_the_theorem_values_when_the_bridge_exists(capsys):
+    argv = ["run", "--scheme", "1d:8,4,4", "--iters", "10", "--json"]
+    try:
+        from convotron.bridge import theorem_parameters
+    except ImportError:
+        assert main(argv) == 2
+        assert "need convotron.bridge" in capsys.readouterr().err
+        return
+    obj = run_json(capsys, *argv[1:-1])
+    from convotron.covariance import parse_cov
+    from convotron.data import get_law, parse_noise
+
+    scheme = parse_spec("1d:8,4,4")
+    p = theorem_parameters(scheme, 0.0, get_law("gaussian"), parse_cov("identity", 8),
+                           parse_noise("0"), 0.01, 0.1, 1.0, only_patch=None)  # fmt: skip
+    assert obj["eta"] == pytest.approx(float(p.eta)) and obj["eta_source"] == "auto"
+    assert obj["theorem"]["T"] == pytest.approx(float(p.T))
+
+
+BAD = [
+    (["--scheme", "1d:8,9,1"], r"a patch cannot be larger than the input: .*got r=9, n=8"),
+    (["--alpha", "2"], r"alpha \(the leaky-ReLU slope\) must lie in \[0, 1\].*got 2.0"),
+    (["--alpha", "x"], r"alpha .* got 'x'"),
+    (["--dist", "cauchy"], r"unknown input law 'cauchy'"),
+    (["--cov", "ar1:2"], r"AR\(1\) correlation rho must satisfy \|rho\| < 1.*got 2.0"),
+    (["--noise", "loud"], r"the noise spec 'loud' needs a number S >= 0"),
+    (["--eta", "-1"], r"--eta must be a number > 0 or 'auto'; got '-1'\. Pass a positive step"),
+    (
+        ["--eta", "auto", "--algorithm", "sgd"],
+        r"--eta auto is the theorem's step size for "
+        r"Convotron.*--eta 0.01",
+    ),
+    (["--iters", "0"], r"--iters must be an integer >= 1; got '0'"),
+    (["--seed", "-1"], r"--seed must be an integer >= 0; got '-1'"),
+    (["--batch", "0"], r"--batch must be an integer >= 1; got '0'"),
+    (["--only-patch", "99"], r"--only-patch must be a patch number in 0..28 \(k=29\); got 99"),
+    (["--only-patch", "1", "--algorithm", "sgd"], r"--only-patch is a variant of Convotron"),
+    (["--init", "random"], r"--init applies to --algorithm sgd only.*got --init random"),
+    (["--eps", "0"], r"--eps must be a number > 0; got '0'"),
+    (["--delta", "1"], r"--delta must be a number in \(0, 1\); got '1'"),
+    (["--w-norm", "nan"], r"--w-norm must be a number > 0; got 'nan'"),
+    (["--plot", "/nonexistent-dir/x.png"], r"the folder of the --plot file must exist"),
+    (["--eta", "1000", "--iters", "100000"], r"convotron diverged: .* eta=1000.*--eta auto"),
+]
+
+
+@pytest.mark.parametrize(("argv", "match"), BAD)
+def test_bad_options_exit_2_with_one_line(argv, match, capsys):
+    full = ["run", "--eta", "0.01", "--iters", "10", *argv]
+    assert main(full) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("convotron run: error: ")
+    assert re.search(match, err), err
+
+
+def test_bad_data_files(tmp_path, capsys):
+    def check(path, match, *extra):
+        assert main(["run", "--scheme", "1d:12,4,2", "--data", str(path), *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and re.search(match, err), err
+
+    check(tmp_path / "missing.npz", r"--data must name an existing \.npz file; got .*missing",
+          "--eta", "0.1")  # fmt: skip
+    path, *_ = _dataset(tmp_path)
+    check(path, r"--iters does not apply with --data.*got --iters 5", "--eta", "0.1",
+          "--iters", "5")  # fmt: skip
+    check(path, r"--eta auto needs the theorem's assumptions.*with --data")
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a zip")
+    check(junk, r"--data must be a numpy \.npz archive; could not read", "--eta", "0.1")
+    np.savez(tmp_path / "noy.npz", X=np.zeros((3, 12)))
+    check(tmp_path / "noy.npz", r"lacks y \(it has \['X'\]\)", "--eta", "0.1")
+    np.savez(tmp_path / "shape.npz", X=np.zeros((3, 10)), y=np.zeros(3))
+    check(tmp_path / "shape.npz", r"X must have shape \(T, n\) with n=12.*got shape \(3, 10\)",
+          "--eta", "0.1")  # fmt: skip
+    X = np.zeros((3, 12))
+    X[1, 4] = np.nan
+    np.savez(tmp_path / "nan.npz", X=X, y=np.zeros(3))
+    check(tmp_path / "nan.npz", r"X must be finite.*first row 1", "--eta", "0.1")
+    np.savez(tmp_path / "ws.npz", X=np.zeros((3, 12)), y=np.zeros(3), w_star=np.ones(5))
+    check(tmp_path / "ws.npz", r"w_star must be a finite vector of shape \(r,\) = \(4,\)",
+          "--eta", "0.1")  # fmt: skip
+    np.savez(tmp_path / "ny.npz", X=np.zeros((4, 12)), y=np.zeros(3))
+    check(tmp_path / "ny.npz", r"y must have shape \(T,\) = \(4,\)", "--eta", "0.1")
+    path2, *_ = _dataset(tmp_path, with_w_star=False)
+    check(path2, r"--plot draws ‖w_t − w\*‖², which needs w\*", "--eta", "0.1", "--plot",
+          str(tmp_path / "p.png"))  # fmt: skip
+    assert not (tmp_path / "p.png").exists()
+
+
+_ENTRY = "import sys; from convotron.cli import main; sys.exit(main())"
+
+
+def _subprocess(*argv):
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    script = Path(sys.executable).parent / "convotron"  # the installed console script
+    cmd = [str(script)] if script.exists() else [sys.executable, "-c", _ENTRY]
+    return subprocess.run([*cmd, "run", *argv],
+                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+
+
+def test_subprocess_json_and_error():
+    ok = _subprocess("--scheme", "1d:8,4,2", "--eta", "0.01", "--iters", "100", "--json")
+    assert ok.returncode == 0, ok.stderr
+    obj = json.loads(ok.stdout)
+    assert KEYS <= obj.keys() and obj["iters"] == 100
+    bad = _subprocess("--scheme", "1d:8,4,2", "--alpha", "-3")
+    assert bad.returncode == 2
+    assert bad.stdout == "" and bad.stderr.count("\n") == 1
+    assert "Traceback" not in bad.stderr and "alpha" in bad.stderr
