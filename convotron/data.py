@@ -42,7 +42,7 @@ import numpy as np
 from ._errors import ConvotronError
 from .activations import check_alpha
 from .covariance import Covariance, as_covariance
-from .model import _check_inputs, _preacts
+from .model import _activate_mean, _check_inputs, _preacts
 from .patches import PatchScheme
 
 __all__ = [
@@ -389,10 +389,7 @@ class Teacher:
     def predict(self, X: Any) -> np.ndarray:
         r"""Return :math:`f_{w^*}(x)` for each row of ``X``, shape ``(m,)``."""
         ww, XX, _ = _check_inputs(self.w_star, X, self.scheme)
-        Z = _preacts(ww, XX, self.scheme)
-        if self.alpha != 1.0:
-            Z = np.where(Z >= 0.0, Z, self.alpha * Z)
-        return Z.mean(axis=1)
+        return _activate_mean(_preacts(ww, XX, self.scheme), self.alpha)
 
     def sample(
         self, rng: np.random.Generator, m: int, *, chunk: int = 8192
@@ -409,20 +406,21 @@ class Teacher:
         m = _check_m(m)
         if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
             raise ConvotronError(f"chunk must be an integer >= 1; got {chunk!r}. Pass e.g. 8192.")
-        n, alpha = self.scheme.n, self.alpha
-        X = np.empty((m, n))
-        y = np.empty(m)
+        n = self.scheme.n
+        xs, ys = [], []
         for s in range(0, m, int(chunk)):
             e = min(m, s + int(chunk))
             Xc = self.cov.transform(self.law.draw(rng, (e - s, n)))
-            Z = _preacts(self.w_star, Xc, self.scheme)
-            if alpha != 1.0:
-                Z = np.where(Z >= 0.0, Z, alpha * Z)
-            y[s:e] = Z.mean(axis=1)
+            yc = _activate_mean(_preacts(self.w_star, Xc, self.scheme), self.alpha)
             if self.noise.kind != "none":
-                y[s:e] += self.noise.sample(rng, Xc, self.cov)
-            X[s:e] = Xc
-        return X, y
+                yc += self.noise.sample(rng, Xc, self.cov)
+            xs.append(Xc)
+            ys.append(yc)
+        if len(xs) == 1:  # the common case: no copy
+            return xs[0], ys[0]
+        if not xs:
+            return np.empty((0, n)), np.empty(0)
+        return np.concatenate(xs), np.concatenate(ys)
 
     @classmethod
     def random(

@@ -77,6 +77,15 @@ def _preacts(w: np.ndarray, X: np.ndarray, scheme: PatchScheme) -> np.ndarray:
     return Z
 
 
+def _activate_mean(Z: np.ndarray, alpha: float) -> np.ndarray:
+    """``(1/k) sum_i sigma(Z[:, i])``, overwriting ``Z``; uses sigma(z) = max(z, alpha z)."""
+    if alpha == 0.0:
+        np.maximum(Z, 0.0, out=Z)
+    elif alpha != 1.0:
+        np.maximum(Z, alpha * Z, out=Z)  # for 0 <= alpha <= 1, max(z, alpha z) = sigma(z)
+    return np.asarray(Z.sum(axis=1) / Z.shape[1])
+
+
 def preactivations(w: Any, X: Any, scheme: PatchScheme) -> np.ndarray:
     r"""Return :math:`Z_{ti} = w^\top P_i x_t`, shape ``(m, k)`` (``(k,)`` for one input)."""
     ww, XX, single = _check_inputs(w, X, scheme)
@@ -109,8 +118,5 @@ def predict(w: Any, X: Any, scheme: PatchScheme, alpha: float) -> np.ndarray | f
     """
     a = check_alpha(alpha)
     ww, XX, single = _check_inputs(w, X, scheme)
-    Z = _preacts(ww, XX, scheme)
-    if a != 1.0:
-        Z = np.where(Z >= 0.0, Z, a * Z)
-    out = Z.mean(axis=1)
+    out = _activate_mean(_preacts(ww, XX, scheme), a)
     return float(out[0]) if single else out
