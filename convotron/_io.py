@@ -66,7 +66,11 @@ def atomic_write(path: str | os.PathLike[str], writer: Callable[[BinaryIO], None
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically."""
-    return atomic_write(path, lambda fh: fh.write(data) and None)
+
+    def _write(fh: BinaryIO) -> None:
+        fh.write(data)
+
+    return atomic_write(path, _write)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:

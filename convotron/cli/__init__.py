@@ -29,12 +29,16 @@ def build_parser() -> argparse.ArgumentParser:
             "condition, compute the theorem's bounds, verify runs against the theorem."
         ),
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ConvotronArgumentParser)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=ConvotronArgumentParser
+    )
     sub.required = True
     for name in SUBCOMMANDS:
         try:
             module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:  # pragma: no cover - only while a module is being written
+        except (
+            ModuleNotFoundError
+        ) as exc:  # pragma: no cover - only while a module is being written
             if exc.name != f"{__name__}.{name}":
                 raise
             continue

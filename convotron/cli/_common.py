@@ -44,7 +44,9 @@ def _bad_input_types() -> tuple[type[BaseException], ...]:
     return tuple(types)
 
 
-def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace, *, command: str) -> int:
+def run_guarded(
+    handler: Callable[[argparse.Namespace], int], args: argparse.Namespace, *, command: str
+) -> int:
     """Run a subcommand; project errors become one stderr line and exit status 2."""
     try:
         return int(handler(args))
