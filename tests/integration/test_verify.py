@@ -1,0 +1,226 @@
+"""``convotron verify`` and :mod:`convotron.verify`: statistics, statuses, reports, CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+
+from convotron import verify as V
+from convotron._errors import ConvotronError
+from convotron.cli import main as cli_main
+
+bridge = pytest.importorskip("convotron.bridge")
+
+SMALL = V.Case("small-1d", "1d:8,4,4", eps=0.05, delta=0.2)
+
+
+# ---------------------------------------------------------------- statistics (oracles)
+
+
+@pytest.mark.parametrize(
+    ("fails", "runs", "delta"), [(0, 10, 0.1), (3, 20, 0.1), (7, 30, 0.2), (30, 30, 0.5)]
+)
+def test_binomial_p_value_equals_tail_sum(fails: int, runs: int, delta: float) -> None:
+    tail = sum(
+        math.comb(runs, j) * delta**j * (1 - delta) ** (runs - j) for j in range(fails, runs + 1)
+    )
+    assert V.binomial_p_value(fails, runs, delta) == pytest.approx(tail, rel=1e-9)
+
+
+def test_clopper_pearson_upper_bound_oracle() -> None:
+    # 0 failures in n runs: the one-sided upper bound solves (1 - p)^n = 1 - confidence
+    assert V.clopper_pearson_upper(0, 100, 0.999) == pytest.approx(1 - 0.001 ** (1 / 100), rel=1e-9)
+    assert V.clopper_pearson_upper(5, 5, 0.999) == 1.0
+
+
+def test_binomial_p_value_rejects_bad_counts() -> None:
+    with pytest.raises(
+        ConvotronError, match=r"need 0 <= fails <= runs and runs >= 1; got fails=5, runs=3"
+    ):
+        V.binomial_p_value(5, 3, 0.1)
+
+
+def test_theorem_curve_is_the_formula() -> None:
+    t = np.array([0.0, 10.0])
+    got = V.theorem_curve(t, eta=0.1, a=0.5, rho=2.0, w_norm=2.0)
+    np.testing.assert_allclose(got, [4.0 + 0.8, 0.975**10 * 4.0 + 0.8])
+
+
+# ---------------------------------------------------------------- cases and validation
+
+
+def test_default_suite_covers_the_required_cases() -> None:
+    cases = V.default_cases("default")
+    assert len(cases) >= 12 and len({c.name for c in cases}) == len(cases)
+    dists = {c.dist for c in cases}
+    assert {"gaussian", "rademacher", "uniform", "mixture", "student-t", "exponential"} <= dists
+    assert {0.0, 0.5, 1.0} <= {c.alpha for c in cases}
+    assert any(c.scheme.startswith("2d:") for c in cases)
+    assert any(c.cov.startswith("ar1") for c in cases)
+    assert any(c.scheme.startswith("1d:") and c.scheme.endswith(",1") for c in cases)
+    assert {"gaussian", "hetero"} <= {c.noise.split(":")[0] for c in cases}
+    assert any(c.only_patch is not None for c in cases)
+    assert sum(c.control is not None for c in cases) == 2
+    full = {c.scheme for c in V.default_cases("full")}
+    assert {"1d:160,16,9", "1d:160,16,12", "1d:160,16,16"} <= full
+    assert [c.name for c in V.default_cases("quick")] == [c.name for c in cases]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"name": "a b", "scheme": "1d:8,4,2"}, r"case name must be non-empty .* got 'a b'"),
+        (
+            {"name": "x", "scheme": "1d:8,4,2", "eps": 0.0},
+            r"eps must be a finite number > 0; got 0.0",
+        ),
+        (
+            {"name": "x", "scheme": "1d:8,4,2", "delta": 1.0},
+            r"delta must satisfy 0 < delta < 1; got 1.0",
+        ),
+        (
+            {"name": "x", "scheme": "indices"},
+            r"arbitrary index scheme needs scheme='indices' together",
+        ),
+    ],
+)
+def test_case_validation_messages(kwargs: dict, match: str) -> None:
+    with pytest.raises(ConvotronError, match=match):
+        V.Case(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"runs": 0}, r"runs \(--seeds\) must be an integer >= 1; got 0"),
+        ({"workers": 0}, r"workers must be an integer >= 1; got 0"),
+        ({"significance": 1.5}, r"significance must satisfy 0 < significance < 1; got 1.5"),
+    ],
+)
+def test_run_suite_validation_messages(kwargs: dict, match: str) -> None:
+    with pytest.raises(ConvotronError, match=match):
+        V.run_suite([SMALL], **kwargs)
+
+
+def test_run_suite_rejects_duplicate_names_and_empty_suites() -> None:
+    with pytest.raises(
+        ConvotronError, match=r"case names must be unique; got duplicates \['small-1d'\]"
+    ):
+        V.run_suite([SMALL, SMALL], runs=2)
+    with pytest.raises(ConvotronError, match=r"the suite has no cases"):
+        V.run_suite([], runs=2)
+
+
+def test_unknown_mode_message() -> None:
+    with pytest.raises(ConvotronError, match=r"mode must be one of .* got 'fast'"):
+        V.default_cases("fast")
+
+
+# ---------------------------------------------------------------- running
+
+
+def test_small_case_passes_and_is_independent_of_workers() -> None:
+    one = V.run_suite([SMALL], runs=20, seed=3, workers=1)
+    two = V.run_suite([SMALL], runs=20, seed=3, workers=2)
+    a, b = one.cases[0], two.cases[0]
+    assert a.status == V.STATUS_PASS and one.all_pass
+    assert (a.fails, a.median_iters_to_eps, a.iters_run) == (
+        b.fails,
+        b.median_iters_to_eps,
+        b.iters_run,
+    )
+    assert a.iters_run == math.ceil(a.T) and a.runs == 20
+    assert a.tightness == pytest.approx(a.iters_run / a.median_iters_to_eps)
+    np.testing.assert_array_equal(a.quantiles, b.quantiles)
+
+
+def test_too_few_iterations_is_reported_as_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sabotaged T (1/40 of the theorem's) must be caught by the binomial test."""
+    real = bridge.theorem_parameters
+
+    def short(*args, **kwargs):
+        tp = real(*args, **kwargs)
+        return dataclasses.replace(tp, T=max(1.0, tp.T / 40))
+
+    monkeypatch.setattr(bridge, "theorem_parameters", short)
+    report = V.run_suite([SMALL], runs=30, seed=0)
+    assert report.cases[0].status == V.STATUS_FAIL and not report.all_pass
+    assert report.cases[0].p_value < V.DEFAULT_SIGNIFICANCE
+
+
+def test_budget_gives_not_run_with_the_theory_numbers() -> None:
+    report = V.run_suite([SMALL], runs=10, max_updates=10)
+    c = report.cases[0]
+    assert c.status == V.STATUS_NOT_RUN and c.iters_run == 0 and report.all_pass
+    assert math.isfinite(c.T) and f"T = {math.ceil(c.T)} iterations" in c.note
+
+
+def test_singular_control_stalls_at_the_kernel_floor() -> None:
+    case = next(c for c in V.default_cases("quick") if c.name == "control-singular")
+    c = V.run_suite([case], runs=8, control_iters=2000).cases[0]
+    assert c.status == V.STATUS_VIOLATED and not math.isfinite(c.T)
+    assert "predicted floor" in c.note and c.iters_run == 2000
+
+
+# ---------------------------------------------------------------- reports and CLI
+
+
+def test_write_report_refuses_a_file(tmp_path) -> None:
+    f = tmp_path / "f.txt"
+    f.write_text("x")
+    report = V.run_suite([SMALL], runs=2)
+    with pytest.raises(
+        ConvotronError, match=r"--out must be a folder; got .*f.txt.*which is a file"
+    ):
+        V.write_report(report, f)
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["--seeds", "0"], r"--seeds must be an integer >= 1; got '0'"),
+        (["--workers", "x"], r"--workers must be an integer >= 1; got 'x'"),
+        (["--seed", "-1"], r"--seed must be an integer >= 0; got '-1'"),
+        (["--max-updates", "0"], r"--max-updates must be a number > 0; got '0'"),
+    ],
+)
+def test_cli_bad_input_exits_2(argv: list[str], match: str, capsys) -> None:
+    assert cli_main(["verify", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert __import__("re").search(match, err)
+
+
+def test_cli_out_file_exits_2(tmp_path, capsys) -> None:
+    f = tmp_path / "report"
+    f.write_text("")
+    assert cli_main(["verify", "--quick", "--out", str(f)]) == 2
+    assert "--out must be a folder" in capsys.readouterr().err
+
+
+def test_cli_quick_json_and_files(tmp_path, capsys) -> None:
+    out = tmp_path / "sub" / "verify"
+    rc = cli_main(["verify", "--quick", "--seeds", "6", "--json", "--out", str(out)])
+    captured = capsys.readouterr().out
+    obj = json.loads(captured)
+    assert captured.count("\n") == 1
+    keys = {"name", "scheme", "alpha", "dist", "noise", "eps", "delta", "T", "eta", "runs"}
+    keys |= {"fail_rate", "p_value", "median_iters_to_eps", "tightness", "status"}
+    for case in obj["cases"]:
+        assert keys <= set(case)
+    statuses = {c["name"]: c["status"] for c in obj["cases"]}
+    assert statuses["control-asymmetric"] == statuses["control-singular"] == V.STATUS_VIOLATED
+    assert obj["all_pass"] is (V.STATUS_FAIL not in statuses.values())
+    assert rc == (0 if obj["all_pass"] else 1)
+    assert (out / "report.md").read_text().startswith("# Convotron verification report")
+    assert (
+        json.loads((out / "report.json").read_text())["cases"][0]["name"] == obj["cases"][0]["name"]
+    )
+    pngs = sorted(p.name for p in out.glob("fig-*.png"))
+    assert len(pngs) == len(obj["cases"]) and all(
+        (out / p).read_bytes()[:4] == b"\x89PNG" for p in pngs
+    )
