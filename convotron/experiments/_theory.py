@@ -40,7 +40,9 @@ def theorem(
     ``eta`` (the [derived] step size), ``T`` (iterations for the (ε, δ) guarantee),
     ``applies`` (every hypothesis holds) and ``violations`` (reasons when one fails).
     Non-finite numbers (e.g. ``T`` when ``λ_min = 0``) are kept as ``nan``/``inf`` here and
-    become ``null`` in JSON.
+    become ``null`` in JSON; if the bridge raises
+    :class:`~convotron.AssumptionViolation`, every number is ``nan`` (``T = inf``) and the
+    message is the one violation.
     """
     from ..bridge import theorem_parameters
 

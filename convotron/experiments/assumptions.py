@@ -218,7 +218,11 @@ def run(
         eta = ths["eta"]
         eta_rule = "theorem"
         if not (math.isfinite(eta) and eta > 0):
-            eta = (1.0 + cfg.alpha) * ths["lambda_max"] / sch.k / (2.0 * ths["beta"])
+            # λ_min = 0: step from λ_max with the Gaussian, Σ = I β = rk + 2 λ_max(PPᵀ) [derived]
+            lam = np.linalg.eigvalsh(np.asarray(sch.overlap_matrix(), dtype=float))
+            ths = {**ths, "lambda_min": float(lam[0]), "lambda_max": float(lam[-1])}
+            beta = sch.r * sch.k + 2.0 * float(lam[-1])
+            eta = (1.0 + cfg.alpha) * float(lam[-1]) / sch.k / (2.0 * beta)
             eta_rule = "a_max/(2 beta) with a_max = (1+alpha) lambda_max/k (theorem eta is 0)"
         recs = []
         for g in spawn_generators(int(g_sing.integers(2**31)) + len(singular), cfg.runs):
