@@ -165,7 +165,7 @@ def to_exact(value: Any, name: str = "value") -> tuple[sp.Expr, str | None]:
         For NaN, infinities and values sympy cannot read.
     """
     if isinstance(value, sp.Basic):
-        return value, None  # type: ignore[return-value]
+        return value, None
     if isinstance(value, bool):
         raise TheoryError(f"{name} must be a number; got {value!r}. Pass an int or a rational.")
     if isinstance(value, int | np.integer):

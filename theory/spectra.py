@@ -374,7 +374,7 @@ def _rational_rows(M: Any) -> tuple[list[list[Fraction]], int]:
             elif isinstance(v, Fraction):
                 row.append(v)
             elif isinstance(v, sp.Basic) and v.is_Rational:
-                row.append(Fraction(int(v.p), int(v.q)))  # type: ignore[attr-defined]
+                row.append(Fraction(int(v.p), int(v.q)))
             elif isinstance(v, float | np.floating) and float(v).is_integer():
                 row.append(Fraction(int(v)))
             else:
@@ -475,10 +475,13 @@ def certify_positive_definite(M: Any) -> Certificate:
                 den = den * v.denominator // math.gcd(den, v.denominator)
             ints = [int(v * den) for v in u]
             g = 0
-            for v in ints:
-                g = math.gcd(g, v)
-            ints = [v // g for v in ints]
-            q = sum(rows[i][j] * ints[i] * ints[j] for i in range(c + 1) for j in range(c + 1))
+            for iv in ints:
+                g = math.gcd(g, iv)
+            ints = [iv // g for iv in ints]
+            q = sum(
+                (rows[i][j] * ints[i] * ints[j] for i in range(c + 1) for j in range(c + 1)),
+                Fraction(0),
+            )
             return Certificate(
                 holds=False,
                 method="LDL^T",
@@ -684,8 +687,8 @@ def lemma_1d(n: int, r: int, d: int) -> LemmaBounds:
     Raises
     ------
     HypothesisFailed
-        (claim ``"lem-1d"``) when :math:`d < r/2`... precisely when none of the cases applies:
-        :math:`k < \lceil r/d\rceil`. The message gives the values.
+        (claim ``"lem-1d"``) when none of the cases applies: :math:`d \le r/2` and
+        :math:`k < \lceil r/d\rceil`. The message gives the values and the fix.
     TheoryError
         When ``(n, r, d)`` is not a patch-and-stride scheme (:math:`d \nmid n-r`).
     """
@@ -1196,7 +1199,7 @@ def _exact_cov_payload(kind: str, payload: Any, notes: list[str]) -> Any:
             )
         if note and note not in notes:
             notes.append(note)
-        return Fraction(int(e.p), int(e.q))  # type: ignore[attr-defined]
+        return Fraction(int(e.p), int(e.q))
 
     if kind == "ar1":
         return ex(payload, "rho")
@@ -1270,8 +1273,15 @@ def _geometry_lemma(geometry: dict[str, Any]) -> LemmaBounds:
     kind = geometry["kind"]
     if kind == "1d":
         return lemma_1d(geometry["n"], geometry["r"], geometry["stride"])
-    keys = ("height", "width", "patch_h", "patch_w", "stride_h", "stride_w")
-    return lemma_2d(*(geometry[key] for key in keys), channels=geometry.get("channels", 1))
+    return lemma_2d(
+        geometry["height"],
+        geometry["width"],
+        geometry["patch_h"],
+        geometry["patch_w"],
+        geometry["stride_h"],
+        geometry["stride_w"],
+        channels=geometry.get("channels", 1),
+    )
 
 
 def _geometry_exact_extremes(geometry: dict[str, Any]) -> tuple[sp.Expr, sp.Expr] | None:
