@@ -224,3 +224,12 @@ def test_cli_quick_json_and_files(tmp_path, capsys) -> None:
     assert len(pngs) == len(obj["cases"]) and all(
         (out / p).read_bytes()[:4] == b"\x89PNG" for p in pngs
     )
+
+
+def test_case_runs_overrides_the_suite_and_is_validated() -> None:
+    case = dataclasses.replace(SMALL, runs=3)
+    assert V.run_suite([case], runs=10).cases[0].runs == 3
+    with pytest.raises(
+        ConvotronError, match=r"runs of a case must be None or an integer >= 1; got 0"
+    ):
+        dataclasses.replace(SMALL, runs=0)
