@@ -1,0 +1,169 @@
+"""Benchmark of the numerical core on the scheme 1d:64,8,2 (n=64, r=8, k=29).
+
+Measured in one process, median of ``--repeats`` timings each, after a warm-up call that
+excludes numba's compilation / cache loading:
+
+(a) the compiled loop (``convotron_on_data``) against the readable per-sample numpy loop
+    (``convotron_reference``), both fed the same pre-drawn samples; target >= 30x;
+(b) a whole run on fresh Gaussian samples (``convotron(teacher.sample, ...)``: drawing,
+    labels and updates) against the time only to draw the same Gaussian inputs in the same
+    chunks (the floor); target <= 1.5x the floor;
+(c) ``run_many`` with 1 and with 2 worker threads on the same seeds; target near-linear
+    scaling (speed-up close to 2 on two free cores).
+
+Usage::
+
+    python benchmarks/bench_core.py [--repeats 5] [--quick] [--json FILE]
+
+No assertion: this measures and reports. Figures are recorded in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from convotron.algorithm import convotron, convotron_on_data, convotron_reference, run_many
+from convotron.data import Teacher
+from convotron.patches import parse_spec
+
+SPEC = "1d:64,8,2"
+ALPHA = 0.0
+ETA = 1e-3
+CHUNK = 4096
+
+
+def median_times(fns, repeats):
+    """Median wall time of each ``fn()``, the calls interleaved, after one untimed warm-up each.
+
+    Interleaving (f1, f2, f1, f2, ...) exposes both functions to the same background load,
+    so their ratio is more stable than that of two separate series on a shared machine.
+    """
+    for fn in fns:
+        fn()
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, ts in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - start)
+    return [statistics.median(ts) for ts in times]
+
+
+def bench_a(scheme, teacher, repeats, m_ref):
+    X, y = teacher.sample(np.random.default_rng(1), m_ref)
+    t_ref, t_fast = median_times(
+        [
+            lambda: convotron_reference(X, y, scheme, ALPHA, eta=ETA),
+            lambda: convotron_on_data(X, y, scheme, ALPHA, eta=ETA),
+        ],
+        repeats,
+    )
+    ref = convotron_reference(X, y, scheme, ALPHA, eta=ETA)[-1]
+    fast = convotron_on_data(X, y, scheme, ALPHA, eta=ETA).w
+    assert np.max(np.abs(ref - fast)) <= 1e-12, "compiled and readable loops disagree"
+    return {
+        "samples": m_ref,
+        "reference_ns_per_update": 1e9 * t_ref / m_ref,
+        "compiled_ns_per_update": 1e9 * t_fast / m_ref,
+        "speedup": t_ref / t_fast,
+        "target": ">= 30",
+    }
+
+
+def bench_b(scheme, teacher, repeats, iters):
+    n = scheme.n
+
+    def floor():
+        rng = np.random.default_rng(2)
+        for s in range(0, iters, CHUNK):
+            rng.standard_normal((min(CHUNK, iters - s), n))
+
+    def whole():
+        convotron(teacher.sample, scheme, ALPHA, eta=ETA, iters=iters,
+                  rng=np.random.default_rng(2), chunk=CHUNK)  # fmt: skip
+
+    t_floor, t_run = median_times([floor, whole], repeats)
+    return {
+        "iters": iters,
+        "draw_only_ns_per_sample": 1e9 * t_floor / iters,
+        "whole_run_ns_per_update": 1e9 * t_run / iters,
+        "ratio_to_floor": t_run / t_floor,
+        "target": "<= 1.5",
+    }
+
+
+def bench_c(teacher, repeats, runs, iters):
+    kw = dict(eta=ETA, iters=iters, runs=runs, seed=7)
+    t1, t2 = median_times(
+        [lambda: run_many(teacher, workers=1, **kw), lambda: run_many(teacher, workers=2, **kw)],
+        repeats,
+    )
+    same = np.array_equal(
+        run_many(teacher, workers=1, **kw).w, run_many(teacher, workers=2, **kw).w
+    )
+    return {
+        "runs": runs,
+        "iters_per_run": iters,
+        "one_worker_s": t1,
+        "two_workers_s": t2,
+        "speedup": t1 / t2,
+        "identical_results": bool(same),
+        "target": "close to 2",
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats (median)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    scale = 10 if args.quick else 1
+    scheme = parse_spec(SPEC)
+    teacher = Teacher.random(scheme, ALPHA, np.random.default_rng(0))
+    results = {
+        "scheme": SPEC,
+        "machine": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "cpus": os.cpu_count(),
+            "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        },
+        "repeats": args.repeats,
+        "a_compiled_vs_readable": bench_a(scheme, teacher, args.repeats, 20_000 // scale),
+        "b_whole_run_vs_draw_floor": bench_b(scheme, teacher, args.repeats, 1_000_000 // scale),
+        "c_run_many_1_vs_2_workers": bench_c(teacher, args.repeats, 8, 200_000 // scale),
+    }
+    a, b, c = (results[k] for k in list(results)[3:])
+    rows = [
+        ("(a) compiled vs readable loop", f"{a['reference_ns_per_update']:.0f} ns vs "
+         f"{a['compiled_ns_per_update']:.0f} ns per update", f"{a['speedup']:.1f}x", ">= 30x"),
+        ("(b) whole run vs draw-only floor", f"{b['whole_run_ns_per_update']:.0f} ns vs "
+         f"{b['draw_only_ns_per_sample']:.0f} ns per sample", f"{b['ratio_to_floor']:.2f}x",
+         "<= 1.5x"),
+        ("(c) run_many 1 vs 2 workers", f"{c['one_worker_s']:.2f} s vs {c['two_workers_s']:.2f} s"
+         f" ({c['runs']} runs x {c['iters_per_run']})", f"{c['speedup']:.2f}x", "~2x"),
+    ]  # fmt: skip
+    width = [max(len(r[i]) for r in rows) for i in range(4)]
+    print(f"bench_core on {SPEC}, median of {args.repeats} (load average "
+          f"{results['machine']['load_average_1min']})")  # fmt: skip
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, width, strict=True)))
+    print(f"run_many results identical for 1 and 2 workers: {c['identical_results']}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(results, fh, indent=2)
+            fh.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
