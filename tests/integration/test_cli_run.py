@@ -230,3 +230,49 @@ def test_subprocess_json_and_error():
     assert bad.returncode == 2
     assert bad.stdout == "" and bad.stderr.count("\n") == 1
     assert "Traceback" not in bad.stderr and "alpha" in bad.stderr
+
+
+class _FakeBridge:
+    """Stands in for convotron.bridge: records its arguments, returns fixed parameters."""
+
+    def __init__(self, applies=True):
+        self.calls = []
+        self.applies = applies
+
+    def theorem_parameters(self, scheme, alpha, law, cov, noise, eps, delta, w_norm, only_patch):
+        from types import SimpleNamespace
+
+        self.calls.append((scheme.spec, alpha, law.name, cov.name, noise.kind, eps, delta,
+                           w_norm, only_patch))  # fmt: skip
+        return SimpleNamespace(
+            applies=self.applies, violations=["lambda_min(P Σ Pᵀ) = 0 (thm-convotron)"],
+            eta=0.0123, T=456.2, lambda_min=0.5, a=0.1, beta=40.0, rho=0.0,
+            curve=lambda t: 0.9**t,
+        )  # fmt: skip
+
+
+def test_auto_uses_the_bridge_values_and_passes_the_problem(monkeypatch, tmp_path, capsys):
+    import convotron
+
+    fake = _FakeBridge()
+    monkeypatch.setitem(sys.modules, "convotron.bridge", fake)
+    monkeypatch.setattr(convotron, "bridge", fake, raising=False)
+    png = tmp_path / "auto.png"
+    obj = run_json(capsys, "--scheme", "1d:16,4,4", "--eta", "auto", "--iters", "auto",
+                   "--alpha", "0.5", "--cov", "ar1:0.3", "--noise", "uniform:0.1", "--eps",
+                   "0.02", "--delta", "0.2", "--w-norm", "2", "--only-patch", "1",
+                   "--plot", str(png))  # fmt: skip
+    assert fake.calls == [("1d:16,4,4", 0.5, "gaussian", "ar1:0.3",
+                           "uniform", 0.02, 0.2, 2.0, 1)]  # fmt: skip
+    assert obj["eta"] == 0.0123 and obj["iters"] == 457
+    assert obj["eta_source"] == obj["iters_source"] == "auto"
+    assert obj["theorem"] == {"lambda_min": 0.5, "a": 0.1, "beta": 40.0, "rho": 0.0,
+                              "eta": 0.0123, "T": 456.2}  # fmt: skip
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    mixed = run_json(capsys, "--scheme", "1d:16,4,4", "--iters", "30")  # eta auto by default
+    assert mixed["eta"] == 0.0123 and mixed["iters"] == 30 and mixed["iters_source"] == "given"
+    fake.applies = False
+    assert main(["run", "--scheme", "1d:16,4,4", "--iters", "30"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"its hypotheses fail for this problem: lambda_min\(P Σ Pᵀ\) = 0 "
+                     r"\(thm-convotron\)\. Pass --eta X and --iters N", err)  # fmt: skip
