@@ -111,6 +111,10 @@ class RunResult:
     only_patch_disjoint : bool or None
         With ``only_patch = j``: whether ``P_j`` shares no coordinate with any other patch
         (the hypothesis of ``thm-disjoint``); None otherwise.
+    diverged : bool
+        Only in runs of :func:`run_many` with ``on_divergence="record"``: the weights became
+        non-finite; then ``w`` is NaN, ``sq_error`` is ``inf`` and so are the records after
+        the divergence.
     """
 
     w: np.ndarray
@@ -128,6 +132,7 @@ class RunResult:
     updates_per_second: float
     samples: int = 0
     only_patch_disjoint: bool | None = None
+    diverged: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,7 +152,10 @@ class ManyResult:
     seconds : float
         Wall-clock time of all runs.
     w : (runs, r) ndarray
-        Final filter of each run (e.g. to average over runs).
+        Final filter of each run (e.g. to average over runs); NaN rows for diverged runs.
+    diverged : (runs,) ndarray of bool or None
+        Which runs diverged (with ``on_divergence="record"``; their final squared error is
+        ``inf``).
     """
 
     final_sq_errors: np.ndarray
@@ -156,6 +164,7 @@ class ManyResult:
     first_hits: np.ndarray
     seconds: float
     w: np.ndarray
+    diverged: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------- validation
@@ -307,6 +316,15 @@ def _check_data(X: Any, y: Any, n: int, batch: int) -> tuple[np.ndarray, np.ndar
     return Xa, ya
 
 
+def _check_on_divergence(value: Any) -> bool:
+    """Return True for ``"record"``, False for ``"raise"``; else raise."""
+    if value not in ("raise", "record"):
+        raise ConvotronError(
+            f"on_divergence must be 'raise' or 'record'; got {value!r}. Pass one of them."
+        )
+    return bool(value == "record")
+
+
 def _disjoint(scheme: Any, only_patch: int | None) -> bool | None:
     if only_patch is None:
         return None
@@ -363,6 +381,7 @@ def _drive(
     deriv_at_zero: float,
     progress: bool,
     only_patch_disjoint: bool | None,
+    record_divergence: bool = False,
 ) -> RunResult:
     """Run ``iters`` updates, asking ``next_chunk(u)`` for the rows of ``u`` updates at a time.
 
@@ -384,6 +403,7 @@ def _drive(
     op = -1 if only_patch is None else only_patch
     e = -1.0 if eps is None else eps
     done = 0
+    diverged = False
     with _progress_bar(iters, progress, algorithm) as bar:
         while done < iters:
             u = min(chunk_updates, iters - done)
@@ -393,7 +413,13 @@ def _drive(
                 ws, rec, done, hist, e, first,
             )  # fmt: skip
             if status == _kernels.STATUS_DIVERGED:
-                raise _divergence(algorithm, step_name, eta, int(t), iters)
+                if not record_divergence:
+                    raise _divergence(algorithm, step_name, eta, int(t), iters)
+                diverged = True
+                w[:] = np.nan
+                if rec:  # records at and after the divergence are +inf
+                    hist[-(-int(t) // rec) :] = np.inf
+                break
             if status == _kernels.STATUS_BAD_SAMPLE:
                 raise ConvotronError(
                     f"a sample used at iteration {int(t)} is not finite (NaN or inf in x or "
@@ -409,7 +435,7 @@ def _drive(
         history = hist
         if iters % rec:
             history_t = np.append(history_t, iters)
-            history = np.append(hist, np.sum((w - w_star) ** 2))
+            history = np.append(hist, np.inf if diverged else np.sum((w - w_star) ** 2))
     return RunResult(
         w=w,
         iterations=iters,
@@ -420,12 +446,15 @@ def _drive(
         record_every=record_every,
         history_t=history_t,
         history=history,
-        sq_error=None if w_star is None else float(np.sum((w - w_star) ** 2)),
+        sq_error=None
+        if w_star is None
+        else (math.inf if diverged else float(np.sum((w - w_star) ** 2))),
         first_hit=int(first[0]) if first[0] >= 0 else None,
         seconds=seconds,
         updates_per_second=iters / seconds if seconds > 0 else math.inf,
         samples=iters * batch,
         only_patch_disjoint=only_patch_disjoint,
+        diverged=diverged,
     )
 
 
@@ -542,6 +571,7 @@ def convotron(
     eps: float | None = None,
     chunk: int = 4096,
     progress: bool = False,
+    on_divergence: str = "raise",
 ) -> RunResult:
     r"""Run Convotron (Algorithm 1, [paper], label ``alg-convotron``) on fresh samples.
 
@@ -582,6 +612,9 @@ def convotron(
         Samples drawn per call of ``sample``.
     progress : bool, default False
         Show a tqdm progress bar (only when stderr is a terminal).
+    on_divergence : {"raise", "record"}, default "raise"
+        If the weights become non-finite: raise :class:`DivergenceError`, or stop and
+        return a result with ``diverged=True`` (used by :func:`run_many`).
 
     Returns
     -------
@@ -634,6 +667,7 @@ def convotron(
         deriv_at_zero=0.0,
         progress=progress,
         only_patch_disjoint=_disjoint(scheme, op),
+        record_divergence=_check_on_divergence(on_divergence),
     )
 
 
@@ -762,6 +796,7 @@ def run_many(
     eps: float | None = None,
     algorithm: str = "convotron",
     progress: bool = False,
+    on_divergence: str = "record",
 ) -> ManyResult:
     """Run ``runs`` independent runs of Convotron (or SGD from zero) on one teacher.
 
@@ -786,6 +821,10 @@ def run_many(
         ``"sgd"`` runs :func:`convotron.baselines.sgd` from zero (``only_patch`` refused).
     progress : bool
         Progress bar over runs (terminal only).
+    on_divergence : {"record", "raise"}, default "record"
+        A run whose weights become non-finite is recorded (``diverged[j]``, final squared
+        error ``inf``, NaN weights) so that one divergent run does not discard the others;
+        ``"raise"`` raises :class:`DivergenceError` instead.
     """
     if algorithm not in ("convotron", "sgd"):
         raise ConvotronError(
@@ -796,6 +835,7 @@ def run_many(
             f"only_patch is a variant of Convotron, not of SGD; got only_patch={only_patch!r} "
             "with algorithm='sgd'. Drop only_patch or use algorithm='convotron'."
         )
+    _check_on_divergence(on_divergence)
     R = _check_int(runs, "runs", low=1, fix="Pass the number of independent runs, e.g. 100.")
     nw = _check_int(workers, "workers", low=1, fix="Pass 1 or more threads (2 uses both cores).")
     if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or seed < 0:
@@ -811,7 +851,7 @@ def run_many(
             )
     kwargs: dict[str, Any] = dict(
         eta=eta, iters=iters, batch=batch, only_patch=only_patch, w_star=teacher.w_star,
-        record_every=record_every, eps=eps,
+        record_every=record_every, eps=eps, on_divergence=on_divergence,
     )  # fmt: skip
     # validate once, before any thread starts
     _common(teacher.scheme, teacher.alpha, eta, batch, only_patch, teacher.w_star,
@@ -844,4 +884,5 @@ def run_many(
         ),
         seconds=seconds,
         w=np.stack([res.w for res in results]),
+        diverged=np.array([res.diverged for res in results], dtype=bool),
     )

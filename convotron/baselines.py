@@ -26,7 +26,7 @@ that :func:`convotron.algorithm.convotron_on_data` with ``k = 1`` performs the s
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +38,7 @@ from .algorithm import (
     _check_alpha,
     _check_data,
     _check_int,
+    _check_on_divergence,
     _check_rng,
     _check_step,
     _common,
@@ -46,9 +47,7 @@ from .algorithm import (
     _leaky_relu,
     _sampler_chunks,
 )
-
-if TYPE_CHECKING:
-    from .patches import PatchScheme
+from .patches import PatchScheme
 
 __all__ = ["glmtron", "sgd", "sgd_on_data", "sgd_reference"]
 
@@ -119,6 +118,7 @@ def sgd(
     sigma_prime_at_zero: float = 0.0,
     chunk: int = 4096,
     progress: bool = False,
+    on_divergence: str = "raise",
 ) -> RunResult:
     r"""SGD on ``½(y − f_w(x))²`` with a fixed learning rate, on fresh samples.
 
@@ -138,6 +138,8 @@ def sgd(
         Scale of the random start (``E‖w_1‖² = init_scale²``).
     sigma_prime_at_zero : float in [0, 1], default 0.0
         The derivative convention ``σ′(0)``.
+    on_divergence : {"raise", "record"}, default "raise"
+        As in :func:`convotron.algorithm.convotron`.
 
     Returns
     -------
@@ -174,6 +176,7 @@ def sgd(
         deriv_at_zero=s0,
         progress=progress,
         only_patch_disjoint=None,
+        record_divergence=_check_on_divergence(on_divergence),
     )
 
 

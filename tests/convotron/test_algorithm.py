@@ -426,3 +426,23 @@ def test_run_many_rejects_bad_input():
         run_many(teacher, eta=-1.0, iters=5, runs=1, seed=0)
     with pytest.raises(ConvotronError, match=r"lr \(the step size\)"):
         run_many(teacher, eta=-1.0, iters=5, runs=1, seed=0, algorithm="sgd")
+
+
+def test_run_many_records_divergent_runs_instead_of_discarding_the_others():
+    scheme = parse_spec("1d:16,4,2")
+    teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0))
+    many = run_many(teacher, eta=5.0, iters=3000, runs=3, seed=0, record_every=1000)
+    assert many.diverged.tolist() == [True] * 3
+    assert np.isinf(many.final_sq_errors).all() and np.isnan(many.w).all()
+    assert np.isinf(many.histories[:, 1:]).all() and np.isfinite(many.histories[:, 0]).all()
+    ok = run_many(teacher, eta=0.01, iters=100, runs=2, seed=0)
+    assert ok.diverged.tolist() == [False, False] and np.isfinite(ok.final_sq_errors).all()
+    with pytest.raises(DivergenceError, match=r"eta=5"):
+        run_many(teacher, eta=5.0, iters=3000, runs=2, seed=0, on_divergence="raise")
+    with pytest.raises(ConvotronError, match=r"on_divergence must be 'raise' or 'record'; got 'x'"):
+        run_many(teacher, eta=5.0, iters=3000, runs=2, seed=0, on_divergence="x")
+    one = convotron(teacher.sample, scheme, 0.0, eta=5.0, iters=3000, rng=np.random.default_rng(0),
+                    w_star=teacher.w_star, record_every=700, on_divergence="record")  # fmt: skip
+    assert one.diverged and one.sq_error == np.inf and one.history_t[-1] == 3000
+    blown = int(np.argmax(np.isinf(one.history)))
+    assert np.isfinite(one.history[:blown]).all() and np.isinf(one.history[blown:]).all()
