@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy.codegen.cfunctions import log1p
 
 from . import notation as N
 from ._errors import HypothesisFailed, TheoryError
@@ -143,6 +144,10 @@ class Bound:
         One sentence in words.
     relation : str
         LaTeX of the relation between ``lhs`` and ``expr`` (``"="`` or ``r"\le"``).
+    numeric_expr : sympy.Expr, optional
+        A mathematically equal form used only to build ``func``, for floating-point
+        accuracy (e.g. :math:`e^{t\,\mathrm{log1p}(-x)}` for :math:`(1-x)^t` with tiny
+        :math:`x`, where ``1 - x`` alone loses digits); the tests prove it equals ``expr``.
 
     Attributes
     ----------
@@ -159,6 +164,7 @@ class Bound:
     lhs: str
     description: str = ""
     relation: str = "="
+    numeric_expr: sp.Expr | None = field(default=None, repr=False, compare=False)
     symbols: tuple[sp.Symbol, ...] = field(init=False)
     func: Callable[..., Any] = field(init=False, repr=False, compare=False)
 
@@ -170,7 +176,14 @@ class Bound:
             )
         syms = tuple(sorted(self.expr.free_symbols, key=lambda s: s.name))  # type: ignore[attr-defined]
         object.__setattr__(self, "symbols", syms)
-        object.__setattr__(self, "func", sp.lambdify(syms, self.expr, modules="numpy"))
+        numeric = self.expr if self.numeric_expr is None else self.numeric_expr
+        if not numeric.free_symbols <= set(syms):
+            raise TheoryError(
+                f"Bound {self.name!r}: numeric_expr has symbols "
+                f"{sorted(map(str, numeric.free_symbols - set(syms)))} that expr lacks; "
+                "it must be the same function of the same symbols."
+            )
+        object.__setattr__(self, "func", sp.lambdify(syms, numeric, modules="numpy"))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -207,7 +220,8 @@ class Bound:
         Raises
         ------
         TheoryError
-            Naming any missing, unknown or out-of-range value.
+            Naming any missing, unknown or out-of-range value, or when the result is not
+            finite (overflow).
         """
         vals = self._values(values, partial=False)
         args = []
@@ -217,14 +231,19 @@ class Bound:
                 args.append(v.astype(float))
             else:
                 args.append(np.float64(_check_value(s, v, self.name)))
-        with np.errstate(divide="ignore"):
+        # a branch of a min/max may divide by rho = 0 or overflow; only the result matters
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             out = self.func(*args)
         if isinstance(out, np.ndarray) and out.ndim > 0:
             return out
         f = float(out)
-        if self.is_integer and math.isfinite(f):
-            return int(f)
-        return f
+        if not math.isfinite(f):
+            given = ", ".join(f"{key}={vals[key]!r}" for key in self.names)
+            raise TheoryError(
+                f"{self.name}: the value is not a finite number ({f}) for {given}. "
+                "Check the inputs' scale (e.g. a tiny lambda_min or eps)."
+            )
+        return int(f) if self.is_integer else f
 
     def subs(self, **values: Any) -> sp.Expr:
         """Substitute values exactly (ints and fractions stay rational); partial is allowed.
@@ -246,7 +265,8 @@ class Bound:
                 sub[s] = sp.Rational(v.numerator, v.denominator)
             else:
                 sub[s] = sp.sympify(v)
-        return sp.simplify(self.expr.subs(sub))
+        out = self.expr.subs(sub)
+        return sp.simplify(out) if out.free_symbols else out
 
     def latex(self, *, with_lhs: bool = True) -> str:
         """LaTeX of the expression (``lhs = ...`` unless ``with_lhs=False``), book names."""
@@ -398,6 +418,12 @@ THEOREM_CURVE = Bound(
     r"\mathbb{E}\|w_{t+1} - w^*\|^2",
     "The theorem's bound on the expected squared error after t iterations.",
     relation=r"\le",
+    numeric_expr=sp.Piecewise(
+        (sp.exp(N.t * log1p(-N.eta * N.a / 2)), N.eta * N.a / 2 < 1),
+        ((1 - N.eta * N.a / 2) ** N.t, True),
+    )
+    * N.w_norm**2
+    + 2 * N.eta * N.rho / N.a,
 )
 DISJOINT_BETA = Bound(
     "disjoint_beta",
