@@ -652,6 +652,49 @@ def _kernel_floor(scheme: Any, cov: Any, w_star: np.ndarray, lambda_max: float) 
     return float(np.sum((ker.T @ w_star) ** 2))
 
 
+@dataclass(frozen=True)
+class _Fallback:
+    """Numbers of a negative control for which the bridge refused to compute the theorem's."""
+
+    lambda_min: float
+    lambda_max: float
+    certificate: str
+    a: float
+    beta: float
+    beta_rule: str
+    rho: float
+    rho_rule: str
+    eta: float
+    T: float
+    applies: bool
+    violations: tuple[str, ...]
+
+
+def _fallback_parameters(scheme: Any, cov: Any, exc: Exception) -> _Fallback:
+    """Eigenvalues of ``M`` and the Gaussian ``β = λ_max(Σ)(tr M + 2λ_max(M))`` ([derived]).
+
+    Used only for a negative control whose hypotheses the bridge refuses (it raised
+    ``exc``); ``T`` is then infinite and the control runs its diagnostic budget.
+    """
+    M = np.asarray(scheme.overlap_matrix(cov), dtype=np.float64)
+    ev = np.linalg.eigvalsh(M)
+    beta = float(cov.lambda_max()) * (float(np.trace(M)) + 2.0 * float(ev[-1]))
+    return _Fallback(
+        lambda_min=float(ev[0]),
+        lambda_max=float(ev[-1]),
+        certificate="numeric (bridge refused)",
+        a=0.0,
+        beta=beta,
+        beta_rule="gaussian (fallback for the diagnostic run)",
+        rho=0.0,
+        rho_rule="none",
+        eta=0.0,
+        T=math.inf,
+        applies=False,
+        violations=(str(exc),),
+    )
+
+
 def run_case(
     case: Case,
     *,
@@ -693,17 +736,22 @@ def run_case(
     law = get_law(case.dist)
     cov = parse_cov(case.cov, scheme.n)
     noise = parse_noise(case.noise)
-    tp = theorem_parameters(
-        scheme,
-        case.alpha,
-        law,
-        cov,
-        noise,
-        case.eps,
-        case.delta,
-        case.w_norm,
-        only_patch=case.only_patch,
-    )
+    try:
+        tp: Any = theorem_parameters(
+            scheme,
+            case.alpha,
+            law,
+            cov,
+            noise,
+            case.eps,
+            case.delta,
+            case.w_norm,
+            only_patch=case.only_patch,
+        )
+    except (ConvotronError, ValueError) as exc:
+        if case.control is None:
+            raise
+        tp = _fallback_parameters(scheme, cov, exc)
     violations = tuple(str(v) for v in (getattr(tp, "violations", None) or ()))
     applies = bool(getattr(tp, "applies", not violations))
     lam_min, lam_max = float(tp.lambda_min), float(tp.lambda_max)

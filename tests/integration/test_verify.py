@@ -233,3 +233,19 @@ def test_case_runs_overrides_the_suite_and_is_validated() -> None:
         ConvotronError, match=r"runs of a case must be None or an integer >= 1; got 0"
     ):
         dataclasses.replace(SMALL, runs=0)
+
+
+def test_control_survives_a_bridge_that_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the bridge raises for lambda_min = 0, the control still runs and says why."""
+    from convotron._errors import AssumptionViolation
+
+    def refuse(*args, **kwargs):
+        raise AssumptionViolation("lambda_min(P Σ Pᵀ) = 0 for this scheme", "thm-convotron")
+
+    monkeypatch.setattr(bridge, "theorem_parameters", refuse)
+    case = next(c for c in V.default_cases("quick") if c.name == "control-singular")
+    c = V.run_suite([case], runs=4, control_iters=500).cases[0]
+    assert c.status == V.STATUS_VIOLATED and c.lambda_min == pytest.approx(0.0, abs=1e-12)
+    assert "lambda_min(P Σ Pᵀ) = 0" in c.violations[0] and c.iters_run == 500
+    with pytest.raises(AssumptionViolation, match=r"lambda_min\(P Σ Pᵀ\) = 0"):
+        V.run_suite([SMALL], runs=2)
