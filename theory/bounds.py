@@ -174,7 +174,7 @@ class Bound:
                 f"Bound {self.name!r}: provenance must start with '[paper]' or '[derived]'; "
                 f"got {self.provenance!r}. Tag it as in convotron-theory.md."
             )
-        syms = tuple(sorted(self.expr.free_symbols, key=lambda s: s.name))  # type: ignore[attr-defined]
+        syms = tuple(sorted(self.expr.free_symbols, key=lambda s: str(s)))
         object.__setattr__(self, "symbols", syms)
         numeric = self.expr if self.numeric_expr is None else self.numeric_expr
         if not numeric.free_symbols <= set(syms):
@@ -224,7 +224,7 @@ class Bound:
             finite (overflow).
         """
         vals = self._values(values, partial=False)
-        args = []
+        args: list[Any] = []
         for s in self.symbols:
             v = vals[s.name]
             if isinstance(v, np.ndarray):

@@ -162,7 +162,7 @@ class NotationEntry:
     @property
     def name(self) -> str:
         """The Python/sympy name of the symbol (e.g. ``"lambda_min"``)."""
-        return str(self.symbol.name)  # type: ignore[attr-defined]
+        return str(self.symbol.name)
 
 
 #: The notation table, in the order the book's notation page lists it.

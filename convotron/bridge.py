@@ -1,0 +1,509 @@
+r"""GLUE: the theorem's numbers for a concrete problem, through :mod:`theory`.
+
+This is one of the few modules of :mod:`convotron` allowed to import :mod:`theory` (see
+``ARCHITECTURE.md``). It maps a :class:`~convotron.patches.PatchScheme`, an
+:class:`~convotron.data.InputLaw`, a :class:`~convotron.covariance.Covariance` and a
+:class:`~convotron.data.NoiseModel` to the plain numbers that
+:func:`theory.bounds.theorem_parameters` turns into :math:`a, \beta, \rho, \eta, T`: all
+[derived], the explicit-constant version of GKM18's main theorem (``thm-convotron``), or
+the disjoint-patch variant (``thm-disjoint``) with ``only_patch``.
+
+How each number is obtained [derived]:
+
+* :math:`\lambda_{\min}(M)`, :math:`\lambda_{\max}(M)`, :math:`\operatorname{tr} M` and the
+  certificate: :func:`theory.spectra.check_scheme` (exact :math:`LDL^\top` when cheap).
+* :math:`\beta` (``lem-beta``), the smallest admissible value among the rules that apply:
+  Gaussian law: :math:`\lambda_{\max}(\Sigma)(\operatorname{tr} M + 2\lambda_{\max}(M))`.
+  Bounded law (:math:`|z_j| \le b`): :math:`\|x\|^2 = z^\top L^\top L z \le
+  \lambda_{\max}(\Sigma)\, n b^2 =: B^2`, so :math:`\beta = \lambda_{\max}(PP^\top) B^2
+  \lambda_{\max}(\Sigma)`. Every law (finite :math:`\kappa = \mathbb{E} z^4`):
+  :math:`\beta = \lambda_{\max}(PP^\top)\,\mathbb{E}\|x\|^4` with, for :math:`x = Lz`,
+  :math:`G = L^\top L`, :math:`\mathbb{E}\|x\|^4 = \mathbb{E}(z^\top G z)^2
+  = (\operatorname{tr}\Sigma)^2 + 2\operatorname{tr}(\Sigma^2) + (\kappa - 3)\sum_j G_{jj}^2`
+  (iid standardized :math:`z`; :math:`\operatorname{tr} G^2 = \operatorname{tr}\Sigma^2`).
+  :math:`G = \Sigma` when :math:`L` is diagonal (identity, diagonal Σ): the formula is exact.
+  Otherwise :math:`G_{jj}` depends on the square root :math:`L` chosen by the sampler, and
+  :math:`\sum_j G_{jj}^2 \le \|G\|_F^2 = \operatorname{tr}\Sigma^2` gives the bound
+  :math:`(\operatorname{tr}\Sigma)^2 + 2\operatorname{tr}\Sigma^2 + \max(\kappa-3, 0)
+  \operatorname{tr}\Sigma^2` (note: :math:`\sum_j \Sigma_{jj}^2` in place of
+  :math:`\sum_j G_{jj}^2` would be wrong for a Cholesky or AR(1) :math:`L`).
+* :math:`\rho = \mathbb{E}[\xi^2\|Px\|^2]` (``lem-second-moment``): :math:`\varsigma^2
+  \operatorname{tr} M` for noise independent of :math:`x`; for ``hetero:S``
+  (:math:`\xi = S\|x\|/\sqrt{\operatorname{tr}\Sigma}\, g`) it is
+  :math:`S^2\,\mathbb{E}[\|x\|^2\|Px\|^2]/\operatorname{tr}\Sigma`, with the exact Isserlis
+  value :math:`\operatorname{tr}\Sigma\operatorname{tr}M + 2\operatorname{tr}(P\Sigma^2P^\top)`
+  for Gaussian inputs and the bound :math:`\lambda_{\max}(PP^\top)\mathbb{E}\|x\|^4` otherwise.
+
+Assumptions that fail do not raise: :attr:`TheoremParameters.applies` is False and
+:attr:`TheoremParameters.violations` says why, citing the claim (an asymmetric law breaks
+``lem-symmetric`` and so ``thm-convotron``; :math:`\lambda_{\min}(M) = 0` breaks
+``thm-convotron``, with the kernel direction; ``only_patch`` needs a disjoint patch and
+:math:`x \sim N(0, I)` for ``thm-disjoint``). When :math:`\lambda_{\min}(M) \le 0` there is
+no finite :math:`T`: ``eta`` is NaN and ``T``, ``samples`` are infinite.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._errors import ConvotronError
+from .covariance import AR1, Covariance, Diagonal, Identity, as_covariance
+from .data import InputLaw, NoiseModel, get_law, parse_noise
+from .patches import PatchScheme, parse_spec
+
+__all__ = [
+    "TheoremParameters",
+    "cov_for_theory",
+    "fourth_moment_norm",
+    "theorem_parameters",
+    "trace_sigma_squared",
+]
+
+
+@dataclass(frozen=True)
+class TheoremParameters:
+    r"""The theorem's numbers for one problem (all [derived]; see the module docstring).
+
+    Attributes
+    ----------
+    lambda_min, lambda_max : float
+        Extreme eigenvalues of :math:`M = P\Sigma P^\top` (of :math:`P_i\Sigma P_i^\top = I`
+        for the disjoint-patch variant).
+    certificate : str
+        ``"exact"`` (rational :math:`LDL^\top`) or ``"numeric"``; ``certificate_detail``
+        holds the :class:`theory.spectra.Certificate` when exact.
+    a, beta, rho : float
+        Drift, second-moment and noise constants.
+    beta_rule, rho_rule : str
+        Which admissible value was used (``"gaussian"``, ``"bounded"``, ``"fourth-moment"``,
+        ``"disjoint"``; ``"none"``, ``"independent"``, ``"hetero-gaussian-exact"``,
+        ``"hetero-fourth-moment"``, ``"disjoint"``).
+    eta : float
+        Step size (NaN when :math:`\lambda_{\min}(M) \le 0`).
+    T, samples : int or float
+        Iterations for the :math:`(\epsilon, \delta)` guarantee, and samples (= T);
+        ``math.inf`` when :math:`\lambda_{\min}(M) \le 0`.
+    applies : bool
+        Every hypothesis of the claim holds.
+    violations : tuple of str
+        Why not, each naming the claim it breaks.
+    claim : str
+        ``"thm-convotron"`` or ``"thm-disjoint"``.
+    realizable : bool
+        :math:`\rho = 0` (realizable formulas) or not (noisy formulas).
+    formulas : dict
+        LaTeX of the ``eta`` and ``T`` formulas used.
+    check : theory.spectra.SchemeCheck
+        Everything ``convotron check`` reports about the scheme.
+    """
+
+    lambda_min: float
+    lambda_max: float
+    certificate: str
+    a: float
+    beta: float
+    beta_rule: str
+    rho: float
+    rho_rule: str
+    eta: float
+    T: int | float
+    samples: int | float
+    applies: bool
+    violations: tuple[str, ...]
+    claim: str
+    realizable: bool
+    formulas: dict[str, str]
+    eps: float
+    delta: float
+    w_norm: float
+    alpha: float
+    trace_M: float
+    lambda_max_Sigma: float
+    lambda_max_PPT: float
+    beta_candidates: dict[str, float]
+    certificate_detail: Any = field(default=None, repr=False)
+    check: Any = field(default=None, repr=False)
+
+    def curve(self, t: Any) -> Any:
+        r"""Evaluate the theorem's bound :math:`(1 - \eta a/2)^t\|w^*\|^2 + 2\eta\rho/a` at ``t``.
+
+        ``t`` an int or an integer array; NaN when there is no finite step size.
+        """
+        from theory.bounds import THEOREM_CURVE
+
+        if not (math.isfinite(self.eta) and self.eta > 0 and self.a > 0):
+            return math.nan if np.ndim(t) == 0 else np.full(np.shape(t), math.nan)
+        tt = np.asarray(t) if np.ndim(t) else int(t)
+        return THEOREM_CURVE(a=self.a, eta=self.eta, rho=self.rho, t=tt, w_norm=self.w_norm)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (the keys of ``convotron bounds --json``)."""
+        return {
+            "lambda_min": self.lambda_min,
+            "lambda_max": self.lambda_max,
+            "trace_M": self.trace_M,
+            "lambda_max_Sigma": self.lambda_max_Sigma,
+            "lambda_max_PPT": self.lambda_max_PPT,
+            "certificate": self.certificate,
+            "a": self.a,
+            "beta": self.beta,
+            "beta_rule": self.beta_rule,
+            "beta_candidates": dict(self.beta_candidates),
+            "rho": self.rho,
+            "rho_rule": self.rho_rule,
+            "eta": self.eta,
+            "T": self.T,
+            "samples": self.samples,
+            "realizable": self.realizable,
+            "applies": self.applies,
+            "violations": list(self.violations),
+            "claim": self.claim,
+            "formulas": dict(self.formulas),
+            "eps": self.eps,
+            "delta": self.delta,
+            "w_norm": self.w_norm,
+            "alpha": self.alpha,
+        }
+
+
+# ------------------------------------------------------------------------------ helpers
+def cov_for_theory(cov: Covariance) -> Any:
+    """Describe a :class:`Covariance` in the plain form :mod:`theory.spectra` accepts.
+
+    ``"identity"``, ``("diag", d)``, ``("ar1", rho)`` or the dense matrix.
+    """
+    if isinstance(cov, Identity):
+        return "identity"
+    if isinstance(cov, Diagonal):
+        return ("diag", np.asarray(cov.diagonal(), dtype=float))
+    if isinstance(cov, AR1):
+        return ("ar1", float(cov.rho))
+    return np.asarray(cov.dense(), dtype=float)
+
+
+def trace_sigma_squared(cov: Covariance) -> float:
+    r"""Return :math:`\operatorname{tr}(\Sigma^2)`, never forming ``n x n`` when structured.
+
+    Identity: :math:`n`; diagonal: :math:`\sum_j d_j^2`; AR(1): :math:`\sum_{i,j}
+    \rho^{2|i-j|} = n + 2\sum_{l=1}^{n-1}(n-l)\rho^{2l}` (:math:`O(n)`); dense:
+    :math:`\|\Sigma\|_F^2`.
+    """
+    if isinstance(cov, Identity):
+        return float(cov.n)
+    if isinstance(cov, Diagonal):
+        d = np.asarray(cov.diagonal(), dtype=float)
+        return float(d @ d)
+    if isinstance(cov, AR1):
+        lag = np.arange(1, cov.n, dtype=float)
+        return float(cov.n + 2.0 * np.sum((cov.n - lag) * cov.rho ** (2.0 * lag)))
+    S = np.asarray(cov.dense(), dtype=float)
+    return float(np.sum(S * S))
+
+
+def fourth_moment_norm(cov: Covariance, kappa: float) -> tuple[float, bool]:
+    r"""Return :math:`\mathbb{E}\|x\|^4` (or an upper bound) for :math:`x = Lz`, and exactness.
+
+    Parameters
+    ----------
+    cov : Covariance
+    kappa : float
+        :math:`\mathbb{E} z^4` of one standardized coordinate.
+
+    Returns
+    -------
+    (float, bool)
+        The value and whether it is exact (diagonal :math:`L`) rather than an upper bound
+        (see the module docstring).
+    """
+    tr = cov.trace()
+    tr2 = trace_sigma_squared(cov)
+    if isinstance(cov, Identity | Diagonal):
+        d = np.asarray(cov.diagonal(), dtype=float)
+        return tr * tr + 2.0 * tr2 + (kappa - 3.0) * float(d @ d), True
+    return tr * tr + 2.0 * tr2 + max(kappa - 3.0, 0.0) * tr2, False
+
+
+def _trace_P_sigma2_Pt(scheme: PatchScheme, cov: Covariance) -> float:
+    r""":math:`\operatorname{tr}(P\Sigma^2P^\top) = \|\Sigma P^\top\|_F^2`, one column at a time."""
+    if isinstance(cov, Identity):
+        return float(scheme.r * scheme.k)  # tr(PPᵀ) = rk
+    total = 0.0
+    for a in range(scheme.r):
+        col = np.bincount(scheme.indices[:, a], minlength=scheme.n).astype(float)
+        v = cov.matvec(col)
+        total += float(v @ v)
+    return total
+
+
+def _real(name: str, value: Any, lo: float, hi: float | None, rule: str, fix: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConvotronError(f"{name} must be a real number; got {value!r}. {fix}")
+    v = float(value)
+    ok = math.isfinite(v) and v > lo if hi is None else (lo < v <= hi)
+    if name == "alpha":
+        ok = 0.0 <= v <= 1.0
+    if not ok:
+        raise ConvotronError(f"{name} must satisfy {rule}; got {value!r}. {fix}")
+    return v
+
+
+# --------------------------------------------------------------------------- main entry
+def theorem_parameters(
+    scheme: PatchScheme | str,
+    alpha: float,
+    law: InputLaw | str,
+    cov: Covariance | str | None,
+    noise: NoiseModel | str | float,
+    eps: float,
+    delta: float,
+    w_norm: float,
+    only_patch: int | None = None,
+) -> TheoremParameters:
+    r"""Compute the theorem's numbers for a scheme, a law, a covariance and a noise model.
+
+    Parameters
+    ----------
+    scheme : PatchScheme or str
+        The patch scheme (or a spec such as ``"1d:16,4,2"``).
+    alpha : float
+        Leaky ReLU slope, :math:`0 \le \alpha \le 1`.
+    law : InputLaw or str
+        Law of the standardized input coordinates (``"gaussian"``, ...).
+    cov : Covariance, str or None
+        :math:`\Sigma` (``None``: identity; a string: ``parse_cov``).
+    noise : NoiseModel, str or float
+        Label noise (``parse_noise``).
+    eps, delta : float
+        Accuracy :math:`\epsilon > 0` and failure probability :math:`0 < \delta \le 1`.
+    w_norm : float
+        :math:`\|w^*\| > 0` (or an upper bound on it).
+    only_patch : int or None
+        Update only along this patch: the disjoint-patch variant (``thm-disjoint``).
+
+    Returns
+    -------
+    TheoremParameters
+
+    Raises
+    ------
+    ConvotronError
+        For invalid input (never for a failing hypothesis: see ``applies``/``violations``).
+    """
+    if isinstance(scheme, str):
+        scheme = parse_spec(scheme)
+    if not isinstance(scheme, PatchScheme):
+        raise ConvotronError(
+            f"scheme must be a PatchScheme or a spec string; got {type(scheme).__name__}. "
+            "Pass e.g. parse_spec('1d:16,4,2')."
+        )
+    alpha = _real("alpha", alpha, 0.0, 1.0, "0 <= alpha <= 1", "Pass a slope in [0, 1].")
+    eps = _real("eps", eps, 0.0, None, "eps > 0", "Pass a positive accuracy, e.g. 0.01.")
+    delta = _real("delta", delta, 0.0, 1.0, "0 < delta <= 1", "Pass a probability, e.g. 0.1.")
+    w_norm = _real("w_norm", w_norm, 0.0, None, "w_norm > 0", "Pass the norm of w*, e.g. 1.")
+    law = get_law(law)
+    cov = as_covariance(cov, scheme.n)
+    noise = parse_noise(noise)
+    if only_patch is not None and (
+        isinstance(only_patch, bool)
+        or not isinstance(only_patch, numbers.Integral)
+        or not 0 <= int(only_patch) < scheme.k
+    ):
+        raise ConvotronError(
+            f"only_patch must be a patch index with 0 <= only_patch < k (k={scheme.k}); got "
+            f"{only_patch!r}. Pass an index of a patch or None."
+        )
+
+    from theory import bounds as tb
+    from theory.spectra import check_scheme, extreme_eigenvalues
+
+    check = check_scheme(
+        scheme.n, scheme.indices, cov_for_theory(cov), exact=None, geometry=scheme.geometry
+    )
+    if isinstance(cov, Identity):
+        lmax_ppt = float(check.lambda_max)
+    else:
+        lmax_ppt = float(extreme_eigenvalues(scheme.n, scheme.indices, "identity")[1])
+    lmax_sigma = float(cov.lambda_max())
+    trace_M = float(check.trace)
+    lam_min, lam_max = float(check.lambda_min), float(check.lambda_max)
+
+    # -- beta: every admissible rule that applies; the smallest is used ------------------
+    E_x4, _ = fourth_moment_norm(cov, float(law.fourth_moment))
+    candidates = {"fourth-moment": tb.BETA_FOURTH(lambda_max_PPT=lmax_ppt, E_x4=E_x4)}
+    if law.name == "gaussian":
+        candidates["gaussian"] = tb.BETA_GAUSSIAN(
+            lambda_max_Sigma=lmax_sigma, tr_M=trace_M, lambda_max=lam_max
+        )
+    if law.bound is not None:
+        B = math.sqrt(lmax_sigma * scheme.n) * float(law.bound)
+        candidates["bounded"] = tb.BETA_BOUNDED(
+            lambda_max_PPT=lmax_ppt, B=B, lambda_max_Sigma=lmax_sigma
+        )
+    beta_rule = min(candidates, key=lambda key: candidates[key])
+
+    # -- rho --------------------------------------------------------------------------------
+    xi_moment: float | None = None
+    varsigma = 0.0
+    if noise.kind == "none" or noise.level == 0.0:
+        rho_rule = "none"
+    elif noise.independent:
+        rho_rule, varsigma = "independent", float(noise.level)
+    else:  # hetero: E[ξ²‖Px‖²] = S² E[‖x‖²‖Px‖²] / tr Σ
+        if law.name == "gaussian":
+            moment = tb.gaussian_norm_product_moment(
+                cov.trace(), trace_M, _trace_P_sigma2_Pt(scheme, cov)
+            )
+            rho_rule = "hetero-gaussian-exact"
+        else:
+            moment = lmax_ppt * E_x4
+            rho_rule = "hetero-fourth-moment"
+        xi_moment = noise.level**2 * moment / cov.trace()
+
+    violations: list[str] = []
+    if not law.symmetric:
+        violations.append(
+            f"input law {law.name!r} is not symmetric (x and -x differ in law): Lemma 1 "
+            "(lem-symmetric) and so the theorem (thm-convotron) need a symmetric law; use a "
+            "symmetric law or symmetrize the data"
+        )
+
+    if only_patch is not None:
+        i = int(only_patch)
+        claim = "thm-disjoint"
+        if not scheme.is_disjoint(i):
+            violations.append(
+                f"only_patch={i}: patch {i} shares input coordinates with another patch; the "
+                "disjoint-patch variant (thm-disjoint) needs a patch disjoint from all others"
+            )
+        if law.name != "gaussian" or not isinstance(cov, Identity):
+            violations.append(
+                f"only_patch={i}: the disjoint-patch variant (thm-disjoint) needs x ~ N(0, I); "
+                f"got law {law.name!r} with covariance {cov.name!r}"
+            )
+        p = tb.disjoint_parameters(
+            k=scheme.k,
+            r=scheme.r,
+            alpha=alpha,
+            eps=eps,
+            delta=delta,
+            w_norm=w_norm,
+            varsigma=float(noise.level),
+        )
+        if not noise.independent:
+            violations.append(
+                f"only_patch={i}: the disjoint-patch constants (thm-disjoint) assume noise "
+                f"independent of x; got {noise.spec!r}"
+            )
+        return TheoremParameters(
+            lambda_min=1.0,
+            lambda_max=1.0,
+            certificate="exact",
+            a=p["a"],
+            beta=p["beta"],
+            beta_rule="disjoint",
+            rho=p["rho"],
+            rho_rule="disjoint",
+            eta=p["eta"],
+            T=p["T"],
+            samples=p["samples"],
+            applies=not violations,
+            violations=tuple(violations),
+            claim=claim,
+            realizable=p["realizable"],
+            formulas=p["formulas"],
+            eps=eps,
+            delta=delta,
+            w_norm=w_norm,
+            alpha=alpha,
+            trace_M=float(scheme.r),
+            lambda_max_Sigma=lmax_sigma,
+            lambda_max_PPT=lmax_ppt,
+            beta_candidates={"disjoint": p["beta"]},
+            certificate_detail=None,
+            check=check,
+        )
+
+    common: dict[str, Any] = dict(
+        lambda_min=lam_min,
+        lambda_max=lam_max,
+        certificate=check.certificate,
+        beta=float(candidates[beta_rule]),
+        beta_rule=beta_rule,
+        claim="thm-convotron",
+        eps=eps,
+        delta=delta,
+        w_norm=w_norm,
+        alpha=alpha,
+        trace_M=trace_M,
+        lambda_max_Sigma=lmax_sigma,
+        lambda_max_PPT=lmax_ppt,
+        beta_candidates=dict(candidates),
+        certificate_detail=check.certificate_detail,
+        check=check,
+    )
+    if not check.condition_holds:
+        kd = check.kernel_direction
+        direction = "" if kd is None else f"; kernel direction w = {_fmt_vec(kd)}: {kd.explanation}"
+        violations.append(
+            f"lambda_min(P Σ Pᵀ) = {lam_min:.3g} <= 0 for this scheme ({check.certificate} "
+            f"check), so the theorem (thm-convotron) does not apply{direction}"
+        )
+        if xi_moment is not None:
+            rho = float(xi_moment)
+        else:
+            rho = float(tb.RHO_INDEPENDENT(varsigma=varsigma, tr_M=trace_M))
+        return TheoremParameters(
+            **common,
+            a=(1.0 + alpha) * max(lam_min, 0.0) / scheme.k,
+            rho=float(rho),
+            rho_rule=rho_rule,
+            eta=math.nan,
+            T=math.inf,
+            samples=math.inf,
+            applies=False,
+            violations=tuple(violations),
+            realizable=rho == 0.0,
+            formulas={"eta": "", "T": ""},
+        )
+    p = tb.theorem_parameters(
+        lambda_min=lam_min,
+        lambda_max=lam_max,
+        tr_M=trace_M,
+        k=scheme.k,
+        r=scheme.r,
+        alpha=alpha,
+        eps=eps,
+        delta=delta,
+        w_norm=w_norm,
+        beta_rule=beta_rule,
+        lambda_max_Sigma=lmax_sigma,
+        lambda_max_PPT=lmax_ppt,
+        B=math.sqrt(lmax_sigma * scheme.n) * float(law.bound) if law.bound is not None else None,
+        E_x4=E_x4,
+        varsigma=varsigma,
+        xi_moment=xi_moment,
+    )
+    return TheoremParameters(
+        **common,
+        a=p["a"],
+        rho=p["rho"],
+        rho_rule=rho_rule,
+        eta=p["eta"],
+        T=p["T"],
+        samples=p["samples"],
+        applies=not violations,
+        violations=tuple(violations),
+        realizable=p["realizable"],
+        formulas=p["formulas"],
+    )
+
+
+def _fmt_vec(kd: Any) -> str:
+    if getattr(kd, "exact", None) is not None:
+        return "[" + ", ".join(str(v) for v in kd.exact) + "]"
+    return "[" + ", ".join(f"{float(v):.3g}" for v in kd.w) + "]"

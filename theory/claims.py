@@ -1,0 +1,488 @@
+"""The claims registry: every labelled statement of the book, what it uses, what checks it.
+
+Following the Lean blueprint, each claim of the book (a ``prf:`` directive with a label)
+maps to its kind, its title, its provenance ([paper] or [derived], as tagged in
+``shared/spec/convotron-theory.md``), the labels it uses, the code objects that state or
+check it (dotted paths, resolved by :func:`resolve`) and its status:
+
+- ``stated``: the book states it;
+- ``proved_in_book``: the book gives a proof (definitions and the algorithm have none);
+- ``symbolically_checked``: a sympy computation checks it (exact identities, closed forms
+  against the definition, exact eigenvalues), in :mod:`theory` or its tests;
+- ``checked_by_tests``: at least one test carries ``@pytest.mark.claim(label)`` (a test in
+  ``tests/theory/test_claims.py`` keeps this honest by scanning the test sources);
+- ``checked_by_runs``: ``convotron verify`` runs Convotron on cases for it and compares the
+  observed failure rate with δ.
+
+The book's front page draws :func:`dependency_edges` coloured by :attr:`Status.level`.
+
+Layering: this module imports nothing from :mod:`convotron`; object paths are plain
+strings, imported by name only when :func:`resolve` is asked (by the tests and the book).
+
+Examples
+--------
+>>> from theory.claims import CLAIMS, topological_order
+>>> CLAIMS["thm-convotron"].kind
+'theorem'
+>>> order = topological_order()
+>>> order.index("lem-one-step") < order.index("thm-convotron")
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ._errors import TheoryError
+
+__all__ = [
+    "CLAIMS",
+    "KINDS",
+    "Claim",
+    "Status",
+    "check_registry",
+    "dependency_edges",
+    "dependency_graph",
+    "resolve",
+    "to_dict",
+    "topological_order",
+]
+
+#: The kinds of statement, as the book's ``prf:`` directives name them.
+KINDS = ("definition", "algorithm", "lemma", "theorem", "corollary")
+
+
+@dataclass(frozen=True)
+class Status:
+    """How far a claim is established (see the module docstring for each field)."""
+
+    stated: bool = True
+    proved_in_book: bool = False
+    symbolically_checked: bool = False
+    checked_by_tests: bool = False
+    checked_by_runs: bool = False
+
+    @property
+    def level(self) -> str:
+        """The strongest status, for colouring: checked > symbolic > proved > stated.
+
+        ``"checked"`` needs tests or runs, ``"symbolic"`` a sympy check, ``"proved"`` a
+        proof in the book; ``"stated"`` is the rest.
+        """
+        if self.checked_by_tests or self.checked_by_runs:
+            return "checked"
+        if self.symbolically_checked:
+            return "symbolic"
+        if self.proved_in_book:
+            return "proved"
+        return "stated"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One labelled statement of the book.
+
+    Attributes
+    ----------
+    label : str
+        Book label, e.g. ``"lem-drift"``.
+    kind : str
+        One of :data:`KINDS`.
+    title : str
+        The title the book gives it.
+    provenance : str
+        ``"[paper] ..."`` or ``"[derived] ..."``.
+    uses : tuple of str
+        Labels of the claims its proof (or definition) uses.
+    objects : tuple of str
+        Dotted paths of the code objects that state or check it.
+    status : Status
+    """
+
+    label: str
+    kind: str
+    title: str
+    provenance: str
+    uses: tuple[str, ...]
+    objects: tuple[str, ...]
+    status: Status
+
+
+def _c(
+    label: str,
+    kind: str,
+    title: str,
+    provenance: str,
+    uses: tuple[str, ...],
+    objects: tuple[str, ...],
+    *,
+    proved: bool = True,
+    symbolic: bool = False,
+    tests: bool = True,
+    runs: bool = False,
+) -> Claim:
+    return Claim(
+        label,
+        kind,
+        title,
+        provenance,
+        uses,
+        objects,
+        Status(
+            stated=True,
+            proved_in_book=proved,
+            symbolically_checked=symbolic,
+            checked_by_tests=tests,
+            checked_by_runs=runs,
+        ),
+    )
+
+
+_B = "theory.bounds."
+_S = "theory.spectra."
+_O = "theory.overlap."
+
+#: The registry, by label, in the book's order.
+CLAIMS: dict[str, Claim] = {
+    c.label: c
+    for c in (
+        _c(
+            "def-model",
+            "definition",
+            "One convolutional layer with average pooling",
+            "[paper] the model of GKM18 (§1 of the specification)",
+            (),
+            (
+                "convotron.model.predict",
+                "convotron.activations.leaky_relu",
+                "convotron.patches.PatchScheme",
+                "convotron.data.Teacher",
+                _O + "patch_operators",
+                _O + "patch_sum",
+            ),
+            proved=False,
+        ),
+        _c(
+            "alg-convotron",
+            "algorithm",
+            "Convotron",
+            "[paper] Algorithm 1 of GKM18",
+            ("def-model",),
+            (
+                "convotron.algorithm.convotron",
+                "convotron.algorithm.convotron_reference",
+                "convotron.algorithm.convotron_on_data",
+                _B + "SAMPLES",
+            ),
+            proved=False,
+        ),
+        _c(
+            "lem-symmetric",
+            "lemma",
+            "Lemma 1 of the paper",
+            "[paper] Lemma 1 of GKM18: E[σ(uᵀx)(vᵀx)] = ((1+α)/2) uᵀΣv for symmetric x",
+            ("def-model",),
+            (
+                "convotron.activations.leaky_relu",
+                "convotron.data.LAWS",
+                "convotron.data.symmetrize",
+            ),
+        ),
+        _c(
+            "lem-drift",
+            "lemma",
+            "Drift",
+            "[derived] E[G_t | w_t] = ((1+α)/(2k)) M (w* − w_t)",
+            ("def-model", "alg-convotron", "lem-symmetric"),
+            (_O + "overlap_matrix", _S + "overlap_numeric", "convotron.algorithm.run_many"),
+        ),
+        _c(
+            "lem-progress",
+            "lemma",
+            "Progress",
+            "[derived] E[Δᵀ G | w] ≤ −(a/2)‖Δ‖², a = (1+α)λ_min/k",
+            ("lem-drift",),
+            (_B + "A", _S + "extreme_eigenvalues"),
+        ),
+        _c(
+            "lem-beta",
+            "lemma",
+            "Admissible values of β",
+            "[derived] three admissible β: Gaussian (Isserlis), bounded norm, fourth moment",
+            ("def-model",),
+            (
+                _B + "BETA_GAUSSIAN",
+                _B + "BETA_GAUSSIAN_IDENTITY",
+                _B + "BETA_BOUNDED",
+                _B + "BETA_FOURTH",
+                _B + "gaussian_norm_product_moment",
+            ),
+        ),
+        _c(
+            "lem-second-moment",
+            "lemma",
+            "Second moment",
+            "[derived] E[‖G_t‖² | w_t] ≤ β‖Δ_t‖² + ρ",
+            ("def-model", "alg-convotron", "lem-beta"),
+            (_B + "RHO_INDEPENDENT", _B + "RHO_GENERAL"),
+        ),
+        _c(
+            "lem-one-step",
+            "lemma",
+            "One step",
+            "[derived] E‖Δ_{t+1}‖² ≤ (1 − ηa + η²β) E‖Δ_t‖² + η²ρ ≤ (1 − ηa/2) E‖Δ_t‖² + η²ρ",
+            ("lem-progress", "lem-second-moment"),
+            (_B + "ONE_STEP_FACTOR", _B + "ONE_STEP_FACTOR_BOUND"),
+            symbolic=True,
+        ),
+        _c(
+            "thm-convotron",
+            "theorem",
+            "Convotron learns one convolutional layer: explicit-constant version of the "
+            "paper's main theorem",
+            "[derived] explicit-constant version of GKM18's main theorem",
+            ("lem-one-step",),
+            (
+                _B + "THEOREM_CURVE",
+                _B + "theorem_parameters",
+                "convotron.bridge.theorem_parameters",
+            ),
+            symbolic=True,
+            runs=True,
+        ),
+        _c(
+            "cor-realizable",
+            "corollary",
+            "Realizable case",
+            "[derived] explicit-constant version of GKM18's main theorem, realizable case",
+            ("thm-convotron",),
+            (_B + "ETA_REALIZABLE", _B + "T_REALIZABLE", _B + "T_REALIZABLE_CONTINUOUS"),
+            symbolic=True,
+            runs=True,
+        ),
+        _c(
+            "cor-noisy",
+            "corollary",
+            "Noisy case",
+            "[derived] explicit-constant version of GKM18's main theorem, noisy case",
+            ("thm-convotron",),
+            (_B + "ETA_NOISY", _B + "T_NOISY", _B + "T_NOISY_CONTINUOUS"),
+            symbolic=True,
+            runs=True,
+        ),
+        _c(
+            "lem-1d-structure",
+            "lemma",
+            "Block-Toeplitz form of PPᵀ in 1D",
+            "[derived] PPᵀ is block diagonal over residues mod d with blocks A_m(k)",
+            ("def-model",),
+            (_O + "toeplitz_block", _O + "overlap_1d_blocks", _O + "overlap_1d_closed_form"),
+            symbolic=True,
+        ),
+        _c(
+            "lem-1d-sos",
+            "lemma",
+            "Sum of squares for A_m(m)",
+            "[derived] xᵀA_m(m)x = s² + Σ_g (S_g² + (s − S_g)²)",
+            (),
+            (_S + "sos_identity", _S + "sos_identity_holds", _S + "sos_inequality_holds"),
+            symbolic=True,
+        ),
+        _c(
+            "lem-1d",
+            "lemma",
+            "1D spectral lemma",
+            "[derived] k ≥ ⌈r/d⌉ ⇒ λ_min(PPᵀ) ≥ 1/2, λ_max(PPᵀ) ≤ k⌈r/d⌉ (scheme: [paper])",
+            ("lem-1d-structure", "lem-1d-sos"),
+            (_S + "LEMMA_1D", _S + "lemma_1d", _S + "exact_eigenvalues"),
+            symbolic=True,
+        ),
+        _c(
+            "lem-2d-kron",
+            "lemma",
+            "Kronecker form of PPᵀ in 2D",
+            "[derived] PPᵀ = (P⁽¹⁾P⁽¹⁾ᵀ) ⊗ (P⁽²⁾P⁽²⁾ᵀ) for row-major flattening",
+            ("def-model", "lem-1d-structure"),
+            (_O + "overlap_2d_closed_form", _O + "overlap_2d_channels_closed_form"),
+            symbolic=True,
+        ),
+        _c(
+            "lem-2d",
+            "lemma",
+            "2D spectral lemma",
+            "[derived] k_j ≥ ⌈r_j/d_j⌉ ⇒ λ_min(PPᵀ) ≥ 1/4, λ_max ≤ k⌈r₁/d₁⌉⌈r₂/d₂⌉ "
+            "(scheme: [paper])",
+            ("lem-2d-kron", "lem-1d"),
+            (_S + "LEMMA_2D", _S + "lemma_2d"),
+        ),
+        _c(
+            "lem-cov-transfer",
+            "lemma",
+            "Covariance transfer",
+            "[derived] λ_min(Σ)λ_min(PPᵀ) ≤ λ(PΣPᵀ) ≤ λ_max(Σ)λ_max(PPᵀ)",
+            ("def-model",),
+            (_S + "LEMMA_COV_TRANSFER", _S + "lemma_cov_transfer"),
+        ),
+        _c(
+            "thm-disjoint",
+            "theorem",
+            "One disjoint patch",
+            "[derived] constants of the disjoint-patch variant (its scope is [paper])",
+            ("lem-symmetric", "lem-drift", "lem-one-step", "thm-convotron"),
+            (
+                _B + "DISJOINT_A",
+                _B + "DISJOINT_BETA",
+                _B + "DISJOINT_RHO",
+                _B + "DISJOINT_ETA",
+                _B + "DISJOINT_T",
+                _B + "disjoint_parameters",
+                "convotron.bridge.theorem_parameters",
+            ),
+            symbolic=True,
+            runs=True,
+        ),
+        _c(
+            "cor-1d-instantiated",
+            "corollary",
+            "Instantiated bound for 1D patch-and-stride",
+            "[derived] T ≤ 16k³(r + 2⌈r/d⌉)/(1+α)² ln(‖w*‖²/(εδ)) for x ~ N(0, I), k ≥ ⌈r/d⌉",
+            ("cor-realizable", "lem-beta", "lem-1d"),
+            (_B + "T_1D_INSTANTIATED",),
+            symbolic=True,
+        ),
+    )
+}
+
+
+def resolve(path: str) -> Any:
+    """Import the object named by a dotted path (``"theory.bounds.T_REALIZABLE"``).
+
+    The longest importable module prefix is imported; the rest are attributes.
+
+    Raises
+    ------
+    TheoryError
+        Naming the path and the part that does not exist.
+    """
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        module_name = ".".join(parts[:cut])
+        try:
+            obj: Any = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and module_name.startswith(exc.name):
+                continue
+            raise
+        for attr in parts[cut:]:
+            if not hasattr(obj, attr):
+                raise TheoryError(
+                    f"object path {path!r} does not resolve: {module_name!r} has no attribute "
+                    f"{attr!r}. Fix the path in theory.claims.CLAIMS or add the object."
+                )
+            obj = getattr(obj, attr)
+        return obj
+    raise TheoryError(
+        f"object path {path!r} does not resolve: no importable module {parts[0]!r}. "
+        "Fix the path in theory.claims.CLAIMS."
+    )
+
+
+def dependency_graph() -> dict[str, tuple[str, ...]]:
+    """Map each label to the labels it uses."""
+    return {label: c.uses for label, c in CLAIMS.items()}
+
+
+def dependency_edges() -> list[tuple[str, str]]:
+    """Edges ``(used, user)``: an arrow from each claim to the claims that use it."""
+    return [(u, label) for label, c in CLAIMS.items() for u in c.uses]
+
+
+def topological_order() -> list[str]:
+    """Labels with every claim after the claims it uses (ties in registry order).
+
+    Raises
+    ------
+    TheoryError
+        When the registry has a cycle or uses an unknown label.
+    """
+    check_registry(resolve_objects=False)
+    done: list[str] = []
+    remaining = dict(dependency_graph())
+    while remaining:
+        ready = [lab for lab, uses in remaining.items() if all(u in done for u in uses)]
+        if not ready:
+            raise TheoryError(
+                f"the claims registry has a cycle among {sorted(remaining)}; a proof cannot "
+                "use itself. Remove the back edge from the 'uses' of one of them."
+            )
+        done.extend(ready)
+        for lab in ready:
+            del remaining[lab]
+    return done
+
+
+def check_registry(*, resolve_objects: bool = True) -> None:
+    """Check the registry: kinds, provenance tags, known uses, no cycles, objects import.
+
+    Raises
+    ------
+    TheoryError
+        At the first inconsistency, naming the claim and the fix.
+    """
+    for label, c in CLAIMS.items():
+        if c.label != label:
+            raise TheoryError(
+                f"claim registered as {label!r} has label {c.label!r}; make them equal."
+            )
+        if c.kind not in KINDS:
+            raise TheoryError(
+                f"claim {label!r} has kind {c.kind!r}; the kind must be one of {KINDS}. Fix it."
+            )
+        if not c.provenance.startswith(("[paper]", "[derived]")):
+            raise TheoryError(
+                f"claim {label!r} has provenance {c.provenance!r}; it must start with '[paper]' "
+                "or '[derived]' as in convotron-theory.md."
+            )
+        unknown = [u for u in c.uses if u not in CLAIMS]
+        if unknown:
+            raise TheoryError(
+                f"claim {label!r} uses unknown label(s) {unknown}; every used label must be in "
+                "the registry. Fix the label or register the claim."
+            )
+    # cycles: depth-first search with colours
+    state: dict[str, int] = {}
+
+    def visit(lab: str, path: list[str]) -> None:
+        state[lab] = 1
+        for u in CLAIMS[lab].uses:
+            if state.get(u) == 1:
+                cycle = " -> ".join([*path, lab, u])
+                raise TheoryError(
+                    f"the claims registry has a cycle: {cycle}; a proof cannot use itself. "
+                    "Remove one of these 'uses' edges."
+                )
+            if u not in state:
+                visit(u, [*path, lab])
+        state[lab] = 2
+
+    for lab in CLAIMS:
+        if lab not in state:
+            visit(lab, [])
+    if resolve_objects:
+        for c in CLAIMS.values():
+            for path in c.objects:
+                resolve(path)
+
+
+def to_dict() -> dict[str, dict[str, Any]]:
+    """Return the registry as plain data (for JSON and the book), with each ``level``."""
+    out = {}
+    for label, c in CLAIMS.items():
+        d = asdict(c)
+        d["uses"] = list(c.uses)
+        d["objects"] = list(c.objects)
+        d["status"]["level"] = c.status.level
+        out[label] = d
+    return out
