@@ -200,9 +200,10 @@ def _check_step(value: Any, name: str = "eta") -> float:
     except (TypeError, ValueError):
         v = math.nan
     if not (math.isfinite(v) and v > 0.0) or isinstance(value, bool):
+        hint = " (or --eta auto on the command line)" if name == "eta" else ""
         raise ConvotronError(
             f"{name} (the step size) must be a finite number > 0; got {value!r}. "
-            f"Pass a positive {name}, e.g. 0.01 (or --eta auto on the command line)."
+            f"Pass a positive {name}, e.g. 0.01{hint}."
         )
     return v
 
