@@ -468,7 +468,11 @@ def theorem_parameters(
             applies=False,
             violations=tuple(violations),
             realizable=rho == 0.0,
-            formulas={"eta": "", "T": ""},
+            formulas=(
+                {"eta": tb.ETA_REALIZABLE.latex(), "T": tb.T_REALIZABLE.latex()}
+                if rho == 0.0
+                else {"eta": tb.ETA_NOISY.latex(), "T": tb.T_NOISY.latex()}
+            ),
         )
     p = tb.theorem_parameters(
         lambda_min=lam_min,
