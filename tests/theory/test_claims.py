@@ -1,0 +1,126 @@
+"""The claims registry: consistent, acyclic, every object imports, statuses are honest."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from theory import TheoryError
+from theory import claims as C
+
+TESTS = Path(__file__).resolve().parent.parent
+ARCHITECTURE_LABELS = {
+    "def-model", "alg-convotron", "lem-symmetric", "lem-drift", "lem-progress",
+    "lem-second-moment", "lem-one-step", "thm-convotron", "cor-realizable", "cor-noisy",
+    "lem-beta", "lem-1d", "lem-1d-sos", "lem-1d-structure", "lem-2d", "lem-2d-kron",
+    "lem-cov-transfer", "thm-disjoint", "cor-1d-instantiated",
+}  # fmt: skip
+MARKER = re.compile(r"""claim\(\s*["']([\w-]+)["']\s*\)""")
+
+
+def marked_labels() -> set[str]:
+    """Labels carried by @pytest.mark.claim("label") anywhere under tests/."""
+    found: set[str] = set()
+    for path in TESTS.rglob("*.py"):
+        if path.name == "test_claims.py":
+            continue  # this file names labels without checking them
+        found |= set(MARKER.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_registry_has_exactly_the_architecture_labels() -> None:
+    assert set(C.CLAIMS) == ARCHITECTURE_LABELS
+
+
+def test_registry_is_consistent_and_every_object_imports() -> None:
+    C.check_registry(resolve_objects=True)
+    for claim in C.CLAIMS.values():
+        assert claim.kind in C.KINDS
+        assert claim.provenance.startswith(("[paper]", "[derived]"))
+        assert claim.objects, claim.label
+        for path in claim.objects:
+            assert C.resolve(path) is not None
+
+
+def test_uses_exist_and_order_is_topological() -> None:
+    order = C.topological_order()
+    assert sorted(order) == sorted(C.CLAIMS)
+    pos = {label: i for i, label in enumerate(order)}
+    for used, user in C.dependency_edges():
+        assert used in C.CLAIMS and user in C.CLAIMS
+        assert pos[used] < pos[user], (used, user)
+
+
+def test_provenance_matches_the_specification() -> None:
+    paper = {"def-model", "alg-convotron", "lem-symmetric"}
+    for label, claim in C.CLAIMS.items():
+        expected = "[paper]" if label in paper else "[derived]"
+        assert claim.provenance.startswith(expected), label
+    assert (
+        "explicit-constant version of GKM18's main theorem" in C.CLAIMS["thm-convotron"].provenance
+    )
+
+
+def test_every_claim_marked_checked_by_tests_has_a_marked_test() -> None:
+    """A status 'checked_by_tests' needs a test carrying @pytest.mark.claim(label)."""
+    marked = marked_labels()
+    missing = [
+        label for label, c in C.CLAIMS.items() if c.status.checked_by_tests and label not in marked
+    ]
+    assert not missing, f"claims marked checked_by_tests without a marked test: {missing}"
+
+
+def test_marked_labels_are_registered() -> None:
+    assert marked_labels() <= set(C.CLAIMS)
+
+
+def test_bound_objects_carry_a_registered_label() -> None:
+    from theory.bounds import ALL_BOUNDS
+
+    for bound in ALL_BOUNDS.values():
+        assert bound.label in C.CLAIMS, bound.name
+        paths = {p for c in C.CLAIMS.values() for p in c.objects}
+        # every bound object of the book's chapters is listed by some claim
+        if bound.name not in ("samples",):
+            assert any(C.resolve(p) is bound for p in paths if p.startswith("theory.bounds.")), (
+                bound.name
+            )
+
+
+def test_status_level_order() -> None:
+    assert C.Status(checked_by_runs=True).level == "checked"
+    assert C.Status(symbolically_checked=True).level == "symbolic"
+    assert C.Status(proved_in_book=True).level == "proved"
+    assert C.Status().level == "stated"
+    assert C.to_dict()["thm-convotron"]["status"]["level"] == "checked"
+
+
+def test_resolve_errors_name_the_path() -> None:
+    with pytest.raises(
+        TheoryError,
+        match=r"'theory.bounds.NOPE' does not resolve: 'theory.bounds' has no attribute 'NOPE'",
+    ):
+        C.resolve("theory.bounds.NOPE")
+    with pytest.raises(TheoryError, match=r"no importable module 'nonexistent_pkg_xyz'"):
+        C.resolve("nonexistent_pkg_xyz.thing")
+
+
+def test_cycles_and_unknown_uses_are_reported(monkeypatch) -> None:
+    a, b = C.CLAIMS["lem-drift"], C.CLAIMS["lem-progress"]
+    cyclic = dict(C.CLAIMS)
+    cyclic["lem-drift"] = C.Claim(
+        a.label, a.kind, a.title, a.provenance, ("lem-progress",), a.objects, a.status
+    )
+    monkeypatch.setattr(C, "CLAIMS", cyclic)
+    with pytest.raises(TheoryError, match=r"has a cycle: .*lem-drift -> lem-progress -> lem-drift"):
+        C.check_registry(resolve_objects=False)
+    unknown = dict(C.CLAIMS)
+    unknown["lem-progress"] = C.Claim(
+        b.label, b.kind, b.title, b.provenance, ("lem-nope",), b.objects, b.status
+    )
+    unknown["lem-drift"] = a
+    monkeypatch.setattr(C, "CLAIMS", unknown)
+    with pytest.raises(TheoryError, match=r"'lem-progress' uses unknown label\(s\) \['lem-nope'\]"):
+        C.topological_order()
