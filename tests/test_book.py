@@ -1,15 +1,26 @@
-"""The book's sources against the claims: labels, references and the registry.
+"""The book's sources against the claims: labels, references, the registry, the code.
 
 These tests parse ``book/*.md`` (no build): every ``prf:`` directive's ``:label:``, every
-``{prf:ref}`` target. The build itself (``make book``, ``make book-check``) is not run here.
+``{prf:ref}`` target, every import of a code cell, every ``convotron`` command of the
+introduction. The build itself (``make book``, ``make book-check``) is not run here. That every
+claim marked "checked by tests" has a test carrying its label, and that every object the
+registry names imports, is tested in ``tests/theory/test_claims.py`` (not repeated here).
+The helpers of ``book/tools`` (tables, claims graph) are tested against small oracles.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib
 import re
+import shlex
+import sys
 from pathlib import Path
 
 import pytest
+
+from book.tools import claim_graph as cg
+from book.tools.tables import markdown_table
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
 DIRECTIVE = re.compile(r"^```\{prf:(\w+)\}[^\n]*\n:label: ([\w-]+)", re.MULTILINE)
@@ -56,5 +67,121 @@ def test_every_prf_ref_target_exists() -> None:
 
 
 def test_book_labels_agree_with_the_claims_registry() -> None:
-    claims = pytest.importorskip("theory.claims", reason="theory.claims has not landed yet")
-    assert set(claims.CLAIMS) == set(book_labels())
+    from theory.claims import CLAIMS
+
+    labels = book_labels()
+    assert set(CLAIMS) == set(labels), set(CLAIMS) ^ set(labels)
+    for label, places in labels.items():
+        assert places[0][1] == CLAIMS[label].kind, (label, places, CLAIMS[label].kind)
+
+
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def cell_imports() -> list[tuple[str, str, str | None]]:
+    """Every ``(page, module, name)`` imported by a code cell of the book (name None: module)."""
+    found = []
+    for page in sorted(BOOK.rglob("*.md")):
+        if "_build" in page.parts:
+            continue
+        for cell in CODE_CELL.findall(page.read_text(encoding="utf-8")):
+            code = "\n".join(line for line in cell.splitlines() if not line.startswith((":", "%")))
+            for node in ast.walk(ast.parse(code)):
+                if isinstance(node, ast.Import):
+                    found += [(page.name, a.name, None) for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    found += [(page.name, node.module, a.name) for a in node.names]
+    return found
+
+
+def test_every_object_a_book_cell_imports_exists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check cells name real code: each imported module and name resolves.
+
+    The notebooks run in ``book/``, so ``tools.*`` there is ``book/tools``.
+    """
+    monkeypatch.syspath_prepend(str(BOOK))
+    imports = cell_imports()
+    assert {m for _, m, _ in imports} >= {"convotron.experiments", "theory.claims", "tools.tables"}
+    for page, module, name in imports:
+        mod = importlib.import_module(module)
+        if name is not None and name != "*":
+            assert hasattr(mod, name) or importlib.util.find_spec(f"{module}.{name}"), (
+                page, module, name,
+            )  # fmt: skip
+    sys.modules.pop("tools", None)
+
+
+def test_the_introductions_commands_parse() -> None:
+    """Every ``convotron ...`` command of the introduction names real subcommands and options."""
+    from convotron.cli import build_parser
+
+    text = (BOOK / "intro.md").read_text(encoding="utf-8")
+    commands = re.findall(r"^(?:\$ )?convotron (.+?)(?:\s+#.*)?$", text, re.MULTILINE)
+    commands += re.findall(r"`convotron ([a-z][^`]*)`", text)
+    argvs = [shlex.split(c) for c in commands if "COMMAND" not in c and "--help" not in c]
+    assert {a[0] for a in argvs} >= {"run", "check", "bounds", "verify", "experiment"}, argvs
+    parser = build_parser()
+    for argv in argvs:
+        ns = parser.parse_args(argv)
+        assert ns.command == argv[0] and callable(ns.handler), argv
+
+
+def test_markdown_table_formats_and_escapes() -> None:
+    md = markdown_table(("a", "b|c"), [(0.000123456, None), (True, "x|y")])
+    assert md.splitlines() == [
+        "| a | b\\|c |",
+        "|---|---|",
+        "| 0.000123 | - |",
+        "| yes | x\\|y |",
+    ]
+    with pytest.raises(ValueError, match=r"every row must have 2 cells .* row 0 has 1"):
+        markdown_table(("a", "b"), [(1,)])
+
+
+def test_tests_by_label_finds_function_class_and_module_marks(tmp_path: Path) -> None:
+    d = tmp_path / "tests"
+    d.mkdir()
+    # The marks are assembled at run time: a literal mark in this file would count as a
+    # marked test for tests/theory/test_claims.py, which scans the sources with a regex.
+    mark = "pytest.mark." + "claim"
+    (d / "test_a.py").write_text(
+        "import pytest\n"
+        f"pytestmark = [{mark}('lem-m')]\n"
+        f"@{mark}('lem-f')\n"
+        "def test_f():\n    pass\n"
+        f"@{mark}('lem-c')\n"
+        "class TestC:\n"
+        f"    @{mark}('lem-g')\n"
+        "    def test_g(self):\n        pass\n"
+        f"@{mark}('lem-x')\n"
+        "def helper():\n    pass\n",
+        encoding="utf-8",
+    )
+    found = cg.tests_by_label(d)
+    assert found == {
+        "lem-c": ["tests/test_a.py::TestC::test_g"],
+        "lem-f": ["tests/test_a.py::test_f"],
+        "lem-g": ["tests/test_a.py::TestC::test_g"],
+        "lem-m": ["tests/test_a.py::TestC::test_g", "tests/test_a.py::test_f"],
+    }
+
+
+def test_tests_by_label_agrees_with_the_registry_test_scan() -> None:
+    from tests.theory.test_claims import marked_labels
+
+    assert set(cg.tests_by_label()) == set(marked_labels())
+
+
+def test_graph_levels_put_every_arrow_upwards() -> None:
+    from theory.claims import CLAIMS, dependency_edges
+
+    uses = {lab: tuple(c.uses) for lab, c in CLAIMS.items()}
+    lev = cg.levels(uses)
+    assert all(lev[u] < lev[v] for u, v in dependency_edges())
+    assert all(lev[lab] == 1 + max((lev[u] for u in us), default=-1) for lab, us in uses.items())
+    pos = cg.positions(uses)
+    assert set(pos) == set(CLAIMS) and len(set(pos.values())) == len(pos)
+    with pytest.raises(ValueError, match=r"no cycle; 'a' uses itself"):
+        cg.levels({"a": ("b",), "b": ("a",)})
+    with pytest.raises(ValueError, match=r"got 'z', which is not"):
+        cg.levels({"a": ("z",)})
