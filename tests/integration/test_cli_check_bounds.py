@@ -1,0 +1,205 @@
+"""``convotron check`` and ``convotron bounds``: exit statuses, JSON keys, values, errors.
+
+Values are compared with independent computations (numpy eigenvalues of PPᵀ built from the
+indices, the closed forms of the specification), not with the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from convotron.cli import main
+
+CHECK_KEYS = {
+    "n", "r", "k", "lambda_min", "lambda_max", "condition_holds", "certificate",
+    "lemma_lower_bound", "lemma_upper_bound", "kernel_direction",
+}  # fmt: skip
+BOUNDS_KEYS = {"lambda_min", "a", "beta", "rho", "eta", "T", "samples", "formulas"}
+
+
+def run_json(capsys, *argv: str) -> tuple[int, dict]:
+    rc = main([*argv, "--json"])
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    return rc, json.loads(out)
+
+
+def singular_file(tmp_path) -> str:
+    path = tmp_path / "singular.json"
+    path.write_text(json.dumps({"n": 2, "indices": [[0, 1], [1, 0]]}))
+    return f"file:{path}"
+
+
+# ------------------------------------------------------------------------------- check
+@pytest.mark.claim("lem-1d")
+def test_check_known_scheme_json(capsys) -> None:
+    """n=16, r=4, d=2 (k=7), Σ = I: λ_min = 1, λ_max = 13 (spec §7), lemma 1/2 and 14."""
+    rc, obj = run_json(capsys, "check", "--scheme", "1d:16,4,2")
+    assert rc == 0
+    assert CHECK_KEYS <= obj.keys()
+    assert (obj["n"], obj["r"], obj["k"]) == (16, 4, 7)
+    assert obj["lambda_min"] == pytest.approx(1.0) and obj["lambda_max"] == pytest.approx(13.0)
+    assert obj["condition_holds"] is True and obj["certificate"] == "exact"
+    assert obj["lemma_lower_bound"] == 0.5 and obj["lemma_upper_bound"] == 14.0
+    assert obj["kernel_direction"] is None
+
+
+def test_check_text_shows_certificate_and_lemma(capsys) -> None:
+    assert main(["check", "--scheme", "1d:64,8,2"]) == 0
+    out = capsys.readouterr().out
+    assert "HOLDS, certified exactly" in out
+    assert "lemma lem-1d: 1/2 <= lambda_min" in out
+    assert "exact: lambda_min = 2 - sqrt(2)" in out  # spec §7: 2 − √2
+
+
+def test_check_fails_with_kernel_direction(capsys, tmp_path) -> None:
+    spec = singular_file(tmp_path)
+    rc, obj = run_json(capsys, "check", "--scheme", spec)
+    assert rc == 1 and obj["condition_holds"] is False
+    w = np.array(obj["kernel_direction"])
+    M = np.array([[2.0, 2.0], [2.0, 2.0]])  # P = [[1,1],[1,1]], M = PPᵀ
+    assert np.linalg.norm(M @ w) < 1e-12 and np.linalg.norm(w) > 0.5
+    assert obj["lemma_lower_bound"] is None and obj["lemma_upper_bound"] is None
+    assert main(["check", "--scheme", spec]) == 1
+    out = capsys.readouterr().out
+    assert "FAILS" in out and "kernel direction w = [" in out
+
+
+def test_check_lemma_null_when_hypotheses_fail(capsys) -> None:
+    """k = 3 < ⌈r/d⌉ = 8: no lemma bound is reported, the condition still holds."""
+    rc, obj = run_json(capsys, "check", "--scheme", "1d:10,8,1")
+    assert rc == 0 and obj["lemma_lower_bound"] is None and obj["lemma_upper_bound"] is None
+    P = np.zeros((8, 10))
+    for i in range(3):
+        P[np.arange(8), i + np.arange(8)] += 1
+    ev = np.linalg.eigvalsh(P @ P.T)
+    assert obj["lambda_min"] == pytest.approx(ev[0]) and obj["lambda_max"] == pytest.approx(ev[-1])
+
+
+def test_check_ar1_numeric_matches_dense(capsys) -> None:
+    rc, obj = run_json(capsys, "check", "--scheme", "1d:39,6,3", "--cov", "ar1:0.5")
+    assert rc == 0
+    n, r, d = 39, 6, 3
+    k = (n - r) // d + 1
+    P = np.zeros((r, n))
+    for i in range(k):
+        P[np.arange(r), i * d + np.arange(r)] += 1
+    S = 0.5 ** np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+    ev = np.linalg.eigvalsh(P @ S @ P.T)
+    assert obj["lambda_min"] == pytest.approx(ev[0], rel=1e-9)
+    assert obj["lambda_max"] == pytest.approx(ev[-1], rel=1e-9)
+
+
+# ------------------------------------------------------------------------------ bounds
+@pytest.mark.claim("cor-realizable")
+def test_bounds_defaults_match_closed_forms(capsys) -> None:
+    """Σ = I Gaussian: a = λ_min/k, β = rk + 2λ_max(PPᵀ), η = a/(2β), T = ⌈4β/a² ln(1/(εδ))⌉."""
+    rc, obj = run_json(capsys, "bounds", "--scheme", "1d:16,4,2")
+    assert rc == 0 and BOUNDS_KEYS <= obj.keys()
+    a, beta = 1 / 7, 4 * 7 + 2 * 13
+    assert obj["a"] == pytest.approx(a) and obj["beta"] == pytest.approx(beta)
+    assert obj["rho"] == 0 and obj["eta"] == pytest.approx(a / (2 * beta))
+    assert obj["T"] == math.ceil(4 * beta / a**2 * math.log(1 / (0.01 * 0.1)))
+    assert obj["samples"] == obj["T"]
+    assert obj["formulas"]["eta"].startswith(r"\eta =") and r"\lceil" in obj["formulas"]["T"]
+
+
+@pytest.mark.claim("cor-noisy")
+def test_bounds_noisy_independent(capsys) -> None:
+    rc, obj = run_json(
+        capsys, "bounds", "--scheme", "1d:16,4,2", "--noise", "0.1", "--eps", "0.05",
+        "--delta", "0.2", "--alpha", "0.5", "--w-norm", "2",
+    )  # fmt: skip
+    assert rc == 0
+    a, beta, rho = 1.5 / 7, 54.0, 0.01 * 28
+    eta = min(a / (2 * beta), 0.05 * 0.2 * a / (4 * rho))
+    T = math.ceil(max(4 * beta / a**2, 8 * rho / (0.01 * a**2)) * math.log(2 * 4 / 0.01))
+    assert obj["rho"] == pytest.approx(rho) and obj["eta"] == pytest.approx(eta)
+    assert obj["T"] == T and obj["realizable"] is False
+
+
+def test_bounds_rademacher_uses_an_admissible_rule(capsys) -> None:
+    """Rademacher, Σ = I: bounded β = λ_max(PPᵀ)·n and fourth-moment β = λ_max(PPᵀ)·n²."""
+    rc, obj = run_json(capsys, "bounds", "--scheme", "1d:16,4,2", "--dist", "rademacher")
+    assert rc == 0
+    assert obj["beta_candidates"]["bounded"] == pytest.approx(13 * 16)
+    assert obj["beta_candidates"]["fourth-moment"] == pytest.approx(13 * 256)
+    assert obj["beta_rule"] == "bounded" and obj["beta"] == pytest.approx(13 * 16)
+
+
+@pytest.mark.claim("thm-disjoint")
+def test_bounds_disjoint_patch(capsys) -> None:
+    rc, obj = run_json(capsys, "bounds", "--scheme", "1d:12,3,3", "--only-patch", "1")
+    assert rc == 0 and obj["claim"] == "thm-disjoint"
+    assert obj["beta"] == pytest.approx(3 + 2 / 4) and obj["a"] == pytest.approx(1 / 4)
+    rc, obj = run_json(capsys, "bounds", "--scheme", "1d:12,4,2", "--only-patch", "0")
+    assert rc == 1 and any("thm-disjoint" in v for v in obj["violations"])
+
+
+def test_bounds_violations_exit_1(capsys, tmp_path) -> None:
+    rc, obj = run_json(capsys, "bounds", "--scheme", "1d:8,4,2", "--dist", "exponential")
+    assert rc == 1 and obj["applies"] is False
+    assert "lem-symmetric" in obj["violations"][0]
+    rc, obj = run_json(capsys, "bounds", "--scheme", singular_file(tmp_path))
+    assert rc == 1 and obj["T"] is None and obj["samples"] is None
+    assert "thm-convotron" in obj["violations"][0] and "kernel direction" in obj["violations"][0]
+    assert main(["bounds", "--scheme", singular_file(tmp_path)]) == 1
+    assert "hypotheses FAIL" in capsys.readouterr().out
+
+
+def test_bounds_text_shows_formulas_and_values(capsys) -> None:
+    assert main(["bounds", "--scheme", "1d:16,4,2"]) == 0
+    out = capsys.readouterr().out
+    assert "η = a/(2β) = 0.00132275" in out
+    assert "T = ⌈(4β/a²) ln(‖w*‖²/(εδ))⌉ = 73112" in out
+    assert "explicit-constant version of GKM18's main theorem" in out
+
+
+BAD = [
+    (["--alpha", "2"], r"--alpha must satisfy 0 <= A <= 1; got 2.0"),
+    (["--eps", "x"], r"--eps must be a number with E > 0; got 'x'"),
+    (["--delta", "0"], r"--delta must satisfy 0 < D <= 1; got 0.0"),
+    (["--w-norm", "inf"], r"--w-norm must be a finite number"),
+    (["--only-patch", "7"], r"--only-patch must be a patch index 0 <= I < k \(k=7\); got 7"),
+    (["--only-patch", "a"], r"--only-patch must be a patch index .*got 'a'"),
+    (["--dist", "cauchy"], r"unknown input law 'cauchy'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["bounds", "--scheme", "1d:16,4,2", *a], m) for a, m in BAD]
+    + [(["check", "--scheme", "1d:3,4,1"], r"r <= n is required; got r=4, n=3")],
+)
+def test_bad_input_exits_2_with_one_line(capsys, argv, message) -> None:
+    import re
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and re.search(message, err), err
+
+
+def test_subprocess_exit_statuses() -> None:
+    def run(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from convotron.cli import main; sys.exit(main())",
+                *argv,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    bad = run("check", "--scheme", "1d:16,4,0")
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+    assert bad.stderr.startswith("convotron check: error: ")
