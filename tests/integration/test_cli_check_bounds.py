@@ -203,3 +203,28 @@ def test_subprocess_exit_statuses() -> None:
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     assert bad.stderr.startswith("convotron check: error: ")
+
+
+# ------------------------------------------------------------------- bridge: E‖x‖⁴, tr Σ²
+@pytest.mark.claim("lem-beta")
+def test_fourth_moment_of_the_norm_exact_and_bound() -> None:
+    """E‖x‖⁴ = (tr Σ)² + 2 tr Σ² + (κ−3) Σ_j G_jj², G = LᵀL: exact for diagonal L, a bound else."""
+    from convotron.bridge import fourth_moment_norm, trace_sigma_squared
+    from convotron.covariance import AR1, Diagonal, Identity
+
+    n = 9
+    assert fourth_moment_norm(Identity(n), 1.0) == (n * n, True)  # Rademacher: ‖x‖² = n
+    assert fourth_moment_norm(Identity(n), 3.0) == (n * n + 2 * n, True)  # χ²_n second moment
+    d = np.linspace(0.5, 2.0, n)
+    value, exact = fourth_moment_norm(Diagonal(d), 9 / 5)
+    assert exact and value == pytest.approx(d.sum() ** 2 + 2 * (d @ d) + (9 / 5 - 3) * (d @ d))
+    cov = AR1(n, 0.6)
+    S = cov.dense()
+    assert trace_sigma_squared(cov) == pytest.approx(np.sum(S * S), rel=1e-12)
+    Lt = cov.transform(np.eye(n))  # rows are (L e_j)ᵀ, so this is Lᵀ
+    G = Lt @ Lt.T
+    np.testing.assert_allclose(Lt.T @ Lt, S, atol=1e-12)
+    for kappa in (1.0, 9 / 5, 3.0, 9.0):
+        exact_value = np.trace(S) ** 2 + 2 * np.sum(S * S) + (kappa - 3) * np.sum(np.diag(G) ** 2)
+        bound, is_exact = fourth_moment_norm(cov, kappa)
+        assert not is_exact and bound >= exact_value * (1 - 1e-12)
