@@ -1,6 +1,7 @@
 """Load every built page of the book in headless Chromium and fail on what a reader would see.
 
-For each ``*.html`` page of ``book/_build/html`` (search and index pages included), Chromium
+For each ``*.html`` page of ``book/_build/html`` and its sub-folders (search, index and API
+pages included), Chromium
 runs headless with ``--dump-dom --virtual-time-budget=10000`` so MathJax has typeset the page
 before the DOM is read. A page fails when:
 
@@ -298,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     except ChromiumUnavailable as exc:
         print(f"[browser] {exc}", file=sys.stderr)
         return 2
-    pages = sorted(HTML_DIR.glob("*.html"))
+    pages = sorted(
+        p for p in HTML_DIR.rglob("*.html") if not {"_static", "_sources"} & set(p.parts)
+    )
     if args.pages:
         wanted = {p if p.endswith(".html") else p + ".html" for p in args.pages}
         pages = [p for p in pages if p.name in wanted]
