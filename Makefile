@@ -28,8 +28,8 @@ verify-full: $(STAMP)
 	$(BIN)/convotron verify --full --out build/verify-full
 
 lint: $(STAMP)
-	$(BIN)/ruff check convotron theory tests benchmarks
-	$(BIN)/ruff format --check convotron theory tests benchmarks
+	$(BIN)/ruff check convotron theory tests benchmarks book/tools book/_ext book/__init__.py
+	$(BIN)/ruff format --check convotron theory tests benchmarks book/tools book/_ext book/__init__.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
