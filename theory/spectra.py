@@ -512,6 +512,16 @@ def leading_principal_minors(M: Any) -> list[sp.Expr]:
     return [S[:j, :j].det(method="berkowitz") for j in range(1, S.shape[0] + 1)]
 
 
+def _low_degree_roots(fp: sp.Poly) -> list[sp.Expr]:
+    """Roots of a real-rooted rational polynomial of degree 1 or 2 by the explicit formulas."""
+    coeffs = fp.all_coeffs()
+    if len(coeffs) == 2:
+        return [-coeffs[1] / coeffs[0]]
+    a, b, c = coeffs
+    disc = sp.sqrt(b**2 - 4 * a * c)
+    return [sp.radsimp((-b - disc) / (2 * a)), sp.radsimp((-b + disc) / (2 * a))]
+
+
 def exact_eigenvalues(M: Any) -> list[sp.Expr]:
     r"""All eigenvalues of a symmetric rational matrix, exactly, sorted ascending.
 
@@ -548,7 +558,9 @@ def exact_eigenvalues(M: Any) -> list[sp.Expr]:
         fp = sp.Poly(f, lam)
         deg = fp.degree()
         if deg <= 2:
-            roots = [sp.radsimp(v) for v in sp.roots(fp, multiple=True)]
+            # explicit formulas: sympy.roots factors the coefficients' integer divisors,
+            # which can take minutes for large rational coefficients
+            roots = _low_degree_roots(fp)
             approx = [float(sp.N(v, 20)) for v in roots]
         else:
             # CRootOf(f, i) is the i-th real root in increasing order; order the factors'
@@ -1187,6 +1199,28 @@ class SchemeCheck:
         }
 
 
+#: ``check_scheme(exact=None)`` certifies a non-identity Σ exactly only when its parameters
+#: are rationals (read from their decimal strings) with denominators at most this: a float
+#: such as ``1e-300`` would otherwise make exact arithmetic needlessly slow.
+AUTO_EXACT_MAX_DENOMINATOR = 10**6
+#: ``check_scheme`` computes exact eigenvalues for a non-identity Σ only up to this ``n``
+#: (the characteristic polynomial's coefficients grow with ``n``).
+AUTO_EXACT_EIG_MAX_N = 64
+
+
+def _simple_rational_cov(kind: str, payload: Any) -> bool:
+    """Whether Σ's parameters are rationals with small denominators (for ``exact=None``)."""
+    values = [payload] if kind == "ar1" else np.asarray(payload, dtype=object).ravel().tolist()
+    for v in values:
+        try:
+            e, _ = to_exact(v, "value")
+        except TheoryError:
+            return False
+        if not e.is_Rational or abs(int(e.q)) > AUTO_EXACT_MAX_DENOMINATOR:
+            return False
+    return True
+
+
 def _exact_cov_payload(kind: str, payload: Any, notes: list[str]) -> Any:
     """Exact rationals for the covariance parameters (floats via Fraction(str(x)), noted)."""
 
@@ -1377,11 +1411,14 @@ def check_scheme(
     cert: Certificate | None = None
     M_exact: list[list[Fraction]] | None = None
     if exact is None:
-        do_exact = r <= EXACT_MAX_R and (kind == "identity" or n <= EXACT_COV_MAX_N)
+        do_exact = r <= EXACT_MAX_R and (
+            kind == "identity" or (n <= EXACT_COV_MAX_N and _simple_rational_cov(kind, payload))
+        )
         if not do_exact:
             notes.append(
                 f"numeric certificate: exact=None certifies exactly only for r <= {EXACT_MAX_R} "
-                f"and (Σ = I or n <= {EXACT_COV_MAX_N}); pass exact=True to force it"
+                f"and (Σ = I, or n <= {EXACT_COV_MAX_N} with Σ's entries rationals of "
+                f"denominator <= {AUTO_EXACT_MAX_DENOMINATOR}); pass exact=True to force it"
             )
     else:
         do_exact = bool(exact)
@@ -1423,7 +1460,7 @@ def check_scheme(
         got = _geometry_exact_extremes(geometry)
         if got is not None:
             ex_min, ex_max = got
-    elif M_exact is not None and r <= 8:
+    elif M_exact is not None and r <= 8 and n <= AUTO_EXACT_EIG_MAX_N:
         evs = exact_eigenvalues(M_exact)
         ex_min, ex_max = evs[0], evs[-1]
     elif kind == "identity" and r <= 8:
