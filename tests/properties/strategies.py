@@ -32,6 +32,7 @@ __all__ = [
     "alphas",
     "assert_clt_below",
     "assert_clt_close",
+    "bridge_teachers",
     "covs",
     "disjoint_first_schemes",
     "index_schemes",
@@ -196,3 +197,28 @@ def noises() -> st.SearchStrategy[str]:
 def alphas() -> st.SearchStrategy[float]:
     """Leaky ReLU slopes in ``[0, 1]`` with the ends (ReLU, linear) drawn often."""
     return st.one_of(st.sampled_from((0.0, 1.0, 0.5)), st.floats(0.0, 1.0))
+
+
+@st.composite
+def bridge_teachers(draw: st.DrawFn, scheme_strategy: st.SearchStrategy | None = None) -> object:
+    """A symmetric-law :class:`convotron.data.Teacher` whose covariance is the identity or
+    AR(1) with a short rational ``ρ`` (0.5, −0.4, 0.3).
+
+    Used where :func:`convotron.bridge.theorem_parameters` is called: its exact eigenvalue
+    step can stall on AR(1) matrices with long float ``ρ`` (reported to the theory's owner).
+    """
+    import convotron.testing as ct
+    from convotron.covariance import parse_cov
+    from convotron.data import Teacher
+
+    scheme = draw(scheme_strategy if scheme_strategy is not None else ct.schemes())
+    cov = parse_cov(draw(st.sampled_from(("identity", "ar1:0.5", "ar1:-0.4", "ar1:0.3"))), scheme.n)
+    return Teacher.random(
+        scheme,
+        draw(ct.alphas()),
+        np.random.default_rng(draw(seeds())),
+        law=draw(ct.laws(symmetric_only=True)),
+        cov=cov,
+        noise=draw(ct.noise_models()),
+        w_norm=draw(st.floats(0.1, 3.0)),
+    )

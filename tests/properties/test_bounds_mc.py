@@ -18,11 +18,10 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 
-import convotron.testing as ct
 from convotron.data import Teacher
 from convotron.model import predict
 
-from .strategies import assert_clt_below, seeds
+from .strategies import assert_clt_below, bridge_teachers, seeds
 
 # the glue that joins the two halves; these tests run once it exists
 theorem_parameters = pytest.importorskip("convotron.bridge").theorem_parameters
@@ -55,7 +54,7 @@ def _draw(teacher: Teacher, seed: int):
 
 
 @pytest.mark.claim("lem-beta")
-@given(ct.teachers(symmetric_only=True), seeds())
+@given(bridge_teachers(), seeds())
 @settings(max_examples=30)
 def test_beta_is_admissible(teacher: Teacher, seed: int) -> None:
     tp = _params(teacher)
@@ -67,7 +66,7 @@ def test_beta_is_admissible(teacher: Teacher, seed: int) -> None:
 
 
 @pytest.mark.claim("lem-second-moment")
-@given(ct.teachers(symmetric_only=True), seeds())
+@given(bridge_teachers(), seeds())
 @settings(max_examples=30)
 def test_second_moment_bound(teacher: Teacher, seed: int) -> None:
     tp = _params(teacher)
@@ -79,7 +78,7 @@ def test_second_moment_bound(teacher: Teacher, seed: int) -> None:
 
 
 @pytest.mark.claim("lem-one-step")
-@given(ct.teachers(symmetric_only=True), seeds())
+@given(bridge_teachers(), seeds())
 @settings(max_examples=30)
 def test_one_step_inequality(teacher: Teacher, seed: int) -> None:
     tp = _params(teacher)

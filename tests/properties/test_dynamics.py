@@ -30,7 +30,13 @@ from convotron.algorithm import run_many
 from convotron.data import Teacher
 from convotron.patches import PatchScheme
 
-from .strategies import assert_clt_close, disjoint_first_schemes, seeds, stride_1d_params
+from .strategies import (
+    assert_clt_close,
+    bridge_teachers,
+    disjoint_first_schemes,
+    seeds,
+    stride_1d_params,
+)
 
 # the glue that joins the two halves; these tests run once it exists
 theorem_parameters = pytest.importorskip("convotron.bridge").theorem_parameters
@@ -51,7 +57,7 @@ def _small_schemes() -> st.SearchStrategy[PatchScheme]:
 
 
 @pytest.mark.claim("lem-drift")
-@given(ct.teachers(scheme_strategy=_small_schemes()), seeds())
+@given(bridge_teachers(_small_schemes()), seeds())
 @settings(max_examples=8)
 def test_mean_of_runs_follows_the_exact_recursion(teacher: Teacher, seed: int) -> None:
     tp = theorem_parameters(
