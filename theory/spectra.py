@@ -512,14 +512,24 @@ def leading_principal_minors(M: Any) -> list[sp.Expr]:
     return [S[:j, :j].det(method="berkowitz") for j in range(1, S.shape[0] + 1)]
 
 
+#: Discriminants up to this size get their square factors extracted (``sympy.sqrt``).
+_SURD_SIMPLIFY_LIMIT = 10**24
+
+
 def _low_degree_roots(fp: sp.Poly) -> list[sp.Expr]:
     """Roots of a real-rooted rational polynomial of degree 1 or 2 by the explicit formulas."""
     coeffs = fp.all_coeffs()
     if len(coeffs) == 2:
         return [-coeffs[1] / coeffs[0]]
     a, b, c = coeffs
-    disc = sp.sqrt(b**2 - 4 * a * c)
-    return [sp.radsimp((-b - disc) / (2 * a)), sp.radsimp((-b + disc) / (2 * a))]
+    D = sp.Rational(b**2 - 4 * a * c)
+    if max(abs(int(D.p)), int(D.q)) < _SURD_SIMPLIFY_LIMIT:
+        disc = sp.sqrt(D)  # extracts square factors: 2 - sqrt(2), (7 - sqrt(33))/2
+        return [sp.radsimp((-b - disc) / (2 * a)), sp.radsimp((-b + disc) / (2 * a))]
+    # sympy.sqrt trial-factors its argument, which can take minutes for huge integers:
+    # keep the exact but unsimplified square root
+    disc = sp.Pow(D, sp.S.Half, evaluate=False)
+    return [(-b - disc) / (2 * a), (-b + disc) / (2 * a)]
 
 
 def exact_eigenvalues(M: Any) -> list[sp.Expr]:
