@@ -6,12 +6,14 @@ r"""Baselines: SGD on the square loss (the paper's comparison) and GLMtron.
     w_{t+1} = w_t + lr · (y_t − f_{w_t}(x_t)) · (1/k) Σ_i σ′(w_tᵀ P_i x_t) P_i x_t
 
 with ``σ′(z) = 1`` for ``z > 0`` and ``α`` for ``z < 0``. **Convention at the kink:**
-``σ′(0) := 0`` by default (``sigma_prime_at_zero=0.0``), the subgradient that deep-learning
-frameworks (e.g. PyTorch's ``relu``) use. With it, ReLU (``α = 0``) SGD from ``w = 0`` never
-moves, since every ``wᵀ P_i x`` is exactly 0 there: this is the paper's point that
-Convotron, which has no ``σ′``, needs no special initialisation. (Note that
-:func:`convotron.activations.leaky_relu_derivative` uses ``σ′(0) := 1``; pass
-``sigma_prime_at_zero=1.0`` to get that convention, under which SGD from zero *does* move.)
+``σ′(0) := α`` by default (``sigma_prime_at_zero=None``), the left derivative, which is what
+deep-learning frameworks use (PyTorch's ``relu`` and ``leaky_relu`` backward passes give
+``1`` for ``z > 0`` and the negative slope otherwise): ``σ′(0) = 0`` for ReLU. With it, ReLU
+(``α = 0``) SGD from ``w = 0`` never moves, since every ``wᵀ P_i x`` is exactly 0 there:
+this is the paper's point that Convotron, which has no ``σ′``, needs no special
+initialisation. A leaky ReLU (``α > 0``) SGD from zero does move, at a rate scaled by ``α``.
+(:func:`convotron.activations.leaky_relu_derivative` uses ``σ′(0) := 1``; pass
+``sigma_prime_at_zero=1.0`` to get that convention, under which ReLU SGD from zero moves.)
 
 **GLMtron** (Kakade, Kanade, Shamir, Kalai, *Efficient learning of generalized linear and
 single index models with isotonic regression*, NeurIPS 2011) for the link ``u = σ``::
@@ -52,7 +54,9 @@ from .patches import PatchScheme
 __all__ = ["glmtron", "sgd", "sgd_on_data", "sgd_reference"]
 
 
-def _check_sigma0(value: Any) -> float:
+def _check_sigma0(value: Any, alpha: float) -> float:
+    if value is None:  # the framework convention: the left derivative σ′(0) := α
+        return float(alpha)
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -60,7 +64,8 @@ def _check_sigma0(value: Any) -> float:
     if not (0.0 <= v <= 1.0):
         raise ConvotronError(
             f"sigma_prime_at_zero (the derivative convention σ′(0)) must be a number in "
-            f"[0, 1]; got {value!r}. Pass 0.0 (the framework convention) or 1.0."
+            f"[0, 1] or None (σ′(0) := α, the framework convention); got {value!r}. "
+            "Pass None, 0.0 or 1.0."
         )
     return v
 
@@ -115,7 +120,7 @@ def sgd(
     record_every: int | None = None,
     eps: float | None = None,
     batch: int = 1,
-    sigma_prime_at_zero: float = 0.0,
+    sigma_prime_at_zero: float | None = None,
     chunk: int = 4096,
     progress: bool = False,
     on_divergence: str = "raise",
@@ -123,7 +128,8 @@ def sgd(
     r"""SGD on ``½(y − f_w(x))²`` with a fixed learning rate, on fresh samples.
 
     ``w_{t+1} = w_t + lr · (1/B) Σ_b (y_b − f_{w_t}(x_b)) (1/k) Σ_i σ′(w_tᵀ P_i x_b) P_i x_b``,
-    with ``σ′(0) = sigma_prime_at_zero`` (default 0: ReLU SGD from zero never moves).
+    with ``σ′(0) = sigma_prime_at_zero`` (default ``None``: ``σ′(0) := α``, the left derivative
+    as in deep-learning frameworks, so ReLU SGD from zero never moves).
 
     Parameters
     ----------
@@ -136,8 +142,8 @@ def sgd(
         before any sample, or the given vector.
     init_scale : float, default 1.0
         Scale of the random start (``E‖w_1‖² = init_scale²``).
-    sigma_prime_at_zero : float in [0, 1], default 0.0
-        The derivative convention ``σ′(0)``.
+    sigma_prime_at_zero : float in [0, 1] or None, default None
+        The derivative convention ``σ′(0)``; ``None`` means ``α`` (the left derivative).
     on_divergence : {"raise", "record"}, default "raise"
         As in :func:`convotron.algorithm.convotron`.
 
@@ -153,7 +159,7 @@ def sgd(
     T = _check_int(iters, "iters", low=1, fix="Pass the number of updates T, e.g. iters=10000.")
     rng = _check_rng(rng)
     c = _check_int(chunk, "chunk", low=1, fix="Pass a positive number of samples per draw.")
-    s0 = _check_sigma0(sigma_prime_at_zero)
+    s0 = _check_sigma0(sigma_prime_at_zero, a)
     w0 = _initial_filter(init, r, init_scale, rng)
     n = int(scheme.n)
     return _drive(
@@ -194,7 +200,7 @@ def sgd_on_data(
     w_star: np.ndarray | None = None,
     record_every: int | None = None,
     eps: float | None = None,
-    sigma_prime_at_zero: float = 0.0,
+    sigma_prime_at_zero: float | None = None,
 ) -> RunResult:
     """Run SGD (as :func:`sgd`) over a fixed dataset, rows in order.
 
@@ -205,7 +211,7 @@ def sgd_on_data(
     )
     n = int(scheme.n)
     Xa, ya = _check_data(X, y, n, b)
-    s0 = _check_sigma0(sigma_prime_at_zero)
+    s0 = _check_sigma0(sigma_prime_at_zero, a)
     if rng is not None:
         rng = _check_rng(rng)
     w0 = _initial_filter(init, indices.shape[1], init_scale, rng)
@@ -241,7 +247,7 @@ def sgd_reference(
     lr: float,
     w0: np.ndarray | None = None,
     batch: int = 1,
-    sigma_prime_at_zero: float = 0.0,
+    sigma_prime_at_zero: float | None = None,
 ) -> np.ndarray:
     """Readable per-sample SGD over a fixed dataset: the oracle of the compiled loop.
 
@@ -249,7 +255,7 @@ def sgd_reference(
     """
     indices, a, e, b, _, _, _, _ = _common(scheme, alpha, lr, batch, None, None, None, None, "lr")
     Xa, ya = _check_data(X, y, int(scheme.n), b)
-    s0 = _check_sigma0(sigma_prime_at_zero)
+    s0 = _check_sigma0(sigma_prime_at_zero, a)
     k, r = indices.shape
     w = _initial_filter("zero" if w0 is None else w0, r, 1.0, None)
     iterates = [w.copy()]

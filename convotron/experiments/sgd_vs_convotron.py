@@ -8,10 +8,11 @@ no learning-rate tuning, unlike (stochastic) gradient descent on the square loss
           \sigma'(w_t^\top P_i x_t)\, P_i x_t
 
 carries :math:`\sigma'`. With ReLU (:math:`\alpha = 0`) and :math:`w_1 = 0` every
-pre-activation is 0 and :math:`\sigma'(0) = 0` (the deep-learning subgradient, the
-convention of :func:`convotron.baselines.sgd`), so SGD from zero never moves: its weights
-stay *exactly* zero, while Convotron (no :math:`\sigma'`) starts at the same :math:`w_1 = 0`
-and converges.
+pre-activation is 0 and :math:`\sigma'(0) = \alpha = 0` (the left derivative that
+deep-learning frameworks use, the default of :func:`convotron.baselines.sgd`), so SGD from
+zero never moves: its weights stay *exactly* zero, while Convotron (no :math:`\sigma'`)
+starts at the same :math:`w_1 = 0` and converges. A leaky ReLU SGD from zero moves (its
+first step is scaled by :math:`\alpha`).
 
 Design. For every setting (scheme, activation slope, input law):
 
@@ -336,8 +337,8 @@ def _notes(c: dict[str, Any], cfg: Config) -> tuple[str, ...]:
         )
         notes.append(
             f"ReLU SGD from w_1 = 0 ({c['relu_sgd_from_zero_runs']} runs, every learning rate): "
-            f"{state}; Convotron from the same start has no sigma' and moves. (With the "
-            "convention sigma'(0) = 0 leaky-ReLU SGD from 0 cannot move either.)"
+            f"{state}; Convotron from the same start has no sigma' and moves. (Leaky-ReLU SGD "
+            "from 0 moves: sigma'(0) = alpha > 0, the frameworks' left derivative.)"
         )
     missed = [k for k, v in c["convotron_theorem_step_reached_eps"].items() if not v]
     if missed:

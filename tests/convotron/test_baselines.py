@@ -61,7 +61,7 @@ def test_sgd_reference_is_the_gradient_of_the_square_loss():
 
 @pytest.mark.claim("alg-convotron")
 def test_relu_sgd_from_zero_never_moves_while_convotron_does():
-    """σ′(0) := 0: at w = 0 every wᵀP_i x = 0, so SGD's gradient is exactly 0 forever (§2)."""
+    """σ′(0) := α = 0: at w = 0 every wᵀP_i x = 0, so SGD's gradient is exactly 0 forever (§2)."""
     scheme = parse_spec("1d:16,4,2")
     X, y, _ = _data(scheme, 0.0, 200, 4, noise=0.1)
     stuck = sgd_on_data(X, y, scheme, 0.0, lr=0.05)
@@ -73,6 +73,20 @@ def test_relu_sgd_from_zero_never_moves_while_convotron_does():
     # from a random start, ReLU SGD moves too
     rnd = sgd_on_data(X, y, scheme, 0.0, lr=0.05, init="random", rng=np.random.default_rng(0))
     assert not np.array_equal(rnd.w, 0.0)
+
+
+def test_leaky_sgd_from_zero_moves_with_the_left_derivative_convention():
+    """Default σ′(0) := α (the frameworks' left derivative): leaky SGD's first step is α-scaled."""
+    scheme = parse_spec("1d:16,4,2")
+    alpha = 0.2
+    X, y, _ = _data(scheme, alpha, 50, 4, noise=0.0)
+    lr = 0.05
+    it = sgd_reference(X, y, scheme, alpha, lr=lr)
+    first = lr * y[0] * alpha * X[0][scheme.indices].sum(axis=0) / scheme.k
+    np.testing.assert_allclose(it[1], first, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(sgd_on_data(X, y, scheme, alpha, lr=lr).w, it[-1], rtol=1e-12)
+    stuck = sgd_on_data(X, y, scheme, alpha, lr=lr, sigma_prime_at_zero=0.0)
+    np.testing.assert_array_equal(stuck.w, 0.0)
 
 
 def test_sgd_on_fresh_samples_and_random_init_is_reproducible():
@@ -136,7 +150,7 @@ def test_glmtron_full_batch_is_convotron_mini_batch_over_the_whole_data():
         ),
         (
             {"sigma_prime_at_zero": 2.0},
-            r"sigma_prime_at_zero .* must be a number in \[0, 1\]; "
+            r"sigma_prime_at_zero .* must be a number in \[0, 1\] or None .*; "
             r"got 2.0",
         ),
         ({"iters": -3}, r"iters must be an integer with iters >= 1; got -3"),
