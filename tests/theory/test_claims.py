@@ -124,3 +124,37 @@ def test_cycles_and_unknown_uses_are_reported(monkeypatch) -> None:
     monkeypatch.setattr(C, "CLAIMS", unknown)
     with pytest.raises(TheoryError, match=r"'lem-progress' uses unknown label\(s\) \['lem-nope'\]"):
         C.topological_order()
+
+
+BOOK = TESTS.parent / "book"
+LABEL_LINE = re.compile(r"^:label: ([\w-]+)$", re.MULTILINE)
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def book_sections() -> dict[str, str]:
+    """Each label's section of the book: from its ``:label:`` line to the next one (or page end)."""
+    sections: dict[str, str] = {}
+    for page in sorted(BOOK.glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        marks = list(LABEL_LINE.finditer(text))
+        for i, here in enumerate(marks):
+            end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+            sections[here.group(1)] = text[here.start() : end]
+    return sections
+
+
+def test_book_sections_cover_every_claim() -> None:
+    assert set(book_sections()) == set(C.CLAIMS)
+
+
+@pytest.mark.parametrize("label", sorted(C.CLAIMS))
+def test_status_proved_and_symbolic_match_the_book_section(label: str) -> None:
+    """'proved_in_book' needs a proof in the claim's section of the book; 'symbolically_checked'
+    needs a code cell there that asserts on a sympy computation (``sp.`` and ``assert``), so the
+    status page cannot colour a claim "symbolic" that only numbers check."""
+    section = book_sections()[label]
+    status = C.CLAIMS[label].status
+    assert ("```{prf:proof}" in section) == status.proved_in_book, label
+    if status.symbolically_checked:
+        cells = CODE_CELL.findall(section)
+        assert any("sp." in cell and "assert" in cell for cell in cells), label
