@@ -38,8 +38,9 @@ binomial tail ``P[Binomial(N, δ) ≥ F]`` (:func:`scipy.stats.binomtest`,
 Why ``s = 1e-3``: a suite has about twenty cases, so even if every case sat exactly on the
 boundary ``p = δ`` the probability of at least one false FAIL would be at most about 2 %
 (Bonferroni); in fact the theorem's Markov step is loose and the observed failure fraction
-is usually 0, far from the boundary. Power stays high: with ``N = 100`` runs and ``δ = 0.1``
-a true failure probability of 0.3 gives a p-value near ``1e-8``. The report also gives the
+is usually 0, far from the boundary. Power: with ``δ = 0.1`` and the ``N = 200`` runs of
+``--quick``, a failure fraction of 0.2 (twice ``δ``) gives a p-value near ``2e-5`` (FAIL),
+where ``N = 100`` would give ``2e-3`` (a miss); 0.3 gives ``4e-15``. The report also gives the
 one-sided Clopper-Pearson upper bound of the failure probability at confidence ``1 − s``.
 
 Negative controls (cases with ``control`` set) break an assumption on purpose (an
@@ -51,6 +52,20 @@ step ``η = a_max/(2β)``, ``a_max = (1+α)λ_max/k`` (the theorem's rule with `
 compares the final error with the floor ``Σ_j (u_jᵀ w*)²`` over an orthonormal basis ``u_j``
 of the kernel of ``M``: updates ``η G_t`` lie in the range of ``P``, so the kernel part of
 ``w_t − w*`` never moves from ``−`` that of ``w*``.
+
+Drift at the start
+------------------
+Every case also checks the drift identity ``lem-drift`` (L2, [derived]) at the start
+``w_1 = 0``, where it reads ``E[G_1] = E[y Px] = ((1+α)/(2k)) M w*`` (with the disjoint-patch
+variant along patch ``j``: ``E[y P_j x] = ((1+α)/(2k)) P_j Σ Pᵀ w*``). The mean of
+``DRIFT_SAMPLES`` fresh updates is compared with it coordinate by coordinate: the report gives
+the largest ``|z|`` (difference over its estimated standard error) and the relative error
+``‖mean − predicted‖ / ‖predicted‖``. For a symmetric law the identity is exact, so ``|z|`` is
+of order 1 (the suite's tests assert ``< 6``); it is a report, not part of PASS/FAIL, which
+is the binomial test above. For the asymmetric negative control the identity is *false*
+(the proof of L1 uses ``x ≐ −x``): the control reports how far the drift is from the
+identity, which is what breaks, and whether the runs nevertheless reached ``ε`` (symmetry is
+sufficient for the theorem, not necessary for convergence; see the ``assumptions`` experiment).
 
 A case whose ``T × runs`` exceeds ``max_updates`` is **NOT RUN**, and its status says so with
 the theory's ``T``: never silently fewer iterations than the theorem asks for.
@@ -81,6 +96,8 @@ from ._io import atomic_write_json, atomic_write_text, save_figure
 
 __all__ = [
     "DEFAULT_SIGNIFICANCE",
+    "DRIFT_SAMPLES",
+    "DRIFT_Z_LIMIT",
     "MODES",
     "STATUS_FAIL",
     "STATUS_NOT_RUN",
@@ -93,6 +110,7 @@ __all__ = [
     "check_out_dir",
     "clopper_pearson_upper",
     "default_cases",
+    "drift_at_start",
     "run_case",
     "run_suite",
     "theorem_curve",
@@ -109,13 +127,20 @@ DEFAULT_SIGNIFICANCE = 1e-3
 
 #: Suite sizes: the runs per case and the budget of updates (``T × runs``) per case.
 MODES: dict[str, dict[str, float]] = {
-    "quick": {"runs": 100, "max_updates": 5e7, "control_iters": 5_000},
-    "default": {"runs": 200, "max_updates": 2e8, "control_iters": 20_000},
+    "quick": {"runs": 200, "max_updates": 5e7, "control_iters": 5_000},
+    "default": {"runs": 500, "max_updates": 4e8, "control_iters": 20_000},
     "full": {"runs": 200, "max_updates": 1e8, "control_iters": 20_000},
 }
 
 #: Number of points recorded along each run (for the figures and the first-hit times).
 RECORD_POINTS = 400
+
+#: Fresh samples for the drift check at ``w_1 = 0`` (module docstring, "Drift at the start").
+DRIFT_SAMPLES = 50_000
+
+#: ``|z|`` above which the drift check reports the identity as failing: for a symmetric law
+#: each coordinate's ``z`` is approximately standard normal, ``P[|N(0,1)| > 6] ≈ 2e-9``.
+DRIFT_Z_LIMIT = 6.0
 
 
 # ----------------------------------------------------------------------------- cases
@@ -376,6 +401,12 @@ class CaseResult:
         (shape ``(3, len(history_t))``), for the figures.
     w_norm_sq : float
         ``‖w*‖²`` of the teacher actually drawn.
+    drift_max_z, drift_rel_error : float or None
+        The drift check of ``lem-drift`` at ``w_1 = 0`` (:func:`drift_at_start`): the largest
+        ``|z|`` over coordinates and ``‖mean − predicted‖/‖predicted‖``; None when NOT RUN.
+    kernel_floor : float or None
+        For a scheme with ``λ_min(M) = 0``: ``Σ_j (u_jᵀ w*)²`` over the kernel of ``M``, a
+        lower bound of every run's error; None otherwise.
     """
 
     case: Case
@@ -407,6 +438,9 @@ class CaseResult:
     history_t: np.ndarray | None = field(default=None, repr=False)
     quantiles: np.ndarray | None = field(default=None, repr=False)
     w_norm_sq: float = 1.0
+    drift_max_z: float | None = None
+    drift_rel_error: float | None = None
+    kernel_floor: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain-JSON dictionary (the ``cases`` entries of ``report.json``)."""
@@ -445,6 +479,13 @@ class CaseResult:
             "fail_rate_upper_bound": self.ci_upper,
             "median_iters_to_eps": self.median_iters_to_eps,
             "tightness": self.tightness,
+            "drift_at_start": {
+                "claim": "lem-drift",
+                "samples": DRIFT_SAMPLES,
+                "max_abs_z": self.drift_max_z,
+                "rel_error": self.drift_rel_error,
+            },
+            "kernel_floor": self.kernel_floor,
             "status": self.status,
             "note": self.note,
             "violations": list(self.violations),
@@ -516,6 +557,7 @@ class Report:
             "p",
             "median t(ε)",
             "T/median",
+            "drift |z|",
             "status",
         ]
         rows = [head]
@@ -537,6 +579,7 @@ class Report:
                     "-" if c.p_value is None else f"{c.p_value:.3g}",
                     _fmt_opt(c.median_iters_to_eps, "{:.4g}"),
                     _fmt_opt(c.tightness, "{:.3g}"),
+                    _fmt_opt(c.drift_max_z, "{:.3g}"),
                     c.status,
                 ]
             )
@@ -573,7 +616,9 @@ class Report:
             "iterations with the theorem's step size `η` (explicit-constant version of the "
             "paper's main theorem, `thm-convotron`, [derived]) and tests the fraction of runs "
             "with `‖w − w*‖² > ε` against `δ` with a one-sided exact binomial test at "
-            f"significance {self.significance:g}.",
+            f"significance {self.significance:g}. The column `drift |z|` checks `lem-drift` at "
+            f"`w_1 = 0` with {DRIFT_SAMPLES} fresh samples (largest |z| over coordinates; "
+            "of order 1 when the identity holds).",
             "",
             "| " + " | ".join(rows[0]) + " |",
             "|" + "|".join("---" for _ in rows[0]) + "|",
@@ -603,6 +648,9 @@ class Report:
                 f"ρ = {c.rho:.6g} ({c.rho_rule})",
                 f"- η = {c.eta:.6g}, T = {_fmt_T(c.T)}, iterations run = {c.iters_run}, "
                 f"target ε = {c.case.eps:g}, δ = {c.case.delta:g}",
+                f"- drift at w_1 = 0 (`lem-drift`, {DRIFT_SAMPLES} samples): max |z| = "
+                f"{_fmt_opt(c.drift_max_z, '{:.3g}')}, relative error "
+                f"{_fmt_opt(c.drift_rel_error, '{:.3g}')}",
                 f"- {c.note}",
             ]
             if c.violations:
@@ -650,6 +698,54 @@ def _kernel_floor(scheme: Any, cov: Any, w_star: np.ndarray, lambda_max: float) 
     vals, vecs = np.linalg.eigh(M)
     ker = vecs[:, vals <= 1e-9 * max(lambda_max, 1.0)]
     return float(np.sum((ker.T @ w_star) ** 2))
+
+
+def drift_at_start(
+    teacher: Any, rng: np.random.Generator, *, only_patch: int | None = None, m: int = DRIFT_SAMPLES
+) -> tuple[float, float]:
+    r"""Check ``lem-drift`` (L2, [derived]) at ``w_1 = 0`` by Monte Carlo.
+
+    At ``w = 0`` the update is ``G = y Px`` (or ``y P_j x`` along patch ``j``), and L2 predicts
+    ``E[G] = ((1+α)/(2k)) Q w*`` with ``Q = PΣPᵀ = M`` (or ``Q = P_j Σ Pᵀ``). This holds for a
+    *symmetric* input law with ``E[ξ | x] = 0``; for an asymmetric law it generally fails.
+
+    Returns
+    -------
+    max_abs_z : float
+        ``max_a |mean_a − predicted_a| / SE_a`` over the ``r`` coordinates (``SE`` from the
+        sample standard deviation of the ``m`` updates).
+    rel_error : float
+        ``‖mean − predicted‖ / ‖predicted‖``.
+    """
+    scheme, cov = teacher.scheme, teacher.cov
+    w_star = np.asarray(teacher.w_star, dtype=np.float64)
+    idx = np.asarray(scheme.indices)
+    total = np.zeros(scheme.r)
+    total_sq = np.zeros(scheme.r)
+    done = 0
+    while done < m:
+        size = min(10_000, m - done)
+        X, y = teacher.sample(rng, size)
+        PX = X[:, idx[only_patch]] if only_patch is not None else X[:, idx].sum(axis=1)
+        G = np.asarray(y, dtype=np.float64)[:, None] * PX
+        total += G.sum(axis=0)
+        total_sq += (G * G).sum(axis=0)
+        done += size
+    mean = total / m
+    var = np.maximum(total_sq / m - mean**2, 0.0) * m / (m - 1)
+    rows = idx[only_patch] if only_patch is not None else None
+    if rows is None:
+        Q = np.asarray(scheme.overlap_matrix(cov), dtype=np.float64)
+    else:
+        Q = np.zeros((scheme.r, scheme.r))
+        for i in range(scheme.k):
+            Q += np.asarray(cov.block(rows, idx[i]), dtype=np.float64)
+    predicted = (1.0 + teacher.alpha) / (2.0 * scheme.k) * (Q @ w_star)
+    se = np.sqrt(var / m)
+    diff = np.abs(mean - predicted)
+    z = np.where(se > 0, diff / np.where(se > 0, se, 1.0), np.where(diff > 1e-12, np.inf, 0.0))
+    rel = float(np.linalg.norm(mean - predicted) / max(float(np.linalg.norm(predicted)), 1e-300))
+    return float(np.max(z)), rel
 
 
 @dataclass(frozen=True)
@@ -826,7 +922,7 @@ def run_case(
         )
 
     ss = _case_seed(seed, case.name)
-    teacher_ss, runs_ss = ss.spawn(2)
+    teacher_ss, runs_ss, drift_ss = ss.spawn(3)  # the first two as with spawn(2)
     teacher = Teacher.random(
         scheme,
         case.alpha,
@@ -838,6 +934,14 @@ def run_case(
     )
     w_star = np.asarray(teacher.w_star, dtype=np.float64)
     w_norm_sq = float(w_star @ w_star)
+    drift_z, drift_rel = drift_at_start(
+        teacher, np.random.default_rng(drift_ss), only_patch=case.only_patch
+    )
+    drift_text = (
+        f"drift at w_1 = 0 against lem-drift ((1+alpha)/(2k)) M w*: relative error "
+        f"{drift_rel:.3g}, max |z| = {drift_z:.3g} over {scheme.r} coordinates "
+        f"({DRIFT_SAMPLES} samples)"
+    )
     record_every = max(1, math.ceil(iters / RECORD_POINTS))
     many = run_many(
         teacher,
@@ -873,9 +977,10 @@ def run_case(
         f"delta={case.delta:g}; {100 * (1 - significance):g}% upper bound {ci_upper:.3f}); "
         f"median final error {float(np.median(final)):.3g}"
     )
+    kernel_floor = None
     if case.control is not None or not applies:
         if not finite_theory:
-            floor = _kernel_floor(scheme, cov, w_star, lam_max)
+            floor = kernel_floor = _kernel_floor(scheme, cov, w_star, lam_max)
             observed = (
                 f"the theorem gives T = inf; ran a diagnostic {iters} iterations at "
                 f"eta = a_max/(2 beta) = {run_eta:.3g}: " + observed + f"; minimum final error "
@@ -899,7 +1004,18 @@ def run_case(
             )
         else:
             status = STATUS_VIOLATED
-            note = f"assumption violated on purpose ({reason}); observed: {observed}"
+            broken = "the identity FAILS: " if drift_z > DRIFT_Z_LIMIT else "the identity holds: "
+            reached = int(np.count_nonzero(final <= case.eps))
+            note = (
+                f"assumption violated on purpose ({reason}); observed: {broken}{drift_text}; "
+                f"{observed}"
+                + (
+                    f"; {reached}/{runs} runs nevertheless reached eps (symmetry is sufficient "
+                    "for the theorem, not necessary for convergence)"
+                    if finite_theory and reached
+                    else ""
+                )
+            )
     else:
         status = STATUS_PASS if p_value >= significance else STATUS_FAIL
         verdict = (
@@ -908,7 +1024,7 @@ def run_case(
             else f"the failure probability exceeds delta at significance {significance:g}"
         )
         tight = "" if tightness is None else f"; T is {tightness:.3g}x the median time to eps"
-        note = f"{verdict}: {observed}{tight}"
+        note = f"{verdict}: {observed}{tight}; {drift_text}"
 
     return CaseResult(
         **common,
@@ -928,6 +1044,9 @@ def run_case(
         history_t=history_t,
         quantiles=quantiles,
         w_norm_sq=w_norm_sq,
+        drift_max_z=drift_z,
+        drift_rel_error=drift_rel,
+        kernel_floor=kernel_floor,
     )
 
 

@@ -40,7 +40,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     size.add_argument(
         "--quick",
         action="store_true",
-        help="the default suite with 100 runs per case (make verify; under two minutes)",
+        help="the default cases with 200 runs per case (make verify; under two minutes)",
     )
     size.add_argument(
         "--full",
@@ -54,7 +54,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="N",
         type=str,
         default=None,
-        help="independent runs per case (default: 100 with --quick, 200 otherwise; "
+        help="independent runs per case (default: 200 with --quick, 500 otherwise; "
         "--full gives its largest cases 20 to 50 unless --seeds is given)",
     )
     p.add_argument(
@@ -67,7 +67,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=str,
         default=None,
         help="budget of T x runs per case; larger cases are reported NOT RUN "
-        "(default: 5e7 quick, 2e8 default, 1e8 full)",
+        "(default: 5e7 quick, 4e8 default, 1e8 full)",
     )
     p.set_defaults(handler=main)
     return p

@@ -210,6 +210,7 @@ def test_cli_quick_json_and_files(tmp_path, capsys) -> None:
     assert captured.count("\n") == 1
     keys = {"name", "scheme", "alpha", "dist", "noise", "eps", "delta", "T", "eta", "runs"}
     keys |= {"fail_rate", "p_value", "median_iters_to_eps", "tightness", "status"}
+    keys |= {"drift_at_start", "kernel_floor"}
     for case in obj["cases"]:
         assert keys <= set(case)
     statuses = {c["name"]: c["status"] for c in obj["cases"]}
@@ -249,3 +250,76 @@ def test_control_survives_a_bridge_that_refuses(monkeypatch: pytest.MonkeyPatch)
     assert "lambda_min(P Σ Pᵀ) = 0" in c.violations[0] and c.iters_run == 500
     with pytest.raises(AssumptionViolation, match=r"lambda_min\(P Σ Pᵀ\) = 0"):
         V.run_suite([SMALL], runs=2)
+
+
+# ---------------------------------------------------------------- drift check at w_1 = 0
+
+
+@pytest.mark.claim("lem-drift")
+@pytest.mark.parametrize(
+    ("law", "only_patch", "symmetric"),
+    [("gaussian", None, True), ("student-t", None, True), ("gaussian", 0, True),
+     ("exponential", None, False)],
+)  # fmt: skip
+def test_drift_at_start_holds_for_symmetric_laws_and_fails_for_the_asymmetric(
+    law: str, only_patch: int | None, symmetric: bool
+) -> None:
+    """L2 at w_1 = 0: |z| of order 1 for symmetric laws; the exponential law breaks it."""
+    from convotron.data import Teacher
+    from convotron.patches import PatchScheme, parse_spec
+
+    scheme = (
+        PatchScheme.from_indices(12, np.array([[0, 1, 2, 3], [4, 5, 6, 7], [6, 7, 8, 9]]))
+        if only_patch is not None
+        else parse_spec("1d:8,4,2")
+    )
+    rng = np.random.default_rng(11)
+    teacher = Teacher.random(scheme, 0.0, rng, law=law, noise="gaussian:0.2")
+    z, rel = V.drift_at_start(teacher, rng, only_patch=only_patch)
+    if symmetric:
+        assert z < V.DRIFT_Z_LIMIT and rel < 0.05
+    else:
+        assert z > 10 * V.DRIFT_Z_LIMIT / 6 and rel > 0.2
+
+
+def test_drift_at_start_detects_a_wrong_slope() -> None:
+    """Power: a teacher with alpha = 0.2 checked against alpha = 0 is caught."""
+    from convotron.data import Teacher
+    from convotron.patches import parse_spec
+
+    rng = np.random.default_rng(5)
+    teacher = Teacher.random(parse_spec("1d:8,4,2"), 0.2, rng)
+    assert V.drift_at_start(teacher, np.random.default_rng(1))[0] < V.DRIFT_Z_LIMIT
+    # predicted drift 1/(2k) M w* instead of 1.2/(2k) M w*
+    z_wrong, _ = V.drift_at_start(_AlphaMismatch(teacher, 0.0), np.random.default_rng(1))
+    assert z_wrong > V.DRIFT_Z_LIMIT
+
+
+class _AlphaMismatch:
+    """A teacher whose labels use its own slope but which reports another ``alpha``."""
+
+    def __init__(self, teacher, alpha: float) -> None:
+        self._t, self.alpha = teacher, alpha
+        self.scheme, self.cov, self.w_star = teacher.scheme, teacher.cov, teacher.w_star
+
+    def sample(self, rng, m):
+        return self._t.sample(rng, m)
+
+
+def test_asymmetric_control_reports_the_broken_drift_and_the_runs() -> None:
+    case = next(c for c in V.default_cases("quick") if c.name == "control-asymmetric")
+    c = V.run_suite([case], runs=3).cases[0]
+    assert c.status == V.STATUS_VIOLATED
+    assert c.drift_max_z is not None and c.drift_max_z > V.DRIFT_Z_LIMIT
+    assert c.drift_rel_error is not None and c.drift_rel_error > 0.2
+    assert "the identity FAILS" in c.note and f"{c.drift_rel_error:.3g}" in c.note
+    js = c.to_json()["drift_at_start"]
+    assert js["claim"] == "lem-drift" and js["max_abs_z"] == c.drift_max_z
+
+
+def test_singular_control_reports_its_kernel_floor() -> None:
+    case = next(c for c in V.default_cases("quick") if c.name == "control-singular")
+    c = V.run_suite([case], runs=4, control_iters=1000).cases[0]
+    # w* uniform on the unit circle; the kernel of [[2,2],[2,2]] is (1,-1)/sqrt(2)
+    assert c.kernel_floor is not None and 0.0 < c.kernel_floor <= 1.0 + 1e-12
+    assert f"{c.kernel_floor:.3g}" in c.note
