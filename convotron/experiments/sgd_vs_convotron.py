@@ -252,6 +252,13 @@ def _conclusions(results: list[dict[str, Any]], cfg: Config) -> dict[str, Any]:
         if (1.0 in cfg.eta_factors)
         else {}
     )
+    leaky_zero = [
+        e
+        for s in results
+        if s["alpha"] > 0.0
+        for e in s["sgd"]
+        if e["init_scale"] == 0.0 and e["status"] == "ok"
+    ]
     sgd_total = sum(len(s["sgd"]) for s in results)
     sgd_div = sum(e["status"] == "diverged" for s in results for e in s["sgd"])
     sgd_reached = sum(e["first_hit"] is not None for s in results for e in s["sgd"])
@@ -259,6 +266,9 @@ def _conclusions(results: list[dict[str, Any]], cfg: Config) -> dict[str, Any]:
         "relu_sgd_from_zero_runs": len(relu_zero),
         "relu_sgd_from_zero_exactly_zero": bool(relu_zero)
         and all(e["exactly_zero"] for e in relu_zero),
+        "leaky_sgd_from_zero_runs": len(leaky_zero),
+        "leaky_sgd_from_zero_moved": sum(not e["exactly_zero"] for e in leaky_zero),
+        "leaky_sgd_from_zero_reached_eps": sum(e["first_hit"] is not None for e in leaky_zero),
         "convotron_theorem_step_reached_eps": {
             k: v["first_hit"] is not None for k, v in thm.items()
         },
@@ -337,8 +347,14 @@ def _notes(c: dict[str, Any], cfg: Config) -> tuple[str, ...]:
         )
         notes.append(
             f"ReLU SGD from w_1 = 0 ({c['relu_sgd_from_zero_runs']} runs, every learning rate): "
-            f"{state}; Convotron from the same start has no sigma' and moves. (Leaky-ReLU SGD "
-            "from 0 moves: sigma'(0) = alpha > 0, the frameworks' left derivative.)"
+            f"{state} (sigma'(0) = alpha = 0, the frameworks' left derivative); Convotron from "
+            "the same start has no sigma' and moves."
+        )
+    if c["leaky_sgd_from_zero_runs"]:
+        notes.append(
+            f"Leaky-ReLU SGD from w_1 = 0 (sigma'(0) = alpha > 0): "
+            f"{c['leaky_sgd_from_zero_moved']}/{c['leaky_sgd_from_zero_runs']} runs moved off "
+            f"w = 0, {c['leaky_sgd_from_zero_reached_eps']} reached eps."
         )
     missed = [k for k, v in c["convotron_theorem_step_reached_eps"].items() if not v]
     if missed:

@@ -68,6 +68,19 @@ def test_relu_sgd_from_zero_stays_exactly_zero_while_convotron_reaches_eps(svc_r
 
 
 @needs_bridge
+def test_leaky_relu_sgd_from_zero_moves(svc_result):
+    """sigma'(0) = alpha > 0 (the SGD baseline's default): leaky SGD from zero is not stuck."""
+    c = svc_result.conclusions
+    assert c["leaky_sgd_from_zero_runs"] == 2 and c["leaky_sgd_from_zero_moved"] == 2
+    leaky = svc_result.data["settings"][1]
+    fast = next(e for e in leaky["sgd"] if e["init"] == "zero" and e["lr"] == 1e-1)
+    assert fast["first_hit"] is not None and fast["final_sq_error"] <= TINY_SVC.eps
+    notes = " ".join(svc_result.notes)
+    assert "ReLU SGD from w_1 = 0 (2 runs, every learning rate): stayed exactly at w = 0" in notes
+    assert "Leaky-ReLU SGD from w_1 = 0 (sigma'(0) = alpha > 0): 2/2 runs moved off" in notes
+
+
+@needs_bridge
 def test_sgd_from_small_random_start_moves(svc_result):
     relu = svc_result.data["settings"][0]
     moved = [e for e in relu["sgd"] if e["init"] == "small random" and e["lr"] == 1e-1]
