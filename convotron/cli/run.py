@@ -89,8 +89,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--eta",
         metavar="X|auto",
-        default="auto",
-        help="step size (learning rate for sgd), or auto: the theorem's a/(2β) (default auto)",
+        default=None,
+        help="step size (learning rate for sgd), or auto: the theorem's a/(2β) (default auto "
+        "for Convotron on a synthetic teacher; required with --algorithm sgd or --data)",
     )
     p.add_argument(
         "--iters",
@@ -267,6 +268,21 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             "add --algorithm sgd."
         )
     s["init"] = args.init or "zero"
+    if args.eta is None:
+        # auto is only defined for Convotron on a teacher whose law the theorem knows
+        if sgd or args.data is not None:
+            what = "--algorithm sgd" if sgd else "--data"
+            why = (
+                "SGD has no theorem step size"
+                if sgd
+                else "a dataset does not state the theorem's assumptions"
+            )
+            raise ConvotronError(
+                f"--eta is required with {what} (the default, auto, is the theorem's step size "
+                f"for Convotron on a synthetic teacher, and {why}); got no --eta. Pass a step "
+                "size, e.g. --eta 0.01."
+            )
+        args.eta = "auto"
     s["eta_auto"] = args.eta == "auto"
     if s["eta_auto"]:
         if sgd:
@@ -342,7 +358,8 @@ def _theorem(s: dict[str, Any]) -> Any:
         only_patch=s["only_patch"],
     )
     if not params.applies:
-        reasons = "; ".join(str(v) for v in params.violations) or "an assumption fails"
+        reasons = "; ".join(str(v).rstrip(".") for v in params.violations)
+        reasons = reasons or "an assumption fails"
         raise ConvotronError(
             f"--eta auto / --iters auto take the theorem's values, but its hypotheses fail for "
             f"this problem: {reasons}. Pass --eta X and --iters N explicitly."

@@ -175,6 +175,17 @@ def test_bad_options_exit_2_with_one_line(argv, match, capsys):
     assert re.search(match, err), err
 
 
+def test_sgd_without_eta_names_the_missing_option(capsys):
+    """The default --eta (auto) is Convotron's; SGD must be told its learning rate."""
+    assert main(["run", "--scheme", "1d:16,4,2", "--algorithm", "sgd", "--iters", "10"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert re.search(r"--eta is required with --algorithm sgd .*got no --eta\. Pass", err), err
+    # and plain Convotron on a teacher still defaults to the theorem's step size
+    obj = run_json(capsys, "--scheme", "1d:16,4,2", "--iters", "10")
+    assert obj["eta_source"] == "auto"
+
+
 def test_bad_data_files(tmp_path, capsys):
     def check(path, match, *extra):
         assert main(["run", "--scheme", "1d:12,4,2", "--data", str(path), *extra]) == 2
@@ -186,7 +197,9 @@ def test_bad_data_files(tmp_path, capsys):
     path, *_ = _dataset(tmp_path)
     check(path, r"--iters does not apply with --data.*got --iters 5", "--eta", "0.1",
           "--iters", "5")  # fmt: skip
-    check(path, r"--eta auto needs the theorem's assumptions.*with --data")
+    check(path, r"--eta auto needs the theorem's assumptions.*with --data", "--eta", "auto")
+    # without --eta the default (auto) does not apply to a dataset: the message says so
+    check(path, r"--eta is required with --data .*got no --eta\. Pass a step size")
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip")
     check(junk, r"--data must be a numpy \.npz archive; could not read", "--eta", "0.1")
