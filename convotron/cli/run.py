@@ -208,10 +208,17 @@ def _load_data(path_text: str, n: int, r: int) -> tuple[np.ndarray, np.ndarray, 
     w_star = arrays.get("w_star")
     if w_star is not None:
         w_star = np.asarray(w_star, dtype=np.float64)
-        if w_star.shape != (r,) or not np.all(np.isfinite(w_star)):
+        if w_star.shape != (r,):
             raise ConvotronError(
                 f"--data: w_star must be a finite vector of shape (r,) = ({r},); got shape "
                 f"{w_star.shape}. Save a filter of the scheme's patch size or omit w_star."
+            )
+        bad = np.flatnonzero(~np.isfinite(w_star))
+        if bad.size:
+            raise ConvotronError(
+                f"--data: w_star must be a finite vector of shape (r,) = ({r},); got "
+                f"{w_star[bad[0]]} at position {bad[0]} ({bad.size} non-finite value(s)). "
+                "Save a finite filter or omit w_star."
             )
     return X, y, w_star
 

@@ -215,6 +215,10 @@ def test_bad_data_files(tmp_path, capsys):
     np.savez(tmp_path / "ws.npz", X=np.zeros((3, 12)), y=np.zeros(3), w_star=np.ones(5))
     check(tmp_path / "ws.npz", r"w_star must be a finite vector of shape \(r,\) = \(4,\)",
           "--eta", "0.1")  # fmt: skip
+    np.savez(tmp_path / "wsnan.npz", X=np.zeros((3, 12)), y=np.zeros(3),
+             w_star=np.array([1.0, np.nan, 0.0, 0.0]))  # fmt: skip
+    check(tmp_path / "wsnan.npz", r"w_star must be a finite vector .*got nan at position 1 "
+          r"\(1 non-finite", "--eta", "0.1")  # fmt: skip
     np.savez(tmp_path / "ny.npz", X=np.zeros((4, 12)), y=np.zeros(3))
     check(tmp_path / "ny.npz", r"y must have shape \(T,\) = \(4,\)", "--eta", "0.1")
     path2, *_ = _dataset(tmp_path, with_w_star=False)
