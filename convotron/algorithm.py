@@ -308,7 +308,13 @@ def _check_data(X: Any, y: Any, n: int, batch: int) -> tuple[np.ndarray, np.ndar
                 f"{name} must be finite; got NaN or infinite values in {rows.size} row(s), "
                 f"first row {int(rows[0])}. Remove or impute those rows."
             )
-    if Xa.shape[0] < batch or Xa.shape[0] % batch:
+    if Xa.shape[0] < batch:
+        raise ConvotronError(
+            f"the number of samples T must be a positive multiple of batch={batch} (each "
+            f"update uses batch samples); got T={Xa.shape[0]}, fewer than one batch. Pass at "
+            f"least {batch} row(s) or a smaller batch."
+        )
+    if Xa.shape[0] % batch:
         raise ConvotronError(
             f"the number of samples T must be a positive multiple of batch={batch} (each "
             f"update uses batch samples); got T={Xa.shape[0]}. Drop the last "

@@ -396,7 +396,12 @@ def test_bad_sampler_output_is_reported():
             r"T must be a positive multiple of batch=2.*got T=5\. "
             r"Drop the last 1 row",
         ),
-        (np.zeros((0, 8)), np.zeros(0), 1, r"positive multiple of batch=1.*got T=0"),
+        (
+            np.zeros((0, 8)),
+            np.zeros(0),
+            1,
+            r"positive multiple of batch=1.*got T=0, fewer than one batch\. Pass at least 1 row",
+        ),
         (np.array([["a"] * 8]), np.zeros(1), 1, r"X must hold real numbers; got dtype <U1"),
     ],
 )
