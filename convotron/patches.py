@@ -559,6 +559,13 @@ def _read_file_scheme(spec: str, path_text: str) -> PatchScheme:
             f'scheme file {path_text!r}: "indices" must be a list of patches (lists of '
             f'integers); got {type(indices).__name__}. Write e.g. "indices": [[0, 1], [1, 2]].'
         )
+    for i, row in enumerate(indices):
+        # JSON true/false would silently become the coordinates 1/0 in a numpy array
+        if isinstance(row, list) and any(isinstance(v, bool) for v in row):
+            raise ConvotronError(
+                f'scheme file {path_text!r}: "indices" must hold integer coordinates; patch {i} '
+                f"holds a JSON boolean ({row!r}). Write the coordinates as whole numbers."
+            )
     return PatchScheme.from_indices(n, indices, spec=f"file:{path_text}")
 
 

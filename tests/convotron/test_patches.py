@@ -391,6 +391,7 @@ def test_parse_spec_rejects_non_strings():
         ('{"n": 3.0, "indices": [[0]]}', r'"n" must be a whole number >= 1; got 3\.0'),
         ('{"n": 3, "indices": 5}', r'"indices" must be a list of patches .* got int'),
         ('{"n": 3, "indices": [[0, 3]]}', r"must lie in 0\.\.n-1 \(n=3\); got 3"),
+        ('{"n": 3, "indices": [[0, 1], [true, 2]]}', r"patch 1 holds a JSON boolean"),
         (b"\xff\xfe", r"is not UTF-8 text"),
     ],
 )
