@@ -576,7 +576,12 @@ def exact_eigenvalues(M: Any) -> list[sp.Expr]:
             # CRootOf(f, i) is the i-th real root in increasing order; order the factors'
             # roots by float approximations (cheap, unlike refining each CRootOf)
             roots = [sp.CRootOf(fp.as_expr(), i) for i in range(deg)]
-            approx = sorted(float(v.real) for v in np.roots([float(c) for c in fp.all_coeffs()]))
+            # made monic in exact rationals first: factor_list returns primitive integer
+            # polynomials whose coefficients can exceed the float range (e.g. AR(1) with
+            # rho = 3333333333/10^10), while the monic coefficients are the elementary
+            # symmetric functions of the (moderate) roots
+            monic = [float(c) for c in fp.monic().all_coeffs()]
+            approx = sorted(float(v.real) for v in np.roots(monic))
         for key, root in zip(approx, roots, strict=True):
             keyed.extend([(key, root)] * mult)
     keyed.sort(key=lambda t: t[0])

@@ -207,6 +207,21 @@ def test_exact_eigenvalues_match_floats_with_multiplicity():
         exact_eigenvalues(sp.eye(17))
 
 
+def test_exact_eigenvalues_with_huge_rational_coefficients():
+    """AR(1) with a long decimal rho: the factors' integer coefficients overflow a float.
+
+    Ordering the CRootOf roots used float coefficients of the primitive integer factors,
+    which became inf/NaN (numpy LinAlgError, a traceback from ``convotron check --exact``).
+    """
+    rho = sp.Rational(3333333333, 10**10)
+    M = overlap_matrix(64, np.array([[2 * i + a for a in range(8)] for i in range(29)]),
+                       cov=("ar1", rho))  # fmt: skip
+    ex = exact_eigenvalues(M)
+    np.testing.assert_allclose(
+        [float(v) for v in ex], np.linalg.eigvalsh(np.asarray(M, dtype=float)), rtol=1e-9
+    )
+
+
 def test_known_numbers_section_7():
     res = check_scheme(16, stride_1d_indices(16, 4, 2), geometry=geom_1d(16, 4, 2))
     assert (res.k, res.exact_lambda_min, res.exact_lambda_max) == (7, 1, 13)
