@@ -8,7 +8,9 @@ check it (dotted paths, resolved by :func:`resolve`) and its status:
 - ``stated``: the book states it;
 - ``proved_in_book``: the book gives a proof (definitions and the algorithm have none);
 - ``symbolically_checked``: a sympy computation checks it (exact identities, closed forms
-  against the definition, exact eigenvalues), in :mod:`theory` or its tests;
+  against the definition, exact eigenvalues) in a code cell of the claim's section of the
+  book, which asserts on it (``tests/theory/test_claims.py`` checks both flags against the
+  book: a ``prf:proof`` and an asserting sympy cell between the claim's label and the next);
 - ``checked_by_tests``: at least one test carries ``@pytest.mark.claim(label)`` (a test in
   ``tests/theory/test_claims.py`` keeps this honest by scanning the test sources);
 - ``checked_by_runs``: ``convotron verify`` runs Convotron on cases for it and compares the
