@@ -246,7 +246,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     s["batch"] = _integer(args.batch, "--batch", 1, "Pass a positive mini-batch size.")
     s["eps"] = _number(args.eps, "--eps", "a number > 0", lambda v: v > 0, "Pass e.g. --eps 0.01.")
     s["delta"] = _number(
-        args.delta, "--delta", "a number in (0, 1)", lambda v: 0 < v < 1, "Pass e.g. --delta 0.1."
+        args.delta, "--delta", "a number in (0, 1]", lambda v: 0 < v <= 1, "Pass e.g. --delta 0.1."
     )
     s["w_norm"] = _number(
         args.w_norm, "--w-norm", "a number > 0", lambda v: v > 0, "Pass e.g. --w-norm 1."
