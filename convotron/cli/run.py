@@ -182,6 +182,12 @@ def _load_data(path_text: str, n: int, r: int) -> tuple[np.ndarray, np.ndarray, 
             f"--data must name an existing .npz file; got {path_text!r}, which does not exist. "
             "Save one with numpy.savez(path, X=X, y=y)."
         )
+    if not zipfile.is_zipfile(path):
+        # np.load would blame "pickled (object) data" for any file that is not a numpy format
+        raise ConvotronError(
+            f"--data must be a numpy .npz archive (a zip file); got {path_text!r}, which is not "
+            "a zip archive. Save one with numpy.savez(path, X=X, y=y)."
+        )
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}

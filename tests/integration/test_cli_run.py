@@ -203,7 +203,10 @@ def test_bad_data_files(tmp_path, capsys):
     check(path, r"--eta is required with --data .*got no --eta\. Pass a step size")
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip")
-    check(junk, r"--data must be a numpy \.npz archive; could not read", "--eta", "0.1")
+    check(junk, r"--data must be a numpy \.npz archive \(a zip file\); got .*junk\.npz', which "
+          r"is not a zip archive\. Save one", "--eta", "0.1")  # fmt: skip
+    np.save(tmp_path / "plain.npy", np.zeros(3))  # a .npy, not an .npz
+    check(tmp_path / "plain.npy", r"is not a zip archive", "--eta", "0.1")
     np.savez(tmp_path / "noy.npz", X=np.zeros((3, 12)))
     check(tmp_path / "noy.npz", r"lacks y \(it has \['X'\]\)", "--eta", "0.1")
     np.savez(tmp_path / "shape.npz", X=np.zeros((3, 10)), y=np.zeros(3))
