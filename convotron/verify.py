@@ -183,7 +183,9 @@ class Case:
         For a negative control: which assumption the case breaks on purpose. Its status is
         ASSUMPTION VIOLATED, never FAIL.
     claim : str
-        Book label of the claim the case checks.
+        Book label of the claim the case checks: ``cor-realizable`` (the default: noiseless
+        labels, the theorem's realizable η and T), ``cor-noisy``, ``thm-disjoint``, or
+        ``thm-convotron`` for the negative controls, whose hypotheses fail.
     """
 
     name: str
@@ -200,7 +202,7 @@ class Case:
     indices: tuple[tuple[int, ...], ...] | None = None
     runs: int | None = None
     control: str | None = None
-    claim: str = "thm-convotron"
+    claim: str = "cor-realizable"
 
     def __post_init__(self) -> None:
         if not self.name or not all(c.isalnum() or c in "-_." for c in self.name):
@@ -305,6 +307,7 @@ def default_cases(mode: str = "default") -> list[Case]:
             "1d:8,4,2",
             dist="exponential",
             control="input law 'exponential' is not symmetric (x and -x differ in law)",
+            claim="thm-convotron",
         ),
         Case(
             "control-singular",
@@ -312,6 +315,7 @@ def default_cases(mode: str = "default") -> list[Case]:
             n=2,
             indices=((0, 1), (1, 0)),
             control="lambda_min(M) = 0: patches [0,1] and [1,0] give P = [[1,1],[1,1]]",
+            claim="thm-convotron",
         ),
     ]
     if mode == "full":
