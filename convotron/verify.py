@@ -873,6 +873,25 @@ def run_case(
         violations=violations,
     )
 
+    def _without_runs(status: str, note: str) -> CaseResult:
+        """Return a result with the theory's numbers only (no run was made)."""
+        return CaseResult(
+            **common,
+            eta=eta,
+            T=T,
+            iters_run=0,
+            runs=0,
+            fails=None,
+            fail_rate=None,
+            p_value=None,
+            ci_upper=None,
+            median_iters_to_eps=None,
+            tightness=None,
+            status=status,
+            note=note,
+            seconds=time.perf_counter() - t0,
+        )
+
     finite_theory = math.isfinite(T) and T >= 1 and math.isfinite(eta) and eta > 0
     if finite_theory:
         iters = math.ceil(T)
@@ -882,47 +901,19 @@ def run_case(
         a_max = (1.0 + case.alpha) * lam_max / scheme.k
         run_eta = a_max / (2.0 * beta)
     else:
-        return CaseResult(
-            **common,
-            eta=eta,
-            T=T,
-            iters_run=0,
-            runs=0,
-            fails=None,
-            fail_rate=None,
-            p_value=None,
-            ci_upper=None,
-            median_iters_to_eps=None,
-            tightness=None,
-            status=STATUS_FAIL,
-            note=(
-                f"the theorem gives no finite T (T={T}, eta={eta}) although the case expects it "
-                "to apply: " + ("; ".join(violations) or "no reason given by the bridge")
-            ),
-            seconds=time.perf_counter() - t0,
+        return _without_runs(
+            STATUS_FAIL,
+            f"the theorem gives no finite T (T={T}, eta={eta}) although the case expects it "
+            "to apply: " + ("; ".join(violations) or "no reason given by the bridge"),
         )
 
     if max_updates is not None and iters * runs > max_updates:
-        return CaseResult(
-            **common,
-            eta=eta,
-            T=T,
-            iters_run=0,
-            runs=0,
-            fails=None,
-            fail_rate=None,
-            p_value=None,
-            ci_upper=None,
-            median_iters_to_eps=None,
-            tightness=None,
-            status=STATUS_NOT_RUN,
-            note=(
-                f"NOT RUN: the theorem's T = {iters} iterations x {runs} runs = "
-                f"{iters * runs:.3g} updates exceeds this mode's budget of {max_updates:.3g} "
-                "updates; the theory numbers above are exact, the runs were not made "
-                "(raise the budget with --max-updates to run them)"
-            ),
-            seconds=time.perf_counter() - t0,
+        return _without_runs(
+            STATUS_NOT_RUN,
+            f"NOT RUN: the theorem's T = {iters} iterations x {runs} runs = "
+            f"{iters * runs:.3g} updates exceeds this mode's budget of {max_updates:.3g} "
+            "updates; the theory numbers above are exact, the runs were not made "
+            "(raise the budget with --max-updates to run them)",
         )
 
     ss = _case_seed(seed, case.name)
