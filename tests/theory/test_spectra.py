@@ -90,7 +90,7 @@ def test_overlap_numeric_blocked_path_equals_one_shot(monkeypatch):
     n = (n - r) // d * d + r
     idx = stride_1d_indices(n, r, d)
     full = {c: overlap_numeric(n, idx, c) for c in ("identity", ("ar1", 0.4))}
-    monkeypatch.setattr(spectra, "_COUNT_BUDGET", 16 * n * 2)  # two rows per block
+    monkeypatch.setattr(spectra.numeric, "_COUNT_BUDGET", 16 * n * 2)  # two rows per block
     assert overlap_numeric(n, idx).tolist() == full["identity"].tolist()
     np.testing.assert_allclose(overlap_numeric(n, idx, ("ar1", 0.4)), full[("ar1", 0.4)])
 
