@@ -270,7 +270,7 @@ def test_lemma_1d_bounds_hold_exactly_when_hypotheses_hold(params):
         bounds = lemma_1d(n, r, d)
     except HypothesisFailed as exc:
         assert exc.claim == "lem-1d"
-        assert k < m and 2 * d <= r
+        assert k < m and 2 * d < r
         assert f"got k={k} < ceil(r/d)={m}" in str(exc)
         return
     assert bounds.claim == "lem-1d" and bounds.statement is LEMMA_1D
@@ -279,6 +279,39 @@ def test_lemma_1d_bounds_hold_exactly_when_hypotheses_hold(params):
     if bounds.lower == sp.Rational(1, 2):  # general case: exact certificate of M - I/2 ⪰ 0
         shifted = sp.Matrix(M) - sp.eye(r) / 2
         assert certify_positive_definite(shifted).holds  # strictly, even
+
+
+@pytest.mark.claim("lem-1d")
+def test_lemma_1d_exact_case_includes_half_stride():
+    # d = r/2: every residue block is A_2(k), eigenvalues 1 and 2k - 1 (k = 7 here); the lemma
+    # used to give only the general lower bound 1/2 at d = r/2
+    bounds = lemma_1d(16, 4, 2)
+    assert (bounds.lower, bounds.upper) == (1, 13)
+    assert bounds.lower_exact and bounds.upper_exact
+    assert "r/2 <= d < r" in bounds.case
+    # d = r/2 with k = 1 < ceil(r/d) = 2: exact too (PPᵀ = I), not a failed hypothesis
+    assert (lemma_1d(4, 4, 2).lower, lemma_1d(4, 4, 2).upper) == (1, 1)
+
+
+@pytest.mark.claim("lem-1d")
+def test_lemma_1d_exact_case_against_brute_force_for_all_r_up_to_40():
+    # every r <= 40, every r/2 <= d < r, k = 1..5: brute-force λ_min = 1, λ_max = 2k - 1
+    for r in range(2, 41):
+        for d in range(-(-r // 2), r):
+            for k in range(1, 6):
+                n = (k - 1) * d + r
+                ev = np.linalg.eigvalsh(
+                    overlap_numeric(n, stride_1d_indices(n, r, d)).astype(float)
+                )
+                bounds = lemma_1d(n, r, d)
+                assert bounds.lower_exact and bounds.upper_exact, (r, d, k)
+                assert (bounds.lower, bounds.upper) == (1, 2 * k - 1), (r, d, k)
+                assert ev[0] == pytest.approx(1.0, abs=1e-9), (r, d, k)
+                assert ev[-1] == pytest.approx(2 * k - 1, abs=1e-9), (r, d, k)
+        # just below r/2 the exact case no longer applies (a residue block of size 3 appears)
+        if r >= 3:
+            d, m = (r - 1) // 2, -(-r // ((r - 1) // 2))
+            assert m >= 3 and not lemma_1d((m - 1) * d + r, r, d).lower_exact
 
 
 @pytest.mark.claim("lem-2d")

@@ -68,6 +68,8 @@ class LemmaStatement:
 
 
 #: Lemma 1D [derived, §5]: k >= ⌈r/d⌉ implies λ_min(PPᵀ) >= 1/2 and λ_max(PPᵀ) <= k⌈r/d⌉.
+#: (:func:`lemma_1d` adds the exact case r/2 <= d < r: λ_min = 1, λ_max = 2k - 1; the
+#: constant 1/2 being approached as ⌈r/d⌉ grows is observed numerically, not proved.)
 LEMMA_1D = LemmaStatement(
     label="lem-1d",
     title="Lemma 1D: spectrum of PPᵀ for 1D patch-and-stride",
@@ -152,18 +154,32 @@ def lemma_1d(n: int, r: int, d: int) -> LemmaBounds:
 
     * :math:`d \ge r` (disjoint patches): :math:`PP^\top = kI`, so both bounds are :math:`k`
       exactly;
-    * :math:`r/2 < d < r`: every block is :math:`A_1(k) = k` or
-      :math:`A_2(k) = \begin{pmatrix}k & k-1\\ k-1 & k\end{pmatrix}` with eigenvalues
-      :math:`1` and :math:`2k-1`, so :math:`\lambda_{\min} = 1` and :math:`\lambda_{\max} =
-      2k-1` exactly, for every :math:`k \ge 1`;
-    * otherwise, if :math:`k \ge m`: :math:`\lambda_{\min}(PP^\top) \ge 1/2` (from
-      :math:`A_m(k) = (k-m)\mathbf 1\mathbf 1^\top + A_m(m)` and the sum-of-squares identity,
-      :func:`sos_identity`) and :math:`\lambda_{\max}(PP^\top) \le km` (row sums).
+    * :math:`r/2 \le d < r` (exact, [derived]): :math:`\lambda_{\min} = 1` and
+      :math:`\lambda_{\max} = 2k-1` exactly, for every :math:`k \ge 1` (no hypothesis on
+      :math:`k`). Proof: :math:`(PP^\top)_{ab} = \#\{(i, i') : id + a = i'd + b\}`, which
+      is :math:`\max(k - |a-b|/d, 0)` when :math:`d \mid a-b` and :math:`0` otherwise; so
+      :math:`PP^\top` is block diagonal over the residues of the filter positions modulo
+      :math:`d`, the block of a residue class of size :math:`s` being the Toeplitz block
+      :math:`A_s(k)`. A class is :math:`\{a, a+d, \dots\} \cap [0, r)` with :math:`a < d`,
+      of size :math:`\lceil (r-a)/d\rceil \le \lceil r/d\rceil \le 2` because
+      :math:`2d \ge r`. Hence
+      every block is :math:`A_1(k) = (k)` or :math:`A_2(k) = \begin{pmatrix}k & k-1\\ k-1 &
+      k\end{pmatrix}`, whose eigenvalues are :math:`k \mp (k-1)`, i.e. :math:`1` and
+      :math:`2k-1`; the class of :math:`a = 0` is :math:`\{0, d\}` (as :math:`d < r`), so
+      :math:`A_2(k)` occurs (at :math:`d = r/2` every class is of size 2), and
+      :math:`1 \le k \le 2k-1` places the :math:`A_1(k)` eigenvalue between the two. Checked
+      against brute-force eigenvalues for every :math:`r \le 40` in the tests;
+    * otherwise (:math:`d < r/2`), if :math:`k \ge m`: :math:`\lambda_{\min}(PP^\top) \ge 1/2`
+      (from :math:`A_m(k) = (k-m)\mathbf 1\mathbf 1^\top + A_m(m)` and the sum-of-squares
+      identity, :func:`sos_identity`) and :math:`\lambda_{\max}(PP^\top) \le km` (row sums).
+      The constant :math:`1/2` is what the proof gives; that it is approached as :math:`m`
+      grows (:math:`\lambda_{\min}(A_m(m)) = 0.6277\ldots` at :math:`m = 3`,
+      :math:`0.5087\ldots` at :math:`m = 12`) is observed numerically, not proved.
 
     Raises
     ------
     HypothesisFailed
-        (claim ``"lem-1d"``) when none of the cases applies: :math:`d \le r/2` and
+        (claim ``"lem-1d"``) when none of the cases applies: :math:`d < r/2` and
         :math:`k < \lceil r/d\rceil`. The message gives the values and the fix.
     TheoryError
         When ``(n, r, d)`` is not a patch-and-stride scheme (:math:`d \nmid n-r`).
@@ -176,9 +192,9 @@ def lemma_1d(n: int, r: int, d: int) -> LemmaBounds:
             "lem-1d", "disjoint patches (d >= r): PPᵀ = kI", sp.Integer(k), sp.Integer(k),
             True, True, "PPᵀ", values, LEMMA_1D,
         )  # fmt: skip
-    if 2 * d > r:
+    if 2 * d >= r:
         return LemmaBounds(
-            "lem-1d", "r/2 < d < r: blocks A_1(k), A_2(k); λ_min = 1, λ_max = 2k-1 exactly",
+            "lem-1d", "r/2 <= d < r: blocks A_1(k), A_2(k); λ_min = 1, λ_max = 2k-1 exactly",
             sp.Integer(1), sp.Integer(2 * k - 1), True, True, "PPᵀ", values, LEMMA_1D,
         )  # fmt: skip
     if k >= m:
