@@ -35,13 +35,15 @@ import numbers
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._errors import ConvotronError
 from .covariance import MAX_N, Covariance, Diagonal, Identity, _check_n
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = ["MAX_DENSE_ENTRIES", "MAX_INDEX_ENTRIES", "PatchScheme", "parse_spec"]
 
@@ -388,6 +390,8 @@ class PatchScheme:
 
     def P_sparse(self) -> sp.csr_array:
         r"""Return :math:`P = \sum_i P_i` as a sparse ``(r, n)`` int64 CSR array of counts."""
+        import scipy.sparse as sp  # lazily: scipy is slow to import
+
         rows = np.broadcast_to(np.arange(self.r, dtype=np.int64), self.indices.shape).ravel()
         data = np.ones(rows.size, dtype=np.int64)
         P = sp.coo_array((data, (rows, self.indices.ravel())), shape=(self.r, self.n))

@@ -1,7 +1,10 @@
 """The ``convotron`` command line.
 
 Subcommands live in one module each (``run``, ``check``, ``bounds``, ``verify``,
-``experiment``); every module exposes ``add_parser(subparsers)`` and ``main(args) -> int``.
+``experiment``); every module exposes ``add_parser(subparsers)`` and ``main(args) -> int``, and
+imports only the standard library and numpy at module level, so that ``convotron --help`` starts
+fast (``tests/test_startup.py`` checks that building the parser loads no numba, scipy, sympy or
+matplotlib).
 Bad input of any kind exits with status 2 and one line on stderr, never a traceback.
 """
 
@@ -34,15 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.required = True
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except (
-            ModuleNotFoundError
-        ) as exc:  # pragma: no cover - only while a module is being written
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
-        module.add_parser(sub)
+        # a subcommand module that fails to import is an error, never a missing subcommand;
+        # the modules import their heavy dependencies (numba, scipy, sympy) inside ``main``
+        importlib.import_module(f"{__name__}.{name}").add_parser(sub)
     return parser
 
 
