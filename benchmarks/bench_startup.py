@@ -23,16 +23,11 @@ import sys
 import time
 
 BASELINE = [sys.executable, "-c", "import numpy"]
+#: What the ``convotron`` console script runs (``convotron.cli:main``), without the wrapper.
+ENTRY = [sys.executable, "-c", "import sys; from convotron.cli import main; sys.exit(main())"]
 COMMANDS = {
-    "convotron --help": [sys.executable, "-m", "convotron.cli", "--help"],
-    "convotron check --scheme 1d:16,4,2": [
-        sys.executable,
-        "-m",
-        "convotron.cli",
-        "check",
-        "--scheme",
-        "1d:16,4,2",
-    ],
+    "convotron --help": [*ENTRY, "--help"],
+    "convotron check --scheme 1d:16,4,2": [*ENTRY, "check", "--scheme", "1d:16,4,2"],
 }
 #: The requirement on ``--help`` (ratio of medians).
 HELP_LIMIT = 3.0
