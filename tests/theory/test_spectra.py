@@ -481,3 +481,24 @@ def test_check_scheme_exact_refused_for_large_n_with_ar1():
     res = check_scheme(n, idx, cov=("ar1", 0.5))  # exact=None falls back to numeric, says why
     assert res.certificate == "numeric" and res.condition_holds
     assert any("exact=None certifies exactly only" in note for note in res.notes)
+
+
+# --------------------------------------------------------------------------------------------
+# the package: one concern per module, the same public names as the single module it replaced
+# --------------------------------------------------------------------------------------------
+def test_package_reexports_the_public_names():
+    assert set(spectra.__all__) == {
+        "EXACT_COV_MAX_N", "EXACT_MAX_R", "LEMMA_1D", "LEMMA_2D", "LEMMA_COV_TRANSFER",
+        "Certificate", "KernelDirection", "LemmaBounds", "LemmaStatement", "SchemeCheck",
+        "certify_positive_definite", "check_scheme", "covariance_spectrum_bounds",
+        "exact_eigenvalues", "extreme_eigenvalues", "kernel_direction",
+        "leading_principal_minors", "lemma_1d", "lemma_2d", "lemma_cov_transfer",
+        "overlap_numeric", "sos_identity", "sos_identity_holds", "sos_inequality_holds",
+        "toeplitz_decomposition_holds",
+    }  # fmt: skip
+    homes = {"numeric", "certificate", "exact", "lemmas", "kernel", "check"}
+    for name in spectra.__all__:
+        obj = getattr(spectra, name)
+        home = getattr(obj, "__module__", None)
+        if callable(obj) and home is not None:
+            assert home.rsplit(".", 1)[-1] in homes and home.startswith("theory.spectra."), name
