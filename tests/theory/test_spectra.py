@@ -502,3 +502,10 @@ def test_package_reexports_the_public_names():
         home = getattr(obj, "__module__", None)
         if callable(obj) and home is not None:
             assert home.rsplit(".", 1)[-1] in homes and home.startswith("theory.spectra."), name
+
+
+def test_trace_is_rk_only_when_positions_read_distinct_coordinates():
+    # tr PPᵀ = Σ_{a,j} P_aj² >= rk; equal for stride schemes, not in general (issue 10, item 1)
+    assert check_scheme(16, stride_1d_indices(16, 4, 2)).trace == 4 * 7
+    assert check_scheme(8, [[0, 1, 2, 3], [0, 1, 4, 5], [6, 7, 2, 3]]).trace == 20  # rk = 12
+    assert check_scheme(4, [[0, 1], [0, 1]]).trace == 8  # rk = 4

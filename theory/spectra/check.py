@@ -62,7 +62,10 @@ class SchemeCheck:
     lambda_min, lambda_max : float
         Extreme eigenvalues of :math:`M = P\Sigma P^\top` (``eigvalsh``).
     trace : float
-        :math:`\operatorname{tr} M` (:math:`= rk` for Σ = I).
+        :math:`\operatorname{tr} M`. For Σ = I, :math:`\operatorname{tr} PP^\top =
+        \sum_{a,j} P_{aj}^2 \ge rk`, with equality iff at every filter position the patches
+        read distinct coordinates (stride schemes); e.g. 20, not 12, for ``n = 8``,
+        ``[[0,1,2,3],[0,1,4,5],[6,7,2,3]]``.
     condition_holds : bool
         :math:`\lambda_{\min}(M) > 0` (the hypothesis of ``thm-convotron``): decided by the
         exact certificate when ``certificate == "exact"``, else by
