@@ -1,0 +1,7 @@
+"""``python -m convotron.cli``: the ``convotron`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
