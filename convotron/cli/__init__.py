@@ -15,7 +15,13 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from ._common import ConvotronArgumentParser, run_guarded
+from ._common import (
+    EXIT_BAD_INPUT,
+    ConvotronArgumentParser,
+    run_guarded,
+    silence_stdout,
+    watch_stdout,
+)
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
@@ -45,8 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``convotron`` script; returns the exit status."""
+    out = watch_stdout()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        try:
+            sys.stdout.flush()
+        except OSError:
+            pass
+        if out.failed:  # argparse swallows the write error itself
+            silence_stdout()
+            print("convotron: error: cannot write to standard output.", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    del out
     return run_guarded(args.handler, args, command=args.command)
 
 
