@@ -132,19 +132,20 @@ def _transform(
 
     a = [1.0, -rho]
 
-    def residual_norm(f: np.ndarray) -> np.ndarray:
+    def residual_norm(x: np.ndarray, f: np.ndarray) -> np.ndarray:
         Sf = np.zeros_like(f)
         Sf[:, 1:] = f[:, :-1]
-        t1 = X - f
+        t1 = x - f
         t2 = rho * Sf
         z = t1 + t2
         bound = np.abs(z) + _U * (np.abs(t1) + np.abs(t2) + np.abs(z)) + drho * np.abs(Sf)
         return np.max(bound, axis=1)
 
+    Xr = X[:, ::-1]
     F = scipy.signal.lfilter([1.0], a, X, axis=1)
-    Gr = scipy.signal.lfilter([1.0], a, X[:, ::-1], axis=1)
-    zf = residual_norm(F)
-    zg = residual_norm(Gr)  # the backward recursion is the forward one on reversed rows
+    Gr = scipy.signal.lfilter([1.0], a, Xr, axis=1)
+    zf = residual_norm(X, F)
+    zg = residual_norm(Xr, Gr)  # the backward recursion is the forward one on reversed rows
     G = Gr[:, ::-1]
     s1 = F + G
     V = s1 - X

@@ -128,7 +128,13 @@ def exact_cost_seconds(
     elif kind == "ar1":
         rho = exact_payload
         span = float(idx.max() - idx.min())
-        qbits = 1.0 if rho is None else math.log2(max(abs(rho.numerator), rho.denominator, 2))
+        qbits = (
+            1.0
+            if rho is None
+            else 0.0
+            if rho == 0
+            else math.log2(max(abs(rho.numerator), rho.denominator, 2))
+        )
         b0 = mag + span * qbits
         pairs = r * (r + 1) / 2
         hist = (float(np.sum(nnz) ** 2) + float(np.sum(nnz**2))) / 2
