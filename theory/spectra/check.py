@@ -346,11 +346,14 @@ def _geometry_exact_extremes(geometry: dict[str, Any]) -> tuple[sp.Expr, sp.Expr
 
 
 def _precheck(n: Any, indices: Any) -> None:
-    """Refuse ragged or non-array indices and huge n before anything is allocated."""
-    if isinstance(n, int | np.integer) and not isinstance(n, bool) and int(n) > MAX_N:
-        check_sizes(int(n), 1, 1)
+    """Refuse ragged indices and sizes over the limits before anything is allocated."""
+    nn = int(n) if isinstance(n, int | np.integer) and not isinstance(n, bool) else 1
     if isinstance(indices, np.ndarray):
+        if indices.ndim == 2:
+            check_sizes(nn, int(indices.shape[0]), int(indices.shape[1]))
         return
+    if nn > MAX_N:
+        check_sizes(nn, 1, 1)
     try:
         arr = np.asarray(indices)
     except (ValueError, TypeError):
@@ -364,6 +367,8 @@ def _precheck(n: Any, indices: Any) -> None:
             "indices must be a rectangular (k, r) array of integers; got rows of unequal "
             "length or non-numbers. Pass a list of k rows of equal length r."
         )
+    if arr.ndim == 2:
+        check_sizes(nn, int(arr.shape[0]), int(arr.shape[1]))
 
 
 def _validate_dense_cov(n: int, payload: Any) -> None:
