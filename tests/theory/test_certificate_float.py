@@ -81,7 +81,6 @@ def covariances(draw, n):
 
 def _exact_m(idx, n, cov, payload):
     if cov == "identity":
-        M = np.zeros((idx.shape[1], idx.shape[1]), dtype=object)
         return _exact_overlap(idx, n, "diag", [Fraction(1)] * n)
     return _exact_overlap(idx, n, cov[0], payload)
 

@@ -491,7 +491,8 @@ def test_package_reexports_the_public_names():
     assert set(spectra.__all__) == {
         "EXACT_COV_MAX_N", "EXACT_MAX_R", "LEMMA_1D", "LEMMA_2D", "LEMMA_COV_TRANSFER",
         "MAX_KR", "MAX_N", "MAX_OVERLAP_WORK", "MAX_R", "FloatCertificate",
-        "certify_positive_definite_float", "Certificate", "KernelDirection", "LemmaBounds", "LemmaStatement", "SchemeCheck",
+        "certify_positive_definite_float", "Certificate", "KernelDirection", "LemmaBounds",
+        "LemmaStatement", "SchemeCheck",
         "certify_positive_definite", "check_scheme", "covariance_spectrum_bounds",
         "exact_eigenvalues", "extreme_eigenvalues", "kernel_direction",
         "leading_principal_minors", "lemma_1d", "lemma_2d", "lemma_cov_transfer",

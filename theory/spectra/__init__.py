@@ -53,7 +53,6 @@ from .check import (
     check_scheme,
 )
 from .exact import exact_eigenvalues
-from .limits import MAX_KR, MAX_N, MAX_OVERLAP_WORK, MAX_R
 from .kernel import KernelDirection, kernel_direction
 from .lemmas import (
     LEMMA_1D,
@@ -70,6 +69,7 @@ from .lemmas import (
     sos_inequality_holds,
     toeplitz_decomposition_holds,
 )
+from .limits import MAX_KR, MAX_N, MAX_OVERLAP_WORK, MAX_R
 from .numeric import extreme_eigenvalues, overlap_numeric
 
 __all__ = [

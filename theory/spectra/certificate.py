@@ -312,7 +312,7 @@ def _norm2_bound(Bm: np.ndarray) -> float:
 
 
 def _lower(s: float, a: float, b: float) -> float:
-    """A float <= s - a - b exactly (rationals), for floats s, a, b."""
+    """Return a float <= s - a - b exactly (rationals), for floats s, a, b."""
     q = Fraction(s) - Fraction(a) - Fraction(b)
     f = float(q)
     if Fraction(f) > q:
@@ -323,7 +323,7 @@ def _lower(s: float, a: float, b: float) -> float:
 def certify_positive_definite_float(
     M: Any, error: Any = 0.0, estimate: float | None = None
 ) -> FloatCertificate:
-    r"""Verified float certificate: a proven lower bound on :math:`\lambda_{\min}(M)`.
+    r"""Prove a lower bound on :math:`\lambda_{\min}(M)` in floating point (verified).
 
     [derived] Let :math:`M` be the exact symmetric matrix, :math:`\tilde M` a symmetric float
     matrix with :math:`|M - \tilde M| \le B` entrywise (``error``; a scalar is a bound on

@@ -359,7 +359,7 @@ def _precheck(n: Any, indices: Any) -> None:
     except (ValueError, TypeError):
         raise TheoryError(
             "indices must be a rectangular (k, r) array: every patch reads the same number r "
-            f"of coordinates; got rows that cannot form one. Pass a list of k rows of equal "
+            "of coordinates; got rows that cannot form one. Pass a list of k rows of equal "
             "length r."
         ) from None
     if arr.dtype == object:
@@ -372,7 +372,7 @@ def _precheck(n: Any, indices: Any) -> None:
 
 
 def _validate_dense_cov(n: int, payload: Any) -> None:
-    """A dense Σ must be finite, symmetric and positive semidefinite (within rounding)."""
+    """Refuse a dense Σ that is not finite, symmetric and positive semidefinite."""
     try:
         S = np.asarray(np.asarray(payload, dtype=object).astype(float), dtype=np.float64)
     except (TypeError, ValueError):
@@ -559,10 +559,10 @@ def check_scheme(
                     enc[0], enc[1], estimate=lmin if kind == "identity" else None
                 )
                 if not fcert.holds:
-                    notes.append(f"numeric verdict: the verified float bound failed ({fcert.reason})")
-        holds = (
-            True if fcert is not None and fcert.holds else lmin > NUMERIC_RTOL * max(lmax, 1.0)
-        )
+                    notes.append(
+                        f"numeric verdict: the verified float bound failed ({fcert.reason})"
+                    )
+        holds = True if fcert is not None and fcert.holds else lmin > NUMERIC_RTOL * max(lmax, 1.0)
 
     # ---- lemma ----------------------------------------------------------------------------
     lemma_bounds: LemmaBounds | None = None
@@ -624,7 +624,5 @@ def check_scheme(
         geometry=geometry,
         overlap=np.asarray(M),
         float_certificate=fcert,
-        lambda_min_lower_bound=(
-            fcert.lower_bound if fcert is not None and fcert.holds else None
-        ),
+        lambda_min_lower_bound=(fcert.lower_bound if fcert is not None and fcert.holds else None),
     )

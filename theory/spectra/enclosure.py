@@ -61,7 +61,7 @@ def _up(q: Fraction) -> float:
 
 
 def _param(v: Any) -> tuple[float, float] | None:
-    """A parameter as (float value, radius) with the true value within the radius."""
+    """Return a parameter as (float value, radius), the true value within the radius."""
     if isinstance(v, bool):
         return None
     if isinstance(v, float | np.floating):
@@ -95,9 +95,7 @@ def _count_block(idx: np.ndarray, rows: range, n: int) -> np.ndarray:
     return out
 
 
-def _transform(
-    X: np.ndarray, kind: str, enc: Any, n: int
-) -> tuple[np.ndarray, np.ndarray] | None:
+def _transform(X: np.ndarray, kind: str, enc: Any, n: int) -> tuple[np.ndarray, np.ndarray] | None:
     r"""Return :math:`(\tilde V, E)` with :math:`|X\Sigma - \tilde V| \le E` entrywise.
 
     * diag: :math:`\tilde V = \mathrm{fl}(X d)`, :math:`E = X\delta_d + u|\tilde V|`.
@@ -157,7 +155,7 @@ def _transform(
 def overlap_enclosure(
     idx: np.ndarray, n: int, kind: str, payload: Any
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    r"""Return :math:`(\tilde M, B)`: float :math:`M = P\Sigma P^\top` and :math:`|M-\tilde M|\le B`.
+    r"""Return :math:`(\tilde M, B)`: float :math:`P\Sigma P^\top` and :math:`|M-\tilde M|\le B`.
 
     :math:`\tilde M` is symmetric. With :math:`C` the (exact, integer) count matrix and
     :math:`(\tilde V, E)` from :func:`_transform`, :math:`M = C V^\top` and
@@ -180,7 +178,7 @@ def overlap_enclosure(
     (numpy.ndarray, numpy.ndarray) or None
         ``None`` when a parameter cannot be enclosed (irrational) or a value overflows.
     """
-    k, r = idx.shape
+    r = idx.shape[1]
     m_ops = 4 * (n + r) + 64
     gam = 1.01 * n * _U  # >= gamma_n for n * u < 0.005
     enc: Any = None

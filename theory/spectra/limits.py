@@ -105,7 +105,7 @@ def _denominator_bits(values: list[Any]) -> float:
 def exact_cost_seconds(
     idx: np.ndarray, n: int, kind: str, exact_payload: Any, max_abs_entry: float
 ) -> float:
-    """Estimated seconds of the exact path (see the calibration above).
+    r"""Estimate the seconds of the exact path (see the calibration above).
 
     Parameters
     ----------
@@ -114,12 +114,12 @@ def exact_cost_seconds(
     kind : str
         ``identity``, ``diag``, ``ar1`` or ``dense``.
     exact_payload : Any
-        Σ's parameters as exact ``Fraction``\\ s; ``None`` (identity, or not yet converted)
+        Σ's parameters as exact ``Fraction`` objects; ``None`` (identity, or not yet converted)
         leaves out the denominators' bits, which gives a lower estimate.
     max_abs_entry : float
-        :math:`\\max|M_{ab}|` (from the float matrix), for the bit size of the entries.
+        :math:`\max|M_{ab}|` (from the float matrix), for the bit size of the entries.
     """
-    k, r = idx.shape
+    r = idx.shape[1]
     nnz = np.asarray([np.unique(idx[:, a]).size for a in range(r)], dtype=np.float64)
     mag = math.log2(max(max_abs_entry, 1.0)) + 2.0
     build = 0.0
