@@ -427,9 +427,12 @@ def check_scheme(
 ) -> SchemeCheck:
     r"""Check Convotron's condition :math:`\lambda_{\min}(P\Sigma P^\top) > 0` for a scheme.
 
-    Steps: :math:`M` by :func:`overlap_numeric` (never :math:`n \times n`) and its extreme
+    Steps: the size limits of :mod:`theory.spectra.limits` (before any allocation);
+    :math:`M` by :func:`overlap_numeric` (never :math:`n \times n`) and its extreme
     eigenvalues; an exact :math:`LDL^\top` certificate (:func:`certify_positive_definite`)
-    when asked or cheap; the lemma bounds when a stride ``geometry`` is given and the lemma's
+    when asked or when the cost model says it is cheap, else a verified floating-point lower
+    bound on :math:`\lambda_{\min}` (:func:`certify_positive_definite_float` on
+    :func:`~theory.spectra.enclosure.overlap_enclosure`); the lemma bounds when a stride ``geometry`` is given and the lemma's
     hypotheses hold (``lem-1d``, ``lem-2d``; with ``lem-cov-transfer`` for Σ ≠ I); exact
     eigenvalue expressions when small; the kernel direction when the condition fails.
 
@@ -440,11 +443,16 @@ def check_scheme(
     cov : str, tuple or array, default ``"identity"``
         As in :func:`overlap_numeric`.
     exact : bool or None
-        ``None``: certify exactly when that is cheap, i.e. :math:`r \le` ``EXACT_MAX_R`` and Σ
+        ``None``: certify exactly when that is cheap, i.e. :math:`r \le` ``EXACT_MAX_R``, Σ
         is the identity (any :math:`n`: :math:`PP^\top` is computed exactly in ``int64``) or a
-        rational Σ with :math:`n \le` ``EXACT_COV_MAX_N``; otherwise numeric. ``True``: always
-        certify exactly (a float parameter is read as the rational it prints as,
-        ``Fraction(str(x))``, and a note says so); raises when impossible. ``False``: numeric.
+        rational Σ with :math:`n \le` ``EXACT_COV_MAX_N``, and the estimated time of the
+        exact path (:func:`~theory.spectra.limits.exact_cost_seconds`) is at most
+        ``AUTO_EXACT_MAX_SECONDS``; otherwise the verified float certificate
+        (``certificate == "verified-float"``, with ``lambda_min_lower_bound``), and
+        ``"numeric"`` only when that cannot prove positivity. ``True``: always certify exactly
+        (a float parameter is read as the rational it prints as, ``Fraction(str(x))``, and a
+        note says so); raises when impossible or estimated over ``EXACT_MAX_SECONDS``.
+        ``False``: numeric only (no certificate).
     geometry : dict or None
         ``{"kind": "1d", "n", "r", "stride"}``, ``{"kind": "2d", "height", "width",
         "patch_h", "patch_w", "stride_h", "stride_w"}`` or ``{"kind": "2d-channels",
@@ -458,9 +466,12 @@ def check_scheme(
     Raises
     ------
     TheoryError
-        Bad scheme, covariance or geometry, or ``exact=True`` where an exact certificate is
-        impossible (irrational or symbolic parameter, or :math:`n >` ``EXACT_COV_MAX_N`` with a
-        non-identity Σ).
+        Bad scheme (ragged indices, sizes over :data:`~theory.spectra.limits.MAX_N`,
+        :data:`~theory.spectra.limits.MAX_R`, ...), covariance (a dense Σ that is not finite,
+        symmetric and positive semidefinite) or geometry (not a dict, or not describing the
+        indices), or ``exact=True`` where an exact certificate is impossible (irrational or
+        symbolic parameter, :math:`n >` ``EXACT_COV_MAX_N`` with a non-identity Σ, or an
+        estimated time over ``EXACT_MAX_SECONDS``).
 
     Examples
     --------
@@ -548,7 +559,10 @@ def check_scheme(
         holds = cert.holds
     else:
         if exact is None:
-            enc = overlap_enclosure(idx, n, kind, payload)
+            if kind == "identity" and max_abs < 2.0**53:  # M is exact in int64 and float64
+                enc: tuple[np.ndarray, np.ndarray] | None = (Mf, np.zeros_like(Mf))
+            else:
+                enc = overlap_enclosure(idx, n, kind, payload)
             if enc is None:
                 notes.append(
                     "no verified float bound: Σ's parameters could not be enclosed (irrational "
