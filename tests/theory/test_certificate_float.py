@@ -172,7 +172,7 @@ def test_forced_exact_refuses_what_would_not_finish_and_names_exact():
         (2**40, (1, 2), r"input dimension n must be at most 10,000,000; got n=1,099,511,627,776"),
         (100_000, (1, 100_000), r"filter size r must be at most 4,096; got r=100,000"),
         (8192, (1, 8192), r"filter size r must be at most 4,096; got r=8,192"),
-        (10**6, (3000, 4000), r"at most 10,000,000 index entries k\*r"),
+        (10**6, (15_000, 4000), r"at most 50,000,000 index entries k\*r"),
         (10**5, (1, 4096), r"r\^2 \* n must be at most 2\^37"),
     ],
 )
@@ -180,7 +180,7 @@ def test_sizes_refused_before_allocating(n, shape, match):
     idx = np.broadcast_to(np.arange(shape[1], dtype=np.int64), shape)  # a view: no memory
     with pytest.raises(TheoryError, match=match):
         check_scheme(n, idx)
-    assert MAX_N == 10**7 and MAX_R == 4096 and MAX_KR == 10**7
+    assert MAX_N == 10**7 and MAX_R == 4096 and MAX_KR == 5 * 10**7
 
 
 def test_huge_n_from_a_list_is_refused():

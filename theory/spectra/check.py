@@ -434,7 +434,8 @@ def check_scheme(
     bound on :math:`\lambda_{\min}` (:func:`certify_positive_definite_float` on
     :func:`~theory.spectra.enclosure.overlap_enclosure`); the lemma bounds when a stride
     ``geometry`` is given and the lemma's hypotheses hold (``lem-1d``, ``lem-2d``; with
-    ``lem-cov-transfer`` for Σ ≠ I); exact eigenvalue expressions when small; the kernel direction when the condition fails.
+    ``lem-cov-transfer`` for Σ ≠ I); exact eigenvalue expressions when small; the kernel
+    direction when the condition fails.
 
     Parameters
     ----------
