@@ -121,12 +121,12 @@ def exact_cost_seconds(
         :math:`\max|M_{ab}|` (from the float matrix), for the bit size of the entries.
     """
     r = idx.shape[1]
-    nnz = np.asarray([np.unique(idx[:, a]).size for a in range(r)], dtype=np.float64)
     mag = math.log2(max(max_abs_entry, 1.0)) + 2.0
-    build = 0.0
     if kind == "identity":
-        b0 = mag
-    elif kind == "ar1":
+        return _bareiss_seconds(r, mag)
+    # distinct coordinates read by each filter position
+    nnz = np.asarray([np.count_nonzero(np.bincount(idx[:, a])) for a in range(r)], dtype=np.float64)
+    if kind == "ar1":
         rho = exact_payload
         span = float(idx.max() - idx.min())
         qbits = (
