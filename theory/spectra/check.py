@@ -504,7 +504,14 @@ def check_scheme(
                 "the same scheme, or geometry=None."
             )
 
-    M = _overlap_from(idx, n, kind, payload)
+    eligible = r <= EXACT_MAX_R and (
+        kind == "identity" or (n <= EXACT_COV_MAX_N and _simple_rational_cov(kind, payload))
+    )
+    enc: tuple[np.ndarray, np.ndarray] | None = None
+    if exact is None and not eligible and kind != "identity":
+        # the float certificate's enclosure gives M as well: build it once
+        enc = overlap_enclosure(idx, n, kind, payload)
+    M = enc[0] if enc is not None else _overlap_from(idx, n, kind, payload)
     Mf = np.asarray(M, dtype=float)
     ev = np.linalg.eigvalsh(Mf)
     lmin, lmax = float(ev[0]), float(ev[-1])
@@ -515,9 +522,6 @@ def check_scheme(
     M_exact: list[list[Fraction]] | None = None
     max_abs = float(np.max(np.abs(Mf)))
     if exact is None:
-        eligible = r <= EXACT_MAX_R and (
-            kind == "identity" or (n <= EXACT_COV_MAX_N and _simple_rational_cov(kind, payload))
-        )
         do_exact = False
         if not eligible:
             notes.append(
@@ -561,8 +565,8 @@ def check_scheme(
     else:
         if exact is None:
             if kind == "identity" and max_abs < 2.0**53:  # M is exact in int64 and float64
-                enc: tuple[np.ndarray, np.ndarray] | None = (Mf, np.zeros_like(Mf))
-            else:
+                enc = (Mf, np.zeros_like(Mf))
+            elif enc is None:
                 enc = overlap_enclosure(idx, n, kind, payload)
             if enc is None:
                 notes.append(
@@ -571,7 +575,7 @@ def check_scheme(
                 )
             else:
                 fcert = certify_positive_definite_float(
-                    enc[0], enc[1], estimate=lmin if kind == "identity" else None
+                    enc[0], enc[1], estimate=lmin if enc[0] is Mf else None
                 )
                 if not fcert.holds:
                     notes.append(

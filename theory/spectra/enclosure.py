@@ -45,6 +45,8 @@ _ETA = 2.0**-1074
 _ABS = 2.0**-900
 #: Memory budget (bytes) for the row blocks of the count matrix and its transforms.
 _BLOCK_BUDGET = 2**27
+#: Up to this many bytes, the count matrix and its transforms are held whole (one pass).
+_CACHE_BUDGET = 2**29
 
 
 def _inflate(x: Any, m: int) -> Any:
@@ -131,13 +133,24 @@ def _transform(X: np.ndarray, kind: str, enc: Any, n: int) -> tuple[np.ndarray, 
     a = [1.0, -rho]
 
     def residual_norm(x: np.ndarray, f: np.ndarray) -> np.ndarray:
-        Sf = np.zeros_like(f)
+        Sf = np.empty_like(f)
+        Sf[:, 0] = 0.0
         Sf[:, 1:] = f[:, :-1]
-        t1 = x - f
-        t2 = rho * Sf
-        z = t1 + t2
-        bound = np.abs(z) + _U * (np.abs(t1) + np.abs(t2) + np.abs(z)) + drho * np.abs(Sf)
-        return np.max(bound, axis=1)
+        t2 = np.multiply(Sf, rho)
+        t1 = np.subtract(x, f)
+        z = np.add(t1, t2)
+        np.abs(t1, out=t1)
+        np.abs(t2, out=t2)
+        np.abs(z, out=z)
+        acc = np.add(t1, t2, out=t1)
+        acc += z
+        acc *= _U
+        acc += z
+        if drho:
+            np.abs(Sf, out=Sf)
+            Sf *= drho
+            acc += Sf
+        return np.max(acc, axis=1)
 
     Xr = X[:, ::-1]
     F = scipy.signal.lfilter([1.0], a, X, axis=1)
@@ -212,22 +225,37 @@ def overlap_enclosure(
             S = np.asarray([p[0] for p in ps]).reshape(n, n)  # type: ignore[index]
             dS = np.asarray([p[1] for p in ps]).reshape(n, n)  # type: ignore[index]
         enc = (S, _inflate(dS + gam * np.abs(S), m_ops))
-    block = max(1, min(r, _BLOCK_BUDGET // (8 * 6 * n)))
-    M = np.empty((r, r))
-    B = np.empty((r, r))
+    block = max(1, min(r, _BLOCK_BUDGET // (8 * 12 * n)))
     starts = list(range(0, r, block))
-    for s1 in starts:
-        rows_b = range(s1, min(r, s1 + block))
-        got = _transform(_count_block(idx, rows_b, n), kind, enc, n)
-        if got is None:
-            return None
-        V, E = got
-        W = E + gam * np.abs(V)
-        for s0 in starts:
-            rows_a = range(s0, min(r, s0 + block))
-            Ca = _count_block(idx, rows_a, n)
-            M[s0 : s0 + len(rows_a), s1 : s1 + len(rows_b)] = Ca @ V.T
-            B[s0 : s0 + len(rows_a), s1 : s1 + len(rows_b)] = Ca @ W.T
+    if 3 * 8 * r * n <= _CACHE_BUDGET:
+        # one pass: C, V and W = E + gamma_n |V| held whole, two products
+        C = _count_block(idx, range(r), n)
+        V = np.empty((r, n))
+        W = np.empty((r, n))
+        for s1 in starts:
+            sl = slice(s1, min(r, s1 + block))
+            got = _transform(C[sl], kind, enc, n)
+            if got is None:
+                return None
+            V[sl] = got[0]
+            W[sl] = got[1] + gam * np.abs(got[0])
+        M = C @ V.T
+        B = C @ W.T
+    else:
+        M = np.empty((r, r))
+        B = np.empty((r, r))
+        for s1 in starts:
+            rows_b = range(s1, min(r, s1 + block))
+            got = _transform(_count_block(idx, rows_b, n), kind, enc, n)
+            if got is None:
+                return None
+            Vb, Eb = got
+            Wb = Eb + gam * np.abs(Vb)
+            for s0 in starts:
+                rows_a = range(s0, min(r, s0 + block))
+                Ca = _count_block(idx, rows_a, n)
+                M[s0 : s0 + len(rows_a), s1 : s1 + len(rows_b)] = Ca @ Vb.T
+                B[s0 : s0 + len(rows_a), s1 : s1 + len(rows_b)] = Ca @ Wb.T
     Ms = 0.5 * (M + M.T)
     Bs = _inflate(0.5 * (B + B.T) + _U * np.abs(Ms), m_ops)
     if not (np.all(np.isfinite(Ms)) and np.all(np.isfinite(Bs))):
