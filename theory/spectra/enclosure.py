@@ -44,9 +44,7 @@ _ETA = 2.0**-1074
 #: Absolute slack added to every bound: covers all underflow (see the module docstring).
 _ABS = 2.0**-900
 #: Memory budget (bytes) for the row blocks of the count matrix and its transforms.
-_BLOCK_BUDGET = 2**27
-#: Up to this many bytes, the count matrix and its transforms are held whole (one pass).
-_CACHE_BUDGET = 2**29
+_BLOCK_BUDGET = 2**29
 
 
 def _inflate(x: Any, m: int) -> Any:
@@ -113,7 +111,8 @@ def _transform(X: np.ndarray, kind: str, enc: Any, n: int) -> tuple[np.ndarray, 
       \tilde f)`, :math:`t_2 = \mathrm{fl}(\tilde\rho S\tilde f)`). Then
       :math:`\tilde V = \mathrm{fl}(\mathrm{fl}(\tilde f + \tilde g) - x)` and
       :math:`E = (\|z_f\|_\infty + \|z_g\|_\infty)/(1-|\rho|) + u(|\mathrm{fl}(\tilde f +
-      \tilde g)| + |\tilde V|)`. Independent of how ``lfilter`` computes.
+      \tilde g)| + |\tilde V|)` :math:`\le (\dots)/(1-|\rho|) + 2.01u|\tilde V| + ux`.
+      Independent of how ``lfilter`` computes.
     """
     if kind == "diag":
         d, dd = enc
@@ -133,35 +132,38 @@ def _transform(X: np.ndarray, kind: str, enc: Any, n: int) -> tuple[np.ndarray, 
     a = [1.0, -rho]
 
     def residual_norm(x: np.ndarray, f: np.ndarray) -> np.ndarray:
-        Sf = np.empty_like(f)
-        Sf[:, 0] = 0.0
-        Sf[:, 1:] = f[:, :-1]
-        t2 = np.multiply(Sf, rho)
-        t1 = np.subtract(x, f)
-        z = np.add(t1, t2)
-        np.abs(t1, out=t1)
-        np.abs(t2, out=t2)
+        # z = fl(fl(x - f) + fl(rho f_{i-1})); with |t1| <= (1+u)(|x| + |f|) and
+        # |t2| <= (1+u)|rho||f_{i-1}| + eta, each row's true residual norm is at most
+        # (1+u) max|z| + u(1+u)(max x + (1+|rho|) max|f|) + drho max|f| + 2 eta
+        z = np.subtract(x, f)
+        z[:, 1:] += rho * f[:, :-1]
         np.abs(z, out=z)
-        acc = np.add(t1, t2, out=t1)
-        acc += z
-        acc *= _U
-        acc += z
-        if drho:
-            np.abs(Sf, out=Sf)
-            Sf *= drho
-            acc += Sf
-        return np.max(acc, axis=1)
+        zmax = z.max(axis=1)
+        fmax = np.maximum(f.max(axis=1), -f.min(axis=1))
+        xmax = x.max(axis=1)
+        return (
+            zmax * (1.0 + _U)
+            + (_U * (1.0 + _U)) * (xmax + (1.0 + abs(rho)) * fmax)
+            + drho * fmax
+            + 2.0 * _ETA
+        )
 
     Xr = X[:, ::-1]
     F = scipy.signal.lfilter([1.0], a, X, axis=1)
     Gr = scipy.signal.lfilter([1.0], a, Xr, axis=1)
     zf = residual_norm(X, F)
     zg = residual_norm(Xr, Gr)  # the backward recursion is the forward one on reversed rows
-    G = Gr[:, ::-1]
-    s1 = F + G
-    V = s1 - X
+    del Xr
+    V = F
+    V += Gr[:, ::-1]  # s1 = fl(f + g)
+    del Gr
+    V -= X  # V = fl(s1 - x)
     scale = (1.0 + 4.0 * _U) / (1.0 - rho_max)  # >= 1/(1 - |rho|) for every admissible rho
-    E = ((zf + zg) * scale)[:, None] + _U * (np.abs(s1) + np.abs(V))
+    # |s1| <= (1+u)|V| + x, so u(|s1| + |V|) <= 2.01u |V| + u x
+    E = np.abs(V)
+    E *= 2.01 * _U
+    E += _U * X
+    E += ((zf + zg) * scale)[:, None]
     return V, E
 
 
@@ -175,7 +177,7 @@ def overlap_enclosure(
     :math:`|M - \mathrm{fl}(C\tilde V^\top)| \le C(E + \gamma_n|\tilde V|)^\top`; the
     symmetrised :math:`\tilde M_s = \mathrm{fl}((\tilde M + \tilde M^\top)/2)` has
     :math:`|M - \tilde M_s| \le (B + B^\top)/2 + u|\tilde M_s|` since :math:`M` is symmetric.
-    Works in row blocks of the count matrix (memory :data:`_BLOCK_BUDGET`), like
+    Works in row blocks of the count matrix (about :data:`_BLOCK_BUDGET` bytes), like
     :func:`theory.spectra.numeric.overlap_numeric`.
 
     Parameters
@@ -225,37 +227,30 @@ def overlap_enclosure(
             S = np.asarray([p[0] for p in ps]).reshape(n, n)  # type: ignore[index]
             dS = np.asarray([p[1] for p in ps]).reshape(n, n)  # type: ignore[index]
         enc = (S, _inflate(dS + gam * np.abs(S), m_ops))
-    block = max(1, min(r, _BLOCK_BUDGET // (8 * 12 * n)))
-    starts = list(range(0, r, block))
-    if 3 * 8 * r * n <= _CACHE_BUDGET:
-        # one pass: C, V and W = E + gamma_n |V| held whole, two products
-        C = _count_block(idx, range(r), n)
-        V = np.empty((r, n))
-        W = np.empty((r, n))
-        for s1 in starts:
-            sl = slice(s1, min(r, s1 + block))
-            got = _transform(C[sl], kind, enc, n)
+    # row blocks of C, V and W = E + gamma_n |V| (three arrays of block_c x n), transformed in
+    # sub-blocks of block_t rows (about a dozen temporaries each)
+    block_c = max(1, min(r, _BLOCK_BUDGET // (8 * 3 * n)))
+    block_t = max(1, min(block_c, _BLOCK_BUDGET // (8 * 12 * n)))
+    starts = list(range(0, r, block_c))
+    M = np.empty((r, r))
+    B = np.empty((r, r))
+    for s1 in starts:
+        rows_b = range(s1, min(r, s1 + block_c))
+        Cb = _count_block(idx, rows_b, n)
+        Vb = np.empty_like(Cb)
+        Wb = np.empty_like(Cb)
+        for t0 in range(0, len(rows_b), block_t):
+            sl = slice(t0, min(len(rows_b), t0 + block_t))
+            got = _transform(Cb[sl], kind, enc, n)
             if got is None:
                 return None
-            V[sl] = got[0]
-            W[sl] = got[1] + gam * np.abs(got[0])
-        M = C @ V.T
-        B = C @ W.T
-    else:
-        M = np.empty((r, r))
-        B = np.empty((r, r))
-        for s1 in starts:
-            rows_b = range(s1, min(r, s1 + block))
-            got = _transform(_count_block(idx, rows_b, n), kind, enc, n)
-            if got is None:
-                return None
-            Vb, Eb = got
-            Wb = Eb + gam * np.abs(Vb)
-            for s0 in starts:
-                rows_a = range(s0, min(r, s0 + block))
-                Ca = _count_block(idx, rows_a, n)
-                M[s0 : s0 + len(rows_a), s1 : s1 + len(rows_b)] = Ca @ Vb.T
-                B[s0 : s0 + len(rows_a), s1 : s1 + len(rows_b)] = Ca @ Wb.T
+            Vb[sl] = got[0]
+            Wb[sl] = got[1] + gam * np.abs(got[0])
+        for s0 in starts:
+            rows_a = range(s0, min(r, s0 + block_c))
+            Ca = Cb if s0 == s1 else _count_block(idx, rows_a, n)
+            M[s0 : s0 + len(rows_a), s1 : s1 + len(rows_b)] = Ca @ Vb.T
+            B[s0 : s0 + len(rows_a), s1 : s1 + len(rows_b)] = Ca @ Wb.T
     Ms = 0.5 * (M + M.T)
     Bs = _inflate(0.5 * (B + B.T) + _U * np.abs(Ms), m_ops)
     if not (np.all(np.isfinite(Ms)) and np.all(np.isfinite(Bs))):
