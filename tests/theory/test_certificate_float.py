@@ -65,7 +65,17 @@ def _is_psd(A: list[list[Fraction]]) -> bool:
 
 @st.composite
 def covariances(draw, n):
-    kind = draw(st.sampled_from(["identity", "ar1", "ar1-float", "diag"]))
+    kind = draw(st.sampled_from(["identity", "ar1", "ar1-float", "diag", "dense", "dense-float"]))
+    if kind.startswith("dense"):
+        A = np.asarray(
+            [[draw(st.integers(-2, 2)) for _ in range(n)] for _ in range(n)], dtype=object
+        )
+        S = A @ A.T
+        if kind == "dense":  # exact rationals
+            exact = [[Fraction(int(v), 3) for v in row] for row in S]
+            return np.asarray(exact, dtype=object), exact
+        F = np.asarray(S, dtype=np.float64) * 0.1  # the floats themselves are the exact Σ
+        return F, [[Fraction(float(v)) for v in row] for row in F]
     if kind == "identity":
         return "identity", None
     if kind == "ar1":
@@ -90,9 +100,14 @@ def _exact_m(idx, n, cov, payload):
 def test_verified_bound_is_below_the_exact_lambda_min(data, scheme):
     n, idx = scheme
     cov, payload = data.draw(covariances(n))
-    kind = "identity" if cov == "identity" else cov[0]
-    M_exact = _exact_m(idx, n, cov, payload)
-    Mt, B = overlap_enclosure(idx, n, kind, cov if kind == "identity" else cov[1])
+    if isinstance(cov, np.ndarray):
+        kind, param = "dense", cov
+        M_exact = _exact_overlap(idx, n, "dense", payload)
+    else:
+        kind = "identity" if cov == "identity" else cov[0]
+        param = None if kind == "identity" else cov[1]
+        M_exact = _exact_m(idx, n, cov, payload)
+    Mt, B = overlap_enclosure(idx, n, kind, param)
     # the enclosure is rigorous entrywise
     for a in range(len(M_exact)):
         for b in range(len(M_exact)):
