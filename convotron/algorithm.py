@@ -58,7 +58,7 @@ from . import _kernels
 from ._errors import ConvotronError, DivergenceError
 from ._validate import InstanceOf, Interval, Options, Param, fail
 from .activations import check_alpha
-from .patches import PatchScheme
+from .patches import _SCHEME, PatchScheme
 from .rules import ConvotronRule, SGDRule, _Start
 from .sources import Rows, Sampler, as_source, check_rows
 
@@ -211,12 +211,6 @@ _RNG = Param(
     fix="Pass numpy.random.default_rng(seed).",
 )
 _ON_DIVERGENCE = Param("on_divergence", Options("raise", "record"), fix="Pass one of them.")
-_SCHEME = Param(
-    "scheme",
-    InstanceOf(PatchScheme, "a PatchScheme"),
-    fix="Build one with convotron.patches.parse_spec('1d:64,8,2') or "
-    "PatchScheme.from_indices(n, indices).",
-)
 _RULE = Param(
     "rule",
     InstanceOf((ConvotronRule, SGDRule), "an update rule, ConvotronRule(...) or SGDRule(...)"),

@@ -143,7 +143,7 @@ BAD = [
     (["--alpha", "2"], r"error: --alpha \(the leaky-ReLU slope\) must be a number in \[0, 1\]; got 2.0"),
     (["--alpha", "x"], r"alpha .* got 'x'"),
     (["--dist", "cauchy"], r"unknown input law 'cauchy'"),
-    (["--cov", "ar1:2"], r"AR\(1\) correlation rho must satisfy \|rho\| < 1.*got 2.0"),
+    (["--cov", "ar1:2"], r"rho \(the AR\(1\) correlation;.*\) must be a number in \(-1, 1\); got 2.0"),
     (["--noise", "loud"], r"the noise spec 'loud' needs a number S >= 0"),
     (["--eta", "-1"], r"--eta must be a number > 0 or 'auto'; got '-1'\. Pass a positive step"),
     (
