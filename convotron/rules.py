@@ -118,7 +118,7 @@ class SGDRule:
     SGDRule(init='zero', init_scale=1.0, sigma_prime_at_zero=None)
     """
 
-    init: str | tuple[float, ...] = "zero"
+    init: str | tuple[float, ...] | np.ndarray = "zero"  # an array is stored as a tuple
     init_scale: float = 1.0
     sigma_prime_at_zero: float | None = None
 

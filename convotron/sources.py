@@ -193,7 +193,7 @@ def _fast_teacher_sampler(sample: Any) -> SampleFn | None:
 
     def fast(rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
         if m > limit:
-            return sample(rng, m)  # type: ignore[no-any-return]
+            return sample(rng, m)
         X = np.ascontiguousarray(tch.cov.transform(tch.law.draw(rng, (m, n))))
         y = _kernels.predict_rows(w_star, X, indices, alpha, np.empty(m))
         if tch.noise.kind != "none":
