@@ -45,27 +45,25 @@ result are those of ``w_{T+1}``, the filter after all ``T`` updates.
 
 from __future__ import annotations
 
-import math
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _kernels
-from ._errors import ConvotronError, DivergenceError
+from ._engine import _Checked, _drive, _progress_bar
+from ._errors import ConvotronError
 from ._validate import InstanceOf, Interval, Options, Param, fail
 from .activations import check_alpha
 from .patches import _SCHEME, PatchScheme
-from .rules import ConvotronRule, SGDRule, _Start
+from .results import ManyResult, RunResult
+from .rules import ConvotronRule, SGDRule
 from .sources import Rows, Sampler, as_source, check_rows
 
 if TYPE_CHECKING:
     from .data import Teacher
     from .rules import Rule
-    from .sources import NextChunk, SampleFn
+    from .sources import SampleFn
 
 __all__ = [
     "ManyResult",
@@ -76,101 +74,6 @@ __all__ = [
     "fit",
     "run_many",
 ]
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """Outcome of one run of Convotron (or of the SGD baseline).
-
-    Attributes
-    ----------
-    w : (r,) ndarray
-        Final filter ``w_{T+1}``.
-    iterations : int
-        Number of updates ``T``.
-    eta : float
-        Step size (the learning rate for SGD).
-    algorithm : str
-        ``"convotron"`` or ``"sgd"``.
-    batch : int
-        Samples per update ``B``.
-    only_patch : int or None
-        The patch of the disjoint-patch variant, or None for Algorithm 1.
-    record_every : int or None
-        Recording period ``m`` of ``history`` (None: nothing recorded).
-    history_t : ndarray of int or None
-        Updates done at each record: ``0, m, 2m, ...`` and ``T`` (the last one always).
-    history : ndarray or None
-        ``‖w_t − w*‖²`` at the updates ``history_t``.
-    sq_error : float or None
-        ``‖w_{T+1} − w*‖²`` when ``w_star`` was given.
-    first_hit : int or None
-        First number of updates ``t`` after which ``‖w_t − w*‖² <= eps`` (checked after
-        **every** update, not only at the records); None if ``eps`` was not given or never
-        reached.
-    seconds : float
-        Wall-clock time of the run, drawing the samples included.
-    updates_per_second : float
-        ``iterations / seconds``.
-    samples : int
-        Samples used, ``T B``.
-    only_patch_disjoint : bool or None
-        With ``only_patch = j``: whether ``P_j`` shares no coordinate with any other patch
-        (the hypothesis of ``thm-disjoint``); None otherwise.
-    diverged : bool
-        Only in runs of :func:`run_many` with ``on_divergence="record"``: the weights became
-        non-finite; then ``w`` is NaN, ``sq_error`` is ``inf`` and so are the records after
-        the divergence.
-    """
-
-    w: np.ndarray
-    iterations: int
-    eta: float
-    algorithm: str
-    batch: int
-    only_patch: int | None
-    record_every: int | None
-    history_t: np.ndarray | None
-    history: np.ndarray | None
-    sq_error: float | None
-    first_hit: int | None
-    seconds: float
-    updates_per_second: float
-    samples: int = 0
-    only_patch_disjoint: bool | None = None
-    diverged: bool = False
-
-
-@dataclass(frozen=True)
-class ManyResult:
-    """Outcome of :func:`run_many`: ``runs`` independent runs on one teacher.
-
-    Attributes
-    ----------
-    final_sq_errors : (runs,) ndarray
-        ``‖w_{T+1} − w*‖²`` of each run.
-    history_t : ndarray of int or None
-        Updates done at each record (shared by all runs).
-    histories : (runs, records) ndarray or None
-        ``‖w_t − w*‖²`` of each run at ``history_t``.
-    first_hits : (runs,) ndarray of int
-        First update with ``‖w_t − w*‖² <= eps`` of each run, ``-1`` if never (or no eps).
-    seconds : float
-        Wall-clock time of all runs.
-    w : (runs, r) ndarray
-        Final filter of each run (e.g. to average over runs); NaN rows for diverged runs.
-    diverged : (runs,) ndarray of bool or None
-        Which runs diverged (with ``on_divergence="record"``; their final squared error is
-        ``inf``).
-    """
-
-    final_sq_errors: np.ndarray
-    history_t: np.ndarray | None
-    histories: np.ndarray | None
-    first_hits: np.ndarray
-    seconds: float
-    w: np.ndarray
-    diverged: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------- validation
@@ -260,23 +163,6 @@ def _check_recording(
     return rec, e
 
 
-@dataclass(frozen=True)
-class _Checked:
-    """The arguments common to every run, validated once."""
-
-    rule: ConvotronRule | SGDRule
-    indices: np.ndarray
-    n: int
-    alpha: float
-    eta: float
-    batch: int
-    only_patch: int | None
-    w_star: np.ndarray | None
-    record_every: int | None
-    eps: float | None
-    record_divergence: bool
-
-
 def _check_common(
     rule: Any,
     scheme: Any,
@@ -300,125 +186,6 @@ def _check_common(
     rec, eps_ = _check_recording(ws, record_every, eps)
     record_divergence = _ON_DIVERGENCE(on_divergence) == "record"
     return _Checked(rule, indices, int(scheme.n), a, e, b, op, ws, rec, eps_, record_divergence)
-
-
-# --------------------------------------------------------------------------- the engine
-
-
-def _divergence(algorithm: str, name: str, eta: float, t: int, iters: int) -> DivergenceError:
-    error = DivergenceError(
-        f"{algorithm} diverged: the weights became non-finite at iteration {t} of {iters} "
-        f"with step size {name}={eta:g}; the step size must be small enough for the "
-        f"iterates to stay bounded. Use a smaller {name} (e.g. {name}={eta / 10:g}).",
-        param=name,
-    )
-    return error
-
-
-def _progress_bar(total: int, progress: bool, desc: str) -> Any:
-    """Return a tqdm bar on stderr, shown only when ``progress`` and stderr is a terminal."""
-    from tqdm import tqdm
-
-    disable = not (progress and sys.stderr.isatty())
-    return tqdm(total=total, disable=disable, desc=desc, unit="upd", file=sys.stderr, leave=False)
-
-
-def _warm_kernel(r: int, n: int) -> None:
-    """Call the kernel once on empty arrays of the run's types (loads the compiled code)."""
-    _kernels.run_updates(
-        np.zeros(r), np.zeros((0, n)), np.zeros(0), np.zeros((1, r), dtype=np.int64), 0.0, 1.0,
-        1, -1, _kernels.MODE_CONVOTRON, 0.0, np.zeros(0), 0, 0, np.zeros(1), -1.0,
-        np.full(1, -1, dtype=np.int64),
-    )  # fmt: skip
-
-
-def _drive(
-    next_chunk: NextChunk,
-    c: _Checked,
-    start_: _Start,
-    *,
-    step_name: str,
-    iters: int,
-    chunk_updates: int,
-    progress: bool,
-    only_patch_disjoint: bool | None,
-) -> RunResult:
-    """Run ``iters`` updates, asking ``next_chunk(u)`` for the rows of ``u`` updates at a time.
-
-    The compiled kernel is loaded (or compiled) before the clock starts, so ``seconds``
-    measures the run itself, sample drawing included.
-    """
-    indices, n, alpha, eta, batch = c.indices, c.n, c.alpha, c.eta, c.batch
-    w_star, record_every, eps, only_patch = c.w_star, c.record_every, c.eps, c.only_patch
-    mode, deriv_at_zero, algorithm = start_.mode, start_.deriv_at_zero, c.rule.algorithm
-    _warm_kernel(indices.shape[1], n)
-    start = time.perf_counter()
-    w = np.array(start_.w0, dtype=np.float64, copy=True)
-    ws = w_star if w_star is not None else np.zeros(0)
-    rec = record_every or 0
-    hist = np.full(iters // rec + 1 if rec else 1, np.nan)
-    first = np.full(1, -1, dtype=np.int64)
-    if w_star is not None:
-        d0 = float(np.sum((w - w_star) ** 2))
-        hist[0] = d0
-        if eps is not None and d0 <= eps:
-            first[0] = 0
-    op = -1 if only_patch is None else only_patch
-    e = -1.0 if eps is None else eps
-    done = 0
-    diverged = False
-    with _progress_bar(iters, progress, algorithm) as bar:
-        while done < iters:
-            u = min(chunk_updates, iters - done)
-            X, y = next_chunk(u)
-            status, t = _kernels.run_updates(
-                w, X, y, indices, alpha, eta, batch, op, mode, deriv_at_zero,
-                ws, rec, done, hist, e, first,
-            )  # fmt: skip
-            if status == _kernels.STATUS_DIVERGED:
-                if not c.record_divergence:
-                    raise _divergence(algorithm, step_name, eta, int(t), iters)
-                diverged = True
-                w[:] = np.nan
-                if rec:  # records at and after the divergence are +inf
-                    hist[-(-int(t) // rec) :] = np.inf
-                break
-            if status == _kernels.STATUS_BAD_SAMPLE:
-                raise ConvotronError(
-                    f"a sample used at iteration {int(t)} is not finite (NaN or inf in x or "
-                    "y); every sample must be finite. Fix the sampler or the data."
-                )
-            done += u
-            bar.update(u)
-    seconds = time.perf_counter() - start
-    history_t: np.ndarray | None = None
-    history: np.ndarray | None = None
-    if rec and w_star is not None:
-        history_t = np.arange(0, iters + 1, rec, dtype=np.int64)
-        history = hist
-        if iters % rec:
-            history_t = np.append(history_t, iters)
-            history = np.append(hist, np.inf if diverged else np.sum((w - w_star) ** 2))
-    return RunResult(
-        w=w,
-        iterations=iters,
-        eta=eta,
-        algorithm=algorithm,
-        batch=batch,
-        only_patch=only_patch,
-        record_every=record_every,
-        history_t=history_t,
-        history=history,
-        sq_error=None
-        if w_star is None
-        else (math.inf if diverged else float(np.sum((w - w_star) ** 2))),
-        first_hit=int(first[0]) if first[0] >= 0 else None,
-        seconds=seconds,
-        updates_per_second=iters / seconds if seconds > 0 else math.inf,
-        samples=iters * batch,
-        only_patch_disjoint=only_patch_disjoint,
-        diverged=diverged,
-    )
 
 
 # --------------------------------------------------------------------------- the runner
