@@ -18,6 +18,8 @@ __all__ = [
     "EXIT_OK",
     "ConvotronArgumentParser",
     "emit_json",
+    "flag_for",
+    "render_error",
     "run_guarded",
     "to_jsonable",
 ]
@@ -46,6 +48,32 @@ def _bad_input_types() -> tuple[type[BaseException], ...]:
     return tuple(types)
 
 
+def flag_for(param: str | None, args: argparse.Namespace) -> str | None:
+    """Return the command's flag for a library parameter (``eta`` -> ``--eta``), or None.
+
+    A parameter maps to ``--name`` with ``_`` spelled ``-`` when the subcommand has that
+    option (argparse stores ``--only-patch`` as ``only_patch``); otherwise it has no flag.
+    """
+    if not param or not param.isidentifier() or not hasattr(args, param):
+        return None
+    return "--" + param.replace("_", "-")
+
+
+def render_error(exc: BaseException, args: argparse.Namespace) -> str:
+    """Return a project error's message, its parameter named as the command's flag.
+
+    Library messages speak of parameters (``eta (the step size) must be ...``); when the
+    error carries ``param`` and the message starts with it, the command line shows the flag
+    (``--eta (the step size) must be ...``).
+    """
+    message = str(exc)
+    param = getattr(exc, "param", None)
+    flag = flag_for(param, args)
+    if flag is not None and param is not None and message.startswith(param + " "):
+        message = flag + message[len(param) :]
+    return message
+
+
 def run_guarded(
     handler: Callable[[argparse.Namespace], int], args: argparse.Namespace, *, command: str
 ) -> int:
@@ -56,7 +84,7 @@ def run_guarded(
         sys.stdout.flush()
         return status
     except _bad_input_types() as exc:
-        print(f"convotron {command}: error: {exc}", file=sys.stderr)
+        print(f"convotron {command}: error: {render_error(exc, args)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"convotron {command}: interrupted", file=sys.stderr)

@@ -414,15 +414,21 @@ def main(args: argparse.Namespace) -> int:
     cov, noise, eta_source, iters_source, w_star, first_hit, eps, history_t, history`` and,
     with ``auto``, ``theorem`` (``lambda_min, a, beta, rho, eta, T``).
     """
-    from ..algorithm import convotron, convotron_on_data
-    from ..baselines import sgd, sgd_on_data
+    from .._errors import DivergenceError
+    from ..algorithm import fit
     from ..data import Teacher
+    from ..rules import ConvotronRule, SGDRule
+    from ..sources import Rows
 
     s = _settings(args)
     scheme = s["scheme"]
     teacher_seq, run_seq = np.random.SeedSequence(s["seed"]).spawn(2)
     params = None
-    progress = not args.json
+    rule = (
+        SGDRule(init=s["init"])
+        if args.algorithm == "sgd"
+        else ConvotronRule(only_patch=s["only_patch"])
+    )
     if s["data"] is None:
         teacher = Teacher.random(
             scheme,
@@ -438,71 +444,35 @@ def main(args: argparse.Namespace) -> int:
             params = _theorem(s)
         eta = float(params.eta) if params is not None and s["eta_auto"] else s["eta"]
         iters = math.ceil(float(params.T)) if params is not None and s["iters_auto"] else s["iters"]
-        rec = max(1, iters // _CURVE_POINTS)
-        rng = np.random.default_rng(run_seq)
-        if args.algorithm == "sgd":
-            res = sgd(
-                teacher.sample,
-                scheme,
-                s["alpha"],
-                lr=eta,
-                iters=iters,
-                rng=rng,
-                init=s["init"],
-                batch=s["batch"],
-                w_star=w_star,
-                record_every=rec,
-                eps=s["eps"],
-                progress=progress,
-            )
-        else:
-            res = convotron(
-                teacher.sample,
-                scheme,
-                s["alpha"],
-                eta=eta,
-                iters=iters,
-                rng=rng,
-                batch=s["batch"],
-                only_patch=s["only_patch"],
-                w_star=w_star,
-                record_every=rec,
-                eps=s["eps"],
-                progress=progress,
-            )
+        source: Any = teacher
+        rec: int | None = max(1, iters // _CURVE_POINTS)
+        eps = s["eps"]
     else:
         X, y, w_star = s["data"]
-        eta = s["eta"]
-        rows = X.shape[0]
-        rec = max(1, rows // s["batch"] // _CURVE_POINTS) if w_star is not None else None
+        eta, iters, source = s["eta"], None, Rows(X, y)
+        rec = max(1, X.shape[0] // s["batch"] // _CURVE_POINTS) if w_star is not None else None
         eps = s["eps"] if w_star is not None else None
-        if args.algorithm == "sgd":
-            res = sgd_on_data(
-                X,
-                y,
-                scheme,
-                s["alpha"],
-                lr=eta,
-                init=s["init"],
-                rng=np.random.default_rng(run_seq),
-                batch=s["batch"],
-                w_star=w_star,
-                record_every=rec,
-                eps=eps,
-            )
-        else:
-            res = convotron_on_data(
-                X,
-                y,
-                scheme,
-                s["alpha"],
-                eta=eta,
-                batch=s["batch"],
-                only_patch=s["only_patch"],
-                w_star=w_star,
-                record_every=rec,
-                eps=eps,
-            )
+    try:
+        res = fit(
+            rule,
+            source,
+            scheme,
+            s["alpha"],
+            eta=eta,
+            iters=iters,
+            rng=np.random.default_rng(run_seq),
+            batch=s["batch"],
+            w_star=w_star,
+            record_every=rec,
+            eps=eps,
+            progress=not args.json and s["data"] is None,
+        )
+    except DivergenceError as exc:  # on a teacher, Convotron also has the theorem's step size
+        if isinstance(rule, SGDRule) or s["data"] is not None:
+            raise
+        raise DivergenceError(
+            f"{exc} Or pass --eta auto (the theorem's step size a/(2β)).", param=exc.param
+        ) from None
     spec = scheme.spec or f"indices (n={scheme.n}, k={scheme.k}, r={scheme.r})"
     if s["plot"] is not None:
         _plot(s["plot"], res, params, f"{spec}, α={s['alpha']:g}, η={res.eta:.3g}")

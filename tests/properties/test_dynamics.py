@@ -29,6 +29,7 @@ import convotron.testing as ct
 from convotron.algorithm import run_many
 from convotron.data import Teacher
 from convotron.patches import PatchScheme
+from convotron.rules import ConvotronRule
 
 from .strategies import (
     assert_clt_close,
@@ -69,7 +70,7 @@ def test_mean_of_runs_follows_the_exact_recursion(teacher: Teacher, seed: int) -
     M = np.asarray(teacher.scheme.overlap_matrix(teacher.cov), dtype=float)
     c = (1.0 + alpha) / (2.0 * k)
     t = min(MAX_T_MEAN, math.ceil(2.0 / (eta * c * float(tp.lambda_max))))
-    many = run_many(teacher, eta=eta, iters=t, runs=RUNS_MEAN, seed=seed, workers=2)
+    many = run_many(ConvotronRule(), teacher, eta=eta, iters=t, runs=RUNS_MEAN, seed=seed)
     A = np.eye(teacher.scheme.r) - eta * c * M
     predicted = teacher.w_star + np.linalg.matrix_power(A, t) @ (-teacher.w_star)
     assert_clt_close(many.w, predicted, f"mean of {RUNS_MEAN} runs after {t} updates, {teacher!r}")
@@ -90,7 +91,8 @@ def test_disjoint_variant_mean_recursion(nidx, alpha: float, seed: int) -> None:
     eta = float(tp.eta)
     c = (1.0 + alpha) / (2.0 * scheme.k)
     t = min(MAX_T_MEAN, math.ceil(1.0 / (eta * c)))
-    many = run_many(teacher, eta=eta, iters=t, runs=RUNS_MEAN, seed=seed, workers=2, only_patch=0)
+    many = run_many(ConvotronRule(only_patch=0), teacher, eta=eta, iters=t, runs=RUNS_MEAN,
+                    seed=seed)  # fmt: skip
     predicted = teacher.w_star * (1.0 - (1.0 - eta * c) ** t)
     assert_clt_close(
         many.w, predicted, f"disjoint-variant mean after {t} updates on {idx.tolist()}"
@@ -104,7 +106,8 @@ def _theorem_runs(teacher: Teacher, eps: float, delta: float, seed: int) -> None
     )  # fmt: skip
     assume(tp.applies and tp.T <= MAX_T_THEOREM)
     T = math.ceil(tp.T)
-    many = run_many(teacher, eta=float(tp.eta), iters=T, runs=RUNS_THEOREM, seed=seed, workers=2)
+    many = run_many(ConvotronRule(), teacher, eta=float(tp.eta), iters=T, runs=RUNS_THEOREM,
+                    seed=seed)  # fmt: skip
     fails = int(np.count_nonzero(~(many.final_sq_errors <= eps)))
     p = binomtest(fails, RUNS_THEOREM, delta, alternative="greater").pvalue
     assert p >= LEVEL, (
