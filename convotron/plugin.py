@@ -56,8 +56,8 @@ __all__ = ["GUARANTEE_NOTE", "Estimate", "PluginConstants", "plugin_constants", 
 #: Said with every plug-in report.
 GUARANTEE_NOTE = (
     "plug-in estimates from the rows of X (law assumed symmetric): the theorem's guarantee "
-    "(thm-convotron, [derived]) holds for the population constants lambda_min(M), beta and "
-    "eta = a/(2 beta), not for these estimates; the intervals are asymptotic (CLT) intervals."
+    "(thm-convotron, [derived]) holds for the population constants, not for these estimates "
+    "(of lambda_min(M), beta and eta = a/(2 beta)); the intervals are asymptotic (CLT)."
 )
 
 #: Rows of ``X`` handled at once (``chunk * k * r`` floats at most ``_CHUNK_ENTRIES``).
