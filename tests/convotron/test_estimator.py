@@ -30,6 +30,10 @@ from convotron.plugin import plugin_constants, plugin_moments  # noqa: E402
 ESTIMATORS = [ConvotronRegressor(), ConvotronRegressor(scheme="1d:2,1")]
 
 
+# The checks test the API contract on arbitrary data (e.g. uniform [0, 3] inputs with random
+# targets: an asymmetric, ill-conditioned law where the theorem's step is tiny), where the
+# honest ConvergenceWarning after max_iter passes is expected; this suite turns warnings into
+# errors, so it is ignored here, and only here. No check is an expected failure.
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: {})
 def test_sklearn_estimator_checks(estimator, check):
