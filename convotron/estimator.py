@@ -59,7 +59,7 @@ def _family_1d(n: int, r_max: int, stride: int) -> PatchScheme:
     r = min(r_max, n)
     if (n - r) % stride == 0:
         return PatchScheme.stride_1d(n, r, stride)
-    starts = list(range(0, n - r + 1, stride)) + [n - r]
+    starts = [*range(0, n - r + 1, stride), n - r]
     idx = np.asarray(starts, dtype=np.int64)[:, None] + np.arange(r, dtype=np.int64)[None, :]
     return PatchScheme.from_indices(n, idx)
 
@@ -118,7 +118,9 @@ def _check_real(name: str, value: Any, low: float, high: float, fix: str) -> flo
         value, bool | np.bool_
     )
     if not ok or not (low <= float(value) <= high) or not math.isfinite(float(value)):
-        raise ConvotronError(f"{name} must be a real number in [{low:g}, {high:g}]; got {value!r}. {fix}")
+        raise ConvotronError(
+            f"{name} must be a real number in [{low:g}, {high:g}]; got {value!r}. {fix}"
+        )
     return float(value)
 
 
@@ -190,7 +192,8 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((2000, 16))
     >>> w = np.array([1.0, -0.5, 0.25, 0.5])
-    >>> y = np.maximum(np.lib.stride_tricks.sliding_window_view(X, 4, axis=1)[:, ::2] @ w, 0).mean(1)
+    >>> patches = np.lib.stride_tricks.sliding_window_view(X, 4, axis=1)[:, ::2]  # (m, 7, 4)
+    >>> y = np.maximum(patches @ w, 0).mean(axis=1)  # a ReLU teacher, 1d:16,4,2
     >>> est = ConvotronRegressor("1d:4,2", random_state=0).fit(X, y)
     >>> bool(np.allclose(est.w_, w, atol=0.05))
     True
@@ -301,7 +304,7 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         losses: list[float] = []
         converged = False
         n_iter = 0
-        for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is read after the loop
+        for n_iter in range(1, max_iter + 1):
             order = rng.permutation(m)[:rows] if self.shuffle else np.arange(rows)
             Xp = np.ascontiguousarray(X[order])
             status, t = _kernels.run_updates(
@@ -340,7 +343,7 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        """Return :math:`f_{w}(x) = \\frac1k\\sum_i \\sigma(w^\\top P_i x)` for each row of ``X``.
+        r"""Return :math:`f_w(x) = \frac1k\sum_i \sigma(w^\top P_i x)` for each row of ``X``.
 
         Parameters
         ----------

@@ -13,19 +13,16 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sklearn.linear_model import SGDRegressor
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-pytest.importorskip("sklearn")
-
-from sklearn.linear_model import SGDRegressor  # noqa: E402
-from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
-
-from convotron import ConvotronError, PatchScheme, Teacher, convotron_on_data, parse_spec  # noqa: E402
-from convotron._errors import AssumptionViolation  # noqa: E402
-from convotron.estimator import ConvotronRegressor, scheme_for_width  # noqa: E402
-from convotron.plugin import plugin_constants, plugin_moments  # noqa: E402
+from convotron import ConvotronError, PatchScheme, Teacher, convotron_on_data, parse_spec
+from convotron._errors import AssumptionViolation
+from convotron.estimator import ConvotronRegressor, scheme_for_width
+from convotron.plugin import plugin_constants, plugin_moments
 
 ESTIMATORS = [ConvotronRegressor(), ConvotronRegressor(scheme="1d:2,1")]
 
@@ -105,7 +102,9 @@ def test_one_pass_in_order_is_convotron_on_data():
         est = ConvotronRegressor(
             "1d:4,2", eta=0.003, max_iter=passes, tol=None, shuffle=False, batch=2
         ).fit(X, y)
-        ref = convotron_on_data(np.tile(X, (passes, 1)), np.tile(y, passes), s, 0.0, eta=0.003, batch=2)
+        ref = convotron_on_data(
+            np.tile(X, (passes, 1)), np.tile(y, passes), s, 0.0, eta=0.003, batch=2
+        )
         np.testing.assert_allclose(est.w_, ref.w, rtol=0, atol=1e-12)
         assert est.n_iter_ == passes and est.t_ == passes * 120
 
@@ -176,9 +175,13 @@ def test_plug_in_moments_against_the_definition():
     Ps = s.patch_matrices()
     P = s.P()
     M_def = np.mean([np.outer(P @ x, P @ x) for x in X], axis=0)
-    K_def = np.mean(
-        [sum(np.outer(Pi @ x, Pi @ x) for Pi in Ps) * float((P @ x) @ (P @ x)) for x in X], axis=0
-    ) / s.k
+    K_def = (
+        np.mean(
+            [sum(np.outer(Pi @ x, Pi @ x) for Pi in Ps) * float((P @ x) @ (P @ x)) for x in X],
+            axis=0,
+        )
+        / s.k
+    )
     np.testing.assert_allclose(M, M_def, rtol=1e-12)
     np.testing.assert_allclose(K, K_def, rtol=1e-12)
 
