@@ -236,3 +236,33 @@ def test_pickle_round_trip():
     back = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(back.predict(X), est.predict(X))
     assert back.step_report_.eta.value == est.eta_
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_cli_data_eta_auto_uses_the_plug_in(tmp_path, capsys):
+    import json
+
+    from convotron.cli import main
+
+    scheme = parse_spec("1d:12,4,2")
+    rng = np.random.default_rng(5)
+    teacher = Teacher.random(scheme, 0.0, rng)
+    X, y = teacher.sample(rng, 3000)
+    path = tmp_path / "data.npz"
+    np.savez(path, X=X, y=y, w_star=teacher.w_star)
+    argv = ["run", "--scheme", "1d:12,4,2", "--data", str(path), "--eta", "auto"]
+    assert main([*argv, "--json"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    pc = plugin_constants(X, scheme, 0.0)
+    assert obj["eta_source"] == "auto" and obj["eta"] == pc.eta.value
+    assert obj["plugin"]["eta"] == pc.eta.to_json()
+    assert obj["plugin"]["beta"]["low"] < obj["plugin"]["beta"]["value"]
+    assert "not for these estimates" in obj["plugin"]["note"]
+    ref = convotron_on_data(X, y, scheme, 0.0, eta=pc.eta.value)
+    np.testing.assert_array_equal(obj["w"], ref.w)
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "eta=" in text and "(auto)" in text and "95% CI" in text
+    assert "holds for the population constants, not for these estimates" in text
