@@ -266,3 +266,36 @@ def test_cli_data_eta_auto_uses_the_plug_in(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "eta=" in text and "(auto)" in text and "95% CI" in text
     assert "holds for the population constants, not for these estimates" in text
+
+
+def test_core_and_plugin_do_not_import_sklearn():
+    """scikit-learn is imported by convotron.estimator only (the lead loads it lazily)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, convotron, convotron.plugin, convotron.algorithm; "
+        "assert 'sklearn' not in sys.modules, 'sklearn imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"alpha": 1.5}, r"alpha must be in \[0, 1\] .*got 1.5"),
+        ({"alpha": "0"}, r"alpha must be a real number in \[0, 1\]; got '0'"),
+        ({"level": 1.0}, r"level must be a number in \(0, 1\); got 1.0"),
+        ({"scheme": "1d:16,4,2"}, r"scheme must be a PatchScheme; got str"),
+        ({"X": np.zeros((5, 3))}, r"X must be a 2-D array of shape \(m, n\) with n=16 .*\(5, 3\)"),
+        ({"X": np.full((5, 16), np.nan)}, r"X must be finite"),
+        ({"X": np.zeros((50, 16))}, r"lambda_min\(P Σ̂ Pᵀ\) > 0 .*constant or duplicated"),
+    ],
+)
+def test_plug_in_errors_are_named(kwargs, match):
+    args = {"X": np.random.default_rng(0).standard_normal((50, 16)), "scheme": SCHEMES[0]}
+    args.update(kwargs)
+    X, scheme = args.pop("X"), args.pop("scheme")
+    args.setdefault("alpha", 0.0)
+    with pytest.raises(ConvotronError, match=match):
+        plugin_constants(X, scheme, **args)
