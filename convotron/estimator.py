@@ -50,7 +50,7 @@ from .model import predict as _predict
 from .patches import PatchScheme, parse_spec
 from .plugin import PluginConstants, plugin_constants
 
-__all__ = ["ConvotronRegressor", "scheme_for_width"]
+__all__ = ["ConvotronRegressor", "expected_failed_checks", "scheme_for_width"]
 
 _FAMILY = re.compile(r"^\s*1d\s*:\s*(\d+)\s*,\s*(\d+)\s*$", re.IGNORECASE)
 
@@ -111,6 +111,65 @@ def scheme_for_width(scheme: Any, n_features: int) -> PatchScheme:
             f"{n} inputs (e.g. the width-free family scheme='1d:R,STRIDE')."
         )
     return resolved
+
+
+#: scikit-learn's estimator checks that fit on data of a width of their own choosing, with
+#: that width (scikit-learn 1.9): a scheme of fixed ``n`` refuses the others by design.
+_WIDTH_CHECKS: dict[str, int] = {
+    "check_dict_unchanged": 3,
+    "check_dont_overwrite_parameters": 3,
+    "check_dtype_object": 10,
+    "check_estimators_dtypes": 5,
+    "check_estimators_fit_returns_self": 2,
+    "check_estimators_nan_inf": 3,
+    "check_estimators_overwrite_params": 2,
+    "check_estimators_pickle": 3,
+    "check_f_contiguous_array_estimator": 3,
+    "check_fit2d_1sample": 10,
+    "check_fit2d_predict1d": 3,
+    "check_fit_check_is_fitted": 2,
+    "check_fit_idempotent": 2,
+    "check_fit_score_takes_y": 3,
+    "check_methods_sample_order_invariance": 3,
+    "check_methods_subset_invariance": 3,
+    "check_n_features_in": 2,
+    "check_n_features_in_after_fitting": 4,
+    "check_non_transformer_estimators_n_iter": 4,
+    "check_pipeline_consistency": 3,
+    "check_positive_only_tag_during_fit": 4,
+    "check_readonly_memmap_input": 2,
+    "check_regressor_data_not_an_array": 10,
+    "check_regressors_int": 10,
+    "check_regressors_no_decision_function": 4,
+    "check_regressors_train": 10,
+    "check_supervised_y_2d": 3,
+}
+
+
+def expected_failed_checks(estimator: Any) -> dict[str, str]:
+    """Return scikit-learn's checks that cannot apply to ``estimator``, with the reason.
+
+    For ``scheme=None`` and the width-free family ``"1d:R,STRIDE"``: none (every check
+    applies and passes). For a scheme of fixed width ``n`` (a spec such as ``"1d:16,4,2"`` or
+    a :class:`PatchScheme`): the checks that fit on data of other widths, which the estimator
+    refuses by design (a width mismatch is an error naming both); the width each check uses
+    is that of scikit-learn 1.9, and a check on data of width ``n`` is not listed. Pass it to
+    ``parametrize_with_checks(..., expected_failed_checks=expected_failed_checks)`` or
+    ``check_estimator(est, expected_failed_checks=expected_failed_checks(est))``.
+    """
+    scheme = getattr(estimator, "scheme", None)
+    if scheme is None or (isinstance(scheme, str) and _FAMILY.match(scheme)):
+        return {}
+    try:
+        n = scheme.n if isinstance(scheme, PatchScheme) else parse_spec(scheme).n
+    except (ConvotronError, TypeError):
+        return {}
+    reason = (
+        f"the scheme fixes n_features={n} and this check fits on data of another width, which "
+        "ConvotronRegressor refuses by design (the error names both widths); the width-free "
+        "family scheme='1d:R,STRIDE' runs it"
+    )
+    return {name: reason for name, width in _WIDTH_CHECKS.items() if width != n}
 
 
 def _check_real(name: str, value: Any, low: float, high: float, fix: str) -> float:
