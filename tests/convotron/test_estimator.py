@@ -316,3 +316,13 @@ def test_plug_in_errors_are_named(kwargs, match):
     args.setdefault("alpha", 0.0)
     with pytest.raises(ConvotronError, match=match):
         plugin_constants(X, scheme, **args)
+
+
+def test_cli_data_eta_auto_degenerate_rows_exit_2(tmp_path, capsys):
+    from convotron.cli import main
+
+    path = tmp_path / "flat.npz"
+    np.savez(path, X=np.ones((40, 12)), y=np.zeros(40))
+    assert main(["run", "--scheme", "1d:12,4,2", "--data", str(path), "--eta", "auto"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "lambda_min(P Σ̂ Pᵀ) > 0" in err and "numeric eta" in err
