@@ -21,7 +21,10 @@ explicit-constant version of the paper's main theorem, ``thm-convotron``) at plu
 estimates of :math:`\lambda_{\min}(P\Sigma P^\top)` and of the exact second moment ``K`` from
 the rows of ``X`` (:func:`convotron.plugin.plugin_constants`), reported with CLT intervals in
 ``step_report_``. **The guarantee holds for the population constants, not for these
-estimates**, and only for a symmetric input law with ``E[y | x] = f_{w*}(x)``.
+estimates**, and only for a symmetric input law with ``E[y | x] = f_{w*}(x)`` and fresh
+samples (a second pass over the same rows is no longer fresh: the theorem covers one pass).
+With ``batch = B > 1`` the same step is used: averaging ``B`` updates keeps the drift and
+divides the fluctuation, so L4's bound, and ``η ≤ a/(2β)``, still hold.
 
 ``scheme``: ``None`` (one patch covering every feature, ``k = 1``, ``r = n_features``: a
 single leaky-ReLU neuron), a :class:`~convotron.patches.PatchScheme` or a spec string of
@@ -345,6 +348,13 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         self : ConvotronRegressor
+
+        Raises
+        ------
+        ValueError
+            Invalid input (scikit-learn's messages) or parameters; a scheme whose ``n`` is not
+            ``X``'s width; with ``eta="auto"``, ``λ_min(M̂) = 0`` (an ``AssumptionViolation``);
+            a diverging run (``DivergenceError``). All are ``ValueError`` subclasses.
         """
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         alpha, max_iter, batch, tol, nic = self._validate_params_()
