@@ -11,7 +11,7 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import SGDRegressor
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -182,6 +182,37 @@ def test_plug_in_constants_converge_to_the_exact_ones(scheme, seed, alpha):
         assert abs(e.value - value) <= 6 * e.se, (name, e, value)
         assert 0 < e.se < 0.1 * value
     assert pc.eta.value == pytest.approx(pc.a.value / (2 * pc.beta.value), rel=1e-12)
+
+
+@settings(max_examples=3)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_clt_intervals_cover_at_their_level_for_simple_eigenvalues(seed):
+    """1d:9,3,2 (PPᵀ eigenvalues 1, 4, 7; K's top one simple): 95% intervals over 200 datasets.
+
+    The count of intervals covering the truth is Binomial(200, 0.95) if the CLT is right
+    (mean 190, sd 3.1); a count below 175 (5 sd) means the standard errors are wrong.
+    """
+    scheme = parse_spec("1d:9,3,2")
+    M, K = _exact_gaussian(scheme)
+    lm, lk = np.linalg.eigvalsh(M), np.linalg.eigvalsh(K)
+    truth = {"lambda_min": lm[0], "lambda_max": lm[-1], "beta": lk[-1]}
+    truth["eta"] = truth["lambda_min"] / scheme.k / (2 * truth["beta"])
+    rng = np.random.default_rng(seed)
+    covered = dict.fromkeys(truth, 0)
+    for _ in range(200):
+        pc = plugin_constants(rng.standard_normal((2000, scheme.n)), scheme, 0.0)
+        for name, value in truth.items():
+            e = getattr(pc, name)
+            covered[name] += e.low <= value <= e.high
+    assert min(covered.values()) >= 175, covered
+
+
+def test_repeated_eigenvalues_are_flagged():
+    """1d:16,4,2 has PPᵀ eigenvalues 1, 1, 13, 13: the report says its intervals under-cover."""
+    X = np.random.default_rng(0).standard_normal((5000, 16))
+    pc = plugin_constants(X, SCHEMES[0], 0.0)
+    assert {"lambda_min", "a", "eta"} <= set(pc.near_repeated)
+    assert "under-cover" in pc.note and pc.to_json()["near_repeated"] == list(pc.near_repeated)
 
 
 def test_plug_in_moments_against_the_definition():
