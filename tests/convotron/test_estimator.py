@@ -91,6 +91,8 @@ def test_fixed_scheme_width_mismatch_names_both():
         ({"max_iter": 0}, r"max_iter must be an integer >= 1; got 0"),
         ({"batch": 1.5}, r"batch must be an integer >= 1; got 1.5"),
         ({"tol": -1.0}, r"tol must be a real number in \[0, inf\]; got -1.0"),
+        ({"n_iter_no_change": 0}, r"n_iter_no_change must be an integer >= 1; got 0"),
+        ({"shuffle": "yes"}, r"shuffle must be True or False; got 'yes'"),
         ({"scheme": 3}, r"scheme must be None .*; got int 3"),
         ({"scheme": "1d:0,1"}, r"R and the stride .* got R=0"),
     ],
@@ -135,6 +137,15 @@ def test_recovers_a_teacher_filter_with_auto_eta():
     assert np.sum((est.w_ - t.w_star) ** 2) < 1e-10
     assert est.eta_ == est.step_report_.eta.value
     assert "not for these estimates" in est.step_report_.note
+
+
+def test_max_iter_reached_warns():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X = np.random.default_rng(0).standard_normal((50, 4))
+    with pytest.warns(ConvergenceWarning, match=r"stopped after max_iter=2 passes .*tol=1e-09"):
+        est = ConvotronRegressor(max_iter=2, tol=1e-9, random_state=0).fit(X, X[:, 0])
+    assert est.n_iter_ == 2 and len(est.loss_curve_) == 2
 
 
 def test_divergence_is_reported():
