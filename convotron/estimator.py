@@ -403,6 +403,7 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
+        self._alpha = alpha  # the slope w_ was fitted with (predict ignores later set_params)
         self.scheme_ = scheme
         self.w_ = w
         self.eta_ = eta
@@ -424,4 +425,4 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        return np.asarray(_predict(self.w_, X, self.scheme_, float(self.alpha)), dtype=np.float64)
+        return np.asarray(_predict(self.w_, X, self.scheme_, self._alpha), dtype=np.float64)
