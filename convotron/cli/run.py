@@ -15,7 +15,11 @@ and iteration count for ``(--eps, --delta)`` from :func:`convotron.bridge.theore
 ([derived] explicit-constant version of the paper's main theorem).
 
 Data mode (``--data FILE.npz`` with arrays ``X`` (T, n), ``y`` (T,), optional ``w_star``
-(r,)): one pass of Algorithm 1 over the rows in order, ``T / batch`` updates.
+(r,)): one pass of Algorithm 1 over the rows in order, ``T / batch`` updates. ``--eta`` is
+required; ``--eta auto`` is the theorem's ``a/(2β)`` at plug-in estimates of ``λ_min(M)`` and
+``β = λ_max(K)`` from the rows (:func:`convotron.plugin.plugin_constants`, the same code as
+``ConvotronRegressor(eta="auto")``), printed (JSON key ``plugin``) with their CLT intervals;
+the theorem's guarantee holds for the population constants, not for the estimates.
 
 Output: a human-readable summary, or with ``--json`` exactly one JSON object on stdout with
 the keys ``n, r, k, alpha, eta, iters, w, final_sq_error, seconds, updates_per_second``
@@ -290,10 +294,11 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
                 if sgd
                 else "a dataset does not state the theorem's assumptions"
             )
+            fix = " or --eta auto (plug-in estimates from the rows)" if not sgd else ""
             raise ConvotronError(
                 f"--eta is required with {what} (the default, auto, is the theorem's step size "
                 f"for Convotron on a synthetic teacher, and {why}); got no --eta. Pass a step "
-                "size, e.g. --eta 0.01."
+                f"size, e.g. --eta 0.01{fix}."
             )
         args.eta = "auto"
     s["eta_auto"] = args.eta == "auto"
@@ -329,11 +334,11 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
                 f"--iters does not apply with --data (one pass over the rows: T = rows / "
                 f"batch); got --iters {args.iters}. Drop --iters."
             )
-        if s["eta_auto"]:
+        if s["eta_auto"] and s["only_patch"] is not None:
             raise ConvotronError(
-                "--eta auto needs the theorem's assumptions (known input law, covariance and "
-                "noise), which a dataset does not state; got --eta auto with --data. Pass a "
-                "step size, e.g. --eta 0.001."
+                "--eta auto with --data estimates the constants of Algorithm 1 (all patches) "
+                f"from the rows; got --eta auto with --only-patch {s['only_patch']}. Pass a step "
+                "size, e.g. --eta 0.001, or drop --only-patch."
             )
         s["data"] = _load_data(args.data, scheme.n, scheme.r)
         if not sgd:
@@ -412,7 +417,8 @@ def main(args: argparse.Namespace) -> int:
     updates_per_second`` (``final_sq_error`` is null without a known ``w*``) and also
     ``scheme, algorithm, batch, samples, only_patch, only_patch_disjoint, init, seed, dist,
     cov, noise, eta_source, iters_source, w_star, first_hit, eps, history_t, history`` and,
-    with ``auto``, ``theorem`` (``lambda_min, a, beta, rho, eta, T``).
+    with ``auto``, ``theorem`` (``lambda_min, a, beta, rho, eta, T``); with ``--data`` and
+    ``--eta auto``, ``plugin`` (:meth:`convotron.plugin.PluginConstants.to_json`).
     """
     from .._errors import DivergenceError
     from ..algorithm import fit
@@ -429,6 +435,7 @@ def main(args: argparse.Namespace) -> int:
         if args.algorithm == "sgd"
         else ConvotronRule(only_patch=s["only_patch"])
     )
+    plugin: Any = None
     if s["data"] is None:
         teacher = Teacher.random(
             scheme,
@@ -450,6 +457,12 @@ def main(args: argparse.Namespace) -> int:
     else:
         X, y, w_star = s["data"]
         eta, iters, source = s["eta"], None, Rows(X, y)
+        if s["eta_auto"]:
+            # the theorem's a/(2β) at plug-in estimates from the rows (convotron.plugin)
+            from ..plugin import plugin_constants
+
+            plugin = plugin_constants(X, scheme, s["alpha"])
+            eta = plugin.eta.value
         rec = max(1, X.shape[0] // s["batch"] // _CURVE_POINTS) if w_star is not None else None
         eps = s["eps"] if w_star is not None else None
     try:
@@ -516,6 +529,8 @@ def main(args: argparse.Namespace) -> int:
             "eta": float(params.eta),
             "T": float(params.T),
         }
+    if plugin is not None:
+        out["plugin"] = plugin.to_json()
     if args.json:
         emit_json(out)
         return EXIT_OK
@@ -545,6 +560,8 @@ def main(args: argparse.Namespace) -> int:
         lines.append("  final ‖w − w*‖²: unknown (no w_star in the data)")
     lines.append(f"  w = {np.array2string(res.w, precision=4, max_line_width=96)}")
     lines.append(f"  {res.seconds:.3f} s, {res.updates_per_second:,.0f} updates/s")
+    if plugin is not None:
+        lines.append("  " + plugin.summary().replace("\n", "\n  "))
     if s["plot"] is not None:
         lines.append(f"  convergence curve written to {s['plot']}")
     sys.stdout.write("\n".join(lines) + "\n")

@@ -205,9 +205,10 @@ def test_bad_data_files(tmp_path, capsys):
     path, *_ = _dataset(tmp_path)
     check(path, r"--iters does not apply with --data.*got --iters 5", "--eta", "0.1",
           "--iters", "5")  # fmt: skip
-    check(path, r"--eta auto needs the theorem's assumptions.*with --data", "--eta", "auto")
+    check(path, r"--eta auto with --data estimates the constants of Algorithm 1.*--only-patch 1",
+          "--eta", "auto", "--only-patch", "1")  # fmt: skip
     # without --eta the default (auto) does not apply to a dataset: the message says so
-    check(path, r"--eta is required with --data .*got no --eta\. Pass a step size")
+    check(path, r"--eta is required with --data .*got no --eta\. Pass a step size.*--eta auto")
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip")
     check(junk, r"--data must be a numpy \.npz archive \(a zip file\); got .*junk\.npz', which "
