@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from .._errors import ConvotronError
+from .._io import to_jsonable
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -56,28 +57,6 @@ def run_guarded(
     except KeyboardInterrupt:
         print(f"convotron {command}: interrupted", file=sys.stderr)
         return 130
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy scalars/arrays, tuples and non-finite floats to plain JSON values."""
-    import math
-
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    return obj
 
 
 def emit_json(obj: Any) -> None:

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ConvotronError, DivergenceError
-from ..cli._common import to_jsonable
+from ..._errors import ConvotronError, DivergenceError
+from ..._io import to_jsonable
 
 __all__ = [
     "ExperimentResult",

@@ -26,8 +26,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .._errors import ConvotronError
-from .._io import atomic_write_json
+from ..._errors import ConvotronError
+from ..._io import atomic_write_json
 from ._common import ExperimentResult, Table
 
 __all__ = [
