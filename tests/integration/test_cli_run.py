@@ -249,18 +249,19 @@ class _FakeParameters:
     """Stands in for theorem_parameters: records its arguments, returns fixed parameters."""
 
     def __init__(self, applies=True):
+        from convotron.glue.parameters import theorem_parameters
+
         self.calls = []
         self.applies = applies
+        self.real = theorem_parameters
 
     def __call__(self, problem, *, eps, delta, w_norm, only_patch):
         import dataclasses
 
-        from convotron.glue.parameters import theorem_parameters
-
         self.calls.append((problem.scheme.spec, problem.alpha, problem.law.name,
                            problem.cov.name, problem.noise.kind, eps, delta, w_norm,
                            only_patch))  # fmt: skip
-        real = theorem_parameters(problem, eps=eps, delta=delta, w_norm=w_norm)
+        real = self.real(problem, eps=eps, delta=delta, w_norm=w_norm)
         return dataclasses.replace(
             real, applies=self.applies, violations=("lambda_min(P Σ Pᵀ) = 0 (thm-convotron)",),
             eta=0.0123, T=456.2, lambda_min=0.5, a=0.1, beta=40.0, rho=0.0,
