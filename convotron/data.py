@@ -458,11 +458,12 @@ class Teacher:
     ) -> Teacher:
         r"""Build a teacher with :math:`w^*` uniform on the sphere of radius ``w_norm``.
 
-        ``cov`` None means the identity; strings go through
-        :func:`~convotron.covariance.parse_cov`, ``noise`` through :func:`parse_noise`,
-        ``law`` through :func:`get_law`.
+        The same as ``Problem.from_specs(scheme, alpha, law, cov, noise).random_teacher(rng,
+        w_norm)`` (:class:`~convotron.problem.Problem`): ``cov`` None means the identity;
+        strings go through :func:`~convotron.covariance.parse_cov`, ``noise`` through
+        :func:`parse_noise`, ``law`` through :func:`get_law`.
         """
         from .problem import Problem
 
         rng = _check_rng(rng)
-        return Problem(scheme, alpha, law, cov, noise).random_teacher(rng, w_norm)
+        return Problem.from_specs(scheme, alpha, law, cov, noise).random_teacher(rng, w_norm)

@@ -35,14 +35,10 @@ class ConvotronArgumentParser(argparse.ArgumentParser):
 
 
 def _bad_input_types() -> tuple[type[BaseException], ...]:
-    types: list[type[BaseException]] = [ConvotronError]
-    try:  # the symbolic half has its own error type; the glue accepts both
-        from theory._errors import TheoryError
+    """Return the project's bad-input errors: the numerical half's and the symbolic half's."""
+    from theory._errors import TheoryError  # imported when an error is caught, not at start
 
-        types.append(TheoryError)
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(types)
+    return (ConvotronError, TheoryError)
 
 
 def run_guarded(
