@@ -10,7 +10,7 @@ so after the transient the error settles on a *floor* of at most :math:`2\eta\rh
 grows like the noise variance :math:`\varsigma^2` (``ρ = ς² tr M`` for noise independent
 of x). The noise only needs :math:`\mathbb{E}[\xi\mid x] = 0` [paper]; the heteroscedastic
 model ``hetero:S`` (scale growing with ``‖x‖``) is *not* independent of x, and ``ρ`` then
-comes from :func:`convotron.bridge.theorem_parameters`.
+comes from :func:`convotron.glue.parameters.theorem_parameters`.
 
 Design. One scheme and law, the realizable theorem step :math:`\eta = a/(2\beta)` fixed
 for every noise level (so the floors are comparable; the noisy corollary's smaller

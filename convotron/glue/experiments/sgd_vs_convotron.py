@@ -17,7 +17,7 @@ first step is scaled by :math:`\alpha`).
 Design. For every setting (scheme, activation slope, input law):
 
 - Convotron with the theorem's step size :math:`\eta = a/(2\beta)` ([derived],
-  ``thm-convotron``, from :func:`convotron.bridge.theorem_parameters`) and with 10 and 100
+  ``thm-convotron``, from :func:`convotron.glue.parameters.theorem_parameters`) and with 10 and 100
   times it (outside the theorem: how much slack the worst-case constant leaves);
 - SGD over learning rates ``1e-1 … 1e-5`` and three starts: zero, small random
   (``‖w_1‖ ≈ 0.01``) and large random (``‖w_1‖ ≈ 10``), ``‖w*‖ = 1``;
