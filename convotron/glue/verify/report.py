@@ -96,24 +96,71 @@ class CaseResult:
     drift_rel_error: float | None = None
     kernel_floor: float | None = None
 
-    # The theorem's numbers, read through ``params`` ----------------------------------
-    n = property(lambda self: self.params.problem.n, doc="Input dimension.")
-    r = property(lambda self: self.params.problem.r, doc="Patch size.")
-    k = property(lambda self: self.params.problem.k, doc="Number of patches.")
-    lambda_min = property(lambda self: float(self.params.lambda_min), doc="λ_min(M).")
-    lambda_max = property(lambda self: float(self.params.lambda_max), doc="λ_max(M).")
-    certificate = property(
-        lambda self: self.params.certificate, doc="How λ_min > 0 was established (or refuted)."
-    )
-    a = property(lambda self: float(self.params.a), doc="The drift constant a.")
-    beta = property(lambda self: float(self.params.beta), doc="β (lem-beta).")
-    beta_rule = property(lambda self: self.params.beta_rule, doc="The admissible β rule used.")
-    rho = property(lambda self: float(self.params.rho), doc="ρ (lem-second-moment).")
-    rho_rule = property(lambda self: self.params.rho_rule, doc="The ρ rule used.")
-    T = property(lambda self: float(self.params.T), doc="The theorem's T (inf: none).")
-    violations = property(
-        lambda self: tuple(self.params.violations), doc="Why an assumption fails, if it does."
-    )
+    # -- the theorem's numbers, read through ``params`` (never copied) ----------------------
+    @property
+    def n(self) -> int:
+        """Input dimension of the case's problem."""
+        return self.params.problem.n
+
+    @property
+    def r(self) -> int:
+        """Patch size."""
+        return self.params.problem.r
+
+    @property
+    def k(self) -> int:
+        """Number of patches."""
+        return self.params.problem.k
+
+    @property
+    def lambda_min(self) -> float:
+        """``λ_min(M)``, ``M = PΣPᵀ``."""
+        return float(self.params.lambda_min)
+
+    @property
+    def lambda_max(self) -> float:
+        """``λ_max(M)``."""
+        return float(self.params.lambda_max)
+
+    @property
+    def certificate(self) -> str:
+        """How ``λ_min > 0`` was established (or refuted)."""
+        return self.params.certificate
+
+    @property
+    def a(self) -> float:
+        """The drift constant ``a = (1+α)λ_min/k``."""
+        return float(self.params.a)
+
+    @property
+    def beta(self) -> float:
+        """``β`` (``lem-beta``)."""
+        return float(self.params.beta)
+
+    @property
+    def beta_rule(self) -> str:
+        """The admissible rule ``β`` comes from."""
+        return self.params.beta_rule
+
+    @property
+    def rho(self) -> float:
+        """``ρ`` (``lem-second-moment``)."""
+        return float(self.params.rho)
+
+    @property
+    def rho_rule(self) -> str:
+        """The rule ``ρ`` comes from."""
+        return self.params.rho_rule
+
+    @property
+    def T(self) -> float:
+        """The theorem's iteration count (``inf`` when ``λ_min = 0``)."""
+        return float(self.params.T)
+
+    @property
+    def violations(self) -> tuple[str, ...]:
+        """Why an assumption fails (empty when the theorem applies)."""
+        return tuple(self.params.violations)
 
     def to_json(self) -> dict[str, Any]:
         """Plain-JSON dictionary (the ``cases`` entries of ``report.json``)."""
