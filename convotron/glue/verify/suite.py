@@ -79,6 +79,21 @@ def _without_runs(
     )
 
 
+def _plan(case: Case, tp: TheoremParameters, control_iters: int) -> tuple[int, float] | None:
+    """Return the iterations and step size of the runs, or None when the case cannot run.
+
+    The theorem's ``⌈T⌉`` and ``η`` when finite; for a negative control whose ``T`` is
+    infinite, ``control_iters`` at ``η = a_max/(2β)`` with ``a_max = (1+α)λ_max/k``.
+    """
+    if _has_finite_theory(tp):
+        return math.ceil(float(tp.T)), float(tp.eta)
+    if case.control is not None:
+        problem = tp.problem
+        a_max = (1.0 + problem.alpha) * float(tp.lambda_max) / problem.k
+        return int(control_iters), a_max / (2.0 * float(tp.beta))
+    return None
+
+
 @dataclass(frozen=True)
 class _Runs:
     """What the runs of one case produced."""
@@ -129,6 +144,34 @@ def _simulate(
         first_hits=np.asarray(many.first_hits, dtype=np.float64),
         history_t=None if many.history_t is None else np.asarray(many.history_t, np.float64),
         histories=None if many.histories is None else np.asarray(many.histories, np.float64),
+    )
+
+
+@dataclass(frozen=True)
+class _Stats:
+    """The binomial test and the times to ``ε`` of one case's runs."""
+
+    fails: int
+    fail_rate: float
+    p_value: float
+    ci_upper: float
+    median_iters: float | None
+    tightness: float | None
+
+
+def _statistics(case: Case, out: _Runs, iters: int, significance: float) -> _Stats:
+    """Count the runs that miss ``ε``, test the count against ``δ``, time the first hits."""
+    runs = len(out.final)
+    fails = int(np.count_nonzero(~(out.final <= case.eps)))  # non-finite counts as a failure
+    med = float(np.median(np.where(out.first_hits < 0, np.inf, out.first_hits)))
+    median_iters = med if math.isfinite(med) else None
+    return _Stats(
+        fails=fails,
+        fail_rate=fails / runs,
+        p_value=binomial_p_value(fails, runs, case.delta),
+        ci_upper=clopper_pearson_upper(fails, runs, 1.0 - significance),
+        median_iters=median_iters,
+        tightness=iters / median_iters if median_iters else None,
     )
 
 
@@ -217,25 +260,21 @@ def run_case(
     t0 = time.perf_counter()
     tp = _parameters(case)
     problem = tp.problem
-    T, eta = float(tp.T), float(tp.eta)
 
     # -- the plan: the theorem's T and eta, a control's diagnostic budget, or no run ----------
-    finite_theory = _has_finite_theory(tp)
-    if finite_theory:
-        iters, run_eta = math.ceil(T), eta
-    elif case.control is not None:
-        iters = int(control_iters)
-        a_max = (1.0 + problem.alpha) * float(tp.lambda_max) / problem.k
-        run_eta = a_max / (2.0 * float(tp.beta))
-    else:
+    plan = _plan(case, tp, control_iters)
+    if plan is None:
         return _without_runs(
             case,
             tp,
             STATUS_FAIL,
-            f"the theorem gives no finite T (T={T}, eta={eta}) although the case expects it "
-            "to apply: " + ("; ".join(tp.violations) or "no reason given by the bridge"),
+            f"the theorem gives no finite T (T={float(tp.T)}, eta={float(tp.eta)}) although the "
+            "case expects it to apply: "
+            + ("; ".join(tp.violations) or "no reason given by the bridge"),
             t0,
         )
+    iters, run_eta = plan
+    finite_theory = _has_finite_theory(tp)
     if max_updates is not None and iters * runs > max_updates:
         return _without_runs(
             case,
@@ -256,22 +295,16 @@ def run_case(
         f"({DRIFT_SAMPLES} samples)"
     )
     final = out.final
-    fails = int(np.count_nonzero(~(final <= case.eps)))  # non-finite counts as a failure
-    fail_rate = fails / runs
-    p_value = binomial_p_value(fails, runs, case.delta)
-    ci_upper = clopper_pearson_upper(fails, runs, 1.0 - significance)
-    med = float(np.median(np.where(out.first_hits < 0, np.inf, out.first_hits)))
-    median_iters = med if math.isfinite(med) else None
-    tightness = iters / median_iters if median_iters else None
+    st = _statistics(case, out, iters, significance)
     quantiles = None
     if out.histories is not None and out.history_t is not None:
         quantiles = np.quantile(out.histories, [0.1, 0.5, 0.9], axis=0)
 
     # -- the verdict --------------------------------------------------------------------------
     observed = (
-        f"{fails}/{runs} runs ended with |w - w*|^2 > eps={case.eps:g} "
-        f"(fail rate {fail_rate:.3f}, one-sided binomial p = {p_value:.3g} against "
-        f"delta={case.delta:g}; {100 * (1 - significance):g}% upper bound {ci_upper:.3f}); "
+        f"{st.fails}/{runs} runs ended with |w - w*|^2 > eps={case.eps:g} "
+        f"(fail rate {st.fail_rate:.3f}, one-sided binomial p = {st.p_value:.3g} against "
+        f"delta={case.delta:g}; {100 * (1 - significance):g}% upper bound {st.ci_upper:.3f}); "
         f"median final error {float(np.median(final)):.3g}"
     )
     floor = None
@@ -290,9 +323,9 @@ def run_case(
         observed=observed,
         drift_text=drift_text,
         finite_theory=finite_theory,
-        p_value=p_value,
+        p_value=st.p_value,
         significance=significance,
-        tightness=tightness,
+        tightness=st.tightness,
     )
     return CaseResult(
         case=case,
@@ -300,12 +333,12 @@ def run_case(
         eta=run_eta,
         iters_run=iters,
         runs=runs,
-        fails=fails,
-        fail_rate=fail_rate,
-        p_value=p_value,
-        ci_upper=ci_upper,
-        median_iters_to_eps=median_iters,
-        tightness=tightness,
+        fails=st.fails,
+        fail_rate=st.fail_rate,
+        p_value=st.p_value,
+        ci_upper=st.ci_upper,
+        median_iters_to_eps=st.median_iters,
+        tightness=st.tightness,
         status=status,
         note=note,
         seconds=time.perf_counter() - t0,
