@@ -268,7 +268,7 @@ class _FakeParameters:
         )  # fmt: skip
 
 
-def test_auto_uses_the_bridge_values_and_passes_the_problem(monkeypatch, tmp_path, capsys):
+def test_auto_uses_the_theorem_values_and_passes_the_problem(monkeypatch, tmp_path, capsys):
     from convotron.glue import parameters
 
     fake = _FakeParameters()
