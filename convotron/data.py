@@ -35,15 +35,17 @@ import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._errors import ConvotronError
-from .activations import check_alpha
-from .covariance import Covariance, as_covariance
+from .covariance import Covariance
 from .model import _activate_mean, _check_inputs, _preacts
 from .patches import PatchScheme
+
+if TYPE_CHECKING:
+    from .problem import Problem
 
 __all__ = [
     "LAWS",
@@ -347,44 +349,65 @@ def parse_noise(spec: str | float | NoiseModel) -> NoiseModel:
 class Teacher:
     r"""The data source :math:`y = f_{w^*}(x) + \xi`, :math:`x = Lz` [paper] (``def-model``).
 
+    A :class:`~convotron.problem.Problem` together with the target filter. Build one with
+    ``problem.teacher(w_star)``, ``problem.random_teacher(rng, w_norm)`` or
+    :meth:`Teacher.random`.
+
     Attributes
     ----------
+    problem : Problem
+        Scheme, slope, input law, covariance and noise (also readable as ``teacher.scheme``,
+        ``teacher.alpha``, ``teacher.law``, ``teacher.cov``, ``teacher.noise``).
     w_star : numpy.ndarray, shape (r,)
         The target filter (read-only copy).
-    scheme : PatchScheme
-    alpha : float
-        Leaky-ReLU slope in ``[0, 1]``.
-    law : InputLaw
-    cov : Covariance
-    noise : NoiseModel
     """
 
+    problem: Problem
     w_star: np.ndarray
-    scheme: PatchScheme
-    alpha: float
-    law: InputLaw
-    cov: Covariance
-    noise: NoiseModel
 
     def __post_init__(self) -> None:
-        if not isinstance(self.scheme, PatchScheme):
+        from .problem import Problem
+
+        if not isinstance(self.problem, Problem):
             raise ConvotronError(
-                f"scheme must be a PatchScheme; got {type(self.scheme).__name__}. "
-                "Build one with parse_spec('1d:64,8,2')."
+                f"problem must be a Problem; got {type(self.problem).__name__}. "
+                "Build one with Problem.from_specs('1d:64,8,2', alpha=0.0)."
             )
+        r = self.problem.scheme.r
         w = np.array(self.w_star, dtype=float)
-        if w.shape != (self.scheme.r,) or not np.all(np.isfinite(w)):
+        if w.shape != (r,) or not np.all(np.isfinite(w)):
             raise ConvotronError(
-                f"w_star must be a finite vector of shape (r,) = ({self.scheme.r},); got shape "
+                f"w_star must be a finite vector of shape (r,) = ({r},); got shape "
                 f"{w.shape}{'' if np.all(np.isfinite(w)) else ' with NaN or infinity'}. "
                 "Pass one finite weight per patch position."
             )
         w.setflags(write=False)
         object.__setattr__(self, "w_star", w)
-        object.__setattr__(self, "alpha", check_alpha(self.alpha))
-        object.__setattr__(self, "law", get_law(self.law))
-        object.__setattr__(self, "cov", as_covariance(self.cov, self.scheme.n))
-        object.__setattr__(self, "noise", parse_noise(self.noise))
+
+    @property
+    def scheme(self) -> PatchScheme:
+        """The patch scheme of :attr:`problem`."""
+        return self.problem.scheme
+
+    @property
+    def alpha(self) -> float:
+        """The leaky-ReLU slope of :attr:`problem`."""
+        return self.problem.alpha
+
+    @property
+    def law(self) -> InputLaw:
+        """The input law of :attr:`problem`."""
+        return self.problem.law
+
+    @property
+    def cov(self) -> Covariance:
+        """The covariance of :attr:`problem`."""
+        return self.problem.cov
+
+    @property
+    def noise(self) -> NoiseModel:
+        """The noise model of :attr:`problem`."""
+        return self.problem.noise
 
     def predict(self, X: Any) -> np.ndarray:
         r"""Return :math:`f_{w^*}(x)` for each row of ``X``, shape ``(m,)``."""
@@ -435,32 +458,12 @@ class Teacher:
     ) -> Teacher:
         r"""Build a teacher with :math:`w^*` uniform on the sphere of radius ``w_norm``.
 
-        ``cov`` None means the identity; strings go through
-        :func:`~convotron.covariance.parse_cov`, ``noise`` through :func:`parse_noise`,
-        ``law`` through :func:`get_law`.
+        The same as ``Problem.from_specs(scheme, alpha, law, cov, noise).random_teacher(rng,
+        w_norm)`` (:class:`~convotron.problem.Problem`): ``cov`` None means the identity;
+        strings go through :func:`~convotron.covariance.parse_cov`, ``noise`` through
+        :func:`parse_noise`, ``law`` through :func:`get_law`.
         """
+        from .problem import Problem
+
         rng = _check_rng(rng)
-        if not isinstance(scheme, PatchScheme):
-            raise ConvotronError(
-                f"scheme must be a PatchScheme; got {type(scheme).__name__}. "
-                "Build one with parse_spec('1d:64,8,2')."
-            )
-        if (
-            isinstance(w_norm, bool)
-            or not isinstance(w_norm, numbers.Real)
-            or not (math.isfinite(float(w_norm)) and float(w_norm) >= 0)
-        ):
-            raise ConvotronError(
-                f"w_norm (the norm of w*) must be a finite real >= 0; got {w_norm!r}. "
-                "Pass e.g. 1.0."
-            )
-        g = rng.standard_normal(scheme.r)
-        w = float(w_norm) * g / np.linalg.norm(g)
-        return cls(
-            w_star=w,
-            scheme=scheme,
-            alpha=alpha,
-            law=get_law(law),
-            cov=as_covariance(cov, scheme.n),
-            noise=parse_noise(noise),
-        )
+        return Problem.from_specs(scheme, alpha, law, cov, noise).random_teacher(rng, w_norm)

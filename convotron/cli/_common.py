@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from .._errors import ConvotronError
+from .._io import to_jsonable
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -38,14 +39,10 @@ class ConvotronArgumentParser(argparse.ArgumentParser):
 
 
 def _bad_input_types() -> tuple[type[BaseException], ...]:
-    types: list[type[BaseException]] = [ConvotronError]
-    try:  # the symbolic half has its own error type; the glue accepts both
-        from theory._errors import TheoryError
+    """Return the project's bad-input errors: the numerical half's and the symbolic half's."""
+    from theory._errors import TheoryError  # imported when an error is caught, not at start
 
-        types.append(TheoryError)
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(types)
+    return (ConvotronError, TheoryError)
 
 
 def flag_for(param: str | None, args: argparse.Namespace) -> str | None:
@@ -146,28 +143,6 @@ def _describe_os_error(exc: OSError) -> str:
         return f"cannot write to standard output ({reason}). Redirect it to a writable file."
     where = f" {exc.filename!s}" if exc.filename is not None else " a file"
     return f"an operating-system operation failed on{where}: {reason}."
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy scalars/arrays, tuples and non-finite floats to plain JSON values."""
-    import math
-
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    return obj
 
 
 def emit_json(obj: Any) -> None:

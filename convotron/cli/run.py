@@ -11,7 +11,8 @@ Synthetic mode (default): a teacher ``y = f_{w*}(x) + ξ`` with ``w*`` uniform o
 of radius ``--w-norm``, inputs of law ``--dist`` and covariance ``--cov``, noise ``--noise``;
 ``SeedSequence(--seed).spawn(2)`` seeds the teacher and the run. ``--eta auto`` and
 ``--iters auto`` take the theorem's step size ``a/(2β)`` (noisy: ``min{a/(2β), εδa/(4ρ)}``)
-and iteration count for ``(--eps, --delta)`` from :func:`convotron.bridge.theorem_parameters`
+and iteration count for ``(--eps, --delta)`` from
+:func:`convotron.glue.parameters.theorem_parameters`
 ([derived] explicit-constant version of the paper's main theorem).
 
 Data mode (``--data FILE.npz`` with arrays ``X`` (T, n), ``y`` (T,), optional ``w_star``
@@ -46,6 +47,8 @@ __all__ = ["add_parser", "main"]
 
 _DEFAULT_ITERS = 100_000
 _CURVE_POINTS = 500
+#: The keys of the ``theorem`` object of ``--json`` (``TheoremParameters.summary``).
+_THEOREM_KEYS = ("lambda_min", "a", "beta", "rho", "eta", "T")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -355,25 +358,12 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return s
 
 
-def _theorem(s: dict[str, Any]) -> Any:
-    """Return the theorem's parameters for the teacher of ``s`` (via :mod:`convotron.bridge`)."""
-    try:
-        from .. import bridge
-    except ImportError:
-        raise ConvotronError(
-            "--eta auto / --iters auto need convotron.bridge (the theorem's parameters), which "
-            "is not available in this installation; got auto. Pass --eta X and --iters N."
-        ) from None
-    params = bridge.theorem_parameters(
-        s["scheme"],
-        s["alpha"],
-        s["law"],
-        s["cov"],
-        s["noise"],
-        s["eps"],
-        s["delta"],
-        s["w_norm"],
-        only_patch=s["only_patch"],
+def _theorem(s: dict[str, Any], problem: Any) -> Any:
+    """Return the theorem's parameters for ``problem`` and the target of ``s``."""
+    from ..glue.parameters import theorem_parameters
+
+    params = theorem_parameters(
+        problem, eps=s["eps"], delta=s["delta"], w_norm=s["w_norm"], only_patch=s["only_patch"]
     )
     if not params.applies:
         reasons = "; ".join(str(v).rstrip(".") for v in params.violations)
@@ -422,7 +412,7 @@ def main(args: argparse.Namespace) -> int:
     """
     from .._errors import DivergenceError
     from ..algorithm import fit
-    from ..data import Teacher
+    from ..problem import Problem
     from ..rules import ConvotronRule, SGDRule
     from ..sources import Rows
 
@@ -437,18 +427,11 @@ def main(args: argparse.Namespace) -> int:
     )
     plugin: Any = None
     if s["data"] is None:
-        teacher = Teacher.random(
-            scheme,
-            s["alpha"],
-            np.random.default_rng(teacher_seq),
-            law=s["law"],
-            cov=s["cov"],
-            noise=s["noise"],
-            w_norm=s["w_norm"],
-        )
+        problem = Problem(scheme, s["alpha"], s["law"], s["cov"], s["noise"])
+        teacher = problem.random_teacher(np.random.default_rng(teacher_seq), w_norm=s["w_norm"])
         w_star: np.ndarray | None = teacher.w_star
         if s["eta_auto"] or s["iters_auto"]:
-            params = _theorem(s)
+            params = _theorem(s, problem)
         eta = float(params.eta) if params is not None and s["eta_auto"] else s["eta"]
         iters = math.ceil(float(params.T)) if params is not None and s["iters_auto"] else s["iters"]
         source: Any = teacher
@@ -521,14 +504,7 @@ def main(args: argparse.Namespace) -> int:
         "history": res.history,
     }
     if params is not None:
-        out["theorem"] = {
-            "lambda_min": float(params.lambda_min),
-            "a": float(params.a),
-            "beta": float(params.beta),
-            "rho": float(params.rho),
-            "eta": float(params.eta),
-            "T": float(params.T),
-        }
+        out["theorem"] = params.summary(_THEOREM_KEYS)
     if plugin is not None:
         out["plugin"] = plugin.to_json()
     if args.json:

@@ -204,7 +204,7 @@ def bridge_teachers(draw: st.DrawFn, scheme_strategy: st.SearchStrategy | None =
     """A symmetric-law :class:`convotron.data.Teacher` whose covariance is the identity or
     AR(1) with a short rational ``ρ`` (0.5, −0.4, 0.3).
 
-    Used where :func:`convotron.bridge.theorem_parameters` is called: its exact eigenvalue
+    Used where :func:`convotron.glue.parameters.theorem_parameters` is called: its exact eigenvalue
     step can stall on AR(1) matrices with long float ``ρ`` (reported to the theory's owner).
     """
     import convotron.testing as ct
