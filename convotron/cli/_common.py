@@ -118,9 +118,11 @@ class _WatchedStream:
 
 def watch_stdout() -> _WatchedStream:
     """Replace ``sys.stdout`` by a proxy that records a failed write (see ``run_guarded``)."""
-    if not isinstance(sys.stdout, _WatchedStream):
-        sys.stdout = _WatchedStream(sys.stdout)  # type: ignore[assignment]
-    return sys.stdout  # type: ignore[return-value]
+    current: Any = sys.stdout
+    if not isinstance(current, _WatchedStream):
+        current = _WatchedStream(current)
+        sys.stdout = current
+    return current
 
 
 def silence_stdout() -> None:

@@ -178,9 +178,7 @@ def main(args: argparse.Namespace) -> int:
             f"{'95% CI':>15} {'hit q50':>9} {'T/q50':>7} status"
         )
         for r in result.rows:
-            ci = (
-                f"[{r['fail_lo']:.3f},{r['fail_hi']:.3f}]" if r["fail_lo"] is not None else "-"
-            )
+            ci = f"[{r['fail_lo']:.3f},{r['fail_hi']:.3f}]" if r["fail_lo"] is not None else "-"
             print(
                 f"{r['scheme']:<16} {r['alpha']:>5g} {r['law']:<10} {r['eps']:>6g} "
                 f"{_fmt(r['T'], 'd'):>10} {_fmt(r['fail_rate'], '.4f'):>7} {ci:>15} "

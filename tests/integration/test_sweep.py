@@ -52,7 +52,7 @@ def test_ranges_lists_and_scheme_lists() -> None:
 def test_toml_grid_with_a_family(tmp_path: Path) -> None:
     f = tmp_path / "g.toml"
     f.write_text(
-        'runs = 10\nseed = 1\n[axes]\nalpha = [0.0, 1.0]\n'
+        "runs = 10\nseed = 1\n[axes]\nalpha = [0.0, 1.0]\n"
         '[family]\ntemplate = "1d:{n},4,{d}"\nn = [8, 12]\nd = [2, 4]\n'
     )
     from convotron.glue.sweep import load_grid

@@ -120,10 +120,9 @@ def run_sweep(
         for cid in list(done_chunks):  # cells whose chunks were all on disk already
             if len(done_chunks[cid]) == need[cid]:
                 _finish(cid)
-        used = ""
         bar = _bar(total, progress)
         try:
-            for chunk, res in execute(
+            for chunk, outcome in execute(
                 pending,
                 scheduler=scheduler,
                 workers=workers,
@@ -132,12 +131,12 @@ def run_sweep(
                 cid = chunk.plan.cell.cell_id
                 if bar is not None:
                     bar.update(float(chunk.stop - chunk.start) * chunk.plan.T)
-                if isinstance(res, BaseException):
-                    failed[cid] = f"{type(res).__name__}: {res}"
+                if isinstance(outcome, BaseException):
+                    failed[cid] = f"{type(outcome).__name__}: {outcome}"
                     need[cid] -= 1
                 else:
-                    store.save_chunk(chunk, res)
-                    done_chunks[cid].append(res)
+                    store.save_chunk(chunk, outcome)
+                    done_chunks[cid].append(outcome)
                 if len(done_chunks[cid]) == need[cid]:
                     _finish(cid)
         finally:

@@ -62,6 +62,7 @@ class Chunk:
 
     @property
     def name(self) -> str:
+        """File-name-safe label of the run range, e.g. ``000000000-000000250``."""
         return f"{self.start:09d}-{self.stop:09d}"
 
 
@@ -77,6 +78,7 @@ class ChunkResult:
     history: np.ndarray  # (runs, records) errors at history_t
 
     def to_arrays(self) -> dict[str, np.ndarray]:
+        """Return the arrays to save (``np.savez``)."""
         return {
             "range": np.array([self.start, self.stop], dtype=np.int64),
             "final": self.final,
@@ -87,6 +89,7 @@ class ChunkResult:
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray]) -> ChunkResult:
+        """Rebuild a chunk result from :meth:`to_arrays`."""
         start, stop = (int(v) for v in a["range"])
         return cls(start, stop, a["final"], a["first_hit"], a["history_t"], a["history"])
 
@@ -101,9 +104,7 @@ def plan_cell(cell: Cell, *, max_updates: float = math.inf) -> CellPlan:
     """Compute the theorem's numbers of a cell (once) and decide whether it runs."""
     from ..parameters import theorem_parameters
 
-    params = theorem_parameters(
-        _problem(cell), eps=cell.eps, delta=cell.delta, w_norm=cell.w_norm
-    )
+    params = theorem_parameters(_problem(cell), eps=cell.eps, delta=cell.delta, w_norm=cell.w_norm)
     T = params.T
     if not params.applies or not (math.isfinite(params.eta) and params.eta > 0):
         why = "; ".join(params.violations) or "no finite step size"
@@ -126,7 +127,8 @@ def plan_cell(cell: Cell, *, max_updates: float = math.inf) -> CellPlan:
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
     """Run the chunk's runs (a pure function of the chunk: any worker gives the same arrays)."""
-    from ...algorithm import ConvotronRule, fit
+    from ...algorithm import fit
+    from ...rules import ConvotronRule
 
     plan, cell = chunk.plan, chunk.plan.cell
     problem = _problem(cell)
@@ -153,7 +155,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
             eps=cell.eps,
             on_divergence="record",
         )
-        final[i] = math.inf if res.diverged else float(res.sq_error)
+        final[i] = math.inf if res.diverged or res.sq_error is None else float(res.sq_error)
         first[i] = -1 if res.first_hit is None else int(res.first_hit)
         if hist is None:
             history_t = np.asarray(res.history_t, dtype=np.int64)
@@ -201,8 +203,8 @@ def execute(
         client = Client(scheduler, timeout="20s")
     try:
         if on_start is not None:
-            on_start(str(client.scheduler.address if cluster is None else cluster.scheduler_address))
-        keyed: dict[str, Chunk] = {}
+            on_start(str(scheduler if cluster is None else cluster.scheduler_address))
+        keyed: dict[Any, Chunk] = {}
         pending = []
         for chunk in chunks:
             fut = client.submit(

@@ -81,7 +81,7 @@ class Cell:
     seed: int
 
     def key(self) -> dict[str, Any]:
-        """The canonical description (what the cell's identity and seeds derive from)."""
+        """Return the canonical description (what the cell's identity and seeds derive from)."""
         return asdict(self)
 
     @property
@@ -128,7 +128,7 @@ class Grid:
         object.__setattr__(self, "cells", tuple(cells))
 
     def to_json(self) -> dict[str, Any]:
-        """The grid's description (saved beside the results; resuming checks it)."""
+        """Return the grid's description (saved beside the results)."""
         return {
             "axes": self.axes,
             "runs": self.runs,
@@ -177,7 +177,7 @@ def parse_axis(name: str, text: str) -> list[Any]:
                 text,
                 "Write e.g. 0:1:0.25.",
             )
-        count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        count = math.floor((stop - start) / step + 1e-9) + 1
         if count > 10_000:
             raise _bad(f"--{name} range", "at most 10000 values", text, "Use a larger STEP.")
         return [round(start + i * step, 12) for i in range(count)]
@@ -264,9 +264,15 @@ def grid_from_mapping(data: dict[str, Any], *, source: str = "grid") -> Grid:
         or not fractions
         or not all(isinstance(f, int | float) and 0 < f <= 1 for f in fractions)
     ):
-        raise _bad(f"{source} fractions", "a list of numbers in (0, 1]", fractions, "E.g. [0.5, 1].")
+        raise _bad(
+            f"{source} fractions", "a list of numbers in (0, 1]", fractions, "E.g. [0.5, 1]."
+        )
     max_updates = data.get("max_updates", math.inf)
-    if isinstance(max_updates, bool) or not isinstance(max_updates, int | float) or max_updates <= 0:
+    if (
+        isinstance(max_updates, bool)
+        or not isinstance(max_updates, int | float)
+        or max_updates <= 0
+    ):
         raise _bad(f"{source} max_updates", "a positive number", max_updates, "E.g. 1e9.")
     return Grid(
         axes=axes,
@@ -292,11 +298,9 @@ def grid_from_args(
     for name, text in axes_text.items():
         if text is not None:
             axes[name] = parse_axis(name, text)
-    fr = (0.125, 0.25, 0.5, 1.0)
+    fr: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
     if fractions is not None:
         fr = tuple(sorted(_number(f, "--fractions") for f in fractions.split(",")))
         if not all(0 < f <= 1 for f in fr):
             raise _bad("--fractions", "numbers in (0, 1]", fractions, "E.g. 0.25,0.5,1.")
-    return Grid(
-        axes=axes, runs=runs, seed=seed, chunk=chunk, fractions=fr, max_updates=max_updates
-    )
+    return Grid(axes=axes, runs=runs, seed=seed, chunk=chunk, fractions=fr, max_updates=max_updates)

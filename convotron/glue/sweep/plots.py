@@ -49,14 +49,19 @@ def tightness_figures(rows: list[dict[str, Any]], axes: list[str], out: Path) ->
             if isinstance(v, int | float) and math.isfinite(v):
                 Z[ys.index(str(r[ya])), xs.index(str(r[xa]))] = v
         fig, ax = plt.subplots(figsize=(1.6 + 1.1 * len(xs), 1.4 + 0.55 * len(ys)))
-        cmap = plt.get_cmap("viridis").copy()
-        cmap.set_bad("#bbbbbb")
+        cmap = plt.get_cmap("viridis").with_extremes(bad="#bbbbbb")
         finite = Z[np.isfinite(Z)]
-        norm = LogNorm(vmin=max(finite.min(), 1e-3), vmax=max(finite.max(), 1.0)) if finite.size else None
+        norm = (
+            LogNorm(vmin=max(finite.min(), 1e-3), vmax=max(finite.max(), 1.0))
+            if finite.size
+            else None
+        )
         im = ax.imshow(np.ma.masked_invalid(Z), cmap=cmap, norm=norm, aspect="auto")
         for (i, j), v in np.ndenumerate(Z):
             if math.isfinite(v):
-                ax.text(j, i, f"{v:.3g}", ha="center", va="center", color="w", fontsize=8)
+                light = norm is not None and float(norm(v)) > 0.6
+                ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=8,
+                        color="k" if light else "w")  # fmt: skip
         ax.set_xticks(range(len(xs)), xs, rotation=30, ha="right")
         ax.set_yticks(range(len(ys)), ys)
         ax.set_xlabel(xa)

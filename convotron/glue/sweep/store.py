@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._io import atomic_write, atomic_write_json, atomic_write_text
+from ..._io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from .engine import Chunk, ChunkResult
 
 __all__ = ["Store"]
@@ -34,6 +34,7 @@ class Store:
         self.root = Path(out)
 
     def prepare(self, grid_json: dict[str, Any]) -> None:
+        """Create the folder layout and record the grid."""
         (self.root / "cells").mkdir(parents=True, exist_ok=True)
         (self.root / "chunks").mkdir(parents=True, exist_ok=True)
         atomic_write_json(self.root / "grid.json", grid_json)
@@ -45,6 +46,7 @@ class Store:
         return self.root / "chunks" / chunk.plan.cell.cell_id / f"{chunk.name}.npz"
 
     def load_row(self, cell_id: str) -> dict[str, Any] | None:
+        """Return a finished cell's row, or None."""
         p = self._cell_path(cell_id)
         if not p.is_file():
             return None
@@ -55,6 +57,7 @@ class Store:
         return row if isinstance(row, dict) and row.get("cell_id") == cell_id else None
 
     def save_row(self, row: dict[str, Any]) -> None:
+        """Write a finished cell's row atomically and drop its chunk files."""
         from .table import rows_to_jsonl
 
         atomic_write_text(self._cell_path(row["cell_id"]), rows_to_jsonl([row]))
@@ -65,6 +68,7 @@ class Store:
             folder.rmdir()
 
     def load_chunk(self, chunk: Chunk) -> ChunkResult | None:
+        """Return a finished chunk's outcomes, or None."""
         p = self._chunk_path(chunk)
         if not p.is_file():
             return None
@@ -76,13 +80,15 @@ class Store:
         return res if (res.start, res.stop) == (chunk.start, chunk.stop) else None
 
     def save_chunk(self, chunk: Chunk, result: ChunkResult) -> None:
+        """Write a chunk's outcomes atomically."""
         p = self._chunk_path(chunk)
         p.parent.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()
-        np.savez(buf, **result.to_arrays())
-        atomic_write(p, lambda fh: fh.write(buf.getvalue()))
+        np.savez(buf, **result.to_arrays())  # type: ignore[arg-type]
+        atomic_write_bytes(p, buf.getvalue())
 
     def write_table(self, rows: list[dict[str, Any]]) -> list[Path]:
+        """Write the table (CSV and JSON lines) atomically, in grid order."""
         from .table import rows_to_csv, rows_to_jsonl
 
         return [

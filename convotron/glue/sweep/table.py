@@ -75,7 +75,7 @@ def cell_row(
     *,
     error: str | None = None,
 ) -> dict[str, Any]:
-    """The table row of a cell from its chunks (in any order) or its status."""
+    """Return the table row of a cell from its chunks (in any order) or its status."""
     row = _base(plan)
     empty = {
         "fails": None,
