@@ -105,11 +105,11 @@ def run(
 ) -> ExperimentResult:
     """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
     from ...algorithm import run_many
-    from ...rules import ConvotronRule
     from ...covariance import Identity
     from ...data import get_law, parse_noise
     from ...patches import parse_spec
     from ...problem import Problem
+    from ...rules import ConvotronRule
 
     cfg = config if config is not None else (Config.quick() if quick else Config.full())
     t0 = time.perf_counter()
