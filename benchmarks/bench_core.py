@@ -31,8 +31,8 @@ import time
 import numpy as np
 
 from convotron.algorithm import convotron, convotron_on_data, convotron_reference, run_many
-from convotron.data import Teacher
 from convotron.patches import parse_spec
+from convotron.problem import Teacher
 from convotron.rules import ConvotronRule
 
 SPEC = "1d:64,8,2"

@@ -48,7 +48,7 @@ _EXPORTS: dict[str, str] = {
     "LAWS": "data",
     "InputLaw": "data",
     "NoiseModel": "data",
-    "Teacher": "data",
+    "Teacher": "problem",
     "get_law": "data",
     "parse_noise": "data",
     "symmetrize": "data",
@@ -71,12 +71,12 @@ if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from .algorithm import convotron, convotron_on_data, convotron_reference, fit, run_many
     from .baselines import glmtron, sgd, sgd_on_data, sgd_reference
     from .covariance import AR1, Covariance, Dense, Diagonal, Identity, parse_cov
-    from .data import LAWS, InputLaw, NoiseModel, Teacher, get_law, parse_noise, symmetrize
+    from .data import LAWS, InputLaw, NoiseModel, get_law, parse_noise, symmetrize
     from .estimator import ConvotronRegressor
     from .model import predict
     from .patches import PatchScheme, parse_spec
     from .plugin import PluginConstants, plugin_constants
-    from .problem import Problem
+    from .problem import Problem, Teacher
     from .results import ManyResult, RunResult
     from .rules import ConvotronRule, SGDRule
     from .sources import Rows, Sampler

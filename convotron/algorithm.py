@@ -61,7 +61,7 @@ from .rules import ConvotronRule, SGDRule
 from .sources import Rows, Sampler, as_source, check_rows
 
 if TYPE_CHECKING:
-    from .data import Teacher
+    from .problem import Teacher
     from .rules import Rule
     from .sources import SampleFn
 
@@ -272,7 +272,7 @@ def fit(
     Examples
     --------
     >>> import numpy as np
-    >>> from convotron.data import Teacher
+    >>> from convotron.problem import Teacher
     >>> from convotron.patches import parse_spec
     >>> from convotron.rules import ConvotronRule, SGDRule
     >>> from convotron.sources import Rows
@@ -368,7 +368,7 @@ def convotron(
     --------
     >>> import numpy as np
     >>> from convotron.patches import parse_spec
-    >>> from convotron.data import Teacher
+    >>> from convotron.problem import Teacher
     >>> scheme = parse_spec("1d:16,4,2")
     >>> teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0))
     >>> res = convotron(teacher.sample, scheme, 0.0, eta=0.01, iters=20000,
@@ -492,13 +492,13 @@ def run_many(
         error ``inf``, NaN weights) so that one divergent run does not discard the others;
         ``"raise"`` raises :class:`DivergenceError` instead.
     """
-    from .data import Teacher
+    from .problem import Teacher
 
     _RULE(rule)
     if not isinstance(teacher, Teacher):
         raise fail(
             "teacher",
-            "a convotron.data.Teacher",
+            "a convotron.problem.Teacher",
             type(teacher).__name__,
             "Build one with Teacher.random(scheme, alpha, rng); run_many(rule, teacher, ...) "
             "takes the rule first.",

@@ -35,24 +35,18 @@ import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ._errors import ConvotronError
 from .covariance import Covariance
-from .model import _activate_mean, _check_inputs, _preacts
-from .patches import PatchScheme
-
-if TYPE_CHECKING:
-    from .problem import Problem
 
 __all__ = [
     "LAWS",
     "NOISE_KINDS",
     "InputLaw",
     "NoiseModel",
-    "Teacher",
     "get_law",
     "parse_noise",
     "symmetrize",
@@ -343,127 +337,3 @@ def parse_noise(spec: str | float | NoiseModel) -> NoiseModel:
             f"{raw.strip()!r}. Pass e.g. '{kind}:0.1'."
         ) from None
     return NoiseModel(kind, level)
-
-
-@dataclass(frozen=True)
-class Teacher:
-    r"""The data source :math:`y = f_{w^*}(x) + \xi`, :math:`x = Lz` [paper] (``def-model``).
-
-    A :class:`~convotron.problem.Problem` together with the target filter. Build one with
-    ``problem.teacher(w_star)``, ``problem.random_teacher(rng, w_norm)`` or
-    :meth:`Teacher.random`.
-
-    Attributes
-    ----------
-    problem : Problem
-        Scheme, slope, input law, covariance and noise (also readable as ``teacher.scheme``,
-        ``teacher.alpha``, ``teacher.law``, ``teacher.cov``, ``teacher.noise``).
-    w_star : numpy.ndarray, shape (r,)
-        The target filter (read-only copy).
-    """
-
-    problem: Problem
-    w_star: np.ndarray
-
-    def __post_init__(self) -> None:
-        from .problem import Problem
-
-        if not isinstance(self.problem, Problem):
-            raise ConvotronError(
-                f"problem must be a Problem; got {type(self.problem).__name__}. "
-                "Build one with Problem.from_specs('1d:64,8,2', alpha=0.0)."
-            )
-        r = self.problem.scheme.r
-        w = np.array(self.w_star, dtype=float)
-        if w.shape != (r,) or not np.all(np.isfinite(w)):
-            raise ConvotronError(
-                f"w_star must be a finite vector of shape (r,) = ({r},); got shape "
-                f"{w.shape}{'' if np.all(np.isfinite(w)) else ' with NaN or infinity'}. "
-                "Pass one finite weight per patch position."
-            )
-        w.setflags(write=False)
-        object.__setattr__(self, "w_star", w)
-
-    @property
-    def scheme(self) -> PatchScheme:
-        """The patch scheme of :attr:`problem`."""
-        return self.problem.scheme
-
-    @property
-    def alpha(self) -> float:
-        """The leaky-ReLU slope of :attr:`problem`."""
-        return self.problem.alpha
-
-    @property
-    def law(self) -> InputLaw:
-        """The input law of :attr:`problem`."""
-        return self.problem.law
-
-    @property
-    def cov(self) -> Covariance:
-        """The covariance of :attr:`problem`."""
-        return self.problem.cov
-
-    @property
-    def noise(self) -> NoiseModel:
-        """The noise model of :attr:`problem`."""
-        return self.problem.noise
-
-    def predict(self, X: Any) -> np.ndarray:
-        r"""Return :math:`f_{w^*}(x)` for each row of ``X``, shape ``(m,)``."""
-        ww, XX, _ = _check_inputs(self.w_star, X, self.scheme)
-        return _activate_mean(_preacts(ww, XX, self.scheme), self.alpha)
-
-    def sample(
-        self, rng: np.random.Generator, m: int, *, chunk: int = 8192
-    ) -> tuple[np.ndarray, np.ndarray]:
-        r"""Draw ``m`` fresh samples, vectorised in chunks of ``chunk`` rows.
-
-        Returns
-        -------
-        X : numpy.ndarray, shape (m, n)
-        y : numpy.ndarray, shape (m,)
-            :math:`y = f_{w^*}(x) + \xi`.
-        """
-        rng = _check_rng(rng)
-        m = _check_m(m)
-        if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
-            raise ConvotronError(f"chunk must be an integer >= 1; got {chunk!r}. Pass e.g. 8192.")
-        n = self.scheme.n
-        xs, ys = [], []
-        for s in range(0, m, int(chunk)):
-            e = min(m, s + int(chunk))
-            Xc = self.cov.transform(self.law.draw(rng, (e - s, n)))
-            yc = _activate_mean(_preacts(self.w_star, Xc, self.scheme), self.alpha)
-            if self.noise.kind != "none":
-                yc += self.noise.sample(rng, Xc, self.cov)
-            xs.append(Xc)
-            ys.append(yc)
-        if len(xs) == 1:  # the common case: no copy
-            return xs[0], ys[0]
-        if not xs:
-            return np.empty((0, n)), np.empty(0)
-        return np.concatenate(xs), np.concatenate(ys)
-
-    @classmethod
-    def random(
-        cls,
-        scheme: PatchScheme,
-        alpha: float,
-        rng: np.random.Generator,
-        law: str | InputLaw = "gaussian",
-        cov: Covariance | str | None = None,
-        noise: str | float | NoiseModel = "none",
-        w_norm: float = 1.0,
-    ) -> Teacher:
-        r"""Build a teacher with :math:`w^*` uniform on the sphere of radius ``w_norm``.
-
-        The same as ``Problem.from_specs(scheme, alpha, law, cov, noise).random_teacher(rng,
-        w_norm)`` (:class:`~convotron.problem.Problem`): ``cov`` None means the identity;
-        strings go through :func:`~convotron.covariance.parse_cov`, ``noise`` through
-        :func:`parse_noise`, ``law`` through :func:`get_law`.
-        """
-        from .problem import Problem
-
-        rng = _check_rng(rng)
-        return Problem.from_specs(scheme, alpha, law, cov, noise).random_teacher(rng, w_norm)

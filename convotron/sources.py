@@ -2,7 +2,7 @@ r"""Data sources as values: where the samples of a run come from.
 
 - :class:`Sampler` — fresh i.i.d. samples, ``sample(rng, m) -> (X (m, n), y (m,))`` drawn
   a chunk at a time (Algorithm 1 draws a fresh sample per step [paper]). A
-  :class:`convotron.data.Teacher` is accepted directly by :func:`convotron.algorithm.fit`
+  :class:`convotron.problem.Teacher` is accepted directly by :func:`convotron.algorithm.fit`
   (as ``Sampler(teacher.sample)``); its samples then take a compiled fast path that draws
   exactly what ``teacher.sample`` draws (:func:`_fast_teacher_sampler`).
 - :class:`Rows` — a fixed dataset, one pass in row order (``x_t = X[t−1]``).
@@ -20,11 +20,11 @@ from ._errors import ConvotronError
 from ._validate import Callable_, validate
 
 if TYPE_CHECKING:
-    from .data import Teacher
+    from .problem import Teacher
 
 __all__ = ["Rows", "Sampler", "Source", "as_source", "check_rows"]
 
-#: ``sample(rng, m) -> (X (m, n), y (m,))``, e.g. :meth:`convotron.data.Teacher.sample`.
+#: ``sample(rng, m) -> (X (m, n), y (m,))``, e.g. :meth:`convotron.problem.Teacher.sample`.
 SampleFn = Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
 NextChunk = Callable[[int], tuple[np.ndarray, np.ndarray]]
 
@@ -102,7 +102,7 @@ Source = Sampler | Rows
 
 def as_source(source: Any) -> Sampler | Rows:
     """Return ``source`` as a :class:`Sampler` or :class:`Rows` (a ``Teacher`` is sampled)."""
-    from .data import Teacher
+    from .problem import Teacher
 
     if isinstance(source, Sampler | Rows):
         return source
@@ -174,7 +174,7 @@ def _fast_teacher_sampler(sample: Any) -> SampleFn | None:
     tests check this equivalence. Returns None for any other sampler.
     """
     from . import _kernels
-    from .data import Teacher
+    from .problem import Teacher
 
     teacher: Teacher | None = getattr(sample, "__self__", None)
     if not isinstance(teacher, Teacher) or getattr(sample, "__func__", None) is not Teacher.sample:

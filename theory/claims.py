@@ -160,7 +160,7 @@ CLAIMS: dict[str, Claim] = {
                 "convotron.model.predict",
                 "convotron.activations.leaky_relu",
                 "convotron.patches.PatchScheme",
-                "convotron.data.Teacher",
+                "convotron.problem.Teacher",
                 _O + "patch_operators",
                 _O + "patch_sum",
             ),

@@ -22,9 +22,9 @@ from convotron.algorithm import (
     run_many,
 )
 from convotron.baselines import sgd_reference
-from convotron.data import Teacher
 from convotron.model import predict
 from convotron.patches import PatchScheme, parse_spec
+from convotron.problem import Teacher
 from convotron.rules import ConvotronRule, SGDRule
 from convotron.sources import Rows, Sampler
 from convotron.testing import alphas, schemes, seeds
@@ -556,7 +556,7 @@ def test_run_many_rejects_bad_input():
         run_many(rule, teacher, eta=0.1, iters=5, runs=1, seed=0, workers=0)
     with pytest.raises(ConvotronError, match=r"seed must be an integer with seed >= 0; got -1"):
         run_many(rule, teacher, eta=0.1, iters=5, runs=1, seed=-1)
-    with pytest.raises(ConvotronError, match=r"teacher must be a convotron.data.Teacher; got "
+    with pytest.raises(ConvotronError, match=r"teacher must be a convotron.problem.Teacher; got "
                        r"int\. Build one"):  # fmt: skip
         run_many(rule, 3, eta=0.1, iters=5, runs=1, seed=0)
     with pytest.raises(ConvotronError, match=r"eta \(the step size\)"):

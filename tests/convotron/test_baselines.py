@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from convotron import ConvotronError, DivergenceError
 from convotron.algorithm import convotron_on_data, convotron_reference
 from convotron.baselines import glmtron, sgd, sgd_on_data, sgd_reference
-from convotron.data import Teacher
 from convotron.model import predict
 from convotron.patches import PatchScheme, parse_spec
+from convotron.problem import Teacher
 from convotron.testing import alphas, schemes, seeds
 
 

@@ -75,9 +75,9 @@ def test_alpha_is_checked_in_one_place_with_one_message():
     """check_alpha (activations), the model, the teacher and the runner all give one message."""
     from convotron.activations import check_alpha
     from convotron.algorithm import convotron_on_data
-    from convotron.data import Teacher
     from convotron.model import predict
     from convotron.patches import parse_spec
+    from convotron.problem import Teacher
 
     scheme = parse_spec("1d:8,4,2")
     message = (

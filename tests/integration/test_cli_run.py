@@ -15,8 +15,8 @@ import pytest
 from convotron.algorithm import convotron, convotron_on_data
 from convotron.baselines import sgd_on_data
 from convotron.cli import main
-from convotron.data import Teacher
 from convotron.patches import parse_spec
+from convotron.problem import Teacher
 
 SMALL = ["--scheme", "1d:16,4,2", "--eta", "0.01", "--iters", "20000"]
 KEYS = {"n", "r", "k", "alpha", "eta", "iters", "w", "final_sq_error", "seconds",

@@ -259,8 +259,8 @@ def test_drift_at_start_holds_for_symmetric_laws_and_fails_for_the_asymmetric(
     law: str, only_patch: int | None, symmetric: bool
 ) -> None:
     """L2 at w_1 = 0: |z| of order 1 for symmetric laws; the exponential law breaks it."""
-    from convotron.data import Teacher
     from convotron.patches import PatchScheme, parse_spec
+    from convotron.problem import Teacher
 
     scheme = (
         PatchScheme.from_indices(12, np.array([[0, 1, 2, 3], [4, 5, 6, 7], [6, 7, 8, 9]]))
@@ -278,8 +278,8 @@ def test_drift_at_start_holds_for_symmetric_laws_and_fails_for_the_asymmetric(
 
 def test_drift_at_start_detects_a_wrong_slope() -> None:
     """Power: a teacher with alpha = 0.2 checked against alpha = 0 is caught."""
-    from convotron.data import Teacher
     from convotron.patches import parse_spec
+    from convotron.problem import Teacher
 
     rng = np.random.default_rng(5)
     teacher = Teacher.random(parse_spec("1d:8,4,2"), 0.2, rng)

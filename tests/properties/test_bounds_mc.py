@@ -2,7 +2,7 @@
 
 The constants come from :func:`convotron.glue.parameters.theorem_parameters` (the theory's
 :class:`theory.bounds.Bound` objects evaluated on the scheme), the expectations from fresh
-samples of the core's :class:`convotron.data.Teacher`. One-sided CLT tolerance of ``Z = 5``
+samples of the core's :class:`convotron.problem.Teacher`. One-sided CLT tolerance of ``Z = 5``
 standard errors (:mod:`tests.properties.strategies`): a failure means the bound is not an
 upper bound for this law/scheme (a wrong constant, or a wrong update), not bad luck.
 
@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 
-from convotron.data import Teacher
 from convotron.glue.parameters import theorem_parameters
 from convotron.model import predict
+from convotron.problem import Teacher
 from tests.budget import examples
 
 from .strategies import assert_clt_below, bridge_teachers, seeds

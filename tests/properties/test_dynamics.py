@@ -27,9 +27,9 @@ from scipy.stats import binomtest
 
 import convotron.testing as ct
 from convotron.algorithm import run_many
-from convotron.data import Teacher
 from convotron.glue.parameters import theorem_parameters
 from convotron.patches import PatchScheme
+from convotron.problem import Teacher
 from convotron.rules import ConvotronRule
 from tests.budget import examples
 

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 import convotron.testing as ct
 from convotron.activations import leaky_relu
 from convotron.covariance import parse_cov
-from convotron.data import Teacher
 from convotron.model import predict
 from convotron.patches import PatchScheme
+from convotron.problem import Teacher
 from tests.budget import examples
 
 from .strategies import (
