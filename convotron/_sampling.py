@@ -561,6 +561,7 @@ def _leaky(z: np.ndarray, alpha: float) -> np.ndarray:
     return np.where(z >= 0.0, z, alpha * z)
 
 
+@np.errstate(over="ignore", invalid="ignore")  # divergence is a status, not a warning
 def fused_reference(
     n: int,
     indices: np.ndarray,
@@ -597,6 +598,7 @@ def fused_reference(
     inv_k = 1.0 / k
     inv_b = 1.0 / batch
     kind = noise.kind
+    track = w_star is not None
     for t in range(1, iters + 1):
         G = np.zeros(r)
         for _ in range(batch):
@@ -640,7 +642,7 @@ def fused_reference(
         w = w + eta * (G * inv_b)
         if not math.isfinite(_seq_sum(w)):
             return FusedRun(w, _kernels.STATUS_DIVERGED, t, hist, int(first[0]))
-        if w_star is not None:
+        if track:
             d2 = _seq_sum((w - ws) * (w - ws))
             if rec and t % rec == 0:
                 hist[t // rec] = d2
