@@ -210,12 +210,15 @@ def _fill_exponential(rng, z, n):  # pragma: no cover - compiled
         z[j] = rng.standard_exponential() - 1.0
 
 
-@njit(cache=True, nogil=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
 def _draw_z(rng, law, z, n):  # pragma: no cover - compiled
     """Write ``n`` standardised coordinates of law ``law`` into ``z`` (see the module doc).
 
     One small compiled loop per law (the generator's method is inlined into its loop, which
-    measured faster than one loop with a branch per law).
+    measured faster than one loop with a branch per law). The helpers that run once per
+    sample (``_draw_x``, ``_draw_z``, ``_draw_noise``, ``_forward``) are inlined into
+    :func:`fused_updates` by numba (``inline="always"``): a call of a compiled function
+    passing arrays costs reference-count updates, and these measured about 8% of a run.
     """
     if law == 0:
         _fill_gaussian(rng, z, n)
@@ -231,7 +234,7 @@ def _draw_z(rng, law, z, n):  # pragma: no cover - compiled
         _fill_exponential(rng, z, n)
 
 
-@njit(cache=True, nogil=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
 def _draw_x(rng, law, cov, cov_vec, rho, s_ar, cov_L, z, x, n):  # pragma: no cover - compiled
     """Write one input ``x = L z`` into ``x`` (``z`` is scratch)."""
     if cov == 0:
@@ -256,7 +259,7 @@ def _draw_x(rng, law, cov, cov_vec, rho, s_ar, cov_L, z, x, n):  # pragma: no co
             x[j] = acc
 
 
-@njit(cache=True, nogil=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
 def _draw_noise(rng, noise, level, sqrt_trace, x, n):  # pragma: no cover - compiled
     """Return the label noise ``ξ`` of the sample ``x`` (0.0 without a draw for ``none``)."""
     if noise == 0:
@@ -271,7 +274,7 @@ def _draw_noise(rng, noise, level, sqrt_trace, x, n):  # pragma: no cover - comp
     return level * math.sqrt(ss) / sqrt_trace * rng.standard_normal()
 
 
-@njit(cache=True, nogil=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
 def _forward(x, indices, w, teacher_w, alpha, px, zs):  # pragma: no cover - compiled
     """Return ``(Σ_i σ(wᵀ P_i x), Σ_i σ(w*ᵀ P_i x))``; ``px = Σ_i P_i x``, ``zs_i = wᵀ P_i x``.
 
