@@ -235,28 +235,32 @@ def _draw_z(rng, law, z, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, fastmath=False, inline="always")
-def _draw_x(rng, law, cov, cov_vec, rho, s_ar, cov_L, z, x, n):  # pragma: no cover - compiled
-    """Write one input ``x = L z`` into ``x`` (``z`` is scratch)."""
-    if cov == 0:
-        _draw_z(rng, law, x, n)
-    elif cov == 1:
-        _draw_z(rng, law, x, n)
+def _transform(cov, cov_vec, rho, s_ar, cov_L, z, x, n):  # pragma: no cover - compiled
+    """Map ``z`` (held in ``x``) to ``x = L z`` in place; ``z`` is scratch (dense only)."""
+    if cov == 1:
         for j in range(n):
             x[j] = x[j] * cov_vec[j]
     elif cov == 2:
-        _draw_z(rng, law, z, n)
-        prev = z[0]
-        x[0] = prev
+        # x_1 = z_1, x_j = ρ x_{j−1} + √(1−ρ²) z_j: x[j] still holds z_j when it is read
+        prev = x[0]
         for j in range(1, n):
-            prev = rho * prev + z[j] * s_ar
+            prev = rho * prev + x[j] * s_ar
             x[j] = prev
-    else:
-        _draw_z(rng, law, z, n)
+    elif cov == 3:
+        for j in range(n):
+            z[j] = x[j]
         for j in range(n):
             acc = 0.0
             for c in range(n):
                 acc += cov_L[j, c] * z[c]
             x[j] = acc
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _draw_x(rng, law, cov, cov_vec, rho, s_ar, cov_L, z, x, n):  # pragma: no cover - compiled
+    """Write one input ``x = L z`` into ``x`` (``z`` is scratch); what the run does per sample."""
+    _draw_z(rng, law, x, n)
+    _transform(cov, cov_vec, rho, s_ar, cov_L, z, x, n)
 
 
 @njit(cache=True, nogil=True, fastmath=False, inline="always")
@@ -405,7 +409,25 @@ def fused_updates(  # pragma: no cover - compiled
         for a in range(r):
             G[a] = 0.0
         for _b in range(batch):
-            _draw_x(rng, law, cov, cov_vec, rho, s_ar, cov_L, z, x, n)
+            # z straight into x, then x = L z in place. The loops of the common laws are
+            # written out here: through a helper (even one inlined by numba) the run measured
+            # about 10% slower.
+            if law == 0:
+                for j in range(n):
+                    x[j] = rng.standard_normal()
+            elif law == 2:
+                for j in range(n):
+                    x[j] = rng.uniform(-_SQRT3, _SQRT3)
+            elif law == 4:
+                for j in range(n):
+                    x[j] = rng.standard_t(_T_NU) * _T_SCALE
+            elif law == 5:
+                for j in range(n):
+                    x[j] = rng.standard_exponential() - 1.0
+            else:
+                _draw_z(rng, law, x, n)
+            if cov != 0:
+                _transform(cov, cov_vec, rho, s_ar, cov_L, z, x, n)
             xi = _draw_noise(rng, noise, level, sqrt_trace, x, n)
             f, ft = _forward(x, indices, w, teacher_w, alpha, px, zs)
             y = ft * inv_k
