@@ -386,6 +386,12 @@ def fused_updates(  # pragma: no cover - compiled
     patches, four patches at a time (each sum keeps its order, so the results are those of
     two separate passes).
 
+    The arguments ``law .. sqrt_trace`` are the fields of :class:`SourceCodes` in order, so a
+    driver calls ``fused_updates(rng, u, t0, n, *source_codes(law, cov, noise), indices, ...)``;
+    the other arguments and the results are those of :func:`convotron._kernels.run_updates`,
+    so the same driver (chunks of updates for a progress bar, divergence handling) serves both.
+    A call with ``n_updates = 0`` compiles or loads the kernel without drawing.
+
     Returns
     -------
     status : int

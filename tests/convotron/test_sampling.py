@@ -224,9 +224,8 @@ def test_reproducible_per_seed_and_independent_of_pieces() -> None:
     first = np.full(1, -1, dtype=np.int64)
     for t0, m in ((0, 300), (300, 400), (700, 300)):
         status, t = S.fused_updates(
-            rng, m, t0, 16, codes.law, codes.cov, codes.cov_vec, codes.rho, codes.cov_L,
-            codes.noise, codes.level, codes.sqrt_trace, scheme.indices, 0.0, tw, w, 0.01, 1,
-            -1, _kernels.MODE_CONVOTRON, 0.0, tw, 100, hist, 0.5, first,
+            rng, m, t0, 16, *codes, scheme.indices, 0.0, tw, w, 0.01, 1, -1,
+            _kernels.MODE_CONVOTRON, 0.0, tw, 100, hist, 0.5, first,
         )  # fmt: skip
         assert status == _kernels.STATUS_OK and t == t0 + m
     _assert_same(a, S.FusedRun(w, 0, 1000, hist, int(first[0])))
