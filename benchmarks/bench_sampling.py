@@ -42,8 +42,8 @@ from numba import njit
 from convotron import _kernels
 from convotron import _sampling as S
 from convotron.algorithm import convotron
-from convotron.problem import Teacher
 from convotron.patches import parse_spec
+from convotron.problem import Teacher
 
 SPEC = "1d:64,8,2"
 ALPHA = 0.0

@@ -27,8 +27,8 @@ from convotron import _sampling as S
 from convotron.algorithm import convotron
 from convotron.covariance import AR1, Dense, Diagonal, Identity
 from convotron.data import LAWS, NoiseModel
-from convotron.problem import Teacher
 from convotron.patches import PatchScheme, parse_spec
+from convotron.problem import Teacher
 from convotron.testing import schemes, seeds
 
 Z = 5.0
