@@ -230,11 +230,12 @@ def fourth_moment_norm(cov: Covariance, kappa: float) -> tuple[float, bool]:
 
 def _trace_P_sigma2_Pt(scheme: PatchScheme, cov: Covariance) -> float:
     r""":math:`\operatorname{tr}(P\Sigma^2P^\top) = \|\Sigma P^\top\|_F^2`, one column at a time."""
+    Ps = scheme.P_sparse()  # counts; a padded position (-1) reads nothing
     if isinstance(cov, Identity):
-        return float(scheme.r * scheme.k)  # tr(PPᵀ) = rk
+        return float(Ps.multiply(Ps).sum())  # tr(PPᵀ): rk without padding, <= rk with it
     total = 0.0
     for a in range(scheme.r):
-        col = np.bincount(scheme.indices[:, a], minlength=scheme.n).astype(float)
+        col = Ps[[a], :].toarray().ravel().astype(float)
         v = cov.matvec(col)
         total += float(v @ v)
     return total

@@ -172,7 +172,7 @@ def _count_rows(idx: np.ndarray, rows: range, n: int, dtype: Any = np.float64) -
     """Rows ``rows`` of the count matrix P (as floats): P[a, j] = #{i : idx[i, a] = j}."""
     out = np.empty((len(rows), n), dtype=dtype)
     for t, a in enumerate(rows):
-        out[t] = np.bincount(idx[:, a], minlength=n)
+        out[t] = np.bincount(idx[:, a] + 1, minlength=n + 1)[1:]  # -1 (padding) reads nothing
     return out
 
 
@@ -237,7 +237,7 @@ def _overlap_from(idx: np.ndarray, n: int, kind: str, payload: Any) -> np.ndarra
         if k == 1 or bool(np.all(idx[1:] > idx[:-1])):  # positions never repeat a coordinate
             max_count = 1
         else:
-            max_count = max(int(np.bincount(idx[:, a]).max()) for a in range(r))
+            max_count = max(int(np.bincount(idx[:, a] + 1)[1:].max(initial=0)) for a in range(r))
         if max_count * k < 2**24:
             dtype = np.float32
     itemsize = np.dtype(dtype).itemsize
@@ -1010,7 +1010,8 @@ def _duplicate_positions(idx: np.ndarray) -> tuple[int, int] | None:
     """Two filter positions that read the same multiset of coordinates, if any."""
     seen: dict[bytes, int] = {}
     for a in range(idx.shape[1]):
-        key = np.sort(idx[:, a]).tobytes()
+        col = idx[:, a]
+        key = np.sort(col[col >= 0]).tobytes()  # a padded read (-1) contributes nothing
         if key in seen:
             return seen[key], a
         seen[key] = a
@@ -1050,7 +1051,18 @@ def kernel_direction(
     exact: tuple[int, ...] | None = None
     explanation = ""
     dup = _duplicate_positions(idx)
-    if dup is not None:
+    pad_only = [a for a in range(r) if not np.any(idx[:, a] >= 0)]
+    if pad_only:  # conv padding: the position reads a padded zero in every patch
+        a = pad_only[0]
+        u = [0] * r
+        u[a] = 1
+        exact = tuple(u)
+        explanation = (
+            f"filter position {a} reads a zero of the padding in every one of the "
+            f"{idx.shape[0]} patches (row {a} of P is zero), so the data never shows w_{a}: "
+            f"u = e_{a} has Pᵀu = 0. "
+        )
+    elif dup is not None:
         a, b = dup
         u = [0] * r
         u[a], u[b] = 1, -1
@@ -1264,7 +1276,7 @@ def _exact_overlap(idx: np.ndarray, n: int, kind: str, exact_payload: Any) -> li
     r = idx.shape[1]
     C = np.zeros((r, n), dtype=np.int64)
     for a in range(r):
-        C[a] = np.bincount(idx[:, a], minlength=n)
+        C[a] = np.bincount(idx[:, a] + 1, minlength=n + 1)[1:]  # -1 (padding) reads nothing
     cols = [np.nonzero(C[a])[0] for a in range(r)]
     if kind == "diag":
         d = exact_payload
@@ -1297,6 +1309,10 @@ def _exact_overlap(idx: np.ndarray, n: int, kind: str, exact_payload: Any) -> li
 
 def _geometry_indices(geometry: dict[str, Any]) -> tuple[np.ndarray, str]:
     kind = geometry.get("kind")
+    if kind in ("conv1d", "conv2d"):  # conv layers (padding, dilation): theory/conv.py
+        from .conv import conv_indices
+
+        return conv_indices(geometry), kind
     try:
         if kind == "1d":
             return stride_1d_indices(geometry["n"], geometry["r"], geometry["stride"]), kind
@@ -1320,6 +1336,10 @@ def _geometry_indices(geometry: dict[str, Any]) -> tuple[np.ndarray, str]:
 
 def _geometry_lemma(geometry: dict[str, Any]) -> LemmaBounds:
     kind = geometry["kind"]
+    if kind in ("conv1d", "conv2d"):
+        from .conv import lemma_conv
+
+        return lemma_conv(geometry)  # type: ignore[no-any-return]
     if kind == "1d":
         return lemma_1d(geometry["n"], geometry["r"], geometry["stride"])
     return lemma_2d(
@@ -1344,6 +1364,8 @@ def _geometry_exact_extremes(geometry: dict[str, Any]) -> tuple[sp.Expr, sp.Expr
         ev = exact_eigenvalues(toeplitz_block(min(m, rr), kk))
         return ev[0], ev[-1]
 
+    if geometry["kind"] in ("conv1d", "conv2d"):
+        return None  # no closed form for padded/dilated layers: eigenvalues of M itself
     if geometry["kind"] == "1d":
         return axis(geometry["n"], geometry["r"], geometry["stride"])
     a = axis(geometry["height"], geometry["patch_h"], geometry["stride_h"])
