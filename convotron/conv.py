@@ -254,3 +254,53 @@ def conv_form_for_stride_2d(c: int, h: int, w: int, ph: int, pw: int, sh: int, s
     """The conv spec accepting the 2D layer that ``2d:...`` refuses (inexact stride)."""
     s = str(sh) if sh == sw else f"{sh}x{sw}"
     return f"conv2d:{c},{h},{w},{ph},{pw},stride={s}"
+
+
+def filter_shape(scheme: Any) -> tuple[int, ...]:
+    """The filter's shape in the frameworks' weight layout ``(out=1, C, *kernel)``.
+
+    ``conv1d`` and ``1d``: ``(1, C, K)``; ``conv2d``, ``2d`` and ``2d:C,...``: ``(1, C, KH,
+    KW)``; an arbitrary index scheme (``file:``, ``from_indices``): ``(1, r)``. The filter
+    ``w`` of length ``r`` reshapes to it with ``w.reshape(shape)`` (C order), because a patch
+    reads its positions in ``(c, dy, dx)`` order.
+    """
+    g = scheme.geometry or {}
+    kind = g.get("kind")
+    if kind == "conv1d":
+        return (1, g["channels"], g["kernel"])
+    if kind == "1d":
+        return (1, 1, g["r"])
+    if kind == "conv2d":
+        return (1, g["channels"], g["kernel_h"], g["kernel_w"])
+    if kind in ("2d", "2d-channels"):
+        return (1, g.get("channels", 1), g["patch_h"], g["patch_w"])
+    return (1, int(scheme.r))
+
+
+def check_filter_path(path: str) -> Any:
+    """Validate ``--save-filter PATH`` before any work: a new ``.npy`` or ``.npz`` file."""
+    from ._io import check_output_path
+
+    if not str(path).lower().endswith((".npy", ".npz")):
+        raise ConvotronError(
+            f"--save-filter must name a .npy or .npz file; got {path!r}. Use e.g. "
+            "--save-filter filter.npz (it holds 'weight' and, when known, 'w_star')."
+        )
+    return check_output_path(path, what="--save-filter file")
+
+
+def save_filter(path: Any, w: Any, shape: tuple[int, ...], w_star: Any = None) -> None:
+    """Write the filter reshaped to ``shape`` (atomically).
+
+    ``.npy``: the learned filter alone; ``.npz``: ``weight`` and, when known, ``w_star``, both
+    of that shape, loadable as is into e.g. ``torch.nn.Conv1d(C, 1, K, bias=False).weight``.
+    """
+    from ._io import atomic_write
+
+    arrays = {"weight": np.asarray(w, dtype=np.float64).reshape(shape)}
+    if w_star is not None:
+        arrays["w_star"] = np.asarray(w_star, dtype=np.float64).reshape(shape)
+    if str(path).lower().endswith(".npy"):
+        atomic_write(path, lambda fh: np.save(fh, arrays["weight"]))
+    else:
+        atomic_write(path, lambda fh: np.savez(fh, **arrays))

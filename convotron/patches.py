@@ -129,9 +129,8 @@ def _as_index_array(indices: Any, n: int) -> np.ndarray:
     if out.any():
         i, a = (int(v[0]) for v in np.nonzero(out))
         raise ConvotronError(
-            f"indices must lie in 0..n-1 (n={n}), or be -1 for a padded zero; got "
-            f"{int(arr[i, a])} at patch {i}, position {a}. Pass coordinates of the input "
-            "(0-based)."
+            f"indices must lie in 0..n-1 (n={n}); got {int(arr[i, a])} at patch {i}, "
+            f"position {a}. Pass coordinates of the input (0-based), or -1 for a padded zero."
         )
     srt = np.sort(arr, axis=1)
     dup = (srt[:, 1:] == srt[:, :-1]) & (srt[:, 1:] != PAD)

@@ -19,7 +19,9 @@ Data mode (``--data FILE.npz`` with arrays ``X`` (T, n), ``y`` (T,), optional ``
 
 Output: a human-readable summary, or with ``--json`` exactly one JSON object on stdout with
 the keys ``n, r, k, alpha, eta, iters, w, final_sq_error, seconds, updates_per_second``
-and more (see :func:`main`). ``--plot FILE`` writes the convergence curve
+and more (see :func:`main`), among them ``filter_shape``: the filter's shape in the
+frameworks' layout ``(1, C, kernel...)``; ``--save-filter PATH`` writes the learned filter
+(and ``w*``) with that shape to ``.npy``/``.npz``. ``--plot FILE`` writes the convergence curve
 ``‖w_t − w*‖²`` as a PNG, atomically. Every option is validated before the run; bad input
 exits 2 with one line on stderr.
 """
@@ -103,6 +105,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--seed", metavar="S", default="0", help="root seed (default 0)")
     p.add_argument("--plot", metavar="FILE", help="write the convergence curve as a PNG")
     p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    p.add_argument(
+        "--save-filter",
+        metavar="PATH",
+        help="save the learned filter (and w*) in the frameworks' layout (1, C, kernel...) "
+        "to a .npy (filter only) or .npz file ('weight', 'w_star')",
+    )
     p.add_argument(
         "--algorithm",
         choices=("convotron", "sgd"),
@@ -347,6 +355,10 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             )
     else:
         s["plot"] = None
+    if getattr(args, "save_filter", None) is not None:
+        from ..conv import check_filter_path
+
+        s["save_filter"] = check_filter_path(args.save_filter)
     return s
 
 
@@ -537,6 +549,12 @@ def main(args: argparse.Namespace) -> int:
         "history_t": res.history_t,
         "history": res.history,
     }
+    from ..conv import filter_shape, save_filter
+
+    out["filter_shape"] = list(filter_shape(scheme))  # (1, C, kernel...): w.reshape(shape)
+    if s.get("save_filter") is not None:
+        save_filter(s["save_filter"], res.w, filter_shape(scheme), w_star)
+        out["save_filter"] = str(s["save_filter"])
     if params is not None:
         out["theorem"] = {
             "lambda_min": float(params.lambda_min),

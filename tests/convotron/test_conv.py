@@ -312,7 +312,7 @@ def test_padded_scheme_round_trips_through_the_file_format(tmp_path):
     again = parse_spec(f"file:{path}")
     np.testing.assert_array_equal(again.indices, s.indices)
     assert again.padded
-    with pytest.raises(ConvotronError, match="or be -1 for a padded zero; got -2"):
+    with pytest.raises(ConvotronError, match=r"got -2 at patch 0, position 1\. .*or -1 for a padded zero"):
         PatchScheme.from_indices(4, [[0, -2]])
 
 
