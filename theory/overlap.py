@@ -131,8 +131,9 @@ def as_indices(n: int, indices: Any) -> np.ndarray:
     if lo < PAD or hi >= n:
         bad = lo if lo < 0 else hi
         raise TheoryError(
-            f"indices must lie in [0, n) = [0, {n}) (or be -1 for a padded zero); got {bad}. "
-            "Use 0-based input coordinates smaller than n (or increase n)."
+            f"indices must lie in [0, n) = [0, {n}); got {bad}. "
+            "Use 0-based input coordinates smaller than n (or increase n), or -1 for a padded "
+            "zero."
         )
     if arr.shape[1] > 1:
         if not np.all(
