@@ -59,7 +59,7 @@ _NUM = re.compile(r"[0-9]{1,9}")
 
 def conv_output_size(size: int, kernel: int, stride: int, pad_lo: int, pad_hi: int,
                      dilation: int) -> int:  # fmt: skip
-    """PyTorch's output size ``floor((size + pad_lo + pad_hi − D(K−1) − 1)/S) + 1`` (may be <= 0)."""
+    """Return PyTorch's output size ``floor((size + lo + hi − D(K−1) − 1)/S) + 1`` (may be <= 0)."""
     return (size + pad_lo + pad_hi - dilation * (kernel - 1) - 1) // stride + 1
 
 
@@ -117,7 +117,7 @@ def _axis_coords(size: int, kernel: int, stride: int, lo: int, dilation: int,
 
 def conv1d(channels: int, length: int, kernel: int, stride: int = 1, padding: Any = 0,
            dilation: int = 1, *, spec: str | None = None) -> Any:  # fmt: skip
-    """The patch scheme of ``torch.nn.Conv1d(C, 1, K, stride, padding, dilation)`` on ``(C, L)``.
+    """Build the scheme of ``torch.nn.Conv1d(C, 1, K, stride, padding, dilation)`` on ``(C, L)``.
 
     ``padding`` is an int, ``"same"`` or ``"valid"``. See the module docstring.
     """
@@ -142,7 +142,7 @@ def conv1d(channels: int, length: int, kernel: int, stride: int = 1, padding: An
 def conv2d(channels: int, height: int, width: int, kernel_h: int, kernel_w: int,
            stride: tuple[int, int] = (1, 1), padding: Any = (0, 0),
            dilation: tuple[int, int] = (1, 1), *, spec: str | None = None) -> Any:  # fmt: skip
-    """The patch scheme of ``torch.nn.Conv2d(C, 1, (KH, KW), ...)`` on ``(C, H, W)``.
+    """Build the patch scheme of ``torch.nn.Conv2d(C, 1, (KH, KW), ...)`` on ``(C, H, W)``.
 
     ``stride``, ``dilation``: pairs ``(vertical, horizontal)``; ``padding``: a pair,
     ``"same"`` or ``"valid"``. See the module docstring.
@@ -245,19 +245,8 @@ def parse_conv_spec(spec: str) -> Any:
     return conv2d(c, h, w, kh, kw, stride, padding, dilation, spec=canon)  # type: ignore[arg-type]
 
 
-def conv_form_for_stride(n: int, r: int, d: int) -> str:
-    """The conv spec accepting the 1D layer that ``1d:N,R,STRIDE`` refuses (inexact stride)."""
-    return f"conv1d:1,{n},{r},stride={d}"
-
-
-def conv_form_for_stride_2d(c: int, h: int, w: int, ph: int, pw: int, sh: int, sw: int) -> str:
-    """The conv spec accepting the 2D layer that ``2d:...`` refuses (inexact stride)."""
-    s = str(sh) if sh == sw else f"{sh}x{sw}"
-    return f"conv2d:{c},{h},{w},{ph},{pw},stride={s}"
-
-
 def filter_shape(scheme: Any) -> tuple[int, ...]:
-    """The filter's shape in the frameworks' weight layout ``(out=1, C, *kernel)``.
+    """Return the filter's shape in the frameworks' weight layout ``(out=1, C, *kernel)``.
 
     ``conv1d`` and ``1d``: ``(1, C, K)``; ``conv2d``, ``2d`` and ``2d:C,...``: ``(1, C, KH,
     KW)``; an arbitrary index scheme (``file:``, ``from_indices``): ``(1, r)``. The filter
@@ -303,4 +292,4 @@ def save_filter(path: Any, w: Any, shape: tuple[int, ...], w_star: Any = None) -
     if str(path).lower().endswith(".npy"):
         atomic_write(path, lambda fh: np.save(fh, arrays["weight"]))
     else:
-        atomic_write(path, lambda fh: np.savez(fh, **arrays))
+        atomic_write(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]

@@ -487,7 +487,7 @@ class PatchScheme:
             )
         if self.padded:
             # append one zero coordinate: the sentinel -1 then reads it (a padded zero)
-            zero = np.zeros(arr.shape[:-1] + (1,), dtype=arr.dtype)
+            zero = np.zeros((*arr.shape[:-1], 1), dtype=arr.dtype)
             return np.concatenate([arr, zero], axis=-1)[..., self.indices]
         return arr[..., self.indices]
 

@@ -74,7 +74,7 @@ def _pads(g: dict[str, Any]) -> tuple[int, ...]:
 
 
 def conv_indices(geometry: dict[str, Any]) -> np.ndarray:
-    """The ``(k, r)`` index array of a conv layer from the definition (loops; ``-1``: padding).
+    """Return the ``(k, r)`` index array of a conv layer, from the definition (``-1``: padding).
 
     Patch ``i`` = output position (row-major), position ``(c, dy, dx)`` row-major reads input
     ``(c, y, x)`` with ``y = py S_h + dy D_h − pad_top`` (likewise ``x``), coordinate
@@ -101,7 +101,7 @@ def conv_indices(geometry: dict[str, Any]) -> np.ndarray:
 
 
 def reduced_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
-    r"""The exact stride scheme with the same :math:`PP^\top` (``lem-conv-reduction``).
+    r"""Return the exact stride scheme with the same :math:`PP^\top` (``lem-conv-reduction``).
 
     Hypotheses: no padding, and the dilation divides the stride on every axis. Then each axis
     is the stride-:math:`S/D` scheme with :math:`k` patches of size :math:`K` on
@@ -124,7 +124,7 @@ def reduced_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
             claim="lem-conv-padded",
         )
     out = []
-    for size, kernel, stride, _, dil, k in _axes(geometry):
+    for _size, kernel, stride, _, dil, k in _axes(geometry):
         if stride % dil:
             raise HypothesisFailed(
                 f"lem-conv-reduction needs the dilation to divide the stride; got dilation "
@@ -181,8 +181,10 @@ def _lemma_reduced(red: dict[str, Any], how: str, lemma_1d: Any, lemma_2d: Any,
 
 
 def coverage_upper_bound(n: int, indices: Any) -> int:
-    r"""``lem-conv-upper``: :math:`\lambda_{\max}(PP^\top) \le c_{\max} \cdot \max_a \#\{i:
-    \text{position } a \text{ of } P_i \text{ reads a coordinate}\} \le c_{\max} k`.
+    r"""Return the bound of ``lem-conv-upper`` on :math:`\lambda_{\max}(PP^\top)`.
+
+    :math:`\lambda_{\max}(PP^\top) \le c_{\max} \cdot \max_a \#\{i: \text{position } a
+    \text{ of } P_i \text{ reads a coordinate}\} \le c_{\max} k`:
 
     :math:`\lambda_{\max}(PP^\top) = \lambda_{\max}(P^\top P) \le \|P^\top\|_\infty \|P\|_\infty`,
     the largest column sum of :math:`P` (the coverage :math:`c_{\max}`) times the largest row sum
@@ -220,7 +222,6 @@ def applicability(geometry: dict[str, Any]) -> list[tuple[str, bool, str]]:
         " only padding-free patches are disjoint (PatchScheme.is_disjoint)" if padded else ""),
     ))  # fmt: skip
     return out
-
 
 
 def applicability_report(geometry: dict[str, Any] | None) -> tuple[dict[str, Any], str]:

@@ -1339,7 +1339,7 @@ def _geometry_lemma(geometry: dict[str, Any]) -> LemmaBounds:
     if kind in ("conv1d", "conv2d"):
         from .conv import lemma_conv
 
-        return lemma_conv(geometry)  # type: ignore[no-any-return]
+        return lemma_conv(geometry)
     if kind == "1d":
         return lemma_1d(geometry["n"], geometry["r"], geometry["stride"])
     return lemma_2d(

@@ -106,7 +106,7 @@ def check_claim_graph(
     """Problems of the claim graph on the built ``page`` (empty when links and labels pass)."""
     present, hrefs = graph_links(page)
     if not present:
-        return [f"{page.name}: no inline <svg class=\"claim-graph\"> (the claim graph is missing)"]
+        return [f'{page.name}: no inline <svg class="claim-graph"> (the claim graph is missing)']
     problems = [f"{page.name}: {p}" for h in hrefs if (p := _link_problem(page, h))]
     if not hrefs:
         problems.append(f"{page.name}: the claim graph has no node links")

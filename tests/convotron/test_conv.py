@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from convotron import ConvotronError, _kernels
 from convotron.algorithm import convotron_on_data, convotron_reference
 from convotron.baselines import sgd_on_data, sgd_reference
-from convotron.model import predict, preactivations
+from convotron.model import preactivations, predict
 from convotron.patches import PatchScheme, parse_spec
 
 
@@ -88,7 +88,9 @@ def conv_layers(draw, max_size=9):
         p = [draw(st.integers(0, 3)) for _ in range(dims)]
         padding = p
         pads = [(v, v) for v in p]
-    ks = [framework_out_size(sizes[j], kernels[j], stride[j], *pads[j], dil[j]) for j in range(dims)]
+    ks = [
+        framework_out_size(sizes[j], kernels[j], stride[j], *pads[j], dil[j]) for j in range(dims)
+    ]
     if min(ks) < 1:
         padding, pads = "same", [_pads(sizes[j], kernels[j], dil[j], "same") for j in range(dims)]
         stride = [1] * dims
@@ -107,6 +109,7 @@ def conv_layers(draw, max_size=9):
 
 
 # -- k, r, n and the model's output against the oracle --------------------------------------
+@pytest.mark.claim("lem-conv-padded")
 @given(conv_layers(), st.integers(0, 2**32 - 1), st.sampled_from([0.0, 0.1, 0.5, 1.0]))
 def test_conv_model_equals_independent_convolution_then_leaky_relu_and_average_pooling(
     layer, seed, alpha
@@ -177,6 +180,8 @@ def test_theory_builds_the_same_layer_and_M_from_the_definition(layer):
     assert res.lambda_min == pytest.approx(ev[0], abs=1e-9)
 
 
+@pytest.mark.claim("lem-conv-upper")
+@pytest.mark.claim("lem-conv-reduction")
 @given(conv_layers(max_size=8))
 def test_conv_lemmas_hold_where_they_apply(layer):
     from theory import HypothesisFailed
@@ -189,14 +194,18 @@ def test_conv_lemmas_hold_where_they_apply(layer):
     try:
         lb = lemma_conv(scheme.geometry)
     except HypothesisFailed as exc:
-        assert scheme.padded or any(
-            s % d for s, d in zip(layer["stride"], layer["dilation"], strict=True)
-        ) or exc.claim in ("lem-1d", "lem-2d")  # the lemma's own k >= ⌈r/d⌉
+        assert (
+            scheme.padded
+            or any(s % d for s, d in zip(layer["stride"], layer["dilation"], strict=True))
+            or exc.claim in ("lem-1d", "lem-2d")
+        )  # the lemma's own k >= ⌈r/d⌉
         return
     assert not scheme.padded
     assert ev[0] >= float(lb.lower) - 1e-9 and ev[-1] <= float(lb.upper) + 1e-9
 
 
+@pytest.mark.claim("lem-conv-padded")
+@pytest.mark.claim("lem-conv-reduction")
 def test_lemma_functions_refuse_padded_and_dilated_layers_naming_the_hypothesis():
     from theory import HypothesisFailed
     from theory.conv import lemma_conv
@@ -212,7 +221,9 @@ def test_lemma_functions_refuse_padded_and_dilated_layers_naming_the_hypothesis(
 
 
 # -- the algorithm on padded layers: compiled loop = readable oracle -------------------------
-@pytest.mark.parametrize("spec", ["conv1d:2,7,3,stride=2,padding=2", "conv2d:1,4,5,3,2,padding=same"])
+@pytest.mark.parametrize(
+    "spec", ["conv1d:2,7,3,stride=2,padding=2", "conv2d:1,4,5,3,2,padding=same"]
+)
 def test_compiled_updates_match_the_readable_references_on_padded_layers(spec):
     scheme = parse_spec(spec)
     rng = np.random.default_rng(1)
@@ -238,6 +249,7 @@ def test_a_gather_never_reads_the_last_coordinate_for_padding():
 
 
 # -- singular padded layers: check names the direction the data cannot identify --------------
+@pytest.mark.claim("lem-conv-padded")
 def test_padding_can_make_M_singular_and_check_names_the_kernel_direction():
     from theory.spectra import check_scheme
 
@@ -259,7 +271,9 @@ def test_padding_can_make_M_singular_and_check_names_the_kernel_direction():
 
 # -- spec grammar, canonical form, errors --------------------------------------------------
 def test_strict_1d_refusal_names_the_conv_form():
-    with pytest.raises(ConvotronError, match=r"n - r = 28 is not divisible.*conv1d:1,33,5,stride=3"):
+    with pytest.raises(
+        ConvotronError, match=r"n - r = 28 is not divisible.*conv1d:1,33,5,stride=3"
+    ):
         parse_spec("1d:33,5,3")
     with pytest.raises(ConvotronError, match=r"conv2d:3,10,10,3,3,stride=2"):
         parse_spec("2d:3,10,10,3,3,2,2")
@@ -312,7 +326,9 @@ def test_padded_scheme_round_trips_through_the_file_format(tmp_path):
     again = parse_spec(f"file:{path}")
     np.testing.assert_array_equal(again.indices, s.indices)
     assert again.padded
-    with pytest.raises(ConvotronError, match=r"got -2 at patch 0, position 1\. .*or -1 for a padded zero"):
+    with pytest.raises(
+        ConvotronError, match=r"got -2 at patch 0, position 1\. .*or -1 for a padded zero"
+    ):
         PatchScheme.from_indices(4, [[0, -2]])
 
 
