@@ -595,5 +595,8 @@ def main(args: argparse.Namespace) -> int:
     lines.append(f"  {res.seconds:.3f} s, {res.updates_per_second:,.0f} updates/s")
     if s["plot"] is not None:
         lines.append(f"  convergence curve written to {s['plot']}")
+    if s.get("save_filter") is not None:
+        shape = tuple(out["filter_shape"])
+        lines.append(f"  filter written to {s['save_filter']} with shape {shape}")
     sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK

@@ -262,6 +262,10 @@ def test_padding_can_make_M_singular_and_check_names_the_kernel_direction():
     assert "positions 0 and 1 read exactly the same input coordinates" in (
         res.kernel_direction.explanation
     )
+    # stride 1 with padding K - 1 (a "full" convolution): every tap reads every coordinate once
+    full = parse_spec("conv1d:1,7,3,padding=2")
+    res3 = check_scheme(full.n, full.indices, geometry=full.geometry)
+    assert not res3.condition_holds and np.linalg.matrix_rank(full.overlap_matrix()) == 1
     # a tap that reads only padding: dilation 2 on a 1-coordinate input, same padding
     scheme2 = parse_spec("conv1d:1,1,3,padding=same")
     res2 = check_scheme(scheme2.n, scheme2.indices, geometry=scheme2.geometry)
@@ -351,3 +355,65 @@ def test_conv_matches_torch_when_installed():
         dilation=(1, 2),
     )
     np.testing.assert_allclose(preactivations(w, x, scheme)[0], conv.numpy().ravel(), atol=1e-12)
+
+
+# -- the command line ----------------------------------------------------------------------
+def _cli(argv, capsys):
+    from convotron.cli import main
+
+    status = main(argv)
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+def test_cli_check_names_the_kernel_direction_of_a_singular_padded_layer(capsys):
+    status, out, _ = _cli(["check", "--scheme", "conv1d:1,1,2,padding=1"], capsys)
+    assert status == 1
+    assert "kernel direction w = [1, -1]" in out
+    assert "lem-1d: does not apply" in out and "lem-beta: applies" in out
+    status, out, _ = _cli(["check", "--scheme", "conv1d:1,33,5,stride=3", "--json"], capsys)
+    data = json.loads(out)
+    assert status == 0 and (data["k"], data["r"], data["n"]) == (10, 5, 33)
+    assert {row["claim"]: row["applies"] for row in data["lemmas_apply"]}["lem-1d"] is True
+
+
+def test_cli_malformed_conv_spec_exits_2_with_the_grammar(capsys):
+    status, _, err = _cli(["check", "--scheme", "conv1d:1,33,5,stride"], capsys)
+    assert status == 2 and "conv1d:C,L,K[,stride=S]" in err
+
+
+def test_cli_run_saves_the_filter_in_the_frameworks_layout(tmp_path, capsys):
+    path = tmp_path / "w.npz"
+    status, out, _ = _cli(
+        ["run", "--scheme", "conv2d:2,6,5,3,2,stride=2,padding=1", "--iters", "300", "--json",
+         "--save-filter", str(path)],
+        capsys,
+    )  # fmt: skip
+    data = json.loads(out)
+    assert status == 0 and data["filter_shape"] == [1, 2, 3, 2]
+    saved = np.load(path)
+    assert saved["weight"].shape == saved["w_star"].shape == (1, 2, 3, 2)
+    np.testing.assert_allclose(saved["weight"].ravel(), data["w"])
+    np.testing.assert_allclose(saved["w_star"].ravel(), data["w_star"])
+    npy = tmp_path / "w.npy"
+    status, out, _ = _cli(
+        ["run", "--scheme", "1d:16,4,2", "--iters", "10", "--json", "--save-filter", str(npy)],
+        capsys,
+    )
+    assert json.loads(out)["filter_shape"] == [1, 1, 4] and np.load(npy).shape == (1, 1, 4)
+
+
+def test_cli_save_filter_refuses_other_suffixes_before_running(tmp_path, capsys):
+    argv = ["run", "--scheme", "1d:16,4,2", "--save-filter", str(tmp_path / "w.txt")]
+    status, out, err = _cli(argv, capsys)
+    assert status == 2 and out == "" and "must name a .npy or .npz file" in err
+
+
+def test_cli_version(capsys):
+    from convotron import __version__
+    from convotron.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"convotron {__version__}"
