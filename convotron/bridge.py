@@ -376,7 +376,13 @@ def theorem_parameters(
     if only_patch is not None:
         i = int(only_patch)
         claim = "thm-disjoint"
-        if not scheme.is_disjoint(i):
+        if 0 <= i < scheme.k and bool((scheme.indices[i] < 0).any()):
+            violations.append(
+                f"only_patch={i}: patch {i} reads zero padding (a zero row of P_{i}, so "
+                f"P_{i}P_{i}ᵀ ≠ I and the variant never learns those taps); the disjoint-patch "
+                "variant (thm-disjoint) needs a padding-free patch (book/conv.md, lem-conv-padded)"
+            )
+        elif not scheme.is_disjoint(i):
             violations.append(
                 f"only_patch={i}: patch {i} shares input coordinates with another patch; the "
                 "disjoint-patch variant (thm-disjoint) needs a patch disjoint from all others"

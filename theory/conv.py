@@ -216,10 +216,15 @@ def applicability(geometry: dict[str, Any]) -> list[tuple[str, bool, str]]:
     out.append(("lem-drift", True, "Lemma 1 for u = P_iᵀw, any vectors"))
     tr = "tr(PPᵀ) = rk" if not padded else "tr(PPᵀ) < rk: a padded read drops from diag(PPᵀ)"
     out.append(("tr M = rk", not padded, tr))
+    idx = conv_indices(geometry)
+    real = idx[idx != PAD]
+    cover = np.bincount(real, minlength=int(real.max(initial=-1)) + 1)
+    ok = [i for i in range(idx.shape[0]) if (idx[i] != PAD).all() and (cover[idx[i]] == 1).all()]
+    shown = ", ".join(map(str, ok[:8])) + (", ..." if len(ok) > 8 else "")
     out.append((
-        "thm-disjoint", not padded,
-        "needs P_1 P_1ᵀ = I for the disjoint patch" + ("; an edge patch reads padding, and"
-        " only padding-free patches are disjoint (PatchScheme.is_disjoint)" if padded else ""),
+        "thm-disjoint", bool(ok),
+        f"for the padding-free patches disjoint from all others: [{shown}]" if ok else
+        "no patch is both padding-free (P_1 P_1ᵀ = I) and disjoint from the others",
     ))  # fmt: skip
     return out
 
