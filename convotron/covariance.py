@@ -30,8 +30,6 @@ import numbers
 from typing import Any
 
 import numpy as np
-from scipy.linalg import eigvalsh_tridiagonal
-from scipy.signal import lfilter
 
 from ._errors import ConvotronError
 
@@ -295,6 +293,8 @@ class AR1(Covariance):
 
     def matvec(self, V: Any) -> np.ndarray:
         r"""Return :math:`\Sigma V` in :math:`O(nm)` by a forward and a backward filter."""
+        from scipy.signal import lfilter  # lazily: scipy.signal is slow to import
+
         arr = self._vectors(V)
         a = [1.0, -self.rho]
         fwd = lfilter([1.0], a, arr, axis=0)
@@ -303,6 +303,8 @@ class AR1(Covariance):
 
     def transform(self, Z: Any) -> np.ndarray:
         r"""Return rows :math:`x_1 = z_1`, :math:`x_j = \rho x_{j-1} + \sqrt{1-\rho^2}\, z_j`."""
+        from scipy.signal import lfilter  # lazily: scipy.signal is slow to import
+
         arr = self._samples(Z)
         u = arr * self._s
         u[:, 0] = arr[:, 0]
@@ -316,6 +318,8 @@ class AR1(Covariance):
             if self.n == 1:
                 self._extremes = (1.0, 1.0)
             else:
+                from scipy.linalg import eigvalsh_tridiagonal  # lazily: slow to import
+
                 rho = self.rho
                 d = np.full(self.n, 1.0 + rho * rho)
                 d[0] = d[-1] = 1.0

@@ -35,18 +35,20 @@ import numbers
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._errors import ConvotronError
 from .covariance import MAX_N, Covariance, Diagonal, Identity, _check_n
 
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
 __all__ = ["MAX_DENSE_ENTRIES", "MAX_INDEX_ENTRIES", "PAD", "PatchScheme", "parse_spec"]
 
 #: Sentinel in ``PatchScheme.indices``: the filter position reads a zero of the padding
-#: (conv layers with ``padding``, :mod:`convotron.conv`), i.e. row ``a`` of :math:`P_i` is zero
+#: (conv layers with ``padding``, ``convotron.conv``), i.e. row ``a`` of :math:`P_i` is zero
 #: and :math:`(P_i x)_a = 0`. Consumers must never gather ``x[-1]`` (numpy and numba would
 #: silently read the last coordinate): use :meth:`PatchScheme.patches` or test ``>= 0``.
 PAD = -1
@@ -411,6 +413,8 @@ class PatchScheme:
 
     def P_sparse(self) -> sp.csr_array:
         r"""Return :math:`P = \sum_i P_i` as a sparse ``(r, n)`` int64 CSR array of counts."""
+        import scipy.sparse as sp  # lazily: scipy is slow to import
+
         rows = np.broadcast_to(np.arange(self.r, dtype=np.int64), self.indices.shape)
         real = self.indices != PAD
         rows = rows[real]
@@ -630,7 +634,7 @@ def parse_spec(spec: str) -> PatchScheme:
     * ``2d:C,H,W,PH,PW,SH,SW`` -- :meth:`PatchScheme.stride_2d_channels`;
     * ``conv1d:C,L,K[,stride=S][,padding=P|same|valid][,dilation=D]`` and
       ``conv2d:C,H,W,KH,KW[,stride=...][,padding=...][,dilation=...]`` -- a conv layer with
-      the frameworks' semantics (:mod:`convotron.conv`; padded reads are ``-1``);
+      the frameworks' semantics (``convotron.conv``; padded reads are ``-1``);
     * ``file:PATH`` -- JSON ``{"n": N, "indices": [[...], ...]}`` read by
       :meth:`PatchScheme.from_indices` (the format of :meth:`PatchScheme.to_json`).
 

@@ -68,7 +68,7 @@ def test_graph_check_passes_on_a_page_with_the_graph_and_fails_on_a_broken_link(
             f'<div id="{lab}">{lab}</div>' for lab, h in pages.items() if h.startswith(page)
         )
         (tmp_path / page).write_text(f"<html><body>{ids}</body></html>")
-    body = f'<div style="width:750px">{render_svg(CLAIMS, pages)}</div>'
+    body = f'<div style="width:676px">{render_svg(CLAIMS, pages)}</div>'
     (tmp_path / "intro.html").write_text(f"<html><body>{body}</body></html>")
     assert check_claim_graph("chromium", tmp_path / "intro.html") == []
     bad = dict(pages, **{"def-model": "nowhere.html#def-model"})

@@ -3,6 +3,7 @@
 Exact patch-overlap matrices, certified eigenvalue conditions, the lemmas and the
 explicit-constant version of the main theorem of Goel, Klivans and Meka (ICML 2018)
 as objects, and the claims registry behind the book. Never imports :mod:`convotron`.
+The submodules and public names below are imported lazily, on first access (PEP 562).
 
 Submodules: :mod:`theory.notation` (the symbols), :mod:`theory.overlap` (exact ``P_i``,
 ``P``, ``P Σ Pᵀ`` and closed forms), :mod:`theory.spectra` (eigenvalue condition,
@@ -12,23 +13,77 @@ certificates, lemma bounds), :mod:`theory.bounds` (the theorem's constants as
 
 from __future__ import annotations
 
-from . import bounds, claims, notation, overlap, spectra
+from typing import TYPE_CHECKING, Any
+
 from ._errors import HypothesisFailed, TheoryError
-from .bounds import Bound, theorem_parameters
-from .claims import CLAIMS, Claim
-from .overlap import overlap_1d_closed_form, overlap_2d_closed_form, overlap_matrix, toeplitz_block
-from .spectra import (
-    Certificate,
-    SchemeCheck,
-    certify_positive_definite,
-    check_scheme,
-    exact_eigenvalues,
-    extreme_eigenvalues,
-    kernel_direction,
-    lemma_1d,
-    lemma_2d,
-    overlap_numeric,
-)
+
+#: Submodules, imported on first access (PEP 562): ``from theory.spectra import ...`` loads
+#: neither :mod:`theory.bounds` nor :mod:`theory.claims`.
+_SUBMODULES = frozenset({"bounds", "claims", "notation", "overlap", "spectra"})
+#: Public name -> submodule that defines it, imported on first access.
+_EXPORTS: dict[str, str] = {
+    "Bound": "bounds",
+    "theorem_parameters": "bounds",
+    "CLAIMS": "claims",
+    "Claim": "claims",
+    "overlap_1d_closed_form": "overlap",
+    "overlap_2d_closed_form": "overlap",
+    "overlap_matrix": "overlap",
+    "toeplitz_block": "overlap",
+    "Certificate": "spectra",
+    "SchemeCheck": "spectra",
+    "certify_positive_definite": "spectra",
+    "check_scheme": "spectra",
+    "exact_eigenvalues": "spectra",
+    "extreme_eigenvalues": "spectra",
+    "kernel_direction": "spectra",
+    "lemma_1d": "spectra",
+    "lemma_2d": "spectra",
+    "overlap_numeric": "spectra",
+}
+
+if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
+    from . import bounds, claims, notation, overlap, spectra
+    from .bounds import Bound, theorem_parameters
+    from .claims import CLAIMS, Claim
+    from .overlap import (
+        overlap_1d_closed_form,
+        overlap_2d_closed_form,
+        overlap_matrix,
+        toeplitz_block,
+    )
+    from .spectra import (
+        Certificate,
+        SchemeCheck,
+        certify_positive_definite,
+        check_scheme,
+        exact_eigenvalues,
+        extreme_eigenvalues,
+        kernel_direction,
+        lemma_1d,
+        lemma_2d,
+        overlap_numeric,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """Import a submodule, or a public name's submodule, on first access (PEP 562)."""
+    import importlib
+
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """List the module attributes and the lazily imported public names."""
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "CLAIMS",

@@ -16,9 +16,9 @@ Used by the book's front page and its claim status page, and by ``tests/test_boo
   book, S symbolically checked, T checked by tests, R checked by runs).
 
 - :func:`render_svg` renders the same graph as a self-contained SVG (no script, no CDN) for
-  the HTML book, readable at the column width (about 750 px): layers by longest path
+  the HTML book, readable at the column width (676 px measured): layers by longest path
   (:func:`levels`), a layer wider than the page wrapped onto several rows, labels in 13 px
-  type in a 750-unit-wide view box (so at least 12 px on screen down to a 690 px column),
+  type in a 660-unit-wide view box (so at least 12 px on screen down to a 610 px column),
   each node a link to its statement (``page.html#label``, from :func:`label_pages`) with the
   claim's title on hover (``<title>``), coloured by status with a legend.
   :func:`graph_html` wraps it for a notebook cell (``display(graph_html(CLAIMS))``);
@@ -252,8 +252,9 @@ def draw(claims: Mapping[str, Any], *, ax: Any = None) -> Any:
 # --------------------------------------------------------------------------------------------
 # SVG for the HTML book
 # --------------------------------------------------------------------------------------------
-#: Width of the SVG view box: the book's text column (px at 100 % zoom).
-SVG_WIDTH = 750
+#: Width of the SVG view box: a little under the book's text column, measured at 676 px in
+#: Chromium at 1280 px (sphinx-book-theme), so the graph is drawn at >= 1:1 there.
+SVG_WIDTH = 660
 #: Font size of a node's label in view-box units (= px at the column width).
 LABEL_FONT = 13
 #: Font size of the status letters and the legend.
@@ -384,7 +385,8 @@ def render_svg(claims: Mapping[str, Any], pages: Mapping[str, str] | None = None
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{_NODE_H}" rx="6" '
             f'fill="{LEVEL_COLOURS[st.level]}" stroke="#333" stroke-width="0.8"/>',
             f'<text class="claim-label" x="{x + w / 2:.1f}" y="{y + 17:.1f}" '
-            f'text-anchor="middle" style="{font};font-size:{LABEL_FONT}px;fill:#111">'
+            f'text-anchor="middle" style="{font};font-size:{LABEL_FONT}px;fill:#111;'
+            'text-decoration:none">'
             f"{escape(lab)}</text>",
             f'<text x="{x + w / 2:.1f}" y="{y + 33:.1f}" text-anchor="middle" '
             f'style="{font};font-size:{SMALL_FONT}px;fill:#222">{_flags(st)}</text>',

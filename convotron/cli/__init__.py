@@ -1,7 +1,10 @@
 """The ``convotron`` command line.
 
 Subcommands live in one module each (``run``, ``check``, ``bounds``, ``verify``,
-``experiment``); every module exposes ``add_parser(subparsers)`` and ``main(args) -> int``.
+``experiment``); every module exposes ``add_parser(subparsers)`` and ``main(args) -> int``, and
+imports only the standard library and numpy at module level, so that ``convotron --help`` starts
+fast (``tests/test_startup.py`` checks that building the parser loads no numba, scipy, sympy or
+matplotlib).
 Bad input of any kind exits with status 2 and one line on stderr, never a traceback.
 """
 
@@ -12,7 +15,13 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from ._common import ConvotronArgumentParser, run_guarded
+from ._common import (
+    EXIT_BAD_INPUT,
+    ConvotronArgumentParser,
+    run_guarded,
+    silence_stdout,
+    watch_stdout,
+)
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
@@ -37,22 +46,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.required = True
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except (
-            ModuleNotFoundError
-        ) as exc:  # pragma: no cover - only while a module is being written
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
-        module.add_parser(sub)
+        # a subcommand module that fails to import is an error, never a missing subcommand;
+        # the modules import their heavy dependencies (numba, scipy, sympy) inside ``main``
+        importlib.import_module(f"{__name__}.{name}").add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``convotron`` script; returns the exit status."""
+    out = watch_stdout()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        try:
+            sys.stdout.flush()
+        except OSError:
+            pass
+        if out.failed:  # argparse swallows the write error itself
+            silence_stdout()
+            print("convotron: error: cannot write to standard output.", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    del out
     return run_guarded(args.handler, args, command=args.command)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -48,14 +50,74 @@ def run_guarded(
     handler: Callable[[argparse.Namespace], int], args: argparse.Namespace, *, command: str
 ) -> int:
     """Run a subcommand; project errors become one stderr line and exit status 2."""
+    watch_stdout()
     try:
-        return int(handler(args))
+        status = int(handler(args))
+        sys.stdout.flush()
+        return status
     except _bad_input_types() as exc:
         print(f"convotron {command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"convotron {command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        print(f"convotron {command}: error: {_describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+class _WatchedStream:
+    """A proxy of a text stream that remembers whether a write or flush failed."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.failed = False
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError:
+            self.failed = True
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError:
+            self.failed = True
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def watch_stdout() -> _WatchedStream:
+    """Replace ``sys.stdout`` by a proxy that records a failed write (see ``run_guarded``)."""
+    if not isinstance(sys.stdout, _WatchedStream):
+        sys.stdout = _WatchedStream(sys.stdout)  # type: ignore[assignment]
+    return sys.stdout  # type: ignore[return-value]
+
+
+def silence_stdout() -> None:
+    """Point file descriptor 1 at ``/dev/null`` so that Python's exit-time flush stays quiet."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _describe_os_error(exc: OSError) -> str:
+    """One line for an operating-system error that escaped a subcommand (never a traceback).
+
+    A broken or full standard output is silenced (so that Python's exit-time flush does not
+    print a second error) and named as such.
+    """
+    reason = exc.strerror or str(exc)
+    if isinstance(sys.stdout, _WatchedStream) and sys.stdout.failed:
+        silence_stdout()
+        return f"cannot write to standard output ({reason}). Redirect it to a writable file."
+    where = f" {exc.filename!s}" if exc.filename is not None else " a file"
+    return f"an operating-system operation failed on{where}: {reason}."
 
 
 def to_jsonable(obj: Any) -> Any:

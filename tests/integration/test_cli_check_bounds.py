@@ -39,14 +39,14 @@ def singular_file(tmp_path) -> str:
 # ------------------------------------------------------------------------------- check
 @pytest.mark.claim("lem-1d")
 def test_check_known_scheme_json(capsys) -> None:
-    """n=16, r=4, d=2 (k=7), Σ = I: λ_min = 1, λ_max = 13 (spec §7), lemma 1/2 and 14."""
+    """n=16, r=4, d=2 (k=7), Σ = I: λ_min = 1, λ_max = 13 (spec §7), the lemma exactly (d = r/2)."""
     rc, obj = run_json(capsys, "check", "--scheme", "1d:16,4,2")
     assert rc == 0
     assert CHECK_KEYS <= obj.keys()
     assert (obj["n"], obj["r"], obj["k"]) == (16, 4, 7)
     assert obj["lambda_min"] == pytest.approx(1.0) and obj["lambda_max"] == pytest.approx(13.0)
     assert obj["condition_holds"] is True and obj["certificate"] == "exact"
-    assert obj["lemma_lower_bound"] == 0.5 and obj["lemma_upper_bound"] == 14.0
+    assert obj["lemma_lower_bound"] == 1.0 and obj["lemma_upper_bound"] == 13.0
     assert obj["kernel_direction"] is None
 
 

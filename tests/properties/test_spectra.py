@@ -2,7 +2,7 @@
 
 - ``lem-1d`` [derived]: 1D patch-and-stride with ``k ≥ ⌈r/d⌉``:
   ``1/2 ≤ λ_min(PPᵀ)`` and ``λ_max(PPᵀ) ≤ k⌈r/d⌉``; disjoint patches (``d ≥ r``) give
-  ``PPᵀ = kI``; ``r/2 < d < r`` gives ``λ_min = 1``.
+  ``PPᵀ = kI``; ``r/2 <= d < r`` gives ``λ_min = 1``.
 - ``lem-2d`` [derived]: 2D with ``k_j ≥ ⌈r_j/d_j⌉``: ``λ_min ≥ 1/4``,
   ``λ_max ≤ k⌈r₁/d₁⌉⌈r₂/d₂⌉``.
 - ``lem-cov-transfer`` [derived]: ``λ_min(M) ≥ λ_min(Σ)λ_min(PPᵀ)``,
@@ -58,8 +58,9 @@ def test_lemma_1d_bounds_hold(p: tuple[int, int, int]) -> None:
         assert ev[-1] == pytest.approx(float(bounds.upper), rel=1e-9)
     if d >= r:
         assert np.array_equal(PatchScheme.stride_1d(n, r, d).overlap_matrix(), k * np.eye(r))
-    elif 2 * d > r:
+    elif 2 * d >= r:
         assert ev[0] == pytest.approx(1.0, abs=1e-9)
+        assert ev[-1] == pytest.approx(2 * k - 1, abs=1e-9)
 
 
 @pytest.mark.claim("lem-2d")

@@ -90,7 +90,7 @@ def test_overlap_numeric_blocked_path_equals_one_shot(monkeypatch):
     n = (n - r) // d * d + r
     idx = stride_1d_indices(n, r, d)
     full = {c: overlap_numeric(n, idx, c) for c in ("identity", ("ar1", 0.4))}
-    monkeypatch.setattr(spectra, "_COUNT_BUDGET", 16 * n * 2)  # two rows per block
+    monkeypatch.setattr(spectra.numeric, "_COUNT_BUDGET", 16 * n * 2)  # two rows per block
     assert overlap_numeric(n, idx).tolist() == full["identity"].tolist()
     np.testing.assert_allclose(overlap_numeric(n, idx, ("ar1", 0.4)), full[("ar1", 0.4)])
 
@@ -270,7 +270,7 @@ def test_lemma_1d_bounds_hold_exactly_when_hypotheses_hold(params):
         bounds = lemma_1d(n, r, d)
     except HypothesisFailed as exc:
         assert exc.claim == "lem-1d"
-        assert k < m and 2 * d <= r
+        assert k < m and 2 * d < r
         assert f"got k={k} < ceil(r/d)={m}" in str(exc)
         return
     assert bounds.claim == "lem-1d" and bounds.statement is LEMMA_1D
@@ -279,6 +279,39 @@ def test_lemma_1d_bounds_hold_exactly_when_hypotheses_hold(params):
     if bounds.lower == sp.Rational(1, 2):  # general case: exact certificate of M - I/2 ⪰ 0
         shifted = sp.Matrix(M) - sp.eye(r) / 2
         assert certify_positive_definite(shifted).holds  # strictly, even
+
+
+@pytest.mark.claim("lem-1d")
+def test_lemma_1d_exact_case_includes_half_stride():
+    # d = r/2: every residue block is A_2(k), eigenvalues 1 and 2k - 1 (k = 7 here); the lemma
+    # used to give only the general lower bound 1/2 at d = r/2
+    bounds = lemma_1d(16, 4, 2)
+    assert (bounds.lower, bounds.upper) == (1, 13)
+    assert bounds.lower_exact and bounds.upper_exact
+    assert "r/2 <= d < r" in bounds.case
+    # d = r/2 with k = 1 < ceil(r/d) = 2: exact too (PPᵀ = I), not a failed hypothesis
+    assert (lemma_1d(4, 4, 2).lower, lemma_1d(4, 4, 2).upper) == (1, 1)
+
+
+@pytest.mark.claim("lem-1d")
+def test_lemma_1d_exact_case_against_brute_force_for_all_r_up_to_40():
+    # every r <= 40, every r/2 <= d < r, k = 1..5: brute-force λ_min = 1, λ_max = 2k - 1
+    for r in range(2, 41):
+        for d in range(-(-r // 2), r):
+            for k in range(1, 6):
+                n = (k - 1) * d + r
+                ev = np.linalg.eigvalsh(
+                    overlap_numeric(n, stride_1d_indices(n, r, d)).astype(float)
+                )
+                bounds = lemma_1d(n, r, d)
+                assert bounds.lower_exact and bounds.upper_exact, (r, d, k)
+                assert (bounds.lower, bounds.upper) == (1, 2 * k - 1), (r, d, k)
+                assert ev[0] == pytest.approx(1.0, abs=1e-9), (r, d, k)
+                assert ev[-1] == pytest.approx(2 * k - 1, abs=1e-9), (r, d, k)
+        # just below r/2 the exact case no longer applies (a residue block of size 3 appears)
+        if r >= 3:
+            d, m = (r - 1) // 2, -(-r // ((r - 1) // 2))
+            assert m >= 3 and not lemma_1d((m - 1) * d + r, r, d).lower_exact
 
 
 @pytest.mark.claim("lem-2d")
@@ -448,3 +481,31 @@ def test_check_scheme_exact_refused_for_large_n_with_ar1():
     res = check_scheme(n, idx, cov=("ar1", 0.5))  # exact=None falls back to numeric, says why
     assert res.certificate == "numeric" and res.condition_holds
     assert any("exact=None certifies exactly only" in note for note in res.notes)
+
+
+# --------------------------------------------------------------------------------------------
+# the package: one concern per module, the same public names as the single module it replaced
+# --------------------------------------------------------------------------------------------
+def test_package_reexports_the_public_names():
+    assert set(spectra.__all__) == {
+        "EXACT_COV_MAX_N", "EXACT_MAX_R", "LEMMA_1D", "LEMMA_2D", "LEMMA_COV_TRANSFER",
+        "Certificate", "KernelDirection", "LemmaBounds", "LemmaStatement", "SchemeCheck",
+        "certify_positive_definite", "check_scheme", "covariance_spectrum_bounds",
+        "exact_eigenvalues", "extreme_eigenvalues", "kernel_direction",
+        "leading_principal_minors", "lemma_1d", "lemma_2d", "lemma_cov_transfer",
+        "overlap_numeric", "sos_identity", "sos_identity_holds", "sos_inequality_holds",
+        "toeplitz_decomposition_holds",
+    }  # fmt: skip
+    homes = {"numeric", "certificate", "exact", "lemmas", "kernel", "check"}
+    for name in spectra.__all__:
+        obj = getattr(spectra, name)
+        home = getattr(obj, "__module__", None)
+        if callable(obj) and home is not None:
+            assert home.rsplit(".", 1)[-1] in homes and home.startswith("theory.spectra."), name
+
+
+def test_trace_is_rk_only_when_positions_read_distinct_coordinates():
+    # tr PPᵀ = Σ_{a,j} P_aj² >= rk; equal for stride schemes, not in general (issue 10, item 1)
+    assert check_scheme(16, stride_1d_indices(16, 4, 2)).trace == 4 * 7
+    assert check_scheme(8, [[0, 1, 2, 3], [0, 1, 4, 5], [6, 7, 2, 3]]).trace == 20  # rk = 12
+    assert check_scheme(4, [[0, 1], [0, 1]]).trace == 8  # rk = 4

@@ -1,0 +1,466 @@
+r"""One scheme checked end to end: :func:`check_scheme` and its :class:`SchemeCheck`.
+
+Part of :mod:`theory.spectra`: the float extremes (:mod:`.numeric`), the exact certificate
+(:mod:`.certificate`), the lemma bounds (:mod:`.lemmas`), exact eigenvalues (:mod:`.exact`)
+and the kernel direction (:mod:`.kernel`) in one result, what ``convotron check`` prints.
+Never imports :mod:`convotron`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from .._errors import HypothesisFailed, TheoryError
+from ..overlap import (
+    _ceil_div,
+    _stride_1d_k,
+    as_indices,
+    stride_1d_indices,
+    stride_2d_channels_indices,
+    stride_2d_indices,
+    to_exact,
+    toeplitz_block,
+)
+from .certificate import EXACT_MAX_R, Certificate, certify_positive_definite
+from .exact import EXACT_EIG_MAX_R, exact_eigenvalues
+from .kernel import KernelDirection, kernel_direction
+from .lemmas import (
+    LemmaBounds,
+    covariance_spectrum_bounds,
+    lemma_1d,
+    lemma_2d,
+    lemma_cov_transfer,
+)
+from .numeric import NUMERIC_RTOL, _cov_kind, _cov_name, _overlap_from
+
+__all__ = [
+    "AUTO_EXACT_EIG_MAX_N",
+    "AUTO_EXACT_MAX_DENOMINATOR",
+    "EXACT_COV_MAX_N",
+    "SchemeCheck",
+    "check_scheme",
+]
+
+#: Exact overlap matrices for a non-identity Σ are computed only up to this input dimension.
+EXACT_COV_MAX_N = 2048
+
+
+@dataclass(frozen=True)
+class SchemeCheck:
+    r"""Everything ``convotron check`` reports about one scheme (see :func:`check_scheme`).
+
+    Attributes
+    ----------
+    n, r, k : int
+    cov : str
+        Description of Σ (``"identity"``, ``"ar1:0.5"``, ``"diag"``, ``"dense"``).
+    lambda_min, lambda_max : float
+        Extreme eigenvalues of :math:`M = P\Sigma P^\top` (``eigvalsh``).
+    trace : float
+        :math:`\operatorname{tr} M`. For Σ = I, :math:`\operatorname{tr} PP^\top =
+        \sum_{a,j} P_{aj}^2 \ge rk`, with equality iff at every filter position the patches
+        read distinct coordinates (stride schemes); e.g. 20, not 12, for ``n = 8``,
+        ``[[0,1,2,3],[0,1,4,5],[6,7,2,3]]``.
+    condition_holds : bool
+        :math:`\lambda_{\min}(M) > 0` (the hypothesis of ``thm-convotron``): decided by the
+        exact certificate when ``certificate == "exact"``, else by
+        :math:`\lambda_{\min} > 10^{-10}\max(\lambda_{\max}, 1)`.
+    certificate : str
+        ``"exact"`` (rational :math:`LDL^\top`) or ``"numeric"``.
+    certificate_detail : Certificate or None
+    lemma : str or None
+        Label of the lemma that applies (``"lem-1d"``, ``"lem-2d"``, ``"lem-cov-transfer"``).
+    lemma_lower_bound, lemma_upper_bound : sympy number or None
+        None when no geometry was given or the lemma's hypotheses fail.
+    lemma_reason : str or None
+        Why no lemma bound is reported (the failing hypothesis), else the case that applied.
+    lemma_bounds : LemmaBounds or None
+    kernel_direction : KernelDirection or None
+        None when the condition holds.
+    exact_lambda_min, exact_lambda_max : sympy.Expr or None
+        Exact expressions when small enough (identity Σ with a stride geometry, or
+        :math:`r \le 8` with rational Σ).
+    notes : tuple of str
+        Conversions made (floats read as rationals) and choices (why numeric).
+    geometry : dict or None
+    overlap : numpy.ndarray
+        :math:`M` itself (``int64`` for Σ = I); not in :meth:`to_dict`.
+    """
+
+    n: int
+    r: int
+    k: int
+    cov: str
+    lambda_min: float
+    lambda_max: float
+    trace: float
+    condition_holds: bool
+    certificate: str
+    certificate_detail: Certificate | None
+    lemma: str | None
+    lemma_lower_bound: sp.Expr | None
+    lemma_upper_bound: sp.Expr | None
+    lemma_reason: str | None
+    lemma_bounds: LemmaBounds | None
+    kernel_direction: KernelDirection | None
+    exact_lambda_min: sp.Expr | None
+    exact_lambda_max: sp.Expr | None
+    notes: tuple[str, ...] = ()
+    geometry: dict[str, Any] | None = None
+    overlap: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (keys of ``convotron check --json``)."""
+
+        def num(v: Any) -> float | None:
+            return None if v is None else float(v)
+
+        def txt(v: Any) -> str | None:
+            return None if v is None else str(v)
+
+        cert = self.certificate_detail
+        return {
+            "n": self.n,
+            "r": self.r,
+            "k": self.k,
+            "cov": self.cov,
+            "lambda_min": self.lambda_min,
+            "lambda_max": self.lambda_max,
+            "trace": self.trace,
+            "condition_holds": self.condition_holds,
+            "certificate": self.certificate,
+            "certificate_reason": cert.reason if cert is not None else None,
+            "pivots": [str(p) for p in cert.pivots] if cert is not None else None,
+            "lemma": self.lemma,
+            "lemma_lower_bound": num(self.lemma_lower_bound),
+            "lemma_upper_bound": num(self.lemma_upper_bound),
+            "lemma_lower_bound_exact": txt(self.lemma_lower_bound),
+            "lemma_upper_bound_exact": txt(self.lemma_upper_bound),
+            "lemma_reason": self.lemma_reason,
+            "kernel_direction": (
+                [float(v) for v in self.kernel_direction.w]
+                if self.kernel_direction is not None
+                else None
+            ),
+            "kernel_direction_exact": (
+                list(self.kernel_direction.exact)
+                if self.kernel_direction is not None and self.kernel_direction.exact is not None
+                else None
+            ),
+            "kernel_explanation": (
+                self.kernel_direction.explanation if self.kernel_direction is not None else None
+            ),
+            "exact_lambda_min": txt(self.exact_lambda_min),
+            "exact_lambda_max": txt(self.exact_lambda_max),
+            "notes": list(self.notes),
+            "geometry": self.geometry,
+        }
+
+
+#: ``check_scheme(exact=None)`` certifies a non-identity Σ exactly only when its parameters
+#: are rationals (read from their decimal strings) with denominators at most this: a float
+#: such as ``1e-300`` would otherwise make exact arithmetic needlessly slow.
+AUTO_EXACT_MAX_DENOMINATOR = 10**6
+#: ``check_scheme`` computes exact eigenvalues for a non-identity Σ only up to this ``n``
+#: (the characteristic polynomial's coefficients grow with ``n``).
+AUTO_EXACT_EIG_MAX_N = 64
+
+
+def _simple_rational_cov(kind: str, payload: Any) -> bool:
+    """Whether Σ's parameters are rationals with small denominators (for ``exact=None``)."""
+    values = [payload] if kind == "ar1" else np.asarray(payload, dtype=object).ravel().tolist()
+    for v in values:
+        try:
+            e, _ = to_exact(v, "value")
+        except TheoryError:
+            return False
+        if not e.is_Rational or abs(int(e.q)) > AUTO_EXACT_MAX_DENOMINATOR:
+            return False
+    return True
+
+
+def _exact_cov_payload(kind: str, payload: Any, notes: list[str]) -> Any:
+    """Exact rationals for the covariance parameters (floats via Fraction(str(x)), noted)."""
+
+    def ex(v: Any, name: str) -> Fraction:
+        e, note = to_exact(v, name)
+        if not e.is_Rational:
+            raise TheoryError(
+                f"an exact certificate needs a rational covariance; {name} = {e} is not "
+                "rational. Pass a rational value (e.g. 1/2), or exact=False for a numeric check."
+            )
+        if note and note not in notes:
+            notes.append(note)
+        return Fraction(int(e.p), int(e.q))
+
+    if kind == "ar1":
+        return ex(payload, "rho")
+    if kind == "diag":
+        return [ex(v, f"d[{j}]") for j, v in enumerate(payload)]
+    arr = np.asarray(payload, dtype=object)
+    return [[ex(arr[i, j], f"Sigma[{i},{j}]") for j in range(arr.shape[1])] for i in
+            range(arr.shape[0])]  # fmt: skip
+
+
+def _exact_overlap(idx: np.ndarray, n: int, kind: str, exact_payload: Any) -> list[list[Fraction]]:
+    """Exact M = P Σ Pᵀ in Fractions for a rational Σ (n <= EXACT_COV_MAX_N)."""
+    r = idx.shape[1]
+    C = np.zeros((r, n), dtype=np.int64)
+    for a in range(r):
+        C[a] = np.bincount(idx[:, a] + 1, minlength=n + 1)[1:]  # -1 (padding) reads nothing
+    cols = [np.nonzero(C[a])[0] for a in range(r)]
+    if kind == "diag":
+        d = exact_payload
+        return [
+            [sum((Fraction(int(C[a, j] * C[b, j])) * d[j] for j in cols[a]), Fraction(0))
+             for b in range(r)] for a in range(r)
+        ]  # fmt: skip
+    if kind == "ar1":
+        rho: Fraction = exact_payload
+        # distance histograms N_ab(h) = #{(j, j') : |j - j'| = h} weighted by counts
+        powers = [Fraction(1)]
+        out = [[Fraction(0)] * r for _ in range(r)]
+        for a in range(r):
+            ja, wa = cols[a], C[a, cols[a]]
+            for b in range(a, r):
+                jb, wb = cols[b], C[b, cols[b]]
+                dist = np.abs(ja[:, None] - jb[None, :]).ravel()
+                hist = np.bincount(dist, weights=(wa[:, None] * wb[None, :]).ravel())
+                while len(powers) < len(hist):
+                    powers.append(powers[-1] * rho)
+                val = sum((round(c) * powers[h] for h, c in enumerate(hist) if c), Fraction(0))
+                out[a][b] = out[b][a] = val
+        return out
+    S = exact_payload
+    V = [[sum((int(C[a, j]) * S[j][jj] for j in cols[a]), Fraction(0)) for jj in range(n)]
+         for a in range(r)]  # fmt: skip
+    return [[sum((V[a][j] * int(C[b, j]) for j in cols[b]), Fraction(0)) for b in range(r)]
+            for a in range(r)]  # fmt: skip
+
+
+def _geometry_indices(geometry: dict[str, Any]) -> tuple[np.ndarray, str]:
+    kind = geometry.get("kind")
+    if kind in ("conv1d", "conv2d"):  # conv layers (padding, dilation): theory/conv.py
+        from ..conv import conv_indices
+
+        return conv_indices(geometry), kind
+    try:
+        if kind == "1d":
+            return stride_1d_indices(geometry["n"], geometry["r"], geometry["stride"]), kind
+        keys = ("height", "width", "patch_h", "patch_w", "stride_h", "stride_w")
+        if kind == "2d":
+            return stride_2d_indices(*(geometry[key] for key in keys)), kind
+        if kind == "2d-channels":
+            return stride_2d_channels_indices(
+                geometry["channels"], *(geometry[key] for key in keys)
+            ), kind
+    except KeyError as exc:
+        raise TheoryError(
+            f"geometry of kind {kind!r} misses the key {exc.args[0]!r}; got keys "
+            f"{sorted(geometry)}. Pass the keys of PatchScheme.geometry."
+        ) from None
+    raise TheoryError(
+        f"geometry['kind'] must be '1d', '2d' or '2d-channels'; got {kind!r}. Pass the "
+        "geometry dict of a stride scheme, or geometry=None."
+    )
+
+
+def _geometry_lemma(geometry: dict[str, Any]) -> LemmaBounds:
+    kind = geometry["kind"]
+    if kind in ("conv1d", "conv2d"):
+        from ..conv import lemma_conv
+
+        return lemma_conv(geometry)
+    if kind == "1d":
+        return lemma_1d(geometry["n"], geometry["r"], geometry["stride"])
+    return lemma_2d(
+        geometry["height"],
+        geometry["width"],
+        geometry["patch_h"],
+        geometry["patch_w"],
+        geometry["stride_h"],
+        geometry["stride_w"],
+        channels=geometry.get("channels", 1),
+    )
+
+
+def _geometry_exact_extremes(geometry: dict[str, Any]) -> tuple[sp.Expr, sp.Expr] | None:
+    """Exact extreme eigenvalues of PPᵀ from the Toeplitz blocks (None if blocks too big)."""
+
+    def axis(nn: int, rr: int, dd: int) -> tuple[sp.Expr, sp.Expr] | None:
+        kk = _stride_1d_k(nn, rr, dd)
+        m = _ceil_div(rr, dd)
+        if m > EXACT_EIG_MAX_R:
+            return None
+        ev = exact_eigenvalues(toeplitz_block(min(m, rr), kk))
+        return ev[0], ev[-1]
+
+    if geometry["kind"] in ("conv1d", "conv2d"):
+        return None  # no closed form for padded/dilated layers: eigenvalues of M itself
+    if geometry["kind"] == "1d":
+        return axis(geometry["n"], geometry["r"], geometry["stride"])
+    a = axis(geometry["height"], geometry["patch_h"], geometry["stride_h"])
+    b = axis(geometry["width"], geometry["patch_w"], geometry["stride_w"])
+    if a is None or b is None:
+        return None
+    return sp.expand(a[0] * b[0]), sp.expand(a[1] * b[1])
+
+
+def check_scheme(
+    n: int,
+    indices: Any,
+    cov: Any = "identity",
+    exact: bool | None = None,
+    geometry: dict[str, Any] | None = None,
+) -> SchemeCheck:
+    r"""Check Convotron's condition :math:`\lambda_{\min}(P\Sigma P^\top) > 0` for a scheme.
+
+    Steps: :math:`M` by :func:`overlap_numeric` (never :math:`n \times n`) and its extreme
+    eigenvalues; an exact :math:`LDL^\top` certificate (:func:`certify_positive_definite`)
+    when asked or cheap; the lemma bounds when a stride ``geometry`` is given and the lemma's
+    hypotheses hold (``lem-1d``, ``lem-2d``; with ``lem-cov-transfer`` for Σ ≠ I); exact
+    eigenvalue expressions when small; the kernel direction when the condition fails.
+
+    Parameters
+    ----------
+    n : int
+    indices : array_like of int, shape (k, r)
+    cov : str, tuple or array, default ``"identity"``
+        As in :func:`overlap_numeric`.
+    exact : bool or None
+        ``None``: certify exactly when that is cheap, i.e. :math:`r \le` ``EXACT_MAX_R`` and Σ
+        is the identity (any :math:`n`: :math:`PP^\top` is computed exactly in ``int64``) or a
+        rational Σ with :math:`n \le` ``EXACT_COV_MAX_N``; otherwise numeric. ``True``: always
+        certify exactly (a float parameter is read as the rational it prints as,
+        ``Fraction(str(x))``, and a note says so); raises when impossible. ``False``: numeric.
+    geometry : dict or None
+        ``{"kind": "1d", "n", "r", "stride"}``, ``{"kind": "2d", "height", "width",
+        "patch_h", "patch_w", "stride_h", "stride_w"}`` or ``{"kind": "2d-channels",
+        "channels", ...}`` (the keys of ``convotron``'s ``PatchScheme.geometry``); enables the
+        lemmas and exact eigenvalues from the closed forms. It must describe ``indices``.
+
+    Returns
+    -------
+    SchemeCheck
+
+    Raises
+    ------
+    TheoryError
+        Bad scheme, covariance or geometry, or ``exact=True`` where an exact certificate is
+        impossible (irrational or symbolic parameter, or :math:`n >` ``EXACT_COV_MAX_N`` with a
+        non-identity Σ).
+
+    Examples
+    --------
+    >>> res = check_scheme(16, [[2 * i + a for a in range(4)] for i in range(7)])
+    >>> res.lambda_min, res.lambda_max, res.condition_holds, res.certificate
+    (1.0, 13.0, True, 'exact')
+    """
+    idx = as_indices(n, indices)
+    k, r = idx.shape
+    kind, payload = _cov_kind(n, cov)
+    notes: list[str] = []
+
+    if geometry is not None:
+        gidx, _ = _geometry_indices(geometry)
+        if gidx.shape != idx.shape or not np.array_equal(gidx, idx):
+            raise TheoryError(
+                f"geometry {geometry} does not describe these indices (shape {idx.shape}, "
+                f"geometry gives {gidx.shape} or different coordinates). Pass the geometry of "
+                "the same scheme, or geometry=None."
+            )
+
+    M = _overlap_from(idx, n, kind, payload)
+    Mf = np.asarray(M, dtype=float)
+    ev = np.linalg.eigvalsh(Mf)
+    lmin, lmax = float(ev[0]), float(ev[-1])
+
+    # ---- exact certificate ----------------------------------------------------------------
+    cert: Certificate | None = None
+    M_exact: list[list[Fraction]] | None = None
+    if exact is None:
+        do_exact = r <= EXACT_MAX_R and (
+            kind == "identity" or (n <= EXACT_COV_MAX_N and _simple_rational_cov(kind, payload))
+        )
+        if not do_exact:
+            notes.append(
+                f"numeric certificate: exact=None certifies exactly only for r <= {EXACT_MAX_R} "
+                f"and (Σ = I, or n <= {EXACT_COV_MAX_N} with Σ's entries rationals of "
+                f"denominator <= {AUTO_EXACT_MAX_DENOMINATOR}); pass exact=True to force it"
+            )
+    else:
+        do_exact = bool(exact)
+    if do_exact:
+        if kind == "identity":
+            M_exact = [[Fraction(int(v)) for v in row] for row in np.asarray(M)]
+        else:
+            if n > EXACT_COV_MAX_N:
+                raise TheoryError(
+                    f"an exact certificate with a non-identity Σ needs n <= {EXACT_COV_MAX_N}; "
+                    f"got n={n}. Use exact=False (numeric) or exact=None."
+                )
+            M_exact = _exact_overlap(idx, n, kind, _exact_cov_payload(kind, payload, notes))
+        cert = certify_positive_definite(M_exact)
+        holds = cert.holds
+    else:
+        holds = lmin > NUMERIC_RTOL * max(lmax, 1.0)
+
+    # ---- lemma ----------------------------------------------------------------------------
+    lemma_bounds: LemmaBounds | None = None
+    lemma_reason: str | None
+    if geometry is None:
+        lemma_reason = "no stride geometry given: the 1D/2D lemmas need a patch-and-stride scheme"
+    else:
+        try:
+            lemma_bounds = _geometry_lemma(geometry)
+            if kind != "identity":
+                lo, hi, how = covariance_spectrum_bounds(n, cov)
+                lemma_bounds = lemma_cov_transfer(lemma_bounds, lo, hi)
+                notes.append(f"lemma bounds on PΣPᵀ use {how}")
+            lemma_reason = lemma_bounds.case
+        except HypothesisFailed as exc:
+            lemma_reason = str(exc)
+
+    # ---- exact eigenvalues ----------------------------------------------------------------
+    ex_min: sp.Expr | None = None
+    ex_max: sp.Expr | None = None
+    if geometry is not None and kind == "identity":
+        got = _geometry_exact_extremes(geometry)
+        if got is not None:
+            ex_min, ex_max = got
+    elif M_exact is not None and r <= 8 and n <= AUTO_EXACT_EIG_MAX_N:
+        evs = exact_eigenvalues(M_exact)
+        ex_min, ex_max = evs[0], evs[-1]
+    elif kind == "identity" and r <= 8:
+        evs = exact_eigenvalues(np.asarray(M))
+        ex_min, ex_max = evs[0], evs[-1]
+
+    kd = None if holds else kernel_direction(n, idx, cov, M=Mf)
+    return SchemeCheck(
+        n=int(n),
+        r=r,
+        k=k,
+        cov=_cov_name(kind, payload),
+        lambda_min=lmin,
+        lambda_max=lmax,
+        trace=float(np.trace(Mf)),
+        condition_holds=bool(holds),
+        certificate="exact" if cert is not None else "numeric",
+        certificate_detail=cert,
+        lemma=lemma_bounds.claim if lemma_bounds is not None else None,
+        lemma_lower_bound=lemma_bounds.lower if lemma_bounds is not None else None,
+        lemma_upper_bound=lemma_bounds.upper if lemma_bounds is not None else None,
+        lemma_reason=lemma_reason,
+        lemma_bounds=lemma_bounds,
+        kernel_direction=kd,
+        exact_lambda_min=ex_min,
+        exact_lambda_max=ex_max,
+        notes=tuple(notes),
+        geometry=geometry,
+        overlap=np.asarray(M),
+    )
