@@ -209,14 +209,15 @@ def applicability(geometry: dict[str, Any]) -> list[tuple[str, bool, str]]:
         out.append((lb.claim, True, lb.case))
     except HypothesisFailed as exc:
         out.append(("lem-1d" if geometry["kind"] == "conv1d" else "lem-2d", False, str(exc)))
-    out.append(("lem-conv-upper", True, "λ_max(PPᵀ) ≤ c_max · k: any scheme (row and column sums)"))
+    idx = conv_indices(geometry)
+    bound = coverage_upper_bound(int(idx.max(initial=0)) + 1, idx)
+    out.append(("lem-conv-upper", True, f"λ_max(PPᵀ) ≤ c_max · ϱ_max = {bound} (any scheme)"))
     why = "only uses P_i P_iᵀ ⪯ I" if padded else "P_i P_iᵀ = I (no padding)"
     out.append(("lem-beta", True, f"all β forms hold: {why}"))
     out.append(("lem-second-moment", True, "no property of P_i used beyond linearity"))
     out.append(("lem-drift", True, "Lemma 1 for u = P_iᵀw, any vectors"))
     tr = "tr(PPᵀ) = rk" if not padded else "tr(PPᵀ) < rk: a padded read drops from diag(PPᵀ)"
     out.append(("tr M = rk", not padded, tr))
-    idx = conv_indices(geometry)
     real = idx[idx != PAD]
     cover = np.bincount(real, minlength=int(real.max(initial=-1)) + 1)
     ok = [i for i in range(idx.shape[0]) if (idx[i] != PAD).all() and (cover[idx[i]] == 1).all()]
