@@ -31,6 +31,7 @@ verify-full: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check convotron theory tests benchmarks book/tools book/_ext book/__init__.py
 	$(BIN)/ruff format --check convotron theory tests benchmarks book/tools book/_ext book/__init__.py
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

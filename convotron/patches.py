@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._errors import ConvotronError
-from .covariance import MAX_N, Covariance, Diagonal, Identity, _check_n
+from ._validate import InstanceOf, Param
+from .covariance import _N, MAX_N, Covariance, Diagonal, Identity
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -207,7 +208,7 @@ class PatchScheme:
     _slices: tuple[slice, ...] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        n = _check_n(self.n)
+        n = int(_N(self.n))
         idx = _as_index_array(self.indices, n)
         if self.spec is not None and not isinstance(self.spec, str):
             raise ConvotronError(
@@ -279,7 +280,7 @@ class PatchScheme:
             "the last coordinates go unread)"
         )
         k = _axis(n, r, d, "", "n", "r", "stride", hint)
-        _check_n(n)
+        _N(n)
         _check_size(k, r)
         idx = d * np.arange(k, dtype=np.int64)[:, None] + np.arange(r, dtype=np.int64)[None, :]
         geometry = {"kind": "1d", "n": n, "r": r, "stride": d, "k": k}
@@ -622,6 +623,15 @@ def _read_file_scheme(spec: str, path_text: str) -> PatchScheme:
                 f"holds a JSON boolean ({row!r}). Write the coordinates as whole numbers."
             )
     return PatchScheme.from_indices(n, indices, spec=f"file:{path_text}")
+
+
+#: A patch scheme argument (of the model, the runner, ...): the one check and message.
+_SCHEME = Param(
+    "scheme",
+    InstanceOf(PatchScheme, "a PatchScheme"),
+    fix="Build one with convotron.patches.parse_spec('1d:64,8,2') or "
+    "PatchScheme.from_indices(n, indices).",
+)
 
 
 def parse_spec(spec: str) -> PatchScheme:

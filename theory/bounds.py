@@ -699,7 +699,7 @@ def disjoint_parameters(
 ) -> dict[str, Any]:
     r"""Compute the theorem's numbers for the disjoint-patch variant (thm-disjoint) [derived].
 
-    Hypotheses (checked by the caller, e.g. :mod:`convotron.bridge`): x ~ N(0, I_n) and the
+    Hypotheses (checked by the caller, e.g. :mod:`convotron.glue.parameters`): x ~ N(0, I_n) and the
     patch updated shares no input coordinate with any other patch. Then
     :math:`a_1 = (1+\alpha)/k`, :math:`\beta_1 = r + 2/k`, :math:`\rho_1 = \varsigma^2 r`,
     plugged into the realizable or noisy step size and iteration count.

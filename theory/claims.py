@@ -3,7 +3,7 @@
 Following the Lean blueprint, each claim of the book (a ``prf:`` directive with a label)
 maps to its kind, its title, its provenance ([paper] or [derived], as tagged in
 ``shared/spec/convotron-theory.md``), the labels it uses, the code objects that state or
-check it (dotted paths, resolved by :func:`resolve`) and its status:
+check it (dotted paths, imported by :mod:`convotron.glue.claims`) and its status:
 
 - ``stated``: the book states it;
 - ``proved_in_book``: the book gives a proof (definitions and the algorithm have none);
@@ -19,7 +19,9 @@ check it (dotted paths, resolved by :func:`resolve`) and its status:
 The book's front page draws :func:`dependency_edges` coloured by :attr:`Status.level`.
 
 Layering: this module imports nothing from :mod:`convotron`; object paths are plain
-strings, imported by name only when :func:`resolve` is asked (by the tests and the book).
+strings. Importing them joins the two halves, so it is the glue's job
+(:func:`convotron.glue.claims.resolve`, :func:`convotron.glue.claims.check_objects`, used by
+the tests and the book).
 
 Examples
 --------
@@ -33,7 +35,6 @@ True
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -47,7 +48,6 @@ __all__ = [
     "check_registry",
     "dependency_edges",
     "dependency_graph",
-    "resolve",
     "to_dict",
     "topological_order",
 ]
@@ -160,7 +160,7 @@ CLAIMS: dict[str, Claim] = {
                 "convotron.model.predict",
                 "convotron.activations.leaky_relu",
                 "convotron.patches.PatchScheme",
-                "convotron.data.Teacher",
+                "convotron.problem.Teacher",
                 _O + "patch_operators",
                 _O + "patch_sum",
             ),
@@ -249,7 +249,7 @@ CLAIMS: dict[str, Claim] = {
             (
                 _B + "THEOREM_CURVE",
                 _B + "theorem_parameters",
-                "convotron.bridge.theorem_parameters",
+                "convotron.glue.parameters.theorem_parameters",
             ),
             symbolic=True,
             runs=True,
@@ -340,7 +340,7 @@ CLAIMS: dict[str, Claim] = {
                 _B + "DISJOINT_ETA",
                 _B + "DISJOINT_T",
                 _B + "disjoint_parameters",
-                "convotron.bridge.theorem_parameters",
+                "convotron.glue.parameters.theorem_parameters",
             ),
             symbolic=True,
             runs=True,
@@ -407,39 +407,6 @@ CLAIMS: dict[str, Claim] = {
 }
 
 
-def resolve(path: str) -> Any:
-    """Import the object named by a dotted path (``"theory.bounds.T_REALIZABLE"``).
-
-    The longest importable module prefix is imported; the rest are attributes.
-
-    Raises
-    ------
-    TheoryError
-        Naming the path and the part that does not exist.
-    """
-    parts = path.split(".")
-    for cut in range(len(parts), 0, -1):
-        module_name = ".".join(parts[:cut])
-        try:
-            obj: Any = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and module_name.startswith(exc.name):
-                continue
-            raise
-        for attr in parts[cut:]:
-            if not hasattr(obj, attr):
-                raise TheoryError(
-                    f"object path {path!r} does not resolve: {module_name!r} has no attribute "
-                    f"{attr!r}. Fix the path in theory.claims.CLAIMS or add the object."
-                )
-            obj = getattr(obj, attr)
-        return obj
-    raise TheoryError(
-        f"object path {path!r} does not resolve: no importable module {parts[0]!r}. "
-        "Fix the path in theory.claims.CLAIMS."
-    )
-
-
 def dependency_graph() -> dict[str, tuple[str, ...]]:
     """Map each label to the labels it uses."""
     return {label: c.uses for label, c in CLAIMS.items()}
@@ -458,7 +425,7 @@ def topological_order() -> list[str]:
     TheoryError
         When the registry has a cycle or uses an unknown label.
     """
-    check_registry(resolve_objects=False)
+    check_registry()
     done: list[str] = []
     remaining = dict(dependency_graph())
     while remaining:
@@ -474,8 +441,11 @@ def topological_order() -> list[str]:
     return done
 
 
-def check_registry(*, resolve_objects: bool = True) -> None:
-    """Check the registry: kinds, provenance tags, known uses, no cycles, objects import.
+def check_registry() -> None:
+    """Check the registry: kinds, provenance tags, known uses, no cycles.
+
+    That every object path imports is checked by :func:`convotron.glue.claims.check_objects`
+    (this module never imports :mod:`convotron`).
 
     Raises
     ------
@@ -521,10 +491,6 @@ def check_registry(*, resolve_objects: bool = True) -> None:
     for lab in CLAIMS:
         if lab not in state:
             visit(lab, [])
-    if resolve_objects:
-        for c in CLAIMS.values():
-            for path in c.objects:
-                resolve(path)
 
 
 def to_dict() -> dict[str, dict[str, Any]]:

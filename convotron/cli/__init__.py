@@ -26,7 +26,7 @@ from ._common import (
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 #: Subcommand modules, in the order ``convotron --help`` lists them.
-SUBCOMMANDS = ("run", "check", "bounds", "verify", "experiment")
+SUBCOMMANDS = ("run", "check", "bounds", "verify", "sweep", "experiment")
 
 
 def build_parser() -> argparse.ArgumentParser:

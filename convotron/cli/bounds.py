@@ -1,6 +1,6 @@
 r"""``convotron bounds``: the theorem's step size, iteration count and sample size.
 
-GLUE (imports :mod:`theory` through :mod:`convotron.bridge`). Prints each formula with its
+Imports :mod:`theory` through :mod:`convotron.glue.parameters`. Prints each formula with its
 value: :math:`\lambda_{\min}(M)`, :math:`a`, :math:`\beta` (the admissible rule used),
 :math:`\rho`, :math:`\eta`, :math:`T` and samples, all [derived]: the explicit-constant
 version of GKM18's main theorem (``thm-convotron``; ``thm-disjoint`` with
@@ -218,19 +218,13 @@ def format_bounds(s: dict[str, Any], tp: Any) -> str:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``convotron bounds``; return 0 (hypotheses hold) or 1 (one fails)."""
-    from ..bridge import theorem_parameters
+    from ..glue.parameters import theorem_parameters
+    from ..problem import Problem
 
     s = _settings(args)
+    problem = Problem(s["scheme"], s["alpha"], s["law"], s["cov"], s["noise"])
     tp = theorem_parameters(
-        s["scheme"],
-        s["alpha"],
-        s["law"],
-        s["cov"],
-        s["noise"],
-        s["eps"],
-        s["delta"],
-        s["w_norm"],
-        only_patch=s["only_patch"],
+        problem, eps=s["eps"], delta=s["delta"], w_norm=s["w_norm"], only_patch=s["only_patch"]
     )
     from theory.conv import applicability_report
 

@@ -111,8 +111,8 @@ def main(args: argparse.Namespace) -> int:
     """Run ``convotron check``; return 0 (condition holds), 1 (fails) or raise (bad input)."""
     from theory.spectra import check_scheme
 
-    from ..bridge import cov_for_theory
     from ..covariance import parse_cov
+    from ..glue.parameters import cov_for_theory
     from ..patches import parse_spec
 
     scheme = parse_spec(args.scheme)

@@ -419,3 +419,23 @@ def test_cli_version(capsys):
         status = exc.code
     assert status in (0, None)
     assert capsys.readouterr().out.strip() == f"convotron {__version__}"
+
+
+@pytest.mark.parametrize(
+    "spec", ["conv1d:2,7,3,stride=2,padding=2", "conv2d:1,4,5,3,2,padding=same"]
+)
+def test_fused_sampling_loop_reads_padding_as_zero_like_its_oracle(spec):
+    from convotron import _sampling as S
+    from convotron.covariance import Identity
+    from convotron.data import LAWS, NoiseModel
+
+    scheme = parse_spec(spec)
+    tw = np.random.default_rng(5).standard_normal(scheme.r)
+    law, cov, noise = LAWS["gaussian"], Identity(scheme.n), NoiseModel("none")
+    args = (scheme.n, scheme.indices, 0.2, tw)
+    kw = {"eta": 0.01, "iters": 50}
+    fast = S.fused_convotron(
+        *args, S.source_codes(law, cov, noise), rng=np.random.default_rng(1), **kw
+    )
+    ref = S.fused_reference(*args, law, cov, noise, rng=np.random.default_rng(1), **kw)
+    assert fast.status == ref.status and np.array_equal(fast.w, ref.w)

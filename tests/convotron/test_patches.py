@@ -312,8 +312,8 @@ def test_json_file_round_trip(scheme):
         (4, [[]], r"at least one patch .* empty array of shape \(1, 0\)"),
         (4, [0, 1], r"2-D \(k, r\) array .* 1 dimension"),
         (2, [[0, 1, 2]], r"patch cannot be larger than the input: r <= n .* r=3"),
-        (0, [[0]], r"n must be an integer with 1 <= n .*got 0"),
-        (4.0, [[0]], r"n must be an integer .*got 4\.0"),
+        (0, [[0]], r"n \(the input dimension\) must be an integer with 1 <= n .*got 0"),
+        (4.0, [[0]], r"n \(the input dimension\) must be an integer .*got 4\.0"),
         (4, "01", r"got a string"),
         (4, [["a", "b"]], r"indices must be integers"),
         (4, [[0, None]], r"rectangular \(k, r\) array of integers"),
@@ -337,7 +337,10 @@ def test_from_indices_errors(n, indices, match):
         ((3, 4, 1), r"patch cannot be larger than the input: r <= n is required; got r=4, n=3"),
         ((16, 4, 2.0), r"stride must be an integer >= 1; got 2\.0 \(float\)"),
         ((16, True, 2), r"patch size r must be an integer >= 1; got True"),
-        ((2**30, 1, 1), r"n must be an integer with 1 <= n <= 16777216; got 1073741824"),
+        (
+            (2**30, 1, 1),
+            r"n \(the input dimension\) must be an integer with 1 <= n <= 16777216; got 1073741824",
+        ),
         ((2**24, 2**12, 1), r"k\*r <= \d+ index entries; got k=16773121, r=4096"),
     ],
 )

@@ -1,8 +1,8 @@
 """Monte Carlo checks of the admissible ``β``, ``ρ`` and the one-step inequality (spec §3-4).
 
-The constants come from :func:`convotron.bridge.theorem_parameters` (the theory's
+The constants come from :func:`convotron.glue.parameters.theorem_parameters` (the theory's
 :class:`theory.bounds.Bound` objects evaluated on the scheme), the expectations from fresh
-samples of the core's :class:`convotron.data.Teacher`. One-sided CLT tolerance of ``Z = 5``
+samples of the core's :class:`convotron.problem.Teacher`. One-sided CLT tolerance of ``Z = 5``
 standard errors (:mod:`tests.properties.strategies`): a failure means the bound is not an
 upper bound for this law/scheme (a wrong constant, or a wrong update), not bad luck.
 
@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 
-from convotron.data import Teacher
+from convotron.glue.parameters import theorem_parameters
 from convotron.model import predict
+from convotron.problem import Teacher
+from tests.budget import examples
 
 from .strategies import assert_clt_below, bridge_teachers, seeds
 
 # the glue that joins the two halves; these tests run once it exists
-theorem_parameters = pytest.importorskip("convotron.bridge").theorem_parameters
 
 
 M_SAMPLES = 20_000
@@ -32,14 +33,10 @@ M_SAMPLES = 20_000
 
 def _params(teacher: Teacher):
     tp = theorem_parameters(
-        teacher.scheme,
-        teacher.alpha,
-        teacher.law,
-        teacher.cov,
-        teacher.noise,
-        0.1,
-        0.1,
-        max(float(np.linalg.norm(teacher.w_star)), 1e-3),
+        teacher.problem,
+        eps=0.1,
+        delta=0.1,
+        w_norm=max(float(np.linalg.norm(teacher.w_star)), 1e-3),
     )
     assume(tp.applies)
     return tp
@@ -55,7 +52,7 @@ def _draw(teacher: Teacher, seed: int):
 
 @pytest.mark.claim("lem-beta")
 @given(bridge_teachers(), seeds())
-@settings(max_examples=30)
+@examples(0.75)
 def test_beta_is_admissible(teacher: Teacher, seed: int) -> None:
     tp = _params(teacher)
     rng, _, _, _, PiX = _draw(teacher, seed)
@@ -67,7 +64,7 @@ def test_beta_is_admissible(teacher: Teacher, seed: int) -> None:
 
 @pytest.mark.claim("lem-second-moment")
 @given(bridge_teachers(), seeds())
-@settings(max_examples=30)
+@examples(0.75)
 def test_second_moment_bound(teacher: Teacher, seed: int) -> None:
     tp = _params(teacher)
     _, w, X, y, PiX = _draw(teacher, seed)
@@ -79,7 +76,7 @@ def test_second_moment_bound(teacher: Teacher, seed: int) -> None:
 
 @pytest.mark.claim("lem-one-step")
 @given(bridge_teachers(), seeds())
-@settings(max_examples=30)
+@examples(0.75)
 def test_one_step_inequality(teacher: Teacher, seed: int) -> None:
     tp = _params(teacher)
     _, w, X, y, PiX = _draw(teacher, seed)

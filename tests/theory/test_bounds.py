@@ -14,9 +14,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.budget import examples
 from theory import HypothesisFailed, TheoryError
 from theory import notation as N
 from theory.bounds import (
@@ -263,7 +264,7 @@ def test_curve_is_vectorised_over_t() -> None:
 
 
 # --------------------------------------------------------------- numeric = exact substitution
-@settings(max_examples=15)  # each example substitutes into all the bounds exactly
+@examples(0.375)  # each example substitutes into all the bounds exactly
 @given(data=st.data())
 def test_lambdified_equals_exact_substitution(data) -> None:
     """For every bound and rational values in range, func(values) = float(subs(values))."""
