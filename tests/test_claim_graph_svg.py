@@ -60,7 +60,7 @@ def test_layers_go_down_and_everything_fits_the_column():
 @pytest.mark.book
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium")
 def test_graph_check_passes_on_a_page_with_the_graph_and_fails_on_a_broken_link(tmp_path):
-    from book.tools.graph_check import check_claim_graph
+    from book.tools.graph_check import check_claim_graph, screenshot_graph
 
     pages = label_pages()
     for page in {p.split("#")[0] for p in pages.values()}:
@@ -71,6 +71,8 @@ def test_graph_check_passes_on_a_page_with_the_graph_and_fails_on_a_broken_link(
     body = f'<div style="width:676px">{render_svg(CLAIMS, pages)}</div>'
     (tmp_path / "intro.html").write_text(f"<html><body>{body}</body></html>")
     assert check_claim_graph("chromium", tmp_path / "intro.html") == []
+    shot = screenshot_graph("chromium", tmp_path / "intro.html", tmp_path / "graph.png")
+    assert shot.stat().st_size > 10_000
     bad = dict(pages, **{"def-model": "nowhere.html#def-model"})
     small = f'<div style="width:400px">{render_svg(CLAIMS, bad)}</div>'
     (tmp_path / "bad.html").write_text(f"<html><body>{small}</body></html>")

@@ -25,7 +25,13 @@ import tempfile
 from pathlib import Path
 from urllib.parse import unquote
 
-__all__ = ["MIN_LABEL_PX", "check_claim_graph", "graph_links", "measure_labels"]
+__all__ = [
+    "MIN_LABEL_PX",
+    "check_claim_graph",
+    "graph_links",
+    "measure_labels",
+    "screenshot_graph",
+]
 
 #: Smallest rendered label font size (CSS px) the check accepts.
 MIN_LABEL_PX = 12.0
@@ -71,12 +77,14 @@ def _link_problem(page: Path, href: str) -> str | None:
     return None
 
 
-def measure_labels(exe: str, page: Path, *, timeout: float = 60.0) -> dict[str, object]:
-    """Render ``page`` in Chromium and return ``{"labels": [...], "svgWidth": px}``."""
+def _run_copy(
+    exe: str, page: Path, script: str, extra: list[str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Load a temporary copy of ``page`` (same folder) with ``script`` appended to its body."""
     from book.tools.browser_check import CHROMIUM_FLAGS
 
     html = page.read_text(encoding="utf-8")
-    html = html.replace("</body>", _MEASURE + "</body>") if "</body>" in html else html + _MEASURE
+    html = html.replace("</body>", script + "</body>") if "</body>" in html else html + script
     with tempfile.NamedTemporaryFile(
         "w", suffix=".html", prefix=".graph-check-", dir=page.parent, delete=False,
         encoding="utf-8",
@@ -85,13 +93,18 @@ def measure_labels(exe: str, page: Path, *, timeout: float = 60.0) -> dict[str, 
         tmp = Path(fh.name)
     try:
         with tempfile.TemporaryDirectory(prefix="convotron-chromium-") as profile:
-            proc = subprocess.run(
-                [exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1280,2000",
-                 "--dump-dom", "--virtual-time-budget=10000", tmp.resolve().as_uri()],
+            return subprocess.run(
+                [exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra,
+                 "--virtual-time-budget=10000", tmp.resolve().as_uri()],
                 capture_output=True, text=True, timeout=timeout, check=False,
             )  # fmt: skip
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def measure_labels(exe: str, page: Path, *, timeout: float = 60.0) -> dict[str, object]:
+    """Render ``page`` in Chromium and return ``{"labels": [...], "svgWidth": px}``."""
+    proc = _run_copy(exe, page, _MEASURE, ["--window-size=1280,2000", "--dump-dom"], timeout)
     m = re.search(r"data-graph-check=\"([^\"]*)\"", proc.stdout)
     if m is None:
         return {"labels": [], "svgWidth": None, "error": f"no measurement (exit {proc.returncode})"}
@@ -122,3 +135,40 @@ def check_claim_graph(
                 f"labels must be at least {min_px:g} px"
             )
     return problems
+
+
+def screenshot_graph(
+    exe: str, page: Path, out: Path, *, width: int = 676, timeout: float = 60.0
+) -> Path:
+    """Write a PNG of the claim graph of ``page`` as drawn in a ``width``-px column to ``out``.
+
+    The graph's own markup (taken from the built page) in a blank page of the book column's
+    width (676 px measured at a 1280 px window): what a reader sees, without the page around.
+    """
+    from book.tools.browser_check import CHROMIUM_FLAGS
+
+    match = _SVG.search(page.read_text(encoding="utf-8"))
+    if match is None:
+        raise RuntimeError(f'{page.name} holds no inline <svg class="claim-graph">')
+    box = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', match.group(0))
+    scale = width / float(box.group(1)) if box else 1.0
+    height = int(float(box.group(2)) * scale) + 40 if box else 1200
+    out.parent.mkdir(parents=True, exist_ok=True)
+    html = (
+        '<html><body style="margin:20px;background:#fff">'
+        f'<div style="width:{width}px">{match.group(0)}</div></body></html>'
+    )
+    with tempfile.TemporaryDirectory(prefix="convotron-graph-") as tmp:
+        src = Path(tmp) / "graph.html"
+        src.write_text(html, encoding="utf-8")
+        proc = subprocess.run(
+            [exe, *CHROMIUM_FLAGS, f"--user-data-dir={tmp}/profile", f"--screenshot={out}",
+             f"--window-size={width + 40},{height}", src.as_uri()],
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )  # fmt: skip
+    if not out.is_file():
+        raise RuntimeError(
+            f"the claim graph screenshot of {page.name} must be written to {out}; Chromium "
+            f"exited {proc.returncode}: {proc.stderr.strip()[-300:]}"
+        )
+    return out
