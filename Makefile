@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine with only python3:
 #   make verify   -- create .venv, install, run the verification suite (the main job)
-#   make test     -- create .venv, install, lint, type-check, run the tests, build and check the book
+#   make test     -- create .venv, install, lint, type-check, run the tests, check the wheel,
+#                    build and check the book
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +10,7 @@ export HYPOTHESIS_PROFILE ?= ci
 export MPLBACKEND ?= Agg
 export PYTHONHASHSEED ?= 0
 
-.PHONY: all install verify verify-full test lint typecheck pytest book book-check bench clean
+.PHONY: all install verify verify-full test lint typecheck pytest wheel-check book book-check bench clean
 
 all: test
 
@@ -38,13 +39,17 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not book"
 
+# build wheel + sdist, twine check, install the wheel (non-editable) in a fresh venv, run the CLI
+wheel-check: $(STAMP)
+	PYTHON=$(abspath $(BIN))/python .ci/wheel-check
+
 book: $(STAMP)
 	$(BIN)/python -m book.tools.build
 
 book-check: book
 	$(BIN)/python -m book.tools.browser_check
 
-test: lint typecheck pytest book-check
+test: lint typecheck pytest wheel-check book-check
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py

@@ -211,6 +211,12 @@ def _fill_exponential(rng, z, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _read1(x, c):  # pragma: no cover - compiled
+    """``x[c]``, or 0.0 for the padding sentinel ``c = -1`` (numba would read ``x[-1]``)."""
+    return x[c] if c >= 0 else 0.0
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
 def _draw_z(rng, law, z, n):  # pragma: no cover - compiled
     """Write ``n`` standardised coordinates of law ``law`` into ``z`` (see the module doc).
 
@@ -301,10 +307,10 @@ def _forward(x, indices, w, teacher_w, alpha, px, zs):  # pragma: no cover - com
         t2 = 0.0
         t3 = 0.0
         for a in range(r):
-            x0 = x[indices[i, a]]
-            x1 = x[indices[i + 1, a]]
-            x2 = x[indices[i + 2, a]]
-            x3 = x[indices[i + 3, a]]
+            x0 = _read1(x, indices[i, a])
+            x1 = _read1(x, indices[i + 1, a])
+            x2 = _read1(x, indices[i + 2, a])
+            x3 = _read1(x, indices[i + 3, a])
             wa = w[a]
             va = teacher_w[a]
             z0 += wa * x0
@@ -333,7 +339,7 @@ def _forward(x, indices, w, teacher_w, alpha, px, zs):  # pragma: no cover - com
         acc = 0.0
         tacc = 0.0
         for a in range(r):
-            xa = x[indices[i, a]]
+            xa = _read1(x, indices[i, a])
             acc += w[a] * xa
             tacc += teacher_w[a] * xa
             px[a] += xa
@@ -448,7 +454,7 @@ def fused_updates(  # pragma: no cover - compiled
                     G[a] += res * px[a]
             elif mode == _kernels.MODE_CONVOTRON:
                 for a in range(r):
-                    G[a] += res * x[indices[only_patch, a]]
+                    G[a] += res * _read1(x, indices[only_patch, a])
             else:
                 for i in range(k):
                     zi = zs[i]
@@ -461,7 +467,7 @@ def fused_updates(  # pragma: no cover - compiled
                     if d != 0.0:
                         c = res * d * inv_k
                         for a in range(r):
-                            G[a] += c * x[indices[i, a]]
+                            G[a] += c * _read1(x, indices[i, a])
         total = 0.0
         for a in range(r):
             w[a] += eta * (G[a] * inv_b)
@@ -645,7 +651,7 @@ def fused_reference(
                 xi = noise.level * math.sqrt(_seq_sum(x * x)) / math.sqrt(cov.trace()) * g
             elif kind != "none":
                 xi = float(noise.sample(rng, x[None, :], cov)[0])
-            patches = x[idx]  # (k, r): P_i x
+            patches = np.where(idx >= 0, x[idx], 0.0)  # (k, r): P_i x; -1 reads a padded 0
             pre_w = np.zeros(k)
             pre_t = np.zeros(k)
             for a in range(r):  # w^T P_i x for all i, summed over a in order

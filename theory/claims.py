@@ -354,6 +354,55 @@ CLAIMS: dict[str, Claim] = {
             (_B + "T_1D_INSTANTIATED",),
             symbolic=True,
         ),
+        _c(
+            "lem-conv-reduction",
+            "lemma",
+            "Reduction of unpadded conv layers",
+            "[derived] no padding, dilation | stride ⇒ PPᵀ = I_C ⊗ (stride-S/D scheme's PPᵀ)",
+            (
+                "def-model",
+                "lem-1d-structure",
+                "lem-2d-kron",
+                "lem-1d",
+                "lem-2d",
+                "lem-cov-transfer",
+            ),
+            (
+                "theory.conv.reduced_geometry",
+                "theory.conv.lemma_conv",
+                "convotron.conv.conv1d",
+                "convotron.conv.conv2d",
+            ),
+            symbolic=True,
+        ),
+        _c(
+            "lem-conv-upper",
+            "lemma",
+            "Coverage bound on the largest eigenvalue",
+            "[derived] λ_max(PPᵀ) ≤ c_max · max_a #reads(a) ≤ c_max k, any scheme",
+            ("def-model",),
+            ("theory.conv.coverage_upper_bound",),
+        ),
+        _c(
+            "lem-conv-padded",
+            "lemma",
+            "Zero padding",
+            "[derived] with P_iP_iᵀ ⪯ I: L1-L5, β, ρ and the theorem hold; the lower spectral "
+            "bounds and the disjoint variant (padded patch) do not apply",
+            (
+                "def-model",
+                "lem-symmetric",
+                "lem-drift",
+                "lem-progress",
+                "lem-beta",
+                "lem-second-moment",
+                "lem-one-step",
+                "thm-convotron",
+                "lem-conv-upper",
+            ),
+            ("theory.conv.applicability", "theory.conv.reduced_geometry", "convotron.patches.PAD"),
+            symbolic=True,
+        ),
     )
 }
 
