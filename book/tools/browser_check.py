@@ -330,7 +330,7 @@ def check_layout(dom: str) -> list[str]:
     import html
     import json
 
-    found = re.search(rf'<pre id="{LAYOUT_ID}">(.*?)</pre>', dom, re.DOTALL)
+    found = re.search(rf'<pre id="{LAYOUT_ID}"[^>]*>(.*?)</pre>', dom, re.DOTALL)
     if not found:
         return ["the layout probe did not report (the page's scripts did not finish)"]
     data = json.loads(html.unescape(found.group(1)))
@@ -382,7 +382,8 @@ def check_page(exe: str, page: Path, *, timeout: float = 60.0) -> PageReport:
     finally:
         probe.unlink(missing_ok=True)
     report = check_dom(proc.stdout, page)
-    if "<body" in proc.stdout:
+    redirect = 'http-equiv="Refresh"' in source  # index.html: a redirect, nothing to lay out
+    if "<body" in proc.stdout and not redirect:
         report.problems.extend(check_layout(proc.stdout))
     if proc.returncode != 0:
         report.problems.append(f"Chromium exited {proc.returncode}")
