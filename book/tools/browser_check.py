@@ -24,7 +24,8 @@ The layout is measured by a script (:data:`LAYOUT_PROBE`) added to a temporary c
 written next to it so that relative links resolve, and removed afterwards; the script waits for
 MathJax, measures, and writes a JSON report into the DOM that ``--dump-dom`` returns.
 
-One screenshot of the theorem chapter is written to ``book/_build/screenshots/theorem.png``.
+Screenshots of the at-a-glance, theorem and spectra pages are written to
+``book/_build/screenshots/`` (``glance.png``, ``theorem.png``, ``spectra.png``).
 
 Chromium is Debian's ``chromium`` package. When it is missing the check installs it
 (``apt-get update`` then ``apt-get install -y --no-install-recommends chromium``) and stops with
@@ -83,6 +84,8 @@ VOID_TAGS = {
 RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^$\s][^$\n]{0,80}\$")
 CONSOLE_ERROR = re.compile(r"CONSOLE.*(Uncaught|Error)|Uncaught \w*Error", re.IGNORECASE)
 THEOREM_PAGE = "theorem.html"
+SCREENSHOT_PAGES = ("glance.html", "theorem.html", "spectra.html")
+"""Pages photographed after the check (the pages a read-through looks at first)."""
 WINDOW = "--window-size=1280,1000"
 LAYOUT_ID = "convotron-layout-report"
 
@@ -453,10 +456,11 @@ def main(argv: list[str] | None = None) -> int:
         failed += not r.ok
     print(f"[browser] {len(pages) - failed}/{len(pages)} pages clean", flush=True)
     theorem = HTML_DIR / THEOREM_PAGE
-    if theorem.is_file():
-        shot = screenshot(exe, theorem, BUILD_DIR / "screenshots" / "theorem.png")
-        print(f"[browser] screenshot of the theorem chapter: {shot}")
-    elif not args.pages:
+    for name in SCREENSHOT_PAGES:
+        if (HTML_DIR / name).is_file():
+            out = BUILD_DIR / "screenshots" / name.replace(".html", ".png")
+            print(f"[browser] screenshot: {screenshot(exe, HTML_DIR / name, out)}")
+    if not theorem.is_file() and not args.pages:
         print(f"[browser] FAIL: the theorem chapter {theorem} was not built", file=sys.stderr)
         return 1
     return 1 if failed else 0
