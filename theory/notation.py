@@ -202,7 +202,7 @@ NOTATION: list[NotationEntry] = [
     ),
     NotationEntry(x, "x", "input vector", "symmetric law: x and −x have the same law", "[paper]"),
     NotationEntry(w, "w", "shared filter (the weights learned)", "w ∈ ℝʳ", "[paper]"),
-    NotationEntry(w_star, "w^*", "the unknown filter: E[y | x] = f_{w*}(x)", "w* ∈ ℝʳ", "[paper]"),
+    NotationEntry(w_star, "w^*", "the unknown filter: E[y ∣ x] = f_{w*}(x)", "w* ∈ ℝʳ", "[paper]"),
     NotationEntry(
         P_i,
         "P_i",
@@ -241,7 +241,9 @@ NOTATION: list[NotationEntry] = [
         epsilon, r"\epsilon", "target accuracy: ‖w_{T+1} − w*‖² ≤ ε", "positive real", "[paper]"
     ),
     NotationEntry(delta, r"\delta", "failure probability", "real, 0 < δ ≤ 1", "[paper]"),
-    NotationEntry(w_norm, r"\|w^*\|", "norm of the unknown filter", "positive real", "[paper]"),
+    NotationEntry(
+        w_norm, r"\lVert w^* \rVert", "norm of the unknown filter", "positive real", "[paper]"
+    ),
     NotationEntry(
         lambda_min,
         r"\lambda_{\min}",
@@ -292,7 +294,7 @@ NOTATION: list[NotationEntry] = [
     NotationEntry(rho, r"\rho", "noise constant, ρ = E[ξ² ‖Px‖²]", "nonnegative real", "[derived]"),
     NotationEntry(
         xi_moment,
-        r"\mathbb{E}[\xi^2 \|Px\|^2]",
+        r"\mathbb{E}[\xi^2 \lVert Px \rVert^2]",
         "the noise moment that ρ bounds",
         "nonnegative real",
         "[derived]",
@@ -310,12 +312,19 @@ NOTATION: list[NotationEntry] = [
     NotationEntry(
         kappa,
         r"\kappa",
-        "fourth moment E z⁴ of one standardized input coordinate",
+        (
+            "kurtosis κ = E z⁴ of one standardised input coordinate (x = Lz, Σ = LLᵀ;"
+            " 3 for Gaussian), in the exact second moment K of lem-beta"
+        ),
         "real, κ ≥ 1",
         "[derived]",
     ),
     NotationEntry(
-        E_x4, r"\mathbb{E}\|x\|^4", "fourth moment of the input norm", "positive real", "[derived]"
+        E_x4,
+        r"\mathbb{E}\lVert x \rVert^4",
+        "fourth moment of the input norm",
+        "positive real",
+        "[derived]",
     ),
 ]
 
