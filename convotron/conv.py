@@ -38,13 +38,14 @@ layer on the padded input ``x̃ = E x`` (``E`` the zero-embedding), so
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ._errors import ConvotronError
+from ._limits import check_index_entries
 
-__all__ = ["CONV_GRAMMAR", "conv1d", "conv2d", "conv_output_size", "parse_conv_spec"]
+__all__ = ["CONV_GRAMMAR", "ConvLayout", "conv1d", "conv2d", "conv_output_size", "parse_conv_spec"]
 
 #: The grammar of the conv forms, quoted in every refusal of a malformed conv spec.
 CONV_GRAMMAR = (
@@ -107,6 +108,20 @@ def _axis(spec: str, label: str, size: int, kernel: int, stride: int, pad: Any,
     return lo, hi, k
 
 
+class ConvLayout(NamedTuple):
+    """What a conv layer reads: ``PatchScheme``'s fields.
+
+    ``n`` inputs, the ``(k, r)`` indices (``-1``: padding), the canonical spec and the
+    geometry; :func:`~convotron.patches.parse_spec` builds the scheme, so this module does
+    not import :mod:`convotron.patches`.
+    """
+
+    n: int
+    indices: np.ndarray
+    spec: str
+    geometry: dict[str, Any]
+
+
 def _axis_coords(size: int, kernel: int, stride: int, lo: int, dilation: int,
                  k: int) -> np.ndarray:  # fmt: skip
     """``(k, kernel)`` input coordinates of one axis, ``-1`` where the read falls on padding."""
@@ -116,19 +131,17 @@ def _axis_coords(size: int, kernel: int, stride: int, lo: int, dilation: int,
 
 
 def conv1d(channels: int, length: int, kernel: int, stride: int = 1, padding: Any = 0,
-           dilation: int = 1, *, spec: str | None = None) -> Any:  # fmt: skip
+           dilation: int = 1, *, spec: str | None = None) -> ConvLayout:  # fmt: skip
     """Build the scheme of ``torch.nn.Conv1d(C, 1, K, stride, padding, dilation)`` on ``(C, L)``.
 
     ``padding`` is an int, ``"same"`` or ``"valid"``. See the module docstring.
     """
-    from .patches import PatchScheme, _check_size
-
     spec = spec or _canonical_1d(channels, length, kernel, stride, padding, dilation)
     pad = 0 if padding == "valid" else padding
     lo, hi, k = _axis(spec, "", length, kernel, stride, pad, dilation)
     coords = _axis_coords(length, kernel, stride, lo, dilation, k)  # (k, K)
     r = channels * kernel
-    _check_size(k, r)
+    check_index_entries(k, r)
     n = channels * length
     ch = (np.arange(channels, dtype=np.int64) * length)[None, :, None]
     idx = np.where(coords[:, None, :] >= 0, ch + coords[:, None, :], -1).reshape(k, r)
@@ -136,19 +149,18 @@ def conv1d(channels: int, length: int, kernel: int, stride: int = 1, padding: An
         "kind": "conv1d", "channels": channels, "length": length, "kernel": kernel,
         "stride": stride, "pad_left": lo, "pad_right": hi, "dilation": dilation, "k": k,
     }  # fmt: skip
-    return PatchScheme(n=n, indices=idx, spec=spec, geometry=geometry)
+    return ConvLayout(n, idx, spec, geometry)
 
 
 def conv2d(channels: int, height: int, width: int, kernel_h: int, kernel_w: int,
            stride: tuple[int, int] = (1, 1), padding: Any = (0, 0),
-           dilation: tuple[int, int] = (1, 1), *, spec: str | None = None) -> Any:  # fmt: skip
+           dilation: tuple[int, int] = (1, 1), *,
+           spec: str | None = None) -> ConvLayout:  # fmt: skip
     """Build the patch scheme of ``torch.nn.Conv2d(C, 1, (KH, KW), ...)`` on ``(C, H, W)``.
 
     ``stride``, ``dilation``: pairs ``(vertical, horizontal)``; ``padding``: a pair,
     ``"same"`` or ``"valid"``. See the module docstring.
     """
-    from .patches import PatchScheme, _check_size
-
     spec = spec or _canonical_2d(
         channels, height, width, kernel_h, kernel_w, stride, padding, dilation
     )
@@ -162,7 +174,7 @@ def conv2d(channels: int, height: int, width: int, kernel_h: int, kernel_w: int,
     ys = _axis_coords(height, kernel_h, stride[0], top, dilation[0], kh)  # (kh, KH)
     xs = _axis_coords(width, kernel_w, stride[1], left, dilation[1], kw)  # (kw, KW)
     k, r = kh * kw, channels * kernel_h * kernel_w
-    _check_size(k, r)
+    check_index_entries(k, r)
     # patch (py, px), position (c, dy, dx)
     y = ys[:, None, None, :, None]
     x = xs[None, :, None, None, :]
@@ -175,7 +187,7 @@ def conv2d(channels: int, height: int, width: int, kernel_h: int, kernel_w: int,
         "pad_right": right, "dilation_h": dilation[0], "dilation_w": dilation[1],
         "k_h": kh, "k_w": kw,
     }  # fmt: skip
-    return PatchScheme(n=channels * height * width, indices=idx, spec=spec, geometry=geometry)
+    return ConvLayout(channels * height * width, idx, spec, geometry)
 
 
 def _fmt(v: Any) -> str:
@@ -199,8 +211,8 @@ def _canonical_2d(c: int, h: int, w: int, kh: int, kw: int, s: Any, p: Any, d: A
     return out + (f",dilation={_fmt(tuple(d))}" if tuple(d) != (1, 1) else "")
 
 
-def parse_conv_spec(spec: str) -> Any:
-    """Parse ``conv1d:...`` / ``conv2d:...`` (see :data:`CONV_GRAMMAR`) into a PatchScheme.
+def parse_conv_spec(spec: str) -> ConvLayout:
+    """Parse ``conv1d:...`` / ``conv2d:...`` (see :data:`CONV_GRAMMAR`) into a :class:`ConvLayout`.
 
     Raises
     ------

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._errors import ConvotronError
+from ._limits import MAX_DENSE_ENTRIES, MAX_INDEX_ENTRIES, check_index_entries
 from ._validate import InstanceOf, Param
 from .covariance import _N, MAX_N, Covariance, Diagonal, Identity
 
@@ -53,11 +54,6 @@ __all__ = ["MAX_DENSE_ENTRIES", "MAX_INDEX_ENTRIES", "PAD", "PatchScheme", "pars
 #: and :math:`(P_i x)_a = 0`. Consumers must never gather ``x[-1]`` (numpy and numba would
 #: silently read the last coordinate): use :meth:`PatchScheme.patches` or test ``>= 0``.
 PAD = -1
-
-#: Largest ``k * r`` accepted for a scheme (the index array is stored densely).
-MAX_INDEX_ENTRIES = 1 << 25
-#: Largest number of entries of a dense array returned by ``P()`` / ``patch_matrices()``.
-MAX_DENSE_ENTRIES = 1 << 26
 
 
 def _pos_int(value: Any, name: str, *, minimum: int = 1) -> int:
@@ -106,11 +102,7 @@ def _as_index_array(indices: Any, n: int) -> np.ndarray:
             f"{arr.ndim} dimension(s) and shape {arr.shape}. Pass e.g. [[0, 1], [1, 2]]."
         )
     k, r = arr.shape
-    if k * r > MAX_INDEX_ENTRIES:
-        raise ConvotronError(
-            f"a scheme is limited to k*r <= {MAX_INDEX_ENTRIES} index entries; got k*r = "
-            f"{k * r}. Use fewer or smaller patches."
-        )
+    check_index_entries(k, r)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
         raise ConvotronError(
             f"indices must be integers (coordinates 0..n-1); got dtype {arr.dtype}. "
@@ -168,14 +160,6 @@ def _axis(
             + "."
         )
     return (n - r) // d + 1
-
-
-def _check_size(k: int, r: int) -> None:
-    if k * r > MAX_INDEX_ENTRIES:
-        raise ConvotronError(
-            f"a scheme is limited to k*r <= {MAX_INDEX_ENTRIES} index entries; got k={k}, "
-            f"r={r}, k*r={k * r}. Use fewer or smaller patches."
-        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -281,7 +265,7 @@ class PatchScheme:
         )
         k = _axis(n, r, d, "", "n", "r", "stride", hint)
         _N(n)
-        _check_size(k, r)
+        check_index_entries(k, r)
         idx = d * np.arange(k, dtype=np.int64)[:, None] + np.arange(r, dtype=np.int64)[None, :]
         geometry = {"kind": "1d", "n": n, "r": r, "stride": d, "k": k}
         return cls(n=n, indices=idx, spec=f"1d:{n},{r},{d}", geometry=geometry)
@@ -330,7 +314,7 @@ class PatchScheme:
         kh = _axis(h, ph, sh, " (vertical axis)", "height", "patch_h", "stride_h", hint)
         kw = _axis(w, pw, sw, " (horizontal axis)", "width", "patch_w", "stride_w", hint)
         k, r = kh * kw, c * ph * pw
-        _check_size(k, r)
+        check_index_entries(k, r)
         if c * h * w > MAX_N:
             raise ConvotronError(
                 f"the input dimension n = channels*height*width must be <= {MAX_N}; got "
@@ -666,7 +650,8 @@ def parse_spec(spec: str) -> PatchScheme:
     if sep and kind in ("conv1d", "conv2d"):
         from .conv import parse_conv_spec
 
-        return parse_conv_spec(text)
+        n, idx, canon, geometry = parse_conv_spec(text)
+        return PatchScheme(n=n, indices=idx, spec=canon, geometry=geometry)
     if not sep or kind not in ("1d", "2d", "file"):
         raise ConvotronError(f"unknown scheme spec {spec!r}; the accepted forms are {_FORMS}.")
     if kind == "file":
