@@ -78,6 +78,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from . import notation as N
 from ._errors import TheoryError
 
 __all__ = [
@@ -103,7 +104,7 @@ KAPPA: dict[str, sp.Rational] = {
 }
 
 #: :math:`\lambda_{\max}(K)`, the symbol of the exact β (used by ``theory.bounds.BETA_EXACT``).
-LAMBDA_MAX_K = sp.Symbol("lambda_max_K", positive=True)
+LAMBDA_MAX_K = N.lambda_max_K
 
 
 # --------------------------------------------------------------------------------------------
