@@ -77,7 +77,11 @@ def small_schemes(draw, max_n: int = 7):
     n = draw(st.integers(2, max_n))
     r = draw(st.integers(1, min(3, n)))
     k = draw(st.integers(1, 3))
-    idx = [draw(st.lists(st.integers(0, n - 1), min_size=r, max_size=r)) for _ in range(k)]
+    # distinct coordinates within a patch (the package's hypothesis P_iP_iᵀ = I); patches may
+    # repeat each other or share coordinates at any position
+    idx = [
+        draw(st.lists(st.integers(0, n - 1), min_size=r, max_size=r, unique=True)) for _ in range(k)
+    ]
     return n, idx
 
 
@@ -122,7 +126,9 @@ def test_spec_values_exact(n, idx, kappa, expected) -> None:
 def test_spec_value_16_4_2() -> None:
     beta = SM.beta_exact(SM.second_moment_matrix(16, STRIDE_16_4_2))
     assert round(beta, 2) == 35.14
-    assert beta == pytest.approx(float(SM.beta_exact_sympy(SM.second_moment_matrix_exact(16, STRIDE_16_4_2))), rel=1e-12)
+    assert beta == pytest.approx(
+        float(SM.beta_exact_sympy(SM.second_moment_matrix_exact(16, STRIDE_16_4_2))), rel=1e-12
+    )
 
 
 def test_spec_rho_hetero_and_trace() -> None:
@@ -172,7 +178,9 @@ def test_K_equals_rademacher_enumeration(scheme, data) -> None:
 def test_K_float_equals_sympy(scheme, kappa) -> None:
     n, idx = scheme
     Ke = np.array(SM.second_moment_matrix_exact(n, idx, kappa=kappa), dtype=float)
-    np.testing.assert_allclose(SM.second_moment_matrix(n, idx, "identity", float(kappa)), Ke, atol=1e-10)
+    np.testing.assert_allclose(
+        SM.second_moment_matrix(n, idx, "identity", float(kappa)), Ke, atol=1e-10
+    )
 
 
 @given(small_schemes(max_n=8), st.data(), st.sampled_from((1.0, 1.8, 3.0)))
