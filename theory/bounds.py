@@ -59,10 +59,10 @@ from ._errors import HypothesisFailed, TheoryError
 __all__ = [
     "ALL_BOUNDS",
     "BETA_BOUNDED",
-    "BETA_FOURTH",
-    "BETA_GAUSSIAN",
     "BETA_DEFAULT",
     "BETA_EXACT",
+    "BETA_FOURTH",
+    "BETA_GAUSSIAN",
     "BETA_GAUSSIAN_IDENTITY",
     "BETA_GAUSSIAN_STRIDE",
     "BETA_RULES",

@@ -180,7 +180,7 @@ def _cov(n: int, cov: Any) -> tuple[str, Any]:
 
 
 def cholesky_factor(S: Any) -> np.ndarray:
-    """The factor ``L`` (``S = L Lᵀ``) the package's ``Dense`` covariance samples with.
+    """Return the factor ``L`` (``S = L Lᵀ``) the package's ``Dense`` covariance samples with.
 
     ``numpy.linalg.cholesky`` when ``S`` is positive definite, else the symmetric square
     root of the eigendecomposition with negative eigenvalues clipped (as ``Dense`` does).
@@ -271,7 +271,7 @@ def _blocks(kind: str, payload: Any, n: int, idx: np.ndarray) -> tuple[np.ndarra
 # K
 # --------------------------------------------------------------------------------------------
 def second_moment_matrix(n: int, indices: Any, cov: Any = "identity", kappa: Any = 3) -> np.ndarray:
-    r"""The exact :math:`K` (r×r, floats) of lem-exact-k [derived].
+    r"""Return the exact :math:`K` (r×r, floats) of lem-exact-k [derived].
 
     :math:`u^\top K u = \frac1k\sum_i\mathbb{E}[(u^\top P_ix)^2\|Px\|^2]` for :math:`x = Lz`
     with iid standardised coordinates of kurtosis ``kappa``.
@@ -297,7 +297,7 @@ def second_moment_matrix(n: int, indices: Any, cov: Any = "identity", kappa: Any
     n, idx = _indices(n, indices)
     kap = _kappa_float(kappa)
     kind, payload = _cov(n, cov)
-    k, r = idx.shape
+    k = idx.shape[0]
     S, W = _blocks(kind, payload, n, idx)
     trM = float(sum(np.trace(W[i]) for i in range(k)))  # tr M = Σ_i tr(P Σ P_iᵀ P_i ...)
     K = trM * S.sum(axis=0) + 2.0 * np.einsum("iab,iac->bc", W, W)
@@ -339,7 +339,7 @@ def _sympy_setup(n: int, indices: Any, Sigma: Any, L: Any) -> tuple[list[sp.Matr
 def second_moment_matrix_exact(
     n: int, indices: Any, Sigma: Any = None, kappa: Any = 3, L: Any = None
 ) -> sp.Matrix:
-    r"""The exact :math:`K` as a sympy matrix (rational or symbolic ``kappa``/Σ) [derived].
+    r"""Return the exact :math:`K` as a sympy matrix (rational or symbolic κ, Σ) [derived].
 
     :math:`K = \frac1k\sum_i[\operatorname{tr}(C)A_iA_i^\top + 2A_iCA_i^\top
     + (\kappa-3)A_i\operatorname{diag}(C)A_i^\top]`, :math:`A_i = P_iL`, :math:`C = L^\top
@@ -381,7 +381,8 @@ def norm_product_moment(n: int, indices: Any, cov: Any = "identity", kappa: Any 
 
     :math:`\operatorname{tr}D\operatorname{tr}C + 2\operatorname{tr}(DC)
     + (\kappa-3)\sum_jD_{jj}C_{jj}`, :math:`D = L^\top L`, :math:`C = L^\top P^\top PL`;
-    Gaussian: :math:`\operatorname{tr}\Sigma\operatorname{tr}M + 2\operatorname{tr}(P\Sigma^2P^\top)`
+    Gaussian: :math:`\operatorname{tr}\Sigma\operatorname{tr}M
+    + 2\operatorname{tr}(P\Sigma^2P^\top)`
     (:math:`\operatorname{tr}(DC) = \operatorname{tr}(P\Sigma^2P^\top) = \|P\Sigma\|_F^2`).
     """
     n, idx = _indices(n, indices)

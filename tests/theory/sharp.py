@@ -84,7 +84,6 @@ def _enum_drift(n: int, idx, alpha: float, only: int | None = None) -> np.ndarra
     """D with E[G | w = 0] = D w*, Rademacher x, leaky ReLU, by enumeration (exact)."""
     X = _signs(n)
     Ps = _P(n, idx)
-    k = len(Ps)
     r = Ps[0].shape[0]
     Q = Ps[only] if only is not None else sum(Ps)
     D = np.zeros((r, r))
