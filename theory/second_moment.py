@@ -572,6 +572,8 @@ class MseRecursion:
 def _record_times(T: int, record: Any) -> np.ndarray:
     if record is None:
         return np.arange(T + 1)
+    if isinstance(record, bool):
+        raise TheoryError(f"record must be a period, a sequence of times or None; got {record!r}.")
     if isinstance(record, int | np.integer) and not isinstance(record, bool):
         if record < 1:
             raise TheoryError(f"record must be a positive period; got {record!r}.")

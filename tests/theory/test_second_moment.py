@@ -218,7 +218,7 @@ def _step_tensor(S, n, idx, L, kappa, eta, noise_level):
     return S - eta / k * (M @ S + S @ M) + (eta / k) ** 2 * E4 + eta**2 * noise_level**2 * M
 
 
-@given(small_schemes(), st.data(), st.sampled_from((1.0, 3.0, 1.8)))
+@given(small_schemes(), st.data(), st.sampled_from((1.0, 3.0, 1.8, 4.0)))
 @settings(max_examples=30)
 def test_mse_step_equals_tensor_form(scheme, data, kappa) -> None:
     n, idx = scheme
@@ -282,3 +282,92 @@ def test_mse_curve_records_and_batch() -> None:
 def test_bad_inputs(bad) -> None:
     with pytest.raises(TheoryError):
         SM.second_moment_matrix(**bad)
+
+
+# -- killing the survivors of `make mutation` -----------------------------------------------------
+@given(small_schemes(), st.data(), st.sampled_from((1.0, 1.8, 3.0, 4.0)))
+@settings(max_examples=30)
+def test_hetero_noise_term_and_rho_general_law(scheme, data, kappa) -> None:
+    """N = E[ξ² q qᵀ] = ς²/trΣ · E[‖x‖² q qᵀ] and ρ = tr N, from the fourth-moment tensor."""
+    n, idx = scheme
+    cov, L = data.draw(factors(n))
+    level = 0.7
+    P = sum(_P(n, idx))
+    T = _fourth_tensor(L, kappa)
+    trS = float(np.trace(L @ L.T))
+    Nb = level**2 / trS * np.einsum("ccab,pa,qb->pq", T, P, P)
+    rec = SM.MseRecursion(n, idx, cov, kappa, eta=0.1, noise=("hetero", level))
+    r = len(idx[0])
+    np.testing.assert_allclose(rec.step(np.zeros((r, r))), 0.01 * Nb, rtol=1e-10, atol=1e-12)
+    rho = SM.rho_exact(n, idx, cov, kappa, noise=("hetero", level))
+    assert rho == pytest.approx(float(np.trace(Nb)), rel=1e-10)
+    indep = SM.rho_exact(n, idx, cov, kappa, noise=("independent", level))
+    assert indep == pytest.approx(level**2 * float(np.trace(P @ L @ L.T @ P.T)), rel=1e-10)
+    assert SM.rho_exact(n, idx, cov, kappa, noise=level) == indep
+    assert SM.rho_exact(n, idx, cov, kappa, noise=0.0) == 0.0
+    assert SM.rho_exact(n, idx, cov, kappa, noise=("hetero", 0.0)) == 0.0
+
+
+def test_defaults_are_the_standard_gaussian() -> None:
+    base = SM.second_moment_matrix(8, STRIDE_8_4_2)
+    np.testing.assert_array_equal(base, SM.second_moment_matrix(8, STRIDE_8_4_2, "identity", 3))
+    assert SM.norm_product_moment(8, COUNTER) == 200.0
+    assert SM.rho_exact(8, COUNTER) == 0.0
+    rec = SM.MseRecursion(8, STRIDE_8_4_2)
+    assert rec.eta == 0.01 and rec.kappa == 3.0 and rec.batch == 1
+    np.testing.assert_array_equal(rec.N, np.zeros((4, 4)))
+    S = np.eye(4)
+    np.testing.assert_allclose(
+        rec.step(S), SM.MseRecursion(8, STRIDE_8_4_2, "identity", 3, 0.01, None, 1).step(S)
+    )
+    assert SM.second_moment_matrix(8, STRIDE_8_4_2, kappa="gaussian")[0, 0] == base[0, 0]
+    assert SM.second_moment_matrix_exact(8, STRIDE_8_4_2, kappa="rademacher") == (
+        SM.second_moment_matrix_exact(8, STRIDE_8_4_2, kappa=1)
+    )
+
+
+def test_beta_exact_sympy_one_by_one_and_repeated_roots() -> None:
+    assert SM.beta_exact_sympy(sp.Matrix([[7]])) == 7
+    assert SM.beta_exact_sympy(sp.Matrix([[2, 0], [0, 2]])) == 2
+    assert SM.beta_exact_sympy(sp.Matrix([[2, 1], [1, 2]])) == 3
+
+
+def test_record_times() -> None:
+    rec = SM.MseRecursion(8, STRIDE_8_4_2, "identity", 3, 0.02)
+    w = np.ones(4)
+    ts, mse = rec.curve(w, 5)
+    assert list(ts) == [0, 1, 2, 3, 4, 5] and mse[0] == 4.0
+    ts2, mse2 = rec.curve(w, 5, [0, 2, 2, 5])
+    assert list(ts2) == [0, 2, 2, 5]
+    np.testing.assert_allclose(mse2, mse[[0, 2, 2, 5]])
+    ts3, mse3 = rec.curve(w, 6, 3)
+    assert list(ts3) == [0, 3, 6]
+    ts4, _ = rec.curve(w, 7, 3)
+    assert list(ts4) == [0, 3, 6, 7]
+    ts5, mse5 = rec.curve(w, 0)
+    assert list(ts5) == [0] and mse5[0] == 4.0
+    _, m1 = SM.linear_mse_curve(8, STRIDE_8_4_2, "identity", 3, 0.02, w, None, 4, 2, batch=3)
+    _, m2 = SM.MseRecursion(8, STRIDE_8_4_2, "identity", 3, 0.02, None, 3).curve(w, 4, 2)
+    np.testing.assert_array_equal(m1, m2)
+    for bad in (0, -1, True):
+        with pytest.raises(TheoryError):
+            rec.curve(w, 5, bad)
+    for bad in ([3, 1], [-1, 2], [0, 6]):
+        with pytest.raises(TheoryError):
+            rec.curve(w, 5, bad)
+    for badT in (-1, 2.5, True):
+        with pytest.raises(TheoryError):
+            rec.curve(w, badT)
+    with pytest.raises(TheoryError):
+        rec.curve(np.ones(3), 5)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(eta=0.0), dict(eta=-1.0), dict(eta=float("inf")), dict(batch=0), dict(batch=True),
+     dict(batch=1.5), dict(noise="loud"), dict(noise=("hetero", -1.0)),
+     dict(noise=("independent", float("nan")))],
+)  # fmt: skip
+def test_recursion_bad_inputs(kwargs) -> None:
+    with pytest.raises(TheoryError):
+        SM.MseRecursion(8, STRIDE_8_4_2, **kwargs)
