@@ -340,7 +340,7 @@ def test_record_times() -> None:
     ts2, mse2 = rec.curve(w, 5, [0, 2, 2, 5])
     assert list(ts2) == [0, 2, 2, 5]
     np.testing.assert_allclose(mse2, mse[[0, 2, 2, 5]])
-    ts3, mse3 = rec.curve(w, 6, 3)
+    ts3, _ = rec.curve(w, 6, 3)
     assert list(ts3) == [0, 3, 6]
     ts4, _ = rec.curve(w, 7, 3)
     assert list(ts4) == [0, 3, 6, 7]
