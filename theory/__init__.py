@@ -7,12 +7,13 @@ as objects, and the claims registry behind the book. Never imports :mod:`convotr
 Submodules: :mod:`theory.notation` (the symbols), :mod:`theory.overlap` (exact ``P_i``,
 ``P``, ``P Σ Pᵀ`` and closed forms), :mod:`theory.spectra` (eigenvalue condition,
 certificates, lemma bounds), :mod:`theory.bounds` (the theorem's constants as
-:class:`~theory.bounds.Bound` objects), :mod:`theory.claims` (the registry).
+:class:`~theory.bounds.Bound` objects), :mod:`theory.second_moment` (the exact second-moment
+matrix K, the exact ρ and the α = 1 error recursion), :mod:`theory.claims` (the registry).
 """
 
 from __future__ import annotations
 
-from . import bounds, claims, notation, overlap, spectra
+from . import bounds, claims, notation, overlap, second_moment, spectra
 from ._errors import HypothesisFailed, TheoryError
 from .bounds import Bound, theorem_parameters
 from .claims import CLAIMS, Claim
