@@ -54,6 +54,7 @@ __all__ = [
     "overlap_2d_closed_form",
     "overlap_matrix",
     "overlap_numeric",
+    "second_moment",
     "spectra",
     "theorem_parameters",
     "toeplitz_block",

@@ -255,16 +255,33 @@ def _B_matrix(kind: str, payload: Any, n: int, idx: np.ndarray) -> np.ndarray:
     return B
 
 
-def _blocks(kind: str, payload: Any, n: int, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``S_i = P_i Σ P_iᵀ`` and ``W_i = P Σ P_iᵀ`` for every patch (k x r x r each)."""
+def _P_sigma(kind: str, payload: Any, n: int, idx: np.ndarray) -> np.ndarray:
+    """``PΣ`` (r x n) without Σ: row a is the sum over patches of the rows ``idx[:, a]`` of Σ."""
     k, r = idx.shape
-    S = np.empty((k, r, r))
-    W = np.empty((k, r, r))
+    if kind == "identity":
+        out = np.zeros((r, n))
+        np.add.at(out, (np.tile(np.arange(r), k), idx.reshape(-1)), 1.0)
+        return out
+    if kind == "diag":
+        out = np.zeros((r, n))
+        np.add.at(out, (np.tile(np.arange(r), k), idx.reshape(-1)), payload[idx.reshape(-1)])
+        return out
+    out = np.zeros((r, n))
     for i in range(k):
-        V = _sigma_cols(kind, payload, n, idx[i])  # Σ P_iᵀ, n x r
-        S[i] = V[idx[i]]
-        W[i] = V[idx].sum(axis=0)  # Σ_j P_j Σ P_iᵀ
-    return S, W
+        out += _sigma_cols(kind, payload, n, idx[i]).T
+    return out
+
+
+def _sigma_block(kind: str, payload: Any, rows: np.ndarray) -> np.ndarray:
+    """``Σ[rows, rows]`` (``P_i Σ P_iᵀ``), r x r."""
+    if kind == "identity":
+        return np.eye(len(rows))
+    if kind == "diag":
+        return np.diag(payload[rows])
+    if kind == "ar1":
+        return np.asarray(np.power(payload, np.abs(rows[:, None] - rows[None, :]).astype(float)))
+    L = payload[rows]
+    return np.asarray(L @ L.T)
 
 
 # --------------------------------------------------------------------------------------------
@@ -298,9 +315,15 @@ def second_moment_matrix(n: int, indices: Any, cov: Any = "identity", kappa: Any
     kap = _kappa_float(kappa)
     kind, payload = _cov(n, cov)
     k = idx.shape[0]
-    S, W = _blocks(kind, payload, n, idx)
-    trM = float(sum(np.trace(W[i]) for i in range(k)))  # tr M = Σ_i tr(P Σ P_iᵀ P_i ...)
-    K = trM * S.sum(axis=0) + 2.0 * np.einsum("iab,iac->bc", W, W)
+    PS = _P_sigma(kind, payload, n, idx)  # PΣ, r x n; W_i = PΣP_iᵀ = PS[:, idx_i]
+    trM = float(sum(np.trace(PS[:, idx[i]]) for i in range(k)))
+    sum_S = np.zeros((idx.shape[1], idx.shape[1]))
+    K = np.zeros_like(sum_S)
+    for i in range(k):
+        sum_S += _sigma_block(kind, payload, idx[i])  # A_iA_iᵀ = P_iΣP_iᵀ
+        W = PS[:, idx[i]]
+        K += W.T @ W  # A_iCA_iᵀ = (PΣP_iᵀ)ᵀ(PΣP_iᵀ)
+    K = trM * sum_S + 2.0 * K
     if kap != 3.0:
         B = _B_matrix(kind, payload, n, idx)
         c = np.einsum("aj,aj->j", B, B)  # diag(C) = column norms² of B = PL
@@ -388,12 +411,10 @@ def norm_product_moment(n: int, indices: Any, cov: Any = "identity", kappa: Any 
     n, idx = _indices(n, indices)
     kap = _kappa_float(kappa)
     kind, payload = _cov(n, cov)
-    k, r = idx.shape
+    k = idx.shape[0]
     trS = _trace_sigma(kind, payload, n)
     # PΣ (r x n) without Σ: row a = Σ_i Σ[idx_i[a], :]
-    PS = np.zeros((r, n))
-    for i in range(k):
-        PS += _sigma_cols(kind, payload, n, idx[i]).T
+    PS = _P_sigma(kind, payload, n, idx)
     trM = float(sum(PS[:, idx[i]].trace() for i in range(k)))  # tr(PΣPᵀ)
     out = trS * trM + 2.0 * float(np.sum(PS * PS))
     if kap != 3.0:
@@ -455,12 +476,8 @@ def rho_exact(
     n, idx = _indices(n, indices)
     kind, payload = _cov(n, cov)
     if kind_noise == "independent":
-        k = idx.shape[0]
-        trM = 0.0
-        for i in range(k):
-            V = _sigma_cols(kind, payload, n, idx[i])
-            trM += float(np.trace(V[idx].sum(axis=0)))
-        return level**2 * trM
+        PS = _P_sigma(kind, payload, n, idx)
+        return level**2 * float(sum(np.trace(PS[:, row]) for row in idx))
     return level**2 * norm_product_moment(n, idx, cov, kappa) / _trace_sigma(kind, payload, n)
 
 
@@ -520,9 +537,7 @@ class MseRecursion:
         else:
             trS = _trace_sigma(kind, payload, n)
             # B D Bᵀ with D = LᵀL: (B Lᵀ)(B Lᵀ)ᵀ ; B Lᵀ = P L Lᵀ = P Σ (r x n)
-            PSig = np.zeros((self.r, n))
-            for i in range(self.k):
-                PSig += _sigma_cols(kind, payload, n, idx[i]).T
+            PSig = _P_sigma(kind, payload, n, idx)
             N = trS * self.M + 2.0 * PSig @ PSig.T
             if self.kappa != 3.0:
                 Lfull = _L_rows(kind, payload, n, np.arange(n))
