@@ -631,8 +631,9 @@ def theorem_parameters(
         :math:`\|w^*\| > 0` (a bound on it is fine: every formula increases with it).
     beta_rule : str, optional
         One of ``"exact"``, ``"gaussian"``, ``"gaussian-identity"``, ``"gaussian-stride"``,
-        ``"bounded"``, ``"fourth-moment"``: which admissible β to use. Default: ``"exact"`` (:data:`BETA_EXACT`, λ_max(K) of
-        :mod:`theory.second_moment`) when ``lambda_max_K`` is given, else ``"gaussian"``.
+        ``"bounded"``, ``"fourth-moment"``: which admissible β to use. Default:
+        ``"exact"`` (:data:`BETA_EXACT`, λ_max(K) of :mod:`theory.second_moment`) when
+        ``lambda_max_K`` is given, else ``"gaussian"``.
         ``"exact"`` needs ``lambda_max_K``; ``"gaussian"`` needs ``lambda_max_Sigma``,
         ``"gaussian-identity"`` needs ``tr_PPT`` and ``lambda_max_PPT`` (Σ = I),
         ``"gaussian-stride"`` needs ``lambda_max_PPT`` (Σ = I and a patch-and-stride scheme,
