@@ -371,3 +371,22 @@ def test_record_times() -> None:
 def test_recursion_bad_inputs(kwargs) -> None:
     with pytest.raises(TheoryError):
         SM.MseRecursion(8, STRIDE_8_4_2, **kwargs)
+
+
+def test_batch_divides_the_noise_and_fourth_moment_terms() -> None:
+    for b in (1, 4):
+        rec = SM.MseRecursion(8, COUNTER, "identity", 3, eta=0.1, noise=0.5, batch=b)
+        assert float(np.trace(rec.step(np.zeros((4, 4))))) == pytest.approx(0.01 * 5.0 / b)
+
+
+def test_cholesky_factor_of_a_singular_covariance() -> None:
+    v = np.array([1.0, 2.0, -1.0])
+    S = np.outer(v, v) + np.diag([0.0, 1.0, 0.0])  # PSD, singular
+    L = SM.cholesky_factor(S)
+    np.testing.assert_allclose(L @ L.T, S, atol=1e-12)
+    K = SM.second_moment_matrix(3, [[0, 1], [1, 2]], S, 3)
+    np.testing.assert_allclose(
+        K,
+        np.array(SM.second_moment_matrix_exact(3, [[0, 1], [1, 2]], L=sp.Matrix(L)), float),
+        atol=1e-9,
+    )
