@@ -10,7 +10,7 @@ export HYPOTHESIS_PROFILE ?= ci
 export MPLBACKEND ?= Agg
 export PYTHONHASHSEED ?= 0
 
-.PHONY: all install verify verify-full test lint typecheck pytest wheel-check book book-check bench clean
+.PHONY: all install verify verify-full test lint typecheck pytest wheel-check book book-check bench mutation clean
 
 all: test
 
@@ -55,5 +55,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_theory.py
 
+# Mutation testing (not part of `make test`; slow): mutmut over theory/bounds.py,
+# theory/second_moment.py and the lemma code, configured in [tool.mutmut] of pyproject.toml.
+# MUTATE narrows the run, e.g. `make mutation MUTATE='theory.second_moment*'`.
+MUTATE ?=
+mutation: $(STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2 $(MUTATE)
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) build book/_build .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf mutants $(VENV) build book/_build .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -358,8 +358,11 @@ def overlap_matrix(n: int, indices: Any, cov: Any = "identity") -> sp.Matrix:
         Input dimension (at most ``MAX_EXACT_N``).
     indices : array_like of int, shape (k, r)
     cov : see :func:`covariance_matrix`
-        ``"identity"`` (default) gives :math:`PP^\top`, an integer matrix with diagonal
-        :math:`k` and trace :math:`rk`.
+        ``"identity"`` (default) gives :math:`PP^\top`, an integer matrix; its diagonal is
+        :math:`k` and its trace :math:`rk` only when at each filter position the k patches
+        read distinct coordinates (patch-and-stride). In general
+        :math:`(PP^\top)_{aa} = \sum_c N_{ac}^2 \ge k`, :math:`N_{ac}` the number of patches
+        reading coordinate c at position a (two identical patches: diagonal 4 = k², not 2).
 
     Returns
     -------

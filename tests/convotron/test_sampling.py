@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from numba import njit
 
 from convotron import _kernels
@@ -30,6 +30,7 @@ from convotron.data import LAWS, NoiseModel
 from convotron.patches import PatchScheme, parse_spec
 from convotron.problem import Teacher
 from convotron.testing import schemes, seeds
+from tests.budget import examples
 
 Z = 5.0
 
@@ -74,7 +75,7 @@ def _scalar_draws(rng, m):  # pragma: no cover - compiled
 
 
 @given(seeds())
-@settings(max_examples=10)
+@examples(0.25)
 def test_numba_generator_reproduces_numpys_stream(seed: int) -> None:
     m = 257
     a_rng = np.random.default_rng(seed)
@@ -191,7 +192,7 @@ def test_modes_equal_the_oracle_bitwise(kw: dict) -> None:
 
 
 @given(schemes(), seeds())
-@settings(max_examples=15)
+@examples(0.375)
 def test_any_scheme_equals_the_oracle_bitwise(scheme: PatchScheme, seed: int) -> None:
     fast, ref = _both(
         scheme, LAWS["gaussian"], Identity(scheme.n), NoiseModel("hetero", 0.2), seed,
