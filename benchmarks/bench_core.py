@@ -31,8 +31,9 @@ import time
 import numpy as np
 
 from convotron.algorithm import convotron, convotron_on_data, convotron_reference, run_many
-from convotron.data import Teacher
 from convotron.patches import parse_spec
+from convotron.problem import Teacher
+from convotron.rules import ConvotronRule
 
 SPEC = "1d:64,8,2"
 ALPHA = 0.0
@@ -103,11 +104,15 @@ def bench_b(scheme, teacher, repeats, iters):
 def bench_c(teacher, repeats, runs, iters):
     kw = dict(eta=ETA, iters=iters, runs=runs, seed=7)
     t1, t2 = median_times(
-        [lambda: run_many(teacher, workers=1, **kw), lambda: run_many(teacher, workers=2, **kw)],
+        [
+            lambda: run_many(ConvotronRule(), teacher, workers=1, **kw),
+            lambda: run_many(ConvotronRule(), teacher, workers=2, **kw),
+        ],
         repeats,
     )
     same = np.array_equal(
-        run_many(teacher, workers=1, **kw).w, run_many(teacher, workers=2, **kw).w
+        run_many(ConvotronRule(), teacher, workers=1, **kw).w,
+        run_many(ConvotronRule(), teacher, workers=2, **kw).w,
     )
     return {
         "runs": runs,

@@ -12,8 +12,8 @@ Reference implementation of Convotron, Algorithm 1 of Goel, Klivans and Meka,
 with no :math:`\sigma'` anywhere. The public API is re-exported here, lazily (PEP 562: a
 name's submodule is imported on first access); see ``__all__``.
 The core modules never import the symbolic half :mod:`theory`; only the glue
-(:mod:`convotron.bridge`, :mod:`convotron.verify`, :mod:`convotron.experiments`,
-:mod:`convotron.cli`) joins the two.
+(:mod:`convotron.glue`: theorem parameters, verify, experiments, sweeps) joins the two, and
+the command line (:mod:`convotron.cli`) sits on top.
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ _EXPORTS: dict[str, str] = {
     "DivergenceError": "_errors",
     "leaky_relu": "activations",
     "leaky_relu_derivative": "activations",
-    "ManyResult": "algorithm",
-    "RunResult": "algorithm",
+    "ManyResult": "results",
+    "RunResult": "results",
     "convotron": "algorithm",
     "convotron_on_data": "algorithm",
     "convotron_reference": "algorithm",
+    "fit": "algorithm",
     "run_many": "algorithm",
     "glmtron": "baselines",
     "sgd": "baselines",
@@ -47,31 +48,38 @@ _EXPORTS: dict[str, str] = {
     "LAWS": "data",
     "InputLaw": "data",
     "NoiseModel": "data",
-    "Teacher": "data",
+    "Teacher": "problem",
     "get_law": "data",
     "parse_noise": "data",
     "symmetrize": "data",
+    "ConvotronRegressor": "estimator",
     "predict": "model",
     "PatchScheme": "patches",
     "parse_spec": "patches",
+    "PluginConstants": "plugin",
+    "plugin_constants": "plugin",
+    "Problem": "problem",
+    "ConvotronRule": "rules",
+    "SGDRule": "rules",
+    "Rows": "sources",
+    "Sampler": "sources",
 }
 
 if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from ._errors import AssumptionViolation, ConvotronError, DivergenceError
     from .activations import leaky_relu, leaky_relu_derivative
-    from .algorithm import (
-        ManyResult,
-        RunResult,
-        convotron,
-        convotron_on_data,
-        convotron_reference,
-        run_many,
-    )
+    from .algorithm import convotron, convotron_on_data, convotron_reference, fit, run_many
     from .baselines import glmtron, sgd, sgd_on_data, sgd_reference
     from .covariance import AR1, Covariance, Dense, Diagonal, Identity, parse_cov
-    from .data import LAWS, InputLaw, NoiseModel, Teacher, get_law, parse_noise, symmetrize
+    from .data import LAWS, InputLaw, NoiseModel, get_law, parse_noise, symmetrize
+    from .estimator import ConvotronRegressor
     from .model import predict
     from .patches import PatchScheme, parse_spec
+    from .plugin import PluginConstants, plugin_constants
+    from .problem import Problem, Teacher
+    from .results import ManyResult, RunResult
+    from .rules import ConvotronRule, SGDRule
+    from .sources import Rows, Sampler
 
 
 def __getattr__(name: str) -> Any:
@@ -98,6 +106,8 @@ __all__ = [
     "LAWS",
     "AssumptionViolation",
     "ConvotronError",
+    "ConvotronRegressor",
+    "ConvotronRule",
     "Covariance",
     "Dense",
     "Diagonal",
@@ -107,12 +117,18 @@ __all__ = [
     "ManyResult",
     "NoiseModel",
     "PatchScheme",
+    "PluginConstants",
+    "Problem",
+    "Rows",
     "RunResult",
+    "SGDRule",
+    "Sampler",
     "Teacher",
     "__version__",
     "convotron",
     "convotron_on_data",
     "convotron_reference",
+    "fit",
     "get_law",
     "glmtron",
     "leaky_relu",
@@ -120,6 +136,7 @@ __all__ = [
     "parse_cov",
     "parse_noise",
     "parse_spec",
+    "plugin_constants",
     "predict",
     "run_many",
     "sgd",

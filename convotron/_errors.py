@@ -18,7 +18,19 @@ class ConvotronError(ValueError):
     """Invalid input to a :mod:`convotron` function or the command line.
 
     The command line turns it into one line on stderr and exit status 2.
+
+    Parameters
+    ----------
+    message : str
+        What was wrong, the rule, the value received and the fix.
+    param : str, optional
+        The library parameter the message is about (e.g. ``"eta"``); the command line
+        renders it as its flag (``--eta``). Messages speak of parameters, never of flags.
     """
+
+    def __init__(self, message: str = "", *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
 
 
 class AssumptionViolation(ConvotronError):

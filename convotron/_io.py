@@ -45,6 +45,7 @@ __all__ = [
     "check_output_path",
     "locked_dir",
     "save_figure",
+    "to_jsonable",
 ]
 
 _LOCK_NAME = ".convotron.lock"
@@ -299,3 +300,25 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *, dpi: int = 120) -> Pa
         return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=dpi))
     finally:
         plt.close(fig)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy scalars/arrays, tuples and non-finite floats to plain JSON values."""
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    return obj

@@ -15,37 +15,33 @@ Convention: :math:`\sigma'(0) := 1` (the right derivative). Convotron never uses
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Any
 
 import numpy as np
 
-from ._errors import ConvotronError
+from ._validate import Interval, Param
 
 __all__ = ["check_alpha", "leaky_relu", "leaky_relu_derivative"]
 
 
+#: The leaky-ReLU slope: the one check of ``alpha`` in the package, with its one message.
+ALPHA = Param(
+    "alpha",
+    Interval(float, 0.0, 1.0, closed="both"),
+    meaning="the leaky-ReLU slope",
+    fix="Pass 0 for ReLU, 1 for a linear model, or a value in between.",
+)
+
+
 def check_alpha(alpha: Any) -> float:
-    """Validate the leaky-ReLU slope and return it as a float.
+    """Validate the leaky-ReLU slope ``α ∈ [0, 1]`` and return it as a float.
 
     Raises
     ------
     ConvotronError
-        If ``alpha`` is not a real number in ``[0, 1]``.
+        If ``alpha`` is not a real number in ``[0, 1]`` (``param="alpha"``).
     """
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise ConvotronError(
-            f"alpha (the leaky-ReLU slope) must be a real number in [0, 1]; got {alpha!r}. "
-            "Pass e.g. 0 (ReLU), 0.5, or 1 (linear)."
-        )
-    value = float(alpha)
-    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
-        raise ConvotronError(
-            f"alpha (the leaky-ReLU slope) must lie in [0, 1] (the theory covers 0 = ReLU to "
-            f"1 = linear); got {value!r}. Pass a value between 0 and 1."
-        )
-    return value
+    return float(ALPHA(alpha))
 
 
 def leaky_relu(z: Any, alpha: float) -> np.ndarray:

@@ -27,87 +27,29 @@ that :func:`convotron.algorithm.convotron_on_data` with ``k = 1`` performs the s
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 import numpy as np
 
-from . import _kernels
 from ._errors import ConvotronError
-from .algorithm import (
-    RunResult,
-    Sampler,
-    _check_alpha,
-    _check_data,
-    _check_int,
-    _check_on_divergence,
-    _check_rng,
-    _check_step,
-    _common,
-    _data_chunks,
-    _drive,
-    _leaky_relu,
-    _sampler_chunks,
-)
+from ._validate import Interval, Param
+from .activations import check_alpha
+from .algorithm import _ETA, RunResult, _check_common, _fit, _leaky_relu
 from .patches import PatchScheme
+from .rules import SGDRule
+from .sources import Rows, SampleFn, Sampler, check_rows
 
 __all__ = ["glmtron", "sgd", "sgd_on_data", "sgd_reference"]
 
-
-def _check_sigma0(value: Any, alpha: float) -> float:
-    if value is None:  # the framework convention: the left derivative σ′(0) := α
-        return float(alpha)
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = math.nan
-    if not (0.0 <= v <= 1.0):
-        raise ConvotronError(
-            f"sigma_prime_at_zero (the derivative convention σ′(0)) must be a number in "
-            f"[0, 1] or None (σ′(0) := α, the framework convention); got {value!r}. "
-            "Pass None, 0.0 or 1.0."
-        )
-    return v
-
-
-def _initial_filter(
-    init: Any, r: int, init_scale: Any, rng: np.random.Generator | None
-) -> np.ndarray:
-    """``w_1``: zeros, ``init_scale · g / √r`` with ``g ~ N(0, I_r)``, or a given vector."""
-    if isinstance(init, str):
-        if init == "zero":
-            return np.zeros(r)
-        if init == "random":
-            try:
-                s = float(init_scale)
-            except (TypeError, ValueError):
-                s = math.nan
-            if not (math.isfinite(s) and s >= 0.0):
-                raise ConvotronError(
-                    f"init_scale must be a finite number >= 0 (the expected norm of the "
-                    f"random start); got {init_scale!r}. Pass e.g. init_scale=1.0."
-                )
-            if rng is None:
-                raise ConvotronError(
-                    "init='random' needs a numpy.random.Generator to draw w_1; got rng=None. "
-                    "Pass rng=numpy.random.default_rng(seed)."
-                )
-            return s * rng.standard_normal(r) / math.sqrt(r)
-        raise ConvotronError(
-            f"init must be 'zero', 'random' or a vector of shape (r,) = ({r},); got {init!r}. "
-            "Pass one of them."
-        )
-    w0 = np.asarray(init, dtype=np.float64)
-    if w0.shape != (r,) or not np.all(np.isfinite(w0)):
-        raise ConvotronError(
-            f"init must be 'zero', 'random' or a finite vector of shape (r,) = ({r},); got "
-            f"an array of shape {w0.shape}. Pass a finite filter of length {r}."
-        )
-    return w0.copy()
+_LR = Param(
+    "lr",
+    Interval(float, 0.0, None, closed="neither"),
+    meaning="the step size",
+    fix="Pass a positive lr, e.g. 0.01.",
+)
+_GLM_ITERS = Param("iters", Interval(int, 1, None), fix="Pass the number of full-batch iterations.")
 
 
 def sgd(
-    sample: Sampler,
+    sample: SampleFn,
     scheme: PatchScheme,
     alpha: float,
     *,
@@ -152,37 +94,22 @@ def sgd(
     RunResult
         With ``algorithm="sgd"`` and ``eta=lr``.
     """
-    indices, a, e, b, _, ws, rec, eps_ = _common(
-        scheme, alpha, lr, batch, None, w_star, record_every, eps, "lr"
-    )
-    r = indices.shape[1]
-    T = _check_int(iters, "iters", low=1, fix="Pass the number of updates T, e.g. iters=10000.")
-    rng = _check_rng(rng)
-    c = _check_int(chunk, "chunk", low=1, fix="Pass a positive number of samples per draw.")
-    s0 = _check_sigma0(sigma_prime_at_zero, a)
-    w0 = _initial_filter(init, r, init_scale, rng)
-    n = int(scheme.n)
-    return _drive(
-        _sampler_chunks(sample, rng, n, b),
-        indices,
-        n,
-        a,
-        mode=_kernels.MODE_SGD,
-        algorithm="sgd",
-        step_name="lr",
-        eta=e,
-        iters=T,
-        batch=b,
-        only_patch=None,
-        w0=w0,
-        w_star=ws,
-        record_every=rec,
-        eps=eps_,
-        chunk_updates=max(1, c // b),
-        deriv_at_zero=s0,
+    return _fit(
+        SGDRule(init, init_scale, sigma_prime_at_zero),
+        Sampler(sample),
+        scheme,
+        alpha,
+        eta=lr,
+        iters=iters,
+        rng=rng,
+        batch=batch,
+        w_star=w_star,
+        record_every=record_every,
+        eps=eps,
+        chunk=chunk,
         progress=progress,
-        only_patch_disjoint=None,
-        record_divergence=_check_on_divergence(on_divergence),
+        on_divergence=on_divergence,
+        step=_LR,
     )
 
 
@@ -206,35 +133,18 @@ def sgd_on_data(
 
     ``rng`` is used only to draw ``w_1`` for ``init="random"``.
     """
-    indices, a, e, b, _, ws, rec, eps_ = _common(
-        scheme, alpha, lr, batch, None, w_star, record_every, eps, "lr"
-    )
-    n = int(scheme.n)
-    Xa, ya = _check_data(X, y, n, b)
-    s0 = _check_sigma0(sigma_prime_at_zero, a)
-    if rng is not None:
-        rng = _check_rng(rng)
-    w0 = _initial_filter(init, indices.shape[1], init_scale, rng)
-    return _drive(
-        _data_chunks(Xa, ya, b),
-        indices,
-        n,
-        a,
-        mode=_kernels.MODE_SGD,
-        algorithm="sgd",
-        step_name="lr",
-        eta=e,
-        iters=Xa.shape[0] // b,
-        batch=b,
-        only_patch=None,
-        w0=w0,
-        w_star=ws,
-        record_every=rec,
-        eps=eps_,
-        chunk_updates=max(1, 65536 // b),
-        deriv_at_zero=s0,
-        progress=False,
-        only_patch_disjoint=None,
+    return _fit(
+        SGDRule(init, init_scale, sigma_prime_at_zero),
+        Rows(X, y),
+        scheme,
+        alpha,
+        eta=lr,
+        rng=rng,
+        batch=batch,
+        w_star=w_star,
+        record_every=record_every,
+        eps=eps,
+        step=_LR,
     )
 
 
@@ -253,16 +163,18 @@ def sgd_reference(
 
     Returns the ``(T + 1, r)`` iterates starting at ``w0`` (zeros by default).
     """
-    indices, a, e, b, _, _, _, _ = _common(scheme, alpha, lr, batch, None, None, None, None, "lr")
-    Xa, ya = _check_data(X, y, int(scheme.n), b)
-    s0 = _check_sigma0(sigma_prime_at_zero, a)
+    rule = SGDRule("zero" if w0 is None else w0, sigma_prime_at_zero=sigma_prime_at_zero)
+    c = _check_common(rule, scheme, alpha, lr, batch, None, None, None, "raise", _LR)
+    indices, a, e, b = c.indices, c.alpha, c.eta, c.batch
+    Xa, ya = check_rows(X, y, c.n, b)
+    s0 = a if rule.sigma_prime_at_zero is None else float(rule.sigma_prime_at_zero)
     k, r = indices.shape
-    w = _initial_filter("zero" if w0 is None else w0, r, 1.0, None)
+    w = rule._initial_filter(r, None)
     iterates = [w.copy()]
     for t in range(Xa.shape[0] // b):
         G = np.zeros_like(w)
         for x, label in zip(Xa[t * b : (t + 1) * b], ya[t * b : (t + 1) * b], strict=True):
-            patches = x[indices]  # (k, r)
+            patches = np.where(indices >= 0, x[indices], 0.0)  # (k, r); -1 reads a padded 0
             z = patches @ w  # z_i = wᵀ P_i x
             f = np.mean(_leaky_relu(z, a))
             dsigma = np.where(z > 0, 1.0, np.where(z < 0, a, s0))  # σ′(z_i), σ′(0) = s0
@@ -303,15 +215,15 @@ def glmtron(
     iters : int, optional
         Iterations of the full-batch form (required with ``full_batch=True``).
     """
-    a = _check_alpha(alpha)
-    e = _check_step(eta, "eta")
+    a = check_alpha(alpha)
+    e = float(_ETA(eta))
     Xa = np.asarray(X)
     if Xa.ndim != 2 or Xa.shape[1] < 1:
         raise ConvotronError(
             f"X must be a 2-D array of shape (m, d) with d >= 1; got shape {Xa.shape}. "
             "Pass one sample per row."
         )
-    Xa, ya = _check_data(Xa, y, Xa.shape[1], 1)
+    Xa, ya = check_rows(Xa, y, Xa.shape[1], 1)
     w = np.zeros(Xa.shape[1])
     iterates = [w.copy()]
     if not full_batch:
@@ -324,7 +236,7 @@ def glmtron(
             w = w + e * (label - _leaky_relu(np.dot(w, x), a)) * x
             iterates.append(w.copy())
         return np.array(iterates)
-    T = _check_int(iters, "iters", low=1, fix="Pass the number of full-batch iterations.")
+    T = int(_GLM_ITERS(iters))
     for _ in range(T):
         w = w + e * ((ya - _leaky_relu(Xa @ w, a)) @ Xa) / Xa.shape[0]
         iterates.append(w.copy())

@@ -26,12 +26,12 @@ project neither needs the ``n x n`` matrix:
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 
 from ._errors import ConvotronError
+from ._validate import Interval, Param
 
 __all__ = [
     "AR1",
@@ -51,28 +51,20 @@ DENSE_LIMIT = 4096
 MAX_N = 1 << 24
 
 
-def _check_n(n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= int(n) <= MAX_N:
-        raise ConvotronError(
-            f"the input dimension n must be an integer with 1 <= n <= {MAX_N}; got {n!r}. "
-            "Pass a positive integer within the limit."
-        )
-    return int(n)
-
-
-def _check_rho(rho: Any) -> float:
-    if isinstance(rho, bool) or not isinstance(rho, numbers.Real):
-        raise ConvotronError(
-            f"the AR(1) correlation rho must be a real number with |rho| < 1; got {rho!r}. "
-            "Pass e.g. rho=0.5."
-        )
-    value = float(rho)
-    if not math.isfinite(value) or not abs(value) < 1.0:
-        raise ConvotronError(
-            f"the AR(1) correlation rho must satisfy |rho| < 1 (Sigma_ij = rho^|i-j| is then "
-            f"positive definite); got {value!r}. Pass a value in (-1, 1), e.g. 0.5."
-        )
-    return value
+#: The input dimension ``n`` (every length-``n`` array is formed, hence the limit).
+_N = Param(
+    "n",
+    Interval(int, 1, MAX_N),
+    meaning="the input dimension",
+    fix="Pass a positive integer within the limit.",
+)
+#: The AR(1) correlation ``rho``: ``Sigma_ij = rho^|i-j|`` is positive definite iff |rho| < 1.
+_RHO = Param(
+    "rho",
+    Interval(float, -1.0, 1.0, closed="neither"),
+    meaning="the AR(1) correlation; Sigma_ij = rho^|i-j| is positive definite only for |rho| < 1",
+    fix="Pass a value in (-1, 1), e.g. 0.5.",
+)
 
 
 class Covariance:
@@ -183,7 +175,7 @@ class Identity(Covariance):
     r""":math:`\Sigma = I_n` (the paper's isotropic case)."""
 
     def __init__(self, n: int) -> None:
-        self.n = _check_n(n)
+        self.n = int(_N(n))
         self.name = "identity"
 
     def block(self, rows: Any, cols: Any) -> np.ndarray:  # noqa: D102
@@ -279,8 +271,8 @@ class AR1(Covariance):
     """
 
     def __init__(self, n: int, rho: float) -> None:
-        self.n = _check_n(n)
-        self.rho = _check_rho(rho)
+        self.n = int(_N(n))
+        self.rho = float(_RHO(rho))
         self.name = f"ar1:{self.rho!r}"
         self._s = math.sqrt(1.0 - self.rho * self.rho)
         self._extremes: tuple[float, float] | None = None
@@ -444,7 +436,7 @@ def parse_cov(spec: str, n: int) -> Covariance:
     ConvotronError
         For anything else, naming the accepted forms.
     """
-    n = _check_n(n)
+    n = int(_N(n))
     if not isinstance(spec, str):
         raise ConvotronError(
             f"a covariance spec must be a string; got {spec!r}. Pass 'identity' or 'ar1:RHO'."
@@ -474,7 +466,7 @@ def as_covariance(cov: Covariance | str | None, n: int) -> Covariance:
     ``None`` means :class:`Identity`; a string is parsed by :func:`parse_cov`; a
     :class:`Covariance` must have dimension ``n``.
     """
-    n = _check_n(n)
+    n = int(_N(n))
     if cov is None:
         return Identity(n)
     if isinstance(cov, str):

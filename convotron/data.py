@@ -40,17 +40,13 @@ from typing import Any
 import numpy as np
 
 from ._errors import ConvotronError
-from .activations import check_alpha
-from .covariance import Covariance, as_covariance
-from .model import _activate_mean, _check_inputs, _preacts
-from .patches import PatchScheme
+from .covariance import Covariance
 
 __all__ = [
     "LAWS",
     "NOISE_KINDS",
     "InputLaw",
     "NoiseModel",
-    "Teacher",
     "get_law",
     "parse_noise",
     "symmetrize",
@@ -341,126 +337,3 @@ def parse_noise(spec: str | float | NoiseModel) -> NoiseModel:
             f"{raw.strip()!r}. Pass e.g. '{kind}:0.1'."
         ) from None
     return NoiseModel(kind, level)
-
-
-@dataclass(frozen=True)
-class Teacher:
-    r"""The data source :math:`y = f_{w^*}(x) + \xi`, :math:`x = Lz` [paper] (``def-model``).
-
-    Attributes
-    ----------
-    w_star : numpy.ndarray, shape (r,)
-        The target filter (read-only copy).
-    scheme : PatchScheme
-    alpha : float
-        Leaky-ReLU slope in ``[0, 1]``.
-    law : InputLaw
-    cov : Covariance
-    noise : NoiseModel
-    """
-
-    w_star: np.ndarray
-    scheme: PatchScheme
-    alpha: float
-    law: InputLaw
-    cov: Covariance
-    noise: NoiseModel
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.scheme, PatchScheme):
-            raise ConvotronError(
-                f"scheme must be a PatchScheme; got {type(self.scheme).__name__}. "
-                "Build one with parse_spec('1d:64,8,2')."
-            )
-        w = np.array(self.w_star, dtype=float)
-        if w.shape != (self.scheme.r,) or not np.all(np.isfinite(w)):
-            raise ConvotronError(
-                f"w_star must be a finite vector of shape (r,) = ({self.scheme.r},); got shape "
-                f"{w.shape}{'' if np.all(np.isfinite(w)) else ' with NaN or infinity'}. "
-                "Pass one finite weight per patch position."
-            )
-        w.setflags(write=False)
-        object.__setattr__(self, "w_star", w)
-        object.__setattr__(self, "alpha", check_alpha(self.alpha))
-        object.__setattr__(self, "law", get_law(self.law))
-        object.__setattr__(self, "cov", as_covariance(self.cov, self.scheme.n))
-        object.__setattr__(self, "noise", parse_noise(self.noise))
-
-    def predict(self, X: Any) -> np.ndarray:
-        r"""Return :math:`f_{w^*}(x)` for each row of ``X``, shape ``(m,)``."""
-        ww, XX, _ = _check_inputs(self.w_star, X, self.scheme)
-        return _activate_mean(_preacts(ww, XX, self.scheme), self.alpha)
-
-    def sample(
-        self, rng: np.random.Generator, m: int, *, chunk: int = 8192
-    ) -> tuple[np.ndarray, np.ndarray]:
-        r"""Draw ``m`` fresh samples, vectorised in chunks of ``chunk`` rows.
-
-        Returns
-        -------
-        X : numpy.ndarray, shape (m, n)
-        y : numpy.ndarray, shape (m,)
-            :math:`y = f_{w^*}(x) + \xi`.
-        """
-        rng = _check_rng(rng)
-        m = _check_m(m)
-        if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
-            raise ConvotronError(f"chunk must be an integer >= 1; got {chunk!r}. Pass e.g. 8192.")
-        n = self.scheme.n
-        xs, ys = [], []
-        for s in range(0, m, int(chunk)):
-            e = min(m, s + int(chunk))
-            Xc = self.cov.transform(self.law.draw(rng, (e - s, n)))
-            yc = _activate_mean(_preacts(self.w_star, Xc, self.scheme), self.alpha)
-            if self.noise.kind != "none":
-                yc += self.noise.sample(rng, Xc, self.cov)
-            xs.append(Xc)
-            ys.append(yc)
-        if len(xs) == 1:  # the common case: no copy
-            return xs[0], ys[0]
-        if not xs:
-            return np.empty((0, n)), np.empty(0)
-        return np.concatenate(xs), np.concatenate(ys)
-
-    @classmethod
-    def random(
-        cls,
-        scheme: PatchScheme,
-        alpha: float,
-        rng: np.random.Generator,
-        law: str | InputLaw = "gaussian",
-        cov: Covariance | str | None = None,
-        noise: str | float | NoiseModel = "none",
-        w_norm: float = 1.0,
-    ) -> Teacher:
-        r"""Build a teacher with :math:`w^*` uniform on the sphere of radius ``w_norm``.
-
-        ``cov`` None means the identity; strings go through
-        :func:`~convotron.covariance.parse_cov`, ``noise`` through :func:`parse_noise`,
-        ``law`` through :func:`get_law`.
-        """
-        rng = _check_rng(rng)
-        if not isinstance(scheme, PatchScheme):
-            raise ConvotronError(
-                f"scheme must be a PatchScheme; got {type(scheme).__name__}. "
-                "Build one with parse_spec('1d:64,8,2')."
-            )
-        if (
-            isinstance(w_norm, bool)
-            or not isinstance(w_norm, numbers.Real)
-            or not (math.isfinite(float(w_norm)) and float(w_norm) >= 0)
-        ):
-            raise ConvotronError(
-                f"w_norm (the norm of w*) must be a finite real >= 0; got {w_norm!r}. "
-                "Pass e.g. 1.0."
-            )
-        g = rng.standard_normal(scheme.r)
-        w = float(w_norm) * g / np.linalg.norm(g)
-        return cls(
-            w_star=w,
-            scheme=scheme,
-            alpha=alpha,
-            law=get_law(law),
-            cov=as_covariance(cov, scheme.n),
-            noise=parse_noise(noise),
-        )

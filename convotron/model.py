@@ -19,7 +19,7 @@ import numpy as np
 
 from ._errors import ConvotronError
 from .activations import check_alpha
-from .patches import PatchScheme
+from .patches import _SCHEME, PatchScheme
 
 __all__ = ["preactivations", "predict"]
 
@@ -28,11 +28,7 @@ _CHUNK_ENTRIES = 1 << 22
 
 
 def _check_inputs(w: Any, X: Any, scheme: PatchScheme) -> tuple[np.ndarray, np.ndarray, bool]:
-    if not isinstance(scheme, PatchScheme):
-        raise ConvotronError(
-            f"scheme must be a PatchScheme; got {type(scheme).__name__}. "
-            "Build one with parse_spec('1d:64,8,2') or PatchScheme.from_indices(n, indices)."
-        )
+    _SCHEME(scheme)
     ww = np.asarray(w, dtype=float)
     if ww.shape != (scheme.r,):
         raise ConvotronError(
@@ -73,7 +69,8 @@ def _preacts(w: np.ndarray, X: np.ndarray, scheme: PatchScheme) -> np.ndarray:
     Z = np.empty((m, scheme.k))
     step = max(1, _CHUNK_ENTRIES // (scheme.k * scheme.r))
     for s in range(0, m, step):
-        Z[s : s + step] = X[s : s + step][:, scheme.indices] @ w
+        # scheme.patches reads a padded position (index -1) as 0, never as x[-1]
+        Z[s : s + step] = scheme.patches(X[s : s + step]) @ w
     return Z
 
 

@@ -15,7 +15,7 @@ Strategies
 * :func:`covariances`: identity, diagonal, AR(1) and dense covariances of a given ``n``;
 * :func:`noise_models`: the four noise kinds with small levels;
 * :func:`seeds`, :func:`rngs`: seeds and ``numpy.random.Generator`` objects;
-* :func:`teachers`: a full :class:`~convotron.data.Teacher`.
+* :func:`teachers`: a full :class:`~convotron.problem.Teacher`.
 
 Example
 -------
@@ -35,8 +35,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .covariance import AR1, Covariance, Dense, Diagonal, Identity
-from .data import LAWS, InputLaw, NoiseModel, Teacher
+from .data import LAWS, InputLaw, NoiseModel
 from .patches import PatchScheme
+from .problem import Teacher
 
 __all__ = [
     "alphas",
@@ -165,7 +166,7 @@ def teachers(
     symmetric_only: bool = True,
     structured_cov: bool = True,
 ) -> Teacher:
-    """Draw a :class:`~convotron.data.Teacher` with random ``w*`` of norm in ``[0.1, 3]``.
+    """Draw a :class:`~convotron.problem.Teacher` with random ``w*`` of norm in ``[0.1, 3]``.
 
     ``structured_cov=True`` restricts the covariance to identity and AR(1).
     """

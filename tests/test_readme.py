@@ -35,8 +35,8 @@ def test_readme_quick_start_is_the_two_make_commands() -> None:
     ]
 
 
-def test_readme_python_example_runs() -> None:
-    (code,) = _blocks("python")
+@pytest.mark.parametrize("code", _blocks("python"), ids=lambda c: c.splitlines()[0][:40])
+def test_readme_python_examples_run(code: str) -> None:
     exec(compile(code, str(README), "exec"), {"__name__": "readme_example"})
 
 

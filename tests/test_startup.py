@@ -100,3 +100,12 @@ def test_a_subcommand_that_fails_to_import_is_an_error(monkeypatch) -> None:
     monkeypatch.setattr(cli, "SUBCOMMANDS", (*cli.SUBCOMMANDS, "no_such_subcommand"))
     with pytest.raises(ModuleNotFoundError, match="no_such_subcommand"):
         cli.build_parser()
+
+
+def test_public_names_are_declared_once() -> None:
+    """``__all__``, the lazy table and the names themselves agree (no fourth copy to drift)."""
+    import convotron
+
+    assert set(convotron.__all__) == set(convotron._EXPORTS) | {"__version__"}
+    for name in convotron._EXPORTS:
+        assert getattr(convotron, name) is not None, name

@@ -3,7 +3,7 @@
 Following the Lean blueprint, each claim of the book (a ``prf:`` directive with a label)
 maps to its kind, its title, its provenance ([paper] or [derived], as tagged in
 ``shared/spec/convotron-theory.md``), the labels it uses, the code objects that state or
-check it (dotted paths, resolved by :func:`resolve`) and its status:
+check it (dotted paths, imported by :mod:`convotron.glue.claims`) and its status:
 
 - ``stated``: the book states it;
 - ``proved_in_book``: the book gives a proof (definitions and the algorithm have none);
@@ -19,7 +19,9 @@ check it (dotted paths, resolved by :func:`resolve`) and its status:
 The book's front page draws :func:`dependency_edges` coloured by :attr:`Status.level`.
 
 Layering: this module imports nothing from :mod:`convotron`; object paths are plain
-strings, imported by name only when :func:`resolve` is asked (by the tests and the book).
+strings. Importing them joins the two halves, so it is the glue's job
+(:func:`convotron.glue.claims.resolve`, :func:`convotron.glue.claims.check_objects`, used by
+the tests and the book).
 
 Examples
 --------
@@ -33,7 +35,6 @@ True
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -47,7 +48,6 @@ __all__ = [
     "check_registry",
     "dependency_edges",
     "dependency_graph",
-    "resolve",
     "to_dict",
     "topological_order",
 ]
@@ -145,6 +145,7 @@ def _c(
 _B = "theory.bounds."
 _S = "theory.spectra."
 _O = "theory.overlap."
+_SM = "theory.second_moment."
 
 #: The registry, by label, in the book's order.
 CLAIMS: dict[str, Claim] = {
@@ -160,7 +161,7 @@ CLAIMS: dict[str, Claim] = {
                 "convotron.model.predict",
                 "convotron.activations.leaky_relu",
                 "convotron.patches.PatchScheme",
-                "convotron.data.Teacher",
+                "convotron.problem.Teacher",
                 _O + "patch_operators",
                 _O + "patch_sum",
             ),
@@ -209,14 +210,37 @@ CLAIMS: dict[str, Claim] = {
             (_B + "A", _S + "extreme_eigenvalues"),
         ),
         _c(
+            "lem-exact-k",
+            "lemma",
+            "The exact second moment K",
+            "[derived] (1/k) Σ_i E[(uᵀP_ix)²‖Px‖²] = uᵀKu, K = (1/k) Σ_i [tr(C) A_iA_iᵀ + "
+            "2 A_iCA_iᵀ + (κ−3) A_i diag(C) A_iᵀ] for x = Lz, z iid of kurtosis κ; "
+            "β = λ_max(K) is the sharpest β of L4's proof; exact E[‖x‖²‖Px‖²] and ρ",
+            ("def-model",),
+            (
+                _B + "BETA_EXACT",
+                _SM + "second_moment_matrix",
+                _SM + "second_moment_matrix_exact",
+                _SM + "beta_exact",
+                _SM + "beta_exact_sympy",
+                _SM + "norm_product_moment",
+                _SM + "norm_product_moment_exact",
+                _SM + "rho_exact",
+            ),
+            symbolic=True,
+        ),
+        _c(
             "lem-beta",
             "lemma",
             "Admissible values of β",
-            "[derived] three admissible β: Gaussian (Isserlis), bounded norm, fourth moment",
-            ("def-model",),
+            "[derived] closed-form upper bounds on λ_max(K): Gaussian λ_max(Σ)(tr M + 2λ_max(M)) "
+            "(Σ = I: tr PPᵀ + 2λ_max(PPᵀ); rk + 2λ_max(PPᵀ) only for patch-and-stride, "
+            "where tr PPᵀ = rk), bounded norm, fourth moment",
+            ("def-model", "lem-exact-k"),
             (
                 _B + "BETA_GAUSSIAN",
                 _B + "BETA_GAUSSIAN_IDENTITY",
+                _B + "BETA_GAUSSIAN_STRIDE",
                 _B + "BETA_BOUNDED",
                 _B + "BETA_FOURTH",
                 _B + "gaussian_norm_product_moment",
@@ -226,9 +250,25 @@ CLAIMS: dict[str, Claim] = {
             "lem-second-moment",
             "lemma",
             "Second moment",
-            "[derived] E[‖G_t‖² | w_t] ≤ β‖Δ_t‖² + ρ",
-            ("def-model", "alg-convotron", "lem-beta"),
-            (_B + "RHO_INDEPENDENT", _B + "RHO_GENERAL"),
+            "[derived] E[‖G_t‖² | w_t] ≤ β‖Δ_t‖² + ρ; ρ exact per noise model "
+            "(independent ς² tr M, heteroscedastic ς² E[‖x‖²‖Px‖²]/tr Σ)",
+            ("def-model", "alg-convotron", "lem-exact-k"),
+            (
+                _B + "RHO_INDEPENDENT",
+                _B + "RHO_HETERO",
+                _B + "RHO_HETERO_GAUSSIAN",
+                _B + "RHO_GENERAL",
+            ),
+        ),
+        _c(
+            "lem-linear-mse",
+            "lemma",
+            "Exact error curve of the linear case",
+            "[derived] for α = 1 and x = Lz (kurtosis κ) E[Δ_tΔ_tᵀ] follows a linear map on r×r "
+            "matrices, so E‖w_t − w*‖² is exactly computable at every t",
+            ("def-model", "alg-convotron", "lem-exact-k"),
+            (_SM + "MseRecursion", _SM + "linear_mse_curve"),
+            runs=True,
         ),
         _c(
             "lem-one-step",
@@ -249,7 +289,7 @@ CLAIMS: dict[str, Claim] = {
             (
                 _B + "THEOREM_CURVE",
                 _B + "theorem_parameters",
-                "convotron.bridge.theorem_parameters",
+                "convotron.glue.parameters.theorem_parameters",
             ),
             symbolic=True,
             runs=True,
@@ -340,7 +380,7 @@ CLAIMS: dict[str, Claim] = {
                 _B + "DISJOINT_ETA",
                 _B + "DISJOINT_T",
                 _B + "disjoint_parameters",
-                "convotron.bridge.theorem_parameters",
+                "convotron.glue.parameters.theorem_parameters",
             ),
             symbolic=True,
             runs=True,
@@ -349,46 +389,63 @@ CLAIMS: dict[str, Claim] = {
             "cor-1d-instantiated",
             "corollary",
             "Instantiated bound for 1D patch-and-stride",
-            "[derived] T ≤ 16k³(r + 2⌈r/d⌉)/(1+α)² ln(‖w*‖²/(εδ)) for x ~ N(0, I), k ≥ ⌈r/d⌉",
-            ("cor-realizable", "lem-beta", "lem-1d"),
+            "[derived] T ≤ 16k³(r + 2⌈r/d⌉)/(1+α)² ln(‖w*‖²/(εδ)) for x ~ N(0, I), k ≥ ⌈r/d⌉, "
+            "when εδ < ‖w*‖² (otherwise T = 1)",
+            ("cor-realizable", "lem-beta", "lem-1d-structure", "lem-1d"),
             (_B + "T_1D_INSTANTIATED",),
+            symbolic=True,
+        ),
+        _c(
+            "lem-conv-reduction",
+            "lemma",
+            "Reduction of unpadded conv layers",
+            "[derived] no padding, dilation | stride ⇒ PPᵀ = I_C ⊗ (stride-S/D scheme's PPᵀ)",
+            (
+                "def-model",
+                "lem-1d-structure",
+                "lem-2d-kron",
+                "lem-1d",
+                "lem-2d",
+                "lem-cov-transfer",
+            ),
+            (
+                "theory.conv.reduced_geometry",
+                "theory.conv.lemma_conv",
+                "convotron.conv.conv1d",
+                "convotron.conv.conv2d",
+            ),
+            symbolic=True,
+        ),
+        _c(
+            "lem-conv-upper",
+            "lemma",
+            "Coverage bound on the largest eigenvalue",
+            "[derived] λ_max(PPᵀ) ≤ c_max · max_a #reads(a) ≤ c_max k, any scheme",
+            ("def-model",),
+            ("theory.conv.coverage_upper_bound",),
+        ),
+        _c(
+            "lem-conv-padded",
+            "lemma",
+            "Zero padding",
+            "[derived] with P_iP_iᵀ ⪯ I: L1-L5, β, ρ and the theorem hold; the lower spectral "
+            "bounds and the disjoint variant (padded patch) do not apply",
+            (
+                "def-model",
+                "lem-symmetric",
+                "lem-drift",
+                "lem-progress",
+                "lem-beta",
+                "lem-second-moment",
+                "lem-one-step",
+                "thm-convotron",
+                "lem-conv-upper",
+            ),
+            ("theory.conv.applicability", "theory.conv.reduced_geometry", "convotron.patches.PAD"),
             symbolic=True,
         ),
     )
 }
-
-
-def resolve(path: str) -> Any:
-    """Import the object named by a dotted path (``"theory.bounds.T_REALIZABLE"``).
-
-    The longest importable module prefix is imported; the rest are attributes.
-
-    Raises
-    ------
-    TheoryError
-        Naming the path and the part that does not exist.
-    """
-    parts = path.split(".")
-    for cut in range(len(parts), 0, -1):
-        module_name = ".".join(parts[:cut])
-        try:
-            obj: Any = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and module_name.startswith(exc.name):
-                continue
-            raise
-        for attr in parts[cut:]:
-            if not hasattr(obj, attr):
-                raise TheoryError(
-                    f"object path {path!r} does not resolve: {module_name!r} has no attribute "
-                    f"{attr!r}. Fix the path in theory.claims.CLAIMS or add the object."
-                )
-            obj = getattr(obj, attr)
-        return obj
-    raise TheoryError(
-        f"object path {path!r} does not resolve: no importable module {parts[0]!r}. "
-        "Fix the path in theory.claims.CLAIMS."
-    )
 
 
 def dependency_graph() -> dict[str, tuple[str, ...]]:
@@ -409,7 +466,7 @@ def topological_order() -> list[str]:
     TheoryError
         When the registry has a cycle or uses an unknown label.
     """
-    check_registry(resolve_objects=False)
+    check_registry()
     done: list[str] = []
     remaining = dict(dependency_graph())
     while remaining:
@@ -425,8 +482,11 @@ def topological_order() -> list[str]:
     return done
 
 
-def check_registry(*, resolve_objects: bool = True) -> None:
-    """Check the registry: kinds, provenance tags, known uses, no cycles, objects import.
+def check_registry() -> None:
+    """Check the registry: kinds, provenance tags, known uses, no cycles.
+
+    That every object path imports is checked by :func:`convotron.glue.claims.check_objects`
+    (this module never imports :mod:`convotron`).
 
     Raises
     ------
@@ -472,10 +532,6 @@ def check_registry(*, resolve_objects: bool = True) -> None:
     for lab in CLAIMS:
         if lab not in state:
             visit(lab, [])
-    if resolve_objects:
-        for c in CLAIMS.values():
-            for path in c.objects:
-                resolve(path)
 
 
 def to_dict() -> dict[str, dict[str, Any]]:

@@ -1,7 +1,7 @@
 """Markdown tables for the book's generated pages (rendered by MyST from a cell's output).
 
 :func:`markdown_table` turns headers and rows (for example an experiment's
-``ExperimentResult.table`` or :meth:`convotron.verify.Report.rows`) into a GitHub-style
+``ExperimentResult.table`` or :meth:`convotron.glue.verify.Report.rows`) into a GitHub-style
 Markdown table, formatting numbers the way the command line does: floats with three
 significant digits, ``None`` as ``-``, booleans as ``yes``/``no``. Pipes inside cells are
 escaped so that a cell never splits a row.

@@ -26,7 +26,7 @@ from ._common import (
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 #: Subcommand modules, in the order ``convotron --help`` lists them.
-SUBCOMMANDS = ("run", "check", "bounds", "verify", "experiment")
+SUBCOMMANDS = ("run", "check", "bounds", "verify", "sweep", "experiment")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
             "condition, compute the theorem's bounds, verify runs against the theorem."
         ),
     )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"convotron {__version__}")
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=ConvotronArgumentParser
     )

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from .._errors import ConvotronError
+from .._io import to_jsonable
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -18,6 +19,8 @@ __all__ = [
     "EXIT_OK",
     "ConvotronArgumentParser",
     "emit_json",
+    "flag_for",
+    "render_error",
     "run_guarded",
     "to_jsonable",
 ]
@@ -36,14 +39,36 @@ class ConvotronArgumentParser(argparse.ArgumentParser):
 
 
 def _bad_input_types() -> tuple[type[BaseException], ...]:
-    types: list[type[BaseException]] = [ConvotronError]
-    try:  # the symbolic half has its own error type; the glue accepts both
-        from theory._errors import TheoryError
+    """Return the project's bad-input errors: the numerical half's and the symbolic half's."""
+    from theory._errors import TheoryError  # imported when an error is caught, not at start
 
-        types.append(TheoryError)
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(types)
+    return (ConvotronError, TheoryError)
+
+
+def flag_for(param: str | None, args: argparse.Namespace) -> str | None:
+    """Return the command's flag for a library parameter (``eta`` -> ``--eta``), or None.
+
+    A parameter maps to ``--name`` with ``_`` spelled ``-`` when the subcommand has that
+    option (argparse stores ``--only-patch`` as ``only_patch``); otherwise it has no flag.
+    """
+    if not param or not param.isidentifier() or not hasattr(args, param):
+        return None
+    return "--" + param.replace("_", "-")
+
+
+def render_error(exc: BaseException, args: argparse.Namespace) -> str:
+    """Return a project error's message, its parameter named as the command's flag.
+
+    Library messages speak of parameters (``eta (the step size) must be ...``); when the
+    error carries ``param`` and the message starts with it, the command line shows the flag
+    (``--eta (the step size) must be ...``).
+    """
+    message = str(exc)
+    param = getattr(exc, "param", None)
+    flag = flag_for(param, args)
+    if flag is not None and param is not None and message.startswith(param + " "):
+        message = flag + message[len(param) :]
+    return message
 
 
 def run_guarded(
@@ -56,7 +81,7 @@ def run_guarded(
         sys.stdout.flush()
         return status
     except _bad_input_types() as exc:
-        print(f"convotron {command}: error: {exc}", file=sys.stderr)
+        print(f"convotron {command}: error: {render_error(exc, args)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"convotron {command}: interrupted", file=sys.stderr)
@@ -93,9 +118,11 @@ class _WatchedStream:
 
 def watch_stdout() -> _WatchedStream:
     """Replace ``sys.stdout`` by a proxy that records a failed write (see ``run_guarded``)."""
-    if not isinstance(sys.stdout, _WatchedStream):
-        sys.stdout = _WatchedStream(sys.stdout)  # type: ignore[assignment]
-    return sys.stdout  # type: ignore[return-value]
+    current: Any = sys.stdout
+    if not isinstance(current, _WatchedStream):
+        current = _WatchedStream(current)
+        sys.stdout = current
+    return current
 
 
 def silence_stdout() -> None:
@@ -118,28 +145,6 @@ def _describe_os_error(exc: OSError) -> str:
         return f"cannot write to standard output ({reason}). Redirect it to a writable file."
     where = f" {exc.filename!s}" if exc.filename is not None else " a file"
     return f"an operating-system operation failed on{where}: {reason}."
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy scalars/arrays, tuples and non-finite floats to plain JSON values."""
-    import math
-
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    return obj
 
 
 def emit_json(obj: Any) -> None:

@@ -1,6 +1,6 @@
 r"""``convotron bounds``: the theorem's step size, iteration count and sample size.
 
-GLUE (imports :mod:`theory` through :mod:`convotron.bridge`). Prints each formula with its
+Imports :mod:`theory` through :mod:`convotron.glue.parameters`. Prints each formula with its
 value: :math:`\lambda_{\min}(M)`, :math:`a`, :math:`\beta` (the admissible rule used),
 :math:`\rho`, :math:`\eta`, :math:`T` and samples, all [derived]: the explicit-constant
 version of GKM18's main theorem (``thm-convotron``; ``thm-disjoint`` with
@@ -45,7 +45,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--scheme",
         metavar="SPEC",
         required=True,
-        help="1d:N,R,STRIDE | 2d:H,W,PH,PW,SH,SW | 2d:C,H,W,PH,PW,SH,SW | file:PATH",
+        help="1d:N,R,STRIDE | 2d:H,W,PH,PW,SH,SW | 2d:C,H,W,PH,PW,SH,SW | "
+        "conv1d:C,L,K[,stride=S][,padding=P|same|valid][,dilation=D] | "
+        "conv2d:C,H,W,KH,KW[,stride=..][,padding=..][,dilation=..] | file:PATH",
     )
     p.add_argument("--alpha", metavar="A", default="0", help="leaky-ReLU slope in [0, 1] (0)")
     p.add_argument(
@@ -216,20 +218,17 @@ def format_bounds(s: dict[str, Any], tp: Any) -> str:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``convotron bounds``; return 0 (hypotheses hold) or 1 (one fails)."""
-    from ..bridge import theorem_parameters
+    from ..glue.parameters import theorem_parameters
+    from ..problem import Problem
 
     s = _settings(args)
+    problem = Problem(s["scheme"], s["alpha"], s["law"], s["cov"], s["noise"])
     tp = theorem_parameters(
-        s["scheme"],
-        s["alpha"],
-        s["law"],
-        s["cov"],
-        s["noise"],
-        s["eps"],
-        s["delta"],
-        s["w_norm"],
-        only_patch=s["only_patch"],
+        problem, eps=s["eps"], delta=s["delta"], w_norm=s["w_norm"], only_patch=s["only_patch"]
     )
+    from theory.conv import applicability_report
+
+    conv_data, conv_text = applicability_report(s["scheme"].geometry)  # conv layers only
     if args.json:
         scheme = s["scheme"]
         emit_json(
@@ -243,8 +242,11 @@ def main(args: argparse.Namespace) -> int:
                 "noise": s["noise"].spec,
                 "only_patch": s["only_patch"],
                 **tp.to_dict(),
+                **conv_data,
             }
         )
     else:
         print(format_bounds(s, tp))
+        if conv_text:
+            print(conv_text)
     return EXIT_OK if tp.applies else EXIT_FAIL

@@ -42,7 +42,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--scheme",
         metavar="SPEC",
         required=True,
-        help="1d:N,R,STRIDE | 2d:H,W,PH,PW,SH,SW | 2d:C,H,W,PH,PW,SH,SW | file:PATH",
+        help="1d:N,R,STRIDE | 2d:H,W,PH,PW,SH,SW | 2d:C,H,W,PH,PW,SH,SW | "
+        "conv1d:C,L,K[,stride=S][,padding=P|same|valid][,dilation=D] | "
+        "conv2d:C,H,W,KH,KW[,stride=..][,padding=..][,dilation=..] | file:PATH",
     )
     p.add_argument(
         "--cov",
@@ -109,8 +111,8 @@ def main(args: argparse.Namespace) -> int:
     """Run ``convotron check``; return 0 (condition holds), 1 (fails) or raise (bad input)."""
     from theory.spectra import check_scheme
 
-    from ..bridge import cov_for_theory
     from ..covariance import parse_cov
+    from ..glue.parameters import cov_for_theory
     from ..patches import parse_spec
 
     scheme = parse_spec(args.scheme)
@@ -122,8 +124,13 @@ def main(args: argparse.Namespace) -> int:
         exact=True if args.exact else None,
         geometry=scheme.geometry,
     )
+    from theory.conv import applicability_report
+
+    conv_data, conv_text = applicability_report(scheme.geometry)  # conv layers only
     if args.json:
-        emit_json({"scheme": scheme.spec or args.scheme, **check.to_dict()})
+        emit_json({"scheme": scheme.spec or args.scheme, **check.to_dict(), **conv_data})
     else:
         print(format_check(scheme.spec or args.scheme, check))
+        if conv_text:
+            print(conv_text)
     return EXIT_OK if check.condition_holds else EXIT_FAIL

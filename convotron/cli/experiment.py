@@ -1,4 +1,4 @@
-"""``convotron experiment``: run one of the experiments of :mod:`convotron.experiments`.
+"""``convotron experiment``: run one of the experiments of :mod:`convotron.glue.experiments`.
 
 Usage::
 
@@ -25,7 +25,7 @@ __all__ = ["add_parser", "main"]
 
 
 def _epilog() -> str:
-    from ..experiments import EXPERIMENTS
+    from ..glue.experiments import EXPERIMENTS
 
     lines = ["experiments (full run time on 2 cores; --quick: under a minute each):"]
     lines += [f"  {e.name:18s} {e.summary} (full: {e.full_time})" for e in EXPERIMENTS.values()]
@@ -73,7 +73,7 @@ def _seed(text: str) -> int:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``convotron experiment``; return the exit status."""
-    from ..experiments import EXPERIMENTS, get_experiment, run_experiment
+    from ..glue.experiments import EXPERIMENTS, get_experiment, run_experiment
 
     if args.name == "list":
         if args.json:

@@ -11,15 +11,22 @@ Synthetic mode (default): a teacher ``y = f_{w*}(x) + ξ`` with ``w*`` uniform o
 of radius ``--w-norm``, inputs of law ``--dist`` and covariance ``--cov``, noise ``--noise``;
 ``SeedSequence(--seed).spawn(2)`` seeds the teacher and the run. ``--eta auto`` and
 ``--iters auto`` take the theorem's step size ``a/(2β)`` (noisy: ``min{a/(2β), εδa/(4ρ)}``)
-and iteration count for ``(--eps, --delta)`` from :func:`convotron.bridge.theorem_parameters`
+and iteration count for ``(--eps, --delta)`` from
+:func:`convotron.glue.parameters.theorem_parameters`
 ([derived] explicit-constant version of the paper's main theorem).
 
 Data mode (``--data FILE.npz`` with arrays ``X`` (T, n), ``y`` (T,), optional ``w_star``
-(r,)): one pass of Algorithm 1 over the rows in order, ``T / batch`` updates.
+(r,)): one pass of Algorithm 1 over the rows in order, ``T / batch`` updates. ``--eta`` is
+required; ``--eta auto`` is the theorem's ``a/(2β)`` at plug-in estimates of ``λ_min(M)`` and
+``β = λ_max(K)`` from the rows (:func:`convotron.plugin.plugin_constants`, the same code as
+``ConvotronRegressor(eta="auto")``), printed (JSON key ``plugin``) with their CLT intervals;
+the theorem's guarantee holds for the population constants, not for the estimates.
 
 Output: a human-readable summary, or with ``--json`` exactly one JSON object on stdout with
 the keys ``n, r, k, alpha, eta, iters, w, final_sq_error, seconds, updates_per_second``
-and more (see :func:`main`). ``--plot FILE`` writes the convergence curve
+and more (see :func:`main`), among them ``filter_shape``: the filter's shape in the
+frameworks' layout ``(1, C, kernel...)``; ``--save-filter PATH`` writes the learned filter
+(and ``w*``) with that shape to ``.npy``/``.npz``. ``--plot FILE`` writes the convergence curve
 ``‖w_t − w*‖²`` as a PNG, atomically. Every option is validated before the run; bad input
 exits 2 with one line on stderr.
 """
@@ -42,6 +49,8 @@ __all__ = ["add_parser", "main"]
 
 _DEFAULT_ITERS = 100_000
 _CURVE_POINTS = 500
+#: The keys of the ``theorem`` object of ``--json`` (``TheoremParameters.summary``).
+_THEOREM_KEYS = ("lambda_min", "a", "beta", "rho", "eta", "T")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -103,6 +112,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--seed", metavar="S", default="0", help="root seed (default 0)")
     p.add_argument("--plot", metavar="FILE", help="write the convergence curve as a PNG")
     p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    p.add_argument(
+        "--save-filter",
+        metavar="PATH",
+        help="save the learned filter (and w*) in the frameworks' layout (1, C, kernel...) "
+        "to a .npy (filter only) or .npz file ('weight', 'w_star')",
+    )
     p.add_argument(
         "--algorithm",
         choices=("convotron", "sgd"),
@@ -290,10 +305,11 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
                 if sgd
                 else "a dataset does not state the theorem's assumptions"
             )
+            fix = " or --eta auto (plug-in estimates from the rows)" if not sgd else ""
             raise ConvotronError(
                 f"--eta is required with {what} (the default, auto, is the theorem's step size "
                 f"for Convotron on a synthetic teacher, and {why}); got no --eta. Pass a step "
-                "size, e.g. --eta 0.01."
+                f"size, e.g. --eta 0.01{fix}."
             )
         args.eta = "auto"
     s["eta_auto"] = args.eta == "auto"
@@ -329,11 +345,11 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
                 f"--iters does not apply with --data (one pass over the rows: T = rows / "
                 f"batch); got --iters {args.iters}. Drop --iters."
             )
-        if s["eta_auto"]:
+        if s["eta_auto"] and s["only_patch"] is not None:
             raise ConvotronError(
-                "--eta auto needs the theorem's assumptions (known input law, covariance and "
-                "noise), which a dataset does not state; got --eta auto with --data. Pass a "
-                "step size, e.g. --eta 0.001."
+                "--eta auto with --data estimates the constants of Algorithm 1 (all patches) "
+                f"from the rows; got --eta auto with --only-patch {s['only_patch']}. Pass a step "
+                "size, e.g. --eta 0.001, or drop --only-patch."
             )
         s["data"] = _load_data(args.data, scheme.n, scheme.r)
         if not sgd:
@@ -347,28 +363,19 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             )
     else:
         s["plot"] = None
+    if getattr(args, "save_filter", None) is not None:
+        from ..conv import check_filter_path
+
+        s["save_filter"] = check_filter_path(args.save_filter)
     return s
 
 
-def _theorem(s: dict[str, Any]) -> Any:
-    """Return the theorem's parameters for the teacher of ``s`` (via :mod:`convotron.bridge`)."""
-    try:
-        from .. import bridge
-    except ImportError:
-        raise ConvotronError(
-            "--eta auto / --iters auto need convotron.bridge (the theorem's parameters), which "
-            "is not available in this installation; got auto. Pass --eta X and --iters N."
-        ) from None
-    params = bridge.theorem_parameters(
-        s["scheme"],
-        s["alpha"],
-        s["law"],
-        s["cov"],
-        s["noise"],
-        s["eps"],
-        s["delta"],
-        s["w_norm"],
-        only_patch=s["only_patch"],
+def _theorem(s: dict[str, Any], problem: Any) -> Any:
+    """Return the theorem's parameters for ``problem`` and the target of ``s``."""
+    from ..glue.parameters import theorem_parameters
+
+    params = theorem_parameters(
+        problem, eps=s["eps"], delta=s["delta"], w_norm=s["w_norm"], only_patch=s["only_patch"]
     )
     if not params.applies:
         reasons = "; ".join(str(v).rstrip(".") for v in params.violations)
@@ -412,97 +419,68 @@ def main(args: argparse.Namespace) -> int:
     updates_per_second`` (``final_sq_error`` is null without a known ``w*``) and also
     ``scheme, algorithm, batch, samples, only_patch, only_patch_disjoint, init, seed, dist,
     cov, noise, eta_source, iters_source, w_star, first_hit, eps, history_t, history`` and,
-    with ``auto``, ``theorem`` (``lambda_min, a, beta, rho, eta, T``).
+    with ``auto``, ``theorem`` (``lambda_min, a, beta, rho, eta, T``); with ``--data`` and
+    ``--eta auto``, ``plugin`` (:meth:`convotron.plugin.PluginConstants.to_json`).
     """
-    from ..algorithm import convotron, convotron_on_data
-    from ..baselines import sgd, sgd_on_data
-    from ..data import Teacher
+    from .._errors import DivergenceError
+    from ..algorithm import fit
+    from ..problem import Problem
+    from ..rules import ConvotronRule, SGDRule
+    from ..sources import Rows
 
     s = _settings(args)
     scheme = s["scheme"]
     teacher_seq, run_seq = np.random.SeedSequence(s["seed"]).spawn(2)
     params = None
-    progress = not args.json
+    rule = (
+        SGDRule(init=s["init"])
+        if args.algorithm == "sgd"
+        else ConvotronRule(only_patch=s["only_patch"])
+    )
+    plugin: Any = None
     if s["data"] is None:
-        teacher = Teacher.random(
-            scheme,
-            s["alpha"],
-            np.random.default_rng(teacher_seq),
-            law=s["law"],
-            cov=s["cov"],
-            noise=s["noise"],
-            w_norm=s["w_norm"],
-        )
+        problem = Problem(scheme, s["alpha"], s["law"], s["cov"], s["noise"])
+        teacher = problem.random_teacher(np.random.default_rng(teacher_seq), w_norm=s["w_norm"])
         w_star: np.ndarray | None = teacher.w_star
         if s["eta_auto"] or s["iters_auto"]:
-            params = _theorem(s)
+            params = _theorem(s, problem)
         eta = float(params.eta) if params is not None and s["eta_auto"] else s["eta"]
         iters = math.ceil(float(params.T)) if params is not None and s["iters_auto"] else s["iters"]
-        rec = max(1, iters // _CURVE_POINTS)
-        rng = np.random.default_rng(run_seq)
-        if args.algorithm == "sgd":
-            res = sgd(
-                teacher.sample,
-                scheme,
-                s["alpha"],
-                lr=eta,
-                iters=iters,
-                rng=rng,
-                init=s["init"],
-                batch=s["batch"],
-                w_star=w_star,
-                record_every=rec,
-                eps=s["eps"],
-                progress=progress,
-            )
-        else:
-            res = convotron(
-                teacher.sample,
-                scheme,
-                s["alpha"],
-                eta=eta,
-                iters=iters,
-                rng=rng,
-                batch=s["batch"],
-                only_patch=s["only_patch"],
-                w_star=w_star,
-                record_every=rec,
-                eps=s["eps"],
-                progress=progress,
-            )
+        source: Any = teacher
+        rec: int | None = max(1, iters // _CURVE_POINTS)
+        eps = s["eps"]
     else:
         X, y, w_star = s["data"]
-        eta = s["eta"]
-        rows = X.shape[0]
-        rec = max(1, rows // s["batch"] // _CURVE_POINTS) if w_star is not None else None
+        eta, iters, source = s["eta"], None, Rows(X, y)
+        if s["eta_auto"]:
+            # the theorem's a/(2β) at plug-in estimates from the rows (convotron.plugin)
+            from ..plugin import plugin_constants
+
+            plugin = plugin_constants(X, scheme, s["alpha"])
+            eta = plugin.eta.value
+        rec = max(1, X.shape[0] // s["batch"] // _CURVE_POINTS) if w_star is not None else None
         eps = s["eps"] if w_star is not None else None
-        if args.algorithm == "sgd":
-            res = sgd_on_data(
-                X,
-                y,
-                scheme,
-                s["alpha"],
-                lr=eta,
-                init=s["init"],
-                rng=np.random.default_rng(run_seq),
-                batch=s["batch"],
-                w_star=w_star,
-                record_every=rec,
-                eps=eps,
-            )
-        else:
-            res = convotron_on_data(
-                X,
-                y,
-                scheme,
-                s["alpha"],
-                eta=eta,
-                batch=s["batch"],
-                only_patch=s["only_patch"],
-                w_star=w_star,
-                record_every=rec,
-                eps=eps,
-            )
+    try:
+        res = fit(
+            rule,
+            source,
+            scheme,
+            s["alpha"],
+            eta=eta,
+            iters=iters,
+            rng=np.random.default_rng(run_seq),
+            batch=s["batch"],
+            w_star=w_star,
+            record_every=rec,
+            eps=eps,
+            progress=not args.json and s["data"] is None,
+        )
+    except DivergenceError as exc:  # on a teacher, Convotron also has the theorem's step size
+        if isinstance(rule, SGDRule) or s["data"] is not None:
+            raise
+        raise DivergenceError(
+            f"{exc} Or pass --eta auto (the theorem's step size a/(2β)).", param=exc.param
+        ) from None
     spec = scheme.spec or f"indices (n={scheme.n}, k={scheme.k}, r={scheme.r})"
     if s["plot"] is not None:
         _plot(s["plot"], res, params, f"{spec}, α={s['alpha']:g}, η={res.eta:.3g}")
@@ -537,15 +515,16 @@ def main(args: argparse.Namespace) -> int:
         "history_t": res.history_t,
         "history": res.history,
     }
+    from ..conv import filter_shape, save_filter
+
+    out["filter_shape"] = list(filter_shape(scheme))  # (1, C, kernel...): w.reshape(shape)
+    if s.get("save_filter") is not None:
+        save_filter(s["save_filter"], res.w, filter_shape(scheme), w_star)
+        out["save_filter"] = str(s["save_filter"])
     if params is not None:
-        out["theorem"] = {
-            "lambda_min": float(params.lambda_min),
-            "a": float(params.a),
-            "beta": float(params.beta),
-            "rho": float(params.rho),
-            "eta": float(params.eta),
-            "T": float(params.T),
-        }
+        out["theorem"] = params.summary(_THEOREM_KEYS)
+    if plugin is not None:
+        out["plugin"] = plugin.to_json()
     if args.json:
         emit_json(out)
         return EXIT_OK
@@ -575,7 +554,12 @@ def main(args: argparse.Namespace) -> int:
         lines.append("  final ‖w − w*‖²: unknown (no w_star in the data)")
     lines.append(f"  w = {np.array2string(res.w, precision=4, max_line_width=96)}")
     lines.append(f"  {res.seconds:.3f} s, {res.updates_per_second:,.0f} updates/s")
+    if plugin is not None:
+        lines.append("  " + plugin.summary().replace("\n", "\n  "))
     if s["plot"] is not None:
         lines.append(f"  convergence curve written to {s['plot']}")
+    if s.get("save_filter") is not None:
+        shape = tuple(out["filter_shape"])
+        lines.append(f"  filter written to {s['save_filter']} with shape {shape}")
     sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK

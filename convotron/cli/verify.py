@@ -8,7 +8,7 @@ Prints a table (or, with ``--json``, one JSON object ``{"cases": [...], "all_pas
 and, with ``--out DIR``, writes ``report.md``, ``report.json`` and one PNG figure per case.
 Exit status 0 when no case fails, 1 when a case FAILs (a negative control reported as
 ASSUMPTION VIOLATED, or a case NOT RUN for its size, is not a failure), 2 on bad input.
-See :mod:`convotron.verify` for the statistics and what PASS and FAIL mean.
+See :mod:`convotron.glue.verify` for the statistics and what PASS and FAIL mean.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def _positive_int(value: str, option: str, example: str) -> int:
 
 def _parse_args(args: argparse.Namespace) -> dict[str, Any]:
     """Validate every option before any work is done."""
-    from ..verify import MODES, check_out_dir
+    from ..glue.verify import MODES, check_out_dir
 
     mode = "quick" if args.quick else "full" if args.full else "default"
     settings = MODES[mode]
@@ -132,7 +132,7 @@ def _parse_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(args: argparse.Namespace) -> int:
     """Run the suite; return 0 if no case fails, 1 otherwise."""
-    from ..verify import default_cases, run_suite, write_report
+    from ..glue.verify import default_cases, run_suite, write_report
 
     opts = _parse_args(args)
     cases = default_cases(opts["mode"])

@@ -18,11 +18,15 @@ from convotron.algorithm import (
     convotron,
     convotron_on_data,
     convotron_reference,
+    fit,
     run_many,
 )
-from convotron.data import Teacher
+from convotron.baselines import sgd_reference
 from convotron.model import predict
 from convotron.patches import PatchScheme, parse_spec
+from convotron.problem import Teacher
+from convotron.rules import ConvotronRule, SGDRule
+from convotron.sources import Rows, Sampler
 from convotron.testing import alphas, schemes, seeds
 
 
@@ -74,6 +78,131 @@ def test_compiled_loop_agrees_with_reference_step_for_step(scheme, alpha, seed, 
     res = convotron_on_data(X, y, scheme, alpha, eta=eta, batch=batch, only_patch=only_patch)
     np.testing.assert_allclose(res.w, ref[-1], rtol=0, atol=1e-12)
     assert res.iterations == 12 and res.samples == 12 * batch
+
+
+def _reference(rule, X, y, scheme, alpha, eta, batch):
+    """The readable oracle of ``rule`` (Convotron's or SGD's), iterates from w_1."""
+    if isinstance(rule, ConvotronRule):
+        return convotron_reference(X, y, scheme, alpha, eta=eta, batch=batch,
+                                   only_patch=rule.only_patch)  # fmt: skip
+    w0 = None if rule.init == "zero" else np.array(rule.init)
+    return sgd_reference(X, y, scheme, alpha, lr=eta, w0=w0, batch=batch,
+                         sigma_prime_at_zero=rule.sigma_prime_at_zero)  # fmt: skip
+
+
+RULES = [
+    ConvotronRule(),
+    ConvotronRule(only_patch=1),
+    SGDRule(),
+    SGDRule(sigma_prime_at_zero=1.0),
+    SGDRule(init=(0.5, -0.25, 1.0, 0.0)),
+]
+
+
+@pytest.mark.claim("alg-convotron")
+@pytest.mark.parametrize("rule", RULES, ids=repr)
+@pytest.mark.parametrize("source", ["rows", "sampler", "teacher"])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_fit_runs_every_rule_on_every_source_as_the_reference_does(rule, source, batch):
+    """fit(rule, source, ...) equals the rule's readable oracle step for step (to 1e-12).
+
+    The iterates are compared after every update (``record_every=1`` records
+    ‖w_t − w*‖² at every t), on the very rows the source produced.
+    """
+    scheme = parse_spec("1d:10,4,2")
+    alpha, eta, T = 0.3, 0.02, 40
+    teacher = Teacher.random(scheme, alpha, np.random.default_rng(0), noise="0.2")
+    drawn = []
+
+    def sample(rng, m):
+        X, y = teacher.sample(rng, m)
+        drawn.append((X, y))
+        return X, y
+
+    kw = dict(eta=eta, batch=batch, w_star=teacher.w_star, record_every=1)
+    if source == "rows":
+        X, y = teacher.sample(np.random.default_rng(1), T * batch)
+        res = fit(rule, Rows(X, y), scheme, alpha, **kw)
+    elif source == "sampler":
+        res = fit(rule, Sampler(sample), scheme, alpha, iters=T, rng=np.random.default_rng(1),
+                  chunk=7 * batch, **kw)  # fmt: skip
+        X = np.concatenate([d[0] for d in drawn])
+        y = np.concatenate([d[1] for d in drawn])
+    else:  # a Teacher directly: the compiled-label path draws what teacher.sample draws
+        res = fit(rule, teacher, scheme, alpha, iters=T, rng=np.random.default_rng(1), **kw)
+        X, y = teacher.sample(np.random.default_rng(1), T * batch)
+    ref = _reference(rule, X, y, scheme, alpha, eta, batch)
+    assert ref.shape == (T + 1, scheme.r)
+    np.testing.assert_allclose(res.w, ref[-1], rtol=0, atol=1e-12)
+    d2 = np.sum((ref - teacher.w_star) ** 2, axis=1)
+    np.testing.assert_array_equal(res.history_t, np.arange(T + 1))
+    np.testing.assert_allclose(res.history, d2, rtol=1e-12, atol=1e-14)
+    assert res.algorithm == rule.algorithm and res.iterations == T and res.samples == T * batch
+    assert res.only_patch == getattr(rule, "only_patch", None)
+
+
+def test_the_conveniences_are_fit():
+    """convotron/convotron_on_data/sgd/sgd_on_data give bitwise what fit gives."""
+    from convotron.baselines import sgd, sgd_on_data
+
+    scheme = parse_spec("1d:16,4,2")
+    teacher = Teacher.random(scheme, 0.2, np.random.default_rng(0), noise="0.1")
+    X, y = teacher.sample(np.random.default_rng(5), 300)
+    kw = dict(w_star=teacher.w_star, record_every=50, eps=0.1)
+    pairs = [
+        (convotron(teacher.sample, scheme, 0.2, eta=0.01, iters=300,
+                   rng=np.random.default_rng(1), only_patch=2, **kw),
+         fit(ConvotronRule(2), teacher, scheme, 0.2, eta=0.01, iters=300,
+             rng=np.random.default_rng(1), **kw)),
+        (convotron_on_data(X, y, scheme, 0.2, eta=0.01, batch=2, **kw),
+         fit(ConvotronRule(), Rows(X, y), scheme, 0.2, eta=0.01, batch=2, **kw)),
+        (sgd(teacher.sample, scheme, 0.2, lr=0.01, iters=300, rng=np.random.default_rng(1),
+             init="random", **kw),
+         fit(SGDRule("random"), Sampler(teacher.sample), scheme, 0.2, eta=0.01, iters=300,
+             rng=np.random.default_rng(1), **kw)),
+        (sgd_on_data(X, y, scheme, 0.2, lr=0.01, sigma_prime_at_zero=1.0, **kw),
+         fit(SGDRule(sigma_prime_at_zero=1.0), Rows(X, y), scheme, 0.2, eta=0.01, **kw)),
+    ]  # fmt: skip
+    for a, b in pairs:
+        np.testing.assert_array_equal(a.w, b.w)
+        np.testing.assert_array_equal(a.history, b.history)
+        assert (a.first_hit, a.algorithm, a.only_patch) == (b.first_hit, b.algorithm, b.only_patch)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda s, t: fit(ConvotronRule(), "data", s, 0.0, eta=0.1),
+         r"source must be a Sampler, Rows or Teacher; got str\. Wrap a sampler"),
+        (lambda s, t: fit(ConvotronRule(), Rows(np.zeros((4, 8)), np.zeros(4)), s, 0.0,
+                          eta=0.1, iters=4),
+         r"iters applies to a sampler only .* got iters=4 with Rows\. Drop iters"),
+        (lambda s, t: fit(ConvotronRule(), t, s, 0.0, eta=0.1, iters=4),
+         r"rng must be a numpy.random.Generator; got NoneType"),
+        (lambda s, t: fit(ConvotronRule(), t, s, 0.0, eta=0.1, rng=np.random.default_rng(0)),
+         r"iters must be an integer with iters >= 1; got None"),
+        (lambda s, t: fit(None, t, s, 0.0, eta=0.1, iters=4, rng=np.random.default_rng(0)),
+         r"rule must be an update rule, ConvotronRule\(\.\.\.\) or SGDRule\(\.\.\.\); "
+         r"got NoneType"),
+        (lambda s, t: fit(SGDRule("random"), Rows(np.zeros((4, 8)), np.zeros(4)), s, 0.0,
+                          eta=0.1),
+         r"rng must be a numpy.random.Generator with init='random' \(to draw w_1\); got None"),
+        (lambda s, t: ConvotronRule(only_patch=1.5),
+         r"only_patch must be an integer with only_patch >= 0 or None; got 1.5"),
+    ],
+)  # fmt: skip
+def test_fit_rejects_bad_input(call, match):
+    scheme = _scheme()
+    teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0))
+    with pytest.raises(ConvotronError, match=match) as info:
+        call(scheme, teacher)
+    assert info.value.param is not None
+
+
+def test_rules_and_sources_are_values():
+    assert ConvotronRule(2) == ConvotronRule(only_patch=2) and hash(ConvotronRule())
+    assert SGDRule(np.array([1.0, 2.0])) == SGDRule((1.0, 2.0))  # arrays are stored as tuples
+    assert SGDRule().algorithm == "sgd" and ConvotronRule().algorithm == "convotron"
 
 
 def test_long_run_agrees_with_reference_on_1d_64_8_2():
@@ -202,7 +331,7 @@ def test_w_star_does_not_change_the_run():
 @pytest.mark.parametrize("cov", [None, "ar1:0.5"])
 def test_compiled_teacher_path_draws_what_teacher_sample_draws(noise, cov):
     """convotron(teacher.sample, ...) computes labels compiled; X, ξ identical, y to 1e-12."""
-    from convotron.algorithm import _fast_teacher_sampler
+    from convotron.sources import _fast_teacher_sampler
 
     teacher = Teacher.random(parse_spec("1d:20,4,2"), 0.3, np.random.default_rng(1), cov=cov,
                              noise=noise)  # fmt: skip
@@ -262,8 +391,8 @@ def test_run_many_does_not_depend_on_the_number_of_workers():
     scheme = parse_spec("1d:16,4,2")
     teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0), noise="0.2")
     kw = dict(eta=0.01, iters=400, runs=5, seed=12, record_every=100, eps=0.05)
-    one = run_many(teacher, workers=1, **kw)
-    two = run_many(teacher, workers=2, **kw)
+    one = run_many(ConvotronRule(), teacher, workers=1, **kw)
+    two = run_many(ConvotronRule(), teacher, workers=2, **kw)
     assert isinstance(one, ManyResult)
     for field in ("final_sq_errors", "histories", "first_hits", "w", "history_t"):
         np.testing.assert_array_equal(getattr(one, field), getattr(two, field))
@@ -274,7 +403,7 @@ def test_run_many_does_not_depend_on_the_number_of_workers():
                        rng=np.random.default_rng(ss), w_star=teacher.w_star)  # fmt: skip
     np.testing.assert_array_equal(one.w[3], single.w)
     assert len(set(one.final_sq_errors.tolist())) == 5  # the runs are distinct
-    sgd_runs = run_many(teacher, eta=0.01, iters=50, runs=2, seed=1, algorithm="sgd")
+    sgd_runs = run_many(SGDRule(), teacher, eta=0.01, iters=50, runs=2, seed=1)
     np.testing.assert_array_equal(sgd_runs.w, 0.0)  # ReLU SGD from zero never moves
     assert sgd_runs.histories is None and (sgd_runs.first_hits == -1).all()
 
@@ -294,8 +423,9 @@ def test_divergence_names_step_size_and_iteration():
     scheme = parse_spec("1d:16,4,2")
     X, y, _ = _data(scheme, 0.0, 5000, 1)
     with pytest.raises(DivergenceError, match=r"non-finite at iteration \d+ of 5000 with step "
-                       r"size eta=50.*Use a smaller eta .*--eta auto"):  # fmt: skip
+                       r"size eta=50.*Use a smaller eta \(e.g. eta=5\)\.$") as info:  # fmt: skip
         convotron_on_data(X, y, scheme, 0.0, eta=50.0)
+    assert info.value.param == "eta"  # the library speaks of parameters, never of flags
     teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0))
     with pytest.raises(DivergenceError, match=r"convotron diverged.*eta=50"):
         convotron(teacher.sample, scheme, 0.0, eta=50.0, iters=10**6, rng=np.random.default_rng(0))
@@ -414,38 +544,47 @@ def test_on_data_rejects_bad_data(X, y, batch, match):
 
 def test_run_many_rejects_bad_input():
     teacher = Teacher.random(_scheme(), 0.0, np.random.default_rng(0))
-    with pytest.raises(ConvotronError, match=r"algorithm must be 'convotron' or 'sgd'; got 'adam'"):
-        run_many(teacher, eta=0.1, iters=5, runs=2, seed=0, algorithm="adam")
-    with pytest.raises(ConvotronError, match=r"only_patch is a variant of Convotron, not of SGD"):
-        run_many(teacher, eta=0.1, iters=5, runs=2, seed=0, algorithm="sgd", only_patch=0)
+    rule = ConvotronRule()
+    with pytest.raises(ConvotronError, match=r"rule must be an update rule, ConvotronRule\("
+                       r"\.\.\.\) or SGDRule\(\.\.\.\); got str\. Pass e\.g\."):  # fmt: skip
+        run_many("sgd", teacher, eta=0.1, iters=5, runs=2, seed=0)
+    with pytest.raises(TypeError, match=r"missing 1 required positional argument: 'teacher'"):
+        run_many(teacher, eta=0.1, iters=5, runs=2, seed=0)  # the old form, rule missing
     with pytest.raises(ConvotronError, match=r"runs must be an integer with runs >= 1; got 0"):
-        run_many(teacher, eta=0.1, iters=5, runs=0, seed=0)
+        run_many(rule, teacher, eta=0.1, iters=5, runs=0, seed=0)
     with pytest.raises(ConvotronError, match=r"workers must be an integer with workers >= 1"):
-        run_many(teacher, eta=0.1, iters=5, runs=1, seed=0, workers=0)
-    with pytest.raises(ConvotronError, match=r"seed must be a non-negative integer; got -1"):
-        run_many(teacher, eta=0.1, iters=5, runs=1, seed=-1)
-    with pytest.raises(ConvotronError, match=r"teacher must be a convotron.data.Teacher .* got "
-                       r"int without 'sample'"):  # fmt: skip
-        run_many(3, eta=0.1, iters=5, runs=1, seed=0)
+        run_many(rule, teacher, eta=0.1, iters=5, runs=1, seed=0, workers=0)
+    with pytest.raises(ConvotronError, match=r"seed must be an integer with seed >= 0; got -1"):
+        run_many(rule, teacher, eta=0.1, iters=5, runs=1, seed=-1)
+    with pytest.raises(ConvotronError, match=r"teacher must be a convotron.problem.Teacher; got "
+                       r"int\. Build one"):  # fmt: skip
+        run_many(rule, 3, eta=0.1, iters=5, runs=1, seed=0)
     with pytest.raises(ConvotronError, match=r"eta \(the step size\)"):
-        run_many(teacher, eta=-1.0, iters=5, runs=1, seed=0)
-    with pytest.raises(ConvotronError, match=r"lr \(the step size\)"):
-        run_many(teacher, eta=-1.0, iters=5, runs=1, seed=0, algorithm="sgd")
+        run_many(rule, teacher, eta=-1.0, iters=5, runs=1, seed=0)
+    with pytest.raises(ConvotronError, match=r"eta \(the step size\)"):
+        run_many(SGDRule(), teacher, eta=-1.0, iters=5, runs=1, seed=0)
+    with pytest.raises(ConvotronError, match=r"iters must be an integer with iters >= 1"):
+        run_many(rule, teacher, eta=0.1, iters=0, runs=1, seed=0)
+    with pytest.raises(ConvotronError, match=r"only_patch must be an integer with 0 <= "):
+        run_many(ConvotronRule(only_patch=9), teacher, eta=0.1, iters=5, runs=1, seed=0)
 
 
 def test_run_many_records_divergent_runs_instead_of_discarding_the_others():
     scheme = parse_spec("1d:16,4,2")
     teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0))
-    many = run_many(teacher, eta=5.0, iters=3000, runs=3, seed=0, record_every=1000)
+    many = run_many(ConvotronRule(), teacher, eta=5.0, iters=3000, runs=3, seed=0,
+                    record_every=1000)  # fmt: skip
     assert many.diverged.tolist() == [True] * 3
     assert np.isinf(many.final_sq_errors).all() and np.isnan(many.w).all()
     assert np.isinf(many.histories[:, 1:]).all() and np.isfinite(many.histories[:, 0]).all()
-    ok = run_many(teacher, eta=0.01, iters=100, runs=2, seed=0)
+    ok = run_many(ConvotronRule(), teacher, eta=0.01, iters=100, runs=2, seed=0)
     assert ok.diverged.tolist() == [False, False] and np.isfinite(ok.final_sq_errors).all()
     with pytest.raises(DivergenceError, match=r"eta=5"):
-        run_many(teacher, eta=5.0, iters=3000, runs=2, seed=0, on_divergence="raise")
+        run_many(ConvotronRule(), teacher, eta=5.0, iters=3000, runs=2, seed=0,
+                 on_divergence="raise")  # fmt: skip
     with pytest.raises(ConvotronError, match=r"on_divergence must be 'raise' or 'record'; got 'x'"):
-        run_many(teacher, eta=5.0, iters=3000, runs=2, seed=0, on_divergence="x")
+        run_many(ConvotronRule(), teacher, eta=5.0, iters=3000, runs=2, seed=0,
+                 on_divergence="x")  # fmt: skip
     one = convotron(teacher.sample, scheme, 0.0, eta=5.0, iters=3000, rng=np.random.default_rng(0),
                     w_star=teacher.w_star, record_every=700, on_divergence="record")  # fmt: skip
     assert one.diverged and one.sq_error == np.inf and one.history_t[-1] == 3000

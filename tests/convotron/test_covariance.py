@@ -104,8 +104,11 @@ def test_parse_cov_forms_and_name_round_trip(spec):
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: parse_cov("ar1:1", 4), r"\|rho\| < 1 .* got 1\.0\. Pass a value in \(-1, 1\)"),
-        (lambda: parse_cov("ar1:nan", 4), r"\|rho\| < 1 .* got nan"),
+        (
+            lambda: parse_cov("ar1:1", 4),
+            r"\|rho\| < 1\) must be a number in \(-1, 1\); got 1\.0\. Pass a value in \(-1, 1\)",
+        ),
+        (lambda: parse_cov("ar1:nan", 4), r"\|rho\| < 1\) must be .* got nan"),
         (
             lambda: parse_cov("ar1:x", 4),
             r"'ar1:RHO' needs a number RHO with \|RHO\| < 1; got 'ar1:x'",
@@ -115,8 +118,14 @@ def test_parse_cov_forms_and_name_round_trip(spec):
             r"unknown covariance spec 'toeplitz'; the accepted forms",
         ),
         (lambda: parse_cov(3, 4), r"covariance spec must be a string; got 3"),
-        (lambda: parse_cov("identity", 0), r"n must be an integer with 1 <= n .* got 0"),
-        (lambda: AR1(4, True), r"rho must be a real number .* got True"),
+        (
+            lambda: parse_cov("identity", 0),
+            r"n \(the input dimension\) must be an integer with 1 <= n .* got 0",
+        ),
+        (
+            lambda: AR1(4, True),
+            r"rho \(the AR\(1\) correlation.*\) must be a number in \(-1, 1\); got True",
+        ),
         (lambda: Diagonal([1.0, -1.0]), r"variances must be finite and >= 0; got -1\.0"),
         (lambda: Diagonal([]), r"non-empty 1-D array of variances; got shape \(0,\)"),
         (lambda: Diagonal(["a"]), r"could not read \['a'\] as numbers"),

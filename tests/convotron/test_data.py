@@ -15,9 +15,10 @@ from scipy import integrate, stats
 
 from convotron import ConvotronError
 from convotron.covariance import AR1, Dense, Diagonal, Identity
-from convotron.data import LAWS, NoiseModel, Teacher, get_law, parse_noise, symmetrize
+from convotron.data import LAWS, NoiseModel, get_law, parse_noise, symmetrize
 from convotron.model import predict
 from convotron.patches import parse_spec
+from convotron.problem import Problem, Teacher
 
 Z = 6.0
 MU, TAU = 0.9, math.sqrt(1 - 0.81)
@@ -322,8 +323,9 @@ def test_teacher_validation(kwargs, match):
         noise="none",
     )
     base.update(kwargs)
+    w_star = base.pop("w_star")
     with pytest.raises(ConvotronError, match=match):
-        Teacher(**base)
+        Problem(**base).teacher(w_star)
 
 
 def test_teacher_random_and_sample_errors():
@@ -339,3 +341,22 @@ def test_teacher_random_and_sample_errors():
         ConvotronError, match=r"number of samples m must be an integer >= 0; got 2\.5"
     ):
         t.sample(rng, 2.5)
+
+
+def test_problem_from_specs_and_its_teachers():
+    problem = Problem.from_specs("1d:16,4,2", alpha=0.5, cov="ar1:0.3", noise="gaussian:0.1")
+    assert (problem.n, problem.r, problem.k) == (16, 4, 7)
+    assert problem.law.name == "gaussian" and problem.cov.name == "ar1:0.3"
+    again = Problem(problem.scheme, 0.5, "gaussian", "ar1:0.3", 0.1)
+    assert (again.law, again.cov.name, again.noise) == (problem.law, "ar1:0.3", problem.noise)
+    t = problem.random_teacher(np.random.default_rng(0), w_norm=2.0)
+    assert t.problem is problem and np.linalg.norm(t.w_star) == pytest.approx(2.0)
+    assert (t.scheme, t.alpha, t.law, t.cov, t.noise) == (
+        problem.scheme, problem.alpha, problem.law, problem.cov, problem.noise,
+    )  # fmt: skip
+    same = Teacher.random(problem.scheme, 0.5, np.random.default_rng(0), cov="ar1:0.3",
+                          noise="gaussian:0.1", w_norm=2.0)  # fmt: skip
+    np.testing.assert_array_equal(same.w_star, t.w_star)
+    assert same.scheme is problem.scheme and same.noise == problem.noise
+    with pytest.raises(ConvotronError, match=r"problem must be a Problem; got str"):
+        Teacher("1d:16,4,2", np.ones(4))

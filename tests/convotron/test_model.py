@@ -115,12 +115,16 @@ def test_leaky_relu_values_and_derivative_convention():
     [
         (
             lambda: leaky_relu(1.0, 1.5),
-            r"alpha .* must lie in \[0, 1\] .*; got 1\.5\. Pass a value",
+            r"alpha \(the leaky-ReLU slope\) must be a number in \[0, 1\]; got 1\.5\. Pass 0 "
+            r"for ReLU, 1 for a linear model",
         ),
-        (lambda: leaky_relu(1.0, -0.1), r"must lie in \[0, 1\] .*got -0\.1"),
-        (lambda: leaky_relu_derivative(1.0, float("nan")), r"must lie in \[0, 1\] .*got nan"),
-        (lambda: check_alpha("0.5"), r"alpha .* must be a real number in \[0, 1\]; got '0\.5'"),
-        (lambda: check_alpha(True), r"must be a real number in \[0, 1\]; got True"),
+        (lambda: leaky_relu(1.0, -0.1), r"must be a number in \[0, 1\]; got -0\.1"),
+        (
+            lambda: leaky_relu_derivative(1.0, float("nan")),
+            r"must be a number in \[0, 1\]; got nan",
+        ),
+        (lambda: check_alpha("0.5"), r"alpha .* must be a number in \[0, 1\]; got '0\.5'"),
+        (lambda: check_alpha(True), r"must be a number in \[0, 1\]; got True"),
     ],
 )
 def test_activation_errors(call, match):

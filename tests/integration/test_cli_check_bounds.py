@@ -205,12 +205,12 @@ def test_subprocess_exit_statuses() -> None:
     assert bad.stderr.startswith("convotron check: error: ")
 
 
-# ------------------------------------------------------------------- bridge: E‖x‖⁴, tr Σ²
+# ----------------------------------------------- glue.parameters: E‖x‖⁴, tr Σ²
 @pytest.mark.claim("lem-beta")
 def test_fourth_moment_of_the_norm_exact_and_bound() -> None:
     """E‖x‖⁴ = (tr Σ)² + 2 tr Σ² + (κ−3) Σ_j G_jj², G = LᵀL: exact for diagonal L, a bound else."""
-    from convotron.bridge import fourth_moment_norm, trace_sigma_squared
     from convotron.covariance import AR1, Diagonal, Identity
+    from convotron.glue.parameters import fourth_moment_norm, trace_sigma_squared
 
     n = 9
     assert fourth_moment_norm(Identity(n), 1.0) == (n * n, True)  # Rademacher: ‖x‖² = n

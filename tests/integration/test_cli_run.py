@@ -15,8 +15,8 @@ import pytest
 from convotron.algorithm import convotron, convotron_on_data
 from convotron.baselines import sgd_on_data
 from convotron.cli import main
-from convotron.data import Teacher
 from convotron.patches import parse_spec
+from convotron.problem import Teacher
 
 SMALL = ["--scheme", "1d:16,4,2", "--eta", "0.01", "--iters", "20000"]
 KEYS = {"n", "r", "k", "alpha", "eta", "iters", "w", "final_sq_error", "seconds",
@@ -119,31 +119,30 @@ def test_data_mode_runs_once_over_the_rows(tmp_path, capsys):
     assert rc == 0 and "unknown (no w_star in the data)" in capsys.readouterr().out
 
 
-def test_eta_auto_takes_the_theorem_values_when_the_bridge_exists(capsys):
-    argv = ["run", "--scheme", "1d:8,4,4", "--iters", "10", "--json"]
-    try:
-        from convotron.bridge import theorem_parameters
-    except ImportError:
-        assert main(argv) == 2
-        assert "need convotron.bridge" in capsys.readouterr().err
-        return
-    obj = run_json(capsys, *argv[1:-1])
-    from convotron.covariance import parse_cov
-    from convotron.data import get_law, parse_noise
+def test_eta_auto_takes_the_theorem_values(capsys):
+    from convotron.glue.parameters import theorem_parameters
+    from convotron.problem import Problem
 
-    scheme = parse_spec("1d:8,4,4")
-    p = theorem_parameters(scheme, 0.0, get_law("gaussian"), parse_cov("identity", 8),
-                           parse_noise("0"), 0.01, 0.1, 1.0, only_patch=None)  # fmt: skip
+    obj = run_json(capsys, "--scheme", "1d:8,4,4", "--iters", "10")
+    problem = Problem.from_specs("1d:8,4,4", 0.0, "gaussian", "identity", "0")
+    p = theorem_parameters(problem, eps=0.01, delta=0.1, w_norm=1.0)
     assert obj["eta"] == pytest.approx(float(p.eta)) and obj["eta_source"] == "auto"
     assert obj["theorem"]["T"] == pytest.approx(float(p.T))
 
 
 BAD = [
     (["--scheme", "1d:8,9,1"], r"a patch cannot be larger than the input: .*got r=9, n=8"),
-    (["--alpha", "2"], r"alpha \(the leaky-ReLU slope\) must lie in \[0, 1\].*got 2.0"),
+    (
+        ["--alpha", "2"],
+        r"error: --alpha \(the leaky-ReLU slope\) must be a number in \[0, 1\]; got 2",
+    ),
     (["--alpha", "x"], r"alpha .* got 'x'"),
     (["--dist", "cauchy"], r"unknown input law 'cauchy'"),
-    (["--cov", "ar1:2"], r"AR\(1\) correlation rho must satisfy \|rho\| < 1.*got 2.0"),
+    (
+        ["--cov", "ar1:2"],
+        r"rho \(the AR\(1\) correlation;.*\) must be a number in \(-1, 1\); "
+        r"got 2",
+    ),
     (["--noise", "loud"], r"the noise spec 'loud' needs a number S >= 0"),
     (["--eta", "-1"], r"--eta must be a number > 0 or 'auto'; got '-1'\. Pass a positive step"),
     (
@@ -198,9 +197,10 @@ def test_bad_data_files(tmp_path, capsys):
     path, *_ = _dataset(tmp_path)
     check(path, r"--iters does not apply with --data.*got --iters 5", "--eta", "0.1",
           "--iters", "5")  # fmt: skip
-    check(path, r"--eta auto needs the theorem's assumptions.*with --data", "--eta", "auto")
+    check(path, r"--eta auto with --data estimates the constants of Algorithm 1.*--only-patch 1",
+          "--eta", "auto", "--only-patch", "1")  # fmt: skip
     # without --eta the default (auto) does not apply to a dataset: the message says so
-    check(path, r"--eta is required with --data .*got no --eta\. Pass a step size")
+    check(path, r"--eta is required with --data .*got no --eta\. Pass a step size.*--eta auto")
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip")
     check(junk, r"--data must be a numpy \.npz archive \(a zip file\); got .*junk\.npz', which "
@@ -253,31 +253,34 @@ def test_subprocess_json_and_error():
     assert "Traceback" not in bad.stderr and "alpha" in bad.stderr
 
 
-class _FakeBridge:
-    """Stands in for convotron.bridge: records its arguments, returns fixed parameters."""
+class _FakeParameters:
+    """Stands in for theorem_parameters: records its arguments, returns fixed parameters."""
 
     def __init__(self, applies=True):
+        from convotron.glue.parameters import theorem_parameters
+
         self.calls = []
         self.applies = applies
+        self.real = theorem_parameters
 
-    def theorem_parameters(self, scheme, alpha, law, cov, noise, eps, delta, w_norm, only_patch):
-        from types import SimpleNamespace
+    def __call__(self, problem, *, eps, delta, w_norm, only_patch):
+        import dataclasses
 
-        self.calls.append((scheme.spec, alpha, law.name, cov.name, noise.kind, eps, delta,
-                           w_norm, only_patch))  # fmt: skip
-        return SimpleNamespace(
-            applies=self.applies, violations=["lambda_min(P Σ Pᵀ) = 0 (thm-convotron)"],
+        self.calls.append((problem.scheme.spec, problem.alpha, problem.law.name,
+                           problem.cov.name, problem.noise.kind, eps, delta, w_norm,
+                           only_patch))  # fmt: skip
+        real = self.real(problem, eps=eps, delta=delta, w_norm=w_norm)
+        return dataclasses.replace(
+            real, applies=self.applies, violations=("lambda_min(P Σ Pᵀ) = 0 (thm-convotron)",),
             eta=0.0123, T=456.2, lambda_min=0.5, a=0.1, beta=40.0, rho=0.0,
-            curve=lambda t: 0.9**t,
         )  # fmt: skip
 
 
-def test_auto_uses_the_bridge_values_and_passes_the_problem(monkeypatch, tmp_path, capsys):
-    import convotron
+def test_auto_uses_the_theorem_values_and_passes_the_problem(monkeypatch, tmp_path, capsys):
+    from convotron.glue import parameters
 
-    fake = _FakeBridge()
-    monkeypatch.setitem(sys.modules, "convotron.bridge", fake)
-    monkeypatch.setattr(convotron, "bridge", fake, raising=False)
+    fake = _FakeParameters()
+    monkeypatch.setattr(parameters, "theorem_parameters", fake)
     png = tmp_path / "auto.png"
     obj = run_json(capsys, "--scheme", "1d:16,4,4", "--eta", "auto", "--iters", "auto",
                    "--alpha", "0.5", "--cov", "ar1:0.3", "--noise", "uniform:0.1", "--eps",

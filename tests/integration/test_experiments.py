@@ -6,7 +6,6 @@ asserts what the experiment is meant to show, plus determinism and the CLI contr
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 
 from convotron import ConvotronError
-from convotron.experiments import (
+from convotron.glue.experiments import (
     EXPERIMENTS,
     disjoint_patch,
     get_experiment,
@@ -23,9 +22,9 @@ from convotron.experiments import (
     run_experiment,
     scaling,
 )
-from convotron.experiments import assumptions as assumptions_mod
-from convotron.experiments import sgd_vs_convotron as svc
-from convotron.experiments._common import Table, config_dict, loglog_slope, spawn_generators
+from convotron.glue.experiments import assumptions as assumptions_mod
+from convotron.glue.experiments import sgd_vs_convotron as svc
+from convotron.glue.experiments._common import Table, config_dict, loglog_slope, spawn_generators
 
 TINY_SVC = svc.Config(
     settings=(svc.Setting("1D ReLU", "1d:8,4,2", 0.0), svc.Setting("1D leaky", "1d:8,4,2", 0.3)),
@@ -34,12 +33,6 @@ TINY_SVC = svc.Config(
     eta_factors=(1.0, 10.0),
     iters=6000,
 )
-#: Runners that need the theorem's numbers (convotron.bridge, landing separately).
-needs_bridge = pytest.mark.skipif(
-    importlib.util.find_spec("convotron.bridge") is None,
-    reason="convotron.bridge (theorem_parameters) is not merged yet",
-)
-
 TINY_NOISE = noise.Config(levels=(0.1, 0.4), kinds=("gaussian", "hetero"), runs=4, records=100)
 
 
@@ -51,7 +44,6 @@ def svc_result():
     return svc.run(TINY_SVC, seed=3)
 
 
-@needs_bridge
 def test_relu_sgd_from_zero_stays_exactly_zero_while_convotron_reaches_eps(svc_result):
     c = svc_result.conclusions
     assert c["relu_sgd_from_zero_runs"] == 2
@@ -67,7 +59,6 @@ def test_relu_sgd_from_zero_stays_exactly_zero_while_convotron_reaches_eps(svc_r
     assert conv["factor"] == 1.0 and conv["final_sq_error"] <= TINY_SVC.eps
 
 
-@needs_bridge
 def test_leaky_relu_sgd_from_zero_moves(svc_result):
     """sigma'(0) = alpha > 0 (the SGD baseline's default): leaky SGD from zero is not stuck."""
     c = svc_result.conclusions
@@ -80,14 +71,12 @@ def test_leaky_relu_sgd_from_zero_moves(svc_result):
     assert "Leaky-ReLU SGD from w_1 = 0 (sigma'(0) = alpha > 0): 2/2 runs moved off" in notes
 
 
-@needs_bridge
 def test_sgd_from_small_random_start_moves(svc_result):
     relu = svc_result.data["settings"][0]
     moved = [e for e in relu["sgd"] if e["init"] == "small random" and e["lr"] == 1e-1]
     assert moved and moved[0]["final_sq_error"] < 1e-3  # the tuned run does learn
 
 
-@needs_bridge
 def test_divergent_learning_rate_is_recorded_not_raised():
     cfg = svc.Config(
         settings=(svc.Setting("1D ReLU", "1d:8,4,2", 0.0),),
@@ -105,7 +94,6 @@ def test_divergent_learning_rate_is_recorded_not_raised():
     json.dumps(res.to_json(), allow_nan=False)  # diverged runs serialise as null
 
 
-@needs_bridge
 def test_table_renders_every_setting(svc_result):
     text = svc_result.table.render()
     assert "1D ReLU" in text and "1D leaky" in text
@@ -115,7 +103,6 @@ def test_table_renders_every_setting(svc_result):
 # --- noise ------------------------------------------------------------------------------
 
 
-@needs_bridge
 def test_noise_floor_grows_with_noise_and_stays_below_bound():
     res = noise.run(TINY_NOISE, seed=1)
     c = res.conclusions
@@ -131,7 +118,6 @@ def test_noise_floor_grows_with_noise_and_stays_below_bound():
 # --- disjoint patch ---------------------------------------------------------------------
 
 
-@needs_bridge
 def test_disjoint_patch_updates_converge():
     cfg = disjoint_patch.Config(
         settings=(disjoint_patch.DSetting("tiny", 10, 2, 1, extra_random=2),), runs=2, iters=8000
@@ -161,7 +147,6 @@ def test_disjoint_scheme_error_message():
 # --- assumptions ------------------------------------------------------------------------
 
 
-@needs_bridge
 def test_assumption_failures_show_their_symptoms():
     cfg = assumptions_mod.Config(runs=2, iters=6000, iters_near=6000)
     c = assumptions_mod.run(cfg, seed=0).conclusions
@@ -187,7 +172,6 @@ def test_mirror_scheme_is_singular():
 # --- scaling ----------------------------------------------------------------------------
 
 
-@needs_bridge
 def test_scaling_directions_and_theorem_upper_bound():
     cfg = scaling.Config(ks=(2, 4), rs=(2, 8), variances=(1.0, 0.25), runs=2)
     res = scaling.run(cfg, seed=0)
@@ -233,7 +217,6 @@ def test_load_images_crop_error():
 # --- determinism, registry, output ------------------------------------------------------
 
 
-@needs_bridge
 def test_same_seed_same_numbers_different_seed_different_numbers():
     a = noise.run(TINY_NOISE, seed=5)
     b = noise.run(TINY_NOISE, seed=5)
@@ -242,7 +225,6 @@ def test_same_seed_same_numbers_different_seed_different_numbers():
     assert a.data["series"] != c.data["series"]
 
 
-@needs_bridge
 def test_run_experiment_writes_json_and_figures(tmp_path):
     res = run_experiment("noise", config=TINY_NOISE, seed=2, out=tmp_path / "o")
     doc = json.loads((tmp_path / "o" / "noise.json").read_text())
@@ -276,7 +258,6 @@ def test_negative_seed_error():
         spawn_generators(-3, 2)
 
 
-@needs_bridge
 def test_out_must_be_a_folder(tmp_path):
     f = tmp_path / "file.txt"
     f.write_text("x")
@@ -324,7 +305,6 @@ def test_cli_list(capsys):
     assert [line.split()[0] for line in out.strip().splitlines()] == list(EXPERIMENTS)
 
 
-@needs_bridge
 def test_cli_json_prints_exactly_one_object(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(noise.Config, "quick", classmethod(lambda cls: TINY_NOISE))
     out_dir = tmp_path / "n"

@@ -1,4 +1,4 @@
-"""``convotron verify`` and :mod:`convotron.verify`: statistics, statuses, reports, CLI."""
+"""``convotron verify`` and :mod:`convotron.glue.verify`: statistics, statuses, reports, CLI."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import math
 import numpy as np
 import pytest
 
-from convotron import verify as V
 from convotron._errors import ConvotronError
 from convotron.cli import main as cli_main
-
-bridge = pytest.importorskip("convotron.bridge")
+from convotron.glue import verify as V
+from convotron.glue.verify import suite
 
 SMALL = V.Case("small-1d", "1d:8,4,4", eps=0.05, delta=0.2)
 
@@ -45,8 +44,9 @@ def test_binomial_p_value_rejects_bad_counts() -> None:
 
 
 def test_theorem_curve_is_the_formula() -> None:
-    t = np.array([0.0, 10.0])
-    got = V.theorem_curve(t, eta=0.1, a=0.5, rho=2.0, w_norm=2.0)
+    tp = suite.theorem_parameters(SMALL.problem(), eps=0.05, delta=0.2, w_norm=1.0)
+    tp = dataclasses.replace(tp, eta=0.1, a=0.5, rho=2.0, w_norm=2.0)
+    got = tp.curve(np.array([0, 10]))
     np.testing.assert_allclose(got, [4.0 + 0.8, 0.975**10 * 4.0 + 0.8])
 
 
@@ -140,13 +140,13 @@ def test_small_case_passes_and_is_independent_of_workers() -> None:
 
 def test_too_few_iterations_is_reported_as_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     """A sabotaged T (1/40 of the theorem's) must be caught by the binomial test."""
-    real = bridge.theorem_parameters
+    real = suite.theorem_parameters
 
     def short(*args, **kwargs):
         tp = real(*args, **kwargs)
         return dataclasses.replace(tp, T=max(1.0, tp.T / 40))
 
-    monkeypatch.setattr(bridge, "theorem_parameters", short)
+    monkeypatch.setattr(suite, "theorem_parameters", short)
     report = V.run_suite([SMALL], runs=30, seed=0)
     assert report.cases[0].status == V.STATUS_FAIL and not report.all_pass
     assert report.cases[0].p_value < V.DEFAULT_SIGNIFICANCE
@@ -236,20 +236,14 @@ def test_case_runs_overrides_the_suite_and_is_validated() -> None:
         dataclasses.replace(SMALL, runs=0)
 
 
-def test_control_survives_a_bridge_that_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
-    """If the bridge raises for lambda_min = 0, the control still runs and says why."""
-    from convotron._errors import AssumptionViolation
-
-    def refuse(*args, **kwargs):
-        raise AssumptionViolation("lambda_min(P Σ Pᵀ) = 0 for this scheme", "thm-convotron")
-
-    monkeypatch.setattr(bridge, "theorem_parameters", refuse)
+def test_singular_control_carries_the_parameters_and_their_violation() -> None:
+    """The theorem's numbers are held by reference; lambda_min = 0 is a violation, not an error."""
     case = next(c for c in V.default_cases("quick") if c.name == "control-singular")
     c = V.run_suite([case], runs=4, control_iters=500).cases[0]
     assert c.status == V.STATUS_VIOLATED and c.lambda_min == pytest.approx(0.0, abs=1e-12)
-    assert "lambda_min(P Σ Pᵀ) = 0" in c.violations[0] and c.iters_run == 500
-    with pytest.raises(AssumptionViolation, match=r"lambda_min\(P Σ Pᵀ\) = 0"):
-        V.run_suite([SMALL], runs=2)
+    assert c.lambda_min == c.params.lambda_min and c.violations == c.params.violations
+    assert "lambda_min(P Σ Pᵀ)" in c.violations[0] and c.iters_run == 500
+    assert (c.n, c.r, c.k) == (2, 2, 2) and c.params.problem.scheme.n == 2
 
 
 # ---------------------------------------------------------------- drift check at w_1 = 0
@@ -265,8 +259,8 @@ def test_drift_at_start_holds_for_symmetric_laws_and_fails_for_the_asymmetric(
     law: str, only_patch: int | None, symmetric: bool
 ) -> None:
     """L2 at w_1 = 0: |z| of order 1 for symmetric laws; the exponential law breaks it."""
-    from convotron.data import Teacher
     from convotron.patches import PatchScheme, parse_spec
+    from convotron.problem import Teacher
 
     scheme = (
         PatchScheme.from_indices(12, np.array([[0, 1, 2, 3], [4, 5, 6, 7], [6, 7, 8, 9]]))
@@ -284,8 +278,8 @@ def test_drift_at_start_holds_for_symmetric_laws_and_fails_for_the_asymmetric(
 
 def test_drift_at_start_detects_a_wrong_slope() -> None:
     """Power: a teacher with alpha = 0.2 checked against alpha = 0 is caught."""
-    from convotron.data import Teacher
     from convotron.patches import parse_spec
+    from convotron.problem import Teacher
 
     rng = np.random.default_rng(5)
     teacher = Teacher.random(parse_spec("1d:8,4,2"), 0.2, rng)

@@ -201,15 +201,15 @@ def alphas() -> st.SearchStrategy[float]:
 
 @st.composite
 def bridge_teachers(draw: st.DrawFn, scheme_strategy: st.SearchStrategy | None = None) -> object:
-    """A symmetric-law :class:`convotron.data.Teacher` whose covariance is the identity or
+    """A symmetric-law :class:`convotron.problem.Teacher` whose covariance is the identity or
     AR(1) with a short rational ``ρ`` (0.5, −0.4, 0.3).
 
-    Used where :func:`convotron.bridge.theorem_parameters` is called: its exact eigenvalue
+    Used where :func:`convotron.glue.parameters.theorem_parameters` is called: its exact eigenvalue
     step can stall on AR(1) matrices with long float ``ρ`` (reported to the theory's owner).
     """
     import convotron.testing as ct
     from convotron.covariance import parse_cov
-    from convotron.data import Teacher
+    from convotron.problem import Teacher
 
     scheme = draw(scheme_strategy if scheme_strategy is not None else ct.schemes())
     cov = parse_cov(draw(st.sampled_from(("identity", "ar1:0.5", "ar1:-0.4", "ar1:0.3"))), scheme.n)

@@ -21,14 +21,17 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy.stats import binomtest
 
 import convotron.testing as ct
 from convotron.algorithm import run_many
-from convotron.data import Teacher
+from convotron.glue.parameters import theorem_parameters
 from convotron.patches import PatchScheme
+from convotron.problem import Teacher
+from convotron.rules import ConvotronRule
+from tests.budget import examples
 
 from .strategies import (
     assert_clt_close,
@@ -39,7 +42,6 @@ from .strategies import (
 )
 
 # the glue that joins the two halves; these tests run once it exists
-theorem_parameters = pytest.importorskip("convotron.bridge").theorem_parameters
 
 
 RUNS_MEAN = 300
@@ -58,18 +60,17 @@ def _small_schemes() -> st.SearchStrategy[PatchScheme]:
 
 @pytest.mark.claim("lem-drift")
 @given(bridge_teachers(_small_schemes()), seeds())
-@settings(max_examples=8)
+@examples(0.2)
 def test_mean_of_runs_follows_the_exact_recursion(teacher: Teacher, seed: int) -> None:
     tp = theorem_parameters(
-        teacher.scheme, teacher.alpha, teacher.law, teacher.cov, teacher.noise, 0.1, 0.1,
-        max(float(np.linalg.norm(teacher.w_star)), 1e-3),
-    )  # fmt: skip
+        teacher.problem, eps=0.1, delta=0.1, w_norm=max(float(np.linalg.norm(teacher.w_star)), 1e-3)
+    )
     assume(tp.applies)
     k, alpha, eta = teacher.scheme.k, teacher.alpha, float(tp.eta)
     M = np.asarray(teacher.scheme.overlap_matrix(teacher.cov), dtype=float)
     c = (1.0 + alpha) / (2.0 * k)
     t = min(MAX_T_MEAN, math.ceil(2.0 / (eta * c * float(tp.lambda_max))))
-    many = run_many(teacher, eta=eta, iters=t, runs=RUNS_MEAN, seed=seed, workers=2)
+    many = run_many(ConvotronRule(), teacher, eta=eta, iters=t, runs=RUNS_MEAN, seed=seed)
     A = np.eye(teacher.scheme.r) - eta * c * M
     predicted = teacher.w_star + np.linalg.matrix_power(A, t) @ (-teacher.w_star)
     assert_clt_close(many.w, predicted, f"mean of {RUNS_MEAN} runs after {t} updates, {teacher!r}")
@@ -77,20 +78,19 @@ def test_mean_of_runs_follows_the_exact_recursion(teacher: Teacher, seed: int) -
 
 @pytest.mark.claim("thm-disjoint")
 @given(disjoint_first_schemes(max_k=3), ct.alphas(), seeds())
-@settings(max_examples=6)
+@examples(0.15)
 def test_disjoint_variant_mean_recursion(nidx, alpha: float, seed: int) -> None:
     n, idx = nidx
     scheme = PatchScheme.from_indices(n, idx)
     rng = np.random.default_rng(seed)
     teacher = Teacher.random(scheme, alpha, rng, noise="gaussian:0.2")
-    tp = theorem_parameters(
-        scheme, alpha, teacher.law, teacher.cov, teacher.noise, 0.1, 0.1, 1.0, only_patch=0
-    )
+    tp = theorem_parameters(teacher.problem, eps=0.1, delta=0.1, w_norm=1.0, only_patch=0)
     assert tp.applies
     eta = float(tp.eta)
     c = (1.0 + alpha) / (2.0 * scheme.k)
     t = min(MAX_T_MEAN, math.ceil(1.0 / (eta * c)))
-    many = run_many(teacher, eta=eta, iters=t, runs=RUNS_MEAN, seed=seed, workers=2, only_patch=0)
+    many = run_many(ConvotronRule(only_patch=0), teacher, eta=eta, iters=t, runs=RUNS_MEAN,
+                    seed=seed)  # fmt: skip
     predicted = teacher.w_star * (1.0 - (1.0 - eta * c) ** t)
     assert_clt_close(
         many.w, predicted, f"disjoint-variant mean after {t} updates on {idx.tolist()}"
@@ -99,12 +99,12 @@ def test_disjoint_variant_mean_recursion(nidx, alpha: float, seed: int) -> None:
 
 def _theorem_runs(teacher: Teacher, eps: float, delta: float, seed: int) -> None:
     tp = theorem_parameters(
-        teacher.scheme, teacher.alpha, teacher.law, teacher.cov, teacher.noise, eps, delta,
-        float(np.linalg.norm(teacher.w_star)),
-    )  # fmt: skip
+        teacher.problem, eps=eps, delta=delta, w_norm=float(np.linalg.norm(teacher.w_star))
+    )
     assume(tp.applies and tp.T <= MAX_T_THEOREM)
     T = math.ceil(tp.T)
-    many = run_many(teacher, eta=float(tp.eta), iters=T, runs=RUNS_THEOREM, seed=seed, workers=2)
+    many = run_many(ConvotronRule(), teacher, eta=float(tp.eta), iters=T, runs=RUNS_THEOREM,
+                    seed=seed)  # fmt: skip
     fails = int(np.count_nonzero(~(many.final_sq_errors <= eps)))
     p = binomtest(fails, RUNS_THEOREM, delta, alternative="greater").pvalue
     assert p >= LEVEL, (
@@ -133,7 +133,7 @@ def _small_teachers(draw, noisy: bool) -> Teacher:
 @pytest.mark.claim("thm-convotron")
 @pytest.mark.claim("cor-realizable")
 @given(_small_teachers(noisy=False), st.sampled_from([0.01, 0.05]), seeds())
-@settings(max_examples=6)
+@examples(0.15)
 def test_theorem_runs_meet_eps_delta_realizable(teacher: Teacher, eps: float, seed: int) -> None:
     _theorem_runs(teacher, eps, 0.1, seed)
 
@@ -141,6 +141,6 @@ def test_theorem_runs_meet_eps_delta_realizable(teacher: Teacher, eps: float, se
 @pytest.mark.claim("thm-convotron")
 @pytest.mark.claim("cor-noisy")
 @given(_small_teachers(noisy=True), seeds())
-@settings(max_examples=6)
+@examples(0.15)
 def test_theorem_runs_meet_eps_delta_noisy(teacher: Teacher, seed: int) -> None:
     _theorem_runs(teacher, 0.2, 0.25, seed)

@@ -22,11 +22,12 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 import convotron.testing as ct
 from convotron.patches import PatchScheme
+from tests.budget import examples
 from theory import overlap as ov
 from theory import spectra
 
@@ -41,7 +42,6 @@ def _eig(M: np.ndarray) -> np.ndarray:
 
 @pytest.mark.claim("lem-1d")
 @given(stride_1d_params(max_r=8, max_k=8, lemma=True))
-@settings(max_examples=40)
 def test_lemma_1d_bounds_hold(p: tuple[int, int, int]) -> None:
     n, r, d = p
     k = (n - r) // d + 1
@@ -65,7 +65,7 @@ def test_lemma_1d_bounds_hold(p: tuple[int, int, int]) -> None:
 
 @pytest.mark.claim("lem-2d")
 @given(stride_2d_params(max_r=3, max_k=4, lemma=True))
-@settings(max_examples=30)
+@examples(0.75)
 def test_lemma_2d_bounds_hold(p: tuple[int, ...]) -> None:
     h, w, ph, pw, sh, sw = p
     scheme = PatchScheme.stride_2d(h, w, ph, pw, sh, sw)
@@ -80,7 +80,7 @@ def test_lemma_2d_bounds_hold(p: tuple[int, ...]) -> None:
 
 @pytest.mark.claim("lem-cov-transfer")
 @given(st.data(), ct.schemes())
-@settings(max_examples=30)
+@examples(0.75)
 def test_covariance_transfer(data, scheme: PatchScheme) -> None:
     if scheme.n > 40:  # the covariance's own eigenvalues are computed densely below
         scheme = PatchScheme.stride_1d(8, 4, 2)
@@ -94,7 +94,6 @@ def test_covariance_transfer(data, scheme: PatchScheme) -> None:
 
 
 @given(index_schemes(max_n=6, max_k=4, max_r=4), st.sampled_from([None, "1/2", "-2/5"]))
-@settings(max_examples=40)
 def test_exact_certificate_agrees_with_float_eigenvalues(nidx, rho) -> None:
     n, idx = nidx
     cov = "identity" if rho is None else ("ar1", sp.Rational(rho))

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from convotron.covariance import parse_cov
 from convotron.patches import PatchScheme
+from tests.budget import examples
 from theory import overlap as ov
 
 from .strategies import index_schemes, stride_1d_params, stride_2d_params
@@ -27,7 +28,6 @@ def _int(M) -> np.ndarray:
 
 @pytest.mark.claim("lem-1d-structure")
 @given(stride_1d_params(max_r=7, max_k=6))
-@settings(max_examples=40)
 def test_1d_closed_form_equals_definition_and_core(p: tuple[int, int, int]) -> None:
     n, r, d = p
     closed = _int(ov.overlap_1d_closed_form(n, r, d))
@@ -41,7 +41,7 @@ def test_1d_closed_form_equals_definition_and_core(p: tuple[int, int, int]) -> N
 
 @pytest.mark.claim("lem-2d-kron")
 @given(stride_2d_params(max_r=3, max_k=3))
-@settings(max_examples=25)
+@examples(0.625)
 def test_2d_kronecker_form_equals_definition_and_core(p: tuple[int, ...]) -> None:
     h, w, ph, pw, sh, sw = p
     closed = _int(ov.overlap_2d_closed_form(h, w, ph, pw, sh, sw))
@@ -54,7 +54,7 @@ def test_2d_kronecker_form_equals_definition_and_core(p: tuple[int, ...]) -> Non
 
 
 @given(index_schemes(), st.sampled_from([None, "1/2", "-1/3", "3/4"]))
-@settings(max_examples=30)
+@examples(0.75)
 def test_arbitrary_scheme_overlap_core_equals_definition(scheme_nidx, rho) -> None:
     n, idx = scheme_nidx
     scheme = PatchScheme.from_indices(n, idx)

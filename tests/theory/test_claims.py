@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from convotron.glue import claims as G
 from theory import TheoryError
 from theory import claims as C
 
@@ -16,6 +17,7 @@ ARCHITECTURE_LABELS = {
     "lem-second-moment", "lem-one-step", "thm-convotron", "cor-realizable", "cor-noisy",
     "lem-beta", "lem-1d", "lem-1d-sos", "lem-1d-structure", "lem-2d", "lem-2d-kron",
     "lem-cov-transfer", "thm-disjoint", "cor-1d-instantiated",
+    "lem-conv-reduction", "lem-conv-upper", "lem-conv-padded", "lem-exact-k", "lem-linear-mse",
 }  # fmt: skip
 MARKER = re.compile(r"""claim\(\s*["']([\w-]+)["']\s*\)""")
 
@@ -35,13 +37,14 @@ def test_registry_has_exactly_the_architecture_labels() -> None:
 
 
 def test_registry_is_consistent_and_every_object_imports() -> None:
-    C.check_registry(resolve_objects=True)
+    C.check_registry()
+    G.check_objects()
     for claim in C.CLAIMS.values():
         assert claim.kind in C.KINDS
         assert claim.provenance.startswith(("[paper]", "[derived]"))
         assert claim.objects, claim.label
         for path in claim.objects:
-            assert C.resolve(path) is not None
+            assert G.resolve(path) is not None
 
 
 def test_uses_exist_and_order_is_topological() -> None:
@@ -84,7 +87,7 @@ def test_bound_objects_carry_a_registered_label() -> None:
         paths = {p for c in C.CLAIMS.values() for p in c.objects}
         # every bound object of the book's chapters is listed by some claim
         if bound.name not in ("samples",):
-            assert any(C.resolve(p) is bound for p in paths if p.startswith("theory.bounds.")), (
+            assert any(G.resolve(p) is bound for p in paths if p.startswith("theory.bounds.")), (
                 bound.name
             )
 
@@ -102,9 +105,9 @@ def test_resolve_errors_name_the_path() -> None:
         TheoryError,
         match=r"'theory.bounds.NOPE' does not resolve: 'theory.bounds' has no attribute 'NOPE'",
     ):
-        C.resolve("theory.bounds.NOPE")
+        G.resolve("theory.bounds.NOPE")
     with pytest.raises(TheoryError, match=r"no importable module 'nonexistent_pkg_xyz'"):
-        C.resolve("nonexistent_pkg_xyz.thing")
+        G.resolve("nonexistent_pkg_xyz.thing")
 
 
 def test_cycles_and_unknown_uses_are_reported(monkeypatch) -> None:
@@ -115,7 +118,7 @@ def test_cycles_and_unknown_uses_are_reported(monkeypatch) -> None:
     )
     monkeypatch.setattr(C, "CLAIMS", cyclic)
     with pytest.raises(TheoryError, match=r"has a cycle: .*lem-drift -> lem-progress -> lem-drift"):
-        C.check_registry(resolve_objects=False)
+        C.check_registry()
     unknown = dict(C.CLAIMS)
     unknown["lem-progress"] = C.Claim(
         b.label, b.kind, b.title, b.provenance, ("lem-nope",), b.objects, b.status

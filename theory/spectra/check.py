@@ -256,7 +256,7 @@ def _exact_overlap(idx: np.ndarray, n: int, kind: str, exact_payload: Any) -> li
     r = idx.shape[1]
     C = np.zeros((r, n), dtype=np.int64)
     for a in range(r):
-        C[a] = np.bincount(idx[:, a], minlength=n)
+        C[a] = np.bincount(idx[:, a] + 1, minlength=n + 1)[1:]  # -1 (padding) reads nothing
     cols = [np.nonzero(C[a])[0] for a in range(r)]
     if kind == "diag":
         d = exact_payload
@@ -289,6 +289,10 @@ def _exact_overlap(idx: np.ndarray, n: int, kind: str, exact_payload: Any) -> li
 
 def _geometry_indices(geometry: dict[str, Any]) -> tuple[np.ndarray, str]:
     kind = geometry.get("kind")
+    if kind in ("conv1d", "conv2d"):  # conv layers (padding, dilation): theory/conv.py
+        from ..conv import conv_indices
+
+        return conv_indices(geometry), kind
     try:
         if kind == "1d":
             return stride_1d_indices(geometry["n"], geometry["r"], geometry["stride"]), kind
@@ -312,6 +316,10 @@ def _geometry_indices(geometry: dict[str, Any]) -> tuple[np.ndarray, str]:
 
 def _geometry_lemma(geometry: dict[str, Any]) -> LemmaBounds:
     kind = geometry["kind"]
+    if kind in ("conv1d", "conv2d"):
+        from ..conv import lemma_conv
+
+        return lemma_conv(geometry)
     if kind == "1d":
         return lemma_1d(geometry["n"], geometry["r"], geometry["stride"])
     return lemma_2d(
@@ -336,6 +344,8 @@ def _geometry_exact_extremes(geometry: dict[str, Any]) -> tuple[sp.Expr, sp.Expr
         ev = exact_eigenvalues(toeplitz_block(min(m, rr), kk))
         return ev[0], ev[-1]
 
+    if geometry["kind"] in ("conv1d", "conv2d"):
+        return None  # no closed form for padded/dilated layers: eigenvalues of M itself
     if geometry["kind"] == "1d":
         return axis(geometry["n"], geometry["r"], geometry["stride"])
     a = axis(geometry["height"], geometry["patch_h"], geometry["stride_h"])

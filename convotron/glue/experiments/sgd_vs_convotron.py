@@ -17,7 +17,7 @@ first step is scaled by :math:`\alpha`).
 Design. For every setting (scheme, activation slope, input law):
 
 - Convotron with the theorem's step size :math:`\eta = a/(2\beta)` ([derived],
-  ``thm-convotron``, from :func:`convotron.bridge.theorem_parameters`) and with 10 and 100
+  ``thm-convotron``, from :func:`convotron.glue.parameters.theorem_parameters`) and with 10 and 100
   times it (outside the theorem: how much slack the worst-case constant leaves);
 - SGD over learning rates ``1e-1 … 1e-5`` and three starts: zero, small random
   (``‖w_1‖ ≈ 0.01``) and large random (``‖w_1‖ ≈ 10``), ``‖w*‖ = 1``;
@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from ..parameters import theorem_parameters
 from ._common import (
     ExperimentResult,
     Table,
@@ -50,7 +51,6 @@ from ._common import (
     safe_run,
     spawn_generators,
 )
-from ._theory import theorem
 
 __all__ = ["Config", "Setting", "plot", "run"]
 
@@ -160,11 +160,12 @@ def run(
     config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
 ) -> ExperimentResult:
     """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    from ..algorithm import convotron
-    from ..baselines import sgd
-    from ..covariance import Identity
-    from ..data import Teacher, get_law, parse_noise
-    from ..patches import parse_spec
+    from ...algorithm import convotron
+    from ...baselines import sgd
+    from ...covariance import Identity
+    from ...data import get_law, parse_noise
+    from ...patches import parse_spec
+    from ...problem import Problem
 
     cfg = config if config is not None else (Config.quick() if quick else Config.full())
     t0 = time.perf_counter()
@@ -176,16 +177,14 @@ def run(
         scheme = parse_spec(setting.spec)
         law = get_law(setting.law)
         cov = Identity(scheme.n)
-        teacher = Teacher.random(scheme, setting.alpha, srng, law=law, cov=cov, w_norm=cfg.w_norm)
-        th = theorem(
-            scheme, setting.alpha, law, cov, parse_noise("none"),
-            eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm,
-        )  # fmt: skip
+        problem = Problem(scheme, setting.alpha, law, cov, parse_noise("none"))
+        teacher = problem.random_teacher(srng, w_norm=cfg.w_norm)
+        tp = theorem_parameters(problem, eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
         rngs = iter(spawn_generators(int(srng.integers(2**31)), per_setting))
         conv = []
         history_t: list[int] | None = None
         for factor in cfg.eta_factors:
-            eta = factor * th["eta"]
+            eta = factor * tp.eta
             o = safe_run(
                 partial(
                     convotron, teacher.sample, scheme, setting.alpha, eta=eta, iters=cfg.iters,
@@ -222,7 +221,7 @@ def run(
                 "k": scheme.k,
                 "r": scheme.r,
                 "w_star": teacher.w_star.tolist(),
-                "theorem": th,
+                "theorem": tp.summary(),
                 "history_t": history_t,
                 "convotron": conv,
                 "sgd": sg,

@@ -8,7 +8,7 @@ Every experiment module (``sgd_vs_convotron``, ``noise``, ...) provides
   generator from ``numpy.random.SeedSequence(seed).spawn``);
 - ``plot(result, out) -> list[pathlib.Path]``, which writes the PNG figures.
 
-:func:`convotron.experiments.run_experiment` joins them and writes the JSON file.
+:func:`convotron.glue.experiments.run_experiment` joins them and writes the JSON file.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ConvotronError, DivergenceError
-from ..cli._common import to_jsonable
+from ..._errors import ConvotronError, DivergenceError
+from ..._io import to_jsonable
 
 __all__ = [
     "ExperimentResult",
@@ -95,7 +95,7 @@ class ExperimentResult:
     figures : tuple of Path
         PNG files written by ``plot`` (empty until written).
     json_path : Path or None
-        The JSON file written by :func:`convotron.experiments.run_experiment`.
+        The JSON file written by :func:`convotron.glue.experiments.run_experiment`.
     """
 
     name: str

@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ConvotronError
+from ..._errors import ConvotronError
 from ._common import ExperimentResult, Table, config_dict, progress_bar, safe_run, spawn_generators
 
 __all__ = ["Config", "empirical_theorem", "load_images", "plot", "run"]
@@ -149,7 +149,7 @@ def empirical_theorem(
     admissible in ``lem-beta`` for this law); ``a = (1+α) λ_min(M)/k``; ``η = a/(2β)``;
     ``T = (4β/a²) ln(‖w*‖²/(εδ))`` ([derived], ``thm-convotron``).
     """
-    P = D[:, scheme.indices]  # (N, k, r)
+    P = scheme.patches(D)  # (N, k, r); a padded read (-1) is 0
     PX = P.sum(axis=1)
     M = PX.T @ PX / D.shape[0]
     lam = np.linalg.eigvalsh(M)
@@ -167,10 +167,10 @@ def run(
     config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
 ) -> ExperimentResult:
     """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    from ..algorithm import convotron
-    from ..data import symmetrize
-    from ..model import predict
-    from ..patches import PatchScheme
+    from ...algorithm import convotron
+    from ...data import symmetrize
+    from ...model import predict
+    from ...patches import PatchScheme
 
     cfg = config if config is not None else (Config.quick() if quick else Config.full())
     t0 = time.perf_counter()

@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from ..parameters import theorem_parameters
 from ._common import ExperimentResult, Table, config_dict, progress_bar, safe_run, spawn_generators
-from ._theory import theorem
 
 __all__ = ["Config", "mirror_scheme", "plot", "run"]
 
@@ -103,14 +103,14 @@ class Config:
 
 def mirror_scheme(r: int) -> Any:
     """Return the singular scheme ``n = r`` with patches ``identity`` and ``reversal``."""
-    from ..patches import PatchScheme
+    from ...patches import PatchScheme
 
     idx = np.array([np.arange(r), np.arange(r)[::-1]], dtype=np.int64)
     return PatchScheme.from_indices(r, idx)
 
 
 def _draw(law: str, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    from ..data import get_law
+    from ...data import get_law
 
     if law == "nonnegative":
         return np.abs(rng.standard_normal(shape))
@@ -119,8 +119,8 @@ def _draw(law: str, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndar
 
 def _sampler(scheme: Any, alpha: float, w_star: np.ndarray, law: str, flips: bool) -> Any:
     """``sample(rng, m)``: inputs from ``law`` (optionally sign-flipped), noiseless labels."""
-    from ..data import symmetrize
-    from ..model import predict
+    from ...data import symmetrize
+    from ...model import predict
 
     def sample(rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
         X = _draw(law, rng, (m, scheme.n))
@@ -151,10 +151,11 @@ def run(
     config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
 ) -> ExperimentResult:
     """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    from ..algorithm import convotron
-    from ..covariance import Identity
-    from ..data import get_law, parse_noise
-    from ..patches import parse_spec
+    from ...algorithm import convotron
+    from ...covariance import Identity
+    from ...data import get_law, parse_noise
+    from ...patches import parse_spec
+    from ...problem import Problem
 
     cfg = config if config is not None else (Config.quick() if quick else Config.full())
     t0 = time.perf_counter()
@@ -174,8 +175,12 @@ def run(
 
     # Part 1: input laws.
     scheme = parse_spec(cfg.law_spec)
-    th = theorem(scheme, cfg.alpha, get_law("gaussian"), Identity(scheme.n), none, **kw)
-    th_exp = theorem(scheme, cfg.alpha, get_law("exponential"), Identity(scheme.n), none, **kw)
+    tp = theorem_parameters(
+        Problem(scheme, cfg.alpha, get_law("gaussian"), Identity(scheme.n), none), **kw
+    )
+    tp_exp = theorem_parameters(
+        Problem(scheme, cfg.alpha, get_law("exponential"), Identity(scheme.n), none), **kw
+    )
     laws = []
     history_t: dict[str, Any] = {}
     teachers = []
@@ -187,9 +192,7 @@ def run(
         for j, w_star in enumerate(teachers):
             ws = -np.abs(w_star) if nonpos else w_star
             rng = np.random.default_rng([int(seed), j, LAW_ARMS.index((label, law, flips, nonpos))])
-            o = go(
-                scheme, _sampler(scheme, cfg.alpha, ws, law, flips), th["eta"], cfg.iters, ws, rng
-            )
+            o = go(scheme, _sampler(scheme, cfg.alpha, ws, law, flips), tp.eta, cfg.iters, ws, rng)
             history_t["laws"] = None if o.history_t is None else o.history_t.tolist()
             rec = _record(o)
             rec["exactly_zero"] = bool(o.w is not None and np.all(o.w == 0.0))
@@ -214,8 +217,9 @@ def run(
         (f"control {cfg.singular_control}", parse_spec(cfg.singular_control)),
     ):
         cov = Identity(sch.n)
-        ths = theorem(sch, cfg.alpha, get_law("gaussian"), cov, none, **kw)
-        eta = ths["eta"]
+        tps = theorem_parameters(Problem(sch, cfg.alpha, get_law("gaussian"), cov, none), **kw)
+        ths = tps.summary()
+        eta = tps.eta
         eta_rule = "theorem"
         if not (math.isfinite(eta) and eta > 0):
             # λ_min = 0: step from λ_max with the Gaussian, Σ = I β = rk + 2 λ_max(PPᵀ) [derived]
@@ -257,20 +261,22 @@ def run(
     near: list[dict[str, Any]] = []
     for label, spec in (("nearly singular", cfg.near_singular), ("control", cfg.near_control)):
         sch = parse_spec(spec)
-        ths = theorem(sch, cfg.alpha, get_law("gaussian"), Identity(sch.n), none, **kw)
+        tps = theorem_parameters(
+            Problem(sch, cfg.alpha, get_law("gaussian"), Identity(sch.n), none), **kw
+        )
         recs = []
         for g in spawn_generators(int(g_near.integers(2**31)) + len(near), cfg.runs):
             w = g.standard_normal(sch.r)
             w_star = cfg.w_norm * w / np.linalg.norm(w)
             sample = _sampler(sch, cfg.alpha, w_star, "gaussian", False)
-            o = go(sch, sample, ths["eta"], cfg.iters_near, w_star, g)
+            o = go(sch, sample, tps.eta, cfg.iters_near, w_star, g)
             history_t["near"] = None if o.history_t is None else o.history_t.tolist()
             recs.append(_record(o))
         near.append(
             {
                 "label": f"{label} {spec}",
                 "k": sch.k,
-                "theorem": ths,
+                "theorem": tps.summary(),
                 "runs": recs,
                 "median_final": _median([r["final_sq_error"] for r in recs]),
                 "median_first_hit": _median([r["first_hit"] for r in recs]),
@@ -279,8 +285,8 @@ def run(
     bar.close()
     data = {
         "law_spec": cfg.law_spec,
-        "theorem_gaussian": th,
-        "theorem_exponential": th_exp,
+        "theorem_gaussian": tp.summary(),
+        "theorem_exponential": tp_exp.summary(),
         "laws": laws,
         "singular": singular,
         "near": near,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import save_figure
+from ..._io import save_figure
 
 __all__ = ["annotated_heatmap", "new_figure", "save", "semilogy_curve"]
 

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from ..parameters import theorem_parameters
 from ._common import (
     ExperimentResult,
     Table,
@@ -47,7 +48,6 @@ from ._common import (
     safe_run,
     spawn_generators,
 )
-from ._theory import theorem
 
 __all__ = ["NOMINAL_EXPONENTS", "Config", "plot", "run"]
 
@@ -96,8 +96,8 @@ class Config:
 
 def _points(cfg: Config) -> list[tuple[str, float, Any, Any]]:
     """``(series, x, scheme, covariance)`` for every point."""
-    from ..covariance import Diagonal, Identity
-    from ..patches import PatchScheme
+    from ...covariance import Diagonal, Identity
+    from ...patches import PatchScheme
 
     pts: list[tuple[str, float, Any, Any]] = []
     r, d = cfg.k_series_r, cfg.k_series_d
@@ -120,8 +120,9 @@ def run(
     config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
 ) -> ExperimentResult:
     """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    from ..algorithm import convotron
-    from ..data import Teacher, get_law, parse_noise
+    from ...algorithm import convotron
+    from ...data import get_law, parse_noise
+    from ...problem import Problem
 
     cfg = config if config is not None else (Config.quick() if quick else Config.full())
     t0 = time.perf_counter()
@@ -130,18 +131,16 @@ def run(
     bar = progress_bar(len(pts) * cfg.runs, desc=NAME, enabled=progress)
     series: dict[str, list[dict[str, Any]]] = {"k": [], "r": [], "lambda_min": []}
     for (name, x, scheme, cov), g in zip(pts, spawn_generators(seed, len(pts)), strict=True):
-        th = theorem(
-            scheme, cfg.alpha, law, cov, parse_noise("none"),
-            eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm,
-        )  # fmt: skip
+        problem = Problem(scheme, cfg.alpha, law, cov, parse_noise("none"))
+        tp = theorem_parameters(problem, eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
         if name == "lambda_min":
-            x = th["lambda_min"]
-        iters = int(min(cfg.max_iters, math.ceil(cfg.budget_factor * th["T"])))
+            x = tp.lambda_min
+        iters = int(min(cfg.max_iters, math.ceil(cfg.budget_factor * tp.T)))
         hits = []
         for rg in spawn_generators(int(g.integers(2**31)), cfg.runs):
-            teacher = Teacher.random(scheme, cfg.alpha, rg, law=law, cov=cov, w_norm=cfg.w_norm)
+            teacher = problem.random_teacher(rg, w_norm=cfg.w_norm)
             o = safe_run(
-                partial(convotron, teacher.sample, scheme, cfg.alpha, eta=th["eta"], iters=iters,
+                partial(convotron, teacher.sample, scheme, cfg.alpha, eta=tp.eta, iters=iters,
                         rng=rg, w_star=teacher.w_star, eps=cfg.eps)
             )  # fmt: skip
             hits.append(o.first_hit)
@@ -154,7 +153,7 @@ def run(
                 "n": scheme.n,
                 "k": scheme.k,
                 "r": scheme.r,
-                "theorem": th,
+                "theorem": tp.summary(),
                 "budget": iters,
                 "first_hits": hits,
                 "median_first_hit": med if math.isfinite(med) else None,

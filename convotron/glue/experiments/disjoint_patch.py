@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from ..parameters import theorem_parameters
 from ._common import ExperimentResult, Table, config_dict, progress_bar, safe_run, spawn_generators
-from ._theory import theorem
 
 __all__ = ["Config", "DSetting", "build_scheme", "plot", "run"]
 
@@ -76,8 +76,8 @@ def build_scheme(setting: DSetting, rng: np.random.Generator) -> Any:
     ConvotronError
         If ``n < 2r`` (no room for a tail) or ``tail_stride < 1``.
     """
-    from .._errors import ConvotronError
-    from ..patches import PatchScheme
+    from ..._errors import ConvotronError
+    from ...patches import PatchScheme
 
     n, r, d = setting.n, setting.r, setting.tail_stride
     if n < 2 * r or d < 1:
@@ -139,9 +139,10 @@ def run(
     config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
 ) -> ExperimentResult:
     """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    from ..algorithm import convotron
-    from ..covariance import Identity
-    from ..data import Teacher, get_law, parse_noise
+    from ...algorithm import convotron
+    from ...covariance import Identity
+    from ...data import get_law, parse_noise
+    from ...problem import Problem
 
     cfg = config if config is not None else (Config.quick() if quick else Config.full())
     t0 = time.perf_counter()
@@ -153,24 +154,28 @@ def run(
         law = get_law(setting.law)
         cov = Identity(scheme.n)
         kw: dict[str, Any] = dict(eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
-        th_full = theorem(scheme, setting.alpha, law, cov, parse_noise("none"), **kw)
-        th_one = theorem(scheme, setting.alpha, law, cov, parse_noise("none"), only_patch=0, **kw)
+        problem = Problem(scheme, setting.alpha, law, cov, parse_noise("none"))
+        tp_full = theorem_parameters(problem, **kw)
+        tp_one = theorem_parameters(problem, only_patch=0, **kw)
+        th_full, th_one = tp_full.summary(), tp_one.summary()
         eta_source = "thm-disjoint"
-        if not (math.isfinite(th_one["eta"]) and th_one["eta"] > 0):
+        if not (math.isfinite(tp_one.eta) and tp_one.eta > 0):
             gauss = get_law("gaussian")
             violations = th_one["violations"]
-            th_one = theorem(
-                scheme, setting.alpha, gauss, cov, parse_noise("none"), only_patch=0, **kw
+            tp_one = theorem_parameters(
+                Problem(scheme, setting.alpha, gauss, cov, parse_noise("none")),
+                only_patch=0,
+                **kw,
             )
-            th_one = {**th_one, "applies": False, "violations": violations}
+            th_one = {**tp_one.summary(), "applies": False, "violations": violations}
             eta_source = "thm-disjoint Gaussian formula (hypothesis fails for this law)"
         runs: dict[str, list[dict[str, Any]]] = {"full": [], "one_patch": []}
         history_t = None
         for rg in spawn_generators(int(g.integers(2**31)), cfg.runs):
-            teacher = Teacher.random(scheme, setting.alpha, rg, law=law, cov=cov, w_norm=cfg.w_norm)
+            teacher = problem.random_teacher(rg, w_norm=cfg.w_norm)
             for variant, eta, op in (
-                ("full", th_full["eta"], None),
-                ("one_patch", th_one["eta"], 0),
+                ("full", tp_full.eta, None),
+                ("one_patch", tp_one.eta, 0),
             ):
                 o = safe_run(
                     partial(

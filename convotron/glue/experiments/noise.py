@@ -10,7 +10,7 @@ so after the transient the error settles on a *floor* of at most :math:`2\eta\rh
 grows like the noise variance :math:`\varsigma^2` (``ρ = ς² tr M`` for noise independent
 of x). The noise only needs :math:`\mathbb{E}[\xi\mid x] = 0` [paper]; the heteroscedastic
 model ``hetero:S`` (scale growing with ``‖x‖``) is *not* independent of x, and ``ρ`` then
-comes from :func:`convotron.bridge.theorem_parameters`.
+comes from :func:`convotron.glue.parameters.theorem_parameters`.
 
 Design. One scheme and law, the realizable theorem step :math:`\eta = a/(2\beta)` fixed
 for every noise level (so the floors are comparable; the noisy corollary's smaller
@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..parameters import theorem_parameters
 from ._common import (
     ExperimentResult,
     Table,
@@ -41,7 +42,6 @@ from ._common import (
     progress_bar,
     spawn_generators,
 )
-from ._theory import theorem
 
 __all__ = ["Config", "plot", "run"]
 
@@ -104,21 +104,21 @@ def run(
     config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
 ) -> ExperimentResult:
     """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    from ..algorithm import run_many
-    from ..covariance import Identity
-    from ..data import Teacher, get_law, parse_noise
-    from ..patches import parse_spec
+    from ...algorithm import run_many
+    from ...covariance import Identity
+    from ...data import get_law, parse_noise
+    from ...patches import parse_spec
+    from ...problem import Problem
+    from ...rules import ConvotronRule
 
     cfg = config if config is not None else (Config.quick() if quick else Config.full())
     t0 = time.perf_counter()
     scheme = parse_spec(cfg.spec)
     law = get_law(cfg.law)
     cov = Identity(scheme.n)
-    th0 = theorem(
-        scheme, cfg.alpha, law, cov, parse_noise("none"),
-        eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm,
-    )  # fmt: skip
-    eta, a = th0["eta"], th0["a"]
+    kw: dict[str, Any] = dict(eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
+    tp0 = theorem_parameters(Problem(scheme, cfg.alpha, law, cov, parse_noise("none")), **kw)
+    eta, a = tp0.eta, tp0.a
     rate = eta * a / 2.0
     burn = math.ceil(math.log(1e6) / rate)
     iters = min(cfg.max_iters, math.ceil(burn * (1.0 + cfg.window_factor)))
@@ -135,13 +135,11 @@ def run(
         points = []
         for level in cfg.levels:
             noise = parse_noise(f"{kind}:{level!r}")
-            teacher = Teacher(
-                w_star=w_star, scheme=scheme, alpha=cfg.alpha, law=law, cov=cov, noise=noise
-            )
-            th = theorem(
-                scheme, cfg.alpha, law, cov, noise, eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm
-            )
+            problem = Problem(scheme, cfg.alpha, law, cov, noise)
+            teacher = problem.teacher(w_star)
+            tp = theorem_parameters(problem, **kw)
             res = run_many(
+                ConvotronRule(),
                 teacher,
                 eta=eta,
                 iters=iters,
@@ -154,11 +152,11 @@ def run(
             tail = res.history_t >= burn
             per_run = res.histories[:, tail].mean(axis=1)
             floor = float(per_run.mean())
-            bound = 2.0 * eta * th["rho"] / a
+            bound = 2.0 * eta * tp.rho / a
             points.append(
                 {
                     "level": level,
-                    "rho": th["rho"],
+                    "rho": tp.rho,
                     "bound_2_eta_rho_over_a": bound,
                     "floor": floor,
                     "floor_stderr": float(per_run.std(ddof=1) / math.sqrt(cfg.runs))
@@ -180,7 +178,7 @@ def run(
         "k": scheme.k,
         "r": scheme.r,
         "w_star": w_star.tolist(),
-        "theorem_realizable": th0,
+        "theorem_realizable": tp0.summary(),
         "eta": eta,
         "iters": iters,
         "burn": burn,

@@ -1,9 +1,9 @@
 r"""GLUE: the theorem's numbers for a concrete problem, through :mod:`theory`.
 
-This is one of the few modules of :mod:`convotron` allowed to import :mod:`theory` (see
-``ARCHITECTURE.md``). It maps a :class:`~convotron.patches.PatchScheme`, an
-:class:`~convotron.data.InputLaw`, a :class:`~convotron.covariance.Covariance` and a
-:class:`~convotron.data.NoiseModel` to the plain numbers that
+Part of :mod:`convotron.glue`, the only sub-package allowed to import :mod:`theory` (see
+``ARCHITECTURE.md``). It maps a :class:`~convotron.problem.Problem` (patch scheme, slope,
+input law, covariance, noise) and a target :math:`(\epsilon, \delta, \|w^*\|)` to one
+:class:`TheoremParameters`, through the plain numbers that
 :func:`theory.bounds.theorem_parameters` turns into :math:`a, \beta, \rho, \eta, T`: all
 [derived], the explicit-constant version of GKM18's main theorem (``thm-convotron``), or
 the disjoint-patch variant (``thm-disjoint``) with ``only_patch``.
@@ -51,18 +51,23 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import ConvotronError
-from .covariance import AR1, Covariance, Diagonal, Identity, as_covariance
-from .data import InputLaw, NoiseModel, get_law, parse_noise
-from .patches import PatchScheme, parse_spec
+from .._errors import ConvotronError
+from ..covariance import AR1, Covariance, Diagonal, Identity
+from ..patches import PatchScheme
+from ..problem import Problem
 
 __all__ = [
+    "SUMMARY_KEYS",
     "TheoremParameters",
     "cov_for_theory",
     "fourth_moment_norm",
     "theorem_parameters",
     "trace_sigma_squared",
 ]
+
+
+#: The numbers of :meth:`TheoremParameters.summary` (the experiments' ``theorem`` entries).
+SUMMARY_KEYS = ("lambda_min", "lambda_max", "a", "beta", "rho", "eta", "T", "applies", "violations")
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,10 @@ class TheoremParameters:
         LaTeX of the ``eta`` and ``T`` formulas used.
     check : theory.spectra.SchemeCheck
         Everything ``convotron check`` reports about the scheme.
+    problem : Problem
+        The problem the numbers are for.
+    only_patch : int or None
+        The patch of the disjoint-patch variant, or None.
     """
 
     lambda_min: float
@@ -126,8 +135,10 @@ class TheoremParameters:
     lambda_max_Sigma: float
     lambda_max_PPT: float
     beta_candidates: dict[str, float]
+    problem: Problem = field(repr=False, compare=False)
     certificate_detail: Any = field(default=None, repr=False)
     check: Any = field(default=None, repr=False)
+    only_patch: int | None = None
 
     def curve(self, t: Any) -> Any:
         r"""Evaluate the theorem's bound :math:`(1 - \eta a/2)^t\|w^*\|^2 + 2\eta\rho/a` at ``t``.
@@ -140,6 +151,28 @@ class TheoremParameters:
             return math.nan if np.ndim(t) == 0 else np.full(np.shape(t), math.nan)
         tt = np.asarray(t) if np.ndim(t) else int(t)
         return THEOREM_CURVE(a=self.a, eta=self.eta, rho=self.rho, t=tt, w_norm=self.w_norm)
+
+    def summary(self, keys: tuple[str, ...] = SUMMARY_KEYS) -> dict[str, Any]:
+        """Return the main numbers as plain values (numbers as floats; ``inf``/``nan`` kept).
+
+        ``keys`` picks among :data:`SUMMARY_KEYS` (``applies`` a bool, ``violations`` a
+        list). Used where a result is written as JSON: ``convotron run --json`` (its
+        ``theorem`` object) and the experiments' ``theorem`` entries.
+        """
+        out: dict[str, Any] = {}
+        for key in keys:
+            if key not in SUMMARY_KEYS:
+                raise ConvotronError(
+                    f"summary keys must be among {SUMMARY_KEYS}; got {key!r}. Drop it."
+                )
+            value = getattr(self, key)
+            if key == "applies":
+                out[key] = bool(value)
+            elif key == "violations":
+                out[key] = [str(v) for v in value]
+            else:
+                out[key] = float(value)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (the keys of ``convotron bounds --json``)."""
@@ -230,11 +263,12 @@ def fourth_moment_norm(cov: Covariance, kappa: float) -> tuple[float, bool]:
 
 def _trace_P_sigma2_Pt(scheme: PatchScheme, cov: Covariance) -> float:
     r""":math:`\operatorname{tr}(P\Sigma^2P^\top) = \|\Sigma P^\top\|_F^2`, one column at a time."""
+    Ps = scheme.P_sparse()  # counts; a padded position (-1) reads nothing
     if isinstance(cov, Identity):
-        return float(scheme.r * scheme.k)  # tr(PPᵀ) = rk
+        return float(Ps.multiply(Ps).sum())  # tr(PPᵀ): rk without padding, <= rk with it
     total = 0.0
     for a in range(scheme.r):
-        col = np.bincount(scheme.indices[:, a], minlength=scheme.n).astype(float)
+        col = Ps[[a], :].toarray().ravel().astype(float)
         v = cov.matvec(col)
         total += float(v @ v)
     return total
@@ -245,8 +279,6 @@ def _real(name: str, value: Any, lo: float, hi: float | None, rule: str, fix: st
         raise ConvotronError(f"{name} must be a real number; got {value!r}. {fix}")
     v = float(value)
     ok = math.isfinite(v) and v > lo if hi is None else (lo < v <= hi)
-    if name == "alpha":
-        ok = 0.0 <= v <= 1.0
     if not ok:
         raise ConvotronError(f"{name} must satisfy {rule}; got {value!r}. {fix}")
     return v
@@ -254,30 +286,21 @@ def _real(name: str, value: Any, lo: float, hi: float | None, rule: str, fix: st
 
 # --------------------------------------------------------------------------- main entry
 def theorem_parameters(
-    scheme: PatchScheme | str,
-    alpha: float,
-    law: InputLaw | str,
-    cov: Covariance | str | None,
-    noise: NoiseModel | str | float,
+    problem: Problem,
+    *,
     eps: float,
     delta: float,
     w_norm: float,
     only_patch: int | None = None,
 ) -> TheoremParameters:
-    r"""Compute the theorem's numbers for a scheme, a law, a covariance and a noise model.
+    r"""Compute the theorem's numbers for a problem and a target :math:`(\epsilon, \delta)`.
 
     Parameters
     ----------
-    scheme : PatchScheme or str
-        The patch scheme (or a spec such as ``"1d:16,4,2"``).
-    alpha : float
-        Leaky ReLU slope, :math:`0 \le \alpha \le 1`.
-    law : InputLaw or str
-        Law of the standardized input coordinates (``"gaussian"``, ...).
-    cov : Covariance, str or None
-        :math:`\Sigma` (``None``: identity; a string: ``parse_cov``).
-    noise : NoiseModel, str or float
-        Label noise (``parse_noise``).
+    problem : Problem
+        Scheme, slope :math:`\alpha`, input law, covariance :math:`\Sigma` and noise
+        (:meth:`Problem.from_specs <convotron.problem.Problem.from_specs>` builds one from
+        spec strings).
     eps, delta : float
         Accuracy :math:`\epsilon > 0` and failure probability :math:`0 < \delta \le 1`.
     w_norm : float
@@ -288,26 +311,28 @@ def theorem_parameters(
     Returns
     -------
     TheoremParameters
+        Holding ``problem`` by reference.
 
     Raises
     ------
     ConvotronError
         For invalid input (never for a failing hypothesis: see ``applies``/``violations``).
     """
-    if isinstance(scheme, str):
-        scheme = parse_spec(scheme)
-    if not isinstance(scheme, PatchScheme):
+    if not isinstance(problem, Problem):
         raise ConvotronError(
-            f"scheme must be a PatchScheme or a spec string; got {type(scheme).__name__}. "
-            "Pass e.g. parse_spec('1d:16,4,2')."
+            f"problem must be a Problem; got {type(problem).__name__}. "
+            "Pass e.g. Problem.from_specs('1d:16,4,2', alpha=0.0)."
         )
-    alpha = _real("alpha", alpha, 0.0, 1.0, "0 <= alpha <= 1", "Pass a slope in [0, 1].")
+    scheme, alpha, law, cov, noise = (
+        problem.scheme,
+        problem.alpha,
+        problem.law,
+        problem.cov,
+        problem.noise,
+    )
     eps = _real("eps", eps, 0.0, None, "eps > 0", "Pass a positive accuracy, e.g. 0.01.")
     delta = _real("delta", delta, 0.0, 1.0, "0 < delta <= 1", "Pass a probability, e.g. 0.1.")
     w_norm = _real("w_norm", w_norm, 0.0, None, "w_norm > 0", "Pass the norm of w*, e.g. 1.")
-    law = get_law(law)
-    cov = as_covariance(cov, scheme.n)
-    noise = parse_noise(noise)
     if only_patch is not None and (
         isinstance(only_patch, bool)
         or not isinstance(only_patch, numbers.Integral)
@@ -317,6 +342,7 @@ def theorem_parameters(
             f"only_patch must be a patch index with 0 <= only_patch < k (k={scheme.k}); got "
             f"{only_patch!r}. Pass an index of a patch or None."
         )
+    only_patch = None if only_patch is None else int(only_patch)
 
     from theory import bounds as tb
     from theory.spectra import check_scheme, extreme_eigenvalues
@@ -375,7 +401,13 @@ def theorem_parameters(
     if only_patch is not None:
         i = int(only_patch)
         claim = "thm-disjoint"
-        if not scheme.is_disjoint(i):
+        if 0 <= i < scheme.k and bool((scheme.indices[i] < 0).any()):
+            violations.append(
+                f"only_patch={i}: patch {i} reads zero padding (a zero row of P_{i}, so "
+                f"P_{i}P_{i}ᵀ ≠ I and the variant never learns those taps); the disjoint-patch "
+                "variant (thm-disjoint) needs a padding-free patch (book/conv.md, lem-conv-padded)"
+            )
+        elif not scheme.is_disjoint(i):
             violations.append(
                 f"only_patch={i}: patch {i} shares input coordinates with another patch; the "
                 "disjoint-patch variant (thm-disjoint) needs a patch disjoint from all others"
@@ -426,6 +458,8 @@ def theorem_parameters(
             beta_candidates={"disjoint": p["beta"]},
             certificate_detail=None,
             check=check,
+            problem=problem,
+            only_patch=only_patch,
         )
 
     common: dict[str, Any] = dict(
@@ -445,6 +479,7 @@ def theorem_parameters(
         beta_candidates=dict(candidates),
         certificate_detail=check.certificate_detail,
         check=check,
+        problem=problem,
     )
     if not check.condition_holds:
         kd = check.kernel_direction

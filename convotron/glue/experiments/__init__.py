@@ -1,4 +1,4 @@
-"""Experiment runners: ``convotron experiment NAME`` (glue: may use :mod:`theory` via the bridge).
+"""Experiment runners: ``convotron experiment NAME`` (glue: may use :mod:`theory`).
 
 Each experiment reproduces one practical claim of Goel, Klivans and Meka (ICML 2018) or
 probes where the theory's hypotheses stop holding:
@@ -26,8 +26,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .._errors import ConvotronError
-from .._io import atomic_write_json
+from ..._errors import ConvotronError
+from ..._io import atomic_write_json
 from ._common import ExperimentResult, Table
 
 __all__ = [

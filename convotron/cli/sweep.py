@@ -1,0 +1,194 @@
+"""``convotron sweep``: check the theorem over a grid of problems, locally or on a Dask cluster.
+
+Usage::
+
+    convotron sweep [GRID.toml] [--scheme S1,S2,...] [--alpha 0:1:0.25] [--law L,...]
+                    [--cov C,...] [--noise N,...] [--eps E,...] [--delta D,...]
+                    [--w-norm W,...] [--runs R] [--seed S] [--chunk C] [--fractions F,...]
+                    [--max-updates U] [--out DIR] [--scheduler ADDRESS|inline]
+                    [--workers K] [--json] [--no-progress] [--no-figures]
+
+The grid comes from a TOML file (format: :mod:`convotron.glue.sweep.grid`) and/or from the
+axis options (an option overrides the file's axis). Writes ``sweep.csv`` and ``sweep.jsonl``
+(one row per cell: :mod:`convotron.glue.sweep.table`) and heat maps of the tightness under
+``--out`` (default ``build/sweep``); a rerun with the same ``--out`` resumes. Without
+``--scheduler`` an embedded Dask ``LocalCluster`` uses ``--workers`` processes (default: the
+cores); with ``--scheduler tcp://HOST:PORT`` the chunks go to that cluster.
+Exit status 0 when every cell that ran is consistent with the theorem, 1 when some cell's
+failure rate exceeds δ significantly (binomial p < 1e-3) or a cell failed, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Any
+
+from .._errors import ConvotronError
+from ._common import EXIT_FAIL, EXIT_OK, emit_json
+
+__all__ = ["add_parser", "main"]
+
+#: A cell is inconsistent with the theorem when its binomial p-value is below this.
+SIGNIFICANCE = 1e-3
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``sweep`` subcommand."""
+    p = subparsers.add_parser(
+        "sweep",
+        help="check the theorem over a grid of problems (TOML or ranges), on Dask",
+        description=(
+            "Run Convotron with the theorem's eta and T on every cell of a grid of problems "
+            "and report, per cell, the failure rate at T with its binomial interval, the "
+            "iterations the runs needed, the tightness T/median and the failure rate at "
+            "fractions of T. Resumable; runs on a Dask cluster with --scheduler."
+        ),
+    )
+    p.add_argument("grid", metavar="GRID.toml", nargs="?", help="grid file (TOML)")
+    for name, example in [
+        ("scheme", "1d:16,4,2,1d:24,4,2"),
+        ("alpha", "0:1:0.5"),
+        ("law", "gaussian,rademacher"),
+        ("cov", "identity,ar1:0.3"),
+        ("noise", "none,0.1"),
+        ("eps", "0.1"),
+        ("delta", "0.1"),
+        ("w-norm", "1"),
+    ]:
+        p.add_argument(f"--{name}", metavar="LIST", help=f"axis values, e.g. {example}")
+    p.add_argument("--runs", metavar="R", type=str, default=None, help="runs per cell (100)")
+    p.add_argument("--seed", metavar="S", type=str, default=None, help="root seed (0)")
+    p.add_argument("--chunk", metavar="C", type=str, default=None, help="runs per task (250)")
+    p.add_argument("--fractions", metavar="F", help="fractions of T to report (.125,.25,.5,1)")
+    p.add_argument("--max-updates", metavar="U", help="skip cells costing more runs x T")
+    p.add_argument("--out", metavar="DIR", default="build/sweep", help="output folder")
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, or 'inline' (no Dask)"
+    )
+    p.add_argument("--workers", metavar="K", help="local worker processes (default: cores)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--no-figures", action="store_true", help="no heat maps")
+    p.set_defaults(handler=main)
+    return p
+
+
+def _int(text: str | None, flag: str, default: int, low: int) -> int:
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = low - 1
+    if value < low:
+        raise ConvotronError(f"{flag} must be an integer >= {low}; got {text!r}. E.g. {flag} 100.")
+    return value
+
+
+def _grid(args: argparse.Namespace) -> Any:
+    from ..glue.sweep.grid import AXES, Grid, grid_from_args, load_grid, parse_axis
+
+    axes_text = {name: getattr(args, name) for name in AXES}
+    if args.max_updates is not None:
+        try:
+            max_updates = float(args.max_updates)
+        except ValueError:
+            max_updates = -1.0
+        if not max_updates > 0:
+            raise ConvotronError(
+                f"--max-updates must be a positive number; got {args.max_updates!r}. "
+                "E.g. --max-updates 1e9."
+            )
+    else:
+        max_updates = math.inf
+    if args.grid is None:
+        return grid_from_args(
+            axes_text,
+            runs=_int(args.runs, "--runs", 100, 1),
+            seed=_int(args.seed, "--seed", 0, 0),
+            chunk=_int(args.chunk, "--chunk", 250, 1),
+            fractions=args.fractions,
+            max_updates=max_updates,
+        )
+    base = load_grid(args.grid)
+    axes = dict(base.axes)
+    for name, text in axes_text.items():
+        if text is not None:
+            axes[name] = parse_axis(name, text)
+    fractions = base.fractions
+    if args.fractions is not None:
+        fractions = grid_from_args({}, runs=1, seed=0, chunk=1, fractions=args.fractions).fractions
+    return Grid(
+        axes=axes,
+        runs=_int(args.runs, "--runs", base.runs, 1),
+        seed=_int(args.seed, "--seed", base.seed, 0),
+        chunk=_int(args.chunk, "--chunk", base.chunk, 1),
+        fractions=fractions,
+        max_updates=max_updates if args.max_updates is not None else base.max_updates,
+    )
+
+
+def _fmt(v: Any, spec: str) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float) and math.isinf(v):
+        return "inf"
+    return format(v, spec)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run ``convotron sweep``; return the exit status."""
+    from .._io import check_output_dir
+    from ..glue.sweep import run_sweep
+
+    grid = _grid(args)
+    out = check_output_dir(args.out, what="--out folder")
+    workers = None if args.workers is None else _int(args.workers, "--workers", 1, 1)
+    result = run_sweep(
+        grid,
+        out,
+        scheduler=args.scheduler,
+        workers=workers,
+        progress=not args.no_progress and sys.stderr.isatty(),
+        figures=not args.no_figures,
+    )
+    bad = [
+        r
+        for r in result.rows
+        if r["status"] == "error" or (r["p_value"] is not None and r["p_value"] < SIGNIFICANCE)
+    ]
+    if args.json:
+        from ..glue.sweep.table import _plain
+
+        emit_json(
+            {
+                "rows": [{k: _plain(v) for k, v in r.items()} for r in result.rows],
+                "seconds": result.seconds,
+                "cells_resumed": result.cells_resumed,
+                "chunks_resumed": result.chunks_resumed,
+                "scheduler": result.scheduler,
+                "files": [str(f) for f in result.files],
+            }
+        )
+    else:
+        print(
+            f"{'scheme':<16} {'alpha':>5} {'law':<10} {'eps':>6} {'T':>10} {'fail':>7} "
+            f"{'95% CI':>15} {'hit q50':>9} {'T/q50':>7} status"
+        )
+        for r in result.rows:
+            ci = f"[{r['fail_lo']:.3f},{r['fail_hi']:.3f}]" if r["fail_lo"] is not None else "-"
+            print(
+                f"{r['scheme']:<16} {r['alpha']:>5g} {r['law']:<10} {r['eps']:>6g} "
+                f"{_fmt(r['T'], 'd'):>10} {_fmt(r['fail_rate'], '.4f'):>7} {ci:>15} "
+                f"{_fmt(r['hit_q50'], '.0f'):>9} {_fmt(r['tightness'], '.2f'):>7} "
+                f"{r['status']}{' (' + r['reason'] + ')' if r['reason'] else ''}"
+            )
+        print(
+            f"{len(result.rows)} cells ({result.cells_resumed} resumed, "
+            f"{result.chunks_resumed} chunks resumed) in {result.seconds:.1f} s on "
+            f"{result.scheduler}; wrote {out}/sweep.csv, sweep.jsonl and "
+            f"{sum(1 for f in result.files if f.suffix == '.png')} figure(s)"
+        )
+    return EXIT_FAIL if bad else EXIT_OK

@@ -1,0 +1,428 @@
+r"""Convotron as a scikit-learn regressor: :class:`ConvotronRegressor`.
+
+The model is the paper's one convolutional layer [paper] (``def-model``):
+:math:`f_w(x) = \frac1k \sum_{i=1}^k \sigma(w^\top P_i x)` with a shared filter
+:math:`w \in \mathbb{R}^r`, leaky ReLU :math:`\sigma` of slope ``alpha`` and average pooling;
+it has no intercept (the theory has none). ``fit`` runs Algorithm 1 (Convotron, [paper]),
+``w_1 = 0`` and ``w ← w + η (y_t − f_w(x_t)) Σ_i P_i x_t``, over the rows of ``X``:
+
+- one *pass* is Algorithm 1 over the rows in (shuffled, with ``shuffle=True``) order, with
+  mini-batches of ``batch`` rows (``batch = 1`` is the paper's algorithm); the rows left over
+  when ``batch`` does not divide ``n_samples`` are skipped in that pass (with shuffling, a
+  different few each pass); pass ``p + 1`` starts from the filter pass ``p`` ended with.
+  A pass is the compiled loop of :func:`convotron.convotron_on_data` (the same kernel;
+  ``max_iter=1, shuffle=False`` gives exactly ``convotron_on_data(X, y, ...)``);
+- ``max_iter`` passes at most; with ``tol`` set, fitting stops when the training mean squared
+  error has not decreased by more than ``tol`` times the best one so far for
+  ``n_iter_no_change`` consecutive passes (scikit-learn's ``SGDRegressor`` rule, relative).
+
+``eta="auto"`` is the theorem's realizable step :math:`\eta = a/(2\beta)` ([derived]:
+explicit-constant version of the paper's main theorem, ``thm-convotron``) at plug-in
+estimates of :math:`\lambda_{\min}(P\Sigma P^\top)` and of the exact second moment ``K`` from
+the rows of ``X`` (:func:`convotron.plugin.plugin_constants`), reported with CLT intervals in
+``step_report_``. **The guarantee holds for the population constants, not for these
+estimates**, and only for a symmetric input law with ``E[y | x] = f_{w*}(x)`` and fresh
+samples (a second pass over the same rows is no longer fresh: the theorem covers one pass).
+With ``batch = B > 1`` the same step is used: averaging ``B`` updates keeps the drift and
+divides the fluctuation, so L4's bound, and ``η ≤ a/(2β)``, still hold.
+
+``scheme``: ``None`` (one patch covering every feature, ``k = 1``, ``r = n_features``: a
+single leaky-ReLU neuron), a :class:`~convotron.patches.PatchScheme` or a spec string of
+:func:`~convotron.patches.parse_spec` (these fix ``n_features``), or the *family*
+``"1d:R,STRIDE"``: 1D patches of ``R`` coordinates with stride ``STRIDE`` over whatever width
+``n`` the data has (:func:`scheme_for_width`).
+
+scikit-learn is imported by this module only; :mod:`convotron` loads it lazily.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
+
+from . import _kernels
+from ._errors import ConvotronError, DivergenceError
+from .model import predict as _predict
+from .patches import PatchScheme, parse_spec
+from .plugin import PluginConstants, plugin_constants
+
+__all__ = ["ConvotronRegressor", "expected_failed_checks", "scheme_for_width"]
+
+_FAMILY = re.compile(r"^\s*1d\s*:\s*(\d+)\s*,\s*(\d+)\s*$", re.IGNORECASE)
+
+
+def _family_1d(n: int, r_max: int, stride: int) -> PatchScheme:
+    r = min(r_max, n)
+    if (n - r) % stride == 0:
+        return PatchScheme.stride_1d(n, r, stride)
+    starts = [*range(0, n - r + 1, stride), n - r]
+    idx = np.asarray(starts, dtype=np.int64)[:, None] + np.arange(r, dtype=np.int64)[None, :]
+    return PatchScheme.from_indices(n, idx)
+
+
+def scheme_for_width(scheme: Any, n_features: int) -> PatchScheme:
+    """Return the patch scheme that ``scheme`` (a parameter value) gives for ``n_features`` inputs.
+
+    - ``None``: one patch covering every feature (``k = 1``, ``r = n_features``);
+    - a :class:`PatchScheme` or a spec string (``"1d:N,R,STRIDE"``, ``"2d:..."``,
+      ``"file:PATH"``): that scheme, whose ``n`` must equal ``n_features``;
+    - ``"1d:R,STRIDE"`` (two numbers): 1D patches of ``r = min(R, n_features)`` coordinates
+      at ``0, STRIDE, 2 STRIDE, ...``; if ``STRIDE`` does not divide ``n_features - r`` a last
+      patch ending at the last coordinate is added (no padding, every coordinate covered). When
+      it divides, this is exactly ``PatchScheme.stride_1d(n_features, r, STRIDE)``.
+
+    Raises
+    ------
+    ConvotronError
+        If the scheme's ``n`` differs from ``n_features`` (the message names both), or the
+        value is not one of the above.
+    """
+    n = int(n_features)
+    if scheme is None:
+        return PatchScheme.from_indices(n, np.arange(n, dtype=np.int64)[None, :])
+    if isinstance(scheme, str):
+        fam = _FAMILY.match(scheme)
+        if fam is not None:
+            r_max, stride = int(fam.group(1)), int(fam.group(2))
+            if r_max < 1 or stride < 1:
+                raise ConvotronError(
+                    f"scheme {scheme!r}: the patch size R and the stride of '1d:R,STRIDE' must be "
+                    f"integers >= 1; got R={r_max}, STRIDE={stride}. Pass e.g. '1d:4,2'."
+                )
+            return _family_1d(n, r_max, stride)
+        resolved = parse_spec(scheme)
+    elif isinstance(scheme, PatchScheme):
+        resolved = scheme
+    else:
+        raise ConvotronError(
+            f"scheme must be None (one patch covering every feature), a spec string such as "
+            f"'1d:16,4,2' or the width-free family '1d:4,2', or a PatchScheme; got "
+            f"{type(scheme).__name__} {scheme!r}. Pass one of these."
+        )
+    if resolved.n != n:
+        name = resolved.spec or repr(resolved)
+        raise ConvotronError(
+            f"scheme {name!r} has n={resolved.n} input coordinates, but X has n_features={n} "
+            f"columns; they must be equal. Pass X with {resolved.n} columns, or a scheme for "
+            f"{n} inputs (e.g. the width-free family scheme='1d:R,STRIDE')."
+        )
+    return resolved
+
+
+#: scikit-learn's estimator checks that fit on data of a width of their own choosing, with
+#: that width (scikit-learn 1.9): a scheme of fixed ``n`` refuses the others by design.
+_WIDTH_CHECKS: dict[str, int] = {
+    "check_dict_unchanged": 3,
+    "check_dont_overwrite_parameters": 3,
+    "check_dtype_object": 10,
+    "check_estimators_dtypes": 5,
+    "check_estimators_fit_returns_self": 2,
+    "check_estimators_nan_inf": 3,
+    "check_estimators_overwrite_params": 2,
+    "check_estimators_pickle": 3,
+    "check_f_contiguous_array_estimator": 3,
+    "check_fit2d_1sample": 10,
+    "check_fit2d_predict1d": 3,
+    "check_fit_check_is_fitted": 2,
+    "check_fit_idempotent": 2,
+    "check_fit_score_takes_y": 3,
+    "check_methods_sample_order_invariance": 3,
+    "check_methods_subset_invariance": 3,
+    "check_n_features_in": 2,
+    "check_n_features_in_after_fitting": 4,
+    "check_non_transformer_estimators_n_iter": 4,
+    "check_pipeline_consistency": 3,
+    "check_positive_only_tag_during_fit": 4,
+    "check_readonly_memmap_input": 2,
+    "check_regressor_data_not_an_array": 10,
+    "check_regressors_int": 10,
+    "check_regressors_no_decision_function": 4,
+    "check_regressors_train": 10,
+    "check_supervised_y_2d": 3,
+}
+
+
+def expected_failed_checks(estimator: Any) -> dict[str, str]:
+    """Return scikit-learn's checks that cannot apply to ``estimator``, with the reason.
+
+    For ``scheme=None`` and the width-free family ``"1d:R,STRIDE"``: none (every check
+    applies and passes). For a scheme of fixed width ``n`` (a spec such as ``"1d:16,4,2"`` or
+    a :class:`PatchScheme`): the checks that fit on data of other widths, which the estimator
+    refuses by design (a width mismatch is an error naming both); the width each check uses
+    is that of scikit-learn 1.9, and a check on data of width ``n`` is not listed. Pass it to
+    ``parametrize_with_checks(..., expected_failed_checks=expected_failed_checks)`` or
+    ``check_estimator(est, expected_failed_checks=expected_failed_checks(est))``.
+    """
+    scheme = getattr(estimator, "scheme", None)
+    if scheme is None or (isinstance(scheme, str) and _FAMILY.match(scheme)):
+        return {}
+    try:
+        n = scheme.n if isinstance(scheme, PatchScheme) else parse_spec(scheme).n
+    except (ConvotronError, TypeError):
+        return {}
+    reason = (
+        f"the scheme fixes n_features={n} and this check fits on data of another width, which "
+        "ConvotronRegressor refuses by design (the error names both widths); the width-free "
+        "family scheme='1d:R,STRIDE' runs it"
+    )
+    return {name: reason for name, width in _WIDTH_CHECKS.items() if width != n}
+
+
+def _check_real(name: str, value: Any, low: float, high: float, fix: str) -> float:
+    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+    if not ok or not (low <= float(value) <= high) or not math.isfinite(float(value)):
+        raise ConvotronError(
+            f"{name} must be a real number in [{low:g}, {high:g}]; got {value!r}. {fix}"
+        )
+    return float(value)
+
+
+def _check_count(name: str, value: Any, fix: str) -> int:
+    ok = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+    if not ok or int(value) < 1:
+        raise ConvotronError(f"{name} must be an integer >= 1; got {value!r}. {fix}")
+    return int(value)
+
+
+class ConvotronRegressor(RegressorMixin, BaseEstimator):
+    r"""Convotron (Goel, Klivans and Meka, ICML 2018) as a scikit-learn regressor.
+
+    Fits :math:`f_w(x) = \frac1k\sum_i \sigma(w^\top P_i x)` [paper] by Algorithm 1 over the
+    rows of ``X`` (see the module docstring for passes, stopping and ``eta="auto"``).
+
+    Parameters
+    ----------
+    scheme : None, str or PatchScheme, default None
+        The patches: None (one patch over every feature), a spec string such as
+        ``"1d:16,4,2"`` or a :class:`PatchScheme` (both fix ``n_features``), or the width-free
+        family ``"1d:R,STRIDE"`` (:func:`scheme_for_width`).
+    alpha : float, default 0.0
+        Leaky-ReLU slope in ``[0, 1]`` (0: ReLU, the paper's main case; 1: linear).
+    eta : "auto" or float, default "auto"
+        Step size. ``"auto"``: the theorem's ``a/(2β)`` [derived] at plug-in estimates from
+        ``X`` (:func:`convotron.plugin.plugin_constants`; the guarantee holds for the
+        population constants, not for the estimates); a number: that step.
+    max_iter : int, default 200
+        Maximum number of passes over the data.
+    batch : int, default 1
+        Rows per update (1: Algorithm 1); ``min(batch, n_samples)`` is used.
+    shuffle : bool, default True
+        Shuffle the rows before each pass.
+    tol : float or None, default 1e-4
+        Tolerance of the stopping rule, relative to ``mean(y²)`` (the error of ``w = 0``);
+        None: always ``max_iter`` passes.
+    n_iter_no_change : int, default 5
+        Passes without a relative improvement above ``tol`` before stopping.
+    random_state : int, RandomState instance or None, default None
+        Seeds the shuffling.
+
+    Attributes
+    ----------
+    w_ : ndarray of shape (r,)
+        The fitted filter.
+    scheme_ : PatchScheme
+        The scheme used (resolved for ``n_features_in_``).
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` has string column names.
+    n_iter_ : int
+        Passes done.
+    t_ : int
+        Updates done (``n_iter_ * (n_samples // batch)``).
+    eta_ : float
+        The step size used.
+    step_report_ : PluginConstants or None
+        With ``eta="auto"``: the plug-in constants with their CLT intervals
+        (``step_report_.summary()``); None for a numeric ``eta``.
+    loss_curve_ : list of float
+        Training mean squared error after each pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from convotron.estimator import ConvotronRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((2000, 16))
+    >>> w = np.array([1.0, -0.5, 0.25, 0.5])
+    >>> patches = np.lib.stride_tricks.sliding_window_view(X, 4, axis=1)[:, ::2]  # (m, 7, 4)
+    >>> y = np.maximum(patches @ w, 0).mean(axis=1)  # a ReLU teacher, 1d:16,4,2
+    >>> est = ConvotronRegressor("1d:4,2", random_state=0).fit(X, y)
+    >>> bool(np.allclose(est.w_, w, atol=0.05))
+    True
+    """
+
+    def __init__(
+        self,
+        scheme: Any = None,
+        *,
+        alpha: float = 0.0,
+        eta: Any = "auto",
+        max_iter: int = 200,
+        batch: int = 1,
+        shuffle: bool = True,
+        tol: float | None = 1e-4,
+        n_iter_no_change: int = 5,
+        random_state: Any = None,
+    ) -> None:
+        self.scheme = scheme
+        self.alpha = alpha
+        self.eta = eta
+        self.max_iter = max_iter
+        self.batch = batch
+        self.shuffle = shuffle
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+
+    def _validate_params_(self) -> tuple[float, int, int, float | None, int]:
+        alpha = _check_real("alpha", self.alpha, 0.0, 1.0, "Pass e.g. alpha=0.0 (ReLU).")
+        max_iter = _check_count("max_iter", self.max_iter, "Pass a number of passes, e.g. 200.")
+        batch = _check_count("batch", self.batch, "Pass a mini-batch size (1 = Algorithm 1).")
+        tol = (
+            None
+            if self.tol is None
+            else _check_real("tol", self.tol, 0.0, math.inf, "Pass e.g. tol=1e-4, or None.")
+        )
+        nic = _check_count(
+            "n_iter_no_change", self.n_iter_no_change, "Pass a number of passes, e.g. 5."
+        )
+        if not isinstance(self.shuffle, bool | np.bool_):
+            raise ConvotronError(f"shuffle must be True or False; got {self.shuffle!r}.")
+        return alpha, max_iter, batch, tol, nic
+
+    def _step(self, X: np.ndarray, scheme: PatchScheme, alpha: float) -> float:
+        if isinstance(self.eta, str):
+            if self.eta != "auto":
+                raise ConvotronError(
+                    f"eta must be 'auto' or a positive number; got {self.eta!r}. Pass "
+                    "eta='auto' (the theorem's step at plug-in constants) or e.g. eta=0.01."
+                )
+            report = plugin_constants(X, scheme, alpha)
+            self.step_report_: PluginConstants | None = report
+            return report.eta.value
+        eta = _check_real("eta", self.eta, 0.0, math.inf, "Pass eta='auto' or e.g. eta=0.01.")
+        if eta <= 0.0:
+            raise ConvotronError(
+                f"eta must be 'auto' or a positive number; got {self.eta!r}. Pass eta='auto' or "
+                "e.g. eta=0.01."
+            )
+        self.step_report_ = None
+        return eta
+
+    def __sklearn_tags__(self) -> Any:
+        """Declare ``poor_score`` for ``alpha < 1`` (scikit-learn's estimator tags).
+
+        The model has no intercept and, for ``alpha < 1``, cannot represent a linear target:
+        on ``y = vᵀx`` with symmetric ``x`` and one patch, Convotron's fixed point is
+        ``w = 2v/(1+α)`` [derived from L1], leaving the residual ``((1−α)/(1+α))|vᵀx|``, so
+        the ReLU's R² on scikit-learn's linear check data is about 0 by construction (at
+        ``alpha = 1`` the model is linear regression through the origin).
+        """
+        tags = super().__sklearn_tags__()
+        alpha = self.alpha
+        tags.regressor_tags.poor_score = not (
+            isinstance(alpha, int | float | np.integer | np.floating) and float(alpha) >= 1.0
+        )
+        return tags
+
+    def fit(self, X: Any, y: Any) -> ConvotronRegressor:
+        """Fit the filter ``w_`` by Convotron passes over ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs (their law is assumed symmetric for the theory to apply).
+        y : array-like of shape (n_samples,)
+            Targets.
+
+        Returns
+        -------
+        self : ConvotronRegressor
+
+        Raises
+        ------
+        ValueError
+            Invalid input (scikit-learn's messages) or parameters; a scheme whose ``n`` is not
+            ``X``'s width; with ``eta="auto"``, ``λ_min(M̂) = 0`` (an ``AssumptionViolation``);
+            a diverging run (``DivergenceError``). All are ``ValueError`` subclasses.
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        alpha, max_iter, batch, tol, nic = self._validate_params_()
+        scheme = scheme_for_width(self.scheme, X.shape[1])
+        eta = self._step(X, scheme, alpha)
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        m = X.shape[0]
+        b = min(batch, m)
+        rows = (m // b) * b
+        idx = np.ascontiguousarray(scheme.indices, dtype=np.int64)
+        rng = check_random_state(self.random_state)
+        w = np.zeros(scheme.r)
+        no_star, hist, first = np.zeros(0), np.zeros(1), np.full(1, -1, dtype=np.int64)
+        best, stall, done = math.inf, 0, 0
+        loss0 = float(np.mean(y**2))  # the error of w_1 = 0 (f_0 = 0): the scale of tol
+        losses: list[float] = []
+        converged = False
+        n_iter = 0
+        for n_iter in range(1, max_iter + 1):
+            order = rng.permutation(m)[:rows] if self.shuffle else np.arange(rows)
+            Xp = np.ascontiguousarray(X[order])
+            status, t = _kernels.run_updates(
+                w, Xp, y[order], idx, alpha, eta, b, -1, _kernels.MODE_CONVOTRON, 0.0,
+                no_star, 0, done, hist, -1.0, first,
+            )  # fmt: skip
+            if status != _kernels.STATUS_OK:
+                raise DivergenceError(
+                    f"Convotron diverged: the filter became non-finite in pass {n_iter} (update "
+                    f"{int(t)}) with step size eta={eta:g}; the step must be small enough for "
+                    f"the iterates to stay bounded. Use a smaller eta (e.g. {eta / 10:g}) or "
+                    "eta='auto', or scale the inputs (e.g. StandardScaler)."
+                )
+            done += rows // b
+            loss = float(np.mean((y - _predict(w, X, scheme, alpha)) ** 2))
+            losses.append(loss)
+            if tol is not None:
+                stall = stall + 1 if loss > best - tol * loss0 else 0
+                best = min(best, loss)
+                if stall >= nic:
+                    converged = True
+                    break
+        if tol is not None and not converged:
+            warnings.warn(
+                f"ConvotronRegressor stopped after max_iter={max_iter} passes before the training "
+                f"error settled (tol={tol:g}); increase max_iter.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self._alpha = alpha  # the slope w_ was fitted with (predict ignores later set_params)
+        self.scheme_ = scheme
+        self.w_ = w
+        self.eta_ = eta
+        self.n_iter_ = n_iter
+        self.t_ = done
+        self.loss_curve_ = losses
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        r"""Return :math:`f_w(x) = \frac1k\sum_i \sigma(w^\top P_i x)` for each row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return np.asarray(_predict(self.w_, X, self.scheme_, self._alpha), dtype=np.float64)

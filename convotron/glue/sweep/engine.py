@@ -1,0 +1,229 @@
+"""Running a sweep's cells: the theorem's numbers per cell, runs split into chunks, on Dask.
+
+Determinism: run ``j`` of a cell uses
+``numpy.random.default_rng(SeedSequence(cell.entropy, spawn_key=(j,)))``, which is the
+``j``-th child of ``SeedSequence(cell.entropy).spawn(...)``, so a chunk of runs computes exactly
+what the same runs compute anywhere else: results do not depend on the number of workers, the
+chunk size, the scheduler or the order in which chunks finish. The teacher ``w*`` of a cell is
+drawn from ``SeedSequence(cell.entropy + [1])`` with ``‖w*‖ = w_norm``.
+
+Backends: ``scheduler=None`` starts an embedded ``distributed.LocalCluster`` with one
+single-threaded worker process per core; an address (``tcp://host:port``) connects to a
+running cluster (``dask scheduler`` / ``dask worker``); ``"inline"`` runs the chunks in this
+process without Dask (for debugging). A chunk whose worker dies is retried by the scheduler
+(``retries``); a chunk that keeps failing marks its cell as failed, with the error, in the table.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .grid import Cell
+
+__all__ = ["CellPlan", "Chunk", "ChunkResult", "execute", "plan_cell", "run_chunk"]
+
+#: Points recorded along each run (the fail rate at fractions of T reads them).
+RECORDS = 64
+#: How often the scheduler retries a chunk whose worker died or that raised.
+RETRIES = 2
+
+
+@dataclass(frozen=True)
+class CellPlan:
+    """What a cell will run: the theorem's numbers, or why it does not run."""
+
+    cell: Cell
+    parameters: Any  # the theorem-parameters object (carried by reference)
+    eta: float
+    T: int
+    record_every: int
+    status: str  # "run" or "not run"
+    reason: str = ""
+
+    @property
+    def updates(self) -> float:
+        """Updates the cell costs (runs × T), 0 when it does not run."""
+        return float(self.cell.runs) * self.T if self.status == "run" else 0.0
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Runs ``start .. stop - 1`` of one cell."""
+
+    plan: CellPlan
+    start: int
+    stop: int
+
+    @property
+    def name(self) -> str:
+        """File-name-safe label of the run range, e.g. ``000000000-000000250``."""
+        return f"{self.start:09d}-{self.stop:09d}"
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """Per-run outcomes of one chunk, in run order."""
+
+    start: int
+    stop: int
+    final: np.ndarray  # ‖w_{T+1} − w*‖², inf when diverged
+    first_hit: np.ndarray  # first update with error ≤ ε, −1 when never
+    history_t: np.ndarray  # recorded update counts (shared)
+    history: np.ndarray  # (runs, records) errors at history_t
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Return the arrays to save (``np.savez``)."""
+        return {
+            "range": np.array([self.start, self.stop], dtype=np.int64),
+            "final": self.final,
+            "first_hit": self.first_hit,
+            "history_t": self.history_t,
+            "history": self.history,
+        }
+
+    @classmethod
+    def from_arrays(cls, a: dict[str, np.ndarray]) -> ChunkResult:
+        """Rebuild a chunk result from :meth:`to_arrays`."""
+        start, stop = (int(v) for v in a["range"])
+        return cls(start, stop, a["final"], a["first_hit"], a["history_t"], a["history"])
+
+
+def _problem(cell: Cell) -> Any:
+    from ...problem import Problem
+
+    return Problem.from_specs(cell.scheme, cell.alpha, cell.law, cell.cov, cell.noise)
+
+
+def plan_cell(cell: Cell, *, max_updates: float = math.inf) -> CellPlan:
+    """Compute the theorem's numbers of a cell (once) and decide whether it runs."""
+    from ..parameters import theorem_parameters
+
+    params = theorem_parameters(_problem(cell), eps=cell.eps, delta=cell.delta, w_norm=cell.w_norm)
+    T = params.T
+    if not params.applies or not (math.isfinite(params.eta) and params.eta > 0):
+        why = "; ".join(params.violations) or "no finite step size"
+        return CellPlan(cell, params, params.eta, 0, 1, "not run", why)
+    if not math.isfinite(T):
+        return CellPlan(cell, params, params.eta, 0, 1, "not run", "no finite T")
+    T = int(T)
+    if float(cell.runs) * T > max_updates:
+        return CellPlan(
+            cell,
+            params,
+            params.eta,
+            T,
+            1,
+            "not run",
+            f"runs x T = {cell.runs * T:.3g} updates exceeds max_updates = {max_updates:.3g}",
+        )
+    return CellPlan(cell, params, float(params.eta), T, max(1, T // RECORDS), "run")
+
+
+def run_chunk(chunk: Chunk) -> ChunkResult:
+    """Run the chunk's runs (a pure function of the chunk: any worker gives the same arrays)."""
+    from ...algorithm import fit
+    from ...rules import ConvotronRule
+
+    plan, cell = chunk.plan, chunk.plan.cell
+    problem = _problem(cell)
+    teacher = problem.random_teacher(
+        np.random.default_rng(np.random.SeedSequence([*cell.entropy, 1])), w_norm=cell.w_norm
+    )
+    n_runs = chunk.stop - chunk.start
+    final = np.empty(n_runs)
+    first = np.empty(n_runs, dtype=np.int64)
+    history_t: np.ndarray | None = None
+    hist: np.ndarray | None = None
+    for i, j in enumerate(range(chunk.start, chunk.stop)):
+        rng = np.random.default_rng(np.random.SeedSequence(cell.entropy, spawn_key=(j,)))
+        res = fit(
+            ConvotronRule(),
+            teacher,
+            problem.scheme,
+            problem.alpha,
+            eta=plan.eta,
+            iters=plan.T,
+            rng=rng,
+            w_star=teacher.w_star,
+            record_every=plan.record_every,
+            eps=cell.eps,
+            on_divergence="record",
+        )
+        final[i] = math.inf if res.diverged or res.sq_error is None else float(res.sq_error)
+        first[i] = -1 if res.first_hit is None else int(res.first_hit)
+        if hist is None:
+            history_t = np.asarray(res.history_t, dtype=np.int64)
+            hist = np.empty((n_runs, len(history_t)))
+        hist[i] = np.inf if res.diverged else np.asarray(res.history)
+    assert hist is not None and history_t is not None
+    return ChunkResult(chunk.start, chunk.stop, final, first, history_t, hist)
+
+
+def _inline(chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, ChunkResult | BaseException]]:
+    for chunk in chunks:
+        try:
+            yield chunk, run_chunk(chunk)
+        except Exception as exc:  # a failing cell is reported, not hidden
+            yield chunk, exc
+
+
+def execute(
+    chunks: list[Chunk],
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    on_start: Callable[[str], None] | None = None,
+) -> Iterator[tuple[Chunk, ChunkResult | BaseException]]:
+    """Run chunks and yield ``(chunk, result or exception)`` as they finish."""
+    if not chunks:
+        return
+    if scheduler == "inline":
+        yield from _inline(chunks)
+        return
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        n = workers or os.cpu_count() or 1
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=50,
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler, timeout="20s")
+    try:
+        if on_start is not None:
+            on_start(str(scheduler if cluster is None else cluster.scheduler_address))
+        keyed: dict[Any, Chunk] = {}
+        pending = []
+        for chunk in chunks:
+            fut = client.submit(
+                run_chunk,
+                chunk,
+                key=f"convotron-{chunk.plan.cell.cell_id}-{chunk.name}",
+                retries=RETRIES,
+                pure=False,
+            )
+            keyed[fut.key] = chunk
+            pending.append(fut)
+        for fut in as_completed(pending):
+            chunk = keyed[fut.key]
+            try:
+                yield chunk, fut.result()
+            except Exception as exc:
+                yield chunk, exc
+            fut.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

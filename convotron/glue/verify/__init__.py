@@ -1,0 +1,128 @@
+r"""The verification suite: Convotron, run with the theorem's own step size and iteration count.
+
+This is the glue behind ``convotron verify``. For every :class:`Case` (a patch scheme, an
+activation slope ``α``, an input law, a covariance, a noise model, a target ``(ε, δ)``) it
+
+1. asks :func:`convotron.glue.parameters.theorem_parameters` for the theorem's numbers: ``λ_min(M)``
+   and how it was certified, ``β``, ``ρ``, ``a = (1+α)λ_min/k``, the step size ``η`` and the
+   iteration count ``T`` of the explicit-constant version of the paper's main theorem
+   (label ``thm-convotron``, **[derived]**, ``../shared/spec/convotron-theory.md`` §4):
+
+   .. math::
+
+      T = \frac{4\beta k^2}{(1+\alpha)^2\lambda_{\min}^2}\,
+          \ln\frac{\lVert w^*\rVert^2}{\varepsilon\delta}
+      \quad\text{(realizable, } \eta = a/(2\beta)\text{)},
+
+   and ``T = max{4β/a², 8ρ/(εδa²)} ln(2‖w*‖²/(εδ))`` with ``η = min{a/(2β), εδa/(4ρ)}`` with
+   label noise (``cor-realizable``, ``cor-noisy``; both **[derived]**);
+2. runs ``runs`` independent copies of Algorithm 1 (**[paper]**) for *exactly* ``T``
+   iterations with that ``η`` (:func:`convotron.algorithm.run_many`, seeds spawned from one
+   :class:`numpy.random.SeedSequence`, so the outcome does not depend on the number of
+   workers);
+3. counts the runs that miss the target, ``‖w_{T+1} − w*‖² > ε``, and tests the failure
+   fraction against ``δ`` with a one-sided exact binomial test.
+
+Statistics
+----------
+The theorem says ``P[‖w_{T+1} − w*‖² > ε] ≤ δ`` for every run. With ``F`` failures among
+``N`` independent runs, the null hypothesis is ``H₀: p ≤ δ`` and the p-value is the exact
+binomial tail ``P[Binomial(N, δ) ≥ F]`` (:func:`scipy.stats.binomtest`,
+``alternative="greater"``), the largest tail over the whole null.
+
+- **PASS**: the p-value is at least the significance level ``s`` (default ``1e-3``): the runs
+  give no evidence that the failure probability exceeds ``δ``.
+- **FAIL**: the p-value is below ``s``: at level ``s`` the failure probability exceeds ``δ``,
+  so the theorem, its constants or the implementation is wrong for this case.
+
+Why ``s = 1e-3``: a suite has about twenty cases, so even if every case sat exactly on the
+boundary ``p = δ`` the probability of at least one false FAIL would be at most about 2 %
+(Bonferroni); in fact the theorem's Markov step is loose and the observed failure fraction
+is usually 0, far from the boundary. Power: with ``δ = 0.1`` and the ``N = 200`` runs of
+``--quick``, a failure fraction of 0.2 (twice ``δ``) gives a p-value near ``2e-5`` (FAIL),
+where ``N = 100`` would give ``2e-3`` (a miss); 0.3 gives ``4e-15``. The report also gives the
+one-sided Clopper-Pearson upper bound of the failure probability at confidence ``1 − s``.
+
+Negative controls (cases with ``control`` set) break an assumption on purpose (an
+asymmetric input law; a scheme with ``λ_min(M) = 0``). They are reported as
+**ASSUMPTION VIOLATED** with the behaviour observed, never as failures. When the theorem's
+``T`` is infinite (``λ_min = 0``) a control runs a fixed diagnostic budget instead, with the
+step ``η = a_max/(2β)``, ``a_max = (1+α)λ_max/k`` (the theorem's rule with ``λ_min`` replaced by
+``λ_max``; its second-moment factor ``1 − η a_max + η²β`` is below 1), and the report
+compares the final error with the floor ``Σ_j (u_jᵀ w*)²`` over an orthonormal basis ``u_j``
+of the kernel of ``M``: updates ``η G_t`` lie in the range of ``P``, so the kernel part of
+``w_t − w*`` never moves from ``−`` that of ``w*``.
+
+Drift at the start
+------------------
+Every case also checks the drift identity ``lem-drift`` (L2, [derived]) at the start
+``w_1 = 0``, where it reads ``E[G_1] = E[y Px] = ((1+α)/(2k)) M w*`` (with the disjoint-patch
+variant along patch ``j``: ``E[y P_j x] = ((1+α)/(2k)) P_j Σ Pᵀ w*``). The mean of
+``DRIFT_SAMPLES`` fresh updates is compared with it coordinate by coordinate: the report gives
+the largest ``|z|`` (difference over its estimated standard error) and the relative error
+``‖mean − predicted‖ / ‖predicted‖``. For a symmetric law the identity is exact, so ``|z|`` is
+of order 1 (the suite's tests assert ``< 6``); it is a report, not part of PASS/FAIL, which
+is the binomial test above. For the asymmetric negative control the identity is *false*
+(the proof of L1 uses ``x ≐ −x``): the control reports how far the drift is from the
+identity, which is what breaks, and whether the runs nevertheless reached ``ε`` (symmetry is
+sufficient for the theorem, not necessary for convergence; see the ``assumptions`` experiment).
+
+A case whose ``T × runs`` exceeds ``max_updates`` is **NOT RUN**, and its status says so with
+the theory's ``T``: never silently fewer iterations than the theorem asks for.
+
+Tightness
+---------
+``median_iters_to_eps`` is the median over runs of the first number of updates ``t`` after
+which ``‖w_t − w*‖² ≤ ε`` (checked after every update by :func:`convotron.algorithm.convotron`);
+runs that never reach ``ε`` count as ``+∞`` (the median is then reported as missing when
+more than half of the runs never reach ``ε``). ``tightness = T / median_iters_to_eps``: how many
+times more iterations the theorem asks for than a typical run needs.
+
+Modules
+-------
+:mod:`~convotron.glue.verify.cases` (the cases and suites), :mod:`~convotron.glue.verify.stats`
+(the binomial test), :mod:`~convotron.glue.verify.drift` (the drift check and the kernel
+floor), :mod:`~convotron.glue.verify.report` (results, tables, files) and
+:mod:`~convotron.glue.verify.suite` (running a case and a suite). The names below are
+re-exported here.
+"""
+
+from __future__ import annotations
+
+from .cases import MODES, Case, default_cases
+from .drift import DRIFT_SAMPLES, DRIFT_Z_LIMIT, drift_at_start, kernel_floor
+from .report import (
+    STATUS_FAIL,
+    STATUS_NOT_RUN,
+    STATUS_PASS,
+    STATUS_VIOLATED,
+    CaseResult,
+    Report,
+    check_out_dir,
+    write_report,
+)
+from .stats import DEFAULT_SIGNIFICANCE, binomial_p_value, clopper_pearson_upper
+from .suite import run_case, run_suite
+
+__all__ = [
+    "DEFAULT_SIGNIFICANCE",
+    "DRIFT_SAMPLES",
+    "DRIFT_Z_LIMIT",
+    "MODES",
+    "STATUS_FAIL",
+    "STATUS_NOT_RUN",
+    "STATUS_PASS",
+    "STATUS_VIOLATED",
+    "Case",
+    "CaseResult",
+    "Report",
+    "binomial_p_value",
+    "check_out_dir",
+    "clopper_pearson_upper",
+    "default_cases",
+    "drift_at_start",
+    "kernel_floor",
+    "run_case",
+    "run_suite",
+    "write_report",
+]

@@ -1,0 +1,211 @@
+"""The cases of ``convotron verify``: one problem and a target ``(ε, δ)`` each, and the suites.
+
+See :mod:`convotron.glue.verify` for what a case checks and how.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..._errors import ConvotronError
+from ...patches import PatchScheme, parse_spec
+from ...problem import Problem
+
+__all__ = ["MODES", "Case", "default_cases"]
+
+#: Suite sizes: the runs per case and the budget of updates (``T × runs``) per case.
+MODES: dict[str, dict[str, float]] = {
+    "quick": {"runs": 200, "max_updates": 5e7, "control_iters": 5_000},
+    "default": {"runs": 500, "max_updates": 4e8, "control_iters": 20_000},
+    "full": {"runs": 200, "max_updates": 1e8, "control_iters": 20_000},
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One verification case: a problem and the target ``(ε, δ)``.
+
+    Parameters
+    ----------
+    name : str
+        Short unique name (letters, digits, ``-`` and ``_``); used for figure file names.
+    scheme : str
+        Patch scheme spec as accepted by :func:`convotron.patches.parse_spec`
+        (``1d:N,R,STRIDE``, ``2d:H,W,PH,PW,SH,SW``, ...), or ``"indices"`` together with
+        ``n`` and ``indices`` for an arbitrary index scheme.
+    alpha : float
+        Leaky ReLU slope ``α ∈ [0, 1]`` (0: ReLU, 1: linear).
+    dist : str
+        Input law name (:data:`convotron.data.LAWS`).
+    cov : str
+        Covariance spec (:func:`convotron.covariance.parse_cov`), e.g. ``"ar1:0.5"``.
+    noise : str
+        Noise spec (:func:`convotron.data.parse_noise`), e.g. ``"gaussian:0.2"``.
+    eps, delta : float
+        Target: ``P[‖w_{T+1} − w*‖² > ε] ≤ δ``.
+    w_norm : float
+        ``‖w*‖`` of the teacher (drawn uniformly on that sphere).
+    only_patch : int or None
+        Run the disjoint-patch variant along this patch (``thm-disjoint``).
+    n : int or None
+        Input dimension, only with ``scheme="indices"``.
+    indices : tuple of tuple of int or None
+        The ``(k, r)`` index array, only with ``scheme="indices"``.
+    runs : int or None
+        Runs for this case, overriding the suite's (used to keep the largest ``full`` cases
+        within minutes); None: the suite's number.
+    control : str or None
+        For a negative control: which assumption the case breaks on purpose. Its status is
+        ASSUMPTION VIOLATED, never FAIL.
+    claim : str
+        Book label of the claim the case checks: ``cor-realizable`` (the default: noiseless
+        labels, the theorem's realizable η and T), ``cor-noisy``, ``thm-disjoint``, or
+        ``thm-convotron`` for the negative controls, whose hypotheses fail.
+    """
+
+    name: str
+    scheme: str
+    alpha: float = 0.0
+    dist: str = "gaussian"
+    cov: str = "identity"
+    noise: str = "0"
+    eps: float = 0.01
+    delta: float = 0.1
+    w_norm: float = 1.0
+    only_patch: int | None = None
+    n: int | None = None
+    indices: tuple[tuple[int, ...], ...] | None = None
+    runs: int | None = None
+    control: str | None = None
+    claim: str = "cor-realizable"
+
+    def __post_init__(self) -> None:
+        if not self.name or not all(c.isalnum() or c in "-_." for c in self.name):
+            raise ConvotronError(
+                "case name must be non-empty and use only letters, digits, '-', '_' and '.'; "
+                f"got {self.name!r}. Rename the case, e.g. 'my-case'."
+            )
+        if not (0.0 < self.eps and math.isfinite(self.eps)):
+            raise ConvotronError(
+                f"eps must be a finite number > 0; got {self.eps!r} in case {self.name!r}. "
+                "Pass e.g. eps=0.01."
+            )
+        if not (0.0 < self.delta < 1.0):
+            raise ConvotronError(
+                f"delta must satisfy 0 < delta < 1; got {self.delta!r} in case {self.name!r}. "
+                "Pass e.g. delta=0.1."
+            )
+        if self.runs is not None and (isinstance(self.runs, bool) or int(self.runs) < 1):
+            raise ConvotronError(
+                f"runs of a case must be None or an integer >= 1; got {self.runs!r} in case "
+                f"{self.name!r}. Pass e.g. runs=20, or None for the suite's number."
+            )
+        if (self.scheme == "indices") != (self.indices is not None and self.n is not None):
+            raise ConvotronError(
+                "an arbitrary index scheme needs scheme='indices' together with n and indices; "
+                f"got scheme={self.scheme!r}, n={self.n!r}, indices given: "
+                f"{self.indices is not None} in case {self.name!r}. Pass all three, or a spec "
+                "string such as '1d:16,4,2' without n and indices."
+            )
+
+    @property
+    def scheme_label(self) -> str:
+        """The scheme as one string: the spec, or ``indices:n=N,[[...],...]``."""
+        if self.scheme != "indices":
+            return self.scheme
+        rows = ",".join("[" + ",".join(str(v) for v in row) + "]" for row in self.indices or ())
+        return f"indices:n={self.n},[{rows}]"
+
+    def build_scheme(self) -> PatchScheme:
+        """Build the :class:`convotron.patches.PatchScheme` of the case."""
+        if self.scheme == "indices":
+            return PatchScheme.from_indices(int(self.n or 0), np.asarray(self.indices, np.int64))
+        return parse_spec(self.scheme)
+
+    def problem(self) -> Problem:
+        """Build the :class:`convotron.problem.Problem` of the case (scheme, α, law, Σ, noise)."""
+        return Problem.from_specs(self.build_scheme(), self.alpha, self.dist, self.cov, self.noise)
+
+
+def _disjoint_variant_indices() -> tuple[tuple[int, ...], ...]:
+    """Patch 0 = coordinates 0..3, disjoint from three overlapping patches on 4..11."""
+    return ((0, 1, 2, 3), (4, 5, 6, 7), (6, 7, 8, 9), (8, 9, 10, 11))
+
+
+def default_cases(mode: str = "default") -> list[Case]:
+    """Return the suite of ``convotron verify`` for ``mode`` (``quick``, ``default``, ``full``).
+
+    ``quick`` and ``default`` have the same cases (they differ in the number of runs); the
+    theorem's ``T`` of each was kept small by choice of scheme, since ``T`` grows like ``k³``
+    (spec §5, instantiated bound). ``full`` adds larger schemes, among them the follow-up
+    literature's ``n = 160, r = 16`` at strides 9, 12 and 16 (spec §6), and ``1d:64,8,2``
+    whose ``T ≈ 3·10⁷`` is reported as NOT RUN unless the budget allows it. The cases with
+    ``T`` in the millions get fewer runs (``Case.runs``, 20): about ``10⁵``-``10⁶`` updates per
+    second at ``n = 160`` on these machines put 200 runs of ``T ≈ 2.7·10⁶`` beyond an hour.
+
+    Noisy cases use ``ε = 0.1, δ = 0.2``: with noise ``T`` is linear in ``1/(εδ)``.
+    """
+    if mode not in MODES:
+        raise ConvotronError(
+            f"mode must be one of {sorted(MODES)}; got {mode!r}. Pass 'quick', 'default' or 'full'."
+        )
+    cases = [
+        Case("1d-stride2-relu", "1d:16,4,2"),
+        Case("1d-stride1-relu", "1d:6,3,1"),
+        Case("1d-stride3-relu", "1d:10,4,3"),
+        Case("1d-disjoint-relu", "1d:12,4,4"),
+        Case("2d-overlap-relu", "2d:5,5,3,3,2,2"),
+        Case("1d-ar1-relu", "1d:8,4,2", cov="ar1:0.5"),
+        Case("rademacher-relu", "1d:8,4,2", dist="rademacher"),
+        Case("uniform-relu", "1d:8,4,2", dist="uniform"),
+        Case("mixture-relu", "1d:8,4,2", dist="mixture"),
+        Case("student-t-relu", "1d:6,4,2", dist="student-t"),
+        Case("1d-leaky-0.5", "1d:16,4,2", alpha=0.5),
+        Case("1d-linear", "1d:8,4,2", alpha=1.0),
+        Case(
+            "noise-gaussian",
+            "1d:8,4,2",
+            noise="gaussian:0.2",
+            eps=0.1,
+            delta=0.2,
+            claim="cor-noisy",
+        ),
+        Case("noise-hetero", "1d:8,4,2", noise="hetero:0.2", eps=0.1, delta=0.2, claim="cor-noisy"),
+        Case(
+            "disjoint-patch-variant",
+            "indices",
+            n=12,
+            indices=_disjoint_variant_indices(),
+            only_patch=0,
+            claim="thm-disjoint",
+        ),
+        Case(
+            "control-asymmetric",
+            "1d:8,4,2",
+            dist="exponential",
+            control="input law 'exponential' is not symmetric (x and -x differ in law)",
+            claim="thm-convotron",
+        ),
+        Case(
+            "control-singular",
+            "indices",
+            n=2,
+            indices=((0, 1), (1, 0)),
+            control="lambda_min(M) = 0: patches [0,1] and [1,0] give P = [[1,1],[1,1]]",
+            claim="thm-convotron",
+        ),
+    ]
+    if mode == "full":
+        cases += [
+            Case("2d-stride1-relu", "2d:4,4,2,2,1,1"),
+            Case("1d-32-8-4-relu", "1d:32,8,4"),
+            Case("dl18-160-16-16", "1d:160,16,16"),
+            Case("dl18-160-16-16-uniform", "1d:160,16,16", dist="uniform", runs=50),
+            Case("dl18-160-16-12", "1d:160,16,12", runs=20),
+            Case("dl18-160-16-9", "1d:160,16,9", runs=20),
+            Case("1d-64-8-2-relu", "1d:64,8,2", runs=20),
+        ]
+    return cases

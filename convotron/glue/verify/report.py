@@ -1,0 +1,479 @@
+"""Results of ``convotron verify``: statuses, :class:`CaseResult`, :class:`Report`, the files.
+
+See :mod:`convotron.glue.verify` for what the statuses mean.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..._errors import ConvotronError
+from ..._io import atomic_write_json, atomic_write_text, save_figure
+from ..parameters import TheoremParameters
+from .cases import Case
+from .drift import DRIFT_SAMPLES
+
+__all__ = [
+    "STATUS_FAIL",
+    "STATUS_NOT_RUN",
+    "STATUS_PASS",
+    "STATUS_VIOLATED",
+    "CaseResult",
+    "Report",
+    "check_out_dir",
+    "write_report",
+]
+
+STATUS_PASS = "PASS"
+STATUS_FAIL = "FAIL"
+STATUS_VIOLATED = "ASSUMPTION VIOLATED"
+STATUS_NOT_RUN = "NOT RUN"
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """The outcome of one :class:`~convotron.glue.verify.cases.Case` (see ``run_case``).
+
+    The theorem's numbers are not copied: :attr:`params` holds them (and the problem), and
+    the attributes ``n, r, k, lambda_min, lambda_max, certificate, a, beta, beta_rule, rho,
+    rho_rule, T, violations`` read through it.
+
+    Attributes
+    ----------
+    case : Case
+    params : TheoremParameters
+        The theorem's numbers for the case's problem and target.
+    eta : float
+        The step size the runs used: the theorem's ``η``, or for a negative control whose
+        ``T`` is infinite the diagnostic ``a_max/(2β)``.
+    iters_run : int
+        Iterations each run made: ``T`` (rounded up) unless a control ran a diagnostic budget;
+        0 when NOT RUN.
+    runs, fails : int
+    fail_rate, p_value, ci_upper : float or None
+    median_iters_to_eps, tightness : float or None
+    status : str
+        PASS, FAIL, ASSUMPTION VIOLATED or NOT RUN.
+    note : str
+        Human-readable explanation of the status (what was observed).
+    seconds : float
+    history_t, quantiles : numpy.ndarray or None
+        Recorded times and the 10 %, 50 %, 90 % quantiles over runs of ``‖w_t − w*‖²``
+        (shape ``(3, len(history_t))``), for the figures.
+    w_norm_sq : float
+        ``‖w*‖²`` of the teacher actually drawn.
+    drift_max_z, drift_rel_error : float or None
+        The drift check of ``lem-drift`` at ``w_1 = 0`` (:func:`drift_at_start`): the largest
+        ``|z|`` over coordinates and ``‖mean − predicted‖/‖predicted‖``; None when NOT RUN.
+    kernel_floor : float or None
+        For a scheme with ``λ_min(M) = 0``: ``Σ_j (u_jᵀ w*)²`` over the kernel of ``M``, a
+        lower bound of every run's error; None otherwise.
+    """
+
+    case: Case
+    params: TheoremParameters
+    eta: float
+    iters_run: int
+    runs: int
+    fails: int | None
+    fail_rate: float | None
+    p_value: float | None
+    ci_upper: float | None
+    median_iters_to_eps: float | None
+    tightness: float | None
+    status: str
+    note: str
+    seconds: float = 0.0
+    history_t: np.ndarray | None = field(default=None, repr=False)
+    quantiles: np.ndarray | None = field(default=None, repr=False)
+    w_norm_sq: float = 1.0
+    drift_max_z: float | None = None
+    drift_rel_error: float | None = None
+    kernel_floor: float | None = None
+
+    # -- the theorem's numbers, read through ``params`` (never copied) ----------------------
+    @property
+    def n(self) -> int:
+        """Input dimension of the case's problem."""
+        return self.params.problem.n
+
+    @property
+    def r(self) -> int:
+        """Patch size."""
+        return self.params.problem.r
+
+    @property
+    def k(self) -> int:
+        """Number of patches."""
+        return self.params.problem.k
+
+    @property
+    def lambda_min(self) -> float:
+        """``λ_min(M)``, ``M = PΣPᵀ``."""
+        return float(self.params.lambda_min)
+
+    @property
+    def lambda_max(self) -> float:
+        """``λ_max(M)``."""
+        return float(self.params.lambda_max)
+
+    @property
+    def certificate(self) -> str:
+        """How ``λ_min > 0`` was established (or refuted)."""
+        return self.params.certificate
+
+    @property
+    def a(self) -> float:
+        """The drift constant ``a = (1+α)λ_min/k``."""
+        return float(self.params.a)
+
+    @property
+    def beta(self) -> float:
+        """``β`` (``lem-beta``)."""
+        return float(self.params.beta)
+
+    @property
+    def beta_rule(self) -> str:
+        """The admissible rule ``β`` comes from."""
+        return self.params.beta_rule
+
+    @property
+    def rho(self) -> float:
+        """``ρ`` (``lem-second-moment``)."""
+        return float(self.params.rho)
+
+    @property
+    def rho_rule(self) -> str:
+        """The rule ``ρ`` comes from."""
+        return self.params.rho_rule
+
+    @property
+    def T(self) -> float:
+        """The theorem's iteration count (``inf`` when ``λ_min = 0``)."""
+        return float(self.params.T)
+
+    @property
+    def violations(self) -> tuple[str, ...]:
+        """Why an assumption fails (empty when the theorem applies)."""
+        return tuple(self.params.violations)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain-JSON dictionary (the ``cases`` entries of ``report.json``)."""
+        c = self.case
+        return {
+            "name": c.name,
+            "scheme": c.scheme_label,
+            "alpha": c.alpha,
+            "dist": c.dist,
+            "cov": c.cov,
+            "noise": c.noise,
+            "only_patch": c.only_patch,
+            "claim": c.claim,
+            "control": c.control,
+            "eps": c.eps,
+            "delta": c.delta,
+            "w_norm": c.w_norm,
+            "n": self.n,
+            "r": self.r,
+            "k": self.k,
+            "lambda_min": self.lambda_min,
+            "lambda_max": self.lambda_max,
+            "certificate": self.certificate,
+            "a": self.a,
+            "beta": self.beta,
+            "beta_rule": self.beta_rule,
+            "rho": self.rho,
+            "rho_rule": self.rho_rule,
+            "T": _json_T(self.T),
+            "eta": self.eta,
+            "iters_run": self.iters_run,
+            "runs": self.runs,
+            "fails": self.fails,
+            "fail_rate": self.fail_rate,
+            "p_value": self.p_value,
+            "fail_rate_upper_bound": self.ci_upper,
+            "median_iters_to_eps": self.median_iters_to_eps,
+            "tightness": self.tightness,
+            "drift_at_start": {
+                "claim": "lem-drift",
+                "samples": DRIFT_SAMPLES,
+                "max_abs_z": self.drift_max_z,
+                "rel_error": self.drift_rel_error,
+            },
+            "kernel_floor": self.kernel_floor,
+            "status": self.status,
+            "note": self.note,
+            "violations": list(self.violations),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _json_T(T: float) -> int | None:
+    return math.ceil(T) if math.isfinite(T) else None
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of a suite (see :func:`run_suite`).
+
+    Attributes
+    ----------
+    cases : tuple of CaseResult
+    all_pass : bool
+        No case has status FAIL (ASSUMPTION VIOLATED and NOT RUN are not failures).
+    significance : float
+    seed : int
+    runs : int
+    seconds : float
+    """
+
+    cases: tuple[CaseResult, ...]
+    all_pass: bool
+    significance: float
+    seed: int
+    runs: int
+    seconds: float
+
+    def counts(self) -> dict[str, int]:
+        """Count the cases per status."""
+        out = {s: 0 for s in (STATUS_PASS, STATUS_FAIL, STATUS_VIOLATED, STATUS_NOT_RUN)}
+        for c in self.cases:
+            out[c.status] = out.get(c.status, 0) + 1
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"cases": [...], "all_pass": bool, ...}`` as written to ``report.json``."""
+        return {
+            "cases": [c.to_json() for c in self.cases],
+            "all_pass": self.all_pass,
+            "counts": self.counts(),
+            "significance": self.significance,
+            "seed": self.seed,
+            "runs": self.runs,
+            "seconds": round(self.seconds, 3),
+            "test": "one-sided exact binomial test of H0: P[|w_T+1 - w*|^2 > eps] <= delta",
+        }
+
+    def rows(self) -> list[list[str]]:
+        """Table rows (header first), shared by :meth:`table` and :meth:`markdown`."""
+        head = [
+            "case",
+            "scheme",
+            "α",
+            "dist",
+            "noise",
+            "λ_min",
+            "cert",
+            "β",
+            "η",
+            "T",
+            "runs",
+            "fail",
+            "p",
+            "median t(ε)",
+            "T/median",
+            "drift |z|",
+            "status",
+        ]
+        rows = [head]
+        for c in self.cases:
+            rows.append(
+                [
+                    c.case.name,
+                    c.case.scheme_label if len(c.case.scheme_label) <= 24 else "indices",
+                    f"{c.case.alpha:g}",
+                    c.case.dist + ("" if c.case.cov == "identity" else f"/{c.case.cov}"),
+                    c.case.noise,
+                    f"{c.lambda_min:.4g}",
+                    c.certificate.split(" ")[0],
+                    f"{c.beta:.4g}",
+                    f"{c.eta:.3g}",
+                    _fmt_T(c.T),
+                    str(c.runs),
+                    "-" if c.fail_rate is None else f"{c.fail_rate:.3f}",
+                    "-" if c.p_value is None else f"{c.p_value:.3g}",
+                    _fmt_opt(c.median_iters_to_eps, "{:.4g}"),
+                    _fmt_opt(c.tightness, "{:.3g}"),
+                    _fmt_opt(c.drift_max_z, "{:.3g}"),
+                    c.status,
+                ]
+            )
+        return rows
+
+    def table(self) -> str:
+        """Plain-text table for the terminal, followed by the notes of non-PASS cases."""
+        rows = self.rows()
+        widths = [max(len(r[j]) for r in rows) for j in range(len(rows[0]))]
+        lines = [
+            "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        lines.append("")
+        for c in self.cases:
+            if c.status != STATUS_PASS:
+                lines.append(f"{c.case.name}: {c.status}: {c.note}")
+        counts = self.counts()
+        lines.append(
+            f"{counts[STATUS_PASS]} PASS, {counts[STATUS_FAIL]} FAIL, "
+            f"{counts[STATUS_VIOLATED]} ASSUMPTION VIOLATED, {counts[STATUS_NOT_RUN]} NOT RUN "
+            f"in {self.seconds:.1f} s (significance {self.significance:g}, seed {self.seed}); "
+            + ("all pass" if self.all_pass else "SOME CASES FAIL")
+        )
+        return "\n".join(lines) + "\n"
+
+    def markdown(self) -> str:
+        """Render the report as Markdown (``report.md``; also rendered by the book)."""
+        rows = self.rows()
+        out = [
+            "# Convotron verification report",
+            "",
+            "Each case runs Convotron (Algorithm 1, [paper]) for exactly the theorem's `T` "
+            "iterations with the theorem's step size `η` (explicit-constant version of the "
+            "paper's main theorem, `thm-convotron`, [derived]) and tests the fraction of runs "
+            "with `‖w − w*‖² > ε` against `δ` with a one-sided exact binomial test at "
+            f"significance {self.significance:g}. The column `drift |z|` checks `lem-drift` at "
+            f"`w_1 = 0` with {DRIFT_SAMPLES} fresh samples (largest |z| over coordinates; "
+            "of order 1 when the identity holds).",
+            "",
+            "| " + " | ".join(rows[0]) + " |",
+            "|" + "|".join("---" for _ in rows[0]) + "|",
+        ]
+        out += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+        counts = self.counts()
+        out += [
+            "",
+            f"**{counts[STATUS_PASS]} PASS, {counts[STATUS_FAIL]} FAIL, "
+            f"{counts[STATUS_VIOLATED]} ASSUMPTION VIOLATED, {counts[STATUS_NOT_RUN]} NOT RUN** "
+            f"({self.runs} runs per case, seed {self.seed}, {self.seconds:.1f} s).",
+            "",
+            "## Cases",
+            "",
+        ]
+        for c in self.cases:
+            out += [
+                f"### {c.case.name}: {c.status}",
+                "",
+                f"- scheme `{c.case.scheme_label}` (n={c.n}, r={c.r}, k={c.k}), "
+                f"α={c.case.alpha:g}, law {c.case.dist}, covariance {c.case.cov}, "
+                f"noise {c.case.noise}"
+                + ("" if c.case.only_patch is None else f", only patch {c.case.only_patch}")
+                + f"; claim `{c.case.claim}`",
+                f"- λ_min(M) = {c.lambda_min:.6g} ({c.certificate}), λ_max(M) = {c.lambda_max:.6g}",
+                f"- a = {c.a:.6g}, β = {c.beta:.6g} ({c.beta_rule}), "
+                f"ρ = {c.rho:.6g} ({c.rho_rule})",
+                f"- η = {c.eta:.6g}, T = {_fmt_T(c.T)}, iterations run = {c.iters_run}, "
+                f"target ε = {c.case.eps:g}, δ = {c.case.delta:g}",
+                f"- drift at w_1 = 0 (`lem-drift`, {DRIFT_SAMPLES} samples): max |z| = "
+                f"{_fmt_opt(c.drift_max_z, '{:.3g}')}, relative error "
+                f"{_fmt_opt(c.drift_rel_error, '{:.3g}')}",
+                f"- {c.note}",
+            ]
+            if c.violations:
+                out.append("- violated: " + "; ".join(c.violations))
+            if c.quantiles is not None:
+                out.append(f"- figure: ![{c.case.name}](fig-{c.case.name}.png)")
+            out.append("")
+        return "\n".join(out)
+
+
+def _fmt_T(T: float) -> str:
+    if not math.isfinite(T):
+        return "inf"
+    return f"{math.ceil(T):d}" if T < 1e6 else f"{T:.3g}"
+
+
+def _fmt_opt(v: float | None, fmt: str) -> str:
+    return "-" if v is None else fmt.format(v)
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def _figure(result: CaseResult) -> Any:
+    """Median and 10 %/90 % quantiles of ``‖w_t − w*‖²`` against the theorem's curve.
+
+    Plain-text labels and tick labels (no mathtext) keep a figure at a fraction of a second.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import LogFormatter
+
+    assert result.history_t is not None and result.quantiles is not None
+    t = result.history_t
+    q10, q50, q90 = result.quantiles
+    fig = Figure(figsize=(6.4, 4.0))
+    ax = fig.add_subplot(1, 1, 1)
+    floor = 1e-12
+    ax.fill_between(
+        t, np.maximum(q10, floor), np.maximum(q90, floor), alpha=0.3, label="10%-90% of runs"
+    )
+    ax.plot(t, np.maximum(q50, floor), label="median of runs")
+    if math.isfinite(result.T) and result.a > 0:
+        curve = result.params.curve(t.astype(np.int64))
+        ax.plot(t, curve, "k--", label="theorem: (1 − ηa/2)^t ‖w*‖² + 2ηρ/a")
+    ax.axhline(result.case.eps, color="tab:red", lw=0.8, ls=":", label="ε")
+    ax.axhline(
+        result.case.eps * result.case.delta,
+        color="tab:gray",
+        lw=0.8,
+        ls=":",
+        label="εδ (the curve's target at T, by Markov)",
+    )
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=True))
+    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=True))
+    ax.set_xlabel("iteration t")
+    ax.set_ylabel("‖w_t − w*‖²")
+    ax.set_title(f"{result.case.name}: {result.status}", fontsize=10)
+    ax.legend(fontsize=8, loc="lower left")
+    fig.subplots_adjust(left=0.14, right=0.97, top=0.92, bottom=0.12)
+    return fig
+
+
+def write_report(report: Report, out: str | Path, *, figures: bool = True) -> list[Path]:
+    """Write ``report.md``, ``report.json`` and ``fig-<case>.png`` under ``out`` (atomically).
+
+    ``out`` is created (with its parents) if missing; it must not be an existing file.
+    Returns the paths written.
+    """
+    out_dir = Path(out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConvotronError(
+            f"--out must be a folder; got {str(out_dir)!r}, which is a file. "
+            "Pass a folder path, e.g. build/verify."
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if figures:
+        for c in report.cases:
+            if c.quantiles is not None:
+                written.append(save_figure(_figure(c), out_dir / f"fig-{c.case.name}.png"))
+    written.append(atomic_write_json(out_dir / "report.json", _jsonable(report.to_json())))
+    written.append(atomic_write_text(out_dir / "report.md", report.markdown()))
+    return written
+
+
+def _jsonable(obj: Any) -> Any:
+    """Replace non-finite floats by ``None`` (JSON has no NaN)."""
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def check_out_dir(out: str | Path) -> Path:
+    """Validate ``--out`` before any work: an existing file, or a missing parent, is refused."""
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise ConvotronError(
+            f"--out must be a folder; got {str(p)!r}, which is a file. "
+            "Pass a folder path, e.g. build/verify."
+        )
+    return p

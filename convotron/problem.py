@@ -1,0 +1,255 @@
+r"""The problem: a patch scheme, a slope, an input law, a covariance and a noise model.
+
+A :class:`Problem` is everything about the learning task except the target filter
+:math:`w^*` [paper] (``def-model``): inputs :math:`x = Lz` with :math:`LL^\top = \Sigma` and
+:math:`z` of iid coordinates of law ``law``, labels :math:`y = f_{w^*}(x) + \xi` with the
+leaky-ReLU slope ``alpha`` and noise :math:`\xi` of ``noise``, patches ``scheme``. The teacher
+(:class:`~convotron.problem.Teacher`) is a problem together with :math:`w^*`; the theorem's
+numbers (:func:`convotron.glue.parameters.theorem_parameters`) are a problem together with
+:math:`(\epsilon, \delta, \|w^*\|)`.
+
+Example
+-------
+>>> import numpy as np
+>>> from convotron.problem import Problem
+>>> problem = Problem.from_specs("1d:16,4,2", alpha=0.0, noise="gaussian:0.1")
+>>> (problem.n, problem.r, problem.k)
+(16, 4, 7)
+>>> teacher = problem.random_teacher(np.random.default_rng(0), w_norm=1.0)
+>>> round(float(np.linalg.norm(teacher.w_star)), 12)
+1.0
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._errors import ConvotronError
+from .activations import check_alpha
+from .covariance import Covariance, as_covariance
+from .data import InputLaw, NoiseModel, _check_m, _check_rng, get_law, parse_noise
+from .model import _activate_mean, _check_inputs, _preacts
+from .patches import PatchScheme, parse_spec
+
+__all__ = ["Problem", "Teacher"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    r"""A learning problem without its target: scheme, slope, input law, covariance, noise.
+
+    Attributes
+    ----------
+    scheme : PatchScheme
+    alpha : float
+        Leaky-ReLU slope in ``[0, 1]``.
+    law : InputLaw
+        Law of the standardized input coordinates.
+    cov : Covariance
+        :math:`\Sigma`, of dimension ``scheme.n``.
+    noise : NoiseModel
+        Label noise.
+
+    The constructor takes the five values (a law name, a covariance spec or ``None`` and a
+    noise spec are converted too); :meth:`from_specs` also takes a scheme spec string and
+    has defaults (ReLU, Gaussian inputs, identity covariance, no noise).
+    """
+
+    scheme: PatchScheme
+    alpha: float
+    law: InputLaw
+    cov: Covariance
+    noise: NoiseModel
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.scheme, PatchScheme):
+            raise ConvotronError(
+                f"scheme must be a PatchScheme; got {type(self.scheme).__name__}. "
+                "Build one with parse_spec('1d:64,8,2')."
+            )
+        object.__setattr__(self, "alpha", check_alpha(self.alpha))
+        object.__setattr__(self, "law", get_law(self.law))
+        object.__setattr__(self, "cov", as_covariance(self.cov, self.scheme.n))
+        object.__setattr__(self, "noise", parse_noise(self.noise))
+
+    @classmethod
+    def from_specs(
+        cls,
+        scheme: PatchScheme | str,
+        alpha: float = 0.0,
+        law: InputLaw | str = "gaussian",
+        cov: Covariance | str | None = None,
+        noise: NoiseModel | str | float = "none",
+    ) -> Problem:
+        """Build a problem from objects or spec strings.
+
+        ``scheme`` a :class:`PatchScheme` or a spec (``"1d:16,4,2"``, :func:`parse_spec`);
+        ``law`` a name (:func:`~convotron.data.get_law`); ``cov`` ``None`` (identity) or a spec
+        (:func:`~convotron.covariance.parse_cov`); ``noise`` a spec
+        (:func:`~convotron.data.parse_noise`).
+        """
+        if isinstance(scheme, str):
+            scheme = parse_spec(scheme)
+        return cls(scheme, alpha, law, cov, noise)  # type: ignore[arg-type]
+
+    @property
+    def n(self) -> int:
+        """Input dimension."""
+        return int(self.scheme.n)
+
+    @property
+    def r(self) -> int:
+        """Patch size (the length of ``w``)."""
+        return int(self.scheme.r)
+
+    @property
+    def k(self) -> int:
+        """Number of patches."""
+        return int(self.scheme.k)
+
+    def teacher(self, w_star: Any) -> Teacher:
+        r"""Return the teacher :math:`y = f_{w^*}(x) + \xi` of this problem with ``w_star``."""
+        return Teacher(self, w_star)
+
+    def random_teacher(self, rng: np.random.Generator, w_norm: float = 1.0) -> Teacher:
+        r"""Return a teacher with :math:`w^*` uniform on the sphere of radius ``w_norm``.
+
+        Draws ``r`` standard normals from ``rng`` and scales them to norm ``w_norm``.
+        """
+        rng = _check_rng(rng)
+        if (
+            isinstance(w_norm, bool)
+            or not isinstance(w_norm, numbers.Real)
+            or not (math.isfinite(float(w_norm)) and float(w_norm) >= 0)
+        ):
+            raise ConvotronError(
+                f"w_norm (the norm of w*) must be a finite real >= 0; got {w_norm!r}. "
+                "Pass e.g. 1.0."
+            )
+        g = rng.standard_normal(self.r)
+        return self.teacher(float(w_norm) * g / np.linalg.norm(g))
+
+
+@dataclass(frozen=True)
+class Teacher:
+    r"""The data source :math:`y = f_{w^*}(x) + \xi`, :math:`x = Lz` [paper] (``def-model``).
+
+    A :class:`~convotron.problem.Problem` together with the target filter. Build one with
+    ``problem.teacher(w_star)``, ``problem.random_teacher(rng, w_norm)`` or
+    :meth:`Teacher.random`.
+
+    Attributes
+    ----------
+    problem : Problem
+        Scheme, slope, input law, covariance and noise (also readable as ``teacher.scheme``,
+        ``teacher.alpha``, ``teacher.law``, ``teacher.cov``, ``teacher.noise``).
+    w_star : numpy.ndarray, shape (r,)
+        The target filter (read-only copy).
+    """
+
+    problem: Problem
+    w_star: np.ndarray
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.problem, Problem):
+            raise ConvotronError(
+                f"problem must be a Problem; got {type(self.problem).__name__}. "
+                "Build one with Problem.from_specs('1d:64,8,2', alpha=0.0)."
+            )
+        r = self.problem.scheme.r
+        w = np.array(self.w_star, dtype=float)
+        if w.shape != (r,) or not np.all(np.isfinite(w)):
+            raise ConvotronError(
+                f"w_star must be a finite vector of shape (r,) = ({r},); got shape "
+                f"{w.shape}{'' if np.all(np.isfinite(w)) else ' with NaN or infinity'}. "
+                "Pass one finite weight per patch position."
+            )
+        w.setflags(write=False)
+        object.__setattr__(self, "w_star", w)
+
+    @property
+    def scheme(self) -> PatchScheme:
+        """The patch scheme of :attr:`problem`."""
+        return self.problem.scheme
+
+    @property
+    def alpha(self) -> float:
+        """The leaky-ReLU slope of :attr:`problem`."""
+        return self.problem.alpha
+
+    @property
+    def law(self) -> InputLaw:
+        """The input law of :attr:`problem`."""
+        return self.problem.law
+
+    @property
+    def cov(self) -> Covariance:
+        """The covariance of :attr:`problem`."""
+        return self.problem.cov
+
+    @property
+    def noise(self) -> NoiseModel:
+        """The noise model of :attr:`problem`."""
+        return self.problem.noise
+
+    def predict(self, X: Any) -> np.ndarray:
+        r"""Return :math:`f_{w^*}(x)` for each row of ``X``, shape ``(m,)``."""
+        ww, XX, _ = _check_inputs(self.w_star, X, self.scheme)
+        return _activate_mean(_preacts(ww, XX, self.scheme), self.alpha)
+
+    def sample(
+        self, rng: np.random.Generator, m: int, *, chunk: int = 8192
+    ) -> tuple[np.ndarray, np.ndarray]:
+        r"""Draw ``m`` fresh samples, vectorised in chunks of ``chunk`` rows.
+
+        Returns
+        -------
+        X : numpy.ndarray, shape (m, n)
+        y : numpy.ndarray, shape (m,)
+            :math:`y = f_{w^*}(x) + \xi`.
+        """
+        rng = _check_rng(rng)
+        m = _check_m(m)
+        if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
+            raise ConvotronError(f"chunk must be an integer >= 1; got {chunk!r}. Pass e.g. 8192.")
+        n = self.scheme.n
+        xs, ys = [], []
+        for s in range(0, m, int(chunk)):
+            e = min(m, s + int(chunk))
+            Xc = self.cov.transform(self.law.draw(rng, (e - s, n)))
+            yc = _activate_mean(_preacts(self.w_star, Xc, self.scheme), self.alpha)
+            if self.noise.kind != "none":
+                yc += self.noise.sample(rng, Xc, self.cov)
+            xs.append(Xc)
+            ys.append(yc)
+        if len(xs) == 1:  # the common case: no copy
+            return xs[0], ys[0]
+        if not xs:
+            return np.empty((0, n)), np.empty(0)
+        return np.concatenate(xs), np.concatenate(ys)
+
+    @classmethod
+    def random(
+        cls,
+        scheme: PatchScheme,
+        alpha: float,
+        rng: np.random.Generator,
+        law: str | InputLaw = "gaussian",
+        cov: Covariance | str | None = None,
+        noise: str | float | NoiseModel = "none",
+        w_norm: float = 1.0,
+    ) -> Teacher:
+        r"""Build a teacher with :math:`w^*` uniform on the sphere of radius ``w_norm``.
+
+        The same as ``Problem.from_specs(scheme, alpha, law, cov, noise).random_teacher(rng,
+        w_norm)`` (:class:`~convotron.problem.Problem`): ``cov`` None means the identity;
+        strings go through :func:`~convotron.covariance.parse_cov`, ``noise`` through
+        :func:`parse_noise`, ``law`` through :func:`get_law`.
+        """
+        rng = _check_rng(rng)
+        return Problem.from_specs(scheme, alpha, law, cov, noise).random_teacher(rng, w_norm)

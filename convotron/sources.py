@@ -1,0 +1,203 @@
+r"""Data sources as values: where the samples of a run come from.
+
+- :class:`Sampler` — fresh i.i.d. samples, ``sample(rng, m) -> (X (m, n), y (m,))`` drawn
+  a chunk at a time (Algorithm 1 draws a fresh sample per step [paper]). A
+  :class:`convotron.problem.Teacher` is accepted directly by :func:`convotron.algorithm.fit`
+  (as ``Sampler(teacher.sample)``); its samples then take a compiled fast path that draws
+  exactly what ``teacher.sample`` draws (:func:`_fast_teacher_sampler`).
+- :class:`Rows` — a fixed dataset, one pass in row order (``x_t = X[t−1]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._errors import ConvotronError
+from ._validate import Callable_, validate
+
+if TYPE_CHECKING:
+    from .problem import Teacher
+
+__all__ = ["Rows", "Sampler", "Source", "as_source", "check_rows"]
+
+#: ``sample(rng, m) -> (X (m, n), y (m,))``, e.g. :meth:`convotron.problem.Teacher.sample`.
+SampleFn = Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
+NextChunk = Callable[[int], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """Fresh samples from ``sample(rng, m) -> (X (m, n), y (m,))``.
+
+    Examples
+    --------
+    >>> Sampler(5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    convotron._errors.ConvotronError: sample must be a callable ...; got int. Pass ...
+    """
+
+    sample: SampleFn
+
+    def __post_init__(self) -> None:
+        validate(
+            "sample",
+            self.sample,
+            Callable_("a callable sample(rng, m) -> (X, y)"),
+            fix="Pass e.g. teacher.sample.",
+        )
+
+    def _chunks(self, rng: np.random.Generator, n: int, batch: int) -> NextChunk:
+        """``next_chunk(u)``: ``u · batch`` fresh rows, shape-checked."""
+        draw = _fast_teacher_sampler(self.sample) or self.sample
+
+        def next_chunk(u: int) -> tuple[np.ndarray, np.ndarray]:
+            m = u * batch
+            X, y = draw(rng, m)
+            X = np.ascontiguousarray(X, dtype=np.float64)
+            y = np.ascontiguousarray(y, dtype=np.float64)
+            if X.shape != (m, n) or y.shape != (m,):
+                raise ConvotronError(
+                    f"sample(rng, {m}) must return X of shape ({m}, {n}) and y of shape ({m},); "
+                    f"got {X.shape} and {y.shape}. Fix the sampler so it matches the scheme "
+                    f"(n={n}).",
+                    param="sample",
+                )
+            return X, y
+
+        return next_chunk
+
+
+@dataclass(frozen=True, eq=False)
+class Rows:
+    """A fixed dataset ``X (T B, n)``, ``y (T B,)``, used once in row order.
+
+    The shapes and values are checked when the scheme and the batch are known
+    (:func:`check_rows`): finite reals, one label per row, ``T B`` a multiple of ``B``.
+    """
+
+    X: Any
+    y: Any
+
+    def _chunks(self, n: int, batch: int) -> tuple[NextChunk, int]:
+        """``(next_chunk, T)``: the checked rows served ``u · batch`` at a time, in order."""
+        X, y = check_rows(self.X, self.y, n, batch)
+        pos = [0]
+
+        def next_chunk(u: int) -> tuple[np.ndarray, np.ndarray]:
+            s = pos[0]
+            pos[0] = s + u * batch
+            return X[s : s + u * batch], y[s : s + u * batch]
+
+        return next_chunk, X.shape[0] // batch
+
+
+#: What :func:`convotron.algorithm.fit` runs on.
+Source = Sampler | Rows
+
+
+def as_source(source: Any) -> Sampler | Rows:
+    """Return ``source`` as a :class:`Sampler` or :class:`Rows` (a ``Teacher`` is sampled)."""
+    from .problem import Teacher
+
+    if isinstance(source, Sampler | Rows):
+        return source
+    if isinstance(source, Teacher):
+        return Sampler(source.sample)
+    raise ConvotronError(
+        f"source must be a Sampler, Rows or Teacher; got {type(source).__name__}. Wrap a "
+        "sampler as Sampler(sample) or a dataset as Rows(X, y), or pass a Teacher.",
+        param="source",
+    )
+
+
+def check_rows(X: Any, y: Any, n: int, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a fixed dataset: X (T, n), y (T,), finite, T a positive multiple of batch."""
+    Xa = np.asarray(X)
+    ya = np.asarray(y)
+    if Xa.ndim != 2 or Xa.shape[1] != n:
+        raise ConvotronError(
+            f"X must be a 2-D array of shape (T, n) with n={n} (the scheme's input "
+            f"dimension); got shape {Xa.shape}. Pass one sample per row.",
+            param="X",
+        )
+    if ya.shape != (Xa.shape[0],):
+        raise ConvotronError(
+            f"y must have shape (T,) = ({Xa.shape[0]},), one label per row of X; got shape "
+            f"{ya.shape}. Pass as many labels as samples.",
+            param="y",
+        )
+    for name, arr in (("X", Xa), ("y", ya)):
+        if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+            raise ConvotronError(
+                f"{name} must hold real numbers; got dtype {arr.dtype}. Convert it to float64.",
+                param=name,
+            )
+    Xa = np.ascontiguousarray(Xa, dtype=np.float64)
+    ya = np.ascontiguousarray(ya, dtype=np.float64)
+    for name, arr in (("X", Xa), ("y", ya)):
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            rows = np.unique(np.nonzero(bad)[0])
+            raise ConvotronError(
+                f"{name} must be finite; got NaN or infinite values in {rows.size} row(s), "
+                f"first row {int(rows[0])}. Remove or impute those rows.",
+                param=name,
+            )
+    T = Xa.shape[0]
+    if T < batch or T % batch:
+        detail = (
+            f"got T={T}, fewer than one batch. Pass at least {batch} row(s) or a smaller batch."
+            if T < batch
+            else f"got T={T}. Drop the last {T % batch} row(s) or choose a batch that divides T."
+        )
+        raise ConvotronError(
+            f"the number of samples T must be a positive multiple of batch={batch} (each "
+            f"update uses batch samples); {detail}",
+            param="batch",
+        )
+    return Xa, ya
+
+
+def _fast_teacher_sampler(sample: Any) -> SampleFn | None:
+    """Return a compiled-label equivalent of ``sample`` when it is a bound ``Teacher.sample``.
+
+    ``Teacher.sample(rng, m)`` (for ``m`` up to its chunk size) draws ``X = L z`` and then
+    the noise, and computes the labels with numpy. The equivalent returned here consumes
+    ``rng`` in exactly the same order (so ``X`` and the noise are bitwise identical) but
+    computes ``f_{w*}(x)`` with the compiled :func:`convotron._kernels.predict_rows` and
+    skips a copy; the labels agree to rounding (summation order over the k patches). The
+    tests check this equivalence. Returns None for any other sampler.
+    """
+    from . import _kernels
+    from .problem import Teacher
+
+    teacher: Teacher | None = getattr(sample, "__self__", None)
+    if not isinstance(teacher, Teacher) or getattr(sample, "__func__", None) is not Teacher.sample:
+        return None
+    import inspect
+
+    limit = inspect.signature(Teacher.sample).parameters["chunk"].default
+    if not isinstance(limit, int):  # pragma: no cover - Teacher.sample changed its signature
+        return None
+    w_star = np.ascontiguousarray(teacher.w_star, dtype=np.float64)
+    indices = np.ascontiguousarray(teacher.scheme.indices, dtype=np.int64)
+    alpha = float(teacher.alpha)
+    n = int(teacher.scheme.n)
+    _kernels.predict_rows(w_star, np.zeros((0, n)), indices, alpha, np.empty(0))  # load it
+    tch = teacher
+
+    def fast(rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
+        if m > limit:
+            return sample(rng, m)
+        X = np.ascontiguousarray(tch.cov.transform(tch.law.draw(rng, (m, n))))
+        y = _kernels.predict_rows(w_star, X, indices, alpha, np.empty(m))
+        if tch.noise.kind != "none":
+            y += tch.noise.sample(rng, X, tch.cov)
+        return X, y
+
+    return fast

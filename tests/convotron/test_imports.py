@@ -1,0 +1,95 @@
+"""The numerical core has no import cycle (algorithm and baselines least of all).
+
+Every ``from . import`` / ``from .x import`` / ``import convotron.x`` of a core module is
+an edge, at module level or inside a function (a lazy import is still a dependency);
+imports under ``if TYPE_CHECKING:`` are not (they never run). The graph must be acyclic.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parents[2] / "convotron"
+#: The core: modules directly under convotron/ (the command line and the glue are layers above).
+CORE = sorted(p.stem for p in PKG.glob("*.py") if p.stem != "__init__")
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(module: str) -> set[str]:
+    """Core modules that ``convotron.<module>`` imports (at run time)."""
+    tree = ast.parse((PKG / f"{module}.py").read_text(encoding="utf-8"))
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1 and node.module is None:  # from . import x
+                found.update(a.name for a in node.names)
+            elif node.level == 1 and node.module:
+                found.add(node.module.split(".")[0])
+            elif node.level == 0 and node.module and node.module.startswith("convotron."):
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith("convotron."):
+                    found.add(a.name.split(".")[1])
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found & set(CORE)
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def dfs(u: str) -> list[str] | None:
+        state[u] = 1
+        stack.append(u)
+        for v in sorted(graph[u]):
+            if state.get(v) == 1:
+                return [*stack[stack.index(v) :], v]
+            if v not in state and (found := dfs(v)):
+                return found
+        stack.pop()
+        state[u] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := dfs(node)):
+            return found
+    return None
+
+
+def test_the_core_import_graph_is_acyclic():
+    graph = {m: _imports(m) for m in CORE}
+    assert "baselines" not in graph["algorithm"], "algorithm must not import baselines"
+    assert _cycle(graph) is None, f"import cycle: {' -> '.join(_cycle(graph) or [])}"
+
+
+def test_the_cycle_finder_finds_cycles():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+@pytest.mark.parametrize("module", ["baselines"])
+def test_each_module_imports_alone(module):
+    """A fresh interpreter imports the module first, before anything else of the package."""
+    code = f"import importlib; importlib.import_module('convotron.{module}')"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
