@@ -91,7 +91,7 @@ def _param(v: Any) -> tuple[float, float] | None:
 def _count_block(idx: np.ndarray, rows: range, n: int) -> np.ndarray:
     out = np.empty((len(rows), n))
     for t, a in enumerate(rows):
-        out[t] = np.bincount(idx[:, a], minlength=n)
+        out[t] = np.bincount(idx[:, a] + 1, minlength=n + 1)[1:]  # -1 (padding) reads nothing
     return out
 
 

@@ -125,10 +125,13 @@ def exact_cost_seconds(
     if kind == "identity":
         return _bareiss_seconds(r, mag)
     # distinct coordinates read by each filter position
-    nnz = np.asarray([np.count_nonzero(np.bincount(idx[:, a])) for a in range(r)], dtype=np.float64)
+    nnz = np.asarray(  # -1 (padding) reads nothing
+        [np.count_nonzero(np.bincount(idx[:, a] + 1)[1:]) for a in range(r)], dtype=np.float64
+    )
     if kind == "ar1":
         rho = exact_payload
-        span = float(idx.max() - idx.min())
+        read = idx[idx >= 0]
+        span = float(read.max() - read.min()) if read.size else 0.0
         qbits = (
             1.0
             if rho is None
