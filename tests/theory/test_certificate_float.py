@@ -229,3 +229,17 @@ def test_float_certificate_argument_errors_and_example():
     assert fc.holds and 0.99 < fc.lower_bound <= 1.0 and "verified" in fc.reason
     bad = certify_positive_definite_float(np.array([[1.0, 1.0], [1.0, 1.0]]))
     assert not bad.holds
+
+
+@pytest.mark.parametrize("cov", [("ar1", "0.5"), ("diag", [1.0, 2.0, 3.0, 4.0, 5.0])])
+def test_enclosure_with_zero_padding(cov):
+    # index -1 (zero padding) reads nothing: the enclosure still contains the exact M
+    idx = np.asarray([[-1, 0, 1], [0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, -1]])
+    payload = Fraction(1, 2) if cov[0] == "ar1" else [Fraction(v) for v in (1, 2, 3, 4, 5)]
+    M_exact = _exact_overlap(idx, 5, cov[0], payload)
+    Mt, B = overlap_enclosure(idx, 5, cov[0], cov[1])
+    for a in range(3):
+        for b in range(3):
+            assert abs(M_exact[a][b] - Fraction(float(Mt[a, b]))) <= Fraction(float(B[a, b]))
+    fc = certify_positive_definite_float(Mt, B)
+    assert fc.holds and exact_cost_seconds(idx, 5, cov[0], payload, 10.0) > 0
