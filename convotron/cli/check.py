@@ -3,8 +3,9 @@ r"""``convotron check``: whether a patch scheme satisfies :math:`\lambda_{\min}(
 GLUE (imports :mod:`theory`). For ``--scheme SPEC`` and ``--cov C`` it computes
 :math:`M = P\Sigma P^\top` (never an ``n x n`` matrix), its extreme eigenvalues, an exact
 certificate (rational :math:`LDL^\top`, ``--exact`` forces it; by default it is used when a
-cost estimate says it is cheap, else a verified floating-point lower bound on λ_min), the bounds of the lemma that applies (``lem-1d``, ``lem-2d``, with
-``lem-cov-transfer`` for Σ ≠ I; reported only when the lemma's hypotheses hold) and, when
+cost estimate says it is cheap, else a verified floating-point lower bound on λ_min), the
+bounds of the lemma that applies (``lem-1d``, ``lem-2d``, with ``lem-cov-transfer`` for
+Σ ≠ I; reported only when the lemma's hypotheses hold) and, when
 the condition fails, the kernel direction: a filter the data cannot identify.
 
 Exit status: 0 when the condition holds, 1 when it does not, 2 on bad input.
