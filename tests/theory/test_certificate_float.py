@@ -15,9 +15,10 @@ from itertools import combinations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.budget import examples
 from theory import TheoryError
 from theory.overlap import stride_1d_indices
 from theory.spectra import (
@@ -95,7 +96,7 @@ def _exact_m(idx, n, cov, payload):
     return _exact_overlap(idx, n, cov[0], payload)
 
 
-@settings(max_examples=300, deadline=None)
+@examples(7.5)
 @given(data=st.data(), scheme=arbitrary_schemes(max_n=9, max_k=4, max_r=4))
 def test_verified_bound_is_below_the_exact_lambda_min(data, scheme):
     n, idx = scheme
