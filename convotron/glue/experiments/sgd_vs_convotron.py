@@ -45,9 +45,13 @@ from ..parameters import theorem_parameters
 from ._common import (
     ExperimentResult,
     Table,
-    config_dict,
+    finish,
     fmt,
+    noiseless_problem,
+    outcome_record,
     progress_bar,
+    resolve_config,
+    run_convotron,
     safe_run,
     spawn_generators,
 )
@@ -147,27 +151,14 @@ class Config:
         return cls(settings=(*_SMALL, *lit), iters=200_000)
 
 
-def _outcome_dict(o: Any) -> dict[str, Any]:
-    return {
-        "status": o.status,
-        "final_sq_error": o.sq_error,
-        "first_hit": o.first_hit,
-        "history": None if o.history is None else o.history.tolist(),
-    }
-
-
 def run(
     config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
 ) -> ExperimentResult:
     """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    from ...algorithm import convotron
     from ...baselines import sgd
-    from ...covariance import Identity
-    from ...data import get_law, parse_noise
     from ...patches import parse_spec
-    from ...problem import Problem
 
-    cfg = config if config is not None else (Config.quick() if quick else Config.full())
+    cfg = resolve_config(Config, config, quick)
     t0 = time.perf_counter()
     every = max(1, cfg.iters // cfg.records)
     per_setting = len(cfg.eta_factors) + len(cfg.lrs) * len(cfg.inits)
@@ -175,9 +166,7 @@ def run(
     results = []
     for setting, srng in zip(cfg.settings, spawn_generators(seed, len(cfg.settings)), strict=True):
         scheme = parse_spec(setting.spec)
-        law = get_law(setting.law)
-        cov = Identity(scheme.n)
-        problem = Problem(scheme, setting.alpha, law, cov, parse_noise("none"))
+        problem = noiseless_problem(scheme, setting.alpha, setting.law)
         teacher = problem.random_teacher(srng, w_norm=cfg.w_norm)
         tp = theorem_parameters(problem, eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
         rngs = iter(spawn_generators(int(srng.integers(2**31)), per_setting))
@@ -185,14 +174,11 @@ def run(
         history_t: list[int] | None = None
         for factor in cfg.eta_factors:
             eta = factor * tp.eta
-            o = safe_run(
-                partial(
-                    convotron, teacher.sample, scheme, setting.alpha, eta=eta, iters=cfg.iters,
-                    rng=next(rngs), w_star=teacher.w_star, record_every=every, eps=cfg.eps,
-                )
-            )  # fmt: skip
+            o = run_convotron(teacher.sample, scheme, setting.alpha, eta=eta, iters=cfg.iters,
+                              rng=next(rngs), w_star=teacher.w_star, record_every=every,
+                              eps=cfg.eps)  # fmt: skip
             history_t = history_t if o.history_t is None else o.history_t.tolist()
-            conv.append({"factor": factor, "eta": eta, **_outcome_dict(o)})
+            conv.append({"factor": factor, "eta": eta, **outcome_record(o)})
             bar.update(1)
         sg = []
         for init_name, scale in cfg.inits:
@@ -206,7 +192,7 @@ def run(
                     )
                 )  # fmt: skip
                 history_t = history_t if o.history_t is None else o.history_t.tolist()
-                entry = {"init": init_name, "init_scale": scale, "lr": lr, **_outcome_dict(o)}
+                entry = {"init": init_name, "init_scale": scale, "lr": lr, **outcome_record(o)}
                 entry["final_w_norm"] = None if o.w is None else float(np.linalg.norm(o.w))
                 entry["exactly_zero"] = bool(o.w is not None and np.all(o.w == 0.0))
                 sg.append(entry)
@@ -229,17 +215,9 @@ def run(
         )
     bar.close()
     conclusions = _conclusions(results, cfg)
-    return ExperimentResult(
-        name=NAME,
-        seed=seed,
-        quick=config is None and quick,
-        config=config_dict(cfg),
-        data={"settings": results},
-        conclusions=conclusions,
-        table=_table(results),
-        notes=_notes(conclusions, cfg),
-        seconds=time.perf_counter() - t0,
-    )
+    return finish(NAME, seed=seed, quick=quick, config=config, cfg=cfg,
+                  data={"settings": results}, conclusions=conclusions, table=_table(results),
+                  notes=_notes(conclusions, cfg), t0=t0)  # fmt: skip
 
 
 def _conclusions(results: list[dict[str, Any]], cfg: Config) -> dict[str, Any]:
