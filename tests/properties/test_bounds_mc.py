@@ -50,6 +50,11 @@ def _draw(teacher: Teacher, seed: int):
     return rng, w, X, y, PiX
 
 
+def _updates(teacher: Teacher, w, X, y, PiX):
+    """Convotron's update directions ``G = (y - f_w(x)) Σ_i P_i x``, one row per sample."""
+    return (y - predict(w, X, teacher.scheme, teacher.alpha))[:, None] * PiX.sum(axis=1)
+
+
 @pytest.mark.claim("lem-beta")
 @given(bridge_teachers(), seeds())
 @examples(0.75)
@@ -69,7 +74,7 @@ def test_second_moment_bound(teacher: Teacher, seed: int) -> None:
     tp = _params(teacher)
     _, w, X, y, PiX = _draw(teacher, seed)
     delta = w - teacher.w_star
-    G = (y - predict(w, X, teacher.scheme, teacher.alpha))[:, None] * PiX.sum(axis=1)
+    G = _updates(teacher, w, X, y, PiX)
     bound = tp.beta * float(delta @ delta) + tp.rho
     assert_clt_below(np.einsum("mr,mr->m", G, G), bound, f"L4 for {teacher!r}")
 
@@ -82,7 +87,7 @@ def test_one_step_inequality(teacher: Teacher, seed: int) -> None:
     _, w, X, y, PiX = _draw(teacher, seed)
     delta = w - teacher.w_star
     eta = tp.eta
-    G = (y - predict(w, X, teacher.scheme, teacher.alpha))[:, None] * PiX.sum(axis=1)
+    G = _updates(teacher, w, X, y, PiX)
     nxt = delta[None, :] + eta * G
     bound = (1 - eta * tp.a + eta**2 * tp.beta) * float(delta @ delta) + eta**2 * tp.rho
     assert 1 - eta * tp.a + eta**2 * tp.beta <= 1 - eta * tp.a / 2 + 1e-15  # η ≤ a/(2β)
