@@ -243,14 +243,10 @@ def run(
 
 def plot(result: ExperimentResult, out: Path) -> list[Path]:
     """Write ``disjoint_curves.png``: error curves of both variants, one panel per scheme."""
-    from ._plots import new_figure, save, semilogy_curve
+    from ._plots import panel_grid, save, semilogy_curve
 
     settings = result.data["settings"]
-    ncols = min(3, len(settings))
-    nrows = math.ceil(len(settings) / ncols)
-    fig, axes = new_figure(nrows, ncols, size=(4.8, 3.4))
-    for ax in axes.flat[len(settings) :]:
-        ax.set_visible(False)
+    fig, axes = panel_grid(len(settings), size=(4.8, 3.4))
     colors = {"full": "tab:blue", "one_patch": "tab:red"}
     names = {"full": "full updates", "one_patch": "patch 0 only"}
     for ax, s in zip(axes.flat, settings, strict=False):

@@ -32,7 +32,6 @@ and Gaussian and uniform inputs (full run; the quick run keeps stride 12).
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -349,19 +348,15 @@ def _notes(c: dict[str, Any], cfg: Config) -> tuple[str, ...]:
 
 def plot(result: ExperimentResult, out: Path) -> list[Path]:
     """Write ``final_error_heatmaps.png``, ``iterations_heatmaps.png`` and ``curves.png``."""
-    from ._plots import annotated_heatmap, new_figure, save, semilogy_curve
+    from ._plots import annotated_heatmap, panel_grid, save, semilogy_curve
 
     settings = result.data["settings"]
-    ncols = min(3, len(settings))
-    nrows = math.ceil(len(settings) / ncols)
     paths = []
     for what, fname, title in (
         ("final_sq_error", "final_error_heatmaps.png", "final ||w - w*||^2"),
         ("first_hit", "iterations_heatmaps.png", "iterations to reach eps"),
     ):
-        fig, axes = new_figure(nrows, ncols, size=(5.2, 2.8))
-        for ax in axes.flat[len(settings) :]:
-            ax.set_visible(False)
+        fig, axes = panel_grid(len(settings), size=(5.2, 2.8))
         for ax, s in zip(axes.flat, settings, strict=False):
             inits = list(dict.fromkeys(e["init"] for e in s["sgd"]))
             lrs = list(dict.fromkeys(e["lr"] for e in s["sgd"]))
@@ -385,9 +380,7 @@ def plot(result: ExperimentResult, out: Path) -> list[Path]:
         fig.suptitle(f"SGD vs Convotron: {title} (grey: diverged / never)", fontsize=10)
         paths.append(save(fig, out, fname))
 
-    fig, axes = new_figure(nrows, ncols, size=(5.0, 3.4))
-    for ax in axes.flat[len(settings) :]:
-        ax.set_visible(False)
+    fig, axes = panel_grid(len(settings), size=(5.0, 3.4))
     for ax, s in zip(axes.flat, settings, strict=False):
         t = s["history_t"]
         for c in s["convotron"]:
