@@ -43,6 +43,7 @@ __all__ = [
     "run_convotron",
     "safe_run",
     "spawn_generators",
+    "theorem_for",
     "unit_filter",
 ]
 
@@ -336,6 +337,15 @@ def noiseless_problem(scheme: Any, alpha: float, law: str = "gaussian", cov: Any
 
     cov = Identity(scheme.n) if cov is None else cov
     return Problem(scheme, alpha, get_law(law), cov, parse_noise("none"))
+
+
+def theorem_for(cfg: Any, problem: Any, *, only_patch: int | None = None) -> Any:
+    """Return the theorem's parameters of ``problem`` at the settings' ``eps, delta, w_norm``."""
+    from ..parameters import theorem_parameters
+
+    return theorem_parameters(
+        problem, eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm, only_patch=only_patch
+    )
 
 
 def run_convotron(sample: Any, scheme: Any, alpha: float, **kwargs: Any) -> Outcome:

@@ -38,7 +38,6 @@ from typing import Any
 
 import numpy as np
 
-from ..parameters import theorem_parameters
 from ._common import (
     ExperimentResult,
     Table,
@@ -50,6 +49,7 @@ from ._common import (
     resolve_config,
     run_convotron,
     spawn_generators,
+    theorem_for,
     unit_filter,
 )
 
@@ -160,7 +160,6 @@ def run(
     cfg = resolve_config(Config, config, quick)
     t0 = time.perf_counter()
     g_law, g_sing, g_near = spawn_generators(seed, 3)
-    kw: dict[str, Any] = dict(eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
     bar = progress_bar((len(LAW_ARMS) + 4) * cfg.runs, desc=NAME, enabled=progress)
 
     def go(scheme: Any, sample: Any, eta: float, iters: int, w_star: np.ndarray, rng: Any) -> Any:
@@ -171,8 +170,8 @@ def run(
 
     # Part 1: input laws.
     scheme = parse_spec(cfg.law_spec)
-    tp = theorem_parameters(noiseless_problem(scheme, cfg.alpha), **kw)
-    tp_exp = theorem_parameters(noiseless_problem(scheme, cfg.alpha, "exponential"), **kw)
+    tp = theorem_for(cfg, noiseless_problem(scheme, cfg.alpha))
+    tp_exp = theorem_for(cfg, noiseless_problem(scheme, cfg.alpha, "exponential"))
     laws = []
     history_t: dict[str, Any] = {}
     teachers = [
@@ -206,7 +205,7 @@ def run(
         (f"mirror (identity + reversal), r={cfg.mirror_r}", mirror_scheme(cfg.mirror_r)),
         (f"control {cfg.singular_control}", parse_spec(cfg.singular_control)),
     ):
-        tps = theorem_parameters(noiseless_problem(sch, cfg.alpha), **kw)
+        tps = theorem_for(cfg, noiseless_problem(sch, cfg.alpha))
         ths = tps.summary()
         eta = tps.eta
         eta_rule = "theorem"
@@ -247,7 +246,7 @@ def run(
     near: list[dict[str, Any]] = []
     for label, spec in (("nearly singular", cfg.near_singular), ("control", cfg.near_control)):
         sch = parse_spec(spec)
-        tps = theorem_parameters(noiseless_problem(sch, cfg.alpha), **kw)
+        tps = theorem_for(cfg, noiseless_problem(sch, cfg.alpha))
         recs = []
         for g in spawn_generators(int(g_near.integers(2**31)) + len(near), cfg.runs):
             w_star = unit_filter(g, sch.r, cfg.w_norm)

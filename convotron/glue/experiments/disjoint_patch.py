@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 
-from ..parameters import theorem_parameters
 from ._common import (
     ExperimentResult,
     Table,
@@ -42,6 +41,7 @@ from ._common import (
     resolve_config,
     run_convotron,
     spawn_generators,
+    theorem_for,
 )
 
 __all__ = ["Config", "DSetting", "build_scheme", "plot", "run"]
@@ -149,17 +149,14 @@ def run(
     out = []
     for setting, g in zip(cfg.settings, spawn_generators(seed, len(cfg.settings)), strict=True):
         scheme = build_scheme(setting, g)
-        kw: dict[str, Any] = dict(eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
         problem = noiseless_problem(scheme, setting.alpha, setting.law)
-        tp_full = theorem_parameters(problem, **kw)
-        tp_one = theorem_parameters(problem, only_patch=0, **kw)
+        tp_full = theorem_for(cfg, problem)
+        tp_one = theorem_for(cfg, problem, only_patch=0)
         th_full, th_one = tp_full.summary(), tp_one.summary()
         eta_source = "thm-disjoint"
         if not (math.isfinite(tp_one.eta) and tp_one.eta > 0):
             violations = th_one["violations"]
-            tp_one = theorem_parameters(
-                noiseless_problem(scheme, setting.alpha), only_patch=0, **kw
-            )
+            tp_one = theorem_for(cfg, noiseless_problem(scheme, setting.alpha), only_patch=0)
             th_one = {**tp_one.summary(), "applies": False, "violations": violations}
             eta_source = "thm-disjoint Gaussian formula (hypothesis fails for this law)"
         runs: dict[str, list[dict[str, Any]]] = {"full": [], "one_patch": []}

@@ -31,7 +31,6 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from ..parameters import theorem_parameters
 from ._common import (
     ExperimentResult,
     Table,
@@ -41,6 +40,7 @@ from ._common import (
     progress_bar,
     resolve_config,
     spawn_generators,
+    theorem_for,
     unit_filter,
 )
 
@@ -113,9 +113,8 @@ def run(
     cfg = resolve_config(Config, config, quick)
     t0 = time.perf_counter()
     scheme = parse_spec(cfg.spec)
-    kw: dict[str, Any] = dict(eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
     problem0 = noiseless_problem(scheme, cfg.alpha, cfg.law)
-    tp0 = theorem_parameters(problem0, **kw)
+    tp0 = theorem_for(cfg, problem0)
     eta, a = tp0.eta, tp0.a
     rate = eta * a / 2.0
     burn = math.ceil(math.log(1e6) / rate)
@@ -133,7 +132,7 @@ def run(
             noise = parse_noise(f"{kind}:{level!r}")
             problem = replace(problem0, noise=noise)
             teacher = problem.teacher(w_star)
-            tp = theorem_parameters(problem, **kw)
+            tp = theorem_for(cfg, problem)
             res = run_many(
                 ConvotronRule(),
                 teacher,

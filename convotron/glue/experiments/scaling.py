@@ -37,7 +37,6 @@ from typing import Any
 
 import numpy as np
 
-from ..parameters import theorem_parameters
 from ._common import (
     ExperimentResult,
     Table,
@@ -49,6 +48,7 @@ from ._common import (
     resolve_config,
     run_convotron,
     spawn_generators,
+    theorem_for,
 )
 
 __all__ = ["NOMINAL_EXPONENTS", "Config", "plot", "run"]
@@ -129,7 +129,7 @@ def run(
     series: dict[str, list[dict[str, Any]]] = {"k": [], "r": [], "lambda_min": []}
     for (name, x, scheme, cov), g in zip(pts, spawn_generators(seed, len(pts)), strict=True):
         problem = noiseless_problem(scheme, cfg.alpha, cov=cov)
-        tp = theorem_parameters(problem, eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
+        tp = theorem_for(cfg, problem)
         if name == "lambda_min":
             x = tp.lambda_min
         iters = int(min(cfg.max_iters, math.ceil(cfg.budget_factor * tp.T)))

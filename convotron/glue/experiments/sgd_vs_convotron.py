@@ -40,7 +40,6 @@ from typing import Any
 
 import numpy as np
 
-from ..parameters import theorem_parameters
 from ._common import (
     ExperimentResult,
     Table,
@@ -53,6 +52,7 @@ from ._common import (
     run_convotron,
     safe_run,
     spawn_generators,
+    theorem_for,
 )
 
 __all__ = ["Config", "Setting", "plot", "run"]
@@ -167,7 +167,7 @@ def run(
         scheme = parse_spec(setting.spec)
         problem = noiseless_problem(scheme, setting.alpha, setting.law)
         teacher = problem.random_teacher(srng, w_norm=cfg.w_norm)
-        tp = theorem_parameters(problem, eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
+        tp = theorem_for(cfg, problem)
         rngs = iter(spawn_generators(int(srng.integers(2**31)), per_setting))
         conv = []
         history_t: list[int] | None = None
