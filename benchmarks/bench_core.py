@@ -21,14 +21,10 @@ No assertion: this measures and reports. Figures are recorded in benchmarks/READ
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import statistics
 import sys
-import time
 
 import numpy as np
+from _timing import alternated, draw_floor, load_average, machine, write_json
 
 from convotron.algorithm import convotron, convotron_on_data, convotron_reference, run_many
 from convotron.patches import parse_spec
@@ -42,20 +38,9 @@ CHUNK = 4096
 
 
 def median_times(fns, repeats):
-    """Median wall time of each ``fn()``, the calls interleaved, after one untimed warm-up each.
-
-    Interleaving (f1, f2, f1, f2, ...) exposes both functions to the same background load,
-    so their ratio is more stable than that of two separate series on a shared machine.
-    """
-    for fn in fns:
-        fn()
-    times = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, ts in zip(fns, times, strict=True):
-            start = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - start)
-    return [statistics.median(ts) for ts in times]
+    """Median wall time of each ``fn()``, the calls interleaved, after one untimed warm-up each."""
+    wall, _ = alternated(dict(enumerate(fns)), repeats)
+    return list(wall.values())
 
 
 def bench_a(scheme, teacher, repeats, m_ref):
@@ -80,12 +65,7 @@ def bench_a(scheme, teacher, repeats, m_ref):
 
 
 def bench_b(scheme, teacher, repeats, iters):
-    n = scheme.n
-
-    def floor():
-        rng = np.random.default_rng(2)
-        for s in range(0, iters, CHUNK):
-            rng.standard_normal((min(CHUNK, iters - s), n))
+    floor = draw_floor(scheme.n, iters, CHUNK)
 
     def whole():
         convotron(teacher.sample, scheme, ALPHA, eta=ETA, iters=iters,
@@ -136,12 +116,7 @@ def main(argv=None):
     teacher = Teacher.random(scheme, ALPHA, np.random.default_rng(0))
     results = {
         "scheme": SPEC,
-        "machine": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "cpus": os.cpu_count(),
-            "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        },
+        "machine": machine(load_average()),
         "repeats": args.repeats,
         "a_compiled_vs_readable": bench_a(scheme, teacher, args.repeats, 20_000 // scale),
         "b_whole_run_vs_draw_floor": bench_b(scheme, teacher, args.repeats, 1_000_000 // scale),
@@ -163,10 +138,7 @@ def main(argv=None):
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, width, strict=True)))
     print(f"run_many results identical for 1 and 2 workers: {c['identical_results']}")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(results, fh, indent=2)
-            fh.write("\n")
+    write_json(args.json, results)
     return 0
 
 

@@ -28,15 +28,11 @@ No assertion: this measures and reports. Figures are recorded in benchmarks/READ
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import statistics
 import sys
-import time
 
 import numba
 import numpy as np
+from _timing import alternated, draw_floor, load_average, machine, write_json
 from numba import njit
 
 from convotron import _kernels
@@ -62,24 +58,6 @@ def compiled_draw_only(rng, iters, n):  # pragma: no cover - compiled
     return s
 
 
-def alternated(fns, repeats):
-    """Median wall and thread-CPU seconds of each ``fn()``, calls interleaved, after a warm-up."""
-    for fn in fns.values():
-        fn()
-    wall = {k: [] for k in fns}
-    cpu = {k: [] for k in fns}
-    for _ in range(repeats):
-        for key, fn in fns.items():
-            c0, w0 = time.thread_time(), time.perf_counter()
-            fn()
-            wall[key].append(time.perf_counter() - w0)
-            cpu[key].append(time.thread_time() - c0)
-    return (
-        {k: statistics.median(v) for k, v in wall.items()},
-        {k: statistics.median(v) for k, v in cpu.items()},
-    )
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9, help="timed repeats (median)")
@@ -92,10 +70,7 @@ def main(argv=None):
     teacher = Teacher.random(scheme, ALPHA, np.random.default_rng(0))
     codes = S.source_codes(teacher.law, teacher.cov, teacher.noise)
 
-    def floor():
-        rng = np.random.default_rng(2)
-        for s in range(0, iters, CHUNK):
-            rng.standard_normal((min(CHUNK, iters - s), n))
+    floor = draw_floor(n, iters, CHUNK)
 
     def chunked():
         convotron(teacher.sample, scheme, ALPHA, eta=ETA, iters=iters,
@@ -109,9 +84,9 @@ def main(argv=None):
         compiled_draw_only(np.random.default_rng(2), iters, n)
 
     fns = {"floor": floor, "chunked": chunked, "fused": fused, "compiled_floor": compiled_floor}
-    load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    load0 = load_average()
     wall, cpu = alternated(fns, args.repeats)
-    load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    load1 = load_average()
 
     # today's compiled labels and updates alone, on one pre-drawn chunk (in cache)
     X = np.random.default_rng(1).standard_normal((CHUNK, n))
@@ -135,13 +110,7 @@ def main(argv=None):
         "scheme": SPEC,
         "iters": iters,
         "repeats": args.repeats,
-        "machine": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "numba": numba.__version__,
-            "cpus": os.cpu_count(),
-            "load_average_1min": [load0, load1],
-        },
+        "machine": machine([load0, load1], numba=numba.__version__),
         "ns_per_update": ns,
         "fused_speedup_over_floor": {c: ns["floor"][c] / ns["fused"][c] for c in ("wall", "cpu")},
         "fused_over_compiled_floor": {
@@ -166,10 +135,7 @@ def main(argv=None):
     print(f"today's kernels alone (cpu ns/sample): labels {per['labels']:.0f}, "
           f"updates {per['updates']:.0f}")  # fmt: skip
     print(f"fused updates/s per core (cpu): {results['fused_updates_per_second_per_core']:.3g}")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(results, fh, indent=2)
-            fh.write("\n")
+    write_json(args.json, results)
     return 0
 
 

@@ -21,17 +21,11 @@ import pytest
 
 from book.tools import claim_graph as cg
 from book.tools.tables import markdown_table
+from tests.labels import ARCHITECTURE_LABELS
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
 DIRECTIVE = re.compile(r"^```\{prf:(\w+)\}[^\n]*\n:label: ([\w-]+)", re.MULTILINE)
 REF = re.compile(r"\{prf:ref\}`([^`<]+?)(?:\s*<([\w-]+)>)?`")
-ARCHITECTURE_LABELS = {
-    "def-model", "alg-convotron", "lem-symmetric", "lem-drift", "lem-progress",
-    "lem-second-moment", "lem-one-step", "thm-convotron", "cor-realizable", "cor-noisy",
-    "lem-beta", "lem-1d", "lem-1d-sos", "lem-1d-structure", "lem-2d", "lem-2d-kron",
-    "lem-cov-transfer", "thm-disjoint", "cor-1d-instantiated",
-    "lem-conv-reduction", "lem-conv-upper", "lem-conv-padded", "lem-exact-k", "lem-linear-mse",
-}  # fmt: skip
 
 
 def book_labels() -> dict[str, list[tuple[str, str]]]:

@@ -17,7 +17,10 @@ __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FAIL",
     "EXIT_OK",
+    "PROBLEM_OPTIONS",
     "ConvotronArgumentParser",
+    "add_json_option",
+    "add_problem_options",
     "emit_json",
     "flag_for",
     "render_error",
@@ -28,6 +31,81 @@ __all__ = [
 EXIT_OK = 0
 EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2
+
+
+#: The options that describe a problem and the theorem's targets, one help text each
+#: (``run``, ``bounds`` and ``check`` add those they take with :func:`add_problem_options`).
+PROBLEM_OPTIONS: dict[str, dict[str, Any]] = {
+    "scheme": {
+        "metavar": "SPEC",
+        "help": "1d:N,R,STRIDE | 2d:H,W,PH,PW,SH,SW | 2d:C,H,W,PH,PW,SH,SW | "
+        "conv1d:C,L,K[,stride=S][,padding=P|same|valid][,dilation=D] | "
+        "conv2d:C,H,W,KH,KW[,stride=..][,padding=..][,dilation=..] | file:PATH",
+    },
+    "alpha": {
+        "metavar": "A",
+        "default": "0",
+        "help": "leaky-ReLU slope in [0, 1] (0 = ReLU, the default)",
+    },
+    "dist": {
+        "metavar": "D",
+        "default": "gaussian",
+        "help": "input law: gaussian, rademacher, uniform, mixture, student-t, "
+        "exponential (asymmetric) (default gaussian)",
+    },
+    "cov": {
+        "metavar": "C",
+        "default": "identity",
+        "help": "input covariance: identity or ar1:RHO (default identity)",
+    },
+    "noise": {
+        "metavar": "S",
+        "default": "0",
+        "help": "label noise: 0, S (= gaussian:S), gaussian:S, uniform:S, hetero:S (default 0)",
+    },
+    "eps": {
+        "metavar": "E",
+        "default": "0.01",
+        "help": "accuracy epsilon > 0: the target squared error ||w - w*||^2 (default 0.01)",
+    },
+    "delta": {
+        "metavar": "D",
+        "default": "0.1",
+        "help": "failure probability delta in (0, 1] (default 0.1)",
+    },
+    "w-norm": {
+        "metavar": "W",
+        "default": "1",
+        "help": "norm of the teacher filter w* (or a bound on it), > 0 (default 1)",
+    },
+    "only-patch": {
+        "metavar": "I",
+        "default": None,
+        "help": "the disjoint-patch variant: update along patch I only (0-based; thm-disjoint)",
+    },
+}
+
+
+def add_problem_options(
+    parser: argparse.ArgumentParser, *names: str, scheme_default: str | None = None
+) -> None:
+    """Add the options ``names`` of :data:`PROBLEM_OPTIONS` to ``parser``, in that order.
+
+    ``--scheme`` is required unless ``scheme_default`` is given.
+    """
+    for name in names:
+        kwargs = dict(PROBLEM_OPTIONS[name])
+        if name == "scheme" and scheme_default is None:
+            kwargs["required"] = True
+        elif name == "scheme":
+            kwargs["default"] = scheme_default
+            kwargs["help"] += f" (default {scheme_default})"
+        parser.add_argument(f"--{name}", **kwargs)
+
+
+def add_json_option(parser: argparse.ArgumentParser, what: str = "instead") -> None:
+    """Add ``--json``: print one JSON object on stdout (``what`` ends the help text)."""
+    parser.add_argument("--json", action="store_true", help=f"print one JSON object {what}")
 
 
 class ConvotronArgumentParser(argparse.ArgumentParser):

@@ -24,7 +24,7 @@ import math
 from typing import Any
 
 from .._errors import ConvotronError
-from ._common import EXIT_FAIL, EXIT_OK, emit_json
+from ._common import EXIT_FAIL, EXIT_OK, add_json_option, add_problem_options, emit_json
 
 __all__ = ["add_parser", "format_bounds", "main"]
 
@@ -41,43 +41,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "input."
         ),
     )
-    p.add_argument(
-        "--scheme",
-        metavar="SPEC",
-        required=True,
-        help="1d:N,R,STRIDE | 2d:H,W,PH,PW,SH,SW | 2d:C,H,W,PH,PW,SH,SW | "
-        "conv1d:C,L,K[,stride=S][,padding=P|same|valid][,dilation=D] | "
-        "conv2d:C,H,W,KH,KW[,stride=..][,padding=..][,dilation=..] | file:PATH",
+    add_problem_options(
+        p, "scheme", "alpha", "dist", "cov", "noise", "eps", "delta", "w-norm", "only-patch"
     )
-    p.add_argument("--alpha", metavar="A", default="0", help="leaky-ReLU slope in [0, 1] (0)")
-    p.add_argument(
-        "--dist",
-        metavar="D",
-        default="gaussian",
-        help="input law: gaussian, rademacher, uniform, mixture, student-t, exponential "
-        "(default gaussian)",
-    )
-    p.add_argument(
-        "--cov", metavar="C", default="identity", help="identity or ar1:RHO (default identity)"
-    )
-    p.add_argument(
-        "--noise",
-        metavar="S",
-        default="0",
-        help="label noise: 0, S (= gaussian:S), gaussian:S, uniform:S, hetero:S (default 0)",
-    )
-    p.add_argument("--eps", metavar="E", default="0.01", help="accuracy epsilon > 0 (0.01)")
-    p.add_argument(
-        "--delta", metavar="D", default="0.1", help="failure probability in (0, 1] (0.1)"
-    )
-    p.add_argument("--w-norm", metavar="W", default="1", help="norm of w* (or a bound), > 0 (1)")
-    p.add_argument(
-        "--only-patch",
-        metavar="I",
-        default=None,
-        help="the disjoint-patch variant: update along patch I only (thm-disjoint)",
-    )
-    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    add_json_option(p)
     p.set_defaults(handler=main)
     return p
 

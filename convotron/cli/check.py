@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import EXIT_FAIL, EXIT_OK, emit_json
+from ._common import EXIT_FAIL, EXIT_OK, add_json_option, add_problem_options, emit_json
 
 __all__ = ["add_parser", "format_check", "main"]
 
@@ -40,26 +40,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "condition holds, 1 when it does not, 2 on bad input."
         ),
     )
-    p.add_argument(
-        "--scheme",
-        metavar="SPEC",
-        required=True,
-        help="1d:N,R,STRIDE | 2d:H,W,PH,PW,SH,SW | 2d:C,H,W,PH,PW,SH,SW | "
-        "conv1d:C,L,K[,stride=S][,padding=P|same|valid][,dilation=D] | "
-        "conv2d:C,H,W,KH,KW[,stride=..][,padding=..][,dilation=..] | file:PATH",
-    )
-    p.add_argument(
-        "--cov",
-        metavar="C",
-        default="identity",
-        help="input covariance: identity or ar1:RHO (default identity)",
-    )
+    add_problem_options(p, "scheme", "cov")
     p.add_argument(
         "--exact",
         action="store_true",
         help="always certify exactly (rational LDLᵀ); fails with status 2 when impossible",
     )
-    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    add_json_option(p)
     p.set_defaults(handler=main)
     return p
 

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ConvotronError
-from ._common import EXIT_OK, emit_json
+from ._common import EXIT_OK, add_json_option, add_problem_options, emit_json
 
 __all__ = ["add_parser", "main"]
 
@@ -63,38 +63,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "fresh samples of a synthetic teacher, or once over the rows of a dataset."
         ),
     )
-    p.add_argument(
-        "--scheme",
-        metavar="SPEC",
-        default="1d:64,8,2",
-        help="1d:N,R,STRIDE | 2d:H,W,PH,PW,SH,SW | 2d:C,H,W,PH,PW,SH,SW | file:PATH "
-        "(default 1d:64,8,2)",
-    )
-    p.add_argument(
-        "--alpha",
-        metavar="A",
-        default="0",
-        help="leaky-ReLU slope in [0, 1] (0 = ReLU, the default)",
-    )
-    p.add_argument(
-        "--dist",
-        metavar="D",
-        default="gaussian",
-        help="input law: gaussian, rademacher, uniform, mixture, student-t, "
-        "exponential (asymmetric) (default gaussian)",
-    )
-    p.add_argument(
-        "--cov",
-        metavar="C",
-        default="identity",
-        help="input covariance: identity or ar1:RHO (default identity)",
-    )
-    p.add_argument(
-        "--noise",
-        metavar="S",
-        default="0",
-        help="label noise: 0, S (= gaussian:S), gaussian:S, uniform:S, hetero:S",
-    )
+    add_problem_options(p, "scheme", "alpha", "dist", "cov", "noise", scheme_default="1d:64,8,2")
     p.add_argument(
         "--eta",
         metavar="X|auto",
@@ -111,7 +80,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", metavar="S", default="0", help="root seed (default 0)")
     p.add_argument("--plot", metavar="FILE", help="write the convergence curve as a PNG")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    add_json_option(p)
     p.add_argument(
         "--save-filter",
         metavar="PATH",
@@ -137,31 +106,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="mini-batch size; --iters counts updates (default 1)",
     )
     p.add_argument(
-        "--only-patch",
-        metavar="I",
-        default=None,
-        help="disjoint-patch variant: update along patch I only (0-based)",
-    )
-    p.add_argument(
         "--data",
         metavar="FILE.npz",
         help="run once over the rows of X (T, n), y (T,), optional w_star (r,)",
     )
-    p.add_argument(
-        "--eps",
-        metavar="E",
-        default="0.01",
-        help="target squared error for auto and for the first-hit time (default 0.01)",
-    )
-    p.add_argument(
-        "--delta", metavar="D", default="0.1", help="failure probability for auto (default 0.1)"
-    )
-    p.add_argument(
-        "--w-norm",
-        metavar="W",
-        default="1",
-        help="norm of the random teacher filter w* (default 1)",
-    )
+    add_problem_options(p, "only-patch", "eps", "delta", "w-norm")
     p.set_defaults(handler=main)
     return p
 

@@ -26,7 +26,7 @@ import sys
 from typing import Any
 
 from .._errors import ConvotronError
-from ._common import EXIT_FAIL, EXIT_OK, emit_json
+from ._common import EXIT_FAIL, EXIT_OK, add_json_option, emit_json
 
 __all__ = ["add_parser", "main"]
 
@@ -68,7 +68,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address, or 'inline' (no Dask)"
     )
     p.add_argument("--workers", metavar="K", help="local worker processes (default: cores)")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    add_json_option(p, "on stdout")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--no-figures", action="store_true", help="no heat maps")
     p.set_defaults(handler=main)

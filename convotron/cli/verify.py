@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 from .._errors import ConvotronError
-from ._common import EXIT_FAIL, EXIT_OK, emit_json
+from ._common import EXIT_FAIL, EXIT_OK, add_json_option, emit_json
 
 __all__ = ["add_parser", "main"]
 
@@ -48,7 +48,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="add larger schemes, e.g. n=160, r=16 at strides 9, 12, 16 (takes minutes)",
     )
     p.add_argument("--out", metavar="DIR", help="write report.md, report.json and figures here")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    add_json_option(p, "instead of a table")
     p.add_argument(
         "--seeds",
         metavar="N",

@@ -22,20 +22,12 @@ from convotron.algorithm import (
     run_many,
 )
 from convotron.baselines import sgd_reference
-from convotron.model import predict
 from convotron.patches import PatchScheme, parse_spec
 from convotron.problem import Teacher
 from convotron.rules import ConvotronRule, SGDRule
 from convotron.sources import Rows, Sampler
 from convotron.testing import alphas, schemes, seeds
-
-
-def _data(scheme, alpha, m, seed, noise=0.0):
-    rng = np.random.default_rng(seed)
-    w_star = rng.standard_normal(scheme.r)
-    X = rng.standard_normal((m, scheme.n))
-    y = predict(w_star, X, scheme, alpha) + noise * rng.standard_normal(m)
-    return X, y, w_star
+from tests.convotron._rows import teacher_rows
 
 
 def _compiled_iterates(X, y, scheme, alpha, eta, batch=1, only_patch=None, w0=None):
@@ -68,7 +60,7 @@ def _compiled_iterates(X, y, scheme, alpha, eta, batch=1, only_patch=None, w0=No
 )
 def test_compiled_loop_agrees_with_reference_step_for_step(scheme, alpha, seed, batch, patch):
     only_patch = None if patch is None else patch % scheme.k
-    X, y, _ = _data(scheme, alpha, 12 * batch, seed, noise=0.3)
+    X, y, _ = teacher_rows(scheme, alpha, 12 * batch, seed, noise=0.3)
     eta = 0.05 / scheme.k
     ref = convotron_reference(X, y, scheme, alpha, eta=eta, batch=batch, only_patch=only_patch)
     fast = _compiled_iterates(X, y, scheme, alpha, eta, batch, only_patch)
@@ -207,7 +199,7 @@ def test_rules_and_sources_are_values():
 
 def test_long_run_agrees_with_reference_on_1d_64_8_2():
     scheme = parse_spec("1d:64,8,2")
-    X, y, _ = _data(scheme, 0.0, 3000, 7, noise=0.1)
+    X, y, _ = teacher_rows(scheme, 0.0, 3000, 7, noise=0.1)
     ref = convotron_reference(X, y, scheme, 0.0, eta=2e-3)
     res = convotron_on_data(X, y, scheme, 0.0, eta=2e-3)
     np.testing.assert_allclose(res.w, ref[-1], rtol=0, atol=1e-12)
@@ -235,7 +227,7 @@ def test_reference_is_algorithm_1_written_out():
 def test_convotron_moves_from_zero_even_with_relu():
     """At w = 0 every wᵀP_i x is 0, yet G_1 = y_1 Σ_i P_i x_1 ≠ 0: no σ′, no stall."""
     scheme = parse_spec("1d:16,4,2")
-    X, y, _ = _data(scheme, 0.0, 1, 3)
+    X, y, _ = teacher_rows(scheme, 0.0, 1, 3)
     res = convotron_on_data(X, y, scheme, 0.0, eta=0.1)
     expected = 0.1 * y[0] * scheme.patches(X[0]).sum(axis=0)
     np.testing.assert_allclose(res.w, expected, atol=1e-15)
@@ -245,7 +237,7 @@ def test_convotron_moves_from_zero_even_with_relu():
 @pytest.mark.claim("alg-convotron")
 @given(scheme=schemes(), alpha=alphas(), seed=seeds(), patch=st.integers(-1, 50))
 def test_update_at_w_star_with_noiseless_labels_is_zero(scheme, alpha, seed, patch):
-    X, y, w_star = _data(scheme, alpha, 20, seed)
+    X, y, w_star = teacher_rows(scheme, alpha, 20, seed)
     only_patch = None if patch < 0 else patch % scheme.k
     its = _compiled_iterates(X, y, scheme, alpha, 0.3 / scheme.k, 2, only_patch, w0=w_star)
     scale = 1.0 + np.abs(w_star).max()
@@ -255,7 +247,7 @@ def test_update_at_w_star_with_noiseless_labels_is_zero(scheme, alpha, seed, pat
 @given(scheme=schemes(), seed=seeds())
 def test_alpha_one_is_lms_on_averaged_patches(scheme, seed):
     """α = 1: f_w(x) = wᵀφ with φ = (1/k) P x, and G = (y − wᵀφ) k φ: LMS with step η k."""
-    X, y, _ = _data(scheme, 1.0, 15, seed, noise=0.5)
+    X, y, _ = teacher_rows(scheme, 1.0, 15, seed, noise=0.5)
     eta = 0.05 / scheme.k
     phi = X[:, scheme.indices].sum(axis=1) / scheme.k  # (m, r)
     w = np.zeros(scheme.r)
@@ -272,7 +264,7 @@ def test_alpha_one_is_lms_on_averaged_patches(scheme, seed):
 
 def test_mini_batch_averages_the_per_sample_updates():
     scheme = parse_spec("1d:10,3,1")
-    X, y, _ = _data(scheme, 0.3, 4, 11)
+    X, y, _ = teacher_rows(scheme, 0.3, 4, 11)
     res = convotron_on_data(X, y, scheme, 0.3, eta=0.01, batch=4)
     G = sum(label * scheme.patches(x).sum(axis=0) for x, label in zip(X, y, strict=True))
     np.testing.assert_allclose(res.w, 0.01 * G / 4, atol=1e-15)  # from w = 0, f = 0
@@ -281,7 +273,7 @@ def test_mini_batch_averages_the_per_sample_updates():
 
 def test_only_patch_updates_along_that_patch_and_records_disjointness():
     scheme = PatchScheme.from_indices(7, [[0, 1, 2], [3, 4, 5], [4, 5, 6]])
-    X, y, _ = _data(scheme, 0.0, 1, 5)
+    X, y, _ = teacher_rows(scheme, 0.0, 1, 5)
     res = convotron_on_data(X, y, scheme, 0.0, eta=0.5, only_patch=0)
     np.testing.assert_allclose(res.w, 0.5 * y[0] * X[0, [0, 1, 2]], atol=1e-15)
     assert res.only_patch == 0 and res.only_patch_disjoint is True
@@ -292,7 +284,7 @@ def test_only_patch_updates_along_that_patch_and_records_disjointness():
 
 def test_history_matches_the_reference_iterates():
     scheme = parse_spec("1d:12,4,2")
-    X, y, w_star = _data(scheme, 0.5, 103, 2)
+    X, y, w_star = teacher_rows(scheme, 0.5, 103, 2)
     ref = convotron_reference(X, y, scheme, 0.5, eta=0.02)
     d2 = np.sum((ref - w_star) ** 2, axis=1)
     eps = float(np.quantile(d2, 0.3))
@@ -421,7 +413,7 @@ def test_progress_bar_is_silent_off_a_terminal(capsys):
 
 def test_divergence_names_step_size_and_iteration():
     scheme = parse_spec("1d:16,4,2")
-    X, y, _ = _data(scheme, 0.0, 5000, 1)
+    X, y, _ = teacher_rows(scheme, 0.0, 5000, 1)
     with pytest.raises(DivergenceError, match=r"non-finite at iteration \d+ of 5000 with step "
                        r"size eta=50.*Use a smaller eta \(e.g. eta=5\)\.$") as info:  # fmt: skip
         convotron_on_data(X, y, scheme, 0.0, eta=50.0)

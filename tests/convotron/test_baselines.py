@@ -14,14 +14,7 @@ from convotron.model import predict
 from convotron.patches import PatchScheme, parse_spec
 from convotron.problem import Teacher
 from convotron.testing import alphas, schemes, seeds
-
-
-def _data(scheme, alpha, m, seed, noise=0.0):
-    rng = np.random.default_rng(seed)
-    w_star = rng.standard_normal(scheme.r)
-    X = rng.standard_normal((m, scheme.n))
-    y = predict(w_star, X, scheme, alpha) + noise * rng.standard_normal(m)
-    return X, y, w_star
+from tests.convotron._rows import teacher_rows
 
 
 @given(
@@ -32,7 +25,7 @@ def _data(scheme, alpha, m, seed, noise=0.0):
     s0=st.sampled_from([0.0, 1.0]),
 )
 def test_compiled_sgd_agrees_with_reference(scheme, alpha, seed, batch, s0):
-    X, y, _ = _data(scheme, alpha, 10 * batch, seed, noise=0.2)
+    X, y, _ = teacher_rows(scheme, alpha, 10 * batch, seed, noise=0.2)
     w0 = np.random.default_rng(seed + 1).standard_normal(scheme.r)
     for start in (None, w0):
         ref = sgd_reference(X, y, scheme, alpha, lr=0.1, w0=start, batch=batch,
@@ -63,7 +56,7 @@ def test_sgd_reference_is_the_gradient_of_the_square_loss():
 def test_relu_sgd_from_zero_never_moves_while_convotron_does():
     """σ′(0) := α = 0: at w = 0 every wᵀP_i x = 0, so SGD's gradient is exactly 0 forever (§2)."""
     scheme = parse_spec("1d:16,4,2")
-    X, y, _ = _data(scheme, 0.0, 200, 4, noise=0.1)
+    X, y, _ = teacher_rows(scheme, 0.0, 200, 4, noise=0.1)
     stuck = sgd_on_data(X, y, scheme, 0.0, lr=0.05)
     np.testing.assert_array_equal(stuck.w, 0.0)
     assert np.linalg.norm(convotron_on_data(X, y, scheme, 0.0, eta=0.05).w) > 0
@@ -79,7 +72,7 @@ def test_leaky_sgd_from_zero_moves_with_the_left_derivative_convention():
     """Default σ′(0) := α (the frameworks' left derivative): leaky SGD's first step is α-scaled."""
     scheme = parse_spec("1d:16,4,2")
     alpha = 0.2
-    X, y, _ = _data(scheme, alpha, 50, 4, noise=0.0)
+    X, y, _ = teacher_rows(scheme, alpha, 50, 4, noise=0.0)
     lr = 0.05
     it = sgd_reference(X, y, scheme, alpha, lr=lr)
     first = lr * y[0] * alpha * X[0][scheme.indices].sum(axis=0) / scheme.k
@@ -165,7 +158,7 @@ def test_sgd_rejects_bad_input(kwargs, match):
 
 def test_sgd_errors_on_data_and_divergence():
     scheme = parse_spec("1d:8,4,2")
-    X, y, _ = _data(scheme, 0.5, 2000, 0)
+    X, y, _ = teacher_rows(scheme, 0.5, 2000, 0)
     with pytest.raises(
         ConvotronError, match=r"rng must be a numpy.random.Generator with init='random'"
     ):

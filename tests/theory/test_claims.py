@@ -8,17 +8,11 @@ from pathlib import Path
 import pytest
 
 from convotron.glue import claims as G
+from tests.labels import ARCHITECTURE_LABELS
 from theory import TheoryError
 from theory import claims as C
 
 TESTS = Path(__file__).resolve().parent.parent
-ARCHITECTURE_LABELS = {
-    "def-model", "alg-convotron", "lem-symmetric", "lem-drift", "lem-progress",
-    "lem-second-moment", "lem-one-step", "thm-convotron", "cor-realizable", "cor-noisy",
-    "lem-beta", "lem-1d", "lem-1d-sos", "lem-1d-structure", "lem-2d", "lem-2d-kron",
-    "lem-cov-transfer", "thm-disjoint", "cor-1d-instantiated",
-    "lem-conv-reduction", "lem-conv-upper", "lem-conv-padded", "lem-exact-k", "lem-linear-mse",
-}  # fmt: skip
 MARKER = re.compile(r"""claim\(\s*["']([\w-]+)["']\s*\)""")
 
 

@@ -14,8 +14,10 @@ Every experiment module (``sgd_vs_convotron``, ``noise``, ...) provides
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +31,20 @@ __all__ = [
     "Outcome",
     "Table",
     "config_dict",
+    "finish",
     "first_hit_or_none",
     "fmt",
     "loglog_slope",
+    "median_or_none",
+    "noiseless_problem",
+    "outcome_record",
     "progress_bar",
+    "resolve_config",
+    "run_convotron",
     "safe_run",
     "spawn_generators",
+    "theorem_for",
+    "unit_filter",
 ]
 
 
@@ -252,3 +262,94 @@ def progress_bar(total: int, *, desc: str, enabled: bool) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True)
+
+
+def resolve_config(config_cls: Any, config: Any, quick: bool) -> Any:
+    """Return ``config``, or ``config_cls.quick()`` / ``config_cls.full()`` when it is None."""
+    if config is not None:
+        return config
+    return config_cls.quick() if quick else config_cls.full()
+
+
+def finish(
+    name: str,
+    *,
+    seed: int,
+    quick: bool,
+    config: Any,
+    cfg: Any,
+    data: dict[str, Any],
+    conclusions: dict[str, Any],
+    table: Table,
+    notes: tuple[str, ...],
+    t0: float,
+) -> ExperimentResult:
+    """Return the :class:`ExperimentResult` of a run started at ``t0`` (``time.perf_counter``).
+
+    ``config`` is what the caller passed (None: the quick or full settings, ``quick`` says
+    which), ``cfg`` the settings actually used.
+    """
+    return ExperimentResult(
+        name=name,
+        seed=seed,
+        quick=config is None and quick,
+        config=config_dict(cfg),
+        data=data,
+        conclusions=conclusions,
+        table=table,
+        notes=notes,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def outcome_record(o: Outcome, *, w: bool = False, **extra: Any) -> dict[str, Any]:
+    """Return one run's JSON record: status, final error, first hit, ``extra``, history (, w)."""
+    rec: dict[str, Any] = {
+        "status": o.status,
+        "final_sq_error": o.sq_error,
+        "first_hit": o.first_hit,
+        **extra,
+        "history": None if o.history is None else o.history.tolist(),
+    }
+    if w:
+        rec["w"] = None if o.w is None else o.w.tolist()
+    return rec
+
+
+def median_or_none(values: Sequence[Any]) -> float | None:
+    """Median where ``None`` (never reached / diverged) counts as +infinity; None if > half."""
+    v = [math.inf if x is None else float(x) for x in values]
+    m = float(np.median(v)) if v else math.inf
+    return m if math.isfinite(m) else None
+
+
+def unit_filter(rng: np.random.Generator, r: int, w_norm: float) -> np.ndarray:
+    """Return a filter of norm ``w_norm`` drawn uniformly on the sphere (``r`` normal draws)."""
+    w = rng.standard_normal(r)
+    return w_norm * w / np.linalg.norm(w)
+
+
+def noiseless_problem(scheme: Any, alpha: float, law: str = "gaussian", cov: Any = None) -> Any:
+    """Return the noiseless :class:`~convotron.problem.Problem` (``cov`` None: Σ = I)."""
+    from ...covariance import Identity
+    from ...data import get_law, parse_noise
+    from ...problem import Problem
+
+    cov = Identity(scheme.n) if cov is None else cov
+    return Problem(scheme, alpha, get_law(law), cov, parse_noise("none"))
+
+
+def theorem_for(cfg: Any, problem: Any, *, only_patch: int | None = None) -> Any:
+    """Return the theorem's parameters of ``problem`` at the settings' ``eps, delta, w_norm``."""
+    from ..parameters import theorem_parameters
+
+    return theorem_parameters(
+        problem, eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm, only_patch=only_patch
+    )
+
+
+def run_convotron(sample: Any, scheme: Any, alpha: float, **kwargs: Any) -> Outcome:
+    """Run :func:`convotron.algorithm.convotron` under :func:`safe_run` (divergence recorded)."""
+    from ...algorithm import convotron
+
+    return safe_run(partial(convotron, sample, scheme, alpha, **kwargs))

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..._io import save_figure
 
-__all__ = ["annotated_heatmap", "new_figure", "save", "semilogy_curve"]
+__all__ = ["annotated_heatmap", "new_figure", "panel_grid", "save", "semilogy_curve"]
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (5.0, 3.6)) -> Any:
@@ -24,6 +24,15 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (5
 
     fig = Figure(figsize=(size[0] * ncols, size[1] * nrows), layout="constrained")
     axes = np.atleast_2d(fig.subplots(nrows, ncols, squeeze=False))
+    return fig, axes
+
+
+def panel_grid(count: int, *, size: tuple[float, float]) -> Any:
+    """Return ``(fig, axes)`` with ``count`` panels, at most 3 a row; the spare ones hidden."""
+    ncols = min(3, count)
+    fig, axes = new_figure(math.ceil(count / ncols), ncols, size=size)
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
     return fig, axes
 
 

@@ -33,14 +33,25 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..parameters import theorem_parameters
-from ._common import ExperimentResult, Table, config_dict, progress_bar, safe_run, spawn_generators
+from ._common import (
+    ExperimentResult,
+    Table,
+    finish,
+    median_or_none,
+    noiseless_problem,
+    outcome_record,
+    progress_bar,
+    resolve_config,
+    run_convotron,
+    spawn_generators,
+    theorem_for,
+    unit_filter,
+)
 
 __all__ = ["Config", "mirror_scheme", "plot", "run"]
 
@@ -131,62 +142,42 @@ def _sampler(scheme: Any, alpha: float, w_star: np.ndarray, law: str, flips: boo
     return sample
 
 
-def _record(o: Any) -> dict[str, Any]:
+def _runs(recs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return an arm's runs and their medians (``None``: not reached by most runs)."""
     return {
-        "status": o.status,
-        "final_sq_error": o.sq_error,
-        "first_hit": o.first_hit,
-        "history": None if o.history is None else o.history.tolist(),
-        "w": None if o.w is None else o.w.tolist(),
+        "runs": recs,
+        "median_final": median_or_none([r["final_sq_error"] for r in recs]),
+        "median_first_hit": median_or_none([r["first_hit"] for r in recs]),
     }
-
-
-def _median(xs: list[Any]) -> float | None:
-    v = [math.inf if x is None else float(x) for x in xs]
-    m = float(np.median(v)) if v else math.inf
-    return m if math.isfinite(m) else None
 
 
 def run(
     config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
 ) -> ExperimentResult:
     """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    from ...algorithm import convotron
-    from ...covariance import Identity
-    from ...data import get_law, parse_noise
     from ...patches import parse_spec
-    from ...problem import Problem
 
-    cfg = config if config is not None else (Config.quick() if quick else Config.full())
+    cfg = resolve_config(Config, config, quick)
     t0 = time.perf_counter()
     g_law, g_sing, g_near = spawn_generators(seed, 3)
-    kw: dict[str, Any] = dict(eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
-    none = parse_noise("none")
     bar = progress_bar((len(LAW_ARMS) + 4) * cfg.runs, desc=NAME, enabled=progress)
 
     def go(scheme: Any, sample: Any, eta: float, iters: int, w_star: np.ndarray, rng: Any) -> Any:
-        every = max(1, iters // cfg.records)
-        o = safe_run(
-            partial(convotron, sample, scheme, cfg.alpha, eta=eta, iters=iters, rng=rng,
-                    w_star=w_star, record_every=every, eps=cfg.eps)
-        )  # fmt: skip
+        o = run_convotron(sample, scheme, cfg.alpha, eta=eta, iters=iters, rng=rng, w_star=w_star,
+                          record_every=max(1, iters // cfg.records), eps=cfg.eps)  # fmt: skip
         bar.update(1)
         return o
 
     # Part 1: input laws.
     scheme = parse_spec(cfg.law_spec)
-    tp = theorem_parameters(
-        Problem(scheme, cfg.alpha, get_law("gaussian"), Identity(scheme.n), none), **kw
-    )
-    tp_exp = theorem_parameters(
-        Problem(scheme, cfg.alpha, get_law("exponential"), Identity(scheme.n), none), **kw
-    )
+    tp = theorem_for(cfg, noiseless_problem(scheme, cfg.alpha))
+    tp_exp = theorem_for(cfg, noiseless_problem(scheme, cfg.alpha, "exponential"))
     laws = []
     history_t: dict[str, Any] = {}
-    teachers = []
-    for g in spawn_generators(int(g_law.integers(2**31)), cfg.runs):
-        w = g.standard_normal(scheme.r)
-        teachers.append(cfg.w_norm * w / np.linalg.norm(w))
+    teachers = [
+        unit_filter(g, scheme.r, cfg.w_norm)
+        for g in spawn_generators(int(g_law.integers(2**31)), cfg.runs)
+    ]
     for label, law, flips, nonpos in LAW_ARMS:
         recs = []
         for j, w_star in enumerate(teachers):
@@ -194,7 +185,7 @@ def run(
             rng = np.random.default_rng([int(seed), j, LAW_ARMS.index((label, law, flips, nonpos))])
             o = go(scheme, _sampler(scheme, cfg.alpha, ws, law, flips), tp.eta, cfg.iters, ws, rng)
             history_t["laws"] = None if o.history_t is None else o.history_t.tolist()
-            rec = _record(o)
+            rec = outcome_record(o, w=True)
             rec["exactly_zero"] = bool(o.w is not None and np.all(o.w == 0.0))
             rec["w_star_sq_norm"] = float(ws @ ws)
             recs.append(rec)
@@ -204,9 +195,7 @@ def run(
                 "law": law,
                 "sign_flips": flips,
                 "nonpositive_w_star": nonpos,
-                "runs": recs,
-                "median_final": _median([r["final_sq_error"] for r in recs]),
-                "median_first_hit": _median([r["first_hit"] for r in recs]),
+                **_runs(recs),
             }
         )
 
@@ -216,8 +205,7 @@ def run(
         (f"mirror (identity + reversal), r={cfg.mirror_r}", mirror_scheme(cfg.mirror_r)),
         (f"control {cfg.singular_control}", parse_spec(cfg.singular_control)),
     ):
-        cov = Identity(sch.n)
-        tps = theorem_parameters(Problem(sch, cfg.alpha, get_law("gaussian"), cov, none), **kw)
+        tps = theorem_for(cfg, noiseless_problem(sch, cfg.alpha))
         ths = tps.summary()
         eta = tps.eta
         eta_rule = "theorem"
@@ -230,14 +218,13 @@ def run(
             eta_rule = "a_max/(2 beta) with a_max = (1+alpha) lambda_max/k (theorem eta is 0)"
         recs = []
         for g in spawn_generators(int(g_sing.integers(2**31)) + len(singular), cfg.runs):
-            w = g.standard_normal(sch.r)
-            w_star = cfg.w_norm * w / np.linalg.norm(w)
+            w_star = unit_filter(g, sch.r, cfg.w_norm)
             anti = 0.5 * (w_star - w_star[::-1])
             o = go(
                 sch, _sampler(sch, cfg.alpha, w_star, "gaussian", False), eta, cfg.iters, w_star, g
             )
             history_t["singular"] = None if o.history_t is None else o.history_t.tolist()
-            rec = _record(o)
+            rec = outcome_record(o, w=True)
             rec["anti_w_star_sq"] = float(anti @ anti)
             rec["anti_w_final_norm"] = (
                 None if o.w is None else float(np.linalg.norm(0.5 * (o.w - o.w[::-1])))
@@ -251,9 +238,7 @@ def run(
                 "theorem": ths,
                 "eta": eta,
                 "eta_rule": eta_rule,
-                "runs": recs,
-                "median_final": _median([r["final_sq_error"] for r in recs]),
-                "median_first_hit": _median([r["first_hit"] for r in recs]),
+                **_runs(recs),
             }
         )
 
@@ -261,27 +246,16 @@ def run(
     near: list[dict[str, Any]] = []
     for label, spec in (("nearly singular", cfg.near_singular), ("control", cfg.near_control)):
         sch = parse_spec(spec)
-        tps = theorem_parameters(
-            Problem(sch, cfg.alpha, get_law("gaussian"), Identity(sch.n), none), **kw
-        )
+        tps = theorem_for(cfg, noiseless_problem(sch, cfg.alpha))
         recs = []
         for g in spawn_generators(int(g_near.integers(2**31)) + len(near), cfg.runs):
-            w = g.standard_normal(sch.r)
-            w_star = cfg.w_norm * w / np.linalg.norm(w)
+            w_star = unit_filter(g, sch.r, cfg.w_norm)
             sample = _sampler(sch, cfg.alpha, w_star, "gaussian", False)
             o = go(sch, sample, tps.eta, cfg.iters_near, w_star, g)
             history_t["near"] = None if o.history_t is None else o.history_t.tolist()
-            recs.append(_record(o))
-        near.append(
-            {
-                "label": f"{label} {spec}",
-                "k": sch.k,
-                "theorem": tps.summary(),
-                "runs": recs,
-                "median_final": _median([r["final_sq_error"] for r in recs]),
-                "median_first_hit": _median([r["first_hit"] for r in recs]),
-            }
-        )
+            recs.append(outcome_record(o, w=True))
+        near.append({"label": f"{label} {spec}", "k": sch.k, "theorem": tps.summary(),
+                     **_runs(recs)})  # fmt: skip
     bar.close()
     data = {
         "law_spec": cfg.law_spec,
@@ -293,17 +267,9 @@ def run(
         "history_t": history_t,
     }
     conclusions = _conclusions(data)
-    return ExperimentResult(
-        name=NAME,
-        seed=seed,
-        quick=config is None and quick,
-        config=config_dict(cfg),
-        data=data,
-        conclusions=conclusions,
-        table=_table(data),
-        notes=_notes(conclusions, data),
-        seconds=time.perf_counter() - t0,
-    )
+    return finish(NAME, seed=seed, quick=quick, config=config, cfg=cfg, data=data,
+                  conclusions=conclusions, table=_table(data), notes=_notes(conclusions, data),
+                  t0=t0)  # fmt: skip
 
 
 def _conclusions(d: dict[str, Any]) -> dict[str, Any]:

@@ -25,14 +25,24 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..parameters import theorem_parameters
-from ._common import ExperimentResult, Table, config_dict, progress_bar, safe_run, spawn_generators
+from ._common import (
+    ExperimentResult,
+    Table,
+    finish,
+    median_or_none,
+    noiseless_problem,
+    outcome_record,
+    progress_bar,
+    resolve_config,
+    run_convotron,
+    spawn_generators,
+    theorem_for,
+)
 
 __all__ = ["Config", "DSetting", "build_scheme", "plot", "run"]
 
@@ -128,45 +138,25 @@ class Config:
         return cls(settings=(*cls().settings[:2], *lit), runs=5, iters=400_000)
 
 
-def _median(values: list[Any]) -> float | None:
-    """Median where ``None`` (never reached / diverged) counts as +infinity; None if > half."""
-    v = sorted(math.inf if x is None else float(x) for x in values)
-    m = float(np.median(v)) if v else math.inf
-    return m if math.isfinite(m) else None
-
-
 def run(
     config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
 ) -> ExperimentResult:
     """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    from ...algorithm import convotron
-    from ...covariance import Identity
-    from ...data import get_law, parse_noise
-    from ...problem import Problem
-
-    cfg = config if config is not None else (Config.quick() if quick else Config.full())
+    cfg = resolve_config(Config, config, quick)
     t0 = time.perf_counter()
     every = max(1, cfg.iters // cfg.records)
     bar = progress_bar(len(cfg.settings) * cfg.runs * 2, desc=NAME, enabled=progress)
     out = []
     for setting, g in zip(cfg.settings, spawn_generators(seed, len(cfg.settings)), strict=True):
         scheme = build_scheme(setting, g)
-        law = get_law(setting.law)
-        cov = Identity(scheme.n)
-        kw: dict[str, Any] = dict(eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
-        problem = Problem(scheme, setting.alpha, law, cov, parse_noise("none"))
-        tp_full = theorem_parameters(problem, **kw)
-        tp_one = theorem_parameters(problem, only_patch=0, **kw)
+        problem = noiseless_problem(scheme, setting.alpha, setting.law)
+        tp_full = theorem_for(cfg, problem)
+        tp_one = theorem_for(cfg, problem, only_patch=0)
         th_full, th_one = tp_full.summary(), tp_one.summary()
         eta_source = "thm-disjoint"
         if not (math.isfinite(tp_one.eta) and tp_one.eta > 0):
-            gauss = get_law("gaussian")
             violations = th_one["violations"]
-            tp_one = theorem_parameters(
-                Problem(scheme, setting.alpha, gauss, cov, parse_noise("none")),
-                only_patch=0,
-                **kw,
-            )
+            tp_one = theorem_for(cfg, noiseless_problem(scheme, setting.alpha), only_patch=0)
             th_one = {**tp_one.summary(), "applies": False, "violations": violations}
             eta_source = "thm-disjoint Gaussian formula (hypothesis fails for this law)"
         runs: dict[str, list[dict[str, Any]]] = {"full": [], "one_patch": []}
@@ -177,23 +167,12 @@ def run(
                 ("full", tp_full.eta, None),
                 ("one_patch", tp_one.eta, 0),
             ):
-                o = safe_run(
-                    partial(
-                        convotron, teacher.sample, scheme, setting.alpha, eta=eta,
-                        iters=cfg.iters, rng=rg, only_patch=op, w_star=teacher.w_star,
-                        record_every=every, eps=cfg.eps,
-                    )
-                )  # fmt: skip
+                o = run_convotron(teacher.sample, scheme, setting.alpha, eta=eta, iters=cfg.iters,
+                                  rng=rg, only_patch=op, w_star=teacher.w_star,
+                                  record_every=every, eps=cfg.eps)  # fmt: skip
                 if o.history_t is not None:
                     history_t = o.history_t.tolist()
-                runs[variant].append(
-                    {
-                        "status": o.status,
-                        "final_sq_error": o.sq_error,
-                        "first_hit": o.first_hit,
-                        "history": None if o.history is None else o.history.tolist(),
-                    }
-                )
+                runs[variant].append(outcome_record(o))
                 bar.update(1)
         out.append(
             {
@@ -210,10 +189,10 @@ def run(
                 "history_t": history_t,
                 "runs": runs,
                 "median_first_hit": {
-                    v: _median([r["first_hit"] for r in rs]) for v, rs in runs.items()
+                    v: median_or_none([r["first_hit"] for r in rs]) for v, rs in runs.items()
                 },
                 "median_final": {
-                    v: _median([r["final_sq_error"] for r in rs]) for v, rs in runs.items()
+                    v: median_or_none([r["final_sq_error"] for r in rs]) for v, rs in runs.items()
                 },
             }
         )
@@ -254,29 +233,17 @@ def run(
         "Columns 3-6: updates along patch 0 only (thm-disjoint, [derived]); columns 7-10: full "
         "Convotron updates (thm-convotron, [derived]). Both step sizes are the theorems' own.",
     )
-    return ExperimentResult(
-        name=NAME,
-        seed=seed,
-        quick=config is None and quick,
-        config=config_dict(cfg),
-        data={"settings": out},
-        conclusions=conclusions,
-        table=table,
-        notes=notes,
-        seconds=time.perf_counter() - t0,
-    )
+    return finish(NAME, seed=seed, quick=quick, config=config, cfg=cfg,
+                  data={"settings": out}, conclusions=conclusions, table=table, notes=notes,
+                  t0=t0)  # fmt: skip
 
 
 def plot(result: ExperimentResult, out: Path) -> list[Path]:
     """Write ``disjoint_curves.png``: error curves of both variants, one panel per scheme."""
-    from ._plots import new_figure, save, semilogy_curve
+    from ._plots import panel_grid, save, semilogy_curve
 
     settings = result.data["settings"]
-    ncols = min(3, len(settings))
-    nrows = math.ceil(len(settings) / ncols)
-    fig, axes = new_figure(nrows, ncols, size=(4.8, 3.4))
-    for ax in axes.flat[len(settings) :]:
-        ax.set_visible(False)
+    fig, axes = panel_grid(len(settings), size=(4.8, 3.4))
     colors = {"full": "tab:blue", "one_patch": "tab:red"}
     names = {"full": "full updates", "one_patch": "patch 0 only"}
     for ax, s in zip(axes.flat, settings, strict=False):

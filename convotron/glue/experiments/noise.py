@@ -26,21 +26,22 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ..parameters import theorem_parameters
 from ._common import (
     ExperimentResult,
     Table,
-    config_dict,
+    finish,
     loglog_slope,
+    noiseless_problem,
     progress_bar,
+    resolve_config,
     spawn_generators,
+    theorem_for,
+    unit_filter,
 )
 
 __all__ = ["Config", "plot", "run"]
@@ -105,19 +106,15 @@ def run(
 ) -> ExperimentResult:
     """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
     from ...algorithm import run_many
-    from ...covariance import Identity
-    from ...data import get_law, parse_noise
+    from ...data import parse_noise
     from ...patches import parse_spec
-    from ...problem import Problem
     from ...rules import ConvotronRule
 
-    cfg = config if config is not None else (Config.quick() if quick else Config.full())
+    cfg = resolve_config(Config, config, quick)
     t0 = time.perf_counter()
     scheme = parse_spec(cfg.spec)
-    law = get_law(cfg.law)
-    cov = Identity(scheme.n)
-    kw: dict[str, Any] = dict(eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
-    tp0 = theorem_parameters(Problem(scheme, cfg.alpha, law, cov, parse_noise("none")), **kw)
+    problem0 = noiseless_problem(scheme, cfg.alpha, cfg.law)
+    tp0 = theorem_for(cfg, problem0)
     eta, a = tp0.eta, tp0.a
     rate = eta * a / 2.0
     burn = math.ceil(math.log(1e6) / rate)
@@ -125,9 +122,7 @@ def run(
     burn = min(burn, iters // 2)
     every = max(1, iters // cfg.records)
     gens = spawn_generators(seed, 1 + len(cfg.kinds) * len(cfg.levels))
-    w_rng = gens[0]
-    g = np.asarray(w_rng.standard_normal(scheme.r))
-    w_star = cfg.w_norm * g / np.linalg.norm(g)
+    w_star = unit_filter(gens[0], scheme.r, cfg.w_norm)
     bar = progress_bar(len(cfg.kinds) * len(cfg.levels), desc=NAME, enabled=progress)
     series = []
     j = 1
@@ -135,9 +130,9 @@ def run(
         points = []
         for level in cfg.levels:
             noise = parse_noise(f"{kind}:{level!r}")
-            problem = Problem(scheme, cfg.alpha, law, cov, noise)
+            problem = replace(problem0, noise=noise)
             teacher = problem.teacher(w_star)
-            tp = theorem_parameters(problem, **kw)
+            tp = theorem_for(cfg, problem)
             res = run_many(
                 ConvotronRule(),
                 teacher,
@@ -186,17 +181,9 @@ def run(
         "series": series,
     }
     conclusions = _conclusions(series)
-    return ExperimentResult(
-        name=NAME,
-        seed=seed,
-        quick=config is None and quick,
-        config=config_dict(cfg),
-        data=data,
-        conclusions=conclusions,
-        table=_table(series),
-        notes=_notes(conclusions, eta, iters, burn, cfg),
-        seconds=time.perf_counter() - t0,
-    )
+    return finish(NAME, seed=seed, quick=quick, config=config, cfg=cfg, data=data,
+                  conclusions=conclusions, table=_table(series),
+                  notes=_notes(conclusions, eta, iters, burn, cfg), t0=t0)  # fmt: skip
 
 
 def _conclusions(series: list[dict[str, Any]]) -> dict[str, Any]:

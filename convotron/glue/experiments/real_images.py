@@ -39,14 +39,23 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..._errors import ConvotronError
-from ._common import ExperimentResult, Table, config_dict, progress_bar, safe_run, spawn_generators
+from ._common import (
+    ExperimentResult,
+    Table,
+    finish,
+    outcome_record,
+    progress_bar,
+    resolve_config,
+    run_convotron,
+    spawn_generators,
+    unit_filter,
+)
 
 __all__ = ["Config", "empirical_theorem", "load_images", "plot", "run"]
 
@@ -167,12 +176,11 @@ def run(
     config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
 ) -> ExperimentResult:
     """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    from ...algorithm import convotron
     from ...data import symmetrize
     from ...model import predict
     from ...patches import PatchScheme
 
-    cfg = config if config is not None else (Config.quick() if quick else Config.full())
+    cfg = resolve_config(Config, config, quick)
     t0 = time.perf_counter()
     X = load_images(cfg.crop)
     scheme = PatchScheme.stride_2d(cfg.crop, cfg.crop, cfg.patch, cfg.patch, cfg.stride, cfg.stride)
@@ -184,10 +192,7 @@ def run(
         for how, D in data.items()
     }
     g_w, g_runs = spawn_generators(seed, 2)
-    filters = []
-    for _ in range(cfg.runs):
-        w = g_w.standard_normal(scheme.r)
-        filters.append(cfg.w_norm * w / np.linalg.norm(w))
+    filters = [unit_filter(g_w, scheme.r, cfg.w_norm) for _ in range(cfg.runs)]
     every = max(1, cfg.iters // cfg.records)
     bar = progress_bar(len(ARMS) * cfg.runs, desc=NAME, enabled=progress)
     arms: list[dict[str, Any]] = []
@@ -206,11 +211,9 @@ def run(
                     Xs = symmetrize(Xs, rng)
                 return Xs, np.asarray(predict(w_star, Xs, scheme, cfg.alpha))
 
-            o = safe_run(
-                partial(convotron, sample, scheme, cfg.alpha, eta=eta, iters=cfg.iters,
-                        rng=run_gens[a_i * cfg.runs + j], w_star=w_star, record_every=every,
-                        eps=cfg.eps)
-            )  # fmt: skip
+            o = run_convotron(sample, scheme, cfg.alpha, eta=eta, iters=cfg.iters,
+                              rng=run_gens[a_i * cfg.runs + j], w_star=w_star,
+                              record_every=every, eps=cfg.eps)  # fmt: skip
             if o.history_t is not None:
                 history_t = o.history_t.tolist()
             pred_mse = None
@@ -218,16 +221,7 @@ def run(
                 f_w = np.asarray(predict(o.w, D, scheme, cfg.alpha))
                 f_star = np.asarray(predict(w_star, D, scheme, cfg.alpha))
                 pred_mse = float(np.mean((f_w - f_star) ** 2))
-            recs.append(
-                {
-                    "status": o.status,
-                    "final_sq_error": o.sq_error,
-                    "first_hit": o.first_hit,
-                    "prediction_mse": pred_mse,
-                    "history": None if o.history is None else o.history.tolist(),
-                    "w": None if o.w is None else o.w.tolist(),
-                }
-            )
+            recs.append(outcome_record(o, w=True, prediction_mse=pred_mse))
             bar.update(1)
         finals: list[float] = [
             math.inf if r["final_sq_error"] is None else float(r["final_sq_error"]) for r in recs
@@ -297,24 +291,16 @@ def run(
         f"whitened, so the theorem's T is {conclusions['raw_theorem_T']:.3g} updates instead of "
         f"{conclusions['whitened_theorem_T']:.3g}.",
     )
-    return ExperimentResult(
-        name=NAME,
-        seed=seed,
-        quick=config is None and quick,
-        config=config_dict(cfg),
-        data={
-            "n": scheme.n,
-            "k": scheme.k,
-            "r": scheme.r,
-            "history_t": history_t,
-            "filters": [w.tolist() for w in filters],
-            "arms": arms,
-        },
-        conclusions=conclusions,
-        table=table,
-        notes=notes,
-        seconds=time.perf_counter() - t0,
-    )
+    data_out = {
+        "n": scheme.n,
+        "k": scheme.k,
+        "r": scheme.r,
+        "history_t": history_t,
+        "filters": [w.tolist() for w in filters],
+        "arms": arms,
+    }
+    return finish(NAME, seed=seed, quick=quick, config=config, cfg=cfg, data=data_out,
+                  conclusions=conclusions, table=table, notes=notes, t0=t0)  # fmt: skip
 
 
 def plot(result: ExperimentResult, out: Path) -> list[Path]:

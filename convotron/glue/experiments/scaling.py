@@ -32,21 +32,23 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..parameters import theorem_parameters
 from ._common import (
     ExperimentResult,
     Table,
-    config_dict,
+    finish,
     loglog_slope,
+    median_or_none,
+    noiseless_problem,
     progress_bar,
-    safe_run,
+    resolve_config,
+    run_convotron,
     spawn_generators,
+    theorem_for,
 )
 
 __all__ = ["NOMINAL_EXPONENTS", "Config", "plot", "run"]
@@ -120,33 +122,24 @@ def run(
     config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
 ) -> ExperimentResult:
     """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    from ...algorithm import convotron
-    from ...data import get_law, parse_noise
-    from ...problem import Problem
-
-    cfg = config if config is not None else (Config.quick() if quick else Config.full())
+    cfg = resolve_config(Config, config, quick)
     t0 = time.perf_counter()
-    law = get_law("gaussian")
     pts = _points(cfg)
     bar = progress_bar(len(pts) * cfg.runs, desc=NAME, enabled=progress)
     series: dict[str, list[dict[str, Any]]] = {"k": [], "r": [], "lambda_min": []}
     for (name, x, scheme, cov), g in zip(pts, spawn_generators(seed, len(pts)), strict=True):
-        problem = Problem(scheme, cfg.alpha, law, cov, parse_noise("none"))
-        tp = theorem_parameters(problem, eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
+        problem = noiseless_problem(scheme, cfg.alpha, cov=cov)
+        tp = theorem_for(cfg, problem)
         if name == "lambda_min":
             x = tp.lambda_min
         iters = int(min(cfg.max_iters, math.ceil(cfg.budget_factor * tp.T)))
         hits = []
         for rg in spawn_generators(int(g.integers(2**31)), cfg.runs):
             teacher = problem.random_teacher(rg, w_norm=cfg.w_norm)
-            o = safe_run(
-                partial(convotron, teacher.sample, scheme, cfg.alpha, eta=tp.eta, iters=iters,
-                        rng=rg, w_star=teacher.w_star, eps=cfg.eps)
-            )  # fmt: skip
+            o = run_convotron(teacher.sample, scheme, cfg.alpha, eta=tp.eta, iters=iters, rng=rg,
+                              w_star=teacher.w_star, eps=cfg.eps)  # fmt: skip
             hits.append(o.first_hit)
             bar.update(1)
-        known = sorted(math.inf if h is None else h for h in hits)
-        med = float(np.median(known))
         series[name].append(
             {
                 "x": x,
@@ -156,7 +149,7 @@ def run(
                 "theorem": tp.summary(),
                 "budget": iters,
                 "first_hits": hits,
-                "median_first_hit": med if math.isfinite(med) else None,
+                "median_first_hit": median_or_none(hits),
             }
         )
     bar.close()
@@ -195,17 +188,9 @@ def run(
         "Measured median below the theorem's T at every point: "
         + ("yes." if conclusions["measured_below_theorem_T"] else "no."),
     )
-    return ExperimentResult(
-        name=NAME,
-        seed=seed,
-        quick=config is None and quick,
-        config=config_dict(cfg),
-        data={"series": series, "fits": fits},
-        conclusions=conclusions,
-        table=table,
-        notes=notes,
-        seconds=time.perf_counter() - t0,
-    )
+    return finish(NAME, seed=seed, quick=quick, config=config, cfg=cfg,
+                  data={"series": series, "fits": fits}, conclusions=conclusions, table=table,
+                  notes=notes, t0=t0)  # fmt: skip
 
 
 def plot(result: ExperimentResult, out: Path) -> list[Path]:

@@ -32,7 +32,6 @@ and Gaussian and uniform inputs (full run; the quick run keeps stride 12).
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -41,15 +40,19 @@ from typing import Any
 
 import numpy as np
 
-from ..parameters import theorem_parameters
 from ._common import (
     ExperimentResult,
     Table,
-    config_dict,
+    finish,
     fmt,
+    noiseless_problem,
+    outcome_record,
     progress_bar,
+    resolve_config,
+    run_convotron,
     safe_run,
     spawn_generators,
+    theorem_for,
 )
 
 __all__ = ["Config", "Setting", "plot", "run"]
@@ -147,27 +150,14 @@ class Config:
         return cls(settings=(*_SMALL, *lit), iters=200_000)
 
 
-def _outcome_dict(o: Any) -> dict[str, Any]:
-    return {
-        "status": o.status,
-        "final_sq_error": o.sq_error,
-        "first_hit": o.first_hit,
-        "history": None if o.history is None else o.history.tolist(),
-    }
-
-
 def run(
     config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
 ) -> ExperimentResult:
     """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    from ...algorithm import convotron
     from ...baselines import sgd
-    from ...covariance import Identity
-    from ...data import get_law, parse_noise
     from ...patches import parse_spec
-    from ...problem import Problem
 
-    cfg = config if config is not None else (Config.quick() if quick else Config.full())
+    cfg = resolve_config(Config, config, quick)
     t0 = time.perf_counter()
     every = max(1, cfg.iters // cfg.records)
     per_setting = len(cfg.eta_factors) + len(cfg.lrs) * len(cfg.inits)
@@ -175,24 +165,19 @@ def run(
     results = []
     for setting, srng in zip(cfg.settings, spawn_generators(seed, len(cfg.settings)), strict=True):
         scheme = parse_spec(setting.spec)
-        law = get_law(setting.law)
-        cov = Identity(scheme.n)
-        problem = Problem(scheme, setting.alpha, law, cov, parse_noise("none"))
+        problem = noiseless_problem(scheme, setting.alpha, setting.law)
         teacher = problem.random_teacher(srng, w_norm=cfg.w_norm)
-        tp = theorem_parameters(problem, eps=cfg.eps, delta=cfg.delta, w_norm=cfg.w_norm)
+        tp = theorem_for(cfg, problem)
         rngs = iter(spawn_generators(int(srng.integers(2**31)), per_setting))
         conv = []
         history_t: list[int] | None = None
         for factor in cfg.eta_factors:
             eta = factor * tp.eta
-            o = safe_run(
-                partial(
-                    convotron, teacher.sample, scheme, setting.alpha, eta=eta, iters=cfg.iters,
-                    rng=next(rngs), w_star=teacher.w_star, record_every=every, eps=cfg.eps,
-                )
-            )  # fmt: skip
+            o = run_convotron(teacher.sample, scheme, setting.alpha, eta=eta, iters=cfg.iters,
+                              rng=next(rngs), w_star=teacher.w_star, record_every=every,
+                              eps=cfg.eps)  # fmt: skip
             history_t = history_t if o.history_t is None else o.history_t.tolist()
-            conv.append({"factor": factor, "eta": eta, **_outcome_dict(o)})
+            conv.append({"factor": factor, "eta": eta, **outcome_record(o)})
             bar.update(1)
         sg = []
         for init_name, scale in cfg.inits:
@@ -206,7 +191,7 @@ def run(
                     )
                 )  # fmt: skip
                 history_t = history_t if o.history_t is None else o.history_t.tolist()
-                entry = {"init": init_name, "init_scale": scale, "lr": lr, **_outcome_dict(o)}
+                entry = {"init": init_name, "init_scale": scale, "lr": lr, **outcome_record(o)}
                 entry["final_w_norm"] = None if o.w is None else float(np.linalg.norm(o.w))
                 entry["exactly_zero"] = bool(o.w is not None and np.all(o.w == 0.0))
                 sg.append(entry)
@@ -229,17 +214,9 @@ def run(
         )
     bar.close()
     conclusions = _conclusions(results, cfg)
-    return ExperimentResult(
-        name=NAME,
-        seed=seed,
-        quick=config is None and quick,
-        config=config_dict(cfg),
-        data={"settings": results},
-        conclusions=conclusions,
-        table=_table(results),
-        notes=_notes(conclusions, cfg),
-        seconds=time.perf_counter() - t0,
-    )
+    return finish(NAME, seed=seed, quick=quick, config=config, cfg=cfg,
+                  data={"settings": results}, conclusions=conclusions, table=_table(results),
+                  notes=_notes(conclusions, cfg), t0=t0)  # fmt: skip
 
 
 def _conclusions(results: list[dict[str, Any]], cfg: Config) -> dict[str, Any]:
@@ -371,19 +348,15 @@ def _notes(c: dict[str, Any], cfg: Config) -> tuple[str, ...]:
 
 def plot(result: ExperimentResult, out: Path) -> list[Path]:
     """Write ``final_error_heatmaps.png``, ``iterations_heatmaps.png`` and ``curves.png``."""
-    from ._plots import annotated_heatmap, new_figure, save, semilogy_curve
+    from ._plots import annotated_heatmap, panel_grid, save, semilogy_curve
 
     settings = result.data["settings"]
-    ncols = min(3, len(settings))
-    nrows = math.ceil(len(settings) / ncols)
     paths = []
     for what, fname, title in (
         ("final_sq_error", "final_error_heatmaps.png", "final ||w - w*||^2"),
         ("first_hit", "iterations_heatmaps.png", "iterations to reach eps"),
     ):
-        fig, axes = new_figure(nrows, ncols, size=(5.2, 2.8))
-        for ax in axes.flat[len(settings) :]:
-            ax.set_visible(False)
+        fig, axes = panel_grid(len(settings), size=(5.2, 2.8))
         for ax, s in zip(axes.flat, settings, strict=False):
             inits = list(dict.fromkeys(e["init"] for e in s["sgd"]))
             lrs = list(dict.fromkeys(e["lr"] for e in s["sgd"]))
@@ -407,9 +380,7 @@ def plot(result: ExperimentResult, out: Path) -> list[Path]:
         fig.suptitle(f"SGD vs Convotron: {title} (grey: diverged / never)", fontsize=10)
         paths.append(save(fig, out, fname))
 
-    fig, axes = new_figure(nrows, ncols, size=(5.0, 3.4))
-    for ax in axes.flat[len(settings) :]:
-        ax.set_visible(False)
+    fig, axes = panel_grid(len(settings), size=(5.0, 3.4))
     for ax, s in zip(axes.flat, settings, strict=False):
         t = s["history_t"]
         for c in s["convotron"]:

@@ -1,0 +1,9 @@
+"""The book labels that ARCHITECTURE.md lists (the registry and the book both carry them)."""
+
+ARCHITECTURE_LABELS = {
+    "def-model", "alg-convotron", "lem-symmetric", "lem-drift", "lem-progress",
+    "lem-second-moment", "lem-one-step", "thm-convotron", "cor-realizable", "cor-noisy",
+    "lem-beta", "lem-1d", "lem-1d-sos", "lem-1d-structure", "lem-2d", "lem-2d-kron",
+    "lem-cov-transfer", "thm-disjoint", "cor-1d-instantiated",
+    "lem-conv-reduction", "lem-conv-upper", "lem-conv-padded", "lem-exact-k", "lem-linear-mse",
+}  # fmt: skip
