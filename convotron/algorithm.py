@@ -71,8 +71,10 @@ __all__ = [
     "convotron",
     "convotron_on_data",
     "convotron_reference",
+    "collect_runs",
     "fit",
     "run_many",
+    "run_range",
 ]
 
 
@@ -552,12 +554,11 @@ def run_many(
                   record_every, eps, on_divergence)  # fmt: skip
     _ITERS(iters)
     seqs = np.random.SeedSequence(root).spawn(R)
+    kw = dict(eta=eta, iters=iters, batch=batch, record_every=record_every, eps=eps,
+              on_divergence=on_divergence)  # fmt: skip
 
     def one_run(seq: np.random.SeedSequence) -> RunResult:
-        return _fit(rule, teacher, teacher.scheme, teacher.alpha, eta=eta, iters=iters,
-                    rng=np.random.default_rng(seq), batch=batch, w_star=teacher.w_star,
-                    record_every=record_every, eps=eps,
-                    on_divergence=on_divergence)  # fmt: skip
+        return _seeded_run(rule, teacher, seq, **kw)
 
     start = time.perf_counter()
     results: list[RunResult] = []
@@ -571,7 +572,56 @@ def run_many(
                 for res in pool.map(one_run, seqs):
                     results.append(res)
                     bar.update(1)
-    seconds = time.perf_counter() - start
+    return collect_runs(results, time.perf_counter() - start)
+
+
+def _seeded_run(rule: Rule, teacher: Teacher, seq: np.random.SeedSequence, **kw: Any) -> RunResult:
+    """One run of :func:`run_many`: ``fit`` on the teacher with the generator of ``seq``."""
+    return _fit(rule, teacher, teacher.scheme, teacher.alpha, rng=np.random.default_rng(seq),
+                w_star=teacher.w_star, **kw)  # fmt: skip
+
+
+def run_range(
+    rule: Rule,
+    teacher: Teacher,
+    *,
+    eta: float,
+    iters: int,
+    seed: int,
+    start: int,
+    stop: int,
+    batch: int = 1,
+    record_every: int | None = None,
+    eps: float | None = None,
+    on_divergence: str = "record",
+) -> list[RunResult]:
+    """Runs ``start .. stop − 1`` of :func:`run_many` with the same ``seed``, one result each.
+
+    Run ``j`` uses ``SeedSequence(seed, spawn_key=(j,))``, which is
+    ``SeedSequence(seed).spawn(runs)[j]`` for any ``runs > j``: so ``run_many`` is
+    ``collect_runs(run_range(..., start=0, stop=a) + run_range(..., start=a, stop=runs))``
+    bitwise, whatever the split (how :mod:`convotron.glue.verify` sends the runs of a case to
+    Dask workers in chunks).
+    """
+    _RULE(rule)
+    root = int(_SEED(seed))
+    lo = int(start)
+    if not (0 <= lo <= int(stop)):
+        raise ConvotronError(
+            f"start and stop must satisfy 0 <= start <= stop; got start={start!r}, "
+            f"stop={stop!r}. Pass a range of run indices.",
+            param="start",
+        )
+    kw = dict(eta=eta, iters=iters, batch=batch, record_every=record_every, eps=eps,
+              on_divergence=on_divergence)  # fmt: skip
+    return [
+        _seeded_run(rule, teacher, np.random.SeedSequence(root, spawn_key=(j,)), **kw)
+        for j in range(lo, int(stop))
+    ]
+
+
+def collect_runs(results: list[RunResult], seconds: float) -> ManyResult:
+    """Stack the results of runs (in run order) into the :class:`ManyResult` of ``run_many``."""
     histories = None
     if results[0].history is not None:
         histories = np.stack([res.history for res in results if res.history is not None])
