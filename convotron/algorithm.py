@@ -68,10 +68,10 @@ if TYPE_CHECKING:
 __all__ = [
     "ManyResult",
     "RunResult",
+    "collect_runs",
     "convotron",
     "convotron_on_data",
     "convotron_reference",
-    "collect_runs",
     "fit",
     "run_many",
     "run_range",
@@ -595,7 +595,7 @@ def run_range(
     eps: float | None = None,
     on_divergence: str = "record",
 ) -> list[RunResult]:
-    """Runs ``start .. stop − 1`` of :func:`run_many` with the same ``seed``, one result each.
+    """Run runs ``start .. stop − 1`` of :func:`run_many` with the same ``seed``, one result each.
 
     Run ``j`` uses ``SeedSequence(seed, spawn_key=(j,))``, which is
     ``SeedSequence(seed).spawn(runs)[j]`` for any ``runs > j``: so ``run_many`` is

@@ -14,8 +14,6 @@ from convotron.cli import main as cli_main
 from convotron.glue import verify as V
 from convotron.glue.verify import suite
 
-from .test_sweep import cluster  # noqa: F401  (a real dask scheduler and two workers)
-
 SMALL = V.Case("small-1d", "1d:8,4,4", eps=0.05, delta=0.2)
 
 

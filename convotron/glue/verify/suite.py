@@ -218,7 +218,7 @@ def _simulate(
                 case.eps,
                 s,
                 min(s + CHUNK_RUNS, runs),
-            )  # fmt: skip
+            )
             for s in range(0, runs, CHUNK_RUNS)
         ]
         many = _many_on(executor, chunks)
