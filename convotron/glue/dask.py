@@ -63,7 +63,7 @@ class Executor:
                 n_workers=self.workers or os.cpu_count() or 1,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port: 8787 may be taken (a warning)
                 silence_logs=50,
             )
             self._client = Client(self._cluster)
