@@ -52,7 +52,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     size.add_argument(
         "--full",
         action="store_true",
-        help="add larger schemes, e.g. n=160, r=16 at strides 9, 12, 16 (takes minutes)",
+        help="add larger schemes, e.g. n=160, r=16 at strides 9, 12, 16 and 1d:64,8,2, every "
+        "case with 200 runs (hours on 2 cores; spread it with --scheduler)",
     )
     p.add_argument("--out", metavar="DIR", help="write report.md, report.json and figures here")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
