@@ -5,11 +5,14 @@ excludes numba's compilation / cache loading:
 
 (a) the compiled loop (``convotron_on_data``) against the readable per-sample numpy loop
     (``convotron_reference``), both fed the same pre-drawn samples; target >= 30x;
-(b) a whole run on fresh Gaussian samples (``convotron(teacher.sample, ...)``: drawing,
-    labels and updates) against the time only to draw the same Gaussian inputs in the same
-    chunks (the floor); target <= 1.5x the floor;
-(c) ``run_many`` with 1 and with 2 worker threads on the same seeds; target near-linear
-    scaling (speed-up close to 2 on two free cores).
+(b) a whole run on fresh Gaussian samples against the time only to draw the same Gaussian
+    inputs with numpy in 4096-row chunks (the floor): both the chunked path
+    (``convotron(teacher.sample, ...)``, a ``Sampler``: numpy draws in chunks, compiled labels
+    and updates; target <= 1.5x the floor) and the default path of a ``Teacher``
+    (``fit(ConvotronRule(), teacher, ...)``: the samples drawn inside the compiled loop,
+    sample by sample, :mod:`convotron._sampling`; below the floor);
+(c) ``run_many`` (the default, fused path) with 1 and with 2 worker threads on the same
+    seeds; target near-linear scaling (speed-up close to 2 on two free cores).
 
 Usage::
 
@@ -26,7 +29,13 @@ import sys
 import numpy as np
 from _timing import alternated, draw_floor, load_average, machine, write_json
 
-from convotron.algorithm import convotron, convotron_on_data, convotron_reference, run_many
+from convotron.algorithm import (
+    convotron,
+    convotron_on_data,
+    convotron_reference,
+    fit,
+    run_many,
+)
 from convotron.patches import parse_spec
 from convotron.problem import Teacher
 from convotron.rules import ConvotronRule
@@ -71,12 +80,18 @@ def bench_b(scheme, teacher, repeats, iters):
         convotron(teacher.sample, scheme, ALPHA, eta=ETA, iters=iters,
                   rng=np.random.default_rng(2), chunk=CHUNK)  # fmt: skip
 
-    t_floor, t_run = median_times([floor, whole], repeats)
+    def fused():
+        fit(ConvotronRule(), teacher, scheme, ALPHA, eta=ETA, iters=iters,
+            rng=np.random.default_rng(2))  # fmt: skip
+
+    t_floor, t_run, t_fused = median_times([floor, whole, fused], repeats)
     return {
         "iters": iters,
         "draw_only_ns_per_sample": 1e9 * t_floor / iters,
         "whole_run_ns_per_update": 1e9 * t_run / iters,
         "ratio_to_floor": t_run / t_floor,
+        "fused_run_ns_per_update": 1e9 * t_fused / iters,
+        "fused_ratio_to_floor": t_fused / t_floor,
         "target": "<= 1.5",
     }
 
@@ -129,6 +144,9 @@ def main(argv=None):
         ("(b) whole run vs draw-only floor", f"{b['whole_run_ns_per_update']:.0f} ns vs "
          f"{b['draw_only_ns_per_sample']:.0f} ns per sample", f"{b['ratio_to_floor']:.2f}x",
          "<= 1.5x"),
+        ("(b') default fused run vs floor", f"{b['fused_run_ns_per_update']:.0f} ns vs "
+         f"{b['draw_only_ns_per_sample']:.0f} ns per sample", f"{b['fused_ratio_to_floor']:.2f}x",
+         "< 1x"),
         ("(c) run_many 1 vs 2 workers", f"{c['one_worker_s']:.2f} s vs {c['two_workers_s']:.2f} s"
          f" ({c['runs']} runs x {c['iters_per_run']})", f"{c['speedup']:.2f}x", "~2x"),
     ]  # fmt: skip

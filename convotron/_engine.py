@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +22,15 @@ from ._errors import ConvotronError, DivergenceError
 from .results import RunResult
 
 if TYPE_CHECKING:
+    from ._sampling import SourceCodes
     from .rules import ConvotronRule, SGDRule, _Start
     from .sources import NextChunk
 
 __all__: list[str] = []
+
+#: ``step(w, u, done, hist, eps, first) -> (status, t)``: ``u`` updates of ``w`` in place
+#: after ``done`` (the contract of :func:`convotron._kernels.run_updates`).
+Step = Callable[[np.ndarray, int, int, np.ndarray, float, np.ndarray], tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -71,8 +77,58 @@ def _warm_kernel(r: int, n: int) -> None:
     )  # fmt: skip
 
 
+def _chunked_step(next_chunk: NextChunk, c: _Checked, start_: _Start) -> tuple[Step, Any]:
+    """Return the step over a source's rows and the call that loads its kernel."""
+    w_star = c.w_star if c.w_star is not None else np.zeros(0)
+    rec = c.record_every or 0
+    op = -1 if c.only_patch is None else c.only_patch
+
+    def step(
+        w: np.ndarray, u: int, done: int, hist: np.ndarray, e: float, first: np.ndarray
+    ) -> tuple[int, int]:
+        X, y = next_chunk(u)
+        status, t = _kernels.run_updates(
+            w, X, y, c.indices, c.alpha, c.eta, c.batch, op, start_.mode,
+            start_.deriv_at_zero, w_star, rec, done, hist, e, first,
+        )  # fmt: skip
+        return int(status), int(t)
+
+    return step, lambda: _warm_kernel(c.indices.shape[1], c.n)
+
+
+def _fused_step(
+    rng: np.random.Generator, teacher_w: np.ndarray, codes: SourceCodes, c: _Checked,
+    start_: _Start,
+) -> tuple[Step, Any]:  # fmt: skip
+    """Return the step drawing a teacher's samples in the compiled loop, and its warm-up."""
+    from ._sampling import fused_updates
+
+    w_star = c.w_star if c.w_star is not None else np.zeros(0)
+    rec = c.record_every or 0
+    op = -1 if c.only_patch is None else c.only_patch
+    tw = np.ascontiguousarray(teacher_w, dtype=np.float64)
+    args = (c.n, codes.law, codes.cov, codes.cov_vec, float(codes.rho), codes.cov_L,
+            codes.noise, float(codes.level), float(codes.sqrt_trace), c.indices, c.alpha,
+            tw)  # fmt: skip
+
+    def step(
+        w: np.ndarray, u: int, done: int, hist: np.ndarray, e: float, first: np.ndarray
+    ) -> tuple[int, int]:
+        status, t = fused_updates(
+            rng, u, done, *args, w, c.eta, c.batch, op, start_.mode, start_.deriv_at_zero,
+            w_star, rec, hist, e, first,
+        )  # fmt: skip
+        return int(status), int(t)
+
+    def warm() -> None:  # n_updates = 0 compiles or loads the kernel and draws nothing
+        step(np.zeros(c.indices.shape[1]), 0, 0, np.zeros(1), -1.0, np.full(1, -1, np.int64))
+
+    return step, warm
+
+
 def _drive(
-    next_chunk: NextChunk,
+    step: Step,
+    warm: Any,
     c: _Checked,
     start_: _Start,
     *,
@@ -82,18 +138,17 @@ def _drive(
     progress: bool,
     only_patch_disjoint: bool | None,
 ) -> RunResult:
-    """Run ``iters`` updates, asking ``next_chunk(u)`` for the rows of ``u`` updates at a time.
+    """Run ``iters`` updates, ``chunk_updates`` at a time, with ``step``.
 
-    The compiled kernel is loaded (or compiled) before the clock starts, so ``seconds``
-    measures the run itself, sample drawing included.
+    The compiled kernel is loaded (or compiled) by ``warm()`` before the clock starts, so
+    ``seconds`` measures the run itself, sample drawing included.
     """
-    indices, n, alpha, eta, batch = c.indices, c.n, c.alpha, c.eta, c.batch
+    eta, batch = c.eta, c.batch
     w_star, record_every, eps, only_patch = c.w_star, c.record_every, c.eps, c.only_patch
-    mode, deriv_at_zero, algorithm = start_.mode, start_.deriv_at_zero, c.rule.algorithm
-    _warm_kernel(indices.shape[1], n)
+    algorithm = c.rule.algorithm
+    warm()
     start = time.perf_counter()
     w = np.array(start_.w0, dtype=np.float64, copy=True)
-    ws = w_star if w_star is not None else np.zeros(0)
     rec = record_every or 0
     hist = np.full(iters // rec + 1 if rec else 1, np.nan)
     first = np.full(1, -1, dtype=np.int64)
@@ -102,18 +157,13 @@ def _drive(
         hist[0] = d0
         if eps is not None and d0 <= eps:
             first[0] = 0
-    op = -1 if only_patch is None else only_patch
     e = -1.0 if eps is None else eps
     done = 0
     diverged = False
     with _progress_bar(iters, progress, algorithm) as bar:
         while done < iters:
             u = min(chunk_updates, iters - done)
-            X, y = next_chunk(u)
-            status, t = _kernels.run_updates(
-                w, X, y, indices, alpha, eta, batch, op, mode, deriv_at_zero,
-                ws, rec, done, hist, e, first,
-            )  # fmt: skip
+            status, t = step(w, u, done, hist, e, first)
             if status == _kernels.STATUS_DIVERGED:
                 if not c.record_divergence:
                     raise _divergence(algorithm, step_name, eta, int(t), iters)

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._engine import _Checked, _drive, _progress_bar
+from ._engine import _Checked, _chunked_step, _drive, _fused_step, _progress_bar
 from ._errors import ConvotronError
 from ._validate import InstanceOf, Interval, Options, Param, fail
 from .activations import check_alpha
@@ -68,11 +68,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ManyResult",
     "RunResult",
+    "collect_runs",
     "convotron",
     "convotron_on_data",
     "convotron_reference",
     "fit",
     "run_many",
+    "run_range",
 ]
 
 
@@ -221,12 +223,17 @@ def fit(
     rule : ConvotronRule or SGDRule
         The update (:mod:`convotron.rules`).
     source : Sampler, Rows or Teacher
-        Fresh samples (``Sampler(sample)``; a ``Teacher`` is sampled directly, with labels
-        computed by the compiled fast path) or a fixed dataset ``Rows(X, y)`` used once in
-        row order (``T = len(X) // batch``; ``X`` finite ``(T B, n)``, ``y`` ``(T B,)``).
-        A sampler is called with ``chunk`` rows at a time (rounded down to a multiple of
-        ``batch``), so for a fixed seed the result depends on ``chunk`` only through the
-        order in which the sampler consumes ``rng``.
+        Fresh samples: a ``Teacher`` (its samples are drawn *inside* the compiled loop,
+        sample by sample, :func:`convotron._sampling.fused_updates`: the inputs of a sample,
+        then its noise, then the next sample; bitwise equal to the readable oracle
+        :func:`convotron._sampling.fused_reference`) or ``Sampler(sample)`` (called with
+        ``chunk`` rows at a time, rounded down to a multiple of ``batch``, so for a fixed seed
+        the result depends on ``chunk`` only through the order in which the sampler consumes
+        ``rng``); or a fixed dataset ``Rows(X, y)`` used once in row order
+        (``T = len(X) // batch``; ``X`` finite ``(T B, n)``, ``y`` ``(T B,)``). A ``Teacher``
+        whose law, covariance or noise the fused loop does not draw, or whose scheme or slope
+        is not the run's, is sampled in chunks (``Sampler(teacher.sample)``) instead; the two
+        orders give equally distributed, not equal, samples for one seed.
     scheme : PatchScheme
         The patches ``P_1..P_k``.
     alpha : float
@@ -249,7 +256,7 @@ def fit(
     eps : float, optional
         Record the first update after which ``‖w_t − w*‖² <= eps``.
     chunk : int, default 4096
-        Samples drawn per call of a sampler.
+        Samples drawn per call of a ``Sampler`` (unused on the fused path of a ``Teacher``).
     progress : bool, default False
         Show a tqdm progress bar (only when stderr is a terminal).
     on_divergence : {"raise", "record"}, default "raise"
@@ -310,6 +317,8 @@ def _fit(
     step: Param = _ETA,
 ) -> RunResult:
     """:func:`fit`, with the step size's parameter name (``lr`` for the SGD conveniences)."""
+    from .problem import Teacher
+
     src = as_source(source)
     c = _check_common(rule, scheme, alpha, eta, batch, w_star, record_every, eps,
                       on_divergence, step)  # fmt: skip
@@ -325,16 +334,50 @@ def _fit(
         next_chunk, T = src._chunks(c.n, c.batch)
         start_ = c.rule._start(r, c.alpha, rng)
         chunk_updates = max(1, 65536 // c.batch)
+        run_step, warm = _chunked_step(next_chunk, c, start_)
     else:
         T = int(_ITERS(iters))
         rng = _RNG(rng)
         chunk_updates = max(1, int(_CHUNK(chunk)) // c.batch)
         start_ = c.rule._start(r, c.alpha, rng)  # draws a random w_1 before any sample
-        next_chunk = src._chunks(rng, c.n, c.batch)
+        codes = _fused_codes(source, c) if isinstance(source, Teacher) else None
+        if codes is not None:  # the teacher's samples drawn in the compiled loop
+            run_step, warm = _fused_step(rng, source.w_star, codes, c, start_)
+            chunk_updates = _FUSED_UPDATES
+        else:
+            run_step, warm = _chunked_step(src._chunks(rng, c.n, c.batch), c, start_)
     disjoint = None if c.only_patch is None else bool(scheme.is_disjoint(c.only_patch))
-    return _drive(next_chunk, c, start_, step_name=step.name, iters=T,
+    return _drive(run_step, warm, c, start_, step_name=step.name, iters=T,
                   chunk_updates=chunk_updates, progress=progress,
                   only_patch_disjoint=disjoint)  # fmt: skip
+
+
+#: Updates per call of the fused kernel (a progress bar's step; the result does not depend on it).
+_FUSED_UPDATES = 1 << 16
+
+
+def _fused_codes(teacher: Teacher, c: _Checked) -> Any:
+    """Return the fused loop's :class:`~convotron._sampling.SourceCodes` of ``teacher``, or None.
+
+    None (use the chunked path) when the teacher's law, covariance or noise is one the fused
+    loop does not draw (``source_codes`` raises), or when the run's scheme or slope is not the
+    teacher's (the fused loop labels with the run's own patches and slope).
+    """
+    from ._sampling import source_codes
+
+    ts = teacher.scheme
+    same = (
+        ts.n == c.n
+        and ts.indices.shape == c.indices.shape
+        and bool(np.array_equal(ts.indices, c.indices))
+        and float(teacher.alpha) == c.alpha
+    )
+    if not same:
+        return None
+    try:
+        return source_codes(teacher.law, teacher.cov, teacher.noise)
+    except ValueError:
+        return None
 
 
 # --------------------------------------------------------------------------- conveniences
@@ -511,12 +554,11 @@ def run_many(
                   record_every, eps, on_divergence)  # fmt: skip
     _ITERS(iters)
     seqs = np.random.SeedSequence(root).spawn(R)
+    kw = dict(eta=eta, iters=iters, batch=batch, record_every=record_every, eps=eps,
+              on_divergence=on_divergence)  # fmt: skip
 
     def one_run(seq: np.random.SeedSequence) -> RunResult:
-        return _fit(rule, teacher, teacher.scheme, teacher.alpha, eta=eta, iters=iters,
-                    rng=np.random.default_rng(seq), batch=batch, w_star=teacher.w_star,
-                    record_every=record_every, eps=eps,
-                    on_divergence=on_divergence)  # fmt: skip
+        return _seeded_run(rule, teacher, seq, **kw)
 
     start = time.perf_counter()
     results: list[RunResult] = []
@@ -530,7 +572,56 @@ def run_many(
                 for res in pool.map(one_run, seqs):
                     results.append(res)
                     bar.update(1)
-    seconds = time.perf_counter() - start
+    return collect_runs(results, time.perf_counter() - start)
+
+
+def _seeded_run(rule: Rule, teacher: Teacher, seq: np.random.SeedSequence, **kw: Any) -> RunResult:
+    """One run of :func:`run_many`: ``fit`` on the teacher with the generator of ``seq``."""
+    return _fit(rule, teacher, teacher.scheme, teacher.alpha, rng=np.random.default_rng(seq),
+                w_star=teacher.w_star, **kw)  # fmt: skip
+
+
+def run_range(
+    rule: Rule,
+    teacher: Teacher,
+    *,
+    eta: float,
+    iters: int,
+    seed: int,
+    start: int,
+    stop: int,
+    batch: int = 1,
+    record_every: int | None = None,
+    eps: float | None = None,
+    on_divergence: str = "record",
+) -> list[RunResult]:
+    """Run runs ``start .. stop − 1`` of :func:`run_many` with the same ``seed``, one result each.
+
+    Run ``j`` uses ``SeedSequence(seed, spawn_key=(j,))``, which is
+    ``SeedSequence(seed).spawn(runs)[j]`` for any ``runs > j``: so ``run_many`` is
+    ``collect_runs(run_range(..., start=0, stop=a) + run_range(..., start=a, stop=runs))``
+    bitwise, whatever the split (how :mod:`convotron.glue.verify` sends the runs of a case to
+    Dask workers in chunks).
+    """
+    _RULE(rule)
+    root = int(_SEED(seed))
+    lo = int(start)
+    if not (0 <= lo <= int(stop)):
+        raise ConvotronError(
+            f"start and stop must satisfy 0 <= start <= stop; got start={start!r}, "
+            f"stop={stop!r}. Pass a range of run indices.",
+            param="start",
+        )
+    kw = dict(eta=eta, iters=iters, batch=batch, record_every=record_every, eps=eps,
+              on_divergence=on_divergence)  # fmt: skip
+    return [
+        _seeded_run(rule, teacher, np.random.SeedSequence(root, spawn_key=(j,)), **kw)
+        for j in range(lo, int(stop))
+    ]
+
+
+def collect_runs(results: list[RunResult], seconds: float) -> ManyResult:
+    """Stack the results of runs (in run order) into the :class:`ManyResult` of ``run_many``."""
     histories = None
     if results[0].history is not None:
         histories = np.stack([res.history for res in results if res.history is not None])

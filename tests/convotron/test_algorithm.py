@@ -12,6 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convotron import ConvotronError, DivergenceError, _kernels
+from convotron._kernels import MODE_CONVOTRON, MODE_SGD
+from convotron._sampling import fused_reference
 from convotron.algorithm import (
     ManyResult,
     RunResult,
@@ -82,6 +84,20 @@ def _reference(rule, X, y, scheme, alpha, eta, batch):
                          sigma_prime_at_zero=rule.sigma_prime_at_zero)  # fmt: skip
 
 
+def _fused_rows(teacher, rng, m):
+    """The rows the fused loop draws: each sample's inputs, then its noise, then the next."""
+    n = teacher.scheme.n
+    X = np.empty((m, n))
+    y = np.empty(m)
+    for i in range(m):
+        x = teacher.cov.transform(teacher.law.draw(rng, (1, n)))
+        X[i] = x[0]
+        y[i] = teacher.predict(x)[0]
+        if teacher.noise.kind != "none":
+            y[i] += teacher.noise.sample(rng, x, teacher.cov)[0]
+    return X, y
+
+
 RULES = [
     ConvotronRule(),
     ConvotronRule(only_patch=1),
@@ -120,9 +136,9 @@ def test_fit_runs_every_rule_on_every_source_as_the_reference_does(rule, source,
                   chunk=7 * batch, **kw)  # fmt: skip
         X = np.concatenate([d[0] for d in drawn])
         y = np.concatenate([d[1] for d in drawn])
-    else:  # a Teacher directly: the compiled-label path draws what teacher.sample draws
+    else:  # a Teacher directly: drawn in the compiled loop, sample by sample
         res = fit(rule, teacher, scheme, alpha, iters=T, rng=np.random.default_rng(1), **kw)
-        X, y = teacher.sample(np.random.default_rng(1), T * batch)
+        X, y = _fused_rows(teacher, np.random.default_rng(1), T * batch)
     ref = _reference(rule, X, y, scheme, alpha, eta, batch)
     assert ref.shape == (T + 1, scheme.r)
     np.testing.assert_allclose(res.w, ref[-1], rtol=0, atol=1e-12)
@@ -144,7 +160,7 @@ def test_the_conveniences_are_fit():
     pairs = [
         (convotron(teacher.sample, scheme, 0.2, eta=0.01, iters=300,
                    rng=np.random.default_rng(1), only_patch=2, **kw),
-         fit(ConvotronRule(2), teacher, scheme, 0.2, eta=0.01, iters=300,
+         fit(ConvotronRule(2), Sampler(teacher.sample), scheme, 0.2, eta=0.01, iters=300,
              rng=np.random.default_rng(1), **kw)),
         (convotron_on_data(X, y, scheme, 0.2, eta=0.01, batch=2, **kw),
          fit(ConvotronRule(), Rows(X, y), scheme, 0.2, eta=0.01, batch=2, **kw)),
@@ -389,15 +405,70 @@ def test_run_many_does_not_depend_on_the_number_of_workers():
     for field in ("final_sq_errors", "histories", "first_hits", "w", "history_t"):
         np.testing.assert_array_equal(getattr(one, field), getattr(two, field))
     assert one.histories.shape == (5, 5) and one.w.shape == (5, 4)
-    # run j is convotron with the j-th spawned seed
+    # run j is fit on the teacher (the fused path) with the j-th spawned seed
     ss = np.random.SeedSequence(12).spawn(5)[3]
-    single = convotron(teacher.sample, scheme, 0.0, eta=0.01, iters=400,
-                       rng=np.random.default_rng(ss), w_star=teacher.w_star)  # fmt: skip
+    single = fit(ConvotronRule(), teacher, scheme, 0.0, eta=0.01, iters=400,
+                 rng=np.random.default_rng(ss), w_star=teacher.w_star)  # fmt: skip
     np.testing.assert_array_equal(one.w[3], single.w)
+    fused = fused_reference(scheme.n, scheme.indices, 0.0, teacher.w_star, teacher.law,
+                            teacher.cov, teacher.noise, eta=0.01, iters=400,
+                            rng=np.random.default_rng(ss))  # fmt: skip
+    np.testing.assert_array_equal(one.w[3], fused.w)  # bitwise: the readable oracle
     assert len(set(one.final_sq_errors.tolist())) == 5  # the runs are distinct
     sgd_runs = run_many(SGDRule(), teacher, eta=0.01, iters=50, runs=2, seed=1)
     np.testing.assert_array_equal(sgd_runs.w, 0.0)  # ReLU SGD from zero never moves
     assert sgd_runs.histories is None and (sgd_runs.first_hits == -1).all()
+
+
+FUSED_RULES = [
+    (ConvotronRule(), MODE_CONVOTRON, 0.0),
+    (ConvotronRule(only_patch=3), MODE_CONVOTRON, 0.0),
+    (SGDRule(sigma_prime_at_zero=1.0), MODE_SGD, 1.0),
+]
+
+
+@pytest.mark.parametrize(("rule", "mode", "d0"), FUSED_RULES, ids=lambda v: repr(v))
+@pytest.mark.parametrize("cov", [None, "ar1:-0.4"])
+def test_fit_on_a_teacher_is_the_fused_loop_bitwise(rule, mode, d0, cov):
+    """fit(rule, teacher, ...) is fused_reference bitwise: w, history, first hit, in pieces."""
+    scheme = parse_spec("1d:16,4,2")
+    teacher = Teacher.random(scheme, 0.2, np.random.default_rng(0), cov=cov, noise="0.1",
+                             law="rademacher")  # fmt: skip
+    kw = dict(eta=0.01, iters=900, batch=2, w_star=teacher.w_star, record_every=100, eps=0.3)
+    res = fit(rule, teacher, scheme, 0.2, rng=np.random.default_rng(7), progress=True, **kw)
+    ref = fused_reference(scheme.n, scheme.indices, 0.2, teacher.w_star, teacher.law,
+                          teacher.cov, teacher.noise, rng=np.random.default_rng(7),
+                          only_patch=getattr(rule, "only_patch", None), mode=mode,
+                          deriv_at_zero=d0, **kw)  # fmt: skip
+    np.testing.assert_array_equal(res.w, ref.w)
+    np.testing.assert_array_equal(res.history, ref.hist)
+    assert res.first_hit == (None if ref.first_hit < 0 else ref.first_hit)
+
+
+def test_fit_on_a_teacher_falls_back_to_the_chunked_path():
+    """A law the fused loop cannot draw, or a run on another slope: Sampler(teacher.sample)."""
+    import dataclasses
+
+    from convotron.data import InputLaw, get_law
+
+    scheme = parse_spec("1d:16,4,2")
+    teacher = Teacher.random(scheme, 0.2, np.random.default_rng(0), noise="0.1")
+    kw = dict(eta=0.01, iters=300, w_star=teacher.w_star)
+    # another slope than the teacher's: chunked (the labels use the teacher's slope)
+    a = fit(ConvotronRule(), teacher, scheme, 0.3, rng=np.random.default_rng(2), **kw)
+    b = fit(ConvotronRule(), Sampler(teacher.sample), scheme, 0.3,
+            rng=np.random.default_rng(2), **kw)  # fmt: skip
+    np.testing.assert_array_equal(a.w, b.w)
+    # a custom law (unknown to source_codes): chunked
+    gauss = get_law("gaussian")
+    custom = InputLaw("custom", True, gauss.fourth_moment, None, gauss.draw)
+    odd = dataclasses.replace(teacher, problem=dataclasses.replace(teacher.problem, law=custom))
+    c = fit(ConvotronRule(), odd, scheme, 0.2, rng=np.random.default_rng(2), **kw)
+    d = fit(ConvotronRule(), Sampler(odd.sample), scheme, 0.2, rng=np.random.default_rng(2),
+            **kw)  # fmt: skip
+    np.testing.assert_array_equal(c.w, d.w)
+    e = fit(ConvotronRule(), teacher, scheme, 0.2, rng=np.random.default_rng(2), **kw)
+    assert not np.array_equal(c.w, e.w)  # the fused path draws in another order
 
 
 def test_progress_bar_is_silent_off_a_terminal(capsys):

@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convotron.algorithm import convotron, convotron_on_data
+from convotron.algorithm import convotron_on_data, fit
 from convotron.baselines import sgd_on_data
 from convotron.cli import main
 from convotron.patches import parse_spec
 from convotron.problem import Teacher
+from convotron.rules import ConvotronRule
 
 SMALL = ["--scheme", "1d:16,4,2", "--eta", "0.01", "--iters", "20000"]
 KEYS = {"n", "r", "k", "alpha", "eta", "iters", "w", "final_sq_error", "seconds",
@@ -42,9 +43,9 @@ def test_json_has_the_contract_keys_and_matches_the_library(capsys):
     t_seq, r_seq = np.random.SeedSequence(3).spawn(2)
     scheme = parse_spec("1d:16,4,2")
     teacher = Teacher.random(scheme, 0.5, np.random.default_rng(t_seq), noise="0.1")
-    res = convotron(teacher.sample, scheme, 0.5, eta=0.01, iters=20000,
-                    rng=np.random.default_rng(r_seq), w_star=teacher.w_star)  # fmt: skip
-    np.testing.assert_array_equal(obj["w"], res.w)
+    res = fit(ConvotronRule(), teacher, scheme, 0.5, eta=0.01, iters=20000,
+              rng=np.random.default_rng(r_seq), w_star=teacher.w_star)  # fmt: skip
+    np.testing.assert_array_equal(obj["w"], res.w)  # the fused path of a Teacher
     np.testing.assert_array_equal(obj["w_star"], teacher.w_star)
     assert obj["final_sq_error"] == pytest.approx(res.sq_error, rel=1e-12)
     assert obj["final_sq_error"] < 0.05  # learned (noise 0.1, small step)

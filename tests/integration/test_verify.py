@@ -317,3 +317,77 @@ def test_singular_control_reports_its_kernel_floor() -> None:
     # w* uniform on the unit circle; the kernel of [[2,2],[2,2]] is (1,-1)/sqrt(2)
     assert c.kernel_floor is not None and 0.0 < c.kernel_floor <= 1.0 + 1e-12
     assert f"{c.kernel_floor:.3g}" in c.note
+
+
+# ------------------------------------------------------------------ on Dask (--scheduler)
+
+#: A few cases with different problems, noise and the disjoint-patch variant: cheap runs.
+DASK_CASES = [
+    SMALL,
+    V.Case("noise-small", "1d:8,4,4", noise="gaussian:0.2", eps=0.1, delta=0.2),
+    V.Case("patch-small", "1d:8,4,4", only_patch=1, eps=0.05, delta=0.2),
+]
+
+
+def _without_seconds(obj):
+    """The report's JSON without its wall times (the only thing a backend may change)."""
+    if isinstance(obj, dict):
+        return {k: _without_seconds(v) for k, v in obj.items() if k != "seconds"}
+    if isinstance(obj, list):
+        return [_without_seconds(v) for v in obj]
+    return obj
+
+
+def _report(**kw) -> dict:
+    return _without_seconds(V.run_suite(DASK_CASES, runs=23, seed=4, **kw).to_json())
+
+
+@pytest.fixture(scope="module")
+def threads_report() -> dict:
+    """The default: each case's runs on 2 threads here (run_many)."""
+    return _report(workers=2)
+
+
+def test_verify_chunks_are_the_runs_of_run_many() -> None:
+    """run_range over any split, collected, is run_many bitwise (child j = spawn_key (j,))."""
+    from convotron.algorithm import collect_runs, run_many, run_range
+    from convotron.problem import Teacher
+    from convotron.rules import ConvotronRule
+
+    teacher = Teacher.random(SMALL.problem().scheme, 0.0, np.random.default_rng(0), noise="0.1")
+    kw = dict(eta=0.05, iters=300, seed=9, record_every=30, eps=0.05)
+    many = run_many(ConvotronRule(), teacher, runs=7, workers=2, **kw)
+    parts = [run_range(ConvotronRule(), teacher, start=a, stop=b, **kw)
+             for a, b in [(0, 3), (3, 4), (4, 4), (4, 7)]]  # fmt: skip
+    got = collect_runs([r for p in parts for r in p], 0.0)
+    for field in ("final_sq_errors", "histories", "first_hits", "w", "history_t", "diverged"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(many, field))
+    with pytest.raises(ConvotronError, match=r"0 <= start <= stop; got start=3, stop=2"):
+        run_range(ConvotronRule(), teacher, start=3, stop=2, **kw)
+
+
+def test_verify_inline_equals_threads(threads_report: dict) -> None:
+    assert _report(workers=1, scheduler="inline") == threads_report
+
+
+def test_verify_local_cluster_with_two_workers_equals_threads(threads_report: dict) -> None:
+    assert _report(workers=2, scheduler="local") == threads_report
+
+
+def test_verify_on_a_real_scheduler_and_two_workers(threads_report: dict, cluster) -> None:
+    address, _ = cluster
+    assert _report(workers=2, scheduler=address) == threads_report
+
+
+def test_cli_scheduler_inline_equals_the_default(capsys) -> None:
+    """`convotron verify --quick --scheduler inline` prints what `convotron verify --quick` does."""
+    base = ["verify", "--quick", "--seeds", "4", "--json"]
+    rc = cli_main(base)
+    default = _without_seconds(json.loads(capsys.readouterr().out))
+    assert cli_main([*base, "--scheduler", "inline"]) == rc
+    assert _without_seconds(json.loads(capsys.readouterr().out)) == default
+
+
+def test_cli_scheduler_bad_address_exits_2(capsys) -> None:
+    assert cli_main(["verify", "--quick", "--scheduler", "nowhere"]) == 2
+    assert "--scheduler must be a Dask scheduler address" in capsys.readouterr().err

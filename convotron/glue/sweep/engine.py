@@ -17,8 +17,7 @@ process without Dask (for debugging). A chunk whose worker dies is retried by th
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +29,6 @@ __all__ = ["CellPlan", "Chunk", "ChunkResult", "execute", "plan_cell", "run_chun
 
 #: Points recorded along each run (the fail rate at fractions of T reads them).
 RECORDS = 64
-#: How often the scheduler retries a chunk whose worker died or that raised.
-RETRIES = 2
 
 
 @dataclass(frozen=True)
@@ -165,12 +162,8 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     return ChunkResult(chunk.start, chunk.stop, final, first, history_t, hist)
 
 
-def _inline(chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, ChunkResult | BaseException]]:
-    for chunk in chunks:
-        try:
-            yield chunk, run_chunk(chunk)
-        except Exception as exc:  # a failing cell is reported, not hidden
-            yield chunk, exc
+def _key(chunk: Chunk) -> str:
+    return f"convotron-{chunk.plan.cell.cell_id}-{chunk.name}"
 
 
 def execute(
@@ -180,50 +173,12 @@ def execute(
     workers: int | None = None,
     on_start: Callable[[str], None] | None = None,
 ) -> Iterator[tuple[Chunk, ChunkResult | BaseException]]:
-    """Run chunks and yield ``(chunk, result or exception)`` as they finish."""
-    if not chunks:
-        return
-    if scheduler == "inline":
-        yield from _inline(chunks)
-        return
-    from distributed import Client, LocalCluster, as_completed
+    """Run chunks and yield ``(chunk, result or exception)`` as they finish.
 
-    cluster = None
-    if scheduler is None:
-        n = workers or os.cpu_count() or 1
-        cluster = LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=50,
-        )
-        client = Client(cluster)
-    else:
-        client = Client(scheduler, timeout="20s")
-    try:
-        if on_start is not None:
-            on_start(str(scheduler if cluster is None else cluster.scheduler_address))
-        keyed: dict[Any, Chunk] = {}
-        pending = []
-        for chunk in chunks:
-            fut = client.submit(
-                run_chunk,
-                chunk,
-                key=f"convotron-{chunk.plan.cell.cell_id}-{chunk.name}",
-                retries=RETRIES,
-                pure=False,
-            )
-            keyed[fut.key] = chunk
-            pending.append(fut)
-        for fut in as_completed(pending):
-            chunk = keyed[fut.key]
-            try:
-                yield chunk, fut.result()
-            except Exception as exc:
-                yield chunk, exc
-            fut.release()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    The executor is :func:`convotron.glue.dask.execute`, shared with ``convotron verify``.
+    """
+    from ..dask import execute as run_tasks
+
+    yield from run_tasks(
+        run_chunk, chunks, key=_key, scheduler=scheduler, workers=workers, on_start=on_start
+    )

@@ -12,6 +12,7 @@ import time
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +35,64 @@ __all__ = ["run_case", "run_suite"]
 
 #: Number of points recorded along each run (for the figures and the first-hit times).
 RECORD_POINTS = 400
+#: Runs per Dask task with ``scheduler`` set (the results do not depend on it).
+CHUNK_RUNS = 10
+
+
+@dataclass(frozen=True)
+class RunsChunk:
+    """Runs ``start .. stop − 1`` of one case: a Dask task (a pure function of its fields)."""
+
+    case: str
+    teacher: Any  # convotron.problem.Teacher
+    only_patch: int | None
+    eta: float
+    iters: int
+    seed: int
+    record_every: int
+    eps: float
+    start: int
+    stop: int
+
+
+def run_runs_chunk(chunk: RunsChunk) -> list[Any]:
+    """Run a chunk's runs: exactly runs ``start .. stop − 1`` of the case's ``run_many``."""
+    from ...algorithm import run_range
+    from ...rules import ConvotronRule
+
+    return run_range(
+        ConvotronRule(only_patch=chunk.only_patch),
+        chunk.teacher,
+        eta=chunk.eta,
+        iters=chunk.iters,
+        seed=chunk.seed,
+        start=chunk.start,
+        stop=chunk.stop,
+        record_every=chunk.record_every,
+        eps=chunk.eps,
+    )
+
+
+def _many_on(executor: Any, chunks: list[RunsChunk]) -> Any:
+    """Run the chunks on the executor and stack their runs in run order (``run_many``'s result)."""
+    from ...algorithm import collect_runs
+
+    t0 = time.perf_counter()
+    got: dict[int, list[Any]] = {}
+    for ch, out in executor.run(run_runs_chunk, chunks, key=_chunk_key):
+        if isinstance(out, BaseException):
+            raise ConvotronError(
+                f"runs {ch.start}..{ch.stop - 1} of verify case {ch.case!r} failed on the Dask "
+                f"cluster ({executor.address}) after retries: {type(out).__name__}: {out}. "
+                "Check the workers' logs, or rerun without --scheduler."
+            ) from out
+        got[ch.start] = out
+    results = [res for start in sorted(got) for res in got[start]]
+    return collect_runs(results, time.perf_counter() - t0)
+
+
+def _chunk_key(ch: RunsChunk) -> str:
+    return f"convotron-verify-{ch.case}-{ch.seed}-{ch.start:09d}-{ch.stop:09d}"
 
 
 def _case_seed(seed: int, name: str) -> np.random.SeedSequence:
@@ -116,8 +175,14 @@ def _simulate(
     runs: int,
     seed: int,
     workers: int,
+    executor: Any = None,
 ) -> _Runs:
-    """Draw the teacher, check the drift at ``w_1 = 0``, run ``runs`` copies of Convotron."""
+    """Draw the teacher, check the drift at ``w_1 = 0``, run ``runs`` copies of Convotron.
+
+    On ``workers`` threads here (:func:`convotron.algorithm.run_many`), or, with an
+    ``executor`` (:class:`convotron.glue.dask.Executor`), in chunks of :data:`CHUNK_RUNS` runs
+    on Dask (:func:`convotron.algorithm.run_range`): the same runs, bitwise.
+    """
     from ...algorithm import run_many
     from ...rules import ConvotronRule
 
@@ -126,17 +191,37 @@ def _simulate(
     drift_z, drift_rel = drift_at_start(
         teacher, np.random.default_rng(drift_ss), only_patch=case.only_patch
     )
-    many = run_many(
-        ConvotronRule(only_patch=case.only_patch),
-        teacher,
-        eta=eta,
-        iters=iters,
-        runs=runs,
-        seed=int(runs_ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)),  # >= 0
-        workers=workers,
-        record_every=max(1, math.ceil(iters / RECORD_POINTS)),
-        eps=case.eps,
-    )
+    runs_seed = int(runs_ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))  # >= 0
+    record_every = max(1, math.ceil(iters / RECORD_POINTS))
+    if executor is None:
+        many = run_many(
+            ConvotronRule(only_patch=case.only_patch),
+            teacher,
+            eta=eta,
+            iters=iters,
+            runs=runs,
+            seed=runs_seed,
+            workers=workers,
+            record_every=record_every,
+            eps=case.eps,
+        )
+    else:
+        chunks = [
+            RunsChunk(
+                case.name,
+                teacher,
+                case.only_patch,
+                eta,
+                iters,
+                runs_seed,
+                record_every,
+                case.eps,
+                s,
+                min(s + CHUNK_RUNS, runs),
+            )
+            for s in range(0, runs, CHUNK_RUNS)
+        ]
+        many = _many_on(executor, chunks)
     return _Runs(
         w_star=np.asarray(teacher.w_star, dtype=np.float64),
         drift_z=drift_z,
@@ -236,6 +321,7 @@ def run_case(
     significance: float = DEFAULT_SIGNIFICANCE,
     max_updates: float | None = None,
     control_iters: int = 20_000,
+    executor: Any = None,
 ) -> CaseResult:
     """Run one case: theory numbers, ``runs`` runs of exactly ``T`` iterations, the test.
 
@@ -253,6 +339,9 @@ def run_case(
         Skip (status NOT RUN) a case whose ``T × runs`` exceeds it; ``None``: no limit.
     control_iters : int
         Diagnostic iterations of a negative control whose ``T`` is infinite.
+    executor : convotron.glue.dask.Executor, optional
+        Run the runs in chunks on this Dask backend instead of ``workers`` threads; the
+        result is the same.
 
     Returns
     -------
@@ -289,7 +378,8 @@ def run_case(
         )
 
     # -- the runs and their statistics --------------------------------------------------------
-    out = _simulate(case, problem, eta=run_eta, iters=iters, runs=runs, seed=seed, workers=workers)
+    out = _simulate(case, problem, eta=run_eta, iters=iters, runs=runs, seed=seed,
+                    workers=workers, executor=executor)  # fmt: skip
     drift_text = (
         f"drift at w_1 = 0 against lem-drift ((1+alpha)/(2k)) M w*: relative error "
         f"{out.drift_rel:.3g}, max |z| = {out.drift_z:.3g} over {problem.r} coordinates "
@@ -362,6 +452,7 @@ def run_suite(
     max_updates: float | None = None,
     control_iters: int = 20_000,
     progress: bool = False,
+    scheduler: str | None = None,
 ) -> Report:
     """Run every case (see :func:`run_case`) and collect a :class:`Report`.
 
@@ -374,7 +465,8 @@ def run_suite(
     seed : int
         Master seed; each case derives its own from it and its name.
     workers : int
-        Threads per case (``>= 1``); results do not depend on it.
+        Threads per case (``>= 1``), or with ``scheduler="local"`` the worker processes of
+        the embedded Dask cluster; results do not depend on it.
     significance : float
         Level of the one-sided binomial test, in ``(0, 1)``.
     max_updates : float or None
@@ -383,6 +475,13 @@ def run_suite(
         Diagnostic iterations of a negative control whose ``T`` is infinite.
     progress : bool
         Show a progress bar over the cases (on stderr).
+    scheduler : str or None
+        ``None``: each case's runs on ``workers`` threads here (:func:`run_many`). Otherwise
+        the runs go to Dask in chunks of :data:`CHUNK_RUNS` with the executor ``convotron
+        sweep`` uses (:class:`convotron.glue.dask.Executor`): ``"local"`` an embedded
+        ``LocalCluster`` with ``workers`` processes, ``"tcp://HOST:PORT"`` a running
+        scheduler, ``"inline"`` this process without Dask. Run ``j`` of a case is seeded by
+        ``SeedSequence(s, spawn_key=(j,))`` either way, so the report is the same.
 
     Returns
     -------
@@ -421,23 +520,20 @@ def run_suite(
         from tqdm import tqdm
 
         bar = tqdm(total=len(cases), desc="verify", unit="case", leave=False)
+    from contextlib import nullcontext
+
+    from ..dask import Executor
+
+    backend: Any = (
+        nullcontext(None)
+        if scheduler is None
+        else Executor(None if scheduler == "local" else scheduler, int(workers))
+    )
     try:
-        for case in cases:
-            if bar is not None:
-                bar.set_postfix_str(case.name)
-            results.append(
-                run_case(
-                    case,
-                    runs=int(runs if case.runs is None else case.runs),
-                    seed=seed,
-                    workers=int(workers),
-                    significance=significance,
-                    max_updates=max_updates,
-                    control_iters=control_iters,
-                )
-            )
-            if bar is not None:
-                bar.update(1)
+        with backend as executor:
+            _run_cases(cases, results, bar, executor, runs=runs, seed=seed, workers=workers,
+                       significance=significance, max_updates=max_updates,
+                       control_iters=control_iters)  # fmt: skip
     finally:
         if bar is not None:
             bar.close()
@@ -449,3 +545,36 @@ def run_suite(
         runs=int(runs),
         seconds=time.perf_counter() - t0,
     )
+
+
+def _run_cases(
+    cases: list[Case],
+    results: list[CaseResult],
+    bar: Any,
+    executor: Any,
+    *,
+    runs: int,
+    seed: int,
+    workers: int,
+    significance: float,
+    max_updates: float | None,
+    control_iters: int,
+) -> None:
+    """Run the cases in order, appending to ``results`` (the body of :func:`run_suite`)."""
+    for case in cases:
+        if bar is not None:
+            bar.set_postfix_str(case.name)
+        results.append(
+            run_case(
+                case,
+                runs=int(runs if case.runs is None else case.runs),
+                seed=seed,
+                workers=int(workers),
+                significance=significance,
+                max_updates=max_updates,
+                control_iters=control_iters,
+                executor=executor,
+            )
+        )
+        if bar is not None:
+            bar.update(1)
