@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _kernels
 from ._errors import ConvotronError, DivergenceError
+from ._limits import DIVERGENCE_LIMIT
 from .results import RunResult
 
 if TYPE_CHECKING:
@@ -44,11 +45,44 @@ class _Checked:
     record_divergence: bool
 
 
-def _divergence(algorithm: str, name: str, eta: float, t: int, iters: int) -> DivergenceError:
+def _stable_step(X: np.ndarray, c: _Checked) -> float | None:
+    r"""Half the step at which the linearised update overshoots on average, from rows ``X``.
+
+    With slope 1 the update is :math:`w \leftarrow w - \eta\, g\, h^\top (w - w^*)`
+    with :math:`h = \frac1k Px` (the gradient of :math:`f_w`) and :math:`g = Px` (Convotron),
+    :math:`P_j x` (one patch) or :math:`\frac1k Px` (SGD); it stays bounded on average when
+    :math:`\eta\, \mathbb{E}[h^\top g] < 2`. Returns :math:`1 / \overline{h^\top g}` over
+    (a bounded number of) the rows, a step a factor 2 inside that limit; None without rows.
+    """
+    k, r = c.indices.shape
+    rows = max(1, min(X.shape[0], (1 << 22) // (k * r)))
+    if X.shape[0] == 0:
+        return None
+    patches = X[:rows][:, c.indices]  # (rows, k, r)
+    px = patches.sum(axis=1)
+    if c.rule.algorithm == "sgd":
+        g = px / k
+    elif c.only_patch is not None:
+        g = patches[:, c.only_patch, :]
+    else:
+        g = px
+    mean = float(np.mean(np.abs(np.einsum("ij,ij->i", px / k, g))))
+    return 1.0 / mean if mean > 0 and math.isfinite(mean) else None
+
+
+def _divergence(
+    algorithm: str, name: str, eta: float, t: int, iters: int, stable: float | None
+) -> DivergenceError:
+    hint = (
+        f"Use a smaller {name}, e.g. {name}={stable:.2g} or less (half the step at which "
+        "the linearised update overshoots on these samples)."
+        if stable is not None and stable < eta
+        else f"Use a smaller {name}."
+    )
     error = DivergenceError(
-        f"{algorithm} diverged: the weights became non-finite at iteration {t} of {iters} "
-        f"with step size {name}={eta:g}; the step size must be small enough for the "
-        f"iterates to stay bounded. Use a smaller {name} (e.g. {name}={eta / 10:g}).",
+        f"{algorithm} diverged: the weights became non-finite or larger than "
+        f"{DIVERGENCE_LIMIT:.0e} at iteration {t} of {iters} with step size {name}={eta:g}; "
+        f"the step size must be small enough for the iterates to stay bounded. {hint}",
         param=name,
     )
     return error
@@ -116,7 +150,8 @@ def _drive(
             )  # fmt: skip
             if status == _kernels.STATUS_DIVERGED:
                 if not c.record_divergence:
-                    raise _divergence(algorithm, step_name, eta, int(t), iters)
+                    stable = _stable_step(X, c)
+                    raise _divergence(algorithm, step_name, eta, int(t), iters, stable)
                 diverged = True
                 w[:] = np.nan
                 if rec:  # records at and after the divergence are +inf

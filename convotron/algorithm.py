@@ -53,6 +53,7 @@ import numpy as np
 
 from ._engine import _Checked, _drive, _progress_bar
 from ._errors import ConvotronError
+from ._limits import MAX_CHUNK_ENTRIES, MAX_RECORDS, MAX_RUN_WORK, chunk_rows, gib
 from ._validate import InstanceOf, Interval, Options, Param, fail
 from .activations import check_alpha
 from .patches import _SCHEME, PatchScheme
@@ -186,6 +187,33 @@ def _check_common(
     rec, eps_ = _check_recording(ws, record_every, eps)
     record_divergence = _ON_DIVERGENCE(on_divergence) == "record"
     return _Checked(rule, indices, int(scheme.n), a, e, b, op, ws, rec, eps_, record_divergence)
+
+
+def _check_cost(iters: int, batch: int, n: int, kr: int) -> None:
+    """Refuse a run on fresh samples whose memory or time is absurd, before it starts.
+
+    One mini-batch (``batch x n`` values) must fit in one chunk
+    (:data:`~convotron._limits.MAX_CHUNK_ENTRIES`), and the work ``iters x batch x (k r + n)``
+    (multiply-adds of the updates and draws of the samples) must stay below
+    :data:`~convotron._limits.MAX_RUN_WORK`.
+    """
+    if batch * n > MAX_CHUNK_ENTRIES:
+        raise ConvotronError(
+            f"batch is too large: one mini-batch of {batch} samples of n={n} coordinates holds "
+            f"{batch * n} values ({gib(batch * n)}), above the limit of {MAX_CHUNK_ENTRIES} "
+            f"({gib(MAX_CHUNK_ENTRIES)}). Pass a batch of at most "
+            f"{max(1, MAX_CHUNK_ENTRIES // n)}.",
+            param="batch",
+        )
+    work = iters * batch * (kr + n)
+    if work > MAX_RUN_WORK:
+        raise ConvotronError(
+            f"iters is too large for this problem: {iters} updates of batch {batch} cost about "
+            f"iters x batch x (k r + n) = {work:.3g} operations, above the limit of "
+            f"{MAX_RUN_WORK:.0e} (a quarter of an hour or more). Pass iters <= "
+            f"{max(1, MAX_RUN_WORK // (batch * (kr + n)))}, or split the run.",
+            param="iters",
+        )
 
 
 # --------------------------------------------------------------------------- the runner
@@ -328,9 +356,17 @@ def _fit(
     else:
         T = int(_ITERS(iters))
         rng = _RNG(rng)
-        chunk_updates = max(1, int(_CHUNK(chunk)) // c.batch)
+        _check_cost(T, c.batch, c.n, c.indices.shape[0] * r)
+        chunk_updates = chunk_rows(int(_CHUNK(chunk)), c.n, c.batch) // c.batch
         start_ = c.rule._start(r, c.alpha, rng)  # draws a random w_1 before any sample
         next_chunk = src._chunks(rng, c.n, c.batch)
+    if c.record_every is not None and T // c.record_every + 1 > MAX_RECORDS:
+        raise ConvotronError(
+            f"record_every is too small for {T} updates: {T // c.record_every + 1} distances "
+            f"would be recorded, above the limit of {MAX_RECORDS}. Pass record_every >= "
+            f"{-(-T // (MAX_RECORDS - 1))}.",
+            param="record_every",
+        )
     disjoint = None if c.only_patch is None else bool(scheme.is_disjoint(c.only_patch))
     return _drive(next_chunk, c, start_, step_name=step.name, iters=T,
                   chunk_updates=chunk_updates, progress=progress,
@@ -509,7 +545,25 @@ def run_many(
     # validate once, before any thread starts
     _check_common(rule, teacher.scheme, teacher.alpha, eta, batch, teacher.w_star,
                   record_every, eps, on_divergence)  # fmt: skip
-    _ITERS(iters)
+    T = int(_ITERS(iters))
+    k, r = teacher.scheme.k, teacher.scheme.r
+    b = int(_BATCH(batch))
+    _check_cost(T, b, teacher.scheme.n, k * r)  # one run
+    work = R * T * b * (k * r + teacher.scheme.n)
+    if work > MAX_RUN_WORK:
+        raise ConvotronError(
+            f"runs is too large for this problem: {R} runs of {T} updates cost about "
+            f"runs x iters x batch x (k r + n) = {work:.3g} operations, above the limit of "
+            f"{MAX_RUN_WORK:.0e}. Pass fewer runs or fewer iters.",
+            param="runs",
+        )
+    if record_every is not None and R * (T // int(record_every) + 1) > MAX_RECORDS:
+        raise ConvotronError(
+            f"record_every is too small for {R} runs of {T} updates: "
+            f"{R * (T // int(record_every) + 1)} distances would be kept, above the limit of "
+            f"{MAX_RECORDS}. Pass a larger record_every.",
+            param="record_every",
+        )
     seqs = np.random.SeedSequence(root).spawn(R)
 
     def one_run(seq: np.random.SeedSequence) -> RunResult:

@@ -1,0 +1,79 @@
+"""The size and cost model: what the numerical core refuses *before* allocating or starting.
+
+A careless or hostile size (a scheme of 10⁵ x 10⁵, ``Teacher.sample(rng, 10**12)``, a
+mini-batch of 10⁹ rows, ``iters=10**18``, a 200 MB scheme file, an ``.npz`` member whose
+header declares 10¹² rows) must be refused at once with a clear message, not die after
+minutes with a ``MemoryError`` or run forever. Every limit of the core lives here, each
+checked where the size is first known and before anything of that size is allocated:
+
+=========================  ===================================================================
+``MAX_CHUNK_ENTRIES``      rows x n of one chunk of fresh samples (``fit`` draws
+                           ``rows <= MAX_CHUNK_ENTRIES / n``; one mini-batch must fit)
+``MAX_SAMPLE_ENTRIES``     m x n of one ``Teacher.sample(rng, m)`` (the array it returns)
+``MAX_RUN_WORK``           iters x batch x (k r + n): multiply-adds and draws of one run
+``MAX_RECORDS``            recorded distances of one run (``iters / record_every``)
+``MAX_DATA_ENTRIES``       entries of one array read from a ``--data`` file
+``MAX_SCHEME_FILE_BYTES``  size of a ``file:`` scheme (checked by ``stat`` before reading)
+``MAX_NOISE_LEVEL``        the noise scale ς (ς², and ρ = ς² tr M, must stay finite)
+``DIVERGENCE_LIMIT``       |w_a| above which a run counts as diverged (its squares stay finite)
+=========================  ===================================================================
+
+The scheme's own sizes (``k r <= MAX_INDEX_ENTRIES``, ``n <= MAX_N``) are in
+:mod:`convotron.patches` and :mod:`convotron.covariance`. The limits are generous for real
+use (a run of 10⁹ updates of a 64-coordinate scheme is about 3·10¹¹ operations) and keep
+every refused request far below a 4 GB memory limit.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DIVERGENCE_LIMIT",
+    "MAX_CHUNK_ENTRIES",
+    "MAX_DATA_ENTRIES",
+    "MAX_NOISE_LEVEL",
+    "MAX_RECORDS",
+    "MAX_RUN_WORK",
+    "MAX_SAMPLE_ENTRIES",
+    "MAX_SCHEME_FILE_BYTES",
+    "chunk_rows",
+    "gib",
+]
+
+#: Largest rows x n of one chunk of fresh samples (256 MiB of float64).
+MAX_CHUNK_ENTRIES = 1 << 25
+#: Largest m x n returned by one ``Teacher.sample`` call (1 GiB of float64).
+MAX_SAMPLE_ENTRIES = 1 << 27
+#: Largest iters x batch x (k r + n) of one run on fresh samples (minutes of compute).
+MAX_RUN_WORK = 10**12
+#: Largest number of recorded distances ``‖w_t − w*‖²`` of one run (128 MiB).
+MAX_RECORDS = 1 << 24
+#: Largest number of entries of one array of a ``--data`` file (1 GiB of float64).
+MAX_DATA_ENTRIES = 1 << 27
+#: Largest ``file:`` scheme, in bytes (a JSON file of about 8 million coordinates).
+MAX_SCHEME_FILE_BYTES = 64 * 1024**2
+#: Largest noise scale ς: its square (the noise variance) and ρ = ς² tr M stay finite.
+MAX_NOISE_LEVEL = 1e100
+#: A weight of magnitude above this is divergence (its square, summed over r <= 2²⁵
+#: coordinates, stays finite in float64).
+DIVERGENCE_LIMIT = 1e150
+
+
+def gib(entries: int) -> str:
+    """Size of ``entries`` float64 values in words, e.g. ``'7.5 GiB'``."""
+    size = 8.0 * entries
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if size < 1024 or unit == "PiB":
+            return f"{size:.3g} {unit}" if unit != "bytes" else f"{int(size)} bytes"
+        size /= 1024
+    raise AssertionError  # pragma: no cover - the loop always returns
+
+
+def chunk_rows(requested: int, n: int, multiple: int = 1) -> int:
+    """Rows per chunk: ``requested`` capped so that rows x n <= MAX_CHUNK_ENTRIES.
+
+    The result is a positive multiple of ``multiple`` (a mini-batch is never split); when
+    even one multiple exceeds the cap the caller has checked it beforehand.
+    """
+    cap = max(1, MAX_CHUNK_ENTRIES // max(1, n))
+    rows = min(requested, cap)
+    return max(multiple, rows // multiple * multiple)
