@@ -36,7 +36,6 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -82,7 +81,7 @@ def _show_int(v: int) -> str:
 
 
 def _out_of_range_entry(indices: Any, n: int) -> ConvotronError | None:
-    """The first Python integer of nested rows outside ``0..n-1``, reported by value.
+    """Return an error for the first Python integer of nested rows outside ``0..n-1``.
 
     Used when numpy could not hold the rows as integers (``2**63`` becomes a float, larger
     values an object), so that the message names the offending value, not a dtype.
@@ -540,7 +539,7 @@ _FORMS = "'1d:N,R,STRIDE', '2d:H,W,PH,PW,SH,SW', '2d:C,H,W,PH,PW,SH,SW' or 'file
 def _numbers(
     spec: str, body_shown: str, body: str, form: str, counts: tuple[int, ...]
 ) -> list[int]:
-    """The numbers of a stride spec (``spec`` and ``body_shown`` are for messages)."""
+    """Return the numbers of a stride spec (``spec`` and ``body_shown`` are for messages)."""
     parts = [p.strip() for p in body.split(",")]
     if len(parts) not in counts or not all(_INT.fullmatch(p) for p in parts):
         want = " or ".join(str(c) for c in counts)

@@ -72,7 +72,7 @@ class Sampler:
 
 
 def _describe(value: Any) -> str:
-    """A short description of what a sampler returned, for messages."""
+    """Describe briefly what a sampler returned, for messages."""
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     text = repr(value)

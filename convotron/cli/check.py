@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import EXIT_FAIL, EXIT_OK, emit_json
+from ._common import EXIT_FAIL, EXIT_OK, emit_json, switches
 
 __all__ = ["add_parser", "format_check", "main"]
 
@@ -125,5 +125,5 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"scheme": scheme.spec or args.scheme, **check.to_dict()})
     else:
-        print(format_check(scheme.spec or args.scheme, check))
+        print(switches(format_check(scheme.spec or args.scheme, check), args))
     return EXIT_OK if check.condition_holds else EXIT_FAIL
