@@ -10,21 +10,24 @@ checked where the size is first known and before anything of that size is alloca
 ``MAX_CHUNK_ENTRIES``      rows x n of one chunk of fresh samples (``fit`` draws
                            ``rows <= MAX_CHUNK_ENTRIES / n``; one mini-batch must fit)
 ``MAX_SAMPLE_ENTRIES``     m x n of one ``Teacher.sample(rng, m)`` (the array it returns)
-``MAX_RUN_WORK``           iters x batch x (k r + n): multiply-adds and draws of one run
+``MAX_RUN_WORK``           iters x batch x sample_cost(k r, n): about nanoseconds of one run
 ``MAX_RECORDS``            recorded distances of one run (``iters / record_every``)
 ``MAX_DATA_ENTRIES``       entries of one array read from a ``--data`` file
 ``MAX_SCHEME_FILE_BYTES``  size of a ``file:`` scheme (checked by ``stat`` before reading)
 ``MAX_NOISE_LEVEL``        the noise scale ς (ς², and ρ = ς² tr M, must stay finite)
+``MAX_W_NORM``             |w*_a|, ‖w*‖ of a random teacher, the scale of SGD's random start
 ``DIVERGENCE_LIMIT``       |w_a| above which a run counts as diverged (its squares stay finite)
 =========================  ===================================================================
 
 The scheme's own sizes (``k r <= MAX_INDEX_ENTRIES``, ``n <= MAX_N``) are in
 :mod:`convotron.patches` and :mod:`convotron.covariance`. The limits are generous for real
-use (a run of 10⁹ updates of a 64-coordinate scheme is about 3·10¹¹ operations) and keep
+use (a run of 10⁸ updates of ``1d:64,8,2`` costs about 10¹¹ units, two minutes) and keep
 every refused request far below a 4 GB memory limit.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 __all__ = [
     "DIVERGENCE_LIMIT",
@@ -35,16 +38,20 @@ __all__ = [
     "MAX_RUN_WORK",
     "MAX_SAMPLE_ENTRIES",
     "MAX_SCHEME_FILE_BYTES",
+    "MAX_W_NORM",
     "chunk_rows",
     "gib",
+    "real_vector",
+    "sample_cost",
 ]
 
 #: Largest rows x n of one chunk of fresh samples (256 MiB of float64).
 MAX_CHUNK_ENTRIES = 1 << 25
 #: Largest m x n returned by one ``Teacher.sample`` call (1 GiB of float64).
 MAX_SAMPLE_ENTRIES = 1 << 27
-#: Largest iters x batch x (k r + n) of one run on fresh samples (minutes of compute).
-MAX_RUN_WORK = 10**12
+#: Largest iters x batch x sample_cost(k r, n) of one run on fresh samples: about ten
+#: minutes of one core (a unit is about a nanosecond).
+MAX_RUN_WORK = 6 * 10**11
 #: Largest number of recorded distances ``‖w_t − w*‖²`` of one run (128 MiB).
 MAX_RECORDS = 1 << 24
 #: Largest number of entries of one array of a ``--data`` file (1 GiB of float64).
@@ -53,6 +60,8 @@ MAX_DATA_ENTRIES = 1 << 27
 MAX_SCHEME_FILE_BYTES = 64 * 1024**2
 #: Largest noise scale ς: its square (the noise variance) and ρ = ς² tr M stay finite.
 MAX_NOISE_LEVEL = 1e100
+#: Largest |w*_a| (and ‖w*‖ of a random teacher, and the scale of a random start).
+MAX_W_NORM = 1e100
 #: A weight of magnitude above this is divergence (its square, summed over r <= 2²⁵
 #: coordinates, stays finite in float64).
 DIVERGENCE_LIMIT = 1e150
@@ -68,6 +77,15 @@ def gib(entries: int) -> str:
     raise AssertionError  # pragma: no cover - the loop always returns
 
 
+def sample_cost(kr: int, n: int) -> int:
+    """Cost of one sample of a run, in units of about a nanosecond of one core.
+
+    ``k r`` multiply-adds of the model and the update, ``n`` coordinates drawn and
+    transformed (about 10 units each) and a fixed overhead of 100 units.
+    """
+    return kr + 10 * n + 100
+
+
 def chunk_rows(requested: int, n: int, multiple: int = 1) -> int:
     """Rows per chunk: ``requested`` capped so that rows x n <= MAX_CHUNK_ENTRIES.
 
@@ -77,3 +95,49 @@ def chunk_rows(requested: int, n: int, multiple: int = 1) -> int:
     cap = max(1, MAX_CHUNK_ENTRIES // max(1, n))
     rows = min(requested, cap)
     return max(multiple, rows // multiple * multiple)
+
+
+def real_vector(value: object, name: str, r: int, fix: str) -> np.ndarray:
+    """Return ``value`` as a float64 vector of shape ``(r,)``: real, finite, within limits.
+
+    Strings, complex numbers and objects are refused (numpy would read ``"1"`` as 1.0 and
+    drop an imaginary part with a warning); so are entries above :data:`MAX_W_NORM`, whose
+    squared distances ``‖w − w*‖²`` could overflow.
+    """
+    from ._errors import ConvotronError
+
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise ConvotronError(
+            f"{name} must be a vector of shape (r,) = ({r},) of real numbers; could not read "
+            f"it as an array ({exc}). {fix}",
+            param=name,
+        ) from None
+    if arr.dtype.kind not in "iuf":
+        raise ConvotronError(
+            f"{name} must be a vector of shape (r,) = ({r},) of real numbers; got dtype "
+            f"{arr.dtype} ({'complex' if arr.dtype.kind == 'c' else 'not real numbers'}). {fix}",
+            param=name,
+        )
+    w = np.array(arr, dtype=np.float64)
+    if w.shape != (r,):
+        raise ConvotronError(
+            f"{name} must be a finite vector of shape (r,) = ({r},); got shape {w.shape}. {fix}",
+            param=name,
+        )
+    bad = np.flatnonzero(~np.isfinite(w))
+    if bad.size:
+        raise ConvotronError(
+            f"{name} must be a finite vector of shape (r,) = ({r},); got NaN or infinite "
+            f"entries at positions {bad[:10].tolist()}. {fix}",
+            param=name,
+        )
+    big = float(np.max(np.abs(w)))
+    if big > MAX_W_NORM:
+        raise ConvotronError(
+            f"{name} must have entries of magnitude at most {MAX_W_NORM:g} (squared distances "
+            f"to it must stay finite); got {big:g}. {fix}",
+            param=name,
+        )
+    return w

@@ -53,7 +53,15 @@ import numpy as np
 
 from ._engine import _Checked, _drive, _progress_bar
 from ._errors import ConvotronError
-from ._limits import MAX_CHUNK_ENTRIES, MAX_RECORDS, MAX_RUN_WORK, chunk_rows, gib
+from ._limits import (
+    MAX_CHUNK_ENTRIES,
+    MAX_RECORDS,
+    MAX_RUN_WORK,
+    chunk_rows,
+    gib,
+    real_vector,
+    sample_cost,
+)
 from ._validate import InstanceOf, Interval, Options, Param, fail
 from .activations import check_alpha
 from .patches import _SCHEME, PatchScheme
@@ -130,22 +138,7 @@ _SEED = Param("seed", Interval(int, 0, None), fix="Pass e.g. seed=0.")
 def _check_w_star(w_star: Any, r: int) -> np.ndarray | None:
     if w_star is None:
         return None
-    ws = np.asarray(w_star, dtype=np.float64)
-    if ws.shape != (r,):
-        raise fail(
-            "w_star",
-            f"a vector of shape (r,) = ({r},) (one weight per patch coordinate)",
-            f"shape {ws.shape}",
-            f"Pass a filter of length {r}.",
-        )
-    if not np.all(np.isfinite(ws)):
-        raise fail(
-            "w_star",
-            "finite",
-            f"NaN or infinite entries at positions {np.flatnonzero(~np.isfinite(ws)).tolist()}",
-            "Pass a finite filter.",
-        )
-    return ws
+    return real_vector(w_star, "w_star", r, f"Pass a finite filter of length {r}.")
 
 
 def _check_recording(
@@ -193,9 +186,9 @@ def _check_cost(iters: int, batch: int, n: int, kr: int) -> None:
     """Refuse a run on fresh samples whose memory or time is absurd, before it starts.
 
     One mini-batch (``batch x n`` values) must fit in one chunk
-    (:data:`~convotron._limits.MAX_CHUNK_ENTRIES`), and the work ``iters x batch x (k r + n)``
-    (multiply-adds of the updates and draws of the samples) must stay below
-    :data:`~convotron._limits.MAX_RUN_WORK`.
+    (:data:`~convotron._limits.MAX_CHUNK_ENTRIES`), and the work ``iters x batch x
+    sample_cost(k r, n)`` (:func:`~convotron._limits.sample_cost`, about nanoseconds) must
+    stay below :data:`~convotron._limits.MAX_RUN_WORK`.
     """
     if batch * n > MAX_CHUNK_ENTRIES:
         raise ConvotronError(
@@ -205,13 +198,13 @@ def _check_cost(iters: int, batch: int, n: int, kr: int) -> None:
             f"{max(1, MAX_CHUNK_ENTRIES // n)}.",
             param="batch",
         )
-    work = iters * batch * (kr + n)
+    work = iters * batch * sample_cost(kr, n)
     if work > MAX_RUN_WORK:
         raise ConvotronError(
-            f"iters is too large for this problem: {iters} updates of batch {batch} cost about "
-            f"iters x batch x (k r + n) = {work:.3g} operations, above the limit of "
-            f"{MAX_RUN_WORK:.0e} (a quarter of an hour or more). Pass iters <= "
-            f"{max(1, MAX_RUN_WORK // (batch * (kr + n)))}, or split the run.",
+            f"iters is too large for this problem: {iters} updates of batch {batch} (k r = {kr}, "
+            f"n = {n}) would take about {work / 1e9 / 60:.3g} minutes of one core, above the "
+            f"limit of {MAX_RUN_WORK / 1e9 / 60:.0f} minutes. Pass iters <= "
+            f"{max(1, MAX_RUN_WORK // (batch * sample_cost(kr, n)))}, or split the run.",
             param="iters",
         )
 
@@ -549,12 +542,12 @@ def run_many(
     k, r = teacher.scheme.k, teacher.scheme.r
     b = int(_BATCH(batch))
     _check_cost(T, b, teacher.scheme.n, k * r)  # one run
-    work = R * T * b * (k * r + teacher.scheme.n)
+    work = R * T * b * sample_cost(k * r, teacher.scheme.n)
     if work > MAX_RUN_WORK:
         raise ConvotronError(
-            f"runs is too large for this problem: {R} runs of {T} updates cost about "
-            f"runs x iters x batch x (k r + n) = {work:.3g} operations, above the limit of "
-            f"{MAX_RUN_WORK:.0e}. Pass fewer runs or fewer iters.",
+            f"runs is too large for this problem: {R} runs of {T} updates would take about "
+            f"{work / 1e9 / 60:.3g} minutes of one core, above the limit of "
+            f"{MAX_RUN_WORK / 1e9 / 60:.0f} minutes. Pass fewer runs or fewer iters.",
             param="runs",
         )
     if record_every is not None and R * (T // int(record_every) + 1) > MAX_RECORDS:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import ConvotronError
-from ._limits import MAX_SAMPLE_ENTRIES, chunk_rows, gib
+from ._limits import MAX_SAMPLE_ENTRIES, MAX_W_NORM, chunk_rows, gib, real_vector
 from .activations import check_alpha
 from .covariance import Covariance, as_covariance
 from .data import InputLaw, NoiseModel, _check_m, _check_rng, get_law, parse_noise
@@ -126,11 +126,12 @@ class Problem:
         if (
             isinstance(w_norm, bool)
             or not isinstance(w_norm, numbers.Real)
-            or not (math.isfinite(float(w_norm)) and float(w_norm) >= 0)
+            or not (math.isfinite(float(w_norm)) and 0 <= float(w_norm) <= MAX_W_NORM)
         ):
             raise ConvotronError(
-                f"w_norm (the norm of w*) must be a finite real >= 0; got {w_norm!r}. "
-                "Pass e.g. 1.0."
+                f"w_norm (the norm of w*) must be a finite real in [0, {MAX_W_NORM:g}]; got "
+                f"{w_norm!r}. Pass e.g. 1.0.",
+                param="w_norm",
             )
         g = rng.standard_normal(self.r)
         return self.teacher(float(w_norm) * g / np.linalg.norm(g))
@@ -163,13 +164,7 @@ class Teacher:
                 "Build one with Problem.from_specs('1d:64,8,2', alpha=0.0)."
             )
         r = self.problem.scheme.r
-        w = np.array(self.w_star, dtype=float)
-        if w.shape != (r,) or not np.all(np.isfinite(w)):
-            raise ConvotronError(
-                f"w_star must be a finite vector of shape (r,) = ({r},); got shape "
-                f"{w.shape}{'' if np.all(np.isfinite(w)) else ' with NaN or infinity'}. "
-                "Pass one finite weight per patch position."
-            )
+        w = real_vector(self.w_star, "w_star", r, "Pass one finite weight per patch position.")
         w.setflags(write=False)
         object.__setattr__(self, "w_star", w)
 
