@@ -140,7 +140,7 @@ class SGDRule:
                 shown = f"an array of shape {w0.shape}" if w0 is not None else repr(init)
                 raise fail(
                     "init",
-                    f"'zero', 'random' or a finite vector of shape (r,) with entries <= {MAX_W_NORM:g}",
+                    f"'zero', 'random' or a finite vector of shape (r,), entries <= {MAX_W_NORM:g}",
                     shown,
                     _INIT_FIX,
                 )
