@@ -149,9 +149,9 @@ def _as_index_array(indices: Any, n: int) -> np.ndarray:
             "whole numbers."
         )
     if np.issubdtype(arr.dtype, np.unsignedinteger) and arr.max() > np.iinfo(np.int64).max:
-        bad = int(arr.max())
+        top = int(arr.max())
         raise ConvotronError(
-            f"indices must lie in 0..n-1 (n={n}); got {bad}. Pass coordinates of the input."
+            f"indices must lie in 0..n-1 (n={n}); got {top}. Pass coordinates of the input."
         )
     arr = arr.astype(np.int64)
     if r > n:

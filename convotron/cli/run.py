@@ -231,10 +231,10 @@ def _npz_member(zf: zipfile.ZipFile, name: str, path_text: str) -> np.ndarray:
                 )
             try:
                 flat = np.empty(entries, dtype=dtype)  # writable, filled in place
-                view = memoryview(flat).cast("B")
+                view = memoryview(flat).cast("B")  # type: ignore[arg-type]
                 got = 0
                 while got < view.nbytes:
-                    chunk = fh.readinto(view[got : got + (1 << 24)])
+                    chunk = fh.readinto(view[got : got + (1 << 24)])  # type: ignore[attr-defined]
                     if not chunk:
                         raise ValueError(
                             f"the header declares {view.nbytes} bytes of data, the member "
