@@ -239,6 +239,20 @@ def test_plot_onto_special_file_is_refused(tmp_path: Path, kind: str) -> None:
     assert stat.S_IFMT(after.st_mode) == stat.S_IFMT(before.st_mode)
 
 
+@pytest.mark.parametrize(
+    "command", [["verify", "--quick"], ["experiment", "noise", "--quick"]], ids=["verify", "exp"]
+)
+def test_second_writer_to_one_out_folder_is_refused(tmp_path: Path, command: list[str]) -> None:
+    """Two runs to one --out cannot mix their files: the folder is locked for the whole run."""
+    from convotron._io import locked_dir
+
+    out = tmp_path / "out"
+    with locked_dir(out):  # a first run, still writing
+        refused = run_cli(*command, "--out", str(out))
+    assert_refused(refused, match=r"in use by another convotron process \(pid \d+\)")
+    assert sorted(p.name for p in out.iterdir()) == [".convotron.lock"]  # nothing written
+
+
 def test_output_mode_follows_umask(tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:
@@ -283,3 +297,18 @@ def test_data_divergence_does_not_suggest_auto(tmp_path: Path) -> None:
     np.savez(f, X=rng.standard_normal((500, 16)), y=100 * rng.standard_normal(500))
     out = run_cli("run", *TINY, "--data", str(f), "--eta", "100")
     assert_refused(out, match="diverge")
+
+
+def test_verify_removes_the_out_folder_it_created_when_the_run_fails(tmp_path: Path) -> None:
+    from convotron.cli.verify import _locked_out
+
+    out = tmp_path / "new" / "out"
+    with pytest.raises(KeyboardInterrupt), _locked_out(out):
+        assert out.is_dir()
+        raise KeyboardInterrupt
+    assert not out.exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    with pytest.raises(KeyboardInterrupt), _locked_out(kept):
+        raise KeyboardInterrupt
+    assert kept.is_dir()  # a folder that existed before is left
