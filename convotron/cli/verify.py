@@ -154,15 +154,20 @@ def _locked_out(out: Path | None) -> Iterator[None]:
         return
     from .._io import locked_dir
 
-    created = not os.path.lexists(out)
+    created = []  # the folders this run makes, innermost first
+    p = out.absolute()
+    while not os.path.lexists(p) and p.parent != p:
+        created.append(p)
+        p = p.parent
     try:
         with locked_dir(out, what="--out folder"):
             yield
     except BaseException:
         if created:
             with contextlib.suppress(OSError):
-                os.unlink(out / ".convotron.lock")
-                out.rmdir()
+                os.unlink(created[0] / ".convotron.lock")
+                for folder in created:
+                    folder.rmdir()  # only empty folders: stops at anything written
         raise
 
 

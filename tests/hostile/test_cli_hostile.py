@@ -306,7 +306,7 @@ def test_verify_removes_the_out_folder_it_created_when_the_run_fails(tmp_path: P
     with pytest.raises(KeyboardInterrupt), _locked_out(out):
         assert out.is_dir()
         raise KeyboardInterrupt
-    assert not out.exists()
+    assert not (tmp_path / "new").exists()
     kept = tmp_path / "kept"
     kept.mkdir()
     with pytest.raises(KeyboardInterrupt), _locked_out(kept):
