@@ -15,6 +15,7 @@ checked where the size is first known and before anything of that size is alloca
 ``MAX_DATA_ENTRIES``       entries of one array read from a ``--data`` file
 ``MAX_SCHEME_FILE_BYTES``  size of a ``file:`` scheme (checked by ``stat`` before reading)
 ``MAX_NOISE_LEVEL``        the noise scale ς (ς², and ρ = ς² tr M, must stay finite)
+``MAX_VARIANCE``           a variance of a Diagonal, an entry of a Dense covariance
 ``MAX_W_NORM``             |w*_a|, ‖w*‖ of a random teacher, the scale of SGD's random start
 ``DIVERGENCE_LIMIT``       |w_a| above which a run counts as diverged (its squares stay finite)
 =========================  ===================================================================
@@ -38,6 +39,7 @@ __all__ = [
     "MAX_RUN_WORK",
     "MAX_SAMPLE_ENTRIES",
     "MAX_SCHEME_FILE_BYTES",
+    "MAX_VARIANCE",
     "MAX_W_NORM",
     "chunk_rows",
     "gib",
@@ -60,6 +62,8 @@ MAX_DATA_ENTRIES = 1 << 27
 MAX_SCHEME_FILE_BYTES = 64 * 1024**2
 #: Largest noise scale ς: its square (the noise variance) and ρ = ς² tr M stay finite.
 MAX_NOISE_LEVEL = 1e100
+#: Largest variance of a Diagonal or entry of a Dense covariance (inputs of scale 1e50).
+MAX_VARIANCE = 1e100
 #: Largest |w*_a| (and ‖w*‖ of a random teacher, and the scale of a random start).
 MAX_W_NORM = 1e100
 #: A weight of magnitude above this is divergence (its square, summed over r <= 2²⁵

@@ -239,3 +239,17 @@ def test_divergence_on_rows(teacher: Teacher) -> None:
     with pytest.raises(DivergenceError, match="diverged"):
         fit(ConvotronRule(), Rows(X, 100 * y), SCHEME, 0.0, eta=100.0)
     assert DIVERGENCE_LIMIT**2 * 2**25 < np.finfo(float).max
+
+
+@pytest.mark.parametrize(
+    ("matrix", "match"),
+    [
+        ([[1e308, 1e308], [1e308, 1e308]], r"at most 1e\+100 in magnitude"),  # eigh gave NaN
+        ([[1, 0], [0, 1j]], r"real numbers\); got dtype complex128"),
+        ([["1", "0"], ["0", "1"]], r"real numbers\); got dtype <U1"),
+    ],
+    ids=["overflow", "complex", "strings"],
+)
+def test_dense_covariance_odd_entries(matrix: object, match: str) -> None:
+    with pytest.raises(ConvotronError, match=match):
+        Dense(matrix)
