@@ -12,6 +12,7 @@ checked where the size is first known and before anything of that size is alloca
 ``MAX_SAMPLE_ENTRIES``     m x n of one ``Teacher.sample(rng, m)`` (the array it returns)
 ``MAX_RUN_WORK``           iters x batch x sample_cost(k r, n): about nanoseconds of one run
 ``MAX_RECORDS``            recorded distances of one run (``iters / record_every``)
+``MAX_RUNS``               runs of one ``run_many`` (each keeps its result in memory)
 ``MAX_DATA_ENTRIES``       entries of one array read from a ``--data`` file
 ``MAX_SCHEME_FILE_BYTES``  size of a ``file:`` scheme (checked by ``stat`` before reading)
 ``MAX_NOISE_LEVEL``        the noise scale ς (ς², and ρ = ς² tr M, must stay finite)
@@ -36,6 +37,7 @@ __all__ = [
     "MAX_DATA_ENTRIES",
     "MAX_NOISE_LEVEL",
     "MAX_RECORDS",
+    "MAX_RUNS",
     "MAX_RUN_WORK",
     "MAX_SAMPLE_ENTRIES",
     "MAX_SCHEME_FILE_BYTES",
@@ -54,6 +56,8 @@ MAX_SAMPLE_ENTRIES = 1 << 27
 #: Largest iters x batch x sample_cost(k r, n) of one run on fresh samples: about ten
 #: minutes of one core (a unit is about a nanosecond).
 MAX_RUN_WORK = 6 * 10**11
+#: Largest number of runs of one ``run_many`` (each keeps a result in memory).
+MAX_RUNS = 10**5
 #: Largest number of recorded distances ``‖w_t − w*‖²`` of one run (128 MiB).
 MAX_RECORDS = 1 << 24
 #: Largest number of entries of one array of a ``--data`` file (1 GiB of float64).

@@ -56,6 +56,7 @@ from ._errors import ConvotronError
 from ._limits import (
     MAX_CHUNK_ENTRIES,
     MAX_RECORDS,
+    MAX_RUNS,
     MAX_RUN_WORK,
     chunk_rows,
     gib,
@@ -533,6 +534,12 @@ def run_many(
             "takes the rule first.",
         )
     R = int(_RUNS(runs))
+    if R > MAX_RUNS:
+        raise ConvotronError(
+            f"runs must be at most {MAX_RUNS} (each run keeps its result in memory); got {R}. "
+            "Call run_many several times with different seeds.",
+            param="runs",
+        )
     nw = int(_WORKERS(workers))
     root = int(_SEED(seed))
     # validate once, before any thread starts

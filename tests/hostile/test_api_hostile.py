@@ -253,3 +253,8 @@ def test_divergence_on_rows(teacher: Teacher) -> None:
 def test_dense_covariance_odd_entries(matrix: object, match: str) -> None:
     with pytest.raises(ConvotronError, match=match):
         Dense(matrix)
+
+
+def test_run_many_number_of_runs_limited(teacher: Teacher) -> None:
+    with pytest.raises(ConvotronError, match=r"runs must be at most 100000 .* got 10000000"):
+        run_many(ConvotronRule(), teacher, eta=0.01, iters=1, runs=10**7, seed=0)
