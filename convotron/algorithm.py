@@ -56,8 +56,8 @@ from ._errors import ConvotronError
 from ._limits import (
     MAX_CHUNK_ENTRIES,
     MAX_RECORDS,
-    MAX_RUNS,
     MAX_RUN_WORK,
+    MAX_RUNS,
     chunk_rows,
     gib,
     real_vector,
