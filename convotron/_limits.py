@@ -14,6 +14,7 @@ checked where the size is first known and before anything of that size is alloca
 ``MAX_RECORDS``            recorded distances of one run (``iters / record_every``)
 ``MAX_RUNS``               runs of one ``run_many`` (each keeps its result in memory)
 ``MAX_DATA_ENTRIES``       entries of one array read from a ``--data`` file
+``MAX_DATA_VALUE``         |x| and |y| of a fixed dataset (fourth powers stay finite)
 ``MAX_SCHEME_FILE_BYTES``  size of a ``file:`` scheme (checked by ``stat`` before reading)
 ``MAX_NOISE_LEVEL``        the noise scale ς (ς², and ρ = ς² tr M, must stay finite)
 ``MAX_VARIANCE``           a variance of a Diagonal, an entry of a Dense covariance
@@ -35,6 +36,7 @@ __all__ = [
     "DIVERGENCE_LIMIT",
     "MAX_CHUNK_ENTRIES",
     "MAX_DATA_ENTRIES",
+    "MAX_DATA_VALUE",
     "MAX_NOISE_LEVEL",
     "MAX_RECORDS",
     "MAX_RUNS",
@@ -66,6 +68,9 @@ MAX_DATA_ENTRIES = 1 << 27
 MAX_SCHEME_FILE_BYTES = 64 * 1024**2
 #: Largest noise scale ς: its square (the noise variance) and ρ = ς² tr M stay finite.
 MAX_NOISE_LEVEL = 1e100
+#: Largest |value| of a fixed dataset's X or y: fourth powers (the plug-in constants) and the
+#: update's products stay finite.
+MAX_DATA_VALUE = 1e50
 #: Largest variance of a Diagonal or entry of a Dense covariance (inputs of scale 1e50).
 MAX_VARIANCE = 1e100
 #: Largest |w*_a| (and ‖w*‖ of a random teacher, and the scale of a random start).

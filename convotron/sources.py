@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._errors import ConvotronError
-from ._limits import chunk_rows
+from ._limits import MAX_DATA_VALUE, chunk_rows
 from ._validate import Callable_, validate
 
 if TYPE_CHECKING:
@@ -187,6 +187,15 @@ def check_rows(X: Any, y: Any, n: int, batch: int) -> tuple[np.ndarray, np.ndarr
             raise ConvotronError(
                 f"{name} must be finite; got NaN or infinite values in {rows.size} row(s), "
                 f"first row {int(rows[0])}. Remove or impute those rows.",
+                param=name,
+            )
+    for name, arr in (("X", Xa), ("y", ya)):
+        top = float(np.max(np.abs(arr))) if arr.size else 0.0
+        if top > MAX_DATA_VALUE:
+            raise ConvotronError(
+                f"{name} must hold values of magnitude at most {MAX_DATA_VALUE:g} (products "
+                f"and fourth powers of the data must stay finite); got {top:g}. Rescale the "
+                "data.",
                 param=name,
             )
     T = Xa.shape[0]

@@ -258,3 +258,20 @@ def test_dense_covariance_odd_entries(matrix: object, match: str) -> None:
 def test_run_many_number_of_runs_limited(teacher: Teacher) -> None:
     with pytest.raises(ConvotronError, match=r"runs must be at most 100000 .* got 10000000"):
         run_many(ConvotronRule(), teacher, eta=0.01, iters=1, runs=10**7, seed=0)
+
+
+@pytest.mark.parametrize("which", ["X", "y"])
+def test_rows_of_absurd_magnitude_refused(teacher: Teacher, which: str) -> None:
+    """Values of 1e200 overflowed into RuntimeWarnings and an inf-laden message."""
+    X, y = teacher.sample(np.random.default_rng(0), 100)
+    X, y = (1e200 * X, y) if which == "X" else (X, 1e200 * y)
+    with pytest.raises(ConvotronError, match=rf"{which} must hold values of magnitude at most"):
+        fit(ConvotronRule(), Rows(X, y), SCHEME, 0.0, eta=0.01)
+
+
+def test_plugin_constants_refuse_absurd_magnitude(teacher: Teacher) -> None:
+    from convotron.plugin import plugin_constants
+
+    X, _ = teacher.sample(np.random.default_rng(0), 100)
+    with pytest.raises(ConvotronError, match=r"X must hold values of magnitude at most 1e\+50"):
+        plugin_constants(1e200 * X, SCHEME, 0.0)
