@@ -35,6 +35,7 @@ import argparse
 import math
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -242,11 +243,19 @@ def _npz_member(zf: zipfile.ZipFile, name: str, path_text: str) -> np.ndarray:
                         )
                     got += chunk
                 arr = flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)
-            except (ValueError, EOFError, zipfile.BadZipFile, OSError) as exc:
+            except (ValueError, EOFError, zipfile.BadZipFile, OSError, zlib.error) as exc:
                 raise ConvotronError(
                     f"{where} could not be read ({str(exc).splitlines()[0][:120]}). {_SAVE_HINT}"
                 ) from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        OSError,
+        RuntimeError,  # an encrypted member
+        zlib.error,  # a corrupt compressed stream
+        EOFError,
+    ) as exc:
         raise ConvotronError(
             f"{where} could not be read ({str(exc).splitlines()[0][:120]}). {_SAVE_HINT}"
         ) from None

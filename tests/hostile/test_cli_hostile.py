@@ -312,3 +312,25 @@ def test_verify_removes_the_out_folder_it_created_when_the_run_fails(tmp_path: P
     with pytest.raises(KeyboardInterrupt), _locked_out(kept):
         raise KeyboardInterrupt
     assert kept.is_dir()  # a folder that existed before is left
+
+
+def test_data_corrupt_compressed_member(tmp_path: Path) -> None:
+    f = tmp_path / "d.npz"
+    members = _good_arrays(500)
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    raw = bytearray(f.read_bytes())
+    for i in range(200, 400):  # inside the first member's compressed stream
+        raw[i] ^= 0x55
+    f.write_bytes(bytes(raw))
+    assert_refused(run_cli("run", *TINY, "--data", str(f), "--eta", "0.001"), match="X")
+
+
+def test_data_of_absurd_magnitude(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    f = tmp_path / "d.npz"
+    np.savez(f, X=1e200 * rng.standard_normal((50, 16)), y=rng.standard_normal(50))
+    for eta in ("0.01", "auto"):
+        out = run_cli("run", *TINY, "--data", str(f), "--eta", eta)
+        assert_refused(out, match="magnitude at most")
