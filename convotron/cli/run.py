@@ -21,6 +21,13 @@ required; ``--eta auto`` is the theorem's ``a/(2β)`` at plug-in estimates of ``
 ``β = λ_max(K)`` from the rows (:func:`convotron.plugin.plugin_constants`, the same code as
 ``ConvotronRegressor(eta="auto")``), printed (JSON key ``plugin``) with their CLT intervals;
 the theorem's guarantee holds for the population constants, not for the estimates.
+Only the members ``X``, ``y`` and ``w_star`` are read, each after its ``.npy`` header's shape
+and dtype are checked (real numbers, at most ``convotron._limits.MAX_DATA_ENTRIES`` values);
+the path must be a regular file.
+
+A run whose weights become non-finite or exceed ``1e150`` has diverged: exit 2 with one line
+that names a step that works (on a teacher, the theorem's ``a/(2β)`` for this problem; with
+``--data``, ``--eta auto``'s plug-in value), never a result.
 
 Output: a human-readable summary, or with ``--json`` exactly one JSON object on stdout with
 the keys ``n, r, k, alpha, eta, iters, w, final_sq_error, seconds, updates_per_second``
