@@ -334,3 +334,11 @@ def test_data_of_absurd_magnitude(tmp_path: Path) -> None:
     for eta in ("0.01", "auto"):
         out = run_cli("run", *TINY, "--data", str(f), "--eta", eta)
         assert_refused(out, match="magnitude at most")
+
+
+def test_plot_onto_a_symlink_to_a_device_leaves_both(tmp_path: Path) -> None:
+    link = tmp_path / "p.png"
+    link.symlink_to("/dev/null")
+    out = run_cli("run", *TINY, "--iters", "10", "--eta", "0.001", "--plot", str(link))
+    assert_refused(out, match="regular file")
+    assert link.is_symlink() and stat.S_ISCHR(os.stat("/dev/null").st_mode)
