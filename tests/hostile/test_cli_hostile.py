@@ -342,3 +342,16 @@ def test_plot_onto_a_symlink_to_a_device_leaves_both(tmp_path: Path) -> None:
     out = run_cli("run", *TINY, "--iters", "10", "--eta", "0.001", "--plot", str(link))
     assert_refused(out, match="regular file")
     assert link.is_symlink() and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["--runs", "1000000000000"], r"--runs must be an integer in 1\.\.100000"),
+        (["--alpha", "0:1:0.001", "--eps", "0.001:1:0.001"], r"number of cells .* at most"),
+    ],
+    ids=["runs", "cells"],
+)
+def test_sweep_sizes_refused_up_front(tmp_path: Path, args: list[str], match: str) -> None:
+    out = run_cli("sweep", "--scheme", "1d:16,4,2", *args, "--out", str(tmp_path / "s"))
+    assert_refused(out, match=match)
