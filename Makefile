@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine with only python3:
 #   make verify   -- create .venv, install, run the verification suite (the main job)
-#   make test     -- create .venv, install, lint, type-check, run the tests, build and check the book
+#   make test     -- create .venv, install, lint, type-check, run the tests, check the wheel,
+#                    build and check the book
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +10,7 @@ export HYPOTHESIS_PROFILE ?= ci
 export MPLBACKEND ?= Agg
 export PYTHONHASHSEED ?= 0
 
-.PHONY: all install verify verify-full test lint typecheck pytest book book-check bench clean
+.PHONY: all install verify verify-full test lint typecheck pytest wheel-check book book-check bench mutation clean
 
 all: test
 
@@ -38,17 +39,30 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not book"
 
+# build wheel + sdist, twine check, install the wheel (non-editable) in a fresh venv, run the CLI
+wheel-check: $(STAMP)
+	PYTHON=$(abspath $(BIN))/python .ci/wheel-check
+
 book: $(STAMP)
 	$(BIN)/python -m book.tools.build
 
 book-check: book
 	$(BIN)/python -m book.tools.browser_check
 
-test: lint typecheck pytest book-check
+test: lint typecheck pytest wheel-check book-check
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_theory.py
 
+# Mutation testing (not part of `make test`; slow): mutmut over theory/bounds.py,
+# theory/second_moment.py and the lemma code, configured in [tool.mutmut] of pyproject.toml.
+# MUTATE narrows the run, e.g. `make mutation MUTATE='theory.second_moment*'`.
+MUTATE ?=
+mutation: $(STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2 $(MUTATE)
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) build book/_build .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf mutants $(VENV) build book/_build .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -4,6 +4,9 @@ Everything here works on plain arrays so that it can be compiled once and cached
 
 - ``indices``: ``(k, r)`` ``int64``, row ``i`` holds the input coordinates of patch ``i``,
   so that ``P_i x = x[indices[i]]`` (``../shared/spec/convotron-theory.md`` §1, [paper]);
+  an entry ``-1`` (``convotron.patches.PAD``, a conv layer's zero padding) reads 0. Every
+  gather goes through :func:`_read`: numba does not check bounds, so a bare ``X[s, -1]``
+  would silently read the last coordinate;
 - ``X``: ``(m, n)`` ``float64`` C-contiguous, one sample per row; ``y``: ``(m,)`` ``float64``;
 - ``w``: ``(r,)`` ``float64``, updated **in place**.
 
@@ -44,6 +47,12 @@ STATUS_DIVERGED = 1  # the weights became non-finite or > DIVERGENCE_LIMIT (step
 STATUS_BAD_SAMPLE = 2  # a sample (x, y) is non-finite while the weights are finite
 
 
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _read(X, s, c):  # pragma: no cover - compiled
+    """``X[s, c]``, or 0.0 for the padding sentinel ``c = -1``."""
+    return X[s, c] if c >= 0 else 0.0
+
+
 @njit(cache=True, nogil=True, fastmath=False)
 def predict_rows(w, X, indices, alpha, out):  # pragma: no cover - compiled
     """Write ``f_w(x) = (1/k) Σ_i σ(wᵀ P_i x)`` for every row ``x`` of ``X`` into ``out``.
@@ -66,10 +75,10 @@ def predict_rows(w, X, indices, alpha, out):  # pragma: no cover - compiled
             z3 = 0.0
             for a in range(r):
                 wa = w[a]
-                z0 += wa * X[s, indices[i, a]]
-                z1 += wa * X[s, indices[i + 1, a]]
-                z2 += wa * X[s, indices[i + 2, a]]
-                z3 += wa * X[s, indices[i + 3, a]]
+                z0 += wa * _read(X, s, indices[i, a])
+                z1 += wa * _read(X, s, indices[i + 1, a])
+                z2 += wa * _read(X, s, indices[i + 2, a])
+                z3 += wa * _read(X, s, indices[i + 3, a])
             f += z0 if z0 >= 0.0 else alpha * z0
             f += z1 if z1 >= 0.0 else alpha * z1
             f += z2 if z2 >= 0.0 else alpha * z2
@@ -78,7 +87,7 @@ def predict_rows(w, X, indices, alpha, out):  # pragma: no cover - compiled
         while i < k:
             acc = 0.0
             for a in range(r):
-                acc += w[a] * X[s, indices[i, a]]
+                acc += w[a] * _read(X, s, indices[i, a])
             f += acc if acc >= 0.0 else alpha * acc
             i += 1
         out[s] = f * inv_k
@@ -184,10 +193,10 @@ def run_updates(  # pragma: no cover - compiled
                 z2 = 0.0
                 z3 = 0.0
                 for a in range(r):
-                    x0 = X[s, indices[i, a]]
-                    x1 = X[s, indices[i + 1, a]]
-                    x2 = X[s, indices[i + 2, a]]
-                    x3 = X[s, indices[i + 3, a]]
+                    x0 = _read(X, s, indices[i, a])
+                    x1 = _read(X, s, indices[i + 1, a])
+                    x2 = _read(X, s, indices[i + 2, a])
+                    x3 = _read(X, s, indices[i + 3, a])
                     wa = w[a]
                     z0 += wa * x0
                     z1 += wa * x1
@@ -206,7 +215,7 @@ def run_updates(  # pragma: no cover - compiled
             while i < k:
                 acc = 0.0
                 for a in range(r):
-                    xa = X[s, indices[i, a]]
+                    xa = _read(X, s, indices[i, a])
                     acc += w[a] * xa
                     px[a] += xa
                 z[i] = acc
@@ -226,7 +235,7 @@ def run_updates(  # pragma: no cover - compiled
             if mode == MODE_CONVOTRON:
                 if only_patch >= 0:
                     for a in range(r):
-                        G[a] += res * X[s, indices[only_patch, a]]
+                        G[a] += res * _read(X, s, indices[only_patch, a])
                 else:
                     for a in range(r):
                         G[a] += res * px[a]
@@ -242,7 +251,7 @@ def run_updates(  # pragma: no cover - compiled
                     if d != 0.0:
                         c = res * d * inv_k
                         for a in range(r):
-                            G[a] += c * X[s, indices[i, a]]
+                            G[a] += c * _read(X, s, indices[i, a])
         total = 0.0
         big = 0.0
         for a in range(r):

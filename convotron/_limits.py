@@ -7,6 +7,8 @@ minutes with a ``MemoryError`` or run forever. Every limit of the core lives her
 checked where the size is first known and before anything of that size is allocated:
 
 =========================  ===================================================================
+``MAX_INDEX_ENTRIES``      k x r of a patch scheme (its index array is stored densely)
+``MAX_DENSE_ENTRIES``      entries of a dense array from ``P()`` / ``patch_matrices()``
 ``MAX_CHUNK_ENTRIES``      rows x n of one chunk of fresh samples (``fit`` draws
                            ``rows <= MAX_CHUNK_ENTRIES / n``; one mini-batch must fit)
 ``MAX_SAMPLE_ENTRIES``     m x n of one ``Teacher.sample(rng, m)`` (the array it returns)
@@ -22,8 +24,10 @@ checked where the size is first known and before anything of that size is alloca
 ``DIVERGENCE_LIMIT``       |w_a| above which a run counts as diverged (its squares stay finite)
 =========================  ===================================================================
 
-The scheme's own sizes (``k r <= MAX_INDEX_ENTRIES``, ``n <= MAX_N``) are in
-:mod:`convotron.patches` and :mod:`convotron.covariance`. The limits are generous for real
+A patch scheme stores its ``(k, r)`` index array densely, so ``k * r`` bounds its memory
+(8 bytes an entry: :data:`MAX_INDEX_ENTRIES` entries are 256 MiB); constructors check the
+product from the parameters alone (:func:`check_index_entries`), before building any array.
+``n <= MAX_N`` is in :mod:`convotron.covariance`. The limits are generous for real
 use (a run of 10⁸ updates of ``1d:64,8,2`` costs about 10¹¹ units, two minutes) and keep
 every refused request far below a 4 GB memory limit.
 """
@@ -32,11 +36,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._errors import ConvotronError
+
 __all__ = [
     "DIVERGENCE_LIMIT",
     "MAX_CHUNK_ENTRIES",
     "MAX_DATA_ENTRIES",
     "MAX_DATA_VALUE",
+    "MAX_DENSE_ENTRIES",
+    "MAX_INDEX_ENTRIES",
     "MAX_NOISE_LEVEL",
     "MAX_RECORDS",
     "MAX_RUNS",
@@ -45,12 +53,17 @@ __all__ = [
     "MAX_SCHEME_FILE_BYTES",
     "MAX_VARIANCE",
     "MAX_W_NORM",
+    "check_index_entries",
     "chunk_rows",
     "gib",
     "real_vector",
     "sample_cost",
 ]
 
+#: Largest ``k * r`` accepted for a scheme (the index array is stored densely).
+MAX_INDEX_ENTRIES = 1 << 25
+#: Largest number of entries of a dense array returned by ``P()`` / ``patch_matrices()``.
+MAX_DENSE_ENTRIES = 1 << 26
 #: Largest rows x n of one chunk of fresh samples (256 MiB of float64).
 MAX_CHUNK_ENTRIES = 1 << 25
 #: Largest m x n returned by one ``Teacher.sample`` call (1 GiB of float64).
@@ -78,6 +91,15 @@ MAX_W_NORM = 1e100
 #: A weight of magnitude above this is divergence (its square, summed over r <= 2²⁵
 #: coordinates, stays finite in float64).
 DIVERGENCE_LIMIT = 1e150
+
+
+def check_index_entries(k: int, r: int) -> None:
+    """Refuse a scheme of ``k`` patches of ``r`` coordinates above :data:`MAX_INDEX_ENTRIES`."""
+    if k * r > MAX_INDEX_ENTRIES:
+        raise ConvotronError(
+            f"a scheme is limited to k*r <= {MAX_INDEX_ENTRIES} index entries; got k={k}, "
+            f"r={r}, k*r={k * r}. Use fewer or smaller patches."
+        )
 
 
 def gib(entries: int) -> str:
@@ -117,8 +139,6 @@ def real_vector(value: object, name: str, r: int, fix: str) -> np.ndarray:
     drop an imaginary part with a warning); so are entries above :data:`MAX_W_NORM`, whose
     squared distances ``‖w − w*‖²`` could overflow.
     """
-    from ._errors import ConvotronError
-
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:

@@ -466,7 +466,7 @@ def convotron_reference(
     for t in range(T):
         G = np.zeros_like(w)
         for x, label in zip(Xa[t * b : (t + 1) * b], ya[t * b : (t + 1) * b], strict=True):
-            patches = x[indices]  # (k, r): row i is P_i x
+            patches = np.where(indices >= 0, x[indices], 0.0)  # (k, r): row i is P_i x (-1: pad)
             f = np.mean(_leaky_relu(patches @ w, a))  # f_w(x) = (1/k) Σ_i σ(wᵀ P_i x)
             direction = patches.sum(axis=0) if op is None else patches[op]  # Σ_i P_i x (or P_j x)
             G += (label - f) * direction

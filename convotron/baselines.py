@@ -174,7 +174,7 @@ def sgd_reference(
     for t in range(Xa.shape[0] // b):
         G = np.zeros_like(w)
         for x, label in zip(Xa[t * b : (t + 1) * b], ya[t * b : (t + 1) * b], strict=True):
-            patches = x[indices]  # (k, r)
+            patches = np.where(indices >= 0, x[indices], 0.0)  # (k, r); -1 reads a padded 0
             z = patches @ w  # z_i = wᵀ P_i x
             f = np.mean(_leaky_relu(z, a))
             dsigma = np.where(z > 0, 1.0, np.where(z < 0, a, s0))  # σ′(z_i), σ′(0) = s0

@@ -69,7 +69,8 @@ def _preacts(w: np.ndarray, X: np.ndarray, scheme: PatchScheme) -> np.ndarray:
     Z = np.empty((m, scheme.k))
     step = max(1, _CHUNK_ENTRIES // (scheme.k * scheme.r))
     for s in range(0, m, step):
-        Z[s : s + step] = X[s : s + step][:, scheme.indices] @ w
+        # scheme.patches reads a padded position (index -1) as 0, never as x[-1]
+        Z[s : s + step] = scheme.patches(X[s : s + step]) @ w
     return Z
 
 

@@ -41,21 +41,27 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._errors import ConvotronError
-from ._limits import MAX_SCHEME_FILE_BYTES
+from ._limits import (
+    MAX_DENSE_ENTRIES,
+    MAX_INDEX_ENTRIES,
+    MAX_SCHEME_FILE_BYTES,
+    check_index_entries,
+)
 from ._validate import InstanceOf, Param
 from .covariance import _N, MAX_N, Covariance, Diagonal, Identity
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-__all__ = ["MAX_DENSE_ENTRIES", "MAX_INDEX_ENTRIES", "PatchScheme", "parse_spec"]
+__all__ = ["MAX_DENSE_ENTRIES", "MAX_INDEX_ENTRIES", "PAD", "PatchScheme", "parse_spec"]
 
-#: Largest ``k * r`` accepted for a scheme (the index array is stored densely).
-MAX_INDEX_ENTRIES = 1 << 25
 #: Largest patch size r for which the model reads patches as strided views (one per column).
 _MAX_SLICED_R = 1024
-#: Largest number of entries of a dense array returned by ``P()`` / ``patch_matrices()``.
-MAX_DENSE_ENTRIES = 1 << 26
+#: Sentinel in ``PatchScheme.indices``: the filter position reads a zero of the padding
+#: (conv layers with ``padding``, ``convotron.conv``), i.e. row ``a`` of :math:`P_i` is zero
+#: and :math:`(P_i x)_a = 0`. Consumers must never gather ``x[-1]`` (numpy and numba would
+#: silently read the last coordinate): use :meth:`PatchScheme.patches` or test ``>= 0``.
+PAD = -1
 
 
 def _pos_int(value: Any, name: str, *, minimum: int = 1) -> int:
@@ -92,7 +98,7 @@ def _out_of_range_entry(indices: Any, n: int) -> ConvotronError | None:
         for i, row in enumerate(indices):
             for a, v in enumerate(row):
                 if isinstance(v, numbers.Integral) and not isinstance(v, bool):
-                    if not 0 <= int(v) < n:
+                    if not 0 <= int(v) < n and int(v) != PAD:
                         return ConvotronError(
                             f"indices must lie in 0..n-1 (n={n}); got {_show_int(int(v))} at "
                             f"patch {i}, position {a}. Pass coordinates of the input (0-based)."
@@ -137,11 +143,7 @@ def _as_index_array(indices: Any, n: int) -> np.ndarray:
             f"{arr.ndim} dimension(s) and shape {arr.shape}. Pass e.g. [[0, 1], [1, 2]]."
         )
     k, r = arr.shape
-    if k * r > MAX_INDEX_ENTRIES:
-        raise ConvotronError(
-            f"a scheme is limited to k*r <= {MAX_INDEX_ENTRIES} index entries; got k*r = "
-            f"{k * r}. Use fewer or smaller patches."
-        )
+    check_index_entries(k, r)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
         raise ConvotronError(
             f"indices must be integers (coordinates 0..n-1); got dtype {arr.dtype}. "
@@ -154,20 +156,20 @@ def _as_index_array(indices: Any, n: int) -> np.ndarray:
             f"indices must lie in 0..n-1 (n={n}); got {top}. Pass coordinates of the input."
         )
     arr = arr.astype(np.int64)
-    if r > n:
+    if r > n and not (arr == PAD).any():
         raise ConvotronError(
             f"a patch cannot be larger than the input: r <= n is required (n={n}); got "
             f"patches of r={r} coordinates. Use patches of at most {n} coordinates."
         )
-    out = (arr < 0) | (arr >= n)
+    out = (arr < PAD) | (arr >= n)
     if out.any():
         i, a = (int(v[0]) for v in np.nonzero(out))
         raise ConvotronError(
             f"indices must lie in 0..n-1 (n={n}); got {int(arr[i, a])} at patch {i}, "
-            f"position {a}. Pass coordinates of the input (0-based)."
+            f"position {a}. Pass coordinates of the input (0-based), or -1 for a padded zero."
         )
     srt = np.sort(arr, axis=1)
-    dup = srt[:, 1:] == srt[:, :-1]
+    dup = (srt[:, 1:] == srt[:, :-1]) & (srt[:, 1:] != PAD)
     if dup.any():
         i, a = (int(v[0]) for v in np.nonzero(dup))
         raise ConvotronError(
@@ -178,7 +180,9 @@ def _as_index_array(indices: Any, n: int) -> np.ndarray:
     return arr
 
 
-def _axis(n: int, r: int, d: int, label: str, nname: str, rname: str, dname: str) -> int:
+def _axis(
+    n: int, r: int, d: int, label: str, nname: str, rname: str, dname: str, hint: str = ""
+) -> int:
     """Validate one patch-and-stride axis and return its number of patches ``k``."""
     if r > n:
         raise ConvotronError(
@@ -192,17 +196,11 @@ def _axis(n: int, r: int, d: int, label: str, nname: str, rname: str, dname: str
         raise ConvotronError(
             f"patch-and-stride without padding needs {nname} = (k-1)*{dname} + {rname}{label}: "
             f"{nname} - {rname} = {n - r} is not divisible by {dname}={d} ({nname}={n}, "
-            f"{rname}={r}). Use {nname}={lo} (k={k_lo}) or {nname}={hi} (k={k_lo + 1})."
+            f"{rname}={r}). Use {nname}={lo} (k={k_lo}) or {nname}={hi} (k={k_lo + 1})"
+            + (f", or {hint}" if hint else "")
+            + "."
         )
     return (n - r) // d + 1
-
-
-def _check_size(k: int, r: int) -> None:
-    if k * r > MAX_INDEX_ENTRIES:
-        raise ConvotronError(
-            f"a scheme is limited to k*r <= {MAX_INDEX_ENTRIES} index entries; got k={k}, "
-            f"r={r}, k*r={k * r}. Use fewer or smaller patches."
-        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -217,7 +215,9 @@ class PatchScheme:
     n : int
         Input dimension.
     indices : numpy.ndarray, shape (k, r), int64, read-only
-        ``indices[i, a]`` is the coordinate read by position ``a`` of patch ``i`` (0-based).
+        ``indices[i, a]`` is the coordinate read by position ``a`` of patch ``i`` (0-based),
+        or ``-1`` (:data:`PAD`) when that position reads a zero of the padding (conv layers):
+        row ``a`` of :math:`P_i` is then zero. The other entries of a row are distinct.
     spec : str or None
         Canonical spec string (e.g. ``"1d:64,8,2"``) for schemes built from one, else None.
     geometry : dict or None
@@ -248,19 +248,20 @@ class PatchScheme:
             )
         object.__setattr__(self, "n", n)
         object.__setattr__(self, "indices", idx)
-        counts = np.bincount(idx.ravel(), minlength=n)
+        counts = np.bincount(idx[idx != PAD], minlength=n)
         counts.setflags(write=False)
         object.__setattr__(self, "_counts", counts)
         # Column a of an arithmetic scheme reads coordinates start, start+step, ...: a
         # strided view of X, used by the model to avoid a gather.
         k, r = idx.shape
         slices: tuple[slice, ...] | None = None
-        if r > _MAX_SLICED_R:
-            pass  # one view per column pays off for small filters only (the model's loop is over r)
+        if r > _MAX_SLICED_R or bool((idx == PAD).any()):
+            pass  # views pay off for small filters only (the model loops over r); none with padding
         elif k == 1:
             slices = tuple(slice(int(c), int(c) + 1, 1) for c in idx[0])
         else:
             steps = idx[1] - idx[0]
+            # vectorised over the r columns: a Python loop over them is minutes for r = 10⁷
             if np.all(steps >= 1) and np.array_equal(
                 idx, idx[0][None, :] + steps[None, :] * np.arange(k, dtype=np.int64)[:, None]
             ):
@@ -310,9 +311,13 @@ class PatchScheme:
         n = _pos_int(n, "n")
         r = _pos_int(r, "the patch size r")
         d = _pos_int(stride, "stride")
-        k = _axis(n, r, d, "", "n", "r", "stride")
+        hint = (
+            f"use conv1d:1,{n},{r},stride={d} (the frameworks' Conv1d: the output size floors, "
+            "the last coordinates go unread)"
+        )
+        k = _axis(n, r, d, "", "n", "r", "stride", hint)
         _N(n)
-        _check_size(k, r)
+        check_index_entries(k, r)
         idx = d * np.arange(k, dtype=np.int64)[:, None] + np.arange(r, dtype=np.int64)[None, :]
         geometry = {"kind": "1d", "n": n, "r": r, "stride": d, "k": k}
         return cls(n=n, indices=idx, spec=f"1d:{n},{r},{d}", geometry=geometry)
@@ -353,10 +358,15 @@ class PatchScheme:
         pw = _pos_int(patch_w, "patch_w")
         sh = _pos_int(stride_h, "stride_h")
         sw = _pos_int(stride_w, "stride_w")
-        kh = _axis(h, ph, sh, " (vertical axis)", "height", "patch_h", "stride_h")
-        kw = _axis(w, pw, sw, " (horizontal axis)", "width", "patch_w", "stride_w")
+        s = str(sh) if sh == sw else f"{sh}x{sw}"
+        hint = (
+            f"use conv2d:{c},{h},{w},{ph},{pw},stride={s} (the frameworks' Conv2d: the output "
+            "size floors, the last rows/columns go unread)"
+        )
+        kh = _axis(h, ph, sh, " (vertical axis)", "height", "patch_h", "stride_h", hint)
+        kw = _axis(w, pw, sw, " (horizontal axis)", "width", "patch_w", "stride_w", hint)
         k, r = kh * kw, c * ph * pw
-        _check_size(k, r)
+        check_index_entries(k, r)
         if c * h * w > MAX_N:
             raise ConvotronError(
                 f"the input dimension n = channels*height*width must be <= {MAX_N}; got "
@@ -423,7 +433,8 @@ class PatchScheme:
         i = self._patch_index(i)
         self._dense_guard(self.r * self.n, "patch_matrix", "indices[i] directly")
         out = np.zeros((self.r, self.n), dtype=np.int64)
-        out[np.arange(self.r), self.indices[i]] = 1
+        real = self.indices[i] != PAD  # a padded position is a zero row
+        out[np.arange(self.r)[real], self.indices[i][real]] = 1
         return out
 
     def patch_matrices(self) -> np.ndarray:
@@ -433,16 +444,19 @@ class PatchScheme:
         )
         out = np.zeros((self.k, self.r, self.n), dtype=np.int64)
         kk, aa = np.meshgrid(np.arange(self.k), np.arange(self.r), indexing="ij")
-        out[kk, aa, self.indices] = 1
+        real = self.indices != PAD
+        out[kk[real], aa[real], self.indices[real]] = 1
         return out
 
     def P_sparse(self) -> sp.csr_array:
         r"""Return :math:`P = \sum_i P_i` as a sparse ``(r, n)`` int64 CSR array of counts."""
         import scipy.sparse as sp  # lazily: scipy is slow to import
 
-        rows = np.broadcast_to(np.arange(self.r, dtype=np.int64), self.indices.shape).ravel()
+        rows = np.broadcast_to(np.arange(self.r, dtype=np.int64), self.indices.shape)
+        real = self.indices != PAD
+        rows = rows[real]
         data = np.ones(rows.size, dtype=np.int64)
-        P = sp.coo_array((data, (rows, self.indices.ravel())), shape=(self.r, self.n))
+        P = sp.coo_array((data, (rows, self.indices[real])), shape=(self.r, self.n))
         out = P.tocsr()
         out.sum_duplicates()
         return out
@@ -455,7 +469,8 @@ class PatchScheme:
         self._dense_guard(self.r * self.n, "P()", "P_sparse()")
         out = np.zeros((self.r, self.n), dtype=np.int64)
         rows = np.broadcast_to(np.arange(self.r), self.indices.shape)
-        np.add.at(out, (rows, self.indices), 1)
+        real = self.indices != PAD
+        np.add.at(out, (rows[real], self.indices[real]), 1)
         return out
 
     def overlap_matrix(self, cov: Covariance | None = None) -> np.ndarray:
@@ -511,12 +526,29 @@ class PatchScheme:
                 f"inputs must have shape (m, n) or (n,) with n={self.n}; got shape {arr.shape}. "
                 "Pass one input per row."
             )
+        if self.padded:
+            # append one zero coordinate: the sentinel -1 then reads it (a padded zero)
+            zero = np.zeros((*arr.shape[:-1], 1), dtype=arr.dtype)
+            return np.concatenate([arr, zero], axis=-1)[..., self.indices]
         return arr[..., self.indices]
 
+    @property
+    def padded(self) -> bool:
+        r"""Whether some filter position reads a padded zero (``-1`` in ``indices``).
+
+        Then some :math:`P_i` has a zero row and :math:`P_iP_i^\top \preceq I`, not ``= I``.
+        """
+        return bool((self.indices == PAD).any())
+
     def is_disjoint(self, i: int) -> bool:
-        """Whether patch ``i`` shares no input coordinate with any other patch."""
+        r"""Whether patch ``i`` reads ``r`` coordinates that no other patch reads.
+
+        A patch with a padded position (``-1``) is not disjoint in this sense: the
+        disjoint-patch variant's analysis needs :math:`P_iP_i^\top = I_r`.
+        """
         i = self._patch_index(i)
-        return bool(np.all(self._counts[self.indices[i]] == 1))
+        row = self.indices[i]
+        return bool(np.all(row != PAD) and np.all(self._counts[row] == 1))
 
     def uncovered(self) -> np.ndarray:
         r"""Input coordinates covered by no patch (sorted int64).
@@ -528,12 +560,20 @@ class PatchScheme:
         return np.flatnonzero(self._counts == 0).astype(np.int64)
 
     def to_json(self) -> dict[str, Any]:
-        """Return ``{"n": n, "indices": [[...], ...]}`` (the ``file:`` format of parse_spec)."""
+        """Return ``{"n": n, "indices": [[...], ...]}`` (the ``file:`` format of parse_spec).
+
+        A padded position is written ``-1`` (:data:`PAD`) and read back as such.
+        """
         return {"n": self.n, "indices": self.indices.tolist()}
 
 
 _INT = re.compile(r"-?[0-9]+")
-_FORMS = "'1d:N,R,STRIDE', '2d:H,W,PH,PW,SH,SW', '2d:C,H,W,PH,PW,SH,SW' or 'file:PATH'"
+_FORMS = (
+    "'1d:N,R,STRIDE', '2d:H,W,PH,PW,SH,SW', '2d:C,H,W,PH,PW,SH,SW', "
+    "'conv1d:C,L,K[,stride=S][,padding=P|same|valid][,dilation=D]', "
+    "'conv2d:C,H,W,KH,KW[,stride=S|SHxSW][,padding=P|PHxPW|same|valid][,dilation=D|DHxDW]' "
+    "or 'file:PATH'"
+)
 
 
 def _numbers(
@@ -707,6 +747,9 @@ def parse_spec(spec: str) -> PatchScheme:
     * ``1d:N,R,STRIDE`` -- :meth:`PatchScheme.stride_1d`;
     * ``2d:H,W,PH,PW,SH,SW`` -- :meth:`PatchScheme.stride_2d`;
     * ``2d:C,H,W,PH,PW,SH,SW`` -- :meth:`PatchScheme.stride_2d_channels`;
+    * ``conv1d:C,L,K[,stride=S][,padding=P|same|valid][,dilation=D]`` and
+      ``conv2d:C,H,W,KH,KW[,stride=...][,padding=...][,dilation=...]`` -- a conv layer with
+      the frameworks' semantics (``convotron.conv``; padded reads are ``-1``);
     * ``file:PATH`` -- JSON ``{"n": N, "indices": [[...], ...]}`` read by
       :meth:`PatchScheme.from_indices` (the format of :meth:`PatchScheme.to_json`).
 
@@ -726,6 +769,11 @@ def parse_spec(spec: str) -> PatchScheme:
     kind, sep, body = text.partition(":")
     kind = kind.strip().lower()
     shown = spec if len(spec) <= 100 else spec[:80] + f"... ({len(spec)} characters)"
+    if sep and kind in ("conv1d", "conv2d"):
+        from .conv import parse_conv_spec
+
+        n, idx, canon, geometry = parse_conv_spec(text)
+        return PatchScheme(n=n, indices=idx, spec=canon, geometry=geometry)
     if not sep or kind not in ("1d", "2d", "file"):
         raise ConvotronError(f"unknown scheme spec {shown!r}; the accepted forms are {_FORMS}.")
     if kind == "file":

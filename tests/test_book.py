@@ -30,6 +30,7 @@ ARCHITECTURE_LABELS = {
     "lem-second-moment", "lem-one-step", "thm-convotron", "cor-realizable", "cor-noisy",
     "lem-beta", "lem-1d", "lem-1d-sos", "lem-1d-structure", "lem-2d", "lem-2d-kron",
     "lem-cov-transfer", "thm-disjoint", "cor-1d-instantiated",
+    "lem-conv-reduction", "lem-conv-upper", "lem-conv-padded", "lem-exact-k", "lem-linear-mse",
 }  # fmt: skip
 
 
@@ -85,6 +86,8 @@ def cell_imports() -> list[tuple[str, str, str | None]]:
         if "_build" in page.parts:
             continue
         for cell in CODE_CELL.findall(page.read_text(encoding="utf-8")):
+            if cell.startswith("---\n"):  # a YAML block of cell options (tags, prompts)
+                cell = cell.split("\n---\n", 1)[1]
             code = "\n".join(line for line in cell.splitlines() if not line.startswith((":", "%")))
             for node in ast.walk(ast.parse(code)):
                 if isinstance(node, ast.Import):
@@ -186,3 +189,31 @@ def test_graph_levels_put_every_arrow_upwards() -> None:
         cg.levels({"a": ("b",), "b": ("a",)})
     with pytest.raises(ValueError, match=r"got 'z', which is not"):
         cg.levels({"a": ("z",)})
+
+
+def test_check_layout_reads_the_probe_report() -> None:
+    """The layout report of the browser check: each kind of problem is named, none is silent."""
+    import html
+    import json
+
+    from book.tools.browser_check import LAYOUT_ID, check_layout
+
+    def dom(report: dict) -> str:
+        return f'<body><pre id="{LAYOUT_ID}">{html.escape(json.dumps(report))}</pre></body>'
+
+    clean = {"code": [], "math": [], "tables": []}
+    assert check_layout(dom(clean)) == []
+    assert check_layout("<body></body>") == [
+        "the layout probe did not report (the page's scripts did not finish)"
+    ]
+    broken = {
+        "code": [{"output": False, "scroll": 900, "width": 700, "line": "x = 1" + " " * 90}],
+        "math": [{"scroll": 800, "width": 700, "tex": "a + b"}],
+        "tables": [{"index": 0, "counts": [3, 3, 2], "dollars": ["$E[y "], "head": "a b c"}],
+    }
+    problems = check_layout(dom(broken))
+    assert len(problems) == 4
+    assert "a code line is wider than the column (900 > 700 px)" in problems[0]
+    assert "display maths scrolls sideways (800 > 700 px)" in problems[1]
+    assert "unequal cell counts [3, 3, 2]" in problems[2]
+    assert "unmatched '$'" in problems[3] and r"\mid" in problems[3]

@@ -8,7 +8,8 @@ The submodules and public names below are imported lazily, on first access (PEP 
 Submodules: :mod:`theory.notation` (the symbols), :mod:`theory.overlap` (exact ``P_i``,
 ``P``, ``P Σ Pᵀ`` and closed forms), :mod:`theory.spectra` (eigenvalue condition,
 certificates, lemma bounds), :mod:`theory.bounds` (the theorem's constants as
-:class:`~theory.bounds.Bound` objects), :mod:`theory.claims` (the registry).
+:class:`~theory.bounds.Bound` objects), :mod:`theory.second_moment` (the exact second-moment
+matrix K, the exact ρ and the α = 1 error recursion), :mod:`theory.claims` (the registry).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ._errors import HypothesisFailed, TheoryError
 
 #: Submodules, imported on first access (PEP 562): ``from theory.spectra import ...`` loads
 #: neither :mod:`theory.bounds` nor :mod:`theory.claims`.
-_SUBMODULES = frozenset({"bounds", "claims", "notation", "overlap", "spectra"})
+_SUBMODULES = frozenset({"bounds", "claims", "notation", "overlap", "second_moment", "spectra"})
 #: Public name -> submodule that defines it, imported on first access.
 _EXPORTS: dict[str, str] = {
     "Bound": "bounds",
@@ -43,7 +44,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
-    from . import bounds, claims, notation, overlap, spectra
+    from . import bounds, claims, notation, overlap, second_moment, spectra
     from .bounds import Bound, theorem_parameters
     from .claims import CLAIMS, Claim
     from .overlap import (
@@ -108,6 +109,7 @@ __all__ = [
     "overlap_2d_closed_form",
     "overlap_matrix",
     "overlap_numeric",
+    "second_moment",
     "spectra",
     "theorem_parameters",
     "toeplitz_block",

@@ -18,7 +18,8 @@ The quantities [derived], with :math:`M = P\Sigma P^\top`, :math:`P = \sum_i P_i
 
     a &= (1+\alpha)\,\lambda_{\min}(M)/k, \\
     \beta &\ge \tfrac1k \textstyle\sum_i \mathbb{E}[(u^\top P_i x)^2 \|Px\|^2]/\|u\|^2
-        \quad\text{(three admissible closed forms, lem-beta)}, \\
+        \quad\text{(the exact } \lambda_{\max}(K)\text{, lem-exact-k, by default;
+        closed-form upper bounds, lem-beta)}, \\
     \rho &= \mathbb{E}[\xi^2 \|Px\|^2] \;(= \varsigma^2 \operatorname{tr} M
         \text{ for noise independent of } x), \\
     \eta &= a/(2\beta), \quad T = \lceil (4\beta/a^2)\ln(\|w^*\|^2/(\epsilon\delta)) \rceil
@@ -58,9 +59,12 @@ from ._errors import HypothesisFailed, TheoryError
 __all__ = [
     "ALL_BOUNDS",
     "BETA_BOUNDED",
+    "BETA_DEFAULT",
+    "BETA_EXACT",
     "BETA_FOURTH",
     "BETA_GAUSSIAN",
     "BETA_GAUSSIAN_IDENTITY",
+    "BETA_GAUSSIAN_STRIDE",
     "BETA_RULES",
     "DISJOINT_A",
     "DISJOINT_BETA",
@@ -72,6 +76,8 @@ __all__ = [
     "ONE_STEP_FACTOR",
     "ONE_STEP_FACTOR_BOUND",
     "RHO_GENERAL",
+    "RHO_HETERO",
+    "RHO_HETERO_GAUSSIAN",
     "RHO_INDEPENDENT",
     "SAMPLES",
     "THEOREM_CURVE",
@@ -301,10 +307,30 @@ BETA_GAUSSIAN = Bound(
 BETA_GAUSSIAN_IDENTITY = Bound(
     "beta_gaussian_identity",
     "lem-beta",
-    "[derived] admissible β for x ~ N(0, I_n): the Gaussian form with Σ = I, tr M = rk",
+    "[derived] admissible β for x ~ N(0, I_n): the Gaussian form with Σ = I "
+    "(tr M = tr PPᵀ, λ_max(M) = λ_max(PPᵀ)); an upper bound on λ_max(K)",
+    N.tr_PPT + 2 * N.lambda_max_PPT,
+    r"\beta",
+    "β for standard Gaussian inputs: tr(PPᵀ) + 2 λ_max(PPᵀ).",
+)
+BETA_GAUSSIAN_STRIDE = Bound(
+    "beta_gaussian_stride",
+    "lem-beta",
+    "[derived] admissible β for x ~ N(0, I_n) and a patch-and-stride scheme, where the k "
+    "patches read distinct coordinates at each filter position so tr PPᵀ = rk (not for "
+    "general index sets: tr PPᵀ can exceed rk)",
     N.r * N.k + 2 * N.lambda_max_PPT,
     r"\beta",
-    "β for standard Gaussian inputs: rk + 2 λ_max(PPᵀ).",
+    "β for standard Gaussian inputs, patch-and-stride schemes only: rk + 2 λ_max(PPᵀ).",
+)
+BETA_EXACT = Bound(
+    "beta_exact",
+    "lem-exact-k",
+    "[derived] the sharpest β of L4's proof: λ_max(K), K the exact second-moment matrix of "
+    "x = Lz with iid standardised coordinates of kurtosis κ (theory.second_moment)",
+    N.lambda_max_K,
+    r"\beta",
+    "β = λ_max(K), K = (1/k) Σ_i [tr(C) A_iA_iᵀ + 2 A_i C A_iᵀ + (κ − 3) A_i diag(C) A_iᵀ].",
 )
 BETA_BOUNDED = Bound(
     "beta_bounded",
@@ -329,6 +355,24 @@ RHO_INDEPENDENT = Bound(
     N.varsigma**2 * N.tr_M,
     r"\rho",
     "ρ for independent noise: ς² tr M.",
+)
+RHO_HETERO = Bound(
+    "rho_hetero",
+    "lem-second-moment",
+    "[derived] ρ for heteroscedastic noise ξ = ς‖x‖g/√(tr Σ), g ~ N(0,1) independent: exact "
+    "given E[‖x‖²‖Px‖²] (theory.second_moment.norm_product_moment)",
+    N.varsigma**2 * N.E_x2_Px2 / N.tr_Sigma,
+    r"\rho",
+    "ρ for heteroscedastic noise: ς² E[‖x‖²‖Px‖²]/tr Σ.",
+)
+RHO_HETERO_GAUSSIAN = Bound(
+    "rho_hetero_gaussian",
+    "lem-second-moment",
+    "[derived] ρ for heteroscedastic noise and Gaussian x ~ N(0, Σ), exact (Isserlis); for "
+    "Σ = I it is ς²(n+2)/n · tr PPᵀ, which is not ς²(n+2)rk/n for general index sets",
+    N.varsigma**2 * (N.tr_Sigma * N.tr_M + 2 * N.tr_PSigma2PT) / N.tr_Sigma,
+    r"\rho",
+    "ρ for heteroscedastic noise, Gaussian x: ς²(tr Σ tr M + 2 tr(PΣ²Pᵀ))/tr Σ.",
 )
 RHO_GENERAL = Bound(
     "rho_general",
@@ -470,9 +514,15 @@ T_1D_INSTANTIATED = Bound(
     "cor-1d-instantiated",
     "[derived] instantiated bound: 1D patch-and-stride, x ~ N(0, I), k ≥ ⌈r/d⌉; "
     "upper bound on the realizable T before rounding",
-    16 * N.k**3 * (N.r + 2 * sp.ceiling(N.r / N.d)) / (1 + N.alpha) ** 2 * _log_real,
+    sp.Piecewise(
+        (
+            16 * N.k**3 * (N.r + 2 * sp.ceiling(N.r / N.d)) / (1 + N.alpha) ** 2 * _log_real,
+            N.epsilon * N.delta < N.w_norm**2,
+        ),
+        (1, True),
+    ),
     "T",
-    "16 k³ (r + 2⌈r/d⌉)/(1+α)² ln(‖w*‖²/(εδ)).",
+    "16 k³ (r + 2⌈r/d⌉)/(1+α)² ln(‖w*‖²/(εδ)) when εδ < ‖w*‖², else 1.",
     relation=r"\le",
 )
 
@@ -483,9 +533,13 @@ ALL_BOUNDS: dict[str, Bound] = {
         A,
         BETA_GAUSSIAN,
         BETA_GAUSSIAN_IDENTITY,
+        BETA_GAUSSIAN_STRIDE,
+        BETA_EXACT,
         BETA_BOUNDED,
         BETA_FOURTH,
         RHO_INDEPENDENT,
+        RHO_HETERO,
+        RHO_HETERO_GAUSSIAN,
         RHO_GENERAL,
         ETA_REALIZABLE,
         T_REALIZABLE_CONTINUOUS,
@@ -506,10 +560,15 @@ ALL_BOUNDS: dict[str, Bound] = {
     )
 }
 
-#: The admissible-β rules (lem-beta) and the quantities each needs.
+#: The default β: the exact λ_max(K) (lem-exact-k); every other rule is an upper bound on it.
+BETA_DEFAULT: Bound = BETA_EXACT
+
+#: The admissible-β rules (lem-beta, lem-exact-k) and the quantities each needs.
 BETA_RULES: dict[str, Bound] = {
+    "exact": BETA_EXACT,
     "gaussian": BETA_GAUSSIAN,
     "gaussian-identity": BETA_GAUSSIAN_IDENTITY,
+    "gaussian-stride": BETA_GAUSSIAN_STRIDE,
     "bounded": BETA_BOUNDED,
     "fourth-moment": BETA_FOURTH,
 }
@@ -542,9 +601,11 @@ def theorem_parameters(
     eps: float,
     delta: float,
     w_norm: float,
-    beta_rule: str = "gaussian",
+    beta_rule: str | None = None,
     lambda_max_Sigma: float | None = None,
     lambda_max_PPT: float | None = None,
+    lambda_max_K: float | None = None,
+    tr_PPT: float | None = None,
     B: float | None = None,
     E_x4: float | None = None,
     varsigma: float = 0.0,
@@ -568,9 +629,15 @@ def theorem_parameters(
         Accuracy :math:`\epsilon > 0` and failure probability :math:`0 < \delta \le 1`.
     w_norm : float
         :math:`\|w^*\| > 0` (a bound on it is fine: every formula increases with it).
-    beta_rule : {"gaussian", "gaussian-identity", "bounded", "fourth-moment"}
-        Which admissible β of lem-beta to use; ``"gaussian"`` needs ``lambda_max_Sigma``,
-        ``"gaussian-identity"`` needs ``lambda_max_PPT`` (Σ = I), ``"bounded"`` needs
+    beta_rule : str, optional
+        One of ``"exact"``, ``"gaussian"``, ``"gaussian-identity"``, ``"gaussian-stride"``,
+        ``"bounded"``, ``"fourth-moment"``: which admissible β to use. Default:
+        ``"exact"`` (:data:`BETA_EXACT`, λ_max(K) of :mod:`theory.second_moment`) when
+        ``lambda_max_K`` is given, else ``"gaussian"``.
+        ``"exact"`` needs ``lambda_max_K``; ``"gaussian"`` needs ``lambda_max_Sigma``,
+        ``"gaussian-identity"`` needs ``tr_PPT`` and ``lambda_max_PPT`` (Σ = I),
+        ``"gaussian-stride"`` needs ``lambda_max_PPT`` (Σ = I and a patch-and-stride scheme,
+        tr PPᵀ = rk; the caller checks the scheme), ``"bounded"`` needs
         ``lambda_max_PPT``, ``B`` and ``lambda_max_Sigma``, ``"fourth-moment"`` needs
         ``lambda_max_PPT`` and ``E_x4``.
     varsigma : float
@@ -612,6 +679,8 @@ def theorem_parameters(
             f"theorem_parameters: lambda_max must be >= lambda_min; got lambda_max={lambda_max!r} "
             f"< lambda_min={lambda_min!r}. Pass the extreme eigenvalues of M in the right order."
         )
+    if beta_rule is None:
+        beta_rule = "exact" if lambda_max_K is not None else "gaussian"
     if beta_rule not in BETA_RULES:
         raise TheoryError(
             f"theorem_parameters: beta_rule must be one of {sorted(BETA_RULES)}; "
@@ -624,7 +693,9 @@ def theorem_parameters(
             "Set varsigma=0 when giving xi_moment."
         )
     a = A(alpha=alpha, lambda_min=lambda_min, k=k)
-    if beta_rule == "gaussian":
+    if beta_rule == "exact":
+        beta = BETA_EXACT(lambda_max_K=_need("lambda_max_K", lambda_max_K, beta_rule))
+    elif beta_rule == "gaussian":
         beta = BETA_GAUSSIAN(
             lambda_max_Sigma=_need("lambda_max_Sigma", lambda_max_Sigma, beta_rule),
             tr_M=tr_M,
@@ -632,6 +703,11 @@ def theorem_parameters(
         )
     elif beta_rule == "gaussian-identity":
         beta = BETA_GAUSSIAN_IDENTITY(
+            tr_PPT=_need("tr_PPT", tr_PPT, beta_rule),
+            lambda_max_PPT=_need("lambda_max_PPT", lambda_max_PPT, beta_rule),
+        )
+    elif beta_rule == "gaussian-stride":
+        beta = BETA_GAUSSIAN_STRIDE(
             r=r, k=k, lambda_max_PPT=_need("lambda_max_PPT", lambda_max_PPT, beta_rule)
         )
     elif beta_rule == "bounded":
@@ -733,7 +809,10 @@ def gaussian_norm_product_moment(trace_Sigma: float, tr_M: float, tr_P_Sigma2_Pt
     By Isserlis' theorem, with :math:`Q = P^\top P`,
     :math:`\mathbb{E}[x^\top x \; x^\top Q x] = \operatorname{tr}\Sigma \operatorname{tr}(Q\Sigma)
     + 2\operatorname{tr}(Q\Sigma^2) = \operatorname{tr}\Sigma\,\operatorname{tr}M
-    + 2\operatorname{tr}(P\Sigma^2P^\top)`; for :math:`\Sigma = I` it is :math:`(n+2)rk`.
+    + 2\operatorname{tr}(P\Sigma^2P^\top)`; for :math:`\Sigma = I` it is
+    :math:`(n+2)\operatorname{tr}(PP^\top)`, which is :math:`(n+2)rk` only for patch-and-stride
+    schemes (the scheme ``[[0,1,2,3],[0,1,4,5],[6,7,2,3]]``, n = 8: 200, not 120). For other
+    laws (κ ≠ 3) see :func:`theory.second_moment.norm_product_moment`.
 
     Parameters
     ----------

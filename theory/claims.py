@@ -145,6 +145,7 @@ def _c(
 _B = "theory.bounds."
 _S = "theory.spectra."
 _O = "theory.overlap."
+_SM = "theory.second_moment."
 
 #: The registry, by label, in the book's order.
 CLAIMS: dict[str, Claim] = {
@@ -209,14 +210,37 @@ CLAIMS: dict[str, Claim] = {
             (_B + "A", _S + "extreme_eigenvalues"),
         ),
         _c(
+            "lem-exact-k",
+            "lemma",
+            "The exact second moment K",
+            "[derived] (1/k) Σ_i E[(uᵀP_ix)²‖Px‖²] = uᵀKu, K = (1/k) Σ_i [tr(C) A_iA_iᵀ + "
+            "2 A_iCA_iᵀ + (κ−3) A_i diag(C) A_iᵀ] for x = Lz, z iid of kurtosis κ; "
+            "β = λ_max(K) is the sharpest β of L4's proof; exact E[‖x‖²‖Px‖²] and ρ",
+            ("def-model",),
+            (
+                _B + "BETA_EXACT",
+                _SM + "second_moment_matrix",
+                _SM + "second_moment_matrix_exact",
+                _SM + "beta_exact",
+                _SM + "beta_exact_sympy",
+                _SM + "norm_product_moment",
+                _SM + "norm_product_moment_exact",
+                _SM + "rho_exact",
+            ),
+            symbolic=True,
+        ),
+        _c(
             "lem-beta",
             "lemma",
             "Admissible values of β",
-            "[derived] three admissible β: Gaussian (Isserlis), bounded norm, fourth moment",
-            ("def-model",),
+            "[derived] closed-form upper bounds on λ_max(K): Gaussian λ_max(Σ)(tr M + 2λ_max(M)) "
+            "(Σ = I: tr PPᵀ + 2λ_max(PPᵀ); rk + 2λ_max(PPᵀ) only for patch-and-stride, "
+            "where tr PPᵀ = rk), bounded norm, fourth moment",
+            ("def-model", "lem-exact-k"),
             (
                 _B + "BETA_GAUSSIAN",
                 _B + "BETA_GAUSSIAN_IDENTITY",
+                _B + "BETA_GAUSSIAN_STRIDE",
                 _B + "BETA_BOUNDED",
                 _B + "BETA_FOURTH",
                 _B + "gaussian_norm_product_moment",
@@ -226,9 +250,25 @@ CLAIMS: dict[str, Claim] = {
             "lem-second-moment",
             "lemma",
             "Second moment",
-            "[derived] E[‖G_t‖² | w_t] ≤ β‖Δ_t‖² + ρ",
-            ("def-model", "alg-convotron", "lem-beta"),
-            (_B + "RHO_INDEPENDENT", _B + "RHO_GENERAL"),
+            "[derived] E[‖G_t‖² | w_t] ≤ β‖Δ_t‖² + ρ; ρ exact per noise model "
+            "(independent ς² tr M, heteroscedastic ς² E[‖x‖²‖Px‖²]/tr Σ)",
+            ("def-model", "alg-convotron", "lem-exact-k"),
+            (
+                _B + "RHO_INDEPENDENT",
+                _B + "RHO_HETERO",
+                _B + "RHO_HETERO_GAUSSIAN",
+                _B + "RHO_GENERAL",
+            ),
+        ),
+        _c(
+            "lem-linear-mse",
+            "lemma",
+            "Exact error curve of the linear case",
+            "[derived] for α = 1 and x = Lz (kurtosis κ) E[Δ_tΔ_tᵀ] follows a linear map on r×r "
+            "matrices, so E‖w_t − w*‖² is exactly computable at every t",
+            ("def-model", "alg-convotron", "lem-exact-k"),
+            (_SM + "MseRecursion", _SM + "linear_mse_curve"),
+            runs=True,
         ),
         _c(
             "lem-one-step",
@@ -349,9 +389,59 @@ CLAIMS: dict[str, Claim] = {
             "cor-1d-instantiated",
             "corollary",
             "Instantiated bound for 1D patch-and-stride",
-            "[derived] T ≤ 16k³(r + 2⌈r/d⌉)/(1+α)² ln(‖w*‖²/(εδ)) for x ~ N(0, I), k ≥ ⌈r/d⌉",
-            ("cor-realizable", "lem-beta", "lem-1d"),
+            "[derived] T ≤ 16k³(r + 2⌈r/d⌉)/(1+α)² ln(‖w*‖²/(εδ)) for x ~ N(0, I), k ≥ ⌈r/d⌉, "
+            "when εδ < ‖w*‖² (otherwise T = 1)",
+            ("cor-realizable", "lem-beta", "lem-1d-structure", "lem-1d"),
             (_B + "T_1D_INSTANTIATED",),
+            symbolic=True,
+        ),
+        _c(
+            "lem-conv-reduction",
+            "lemma",
+            "Reduction of unpadded conv layers",
+            "[derived] no padding, dilation | stride ⇒ PPᵀ = I_C ⊗ (stride-S/D scheme's PPᵀ)",
+            (
+                "def-model",
+                "lem-1d-structure",
+                "lem-2d-kron",
+                "lem-1d",
+                "lem-2d",
+                "lem-cov-transfer",
+            ),
+            (
+                "theory.conv.reduced_geometry",
+                "theory.conv.lemma_conv",
+                "convotron.conv.conv1d",
+                "convotron.conv.conv2d",
+            ),
+            symbolic=True,
+        ),
+        _c(
+            "lem-conv-upper",
+            "lemma",
+            "Coverage bound on the largest eigenvalue",
+            "[derived] λ_max(PPᵀ) ≤ c_max · max_a #reads(a) ≤ c_max k, any scheme",
+            ("def-model",),
+            ("theory.conv.coverage_upper_bound",),
+        ),
+        _c(
+            "lem-conv-padded",
+            "lemma",
+            "Zero padding",
+            "[derived] with P_iP_iᵀ ⪯ I: L1-L5, β, ρ and the theorem hold; the lower spectral "
+            "bounds and the disjoint variant (padded patch) do not apply",
+            (
+                "def-model",
+                "lem-symmetric",
+                "lem-drift",
+                "lem-progress",
+                "lem-beta",
+                "lem-second-moment",
+                "lem-one-step",
+                "thm-convotron",
+                "lem-conv-upper",
+            ),
+            ("theory.conv.applicability", "theory.conv.reduced_geometry", "convotron.patches.PAD"),
             symbolic=True,
         ),
     )

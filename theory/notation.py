@@ -35,6 +35,7 @@ __all__ = [
     "NOTATION",
     "SYMBOLS",
     "B",
+    "E_x2_Px2",
     "E_x4",
     "M",
     "NotationEntry",
@@ -56,6 +57,7 @@ __all__ = [
     "k2",
     "kappa",
     "lambda_max",
+    "lambda_max_K",
     "lambda_max_PPT",
     "lambda_max_Sigma",
     "lambda_min",
@@ -73,6 +75,9 @@ __all__ = [
     "symbol",
     "t",
     "tr_M",
+    "tr_PPT",
+    "tr_PSigma2PT",
+    "tr_Sigma",
     "varsigma",
     "w",
     "w_norm",
@@ -122,6 +127,11 @@ B = sp.Symbol("B", positive=True)
 kappa = sp.Symbol("kappa", positive=True)  # E z^4 of one standardized coordinate (>= 1)
 E_x4 = sp.Symbol("E_x4", positive=True)  # E‖x‖⁴
 xi_moment = sp.Symbol("xi_moment", nonnegative=True)  # E[ξ² ‖Px‖²]
+tr_PPT = sp.Symbol("tr_PPT", positive=True)  # tr(PPᵀ)
+tr_Sigma = sp.Symbol("tr_Sigma", positive=True)  # tr Σ
+tr_PSigma2PT = sp.Symbol("tr_PSigma2PT", positive=True)  # tr(PΣ²Pᵀ) = ‖PΣ‖_F²
+E_x2_Px2 = sp.Symbol("E_x2_Px2", positive=True)  # E[‖x‖² ‖Px‖²]
+lambda_max_K = sp.Symbol("lambda_max_K", positive=True)  # λ_max(K), the exact second moment
 
 # --- matrices and vectors (shapes symbolic) [paper] ------------------------------------------
 x = sp.MatrixSymbol("x", n, 1)
@@ -202,7 +212,7 @@ NOTATION: list[NotationEntry] = [
     ),
     NotationEntry(x, "x", "input vector", "symmetric law: x and −x have the same law", "[paper]"),
     NotationEntry(w, "w", "shared filter (the weights learned)", "w ∈ ℝʳ", "[paper]"),
-    NotationEntry(w_star, "w^*", "the unknown filter: E[y | x] = f_{w*}(x)", "w* ∈ ℝʳ", "[paper]"),
+    NotationEntry(w_star, "w^*", "the unknown filter: E[y ∣ x] = f_{w*}(x)", "w* ∈ ℝʳ", "[paper]"),
     NotationEntry(
         P_i,
         "P_i",
@@ -241,7 +251,9 @@ NOTATION: list[NotationEntry] = [
         epsilon, r"\epsilon", "target accuracy: ‖w_{T+1} − w*‖² ≤ ε", "positive real", "[paper]"
     ),
     NotationEntry(delta, r"\delta", "failure probability", "real, 0 < δ ≤ 1", "[paper]"),
-    NotationEntry(w_norm, r"\|w^*\|", "norm of the unknown filter", "positive real", "[paper]"),
+    NotationEntry(
+        w_norm, r"\lVert w^* \rVert", "norm of the unknown filter", "positive real", "[paper]"
+    ),
     NotationEntry(
         lambda_min,
         r"\lambda_{\min}",
@@ -292,7 +304,7 @@ NOTATION: list[NotationEntry] = [
     NotationEntry(rho, r"\rho", "noise constant, ρ = E[ξ² ‖Px‖²]", "nonnegative real", "[derived]"),
     NotationEntry(
         xi_moment,
-        r"\mathbb{E}[\xi^2 \|Px\|^2]",
+        r"\mathbb{E}[\xi^2 \lVert Px \rVert^2]",
         "the noise moment that ρ bounds",
         "nonnegative real",
         "[derived]",
@@ -310,12 +322,49 @@ NOTATION: list[NotationEntry] = [
     NotationEntry(
         kappa,
         r"\kappa",
-        "fourth moment E z⁴ of one standardized input coordinate",
+        (
+            "kurtosis κ = E z⁴ of one standardised input coordinate (x = Lz, Σ = LLᵀ;"
+            " 3 for Gaussian), in the exact second moment K of lem-beta"
+        ),
         "real, κ ≥ 1",
         "[derived]",
     ),
     NotationEntry(
-        E_x4, r"\mathbb{E}\|x\|^4", "fourth moment of the input norm", "positive real", "[derived]"
+        E_x4,
+        r"\mathbb{E}\lVert x \rVert^4",
+        "fourth moment of the input norm",
+        "positive real",
+        "[derived]",
+    ),
+    NotationEntry(
+        tr_PPT,
+        r"\operatorname{tr}(PP^\top)",
+        "trace of PPᵀ; equals rk only when at each filter position the patches read distinct "
+        "coordinates (patch-and-stride)",
+        "positive real",
+        "[derived]",
+    ),
+    NotationEntry(tr_Sigma, r"\operatorname{tr}\Sigma", "trace of Σ", "positive real", "[derived]"),
+    NotationEntry(
+        tr_PSigma2PT,
+        r"\operatorname{tr}(P\Sigma^2P^\top)",
+        "trace of PΣ²Pᵀ (= ‖PΣ‖_F²)",
+        "positive real",
+        "[derived]",
+    ),
+    NotationEntry(
+        E_x2_Px2,
+        r"\mathbb{E}[\|x\|^2\|Px\|^2]",
+        "the norm-product moment of heteroscedastic noise",
+        "positive real",
+        "[derived]",
+    ),
+    NotationEntry(
+        lambda_max_K,
+        r"\lambda_{\max}(K)",
+        "largest eigenvalue of the exact second-moment matrix K (lem-exact-k)",
+        "positive real",
+        "[derived]",
     ),
 ]
 

@@ -17,6 +17,11 @@ from the definition (small :math:`n`; the scalable floating-point version is
 :func:`theory.spectra.overlap_numeric`), for :math:`\Sigma` the identity, a diagonal, AR(1)
 (:math:`\Sigma_{ij} = \rho^{|i-j|}` with symbolic or rational :math:`\rho`) or a given matrix.
 
+**Zero padding** (conv layers, ``book/conv.md``): an entry ``-1`` (:data:`PAD`) of ``indices``
+means that position :math:`a` of patch :math:`i` reads a zero of the padding: row :math:`a` of
+:math:`P_i` is the zero row, so :math:`P_iP_i^\top \preceq I_r` (a 0/1 diagonal) instead of
+:math:`= I_r`. Every builder here treats it so.
+
 Closed forms [derived] (§5), checked against the definition in ``tests/theory/test_overlap.py``:
 
 * ``lem-1d-structure``: for the 1D patch-and-stride scheme (:math:`n = (k-1)d + r`, patch
@@ -47,6 +52,7 @@ import sympy as sp
 from ._errors import TheoryError
 
 __all__ = [
+    "PAD",
     "as_indices",
     "covariance_matrix",
     "overlap_1d_blocks",
@@ -65,6 +71,8 @@ __all__ = [
 
 #: Largest ``n`` for which an ``n x n`` sympy matrix is built (the definition is dense).
 MAX_EXACT_N = 4096
+#: Index sentinel: the position reads a zero of the padding (a zero row of :math:`P_i`).
+PAD = -1
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,22 +128,24 @@ def as_indices(n: int, indices: Any) -> np.ndarray:
             )
     arr = np.ascontiguousarray(arr, dtype=np.int64)
     lo, hi = int(arr.min()), int(arr.max())
-    if lo < 0 or hi >= n:
+    if lo < PAD or hi >= n:
         bad = lo if lo < 0 else hi
         raise TheoryError(
             f"indices must lie in [0, n) = [0, {n}); got {bad}. "
-            "Use 0-based input coordinates smaller than n (or increase n)."
+            "Use 0-based input coordinates smaller than n (or increase n), or -1 for a padded "
+            "zero."
         )
     if arr.shape[1] > 1:
         if not np.all(
             arr[:, 1:] > arr[:, :-1]
         ):  # rows not increasing: check distinctness by sorting
             srt = np.sort(arr, axis=1)
-            dup = np.nonzero(np.any(srt[:, 1:] == srt[:, :-1], axis=1))[0]
+            same = (srt[:, 1:] == srt[:, :-1]) & (srt[:, 1:] != PAD)  # padding may repeat
+            dup = np.nonzero(np.any(same, axis=1))[0]
             if dup.size:
                 i = int(dup[0])
                 row = srt[i]
-                j = int(row[1:][row[1:] == row[:-1]][0])
+                j = int(row[1:][(row[1:] == row[:-1]) & (row[1:] != PAD)][0])
                 raise TheoryError(
                     f"each patch must read r distinct coordinates (P_i P_iᵀ = I_r); patch {i} "
                     f"reads coordinate {j} twice. Remove the repeated coordinate from patch {i}."
@@ -207,6 +217,7 @@ def patch_operators(n: int, indices: Any) -> list[sp.Matrix]:
 
     Row :math:`a` of :math:`P_i` is :math:`e_{\mathrm{indices}[i,a]}^\top`: a single 1 in column
     ``indices[i, a]``. Hence :math:`P_i x = x[\mathrm{indices}[i]]` and :math:`P_iP_i^\top = I_r`.
+    A padded position (``indices[i, a] = -1``) gives a zero row (:math:`P_iP_i^\top \preceq I_r`).
 
     Parameters
     ----------
@@ -226,7 +237,8 @@ def patch_operators(n: int, indices: Any) -> list[sp.Matrix]:
     for i in range(k):
         Pi = sp.zeros(r, n)
         for a in range(r):
-            Pi[a, int(idx[i, a])] = 1
+            if idx[i, a] != PAD:
+                Pi[a, int(idx[i, a])] = 1
         ops.append(Pi)
     return ops
 
@@ -346,8 +358,11 @@ def overlap_matrix(n: int, indices: Any, cov: Any = "identity") -> sp.Matrix:
         Input dimension (at most ``MAX_EXACT_N``).
     indices : array_like of int, shape (k, r)
     cov : see :func:`covariance_matrix`
-        ``"identity"`` (default) gives :math:`PP^\top`, an integer matrix with diagonal
-        :math:`k` and trace :math:`rk`.
+        ``"identity"`` (default) gives :math:`PP^\top`, an integer matrix; its diagonal is
+        :math:`k` and its trace :math:`rk` only when at each filter position the k patches
+        read distinct coordinates (patch-and-stride). In general
+        :math:`(PP^\top)_{aa} = \sum_c N_{ac}^2 \ge k`, :math:`N_{ac}` the number of patches
+        reading coordinate c at position a (two identical patches: diagonal 4 = k², not 2).
 
     Returns
     -------

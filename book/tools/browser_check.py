@@ -12,9 +12,20 @@ before the DOM is read. A page fails when:
   remote URL, which an offline reader cannot load);
 - **the page has an error**: Chromium fails, the dump is empty, the console logs an uncaught
   JavaScript error, or the page holds a docutils ``system-message``/``problematic`` node or an
-  executed cell's error output.
+  executed cell's error output;
+- **the layout is cut** (measured in the browser at a 1280 px wide window, with every collapsed
+  cell opened): a ``pre`` element (a code cell's source or a text output) scrolls sideways
+  (``scrollWidth > clientWidth``), a display equation (``mjx-container[display="true"]``) is
+  wider than its parent, or a table is split by a stray ``|``: its rows have unequal cell
+  counts, or a cell holds an unmatched ``$`` (what remains of ``$a | b$`` after the bar split
+  the row).
 
-One screenshot of the theorem chapter is written to ``book/_build/screenshots/theorem.png``.
+The layout is measured by a script (:data:`LAYOUT_PROBE`) added to a temporary copy of the page,
+written next to it so that relative links resolve, and removed afterwards; the script waits for
+MathJax, measures, and writes a JSON report into the DOM that ``--dump-dom`` returns.
+
+Screenshots of the at-a-glance, theorem and spectra pages are written to
+``book/_build/screenshots/`` (``glance.png``, ``theorem.png``, ``spectra.png``).
 
 Chromium is Debian's ``chromium`` package. When it is missing the check installs it
 (``apt-get update`` then ``apt-get install -y --no-install-recommends chromium``) and stops with
@@ -43,8 +54,10 @@ from book.tools import BUILD_DIR, HTML_DIR
 
 __all__ = [
     "CHROMIUM_FLAGS",
+    "LAYOUT_PROBE",
     "PageReport",
     "check_dom",
+    "check_layout",
     "check_page",
     "find_chromium",
     "main",
@@ -71,6 +84,72 @@ VOID_TAGS = {
 RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^$\s][^$\n]{0,80}\$")
 CONSOLE_ERROR = re.compile(r"CONSOLE.*(Uncaught|Error)|Uncaught \w*Error", re.IGNORECASE)
 THEOREM_PAGE = "theorem.html"
+SCREENSHOT_PAGES = ("glance.html", "theorem.html", "spectra.html")
+"""Pages photographed after the check (the pages a read-through looks at first)."""
+WINDOW = "--window-size=1280,1000"
+LAYOUT_ID = "convotron-layout-report"
+
+LAYOUT_PROBE = """
+<script>
+(function () {
+  function text(el) { return (el.textContent || "").replace(/\\s+/g, " ").trim(); }
+  function measure() {
+    document.querySelectorAll("details").forEach(function (d) { d.open = true; });
+    var out = {code: [], math: [], tables: []};
+    document.querySelectorAll("pre").forEach(function (pre) {
+      if (pre.id === "LAYOUT_ID") { return; }
+      if (pre.scrollWidth > pre.clientWidth + 1) {
+        var lines = (pre.textContent || "").split("\\n");
+        var longest = lines.reduce(function (a, b) {
+          return b.length > a.length ? b : a; }, "");
+        out.code.push({output: !!pre.closest(".cell_output, .output"),
+                       scroll: pre.scrollWidth, width: pre.clientWidth,
+                       line: longest.slice(0, 90)});
+      }
+    });
+    document.querySelectorAll('mjx-container[display="true"]').forEach(function (m) {
+      var parent = m.parentElement;
+      if (m.scrollWidth > parent.clientWidth + 1) {
+        out.math.push({scroll: m.scrollWidth, width: parent.clientWidth,
+                       tex: text(parent).slice(0, 80)});
+      }
+    });
+    document.querySelectorAll("table").forEach(function (t, i) {
+      var counts = Array.prototype.map.call(t.rows, function (r) {
+        return Array.prototype.reduce.call(r.cells, function (s, c) {
+          return s + (c.colSpan || 1); }, 0);
+      });
+      var uniq = counts.filter(function (c, j) { return counts.indexOf(c) === j; });
+      var dollars = [];
+      Array.prototype.forEach.call(t.querySelectorAll("td, th"), function (c) {
+        var copy = c.cloneNode(true);
+        copy.querySelectorAll("mjx-container, code, pre, script").forEach(
+          function (e) { e.remove(); });
+        var n = (copy.textContent.match(/\\$/g) || []).length;
+        if (n % 2 === 1) { dollars.push(text(c).slice(0, 60)); }
+      });
+      if (uniq.length > 1 || dollars.length) {
+        out.tables.push({index: i, counts: counts, dollars: dollars,
+                         head: t.rows.length ? text(t.rows[0]).slice(0, 60) : ""});
+      }
+    });
+    var el = document.createElement("pre");
+    el.id = "LAYOUT_ID";
+    el.textContent = JSON.stringify(out);
+    document.body.appendChild(el);
+  }
+  function start() {
+    var mj = window.MathJax;
+    if (mj && mj.startup && mj.startup.promise) {
+      mj.startup.promise.then(measure, measure);
+    } else { measure(); }
+  }
+  if (document.readyState === "complete") { start(); }
+  else { window.addEventListener("load", start); }
+})();
+</script>
+""".replace("LAYOUT_ID", LAYOUT_ID)
+"""Script added before ``</body>`` of a temporary copy of each page; see the module docstring."""
 
 
 class ChromiumUnavailable(RuntimeError):
@@ -245,15 +324,70 @@ def _run_chromium(
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
 
 
+def check_layout(dom: str) -> list[str]:
+    """Read the report of :data:`LAYOUT_PROBE` from a dumped DOM; return the problems found.
+
+    A DOM without the report (the probe did not run) is itself a problem, so a page whose
+    scripts fail cannot pass the layout check silently.
+    """
+    import html
+    import json
+
+    found = re.search(rf'<pre id="{LAYOUT_ID}"[^>]*>(.*?)</pre>', dom, re.DOTALL)
+    if not found:
+        return ["the layout probe did not report (the page's scripts did not finish)"]
+    data = json.loads(html.unescape(found.group(1)))
+    problems = []
+    for c in data["code"]:
+        what = "an output line" if c["output"] else "a code line"
+        problems.append(
+            f"{what} is wider than the column ({c['scroll']} > {c['width']} px): {c['line']!r}"
+        )
+    for m in data["math"]:
+        problems.append(
+            f"display maths scrolls sideways ({m['scroll']} > {m['width']} px): {m['tex']!r}"
+        )
+    for t in data["tables"]:
+        if len(set(t["counts"])) > 1:
+            problems.append(
+                f"table {t['index']} ({t['head']!r}) has rows of unequal cell counts "
+                f"{t['counts']}: a stray '|' split a row"
+            )
+        for cell in t["dollars"]:
+            problems.append(
+                f"table {t['index']} has a cell with an unmatched '$' ({cell!r}): a '|' "
+                "inside maths split the row; write \\mid or \\lVert ... \\rVert"
+            )
+    return problems
+
+
 def check_page(exe: str, page: Path, *, timeout: float = 60.0) -> PageReport:
-    """Load ``page`` headless with ``--dump-dom --virtual-time-budget=10000`` and check it."""
+    """Load ``page`` headless with ``--dump-dom --virtual-time-budget=10000`` and check it.
+
+    The page is loaded through a temporary copy that carries :data:`LAYOUT_PROBE`.
+    """
+    source = page.read_text(encoding="utf-8")
+    if "</body>" in source:
+        source = source.replace("</body>", LAYOUT_PROBE + "</body>", 1)
+    else:
+        source += LAYOUT_PROBE
+    probe = page.with_name(f".layout-check.{page.name}")
+    probe.write_text(source, encoding="utf-8")
     try:
         proc = _run_chromium(
-            exe, ["--dump-dom", "--virtual-time-budget=10000"], page.resolve().as_uri(), timeout
+            exe,
+            ["--dump-dom", "--virtual-time-budget=10000", WINDOW],
+            probe.resolve().as_uri(),
+            timeout,
         )
     except subprocess.TimeoutExpired:
         return PageReport(page=page.name, problems=[f"Chromium timed out after {timeout:.0f} s"])
+    finally:
+        probe.unlink(missing_ok=True)
     report = check_dom(proc.stdout, page)
+    redirect = 'http-equiv="Refresh"' in source  # index.html: a redirect, nothing to lay out
+    if "<body" in proc.stdout and not redirect:
+        report.problems.extend(check_layout(proc.stdout))
     if proc.returncode != 0:
         report.problems.append(f"Chromium exited {proc.returncode}")
     for line in proc.stderr.splitlines():
@@ -279,6 +413,10 @@ def screenshot(exe: str, page: Path, out: Path, *, timeout: float = 60.0) -> Pat
     return out
 
 
+#: Pages that show the claim graph (links must resolve, labels be legible).
+GRAPH_PAGES = ("intro.html", "claims.html")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; see the module docstring."""
     parser = argparse.ArgumentParser(
@@ -300,7 +438,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[browser] {exc}", file=sys.stderr)
         return 2
     pages = sorted(
-        p for p in HTML_DIR.rglob("*.html") if not {"_static", "_sources"} & set(p.parts)
+        p
+        for p in HTML_DIR.rglob("*.html")
+        if not {"_static", "_sources"} & set(p.parts) and not p.name.startswith(".")
     )
     if args.pages:
         wanted = {p if p.endswith(".html") else p + ".html" for p in args.pages}
@@ -319,11 +459,25 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[browser]      - {problem}")
         failed += not r.ok
     print(f"[browser] {len(pages) - failed}/{len(pages)} pages clean", flush=True)
+    from book.tools.graph_check import check_claim_graph, screenshot_graph
+
+    for name in GRAPH_PAGES:
+        if (HTML_DIR / name).is_file():
+            probs = check_claim_graph(exe, HTML_DIR / name)
+            failed += bool(probs)
+            state = "FAIL" if probs else "ok  "
+            print(f"[browser] {state} claim graph on {name}", *probs, sep="\n[browser]      - ")
+    if (HTML_DIR / GRAPH_PAGES[0]).is_file():
+        shot = screenshot_graph(
+            exe, HTML_DIR / GRAPH_PAGES[0], BUILD_DIR / "screenshots" / "claim-graph.png"
+        )
+        print(f"[browser] screenshot: {shot}")
     theorem = HTML_DIR / THEOREM_PAGE
-    if theorem.is_file():
-        shot = screenshot(exe, theorem, BUILD_DIR / "screenshots" / "theorem.png")
-        print(f"[browser] screenshot of the theorem chapter: {shot}")
-    elif not args.pages:
+    for name in SCREENSHOT_PAGES:
+        if (HTML_DIR / name).is_file():
+            out = BUILD_DIR / "screenshots" / name.replace(".html", ".png")
+            print(f"[browser] screenshot: {screenshot(exe, HTML_DIR / name, out)}")
+    if not theorem.is_file() and not args.pages:
         print(f"[browser] FAIL: the theorem chapter {theorem} was not built", file=sys.stderr)
         return 1
     return 1 if failed else 0

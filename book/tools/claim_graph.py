@@ -15,6 +15,15 @@ Used by the book's front page and its claim status page, and by ``tests/test_boo
   with a legend; under each label, the letters of every status it has (P proved in the
   book, S symbolically checked, T checked by tests, R checked by runs).
 
+- :func:`render_svg` renders the same graph as a self-contained SVG (no script, no CDN) for
+  the HTML book, readable at the column width (676 px measured): layers by longest path
+  (:func:`levels`), a layer wider than the page wrapped onto several rows, labels in 13 px
+  type in a 660-unit-wide view box (so at least 12 px on screen down to a 610 px column),
+  each node a link to its statement (``page.html#label``, from :func:`label_pages`) with the
+  claim's title on hover (``<title>``), coloured by status with a legend.
+  :func:`graph_html` wraps it for a notebook cell (``display(graph_html(CLAIMS))``);
+  ``book/tools/graph_check.py`` checks it in the browser.
+
 The graph data come from :mod:`theory.claims` (``CLAIMS``, ``dependency_edges``,
 ``topological_order``); nothing here decides a status.
 """
@@ -30,7 +39,17 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 """The repository root (this module is imported as ``book.tools.claim_graph`` by the tests and
 as ``tools.claim_graph`` by the notebooks, which run in ``book/``)."""
 
-__all__ = ["LEVEL_COLOURS", "LEVEL_NAMES", "draw", "levels", "positions", "tests_by_label"]
+__all__ = [
+    "LEVEL_COLOURS",
+    "LEVEL_NAMES",
+    "draw",
+    "graph_html",
+    "label_pages",
+    "levels",
+    "positions",
+    "render_svg",
+    "tests_by_label",
+]
 
 #: Colour of each status level (colour-blind-safe Okabe-Ito hues), strongest first.
 LEVEL_COLOURS: dict[str, str] = {
@@ -228,3 +247,181 @@ def draw(claims: Mapping[str, Any], *, ax: Any = None) -> Any:
     ax.set_title("Claims of the book: an arrow goes from a claim to the claims that use it",
                  fontsize=10)  # fmt: skip
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# SVG for the HTML book
+# --------------------------------------------------------------------------------------------
+#: Width of the SVG view box: a little under the book's text column, measured at 676 px in
+#: Chromium at 1280 px (sphinx-book-theme), so the graph is drawn at >= 1:1 there.
+SVG_WIDTH = 660
+#: Font size of a node's label in view-box units (= px at the column width).
+LABEL_FONT = 13
+#: Font size of the status letters and the legend.
+SMALL_FONT = 12
+_CHAR_W = 0.62 * LABEL_FONT  # a conservative advance width (monospace-like estimate)
+_NODE_H = 40
+_ROW_GAP = 30
+_COL_GAP = 12
+_MARGIN = 10
+
+
+def label_pages(book_dir: Path | None = None) -> dict[str, str]:
+    """Map each claim label to ``page.html#label``: the page whose source states it.
+
+    A statement is a ``prf:`` directive with ``:label: LABEL`` in ``book/PAGE.md``; sphinx-proof
+    gives the statement the HTML id ``LABEL`` on ``PAGE.html``.
+    """
+    import re
+
+    root = REPO_ROOT / "book" if book_dir is None else Path(book_dir)
+    out: dict[str, str] = {}
+    for page in sorted(root.glob("*.md")):
+        for lab in re.findall(r"^:label: ([\w-]+)\s*$", page.read_text(encoding="utf-8"), re.M):
+            out[lab] = f"{page.stem}.html#{lab}"
+    return out
+
+
+def _flags(st: Any) -> str:
+    on = (st.proved_in_book, st.symbolically_checked, st.checked_by_tests, st.checked_by_runs)
+    return "".join(letter for letter, v in zip("PSTR", on, strict=True) if v) or "-"
+
+
+def _layout(
+    uses: Mapping[str, Sequence[str]],
+) -> tuple[dict[str, tuple[float, float, float]], float]:
+    """``label -> (x_left, y_top, width)`` and the total height; layers top-down, wrapped."""
+    lev = levels(uses)
+    order = list(uses)
+    usable = SVG_WIDTH - 2 * _MARGIN
+    box: dict[str, tuple[float, float, float]] = {}
+    y = _MARGIN
+    for depth in range(max(lev.values(), default=-1) + 1):
+        layer = [lab for lab in order if lev[lab] == depth]
+
+        def key(lab: str) -> tuple[float, int]:
+            xs = [box[u][0] + box[u][2] / 2 for u in uses[lab] if u in box]
+            return (sum(xs) / len(xs) if xs else SVG_WIDTH / 2, order.index(lab))
+
+        layer.sort(key=key)
+        rows: list[list[tuple[str, float]]] = [[]]
+        used = 0.0
+        for lab in layer:
+            w = max(90.0, len(lab) * _CHAR_W + 18)
+            if rows[-1] and used + _COL_GAP + w > usable:
+                rows.append([])
+                used = 0.0
+            used += (_COL_GAP if rows[-1] else 0.0) + w
+            rows[-1].append((lab, w))
+        for row in rows:
+            total = sum(w for _, w in row) + _COL_GAP * (len(row) - 1)
+            x = (SVG_WIDTH - total) / 2
+            for lab, w in row:
+                box[lab] = (x, y, w)
+                x += w + _COL_GAP
+            y += _NODE_H + _ROW_GAP
+    return box, y
+
+
+def render_svg(claims: Mapping[str, Any], pages: Mapping[str, str] | None = None) -> str:
+    """Render the dependency graph of ``claims`` as one self-contained ``<svg>`` element.
+
+    Parameters
+    ----------
+    claims : mapping
+        ``theory.claims.CLAIMS``.
+    pages : mapping, optional
+        ``label -> href`` of each statement (default :func:`label_pages`); a claim without a
+        page is drawn without a link.
+
+    Returns
+    -------
+    str
+        The SVG markup: ``class="claim-graph"``, one ``<a class="claim-node">`` per claim
+        holding a ``<title>`` (label, title, status, provenance), the box and a
+        ``<text class="claim-label">``; arrows from a claim to the claims that use it.
+    """
+    from html import escape
+
+    pages = label_pages() if pages is None else pages
+    uses = {lab: tuple(c.uses) for lab, c in claims.items()}
+    box, height = _layout(uses)
+    legend_y = height
+    height = legend_y + 3 * (SMALL_FONT + 6) + 2 * _MARGIN
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="claim-graph" '
+        f'viewBox="0 0 {SVG_WIDTH} {height:.0f}" width="100%" '
+        f'style="max-width:{SVG_WIDTH}px;height:auto;display:block;margin:auto" role="img" '
+        f'aria-label="Dependency graph of the claims of the book">',
+        "<title>Claims of the book: an arrow goes from a claim to the claims that use it</title>",
+        '<defs><marker id="claim-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
+        'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+        '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
+        '<g class="claim-edges" fill="none" stroke="#555" stroke-width="1.1" '
+        'stroke-opacity="0.55">',
+    ]
+    for lab, used in uses.items():
+        x1, y1, w1 = box[lab]
+        for u in used:
+            x0, y0, w0 = box[u]
+            ax, ay = x0 + w0 / 2, y0 + _NODE_H
+            bx, by = x1 + w1 / 2, y1
+            dy = max(12.0, (by - ay) / 2)
+            out.append(
+                f'<path d="M{ax:.1f},{ay:.1f} C{ax:.1f},{ay + dy:.1f} {bx:.1f},{by - dy:.1f} '
+                f'{bx:.1f},{by - 1:.1f}" marker-end="url(#claim-arrow)"/>'
+            )
+    out.append("</g>")
+    font = "font-family:'DejaVu Sans',Arial,Helvetica,sans-serif"
+    for lab, c in claims.items():
+        x, y, w = box[lab]
+        st = c.status
+        tip = f"{lab}: {c.title} ({LEVEL_NAMES[st.level]}; {c.provenance})"
+        href = pages.get(lab)
+        open_tag = f'<a class="claim-node" href="{escape(href)}">' if href else "<g>"
+        out += [
+            open_tag,
+            f"<title>{escape(tip)}</title>",
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{_NODE_H}" rx="6" '
+            f'fill="{LEVEL_COLOURS[st.level]}" stroke="#333" stroke-width="0.8"/>',
+            f'<text class="claim-label" x="{x + w / 2:.1f}" y="{y + 17:.1f}" '
+            f'text-anchor="middle" style="{font};font-size:{LABEL_FONT}px;fill:#111;'
+            'text-decoration:none">'
+            f"{escape(lab)}</text>",
+            f'<text x="{x + w / 2:.1f}" y="{y + 33:.1f}" text-anchor="middle" '
+            f'style="{font};font-size:{SMALL_FONT}px;fill:#222">{_flags(st)}</text>',
+            "</a>" if href else "</g>",
+        ]
+    # legend: two rows
+    items = [(LEVEL_COLOURS[k], LEVEL_NAMES[k]) for k in LEVEL_COLOURS]
+    x, y = _MARGIN + 4, legend_y + 4
+    for colour, name in items:
+        out.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="14" height="14" fill="{colour}" '
+            f'stroke="#333" stroke-width="0.6"/>'
+        )
+        out.append(
+            f'<text x="{x + 19:.1f}" y="{y + 12:.1f}" style="{font};font-size:{SMALL_FONT}px;'
+            f'fill:#111">{escape(name)}</text>'
+        )
+        x += 24 + len(name) * 0.56 * SMALL_FONT
+    for j, line in enumerate(
+        (
+            "letters: P proved in the book, S symbolically checked, T checked by tests, "
+            "R checked by runs",
+            "click a claim for its statement; hover over it for its title",
+        )
+    ):
+        out.append(
+            f'<text x="{_MARGIN + 4}" y="{y + 34 + 18 * j:.1f}" style="{font};'
+            f'font-size:{SMALL_FONT}px;fill:#111">{line}</text>'
+        )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def graph_html(claims: Mapping[str, Any], pages: Mapping[str, str] | None = None) -> Any:
+    """The graph as an IPython ``HTML`` object: inline SVG in the page (links and hover work)."""
+    from IPython.display import HTML
+
+    return HTML(f'<div class="claim-graph-figure">{render_svg(claims, pages)}</div>')

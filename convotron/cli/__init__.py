@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
             "condition, compute the theorem's bounds, verify runs against the theorem."
         ),
     )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"convotron {__version__}")
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=ConvotronArgumentParser
     )

@@ -45,7 +45,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--scheme",
         metavar="SPEC",
         required=True,
-        help="1d:N,R,STRIDE | 2d:H,W,PH,PW,SH,SW | 2d:C,H,W,PH,PW,SH,SW | file:PATH",
+        help="1d:N,R,STRIDE | 2d:H,W,PH,PW,SH,SW | 2d:C,H,W,PH,PW,SH,SW | "
+        "conv1d:C,L,K[,stride=S][,padding=P|same|valid][,dilation=D] | "
+        "conv2d:C,H,W,KH,KW[,stride=..][,padding=..][,dilation=..] | file:PATH",
     )
     p.add_argument("--alpha", metavar="A", default="0", help="leaky-ReLU slope in [0, 1] (0)")
     p.add_argument(
@@ -224,6 +226,9 @@ def main(args: argparse.Namespace) -> int:
     tp = theorem_parameters(
         problem, eps=s["eps"], delta=s["delta"], w_norm=s["w_norm"], only_patch=s["only_patch"]
     )
+    from theory.conv import applicability_report
+
+    conv_data, conv_text = applicability_report(s["scheme"].geometry)  # conv layers only
     if args.json:
         scheme = s["scheme"]
         emit_json(
@@ -237,8 +242,11 @@ def main(args: argparse.Namespace) -> int:
                 "noise": s["noise"].spec,
                 "only_patch": s["only_patch"],
                 **tp.to_dict(),
+                **conv_data,
             }
         )
     else:
         print(format_bounds(s, tp))
+        if conv_text:
+            print(conv_text)
     return EXIT_OK if tp.applies else EXIT_FAIL

@@ -2,14 +2,16 @@ r"""``convotron check``: whether a patch scheme satisfies :math:`\lambda_{\min}(
 
 GLUE (imports :mod:`theory`). For ``--scheme SPEC`` and ``--cov C`` it computes
 :math:`M = P\Sigma P^\top` (never an ``n x n`` matrix), its extreme eigenvalues, an exact
-certificate (rational :math:`LDL^\top`, ``--exact`` forces it; by default it is used when
-cheap), the bounds of the lemma that applies (``lem-1d``, ``lem-2d``, with
-``lem-cov-transfer`` for Σ ≠ I; reported only when the lemma's hypotheses hold) and, when
+certificate (rational :math:`LDL^\top`, ``--exact`` forces it; by default it is used when a
+cost estimate says it is cheap, else a verified floating-point lower bound on λ_min), the
+bounds of the lemma that applies (``lem-1d``, ``lem-2d``, with ``lem-cov-transfer`` for
+Σ ≠ I; reported only when the lemma's hypotheses hold) and, when
 the condition fails, the kernel direction: a filter the data cannot identify.
 
 Exit status: 0 when the condition holds, 1 when it does not, 2 on bad input.
 JSON keys (``--json``): ``scheme, n, r, k, cov, lambda_min, lambda_max, trace,
-condition_holds, certificate ("exact" | "numeric"), certificate_reason, pivots, lemma,
+condition_holds, certificate ("exact" | "verified-float" | "numeric"), certificate_reason,
+lambda_min_lower_bound (the proven bound of "verified-float", else null), pivots, lemma,
 lemma_lower_bound, lemma_upper_bound (null when the lemma's hypotheses fail),
 lemma_lower_bound_exact, lemma_upper_bound_exact, lemma_reason, kernel_direction (null when
 the condition holds), kernel_direction_exact, kernel_explanation, exact_lambda_min,
@@ -42,7 +44,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--scheme",
         metavar="SPEC",
         required=True,
-        help="1d:N,R,STRIDE | 2d:H,W,PH,PW,SH,SW | 2d:C,H,W,PH,PW,SH,SW | file:PATH",
+        help="1d:N,R,STRIDE | 2d:H,W,PH,PW,SH,SW | 2d:C,H,W,PH,PW,SH,SW | "
+        "conv1d:C,L,K[,stride=S][,padding=P|same|valid][,dilation=D] | "
+        "conv2d:C,H,W,KH,KW[,stride=..][,padding=..][,dilation=..] | file:PATH",
     )
     p.add_argument(
         "--cov",
@@ -77,11 +81,7 @@ def format_check(spec: str, check: Any) -> str:
             f"  exact: lambda_min = {check.exact_lambda_min}, lambda_max = {check.exact_lambda_max}"
         )
     verdict = "HOLDS" if check.condition_holds else "FAILS"
-    cert = check.certificate_detail
-    if check.certificate == "exact" and cert is not None:
-        how = f"certified exactly (LDLᵀ in rationals): {cert.reason}"
-    else:
-        how = "numeric (floating-point eigenvalues; no exact certificate)"
+    how = check.certificate_summary
     lines.append(f"condition lambda_min(M) > 0 (thm-convotron): {verdict}, {how}")
     if check.lemma_lower_bound is not None:
         lines.append(
@@ -100,7 +100,8 @@ def format_check(spec: str, check: Any) -> str:
         )
         lines.append(f"kernel direction w = {vec} (uᵀMu = {kd.eigenvalue:.3g})")
         lines.append(f"  why: {kd.explanation}")
-    for note in check.notes:
+    for note in check.notes:  # the library names its parameter; here it is a flag
+        note = note.replace("exact=True", "--exact").replace("exact=None", "no --exact")
         lines.append(f"note: {note}")
     return "\n".join(lines)
 
@@ -122,8 +123,13 @@ def main(args: argparse.Namespace) -> int:
         exact=True if args.exact else None,
         geometry=scheme.geometry,
     )
+    from theory.conv import applicability_report
+
+    conv_data, conv_text = applicability_report(scheme.geometry)  # conv layers only
     if args.json:
-        emit_json({"scheme": scheme.spec or args.scheme, **check.to_dict()})
+        emit_json({"scheme": scheme.spec or args.scheme, **check.to_dict(), **conv_data})
     else:
         print(switches(format_check(scheme.spec or args.scheme, check), args))
+        if conv_text:
+            print(conv_text)
     return EXIT_OK if check.condition_holds else EXIT_FAIL

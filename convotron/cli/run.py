@@ -31,7 +31,9 @@ that names a step that works (on a teacher, the theorem's ``a/(2β)`` for this p
 
 Output: a human-readable summary, or with ``--json`` exactly one JSON object on stdout with
 the keys ``n, r, k, alpha, eta, iters, w, final_sq_error, seconds, updates_per_second``
-and more (see :func:`main`). ``--plot FILE`` writes the convergence curve
+and more (see :func:`main`), among them ``filter_shape``: the filter's shape in the
+frameworks' layout ``(1, C, kernel...)``; ``--save-filter PATH`` writes the learned filter
+(and ``w*``) with that shape to ``.npy``/``.npz``. ``--plot FILE`` writes the convergence curve
 ``‖w_t − w*‖²`` as a PNG, atomically. Every option is validated before the run; bad input
 exits 2 with one line on stderr.
 """
@@ -118,6 +120,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--seed", metavar="S", default="0", help="root seed (default 0)")
     p.add_argument("--plot", metavar="FILE", help="write the convergence curve as a PNG")
     p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    p.add_argument(
+        "--save-filter",
+        metavar="PATH",
+        help="save the learned filter (and w*) in the frameworks' layout (1, C, kernel...) "
+        "to a .npy (filter only) or .npz file ('weight', 'w_star')",
+    )
     p.add_argument(
         "--algorithm",
         choices=("convotron", "sgd"),
@@ -463,6 +471,10 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             )
     else:
         s["plot"] = None
+    if getattr(args, "save_filter", None) is not None:
+        from ..conv import check_filter_path
+
+        s["save_filter"] = check_filter_path(args.save_filter)
     return s
 
 
@@ -648,6 +660,12 @@ def main(args: argparse.Namespace) -> int:
         "history_t": res.history_t,
         "history": res.history,
     }
+    from ..conv import filter_shape, save_filter
+
+    out["filter_shape"] = list(filter_shape(scheme))  # (1, C, kernel...): w.reshape(shape)
+    if s.get("save_filter") is not None:
+        save_filter(s["save_filter"], res.w, filter_shape(scheme), w_star)
+        out["save_filter"] = str(s["save_filter"])
     if params is not None:
         out["theorem"] = params.summary(_THEOREM_KEYS)
     if plugin is not None:
@@ -685,5 +703,8 @@ def main(args: argparse.Namespace) -> int:
         lines.append("  " + plugin.summary().replace("\n", "\n  "))
     if s["plot"] is not None:
         lines.append(f"  convergence curve written to {s['plot']}")
+    if s.get("save_filter") is not None:
+        shape = tuple(out["filter_shape"])
+        lines.append(f"  filter written to {s['save_filter']} with shape {shape}")
     sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK

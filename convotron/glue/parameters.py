@@ -263,11 +263,12 @@ def fourth_moment_norm(cov: Covariance, kappa: float) -> tuple[float, bool]:
 
 def _trace_P_sigma2_Pt(scheme: PatchScheme, cov: Covariance) -> float:
     r""":math:`\operatorname{tr}(P\Sigma^2P^\top) = \|\Sigma P^\top\|_F^2`, one column at a time."""
+    Ps = scheme.P_sparse()  # counts; a padded position (-1) reads nothing
     if isinstance(cov, Identity):
-        return float(scheme.r * scheme.k)  # tr(PPᵀ) = rk
+        return float(Ps.multiply(Ps).sum())  # tr(PPᵀ): rk without padding, <= rk with it
     total = 0.0
     for a in range(scheme.r):
-        col = np.bincount(scheme.indices[:, a], minlength=scheme.n).astype(float)
+        col = Ps[[a], :].toarray().ravel().astype(float)
         v = cov.matvec(col)
         total += float(v @ v)
     return total
@@ -400,7 +401,13 @@ def theorem_parameters(
     if only_patch is not None:
         i = int(only_patch)
         claim = "thm-disjoint"
-        if not scheme.is_disjoint(i):
+        if 0 <= i < scheme.k and bool((scheme.indices[i] < 0).any()):
+            violations.append(
+                f"only_patch={i}: patch {i} reads zero padding (a zero row of P_{i}, so "
+                f"P_{i}P_{i}ᵀ ≠ I and the variant never learns those taps); the disjoint-patch "
+                "variant (thm-disjoint) needs a padding-free patch (book/conv.md, lem-conv-padded)"
+            )
+        elif not scheme.is_disjoint(i):
             violations.append(
                 f"only_patch={i}: patch {i} shares input coordinates with another patch; the "
                 "disjoint-patch variant (thm-disjoint) needs a patch disjoint from all others"

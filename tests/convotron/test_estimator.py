@@ -11,7 +11,7 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.linear_model import SGDRegressor
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -23,6 +23,7 @@ from convotron import ConvotronError, PatchScheme, Teacher, convotron_on_data, p
 from convotron._errors import AssumptionViolation
 from convotron.estimator import ConvotronRegressor, expected_failed_checks, scheme_for_width
 from convotron.plugin import plugin_constants, plugin_moments
+from tests.budget import examples
 
 ESTIMATORS = [ConvotronRegressor(), ConvotronRegressor(scheme="1d:2,1")]
 # a scheme of fixed width (n = 10) cannot fit the checks' data of other widths: those checks
@@ -195,7 +196,7 @@ def test_plug_in_constants_converge_to_the_exact_ones(scheme, seed, alpha):
     assert pc.eta.value == pytest.approx(pc.a.value / (2 * pc.beta.value), rel=1e-12)
 
 
-@settings(max_examples=3)
+@examples(0.075)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_clt_intervals_cover_at_their_level_for_simple_eigenvalues(seed):
     """1d:9,3,2 (PPᵀ eigenvalues 1, 4, 7; K's top one simple): 95% intervals over 200 datasets.

@@ -303,7 +303,7 @@ def test_json_file_round_trip(scheme):
             [[0, 1], [2, 4]],
             r"indices must lie in 0\.\.n-1 \(n=4\); got 4 at patch 1, position 1",
         ),
-        (4, [[0, -1]], r"must lie in 0\.\.n-1 \(n=4\); got -1"),
+        (4, [[0, -2]], r"must lie in 0\.\.n-1 \(n=4\); got -2"),
         (4, [[0, 1], [2, 2]], r"must be distinct .* patch 1 repeats coordinate 2"),
         (4, [[0, 1], [2]], r"rectangular \(k, r\) array .* same size r"),
         (4, [[0.0, 1.0]], r"indices must be integers .* got dtype float64"),

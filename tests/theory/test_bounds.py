@@ -26,6 +26,7 @@ from theory.bounds import (
     BETA_FOURTH,
     BETA_GAUSSIAN,
     BETA_GAUSSIAN_IDENTITY,
+    BETA_GAUSSIAN_STRIDE,
     DISJOINT_A,
     DISJOINT_BETA,
     DISJOINT_ETA,
@@ -302,7 +303,8 @@ def test_subs_is_exact_and_partial() -> None:
     assert A.subs(alpha=Fraction(1, 2), lambda_min=1, k=3) == sp.Rational(1, 2)
     partial = ETA_REALIZABLE.subs(beta=2)
     assert partial == N.a / 4
-    assert BETA_GAUSSIAN_IDENTITY.subs(r=4, k=7, lambda_max_PPT=13) == 54
+    assert BETA_GAUSSIAN_STRIDE.subs(r=4, k=7, lambda_max_PPT=13) == 54
+    assert BETA_GAUSSIAN_IDENTITY.subs(tr_PPT=28, lambda_max_PPT=13) == 54
 
 
 # --------------------------------------------------------------------------- input validation
@@ -349,8 +351,14 @@ def test_theorem_parameters_known_scheme() -> None:
     assert p["eta"] == pytest.approx((1 / 7) / 108)
     assert p["T"] == math.ceil(4 * 54 * 49 * math.log(1000))
     assert p["samples"] == p["T"] and p["realizable"] and p["rho"] == 0
-    q = theorem_parameters(**BASE, w_norm=1.0, beta_rule="gaussian-identity", lambda_max_PPT=13.0)
+    q = theorem_parameters(
+        **BASE, w_norm=1.0, beta_rule="gaussian-identity", lambda_max_PPT=13.0, tr_PPT=28.0
+    )
     assert q["beta"] == p["beta"]
+    q = theorem_parameters(**BASE, w_norm=1.0, beta_rule="gaussian-stride", lambda_max_PPT=13.0)
+    assert q["beta"] == p["beta"]
+    e = theorem_parameters(**BASE, w_norm=1.0, lambda_max_K=246 / 7)  # default: exact
+    assert e["beta_rule"] == "exact" and e["beta"] == pytest.approx(246 / 7)
     assert p["formulas"]["eta"] == ETA_REALIZABLE.latex()
 
 
@@ -429,7 +437,7 @@ def test_gaussian_beta_is_admissible(n, r, d) -> None:
         )
         assert np.linalg.eigvalsh(K)[-1] <= beta * (1 + 1e-12)
     beta_id = BETA_GAUSSIAN_IDENTITY(
-        r=r, k=idx.shape[0], lambda_max_PPT=np.linalg.eigvalsh(P @ P.T)[-1]
+        tr_PPT=np.trace(P @ P.T), lambda_max_PPT=np.linalg.eigvalsh(P @ P.T)[-1]
     )
     assert np.linalg.eigvalsh(second_moment_operator_gaussian(np.eye(n), idx))[-1] <= beta_id * (
         1 + 1e-12
@@ -520,7 +528,17 @@ def test_instantiated_1d_bound_dominates_the_realizable_T(n, r, d) -> None:
     P = p_sum(n, idx)
     ev = np.linalg.eigvalsh(P @ P.T)
     a = A(alpha=0.25, lambda_min=ev[0], k=k)
-    beta = BETA_GAUSSIAN_IDENTITY(r=r, k=k, lambda_max_PPT=ev[-1])
+    beta = BETA_GAUSSIAN_STRIDE(r=r, k=k, lambda_max_PPT=ev[-1])
     common = dict(w_norm=1.0, epsilon=0.01, delta=0.1)
     T = T_REALIZABLE_CONTINUOUS(a=a, beta=beta, **common)
     assert T <= T_1D_INSTANTIATED(alpha=0.25, k=k, r=r, d=d, **common)
+
+
+@pytest.mark.claim("cor-1d-instantiated")
+def test_instantiated_1d_bound_carries_its_condition() -> None:
+    """εδ < ‖w*‖² is the condition; otherwise T = 1 suffices (w_1 = 0 is already ε-close)."""
+    v = dict(alpha=0.0, k=7, r=4, d=2)
+    assert T_1D_INSTANTIATED(**v, w_norm=1.0, epsilon=2.0, delta=0.5) == 1
+    assert T_1D_INSTANTIATED(**v, w_norm=1.0, epsilon=1.0, delta=1.0) == 1
+    inside = T_1D_INSTANTIATED(**v, w_norm=1.0, epsilon=0.01, delta=0.1)
+    assert inside == pytest.approx(16 * 343 * 8 * math.log(1000), rel=1e-12)

@@ -17,6 +17,7 @@ ARCHITECTURE_LABELS = {
     "lem-second-moment", "lem-one-step", "thm-convotron", "cor-realizable", "cor-noisy",
     "lem-beta", "lem-1d", "lem-1d-sos", "lem-1d-structure", "lem-2d", "lem-2d-kron",
     "lem-cov-transfer", "thm-disjoint", "cor-1d-instantiated",
+    "lem-conv-reduction", "lem-conv-upper", "lem-conv-padded", "lem-exact-k", "lem-linear-mse",
 }  # fmt: skip
 MARKER = re.compile(r"""claim\(\s*["']([\w-]+)["']\s*\)""")
 

@@ -226,7 +226,7 @@ def test_stride_index_conventions():
         (0, [[0]], r"n must be a positive integer; got 0\. Pass the input dimension"),
         (4, [0, 1], r"indices must be a non-empty 2D array of shape \(k, r\).*got shape \(2,\)"),
         (4, [[0, 4]], r"indices must lie in \[0, n\) = \[0, 4\); got 4\. Use 0-based"),
-        (4, [[-1, 2]], r"indices must lie in \[0, n\) = \[0, 4\); got -1"),
+        (4, [[-2, 2]], r"indices must lie in \[0, n\) = \[0, 4\); got -2"),
         (4, [[0, 1], [2, 2]], r"patch 1 reads coordinate 2 twice\. Remove the repeated"),
         (4, [[0.5, 1]], r"indices must hold integer input coordinates; got dtype float64"),
     ],

@@ -478,8 +478,9 @@ def test_check_scheme_exact_refused_for_large_n_with_ar1():
     idx = stride_1d_indices(n, 2, 1)
     with pytest.raises(TheoryError, match=rf"needs n <= {EXACT_COV_MAX_N}; got n={n}"):
         check_scheme(n, idx, cov=("ar1", 0.5), exact=True)
-    res = check_scheme(n, idx, cov=("ar1", 0.5))  # exact=None falls back to numeric, says why
-    assert res.certificate == "numeric" and res.condition_holds
+    res = check_scheme(n, idx, cov=("ar1", 0.5))  # exact=None: verified float bound, says why
+    assert res.certificate == "verified-float" and res.condition_holds
+    assert 0 < res.lambda_min_lower_bound <= res.lambda_min
     assert any("exact=None certifies exactly only" in note for note in res.notes)
 
 
@@ -489,14 +490,16 @@ def test_check_scheme_exact_refused_for_large_n_with_ar1():
 def test_package_reexports_the_public_names():
     assert set(spectra.__all__) == {
         "EXACT_COV_MAX_N", "EXACT_MAX_R", "LEMMA_1D", "LEMMA_2D", "LEMMA_COV_TRANSFER",
-        "Certificate", "KernelDirection", "LemmaBounds", "LemmaStatement", "SchemeCheck",
+        "MAX_KR", "MAX_N", "MAX_OVERLAP_WORK", "MAX_R", "FloatCertificate",
+        "certify_positive_definite_float", "Certificate", "KernelDirection", "LemmaBounds",
+        "LemmaStatement", "SchemeCheck",
         "certify_positive_definite", "check_scheme", "covariance_spectrum_bounds",
         "exact_eigenvalues", "extreme_eigenvalues", "kernel_direction",
         "leading_principal_minors", "lemma_1d", "lemma_2d", "lemma_cov_transfer",
         "overlap_numeric", "sos_identity", "sos_identity_holds", "sos_inequality_holds",
         "toeplitz_decomposition_holds",
     }  # fmt: skip
-    homes = {"numeric", "certificate", "exact", "lemmas", "kernel", "check"}
+    homes = {"numeric", "certificate", "exact", "lemmas", "kernel", "check", "limits"}
     for name in spectra.__all__:
         obj = getattr(spectra, name)
         home = getattr(obj, "__module__", None)

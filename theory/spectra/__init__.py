@@ -12,6 +12,12 @@ scheme given as plain data (``n`` and a ``(k, r)`` index array), one concern per
   :math:`LDL^\top` certificate (computed fraction-free by Bareiss elimination), with an exact
   integer witness :math:`u`, :math:`u^\top M u \le 0`, when it fails;
   :func:`leading_principal_minors` is Sylvester's criterion, the independent cross-check;
+  and :func:`certify_positive_definite_float`, a verified lower bound on
+  :math:`\lambda_{\min}(M)` from floating point (shifted Cholesky and Weyl, with
+  :mod:`theory.spectra.enclosure`'s rigorous bound on :math:`|M - \tilde M|`), used where
+  the exact path would be slow;
+* :mod:`theory.spectra.limits`: size limits (:data:`MAX_R`, :data:`MAX_N`, ...) checked
+  before any allocation, and the cost model that chooses the exact path;
 * :mod:`theory.spectra.exact`: :func:`exact_eigenvalues`, eigenvalues as surds where the
   characteristic polynomial factors into pieces of degree :math:`\le 2`, exact real algebraic
   numbers (``CRootOf``) otherwise;
@@ -36,7 +42,9 @@ from __future__ import annotations
 from .certificate import (
     EXACT_MAX_R,
     Certificate,
+    FloatCertificate,
     certify_positive_definite,
+    certify_positive_definite_float,
     leading_principal_minors,
 )
 from .check import (
@@ -61,6 +69,7 @@ from .lemmas import (
     sos_inequality_holds,
     toeplitz_decomposition_holds,
 )
+from .limits import MAX_KR, MAX_N, MAX_OVERLAP_WORK, MAX_R
 from .numeric import extreme_eigenvalues, overlap_numeric
 
 __all__ = [
@@ -69,12 +78,18 @@ __all__ = [
     "LEMMA_1D",
     "LEMMA_2D",
     "LEMMA_COV_TRANSFER",
+    "MAX_KR",
+    "MAX_N",
+    "MAX_OVERLAP_WORK",
+    "MAX_R",
     "Certificate",
+    "FloatCertificate",
     "KernelDirection",
     "LemmaBounds",
     "LemmaStatement",
     "SchemeCheck",
     "certify_positive_definite",
+    "certify_positive_definite_float",
     "check_scheme",
     "covariance_spectrum_bounds",
     "exact_eigenvalues",

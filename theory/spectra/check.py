@@ -26,7 +26,14 @@ from ..overlap import (
     to_exact,
     toeplitz_block,
 )
-from .certificate import EXACT_MAX_R, Certificate, certify_positive_definite
+from .certificate import (
+    EXACT_MAX_R,
+    Certificate,
+    FloatCertificate,
+    certify_positive_definite,
+    certify_positive_definite_float,
+)
+from .enclosure import overlap_enclosure
 from .exact import EXACT_EIG_MAX_R, exact_eigenvalues
 from .kernel import KernelDirection, kernel_direction
 from .lemmas import (
@@ -35,6 +42,13 @@ from .lemmas import (
     lemma_1d,
     lemma_2d,
     lemma_cov_transfer,
+)
+from .limits import (
+    AUTO_EXACT_MAX_SECONDS,
+    EXACT_MAX_SECONDS,
+    MAX_N,
+    check_sizes,
+    exact_cost_seconds,
 )
 from .numeric import NUMERIC_RTOL, _cov_kind, _cov_name, _overlap_from
 
@@ -68,11 +82,17 @@ class SchemeCheck:
         ``[[0,1,2,3],[0,1,4,5],[6,7,2,3]]``.
     condition_holds : bool
         :math:`\lambda_{\min}(M) > 0` (the hypothesis of ``thm-convotron``): decided by the
-        exact certificate when ``certificate == "exact"``, else by
+        exact certificate when ``certificate == "exact"``, by the verified lower bound when
+        ``certificate == "verified-float"``, else by
         :math:`\lambda_{\min} > 10^{-10}\max(\lambda_{\max}, 1)`.
     certificate : str
-        ``"exact"`` (rational :math:`LDL^\top`) or ``"numeric"``.
+        Which certificate decided ``condition_holds``: ``"exact"`` (rational
+        :math:`LDL^\top`), ``"verified-float"`` (a proven lower bound on
+        :math:`\lambda_{\min}(M)` from floating point,
+        :func:`~theory.spectra.certificate.certify_positive_definite_float`) or ``"numeric"``
+        (floating-point eigenvalues only, no proof).
     certificate_detail : Certificate or None
+        The exact certificate (``certificate == "exact"``).
     lemma : str or None
         Label of the lemma that applies (``"lem-1d"``, ``"lem-2d"``, ``"lem-cov-transfer"``).
     lemma_lower_bound, lemma_upper_bound : sympy number or None
@@ -86,10 +106,16 @@ class SchemeCheck:
         Exact expressions when small enough (identity Σ with a stride geometry, or
         :math:`r \le 8` with rational Σ).
     notes : tuple of str
-        Conversions made (floats read as rationals) and choices (why numeric).
+        Conversions made (floats read as rationals) and choices (why not exact, why numeric).
     geometry : dict or None
     overlap : numpy.ndarray
         :math:`M` itself (``int64`` for Σ = I); not in :meth:`to_dict`.
+    float_certificate : FloatCertificate or None
+        The verified float certificate when one was attempted (``certificate ==
+        "verified-float"``, or ``"numeric"`` when it could not prove positivity).
+    lambda_min_lower_bound : float or None
+        A proven lower bound on :math:`\lambda_{\min}(M)` (``certificate ==
+        "verified-float"``); ``None`` otherwise.
     """
 
     n: int
@@ -113,6 +139,17 @@ class SchemeCheck:
     notes: tuple[str, ...] = ()
     geometry: dict[str, Any] | None = None
     overlap: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+    float_certificate: FloatCertificate | None = None
+    lambda_min_lower_bound: float | None = None
+
+    @property
+    def certificate_summary(self) -> str:
+        """One phrase: which certificate decided the condition, and why (for reports)."""
+        if self.certificate == "exact" and self.certificate_detail is not None:
+            return f"certified exactly (LDLᵀ in rationals): {self.certificate_detail.reason}"
+        if self.certificate == "verified-float" and self.float_certificate is not None:
+            return self.float_certificate.reason
+        return "numeric (floating-point eigenvalues; no certificate)"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (keys of ``convotron check --json``)."""
@@ -134,7 +171,14 @@ class SchemeCheck:
             "trace": self.trace,
             "condition_holds": self.condition_holds,
             "certificate": self.certificate,
-            "certificate_reason": cert.reason if cert is not None else None,
+            "certificate_reason": (
+                cert.reason
+                if cert is not None
+                else self.float_certificate.reason
+                if self.float_certificate is not None
+                else None
+            ),
+            "lambda_min_lower_bound": self.lambda_min_lower_bound,
             "pivots": [str(p) for p in cert.pivots] if cert is not None else None,
             "lemma": self.lemma,
             "lemma_lower_bound": num(self.lemma_lower_bound),
@@ -212,7 +256,7 @@ def _exact_overlap(idx: np.ndarray, n: int, kind: str, exact_payload: Any) -> li
     r = idx.shape[1]
     C = np.zeros((r, n), dtype=np.int64)
     for a in range(r):
-        C[a] = np.bincount(idx[:, a], minlength=n)
+        C[a] = np.bincount(idx[:, a] + 1, minlength=n + 1)[1:]  # -1 (padding) reads nothing
     cols = [np.nonzero(C[a])[0] for a in range(r)]
     if kind == "diag":
         d = exact_payload
@@ -245,6 +289,10 @@ def _exact_overlap(idx: np.ndarray, n: int, kind: str, exact_payload: Any) -> li
 
 def _geometry_indices(geometry: dict[str, Any]) -> tuple[np.ndarray, str]:
     kind = geometry.get("kind")
+    if kind in ("conv1d", "conv2d"):  # conv layers (padding, dilation): theory/conv.py
+        from ..conv import conv_indices
+
+        return conv_indices(geometry), kind
     try:
         if kind == "1d":
             return stride_1d_indices(geometry["n"], geometry["r"], geometry["stride"]), kind
@@ -268,6 +316,10 @@ def _geometry_indices(geometry: dict[str, Any]) -> tuple[np.ndarray, str]:
 
 def _geometry_lemma(geometry: dict[str, Any]) -> LemmaBounds:
     kind = geometry["kind"]
+    if kind in ("conv1d", "conv2d"):
+        from ..conv import lemma_conv
+
+        return lemma_conv(geometry)
     if kind == "1d":
         return lemma_1d(geometry["n"], geometry["r"], geometry["stride"])
     return lemma_2d(
@@ -292,6 +344,8 @@ def _geometry_exact_extremes(geometry: dict[str, Any]) -> tuple[sp.Expr, sp.Expr
         ev = exact_eigenvalues(toeplitz_block(min(m, rr), kk))
         return ev[0], ev[-1]
 
+    if geometry["kind"] in ("conv1d", "conv2d"):
+        return None  # no closed form for padded/dilated layers: eigenvalues of M itself
     if geometry["kind"] == "1d":
         return axis(geometry["n"], geometry["r"], geometry["stride"])
     a = axis(geometry["height"], geometry["patch_h"], geometry["stride_h"])
@@ -299,6 +353,79 @@ def _geometry_exact_extremes(geometry: dict[str, Any]) -> tuple[sp.Expr, sp.Expr
     if a is None or b is None:
         return None
     return sp.expand(a[0] * b[0]), sp.expand(a[1] * b[1])
+
+
+def _precheck(n: Any, indices: Any) -> None:
+    """Refuse ragged indices and sizes over the limits before anything is allocated."""
+    nn = int(n) if isinstance(n, int | np.integer) and not isinstance(n, bool) else 1
+    if isinstance(indices, np.ndarray):
+        if indices.ndim == 2:
+            check_sizes(nn, int(indices.shape[0]), int(indices.shape[1]))
+        return
+    if nn > MAX_N:
+        check_sizes(nn, 1, 1)
+    try:
+        arr = np.asarray(indices)
+    except (ValueError, TypeError):
+        raise TheoryError(
+            "indices must be a rectangular (k, r) array: every patch reads the same number r "
+            "of coordinates; got rows that cannot form one. Pass a list of k rows of equal "
+            "length r."
+        ) from None
+    if arr.dtype == object:
+        raise TheoryError(
+            "indices must be a rectangular (k, r) array of integers; got rows of unequal "
+            "length or non-numbers. Pass a list of k rows of equal length r."
+        )
+    if arr.ndim == 2:
+        check_sizes(nn, int(arr.shape[0]), int(arr.shape[1]))
+
+
+def _validate_dense_cov(n: int, payload: Any) -> None:
+    """Refuse a dense Σ that is not finite, symmetric and positive semidefinite."""
+    try:
+        S = np.asarray(np.asarray(payload, dtype=object).astype(float), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TheoryError(
+            "a dense covariance must hold real numbers; got entries that are not (e.g. a "
+            "symbol). Pass a numeric n x n matrix, or ('ar1', rho) / ('diag', d)."
+        ) from None
+    bad = ~np.isfinite(S)
+    if bad.any():
+        i, j = (int(v) for v in np.argwhere(bad)[0])
+        raise TheoryError(
+            f"a covariance matrix must be finite; got Sigma[{i},{j}] = {S[i, j]}. Pass a "
+            "finite symmetric positive semidefinite n x n matrix."
+        )
+    scale = max(float(np.max(np.abs(S))), np.finfo(float).tiny)
+    asym = float(np.max(np.abs(S - S.T)))
+    if asym > 1e-12 * scale:
+        i, j = (int(v) for v in np.unravel_index(int(np.argmax(np.abs(S - S.T))), S.shape))
+        raise TheoryError(
+            f"a covariance matrix must be symmetric; got Sigma[{i},{j}] = {S[i, j]} but "
+            f"Sigma[{j},{i}] = {S[j, i]}. Pass a symmetric matrix, e.g. (S + S.T) / 2."
+        )
+    tol = 1e-10 * scale * max(n, 1)
+    try:
+        np.linalg.cholesky(S + tol * np.eye(n))
+    except np.linalg.LinAlgError:
+        lam = float(np.linalg.eigvalsh(S)[0])
+        raise TheoryError(
+            f"a covariance matrix must be positive semidefinite; got lambda_min(Sigma) = "
+            f"{lam:.6g} < 0. Pass a valid covariance (e.g. A Aᵀ for some A)."
+        ) from None
+
+
+def _exact_cost(idx: np.ndarray, n: int, kind: str, payload: Any, max_abs: float) -> float:
+    """Estimated seconds of the exact path: a lower estimate first, then with denominators."""
+    first = exact_cost_seconds(idx, n, kind, None, max_abs)
+    if kind == "identity" or first > EXACT_MAX_SECONDS:
+        return first
+    try:
+        exact_payload = _exact_cov_payload(kind, payload, [])
+    except TheoryError:
+        return first  # not rational: the exact path itself will say so
+    return exact_cost_seconds(idx, n, kind, exact_payload, max_abs)
 
 
 def check_scheme(
@@ -310,11 +437,15 @@ def check_scheme(
 ) -> SchemeCheck:
     r"""Check Convotron's condition :math:`\lambda_{\min}(P\Sigma P^\top) > 0` for a scheme.
 
-    Steps: :math:`M` by :func:`overlap_numeric` (never :math:`n \times n`) and its extreme
+    Steps: the size limits of :mod:`theory.spectra.limits` (before any allocation);
+    :math:`M` by :func:`overlap_numeric` (never :math:`n \times n`) and its extreme
     eigenvalues; an exact :math:`LDL^\top` certificate (:func:`certify_positive_definite`)
-    when asked or cheap; the lemma bounds when a stride ``geometry`` is given and the lemma's
-    hypotheses hold (``lem-1d``, ``lem-2d``; with ``lem-cov-transfer`` for Σ ≠ I); exact
-    eigenvalue expressions when small; the kernel direction when the condition fails.
+    when asked or when the cost model says it is cheap, else a verified floating-point lower
+    bound on :math:`\lambda_{\min}` (:func:`certify_positive_definite_float` on
+    :func:`~theory.spectra.enclosure.overlap_enclosure`); the lemma bounds when a stride
+    ``geometry`` is given and the lemma's hypotheses hold (``lem-1d``, ``lem-2d``; with
+    ``lem-cov-transfer`` for Σ ≠ I); exact eigenvalue expressions when small; the kernel
+    direction when the condition fails.
 
     Parameters
     ----------
@@ -323,11 +454,16 @@ def check_scheme(
     cov : str, tuple or array, default ``"identity"``
         As in :func:`overlap_numeric`.
     exact : bool or None
-        ``None``: certify exactly when that is cheap, i.e. :math:`r \le` ``EXACT_MAX_R`` and Σ
+        ``None``: certify exactly when that is cheap, i.e. :math:`r \le` ``EXACT_MAX_R``, Σ
         is the identity (any :math:`n`: :math:`PP^\top` is computed exactly in ``int64``) or a
-        rational Σ with :math:`n \le` ``EXACT_COV_MAX_N``; otherwise numeric. ``True``: always
-        certify exactly (a float parameter is read as the rational it prints as,
-        ``Fraction(str(x))``, and a note says so); raises when impossible. ``False``: numeric.
+        rational Σ with :math:`n \le` ``EXACT_COV_MAX_N``, and the estimated time of the
+        exact path (:func:`~theory.spectra.limits.exact_cost_seconds`) is at most
+        ``AUTO_EXACT_MAX_SECONDS``; otherwise the verified float certificate
+        (``certificate == "verified-float"``, with ``lambda_min_lower_bound``), and
+        ``"numeric"`` only when that cannot prove positivity. ``True``: always certify exactly
+        (a float parameter is read as the rational it prints as, ``Fraction(str(x))``, and a
+        note says so); raises when impossible or estimated over ``EXACT_MAX_SECONDS``.
+        ``False``: numeric only (no certificate).
     geometry : dict or None
         ``{"kind": "1d", "n", "r", "stride"}``, ``{"kind": "2d", "height", "width",
         "patch_h", "patch_w", "stride_h", "stride_w"}`` or ``{"kind": "2d-channels",
@@ -341,9 +477,12 @@ def check_scheme(
     Raises
     ------
     TheoryError
-        Bad scheme, covariance or geometry, or ``exact=True`` where an exact certificate is
-        impossible (irrational or symbolic parameter, or :math:`n >` ``EXACT_COV_MAX_N`` with a
-        non-identity Σ).
+        Bad scheme (ragged indices, sizes over :data:`~theory.spectra.limits.MAX_N`,
+        :data:`~theory.spectra.limits.MAX_R`, ...), covariance (a dense Σ that is not finite,
+        symmetric and positive semidefinite) or geometry (not a dict, or not describing the
+        indices), or ``exact=True`` where an exact certificate is impossible (irrational or
+        symbolic parameter, :math:`n >` ``EXACT_COV_MAX_N`` with a non-identity Σ, or an
+        estimated time over ``EXACT_MAX_SECONDS``).
 
     Examples
     --------
@@ -351,9 +490,19 @@ def check_scheme(
     >>> res.lambda_min, res.lambda_max, res.condition_holds, res.certificate
     (1.0, 13.0, True, 'exact')
     """
+    if geometry is not None and not isinstance(geometry, dict):
+        raise TheoryError(
+            f"geometry must be a dict such as {{'kind': '1d', 'n': 16, 'r': 4, 'stride': 2}} "
+            f"or None; got {geometry!r} of type {type(geometry).__name__}. Pass the "
+            "PatchScheme.geometry dict of a stride scheme, or geometry=None."
+        )
+    _precheck(n, indices)
     idx = as_indices(n, indices)
     k, r = idx.shape
+    check_sizes(int(n), k, r)
     kind, payload = _cov_kind(n, cov)
+    if kind == "dense":
+        _validate_dense_cov(n, payload)
     notes: list[str] = []
 
     if geometry is not None:
@@ -365,40 +514,84 @@ def check_scheme(
                 "the same scheme, or geometry=None."
             )
 
-    M = _overlap_from(idx, n, kind, payload)
+    eligible = r <= EXACT_MAX_R and (
+        kind == "identity" or (n <= EXACT_COV_MAX_N and _simple_rational_cov(kind, payload))
+    )
+    enc: tuple[np.ndarray, np.ndarray] | None = None
+    if exact is None and not eligible and kind != "identity":
+        # the float certificate's enclosure gives M as well: build it once
+        enc = overlap_enclosure(idx, n, kind, payload)
+    M = enc[0] if enc is not None else _overlap_from(idx, n, kind, payload)
     Mf = np.asarray(M, dtype=float)
     ev = np.linalg.eigvalsh(Mf)
     lmin, lmax = float(ev[0]), float(ev[-1])
 
-    # ---- exact certificate ----------------------------------------------------------------
+    # ---- which certificate: exact when cheap (cost model), else verified float ------------
     cert: Certificate | None = None
+    fcert: FloatCertificate | None = None
     M_exact: list[list[Fraction]] | None = None
+    max_abs = float(np.max(np.abs(Mf)))
     if exact is None:
-        do_exact = r <= EXACT_MAX_R and (
-            kind == "identity" or (n <= EXACT_COV_MAX_N and _simple_rational_cov(kind, payload))
-        )
-        if not do_exact:
+        do_exact = False
+        if not eligible:
             notes.append(
-                f"numeric certificate: exact=None certifies exactly only for r <= {EXACT_MAX_R} "
-                f"and (Σ = I, or n <= {EXACT_COV_MAX_N} with Σ's entries rationals of "
-                f"denominator <= {AUTO_EXACT_MAX_DENOMINATOR}); pass exact=True to force it"
+                f"no exact certificate: exact=None certifies exactly only for r <= "
+                f"{EXACT_MAX_R} and (Σ = I, or n <= {EXACT_COV_MAX_N} with Σ's entries "
+                f"rationals of denominator <= {AUTO_EXACT_MAX_DENOMINATOR}); pass exact=True "
+                "to force it"
             )
+        else:
+            est = _exact_cost(idx, n, kind, payload, max_abs)
+            do_exact = est <= AUTO_EXACT_MAX_SECONDS
+            if not do_exact:
+                notes.append(
+                    f"no exact certificate: the exact LDLᵀ path is estimated at {est:.3g} s, "
+                    f"over the {AUTO_EXACT_MAX_SECONDS:g} s budget of exact=None; pass "
+                    "exact=True to force it"
+                )
     else:
         do_exact = bool(exact)
-    if do_exact:
-        if kind == "identity":
-            M_exact = [[Fraction(int(v)) for v in row] for row in np.asarray(M)]
-        else:
-            if n > EXACT_COV_MAX_N:
+        if do_exact:
+            if kind != "identity" and n > EXACT_COV_MAX_N:
                 raise TheoryError(
                     f"an exact certificate with a non-identity Σ needs n <= {EXACT_COV_MAX_N}; "
                     f"got n={n}. Use exact=False (numeric) or exact=None."
                 )
+            est = _exact_cost(idx, n, kind, payload, max_abs)
+            if est > EXACT_MAX_SECONDS:
+                raise TheoryError(
+                    f"exact=True: the exact LDLᵀ certificate for this scheme (r={r}, n={n}, "
+                    f"Σ = {_cov_name(kind, payload)}) is estimated at {est:.3g} s, over the "
+                    f"limit of {EXACT_MAX_SECONDS:g} s. Use exact=None (a verified "
+                    "floating-point bound on lambda_min), or a smaller scheme."
+                )
+    if do_exact:
+        if kind == "identity":
+            M_exact = [[Fraction(int(v)) for v in row] for row in np.asarray(M)]
+        else:
             M_exact = _exact_overlap(idx, n, kind, _exact_cov_payload(kind, payload, notes))
         cert = certify_positive_definite(M_exact)
         holds = cert.holds
     else:
-        holds = lmin > NUMERIC_RTOL * max(lmax, 1.0)
+        if exact is None:
+            if kind == "identity" and max_abs < 2.0**53:  # M is exact in int64 and float64
+                enc = (Mf, np.zeros_like(Mf))
+            elif enc is None:
+                enc = overlap_enclosure(idx, n, kind, payload)
+            if enc is None:
+                notes.append(
+                    "no verified float bound: Σ's parameters could not be enclosed (irrational "
+                    "or overflowing)"
+                )
+            else:
+                fcert = certify_positive_definite_float(
+                    enc[0], enc[1], estimate=lmin if enc[0] is Mf else None
+                )
+                if not fcert.holds:
+                    notes.append(
+                        f"numeric verdict: the verified float bound failed ({fcert.reason})"
+                    )
+        holds = True if fcert is not None and fcert.holds else lmin > NUMERIC_RTOL * max(lmax, 1.0)
 
     # ---- lemma ----------------------------------------------------------------------------
     lemma_bounds: LemmaBounds | None = None
@@ -440,7 +633,13 @@ def check_scheme(
         lambda_max=lmax,
         trace=float(np.trace(Mf)),
         condition_holds=bool(holds),
-        certificate="exact" if cert is not None else "numeric",
+        certificate=(
+            "exact"
+            if cert is not None
+            else "verified-float"
+            if fcert is not None and fcert.holds
+            else "numeric"
+        ),
         certificate_detail=cert,
         lemma=lemma_bounds.claim if lemma_bounds is not None else None,
         lemma_lower_bound=lemma_bounds.lower if lemma_bounds is not None else None,
@@ -453,4 +652,6 @@ def check_scheme(
         notes=tuple(notes),
         geometry=geometry,
         overlap=np.asarray(M),
+        float_certificate=fcert,
+        lambda_min_lower_bound=(fcert.lower_bound if fcert is not None and fcert.holds else None),
     )

@@ -66,7 +66,8 @@ def _duplicate_positions(idx: np.ndarray) -> tuple[int, int] | None:
     """Two filter positions that read the same multiset of coordinates, if any."""
     seen: dict[bytes, int] = {}
     for a in range(idx.shape[1]):
-        key = np.sort(idx[:, a]).tobytes()
+        col = idx[:, a]
+        key = np.sort(col[col >= 0]).tobytes()  # a padded read (-1) contributes nothing
         if key in seen:
             return seen[key], a
         seen[key] = a
@@ -106,7 +107,18 @@ def kernel_direction(
     exact: tuple[int, ...] | None = None
     explanation = ""
     dup = _duplicate_positions(idx)
-    if dup is not None:
+    pad_only = [a for a in range(r) if not np.any(idx[:, a] >= 0)]
+    if pad_only:  # conv padding: the position reads a padded zero in every patch
+        a = pad_only[0]
+        u = [0] * r
+        u[a] = 1
+        exact = tuple(u)
+        explanation = (
+            f"filter position {a} reads a zero of the padding in every one of the "
+            f"{idx.shape[0]} patches (row {a} of P is zero), so the data never shows w_{a}: "
+            f"u = e_{a} has Pᵀu = 0. "
+        )
+    elif dup is not None:
         a, b = dup
         u = [0] * r
         u[a], u[b] = 1, -1

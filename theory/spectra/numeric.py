@@ -106,7 +106,7 @@ def _count_rows(idx: np.ndarray, rows: range, n: int, dtype: Any = np.float64) -
     """Rows ``rows`` of the count matrix P (as floats): P[a, j] = #{i : idx[i, a] = j}."""
     out = np.empty((len(rows), n), dtype=dtype)
     for t, a in enumerate(rows):
-        out[t] = np.bincount(idx[:, a], minlength=n)
+        out[t] = np.bincount(idx[:, a] + 1, minlength=n + 1)[1:]  # -1 (padding) reads nothing
     return out
 
 
@@ -173,7 +173,7 @@ def _overlap_from(idx: np.ndarray, n: int, kind: str, payload: Any) -> np.ndarra
         if k == 1 or bool(np.all(idx[1:] > idx[:-1])):  # positions never repeat a coordinate
             max_count = 1
         else:
-            max_count = max(int(np.bincount(idx[:, a]).max()) for a in range(r))
+            max_count = max(int(np.bincount(idx[:, a] + 1)[1:].max(initial=0)) for a in range(r))
         if max_count * k < 2**24:
             dtype = np.float32
     itemsize = np.dtype(dtype).itemsize

@@ -149,7 +149,7 @@ def empirical_theorem(
     admissible in ``lem-beta`` for this law); ``a = (1+α) λ_min(M)/k``; ``η = a/(2β)``;
     ``T = (4β/a²) ln(‖w*‖²/(εδ))`` ([derived], ``thm-convotron``).
     """
-    P = D[:, scheme.indices]  # (N, k, r)
+    P = scheme.patches(D)  # (N, k, r); a padded read (-1) is 0
     PX = P.sum(axis=1)
     M = PX.T @ PX / D.shape[0]
     lam = np.linalg.eigvalsh(M)

@@ -53,7 +53,8 @@ def drift_at_start(
     while done < m:
         size = min(10_000, m - done)
         X, y = teacher.sample(rng, size)
-        PX = X[:, idx[only_patch]] if only_patch is not None else X[:, idx].sum(axis=1)
+        Xp = np.concatenate([X, np.zeros((X.shape[0], 1))], axis=1)  # index -1: a padded 0
+        PX = Xp[:, idx[only_patch]] if only_patch is not None else Xp[:, idx].sum(axis=1)
         G = np.asarray(y, dtype=np.float64)[:, None] * PX
         total += G.sum(axis=0)
         total_sq += (G * G).sum(axis=0)

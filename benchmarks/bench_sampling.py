@@ -1,0 +1,177 @@
+"""Benchmark of samples drawn inside the compiled loop (issue 11 item 1) on 1d:64,8,2.
+
+Four things, timed in one process, alternated (f1, f2, f3, f4, f1, ...) so that all see the
+same background load, medians of ``--repeats``, after an untimed warm-up call each:
+
+- ``floor``: numpy drawing the same Gaussian inputs in the same 4096-row chunks as today's
+  chunked path (today's draw-only floor);
+- ``chunked``: today's whole run, ``convotron(teacher.sample, ...)`` (numpy draws in chunks,
+  compiled labels and updates);
+- ``fused``: the whole run with every sample drawn inside the compiled loop,
+  :func:`convotron._sampling.fused_convotron` (draws, labels, updates);
+- ``compiled_floor``: a compiled loop that only draws the same 64 Gaussians per sample into a
+  scratch vector (the new floor).
+
+Both the wall-clock time and the CPU time of the calling thread are reported: on a shared
+machine (more runnable threads than cores) wall time includes the time the thread waited for
+a core, the thread's CPU time does not. Also reported: the compiled labels and updates of
+today's kernels alone on one pre-drawn 4096-row chunk (``_kernels.predict_rows`` and
+``_kernels.run_updates``), to say where the time of ``fused`` beyond the new floor goes.
+
+Usage::
+
+    python benchmarks/bench_sampling.py [--repeats 9] [--iters 1000000] [--json FILE]
+
+No assertion: this measures and reports. Figures are recorded in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numba
+import numpy as np
+from numba import njit
+
+from convotron import _kernels
+from convotron import _sampling as S
+from convotron.algorithm import convotron
+from convotron.patches import parse_spec
+from convotron.problem import Teacher
+
+SPEC = "1d:64,8,2"
+ALPHA = 0.0
+ETA = 1e-3
+CHUNK = 4096
+
+
+@njit(cache=True, nogil=True)
+def compiled_draw_only(rng, iters, n):  # pragma: no cover - compiled
+    """Draw ``iters`` samples of ``n`` standard normals into one scratch vector."""
+    x = np.zeros(n)
+    s = 0.0
+    for _ in range(iters):
+        S._draw_z(rng, 0, x, n)
+        s += x[0]
+    return s
+
+
+def alternated(fns, repeats):
+    """Median wall and thread-CPU seconds of each ``fn()``, calls interleaved, after a warm-up."""
+    for fn in fns.values():
+        fn()
+    wall = {k: [] for k in fns}
+    cpu = {k: [] for k in fns}
+    for _ in range(repeats):
+        for key, fn in fns.items():
+            c0, w0 = time.thread_time(), time.perf_counter()
+            fn()
+            wall[key].append(time.perf_counter() - w0)
+            cpu[key].append(time.thread_time() - c0)
+    return (
+        {k: statistics.median(v) for k, v in wall.items()},
+        {k: statistics.median(v) for k, v in cpu.items()},
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=9, help="timed repeats (median)")
+    parser.add_argument("--iters", type=int, default=1_000_000, help="updates per timed call")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    iters = args.iters
+    scheme = parse_spec(SPEC)
+    n = scheme.n
+    teacher = Teacher.random(scheme, ALPHA, np.random.default_rng(0))
+    codes = S.source_codes(teacher.law, teacher.cov, teacher.noise)
+
+    def floor():
+        rng = np.random.default_rng(2)
+        for s in range(0, iters, CHUNK):
+            rng.standard_normal((min(CHUNK, iters - s), n))
+
+    def chunked():
+        convotron(teacher.sample, scheme, ALPHA, eta=ETA, iters=iters,
+                  rng=np.random.default_rng(2), chunk=CHUNK)  # fmt: skip
+
+    def fused():
+        S.fused_convotron(n, scheme.indices, ALPHA, teacher.w_star, codes, eta=ETA,
+                          iters=iters, rng=np.random.default_rng(2))  # fmt: skip
+
+    def compiled_floor():
+        compiled_draw_only(np.random.default_rng(2), iters, n)
+
+    fns = {"floor": floor, "chunked": chunked, "fused": fused, "compiled_floor": compiled_floor}
+    load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    wall, cpu = alternated(fns, args.repeats)
+    load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+    # today's compiled labels and updates alone, on one pre-drawn chunk (in cache)
+    X = np.random.default_rng(1).standard_normal((CHUNK, n))
+    idx = np.ascontiguousarray(scheme.indices)
+    y = np.empty(CHUNK)
+
+    def labels():
+        _kernels.predict_rows(teacher.w_star, X, idx, ALPHA, y)
+
+    def updates():
+        _kernels.run_updates(
+            np.zeros(scheme.r), X, y, idx, ALPHA, ETA, 1, -1, _kernels.MODE_CONVOTRON, 0.0,
+            np.zeros(0), 0, 0, np.zeros(1), -1.0, np.full(1, -1, dtype=np.int64),
+        )  # fmt: skip
+
+    _, cpu_k = alternated({"labels": labels, "updates": updates}, 101)
+
+    ns = {k: {"wall": 1e9 * wall[k] / iters, "cpu": 1e9 * cpu[k] / iters} for k in fns}
+    per = {k: 1e9 * v / CHUNK for k, v in cpu_k.items()}
+    results = {
+        "scheme": SPEC,
+        "iters": iters,
+        "repeats": args.repeats,
+        "machine": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "numba": numba.__version__,
+            "cpus": os.cpu_count(),
+            "load_average_1min": [load0, load1],
+        },
+        "ns_per_update": ns,
+        "fused_speedup_over_floor": {c: ns["floor"][c] / ns["fused"][c] for c in ("wall", "cpu")},
+        "fused_over_compiled_floor": {
+            c: ns["fused"][c] / ns["compiled_floor"][c] for c in ("wall", "cpu")
+        },
+        "chunked_over_floor": {c: ns["chunked"][c] / ns["floor"][c] for c in ("wall", "cpu")},
+        "kernels_alone_cpu_ns_per_sample": per,
+        "fused_updates_per_second_per_core": 1e9 / ns["fused"]["cpu"],
+        "target": "floor / fused >= 1.15",
+    }
+    print(f"bench_sampling on {SPEC}, {iters} updates per call, median of {args.repeats} "
+          f"(load average {load0} -> {load1})")  # fmt: skip
+    print(f"{'':16}{'wall ns/update':>16}{'cpu ns/update':>16}")
+    for k in fns:
+        print(f"{k:16}{ns[k]['wall']:16.0f}{ns[k]['cpu']:16.0f}")
+    sp = results["fused_speedup_over_floor"]
+    fc = results["fused_over_compiled_floor"]
+    cf = results["chunked_over_floor"]
+    print(f"floor / fused (target >= 1.15): wall {sp['wall']:.2f}x, cpu {sp['cpu']:.2f}x")
+    print(f"fused / compiled floor: wall {fc['wall']:.2f}x, cpu {fc['cpu']:.2f}x")
+    print(f"chunked / floor: wall {cf['wall']:.2f}x, cpu {cf['cpu']:.2f}x")
+    print(f"today's kernels alone (cpu ns/sample): labels {per['labels']:.0f}, "
+          f"updates {per['updates']:.0f}")  # fmt: skip
+    print(f"fused updates/s per core (cpu): {results['fused_updates_per_second_per_core']:.3g}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(results, fh, indent=2)
+            fh.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,688 @@
+r"""Fresh samples drawn inside the compiled loop: Convotron on a teacher, sample by sample.
+
+:func:`fused_updates` runs the updates of Convotron (or of the SGD baseline) on samples of the
+teacher :math:`y = f_{w^*}(x) + \xi`, :math:`x = L z` (:mod:`convotron.data`), drawing every
+sample's inputs and noise *inside* the compiled loop with numba's compiled
+``numpy.random.Generator`` methods, which consume the generator's bit stream exactly as numpy
+does. Nothing is materialised per sample beyond two length-``n`` scratch vectors (``z`` and
+``x``), so a run costs the draws plus the arithmetic, with no ``(chunk, n)`` arrays in memory.
+
+Order of the draws (one sample after the other; each sample entirely before the next):
+
+1. the ``n`` standardised coordinates ``z`` of the input law, drawn as
+   ``law.draw(rng, (1, n))`` draws them (:data:`convotron.data.LAWS`): ``gaussian``
+   ``standard_normal``; ``rademacher`` ``integers(0, 2, int8)`` (one 32-bit draw per four
+   coordinates, the top bit of each byte, exactly numpy's buffered bounded ``int8`` path);
+   ``uniform`` ``uniform(-√3, √3)``; ``mixture`` ``n`` normals then ``n`` signs;
+   ``student-t`` ``standard_t(5) · √(3/5)``; ``exponential`` ``standard_exponential − 1``;
+2. ``x = L z`` (identity; diagonal ``z √s``; AR(1) ``x_1 = z_1``,
+   ``x_j = ρ x_{j−1} + √(1−ρ²) z_j`` in ``O(n)``; dense ``x = L z`` with the factor ``L`` of
+   :class:`convotron.covariance.Dense`);
+3. the label noise ``ξ`` of that sample (none: no draw; ``gaussian`` ``S · N(0,1)``;
+   ``uniform`` ``uniform(−S√3, S√3)``; ``hetero`` ``S‖x‖/√tr Σ · N(0,1)``).
+
+**This order differs from the chunked path** (:meth:`convotron.problem.Teacher.sample` drawing
+``chunk`` rows at a time): there all inputs of a chunk are drawn first, then all their noise,
+and the ``int8`` draws of the Rademacher and mixture laws share 32-bit words across rows. So a
+fused run and a chunked run with the same seed see different (equally distributed) samples;
+they agree in distribution, not bitwise (tested through the mean recursion).
+
+Every arithmetic operation is done in a fixed order (``fastmath=False``, no contraction into
+FMA), so a run is bitwise reproducible for a seed and bitwise identical to the readable
+per-sample numpy oracle :func:`fused_reference`, which draws in the same order (tested for
+each law, covariance and noise). Compiled with ``nogil=True`` (several runs in threads) and
+``cache=True``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+from numba import njit
+
+from . import _kernels
+from .covariance import AR1, Covariance, Dense, Diagonal, Identity
+
+__all__ = [
+    "COV_CODES",
+    "LAW_CODES",
+    "NOISE_CODES",
+    "FusedRun",
+    "SourceCodes",
+    "fused_convotron",
+    "fused_reference",
+    "fused_updates",
+    "source_codes",
+]
+
+#: Law codes of :func:`fused_updates` (the names of :data:`convotron.data.LAWS`).
+LAW_CODES = {
+    "gaussian": 0,
+    "rademacher": 1,
+    "uniform": 2,
+    "mixture": 3,
+    "student-t": 4,
+    "exponential": 5,
+}
+#: Covariance codes: identity, diagonal (``cov_vec = √s``), AR(1) (``rho``), dense (``cov_L``).
+COV_CODES = {"identity": 0, "diag": 1, "ar1": 2, "dense": 3}
+#: Noise codes (the kinds of :class:`convotron.data.NoiseModel`).
+NOISE_CODES = {"none": 0, "gaussian": 1, "uniform": 2, "hetero": 3}
+
+# the constants of convotron.data (the tests check the draws bitwise against data.py's laws)
+_SQRT3 = math.sqrt(3.0)
+_MIX_MU = 0.9
+_MIX_TAU = math.sqrt(1.0 - _MIX_MU**2)
+_T_NU = 5.0
+_T_SCALE = math.sqrt((_T_NU - 2.0) / _T_NU)
+
+
+class SourceCodes(NamedTuple):
+    """A teacher's law, covariance and noise as the plain values :func:`fused_updates` takes.
+
+    Attributes
+    ----------
+    law : int
+        :data:`LAW_CODES`.
+    cov : int
+        :data:`COV_CODES`.
+    cov_vec : (n,) float64
+        ``√s`` for a diagonal covariance, else empty.
+    rho : float
+        The AR(1) correlation (0 otherwise).
+    cov_L : (n, n) float64
+        The factor ``L`` of a dense covariance (``L Lᵀ = Σ``), else ``(0, 0)``.
+    noise : int
+        :data:`NOISE_CODES`.
+    level : float
+        The noise scale ``S``.
+    sqrt_trace : float
+        ``√tr Σ`` (used by ``hetero`` only).
+    """
+
+    law: int
+    cov: int
+    cov_vec: np.ndarray
+    rho: float
+    cov_L: np.ndarray
+    noise: int
+    level: float
+    sqrt_trace: float
+
+
+def source_codes(law: Any, cov: Covariance, noise: Any) -> SourceCodes:
+    """Translate an :class:`~convotron.data.InputLaw`, a covariance and a noise model.
+
+    Raises
+    ------
+    ValueError
+        For a law, covariance class or noise kind the fused loop does not know (a custom
+        law or covariance: use the chunked path).
+    """
+    name = getattr(law, "name", law)
+    if name not in LAW_CODES:
+        raise ValueError(f"the fused sampler has no law {name!r}; use the chunked path")
+    n = cov.n
+    vec = np.zeros(0)
+    mat = np.zeros((0, 0))
+    rho = 0.0
+    if type(cov) is Identity:
+        code = COV_CODES["identity"]
+    elif type(cov) is Diagonal:
+        code = COV_CODES["diag"]
+        vec = np.ascontiguousarray(cov._sqrt, dtype=np.float64)
+    elif type(cov) is AR1:
+        code = COV_CODES["ar1"]
+        rho = float(cov.rho)
+    elif type(cov) is Dense:
+        code = COV_CODES["dense"]
+        mat = np.ascontiguousarray(cov._L, dtype=np.float64)
+    else:
+        raise ValueError(f"the fused sampler has no covariance {type(cov).__name__}")
+    kind = getattr(noise, "kind", noise)
+    if kind not in NOISE_CODES:
+        raise ValueError(f"the fused sampler has no noise kind {kind!r}")
+    level = float(getattr(noise, "level", 0.0))
+    trace = float(cov.trace()) if kind == "hetero" else float(n)
+    return SourceCodes(
+        LAW_CODES[name], code, vec, rho, mat, NOISE_CODES[kind], level, math.sqrt(trace)
+    )
+
+
+# --------------------------------------------------------------------------- compiled
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _draw_signs(rng, x, n, mu):  # pragma: no cover - compiled
+    """Add ``mu · (2 b_j − 1)`` to ``x[j]``, ``b_j`` as ``integers(0, 2, size=n, dtype=int8)``.
+
+    numpy fills an ``int8`` array from 32-bit words, one byte per value (low byte first,
+    a fresh word every four values, a fresh buffer per call); for the range ``{0, 1}`` the
+    value is the top bit of the byte (Lemire's method never rejects there).
+    """
+    buf = np.uint32(0)
+    for j in range(n):
+        if j % 4 == 0:
+            buf = rng.integers(0, 4294967296, dtype=np.uint32)
+        else:
+            buf = buf >> np.uint32(8)
+        bit = (buf >> np.uint32(7)) & np.uint32(1)
+        x[j] += mu * (float(bit) * 2.0 - 1.0)
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _fill_gaussian(rng, z, n):  # pragma: no cover - compiled
+    for j in range(n):
+        z[j] = rng.standard_normal()
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _fill_rademacher(rng, z, n):  # pragma: no cover - compiled
+    for j in range(n):
+        z[j] = 0.0
+    _draw_signs(rng, z, n, 1.0)
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _fill_uniform(rng, z, n):  # pragma: no cover - compiled
+    for j in range(n):
+        z[j] = rng.uniform(-_SQRT3, _SQRT3)
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _fill_mixture(rng, z, n):  # pragma: no cover - compiled
+    for j in range(n):
+        z[j] = rng.standard_normal() * _MIX_TAU
+    _draw_signs(rng, z, n, _MIX_MU)
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _fill_student_t(rng, z, n):  # pragma: no cover - compiled
+    for j in range(n):
+        z[j] = rng.standard_t(_T_NU) * _T_SCALE
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _fill_exponential(rng, z, n):  # pragma: no cover - compiled
+    for j in range(n):
+        z[j] = rng.standard_exponential() - 1.0
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _read1(x, c):  # pragma: no cover - compiled
+    """``x[c]``, or 0.0 for the padding sentinel ``c = -1`` (numba would read ``x[-1]``)."""
+    return x[c] if c >= 0 else 0.0
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _draw_z(rng, law, z, n):  # pragma: no cover - compiled
+    """Write ``n`` standardised coordinates of law ``law`` into ``z`` (see the module doc).
+
+    One small compiled loop per law (the generator's method is inlined into its loop, which
+    measured faster than one loop with a branch per law). The helpers that run once per
+    sample (``_draw_x``, ``_draw_z``, ``_draw_noise``, ``_forward``) are inlined into
+    :func:`fused_updates` by numba (``inline="always"``): a call of a compiled function
+    passing arrays costs reference-count updates, and these measured about 8% of a run.
+    """
+    if law == 0:
+        _fill_gaussian(rng, z, n)
+    elif law == 1:
+        _fill_rademacher(rng, z, n)
+    elif law == 2:
+        _fill_uniform(rng, z, n)
+    elif law == 3:
+        _fill_mixture(rng, z, n)
+    elif law == 4:
+        _fill_student_t(rng, z, n)
+    else:
+        _fill_exponential(rng, z, n)
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _transform(cov, cov_vec, rho, s_ar, cov_L, z, x, n):  # pragma: no cover - compiled
+    """Map ``z`` (held in ``x``) to ``x = L z`` in place; ``z`` is scratch (dense only)."""
+    if cov == 1:
+        for j in range(n):
+            x[j] = x[j] * cov_vec[j]
+    elif cov == 2:
+        # x_1 = z_1, x_j = ρ x_{j−1} + √(1−ρ²) z_j: x[j] still holds z_j when it is read
+        prev = x[0]
+        for j in range(1, n):
+            prev = rho * prev + x[j] * s_ar
+            x[j] = prev
+    elif cov == 3:
+        for j in range(n):
+            z[j] = x[j]
+        for j in range(n):
+            acc = 0.0
+            for c in range(n):
+                acc += cov_L[j, c] * z[c]
+            x[j] = acc
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _draw_x(rng, law, cov, cov_vec, rho, s_ar, cov_L, z, x, n):  # pragma: no cover - compiled
+    """Write one input ``x = L z`` into ``x`` (``z`` is scratch); what the run does per sample."""
+    _draw_z(rng, law, x, n)
+    _transform(cov, cov_vec, rho, s_ar, cov_L, z, x, n)
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _draw_noise(rng, noise, level, sqrt_trace, x, n):  # pragma: no cover - compiled
+    """Return the label noise ``ξ`` of the sample ``x`` (0.0 without a draw for ``none``)."""
+    if noise == 0:
+        return 0.0
+    if noise == 1:
+        return level * rng.standard_normal()
+    if noise == 2:
+        return rng.uniform(-level * _SQRT3, level * _SQRT3)
+    ss = 0.0
+    for j in range(n):
+        ss += x[j] * x[j]
+    return level * math.sqrt(ss) / sqrt_trace * rng.standard_normal()
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _forward(x, indices, w, teacher_w, alpha, px, zs):  # pragma: no cover - compiled
+    """Return ``(Σ_i σ(wᵀ P_i x), Σ_i σ(w*ᵀ P_i x))``; ``px = Σ_i P_i x``, ``zs_i = wᵀ P_i x``.
+
+    Four patches at a time (independent accumulators hide the add latency); every sum keeps
+    its order (``zs_i`` over ``a``, ``px_a`` over ``i``, the two totals over ``i``).
+    """
+    k, r = indices.shape
+    for a in range(r):
+        px[a] = 0.0
+    f = 0.0
+    ft = 0.0
+    i = 0
+    while i + 4 <= k:
+        z0 = 0.0
+        z1 = 0.0
+        z2 = 0.0
+        z3 = 0.0
+        t0 = 0.0
+        t1 = 0.0
+        t2 = 0.0
+        t3 = 0.0
+        for a in range(r):
+            x0 = _read1(x, indices[i, a])
+            x1 = _read1(x, indices[i + 1, a])
+            x2 = _read1(x, indices[i + 2, a])
+            x3 = _read1(x, indices[i + 3, a])
+            wa = w[a]
+            va = teacher_w[a]
+            z0 += wa * x0
+            z1 += wa * x1
+            z2 += wa * x2
+            z3 += wa * x3
+            t0 += va * x0
+            t1 += va * x1
+            t2 += va * x2
+            t3 += va * x3
+            px[a] = (((px[a] + x0) + x1) + x2) + x3
+        zs[i] = z0
+        zs[i + 1] = z1
+        zs[i + 2] = z2
+        zs[i + 3] = z3
+        f += z0 if z0 >= 0.0 else alpha * z0
+        f += z1 if z1 >= 0.0 else alpha * z1
+        f += z2 if z2 >= 0.0 else alpha * z2
+        f += z3 if z3 >= 0.0 else alpha * z3
+        ft += t0 if t0 >= 0.0 else alpha * t0
+        ft += t1 if t1 >= 0.0 else alpha * t1
+        ft += t2 if t2 >= 0.0 else alpha * t2
+        ft += t3 if t3 >= 0.0 else alpha * t3
+        i += 4
+    while i < k:
+        acc = 0.0
+        tacc = 0.0
+        for a in range(r):
+            xa = _read1(x, indices[i, a])
+            acc += w[a] * xa
+            tacc += teacher_w[a] * xa
+            px[a] += xa
+        zs[i] = acc
+        f += acc if acc >= 0.0 else alpha * acc
+        ft += tacc if tacc >= 0.0 else alpha * tacc
+        i += 1
+    return f, ft
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def fused_updates(  # pragma: no cover - compiled
+    rng,
+    n_updates,
+    t0,
+    n,
+    law,
+    cov,
+    cov_vec,
+    rho,
+    cov_L,
+    noise,
+    level,
+    sqrt_trace,
+    indices,
+    alpha,
+    teacher_w,
+    w,
+    eta,
+    batch,
+    only_patch,
+    mode,
+    deriv_at_zero,
+    w_star,
+    record_every,
+    hist,
+    eps,
+    first_hit,
+):
+    """Perform ``n_updates`` updates on fresh teacher samples drawn here, ``w`` in place.
+
+    Update ``t = t0 + 1, ..., t0 + n_updates``: draw ``batch`` samples one after the other
+    (inputs ``x = L z``, then the noise ``ξ``; the module docstring gives the draws), label
+    each ``y = f_{teacher_w}(x) + ξ`` and apply exactly the update of
+    :func:`convotron._kernels.run_updates` (same ``mode``, ``only_patch``, ``deriv_at_zero``,
+    recording into ``hist`` every ``record_every`` updates against ``w_star`` (empty: no
+    record) and ``first_hit`` for ``eps >= 0``), with the same arithmetic order.
+
+    The teacher's and the student's pre-activations are computed in the same pass over the
+    patches, four patches at a time (each sum keeps its order, so the results are those of
+    two separate passes).
+
+    The arguments ``law .. sqrt_trace`` are the fields of :class:`SourceCodes` in order, so a
+    driver calls ``fused_updates(rng, u, t0, n, *source_codes(law, cov, noise), indices, ...)``;
+    the other arguments and the results are those of :func:`convotron._kernels.run_updates`,
+    so the same driver (chunks of updates for a progress bar, divergence handling) serves both.
+    A call with ``n_updates = 0`` compiles or loads the kernel without drawing.
+
+    Returns
+    -------
+    status : int
+        ``_kernels.STATUS_OK`` or ``_kernels.STATUS_DIVERGED``.
+    t : int
+        Updates done in total, or the update at which the weights became non-finite.
+    """
+    k, r = indices.shape
+    inv_k = 1.0 / k
+    inv_b = 1.0 / batch
+    s_ar = math.sqrt(1.0 - rho * rho)
+    track = w_star.shape[0] > 0
+    convotron_all = mode == _kernels.MODE_CONVOTRON and only_patch < 0
+    x = np.zeros(n)
+    z = np.zeros(n)
+    G = np.zeros(r)
+    px = np.zeros(r)
+    zs = np.zeros(k)
+    for u in range(n_updates):
+        t = t0 + u + 1
+        for a in range(r):
+            G[a] = 0.0
+        for _b in range(batch):
+            # z straight into x, then x = L z in place. The loops of the common laws are
+            # written out here: through a helper (even one inlined by numba) the run measured
+            # about 10% slower.
+            if law == 0:
+                for j in range(n):
+                    x[j] = rng.standard_normal()
+            elif law == 2:
+                for j in range(n):
+                    x[j] = rng.uniform(-_SQRT3, _SQRT3)
+            elif law == 4:
+                for j in range(n):
+                    x[j] = rng.standard_t(_T_NU) * _T_SCALE
+            elif law == 5:
+                for j in range(n):
+                    x[j] = rng.standard_exponential() - 1.0
+            else:
+                _draw_z(rng, law, x, n)
+            if cov != 0:
+                _transform(cov, cov_vec, rho, s_ar, cov_L, z, x, n)
+            xi = _draw_noise(rng, noise, level, sqrt_trace, x, n)
+            f, ft = _forward(x, indices, w, teacher_w, alpha, px, zs)
+            y = ft * inv_k
+            if noise != 0:
+                y = y + xi
+            f *= inv_k
+            res = y - f
+            if not np.isfinite(res):
+                return _kernels.STATUS_DIVERGED, t
+            if convotron_all:
+                for a in range(r):
+                    G[a] += res * px[a]
+            elif mode == _kernels.MODE_CONVOTRON:
+                for a in range(r):
+                    G[a] += res * _read1(x, indices[only_patch, a])
+            else:
+                for i in range(k):
+                    zi = zs[i]
+                    if zi > 0.0:
+                        d = 1.0
+                    elif zi < 0.0:
+                        d = alpha
+                    else:
+                        d = deriv_at_zero
+                    if d != 0.0:
+                        c = res * d * inv_k
+                        for a in range(r):
+                            G[a] += c * _read1(x, indices[i, a])
+        total = 0.0
+        for a in range(r):
+            w[a] += eta * (G[a] * inv_b)
+            total += w[a]
+        if not np.isfinite(total):
+            return _kernels.STATUS_DIVERGED, t
+        if track:
+            do_record = record_every > 0 and t % record_every == 0
+            if do_record or (eps >= 0.0 and first_hit[0] < 0):
+                d2 = 0.0
+                for a in range(r):
+                    diff = w[a] - w_star[a]
+                    d2 += diff * diff
+                if do_record:
+                    hist[t // record_every] = d2
+                if eps >= 0.0 and first_hit[0] < 0 and d2 <= eps:
+                    first_hit[0] = t
+    return _kernels.STATUS_OK, t0 + n_updates
+
+
+# --------------------------------------------------------------------------- Python side
+
+
+class FusedRun(NamedTuple):
+    """Outcome of :func:`fused_convotron` and :func:`fused_reference`.
+
+    Attributes
+    ----------
+    w : (r,) float64
+        The final filter (NaN-free up to the update where the run stopped).
+    status : int
+        ``_kernels.STATUS_OK`` or ``_kernels.STATUS_DIVERGED``.
+    t : int
+        Updates done (``iters`` on success), or the update at which the run diverged.
+    hist : (iters // record_every + 1,) float64
+        ``‖w_t − w*‖²`` at ``t = 0, m, 2m, ...`` (``m = record_every``); NaN where not
+        recorded, a single NaN without recording.
+    first_hit : int
+        First update after which ``‖w_t − w*‖² <= eps``, or ``-1``.
+    """
+
+    w: np.ndarray
+    status: int
+    t: int
+    hist: np.ndarray
+    first_hit: int
+
+
+def _start(
+    r: int,
+    w0: np.ndarray | None,
+    w_star: np.ndarray | None,
+    iters: int,
+    record_every: int | None,
+    eps: float | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, float]:
+    w = np.zeros(r) if w0 is None else np.array(w0, dtype=np.float64, copy=True)
+    ws = np.zeros(0) if w_star is None else np.ascontiguousarray(w_star, dtype=np.float64)
+    rec = int(record_every or 0)
+    hist = np.full(iters // rec + 1 if rec else 1, np.nan)
+    first = np.full(1, -1, dtype=np.int64)
+    if w_star is not None:
+        d0 = 0.0
+        for v in ((w - ws) * (w - ws)).tolist():
+            d0 += v
+        hist[0] = d0
+        if eps is not None and d0 <= eps:
+            first[0] = 0
+    return w, ws, hist, first, rec, -1.0 if eps is None else float(eps)
+
+
+def fused_convotron(
+    n: int,
+    indices: np.ndarray,
+    alpha: float,
+    teacher_w: np.ndarray,
+    codes: SourceCodes,
+    *,
+    eta: float,
+    iters: int,
+    rng: np.random.Generator,
+    batch: int = 1,
+    only_patch: int | None = None,
+    mode: int = _kernels.MODE_CONVOTRON,
+    deriv_at_zero: float = 0.0,
+    w0: np.ndarray | None = None,
+    w_star: np.ndarray | None = None,
+    record_every: int | None = None,
+    eps: float | None = None,
+) -> FusedRun:
+    """Run ``iters`` updates on fresh samples of a teacher, drawn inside the compiled loop.
+
+    The fast path of ``fit`` for a :class:`~convotron.problem.Teacher` source: ``codes`` is
+    :func:`source_codes` ``(teacher.law, teacher.cov, teacher.noise)``, ``teacher_w`` the
+    teacher's ``w*`` (used for the labels), ``w_star`` the filter to *record* distances to
+    (usually the same; None records nothing). No validation here (the caller validates);
+    ``mode``, ``only_patch`` and ``deriv_at_zero`` as in :func:`convotron._kernels.run_updates`.
+    For a progress bar or a time limit, call :func:`fused_updates` in pieces (``t0``) with
+    the same ``rng``: the result does not depend on the pieces.
+
+    Returns
+    -------
+    FusedRun
+        Bitwise equal to :func:`fused_reference` with the same arguments and seed.
+    """
+    idx = np.ascontiguousarray(indices, dtype=np.int64)
+    r = idx.shape[1]
+    w, ws, hist, first, rec, e = _start(r, w0, w_star, iters, record_every, eps)
+    status, t = fused_updates(
+        rng, int(iters), 0, int(n), codes.law, codes.cov, codes.cov_vec, float(codes.rho),
+        codes.cov_L, codes.noise, float(codes.level), float(codes.sqrt_trace), idx,
+        float(alpha), np.ascontiguousarray(teacher_w, dtype=np.float64),
+        w, float(eta), int(batch), -1 if only_patch is None else int(only_patch), int(mode),
+        float(deriv_at_zero), ws, rec, hist, e, first,
+    )  # fmt: skip
+    return FusedRun(w, int(status), int(t), hist, int(first[0]))
+
+
+def _seq_sum(values: np.ndarray) -> float:
+    """``values[0] + values[1] + ...`` left to right (the compiled loop's order)."""
+    total = 0.0
+    for v in values.tolist():
+        total += v
+    return total
+
+
+def _leaky(z: np.ndarray, alpha: float) -> np.ndarray:
+    return np.where(z >= 0.0, z, alpha * z)
+
+
+@np.errstate(over="ignore", invalid="ignore")  # divergence is a status, not a warning
+def fused_reference(
+    n: int,
+    indices: np.ndarray,
+    alpha: float,
+    teacher_w: np.ndarray,
+    law: Any,
+    cov: Covariance,
+    noise: Any,
+    *,
+    eta: float,
+    iters: int,
+    rng: np.random.Generator,
+    batch: int = 1,
+    only_patch: int | None = None,
+    mode: int = _kernels.MODE_CONVOTRON,
+    deriv_at_zero: float = 0.0,
+    w0: np.ndarray | None = None,
+    w_star: np.ndarray | None = None,
+    record_every: int | None = None,
+    eps: float | None = None,
+) -> FusedRun:
+    """Readable per-sample numpy version of :func:`fused_convotron` (the oracle).
+
+    Takes the law, covariance and noise *objects* of :mod:`convotron.data` and draws with
+    their own code (``law.draw(rng, (1, n))``, ``cov.transform``, ``noise.sample``), one sample
+    at a time in the order of the module docstring. Every sum is written left to right in the
+    order of the compiled loop (a numpy reduction or a matrix product may sum in another
+    order), which is why the dense ``L z`` and the ``hetero`` norm are explicit loops here.
+    """
+    idx = np.asarray(indices, dtype=np.int64)
+    k, r = idx.shape
+    tw = np.asarray(teacher_w, dtype=np.float64)
+    w, ws, hist, first, rec, e = _start(r, w0, w_star, iters, record_every, eps)
+    inv_k = 1.0 / k
+    inv_b = 1.0 / batch
+    kind = noise.kind
+    track = w_star is not None
+    for t in range(1, iters + 1):
+        G = np.zeros(r)
+        for _ in range(batch):
+            z = law.draw(rng, (1, n))[0]
+            if isinstance(cov, Dense):
+                x = np.zeros(n)
+                for c in range(n):  # x_j = Σ_c L[j, c] z_c, c in order
+                    x = x + cov._L[:, c] * z[c]
+            else:
+                x = cov.transform(z[None, :])[0]
+            if kind == "hetero":
+                g = rng.standard_normal()
+                xi = noise.level * math.sqrt(_seq_sum(x * x)) / math.sqrt(cov.trace()) * g
+            elif kind != "none":
+                xi = float(noise.sample(rng, x[None, :], cov)[0])
+            patches = np.where(idx >= 0, x[idx], 0.0)  # (k, r): P_i x; -1 reads a padded 0
+            pre_w = np.zeros(k)
+            pre_t = np.zeros(k)
+            for a in range(r):  # w^T P_i x for all i, summed over a in order
+                pre_w = pre_w + w[a] * patches[:, a]
+                pre_t = pre_t + tw[a] * patches[:, a]
+            y = _seq_sum(_leaky(pre_t, alpha)) * inv_k
+            if kind != "none":
+                y = y + xi
+            res = y - _seq_sum(_leaky(pre_w, alpha)) * inv_k
+            if not math.isfinite(res):
+                return FusedRun(w, _kernels.STATUS_DIVERGED, t, hist, int(first[0]))
+            if mode == _kernels.MODE_CONVOTRON and only_patch is None:
+                px = np.zeros(r)
+                for i in range(k):  # Σ_i P_i x, summed over i in order
+                    px = px + patches[i]
+                G = G + res * px
+            elif mode == _kernels.MODE_CONVOTRON:
+                G = G + res * patches[only_patch]
+            else:
+                for i in range(k):
+                    zi = pre_w[i]
+                    d = 1.0 if zi > 0.0 else (alpha if zi < 0.0 else deriv_at_zero)
+                    if d != 0.0:
+                        G = G + (res * d * inv_k) * patches[i]
+        w = w + eta * (G * inv_b)
+        if not math.isfinite(_seq_sum(w)):
+            return FusedRun(w, _kernels.STATUS_DIVERGED, t, hist, int(first[0]))
+        if track:
+            d2 = _seq_sum((w - ws) * (w - ws))
+            if rec and t % rec == 0:
+                hist[t // rec] = d2
+            if e >= 0.0 and first[0] < 0 and d2 <= e:
+                first[0] = t
+    return FusedRun(w, _kernels.STATUS_OK, iters, hist, int(first[0]))

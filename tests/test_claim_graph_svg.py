@@ -1,0 +1,81 @@
+"""The claim graph's SVG: self-contained, layered, linked, legible (book/tools/claim_graph.py)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from book.tools.claim_graph import (
+    LABEL_FONT,
+    SMALL_FONT,
+    SVG_WIDTH,
+    graph_html,
+    label_pages,
+    levels,
+    render_svg,
+)
+from theory.claims import CLAIMS
+
+
+def _boxes(svg):
+    rects = re.findall(
+        r'<a class="claim-node" href="([^"]+)">\s*<title>[^<]*</title>\s*'
+        r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)"',
+        svg,
+    )
+    return {href.split("#")[1]: (float(x), float(y), float(w)) for href, x, y, w in rects}
+
+
+def test_every_claim_is_a_node_linking_to_the_page_that_states_it():
+    pages = label_pages()
+    assert set(pages) == set(CLAIMS)
+    svg = render_svg(CLAIMS, pages)
+    hrefs = re.findall(r'<a class="claim-node" href="([^"]+)"', svg)
+    assert sorted(hrefs) == sorted(pages.values())
+    assert all(re.fullmatch(r"[a-z0-9_-]+\.html#[\w-]+", h) for h in hrefs)
+    for lab, c in CLAIMS.items():
+        assert f"<title>{lab}: {c.title}" in svg.replace("&#x27;", "'").replace("&amp;", "&")
+
+
+def test_self_contained_no_script_no_remote_url():
+    svg = render_svg(CLAIMS)
+    assert "<script" not in svg
+    assert re.findall(r"https?://[^\"' ]+", svg) == ["http://www.w3.org/2000/svg"]  # xmlns only
+
+
+def test_layers_go_down_and_everything_fits_the_column():
+    svg = render_svg(CLAIMS)
+    box = _boxes(svg)
+    lev = levels({lab: c.uses for lab, c in CLAIMS.items()})
+    for lab, c in CLAIMS.items():
+        for u in c.uses:
+            assert box[u][1] < box[lab][1] and lev[u] < lev[lab]
+    assert all(0 <= x and x + w <= SVG_WIDTH for x, _, w in box.values())
+    assert f'viewBox="0 0 {SVG_WIDTH} ' in svg and min(LABEL_FONT, SMALL_FONT) >= 12
+    assert "claim-graph-figure" in graph_html(CLAIMS).data
+
+
+@pytest.mark.book
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium")
+def test_graph_check_passes_on_a_page_with_the_graph_and_fails_on_a_broken_link(tmp_path):
+    from book.tools.graph_check import check_claim_graph, screenshot_graph
+
+    pages = label_pages()
+    for page in {p.split("#")[0] for p in pages.values()}:
+        ids = "".join(
+            f'<div id="{lab}">{lab}</div>' for lab, h in pages.items() if h.startswith(page)
+        )
+        (tmp_path / page).write_text(f"<html><body>{ids}</body></html>")
+    body = f'<div style="width:676px">{render_svg(CLAIMS, pages)}</div>'
+    (tmp_path / "intro.html").write_text(f"<html><body>{body}</body></html>")
+    assert check_claim_graph("chromium", tmp_path / "intro.html") == []
+    shot = screenshot_graph("chromium", tmp_path / "intro.html", tmp_path / "graph.png")
+    assert shot.stat().st_size > 10_000
+    bad = dict(pages, **{"def-model": "nowhere.html#def-model"})
+    small = f'<div style="width:400px">{render_svg(CLAIMS, bad)}</div>'
+    (tmp_path / "bad.html").write_text(f"<html><body>{small}</body></html>")
+    problems = check_claim_graph("chromium", tmp_path / "bad.html")
+    assert any("nowhere.html" in p for p in problems)
+    assert any("labels must be at least 12 px" in p for p in problems)
