@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _kernels
 from ._errors import ConvotronError, DivergenceError
+from ._limits import DIVERGENCE_LIMIT
 from .results import RunResult
 
 if TYPE_CHECKING:
@@ -50,11 +51,44 @@ class _Checked:
     record_divergence: bool
 
 
-def _divergence(algorithm: str, name: str, eta: float, t: int, iters: int) -> DivergenceError:
+def _stable_step(X: np.ndarray, c: _Checked) -> float | None:
+    r"""Half the step at which the linearised update overshoots on average, from rows ``X``.
+
+    With slope 1 the update is :math:`w \leftarrow w - \eta\, g\, h^\top (w - w^*)`
+    with :math:`h = \frac1k Px` (the gradient of :math:`f_w`) and :math:`g = Px` (Convotron),
+    :math:`P_j x` (one patch) or :math:`\frac1k Px` (SGD); it stays bounded on average when
+    :math:`\eta\, \mathbb{E}[h^\top g] < 2`. Returns :math:`1 / \overline{h^\top g}` over
+    (a bounded number of) the rows, a step a factor 2 inside that limit; None without rows.
+    """
+    k, r = c.indices.shape
+    rows = max(1, min(X.shape[0], (1 << 22) // (k * r)))
+    if X.shape[0] == 0:
+        return None
+    patches = X[:rows][:, c.indices]  # (rows, k, r)
+    px = patches.sum(axis=1)
+    if c.rule.algorithm == "sgd":
+        g = px / k
+    elif c.only_patch is not None:
+        g = patches[:, c.only_patch, :]
+    else:
+        g = px
+    mean = float(np.mean(np.abs(np.einsum("ij,ij->i", px / k, g))))
+    return 1.0 / mean if mean > 0 and math.isfinite(mean) else None
+
+
+def _divergence(
+    algorithm: str, name: str, eta: float, t: int, iters: int, stable: float | None
+) -> DivergenceError:
+    hint = (
+        f"Use a smaller {name}, e.g. {name}={stable:.2g} or less (half the step at which "
+        "the linearised update overshoots on these samples)."
+        if stable is not None and stable < eta
+        else f"Use a smaller {name}."
+    )
     error = DivergenceError(
-        f"{algorithm} diverged: the weights became non-finite at iteration {t} of {iters} "
-        f"with step size {name}={eta:g}; the step size must be small enough for the "
-        f"iterates to stay bounded. Use a smaller {name} (e.g. {name}={eta / 10:g}).",
+        f"{algorithm} diverged: the weights became non-finite or larger than "
+        f"{DIVERGENCE_LIMIT:.0e} at iteration {t} of {iters} with step size {name}={eta:g}; "
+        f"the step size must be small enough for the iterates to stay bounded. {hint}",
         param=name,
     )
     return error
@@ -77,23 +111,30 @@ def _warm_kernel(r: int, n: int) -> None:
     )  # fmt: skip
 
 
-def _chunked_step(next_chunk: NextChunk, c: _Checked, start_: _Start) -> tuple[Step, Any]:
-    """Return the step over a source's rows and the call that loads its kernel."""
+def _chunked_step(
+    next_chunk: NextChunk, c: _Checked, start_: _Start
+) -> tuple[Step, Any, Callable[[], np.ndarray | None]]:
+    """Return the step over a source's rows, the call that loads its kernel, and the rows.
+
+    The third function gives the rows of the last chunk (the divergence message's step hint).
+    """
     w_star = c.w_star if c.w_star is not None else np.zeros(0)
     rec = c.record_every or 0
     op = -1 if c.only_patch is None else c.only_patch
+    last: list[np.ndarray | None] = [None]
 
     def step(
         w: np.ndarray, u: int, done: int, hist: np.ndarray, e: float, first: np.ndarray
     ) -> tuple[int, int]:
         X, y = next_chunk(u)
+        last[0] = X
         status, t = _kernels.run_updates(
             w, X, y, c.indices, c.alpha, c.eta, c.batch, op, start_.mode,
             start_.deriv_at_zero, w_star, rec, done, hist, e, first,
         )  # fmt: skip
         return int(status), int(t)
 
-    return step, lambda: _warm_kernel(c.indices.shape[1], c.n)
+    return step, lambda: _warm_kernel(c.indices.shape[1], c.n), lambda: last[0]
 
 
 def _fused_step(
@@ -137,6 +178,7 @@ def _drive(
     chunk_updates: int,
     progress: bool,
     only_patch_disjoint: bool | None,
+    hint_rows: Callable[[], np.ndarray | None] = lambda: None,
 ) -> RunResult:
     """Run ``iters`` updates, ``chunk_updates`` at a time, with ``step``.
 
@@ -166,7 +208,9 @@ def _drive(
             status, t = step(w, u, done, hist, e, first)
             if status == _kernels.STATUS_DIVERGED:
                 if not c.record_divergence:
-                    raise _divergence(algorithm, step_name, eta, int(t), iters)
+                    rows = hint_rows()
+                    stable = None if rows is None else _stable_step(rows, c)
+                    raise _divergence(algorithm, step_name, eta, int(t), iters, stable)
                 diverged = True
                 w[:] = np.nan
                 if rec:  # records at and after the divergence are +inf

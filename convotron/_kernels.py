@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._limits import DIVERGENCE_LIMIT
+
 __all__ = [
     "MODE_CONVOTRON",
     "MODE_SGD",
@@ -41,7 +43,7 @@ MODE_SGD = 1
 
 #: Status codes returned by :func:`run_updates`.
 STATUS_OK = 0
-STATUS_DIVERGED = 1  # the weights became non-finite (step size too large)
+STATUS_DIVERGED = 1  # the weights became non-finite or > DIVERGENCE_LIMIT (step too large)
 STATUS_BAD_SAMPLE = 2  # a sample (x, y) is non-finite while the weights are finite
 
 
@@ -251,10 +253,13 @@ def run_updates(  # pragma: no cover - compiled
                         for a in range(r):
                             G[a] += c * _read(X, s, indices[i, a])
         total = 0.0
+        big = 0.0
         for a in range(r):
             w[a] += eta * (G[a] * inv_b)
             total += w[a]
-        if not np.isfinite(total):
+            big = max(big, abs(w[a]))
+        # non-finite, or so large that ‖w − w*‖² would overflow: the run has diverged
+        if not np.isfinite(total) or big > DIVERGENCE_LIMIT:
             return STATUS_DIVERGED, t
         if track:
             do_record = record_every > 0 and t % record_every == 0

@@ -53,6 +53,16 @@ import numpy as np
 
 from ._engine import _Checked, _chunked_step, _drive, _fused_step, _progress_bar
 from ._errors import ConvotronError
+from ._limits import (
+    MAX_CHUNK_ENTRIES,
+    MAX_RECORDS,
+    MAX_RUN_WORK,
+    MAX_RUNS,
+    chunk_rows,
+    gib,
+    real_vector,
+    sample_cost,
+)
 from ._validate import InstanceOf, Interval, Options, Param, fail
 from .activations import check_alpha
 from .patches import _SCHEME, PatchScheme
@@ -131,22 +141,7 @@ _SEED = Param("seed", Interval(int, 0, None), fix="Pass e.g. seed=0.")
 def _check_w_star(w_star: Any, r: int) -> np.ndarray | None:
     if w_star is None:
         return None
-    ws = np.asarray(w_star, dtype=np.float64)
-    if ws.shape != (r,):
-        raise fail(
-            "w_star",
-            f"a vector of shape (r,) = ({r},) (one weight per patch coordinate)",
-            f"shape {ws.shape}",
-            f"Pass a filter of length {r}.",
-        )
-    if not np.all(np.isfinite(ws)):
-        raise fail(
-            "w_star",
-            "finite",
-            f"NaN or infinite entries at positions {np.flatnonzero(~np.isfinite(ws)).tolist()}",
-            "Pass a finite filter.",
-        )
-    return ws
+    return real_vector(w_star, "w_star", r, f"Pass a finite filter of length {r}.")
 
 
 def _check_recording(
@@ -188,6 +183,33 @@ def _check_common(
     rec, eps_ = _check_recording(ws, record_every, eps)
     record_divergence = _ON_DIVERGENCE(on_divergence) == "record"
     return _Checked(rule, indices, int(scheme.n), a, e, b, op, ws, rec, eps_, record_divergence)
+
+
+def _check_cost(iters: int, batch: int, n: int, kr: int) -> None:
+    """Refuse a run on fresh samples whose memory or time is absurd, before it starts.
+
+    One mini-batch (``batch x n`` values) must fit in one chunk
+    (:data:`~convotron._limits.MAX_CHUNK_ENTRIES`), and the work ``iters x batch x
+    sample_cost(k r, n)`` (:func:`~convotron._limits.sample_cost`, about nanoseconds) must
+    stay below :data:`~convotron._limits.MAX_RUN_WORK`.
+    """
+    if batch * n > MAX_CHUNK_ENTRIES:
+        raise ConvotronError(
+            f"batch is too large: one mini-batch of {batch} samples of n={n} coordinates holds "
+            f"{batch * n} values ({gib(batch * n)}), above the limit of {MAX_CHUNK_ENTRIES} "
+            f"({gib(MAX_CHUNK_ENTRIES)}). Pass a batch of at most "
+            f"{max(1, MAX_CHUNK_ENTRIES // n)}.",
+            param="batch",
+        )
+    work = iters * batch * sample_cost(kr, n)
+    if work > MAX_RUN_WORK:
+        raise ConvotronError(
+            f"iters is too large for this problem: {iters} updates of batch {batch} (k r = {kr}, "
+            f"n = {n}) would take about {work / 1e9 / 60:.3g} minutes of one core, above the "
+            f"limit of {MAX_RUN_WORK / 1e9 / 60:.0f} minutes. Pass iters <= "
+            f"{max(1, MAX_RUN_WORK // (batch * sample_cost(kr, n)))}, or split the run.",
+            param="iters",
+        )
 
 
 # --------------------------------------------------------------------------- the runner
@@ -334,22 +356,35 @@ def _fit(
         next_chunk, T = src._chunks(c.n, c.batch)
         start_ = c.rule._start(r, c.alpha, rng)
         chunk_updates = max(1, 65536 // c.batch)
-        run_step, warm = _chunked_step(next_chunk, c, start_)
+        run_step, warm, hint_rows = _chunked_step(next_chunk, c, start_)
     else:
         T = int(_ITERS(iters))
         rng = _RNG(rng)
-        chunk_updates = max(1, int(_CHUNK(chunk)) // c.batch)
+        _check_cost(T, c.batch, c.n, c.indices.shape[0] * r)
+        chunk_updates = chunk_rows(int(_CHUNK(chunk)), c.n, c.batch) // c.batch
         start_ = c.rule._start(r, c.alpha, rng)  # draws a random w_1 before any sample
         codes = _fused_codes(source, c) if isinstance(source, Teacher) else None
         if codes is not None:  # the teacher's samples drawn in the compiled loop
             run_step, warm = _fused_step(rng, source.w_star, codes, c, start_)
             chunk_updates = _FUSED_UPDATES
+            teacher = source
+
+            def hint_rows() -> np.ndarray:  # a fresh generator: the run's stream is untouched
+                return teacher.sample(np.random.default_rng(0), 256)[0]
+
         else:
-            run_step, warm = _chunked_step(src._chunks(rng, c.n, c.batch), c, start_)
+            run_step, warm, hint_rows = _chunked_step(src._chunks(rng, c.n, c.batch), c, start_)
+    if c.record_every is not None and T // c.record_every + 1 > MAX_RECORDS:
+        raise ConvotronError(
+            f"record_every is too small for {T} updates: {T // c.record_every + 1} distances "
+            f"would be recorded, above the limit of {MAX_RECORDS}. Pass record_every >= "
+            f"{-(-T // (MAX_RECORDS - 1))}.",
+            param="record_every",
+        )
     disjoint = None if c.only_patch is None else bool(scheme.is_disjoint(c.only_patch))
     return _drive(run_step, warm, c, start_, step_name=step.name, iters=T,
                   chunk_updates=chunk_updates, progress=progress,
-                  only_patch_disjoint=disjoint)  # fmt: skip
+                  only_patch_disjoint=disjoint, hint_rows=hint_rows)  # fmt: skip
 
 
 #: Updates per call of the fused kernel (a progress bar's step; the result does not depend on it).
@@ -547,12 +582,36 @@ def run_many(
             "takes the rule first.",
         )
     R = int(_RUNS(runs))
+    if R > MAX_RUNS:
+        raise ConvotronError(
+            f"runs must be at most {MAX_RUNS} (each run keeps its result in memory); got {R}. "
+            "Call run_many several times with different seeds.",
+            param="runs",
+        )
     nw = int(_WORKERS(workers))
     root = int(_SEED(seed))
     # validate once, before any thread starts
     _check_common(rule, teacher.scheme, teacher.alpha, eta, batch, teacher.w_star,
                   record_every, eps, on_divergence)  # fmt: skip
-    _ITERS(iters)
+    T = int(_ITERS(iters))
+    k, r = teacher.scheme.k, teacher.scheme.r
+    b = int(_BATCH(batch))
+    _check_cost(T, b, teacher.scheme.n, k * r)  # one run
+    work = R * T * b * sample_cost(k * r, teacher.scheme.n)
+    if work > MAX_RUN_WORK:
+        raise ConvotronError(
+            f"runs is too large for this problem: {R} runs of {T} updates would take about "
+            f"{work / 1e9 / 60:.3g} minutes of one core, above the limit of "
+            f"{MAX_RUN_WORK / 1e9 / 60:.0f} minutes. Pass fewer runs or fewer iters.",
+            param="runs",
+        )
+    if record_every is not None and R * (T // int(record_every) + 1) > MAX_RECORDS:
+        raise ConvotronError(
+            f"record_every is too small for {R} runs of {T} updates: "
+            f"{R * (T // int(record_every) + 1)} distances would be kept, above the limit of "
+            f"{MAX_RECORDS}. Pass a larger record_every.",
+            param="record_every",
+        )
     seqs = np.random.SeedSequence(root).spawn(R)
     kw = dict(eta=eta, iters=iters, batch=batch, record_every=record_every, eps=eps,
               on_divergence=on_divergence)  # fmt: skip

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import ConvotronError
+from ._limits import MAX_VARIANCE
 from ._validate import Interval, Param
 
 __all__ = [
@@ -210,6 +211,7 @@ class Diagonal(Covariance):
     """
 
     def __init__(self, diag: Any) -> None:
+        _real_numbers(diag, "Diagonal", "a 1-D array of variances")
         try:
             d = np.array(diag, dtype=float)
         except (TypeError, ValueError) as exc:
@@ -227,6 +229,16 @@ class Diagonal(Covariance):
             raise ConvotronError(
                 f"Diagonal variances must be finite and >= 0; got {bad!r}. "
                 "Pass non-negative finite variances."
+            )
+        if d.size > MAX_N:
+            raise ConvotronError(
+                f"Diagonal covariances are limited to n <= {MAX_N}; got n={d.size}. "
+                "Use fewer coordinates."
+            )
+        if float(d.max()) > MAX_VARIANCE:
+            raise ConvotronError(
+                f"Diagonal variances must be at most {MAX_VARIANCE:g} (inputs of that scale "
+                f"keep their squared norms finite); got {float(d.max())!r}. Rescale the inputs."
             )
         d.setflags(write=False)
         self.diag = d
@@ -346,6 +358,7 @@ class Dense(Covariance):
     """
 
     def __init__(self, matrix: Any) -> None:
+        _real_numbers(matrix, "Dense", "a square matrix of numbers")
         try:
             S = np.array(matrix, dtype=float)
         except (TypeError, ValueError) as exc:
@@ -369,6 +382,12 @@ class Dense(Covariance):
                 "Replace the non-finite entries."
             )
         scale = max(float(np.abs(S).max()), 1e-300)
+        if scale > MAX_VARIANCE:
+            raise ConvotronError(
+                f"Dense covariance entries must be at most {MAX_VARIANCE:g} in magnitude (its "
+                f"eigenvalues and the inputs' squared norms must stay finite); got {scale!r}. "
+                "Rescale the inputs."
+            )
         asym = float(np.abs(S - S.T).max())
         if asym > 1e-10 * scale:
             raise ConvotronError(
@@ -414,6 +433,22 @@ class Dense(Covariance):
 
     def lambda_min(self) -> float:  # noqa: D102
         return float(max(self._evals[0], 0.0))
+
+
+def _real_numbers(value: Any, kind: str, what: str) -> None:
+    """Refuse strings, complex numbers and objects before ``np.array(value, dtype=float)``.
+
+    numpy would read ``"1"`` as 1.0 and drop an imaginary part with only a warning.
+    """
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        return  # the caller's own conversion reports it
+    if arr.dtype.kind not in "iuf":
+        raise ConvotronError(
+            f"{kind} needs {what} (real numbers); got dtype {arr.dtype}"
+            f"{' (complex)' if arr.dtype.kind == 'c' else ''}. Pass a float array."
+        )
 
 
 def parse_cov(spec: str, n: int) -> Covariance:

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import ConvotronError
+from ._limits import MAX_NOISE_LEVEL
 from .covariance import Covariance
 
 __all__ = [
@@ -243,6 +244,12 @@ class NoiseModel:
             raise ConvotronError(
                 f"the noise level must be finite and >= 0 (a standard deviation); got {value!r}."
                 " Pass e.g. 0.1."
+            )
+        if value > MAX_NOISE_LEVEL:
+            raise ConvotronError(
+                f"the noise level must be at most {MAX_NOISE_LEVEL:g} (its square, the noise "
+                f"variance, and the theorem's rho = level^2 tr M must stay finite in floating "
+                f"point); got {value!r}. Pass a realistic level, e.g. 0.1."
             )
         if self.kind == "none" and value != 0.0:
             raise ConvotronError(

@@ -32,15 +32,21 @@ from __future__ import annotations
 
 import json
 import numbers
+import os
 import re
+import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._errors import ConvotronError
-from ._limits import MAX_DENSE_ENTRIES, MAX_INDEX_ENTRIES, check_index_entries
+from ._limits import (
+    MAX_DENSE_ENTRIES,
+    MAX_INDEX_ENTRIES,
+    MAX_SCHEME_FILE_BYTES,
+    check_index_entries,
+)
 from ._validate import InstanceOf, Param
 from .covariance import _N, MAX_N, Covariance, Diagonal, Identity
 
@@ -49,6 +55,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_DENSE_ENTRIES", "MAX_INDEX_ENTRIES", "PAD", "PatchScheme", "parse_spec"]
 
+#: Largest patch size r for which the model reads patches as strided views (one per column).
+_MAX_SLICED_R = 1024
 #: Sentinel in ``PatchScheme.indices``: the filter position reads a zero of the padding
 #: (conv layers with ``padding``, ``convotron.conv``), i.e. row ``a`` of :math:`P_i` is zero
 #: and :math:`(P_i x)_a = 0`. Consumers must never gather ``x[-1]`` (numpy and numba would
@@ -71,6 +79,35 @@ def _pos_int(value: Any, name: str, *, minimum: int = 1) -> int:
     return v
 
 
+def _show_int(v: int) -> str:
+    """``v`` in decimal, or its size when it has too many digits to print."""
+    if abs(v).bit_length() > 128:
+        return f"an integer of about {int(abs(v).bit_length() * 0.30103) + 1} digits"
+    return str(v)
+
+
+def _out_of_range_entry(indices: Any, n: int) -> ConvotronError | None:
+    """Return an error for the first Python integer of nested rows outside ``0..n-1``.
+
+    Used when numpy could not hold the rows as integers (``2**63`` becomes a float, larger
+    values an object), so that the message names the offending value, not a dtype.
+    """
+    if isinstance(indices, np.ndarray):
+        return None
+    try:
+        for i, row in enumerate(indices):
+            for a, v in enumerate(row):
+                if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+                    if not 0 <= int(v) < n and int(v) != PAD:
+                        return ConvotronError(
+                            f"indices must lie in 0..n-1 (n={n}); got {_show_int(int(v))} at "
+                            f"patch {i}, position {a}. Pass coordinates of the input (0-based)."
+                        )
+    except TypeError:  # not nested sequences
+        return None
+    return None
+
+
 def _as_index_array(indices: Any, n: int) -> np.ndarray:
     """Validate ``indices`` as a ``(k, r)`` array of distinct-per-row coordinates in ``0..n-1``."""
     if isinstance(indices, (str, bytes)):
@@ -85,6 +122,10 @@ def _as_index_array(indices: Any, n: int) -> np.ndarray:
             "indices must be a rectangular (k, r) array of integers: every patch must have "
             f"the same size r; could not read them ({exc}). Pass e.g. [[0, 1], [1, 2]]."
         ) from None
+    if arr.dtype == object or np.issubdtype(arr.dtype, np.floating):
+        bad = _out_of_range_entry(indices, n)
+        if bad is not None:
+            raise bad
     if arr.dtype == object:
         raise ConvotronError(
             "indices must be a rectangular (k, r) array of integers: every patch must have "
@@ -110,9 +151,9 @@ def _as_index_array(indices: Any, n: int) -> np.ndarray:
             "whole numbers."
         )
     if np.issubdtype(arr.dtype, np.unsignedinteger) and arr.max() > np.iinfo(np.int64).max:
-        bad = int(arr.max())
+        top = int(arr.max())
         raise ConvotronError(
-            f"indices must lie in 0..n-1 (n={n}); got {bad}. Pass coordinates of the input."
+            f"indices must lie in 0..n-1 (n={n}); got {top}. Pass coordinates of the input."
         )
     arr = arr.astype(np.int64)
     if r > n and not (arr == PAD).any():
@@ -199,6 +240,12 @@ class PatchScheme:
                 f"spec must be a string or None; got {type(self.spec).__name__}. "
                 "Pass e.g. '1d:64,8,2' or None."
             )
+        if self.geometry is not None and not isinstance(self.geometry, dict):
+            raise ConvotronError(
+                f"geometry must be a dict of the scheme's parameters or None; got "
+                f"{type(self.geometry).__name__} {self.geometry!r:.60}. Pass None (or build a "
+                "stride scheme with PatchScheme.stride_1d / stride_2d, which set it)."
+            )
         object.__setattr__(self, "n", n)
         object.__setattr__(self, "indices", idx)
         counts = np.bincount(idx[idx != PAD], minlength=n)
@@ -206,18 +253,23 @@ class PatchScheme:
         object.__setattr__(self, "_counts", counts)
         # Column a of an arithmetic scheme reads coordinates start, start+step, ...: a
         # strided view of X, used by the model to avoid a gather.
-        slices: list[slice] | None = None if bool((idx == PAD).any()) else []
-        k = idx.shape[0]
-        for a in range(idx.shape[1] if slices is not None else 0):
-            col = idx[:, a]
-            step = int(col[1] - col[0]) if k > 1 else 1
-            if step >= 1 and np.array_equal(col, col[0] + step * np.arange(k)):
-                assert slices is not None
-                slices.append(slice(int(col[0]), int(col[0]) + step * (k - 1) + 1, step))
-            else:
-                slices = None
-                break
-        object.__setattr__(self, "_slices", tuple(slices) if slices is not None else None)
+        k, r = idx.shape
+        slices: tuple[slice, ...] | None = None
+        if r > _MAX_SLICED_R or bool((idx == PAD).any()):
+            pass  # views pay off for small filters only (the model loops over r); none with padding
+        elif k == 1:
+            slices = tuple(slice(int(c), int(c) + 1, 1) for c in idx[0])
+        else:
+            steps = idx[1] - idx[0]
+            # vectorised over the r columns: a Python loop over them is minutes for r = 10⁷
+            if np.all(steps >= 1) and np.array_equal(
+                idx, idx[0][None, :] + steps[None, :] * np.arange(k, dtype=np.int64)[:, None]
+            ):
+                slices = tuple(
+                    slice(int(c), int(c) + int(d) * (k - 1) + 1, int(d))
+                    for c, d in zip(idx[0], steps, strict=True)
+                )
+        object.__setattr__(self, "_slices", slices)
 
     # -- constructors ----------------------------------------------------------------------
     @classmethod
@@ -515,7 +567,7 @@ class PatchScheme:
         return {"n": self.n, "indices": self.indices.tolist()}
 
 
-_INT = re.compile(r"-?[0-9]{1,18}")
+_INT = re.compile(r"-?[0-9]+")
 _FORMS = (
     "'1d:N,R,STRIDE', '2d:H,W,PH,PW,SH,SW', '2d:C,H,W,PH,PW,SH,SW', "
     "'conv1d:C,L,K[,stride=S][,padding=P|same|valid][,dilation=D]', "
@@ -524,27 +576,41 @@ _FORMS = (
 )
 
 
-def _numbers(spec: str, body: str, form: str, counts: tuple[int, ...]) -> list[int]:
+def _numbers(
+    spec: str, body_shown: str, body: str, form: str, counts: tuple[int, ...]
+) -> list[int]:
+    """Return the numbers of a stride spec (``spec`` and ``body_shown`` are for messages)."""
     parts = [p.strip() for p in body.split(",")]
     if len(parts) not in counts or not all(_INT.fullmatch(p) for p in parts):
         want = " or ".join(str(c) for c in counts)
         raise ConvotronError(
             f"the scheme spec {spec!r} must be {form} with {want} comma-separated whole "
-            f"numbers; got {body!r}. Pass e.g. "
-            + ("'1d:64,8,2'." if form.startswith("1d") else "'2d:9,10,3,4,2,3'.")
+            f"numbers; got {body_shown!r}. Pass e.g. "
+            + ("'1d:64,8,2'." if "1d:" in form else "'2d:9,10,3,4,2,3'.")
         )
+    for p in parts:
+        digits = p.lstrip("-")
+        # every number of a stride spec is at most n <= MAX_N; say so before int() of
+        # thousands of digits (which Python refuses) or a size that cannot be allocated
+        if len(digits) > 18 or int(p) > MAX_N:
+            shown = p if len(digits) <= 30 else f"a number of {len(digits)} digits"
+            raise ConvotronError(
+                f"the scheme spec {spec!r} holds {shown}, which is too large: every number "
+                f"of a stride spec is at most the input dimension, limited to n <= {MAX_N}. "
+                "Use a smaller scheme."
+            )
     return [int(p) for p in parts]
 
 
-def _read_file_scheme(spec: str, path_text: str) -> PatchScheme:
-    if not path_text:
-        raise ConvotronError(
-            f"the scheme spec {spec!r} names no file; the form is 'file:PATH'. "
-            "Pass e.g. 'file:scheme.json'."
-        )
-    path = Path(path_text)
+def _read_scheme_text(spec: str, path_text: str) -> str:
+    """Read a ``file:`` scheme: a regular file within the size limit, checked before reading.
+
+    The file is opened non-blocking (a FIFO does not block) and checked with ``fstat``: a
+    folder, a FIFO, a device (``/dev/zero``) or a socket is refused, and so is a file above
+    :data:`~convotron._limits.MAX_SCHEME_FILE_BYTES`, before a byte is read.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path_text, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ConvotronError(
             f"scheme file {path_text!r} does not exist (spec {spec!r}). Check the path; the "
@@ -554,22 +620,77 @@ def _read_file_scheme(spec: str, path_text: str) -> PatchScheme:
         raise ConvotronError(
             f"scheme file {path_text!r} is a folder, not a file. Name the JSON file inside it."
         ) from None
+    except OSError as exc:
+        raise ConvotronError(
+            f"scheme file {path_text!r} could not be opened ({exc.strerror or exc}). "
+            "Check the path and its permissions."
+        ) from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ConvotronError(
+                f"scheme file {path_text!r} is a folder, not a file. Name the JSON file inside it."
+            )
+        kind = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "a special file"
+        )
+        raise ConvotronError(
+            f"scheme file {path_text!r} must be a regular file; got {kind}. Save the "
+            'scheme as a JSON file {"n": N, "indices": [[...], ...]} and pass its path.'
+        )
+    if st.st_size > MAX_SCHEME_FILE_BYTES:
+        os.close(fd)
+        raise ConvotronError(
+            f"scheme file {path_text!r} is too large: {st.st_size} bytes, above the limit "
+            f"of {MAX_SCHEME_FILE_BYTES} bytes ({MAX_SCHEME_FILE_BYTES // 1024**2} MB) for "
+            "a JSON scheme. Build larger schemes in Python with PatchScheme.from_indices."
+        )
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            data = fh.read(MAX_SCHEME_FILE_BYTES + 1)
+        except OSError as exc:
+            raise ConvotronError(
+                f"scheme file {path_text!r} could not be read ({exc.strerror or exc}). "
+                "Check the path and its permissions."
+            ) from None
+    if len(data) > MAX_SCHEME_FILE_BYTES:  # it grew while being read
+        raise ConvotronError(
+            f"scheme file {path_text!r} is too large: above the limit of "
+            f"{MAX_SCHEME_FILE_BYTES} bytes for a JSON scheme. Build larger schemes in Python "
+            "with PatchScheme.from_indices."
+        )
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise ConvotronError(
             f"scheme file {path_text!r} is not UTF-8 text; it must hold JSON "
             '{"n": N, "indices": [[...], ...]}. Pass a JSON file.'
         ) from None
-    except OSError as exc:
+
+
+def _read_file_scheme(spec: str, path_text: str) -> PatchScheme:
+    if not path_text:
         raise ConvotronError(
-            f"scheme file {path_text!r} could not be read ({exc.strerror or exc}). "
-            "Check the path and its permissions."
-        ) from None
+            f"the scheme spec {spec!r} names no file; the form is 'file:PATH'. "
+            "Pass e.g. 'file:scheme.json'."
+        )
+    text = _read_scheme_text(spec, path_text)
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConvotronError(
             f"scheme file {path_text!r} is not valid JSON ({exc.msg} at line {exc.lineno}, "
             f'column {exc.colno}); it must hold {{"n": N, "indices": [[...], ...]}}. Fix the file.'
+        ) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ConvotronError(
+            f"scheme file {path_text!r} could not be read as a scheme ({exc}); it must hold "
+            '{"n": N, "indices": [[...], ...]} with coordinates 0..n-1. Fix the file.'
         ) from None
     except RecursionError:
         raise ConvotronError(
@@ -647,19 +768,23 @@ def parse_spec(spec: str) -> PatchScheme:
     text = spec.strip()
     kind, sep, body = text.partition(":")
     kind = kind.strip().lower()
+    shown = spec if len(spec) <= 100 else spec[:80] + f"... ({len(spec)} characters)"
     if sep and kind in ("conv1d", "conv2d"):
         from .conv import parse_conv_spec
 
         n, idx, canon, geometry = parse_conv_spec(text)
         return PatchScheme(n=n, indices=idx, spec=canon, geometry=geometry)
     if not sep or kind not in ("1d", "2d", "file"):
-        raise ConvotronError(f"unknown scheme spec {spec!r}; the accepted forms are {_FORMS}.")
+        raise ConvotronError(f"unknown scheme spec {shown!r}; the accepted forms are {_FORMS}.")
     if kind == "file":
         return _read_file_scheme(spec, body.strip())
+    body_shown = body if len(body) <= 100 else body[:80] + "..."
     if kind == "1d":
-        n, r, d = _numbers(spec, body, "'1d:N,R,STRIDE'", (3,))
+        n, r, d = _numbers(shown, body_shown, body, "'1d:N,R,STRIDE'", (3,))
         return PatchScheme.stride_1d(n, r, d)
-    vals = _numbers(spec, body, "'2d:H,W,PH,PW,SH,SW' or '2d:C,H,W,PH,PW,SH,SW'", (6, 7))
+    vals = _numbers(
+        shown, body_shown, body, "'2d:H,W,PH,PW,SH,SW' or '2d:C,H,W,PH,PW,SH,SW'", (6, 7)
+    )
     if len(vals) == 6:
         return PatchScheme.stride_2d(*vals)
     return PatchScheme.stride_2d_channels(*vals)

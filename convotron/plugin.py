@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import AssumptionViolation, ConvotronError
+from ._limits import MAX_DATA_VALUE
 from .patches import PatchScheme
 
 __all__ = ["GUARANTEE_NOTE", "Estimate", "PluginConstants", "plugin_constants", "plugin_moments"]
@@ -175,6 +176,12 @@ def _check_X(X: Any, n: int) -> np.ndarray:
         raise ConvotronError("X must have at least one row; got 0 rows. Pass some samples.")
     if not np.all(np.isfinite(Xa)):
         raise ConvotronError("X must be finite; got NaN or infinite values. Remove those rows.")
+    top = float(np.max(np.abs(Xa)))
+    if top > MAX_DATA_VALUE:
+        raise ConvotronError(
+            f"X must hold values of magnitude at most {MAX_DATA_VALUE:g} (the plug-in constants "
+            f"use fourth powers of the data); got {top:g}. Rescale the data."
+        )
     return Xa
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import ConvotronError
+from ._limits import MAX_SAMPLE_ENTRIES, MAX_W_NORM, chunk_rows, gib, real_vector
 from .activations import check_alpha
 from .covariance import Covariance, as_covariance
 from .data import InputLaw, NoiseModel, _check_m, _check_rng, get_law, parse_noise
@@ -125,11 +126,12 @@ class Problem:
         if (
             isinstance(w_norm, bool)
             or not isinstance(w_norm, numbers.Real)
-            or not (math.isfinite(float(w_norm)) and float(w_norm) >= 0)
+            or not (math.isfinite(float(w_norm)) and 0 <= float(w_norm) <= MAX_W_NORM)
         ):
             raise ConvotronError(
-                f"w_norm (the norm of w*) must be a finite real >= 0; got {w_norm!r}. "
-                "Pass e.g. 1.0."
+                f"w_norm (the norm of w*) must be a finite real in [0, {MAX_W_NORM:g}]; got "
+                f"{w_norm!r}. Pass e.g. 1.0.",
+                param="w_norm",
             )
         g = rng.standard_normal(self.r)
         return self.teacher(float(w_norm) * g / np.linalg.norm(g))
@@ -162,13 +164,7 @@ class Teacher:
                 "Build one with Problem.from_specs('1d:64,8,2', alpha=0.0)."
             )
         r = self.problem.scheme.r
-        w = np.array(self.w_star, dtype=float)
-        if w.shape != (r,) or not np.all(np.isfinite(w)):
-            raise ConvotronError(
-                f"w_star must be a finite vector of shape (r,) = ({r},); got shape "
-                f"{w.shape}{'' if np.all(np.isfinite(w)) else ' with NaN or infinity'}. "
-                "Pass one finite weight per patch position."
-            )
+        w = real_vector(self.w_star, "w_star", r, "Pass one finite weight per patch position.")
         w.setflags(write=False)
         object.__setattr__(self, "w_star", w)
 
@@ -207,6 +203,10 @@ class Teacher:
     ) -> tuple[np.ndarray, np.ndarray]:
         r"""Draw ``m`` fresh samples, vectorised in chunks of ``chunk`` rows.
 
+        A chunk holds at most :data:`~convotron._limits.MAX_CHUNK_ENTRIES` values (fewer rows
+        for a large ``n``), and ``m x n`` is limited to
+        :data:`~convotron._limits.MAX_SAMPLE_ENTRIES`, checked before anything is drawn.
+
         Returns
         -------
         X : numpy.ndarray, shape (m, n)
@@ -218,20 +218,32 @@ class Teacher:
         if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
             raise ConvotronError(f"chunk must be an integer >= 1; got {chunk!r}. Pass e.g. 8192.")
         n = self.scheme.n
-        xs, ys = [], []
-        for s in range(0, m, int(chunk)):
-            e = min(m, s + int(chunk))
-            Xc = self.cov.transform(self.law.draw(rng, (e - s, n)))
-            yc = _activate_mean(_preacts(self.w_star, Xc, self.scheme), self.alpha)
-            if self.noise.kind != "none":
-                yc += self.noise.sample(rng, Xc, self.cov)
-            xs.append(Xc)
-            ys.append(yc)
-        if len(xs) == 1:  # the common case: no copy
-            return xs[0], ys[0]
-        if not xs:
-            return np.empty((0, n)), np.empty(0)
-        return np.concatenate(xs), np.concatenate(ys)
+        if m * n > MAX_SAMPLE_ENTRIES:
+            raise ConvotronError(
+                f"the number of samples m is too large: m x n = {m} x {n} = {m * n} values "
+                f"({gib(m * n)}) would be allocated, above the limit of {MAX_SAMPLE_ENTRIES} "
+                f"({gib(MAX_SAMPLE_ENTRIES)}) for one call. Draw at most "
+                f"{max(1, MAX_SAMPLE_ENTRIES // n)} samples per call (a loop of calls, or "
+                "convotron.fit, which draws in chunks).",
+                param="m",
+            )
+        step = chunk_rows(int(chunk), n)
+        if m <= step:  # the common case: one chunk, no copy
+            return self._draw(rng, m)
+        X = np.empty((m, n))
+        y = np.empty(m)
+        for s in range(0, m, step):
+            e = min(m, s + step)
+            X[s:e], y[s:e] = self._draw(rng, e - s)
+        return X, y
+
+    def _draw(self, rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """One chunk of ``m`` samples: ``X = L z``, then the labels and the noise."""
+        Xc = self.cov.transform(self.law.draw(rng, (m, self.scheme.n)))
+        yc = _activate_mean(_preacts(self.w_star, Xc, self.scheme), self.alpha)
+        if self.noise.kind != "none":
+            yc += self.noise.sample(rng, Xc, self.cov)
+        return Xc, yc
 
     @classmethod
     def random(

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._limits import MAX_W_NORM
 from ._validate import Interval, Options, Param, fail, validate
 
 __all__ = ["ConvotronRule", "Rule", "SGDRule"]
@@ -130,13 +131,24 @@ class SGDRule:
             validate("init", init, Options("zero", "random"), fix=_INIT_FIX)
         else:
             w0 = np.asarray(init, dtype=np.float64) if _is_array_like(init) else None
-            if w0 is None or w0.ndim != 1 or not np.all(np.isfinite(w0)):
+            if (
+                w0 is None
+                or w0.ndim != 1
+                or not np.all(np.isfinite(w0))
+                or np.any(np.abs(w0) > MAX_W_NORM)
+            ):
                 shown = f"an array of shape {w0.shape}" if w0 is not None else repr(init)
                 raise fail(
-                    "init", "'zero', 'random' or a finite vector of shape (r,)", shown, _INIT_FIX
+                    "init",
+                    f"'zero', 'random' or a finite vector of shape (r,), entries <= {MAX_W_NORM:g}",
+                    shown,
+                    _INIT_FIX,
                 )
             object.__setattr__(self, "init", tuple(float(v) for v in w0))
         object.__setattr__(self, "init_scale", _INIT_SCALE(self.init_scale))
+        if self.init_scale > MAX_W_NORM:  # w_1 and ‖w_1 − w*‖² must stay finite
+            raise fail("init_scale", f"at most {MAX_W_NORM:g}", repr(self.init_scale),
+                       "Pass e.g. init_scale=1.0.")  # fmt: skip
         object.__setattr__(self, "sigma_prime_at_zero", _SIGMA0(self.sigma_prime_at_zero))
 
     def _initial_filter(self, r: int, rng: np.random.Generator | None) -> np.ndarray:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._errors import ConvotronError
+from ._limits import MAX_DATA_VALUE, chunk_rows
 from ._validate import Callable_, validate
 
 if TYPE_CHECKING:
@@ -57,9 +58,7 @@ class Sampler:
 
         def next_chunk(u: int) -> tuple[np.ndarray, np.ndarray]:
             m = u * batch
-            X, y = draw(rng, m)
-            X = np.ascontiguousarray(X, dtype=np.float64)
-            y = np.ascontiguousarray(y, dtype=np.float64)
+            X, y = _check_drawn(draw(rng, m), m, n)
             if X.shape != (m, n) or y.shape != (m,):
                 raise ConvotronError(
                     f"sample(rng, {m}) must return X of shape ({m}, {n}) and y of shape ({m},); "
@@ -70,6 +69,48 @@ class Sampler:
             return X, y
 
         return next_chunk
+
+
+def _describe(value: Any) -> str:
+    """Describe briefly what a sampler returned, for messages."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60] + '...' if len(text) > 60 else text}"
+
+
+def _check_drawn(drawn: Any, m: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Check that ``sample(rng, m)`` returned a pair ``(X, y)`` of real arrays; return float64."""
+    fix = f"Fix the sampler so that sample(rng, {m}) returns (X, y) of shapes ({m}, {n}), ({m},)."
+    if not isinstance(drawn, tuple | list) or len(drawn) != 2:
+        what = (
+            f"a {type(drawn).__name__} of {len(drawn)} items"
+            if isinstance(drawn, tuple | list)
+            else _describe(drawn)
+        )
+        raise ConvotronError(
+            f"sample(rng, m) must return a pair (X, y); got {what}. {fix}", param="sample"
+        )
+    out = []
+    for name, value in zip(("X", "y"), drawn, strict=True):
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise ConvotronError(
+                f"sample(rng, m) must return real arrays (X, y); its {name} could not be read "
+                f"as an array ({exc}). {fix}",
+                param="sample",
+            ) from None
+        if arr.dtype == bool or not (
+            np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+        ):
+            raise ConvotronError(
+                f"sample(rng, m) must return arrays of real numbers (X, y); its {name} is "
+                f"{_describe(value)}. {fix}",
+                param="sample",
+            )
+        out.append(np.ascontiguousarray(arr, dtype=np.float64))
+    return out[0], out[1]
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,6 +189,15 @@ def check_rows(X: Any, y: Any, n: int, batch: int) -> tuple[np.ndarray, np.ndarr
                 f"first row {int(rows[0])}. Remove or impute those rows.",
                 param=name,
             )
+    for name, arr in (("X", Xa), ("y", ya)):
+        top = float(np.max(np.abs(arr))) if arr.size else 0.0
+        if top > MAX_DATA_VALUE:
+            raise ConvotronError(
+                f"{name} must hold values of magnitude at most {MAX_DATA_VALUE:g} (products "
+                f"and fourth powers of the data must stay finite); got {top:g}. Rescale the "
+                "data.",
+                param=name,
+            )
     T = Xa.shape[0]
     if T < batch or T % batch:
         detail = (
@@ -181,9 +231,10 @@ def _fast_teacher_sampler(sample: Any) -> SampleFn | None:
         return None
     import inspect
 
-    limit = inspect.signature(Teacher.sample).parameters["chunk"].default
-    if not isinstance(limit, int):  # pragma: no cover - Teacher.sample changed its signature
+    default = inspect.signature(Teacher.sample).parameters["chunk"].default
+    if not isinstance(default, int):  # pragma: no cover - Teacher.sample changed its signature
         return None
+    limit = chunk_rows(default, int(teacher.scheme.n))  # the rows of one chunk of sample()
     w_star = np.ascontiguousarray(teacher.w_star, dtype=np.float64)
     indices = np.ascontiguousarray(teacher.scheme.indices, dtype=np.int64)
     alpha = float(teacher.alpha)

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -25,6 +26,7 @@ __all__ = [
     "flag_for",
     "render_error",
     "run_guarded",
+    "switches",
     "to_jsonable",
 ]
 
@@ -141,12 +143,49 @@ def render_error(exc: BaseException, args: argparse.Namespace) -> str:
     error carries ``param`` and the message starts with it, the command line shows the flag
     (``--eta (the step size) must be ...``).
     """
-    message = str(exc)
+    message = switches(str(exc), args)
     param = getattr(exc, "param", None)
     flag = flag_for(param, args)
     if flag is not None and param is not None and message.startswith(param + " "):
         message = flag + message[len(param) :]
     return message
+
+
+_SETTING = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)=(True|False|None)\b")
+_TURN_OFF = re.compile(
+    r"\b([Uu]se|[Pp]ass|or) ([A-Za-z_][A-Za-z0-9_]*)=(?:False|None)"
+    r"(?: \([^)]*\))?(?: or \2=(?:False|None)(?: \([^)]*\))?)?"
+)
+
+
+def switches(message: str, args: argparse.Namespace) -> str:
+    """Name the command's on/off flags in a library message (``exact=True`` -> ``--exact``).
+
+    Only parameters that are switches of this command (``store_true`` options, whose value
+    is a bool) are rewritten: ``NAME=True`` becomes ``--NAME``, ``use NAME=False (...)`` (or
+    ``NAME=None``) becomes ``drop --NAME`` (``or NAME=False``: ``or drop --NAME``) and a
+    bare ``NAME=False`` becomes ``no --NAME``.
+    """
+
+    def is_switch(name: str) -> bool:
+        return name.isidentifier() and isinstance(getattr(args, name, None), bool)
+
+    def flag(name: str) -> str:
+        return "--" + name.replace("_", "-")
+
+    def off(m: re.Match[str]) -> str:
+        if not is_switch(m.group(2)):
+            return m.group(0)
+        verb = {"or": "or drop"}.get(m.group(1), "Drop" if m.group(1)[0].isupper() else "drop")
+        return f"{verb} {flag(m.group(2))}"
+
+    def setting(m: re.Match[str]) -> str:
+        name, value = m.group(1), m.group(2)
+        if not is_switch(name):
+            return m.group(0)
+        return flag(name) if value == "True" else f"no {flag(name)}"
+
+    return _SETTING.sub(setting, _TURN_OFF.sub(off, message))
 
 
 def run_guarded(

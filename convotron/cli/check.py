@@ -23,7 +23,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import EXIT_FAIL, EXIT_OK, add_json_option, add_problem_options, emit_json
+from ._common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    add_json_option,
+    add_problem_options,
+    emit_json,
+    switches,
+)
 
 __all__ = ["add_parser", "format_check", "main"]
 
@@ -116,7 +123,7 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"scheme": scheme.spec or args.scheme, **check.to_dict(), **conv_data})
     else:
-        print(format_check(scheme.spec or args.scheme, check))
+        print(switches(format_check(scheme.spec or args.scheme, check), args))
         if conv_text:
             print(conv_text)
     return EXIT_OK if check.condition_holds else EXIT_FAIL

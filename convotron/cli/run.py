@@ -21,6 +21,13 @@ required; ``--eta auto`` is the theorem's ``a/(2β)`` at plug-in estimates of ``
 ``β = λ_max(K)`` from the rows (:func:`convotron.plugin.plugin_constants`, the same code as
 ``ConvotronRegressor(eta="auto")``), printed (JSON key ``plugin``) with their CLT intervals;
 the theorem's guarantee holds for the population constants, not for the estimates.
+Only the members ``X``, ``y`` and ``w_star`` are read, each after its ``.npy`` header's shape
+and dtype are checked (real numbers, at most ``convotron._limits.MAX_DATA_ENTRIES`` values);
+the path must be a regular file.
+
+A run whose weights become non-finite or exceed ``1e150`` has diverged: exit 2 with one line
+that names a step that works (on a teacher, the theorem's ``a/(2β)`` for this problem; with
+``--data``, ``--eta auto``'s plug-in value), never a result.
 
 Output: a human-readable summary, or with ``--json`` exactly one JSON object on stdout with
 the keys ``n, r, k, alpha, eta, iters, w, final_sq_error, seconds, updates_per_second``
@@ -37,6 +44,7 @@ import argparse
 import math
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -138,44 +146,144 @@ def _integer(text: str, option: str, low: int, fix: str) -> int:
     return value
 
 
+_SAVE_HINT = "Save one with numpy.savez(path, X=X, y=y)."
+
+
+def _npz_member(zf: zipfile.ZipFile, name: str, path_text: str) -> np.ndarray:
+    """Read array ``name`` of an open ``.npz`` after checking its declared shape and dtype.
+
+    The ``.npy`` header (magic string, then shape, dtype and order) is read first; a member
+    that is not ``.npy``, an object or non-real dtype, or a shape above
+    :data:`~convotron._limits.MAX_DATA_ENTRIES` entries is refused before its data is read.
+    """
+    from .._limits import MAX_DATA_ENTRIES, gib
+
+    where = f"--data: array {name} of {path_text!r}"
+    try:
+        with zf.open(f"{name}.npy") as fh:
+            try:
+                version = np.lib.format.read_magic(fh)
+                if version == (1, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+                elif version == (2, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+                else:
+                    raise ValueError(f"unsupported .npy format version {version}")
+            except (ValueError, SyntaxError, EOFError) as exc:
+                raise ConvotronError(
+                    f"{where} is not a numpy .npy array ({str(exc).splitlines()[0][:120]}). "
+                    f"{_SAVE_HINT}"
+                ) from None
+            if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
+                raise ConvotronError(
+                    f"{where} must hold real numbers; got dtype {dtype} (objects or records "
+                    f"are never read). {_SAVE_HINT}"
+                )
+            if dtype.kind not in "iuf":
+                what = {"c": "complex numbers", "U": "strings", "S": "bytes"}.get(
+                    dtype.kind, f"dtype {dtype}"
+                )
+                raise ConvotronError(
+                    f"{where} must hold real numbers (int or float); got {what} (dtype "
+                    f"{dtype.str}). Save a real array, e.g. numpy.asarray(values, float)."
+                )
+            entries = math.prod(shape)
+            if entries > MAX_DATA_ENTRIES:
+                raise ConvotronError(
+                    f"{where} is too large: its header declares shape {shape} = {entries} "
+                    f"values ({gib(entries)} as float64), above the limit of "
+                    f"{MAX_DATA_ENTRIES} ({gib(MAX_DATA_ENTRIES)}). Use fewer rows."
+                )
+            try:
+                flat = np.empty(entries, dtype=dtype)  # writable, filled in place
+                view = memoryview(flat).cast("B")  # type: ignore[arg-type]
+                got = 0
+                while got < view.nbytes:
+                    chunk = fh.readinto(view[got : got + (1 << 24)])  # type: ignore[attr-defined]
+                    if not chunk:
+                        raise ValueError(
+                            f"the header declares {view.nbytes} bytes of data, the member "
+                            f"holds {got}"
+                        )
+                    got += chunk
+                arr = flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)
+            except (ValueError, EOFError, zipfile.BadZipFile, OSError, zlib.error) as exc:
+                raise ConvotronError(
+                    f"{where} could not be read ({str(exc).splitlines()[0][:120]}). {_SAVE_HINT}"
+                ) from None
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        OSError,
+        RuntimeError,  # an encrypted member
+        zlib.error,  # a corrupt compressed stream
+        EOFError,
+    ) as exc:
+        raise ConvotronError(
+            f"{where} could not be read ({str(exc).splitlines()[0][:120]}). {_SAVE_HINT}"
+        ) from None
+    return arr
+
+
 def _load_data(path_text: str, n: int, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Load and validate ``X``, ``y`` and the optional ``w_star`` of an ``.npz`` file."""
-    path = Path(path_text)
-    if not path.is_file():
+    """Load and validate ``X``, ``y`` and the optional ``w_star`` of an ``.npz`` file.
+
+    Only these three members are read (an archive may hold others, never touched), each
+    after its ``.npy`` header's shape and dtype are checked (:func:`_npz_member`). The path
+    must be a regular file (a folder, FIFO or device is refused before it is opened).
+    """
+    import os
+    import stat
+
+    try:
+        st = os.stat(path_text)
+    except FileNotFoundError:
         raise ConvotronError(
             f"--data must name an existing .npz file; got {path_text!r}, which does not exist. "
-            "Save one with numpy.savez(path, X=X, y=y)."
+            f"{_SAVE_HINT}"
+        ) from None
+    except OSError as exc:
+        raise ConvotronError(
+            f"--data must name a readable .npz file; {path_text!r} could not be opened "
+            f"({exc.strerror or exc}). Check the path and its permissions."
+        ) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ConvotronError(
+            f"--data must name an .npz file; got {path_text!r}, which is a folder. Name the "
+            "file inside it."
         )
-    if not zipfile.is_zipfile(path):
+    if not stat.S_ISREG(st.st_mode):
+        raise ConvotronError(
+            f"--data must name a regular .npz file; got {path_text!r}, which is a special "
+            f"file (a FIFO, device or socket). {_SAVE_HINT}"
+        )
+    try:
+        zf = zipfile.ZipFile(path_text)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         # np.load would blame "pickled (object) data" for any file that is not a numpy format
         raise ConvotronError(
             f"--data must be a numpy .npz archive (a zip file); got {path_text!r}, which is not "
-            "a zip archive. Save one with numpy.savez(path, X=X, y=y)."
-        )
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise ConvotronError(
-            f"--data must be a numpy .npz archive; could not read {path_text!r} ({exc}). "
-            "Save one with numpy.savez(path, X=X, y=y)."
+            f"a zip archive. {_SAVE_HINT}"
         ) from None
-    if not isinstance(arrays, dict):  # pragma: no cover - np.load of a .npy gives an array
-        raise ConvotronError(f"--data must be an .npz archive; got {path_text!r}.")
-    missing = [name for name in ("X", "y") if name not in arrays]
-    if missing:
-        raise ConvotronError(
-            f"--data must contain the arrays X (T, n) and y (T,); {path_text!r} lacks "
-            f"{' and '.join(missing)} (it has {sorted(arrays)}). Save them with "
-            "numpy.savez(path, X=X, y=y)."
-        )
-    X, y = arrays["X"], arrays["y"]
-    if X.ndim != 2 or X.shape[1] != n:
-        raise ConvotronError(
-            f"--data: X must have shape (T, n) with n={n} (the scheme's input dimension); got "
-            f"shape {X.shape}. Use a matching --scheme or reshape X."
-        )
-    w_star = arrays.get("w_star")
+    with zf:
+        names = {m[:-4] for m in zf.namelist() if m.endswith(".npy")}
+        missing = [name for name in ("X", "y") if name not in names]
+        if missing:
+            shown = sorted(names)[:10]
+            raise ConvotronError(
+                f"--data must contain the arrays X (T, n) and y (T,); {path_text!r} lacks "
+                f"{' and '.join(missing)} (it has {shown}). Save them with "
+                "numpy.savez(path, X=X, y=y)."
+            )
+        X = _npz_member(zf, "X", path_text)
+        if X.ndim != 2 or X.shape[1] != n:
+            raise ConvotronError(
+                f"--data: X must have shape (T, n) with n={n} (the scheme's input dimension); "
+                f"got shape {X.shape}. Use a matching --scheme or reshape X."
+            )
+        y = _npz_member(zf, "y", path_text)
+        w_star = _npz_member(zf, "w_star", path_text) if "w_star" in names else None
     if w_star is not None:
         w_star = np.asarray(w_star, dtype=np.float64)
         if w_star.shape != (r,):
@@ -336,6 +444,47 @@ def _theorem(s: dict[str, Any], problem: Any) -> Any:
     return params
 
 
+def _divergence_hint(exc: Exception, s: dict[str, Any], rule: Any) -> str:
+    """Return the library's divergence message in the command's words, with a step that works.
+
+    On a synthetic teacher, Convotron's hint is the theorem's step size ``a/(2β)`` for this
+    very problem (computed; ``--eta auto``). With ``--data``, ``--eta auto`` is the same
+    formula at plug-in estimates from the rows (not with ``--only-patch``). SGD has no
+    theorem step size: the library's hint (from the samples) stays.
+    """
+    from .._errors import ConvotronError
+    from ..rules import SGDRule
+
+    message = str(exc).replace("eta=", "--eta ")
+    if isinstance(rule, SGDRule) or s["eta_auto"]:
+        return message
+    try:
+        if s["data"] is None:
+            from ..problem import Problem
+
+            problem = Problem(s["scheme"], s["alpha"], s["law"], s["cov"], s["noise"])
+            params = _theorem(s, problem)
+            eta = float(params.eta)
+            return (
+                f"{message} The theorem's step size for this problem is a/(2β) = {eta:.3g}: "
+                f"pass --eta {eta:.3g} or --eta auto."
+            )
+        if s["only_patch"] is not None:
+            return message
+        from ..plugin import plugin_constants
+
+        X = s["data"][0]
+        eta = float(plugin_constants(X, s["scheme"], s["alpha"]).eta.value)
+    except (ConvotronError, ValueError, ArithmeticError):  # TheoryError is a ValueError
+        return message
+    if not (math.isfinite(eta) and eta > 0):
+        return message
+    return (
+        f"{message} Or pass --eta auto: the theorem's a/(2β) at plug-in estimates from the "
+        f"rows, here {eta:.3g} (an estimate, not a guarantee)."
+    )
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -424,12 +573,8 @@ def main(args: argparse.Namespace) -> int:
             eps=eps,
             progress=not args.json and s["data"] is None,
         )
-    except DivergenceError as exc:  # on a teacher, Convotron also has the theorem's step size
-        if isinstance(rule, SGDRule) or s["data"] is not None:
-            raise
-        raise DivergenceError(
-            f"{exc} Or pass --eta auto (the theorem's step size a/(2β)).", param=exc.param
-        ) from None
+    except DivergenceError as exc:
+        raise DivergenceError(_divergence_hint(exc, s, rule), param=exc.param) from None
     spec = scheme.spec or f"indices (n={scheme.n}, k={scheme.k}, r={scheme.r})"
     if s["plot"] is not None:
         _plot(s["plot"], res, params, f"{spec}, α={s['alpha']:g}, η={res.eta:.3g}")

@@ -7,6 +7,9 @@ Usage::
 
 Prints a table (or, with ``--json``, one JSON object ``{"cases": [...], "all_pass": ...}``)
 and, with ``--out DIR``, writes ``report.md``, ``report.json`` and one PNG figure per case.
+The folder is checked before the work and locked for the whole run
+(:func:`convotron._io.locked_dir`): a second ``verify`` to the same folder is refused at once,
+so the files of two runs are never mixed.
 Exit status 0 when no case fails, 1 when a case FAILs (a negative control reported as
 ASSUMPTION VIOLATED, or a case NOT RUN for its size, is not a failure), 2 on bad input.
 See :mod:`convotron.glue.verify` for the statistics and what PASS and FAIL mean.
@@ -21,8 +24,12 @@ of a case is seeded by ``SeedSequence(s, spawn_key=(j,))`` wherever it runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import os
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from .._errors import ConvotronError
@@ -55,7 +62,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="add larger schemes, e.g. n=160, r=16 at strides 9, 12, 16 and 1d:64,8,2, every "
         "case with 200 runs (hours on 2 cores; spread it with --scheduler)",
     )
-    p.add_argument("--out", metavar="DIR", help="write report.md, report.json and figures here")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write report.md, report.json and figures here; the folder is locked for the "
+        "whole run, so a second verify to the same folder is refused instead of mixing files",
+    )
     add_json_option(p, "instead of a table")
     p.add_argument(
         "--seeds",
@@ -156,6 +168,35 @@ def _parse_args(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
+@contextlib.contextmanager
+def _locked_out(out: Path | None) -> Iterator[None]:
+    """Hold the ``--out`` folder's lock for the whole run (one writer per folder).
+
+    A second ``verify`` to the same folder is refused at once, before its work; a folder
+    created here is removed again if the run fails or is interrupted before writing.
+    """
+    if out is None:
+        yield
+        return
+    from .._io import locked_dir
+
+    created = []  # the folders this run makes, innermost first
+    p = out.absolute()
+    while not os.path.lexists(p) and p.parent != p:
+        created.append(p)
+        p = p.parent
+    try:
+        with locked_dir(out, what="--out folder"):
+            yield
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                os.unlink(created[0] / ".convotron.lock")
+                for folder in created:
+                    folder.rmdir()  # only empty folders: stops at anything written
+        raise
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the suite; return 0 if no case fails, 1 otherwise."""
     from ..glue.verify import default_cases, run_suite, write_report
@@ -164,17 +205,18 @@ def main(args: argparse.Namespace) -> int:
     cases = default_cases(opts["mode"])
     if args.seeds is not None:  # --seeds N: N runs for every case, the largest included
         cases = [dataclasses.replace(c, runs=None) for c in cases]
-    report = run_suite(
-        cases,
-        runs=opts["runs"],
-        seed=opts["seed"],
-        workers=opts["workers"],
-        max_updates=opts["max_updates"],
-        control_iters=opts["control_iters"],
-        progress=sys.stderr.isatty(),
-        scheduler=opts["scheduler"],
-    )
-    written = [] if opts["out"] is None else write_report(report, opts["out"])
+    with _locked_out(opts["out"]):
+        report = run_suite(
+            cases,
+            runs=opts["runs"],
+            seed=opts["seed"],
+            workers=opts["workers"],
+            max_updates=opts["max_updates"],
+            control_iters=opts["control_iters"],
+            progress=sys.stderr.isatty(),
+            scheduler=opts["scheduler"],
+        )
+        written = [] if opts["out"] is None else write_report(report, opts["out"], lock=False)
     if args.json:
         obj = report.to_json()
         obj["mode"] = opts["mode"]

@@ -485,8 +485,9 @@ def test_progress_bar_is_silent_off_a_terminal(capsys):
 def test_divergence_names_step_size_and_iteration():
     scheme = parse_spec("1d:16,4,2")
     X, y, _ = teacher_rows(scheme, 0.0, 5000, 1)
-    with pytest.raises(DivergenceError, match=r"non-finite at iteration \d+ of 5000 with step "
-                       r"size eta=50.*Use a smaller eta \(e.g. eta=5\)\.$") as info:  # fmt: skip
+    with pytest.raises(DivergenceError, match=r"non-finite or larger than 1e\+150 at iteration "
+                       r"\d+ of 5000 with step size eta=50.*Use a smaller eta, e\.g\. "
+                       r"eta=[0-9.]+ or less") as info:  # fmt: skip
         convotron_on_data(X, y, scheme, 0.0, eta=50.0)
     assert info.value.param == "eta"  # the library speaks of parameters, never of flags
     teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0))
@@ -516,9 +517,9 @@ def _scheme():
         ({"only_patch": -1}, r"only_patch .* got -1"),
         (
             {"w_star": np.ones(3)},
-            r"w_star must be a vector of shape \(r,\) = \(4,\).*got shape \(3,\)",
+            r"w_star must be a finite vector of shape \(r,\) = \(4,\); got shape \(3,\)",
         ),
-        ({"w_star": np.array([1, np.nan, 0, 0])}, r"w_star must be finite; .* positions \[1\]"),
+        ({"w_star": np.array([1, np.nan, 0, 0])}, r"w_star must be a finite .* positions \[1\]"),
         ({"record_every": 5}, r"record_every needs the target filter w_star.*Pass w_star"),
         ({"eps": 0.1}, r"eps needs the target filter w_star"),
         (

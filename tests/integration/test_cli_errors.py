@@ -27,7 +27,9 @@ def test_divergence_on_a_teacher_points_to_eta_auto(capsys):
     argv = ["run", "--scheme", "1d:16,4,2", "--eta", "1000", "--iters", "100000"]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "Use a smaller eta (e.g. eta=100). Or pass --eta auto" in err
+    # the hint is the theorem's step size for this very problem, not a fixed eta/10
+    assert "The theorem's step size for this problem is a/(2β) = 0.00132" in err
+    assert "pass --eta 0.00132 or --eta auto" in err and "eta=100" not in err
     assert main([*argv[:-4], "--algorithm", "sgd", "--eta", "1000", "--iters", "100000",
                  "--init", "random"]) == 2  # fmt: skip
     err = capsys.readouterr().err

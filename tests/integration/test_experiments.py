@@ -261,7 +261,7 @@ def test_negative_seed_error():
 def test_out_must_be_a_folder(tmp_path):
     f = tmp_path / "file.txt"
     f.write_text("x")
-    with pytest.raises(ConvotronError, match=r"--out must be a folder; got .*existing file"):
+    with pytest.raises(ConvotronError, match=r"--out folder must be a folder; got .*a file"):
         run_experiment("noise", out=f, config=TINY_NOISE)
 
 

@@ -174,7 +174,7 @@ def test_write_report_refuses_a_file(tmp_path) -> None:
     f.write_text("x")
     report = V.run_suite([SMALL], runs=2)
     with pytest.raises(
-        ConvotronError, match=r"--out must be a folder; got .*f.txt.*which is a file"
+        ConvotronError, match=r"--out folder must be a folder; got .*f.txt.*which is a file"
     ):
         V.write_report(report, f)
 
@@ -199,7 +199,7 @@ def test_cli_out_file_exits_2(tmp_path, capsys) -> None:
     f = tmp_path / "report"
     f.write_text("")
     assert cli_main(["verify", "--quick", "--out", str(f)]) == 2
-    assert "--out must be a folder" in capsys.readouterr().err
+    assert "--out folder must be a folder" in capsys.readouterr().err
 
 
 def test_cli_quick_json_and_files(tmp_path, capsys) -> None:

@@ -19,6 +19,7 @@ minute on 2 cores) and full settings (minutes).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import time
 from dataclasses import dataclass, replace
@@ -27,7 +28,7 @@ from types import ModuleType
 from typing import Any
 
 from ..._errors import ConvotronError
-from ..._io import atomic_write_json
+from ..._io import atomic_write_json, check_output_dir, locked_dir
 from ._common import ExperimentResult, Table
 
 __all__ = [
@@ -160,31 +161,26 @@ def run_experiment(
     Raises
     ------
     ConvotronError
-        Unknown ``name``, negative ``seed``, or an ``out`` that is an existing file.
+        Unknown ``name``, negative ``seed``, or an ``out`` that cannot be a writable folder
+        (an existing file, a path under a file, a read-only place), checked before the work;
+        or an ``out`` locked by another run writing there.
     """
     info = get_experiment(name)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConvotronError(
             f"seed must be an integer >= 0; got {seed!r}. Pass e.g. seed=0 (--seed 0)."
         )
-    out_dir = None if out is None else _prepare_out(out)
+    # the folder is checked before the work, then locked for the whole run (one writer)
+    out_dir = None if out is None else check_output_dir(out, what="--out folder")
     module = load_module(name)
-    t0 = time.perf_counter()
-    result: ExperimentResult = module.run(config, quick=quick, seed=seed, progress=progress)
-    if out_dir is not None:
-        paths = tuple(module.plot(result, out_dir)) if figures else ()
-        result = replace(result, figures=paths, json_path=out_dir / f"{info.name}.json")
-        result = replace(result, seconds=time.perf_counter() - t0)
-        atomic_write_json(out_dir / f"{info.name}.json", result.to_json())
+    with contextlib.ExitStack() as stack:
+        if out_dir is not None:
+            stack.enter_context(locked_dir(out_dir, what="--out folder"))
+        t0 = time.perf_counter()
+        result: ExperimentResult = module.run(config, quick=quick, seed=seed, progress=progress)
+        if out_dir is not None:
+            paths = tuple(module.plot(result, out_dir)) if figures else ()
+            result = replace(result, figures=paths, json_path=out_dir / f"{info.name}.json")
+            result = replace(result, seconds=time.perf_counter() - t0)
+            atomic_write_json(out_dir / f"{info.name}.json", result.to_json())
     return result
-
-
-def _prepare_out(out: str | Path) -> Path:
-    p = Path(out)
-    if p.exists() and not p.is_dir():
-        raise ConvotronError(
-            f"--out must be a folder; got {str(p)!r}, which is an existing file. "
-            "Pass a folder path (it is created if missing)."
-        )
-    p.mkdir(parents=True, exist_ok=True)
-    return p

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._errors import ConvotronError
+from ..._limits import MAX_RUNS
 
 __all__ = ["AXES", "Cell", "Grid", "grid_from_args", "load_grid", "parse_axis"]
 
@@ -62,6 +63,8 @@ AXES: dict[str, list[Any]] = {
     "w_norm": [1.0],
 }
 _FLOAT_AXES = ("alpha", "eps", "delta", "w_norm")
+#: Largest number of cells of one grid (checked before the cells are formed).
+_MAX_CELLS = 10**5
 _TOP_KEYS = {"runs", "seed", "chunk", "fractions", "axes", "family", "max_updates"}
 
 
@@ -115,6 +118,17 @@ class Grid:
                 "or --scheme (e.g. --scheme 1d:16,4,2)."
             )
         names = list(AXES)
+        # sizes checked before the product is formed (each axis may hold 10⁴ values)
+        if not isinstance(self.runs, int) or not 1 <= self.runs <= MAX_RUNS:
+            raise ConvotronError(
+                f"runs must be an integer in 1..{MAX_RUNS} per cell; got {self.runs!r}. Use "
+                "fewer runs (the binomial interval narrows as 1/sqrt(runs)).",
+                param="runs",
+            )
+        n_cells = math.prod(len(self.axes[a]) for a in names)
+        if n_cells > _MAX_CELLS:
+            raise _bad("the number of cells (the product of the axes' lengths)",
+                       f"at most {_MAX_CELLS}", n_cells, "Use shorter axes.")  # fmt: skip
         cells = []
         for values in itertools.product(*(self.axes[a] for a in names)):
             point = dict(zip(names, values, strict=True))

@@ -12,8 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from ..._errors import ConvotronError
-from ..._io import atomic_write_json, atomic_write_text, save_figure
+from ..._io import (
+    atomic_write_json,
+    atomic_write_text,
+    check_output_dir,
+    locked_dir,
+    save_figure,
+)
 from ..parameters import TheoremParameters
 from .cases import Case
 from .drift import DRIFT_SAMPLES
@@ -434,18 +439,26 @@ def _figure(result: CaseResult) -> Any:
     return fig
 
 
-def write_report(report: Report, out: str | Path, *, figures: bool = True) -> list[Path]:
+def write_report(
+    report: Report, out: str | Path, *, figures: bool = True, lock: bool = True
+) -> list[Path]:
     """Write ``report.md``, ``report.json`` and ``fig-<case>.png`` under ``out`` (atomically).
 
-    ``out`` is created (with its parents) if missing; it must not be an existing file.
-    Returns the paths written.
+    ``out`` is created (with its parents) if missing; it must not be an existing file. Each
+    file is written atomically, and with ``lock`` (the default) the whole set is written
+    under an exclusive lock on the folder (:func:`convotron._io.locked_dir`), so that two
+    runs writing to one folder cannot leave ``report.json`` of one and ``report.md`` of the
+    other: the second is refused. ``convotron verify --out`` holds that lock for the whole
+    run and passes ``lock=False``. Returns the paths written.
     """
-    out_dir = Path(out)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ConvotronError(
-            f"--out must be a folder; got {str(out_dir)!r}, which is a file. "
-            "Pass a folder path, e.g. build/verify."
-        )
+    out_dir = check_out_dir(out)
+    if not lock:
+        return _write_files(report, out_dir, figures)
+    with locked_dir(out_dir, what="--out folder"):
+        return _write_files(report, out_dir, figures)
+
+
+def _write_files(report: Report, out_dir: Path, figures: bool) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     if figures:
@@ -469,11 +482,9 @@ def _jsonable(obj: Any) -> Any:
 
 
 def check_out_dir(out: str | Path) -> Path:
-    """Validate ``--out`` before any work: an existing file, or a missing parent, is refused."""
-    p = Path(out)
-    if p.exists() and not p.is_dir():
-        raise ConvotronError(
-            f"--out must be a folder; got {str(p)!r}, which is a file. "
-            "Pass a folder path, e.g. build/verify."
-        )
-    return p
+    """Validate ``--out`` before any work (:func:`convotron._io.check_output_dir`).
+
+    Refused: an existing file, a path under a file (``afile/sub``) or a device, a folder
+    that cannot be written.
+    """
+    return check_output_dir(out, what="--out folder")
