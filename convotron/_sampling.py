@@ -43,6 +43,7 @@ import numpy as np
 from numba import njit
 
 from . import _kernels
+from ._limits import DIVERGENCE_LIMIT
 from .covariance import AR1, Covariance, Dense, Diagonal, Identity
 
 __all__ = [
@@ -469,10 +470,13 @@ def fused_updates(  # pragma: no cover - compiled
                         for a in range(r):
                             G[a] += c * _read1(x, indices[i, a])
         total = 0.0
+        big = 0.0
         for a in range(r):
             w[a] += eta * (G[a] * inv_b)
             total += w[a]
-        if not np.isfinite(total):
+            big = max(big, abs(w[a]))
+        # non-finite, or so large that ‖w − w*‖² would overflow (as _kernels.run_updates)
+        if not np.isfinite(total) or big > DIVERGENCE_LIMIT:
             return _kernels.STATUS_DIVERGED, t
         if track:
             do_record = record_every > 0 and t % record_every == 0
@@ -677,7 +681,7 @@ def fused_reference(
                     if d != 0.0:
                         G = G + (res * d * inv_k) * patches[i]
         w = w + eta * (G * inv_b)
-        if not math.isfinite(_seq_sum(w)):
+        if not math.isfinite(_seq_sum(w)) or float(np.max(np.abs(w))) > DIVERGENCE_LIMIT:
             return FusedRun(w, _kernels.STATUS_DIVERGED, t, hist, int(first[0]))
         if track:
             d2 = _seq_sum((w - ws) * (w - ws))
