@@ -1,6 +1,6 @@
 r"""Experiment ``sgd-vs-convotron``: no initialisation or learning-rate tuning needed.
 
-Claim under test ([paper], §6 of the spec): Convotron needs no special initialisation and
+Claim under test ([paper]): Convotron needs no special initialisation and
 no learning-rate tuning, unlike (stochastic) gradient descent on the square loss
 :math:`\tfrac12 (y - f_w(x))^2`, whose update
 
