@@ -384,6 +384,7 @@ def plot(result: ExperimentResult, out: Path) -> list[Path]:
         fig, axes = new_figure(nrows, ncols, size=(5.2, 2.8))
         for ax in axes.flat[len(settings) :]:
             ax.set_visible(False)
+        any_missing = False
         for ax, s in zip(axes.flat, settings, strict=False):
             inits = list(dict.fromkeys(e["init"] for e in s["sgd"]))
             lrs = list(dict.fromkeys(e["lr"] for e in s["sgd"]))
@@ -391,6 +392,7 @@ def plot(result: ExperimentResult, out: Path) -> list[Path]:
                 [next(e for e in s["sgd"] if e["init"] == i and e["lr"] == lr)[what] for lr in lrs]
                 for i in inits
             ]
+            any_missing = any_missing or any(v is None for row in grid for v in row)
             conv = ", ".join(
                 f"x{c['factor']:g}: " + ("div" if c["status"] == "diverged" else fmt(c[what]))
                 for c in s["convotron"]
@@ -404,7 +406,11 @@ def plot(result: ExperimentResult, out: Path) -> list[Path]:
                 missing="div" if what == "final_sq_error" else "never",
                 cbar_label="log10",
             )
-        fig.suptitle(f"SGD vs Convotron: {title} (grey: diverged / never)", fontsize=10)
+        # the legend names grey cells only when some cell is grey
+        grey = ("diverged" if what == "final_sq_error" else "never") if any_missing else None
+        fig.suptitle(
+            f"SGD vs Convotron: {title}" + (f" (grey: {grey})" if grey else ""), fontsize=10
+        )
         paths.append(save(fig, out, fname))
 
     fig, axes = new_figure(nrows, ncols, size=(5.0, 3.4))
