@@ -233,7 +233,7 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         The scheme used (resolved for ``n_features_in_``).
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of str, one name per feature
         Names of the features, when ``X`` has string column names.
     n_iter_ : int
         Passes done.
