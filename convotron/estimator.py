@@ -10,7 +10,7 @@ it has no intercept (the theory has none). ``fit`` runs Algorithm 1 (Convotron, 
   mini-batches of ``batch`` rows (``batch = 1`` is the paper's algorithm); the rows left over
   when ``batch`` does not divide ``n_samples`` are skipped in that pass (with shuffling, a
   different few each pass); pass ``p + 1`` starts from the filter pass ``p`` ended with.
-  A pass is the compiled loop of :func:`convotron.convotron_on_data` (the same kernel;
+  A pass is the compiled loop of :func:`convotron.algorithm.convotron_on_data` (the same kernel;
   ``max_iter=1, shuffle=False`` gives exactly ``convotron_on_data(X, y, ...)``);
 - ``max_iter`` passes at most; with ``tol`` set, fitting stops when the training mean squared
   error has not decreased by more than ``tol`` times the best one so far for
