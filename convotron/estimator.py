@@ -254,7 +254,8 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((2000, 16))
     >>> w = np.array([1.0, -0.5, 0.25, 0.5])
-    >>> patches = np.lib.stride_tricks.sliding_window_view(X, 4, axis=1)[:, ::2]  # (m, 7, 4)
+    >>> # shape (m, 7, 4)
+    >>> patches = np.lib.stride_tricks.sliding_window_view(X, 4, axis=1)[:, ::2]
     >>> y = np.maximum(patches @ w, 0).mean(axis=1)  # a ReLU teacher, 1d:16,4,2
     >>> est = ConvotronRegressor("1d:4,2", random_state=0).fit(X, y)
     >>> bool(np.allclose(est.w_, w, atol=0.05))

@@ -67,7 +67,8 @@ Examples
 >>> idx = [[0, 1, 2, 3], [2, 3, 4, 5], [4, 5, 6, 7]]          # 1d:8,4,2
 >>> round(beta_exact(second_moment_matrix(8, idx, "identity", 3)), 9)
 18.0
->>> round(beta_exact(second_moment_matrix(8, idx, "identity", 1)), 4)   # Rademacher
+>>> # Rademacher inputs (kappa = 1)
+>>> round(beta_exact(second_moment_matrix(8, idx, "identity", 1)), 4)
 14.6667
 """
 

@@ -6,7 +6,7 @@ independent runs. The TOML form (the format ``pyproject.toml`` users know)::
 
     # sweep.toml
     runs = 1000            # independent runs per cell
-    seed = 0               # root seed; each cell's seeds derive from it and the cell itself
+    seed = 0               # root seed; each cell's seeds derive from it
     chunk = 250            # runs per task sent to a worker (does not change any result)
     fractions = [0.125, 0.25, 0.5, 1.0]   # fail rate also reported at these fractions of T
 
