@@ -20,7 +20,7 @@ independent runs. The TOML form (the format ``pyproject.toml`` users know)::
     delta = [0.1]
     w_norm = [1.0]
 
-    # optional: a family of schemes from a template and ranges (added to axes.scheme)
+    # optional: schemes from a template and ranges (added to axes.scheme)
     [family]
     template = "1d:{n},4,{d}"
     n = [16, 20, 24]
