@@ -312,7 +312,8 @@ def fit(
     >>> res.sq_error < 1e-3
     True
     >>> X, y = teacher.sample(np.random.default_rng(2), 100)
-    >>> fit(SGDRule(), Rows(X, y), scheme, 0.0, eta=0.01).w  # ReLU SGD from 0 never moves
+    >>> # ReLU SGD from 0 never moves
+    >>> fit(SGDRule(), Rows(X, y), scheme, 0.0, eta=0.01).w
     array([0., 0., 0., 0.])
     """
     return _fit(rule, source, scheme, alpha, eta=eta, iters=iters, rng=rng, batch=batch,

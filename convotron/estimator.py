@@ -10,7 +10,7 @@ it has no intercept (the theory has none). ``fit`` runs Algorithm 1 (Convotron, 
   mini-batches of ``batch`` rows (``batch = 1`` is the paper's algorithm); the rows left over
   when ``batch`` does not divide ``n_samples`` are skipped in that pass (with shuffling, a
   different few each pass); pass ``p + 1`` starts from the filter pass ``p`` ended with.
-  A pass is the compiled loop of :func:`convotron.convotron_on_data` (the same kernel;
+  A pass is the compiled loop of :func:`convotron.algorithm.convotron_on_data` (the same kernel;
   ``max_iter=1, shuffle=False`` gives exactly ``convotron_on_data(X, y, ...)``);
 - ``max_iter`` passes at most; with ``tol`` set, fitting stops when the training mean squared
   error has not decreased by more than ``tol`` times the best one so far for
@@ -233,7 +233,7 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         The scheme used (resolved for ``n_features_in_``).
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of str, one name per feature
         Names of the features, when ``X`` has string column names.
     n_iter_ : int
         Passes done.
@@ -254,7 +254,8 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((2000, 16))
     >>> w = np.array([1.0, -0.5, 0.25, 0.5])
-    >>> patches = np.lib.stride_tricks.sliding_window_view(X, 4, axis=1)[:, ::2]  # (m, 7, 4)
+    >>> # shape (m, 7, 4)
+    >>> patches = np.lib.stride_tricks.sliding_window_view(X, 4, axis=1)[:, ::2]
     >>> y = np.maximum(patches @ w, 0).mean(axis=1)  # a ReLU teacher, 1d:16,4,2
     >>> est = ConvotronRegressor("1d:4,2", random_state=0).fit(X, y)
     >>> bool(np.allclose(est.w_, w, atol=0.05))

@@ -16,7 +16,7 @@ A :class:`PatchScheme` stores ``n`` and the ``(k, r)`` index array. It is built 
 * a spec string (:func:`parse_spec`): ``1d:N,R,STRIDE``, ``2d:H,W,PH,PW,SH,SW``,
   ``2d:C,H,W,PH,PW,SH,SW`` or ``file:PATH`` (JSON ``{"n": N, "indices": [[...], ...]}``).
 
-Structural objects (§3 of the spec): :math:`P = \sum_i P_i` (``r x n`` counts,
+Structural objects: :math:`P = \sum_i P_i` (``r x n`` counts,
 :math:`P_{ac} = \#\{i : \mathrm{idx}[i,a] = c\}`) and the overlap matrix
 :math:`M = P \Sigma P^\top = \sum_{i,j} P_i \Sigma P_j^\top`. For :math:`\Sigma = I` the
 entries are integers :math:`(PP^\top)_{ab} = \sum_c P_{ac} P_{bc}` and are computed exactly.

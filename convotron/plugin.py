@@ -1,17 +1,19 @@
 r"""Plug-in estimates of the theorem's constants from data, and the step size ``η = a/(2β)``.
 
 A user with rows ``X`` (and no teacher) does not know the law of ``x``; the theorem's
-constants (``../shared/spec/convotron-theory.md`` §3) are expectations under that law, so we
+constants are expectations under that law, so we
 estimate them by their empirical counterparts (the law is *assumed symmetric*, so the second
-moment is the covariance and no centring is done):
+moment is the covariance and no centring is done; ``K̂`` uses empirical fourth moments, so
+no closed form is needed):
 
 .. math::
 
     \hat\Sigma = \frac1m \sum_t x_t x_t^\top, \qquad
-    \hat M = P \hat\Sigma P^\top = \frac1m \sum_t s_t s_t^\top, \quad s_t = P x_t = \sum_i P_i x_t,
+    s_t = P x_t = \sum_i P_i x_t,
 
-    \hat K = \frac1k \sum_i \frac1m \sum_t (P_i x_t)(P_i x_t)^\top \, \|P x_t\|^2
-    \quad\text{(empirical fourth moments; no closed form needed)},
+    \hat M = P \hat\Sigma P^\top = \frac1m \sum_t s_t s_t^\top,
+
+    \hat K = \frac1k \sum_i \frac1m \sum_t (P_i x_t)(P_i x_t)^\top \, \|P x_t\|^2,
 
     \hat\beta = \lambda_{\max}(\hat K), \qquad
     \hat a = \frac{(1+\alpha)\,\lambda_{\min}(\hat M)}{k}, \qquad

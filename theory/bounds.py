@@ -1,6 +1,6 @@
 r"""The theorem's constants and bounds as objects.
 
-Each quantity of the analysis (``shared/spec/convotron-theory.md`` §3-4) is a
+Each quantity of the analysis (the chapters "The drift" and "The main theorem") is a
 :class:`Bound`: a sympy expression in the symbols of :mod:`theory.notation`, a numeric
 function built once from it (``sympy.lambdify``), the book label of the claim it belongs
 to and its provenance. The book displays ``bound.latex()``, the very expression that the
@@ -9,26 +9,38 @@ tests evaluate with ``bound(**values)`` and substitute into with ``bound.subs(**
 Provenance. The model, the algorithm and the fact that one fresh sample is used per
 iteration are the paper's ([paper], Goel, Klivans and Meka, ICML 2018). Every constant
 below is **[derived]**: the explicit-constant version of GKM18's main theorem proved in
-the specification, not the paper's own constants (which hide absolute constants in
-:math:`O(\cdot)`; none of them is silently set to 1 here).
+this project's book (chapter "The main theorem"), not the paper's own constants (which hide
+absolute constants in :math:`O(\cdot)`; none of them is silently set to 1 here).
 
-The quantities [derived], with :math:`M = P\Sigma P^\top`, :math:`P = \sum_i P_i`:
+The quantities [derived], with :math:`M = P\Sigma P^\top`, :math:`P = \sum_i P_i`. The drift
+constant, the second-moment constant :math:`\beta` (by default the exact
+:math:`\lambda_{\max}(K)` of lem-exact-k; closed-form upper bounds in lem-beta) and the noise
+constant :math:`\rho` (:math:`= \varsigma^2 \operatorname{tr} M` for noise independent of
+:math:`x`) are
 
 .. math::
 
     a &= (1+\alpha)\,\lambda_{\min}(M)/k, \\
-    \beta &\ge \tfrac1k \textstyle\sum_i \mathbb{E}[(u^\top P_i x)^2 \|Px\|^2]/\|u\|^2
-        \quad\text{(the exact } \lambda_{\max}(K)\text{, lem-exact-k, by default;
-        closed-form upper bounds, lem-beta)}, \\
-    \rho &= \mathbb{E}[\xi^2 \|Px\|^2] \;(= \varsigma^2 \operatorname{tr} M
-        \text{ for noise independent of } x), \\
-    \eta &= a/(2\beta), \quad T = \lceil (4\beta/a^2)\ln(\|w^*\|^2/(\epsilon\delta)) \rceil
-        \quad\text{(realizable)}, \\
-    \eta &= \min\{a/(2\beta),\ \epsilon\delta a/(4\rho)\}, \quad
-        T = \lceil \max\{4\beta/a^2,\ 8\rho/(\epsilon\delta a^2)\}
-        \ln(2\|w^*\|^2/(\epsilon\delta)) \rceil \quad\text{(noisy)},
+    \beta &\ge \tfrac1k \textstyle\sum_i
+        \mathbb{E}[(u^\top P_i x)^2 \|Px\|^2]/\|u\|^2, \\
+    \rho &= \mathbb{E}[\xi^2 \|Px\|^2].
 
-with :math:`T \ge 1` always (an iteration count), and samples :math:`= T`. The
+In the realizable case the step and the iteration count are
+
+.. math::
+
+    \eta = \frac{a}{2\beta}, \qquad
+    T \ge \frac{4\beta}{a^2}\ln\frac{\|w^*\|^2}{\epsilon\delta},
+
+and in the noisy case
+
+.. math::
+
+    \eta &= \min\Bigl\{\frac{a}{2\beta},\ \frac{\epsilon\delta a}{4\rho}\Bigr\}, \\
+    T &\ge \max\Bigl\{\frac{4\beta}{a^2},\ \frac{8\rho}{\epsilon\delta a^2}\Bigr\}
+        \ln\frac{2\|w^*\|^2}{\epsilon\delta},
+
+with :math:`T` rounded up to an integer and at least 1, and samples :math:`= T`. The
 theorem's curve is :math:`(1-\eta a/2)^t \|w^*\|^2 + 2\eta\rho/a`.
 
 Examples

@@ -155,7 +155,7 @@ CLAIMS: dict[str, Claim] = {
             "def-model",
             "definition",
             "One convolutional layer with average pooling",
-            "[paper] the model of GKM18 (§1 of the specification)",
+            "[paper] the model of GKM18 (the learning problem the paper poses)",
             (),
             (
                 "convotron.model.predict",
@@ -184,7 +184,7 @@ CLAIMS: dict[str, Claim] = {
         _c(
             "lem-symmetric",
             "lemma",
-            "Lemma 1 of the paper",
+            "Symmetry lemma (the paper's Lemma 1)",
             "[paper] Lemma 1 of GKM18: E[σ(uᵀx)(vᵀx)] = ((1+α)/2) uᵀΣv for symmetric x",
             ("def-model",),
             (

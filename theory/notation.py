@@ -354,7 +354,7 @@ NOTATION: list[NotationEntry] = [
     ),
     NotationEntry(
         E_x2_Px2,
-        r"\mathbb{E}[\|x\|^2\|Px\|^2]",
+        r"\mathbb{E}[\lVert x\rVert^2\lVert Px\rVert^2]",
         "the norm-product moment of heteroscedastic noise",
         "positive real",
         "[derived]",

@@ -45,8 +45,9 @@ the coordinates are independent with mean 0). Consequences, with :math:`A_i = P_
 
   .. math::
 
-      S \mapsto S - \tfrac{\eta}{k}(MS + SM) + \tfrac{\eta^2}{k^2}\big(\operatorname{tr}(SM)M
-      + 2MSM + (\kappa-3)B\operatorname{diag}(B^\top SB)B^\top\big) + \eta^2 N,
+      S \mapsto{} & S - \tfrac{\eta}{k}(MS + SM) + \eta^2 N \\
+      & + \tfrac{\eta^2}{k^2}\big(\operatorname{tr}(SM)M + 2MSM
+      + (\kappa-3)B\operatorname{diag}(B^\top SB)B^\top\big),
 
   :math:`N = \mathbb{E}[\xi^2 qq^\top]` (:math:`\varsigma^2M` for independent noise,
   :math:`\frac{\varsigma^2}{\operatorname{tr}\Sigma}B[\operatorname{tr}(D)I + 2D
@@ -66,7 +67,8 @@ Examples
 >>> idx = [[0, 1, 2, 3], [2, 3, 4, 5], [4, 5, 6, 7]]          # 1d:8,4,2
 >>> round(beta_exact(second_moment_matrix(8, idx, "identity", 3)), 9)
 18.0
->>> round(beta_exact(second_moment_matrix(8, idx, "identity", 1)), 4)   # Rademacher
+>>> # Rademacher inputs (kappa = 1)
+>>> round(beta_exact(second_moment_matrix(8, idx, "identity", 1)), 4)
 14.6667
 """
 

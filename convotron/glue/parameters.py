@@ -1,6 +1,6 @@
 r"""GLUE: the theorem's numbers for a concrete problem, through :mod:`theory`.
 
-Part of :mod:`convotron.glue`, the only sub-package allowed to import :mod:`theory` (see
+Part of ``convotron.glue``, the only sub-package allowed to import :mod:`theory` (see
 ``ARCHITECTURE.md``). It maps a :class:`~convotron.problem.Problem` (patch scheme, slope,
 input law, covariance, noise) and a target :math:`(\epsilon, \delta, \|w^*\|)` to one
 :class:`TheoremParameters`, through the plain numbers that

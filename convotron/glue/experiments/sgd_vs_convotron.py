@@ -1,6 +1,6 @@
 r"""Experiment ``sgd-vs-convotron``: no initialisation or learning-rate tuning needed.
 
-Claim under test ([paper], §6 of the spec): Convotron needs no special initialisation and
+Claim under test ([paper]): Convotron needs no special initialisation and
 no learning-rate tuning, unlike (stochastic) gradient descent on the square loss
 :math:`\tfrac12 (y - f_w(x))^2`, whose update
 
@@ -357,6 +357,7 @@ def plot(result: ExperimentResult, out: Path) -> list[Path]:
         ("first_hit", "iterations_heatmaps.png", "iterations to reach eps"),
     ):
         fig, axes = panel_grid(len(settings), size=(5.2, 2.8))
+        any_missing = False
         for ax, s in zip(axes.flat, settings, strict=False):
             inits = list(dict.fromkeys(e["init"] for e in s["sgd"]))
             lrs = list(dict.fromkeys(e["lr"] for e in s["sgd"]))
@@ -364,6 +365,7 @@ def plot(result: ExperimentResult, out: Path) -> list[Path]:
                 [next(e for e in s["sgd"] if e["init"] == i and e["lr"] == lr)[what] for lr in lrs]
                 for i in inits
             ]
+            any_missing = any_missing or any(v is None for row in grid for v in row)
             conv = ", ".join(
                 f"x{c['factor']:g}: " + ("div" if c["status"] == "diverged" else fmt(c[what]))
                 for c in s["convotron"]
@@ -377,7 +379,11 @@ def plot(result: ExperimentResult, out: Path) -> list[Path]:
                 missing="div" if what == "final_sq_error" else "never",
                 cbar_label="log10",
             )
-        fig.suptitle(f"SGD vs Convotron: {title} (grey: diverged / never)", fontsize=10)
+        # the legend names grey cells only when some cell is grey
+        grey = ("diverged" if what == "final_sq_error" else "never") if any_missing else None
+        fig.suptitle(
+            f"SGD vs Convotron: {title}" + (f" (grey: {grey})" if grey else ""), fontsize=10
+        )
         paths.append(save(fig, out, fname))
 
     fig, axes = panel_grid(len(settings), size=(5.0, 3.4))

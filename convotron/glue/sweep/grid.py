@@ -6,9 +6,9 @@ independent runs. The TOML form (the format ``pyproject.toml`` users know)::
 
     # sweep.toml
     runs = 1000            # independent runs per cell
-    seed = 0               # root seed; each cell's seeds derive from it and the cell itself
-    chunk = 250            # runs per task sent to a worker (does not change any result)
-    fractions = [0.125, 0.25, 0.5, 1.0]   # fail rate also reported at these fractions of T
+    seed = 0               # root seed; each cell's seeds derive from it
+    chunk = 250            # runs per worker task (changes no result)
+    fractions = [0.125, 0.25, 0.5, 1.0]   # fail rate also at these shares of T
 
     [axes]
     scheme = ["1d:16,4,2", "1d:24,4,2"]
@@ -20,7 +20,7 @@ independent runs. The TOML form (the format ``pyproject.toml`` users know)::
     delta = [0.1]
     w_norm = [1.0]
 
-    # optional: a family of schemes from a template and ranges (added to axes.scheme)
+    # optional: schemes from a template and ranges (added to axes.scheme)
     [family]
     template = "1d:{n},4,{d}"
     n = [16, 20, 24]

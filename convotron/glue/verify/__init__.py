@@ -80,10 +80,10 @@ times more iterations the theorem asks for than a typical run needs.
 
 Modules
 -------
-:mod:`~convotron.glue.verify.cases` (the cases and suites), :mod:`~convotron.glue.verify.stats`
-(the binomial test), :mod:`~convotron.glue.verify.drift` (the drift check and the kernel
-floor), :mod:`~convotron.glue.verify.report` (results, tables, files) and
-:mod:`~convotron.glue.verify.suite` (running a case and a suite). The names below are
+``convotron.glue.verify.cases`` (the cases and suites), ``convotron.glue.verify.stats``
+(the binomial test), ``convotron.glue.verify.drift`` (the drift check and the kernel
+floor), ``convotron.glue.verify.report`` (results, tables, files) and
+``convotron.glue.verify.suite`` (running a case and a suite). The names below are
 re-exported here.
 """
 
