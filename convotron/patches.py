@@ -30,23 +30,20 @@ holds for stride schemes, where moreover [derived] :math:`\operatorname{diag}(PP
 
 from __future__ import annotations
 
-import json
 import numbers
-import os
-import re
-import stat
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._errors import ConvotronError
+from ._indices import PAD, _as_index_array, _axis, _pos_int
 from ._limits import (
     MAX_DENSE_ENTRIES,
     MAX_INDEX_ENTRIES,
-    MAX_SCHEME_FILE_BYTES,
     check_index_entries,
 )
+from ._specfile import read_scheme_file, spec_numbers
 from ._validate import InstanceOf, Param
 from .covariance import _N, MAX_N, Covariance, Diagonal, Identity
 
@@ -57,150 +54,6 @@ __all__ = ["MAX_DENSE_ENTRIES", "MAX_INDEX_ENTRIES", "PAD", "PatchScheme", "pars
 
 #: Largest patch size r for which the model reads patches as strided views (one per column).
 _MAX_SLICED_R = 1024
-#: Sentinel in ``PatchScheme.indices``: the filter position reads a zero of the padding
-#: (conv layers with ``padding``, ``convotron.conv``), i.e. row ``a`` of :math:`P_i` is zero
-#: and :math:`(P_i x)_a = 0`. Consumers must never gather ``x[-1]`` (numpy and numba would
-#: silently read the last coordinate): use :meth:`PatchScheme.patches` or test ``>= 0``.
-PAD = -1
-
-
-def _pos_int(value: Any, name: str, *, minimum: int = 1) -> int:
-    """Validate an integer parameter ``>= minimum`` (bools and floats refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConvotronError(
-            f"{name} must be an integer >= {minimum}; got {value!r} "
-            f"({type(value).__name__}). Pass a whole number, e.g. {max(minimum, 2)}."
-        )
-    v = int(value)
-    if v < minimum:
-        raise ConvotronError(
-            f"{name} must be an integer >= {minimum}; got {v}. Pass a value >= {minimum}."
-        )
-    return v
-
-
-def _show_int(v: int) -> str:
-    """``v`` in decimal, or its size when it has too many digits to print."""
-    if abs(v).bit_length() > 128:
-        return f"an integer of about {int(abs(v).bit_length() * 0.30103) + 1} digits"
-    return str(v)
-
-
-def _out_of_range_entry(indices: Any, n: int) -> ConvotronError | None:
-    """Return an error for the first Python integer of nested rows outside ``0..n-1``.
-
-    Used when numpy could not hold the rows as integers (``2**63`` becomes a float, larger
-    values an object), so that the message names the offending value, not a dtype.
-    """
-    if isinstance(indices, np.ndarray):
-        return None
-    try:
-        for i, row in enumerate(indices):
-            for a, v in enumerate(row):
-                if isinstance(v, numbers.Integral) and not isinstance(v, bool):
-                    if not 0 <= int(v) < n and int(v) != PAD:
-                        return ConvotronError(
-                            f"indices must lie in 0..n-1 (n={n}); got {_show_int(int(v))} at "
-                            f"patch {i}, position {a}. Pass coordinates of the input (0-based)."
-                        )
-    except TypeError:  # not nested sequences
-        return None
-    return None
-
-
-def _as_index_array(indices: Any, n: int) -> np.ndarray:
-    """Validate ``indices`` as a ``(k, r)`` array of distinct-per-row coordinates in ``0..n-1``."""
-    if isinstance(indices, (str, bytes)):
-        raise ConvotronError(
-            f"indices must be a (k, r) array of integers; got a string {indices!r:.60}. "
-            "Pass e.g. [[0, 1], [1, 2]]."
-        )
-    try:
-        arr = np.asarray(indices)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise ConvotronError(
-            "indices must be a rectangular (k, r) array of integers: every patch must have "
-            f"the same size r; could not read them ({exc}). Pass e.g. [[0, 1], [1, 2]]."
-        ) from None
-    if arr.dtype == object or np.issubdtype(arr.dtype, np.floating):
-        bad = _out_of_range_entry(indices, n)
-        if bad is not None:
-            raise bad
-    if arr.dtype == object:
-        raise ConvotronError(
-            "indices must be a rectangular (k, r) array of integers: every patch must have "
-            "the same size r and every entry be an integer in 0..n-1; got ragged or "
-            "non-numeric entries. Pass e.g. [[0, 1], [1, 2]]."
-        )
-    if arr.size == 0:
-        raise ConvotronError(
-            f"a patch scheme needs at least one patch of at least one coordinate; got an empty "
-            f"array of shape {arr.shape}. Pass a non-empty (k, r) array, e.g. [[0, 1], [1, 2]]."
-        )
-    if arr.ndim != 2:
-        raise ConvotronError(
-            f"indices must be a 2-D (k, r) array (one row per patch); got an array with "
-            f"{arr.ndim} dimension(s) and shape {arr.shape}. Pass e.g. [[0, 1], [1, 2]]."
-        )
-    k, r = arr.shape
-    check_index_entries(k, r)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
-        raise ConvotronError(
-            f"indices must be integers (coordinates 0..n-1); got dtype {arr.dtype}. "
-            "Pass integer coordinates, e.g. np.asarray(indices, dtype=np.int64) if they are "
-            "whole numbers."
-        )
-    if np.issubdtype(arr.dtype, np.unsignedinteger) and arr.max() > np.iinfo(np.int64).max:
-        top = int(arr.max())
-        raise ConvotronError(
-            f"indices must lie in 0..n-1 (n={n}); got {top}. Pass coordinates of the input."
-        )
-    arr = arr.astype(np.int64)
-    if r > n and not (arr == PAD).any():
-        raise ConvotronError(
-            f"a patch cannot be larger than the input: r <= n is required (n={n}); got "
-            f"patches of r={r} coordinates. Use patches of at most {n} coordinates."
-        )
-    out = (arr < PAD) | (arr >= n)
-    if out.any():
-        i, a = (int(v[0]) for v in np.nonzero(out))
-        raise ConvotronError(
-            f"indices must lie in 0..n-1 (n={n}); got {int(arr[i, a])} at patch {i}, "
-            f"position {a}. Pass coordinates of the input (0-based), or -1 for a padded zero."
-        )
-    srt = np.sort(arr, axis=1)
-    dup = (srt[:, 1:] == srt[:, :-1]) & (srt[:, 1:] != PAD)
-    if dup.any():
-        i, a = (int(v[0]) for v in np.nonzero(dup))
-        raise ConvotronError(
-            f"the r coordinates of one patch must be distinct (P_i P_i^T = I_r); patch {i} "
-            f"repeats coordinate {int(srt[i, a])}. Remove the repeated index."
-        )
-    arr.setflags(write=False)
-    return arr
-
-
-def _axis(
-    n: int, r: int, d: int, label: str, nname: str, rname: str, dname: str, hint: str = ""
-) -> int:
-    """Validate one patch-and-stride axis and return its number of patches ``k``."""
-    if r > n:
-        raise ConvotronError(
-            f"a patch cannot be larger than the input{label}: {rname} <= {nname} is required; "
-            f"got {rname}={r}, {nname}={n}. Use {rname} <= {n}."
-        )
-    if (n - r) % d != 0:
-        lo = r + ((n - r) // d) * d
-        hi = lo + d
-        k_lo = (lo - r) // d + 1
-        raise ConvotronError(
-            f"patch-and-stride without padding needs {nname} = (k-1)*{dname} + {rname}{label}: "
-            f"{nname} - {rname} = {n - r} is not divisible by {dname}={d} ({nname}={n}, "
-            f"{rname}={r}). Use {nname}={lo} (k={k_lo}) or {nname}={hi} (k={k_lo + 1})"
-            + (f", or {hint}" if hint else "")
-            + "."
-        )
-    return (n - r) // d + 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -567,7 +420,6 @@ class PatchScheme:
         return {"n": self.n, "indices": self.indices.tolist()}
 
 
-_INT = re.compile(r"-?[0-9]+")
 _FORMS = (
     "'1d:N,R,STRIDE', '2d:H,W,PH,PW,SH,SW', '2d:C,H,W,PH,PW,SH,SW', "
     "'conv1d:C,L,K[,stride=S][,padding=P|same|valid][,dilation=D]', "
@@ -576,157 +428,8 @@ _FORMS = (
 )
 
 
-def _numbers(
-    spec: str, body_shown: str, body: str, form: str, counts: tuple[int, ...]
-) -> list[int]:
-    """Return the numbers of a stride spec (``spec`` and ``body_shown`` are for messages)."""
-    parts = [p.strip() for p in body.split(",")]
-    if len(parts) not in counts or not all(_INT.fullmatch(p) for p in parts):
-        want = " or ".join(str(c) for c in counts)
-        raise ConvotronError(
-            f"the scheme spec {spec!r} must be {form} with {want} comma-separated whole "
-            f"numbers; got {body_shown!r}. Pass e.g. "
-            + ("'1d:64,8,2'." if "1d:" in form else "'2d:9,10,3,4,2,3'.")
-        )
-    for p in parts:
-        digits = p.lstrip("-")
-        # every number of a stride spec is at most n <= MAX_N; say so before int() of
-        # thousands of digits (which Python refuses) or a size that cannot be allocated
-        if len(digits) > 18 or int(p) > MAX_N:
-            shown = p if len(digits) <= 30 else f"a number of {len(digits)} digits"
-            raise ConvotronError(
-                f"the scheme spec {spec!r} holds {shown}, which is too large: every number "
-                f"of a stride spec is at most the input dimension, limited to n <= {MAX_N}. "
-                "Use a smaller scheme."
-            )
-    return [int(p) for p in parts]
-
-
-def _read_scheme_text(spec: str, path_text: str) -> str:
-    """Read a ``file:`` scheme: a regular file within the size limit, checked before reading.
-
-    The file is opened non-blocking (a FIFO does not block) and checked with ``fstat``: a
-    folder, a FIFO, a device (``/dev/zero``) or a socket is refused, and so is a file above
-    :data:`~convotron._limits.MAX_SCHEME_FILE_BYTES`, before a byte is read.
-    """
-    try:
-        fd = os.open(path_text, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise ConvotronError(
-            f"scheme file {path_text!r} does not exist (spec {spec!r}). Check the path; the "
-            'file must hold JSON {"n": N, "indices": [[...], ...]}.'
-        ) from None
-    except IsADirectoryError:
-        raise ConvotronError(
-            f"scheme file {path_text!r} is a folder, not a file. Name the JSON file inside it."
-        ) from None
-    except OSError as exc:
-        raise ConvotronError(
-            f"scheme file {path_text!r} could not be opened ({exc.strerror or exc}). "
-            "Check the path and its permissions."
-        ) from None
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise ConvotronError(
-                f"scheme file {path_text!r} is a folder, not a file. Name the JSON file inside it."
-            )
-        kind = (
-            "a FIFO (named pipe)"
-            if stat.S_ISFIFO(st.st_mode)
-            else "a device"
-            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
-            else "a special file"
-        )
-        raise ConvotronError(
-            f"scheme file {path_text!r} must be a regular file; got {kind}. Save the "
-            'scheme as a JSON file {"n": N, "indices": [[...], ...]} and pass its path.'
-        )
-    if st.st_size > MAX_SCHEME_FILE_BYTES:
-        os.close(fd)
-        raise ConvotronError(
-            f"scheme file {path_text!r} is too large: {st.st_size} bytes, above the limit "
-            f"of {MAX_SCHEME_FILE_BYTES} bytes ({MAX_SCHEME_FILE_BYTES // 1024**2} MB) for "
-            "a JSON scheme. Build larger schemes in Python with PatchScheme.from_indices."
-        )
-    with os.fdopen(fd, "rb") as fh:
-        try:
-            data = fh.read(MAX_SCHEME_FILE_BYTES + 1)
-        except OSError as exc:
-            raise ConvotronError(
-                f"scheme file {path_text!r} could not be read ({exc.strerror or exc}). "
-                "Check the path and its permissions."
-            ) from None
-    if len(data) > MAX_SCHEME_FILE_BYTES:  # it grew while being read
-        raise ConvotronError(
-            f"scheme file {path_text!r} is too large: above the limit of "
-            f"{MAX_SCHEME_FILE_BYTES} bytes for a JSON scheme. Build larger schemes in Python "
-            "with PatchScheme.from_indices."
-        )
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConvotronError(
-            f"scheme file {path_text!r} is not UTF-8 text; it must hold JSON "
-            '{"n": N, "indices": [[...], ...]}. Pass a JSON file.'
-        ) from None
-
-
 def _read_file_scheme(spec: str, path_text: str) -> PatchScheme:
-    if not path_text:
-        raise ConvotronError(
-            f"the scheme spec {spec!r} names no file; the form is 'file:PATH'. "
-            "Pass e.g. 'file:scheme.json'."
-        )
-    text = _read_scheme_text(spec, path_text)
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConvotronError(
-            f"scheme file {path_text!r} is not valid JSON ({exc.msg} at line {exc.lineno}, "
-            f'column {exc.colno}); it must hold {{"n": N, "indices": [[...], ...]}}. Fix the file.'
-        ) from None
-    except ValueError as exc:  # e.g. an integer of more than 4300 digits
-        raise ConvotronError(
-            f"scheme file {path_text!r} could not be read as a scheme ({exc}); it must hold "
-            '{"n": N, "indices": [[...], ...]} with coordinates 0..n-1. Fix the file.'
-        ) from None
-    except RecursionError:
-        raise ConvotronError(
-            f"scheme file {path_text!r} is nested too deeply to be a scheme; it must hold "
-            '{"n": N, "indices": [[...], ...]}. Fix the file.'
-        ) from None
-    if not isinstance(obj, dict):
-        raise ConvotronError(
-            f'scheme file {path_text!r} must hold a JSON object {{"n": N, "indices": '
-            f"[[...], ...]}}; got a JSON {type(obj).__name__}. Wrap it in an object."
-        )
-    missing = [key for key in ("n", "indices") if key not in obj]
-    if missing:
-        raise ConvotronError(
-            f"scheme file {path_text!r} lacks the key(s) {', '.join(map(repr, missing))}; it "
-            'must hold {"n": N, "indices": [[...], ...]}. Add the missing key(s).'
-        )
-    n = obj["n"]
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise ConvotronError(
-            f'scheme file {path_text!r}: "n" must be a whole number >= 1; got {n!r}. '
-            'Write e.g. "n": 16.'
-        )
-    indices = obj["indices"]
-    if not isinstance(indices, list):
-        raise ConvotronError(
-            f'scheme file {path_text!r}: "indices" must be a list of patches (lists of '
-            f'integers); got {type(indices).__name__}. Write e.g. "indices": [[0, 1], [1, 2]].'
-        )
-    for i, row in enumerate(indices):
-        # JSON true/false would silently become the coordinates 1/0 in a numpy array
-        if isinstance(row, list) and any(isinstance(v, bool) for v in row):
-            raise ConvotronError(
-                f'scheme file {path_text!r}: "indices" must hold integer coordinates; patch {i} '
-                f"holds a JSON boolean ({row!r}). Write the coordinates as whole numbers."
-            )
+    n, indices = read_scheme_file(spec, path_text)
     return PatchScheme.from_indices(n, indices, spec=f"file:{path_text}")
 
 
@@ -780,9 +483,9 @@ def parse_spec(spec: str) -> PatchScheme:
         return _read_file_scheme(spec, body.strip())
     body_shown = body if len(body) <= 100 else body[:80] + "..."
     if kind == "1d":
-        n, r, d = _numbers(shown, body_shown, body, "'1d:N,R,STRIDE'", (3,))
+        n, r, d = spec_numbers(shown, body_shown, body, "'1d:N,R,STRIDE'", (3,))
         return PatchScheme.stride_1d(n, r, d)
-    vals = _numbers(
+    vals = spec_numbers(
         shown, body_shown, body, "'2d:H,W,PH,PW,SH,SW' or '2d:C,H,W,PH,PW,SH,SW'", (6, 7)
     )
     if len(vals) == 6:
