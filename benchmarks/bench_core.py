@@ -29,13 +29,8 @@ import sys
 import numpy as np
 from _timing import alternated, draw_floor, load_average, machine, write_json
 
-from convotron.algorithm import (
-    convotron,
-    convotron_on_data,
-    convotron_reference,
-    fit,
-    run_many,
-)
+from convotron.algorithm import convotron, convotron_on_data, convotron_reference, fit
+from convotron.many import run_many
 from convotron.patches import parse_spec
 from convotron.problem import Teacher
 from convotron.rules import ConvotronRule

@@ -34,7 +34,7 @@ _EXPORTS: dict[str, str] = {
     "convotron_on_data": "algorithm",
     "convotron_reference": "algorithm",
     "fit": "algorithm",
-    "run_many": "algorithm",
+    "run_many": "many",
     "glmtron": "baselines",
     "sgd": "baselines",
     "sgd_on_data": "baselines",
@@ -68,11 +68,12 @@ _EXPORTS: dict[str, str] = {
 if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from ._errors import AssumptionViolation, ConvotronError, DivergenceError
     from .activations import leaky_relu, leaky_relu_derivative
-    from .algorithm import convotron, convotron_on_data, convotron_reference, fit, run_many
+    from .algorithm import convotron, convotron_on_data, convotron_reference, fit
     from .baselines import glmtron, sgd, sgd_on_data, sgd_reference
     from .covariance import AR1, Covariance, Dense, Diagonal, Identity, parse_cov
     from .data import LAWS, InputLaw, NoiseModel, get_law, parse_noise, symmetrize
     from .estimator import ConvotronRegressor
+    from .many import run_many
     from .model import predict
     from .patches import PatchScheme, parse_spec
     from .plugin import PluginConstants, plugin_constants

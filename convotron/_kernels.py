@@ -10,7 +10,7 @@ Everything here works on plain arrays so that it can be compiled once and cached
 - ``X``: ``(m, n)`` ``float64`` C-contiguous, one sample per row; ``y``: ``(m,)`` ``float64``;
 - ``w``: ``(r,)`` ``float64``, updated **in place**.
 
-The kernels are compiled with ``nogil=True`` (so that :func:`convotron.algorithm.run_many`
+The kernels are compiled with ``nogil=True`` (so that :func:`convotron.many.run_many`
 can run several of them at once in threads), ``cache=True`` (compiled once per machine)
 and ``fastmath=False`` (no reassociation: a run is bitwise reproducible for a fixed seed).
 

@@ -45,25 +45,22 @@ result are those of ``w_{T+1}``, the filter after all ``T`` updates.
 
 from __future__ import annotations
 
-import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._engine import _Checked, _chunked_step, _drive, _fused_step, _progress_bar
+from ._engine import _Checked, _chunked_step, _drive, _fused_step
 from ._errors import ConvotronError
 from ._limits import (
     MAX_CHUNK_ENTRIES,
     MAX_RECORDS,
     MAX_RUN_WORK,
-    MAX_RUNS,
     chunk_rows,
     gib,
     real_vector,
     sample_cost,
 )
-from ._validate import InstanceOf, Interval, Options, Param, fail
+from ._validate import InstanceOf, Interval, Options, Param
 from .activations import check_alpha
 from .patches import _SCHEME, PatchScheme
 from .results import ManyResult, RunResult
@@ -78,13 +75,10 @@ if TYPE_CHECKING:
 __all__ = [
     "ManyResult",
     "RunResult",
-    "collect_runs",
     "convotron",
     "convotron_on_data",
     "convotron_reference",
     "fit",
-    "run_many",
-    "run_range",
 ]
 
 
@@ -522,177 +516,3 @@ def convotron_reference(
         w = w + e * (G / b)
         iterates.append(w.copy())
     return np.array(iterates)
-
-
-# --------------------------------------------------------------------------- many runs
-
-
-def run_many(
-    rule: Rule,
-    teacher: Teacher,
-    *,
-    eta: float,
-    iters: int,
-    runs: int,
-    seed: int,
-    workers: int = 2,
-    batch: int = 1,
-    record_every: int | None = None,
-    eps: float | None = None,
-    progress: bool = False,
-    on_divergence: str = "record",
-) -> ManyResult:
-    """Run ``runs`` independent runs of ``rule`` on fresh samples of one teacher.
-
-    Run ``j`` is ``fit(rule, teacher, teacher.scheme, teacher.alpha, ..., w_star=teacher.w_star,
-    rng=numpy.random.default_rng(SeedSequence(seed).spawn(runs)[j]))``, so the results are
-    identical whatever ``workers`` is. The runs execute on ``workers`` threads; the compiled
-    loop releases the GIL (``nogil=True``) and numpy's generators release it while filling
-    arrays, so two workers use two cores (see ``benchmarks/README.md``).
-
-    Parameters
-    ----------
-    rule : ConvotronRule or SGDRule
-        The update (:mod:`convotron.rules`), as in :func:`fit`.
-    teacher : Teacher
-        Supplies ``sample``, ``scheme``, ``alpha`` and ``w_star`` (used only for recording).
-    eta, iters, batch, record_every, eps
-        As in :func:`fit`.
-    runs : int
-        Number of independent runs.
-    seed : int
-        Root seed of the ``SeedSequence``.
-    workers : int, default 2
-        Threads.
-    progress : bool
-        Progress bar over runs (terminal only).
-    on_divergence : {"record", "raise"}, default "record"
-        A run whose weights become non-finite is recorded (``diverged[j]``, final squared
-        error ``inf``, NaN weights) so that one divergent run does not discard the others;
-        ``"raise"`` raises :class:`DivergenceError` instead.
-    """
-    from .problem import Teacher
-
-    _RULE(rule)
-    if not isinstance(teacher, Teacher):
-        raise fail(
-            "teacher",
-            "a convotron.problem.Teacher",
-            type(teacher).__name__,
-            "Build one with Teacher.random(scheme, alpha, rng); run_many(rule, teacher, ...) "
-            "takes the rule first.",
-        )
-    R = int(_RUNS(runs))
-    if R > MAX_RUNS:
-        raise ConvotronError(
-            f"runs must be at most {MAX_RUNS} (each run keeps its result in memory); got {R}. "
-            "Call run_many several times with different seeds.",
-            param="runs",
-        )
-    nw = int(_WORKERS(workers))
-    root = int(_SEED(seed))
-    # validate once, before any thread starts
-    _check_common(rule, teacher.scheme, teacher.alpha, eta, batch, teacher.w_star,
-                  record_every, eps, on_divergence)  # fmt: skip
-    T = int(_ITERS(iters))
-    k, r = teacher.scheme.k, teacher.scheme.r
-    b = int(_BATCH(batch))
-    _check_cost(T, b, teacher.scheme.n, k * r)  # one run
-    work = R * T * b * sample_cost(k * r, teacher.scheme.n)
-    if work > MAX_RUN_WORK:
-        raise ConvotronError(
-            f"runs is too large for this problem: {R} runs of {T} updates would take about "
-            f"{work / 1e9 / 60:.3g} minutes of one core, above the limit of "
-            f"{MAX_RUN_WORK / 1e9 / 60:.0f} minutes. Pass fewer runs or fewer iters.",
-            param="runs",
-        )
-    if record_every is not None and R * (T // int(record_every) + 1) > MAX_RECORDS:
-        raise ConvotronError(
-            f"record_every is too small for {R} runs of {T} updates: "
-            f"{R * (T // int(record_every) + 1)} distances would be kept, above the limit of "
-            f"{MAX_RECORDS}. Pass a larger record_every.",
-            param="record_every",
-        )
-    seqs = np.random.SeedSequence(root).spawn(R)
-    kw = dict(eta=eta, iters=iters, batch=batch, record_every=record_every, eps=eps,
-              on_divergence=on_divergence)  # fmt: skip
-
-    def one_run(seq: np.random.SeedSequence) -> RunResult:
-        return _seeded_run(rule, teacher, seq, **kw)
-
-    start = time.perf_counter()
-    results: list[RunResult] = []
-    with _progress_bar(R, progress, f"{rule.algorithm} runs") as bar:
-        if nw == 1:
-            for seq in seqs:
-                results.append(one_run(seq))
-                bar.update(1)
-        else:
-            with ThreadPoolExecutor(max_workers=nw) as pool:
-                for res in pool.map(one_run, seqs):
-                    results.append(res)
-                    bar.update(1)
-    return collect_runs(results, time.perf_counter() - start)
-
-
-def _seeded_run(rule: Rule, teacher: Teacher, seq: np.random.SeedSequence, **kw: Any) -> RunResult:
-    """One run of :func:`run_many`: ``fit`` on the teacher with the generator of ``seq``."""
-    return _fit(rule, teacher, teacher.scheme, teacher.alpha, rng=np.random.default_rng(seq),
-                w_star=teacher.w_star, **kw)  # fmt: skip
-
-
-def run_range(
-    rule: Rule,
-    teacher: Teacher,
-    *,
-    eta: float,
-    iters: int,
-    seed: int,
-    start: int,
-    stop: int,
-    batch: int = 1,
-    record_every: int | None = None,
-    eps: float | None = None,
-    on_divergence: str = "record",
-) -> list[RunResult]:
-    """Run runs ``start .. stop − 1`` of :func:`run_many` with the same ``seed``, one result each.
-
-    Run ``j`` uses ``SeedSequence(seed, spawn_key=(j,))``, which is
-    ``SeedSequence(seed).spawn(runs)[j]`` for any ``runs > j``: so ``run_many`` is
-    ``collect_runs(run_range(..., start=0, stop=a) + run_range(..., start=a, stop=runs))``
-    bitwise, whatever the split (how :mod:`convotron.glue.verify` sends the runs of a case to
-    Dask workers in chunks).
-    """
-    _RULE(rule)
-    root = int(_SEED(seed))
-    lo = int(start)
-    if not (0 <= lo <= int(stop)):
-        raise ConvotronError(
-            f"start and stop must satisfy 0 <= start <= stop; got start={start!r}, "
-            f"stop={stop!r}. Pass a range of run indices.",
-            param="start",
-        )
-    kw = dict(eta=eta, iters=iters, batch=batch, record_every=record_every, eps=eps,
-              on_divergence=on_divergence)  # fmt: skip
-    return [
-        _seeded_run(rule, teacher, np.random.SeedSequence(root, spawn_key=(j,)), **kw)
-        for j in range(lo, int(stop))
-    ]
-
-
-def collect_runs(results: list[RunResult], seconds: float) -> ManyResult:
-    """Stack the results of runs (in run order) into the :class:`ManyResult` of ``run_many``."""
-    histories = None
-    if results[0].history is not None:
-        histories = np.stack([res.history for res in results if res.history is not None])
-    return ManyResult(
-        final_sq_errors=np.array([res.sq_error for res in results], dtype=np.float64),
-        history_t=results[0].history_t,
-        histories=histories,
-        first_hits=np.array(
-            [-1 if res.first_hit is None else res.first_hit for res in results], dtype=np.int64
-        ),
-        seconds=seconds,
-        w=np.stack([res.w for res in results]),
-        diverged=np.array([res.diverged for res in results], dtype=bool),
-    )

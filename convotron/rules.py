@@ -1,7 +1,7 @@
 r"""Update rules as values: what one step of a run does.
 
 A rule is a small frozen value passed to :func:`convotron.algorithm.fit` (and
-:func:`convotron.algorithm.run_many`); the compiled loop
+:func:`convotron.many.run_many`); the compiled loop
 (:func:`convotron._kernels.run_updates`) runs every rule.
 
 - :class:`ConvotronRule` — Algorithm 1 of Goel, Klivans and Meka (ICML 2018) [paper]

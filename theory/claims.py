@@ -199,7 +199,7 @@ CLAIMS: dict[str, Claim] = {
             "Drift",
             "[derived] E[G_t | w_t] = ((1+α)/(2k)) M (w* − w_t)",
             ("def-model", "alg-convotron", "lem-symmetric"),
-            (_O + "overlap_matrix", _S + "overlap_numeric", "convotron.algorithm.run_many"),
+            (_O + "overlap_matrix", _S + "overlap_numeric", "convotron.many.run_many"),
         ),
         _c(
             "lem-progress",

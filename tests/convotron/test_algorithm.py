@@ -21,9 +21,9 @@ from convotron.algorithm import (
     convotron_on_data,
     convotron_reference,
     fit,
-    run_many,
 )
 from convotron.baselines import sgd_reference
+from convotron.many import run_many
 from convotron.patches import PatchScheme, parse_spec
 from convotron.problem import Teacher
 from convotron.rules import ConvotronRule, SGDRule

@@ -25,9 +25,10 @@ from convotron._limits import (
     MAX_SCHEME_FILE_BYTES,
     chunk_rows,
 )
-from convotron.algorithm import convotron, fit, run_many
+from convotron.algorithm import convotron, fit
 from convotron.covariance import Dense
 from convotron.data import NoiseModel, parse_noise
+from convotron.many import run_many
 from convotron.patches import PatchScheme, parse_spec
 from convotron.problem import Teacher
 from convotron.rules import ConvotronRule

@@ -350,7 +350,7 @@ def threads_report() -> dict:
 
 def test_verify_chunks_are_the_runs_of_run_many() -> None:
     """run_range over any split, collected, is run_many bitwise (child j = spawn_key (j,))."""
-    from convotron.algorithm import collect_runs, run_many, run_range
+    from convotron.many import collect_runs, run_many, run_range
     from convotron.problem import Teacher
     from convotron.rules import ConvotronRule
 

@@ -105,8 +105,8 @@ def run(
     config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
 ) -> ExperimentResult:
     """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    from ...algorithm import run_many
     from ...data import parse_noise
+    from ...many import run_many
     from ...patches import parse_spec
     from ...rules import ConvotronRule
 

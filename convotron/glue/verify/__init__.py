@@ -17,7 +17,7 @@ activation slope ``α``, an input law, a covariance, a noise model, a target ``(
    and ``T = max{4β/a², 8ρ/(εδa²)} ln(2‖w*‖²/(εδ))`` with ``η = min{a/(2β), εδa/(4ρ)}`` with
    label noise (``cor-realizable``, ``cor-noisy``; both **[derived]**);
 2. runs ``runs`` independent copies of Algorithm 1 (**[paper]**) for *exactly* ``T``
-   iterations with that ``η`` (:func:`convotron.algorithm.run_many`, seeds spawned from one
+   iterations with that ``η`` (:func:`convotron.many.run_many`, seeds spawned from one
    :class:`numpy.random.SeedSequence`, so the outcome does not depend on the number of
    workers);
 3. counts the runs that miss the target, ``‖w_{T+1} − w*‖² > ε``, and tests the failure

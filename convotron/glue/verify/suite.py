@@ -57,7 +57,7 @@ class RunsChunk:
 
 def run_runs_chunk(chunk: RunsChunk) -> list[Any]:
     """Run a chunk's runs: exactly runs ``start .. stop − 1`` of the case's ``run_many``."""
-    from ...algorithm import run_range
+    from ...many import run_range
     from ...rules import ConvotronRule
 
     return run_range(
@@ -75,7 +75,7 @@ def run_runs_chunk(chunk: RunsChunk) -> list[Any]:
 
 def _many_on(executor: Any, chunks: list[RunsChunk]) -> Any:
     """Run the chunks on the executor and stack their runs in run order (``run_many``'s result)."""
-    from ...algorithm import collect_runs
+    from ...many import collect_runs
 
     t0 = time.perf_counter()
     got: dict[int, list[Any]] = {}
@@ -179,11 +179,11 @@ def _simulate(
 ) -> _Runs:
     """Draw the teacher, check the drift at ``w_1 = 0``, run ``runs`` copies of Convotron.
 
-    On ``workers`` threads here (:func:`convotron.algorithm.run_many`), or, with an
+    On ``workers`` threads here (:func:`convotron.many.run_many`), or, with an
     ``executor`` (:class:`convotron.glue.dask.Executor`), in chunks of :data:`CHUNK_RUNS` runs
-    on Dask (:func:`convotron.algorithm.run_range`): the same runs, bitwise.
+    on Dask (:func:`convotron.many.run_range`): the same runs, bitwise.
     """
-    from ...algorithm import run_many
+    from ...many import run_many
     from ...rules import ConvotronRule
 
     teacher_ss, runs_ss, drift_ss = _case_seed(seed, case.name).spawn(3)
@@ -332,7 +332,7 @@ def run_case(
         Independent runs (seeds spawned from ``SeedSequence([seed, crc32(case.name)])``).
     seed : int
     workers : int
-        Threads for :func:`convotron.algorithm.run_many`; the result does not depend on it.
+        Threads for :func:`convotron.many.run_many`; the result does not depend on it.
     significance : float
         Level of the one-sided binomial test (:mod:`convotron.glue.verify`).
     max_updates : float or None
