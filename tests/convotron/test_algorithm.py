@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from convotron import ConvotronError, DivergenceError, _kernels
 from convotron._kernels import MODE_CONVOTRON, MODE_SGD
-from convotron._sampling import fused_reference
+from convotron._sampling_reference import fused_reference
 from convotron.algorithm import (
     ManyResult,
     RunResult,

@@ -24,6 +24,7 @@ from numba import njit
 
 from convotron import _kernels
 from convotron import _sampling as S
+from convotron._sampling_reference import fused_reference
 from convotron.algorithm import convotron
 from convotron.covariance import AR1, Dense, Diagonal, Identity
 from convotron.data import LAWS, NoiseModel
@@ -148,7 +149,7 @@ def _both(scheme, law, cov, noise, seed, **kw):
     fast = S.fused_convotron(
         *args, S.source_codes(law, cov, noise), rng=np.random.default_rng(seed), **kw
     )
-    ref = S.fused_reference(*args, law, cov, noise, rng=np.random.default_rng(seed), **kw)
+    ref = fused_reference(*args, law, cov, noise, rng=np.random.default_rng(seed), **kw)
     return fast, ref
 
 

@@ -1,0 +1,123 @@
+"""The readable oracle of the fused loop (:mod:`convotron._sampling`), kept beside it.
+
+:func:`fused_reference` draws every sample with numpy's own ``Generator`` methods, one sample
+at a time and in the compiled loop's order (the standardised coordinates, then the
+covariance transform, then that sample's noise), and applies the update with plain numpy;
+the compiled loop must agree with it bitwise (``tests/convotron/test_sampling.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import _kernels
+from ._limits import DIVERGENCE_LIMIT
+from ._sampling import FusedRun, _start
+from .covariance import Covariance, Dense
+
+__all__ = ["fused_reference"]
+
+
+def _seq_sum(values: np.ndarray) -> float:
+    """``values[0] + values[1] + ...`` left to right (the compiled loop's order)."""
+    total = 0.0
+    for v in values.tolist():
+        total += v
+    return total
+
+
+def _leaky(z: np.ndarray, alpha: float) -> np.ndarray:
+    return np.where(z >= 0.0, z, alpha * z)
+
+
+@np.errstate(over="ignore", invalid="ignore")  # divergence is a status, not a warning
+def fused_reference(
+    n: int,
+    indices: np.ndarray,
+    alpha: float,
+    teacher_w: np.ndarray,
+    law: Any,
+    cov: Covariance,
+    noise: Any,
+    *,
+    eta: float,
+    iters: int,
+    rng: np.random.Generator,
+    batch: int = 1,
+    only_patch: int | None = None,
+    mode: int = _kernels.MODE_CONVOTRON,
+    deriv_at_zero: float = 0.0,
+    w0: np.ndarray | None = None,
+    w_star: np.ndarray | None = None,
+    record_every: int | None = None,
+    eps: float | None = None,
+) -> FusedRun:
+    """Readable per-sample numpy version of :func:`fused_convotron` (the oracle).
+
+    Takes the law, covariance and noise *objects* of :mod:`convotron.data` and draws with
+    their own code (``law.draw(rng, (1, n))``, ``cov.transform``, ``noise.sample``), one sample
+    at a time in the order of the module docstring. Every sum is written left to right in the
+    order of the compiled loop (a numpy reduction or a matrix product may sum in another
+    order), which is why the dense ``L z`` and the ``hetero`` norm are explicit loops here.
+    """
+    idx = np.asarray(indices, dtype=np.int64)
+    k, r = idx.shape
+    tw = np.asarray(teacher_w, dtype=np.float64)
+    w, ws, hist, first, rec, e = _start(r, w0, w_star, iters, record_every, eps)
+    inv_k = 1.0 / k
+    inv_b = 1.0 / batch
+    kind = noise.kind
+    track = w_star is not None
+    for t in range(1, iters + 1):
+        G = np.zeros(r)
+        for _ in range(batch):
+            z = law.draw(rng, (1, n))[0]
+            if isinstance(cov, Dense):
+                x = np.zeros(n)
+                for c in range(n):  # x_j = Σ_c L[j, c] z_c, c in order
+                    x = x + cov._L[:, c] * z[c]
+            else:
+                x = cov.transform(z[None, :])[0]
+            if kind == "hetero":
+                g = rng.standard_normal()
+                xi = noise.level * math.sqrt(_seq_sum(x * x)) / math.sqrt(cov.trace()) * g
+            elif kind != "none":
+                xi = float(noise.sample(rng, x[None, :], cov)[0])
+            patches = np.where(idx >= 0, x[idx], 0.0)  # (k, r): P_i x; -1 reads a padded 0
+            pre_w = np.zeros(k)
+            pre_t = np.zeros(k)
+            for a in range(r):  # w^T P_i x for all i, summed over a in order
+                pre_w = pre_w + w[a] * patches[:, a]
+                pre_t = pre_t + tw[a] * patches[:, a]
+            y = _seq_sum(_leaky(pre_t, alpha)) * inv_k
+            if kind != "none":
+                y = y + xi
+            res = y - _seq_sum(_leaky(pre_w, alpha)) * inv_k
+            if not math.isfinite(res):
+                return FusedRun(w, _kernels.STATUS_DIVERGED, t, hist, int(first[0]))
+            if mode == _kernels.MODE_CONVOTRON and only_patch is None:
+                px = np.zeros(r)
+                for i in range(k):  # Σ_i P_i x, summed over i in order
+                    px = px + patches[i]
+                G = G + res * px
+            elif mode == _kernels.MODE_CONVOTRON:
+                G = G + res * patches[only_patch]
+            else:
+                for i in range(k):
+                    zi = pre_w[i]
+                    d = 1.0 if zi > 0.0 else (alpha if zi < 0.0 else deriv_at_zero)
+                    if d != 0.0:
+                        G = G + (res * d * inv_k) * patches[i]
+        w = w + eta * (G * inv_b)
+        if not math.isfinite(_seq_sum(w)) or float(np.max(np.abs(w))) > DIVERGENCE_LIMIT:
+            return FusedRun(w, _kernels.STATUS_DIVERGED, t, hist, int(first[0]))
+        if track:
+            d2 = _seq_sum((w - ws) * (w - ws))
+            if rec and t % rec == 0:
+                hist[t // rec] = d2
+            if e >= 0.0 and first[0] < 0 and d2 <= e:
+                first[0] = t
+    return FusedRun(w, _kernels.STATUS_OK, iters, hist, int(first[0]))
