@@ -89,7 +89,7 @@ class SchemeCheck:
         Which certificate decided ``condition_holds``: ``"exact"`` (rational
         :math:`LDL^\top`), ``"verified-float"`` (a proven lower bound on
         :math:`\lambda_{\min}(M)` from floating point,
-        :func:`~theory.spectra.certificate.certify_positive_definite_float`) or ``"numeric"``
+        :func:`~theory.spectra.certify_positive_definite_float`) or ``"numeric"``
         (floating-point eigenvalues only, no proof).
     certificate_detail : Certificate or None
         The exact certificate (``certificate == "exact"``).
