@@ -15,7 +15,8 @@ JSON keys (``--json``): ``scheme, n, r, k, dist, cov, noise, only_patch, lambda_
 lambda_max, trace_M, lambda_max_Sigma, lambda_max_PPT, certificate, a, beta, beta_rule,
 beta_candidates, beta_exact`` (λ_max(K), null when not computed)``, beta_closed,
 beta_closed_rule, eta_closed, T_closed`` (the best closed-form β and the η, T it gives)``,
-beta_note`` (why the exact β was not computed, else empty)``, rho, rho_rule, eta, T, samples, realizable, applies, violations, claim,
+beta_note`` (why the exact β was not computed, else empty)``, rho, rho_rule, eta, T,
+samples, realizable, applies, violations, claim,
 formulas`` (LaTeX of ``eta`` and ``T``)``, eps, delta, w_norm, alpha`` (``T`` and
 ``samples`` are null when there is no finite T).
 """

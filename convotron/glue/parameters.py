@@ -63,8 +63,8 @@ __all__ = [
     "cov_for_theory",
     "cov_spec",
     "exact_beta_cost",
-    "noise_spec",
     "fourth_moment_norm",
+    "noise_spec",
     "theorem_parameters",
     "trace_sigma_squared",
 ]
@@ -319,8 +319,10 @@ def cov_spec(cov: Covariance, *, padded: bool = False) -> Any:
 
 
 def noise_spec(noise: Any) -> Any:
-    """Describe a :class:`~convotron.data.NoiseModel` as :func:`theory.second_moment.rho_exact`
-    reads it: None, ``("independent", ς)`` (ς² the variance) or ``("hetero", S)``."""
+    """Describe a :class:`~convotron.data.NoiseModel` for :func:`theory.second_moment.rho_exact`.
+
+    None, ``("independent", ς)`` (ς² the variance) or ``("hetero", S)``.
+    """
     if noise.kind == "none" or noise.level == 0.0:
         return None
     if noise.independent:
