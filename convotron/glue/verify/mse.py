@@ -46,8 +46,11 @@ def run_mse_case(
 
     t0 = time.perf_counter()
     problem = tp.problem
-    teacher_ss, runs_ss = seed_sequence.spawn(2)
+    from .drift import drift_at_start
+
+    teacher_ss, runs_ss, drift_ss = seed_sequence.spawn(3)
     teacher = problem.random_teacher(np.random.default_rng(teacher_ss), w_norm=case.w_norm)
+    drift_z, drift_rel = drift_at_start(teacher, np.random.default_rng(drift_ss))
     eta = ETA_FACTOR * float(tp.a) / (2.0 * float(tp.beta))  # 32 x the realizable a/(2β)
     ts, exact = linear_mse_curve(
         problem.n,
@@ -106,6 +109,8 @@ def run_mse_case(
         history_t=np.asarray(ts, dtype=np.float64),
         quantiles=np.quantile(H, [0.1, 0.5, 0.9], axis=0),
         w_norm_sq=float(teacher.w_star @ teacher.w_star),
+        drift_max_z=drift_z,
+        drift_rel_error=drift_rel,
         mse_max_z=max_z,
         mse_time_average_z=z_avg,
     )
