@@ -12,7 +12,15 @@ How each number is obtained [derived]:
 
 * :math:`\lambda_{\min}(M)`, :math:`\lambda_{\max}(M)`, :math:`\operatorname{tr} M` and the
   certificate: :func:`theory.spectra.check_scheme` (exact :math:`LDL^\top` when cheap).
-* :math:`\beta` (``lem-beta``), the smallest admissible value among the rules that apply:
+* :math:`\beta = \lambda_{\max}(K)` by default (``lem-exact-k``): :math:`K` the exact
+  second moment of :math:`x = Lz` (:func:`theory.second_moment.second_moment_matrix`) with the
+  sampler's own factor :math:`L` (:func:`cov_spec`) and the law's
+  :math:`\kappa = \mathbb{E}z^4`; every law the package samples is of this form, the
+  asymmetric control too. A padded scheme (``-1`` indices) reads one extra coordinate of
+  variance 0. When :func:`exact_beta_cost` exceeds :data:`EXACT_COST_LIMIT` (or for zero
+  padding with AR(1)) the best closed form below is used and ``beta_note`` says so.
+* The closed forms (``lem-beta``), each an upper bound of :math:`\lambda_{\max}(K)`, kept in
+  ``beta_candidates``, the smallest as ``beta_closed`` with the :math:`\eta, T` it gives:
   Gaussian law: :math:`\lambda_{\max}(\Sigma)(\operatorname{tr} M + 2\lambda_{\max}(M))`.
   Bounded law (:math:`|z_j| \le b`): :math:`\|x\|^2 = z^\top L^\top L z \le
   \lambda_{\max}(\Sigma)\, n b^2 =: B^2`, so :math:`\beta = \lambda_{\max}(PP^\top) B^2
@@ -27,12 +35,13 @@ How each number is obtained [derived]:
   :math:`(\operatorname{tr}\Sigma)^2 + 2\operatorname{tr}\Sigma^2 + \max(\kappa-3, 0)
   \operatorname{tr}\Sigma^2` (note: :math:`\sum_j \Sigma_{jj}^2` in place of
   :math:`\sum_j G_{jj}^2` would be wrong for a Cholesky or AR(1) :math:`L`).
-* :math:`\rho = \mathbb{E}[\xi^2\|Px\|^2]` (``lem-second-moment``): :math:`\varsigma^2
-  \operatorname{tr} M` for noise independent of :math:`x`; for ``hetero:S``
-  (:math:`\xi = S\|x\|/\sqrt{\operatorname{tr}\Sigma}\, g`) it is
-  :math:`S^2\,\mathbb{E}[\|x\|^2\|Px\|^2]/\operatorname{tr}\Sigma`, with the exact Isserlis
-  value :math:`\operatorname{tr}\Sigma\operatorname{tr}M + 2\operatorname{tr}(P\Sigma^2P^\top)`
-  for Gaussian inputs and the bound :math:`\lambda_{\max}(PP^\top)\mathbb{E}\|x\|^4` otherwise.
+* :math:`\rho = \mathbb{E}[\xi^2\|Px\|^2]` (``lem-second-moment``), exact for every noise
+  model (``rho_rule="exact"``): :math:`\varsigma^2\operatorname{tr} M` for noise independent
+  of :math:`x`; for ``hetero:S`` :func:`theory.second_moment.rho_exact`,
+  :math:`S^2\,\mathbb{E}[\|x\|^2\|Px\|^2]/\operatorname{tr}\Sigma` with the exact
+  fourth moment of :math:`x = Lz`. Above the cost limit: the Gaussian Isserlis value
+  (``"exact-gaussian"``) or the bound :math:`\lambda_{\max}(PP^\top)\mathbb{E}\|x\|^4`
+  (``"fourth-moment-bound"``).
 
 Assumptions that fail do not raise: :attr:`TheoremParameters.applies` is False and
 :attr:`TheoremParameters.violations` says why, citing the claim (an asymmetric law breaks
@@ -89,9 +98,17 @@ class TheoremParameters:
     a, beta, rho : float
         Drift, second-moment and noise constants.
     beta_rule, rho_rule : str
-        Which admissible value was used (``"gaussian"``, ``"bounded"``, ``"fourth-moment"``,
-        ``"disjoint"``; ``"none"``, ``"independent"``, ``"hetero-gaussian-exact"``,
-        ``"hetero-fourth-moment"``, ``"disjoint"``).
+        Which value was used: ``"exact"`` (:math:`\lambda_{\max}(K)`), else a closed form
+        ``"gaussian"``, ``"bounded"``, ``"fourth-moment"`` (see ``beta_note``), or
+        ``"disjoint"``; ``"none"``, ``"exact"``, ``"exact-gaussian"``,
+        ``"fourth-moment-bound"``, ``"disjoint"``.
+    beta_exact : float or None
+        :math:`\lambda_{\max}(K)`, None when not computed.
+    beta_closed, beta_closed_rule, eta_closed, T_closed
+        The best closed-form β (``lem-beta``), its rule, and the η and T it gives (for the
+        disjoint variant the same as ``beta``, ``eta``, ``T``).
+    beta_note : str
+        Why the exact β was not computed (empty when it was).
     eta : float
         Step size (NaN when :math:`\lambda_{\min}(M) \le 0`).
     T, samples : int or float
