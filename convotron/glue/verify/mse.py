@@ -4,7 +4,8 @@ For the linear case with inputs :math:`x = Lz` the mean-square error
 :math:`\mathbb{E}\|w_t - w^*\|^2 = \operatorname{tr} S_t` follows a linear recursion on the
 error second moment (:func:`theory.second_moment.linear_mse_curve`, [derived]). The case runs
 many independent copies of Convotron at a step well above the theorem's (``ETA_FACTOR`` times
-the realizable :math:`a/(2\beta)`, exact β, where the :math:`\eta^2` terms matter) and checks, as book/theorem.md does:
+the realizable :math:`a/(2\beta)`, exact β, where the :math:`\eta^2` terms matter) and
+checks, as book/theorem.md does:
 
 * at **every** recorded t, the mean over runs against the exact curve, two-sided within
   ``Z_LIMIT`` standard errors (a CLT per t);
