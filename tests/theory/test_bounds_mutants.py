@@ -74,3 +74,21 @@ def test_each_rule_names_the_missing_value(rule, given, missing) -> None:
 def test_latex_without_lhs() -> None:
     body = ETA_REALIZABLE.latex(with_lhs=False)
     assert ETA_REALIZABLE.latex() == r"\eta = " + body and not body.startswith(r"\eta")
+
+
+def test_subs_keeps_symbolic_values_and_checks_numbers() -> None:
+    import sympy as sp
+
+    x = sp.Symbol("x", positive=True)
+    out = ETA_REALIZABLE.subs(a=x, beta=2)
+    assert sp.simplify(out - x / 4) == 0
+    assert ETA_REALIZABLE.subs(beta=x, a=1) == 1 / (2 * x)
+    with pytest.raises(TheoryError):
+        ETA_REALIZABLE.subs(a=-1, beta=x)
+
+
+def test_lambda_min_must_be_a_real_number() -> None:
+    with pytest.raises(TheoryError, match="lambda_min must be a real number"):
+        theorem_parameters(**{**BASE, "lambda_min": "1"}, w_norm=1.0, lambda_max_K=5.0)
+    with pytest.raises(TheoryError, match="lambda_min must be a real number"):
+        theorem_parameters(**{**BASE, "lambda_min": True}, w_norm=1.0, lambda_max_K=5.0)
