@@ -151,3 +151,26 @@ def test_exact_cost_estimate_keeps_large_schemes_interactive() -> None:
     assert gp.exact_beta_cost(big, Identity(1024), 3.0) < gp.EXACT_COST_LIMIT
     assert gp.exact_beta_cost(big, AR1(1024, 0.5), 3.0) < gp.EXACT_COST_LIMIT
     assert gp.exact_beta_cost(big, AR1(1024, 0.5), 1.8) > gp.EXACT_COST_LIMIT
+
+
+@pytest.mark.claim("thm-disjoint")
+def test_disjoint_beta_is_the_exact_second_moment_of_the_variant() -> None:
+    """β₁ = r + 2/k is λ_max of K₁ = (1/k) Σ_i E[P_i x xᵀ P_iᵀ ‖P_1 x‖²], x ~ N(0, I).
+
+    By Isserlis E[x xᵀ Q x xᵀ] = tr(Q) I + 2Q with Q = P_1ᵀP_1, so K₁ = (1/k) Σ_i
+    (r I + 2 P_iP_1ᵀP_1P_iᵀ) = (r + 2/k) I when P_1 is disjoint from the others: the
+    variant's β₁ is already exact (it is not the main theorem's single-patch K, r + 2).
+    """
+    idx = np.array([[0, 1, 2, 3], [4, 5, 6, 7], [6, 7, 8, 9], [8, 9, 10, 11]])
+    k, r, n = 4, 4, 12
+    Pi = np.zeros((k, r, n))
+    for i in range(k):
+        Pi[i, np.arange(r), idx[i]] = 1.0
+    Q = Pi[0].T @ Pi[0]
+    K1 = sum(Pi[i] @ (np.trace(Q) * np.eye(n) + 2 * Q) @ Pi[i].T for i in range(k)) / k
+    scheme = PatchScheme.from_indices(n, idx)
+    tp = gp.theorem_parameters(Problem.from_specs(scheme), eps=0.01, delta=0.1, w_norm=1.0,
+                               only_patch=0)  # fmt: skip
+    assert tp.beta_rule == "disjoint" and np.allclose(K1, (r + 2 / k) * np.eye(r))
+    assert tp.beta == pytest.approx(np.linalg.eigvalsh(K1)[-1], rel=1e-12)
+    assert tp.T_closed == tp.T and tp.beta_closed == tp.beta
