@@ -411,6 +411,18 @@ class Dense(Covariance):
         except np.linalg.LinAlgError:
             self._L = evecs * np.sqrt(np.clip(evals, 0.0, None))
 
+    def factor(self) -> np.ndarray:
+        r"""Return (a read-only copy of) the factor :math:`L`, :math:`LL^\top = \Sigma`.
+
+        The factor :meth:`transform` samples with (``numpy.linalg.cholesky``, or the
+        eigendecomposition's square root for a singular :math:`\Sigma`): for laws of
+        kurtosis :math:`\ne 3` the law of :math:`x = Lz` depends on it, so the exact second
+        moments (:mod:`theory.second_moment`, ``("chol", L)``) need this very matrix.
+        """
+        out = np.array(self._L, dtype=float)
+        out.setflags(write=False)
+        return out
+
     def block(self, rows: Any, cols: Any) -> np.ndarray:  # noqa: D102
         r = self._rows(rows, "rows")
         c = self._rows(cols, "cols")

@@ -268,6 +268,15 @@ def _P_sigma(kind: str, payload: Any, n: int, idx: np.ndarray) -> np.ndarray:
         out = np.zeros((r, n))
         np.add.at(out, (np.tile(np.arange(r), k), idx.reshape(-1)), payload[idx.reshape(-1)])
         return out
+    if kind == "ar1":  # Σ Pᵀ by the AR(1) recursions, O(n r): (Σv)_p = f_p + b_p − v_p
+        V = np.zeros((n, r))
+        np.add.at(V, (idx.reshape(-1), np.tile(np.arange(r), k)), 1.0)
+        f, b = V.copy(), V.copy()
+        for p in range(1, n):
+            f[p] += payload * f[p - 1]
+        for p in range(n - 2, -1, -1):
+            b[p] += payload * b[p + 1]
+        return np.asarray((f + b - V).T)
     out = np.zeros((r, n))
     for i in range(k):
         out += _sigma_cols(kind, payload, n, idx[i]).T
@@ -329,9 +338,14 @@ def second_moment_matrix(n: int, indices: Any, cov: Any = "identity", kappa: Any
     if kap != 3.0:
         B = _B_matrix(kind, payload, n, idx)
         c = np.einsum("aj,aj->j", B, B)  # diag(C) = column norms² of B = PL
-        for i in range(k):
-            A = _L_rows(kind, payload, n, idx[i])
-            K += (kap - 3.0) * (A * c) @ A.T
+        if kind in ("identity", "diag"):  # L diagonal: A_i diag(C) A_iᵀ = diag(L_jj² c_j)
+            d = np.ones(n) if kind == "identity" else payload
+            for i in range(k):
+                K[np.diag_indices_from(K)] += (kap - 3.0) * d[idx[i]] * c[idx[i]]
+        else:
+            for i in range(k):
+                A = _L_rows(kind, payload, n, idx[i])
+                K += (kap - 3.0) * (A * c) @ A.T
     K /= k
     return np.asarray((K + K.T) / 2)
 

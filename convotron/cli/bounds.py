@@ -1,7 +1,8 @@
 r"""``convotron bounds``: the theorem's step size, iteration count and sample size.
 
 Imports :mod:`theory` through :mod:`convotron.glue.parameters`. Prints each formula with its
-value: :math:`\lambda_{\min}(M)`, :math:`a`, :math:`\beta` (the admissible rule used),
+value: :math:`\lambda_{\min}(M)`, :math:`a`, :math:`\beta` (the exact :math:`\lambda_{\max}(K)` by
+default, and the best closed form with the :math:`T` it would give),
 :math:`\rho`, :math:`\eta`, :math:`T` and samples, all [derived]: the explicit-constant
 version of GKM18's main theorem (``thm-convotron``; ``thm-disjoint`` with
 ``--only-patch``), never the paper's own constants.
@@ -12,7 +13,10 @@ are still printed, with the reasons), 2 on bad input.
 
 JSON keys (``--json``): ``scheme, n, r, k, dist, cov, noise, only_patch, lambda_min,
 lambda_max, trace_M, lambda_max_Sigma, lambda_max_PPT, certificate, a, beta, beta_rule,
-beta_candidates, rho, rho_rule, eta, T, samples, realizable, applies, violations, claim,
+beta_candidates, beta_exact`` (λ_max(K), null when not computed)``, beta_closed,
+beta_closed_rule, eta_closed, T_closed`` (the best closed-form β and the η, T it gives)``,
+beta_note`` (why the exact β was not computed, else empty)``, rho, rho_rule, eta, T,
+samples, realizable, applies, violations, claim,
 formulas`` (LaTeX of ``eta`` and ``T``)``, eps, delta, w_norm, alpha`` (``T`` and
 ``samples`` are null when there is no finite T).
 """
@@ -113,6 +117,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 _BETA_TEXT = {
+    "exact": "λ_max(K), K the exact second moment of x = Lz  [lem-exact-k]",
     "gaussian": "λ_max(Σ)(tr M + 2 λ_max(M))  [Gaussian x, Isserlis]",
     "bounded": "λ_max(PPᵀ) B² λ_max(Σ), B² = λ_max(Σ) n sup|z|²  [bounded law]",
     "fourth-moment": "λ_max(PPᵀ) E‖x‖⁴  [finite fourth moment]",
@@ -121,8 +126,9 @@ _BETA_TEXT = {
 _RHO_TEXT = {
     "none": "0  [no noise: realizable]",
     "independent": "ς² tr M  [noise independent of x]",
-    "hetero-gaussian-exact": "S² (tr Σ tr M + 2 tr(PΣ²Pᵀ)) / tr Σ  [hetero, Gaussian x, exact]",
-    "hetero-fourth-moment": "S² λ_max(PPᵀ) E‖x‖⁴ / tr Σ  [hetero noise, bound]",
+    "exact": "E[ξ² ‖Px‖²], exact for this noise model and law  [lem-second-moment]",
+    "exact-gaussian": "S² (tr Σ tr M + 2 tr(PΣ²Pᵀ)) / tr Σ  [hetero, Gaussian x, exact]",
+    "fourth-moment-bound": "S² λ_max(PPᵀ) E‖x‖⁴ / tr Σ  [hetero noise, upper bound]",
     "disjoint": "ρ_1 = ς² r  [one disjoint patch]",
 }
 
@@ -161,9 +167,16 @@ def format_bounds(s: dict[str, Any], tp: Any) -> str:
         lines.append(f"  a = (1+α) λ_min / k = {_v(tp.a)}    [{A.label}]")
     others = ", ".join(f"{k} {_v(v)}" for k, v in tp.beta_candidates.items() if k != tp.beta_rule)
     lines.append(
-        f"  β = {_BETA_TEXT.get(tp.beta_rule, tp.beta_rule)} = {_v(tp.beta)}    [lem-beta]"
-        + (f" (smallest admissible; also {others})" if others else "")
+        f"  β = {_BETA_TEXT.get(tp.beta_rule, tp.beta_rule)} = {_v(tp.beta)}    [used]"
+        + (f" (admissible values: {others})" if others else "")
     )
+    if tp.beta_rule != tp.beta_closed_rule:
+        lines.append(
+            f"    best closed form ({tp.beta_closed_rule}, lem-beta, an upper bound of λ_max(K)): "
+            f"β = {_v(tp.beta_closed)}, giving η = {_v(tp.eta_closed)}, T = {_v(tp.T_closed)}"
+        )
+    if tp.beta_note:
+        lines.append(f"    note: {tp.beta_note}")
     lines.append(f"  ρ = {_RHO_TEXT.get(tp.rho_rule, tp.rho_rule)} = {_v(tp.rho)}")
     if tp.realizable:
         lines.append(f"  η = a/(2β) = {_v(tp.eta)}    [cor-realizable]")

@@ -12,7 +12,15 @@ How each number is obtained [derived]:
 
 * :math:`\lambda_{\min}(M)`, :math:`\lambda_{\max}(M)`, :math:`\operatorname{tr} M` and the
   certificate: :func:`theory.spectra.check_scheme` (exact :math:`LDL^\top` when cheap).
-* :math:`\beta` (``lem-beta``), the smallest admissible value among the rules that apply:
+* :math:`\beta = \lambda_{\max}(K)` by default (``lem-exact-k``): :math:`K` the exact
+  second moment of :math:`x = Lz` (:func:`theory.second_moment.second_moment_matrix`) with the
+  sampler's own factor :math:`L` (:func:`cov_spec`) and the law's
+  :math:`\kappa = \mathbb{E}z^4`; every law the package samples is of this form, the
+  asymmetric control too. A padded scheme (``-1`` indices) reads one extra coordinate of
+  variance 0. When :func:`exact_beta_cost` exceeds :data:`EXACT_COST_LIMIT` (or for zero
+  padding with AR(1)) the best closed form below is used and ``beta_note`` says so.
+* The closed forms (``lem-beta``), each an upper bound of :math:`\lambda_{\max}(K)`, kept in
+  ``beta_candidates``, the smallest as ``beta_closed`` with the :math:`\eta, T` it gives:
   Gaussian law: :math:`\lambda_{\max}(\Sigma)(\operatorname{tr} M + 2\lambda_{\max}(M))`.
   Bounded law (:math:`|z_j| \le b`): :math:`\|x\|^2 = z^\top L^\top L z \le
   \lambda_{\max}(\Sigma)\, n b^2 =: B^2`, so :math:`\beta = \lambda_{\max}(PP^\top) B^2
@@ -27,12 +35,13 @@ How each number is obtained [derived]:
   :math:`(\operatorname{tr}\Sigma)^2 + 2\operatorname{tr}\Sigma^2 + \max(\kappa-3, 0)
   \operatorname{tr}\Sigma^2` (note: :math:`\sum_j \Sigma_{jj}^2` in place of
   :math:`\sum_j G_{jj}^2` would be wrong for a Cholesky or AR(1) :math:`L`).
-* :math:`\rho = \mathbb{E}[\xi^2\|Px\|^2]` (``lem-second-moment``): :math:`\varsigma^2
-  \operatorname{tr} M` for noise independent of :math:`x`; for ``hetero:S``
-  (:math:`\xi = S\|x\|/\sqrt{\operatorname{tr}\Sigma}\, g`) it is
-  :math:`S^2\,\mathbb{E}[\|x\|^2\|Px\|^2]/\operatorname{tr}\Sigma`, with the exact Isserlis
-  value :math:`\operatorname{tr}\Sigma\operatorname{tr}M + 2\operatorname{tr}(P\Sigma^2P^\top)`
-  for Gaussian inputs and the bound :math:`\lambda_{\max}(PP^\top)\mathbb{E}\|x\|^4` otherwise.
+* :math:`\rho = \mathbb{E}[\xi^2\|Px\|^2]` (``lem-second-moment``), exact for every noise
+  model (``rho_rule="exact"``): :math:`\varsigma^2\operatorname{tr} M` for noise independent
+  of :math:`x`; for ``hetero:S`` :func:`theory.second_moment.rho_exact`,
+  :math:`S^2\,\mathbb{E}[\|x\|^2\|Px\|^2]/\operatorname{tr}\Sigma` with the exact
+  fourth moment of :math:`x = Lz`. Above the cost limit: the Gaussian Isserlis value
+  (``"exact-gaussian"``) or the bound :math:`\lambda_{\max}(PP^\top)\mathbb{E}\|x\|^4`
+  (``"fourth-moment-bound"``).
 
 Assumptions that fail do not raise: :attr:`TheoremParameters.applies` is False and
 :attr:`TheoremParameters.violations` says why, citing the claim (an asymmetric law breaks
@@ -52,15 +61,19 @@ from typing import Any
 import numpy as np
 
 from .._errors import ConvotronError
-from ..covariance import AR1, Covariance, Diagonal, Identity
+from ..covariance import AR1, Covariance, Dense, Diagonal, Identity
 from ..patches import PatchScheme
 from ..problem import Problem
 
 __all__ = [
+    "EXACT_COST_LIMIT",
     "SUMMARY_KEYS",
     "TheoremParameters",
     "cov_for_theory",
+    "cov_spec",
+    "exact_beta_cost",
     "fourth_moment_norm",
+    "noise_spec",
     "theorem_parameters",
     "trace_sigma_squared",
 ]
@@ -85,9 +98,17 @@ class TheoremParameters:
     a, beta, rho : float
         Drift, second-moment and noise constants.
     beta_rule, rho_rule : str
-        Which admissible value was used (``"gaussian"``, ``"bounded"``, ``"fourth-moment"``,
-        ``"disjoint"``; ``"none"``, ``"independent"``, ``"hetero-gaussian-exact"``,
-        ``"hetero-fourth-moment"``, ``"disjoint"``).
+        Which value was used: ``"exact"`` (:math:`\lambda_{\max}(K)`), else a closed form
+        ``"gaussian"``, ``"bounded"``, ``"fourth-moment"`` (see ``beta_note``), or
+        ``"disjoint"``; ``"none"``, ``"exact"``, ``"exact-gaussian"``,
+        ``"fourth-moment-bound"``, ``"disjoint"``.
+    beta_exact : float or None
+        :math:`\lambda_{\max}(K)`, None when not computed.
+    beta_closed, beta_closed_rule, eta_closed, T_closed
+        The best closed-form β (``lem-beta``), its rule, and the η and T it gives (for the
+        disjoint variant the same as ``beta``, ``eta``, ``T``).
+    beta_note : str
+        Why the exact β was not computed (empty when it was).
     eta : float
         Step size (NaN when :math:`\lambda_{\min}(M) \le 0`).
     T, samples : int or float
@@ -136,6 +157,12 @@ class TheoremParameters:
     lambda_max_PPT: float
     beta_candidates: dict[str, float]
     problem: Problem = field(repr=False, compare=False)
+    beta_exact: float | None = None
+    beta_closed: float = math.nan
+    beta_closed_rule: str = ""
+    eta_closed: float = math.nan
+    T_closed: int | float = math.inf
+    beta_note: str = ""
     certificate_detail: Any = field(default=None, repr=False)
     check: Any = field(default=None, repr=False)
     only_patch: int | None = None
@@ -187,6 +214,12 @@ class TheoremParameters:
             "beta": self.beta,
             "beta_rule": self.beta_rule,
             "beta_candidates": dict(self.beta_candidates),
+            "beta_exact": self.beta_exact,
+            "beta_closed": self.beta_closed,
+            "beta_closed_rule": self.beta_closed_rule,
+            "eta_closed": self.eta_closed,
+            "T_closed": self.T_closed,
+            "beta_note": self.beta_note,
             "rho": self.rho,
             "rho_rule": self.rho_rule,
             "eta": self.eta,
@@ -274,6 +307,65 @@ def _trace_P_sigma2_Pt(scheme: PatchScheme, cov: Covariance) -> float:
     return total
 
 
+#: Largest cost estimate (floating-point operations, :func:`exact_beta_cost`) for which the
+#: exact :math:`\lambda_{\max}(K)` is computed; above it the best closed form is used and
+#: :attr:`TheoremParameters.beta_note` says so. About a second on one core.
+EXACT_COST_LIMIT = 2e9
+
+
+def cov_spec(cov: Covariance, *, padded: bool = False) -> Any:
+    r"""Describe ``cov`` as :mod:`theory.second_moment` reads it (the sampler's own factor L).
+
+    ``"identity"``, ``("diag", d)``, ``("ar1", rho)`` or ``("chol", L)`` with
+    :meth:`Dense.factor <convotron.covariance.Dense.factor>`. With ``padded``, one more input
+    coordinate of variance 0 (index ``n``) stands for the zero padding a ``-1`` index reads
+    (``("diag", ...)`` or ``("chol", ...)`` of size ``n + 1``); None when that is not
+    available cheaply (AR(1)).
+    """
+    if isinstance(cov, Identity):
+        return ("diag", np.r_[np.ones(cov.n), 0.0]) if padded else "identity"
+    if isinstance(cov, Diagonal):
+        d = np.asarray(cov.diagonal(), dtype=float)
+        return ("diag", np.r_[d, 0.0]) if padded else ("diag", d)
+    if isinstance(cov, AR1):
+        return None if padded else ("ar1", float(cov.rho))
+    L = cov.factor() if isinstance(cov, Dense) else np.linalg.cholesky(cov.dense())
+    if padded:
+        L = np.pad(L, ((0, 1), (0, 1)))
+    return ("chol", np.asarray(L, dtype=float))
+
+
+def noise_spec(noise: Any) -> Any:
+    """Describe a :class:`~convotron.data.NoiseModel` for :func:`theory.second_moment.rho_exact`.
+
+    None, ``("independent", ς)`` (ς² the variance) or ``("hetero", S)``.
+    """
+    if noise.kind == "none" or noise.level == 0.0:
+        return None
+    if noise.independent:
+        return ("independent", math.sqrt(float(noise.variance)))
+    return ("hetero", float(noise.level))
+
+
+def exact_beta_cost(scheme: PatchScheme, cov: Covariance, kappa: float) -> float:
+    r"""Estimate the floating-point operations of the exact :math:`\lambda_{\max}(K)`.
+
+    :func:`theory.second_moment.second_moment_matrix`: :math:`k r^3` for the products
+    :math:`W_i^\top W_i` and :math:`r^3` for the eigenvalues; :math:`P\Sigma` costs
+    :math:`k r` (identity, diagonal), :math:`n r` (AR(1), by its recursions) or
+    :math:`k r n^2` (dense); :math:`\kappa \ne 3` adds :math:`k r n` for a diagonal factor
+    and :math:`k r^2 n` otherwise.
+    """
+    k, r, n = float(scheme.k), float(scheme.r), float(scheme.n)
+    cost = k * r**3 + r**3 + r * n
+    diagonal = isinstance(cov, Identity | Diagonal)
+    if not diagonal:
+        cost += n * r if isinstance(cov, AR1) else k * r * n * n
+    if kappa != 3.0:
+        cost += k * r * n if diagonal else k * r * r * n
+    return cost
+
+
 def _real(name: str, value: Any, lo: float, hi: float | None, rule: str, fix: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConvotronError(f"{name} must be a real number; got {value!r}. {fix}")
@@ -358,8 +450,9 @@ def theorem_parameters(
     trace_M = float(check.trace)
     lam_min, lam_max = float(check.lambda_min), float(check.lambda_max)
 
-    # -- beta: every admissible rule that applies; the smallest is used ------------------
-    E_x4, _ = fourth_moment_norm(cov, float(law.fourth_moment))
+    # -- beta: the exact λ_max(K) by default; the closed forms are upper bounds of it ----------
+    kappa = float(law.fourth_moment)
+    E_x4, _ = fourth_moment_norm(cov, kappa)
     candidates = {"fourth-moment": tb.BETA_FOURTH(lambda_max_PPT=lmax_ppt, E_x4=E_x4)}
     if law.name == "gaussian":
         candidates["gaussian"] = tb.BETA_GAUSSIAN(
@@ -370,25 +463,59 @@ def theorem_parameters(
         candidates["bounded"] = tb.BETA_BOUNDED(
             lambda_max_PPT=lmax_ppt, B=B, lambda_max_Sigma=lmax_sigma
         )
-    beta_rule = min(candidates, key=lambda key: candidates[key])
+    closed_rule = min(candidates, key=lambda key: candidates[key])
+    padded = bool((scheme.indices < 0).any())
+    n_theory, idx_theory = scheme.n, np.where(scheme.indices < 0, scheme.n, scheme.indices)
+    if padded:
+        n_theory += 1  # the padding reads coordinate n, of variance 0
+    spec = cov_spec(cov, padded=padded)
+    cost = exact_beta_cost(scheme, cov, kappa)
+    beta_exact: float | None = None
+    beta_note = ""
+    if spec is None:
+        beta_note = (
+            "exact lambda_max(K) not computed (zero padding with an AR(1) covariance); "
+            f"beta is the closed form {closed_rule!r}, an upper bound of it"
+        )
+    elif cost > EXACT_COST_LIMIT:
+        beta_note = (
+            f"exact lambda_max(K) not computed: cost estimate {cost:.2g} flops > "
+            f"{EXACT_COST_LIMIT:.2g} (EXACT_COST_LIMIT); beta is the closed form "
+            f"{closed_rule!r}, an upper bound of it"
+        )
+    else:
+        from theory.second_moment import beta_exact as _beta_exact
+        from theory.second_moment import second_moment_matrix
 
-    # -- rho --------------------------------------------------------------------------------
+        beta_exact = _beta_exact(second_moment_matrix(n_theory, idx_theory, spec, kappa))
+    beta_rule = "exact" if beta_exact is not None else closed_rule
+    beta = beta_exact if beta_exact is not None else float(candidates[closed_rule])
+    all_candidates = dict(candidates)
+    if beta_exact is not None:
+        all_candidates["exact"] = beta_exact
+
+    # -- rho: exact for every noise model ----------------------------------------------------
     xi_moment: float | None = None
     varsigma = 0.0
-    if noise.kind == "none" or noise.level == 0.0:
+    nspec = noise_spec(noise)
+    if nspec is None:
         rho_rule = "none"
-    elif noise.independent:
-        rho_rule, varsigma = "independent", float(noise.level)
-    else:  # hetero: E[ξ²‖Px‖²] = S² E[‖x‖²‖Px‖²] / tr Σ
-        if law.name == "gaussian":
-            moment = tb.gaussian_norm_product_moment(
-                cov.trace(), trace_M, _trace_P_sigma2_Pt(scheme, cov)
-            )
-            rho_rule = "hetero-gaussian-exact"
-        else:
-            moment = lmax_ppt * E_x4
-            rho_rule = "hetero-fourth-moment"
+    elif nspec[0] == "independent":  # ς² tr M, exact whatever the law of ξ
+        rho_rule, xi_moment = "exact", float(nspec[1]) ** 2 * trace_M
+    elif spec is not None and cost <= EXACT_COST_LIMIT:
+        from theory.second_moment import rho_exact
+
+        xi_moment = rho_exact(n_theory, idx_theory, spec, kappa, nspec)
+        rho_rule = "exact"
+    elif law.name == "gaussian":  # Isserlis, exact too, without the r x n matrices
+        moment = tb.gaussian_norm_product_moment(
+            cov.trace(), trace_M, _trace_P_sigma2_Pt(scheme, cov)
+        )
         xi_moment = noise.level**2 * moment / cov.trace()
+        rho_rule = "exact-gaussian"
+    else:
+        xi_moment = noise.level**2 * lmax_ppt * E_x4 / cov.trace()
+        rho_rule = "fourth-moment-bound"
 
     violations: list[str] = []
     if not law.symmetric:
@@ -456,6 +583,10 @@ def theorem_parameters(
             lambda_max_Sigma=lmax_sigma,
             lambda_max_PPT=lmax_ppt,
             beta_candidates={"disjoint": p["beta"]},
+            beta_closed=p["beta"],
+            beta_closed_rule="disjoint",
+            eta_closed=p["eta"],
+            T_closed=p["T"],
             certificate_detail=None,
             check=check,
             problem=problem,
@@ -466,8 +597,12 @@ def theorem_parameters(
         lambda_min=lam_min,
         lambda_max=lam_max,
         certificate=check.certificate,
-        beta=float(candidates[beta_rule]),
+        beta=float(beta),
         beta_rule=beta_rule,
+        beta_exact=beta_exact,
+        beta_closed=float(candidates[closed_rule]),
+        beta_closed_rule=closed_rule,
+        beta_note=beta_note,
         claim="thm-convotron",
         eps=eps,
         delta=delta,
@@ -476,7 +611,7 @@ def theorem_parameters(
         trace_M=trace_M,
         lambda_max_Sigma=lmax_sigma,
         lambda_max_PPT=lmax_ppt,
-        beta_candidates=dict(candidates),
+        beta_candidates=all_candidates,
         certificate_detail=check.certificate_detail,
         check=check,
         problem=problem,
@@ -488,10 +623,7 @@ def theorem_parameters(
             f"lambda_min(P Σ Pᵀ) = {lam_min:.3g} <= 0 for this scheme ({check.certificate} "
             f"check), so the theorem (thm-convotron) does not apply{direction}"
         )
-        if xi_moment is not None:
-            rho = float(xi_moment)
-        else:
-            rho = float(tb.RHO_INDEPENDENT(varsigma=varsigma, tr_M=trace_M))
+        rho = 0.0 if xi_moment is None else float(xi_moment)
         return TheoremParameters(
             **common,
             a=(1.0 + alpha) * max(lam_min, 0.0) / scheme.k,
@@ -509,7 +641,7 @@ def theorem_parameters(
                 else {"eta": tb.ETA_NOISY.latex(), "T": tb.T_NOISY.latex()}
             ),
         )
-    p = tb.theorem_parameters(
+    shared: dict[str, Any] = dict(
         lambda_min=lam_min,
         lambda_max=lam_max,
         tr_M=trace_M,
@@ -519,13 +651,16 @@ def theorem_parameters(
         eps=eps,
         delta=delta,
         w_norm=w_norm,
-        beta_rule=beta_rule,
         lambda_max_Sigma=lmax_sigma,
         lambda_max_PPT=lmax_ppt,
         B=math.sqrt(lmax_sigma * scheme.n) * float(law.bound) if law.bound is not None else None,
         E_x4=E_x4,
         varsigma=varsigma,
         xi_moment=xi_moment,
+    )
+    p = tb.theorem_parameters(**shared, beta_rule=beta_rule, lambda_max_K=beta_exact)
+    p_closed = (
+        p if beta_rule == closed_rule else tb.theorem_parameters(**shared, beta_rule=closed_rule)
     )
     return TheoremParameters(
         **common,
@@ -539,6 +674,8 @@ def theorem_parameters(
         violations=tuple(violations),
         realizable=p["realizable"],
         formulas=p["formulas"],
+        eta_closed=p_closed["eta"],
+        T_closed=p_closed["T"],
     )
 
 

@@ -97,17 +97,58 @@ def test_check_ar1_numeric_matches_dense(capsys) -> None:
 
 
 # ------------------------------------------------------------------------------ bounds
+def _beta_by_moment_tensor(n: int, indices, kappa: float) -> float:
+    """λ_max of u ↦ (1/k) Σ_i E[(uᵀP_i x)² ‖Px‖²] for x with iid standardised coordinates.
+
+    Independent of theory.second_moment: the fourth-moment tensor E[x_a x_b x_c x_d]
+    (three pairings plus (κ − 3) on the diagonal) contracted by brute force.
+    """
+    idx = np.asarray(indices)
+    k, r = idx.shape
+    eye = np.eye(n)
+    E4 = (
+        np.einsum("ab,cd->abcd", eye, eye)
+        + np.einsum("ac,bd->abcd", eye, eye)
+        + np.einsum("ad,bc->abcd", eye, eye)
+    )
+    E4[np.arange(n), np.arange(n), np.arange(n), np.arange(n)] += kappa - 3.0
+    Pi = np.zeros((k, r, n))
+    for i in range(k):
+        Pi[i, np.arange(r), idx[i]] = 1.0
+    P = Pi.sum(axis=0)
+    Q = P.T @ P  # ‖Px‖² = xᵀQx
+    K = np.einsum("iua,ivb,cd,abcd->uv", Pi, Pi, Q, E4) / k
+    return float(np.linalg.eigvalsh(K)[-1])
+
+
+def _stride_indices(n: int, r: int, d: int) -> np.ndarray:
+    return np.array([i * d + np.arange(r) for i in range((n - r) // d + 1)])
+
+
 @pytest.mark.claim("cor-realizable")
+@pytest.mark.claim("lem-exact-k")
 def test_bounds_defaults_match_closed_forms(capsys) -> None:
-    """Σ = I Gaussian: a = λ_min/k, β = rk + 2λ_max(PPᵀ), η = a/(2β), T = ⌈4β/a² ln(1/(εδ))⌉."""
+    """Σ = I Gaussian: a = λ_min/k, β = λ_max(K) (exact), η = a/(2β), T = ⌈4β/a² ln(1/(εδ))⌉.
+
+    λ_max(K) = 246/7 for 1d:16,4,2 (checked against the brute-force moment tensor); the
+    closed form rk + 2λ_max(PPᵀ) = 54 is reported as beta_closed with its own T.
+    """
     rc, obj = run_json(capsys, "bounds", "--scheme", "1d:16,4,2")
     assert rc == 0 and BOUNDS_KEYS <= obj.keys()
-    a, beta = 1 / 7, 4 * 7 + 2 * 13
-    assert obj["a"] == pytest.approx(a) and obj["beta"] == pytest.approx(beta)
+    a, beta = 1 / 7, 246 / 7
+    assert _beta_by_moment_tensor(16, _stride_indices(16, 4, 2), 3.0) == pytest.approx(
+        beta, rel=1e-12
+    )
+    assert obj["beta_rule"] == "exact" and obj["beta_exact"] == pytest.approx(beta, rel=1e-12)
+    assert obj["a"] == pytest.approx(a) and obj["beta"] == pytest.approx(beta, rel=1e-12)
     assert obj["rho"] == 0 and obj["eta"] == pytest.approx(a / (2 * beta))
-    assert obj["T"] == math.ceil(4 * beta / a**2 * math.log(1 / (0.01 * 0.1)))
+    assert obj["T"] == math.ceil(4 * beta / a**2 * math.log(1 / (0.01 * 0.1))) == 47581
     assert obj["samples"] == obj["T"]
     assert obj["formulas"]["eta"].startswith(r"\eta =") and r"\lceil" in obj["formulas"]["T"]
+    closed = 4 * 7 + 2 * 13
+    assert obj["beta_closed_rule"] == "gaussian" and obj["beta_closed"] == pytest.approx(closed)
+    assert obj["T_closed"] == math.ceil(4 * closed / a**2 * math.log(1 / (0.01 * 0.1))) == 73112
+    assert obj["eta_closed"] == pytest.approx(a / (2 * closed)) and obj["beta_note"] == ""
 
 
 @pytest.mark.claim("cor-noisy")
@@ -130,7 +171,10 @@ def test_bounds_rademacher_uses_an_admissible_rule(capsys) -> None:
     assert rc == 0
     assert obj["beta_candidates"]["bounded"] == pytest.approx(13 * 16)
     assert obj["beta_candidates"]["fourth-moment"] == pytest.approx(13 * 256)
-    assert obj["beta_rule"] == "bounded" and obj["beta"] == pytest.approx(13 * 16)
+    assert obj["beta_closed_rule"] == "bounded" and obj["beta_closed"] == pytest.approx(13 * 16)
+    exact = _beta_by_moment_tensor(16, _stride_indices(16, 4, 2), 1.0)
+    assert obj["beta_rule"] == "exact" and obj["beta"] == pytest.approx(exact, rel=1e-12)
+    assert obj["beta"] == pytest.approx(220 / 7, rel=1e-12)  # 31.43 against 208
 
 
 @pytest.mark.claim("thm-disjoint")
@@ -156,8 +200,9 @@ def test_bounds_violations_exit_1(capsys, tmp_path) -> None:
 def test_bounds_text_shows_formulas_and_values(capsys) -> None:
     assert main(["bounds", "--scheme", "1d:16,4,2"]) == 0
     out = capsys.readouterr().out
-    assert "η = a/(2β) = 0.00132275" in out
-    assert "T = ⌈(4β/a²) ln(‖w*‖²/(εδ))⌉ = 73112" in out
+    assert "η = a/(2β) = 0.00203252" in out
+    assert "T = ⌈(4β/a²) ln(‖w*‖²/(εδ))⌉ = 47581" in out
+    assert "best closed form (gaussian" in out and "β = 54, giving η = 0.00132275, T = 73112" in out
     assert "explicit-constant version of GKM18's main theorem" in out
 
 

@@ -62,7 +62,9 @@ class Case:
         ASSUMPTION VIOLATED, never FAIL.
     claim : str
         Book label of the claim the case checks: ``cor-realizable`` (the default: noiseless
-        labels, the theorem's realizable η and T), ``cor-noisy``, ``thm-disjoint``, or
+        labels, the theorem's realizable η and T), ``cor-noisy``, ``thm-disjoint``,
+        ``lem-linear-mse`` (α = 1: the measured mean-square error curve against the exact
+        one at every recorded t, :mod:`convotron.glue.verify.mse`), or
         ``thm-convotron`` for the negative controls, whose hypotheses fail.
     """
 
@@ -166,6 +168,14 @@ def default_cases(mode: str = "default") -> list[Case]:
         Case("student-t-relu", "1d:6,4,2", dist="student-t"),
         Case("1d-leaky-0.5", "1d:16,4,2", alpha=0.5),
         Case("1d-linear", "1d:8,4,2", alpha=1.0),
+        Case(
+            "linear-mse-curve",
+            "1d:16,4,2",
+            alpha=1.0,
+            noise="gaussian:0.3",
+            runs=1000,
+            claim="lem-linear-mse",
+        ),
         Case(
             "noise-gaussian",
             "1d:8,4,2",

@@ -78,6 +78,13 @@ class CaseResult:
     kernel_floor : float or None
         For a scheme with ``λ_min(M) = 0``: ``Σ_j (u_jᵀ w*)²`` over the kernel of ``M``, a
         lower bound of every run's error; None otherwise.
+    mse_max_z, mse_time_average_z : float or None
+        The ``lem-linear-mse`` case only: the largest ``|z|`` of the mean error against the
+        exact α = 1 curve over the recorded t, and the z of the runs' time average.
+
+    The before/after columns: :attr:`T_closed` is the ``T`` the best closed-form β
+    (``lem-beta``) gives, :attr:`T` the one of the exact β (``lem-exact-k``, used by the
+    runs); :attr:`tightness_closed` is ``T_closed`` over the same measured median time to ε.
     """
 
     case: Case
@@ -100,6 +107,8 @@ class CaseResult:
     drift_max_z: float | None = None
     drift_rel_error: float | None = None
     kernel_floor: float | None = None
+    mse_max_z: float | None = None
+    mse_time_average_z: float | None = None
 
     # -- the theorem's numbers, read through ``params`` (never copied) ----------------------
     @property
@@ -163,6 +172,22 @@ class CaseResult:
         return float(self.params.T)
 
     @property
+    def beta_closed(self) -> float:
+        """The best closed-form ``β`` (``lem-beta``): the value used before the exact one."""
+        return float(self.params.beta_closed)
+
+    @property
+    def T_closed(self) -> float:
+        """The ``T`` the best closed-form ``β`` gives (``inf`` when there is none)."""
+        return float(self.params.T_closed)
+
+    @property
+    def tightness_closed(self) -> float | None:
+        """``T_closed`` over the measured median time to ε (None when not measured)."""
+        m = self.median_iters_to_eps
+        return self.T_closed / m if m and math.isfinite(self.T_closed) else None
+
+    @property
     def violations(self) -> tuple[str, ...]:
         """Why an assumption fails (empty when the theorem applies)."""
         return tuple(self.params.violations)
@@ -204,6 +229,18 @@ class CaseResult:
             "fail_rate_upper_bound": self.ci_upper,
             "median_iters_to_eps": self.median_iters_to_eps,
             "tightness": self.tightness,
+            "beta_exact": self.params.beta_exact,
+            "beta_closed": self.beta_closed,
+            "beta_closed_rule": self.params.beta_closed_rule,
+            "T_closed": _json_T(self.T_closed),
+            "tightness_closed": self.tightness_closed,
+            "mse_check": None
+            if self.mse_max_z is None
+            else {
+                "claim": "lem-linear-mse",
+                "max_abs_z": self.mse_max_z,
+                "time_average_z": self.mse_time_average_z,
+            },
             "drift_at_start": {
                 "claim": "lem-drift",
                 "samples": DRIFT_SAMPLES,
@@ -282,6 +319,9 @@ class Report:
             "p",
             "median t(ε)",
             "T/median",
+            "β closed",
+            "T closed",
+            "T closed/median",
             "drift |z|",
             "status",
         ]
@@ -304,6 +344,9 @@ class Report:
                     "-" if c.p_value is None else f"{c.p_value:.3g}",
                     _fmt_opt(c.median_iters_to_eps, "{:.4g}"),
                     _fmt_opt(c.tightness, "{:.3g}"),
+                    f"{c.beta_closed:.4g}",
+                    _fmt_T(c.T_closed),
+                    _fmt_opt(c.tightness_closed, "{:.3g}"),
                     _fmt_opt(c.drift_max_z, "{:.3g}"),
                     c.status,
                 ]
@@ -343,7 +386,11 @@ class Report:
             "with `‖w − w*‖² > ε` against `δ` with a one-sided exact binomial test at "
             f"significance {self.significance:g}. The column `drift |z|` checks `lem-drift` at "
             f"`w_1 = 0` with {DRIFT_SAMPLES} fresh samples (largest |z| over coordinates; "
-            "of order 1 when the identity holds).",
+            "of order 1 when the identity holds). `β` is the exact `λ_max(K)` "
+            "(`lem-exact-k`); the columns `β closed`, `T closed` and `T closed/median` give "
+            "the best closed-form β (`lem-beta`, used before), its `T`, and that `T` over the "
+            "same measured median time to ε. The case `linear-mse-curve` (`lem-linear-mse`) "
+            "checks the mean error curve of α = 1 against the exact one instead.",
             "",
             "| " + " | ".join(rows[0]) + " |",
             "|" + "|".join("---" for _ in rows[0]) + "|",
@@ -371,6 +418,10 @@ class Report:
                 f"- λ_min(M) = {c.lambda_min:.6g} ({c.certificate}), λ_max(M) = {c.lambda_max:.6g}",
                 f"- a = {c.a:.6g}, β = {c.beta:.6g} ({c.beta_rule}), "
                 f"ρ = {c.rho:.6g} ({c.rho_rule})",
+                f"- before: best closed-form β = {c.beta_closed:.6g} "
+                f"({c.params.beta_closed_rule}) gives T = {_fmt_T(c.T_closed)}; after: "
+                f"β = {c.beta:.6g} ({c.beta_rule}) gives T = {_fmt_T(c.T)}"
+                + (f"; {c.params.beta_note}" if c.params.beta_note else ""),
                 f"- η = {c.eta:.6g}, T = {_fmt_T(c.T)}, iterations run = {c.iters_run}, "
                 f"target ε = {c.case.eps:g}, δ = {c.case.delta:g}",
                 f"- drift at w_1 = 0 (`lem-drift`, {DRIFT_SAMPLES} samples): max |z| = "

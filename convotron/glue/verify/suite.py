@@ -350,6 +350,12 @@ def run_case(
     t0 = time.perf_counter()
     tp = _parameters(case)
     problem = tp.problem
+    if case.claim == "lem-linear-mse":  # the exact α = 1 curve, not the (ε, δ) test
+        from .mse import run_mse_case
+
+        return run_mse_case(
+            case, tp, runs=runs, seed_sequence=_case_seed(seed, case.name), workers=workers
+        )
 
     # -- the plan: the theorem's T and eta, a control's diagnostic budget, or no run ----------
     plan = _plan(case, tp, control_iters)
