@@ -42,7 +42,7 @@ def run_mse_case(
     """Run the ``lem-linear-mse`` case (``case.alpha`` must be 1; see the module docstring)."""
     from theory.second_moment import linear_mse_curve
 
-    from ...algorithm import run_many
+    from ...many import run_many
     from ...rules import ConvotronRule
 
     t0 = time.perf_counter()
