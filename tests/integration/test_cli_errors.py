@@ -28,8 +28,8 @@ def test_divergence_on_a_teacher_points_to_eta_auto(capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     # the hint is the theorem's step size for this very problem, not a fixed eta/10
-    assert "The theorem's step size for this problem is a/(2β) = 0.00132" in err
-    assert "pass --eta 0.00132 or --eta auto" in err and "eta=100" not in err
+    assert "The theorem's step size for this problem is a/(2β) = 0.00203" in err
+    assert "pass --eta 0.00203 or --eta auto" in err and "eta=100" not in err
     assert main([*argv[:-4], "--algorithm", "sgd", "--eta", "1000", "--iters", "100000",
                  "--init", "random"]) == 2  # fmt: skip
     err = capsys.readouterr().err
