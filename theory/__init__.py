@@ -24,7 +24,7 @@ _SUBMODULES = frozenset({"bounds", "claims", "notation", "overlap", "second_mome
 #: Public name -> submodule that defines it, imported on first access.
 _EXPORTS: dict[str, str] = {
     "Bound": "bounds",
-    "theorem_parameters": "bounds",
+    "theorem_parameters": "instantiate",
     "CLAIMS": "claims",
     "Claim": "claims",
     "overlap_1d_closed_form": "overlap",
@@ -45,8 +45,9 @@ _EXPORTS: dict[str, str] = {
 
 if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from . import bounds, claims, notation, overlap, second_moment, spectra
-    from .bounds import Bound, theorem_parameters
+    from .bounds import Bound
     from .claims import CLAIMS, Claim
+    from .instantiate import theorem_parameters
     from .overlap import (
         overlap_1d_closed_form,
         overlap_2d_closed_form,

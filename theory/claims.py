@@ -243,7 +243,7 @@ CLAIMS: dict[str, Claim] = {
                 _B + "BETA_GAUSSIAN_STRIDE",
                 _B + "BETA_BOUNDED",
                 _B + "BETA_FOURTH",
-                _B + "gaussian_norm_product_moment",
+                "theory.instantiate.gaussian_norm_product_moment",
             ),
         ),
         _c(
@@ -288,7 +288,7 @@ CLAIMS: dict[str, Claim] = {
             ("lem-one-step",),
             (
                 _B + "THEOREM_CURVE",
-                _B + "theorem_parameters",
+                "theory.instantiate.theorem_parameters",
                 "convotron.glue.parameters.theorem_parameters",
             ),
             symbolic=True,
@@ -379,7 +379,7 @@ CLAIMS: dict[str, Claim] = {
                 _B + "DISJOINT_RHO",
                 _B + "DISJOINT_ETA",
                 _B + "DISJOINT_T",
-                _B + "disjoint_parameters",
+                "theory.instantiate.disjoint_parameters",
                 "convotron.glue.parameters.theorem_parameters",
             ),
             symbolic=True,

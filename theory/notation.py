@@ -7,7 +7,7 @@ Overlapping Patches* (ICML 2018) and ``shared/spec/convotron-theory.md`` §1-5.
 
 Assumptions that sympy can hold (positivity, integrality) are attached to the symbols;
 range constraints that it cannot (``alpha <= 1``, ``delta <= 1``) are stated in
-:data:`NOTATION` and validated where numbers enter (:func:`theory.bounds.theorem_parameters`).
+:data:`NOTATION` and validated where numbers enter (:func:`theory.instantiate.theorem_parameters`).
 
 The model [paper]: input :math:`x \in \mathbb{R}^n`, patch operators
 :math:`P_1, \dots, P_k \in \{0,1\}^{r \times n}`, shared filter :math:`w \in \mathbb{R}^r`,

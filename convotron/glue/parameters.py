@@ -4,7 +4,7 @@ Part of ``convotron.glue``, the only sub-package allowed to import :mod:`theory`
 ``ARCHITECTURE.md``). It maps a :class:`~convotron.problem.Problem` (patch scheme, slope,
 input law, covariance, noise) and a target :math:`(\epsilon, \delta, \|w^*\|)` to one
 :class:`TheoremParameters`, through the plain numbers that
-:func:`theory.bounds.theorem_parameters` turns into :math:`a, \beta, \rho, \eta, T`: all
+:func:`theory.instantiate.theorem_parameters` turns into :math:`a, \beta, \rho, \eta, T`: all
 [derived], the explicit-constant version of GKM18's main theorem (``thm-convotron``), or
 the disjoint-patch variant (``thm-disjoint``) with ``only_patch``.
 
@@ -437,6 +437,7 @@ def theorem_parameters(
     only_patch = None if only_patch is None else int(only_patch)
 
     from theory import bounds as tb
+    from theory import instantiate as ti
     from theory.spectra import check_scheme, extreme_eigenvalues
 
     check = check_scheme(
@@ -508,7 +509,7 @@ def theorem_parameters(
         xi_moment = rho_exact(n_theory, idx_theory, spec, kappa, nspec)
         rho_rule = "exact"
     elif law.name == "gaussian":  # Isserlis, exact too, without the r x n matrices
-        moment = tb.gaussian_norm_product_moment(
+        moment = ti.gaussian_norm_product_moment(
             cov.trace(), trace_M, _trace_P_sigma2_Pt(scheme, cov)
         )
         xi_moment = noise.level**2 * moment / cov.trace()
@@ -544,7 +545,7 @@ def theorem_parameters(
                 f"only_patch={i}: the disjoint-patch variant (thm-disjoint) needs x ~ N(0, I); "
                 f"got law {law.name!r} with covariance {cov.name!r}"
             )
-        p = tb.disjoint_parameters(
+        p = ti.disjoint_parameters(
             k=scheme.k,
             r=scheme.r,
             alpha=alpha,
@@ -658,9 +659,9 @@ def theorem_parameters(
         varsigma=varsigma,
         xi_moment=xi_moment,
     )
-    p = tb.theorem_parameters(**shared, beta_rule=beta_rule, lambda_max_K=beta_exact)
+    p = ti.theorem_parameters(**shared, beta_rule=beta_rule, lambda_max_K=beta_exact)
     p_closed = (
-        p if beta_rule == closed_rule else tb.theorem_parameters(**shared, beta_rule=closed_rule)
+        p if beta_rule == closed_rule else ti.theorem_parameters(**shared, beta_rule=closed_rule)
     )
     return TheoremParameters(
         **common,

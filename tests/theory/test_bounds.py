@@ -44,6 +44,8 @@ from theory.bounds import (
     THEOREM_CURVE,
     A,
     Bound,
+)
+from theory.instantiate import (
     disjoint_parameters,
     gaussian_norm_product_moment,
     theorem_parameters,
