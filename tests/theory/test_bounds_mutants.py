@@ -13,13 +13,8 @@ import math
 import pytest
 
 from theory._errors import TheoryError
-from theory.bounds import (
-    ETA_REALIZABLE,
-    T_NOISY,
-    T_REALIZABLE,
-    disjoint_parameters,
-    theorem_parameters,
-)
+from theory.bounds import ETA_REALIZABLE, T_NOISY, T_REALIZABLE
+from theory.instantiate import disjoint_parameters, theorem_parameters
 
 BASE = dict(lambda_min=1.0, lambda_max=13.0, tr_M=28.0, k=7, r=4, alpha=0.5, eps=0.01, delta=0.1)
 
