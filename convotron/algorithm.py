@@ -63,7 +63,7 @@ from ._limits import (
 from ._validate import InstanceOf, Interval, Options, Param
 from .activations import check_alpha
 from .patches import _SCHEME, PatchScheme
-from .results import ManyResult, RunResult
+from .results import RunResult
 from .rules import ConvotronRule, SGDRule
 from .sources import Rows, Sampler, as_source, check_rows
 
@@ -73,8 +73,6 @@ if TYPE_CHECKING:
     from .sources import SampleFn
 
 __all__ = [
-    "ManyResult",
-    "RunResult",
     "convotron",
     "convotron_on_data",
     "convotron_reference",

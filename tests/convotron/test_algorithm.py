@@ -14,18 +14,12 @@ from hypothesis import strategies as st
 from convotron import ConvotronError, DivergenceError, _kernels
 from convotron._kernels import MODE_CONVOTRON, MODE_SGD
 from convotron._sampling_reference import fused_reference
-from convotron.algorithm import (
-    ManyResult,
-    RunResult,
-    convotron,
-    convotron_on_data,
-    convotron_reference,
-    fit,
-)
+from convotron.algorithm import RunResult, convotron, convotron_on_data, convotron_reference, fit
 from convotron.baselines import sgd_reference
 from convotron.many import run_many
 from convotron.patches import PatchScheme, parse_spec
 from convotron.problem import Teacher
+from convotron.results import ManyResult
 from convotron.rules import ConvotronRule, SGDRule
 from convotron.sources import Rows, Sampler
 from convotron.testing import alphas, schemes, seeds

@@ -477,8 +477,8 @@ def check_scheme(
     Raises
     ------
     TheoryError
-        Bad scheme (ragged indices, sizes over :data:`~theory.spectra.limits.MAX_N`,
-        :data:`~theory.spectra.limits.MAX_R`, ...), covariance (a dense Σ that is not finite,
+        Bad scheme (ragged indices, sizes over ``MAX_N``,
+        ``MAX_R``, ...), covariance (a dense Σ that is not finite,
         symmetric and positive semidefinite) or geometry (not a dict, or not describing the
         indices), or ``exact=True`` where an exact certificate is impossible (irrational or
         symbolic parameter, :math:`n >` ``EXACT_COV_MAX_N`` with a non-identity Σ, or an

@@ -64,7 +64,7 @@ class Case:
         Book label of the claim the case checks: ``cor-realizable`` (the default: noiseless
         labels, the theorem's realizable η and T), ``cor-noisy``, ``thm-disjoint``,
         ``lem-linear-mse`` (α = 1: the measured mean-square error curve against the exact
-        one at every recorded t, :mod:`convotron.glue.verify.mse`), or
+        one at every recorded t, ``convotron.glue.verify.mse``), or
         ``thm-convotron`` for the negative controls, whose hypotheses fail.
     """
 
