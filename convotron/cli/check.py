@@ -105,7 +105,7 @@ def main(args: argparse.Namespace) -> int:
     from theory.spectra import check_scheme
 
     from ..covariance import parse_cov
-    from ..glue.parameters import cov_for_theory
+    from ..glue.moments import cov_for_theory
     from ..patches import parse_spec
 
     scheme = parse_spec(args.scheme)

@@ -14,10 +14,11 @@ How each number is obtained [derived]:
   certificate: :func:`theory.spectra.check_scheme` (exact :math:`LDL^\top` when cheap).
 * :math:`\beta = \lambda_{\max}(K)` by default (``lem-exact-k``): :math:`K` the exact
   second moment of :math:`x = Lz` (:func:`theory.second_moment.second_moment_matrix`) with the
-  sampler's own factor :math:`L` (:func:`cov_spec`) and the law's
+  sampler's own factor :math:`L` (:func:`~convotron.glue.moments.cov_spec`) and the law's
   :math:`\kappa = \mathbb{E}z^4`; every law the package samples is of this form, the
   asymmetric control too. A padded scheme (``-1`` indices) reads one extra coordinate of
-  variance 0. When :func:`exact_beta_cost` exceeds :data:`EXACT_COST_LIMIT` (or for zero
+  variance 0. When :func:`~convotron.glue.moments.exact_beta_cost` exceeds
+  :data:`~convotron.glue.moments.EXACT_COST_LIMIT` (or for zero
   padding with AR(1)) the best closed form below is used and ``beta_note`` says so.
 * The closed forms (``lem-beta``), each an upper bound of :math:`\lambda_{\max}(K)`, kept in
   ``beta_candidates``, the smallest as ``beta_closed`` with the :math:`\eta, T` it gives:
@@ -61,21 +62,23 @@ from typing import Any
 import numpy as np
 
 from .._errors import ConvotronError
-from ..covariance import AR1, Covariance, Dense, Diagonal, Identity
-from ..patches import PatchScheme
+from ..covariance import Identity
 from ..problem import Problem
+from .moments import (
+    EXACT_COST_LIMIT,
+    _real,
+    _trace_P_sigma2_Pt,
+    cov_for_theory,
+    cov_spec,
+    exact_beta_cost,
+    fourth_moment_norm,
+    noise_spec,
+)
 
 __all__ = [
-    "EXACT_COST_LIMIT",
     "SUMMARY_KEYS",
     "TheoremParameters",
-    "cov_for_theory",
-    "cov_spec",
-    "exact_beta_cost",
-    "fourth_moment_norm",
-    "noise_spec",
     "theorem_parameters",
-    "trace_sigma_squared",
 ]
 
 
@@ -235,145 +238,6 @@ class TheoremParameters:
             "w_norm": self.w_norm,
             "alpha": self.alpha,
         }
-
-
-# ------------------------------------------------------------------------------ helpers
-def cov_for_theory(cov: Covariance) -> Any:
-    """Describe a :class:`Covariance` in the plain form :mod:`theory.spectra` accepts.
-
-    ``"identity"``, ``("diag", d)``, ``("ar1", rho)`` or the dense matrix.
-    """
-    if isinstance(cov, Identity):
-        return "identity"
-    if isinstance(cov, Diagonal):
-        return ("diag", np.asarray(cov.diagonal(), dtype=float))
-    if isinstance(cov, AR1):
-        return ("ar1", float(cov.rho))
-    return np.asarray(cov.dense(), dtype=float)
-
-
-def trace_sigma_squared(cov: Covariance) -> float:
-    r"""Return :math:`\operatorname{tr}(\Sigma^2)`, never forming ``n x n`` when structured.
-
-    Identity: :math:`n`; diagonal: :math:`\sum_j d_j^2`; AR(1): :math:`\sum_{i,j}
-    \rho^{2|i-j|} = n + 2\sum_{l=1}^{n-1}(n-l)\rho^{2l}` (:math:`O(n)`); dense:
-    :math:`\|\Sigma\|_F^2`.
-    """
-    if isinstance(cov, Identity):
-        return float(cov.n)
-    if isinstance(cov, Diagonal):
-        d = np.asarray(cov.diagonal(), dtype=float)
-        return float(d @ d)
-    if isinstance(cov, AR1):
-        lag = np.arange(1, cov.n, dtype=float)
-        return float(cov.n + 2.0 * np.sum((cov.n - lag) * cov.rho ** (2.0 * lag)))
-    S = np.asarray(cov.dense(), dtype=float)
-    return float(np.sum(S * S))
-
-
-def fourth_moment_norm(cov: Covariance, kappa: float) -> tuple[float, bool]:
-    r"""Return :math:`\mathbb{E}\|x\|^4` (or an upper bound) for :math:`x = Lz`, and exactness.
-
-    Parameters
-    ----------
-    cov : Covariance
-    kappa : float
-        :math:`\mathbb{E} z^4` of one standardized coordinate.
-
-    Returns
-    -------
-    (float, bool)
-        The value and whether it is exact (diagonal :math:`L`) rather than an upper bound
-        (see the module docstring).
-    """
-    tr = cov.trace()
-    tr2 = trace_sigma_squared(cov)
-    if isinstance(cov, Identity | Diagonal):
-        d = np.asarray(cov.diagonal(), dtype=float)
-        return tr * tr + 2.0 * tr2 + (kappa - 3.0) * float(d @ d), True
-    return tr * tr + 2.0 * tr2 + max(kappa - 3.0, 0.0) * tr2, False
-
-
-def _trace_P_sigma2_Pt(scheme: PatchScheme, cov: Covariance) -> float:
-    r""":math:`\operatorname{tr}(P\Sigma^2P^\top) = \|\Sigma P^\top\|_F^2`, one column at a time."""
-    Ps = scheme.P_sparse()  # counts; a padded position (-1) reads nothing
-    if isinstance(cov, Identity):
-        return float(Ps.multiply(Ps).sum())  # tr(PPᵀ): rk without padding, <= rk with it
-    total = 0.0
-    for a in range(scheme.r):
-        col = Ps[[a], :].toarray().ravel().astype(float)
-        v = cov.matvec(col)
-        total += float(v @ v)
-    return total
-
-
-#: Largest cost estimate (floating-point operations, :func:`exact_beta_cost`) for which the
-#: exact :math:`\lambda_{\max}(K)` is computed; above it the best closed form is used and
-#: :attr:`TheoremParameters.beta_note` says so. About a second on one core.
-EXACT_COST_LIMIT = 2e9
-
-
-def cov_spec(cov: Covariance, *, padded: bool = False) -> Any:
-    r"""Describe ``cov`` as :mod:`theory.second_moment` reads it (the sampler's own factor L).
-
-    ``"identity"``, ``("diag", d)``, ``("ar1", rho)`` or ``("chol", L)`` with
-    :meth:`Dense.factor <convotron.covariance.Dense.factor>`. With ``padded``, one more input
-    coordinate of variance 0 (index ``n``) stands for the zero padding a ``-1`` index reads
-    (``("diag", ...)`` or ``("chol", ...)`` of size ``n + 1``); None when that is not
-    available cheaply (AR(1)).
-    """
-    if isinstance(cov, Identity):
-        return ("diag", np.r_[np.ones(cov.n), 0.0]) if padded else "identity"
-    if isinstance(cov, Diagonal):
-        d = np.asarray(cov.diagonal(), dtype=float)
-        return ("diag", np.r_[d, 0.0]) if padded else ("diag", d)
-    if isinstance(cov, AR1):
-        return None if padded else ("ar1", float(cov.rho))
-    L = cov.factor() if isinstance(cov, Dense) else np.linalg.cholesky(cov.dense())
-    if padded:
-        L = np.pad(L, ((0, 1), (0, 1)))
-    return ("chol", np.asarray(L, dtype=float))
-
-
-def noise_spec(noise: Any) -> Any:
-    """Describe a :class:`~convotron.data.NoiseModel` for :func:`theory.second_moment.rho_exact`.
-
-    None, ``("independent", ς)`` (ς² the variance) or ``("hetero", S)``.
-    """
-    if noise.kind == "none" or noise.level == 0.0:
-        return None
-    if noise.independent:
-        return ("independent", math.sqrt(float(noise.variance)))
-    return ("hetero", float(noise.level))
-
-
-def exact_beta_cost(scheme: PatchScheme, cov: Covariance, kappa: float) -> float:
-    r"""Estimate the floating-point operations of the exact :math:`\lambda_{\max}(K)`.
-
-    :func:`theory.second_moment.second_moment_matrix`: :math:`k r^3` for the products
-    :math:`W_i^\top W_i` and :math:`r^3` for the eigenvalues; :math:`P\Sigma` costs
-    :math:`k r` (identity, diagonal), :math:`n r` (AR(1), by its recursions) or
-    :math:`k r n^2` (dense); :math:`\kappa \ne 3` adds :math:`k r n` for a diagonal factor
-    and :math:`k r^2 n` otherwise.
-    """
-    k, r, n = float(scheme.k), float(scheme.r), float(scheme.n)
-    cost = k * r**3 + r**3 + r * n
-    diagonal = isinstance(cov, Identity | Diagonal)
-    if not diagonal:
-        cost += n * r if isinstance(cov, AR1) else k * r * n * n
-    if kappa != 3.0:
-        cost += k * r * n if diagonal else k * r * r * n
-    return cost
-
-
-def _real(name: str, value: Any, lo: float, hi: float | None, rule: str, fix: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConvotronError(f"{name} must be a real number; got {value!r}. {fix}")
-    v = float(value)
-    ok = math.isfinite(v) and v > lo if hi is None else (lo < v <= hi)
-    if not ok:
-        raise ConvotronError(f"{name} must satisfy {rule}; got {value!r}. {fix}")
-    return v
 
 
 # --------------------------------------------------------------------------- main entry

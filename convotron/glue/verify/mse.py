@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from ..parameters import TheoremParameters, cov_spec, noise_spec
+from ..moments import cov_spec, noise_spec
+from ..parameters import TheoremParameters
 from .cases import Case
 from .report import STATUS_FAIL, STATUS_PASS, CaseResult
 
