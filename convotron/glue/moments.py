@@ -33,7 +33,7 @@ __all__ = [
 
 
 def cov_for_theory(cov: Covariance) -> Any:
-    """Describe a :class:`~convotron.covariance.Covariance` in the plain form :mod:`theory.spectra` accepts.
+    """Describe a covariance in the plain form :mod:`theory.spectra` accepts.
 
     ``"identity"``, ``("diag", d)``, ``("ar1", rho)`` or the dense matrix.
     """
