@@ -27,7 +27,7 @@ from ..parameters import TheoremParameters
 from .cases import Case
 from .report import STATUS_FAIL, STATUS_PASS, CaseResult
 
-__all__ = ["ETA_FACTOR", "ITERS", "RECORD_EVERY", "Z_LIMIT", "run_mse_case"]
+__all__ = ["ETA_FACTOR", "ITERS", "MIN_RUNS", "RECORD_EVERY", "Z_LIMIT", "run_mse_case"]
 
 #: The step is this many times the theorem's η (the theorem's step is too small to see η²).
 ETA_FACTOR = 32.0
@@ -35,12 +35,19 @@ ETA_FACTOR = 32.0
 ITERS, RECORD_EVERY = 1500, 15
 #: Largest |z| accepted, per recorded t and for the time average.
 Z_LIMIT = 5.0
+#: Fewest runs: the z statistics are CLT statements about a mean of runs, so the case runs at
+#: least this many whatever the suite's runs per case (``--seeds``) asks (about 2 s).
+MIN_RUNS = 1000
 
 
 def run_mse_case(
     case: Case, tp: TheoremParameters, *, runs: int, seed_sequence: Any, workers: int
 ) -> CaseResult:
-    """Run the ``lem-linear-mse`` case (``case.alpha`` must be 1; see the module docstring)."""
+    """Run the ``lem-linear-mse`` case (``case.alpha`` must be 1; see the module docstring).
+
+    ``runs`` is raised to :data:`MIN_RUNS` when smaller (the CLT needs many runs).
+    """
+    runs = max(int(runs), MIN_RUNS)
     from theory.second_moment import linear_mse_curve
 
     from ...many import run_many
