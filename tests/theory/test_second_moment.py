@@ -23,20 +23,9 @@ from tests.budget import examples
 from theory import second_moment as SM
 from theory._errors import TheoryError
 
-STRIDE_8_4_2 = [[0, 1, 2, 3], [2, 3, 4, 5], [4, 5, 6, 7]]
+from .sharp import _P, COUNTER, STRIDE_8_4_2, TWINS
+
 STRIDE_16_4_2 = [[2 * i + j for j in range(4)] for i in range(7)]
-COUNTER = [[0, 1, 2, 3], [0, 1, 4, 5], [6, 7, 2, 3]]
-TWINS = [[0, 1], [0, 1]]
-
-
-def _P(n: int, idx) -> list[np.ndarray]:
-    idx = np.asarray(idx)
-    out = []
-    for row in idx:
-        Pi = np.zeros((idx.shape[1], n))
-        Pi[np.arange(idx.shape[1]), row] = 1.0
-        out.append(Pi)
-    return out
 
 
 def _fourth_tensor(L: np.ndarray, kappa: float) -> np.ndarray:
