@@ -499,7 +499,7 @@ def test_package_reexports_the_public_names():
         "overlap_numeric", "sos_identity", "sos_identity_holds", "sos_inequality_holds",
         "toeplitz_decomposition_holds",
     }  # fmt: skip
-    homes = {"numeric", "certificate", "exact", "lemmas", "kernel", "check", "limits"}
+    homes = {"numeric", "certificate", "exact", "lemmas", "kernel", "check", "limits", "result"}
     for name in spectra.__all__:
         obj = getattr(spectra, name)
         home = getattr(obj, "__module__", None)

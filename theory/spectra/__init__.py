@@ -31,7 +31,8 @@ scheme given as plain data (``n`` and a ``(k, r)`` index array), one concern per
 * ``theory.spectra.kernel``: :func:`kernel_direction`, when :math:`\lambda_{\min}(M) = 0`,
   a filter :math:`u` with :math:`Mu = 0` and the reason in words;
 * ``theory.spectra.check``: :func:`check_scheme`, all of the above in one
-  :class:`SchemeCheck` (what ``convotron check`` prints).
+  :class:`SchemeCheck` (what ``convotron check`` prints);
+* ``theory.spectra.result``: :class:`SchemeCheck` itself, the value and its JSON.
 
 Every public name is re-exported here: ``from theory.spectra import check_scheme``.
 Never imports :mod:`convotron`.
@@ -47,11 +48,7 @@ from .certificate import (
     certify_positive_definite_float,
     leading_principal_minors,
 )
-from .check import (
-    EXACT_COV_MAX_N,
-    SchemeCheck,
-    check_scheme,
-)
+from .check import EXACT_COV_MAX_N, check_scheme
 from .exact import exact_eigenvalues
 from .kernel import KernelDirection, kernel_direction
 from .lemmas import (
@@ -71,6 +68,7 @@ from .lemmas import (
 )
 from .limits import MAX_KR, MAX_N, MAX_OVERLAP_WORK, MAX_R
 from .numeric import extreme_eigenvalues, overlap_numeric
+from .result import SchemeCheck
 
 __all__ = [
     "EXACT_COV_MAX_N",
