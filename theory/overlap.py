@@ -268,6 +268,17 @@ def _parse_cov_string(cov: str) -> Any:
     )
 
 
+def _diag_values(n: int, d: Any) -> list[Any]:
+    """Return the n variances of ``("diag", d)`` (one number repeated, or a sequence of n)."""
+    vals = [d] * n if np.ndim(d) == 0 else list(np.asarray(d, dtype=object).ravel())
+    if len(vals) != n:
+        raise TheoryError(
+            f"('diag', d) needs one variance per input coordinate (n={n}); got {len(vals)} "
+            "values. Pass a sequence of length n or a single number."
+        )
+    return vals
+
+
 def covariance_matrix(n: int, cov: Any = "identity") -> tuple[sp.Matrix, list[str]]:
     r"""Build the covariance :math:`\Sigma` as an exact :math:`n \times n` sympy matrix.
 
@@ -296,13 +307,7 @@ def covariance_matrix(n: int, cov: Any = "identity") -> tuple[sp.Matrix, list[st
     if isinstance(cov, str) and cov == "identity":
         return sp.eye(n), notes
     if isinstance(cov, tuple) and len(cov) == 2 and cov[0] == "diag":
-        d = cov[1]
-        vals = [d] * n if np.ndim(d) == 0 else list(np.asarray(d, dtype=object).ravel())
-        if len(vals) != n:
-            raise TheoryError(
-                f"('diag', d) needs one variance per input coordinate (n={n}); got {len(vals)} "
-                "values. Pass a sequence of length n or a single number."
-            )
+        vals = _diag_values(n, cov[1])
         exact = []
         for j, v in enumerate(vals):
             e, note = to_exact(v, f"d[{j}]")

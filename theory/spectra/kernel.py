@@ -62,6 +62,11 @@ _WHY = (
 )
 
 
+def _integer_vector(r: int, entries: dict[int, int]) -> tuple[int, ...]:
+    """Return the integer r-vector with these nonzero entries (``e_a``, ``e_a - e_b``)."""
+    return tuple(entries.get(j, 0) for j in range(r))
+
+
 def _duplicate_positions(idx: np.ndarray) -> tuple[int, int] | None:
     """Two filter positions that read the same multiset of coordinates, if any."""
     seen: dict[bytes, int] = {}
@@ -110,9 +115,7 @@ def kernel_direction(
     pad_only = [a for a in range(r) if not np.any(idx[:, a] >= 0)]
     if pad_only:  # conv padding: the position reads a padded zero in every patch
         a = pad_only[0]
-        u = [0] * r
-        u[a] = 1
-        exact = tuple(u)
+        exact = _integer_vector(r, {a: 1})
         explanation = (
             f"filter position {a} reads a zero of the padding in every one of the "
             f"{idx.shape[0]} patches (row {a} of P is zero), so the data never shows w_{a}: "
@@ -120,9 +123,7 @@ def kernel_direction(
         )
     elif dup is not None:
         a, b = dup
-        u = [0] * r
-        u[a], u[b] = 1, -1
-        exact = tuple(u)
+        exact = _integer_vector(r, {a: 1, b: -1})
         explanation = (
             f"filter positions {a} and {b} read exactly the same input coordinates, each as "
             f"often (the same multiset over the {idx.shape[0]} patches), so (Px)_{a} = (Px)_{b} "
@@ -133,9 +134,7 @@ def kernel_direction(
         zero = np.asarray([float(v) == 0 for v in payload])
         for a in range(r):
             if np.all(zero[idx[:, a]]):
-                u = [0] * r
-                u[a] = 1
-                exact = tuple(u)
+                exact = _integer_vector(r, {a: 1})
                 explanation = (
                     f"filter position {a} reads only input coordinates of zero variance "
                     f"({sorted(set(idx[:, a].tolist()))[:8]}...), so the data never shows w_{a}: "

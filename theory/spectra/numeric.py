@@ -16,7 +16,7 @@ import numpy as np
 import sympy as sp
 
 from .._errors import TheoryError
-from ..overlap import as_indices
+from ..overlap import _diag_values, as_indices
 
 __all__ = ["NUMERIC_RTOL", "extreme_eigenvalues", "overlap_numeric"]
 
@@ -62,13 +62,7 @@ def _cov_kind(n: int, cov: Any) -> tuple[str, Any]:
             )
         return "ar1", rho
     if isinstance(cov, tuple) and len(cov) == 2 and cov[0] == "diag":
-        d = cov[1]
-        vals = [d] * n if np.ndim(d) == 0 else list(np.asarray(d, dtype=object).ravel())
-        if len(vals) != n:
-            raise TheoryError(
-                f"('diag', d) needs one variance per input coordinate (n={n}); got {len(vals)} "
-                "values. Pass a sequence of length n or a single number."
-            )
+        vals = _diag_values(n, cov[1])
         f = np.asarray([float(v) for v in vals])
         if not np.all(np.isfinite(f)) or np.any(f < 0):
             j = int(np.nonzero(~(np.isfinite(f) & (f >= 0)))[0][0])
