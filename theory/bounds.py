@@ -294,6 +294,12 @@ class Bound:
 # --------------------------------------------------------------------------------------------
 _DER = "[derived] explicit-constant version of GKM18's main theorem"
 
+
+def _iterations(continuous: sp.Expr) -> sp.Expr:
+    """Return the iteration count from its continuous form: rounded up, and at least 1."""
+    return sp.Max(1, sp.ceiling(continuous))
+
+
 _log_real = sp.log(N.w_norm**2 / (N.epsilon * N.delta))
 _log_noisy = sp.log(2 * N.w_norm**2 / (N.epsilon * N.delta))
 
@@ -411,7 +417,7 @@ T_REALIZABLE = Bound(
     "T_realizable",
     "cor-realizable",
     _DER + " (realizable case); T is rounded up to an integer and is at least 1",
-    sp.Max(1, sp.ceiling(T_REALIZABLE_CONTINUOUS.expr)),
+    _iterations(T_REALIZABLE_CONTINUOUS.expr),
     "T",
     "Iterations in the realizable case: ⌈(4β/a²) ln(‖w*‖²/(εδ))⌉, at least 1.",
 )
@@ -435,7 +441,7 @@ T_NOISY = Bound(
     "T_noisy",
     "cor-noisy",
     _DER + " (noisy case); T is rounded up to an integer and is at least 1",
-    sp.Max(1, sp.ceiling(T_NOISY_CONTINUOUS.expr)),
+    _iterations(T_NOISY_CONTINUOUS.expr),
     "T",
     "Iterations in the noisy case: ⌈max{4β/a², 8ρ/(εδa²)} ln(2‖w*‖²/(εδ))⌉, at least 1.",
 )
@@ -514,7 +520,7 @@ DISJOINT_T = Bound(
     "disjoint_T",
     "thm-disjoint",
     "[derived] T = ⌈4β_1k²/(1+α)² ln(‖w*‖²/(εδ))⌉ for the disjoint-patch variant (at least 1)",
-    sp.Max(1, sp.ceiling(4 * DISJOINT_BETA.expr * N.k**2 / (1 + N.alpha) ** 2 * _log_real)),
+    _iterations(4 * DISJOINT_BETA.expr * N.k**2 / (1 + N.alpha) ** 2 * _log_real),
     "T",
     "Iterations of the disjoint-patch variant, realizable case.",
 )

@@ -87,20 +87,10 @@ __all__ = [
 ]
 
 # --- sizes of the scheme [paper] -------------------------------------------------------------
-n = sp.Symbol("n", integer=True, positive=True)
-r = sp.Symbol("r", integer=True, positive=True)
-k = sp.Symbol("k", integer=True, positive=True)
-d = sp.Symbol("d", integer=True, positive=True)
-m = sp.Symbol("m", integer=True, positive=True)
+# Every size is a positive integer.
+n, r, k, d, m = sp.symbols("n r k d m", integer=True, positive=True)
 # 2D patch-and-stride: image n1 x n2, patch r1 x r2, strides d1, d2, k_j patches per axis.
-n1 = sp.Symbol("n1", integer=True, positive=True)
-n2 = sp.Symbol("n2", integer=True, positive=True)
-r1 = sp.Symbol("r1", integer=True, positive=True)
-r2 = sp.Symbol("r2", integer=True, positive=True)
-d1 = sp.Symbol("d1", integer=True, positive=True)
-d2 = sp.Symbol("d2", integer=True, positive=True)
-k1 = sp.Symbol("k1", integer=True, positive=True)
-k2 = sp.Symbol("k2", integer=True, positive=True)
+n1, n2, r1, r2, d1, d2, k1, k2 = sp.symbols("n1 n2 r1 r2 d1 d2 k1 k2", integer=True, positive=True)
 
 # --- model and algorithm [paper] -------------------------------------------------------------
 alpha = sp.Symbol("alpha", real=True, nonnegative=True)  # also alpha <= 1 (validated, not assumed)
