@@ -14,14 +14,14 @@ import numpy as np
 
 from ._errors import TheoryError
 from ._structured_sigma import (
-    _B_matrix,
-    _cov,
-    _indices,
-    _kappa_float,
-    _L_rows,
-    _noise,
-    _P_sigma,
-    _trace_sigma,
+    B_matrix,
+    L_rows,
+    P_sigma,
+    check_indices,
+    cov_kind,
+    kappa_float,
+    noise_kind,
+    trace_sigma,
 )
 
 __all__ = ["MseRecursion", "linear_mse_curve"]
@@ -43,31 +43,31 @@ class MseRecursion:
         noise: Any = None,
         batch: int = 1,
     ) -> None:
-        n, idx = _indices(n, indices)
+        n, idx = check_indices(n, indices)
         self.n, self.idx = n, idx
         self.k, self.r = idx.shape
-        self.kappa = _kappa_float(kappa)
+        self.kappa = kappa_float(kappa)
         self.eta = float(eta)
         if not (math.isfinite(self.eta) and self.eta > 0):
             raise TheoryError(f"eta must be a positive finite number; got {eta!r}.")
         if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 1:
             raise TheoryError(f"batch must be a positive integer; got {batch!r}.")
         self.batch = int(batch)
-        kind, payload = _cov(n, cov)
-        self.B = _B_matrix(kind, payload, n, idx)  # P L, r x n
+        kind, payload = cov_kind(n, cov)
+        self.B = B_matrix(kind, payload, n, idx)  # P L, r x n
         self.M = self.B @ self.B.T  # P Σ Pᵀ
-        kn, level = _noise(noise)
+        kn, level = noise_kind(noise)
         if kn == "none":
             self.N = np.zeros((self.r, self.r))
         elif kn == "independent":
             self.N = level**2 * self.M
         else:
-            trS = _trace_sigma(kind, payload, n)
+            trS = trace_sigma(kind, payload, n)
             # B D Bᵀ with D = LᵀL: (B Lᵀ)(B Lᵀ)ᵀ ; B Lᵀ = P L Lᵀ = P Σ (r x n)
-            PSig = _P_sigma(kind, payload, n, idx)
+            PSig = P_sigma(kind, payload, n, idx)
             N = trS * self.M + 2.0 * PSig @ PSig.T
             if self.kappa != 3.0:
-                Lfull = _L_rows(kind, payload, n, np.arange(n))
+                Lfull = L_rows(kind, payload, n, np.arange(n))
                 dD = np.einsum("pj,pj->j", Lfull, Lfull)
                 N += (self.kappa - 3.0) * (self.B * dD) @ self.B.T
             self.N = level**2 / trS * N

@@ -1,12 +1,13 @@
 r"""Σ by its structure, and the checked inputs, for :mod:`theory.second_moment` (floats).
 
 The covariances the package samples (``Identity``, ``Diagonal``, ``AR1``, ``Dense``) are read
-here as ``(kind, payload)`` (:func:`_cov`), and the products the exact second moments need,
+here as ``(kind, payload)`` (:func:`cov_kind`), and the products the exact second moments need,
 :math:`PL`, :math:`P\Sigma`, the blocks :math:`P_i\Sigma P_i^\top`, are formed from the
 structure: only r×r, r×n and k×r×r arrays, never an n×n matrix for the structured kinds.
 The validators of the other inputs (indices, κ, the noise model) live here too, so that
 :mod:`theory.second_moment` and the α = 1 recursion (:mod:`theory._linear_mse`) read their
-inputs one way. Private: the public names are re-exported by :mod:`theory.second_moment`.
+inputs one way. Private: its public name :func:`cholesky_factor` is re-exported by
+:mod:`theory.second_moment`; the rest serve that module and the recursion.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ KAPPA: dict[str, sp.Rational] = {
 # --------------------------------------------------------------------------------------------
 # inputs
 # --------------------------------------------------------------------------------------------
-def _indices(n: Any, indices: Any) -> tuple[int, np.ndarray]:
+def check_indices(n: Any, indices: Any) -> tuple[int, np.ndarray]:
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or int(n) < 1:
         raise TheoryError(f"n must be a positive integer; got {n!r}. Pass the input dimension.")
     idx = np.asarray(indices)
@@ -50,7 +51,7 @@ def _indices(n: Any, indices: Any) -> tuple[int, np.ndarray]:
     return int(n), idx.astype(np.int64)
 
 
-def _kappa_float(kappa: Any) -> float:
+def kappa_float(kappa: Any) -> float:
     if isinstance(kappa, str):
         if kappa not in KAPPA:
             raise TheoryError(
@@ -65,7 +66,7 @@ def _kappa_float(kappa: Any) -> float:
     return v
 
 
-def _cov(n: int, cov: Any) -> tuple[str, Any]:
+def cov_kind(n: int, cov: Any) -> tuple[str, Any]:
     """Normalise ``cov`` to (kind, payload): identity, diag (vector), ar1 (rho), dense (L)."""
     if cov is None:
         return "identity", None
@@ -74,7 +75,7 @@ def _cov(n: int, cov: Any) -> tuple[str, Any]:
         if low == "identity":
             return "identity", None
         if low.startswith("ar1:"):
-            return _cov(n, ("ar1", float(low[4:])))
+            return cov_kind(n, ("ar1", float(low[4:])))
         raise TheoryError(
             f"cov must be 'identity', 'ar1:RHO', ('diag', d), ('ar1', rho), ('chol', L) or an "
             f"n x n matrix; got {cov!r}."
@@ -115,7 +116,7 @@ def cholesky_factor(S: Any) -> np.ndarray:
         return np.asarray(evecs * np.sqrt(np.clip(evals, 0.0, None)))
 
 
-def _ar1_L_rows(rows: np.ndarray, n: int, rho: float) -> np.ndarray:
+def ar1_L_rows(rows: np.ndarray, n: int, rho: float) -> np.ndarray:
     """Rows ``rows`` of the AR(1) Cholesky factor (``len(rows) x n``; lower triangular)."""
     s = math.sqrt(1.0 - rho * rho)
     p = rows[:, None].astype(float)
@@ -126,7 +127,7 @@ def _ar1_L_rows(rows: np.ndarray, n: int, rho: float) -> np.ndarray:
     return np.asarray(L)
 
 
-def _sigma_cols(kind: str, payload: Any, n: int, cols: np.ndarray) -> np.ndarray:
+def sigma_cols(kind: str, payload: Any, n: int, cols: np.ndarray) -> np.ndarray:
     """Columns ``cols`` of Σ (n x len(cols)), without forming Σ for the structured kinds."""
     if kind == "identity":
         out = np.zeros((n, len(cols)))
@@ -144,7 +145,7 @@ def _sigma_cols(kind: str, payload: Any, n: int, cols: np.ndarray) -> np.ndarray
     return np.asarray(L @ L[cols].T)
 
 
-def _L_rows(kind: str, payload: Any, n: int, rows: np.ndarray) -> np.ndarray:
+def L_rows(kind: str, payload: Any, n: int, rows: np.ndarray) -> np.ndarray:
     """Rows ``rows`` of L (len(rows) x n)."""
     if kind == "identity":
         out = np.zeros((len(rows), n))
@@ -155,11 +156,11 @@ def _L_rows(kind: str, payload: Any, n: int, rows: np.ndarray) -> np.ndarray:
         out[np.arange(len(rows)), rows] = np.sqrt(payload[rows])
         return out
     if kind == "ar1":
-        return _ar1_L_rows(rows, n, payload)
+        return ar1_L_rows(rows, n, payload)
     return np.asarray(payload[rows])
 
 
-def _trace_sigma(kind: str, payload: Any, n: int) -> float:
+def trace_sigma(kind: str, payload: Any, n: int) -> float:
     if kind in ("identity", "ar1"):
         return float(n)
     if kind == "diag":
@@ -167,16 +168,16 @@ def _trace_sigma(kind: str, payload: Any, n: int) -> float:
     return float(np.sum(payload * payload))
 
 
-def _B_matrix(kind: str, payload: Any, n: int, idx: np.ndarray) -> np.ndarray:
+def B_matrix(kind: str, payload: Any, n: int, idx: np.ndarray) -> np.ndarray:
     """``B = P L`` (r x n): row a is the sum over patches of the rows ``idx[:, a]`` of L."""
     k, r = idx.shape
     B = np.zeros((r, n))
     for i in range(k):
-        B += _L_rows(kind, payload, n, idx[i])
+        B += L_rows(kind, payload, n, idx[i])
     return B
 
 
-def _P_sigma(kind: str, payload: Any, n: int, idx: np.ndarray) -> np.ndarray:
+def P_sigma(kind: str, payload: Any, n: int, idx: np.ndarray) -> np.ndarray:
     """``PΣ`` (r x n) without Σ: row a is the sum over patches of the rows ``idx[:, a]`` of Σ."""
     k, r = idx.shape
     if kind == "identity":
@@ -198,11 +199,11 @@ def _P_sigma(kind: str, payload: Any, n: int, idx: np.ndarray) -> np.ndarray:
         return np.asarray((f + b - V).T)
     out = np.zeros((r, n))
     for i in range(k):
-        out += _sigma_cols(kind, payload, n, idx[i]).T
+        out += sigma_cols(kind, payload, n, idx[i]).T
     return out
 
 
-def _sigma_block(kind: str, payload: Any, rows: np.ndarray) -> np.ndarray:
+def sigma_block(kind: str, payload: Any, rows: np.ndarray) -> np.ndarray:
     """``Σ[rows, rows]`` (``P_i Σ P_iᵀ``), r x r."""
     if kind == "identity":
         return np.eye(len(rows))
@@ -214,7 +215,7 @@ def _sigma_block(kind: str, payload: Any, rows: np.ndarray) -> np.ndarray:
     return np.asarray(L @ L.T)
 
 
-def _noise(noise: Any) -> tuple[str, float]:
+def noise_kind(noise: Any) -> tuple[str, float]:
     if noise is None:
         return "none", 0.0
     if isinstance(noise, int | float | np.floating | np.integer) and not isinstance(noise, bool):

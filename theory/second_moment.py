@@ -83,18 +83,7 @@ from . import _structured_sigma as _S
 from . import notation as N
 from ._errors import TheoryError
 from ._linear_mse import MseRecursion, linear_mse_curve
-from ._structured_sigma import (
-    _B_matrix,
-    _cov,
-    _indices,
-    _kappa_float,
-    _L_rows,
-    _noise,
-    _P_sigma,
-    _sigma_block,
-    _trace_sigma,
-    cholesky_factor,
-)
+from ._structured_sigma import cholesky_factor
 
 __all__ = [
     "KAPPA",
@@ -145,21 +134,21 @@ def second_moment_matrix(n: int, indices: Any, cov: Any = "identity", kappa: Any
     :math:`A_iCA_i^\top = W_i^\top W_i` with :math:`W_i = P\Sigma P_i^\top` (r×r), and for
     :math:`\kappa \ne 3` :math:`A_i\operatorname{diag}(C)A_i^\top` with the r×n rows of L.
     """
-    n, idx = _indices(n, indices)
-    kap = _kappa_float(kappa)
-    kind, payload = _cov(n, cov)
+    n, idx = _S.check_indices(n, indices)
+    kap = _S.kappa_float(kappa)
+    kind, payload = _S.cov_kind(n, cov)
     k = idx.shape[0]
-    PS = _P_sigma(kind, payload, n, idx)  # PΣ, r x n; W_i = PΣP_iᵀ = PS[:, idx_i]
+    PS = _S.P_sigma(kind, payload, n, idx)  # PΣ, r x n; W_i = PΣP_iᵀ = PS[:, idx_i]
     trM = float(sum(np.trace(PS[:, idx[i]]) for i in range(k)))
     sum_S = np.zeros((idx.shape[1], idx.shape[1]))
     K = np.zeros_like(sum_S)
     for i in range(k):
-        sum_S += _sigma_block(kind, payload, idx[i])  # A_iA_iᵀ = P_iΣP_iᵀ
+        sum_S += _S.sigma_block(kind, payload, idx[i])  # A_iA_iᵀ = P_iΣP_iᵀ
         W = PS[:, idx[i]]
         K += W.T @ W  # A_iCA_iᵀ = (PΣP_iᵀ)ᵀ(PΣP_iᵀ)
     K = trM * sum_S + 2.0 * K
     if kap != 3.0:
-        B = _B_matrix(kind, payload, n, idx)
+        B = _S.B_matrix(kind, payload, n, idx)
         c = np.einsum("aj,aj->j", B, B)  # diag(C) = column norms² of B = PL
         if kind in ("identity", "diag"):  # L diagonal: A_i diag(C) A_iᵀ = diag(L_jj² c_j)
             d = np.ones(n) if kind == "identity" else payload
@@ -167,7 +156,7 @@ def second_moment_matrix(n: int, indices: Any, cov: Any = "identity", kappa: Any
                 K[np.diag_indices_from(K)] += (kap - 3.0) * d[idx[i]] * c[idx[i]]
         else:
             for i in range(k):
-                A = _L_rows(kind, payload, n, idx[i])
+                A = _S.L_rows(kind, payload, n, idx[i])
                 K += (kap - 3.0) * (A * c) @ A.T
     K /= k
     return np.asarray((K + K.T) / 2)
@@ -182,7 +171,7 @@ def _sympy_setup(
     n: int, indices: Any, Sigma: Any, L: Any, kappa: Any
 ) -> tuple[list[sp.Matrix], sp.Matrix, sp.Matrix, sp.Expr]:
     r"""Return ``(A, L, C, κ)`` in sympy: :math:`A_i = P_iL`, :math:`C = L^\top P^\top PL`."""
-    n, idx = _indices(n, indices)
+    n, idx = _S.check_indices(n, indices)
     k, r = idx.shape
     if L is None:
         if Sigma is None:
@@ -249,17 +238,17 @@ def norm_product_moment(n: int, indices: Any, cov: Any = "identity", kappa: Any 
     + 2\operatorname{tr}(P\Sigma^2P^\top)`
     (:math:`\operatorname{tr}(DC) = \operatorname{tr}(P\Sigma^2P^\top) = \|P\Sigma\|_F^2`).
     """
-    n, idx = _indices(n, indices)
-    kap = _kappa_float(kappa)
-    kind, payload = _cov(n, cov)
+    n, idx = _S.check_indices(n, indices)
+    kap = _S.kappa_float(kappa)
+    kind, payload = _S.cov_kind(n, cov)
     k = idx.shape[0]
-    trS = _trace_sigma(kind, payload, n)
+    trS = _S.trace_sigma(kind, payload, n)
     # PΣ (r x n) without Σ: row a = Σ_i Σ[idx_i[a], :]
-    PS = _P_sigma(kind, payload, n, idx)
+    PS = _S.P_sigma(kind, payload, n, idx)
     trM = float(sum(PS[:, idx[i]].trace() for i in range(k)))  # tr(PΣPᵀ)
     out = trS * trM + 2.0 * float(np.sum(PS * PS))
     if kap != 3.0:
-        B = _B_matrix(kind, payload, n, idx)
+        B = _S.B_matrix(kind, payload, n, idx)
         c = np.einsum("aj,aj->j", B, B)
         if kind == "identity":
             dD = np.ones(n)
@@ -306,12 +295,12 @@ def rho_exact(
         :math:`\rho = \varsigma^2\mathbb{E}[\|x\|^2\|Px\|^2]/\operatorname{tr}\Sigma`
         (:func:`norm_product_moment`).
     """
-    kind_noise, level = _noise(noise)
+    kind_noise, level = _S.noise_kind(noise)
     if kind_noise == "none":
         return 0.0
-    n, idx = _indices(n, indices)
-    kind, payload = _cov(n, cov)
+    n, idx = _S.check_indices(n, indices)
+    kind, payload = _S.cov_kind(n, cov)
     if kind_noise == "independent":
-        PS = _P_sigma(kind, payload, n, idx)
+        PS = _S.P_sigma(kind, payload, n, idx)
         return level**2 * float(sum(np.trace(PS[:, row]) for row in idx))
-    return level**2 * norm_product_moment(n, idx, cov, kappa) / _trace_sigma(kind, payload, n)
+    return level**2 * norm_product_moment(n, idx, cov, kappa) / _S.trace_sigma(kind, payload, n)
