@@ -1,8 +1,12 @@
-"""Exception types of the symbolic half (independent of :mod:`convotron`)."""
+"""Exception types of the symbolic half (independent of :mod:`convotron`); one shared check."""
 
 from __future__ import annotations
 
-__all__ = ["HypothesisFailed", "TheoryError"]
+from typing import Any
+
+import numpy as np
+
+__all__ = ["HypothesisFailed", "TheoryError", "check_positive_int"]
 
 
 class TheoryError(ValueError):
@@ -23,3 +27,13 @@ class HypothesisFailed(TheoryError):
     def __init__(self, message: str, claim: str) -> None:
         super().__init__(message)
         self.claim = claim
+
+
+def check_positive_int(name: str, value: Any, fix: str = "") -> int:
+    """Return ``value`` as an int, or raise :class:`TheoryError` unless it is an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or int(value) < 1:
+        raise TheoryError(
+            f"{name} must be a positive integer; got {value!r}. "
+            f"{fix or f'Pass {name} as an int >= 1.'}"
+        )
+    return int(value)

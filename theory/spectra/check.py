@@ -15,16 +15,15 @@ import numpy as np
 import sympy as sp
 
 from .._errors import HypothesisFailed, TheoryError
-from ..overlap import (
+from .._stride import (
     _ceil_div,
     _stride_1d_k,
-    as_indices,
     stride_1d_indices,
     stride_2d_channels_indices,
     stride_2d_indices,
-    to_exact,
     toeplitz_block,
 )
+from ..overlap import as_indices, to_exact
 from .certificate import (
     EXACT_MAX_R,
     Certificate,
