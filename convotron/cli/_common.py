@@ -22,6 +22,7 @@ __all__ = [
     "ConvotronArgumentParser",
     "add_json_option",
     "add_problem_options",
+    "add_subcommand",
     "emit_json",
     "flag_for",
     "render_error",
@@ -103,6 +104,21 @@ def add_problem_options(
             kwargs["default"] = scheme_default
             kwargs["help"] += f" (default {scheme_default})"
         parser.add_argument(f"--{name}", **kwargs)
+
+
+def add_subcommand(subparsers: Any, name: str, module: Any) -> argparse.ArgumentParser:
+    """Register the subcommand ``name`` from its module and return its parser.
+
+    Every subcommand module declares ``HELP`` (its line in ``convotron --help``),
+    ``DESCRIPTION`` (its own ``--help``'s), ``add_arguments(parser)`` and ``main(args) -> int``,
+    the handler that :func:`run_guarded` runs.
+    """
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, help=module.HELP, description=module.DESCRIPTION
+    )
+    module.add_arguments(parser)
+    parser.set_defaults(handler=module.main)
+    return parser
 
 
 def add_json_option(parser: argparse.ArgumentParser, what: str = "instead") -> None:

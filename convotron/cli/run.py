@@ -52,7 +52,7 @@ from .._errors import ConvotronError
 from ._common import EXIT_OK, add_json_option, add_problem_options, emit_json
 from ._data import load_data
 
-__all__ = ["add_parser", "main"]
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "main"]
 
 _DEFAULT_ITERS = 100_000
 _CURVE_POINTS = 500
@@ -60,16 +60,17 @@ _CURVE_POINTS = 500
 _THEOREM_KEYS = ("lambda_min", "a", "beta", "rho", "eta", "T")
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register the ``run`` subcommand."""
-    p = subparsers.add_parser(
-        "run",
-        help="run Convotron (or SGD) on a synthetic teacher or a dataset",
-        description=(
-            "Run Convotron (Algorithm 1 of Goel, Klivans, Meka 2018) or the SGD baseline on "
-            "fresh samples of a synthetic teacher, or once over the rows of a dataset."
-        ),
-    )
+#: The subcommand's line in ``convotron --help``.
+HELP = "run Convotron (or SGD) on a synthetic teacher or a dataset"
+#: The description of ``convotron run --help``.
+DESCRIPTION = (
+    "Run Convotron (Algorithm 1 of Goel, Klivans, Meka 2018) or the SGD baseline on "
+    "fresh samples of a synthetic teacher, or once over the rows of a dataset."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the options of ``convotron run`` to its parser."""
     add_problem_options(p, "scheme", "alpha", "dist", "cov", "noise", scheme_default="1d:64,8,2")
     p.add_argument(
         "--eta",
@@ -118,8 +119,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="run once over the rows of X (T, n), y (T,), optional w_star (r,)",
     )
     add_problem_options(p, "only-patch", "eps", "delta", "w-norm")
-    p.set_defaults(handler=main)
-    return p
 
 
 # --------------------------------------------------------------------------- parsing

@@ -35,21 +35,22 @@ from typing import Any
 from .._errors import ConvotronError
 from ._common import EXIT_FAIL, EXIT_OK, add_json_option, emit_json
 
-__all__ = ["add_parser", "main"]
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "main"]
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register the ``verify`` subcommand."""
-    p = subparsers.add_parser(
-        "verify",
-        help="verify runs against the theorem's (eps, delta) guarantee on a suite of cases",
-        description=(
-            "Run Convotron with the theorem's own step size eta and iteration count T on a "
-            "suite of cases (1D/2D schemes, covariances, input laws, activations, noise, the "
-            "disjoint-patch variant and negative controls) and test the fraction of runs with "
-            "|w - w*|^2 > eps against delta with a one-sided exact binomial test."
-        ),
-    )
+#: The subcommand's line in ``convotron --help``.
+HELP = "verify runs against the theorem's (eps, delta) guarantee on a suite of cases"
+#: The description of ``convotron verify --help``.
+DESCRIPTION = (
+    "Run Convotron with the theorem's own step size eta and iteration count T on a "
+    "suite of cases (1D/2D schemes, covariances, input laws, activations, noise, the "
+    "disjoint-patch variant and negative controls) and test the fraction of runs with "
+    "|w - w*|^2 > eps against delta with a one-sided exact binomial test."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the options of ``convotron verify`` to its parser."""
     size = p.add_mutually_exclusive_group()
     size.add_argument(
         "--quick",
@@ -100,8 +101,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "'local' (an embedded LocalCluster with --workers processes) or 'inline' (no Dask); "
         "the results are the same as without it",
     )
-    p.set_defaults(handler=main)
-    return p
 
 
 def _positive_int(value: str, option: str, example: str) -> int:
