@@ -17,8 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .._errors import ConvotronError
-from ._common import EXIT_OK, emit_json
+from ._common import EXIT_OK, emit_json, parse_integer
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "main"]
 
@@ -59,16 +58,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
-        value = -1
-    if value < 0:
-        raise ConvotronError(f"--seed must be an integer >= 0; got {text!r}. Pass e.g. --seed 0.")
-    return value
-
-
 def main(args: argparse.Namespace) -> int:
     """Run ``convotron experiment``; return the exit status."""
     from ..glue.experiments import EXPERIMENTS, get_experiment, run_experiment
@@ -90,7 +79,7 @@ def main(args: argparse.Namespace) -> int:
                 )
         return EXIT_OK
     info = get_experiment(args.name)
-    seed = _seed(args.seed)
+    seed = parse_integer(args.seed, "--seed", 0, "Pass e.g. --seed 0.")
     out = args.out if args.out is not None else f"build/experiments/{info.name}"
     if not args.quick and not args.json:
         print(

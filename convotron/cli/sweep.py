@@ -25,8 +25,7 @@ import math
 import sys
 from typing import Any
 
-from .._errors import ConvotronError
-from ._common import EXIT_FAIL, EXIT_OK, add_json_option, emit_json
+from ._common import EXIT_FAIL, EXIT_OK, add_json_option, emit_json, parse_integer, parse_number
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "main"]
 
@@ -75,33 +74,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _int(text: str | None, flag: str, default: int, low: int) -> int:
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = low - 1
-    if value < low:
-        raise ConvotronError(f"{flag} must be an integer >= {low}; got {text!r}. E.g. {flag} 100.")
-    return value
+    return default if text is None else parse_integer(text, flag, low, f"E.g. {flag} 100.")
 
 
 def _grid(args: argparse.Namespace) -> Any:
     from ..glue.sweep.grid import AXES, Grid, grid_from_args, load_grid, parse_axis
 
     axes_text = {name: getattr(args, name) for name in AXES}
+    max_updates = math.inf
     if args.max_updates is not None:
-        try:
-            max_updates = float(args.max_updates)
-        except ValueError:
-            max_updates = -1.0
-        if not max_updates > 0:
-            raise ConvotronError(
-                f"--max-updates must be a positive number; got {args.max_updates!r}. "
-                "E.g. --max-updates 1e9."
-            )
-    else:
-        max_updates = math.inf
+        max_updates = parse_number(
+            args.max_updates,
+            "--max-updates",
+            "a positive number",
+            lambda v: v > 0,
+            "E.g. --max-updates 1e9.",
+            finite=False,
+        )
     if args.grid is None:
         return grid_from_args(
             axes_text,
