@@ -86,6 +86,10 @@ class Estimate:
         return {"value": self.value, "se": self.se, "low": self.low, "high": self.high}
 
 
+#: The plain-number fields of :class:`PluginConstants` that ``to_json`` copies as they are.
+_PLAIN_FIELDS = ("eta_conservative", "n_samples", "k", "r", "alpha", "level")
+
+
 @dataclass(frozen=True)
 class PluginConstants:
     r"""The theorem's constants estimated from rows of ``X`` (see the module docstring).
@@ -138,12 +142,7 @@ class PluginConstants:
             for name in ("lambda_min", "lambda_max", "beta", "a", "eta")
         }
         out.update(
-            eta_conservative=self.eta_conservative,
-            n_samples=self.n_samples,
-            k=self.k,
-            r=self.r,
-            alpha=self.alpha,
-            level=self.level,
+            {name: getattr(self, name) for name in _PLAIN_FIELDS},
             near_repeated=list(self.near_repeated),
             interval="CLT (delta method), estimate +- z*se",
             note=self.note,

@@ -1,7 +1,8 @@
 """The ``convotron`` command line.
 
 Subcommands live in one module each (``run``, ``check``, ``bounds``, ``verify``,
-``experiment``); every module exposes ``add_parser(subparsers)`` and ``main(args) -> int``, and
+``experiment``); every module declares ``HELP``, ``DESCRIPTION``, ``add_arguments(parser)``
+and ``main(args) -> int`` (registered by :func:`convotron.cli._common.add_subcommand`), and
 imports only the standard library and numpy at module level, so that ``convotron --help`` starts
 fast (``tests/test_startup.py`` checks that building the parser loads no numba, scipy, sympy or
 matplotlib).
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from ._common import (
     EXIT_BAD_INPUT,
     ConvotronArgumentParser,
+    add_subcommand,
     run_guarded,
     silence_stdout,
     watch_stdout,
@@ -48,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in SUBCOMMANDS:
         # a subcommand module that fails to import is an error, never a missing subcommand;
         # the modules import their heavy dependencies (numba, scipy, sympy) inside ``main``
-        importlib.import_module(f"{__name__}.{name}").add_parser(sub)
+        add_subcommand(sub, name, importlib.import_module(f"{__name__}.{name}"))
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import re
 import sys
@@ -22,8 +23,11 @@ __all__ = [
     "ConvotronArgumentParser",
     "add_json_option",
     "add_problem_options",
+    "add_subcommand",
     "emit_json",
     "flag_for",
+    "parse_integer",
+    "parse_number",
     "render_error",
     "run_guarded",
     "switches",
@@ -105,9 +109,60 @@ def add_problem_options(
         parser.add_argument(f"--{name}", **kwargs)
 
 
+def add_subcommand(subparsers: Any, name: str, module: Any) -> argparse.ArgumentParser:
+    """Register the subcommand ``name`` from its module and return its parser.
+
+    Every subcommand module declares ``HELP`` (its line in ``convotron --help``),
+    ``DESCRIPTION`` (its own ``--help``'s), ``add_arguments(parser)`` and ``main(args) -> int``,
+    the handler that :func:`run_guarded` runs.
+    """
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, help=module.HELP, description=module.DESCRIPTION
+    )
+    module.add_arguments(parser)
+    parser.set_defaults(handler=module.main)
+    return parser
+
+
 def add_json_option(parser: argparse.ArgumentParser, what: str = "instead") -> None:
     """Add ``--json``: print one JSON object on stdout (``what`` ends the help text)."""
     parser.add_argument("--json", action="store_true", help=f"print one JSON object {what}")
+
+
+def parse_integer(text: str, flag: str, low: int, fix: str) -> int:
+    """Return the option's text as an integer ``>= low``.
+
+    Raises
+    ------
+    ConvotronError
+        ``{flag} must be an integer >= {low}; got {text!r}. {fix}`` when it is not.
+    """
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        value = low - 1
+    if value < low:
+        raise ConvotronError(f"{flag} must be an integer >= {low}; got {text!r}. {fix}")
+    return value
+
+
+def parse_number(
+    text: str, flag: str, rule: str, ok: Callable[[float], bool], fix: str, *, finite: bool = True
+) -> float:
+    """Return the option's text as a number for which ``ok`` holds (finite unless ``finite=False``).
+
+    Raises
+    ------
+    ConvotronError
+        ``{flag} must be {rule}; got {text!r}. {fix}`` when it is not.
+    """
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not ((math.isfinite(value) or not finite) and ok(value)):
+        raise ConvotronError(f"{flag} must be {rule}; got {text!r}. {fix}")
+    return value
 
 
 class ConvotronArgumentParser(argparse.ArgumentParser):

@@ -30,27 +30,26 @@ from typing import Any
 from .._errors import ConvotronError
 from ._common import EXIT_FAIL, EXIT_OK, add_json_option, add_problem_options, emit_json
 
-__all__ = ["add_parser", "format_bounds", "main"]
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "format_bounds", "main"]
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register the ``bounds`` subcommand."""
-    p = subparsers.add_parser(
-        "bounds",
-        help="the theorem's step size, iterations and samples for a problem",
-        description=(
-            "Print the formulas and values of the explicit-constant version of the main "
-            "theorem of Goel, Klivans, Meka (2018) [derived]: a, beta, rho, eta, T and "
-            "samples. Exit status 0 when every hypothesis holds, 1 when one fails, 2 on bad "
-            "input."
-        ),
-    )
+#: The subcommand's line in ``convotron --help``.
+HELP = "the theorem's step size, iterations and samples for a problem"
+#: The description of ``convotron bounds --help``.
+DESCRIPTION = (
+    "Print the formulas and values of the explicit-constant version of the main "
+    "theorem of Goel, Klivans, Meka (2018) [derived]: a, beta, rho, eta, T and "
+    "samples. Exit status 0 when every hypothesis holds, 1 when one fails, 2 on bad "
+    "input."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the options of ``convotron bounds`` to its parser."""
     add_problem_options(
         p, "scheme", "alpha", "dist", "cov", "noise", "eps", "delta", "w-norm", "only-patch"
     )
     add_json_option(p)
-    p.set_defaults(handler=main)
-    return p
 
 
 def _float(flag: str, text: str, rule: str, example: str) -> float:

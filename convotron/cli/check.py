@@ -23,30 +23,24 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import (
-    EXIT_FAIL,
-    EXIT_OK,
-    add_json_option,
-    add_problem_options,
-    emit_json,
-    switches,
+from ._common import EXIT_FAIL, EXIT_OK, add_json_option, add_problem_options, emit_json, switches
+
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "format_check", "main"]
+
+
+#: The subcommand's line in ``convotron --help``.
+HELP = "check a patch scheme's condition lambda_min(P Σ Pᵀ) > 0"
+#: The description of ``convotron check --help``.
+DESCRIPTION = (
+    "Check Convotron's condition lambda_min(P Σ Pᵀ) > 0 for a patch scheme: extreme "
+    "eigenvalues, an exact certificate, the lemma bounds that apply and, when it "
+    "fails, the filter direction the data cannot identify. Exit status 0 when the "
+    "condition holds, 1 when it does not, 2 on bad input."
 )
 
-__all__ = ["add_parser", "format_check", "main"]
 
-
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register the ``check`` subcommand."""
-    p = subparsers.add_parser(
-        "check",
-        help="check a patch scheme's condition lambda_min(P Σ Pᵀ) > 0",
-        description=(
-            "Check Convotron's condition lambda_min(P Σ Pᵀ) > 0 for a patch scheme: extreme "
-            "eigenvalues, an exact certificate, the lemma bounds that apply and, when it "
-            "fails, the filter direction the data cannot identify. Exit status 0 when the "
-            "condition holds, 1 when it does not, 2 on bad input."
-        ),
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the options of ``convotron check`` to its parser."""
     add_problem_options(p, "scheme", "cov")
     p.add_argument(
         "--exact",
@@ -54,8 +48,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="always certify exactly (rational LDLᵀ); fails with status 2 when impossible",
     )
     add_json_option(p)
-    p.set_defaults(handler=main)
-    return p
 
 
 def _num(v: Any) -> str:

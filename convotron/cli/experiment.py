@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from .._errors import ConvotronError
-from ._common import EXIT_OK, emit_json
+from ._common import EXIT_OK, emit_json, parse_integer
 
-__all__ = ["add_parser", "main"]
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "main"]
 
 
 def _epilog() -> str:
@@ -32,19 +30,20 @@ def _epilog() -> str:
     return "\n".join(lines)
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register the ``experiment`` subcommand."""
-    p = subparsers.add_parser(
-        "experiment",
-        help="run an experiment (SGD vs Convotron, noise, disjoint patch, ...) and write figures",
-        description=(
-            "Run one experiment, write its PNG figures and a JSON file of the numbers behind "
-            "them under --out, and print a short table. Deterministic for a given --seed. "
-            "Without --quick the full settings run, which takes minutes."
-        ),
-        epilog=_epilog(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+#: The subcommand's line in ``convotron --help``.
+HELP = "run an experiment (SGD vs Convotron, noise, disjoint patch, ...) and write figures"
+#: The description of ``convotron experiment --help``.
+DESCRIPTION = (
+    "Run one experiment, write its PNG figures and a JSON file of the numbers behind "
+    "them under --out, and print a short table. Deterministic for a given --seed. "
+    "Without --quick the full settings run, which takes minutes."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the options of ``convotron experiment`` to its parser, and the list of experiments."""
+    p.epilog = _epilog()
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("name", metavar="NAME", help="experiment name, or 'list' to list them")
     p.add_argument(
         "--quick", action="store_true", help="small settings: well under a minute on 2 cores"
@@ -57,18 +56,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     p.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
-    p.set_defaults(handler=main)
-    return p
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
-        value = -1
-    if value < 0:
-        raise ConvotronError(f"--seed must be an integer >= 0; got {text!r}. Pass e.g. --seed 0.")
-    return value
 
 
 def main(args: argparse.Namespace) -> int:
@@ -92,7 +79,7 @@ def main(args: argparse.Namespace) -> int:
                 )
         return EXIT_OK
     info = get_experiment(args.name)
-    seed = _seed(args.seed)
+    seed = parse_integer(args.seed, "--seed", 0, "Pass e.g. --seed 0.")
     out = args.out if args.out is not None else f"build/experiments/{info.name}"
     if not args.quick and not args.json:
         print(

@@ -49,10 +49,17 @@ from typing import Any
 import numpy as np
 
 from .._errors import ConvotronError
-from ._common import EXIT_OK, add_json_option, add_problem_options, emit_json
+from ._common import (
+    EXIT_OK,
+    add_json_option,
+    add_problem_options,
+    emit_json,
+    parse_integer,
+    parse_number,
+)
 from ._data import load_data
 
-__all__ = ["add_parser", "main"]
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "main"]
 
 _DEFAULT_ITERS = 100_000
 _CURVE_POINTS = 500
@@ -60,16 +67,17 @@ _CURVE_POINTS = 500
 _THEOREM_KEYS = ("lambda_min", "a", "beta", "rho", "eta", "T")
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register the ``run`` subcommand."""
-    p = subparsers.add_parser(
-        "run",
-        help="run Convotron (or SGD) on a synthetic teacher or a dataset",
-        description=(
-            "Run Convotron (Algorithm 1 of Goel, Klivans, Meka 2018) or the SGD baseline on "
-            "fresh samples of a synthetic teacher, or once over the rows of a dataset."
-        ),
-    )
+#: The subcommand's line in ``convotron --help``.
+HELP = "run Convotron (or SGD) on a synthetic teacher or a dataset"
+#: The description of ``convotron run --help``.
+DESCRIPTION = (
+    "Run Convotron (Algorithm 1 of Goel, Klivans, Meka 2018) or the SGD baseline on "
+    "fresh samples of a synthetic teacher, or once over the rows of a dataset."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the options of ``convotron run`` to its parser."""
     add_problem_options(p, "scheme", "alpha", "dist", "cov", "noise", scheme_default="1d:64,8,2")
     p.add_argument(
         "--eta",
@@ -118,31 +126,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="run once over the rows of X (T, n), y (T,), optional w_star (r,)",
     )
     add_problem_options(p, "only-patch", "eps", "delta", "w-norm")
-    p.set_defaults(handler=main)
-    return p
 
 
 # --------------------------------------------------------------------------- parsing
-
-
-def _number(text: str, option: str, rule: str, ok: Any, fix: str) -> float:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not (math.isfinite(value) and ok(value)):
-        raise ConvotronError(f"{option} must be {rule}; got {text!r}. {fix}")
-    return value
-
-
-def _integer(text: str, option: str, low: int, fix: str) -> int:
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
-        value = low - 1
-    if value < low:
-        raise ConvotronError(f"{option} must be an integer >= {low}; got {text!r}. {fix}")
-    return value
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -164,20 +150,22 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     s["law"] = get_law(args.dist)
     s["cov"] = parse_cov(args.cov, scheme.n)
     s["noise"] = parse_noise(args.noise)
-    s["seed"] = _integer(args.seed, "--seed", 0, "Pass a non-negative integer, e.g. --seed 0.")
-    s["batch"] = _integer(args.batch, "--batch", 1, "Pass a positive mini-batch size.")
-    s["eps"] = _number(args.eps, "--eps", "a number > 0", lambda v: v > 0, "Pass e.g. --eps 0.01.")
-    s["delta"] = _number(
+    s["seed"] = parse_integer(args.seed, "--seed", 0, "Pass a non-negative integer, e.g. --seed 0.")
+    s["batch"] = parse_integer(args.batch, "--batch", 1, "Pass a positive mini-batch size.")
+    s["eps"] = parse_number(
+        args.eps, "--eps", "a number > 0", lambda v: v > 0, "Pass e.g. --eps 0.01."
+    )
+    s["delta"] = parse_number(
         args.delta, "--delta", "a number in (0, 1]", lambda v: 0 < v <= 1, "Pass e.g. --delta 0.1."
     )
-    s["w_norm"] = _number(
+    s["w_norm"] = parse_number(
         args.w_norm, "--w-norm", "a number > 0", lambda v: v > 0, "Pass e.g. --w-norm 1."
     )
     sgd = args.algorithm == "sgd"
     if args.only_patch is None:
         s["only_patch"] = None
     else:
-        s["only_patch"] = _integer(
+        s["only_patch"] = parse_integer(
             args.only_patch, "--only-patch", 0, f"Patches are numbered 0..{scheme.k - 1}."
         )
         if s["only_patch"] >= scheme.k:
@@ -223,7 +211,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             )
         s["eta"] = None
     else:
-        s["eta"] = _number(
+        s["eta"] = parse_number(
             args.eta,
             "--eta",
             "a number > 0 or 'auto'",
@@ -236,7 +224,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     elif args.iters is None:
         s["iters"] = _DEFAULT_ITERS
     else:
-        s["iters"] = _integer(
+        s["iters"] = parse_integer(
             args.iters, "--iters", 1, "Pass the number of updates, e.g. --iters 100000, or auto."
         )
     s["data"] = None

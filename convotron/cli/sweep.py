@@ -25,27 +25,27 @@ import math
 import sys
 from typing import Any
 
-from .._errors import ConvotronError
-from ._common import EXIT_FAIL, EXIT_OK, add_json_option, emit_json
+from ._common import EXIT_FAIL, EXIT_OK, add_json_option, emit_json, parse_integer, parse_number
 
-__all__ = ["add_parser", "main"]
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "main"]
 
 #: A cell is inconsistent with the theorem when its binomial p-value is below this.
 SIGNIFICANCE = 1e-3
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register the ``sweep`` subcommand."""
-    p = subparsers.add_parser(
-        "sweep",
-        help="check the theorem over a grid of problems (TOML or ranges), on Dask",
-        description=(
-            "Run Convotron with the theorem's eta and T on every cell of a grid of problems "
-            "and report, per cell, the failure rate at T with its binomial interval, the "
-            "iterations the runs needed, the tightness T/median and the failure rate at "
-            "fractions of T. Resumable; runs on a Dask cluster with --scheduler."
-        ),
-    )
+#: The subcommand's line in ``convotron --help``.
+HELP = "check the theorem over a grid of problems (TOML or ranges), on Dask"
+#: The description of ``convotron sweep --help``.
+DESCRIPTION = (
+    "Run Convotron with the theorem's eta and T on every cell of a grid of problems "
+    "and report, per cell, the failure rate at T with its binomial interval, the "
+    "iterations the runs needed, the tightness T/median and the failure rate at "
+    "fractions of T. Resumable; runs on a Dask cluster with --scheduler."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the options of ``convotron sweep`` to its parser."""
     p.add_argument("grid", metavar="GRID.toml", nargs="?", help="grid file (TOML)")
     for name, example in [
         ("scheme", "1d:16,4,2,1d:24,4,2"),
@@ -71,38 +71,26 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_json_option(p, "on stdout")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--no-figures", action="store_true", help="no heat maps")
-    p.set_defaults(handler=main)
-    return p
 
 
 def _int(text: str | None, flag: str, default: int, low: int) -> int:
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = low - 1
-    if value < low:
-        raise ConvotronError(f"{flag} must be an integer >= {low}; got {text!r}. E.g. {flag} 100.")
-    return value
+    return default if text is None else parse_integer(text, flag, low, f"E.g. {flag} 100.")
 
 
 def _grid(args: argparse.Namespace) -> Any:
     from ..glue.sweep.grid import AXES, Grid, grid_from_args, load_grid, parse_axis
 
     axes_text = {name: getattr(args, name) for name in AXES}
+    max_updates = math.inf
     if args.max_updates is not None:
-        try:
-            max_updates = float(args.max_updates)
-        except ValueError:
-            max_updates = -1.0
-        if not max_updates > 0:
-            raise ConvotronError(
-                f"--max-updates must be a positive number; got {args.max_updates!r}. "
-                "E.g. --max-updates 1e9."
-            )
-    else:
-        max_updates = math.inf
+        max_updates = parse_number(
+            args.max_updates,
+            "--max-updates",
+            "a positive number",
+            lambda v: v > 0,
+            "E.g. --max-updates 1e9.",
+            finite=False,
+        )
     if args.grid is None:
         return grid_from_args(
             axes_text,

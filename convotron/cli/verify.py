@@ -33,23 +33,24 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ConvotronError
-from ._common import EXIT_FAIL, EXIT_OK, add_json_option, emit_json
+from ._common import EXIT_FAIL, EXIT_OK, add_json_option, emit_json, parse_integer, parse_number
 
-__all__ = ["add_parser", "main"]
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "main"]
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register the ``verify`` subcommand."""
-    p = subparsers.add_parser(
-        "verify",
-        help="verify runs against the theorem's (eps, delta) guarantee on a suite of cases",
-        description=(
-            "Run Convotron with the theorem's own step size eta and iteration count T on a "
-            "suite of cases (1D/2D schemes, covariances, input laws, activations, noise, the "
-            "disjoint-patch variant and negative controls) and test the fraction of runs with "
-            "|w - w*|^2 > eps against delta with a one-sided exact binomial test."
-        ),
-    )
+#: The subcommand's line in ``convotron --help``.
+HELP = "verify runs against the theorem's (eps, delta) guarantee on a suite of cases"
+#: The description of ``convotron verify --help``.
+DESCRIPTION = (
+    "Run Convotron with the theorem's own step size eta and iteration count T on a "
+    "suite of cases (1D/2D schemes, covariances, input laws, activations, noise, the "
+    "disjoint-patch variant and negative controls) and test the fraction of runs with "
+    "|w - w*|^2 > eps against delta with a one-sided exact binomial test."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the options of ``convotron verify`` to its parser."""
     size = p.add_mutually_exclusive_group()
     size.add_argument(
         "--quick",
@@ -100,23 +101,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "'local' (an embedded LocalCluster with --workers processes) or 'inline' (no Dask); "
         "the results are the same as without it",
     )
-    p.set_defaults(handler=main)
-    return p
-
-
-def _positive_int(value: str, option: str, example: str) -> int:
-    try:
-        v = int(value)
-    except ValueError:
-        v = 0
-        ok = False
-    else:
-        ok = v >= 1
-    if not ok:
-        raise ConvotronError(
-            f"{option} must be an integer >= 1; got {value!r}. Pass e.g. {option} {example}."
-        )
-    return v
 
 
 def _parse_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -126,29 +110,23 @@ def _parse_args(args: argparse.Namespace) -> dict[str, Any]:
     mode = "quick" if args.quick else "full" if args.full else "default"
     settings = MODES[mode]
     runs = (
-        int(settings["runs"]) if args.seeds is None else _positive_int(args.seeds, "--seeds", "100")
+        int(settings["runs"])
+        if args.seeds is None
+        else parse_integer(args.seeds, "--seeds", 1, "Pass e.g. --seeds 100.")
     )
-    workers = _positive_int(args.workers, "--workers", "2")
-    try:
-        seed = int(args.seed)
-    except ValueError:
-        seed = -1
-    if seed < 0:
-        raise ConvotronError(
-            f"--seed must be an integer >= 0; got {args.seed!r}. Pass e.g. --seed 0."
-        )
+    workers = parse_integer(args.workers, "--workers", 1, "Pass e.g. --workers 2.")
+    seed = parse_integer(args.seed, "--seed", 0, "Pass e.g. --seed 0.")
     if args.max_updates is None:
         max_updates = float(settings["max_updates"])
     else:
-        try:
-            max_updates = float(args.max_updates)
-        except ValueError:
-            max_updates = -1.0
-        if not max_updates > 0:
-            raise ConvotronError(
-                f"--max-updates must be a number > 0; got {args.max_updates!r}. "
-                "Pass e.g. --max-updates 1e9."
-            )
+        max_updates = parse_number(
+            args.max_updates,
+            "--max-updates",
+            "a number > 0",
+            lambda v: v > 0,
+            "Pass e.g. --max-updates 1e9.",
+            finite=False,
+        )
     out = None if args.out is None else check_out_dir(args.out)
     scheduler = args.scheduler
     if scheduler is not None and scheduler not in ("local", "inline") and "://" not in scheduler:

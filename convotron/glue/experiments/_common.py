@@ -2,7 +2,9 @@
 
 Every experiment module (``sgd_vs_convotron``, ``noise``, ...) provides
 
-- a frozen ``Config`` dataclass with ``Config.quick()`` and ``Config.full()``;
+- a frozen ``Config`` dataclass derived from :class:`ExperimentConfig`, whose defaults are the
+  quick settings and whose ``FULL`` names the fields the full settings change
+  (``Config.quick()``, ``Config.full()``);
 - ``run(config=None, *, quick=True, seed=0, progress=False) -> ExperimentResult``,
   which computes the numbers (deterministic for a given ``seed``: every run draws its
   generator from ``numpy.random.SeedSequence(seed).spawn``);
@@ -15,11 +17,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -27,6 +29,7 @@ from ..._errors import ConvotronError, DivergenceError
 from ..._io import to_jsonable
 
 __all__ = [
+    "ExperimentConfig",
     "ExperimentResult",
     "Outcome",
     "Table",
@@ -46,6 +49,29 @@ __all__ = [
     "theorem_for",
     "unit_filter",
 ]
+
+
+class ExperimentConfig:
+    """Base of the experiments' ``Config`` dataclasses: their quick and full settings.
+
+    A subclass is a frozen dataclass whose defaults are the quick settings (each run well under
+    a minute on 2 cores) and whose class attribute ``FULL`` maps the fields that the full
+    settings change to their full values; one whose settings are computed overrides
+    :meth:`quick` or :meth:`full`.
+    """
+
+    #: The fields of the full settings that differ from the defaults, and their values.
+    FULL: ClassVar[Mapping[str, Any]] = {}
+
+    @classmethod
+    def quick(cls) -> Self:
+        """Return the quick settings: the defaults."""
+        return cls()
+
+    @classmethod
+    def full(cls) -> Self:
+        """Return the full settings: the defaults with ``FULL``'s values."""
+        return cls(**cls.FULL)
 
 
 @dataclass(frozen=True)

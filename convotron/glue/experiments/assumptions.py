@@ -32,13 +32,15 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ._common import (
+    ExperimentConfig,
     ExperimentResult,
     Table,
     finish,
@@ -70,7 +72,7 @@ LAW_ARMS: tuple[tuple[str, str, bool, bool], ...] = (
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(ExperimentConfig):
     """Settings of ``assumptions``.
 
     Attributes
@@ -101,15 +103,9 @@ class Config:
     w_norm: float = 1.0
     records: int = 100
 
-    @classmethod
-    def quick(cls) -> Config:
-        """Quick settings (3 teachers per arm)."""
-        return cls()
-
-    @classmethod
-    def full(cls) -> Config:
-        """Full settings (10 teachers per arm, longer budgets)."""
-        return cls(runs=10, iters=100_000, iters_near=400_000)
+    #: Full settings: 10 teachers per arm, longer budgets (the defaults, the quick settings:
+    #: 3 teachers per arm).
+    FULL: ClassVar[Mapping[str, Any]] = dict(runs=10, iters=100_000, iters_near=400_000)
 
 
 def mirror_scheme(r: int) -> Any:

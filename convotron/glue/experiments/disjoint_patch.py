@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ._common import (
+    ExperimentConfig,
     ExperimentResult,
     Table,
     finish,
@@ -106,8 +107,12 @@ def build_scheme(setting: DSetting, rng: np.random.Generator) -> Any:
 
 
 @dataclass(frozen=True)
-class Config:
-    """Settings of ``disjoint-patch``: schemes, runs per scheme, budget, ε and δ."""
+class Config(ExperimentConfig):
+    """Settings of ``disjoint-patch``: schemes, runs per scheme, budget, ε and δ.
+
+    The defaults are the quick settings: two small schemes and ``n=160, r=16`` with tail
+    strides 16 and 12.
+    """
 
     settings: tuple[DSetting, ...] = (
         DSetting("n16 r4 tail stride 1", 16, 4, 1),
@@ -121,11 +126,6 @@ class Config:
     delta: float = 0.1
     w_norm: float = 1.0
     records: int = 100
-
-    @classmethod
-    def quick(cls) -> Config:
-        """Quick settings: two small schemes and ``n=160, r=16`` with tail strides 16 and 12."""
-        return cls()
 
     @classmethod
     def full(cls) -> Config:

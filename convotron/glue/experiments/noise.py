@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ._common import (
+    ExperimentConfig,
     ExperimentResult,
     Table,
     finish,
@@ -50,7 +52,7 @@ NAME = "noise"
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(ExperimentConfig):
     """Settings of ``noise``.
 
     Attributes
@@ -84,21 +86,15 @@ class Config:
     delta: float = 0.1
     w_norm: float = 1.0
 
-    @classmethod
-    def quick(cls) -> Config:
-        """Quick settings: 1D scheme ``1d:8,4,2`` (k = 3), 5 levels, 8 runs each."""
-        return cls()
-
-    @classmethod
-    def full(cls) -> Config:
-        """Full settings: 2D scheme ``2d:4,4,2,2,1,1`` (k = 9), 7 levels, 16 runs each."""
-        return cls(
-            spec="2d:4,4,2,2,1,1",
-            kinds=("gaussian", "hetero", "uniform"),
-            levels=(0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6),
-            runs=16,
-            max_iters=600_000,
-        )
+    #: Full settings: 2D scheme ``2d:4,4,2,2,1,1`` (k = 9), 7 levels, 16 runs each (the
+    #: defaults, the quick settings: 1D scheme ``1d:8,4,2`` (k = 3), 5 levels, 8 runs each).
+    FULL: ClassVar[Mapping[str, Any]] = dict(
+        spec="2d:4,4,2,2,1,1",
+        kinds=("gaussian", "hetero", "uniform"),
+        levels=(0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6),
+        runs=16,
+        max_iters=600_000,
+    )
 
 
 def run(

@@ -31,13 +31,15 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ._common import (
+    ExperimentConfig,
     ExperimentResult,
     Table,
     finish,
@@ -60,7 +62,7 @@ NOMINAL_EXPONENTS = {"k": 3.0, "r": 1.0, "lambda_min": -2.0}
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(ExperimentConfig):
     """Settings of ``scaling``: the values of each series, runs, ε, δ and the budget factor."""
 
     ks: tuple[int, ...] = (2, 3, 4, 6)
@@ -79,21 +81,15 @@ class Config:
     budget_factor: float = 1.5
     max_iters: int = 400_000
 
-    @classmethod
-    def quick(cls) -> Config:
-        """Quick settings: 4 points per series, 3 runs each."""
-        return cls()
-
-    @classmethod
-    def full(cls) -> Config:
-        """Full settings: 6 points per series, 9 runs each."""
-        return cls(
-            ks=(2, 3, 4, 6, 8, 12),
-            rs=(2, 4, 8, 16, 32, 64),
-            variances=(1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125),
-            runs=9,
-            max_iters=3_000_000,
-        )
+    #: Full settings: 6 points per series, 9 runs each (the defaults, the quick settings: 4
+    #: points per series, 3 runs each).
+    FULL: ClassVar[Mapping[str, Any]] = dict(
+        ks=(2, 3, 4, 6, 8, 12),
+        rs=(2, 4, 8, 16, 32, 64),
+        variances=(1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125),
+        runs=9,
+        max_iters=3_000_000,
+    )
 
 
 def _points(cfg: Config) -> list[tuple[str, float, Any, Any]]:

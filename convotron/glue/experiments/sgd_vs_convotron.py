@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ._common import (
+    ExperimentConfig,
     ExperimentResult,
     Table,
     finish,
@@ -91,7 +92,7 @@ _SMALL = (
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(ExperimentConfig):
     """Settings of ``sgd-vs-convotron``.
 
     Attributes

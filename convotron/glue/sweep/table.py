@@ -52,19 +52,15 @@ def _quantile(hits: np.ndarray, q: float) -> float:
     return float(np.quantile(h, q, method="inverted_cdf"))
 
 
+#: The theorem's numbers of a cell, copied from its ``TheoremParameters`` into each row.
+_THEOREM_COLUMNS = ("lambda_min", "a", "beta", "beta_rule", "rho", "eta")
+
+
 def _base(plan: CellPlan) -> dict[str, Any]:
     p = plan.parameters
     row: dict[str, Any] = dict(plan.cell.key())
     row["cell_id"] = plan.cell.cell_id
-    row.update(
-        lambda_min=p.lambda_min,
-        a=p.a,
-        beta=p.beta,
-        beta_rule=p.beta_rule,
-        rho=p.rho,
-        eta=p.eta,
-        T=plan.T if plan.T else None,
-    )
+    row.update({name: getattr(p, name) for name in _THEOREM_COLUMNS}, T=plan.T if plan.T else None)
     return row
 
 

@@ -40,7 +40,7 @@ STATUS_VIOLATED = "ASSUMPTION VIOLATED"
 STATUS_NOT_RUN = "NOT RUN"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CaseResult:
     """The outcome of one :class:`~convotron.glue.verify.cases.Case` (see ``run_case``).
 
@@ -59,9 +59,12 @@ class CaseResult:
     iters_run : int
         Iterations each run made: ``T`` (rounded up) unless a control ran a diagnostic budget;
         0 when NOT RUN.
-    runs, fails : int
+    runs : int
+    fails : int or None
     fail_rate, p_value, ci_upper : float or None
     median_iters_to_eps, tightness : float or None
+        The binomial test's statistics; None (the default) when none was made (NOT RUN, or
+        the ``lem-linear-mse`` case, which tests a curve).
     status : str
         PASS, FAIL, ASSUMPTION VIOLATED or NOT RUN.
     note : str
@@ -92,12 +95,12 @@ class CaseResult:
     eta: float
     iters_run: int
     runs: int
-    fails: int | None
-    fail_rate: float | None
-    p_value: float | None
-    ci_upper: float | None
-    median_iters_to_eps: float | None
-    tightness: float | None
+    fails: int | None = None
+    fail_rate: float | None = None
+    p_value: float | None = None
+    ci_upper: float | None = None
+    median_iters_to_eps: float | None = None
+    tightness: float | None = None
     status: str
     note: str
     seconds: float = 0.0
