@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 from .. import notation as nt
-from .._errors import HypothesisFailed, TheoryError
+from .._errors import HypothesisFailed, TheoryError, check_positive_int
 from ..overlap import _ceil_div, _stride_1d_k, to_exact, toeplitz_block
 from .numeric import _cov_kind
 
@@ -234,9 +234,11 @@ def lemma_2d(
     HypothesisFailed
         (claim ``"lem-2d"``) naming the axis whose hypothesis
         :math:`k_j \ge \lceil r_j/d_j\rceil` fails, with its values.
+    TheoryError
+        When ``channels`` is not an integer :math:`\ge 1` (the message names ``channels``), or
+        an axis is not a patch-and-stride scheme.
     """
-    if channels != 1:
-        _stride_1d_k(channels, 1, 1)  # validates channels >= 1
+    check_positive_int("channels", channels)
     parts = []
     for axis, (nn, rr, dd) in (
         ("vertical", (height, patch_h, stride_h)),
