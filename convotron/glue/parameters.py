@@ -64,16 +64,8 @@ import numpy as np
 from .._errors import ConvotronError
 from ..covariance import Identity
 from ..problem import Problem
-from .moments import (
-    EXACT_COST_LIMIT,
-    _real,
-    _trace_P_sigma2_Pt,
-    cov_for_theory,
-    cov_spec,
-    exact_beta_cost,
-    fourth_moment_norm,
-    noise_spec,
-)
+from ._constants import Beta, Spectrum, bound_B, noise_moment
+from .moments import _real
 
 __all__ = [
     "SUMMARY_KEYS",
@@ -274,264 +266,71 @@ def theorem_parameters(
     ConvotronError
         For invalid input (never for a failing hypothesis: see ``applies``/``violations``).
     """
-    if not isinstance(problem, Problem):
-        raise ConvotronError(
-            f"problem must be a Problem; got {type(problem).__name__}. "
-            "Pass e.g. Problem.from_specs('1d:16,4,2', alpha=0.0)."
-        )
-    scheme, alpha, law, cov, noise = (
-        problem.scheme,
-        problem.alpha,
-        problem.law,
-        problem.cov,
-        problem.noise,
-    )
-    eps = _real("eps", eps, 0.0, None, "eps > 0", "Pass a positive accuracy, e.g. 0.01.")
-    delta = _real("delta", delta, 0.0, 1.0, "0 < delta <= 1", "Pass a probability, e.g. 0.1.")
-    w_norm = _real("w_norm", w_norm, 0.0, None, "w_norm > 0", "Pass the norm of w*, e.g. 1.")
-    if only_patch is not None and (
-        isinstance(only_patch, bool)
-        or not isinstance(only_patch, numbers.Integral)
-        or not 0 <= int(only_patch) < scheme.k
-    ):
-        raise ConvotronError(
-            f"only_patch must be a patch index with 0 <= only_patch < k (k={scheme.k}); got "
-            f"{only_patch!r}. Pass an index of a patch or None."
-        )
-    only_patch = None if only_patch is None else int(only_patch)
-
-    from theory import bounds as tb
-    from theory import instantiate as ti
-    from theory.spectra import check_scheme, extreme_eigenvalues
-
-    check = check_scheme(
-        scheme.n, scheme.indices, cov_for_theory(cov), exact=None, geometry=scheme.geometry
-    )
-    if isinstance(cov, Identity):
-        lmax_ppt = float(check.lambda_max)
-    else:
-        lmax_ppt = float(extreme_eigenvalues(scheme.n, scheme.indices, "identity")[1])
-    lmax_sigma = float(cov.lambda_max())
-    trace_M = float(check.trace)
-    lam_min, lam_max = float(check.lambda_min), float(check.lambda_max)
-
-    # -- beta: the exact λ_max(K) by default; the closed forms are upper bounds of it ----------
-    kappa = float(law.fourth_moment)
-    E_x4, _ = fourth_moment_norm(cov, kappa)
-    candidates = {"fourth-moment": tb.BETA_FOURTH(lambda_max_PPT=lmax_ppt, E_x4=E_x4)}
-    if law.name == "gaussian":
-        candidates["gaussian"] = tb.BETA_GAUSSIAN(
-            lambda_max_Sigma=lmax_sigma, tr_M=trace_M, lambda_max=lam_max
-        )
-    if law.bound is not None:
-        B = math.sqrt(lmax_sigma * scheme.n) * float(law.bound)
-        candidates["bounded"] = tb.BETA_BOUNDED(
-            lambda_max_PPT=lmax_ppt, B=B, lambda_max_Sigma=lmax_sigma
-        )
-    closed_rule = min(candidates, key=lambda key: candidates[key])
-    padded = bool((scheme.indices < 0).any())
-    n_theory, idx_theory = scheme.n, np.where(scheme.indices < 0, scheme.n, scheme.indices)
-    if padded:
-        n_theory += 1  # the padding reads coordinate n, of variance 0
-    spec = cov_spec(cov, padded=padded)
-    cost = exact_beta_cost(scheme, cov, kappa)
-    beta_exact: float | None = None
-    beta_note = ""
-    if spec is None:
-        beta_note = (
-            "exact lambda_max(K) not computed (zero padding with an AR(1) covariance); "
-            f"beta is the closed form {closed_rule!r}, an upper bound of it"
-        )
-    elif cost > EXACT_COST_LIMIT:
-        beta_note = (
-            f"exact lambda_max(K) not computed: cost estimate {cost:.2g} flops > "
-            f"{EXACT_COST_LIMIT:.2g} (EXACT_COST_LIMIT); beta is the closed form "
-            f"{closed_rule!r}, an upper bound of it"
-        )
-    else:
-        from theory.second_moment import beta_exact as _beta_exact
-        from theory.second_moment import second_moment_matrix
-
-        beta_exact = _beta_exact(second_moment_matrix(n_theory, idx_theory, spec, kappa))
-    beta_rule = "exact" if beta_exact is not None else closed_rule
-    beta = beta_exact if beta_exact is not None else float(candidates[closed_rule])
-    all_candidates = dict(candidates)
-    if beta_exact is not None:
-        all_candidates["exact"] = beta_exact
-
-    # -- rho: exact for every noise model ----------------------------------------------------
-    xi_moment: float | None = None
-    varsigma = 0.0
-    nspec = noise_spec(noise)
-    if nspec is None:
-        rho_rule = "none"
-    elif nspec[0] == "independent":  # ς² tr M, exact whatever the law of ξ
-        rho_rule, xi_moment = "exact", float(nspec[1]) ** 2 * trace_M
-    elif spec is not None and cost <= EXACT_COST_LIMIT:
-        from theory.second_moment import rho_exact
-
-        xi_moment = rho_exact(n_theory, idx_theory, spec, kappa, nspec)
-        rho_rule = "exact"
-    elif law.name == "gaussian":  # Isserlis, exact too, without the r x n matrices
-        moment = ti.gaussian_norm_product_moment(
-            cov.trace(), trace_M, _trace_P_sigma2_Pt(scheme, cov)
-        )
-        xi_moment = noise.level**2 * moment / cov.trace()
-        rho_rule = "exact-gaussian"
-    else:
-        xi_moment = noise.level**2 * lmax_ppt * E_x4 / cov.trace()
-        rho_rule = "fourth-moment-bound"
-
-    violations: list[str] = []
-    if not law.symmetric:
-        violations.append(
-            f"input law {law.name!r} is not symmetric (x and -x differ in law): Lemma 1 "
-            "(lem-symmetric) and so the theorem (thm-convotron) need a symmetric law; use a "
-            "symmetric law or symmetrize the data"
-        )
-
-    if only_patch is not None:
-        i = int(only_patch)
-        claim = "thm-disjoint"
-        if 0 <= i < scheme.k and bool((scheme.indices[i] < 0).any()):
-            violations.append(
-                f"only_patch={i}: patch {i} reads zero padding (a zero row of P_{i}, so "
-                f"P_{i}P_{i}ᵀ ≠ I and the variant never learns those taps); the disjoint-patch "
-                "variant (thm-disjoint) needs a padding-free patch (book/conv.md, lem-conv-padded)"
-            )
-        elif not scheme.is_disjoint(i):
-            violations.append(
-                f"only_patch={i}: patch {i} shares input coordinates with another patch; the "
-                "disjoint-patch variant (thm-disjoint) needs a patch disjoint from all others"
-            )
-        if law.name != "gaussian" or not isinstance(cov, Identity):
-            violations.append(
-                f"only_patch={i}: the disjoint-patch variant (thm-disjoint) needs x ~ N(0, I); "
-                f"got law {law.name!r} with covariance {cov.name!r}"
-            )
-        p = ti.disjoint_parameters(
-            k=scheme.k,
-            r=scheme.r,
-            alpha=alpha,
-            eps=eps,
-            delta=delta,
-            w_norm=w_norm,
-            varsigma=float(noise.level),
-        )
-        if not noise.independent:
-            violations.append(
-                f"only_patch={i}: the disjoint-patch constants (thm-disjoint) assume noise "
-                f"independent of x; got {noise.spec!r}"
-            )
-        return TheoremParameters(
-            lambda_min=1.0,
-            lambda_max=1.0,
-            certificate="exact",
-            a=p["a"],
-            beta=p["beta"],
-            beta_rule="disjoint",
-            rho=p["rho"],
-            rho_rule="disjoint",
-            eta=p["eta"],
-            T=p["T"],
-            samples=p["samples"],
-            applies=not violations,
-            violations=tuple(violations),
-            claim=claim,
-            realizable=p["realizable"],
-            formulas=p["formulas"],
-            eps=eps,
-            delta=delta,
-            w_norm=w_norm,
-            alpha=alpha,
-            trace_M=float(scheme.r),
-            lambda_max_Sigma=lmax_sigma,
-            lambda_max_PPT=lmax_ppt,
-            beta_candidates={"disjoint": p["beta"]},
-            beta_closed=p["beta"],
-            beta_closed_rule="disjoint",
-            eta_closed=p["eta"],
-            T_closed=p["T"],
-            certificate_detail=None,
-            check=check,
-            problem=problem,
-            only_patch=only_patch,
-        )
-
+    target = _Target.checked(problem, eps, delta, w_norm, only_patch)
+    spectrum = Spectrum.of(problem)
+    beta = Beta.of(problem, spectrum)
+    rho_rule, xi_moment = noise_moment(problem, spectrum, beta)
+    violations = _law_violations(problem)
+    if target.only_patch is not None:
+        return _disjoint_parameters(problem, target, spectrum, violations)
     common: dict[str, Any] = dict(
-        lambda_min=lam_min,
-        lambda_max=lam_max,
-        certificate=check.certificate,
-        beta=float(beta),
-        beta_rule=beta_rule,
-        beta_exact=beta_exact,
-        beta_closed=float(candidates[closed_rule]),
-        beta_closed_rule=closed_rule,
-        beta_note=beta_note,
+        lambda_min=spectrum.lambda_min,
+        lambda_max=spectrum.lambda_max,
+        certificate=spectrum.check.certificate,
+        beta=float(beta.value),
+        beta_rule=beta.rule,
+        beta_exact=beta.exact,
+        beta_closed=float(beta.candidates[beta.closed_rule]),
+        beta_closed_rule=beta.closed_rule,
+        beta_note=beta.note,
         claim="thm-convotron",
-        eps=eps,
-        delta=delta,
-        w_norm=w_norm,
-        alpha=alpha,
-        trace_M=trace_M,
-        lambda_max_Sigma=lmax_sigma,
-        lambda_max_PPT=lmax_ppt,
-        beta_candidates=all_candidates,
-        certificate_detail=check.certificate_detail,
-        check=check,
+        eps=target.eps,
+        delta=target.delta,
+        w_norm=target.w_norm,
+        alpha=problem.alpha,
+        trace_M=spectrum.trace_M,
+        lambda_max_Sigma=spectrum.lambda_max_Sigma,
+        lambda_max_PPT=spectrum.lambda_max_PPT,
+        beta_candidates=beta.all_candidates,
+        certificate_detail=spectrum.check.certificate_detail,
+        check=spectrum.check,
         problem=problem,
+        rho_rule=rho_rule,
     )
-    if not check.condition_holds:
-        kd = check.kernel_direction
-        direction = "" if kd is None else f"; kernel direction w = {_fmt_vec(kd)}: {kd.explanation}"
-        violations.append(
-            f"lambda_min(P Σ Pᵀ) = {lam_min:.3g} <= 0 for this scheme ({check.certificate} "
-            f"check), so the theorem (thm-convotron) does not apply{direction}"
-        )
-        rho = 0.0 if xi_moment is None else float(xi_moment)
-        return TheoremParameters(
-            **common,
-            a=(1.0 + alpha) * max(lam_min, 0.0) / scheme.k,
-            rho=float(rho),
-            rho_rule=rho_rule,
-            eta=math.nan,
-            T=math.inf,
-            samples=math.inf,
-            applies=False,
-            violations=tuple(violations),
-            realizable=rho == 0.0,
-            formulas=(
-                {"eta": tb.ETA_REALIZABLE.latex(), "T": tb.T_REALIZABLE.latex()}
-                if rho == 0.0
-                else {"eta": tb.ETA_NOISY.latex(), "T": tb.T_NOISY.latex()}
-            ),
-        )
+    if not spectrum.check.condition_holds:
+        violations.append(_singular_violation(spectrum))
+        return _without_step_size(problem, common, spectrum, xi_moment, violations)
+
+    from theory import instantiate as ti
+
+    law = problem.law
     shared: dict[str, Any] = dict(
-        lambda_min=lam_min,
-        lambda_max=lam_max,
-        tr_M=trace_M,
-        k=scheme.k,
-        r=scheme.r,
-        alpha=alpha,
-        eps=eps,
-        delta=delta,
-        w_norm=w_norm,
-        lambda_max_Sigma=lmax_sigma,
-        lambda_max_PPT=lmax_ppt,
-        B=math.sqrt(lmax_sigma * scheme.n) * float(law.bound) if law.bound is not None else None,
-        E_x4=E_x4,
-        varsigma=varsigma,
+        lambda_min=spectrum.lambda_min,
+        lambda_max=spectrum.lambda_max,
+        tr_M=spectrum.trace_M,
+        k=problem.scheme.k,
+        r=problem.scheme.r,
+        alpha=problem.alpha,
+        eps=target.eps,
+        delta=target.delta,
+        w_norm=target.w_norm,
+        lambda_max_Sigma=spectrum.lambda_max_Sigma,
+        lambda_max_PPT=spectrum.lambda_max_PPT,
+        B=bound_B(problem, spectrum) if law.bound is not None else None,
+        E_x4=beta.E_x4,
+        varsigma=0.0,
         xi_moment=xi_moment,
     )
-    p = ti.theorem_parameters(**shared, beta_rule=beta_rule, lambda_max_K=beta_exact)
+    p = ti.theorem_parameters(**shared, beta_rule=beta.rule, lambda_max_K=beta.exact)
     p_closed = (
-        p if beta_rule == closed_rule else ti.theorem_parameters(**shared, beta_rule=closed_rule)
+        p
+        if beta.rule == beta.closed_rule
+        else ti.theorem_parameters(**shared, beta_rule=beta.closed_rule)
     )
     return TheoremParameters(
         **common,
         a=p["a"],
         rho=p["rho"],
-        rho_rule=rho_rule,
         eta=p["eta"],
         T=p["T"],
         samples=p["samples"],
@@ -541,6 +340,168 @@ def theorem_parameters(
         formulas=p["formulas"],
         eta_closed=p_closed["eta"],
         T_closed=p_closed["T"],
+    )
+
+
+# ------------------------------------------------------------------------------ the pieces
+@dataclass(frozen=True)
+class _Target:
+    r"""The checked :math:`(\epsilon, \delta, \|w^*\|)` and disjoint-patch index."""
+
+    eps: float
+    delta: float
+    w_norm: float
+    only_patch: int | None
+
+    @classmethod
+    def checked(cls, problem: Any, eps: Any, delta: Any, w_norm: Any, only_patch: Any) -> _Target:
+        if not isinstance(problem, Problem):
+            raise ConvotronError(
+                f"problem must be a Problem; got {type(problem).__name__}. "
+                "Pass e.g. Problem.from_specs('1d:16,4,2', alpha=0.0)."
+            )
+        k = problem.scheme.k
+        if only_patch is not None and (
+            isinstance(only_patch, bool)
+            or not isinstance(only_patch, numbers.Integral)
+            or not 0 <= int(only_patch) < k
+        ):
+            raise ConvotronError(
+                f"only_patch must be a patch index with 0 <= only_patch < k (k={k}); got "
+                f"{only_patch!r}. Pass an index of a patch or None."
+            )
+        return cls(
+            eps=_real("eps", eps, 0.0, None, "eps > 0", "Pass a positive accuracy, e.g. 0.01."),
+            delta=_real(
+                "delta", delta, 0.0, 1.0, "0 < delta <= 1", "Pass a probability, e.g. 0.1."
+            ),
+            w_norm=_real("w_norm", w_norm, 0.0, None, "w_norm > 0", "Pass the norm of w*, e.g. 1."),
+            only_patch=None if only_patch is None else int(only_patch),
+        )
+
+
+def _law_violations(problem: Problem) -> list[str]:
+    law = problem.law
+    if law.symmetric:
+        return []
+    return [
+        f"input law {law.name!r} is not symmetric (x and -x differ in law): Lemma 1 "
+        "(lem-symmetric) and so the theorem (thm-convotron) need a symmetric law; use a "
+        "symmetric law or symmetrize the data"
+    ]
+
+
+def _singular_violation(spectrum: Spectrum) -> str:
+    check = spectrum.check
+    kd = check.kernel_direction
+    direction = "" if kd is None else f"; kernel direction w = {_fmt_vec(kd)}: {kd.explanation}"
+    return (
+        f"lambda_min(P Σ Pᵀ) = {spectrum.lambda_min:.3g} <= 0 for this scheme "
+        f"({check.certificate} check), so the theorem (thm-convotron) does not apply{direction}"
+    )
+
+
+def _without_step_size(
+    problem: Problem,
+    common: dict[str, Any],
+    spectrum: Spectrum,
+    xi_moment: float | None,
+    violations: list[str],
+) -> TheoremParameters:
+    """λ_min(M) <= 0: no finite T (η NaN, T and samples infinite)."""
+    from theory import bounds as tb
+
+    rho = 0.0 if xi_moment is None else float(xi_moment)
+    return TheoremParameters(
+        **common,
+        a=(1.0 + problem.alpha) * max(spectrum.lambda_min, 0.0) / problem.scheme.k,
+        rho=rho,
+        eta=math.nan,
+        T=math.inf,
+        samples=math.inf,
+        applies=False,
+        violations=tuple(violations),
+        realizable=rho == 0.0,
+        formulas=(
+            {"eta": tb.ETA_REALIZABLE.latex(), "T": tb.T_REALIZABLE.latex()}
+            if rho == 0.0
+            else {"eta": tb.ETA_NOISY.latex(), "T": tb.T_NOISY.latex()}
+        ),
+    )
+
+
+def _disjoint_parameters(
+    problem: Problem, target: _Target, spectrum: Spectrum, violations: list[str]
+) -> TheoremParameters:
+    """Return the disjoint-patch variant's numbers (``thm-disjoint``), patch ``only_patch``."""
+    from theory import instantiate as ti
+
+    scheme, law, cov, noise = problem.scheme, problem.law, problem.cov, problem.noise
+    i = target.only_patch
+    assert i is not None
+    if bool((scheme.indices[i] < 0).any()):
+        violations.append(
+            f"only_patch={i}: patch {i} reads zero padding (a zero row of P_{i}, so "
+            f"P_{i}P_{i}ᵀ ≠ I and the variant never learns those taps); the disjoint-patch "
+            "variant (thm-disjoint) needs a padding-free patch (book/conv.md, lem-conv-padded)"
+        )
+    elif not scheme.is_disjoint(i):
+        violations.append(
+            f"only_patch={i}: patch {i} shares input coordinates with another patch; the "
+            "disjoint-patch variant (thm-disjoint) needs a patch disjoint from all others"
+        )
+    if law.name != "gaussian" or not isinstance(cov, Identity):
+        violations.append(
+            f"only_patch={i}: the disjoint-patch variant (thm-disjoint) needs x ~ N(0, I); "
+            f"got law {law.name!r} with covariance {cov.name!r}"
+        )
+    if not noise.independent:
+        violations.append(
+            f"only_patch={i}: the disjoint-patch constants (thm-disjoint) assume noise "
+            f"independent of x; got {noise.spec!r}"
+        )
+    p = ti.disjoint_parameters(
+        k=scheme.k,
+        r=scheme.r,
+        alpha=problem.alpha,
+        eps=target.eps,
+        delta=target.delta,
+        w_norm=target.w_norm,
+        varsigma=float(noise.level),
+    )
+    return TheoremParameters(
+        lambda_min=1.0,
+        lambda_max=1.0,
+        certificate="exact",
+        a=p["a"],
+        beta=p["beta"],
+        beta_rule="disjoint",
+        rho=p["rho"],
+        rho_rule="disjoint",
+        eta=p["eta"],
+        T=p["T"],
+        samples=p["samples"],
+        applies=not violations,
+        violations=tuple(violations),
+        claim="thm-disjoint",
+        realizable=p["realizable"],
+        formulas=p["formulas"],
+        eps=target.eps,
+        delta=target.delta,
+        w_norm=target.w_norm,
+        alpha=problem.alpha,
+        trace_M=float(scheme.r),
+        lambda_max_Sigma=spectrum.lambda_max_Sigma,
+        lambda_max_PPT=spectrum.lambda_max_PPT,
+        beta_candidates={"disjoint": p["beta"]},
+        beta_closed=p["beta"],
+        beta_closed_rule="disjoint",
+        eta_closed=p["eta"],
+        T_closed=p["T"],
+        certificate_detail=None,
+        check=spectrum.check,
+        problem=problem,
+        only_patch=i,
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from convotron.covariance import AR1, Dense, Diagonal, Identity
 from convotron.data import LAWS
+from convotron.glue import moments as gm
 from convotron.glue import parameters as gp
 from convotron.patches import PatchScheme, parse_spec
 from convotron.problem import Problem
@@ -56,20 +57,20 @@ def test_exact_beta_never_above_a_closed_form_on_many_problems() -> None:
             assert tp.T <= tp.T_closed
         # the same K as theory.second_moment with the sampler's own factor
         K = second_moment_matrix(
-            problem.n, problem.scheme.indices, gp.cov_spec(problem.cov), problem.law.fourth_moment
+            problem.n, problem.scheme.indices, gm.cov_spec(problem.cov), problem.law.fourth_moment
         )
         assert tp.beta == pytest.approx(beta_exact(K), rel=1e-12)
 
 
 def test_cov_spec_uses_the_sampler_factor() -> None:
     S = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, 1.5]])
-    spec = gp.cov_spec(Dense(S))
+    spec = gm.cov_spec(Dense(S))
     assert spec[0] == "chol" and np.allclose(spec[1] @ spec[1].T, S)
     z = np.random.default_rng(0).normal(size=(5, 3))
     assert np.allclose(Dense(S).transform(z), z @ spec[1].T)
-    assert gp.cov_spec(Identity(3)) == "identity" and gp.cov_spec(AR1(3, 0.5)) == ("ar1", 0.5)
-    assert gp.cov_spec(AR1(3, 0.5), padded=True) is None
-    d = gp.cov_spec(Identity(3), padded=True)
+    assert gm.cov_spec(Identity(3)) == "identity" and gm.cov_spec(AR1(3, 0.5)) == ("ar1", 0.5)
+    assert gm.cov_spec(AR1(3, 0.5), padded=True) is None
+    d = gm.cov_spec(Identity(3), padded=True)
     assert d[0] == "diag" and list(d[1]) == [1, 1, 1, 0]
     assert not Dense(S).factor().flags.writeable
 
@@ -131,7 +132,7 @@ def test_padding_reads_a_zero_coordinate() -> None:
 
 
 def test_cost_fallback_says_so(monkeypatch) -> None:
-    monkeypatch.setattr(gp, "EXACT_COST_LIMIT", 10.0)
+    monkeypatch.setattr(gm, "EXACT_COST_LIMIT", 10.0)
     tp = gp.theorem_parameters(
         Problem.from_specs("1d:16,4,2", 0.0, "gaussian", None, "hetero:0.2"),
         eps=0.1,
@@ -148,9 +149,9 @@ def test_cost_fallback_says_so(monkeypatch) -> None:
 
 def test_exact_cost_estimate_keeps_large_schemes_interactive() -> None:
     big = parse_spec("1d:1024,64,1")
-    assert gp.exact_beta_cost(big, Identity(1024), 3.0) < gp.EXACT_COST_LIMIT
-    assert gp.exact_beta_cost(big, AR1(1024, 0.5), 3.0) < gp.EXACT_COST_LIMIT
-    assert gp.exact_beta_cost(big, AR1(1024, 0.5), 1.8) > gp.EXACT_COST_LIMIT
+    assert gm.exact_beta_cost(big, Identity(1024), 3.0) < gm.EXACT_COST_LIMIT
+    assert gm.exact_beta_cost(big, AR1(1024, 0.5), 3.0) < gm.EXACT_COST_LIMIT
+    assert gm.exact_beta_cost(big, AR1(1024, 0.5), 1.8) > gm.EXACT_COST_LIMIT
 
 
 @pytest.mark.claim("thm-disjoint")

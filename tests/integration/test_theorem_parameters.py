@@ -169,7 +169,7 @@ def test_hetero_rho_exact_and_the_gaussian_fallback_agree(monkeypatch) -> None:
         exact.append(rho)
     assert _close(exact[0], 0.25 * 25.0)  # the counterexample: 25 for S = 1
     # above the cost limit: the Gaussian Isserlis value, without the r x n matrices; the same
-    monkeypatch.setattr(gp, "EXACT_COST_LIMIT", 0.0)
+    monkeypatch.setattr(gm, "EXACT_COST_LIMIT", 0.0)
     for cov, rho in zip(covs, exact, strict=True):
         tp = _params(Problem.from_specs(scheme, cov=cov, noise="hetero:0.5"))
         assert tp.rho_rule == "exact-gaussian" and _close(tp.rho, rho), cov
@@ -185,7 +185,7 @@ def test_hetero_fourth_moment_bound_for_a_non_gaussian_law(monkeypatch) -> None:
     P = sum(_P(8, COUNTER))
     exact = 0.25 * float(np.mean(np.sum(X * X, 1) * np.sum((X @ P.T) ** 2, 1))) / 8
     assert _close(_params(problem).rho, exact)
-    monkeypatch.setattr(gp, "EXACT_COST_LIMIT", 0.0)
+    monkeypatch.setattr(gm, "EXACT_COST_LIMIT", 0.0)
     tp = _params(problem)
     lmax_ppt = _spectrum(8, COUNTER, np.eye(8))["lambda_max_PPT"]
     bound = 0.25 * lmax_ppt * 8**2 / 8  # ‖x‖⁴ = n² for ±1 inputs, tr Σ = n
@@ -196,9 +196,9 @@ def test_hetero_fourth_moment_bound_for_a_non_gaussian_law(monkeypatch) -> None:
 def test_cost_limit_boundary_and_note(monkeypatch) -> None:
     problem = Problem.from_specs("1d:8,4,2")
     cost = gm.exact_beta_cost(problem.scheme, problem.cov, 3.0)
-    monkeypatch.setattr(gp, "EXACT_COST_LIMIT", cost)
+    monkeypatch.setattr(gm, "EXACT_COST_LIMIT", cost)
     assert _params(problem).beta_rule == "exact"  # cost <= limit: computed
-    monkeypatch.setattr(gp, "EXACT_COST_LIMIT", cost * (1 - 1e-12))
+    monkeypatch.setattr(gm, "EXACT_COST_LIMIT", cost * (1 - 1e-12))
     tp = _params(problem)
     assert (tp.beta_rule, tp.beta_exact, tp.beta) == ("gaussian", None, 22.0)
     assert "exact" not in tp.beta_candidates

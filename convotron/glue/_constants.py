@@ -1,0 +1,181 @@
+r"""GLUE: the constants β and ρ of the theorem for a problem (private to :mod:`.parameters`).
+
+How each number is obtained is told in :mod:`convotron.glue.parameters`' docstring; here
+:class:`Spectrum` holds the spectra the theorem reads (through
+:func:`theory.spectra.check_scheme`), :class:`Beta` the exact :math:`\lambda_{\max}(K)` when
+affordable (:data:`~convotron.glue.moments.EXACT_COST_LIMIT`, read at call time) and the
+closed forms always, and :func:`noise_moment` the exact :math:`\rho` of each noise model (or
+its fallback above the cost limit). All [derived].
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._errors import ConvotronError
+from ..covariance import Identity
+from ..problem import Problem
+from . import moments as gm
+
+__all__ = ["Beta", "Spectrum", "bound_B", "noise_moment"]
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    r"""The spectra the theorem reads: :math:`M = P\Sigma P^\top`, :math:`PP^\top`, :math:`\Sigma`.
+
+    ``check`` is what :func:`theory.spectra.check_scheme` says of :math:`M`.
+    """
+
+    check: Any
+    lambda_min: float
+    lambda_max: float
+    trace_M: float
+    lambda_max_PPT: float
+    lambda_max_Sigma: float
+
+    @classmethod
+    def of(cls, problem: Problem) -> Spectrum:
+        from theory.spectra import check_scheme, extreme_eigenvalues
+
+        scheme, cov = problem.scheme, problem.cov
+        check = check_scheme(
+            scheme.n, scheme.indices, gm.cov_for_theory(cov), geometry=scheme.geometry
+        )
+        if isinstance(cov, Identity):
+            lmax_ppt = float(check.lambda_max)
+        else:
+            lmax_ppt = float(extreme_eigenvalues(scheme.n, scheme.indices)[1])
+        return cls(
+            check=check,
+            lambda_min=float(check.lambda_min),
+            lambda_max=float(check.lambda_max),
+            trace_M=float(check.trace),
+            lambda_max_PPT=lmax_ppt,
+            lambda_max_Sigma=float(cov.lambda_max()),
+        )
+
+
+def bound_B(problem: Problem, spectrum: Spectrum) -> float:
+    r""":math:`B` with :math:`\|x\| \le B`: :math:`\sqrt{\lambda_{\max}(\Sigma) n}\,b`."""
+    bound = problem.law.bound
+    if bound is None:
+        raise ConvotronError(f"law {problem.law.name!r} is not bounded; B needs a bounded law.")
+    return math.sqrt(spectrum.lambda_max_Sigma * problem.n) * float(bound)
+
+
+@dataclass(frozen=True)
+class Beta:
+    r"""β: the exact :math:`\lambda_{\max}(K)` when affordable, the closed forms always.
+
+    Also the problem as :mod:`theory.second_moment` reads it (``n``, ``indices`` with the
+    padding as coordinate ``n``, the factor ``spec``, ``kappa``) and whether the exact
+    computations are affordable (``exact_ok``), which the exact ρ shares.
+    """
+
+    value: float
+    rule: str
+    exact: float | None
+    note: str
+    candidates: dict[str, float]
+    closed_rule: str
+    E_x4: float
+    n: int
+    indices: np.ndarray
+    spec: Any
+    kappa: float
+    exact_ok: bool
+
+    @property
+    def all_candidates(self) -> dict[str, float]:
+        out = dict(self.candidates)
+        if self.exact is not None:
+            out["exact"] = self.exact
+        return out
+
+    @classmethod
+    def of(cls, problem: Problem, spectrum: Spectrum) -> Beta:
+        from theory import bounds as tb
+
+        scheme, law, cov = problem.scheme, problem.law, problem.cov
+        kappa = float(law.fourth_moment)
+        E_x4, _ = gm.fourth_moment_norm(cov, kappa)
+        candidates = {
+            "fourth-moment": tb.BETA_FOURTH(lambda_max_PPT=spectrum.lambda_max_PPT, E_x4=E_x4)
+        }
+        if law.name == "gaussian":
+            candidates["gaussian"] = tb.BETA_GAUSSIAN(
+                lambda_max_Sigma=spectrum.lambda_max_Sigma,
+                tr_M=spectrum.trace_M,
+                lambda_max=spectrum.lambda_max,
+            )
+        if law.bound is not None:
+            candidates["bounded"] = tb.BETA_BOUNDED(
+                lambda_max_PPT=spectrum.lambda_max_PPT,
+                B=bound_B(problem, spectrum),
+                lambda_max_Sigma=spectrum.lambda_max_Sigma,
+            )
+        closed_rule = min(candidates, key=lambda key: candidates[key])
+        padded = bool((scheme.indices < 0).any())
+        n = scheme.n + 1 if padded else scheme.n  # the padding reads coordinate n, variance 0
+        indices = np.where(scheme.indices < 0, scheme.n, scheme.indices)
+        spec = gm.cov_spec(cov, padded=padded)
+        cost = gm.exact_beta_cost(scheme, cov, kappa)
+        exact: float | None = None
+        note = ""
+        if spec is None:
+            note = (
+                "exact lambda_max(K) not computed (zero padding with an AR(1) covariance); "
+                f"beta is the closed form {closed_rule!r}, an upper bound of it"
+            )
+        elif cost > gm.EXACT_COST_LIMIT:
+            note = (
+                f"exact lambda_max(K) not computed: cost estimate {cost:.2g} flops > "
+                f"{gm.EXACT_COST_LIMIT:.2g} (EXACT_COST_LIMIT); beta is the closed form "
+                f"{closed_rule!r}, an upper bound of it"
+            )
+        else:
+            from theory.second_moment import beta_exact, second_moment_matrix
+
+            exact = beta_exact(second_moment_matrix(n, indices, spec, kappa))
+        return cls(
+            value=exact if exact is not None else float(candidates[closed_rule]),
+            rule="exact" if exact is not None else closed_rule,
+            exact=exact,
+            note=note,
+            candidates=candidates,
+            closed_rule=closed_rule,
+            E_x4=E_x4,
+            n=n,
+            indices=indices,
+            spec=spec,
+            kappa=kappa,
+            exact_ok=spec is not None and cost <= gm.EXACT_COST_LIMIT,
+        )
+
+
+def noise_moment(problem: Problem, spectrum: Spectrum, beta: Beta) -> tuple[str, float | None]:
+    r"""``(rho_rule, E[ξ²‖Px‖²])``; the moment is None without noise (module docstring)."""
+    noise, cov = problem.noise, problem.cov
+    nspec = gm.noise_spec(noise)
+    if nspec is None:
+        return "none", None
+    if nspec[0] == "independent":  # ς² tr M, exact whatever the law of ξ
+        return "exact", float(nspec[1]) ** 2 * spectrum.trace_M
+    if beta.exact_ok:
+        from theory.second_moment import rho_exact
+
+        return "exact", rho_exact(beta.n, beta.indices, beta.spec, beta.kappa, nspec)
+    if problem.law.name == "gaussian":  # Isserlis, exact too, without the r x n matrices
+        from theory import instantiate as ti
+
+        moment = ti.gaussian_norm_product_moment(
+            cov.trace(), spectrum.trace_M, gm._trace_P_sigma2_Pt(problem.scheme, cov)
+        )
+        return "exact-gaussian", noise.level**2 * moment / cov.trace()
+    bound = noise.level**2 * spectrum.lambda_max_PPT * beta.E_x4 / cov.trace()
+    return "fourth-moment-bound", bound
