@@ -55,9 +55,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_theory.py
 
-# Mutation testing (not part of `make test`; slow): mutmut over theory/bounds.py,
-# theory/second_moment.py and the lemma code, configured in [tool.mutmut] of pyproject.toml.
-# MUTATE narrows the run, e.g. `make mutation MUTATE='theory.second_moment*'`.
+# Mutation testing (not part of `make test`; about an hour on 2 cores): mutmut over the
+# theorem's constants, the exact second moments, the lemma code and the theorem-parameter glue,
+# configured in [tool.mutmut] of pyproject.toml; scores and survivors in MUTATION.md.
+# MUTATE narrows the run, e.g. `make mutation MUTATE='theory.spectra.lemmas*'`.
 MUTATE ?=
 mutation: $(STAMP)
 	rm -rf mutants
