@@ -68,11 +68,20 @@ from ._constants import Beta, Spectrum, bound_B, noise_moment
 from .moments import _real
 
 __all__ = [
+    "JSON_KEYS",
     "SUMMARY_KEYS",
     "TheoremParameters",
     "theorem_parameters",
 ]
 
+
+#: The keys of :meth:`TheoremParameters.to_dict` (``convotron bounds --json``), in order.
+JSON_KEYS = (
+    "lambda_min", "lambda_max", "trace_M", "lambda_max_Sigma", "lambda_max_PPT", "certificate",
+    "a", "beta", "beta_rule", "beta_candidates", "beta_exact", "beta_closed", "beta_closed_rule",
+    "eta_closed", "T_closed", "beta_note", "rho", "rho_rule", "eta", "T", "samples",
+    "realizable", "applies", "violations", "claim", "formulas", "eps", "delta", "w_norm", "alpha",
+)  # fmt: skip
 
 #: The numbers of :meth:`TheoremParameters.summary` (the experiments' ``theorem`` entries).
 SUMMARY_KEYS = ("lambda_min", "lambda_max", "a", "beta", "rho", "eta", "T", "applies", "violations")
@@ -197,39 +206,12 @@ class TheoremParameters:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (the keys of ``convotron bounds --json``)."""
-        return {
-            "lambda_min": self.lambda_min,
-            "lambda_max": self.lambda_max,
-            "trace_M": self.trace_M,
-            "lambda_max_Sigma": self.lambda_max_Sigma,
-            "lambda_max_PPT": self.lambda_max_PPT,
-            "certificate": self.certificate,
-            "a": self.a,
-            "beta": self.beta,
-            "beta_rule": self.beta_rule,
-            "beta_candidates": dict(self.beta_candidates),
-            "beta_exact": self.beta_exact,
-            "beta_closed": self.beta_closed,
-            "beta_closed_rule": self.beta_closed_rule,
-            "eta_closed": self.eta_closed,
-            "T_closed": self.T_closed,
-            "beta_note": self.beta_note,
-            "rho": self.rho,
-            "rho_rule": self.rho_rule,
-            "eta": self.eta,
-            "T": self.T,
-            "samples": self.samples,
-            "realizable": self.realizable,
-            "applies": self.applies,
-            "violations": list(self.violations),
-            "claim": self.claim,
-            "formulas": dict(self.formulas),
-            "eps": self.eps,
-            "delta": self.delta,
-            "w_norm": self.w_norm,
-            "alpha": self.alpha,
-        }
+        """JSON-ready dictionary: the attributes named by :data:`JSON_KEYS`, in that order."""
+        out = {key: getattr(self, key) for key in JSON_KEYS}
+        out["beta_candidates"] = dict(self.beta_candidates)
+        out["violations"] = list(self.violations)
+        out["formulas"] = dict(self.formulas)
+        return out
 
 
 # --------------------------------------------------------------------------- main entry
