@@ -5,7 +5,7 @@ Everything here works on plain arrays so that it can be compiled once and cached
 - ``indices``: ``(k, r)`` ``int64``, row ``i`` holds the input coordinates of patch ``i``,
   so that ``P_i x = x[indices[i]]`` (``../shared/spec/convotron-theory.md`` §1, [paper]);
   an entry ``-1`` (``convotron.patches.PAD``, a conv layer's zero padding) reads 0. Every
-  gather goes through :func:`_read`: numba does not check bounds, so a bare ``X[s, -1]``
+  gather goes through :func:`_read`: numba does not check bounds, so a bare ``x[-1]``
   would silently read the last coordinate;
 - ``X``: ``(m, n)`` ``float64`` C-contiguous, one sample per row; ``y``: ``(m,)`` ``float64``;
 - ``w``: ``(r,)`` ``float64``, updated **in place**.
@@ -13,6 +13,11 @@ Everything here works on plain arrays so that it can be compiled once and cached
 The kernels are compiled with ``nogil=True`` (so that :func:`convotron.many.run_many`
 can run several of them at once in threads), ``cache=True`` (compiled once per machine)
 and ``fastmath=False`` (no reassociation: a run is bitwise reproducible for a fixed seed).
+
+One update is the same code whatever feeds it: :func:`_forward` (the pooled forward pass),
+:func:`_add_gradient` (one sample's step direction) and :func:`_apply` (the step, the divergence
+check and the recording) are inlined into :func:`run_updates` (fixed rows) and into
+:func:`convotron._sampling.fused_updates` (samples drawn in the loop).
 
 The readable versions that the tests compare these kernels with, step for step, are
 :func:`convotron.algorithm.convotron_reference` and :func:`convotron.baselines.sgd_reference`.
@@ -48,9 +53,165 @@ STATUS_BAD_SAMPLE = 2  # a sample (x, y) is non-finite while the weights are fin
 
 
 @njit(cache=True, nogil=True, fastmath=False, inline="always")
-def _read(X, s, c):  # pragma: no cover - compiled
-    """``X[s, c]``, or 0.0 for the padding sentinel ``c = -1``."""
-    return X[s, c] if c >= 0 else 0.0
+def _read(x, c):  # pragma: no cover - compiled
+    """``x[c]``, or 0.0 for the padding sentinel ``c = -1``."""
+    return x[c] if c >= 0 else 0.0
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _sigma(z, alpha):  # pragma: no cover - compiled
+    """Return the leaky ReLU ``σ(z)`` with slope ``alpha``."""
+    return z if z >= 0.0 else alpha * z
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _forward(x, indices, w, alpha, px, zs, gather, v, teacher):  # pragma: no cover - compiled
+    """Return ``(Σ_i σ(wᵀ P_i x), Σ_i σ(vᵀ P_i x))`` for one input ``x`` (no ``1/k``).
+
+    With ``gather``, also write ``px = Σ_i P_i x`` and ``zs_i = wᵀ P_i x``; with ``teacher``,
+    compute the second total (the teacher ``v``'s, in the same pass), else return 0.0 for it.
+    The callers pass ``gather`` and ``teacher`` as constants, so numba's inlining
+    (``inline="always"``) leaves only the branches they use.
+
+    Four patches at a time: four independent accumulators hide the add latency; every sum
+    keeps its order (``zs_i`` over ``a``, ``px_a`` over ``i``, the totals over ``i``), so the
+    results are bitwise those of the plain double loop.
+    """
+    k, r = indices.shape
+    if gather:
+        for a in range(r):
+            px[a] = 0.0
+    f = 0.0
+    ft = 0.0
+    i = 0
+    while i + 4 <= k:
+        z0 = 0.0
+        z1 = 0.0
+        z2 = 0.0
+        z3 = 0.0
+        t0 = 0.0
+        t1 = 0.0
+        t2 = 0.0
+        t3 = 0.0
+        for a in range(r):
+            x0 = _read(x, indices[i, a])
+            x1 = _read(x, indices[i + 1, a])
+            x2 = _read(x, indices[i + 2, a])
+            x3 = _read(x, indices[i + 3, a])
+            wa = w[a]
+            z0 += wa * x0
+            z1 += wa * x1
+            z2 += wa * x2
+            z3 += wa * x3
+            if teacher:
+                va = v[a]
+                t0 += va * x0
+                t1 += va * x1
+                t2 += va * x2
+                t3 += va * x3
+            if gather:
+                px[a] = (((px[a] + x0) + x1) + x2) + x3
+        if gather:
+            zs[i] = z0
+            zs[i + 1] = z1
+            zs[i + 2] = z2
+            zs[i + 3] = z3
+        f += _sigma(z0, alpha)
+        f += _sigma(z1, alpha)
+        f += _sigma(z2, alpha)
+        f += _sigma(z3, alpha)
+        if teacher:
+            ft += _sigma(t0, alpha)
+            ft += _sigma(t1, alpha)
+            ft += _sigma(t2, alpha)
+            ft += _sigma(t3, alpha)
+        i += 4
+    while i < k:
+        acc = 0.0
+        tacc = 0.0
+        for a in range(r):
+            xa = _read(x, indices[i, a])
+            acc += w[a] * xa
+            if teacher:
+                tacc += v[a] * xa
+            if gather:
+                px[a] += xa
+        if gather:
+            zs[i] = acc
+        f += _sigma(acc, alpha)
+        if teacher:
+            ft += _sigma(tacc, alpha)
+        i += 1
+    return f, ft
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _add_gradient(  # pragma: no cover - compiled
+    G, res, x, indices, px, zs, alpha, mode, only_patch, deriv_at_zero
+):
+    """Add one sample's ``g`` (see :func:`run_updates`) to ``G``.
+
+    ``px`` and ``zs`` are :func:`_forward`'s (``gather``), ``res = y − f_w(x)``; the SGD
+    term of patch ``i`` is ``(res σ′(z_i) / k) P_i x``.
+    """
+    k, r = indices.shape
+    if mode == MODE_CONVOTRON:
+        if only_patch >= 0:
+            for a in range(r):
+                G[a] += res * _read(x, indices[only_patch, a])
+        else:
+            for a in range(r):
+                G[a] += res * px[a]
+    else:
+        inv_k = 1.0 / k
+        for i in range(k):
+            zi = zs[i]
+            if zi > 0.0:
+                d = 1.0
+            elif zi < 0.0:
+                d = alpha
+            else:
+                d = deriv_at_zero
+            if d != 0.0:
+                c = res * d * inv_k
+                for a in range(r):
+                    G[a] += c * _read(x, indices[i, a])
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _apply(  # pragma: no cover - compiled
+    w, G, eta, inv_b, t, w_star, record_every, hist, eps, first_hit
+):
+    """``w ← w + eta (G / B)``, then record update ``t``; return whether the run diverged.
+
+    Diverged: ``w`` is non-finite, or so large that ``‖w − w*‖²`` would overflow
+    (``> DIVERGENCE_LIMIT``); nothing is recorded then. Otherwise, with a non-empty
+    ``w_star``, ``‖w_t − w*‖²`` goes into ``hist[t // record_every]`` when ``record_every``
+    divides ``t``, and ``first_hit[0] = t`` at the first ``t`` where it is ``<= eps``
+    (``eps >= 0``). ``G`` is zeroed for the next update.
+    """
+    r = w.shape[0]
+    total = 0.0
+    big = 0.0
+    for a in range(r):
+        w[a] += eta * (G[a] * inv_b)
+        total += w[a]
+        big = max(big, abs(w[a]))
+        G[a] = 0.0
+    if not np.isfinite(total) or big > DIVERGENCE_LIMIT:
+        return True
+    if w_star.shape[0] > 0:
+        do_record = record_every > 0 and t % record_every == 0
+        if do_record or (eps >= 0.0 and first_hit[0] < 0):
+            d2 = 0.0
+            for a in range(r):
+                diff = w[a] - w_star[a]
+                d2 += diff * diff
+            if do_record:
+                hist[t // record_every] = d2
+            if eps >= 0.0 and first_hit[0] < 0 and d2 <= eps:
+                first_hit[0] = t
+    return False
 
 
 @njit(cache=True, nogil=True, fastmath=False)
@@ -61,35 +222,10 @@ def predict_rows(w, X, indices, alpha, out):  # pragma: no cover - compiled
     :func:`convotron.model.predict`, used where labels must be computed at the speed of
     the inner loop (benchmarks, fast teachers).
     """
-    k, r = indices.shape
+    k = indices.shape[0]
     inv_k = 1.0 / k
     for s in range(X.shape[0]):
-        f = 0.0
-        i = 0
-        # four patches at a time: four independent accumulators hide the add latency;
-        # each z_i is still summed over a = 0..r-1 in order (bitwise the same as one by one)
-        while i + 4 <= k:
-            z0 = 0.0
-            z1 = 0.0
-            z2 = 0.0
-            z3 = 0.0
-            for a in range(r):
-                wa = w[a]
-                z0 += wa * _read(X, s, indices[i, a])
-                z1 += wa * _read(X, s, indices[i + 1, a])
-                z2 += wa * _read(X, s, indices[i + 2, a])
-                z3 += wa * _read(X, s, indices[i + 3, a])
-            f += z0 if z0 >= 0.0 else alpha * z0
-            f += z1 if z1 >= 0.0 else alpha * z1
-            f += z2 if z2 >= 0.0 else alpha * z2
-            f += z3 if z3 >= 0.0 else alpha * z3
-            i += 4
-        while i < k:
-            acc = 0.0
-            for a in range(r):
-                acc += w[a] * _read(X, s, indices[i, a])
-            f += acc if acc >= 0.0 else alpha * acc
-            i += 1
+        f, _ = _forward(X[s], indices, w, alpha, w, w, False, w, False)
         out[s] = f * inv_k
     return out
 
@@ -169,107 +305,26 @@ def run_updates(  # pragma: no cover - compiled
     n_updates = X.shape[0] // batch
     inv_k = 1.0 / k
     inv_b = 1.0 / batch
-    track = w_star.shape[0] > 0
     G = np.zeros(r)
     px = np.zeros(r)
     z = np.zeros(k)
     for u in range(n_updates):
         t = t0 + u + 1
-        for a in range(r):
-            G[a] = 0.0
         for b in range(batch):
-            s = u * batch + b
-            # forward pass: z_i = wᵀ P_i x, f = (1/k) Σ_i σ(z_i); px = Σ_i P_i x on the way.
-            # Four patches at a time (independent accumulators hide the add latency); every
-            # sum keeps its order (z_i over a, px_a over i), so this is bitwise the same as
-            # the plain double loop.
-            for a in range(r):
-                px[a] = 0.0
-            f = 0.0
-            i = 0
-            while i + 4 <= k:
-                z0 = 0.0
-                z1 = 0.0
-                z2 = 0.0
-                z3 = 0.0
-                for a in range(r):
-                    x0 = _read(X, s, indices[i, a])
-                    x1 = _read(X, s, indices[i + 1, a])
-                    x2 = _read(X, s, indices[i + 2, a])
-                    x3 = _read(X, s, indices[i + 3, a])
-                    wa = w[a]
-                    z0 += wa * x0
-                    z1 += wa * x1
-                    z2 += wa * x2
-                    z3 += wa * x3
-                    px[a] = (((px[a] + x0) + x1) + x2) + x3
-                z[i] = z0
-                z[i + 1] = z1
-                z[i + 2] = z2
-                z[i + 3] = z3
-                f += z0 if z0 >= 0.0 else alpha * z0
-                f += z1 if z1 >= 0.0 else alpha * z1
-                f += z2 if z2 >= 0.0 else alpha * z2
-                f += z3 if z3 >= 0.0 else alpha * z3
-                i += 4
-            while i < k:
-                acc = 0.0
-                for a in range(r):
-                    xa = _read(X, s, indices[i, a])
-                    acc += w[a] * xa
-                    px[a] += xa
-                z[i] = acc
-                f += acc if acc >= 0.0 else alpha * acc
-                i += 1
-            f *= inv_k
-            res = y[s] - f
+            x = X[u * batch + b]
+            f, _ = _forward(x, indices, w, alpha, px, z, True, w, False)
+            y_s = y[u * batch + b]
+            res = y_s - f * inv_k
             if not np.isfinite(res):
                 # finite weights (checked after every update): either the sample is
                 # non-finite, or the weights are so large that f_w(x) overflows
-                if not np.isfinite(y[s]):
+                if not np.isfinite(y_s):
                     return STATUS_BAD_SAMPLE, t
-                for c in range(X.shape[1]):
-                    if not np.isfinite(X[s, c]):
+                for c in range(x.shape[0]):
+                    if not np.isfinite(x[c]):
                         return STATUS_BAD_SAMPLE, t
                 return STATUS_DIVERGED, t
-            if mode == MODE_CONVOTRON:
-                if only_patch >= 0:
-                    for a in range(r):
-                        G[a] += res * _read(X, s, indices[only_patch, a])
-                else:
-                    for a in range(r):
-                        G[a] += res * px[a]
-            else:
-                for i in range(k):
-                    zi = z[i]
-                    if zi > 0.0:
-                        d = 1.0
-                    elif zi < 0.0:
-                        d = alpha
-                    else:
-                        d = deriv_at_zero
-                    if d != 0.0:
-                        c = res * d * inv_k
-                        for a in range(r):
-                            G[a] += c * _read(X, s, indices[i, a])
-        total = 0.0
-        big = 0.0
-        for a in range(r):
-            w[a] += eta * (G[a] * inv_b)
-            total += w[a]
-            big = max(big, abs(w[a]))
-        # non-finite, or so large that ‖w − w*‖² would overflow: the run has diverged
-        if not np.isfinite(total) or big > DIVERGENCE_LIMIT:
+            _add_gradient(G, res, x, indices, px, z, alpha, mode, only_patch, deriv_at_zero)
+        if _apply(w, G, eta, inv_b, t, w_star, record_every, hist, eps, first_hit):
             return STATUS_DIVERGED, t
-        if track:
-            do_record = record_every > 0 and t % record_every == 0
-            if do_record or (eps >= 0.0 and first_hit[0] < 0):
-                d2 = 0.0
-                for a in range(r):
-                    diff = w[a] - w_star[a]
-                    d2 += diff * diff
-                if do_record:
-                    hist[t // record_every] = d2
-                if eps >= 0.0 and first_hit[0] < 0 and d2 <= eps:
-                    first_hit[0] = t
     return STATUS_OK, t0 + n_updates
