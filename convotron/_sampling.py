@@ -70,13 +70,6 @@ COV_CODES = {"identity": 0, "diag": 1, "ar1": 2, "dense": 3}
 #: Noise codes (the kinds of :class:`convotron.data.NoiseModel`).
 NOISE_CODES = {"none": 0, "gaussian": 1, "uniform": 2, "hetero": 3}
 
-# the constants of convotron.data (the tests check the draws bitwise against data.py's laws)
-_SQRT3 = math.sqrt(3.0)
-_MIX_MU = 0.9
-_MIX_TAU = math.sqrt(1.0 - _MIX_MU**2)
-_T_NU = 5.0
-_T_SCALE = math.sqrt((_T_NU - 2.0) / _T_NU)
-
 
 class SourceCodes(NamedTuple):
     """A teacher's law, covariance and noise as the plain values :func:`fused_updates` takes.
@@ -154,130 +147,6 @@ def source_codes(law: Any, cov: Covariance, noise: Any) -> SourceCodes:
 
 
 @njit(cache=True, nogil=True, fastmath=False)
-def _draw_signs(rng, x, n, mu):  # pragma: no cover - compiled
-    """Add ``mu · (2 b_j − 1)`` to ``x[j]``, ``b_j`` as ``integers(0, 2, size=n, dtype=int8)``.
-
-    numpy fills an ``int8`` array from 32-bit words, one byte per value (low byte first,
-    a fresh word every four values, a fresh buffer per call); for the range ``{0, 1}`` the
-    value is the top bit of the byte (Lemire's method never rejects there).
-    """
-    buf = np.uint32(0)
-    for j in range(n):
-        if j % 4 == 0:
-            buf = rng.integers(0, 4294967296, dtype=np.uint32)
-        else:
-            buf = buf >> np.uint32(8)
-        bit = (buf >> np.uint32(7)) & np.uint32(1)
-        x[j] += mu * (float(bit) * 2.0 - 1.0)
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_gaussian(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = rng.standard_normal()
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_rademacher(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = 0.0
-    _draw_signs(rng, z, n, 1.0)
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_uniform(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = rng.uniform(-_SQRT3, _SQRT3)
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_mixture(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = rng.standard_normal() * _MIX_TAU
-    _draw_signs(rng, z, n, _MIX_MU)
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_student_t(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = rng.standard_t(_T_NU) * _T_SCALE
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_exponential(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = rng.standard_exponential() - 1.0
-
-
-@njit(cache=True, nogil=True, fastmath=False, inline="always")
-def _draw_z(rng, law, z, n):  # pragma: no cover - compiled
-    """Write ``n`` standardised coordinates of law ``law`` into ``z`` (see the module doc).
-
-    One small compiled loop per law (the generator's method is inlined into its loop, which
-    measured faster than one loop with a branch per law). The helpers that run once per
-    sample (``_draw_z``, ``_draw_noise``, ``_kernels._forward`` and the update) are inlined into
-    :func:`fused_updates` by numba (``inline="always"``): a call of a compiled function
-    passing arrays costs reference-count updates, and these measured about 8% of a run.
-    """
-    if law == 0:
-        _fill_gaussian(rng, z, n)
-    elif law == 1:
-        _fill_rademacher(rng, z, n)
-    elif law == 2:
-        _fill_uniform(rng, z, n)
-    elif law == 3:
-        _fill_mixture(rng, z, n)
-    elif law == 4:
-        _fill_student_t(rng, z, n)
-    else:
-        _fill_exponential(rng, z, n)
-
-
-@njit(cache=True, nogil=True, fastmath=False, inline="always")
-def _transform(cov, cov_vec, rho, s_ar, cov_L, z, x, n):  # pragma: no cover - compiled
-    """Map ``z`` (held in ``x``) to ``x = L z`` in place; ``z`` is scratch (dense only)."""
-    if cov == 1:
-        for j in range(n):
-            x[j] = x[j] * cov_vec[j]
-    elif cov == 2:
-        # x_1 = z_1, x_j = ρ x_{j−1} + √(1−ρ²) z_j: x[j] still holds z_j when it is read
-        prev = x[0]
-        for j in range(1, n):
-            prev = rho * prev + x[j] * s_ar
-            x[j] = prev
-    elif cov == 3:
-        for j in range(n):
-            z[j] = x[j]
-        for j in range(n):
-            acc = 0.0
-            for c in range(n):
-                acc += cov_L[j, c] * z[c]
-            x[j] = acc
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _draw_x(rng, law, cov, cov_vec, rho, s_ar, cov_L, z, x, n):  # pragma: no cover - compiled
-    """Write one input ``x = L z`` into ``x`` (``z`` is scratch); what the run does per sample."""
-    _draw_z(rng, law, x, n)
-    _transform(cov, cov_vec, rho, s_ar, cov_L, z, x, n)
-
-
-@njit(cache=True, nogil=True, fastmath=False, inline="always")
-def _draw_noise(rng, noise, level, sqrt_trace, x, n):  # pragma: no cover - compiled
-    """Return the label noise ``ξ`` of the sample ``x`` (0.0 without a draw for ``none``)."""
-    if noise == 0:
-        return 0.0
-    if noise == 1:
-        return level * rng.standard_normal()
-    if noise == 2:
-        return rng.uniform(-level * _SQRT3, level * _SQRT3)
-    ss = 0.0
-    for j in range(n):
-        ss += x[j] * x[j]
-    return level * math.sqrt(ss) / sqrt_trace * rng.standard_normal()
-
-
-@njit(cache=True, nogil=True, fastmath=False)
 def fused_updates(  # pragma: no cover - compiled
     rng,
     n_updates,
@@ -306,19 +175,19 @@ def fused_updates(  # pragma: no cover - compiled
     eps,
     first_hit,
 ):
-    """Perform ``n_updates`` updates on fresh teacher samples drawn here, ``w`` in place.
+    """Perform ``n_updates`` updates on fresh teacher samples drawn in the loop, ``w`` in place.
 
     Update ``t = t0 + 1, ..., t0 + n_updates``: draw ``batch`` samples one after the other
     (inputs ``x = L z``, then the noise ``ξ``; the module docstring gives the draws), label
     each ``y = f_{teacher_w}(x) + ξ`` and apply exactly the update of
     :func:`convotron._kernels.run_updates` (same ``mode``, ``only_patch``, ``deriv_at_zero``,
     recording into ``hist`` every ``record_every`` updates against ``w_star`` (empty: no
-    record) and ``first_hit`` for ``eps >= 0``): the same compiled helpers
-    (``_kernels._forward``, ``_add_gradient``, ``_apply``), so the same arithmetic order.
+    record) and ``first_hit`` for ``eps >= 0``): both are the one loop
+    ``convotron._kernels._updates``, so the arithmetic order is the same. The draws are
+    compiled there too (``_kernels._draw_z``, ``_transform``, ``_draw_noise``).
 
     The teacher's and the student's pre-activations are computed in the same pass over the
-    patches (``_forward`` with ``teacher``; each sum keeps its order, so the results are
-    those of two separate passes).
+    patches (each sum keeps its order, so the results are those of two separate passes).
 
     The arguments ``law .. sqrt_trace`` are the fields of :class:`SourceCodes` in order, so a
     driver calls ``fused_updates(rng, u, t0, n, *source_codes(law, cov, noise), indices, ...)``;
@@ -333,50 +202,11 @@ def fused_updates(  # pragma: no cover - compiled
     t : int
         Updates done in total, or the update at which the weights became non-finite.
     """
-    k, r = indices.shape
-    inv_k = 1.0 / k
-    inv_b = 1.0 / batch
-    s_ar = math.sqrt(1.0 - rho * rho)
-    x = np.zeros(n)
-    z = np.zeros(n)
-    G = np.zeros(r)
-    px = np.zeros(r)
-    zs = np.zeros(k)
-    for u in range(n_updates):
-        t = t0 + u + 1
-        for _b in range(batch):
-            # z straight into x, then x = L z in place. The loops of the common laws are
-            # written out here: through a helper (even one inlined by numba) the run measured
-            # about 10% slower.
-            if law == 0:
-                for j in range(n):
-                    x[j] = rng.standard_normal()
-            elif law == 2:
-                for j in range(n):
-                    x[j] = rng.uniform(-_SQRT3, _SQRT3)
-            elif law == 4:
-                for j in range(n):
-                    x[j] = rng.standard_t(_T_NU) * _T_SCALE
-            elif law == 5:
-                for j in range(n):
-                    x[j] = rng.standard_exponential() - 1.0
-            else:
-                _draw_z(rng, law, x, n)
-            if cov != 0:
-                _transform(cov, cov_vec, rho, s_ar, cov_L, z, x, n)
-            xi = _draw_noise(rng, noise, level, sqrt_trace, x, n)
-            f, ft = _kernels._forward(x, indices, w, alpha, px, zs, True, teacher_w, True)
-            y = ft * inv_k
-            if noise != 0:
-                y = y + xi
-            res = y - f * inv_k
-            if not np.isfinite(res):
-                return _kernels.STATUS_DIVERGED, t
-            _kernels._add_gradient(G, res, x, indices, px, zs, alpha, mode, only_patch,
-                                   deriv_at_zero)  # fmt: skip
-        if _kernels._apply(w, G, eta, inv_b, t, w_star, record_every, hist, eps, first_hit):
-            return _kernels.STATUS_DIVERGED, t
-    return _kernels.STATUS_OK, t0 + n_updates
+    return _kernels._updates(
+        np.empty((0, n)), np.empty(0), rng, n, law, cov, cov_vec, rho, cov_L, noise, level,
+        sqrt_trace, teacher_w, indices, alpha, w, eta, batch, only_patch, mode, deriv_at_zero,
+        w_star, record_every, t0, n_updates, hist, eps, first_hit,
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- Python side
