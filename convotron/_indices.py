@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import ConvotronError
-from ._limits import check_index_entries
+from ._limits import check_index_entries, read_array
 
 __all__: list[str] = []
 
@@ -74,13 +74,13 @@ def _as_index_array(indices: Any, n: int) -> np.ndarray:
             f"indices must be a (k, r) array of integers; got a string {indices!r:.60}. "
             "Pass e.g. [[0, 1], [1, 2]]."
         )
-    try:
-        arr = np.asarray(indices)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise ConvotronError(
-            "indices must be a rectangular (k, r) array of integers: every patch must have "
-            f"the same size r; could not read them ({exc}). Pass e.g. [[0, 1], [1, 2]]."
-        ) from None
+    arr = read_array(
+        indices,
+        "indices must be a rectangular (k, r) array of integers: every patch must have the "
+        "same size r; could not read them",
+        "Pass e.g. [[0, 1], [1, 2]].",
+        errors=(ValueError, TypeError, OverflowError),
+    )
     if arr.dtype == object or np.issubdtype(arr.dtype, np.floating):
         bad = _out_of_range_entry(indices, n)
         if bad is not None:

@@ -34,6 +34,8 @@ every refused request far below a 4 GB memory limit.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ._errors import ConvotronError
@@ -56,7 +58,9 @@ __all__ = [
     "check_index_entries",
     "chunk_rows",
     "gib",
+    "read_array",
     "real_vector",
+    "require_finite",
     "sample_cost",
 ]
 
@@ -132,6 +136,33 @@ def chunk_rows(requested: int, n: int, multiple: int = 1) -> int:
     return max(multiple, rows // multiple * multiple)
 
 
+def read_array(
+    value: object,
+    why: str,
+    fix: str,
+    *,
+    dtype: Any = None,
+    copy: bool = False,
+    param: str | None = None,
+    errors: tuple[type[Exception], ...] = (TypeError, ValueError),
+) -> np.ndarray:
+    """Return ``np.asarray(value, dtype)`` (``np.array`` with ``copy``), or raise as one message.
+
+    A value numpy cannot read (ragged lists, objects that refuse conversion) raises
+    :class:`~convotron._errors.ConvotronError` ``"{why} ({numpy's reason}). {fix}"``.
+    """
+    try:
+        return np.array(value, dtype=dtype) if copy else np.asarray(value, dtype=dtype)
+    except errors as exc:
+        raise ConvotronError(f"{why} ({exc}). {fix}", param=param) from None
+
+
+def require_finite(arr: np.ndarray, what: str, fix: str) -> None:
+    """Raise ``"{what} must be finite; got NaN or infinity. {fix}"`` unless ``arr`` is finite."""
+    if not np.all(np.isfinite(arr)):
+        raise ConvotronError(f"{what} must be finite; got NaN or infinity. {fix}")
+
+
 def real_vector(value: object, name: str, r: int, fix: str) -> np.ndarray:
     """Return ``value`` as a float64 vector of shape ``(r,)``: real, finite, within limits.
 
@@ -139,14 +170,8 @@ def real_vector(value: object, name: str, r: int, fix: str) -> np.ndarray:
     drop an imaginary part with a warning); so are entries above :data:`MAX_W_NORM`, whose
     squared distances ``‖w − w*‖²`` could overflow.
     """
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as exc:
-        raise ConvotronError(
-            f"{name} must be a vector of shape (r,) = ({r},) of real numbers; could not read "
-            f"it as an array ({exc}). {fix}",
-            param=name,
-        ) from None
+    arr = read_array(value, f"{name} must be a vector of shape (r,) = ({r},) of real numbers; "
+                     "could not read it as an array", fix, param=name)  # fmt: skip
     if arr.dtype.kind not in "iuf":
         raise ConvotronError(
             f"{name} must be a vector of shape (r,) = ({r},) of real numbers; got dtype "

@@ -43,7 +43,6 @@ import numpy as np
 from numba import njit
 
 from . import _kernels
-from ._limits import DIVERGENCE_LIMIT
 from .covariance import AR1, Covariance, Dense, Diagonal, Identity
 
 __all__ = [
@@ -70,13 +69,6 @@ LAW_CODES = {
 COV_CODES = {"identity": 0, "diag": 1, "ar1": 2, "dense": 3}
 #: Noise codes (the kinds of :class:`convotron.data.NoiseModel`).
 NOISE_CODES = {"none": 0, "gaussian": 1, "uniform": 2, "hetero": 3}
-
-# the constants of convotron.data (the tests check the draws bitwise against data.py's laws)
-_SQRT3 = math.sqrt(3.0)
-_MIX_MU = 0.9
-_MIX_TAU = math.sqrt(1.0 - _MIX_MU**2)
-_T_NU = 5.0
-_T_SCALE = math.sqrt((_T_NU - 2.0) / _T_NU)
 
 
 class SourceCodes(NamedTuple):
@@ -155,202 +147,6 @@ def source_codes(law: Any, cov: Covariance, noise: Any) -> SourceCodes:
 
 
 @njit(cache=True, nogil=True, fastmath=False)
-def _draw_signs(rng, x, n, mu):  # pragma: no cover - compiled
-    """Add ``mu · (2 b_j − 1)`` to ``x[j]``, ``b_j`` as ``integers(0, 2, size=n, dtype=int8)``.
-
-    numpy fills an ``int8`` array from 32-bit words, one byte per value (low byte first,
-    a fresh word every four values, a fresh buffer per call); for the range ``{0, 1}`` the
-    value is the top bit of the byte (Lemire's method never rejects there).
-    """
-    buf = np.uint32(0)
-    for j in range(n):
-        if j % 4 == 0:
-            buf = rng.integers(0, 4294967296, dtype=np.uint32)
-        else:
-            buf = buf >> np.uint32(8)
-        bit = (buf >> np.uint32(7)) & np.uint32(1)
-        x[j] += mu * (float(bit) * 2.0 - 1.0)
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_gaussian(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = rng.standard_normal()
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_rademacher(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = 0.0
-    _draw_signs(rng, z, n, 1.0)
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_uniform(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = rng.uniform(-_SQRT3, _SQRT3)
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_mixture(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = rng.standard_normal() * _MIX_TAU
-    _draw_signs(rng, z, n, _MIX_MU)
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_student_t(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = rng.standard_t(_T_NU) * _T_SCALE
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_exponential(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = rng.standard_exponential() - 1.0
-
-
-@njit(cache=True, nogil=True, fastmath=False, inline="always")
-def _read1(x, c):  # pragma: no cover - compiled
-    """``x[c]``, or 0.0 for the padding sentinel ``c = -1`` (numba would read ``x[-1]``)."""
-    return x[c] if c >= 0 else 0.0
-
-
-@njit(cache=True, nogil=True, fastmath=False, inline="always")
-def _draw_z(rng, law, z, n):  # pragma: no cover - compiled
-    """Write ``n`` standardised coordinates of law ``law`` into ``z`` (see the module doc).
-
-    One small compiled loop per law (the generator's method is inlined into its loop, which
-    measured faster than one loop with a branch per law). The helpers that run once per
-    sample (``_draw_x``, ``_draw_z``, ``_draw_noise``, ``_forward``) are inlined into
-    :func:`fused_updates` by numba (``inline="always"``): a call of a compiled function
-    passing arrays costs reference-count updates, and these measured about 8% of a run.
-    """
-    if law == 0:
-        _fill_gaussian(rng, z, n)
-    elif law == 1:
-        _fill_rademacher(rng, z, n)
-    elif law == 2:
-        _fill_uniform(rng, z, n)
-    elif law == 3:
-        _fill_mixture(rng, z, n)
-    elif law == 4:
-        _fill_student_t(rng, z, n)
-    else:
-        _fill_exponential(rng, z, n)
-
-
-@njit(cache=True, nogil=True, fastmath=False, inline="always")
-def _transform(cov, cov_vec, rho, s_ar, cov_L, z, x, n):  # pragma: no cover - compiled
-    """Map ``z`` (held in ``x``) to ``x = L z`` in place; ``z`` is scratch (dense only)."""
-    if cov == 1:
-        for j in range(n):
-            x[j] = x[j] * cov_vec[j]
-    elif cov == 2:
-        # x_1 = z_1, x_j = ρ x_{j−1} + √(1−ρ²) z_j: x[j] still holds z_j when it is read
-        prev = x[0]
-        for j in range(1, n):
-            prev = rho * prev + x[j] * s_ar
-            x[j] = prev
-    elif cov == 3:
-        for j in range(n):
-            z[j] = x[j]
-        for j in range(n):
-            acc = 0.0
-            for c in range(n):
-                acc += cov_L[j, c] * z[c]
-            x[j] = acc
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _draw_x(rng, law, cov, cov_vec, rho, s_ar, cov_L, z, x, n):  # pragma: no cover - compiled
-    """Write one input ``x = L z`` into ``x`` (``z`` is scratch); what the run does per sample."""
-    _draw_z(rng, law, x, n)
-    _transform(cov, cov_vec, rho, s_ar, cov_L, z, x, n)
-
-
-@njit(cache=True, nogil=True, fastmath=False, inline="always")
-def _draw_noise(rng, noise, level, sqrt_trace, x, n):  # pragma: no cover - compiled
-    """Return the label noise ``ξ`` of the sample ``x`` (0.0 without a draw for ``none``)."""
-    if noise == 0:
-        return 0.0
-    if noise == 1:
-        return level * rng.standard_normal()
-    if noise == 2:
-        return rng.uniform(-level * _SQRT3, level * _SQRT3)
-    ss = 0.0
-    for j in range(n):
-        ss += x[j] * x[j]
-    return level * math.sqrt(ss) / sqrt_trace * rng.standard_normal()
-
-
-@njit(cache=True, nogil=True, fastmath=False, inline="always")
-def _forward(x, indices, w, teacher_w, alpha, px, zs):  # pragma: no cover - compiled
-    """Return ``(Σ_i σ(wᵀ P_i x), Σ_i σ(w*ᵀ P_i x))``; ``px = Σ_i P_i x``, ``zs_i = wᵀ P_i x``.
-
-    Four patches at a time (independent accumulators hide the add latency); every sum keeps
-    its order (``zs_i`` over ``a``, ``px_a`` over ``i``, the two totals over ``i``).
-    """
-    k, r = indices.shape
-    for a in range(r):
-        px[a] = 0.0
-    f = 0.0
-    ft = 0.0
-    i = 0
-    while i + 4 <= k:
-        z0 = 0.0
-        z1 = 0.0
-        z2 = 0.0
-        z3 = 0.0
-        t0 = 0.0
-        t1 = 0.0
-        t2 = 0.0
-        t3 = 0.0
-        for a in range(r):
-            x0 = _read1(x, indices[i, a])
-            x1 = _read1(x, indices[i + 1, a])
-            x2 = _read1(x, indices[i + 2, a])
-            x3 = _read1(x, indices[i + 3, a])
-            wa = w[a]
-            va = teacher_w[a]
-            z0 += wa * x0
-            z1 += wa * x1
-            z2 += wa * x2
-            z3 += wa * x3
-            t0 += va * x0
-            t1 += va * x1
-            t2 += va * x2
-            t3 += va * x3
-            px[a] = (((px[a] + x0) + x1) + x2) + x3
-        zs[i] = z0
-        zs[i + 1] = z1
-        zs[i + 2] = z2
-        zs[i + 3] = z3
-        f += z0 if z0 >= 0.0 else alpha * z0
-        f += z1 if z1 >= 0.0 else alpha * z1
-        f += z2 if z2 >= 0.0 else alpha * z2
-        f += z3 if z3 >= 0.0 else alpha * z3
-        ft += t0 if t0 >= 0.0 else alpha * t0
-        ft += t1 if t1 >= 0.0 else alpha * t1
-        ft += t2 if t2 >= 0.0 else alpha * t2
-        ft += t3 if t3 >= 0.0 else alpha * t3
-        i += 4
-    while i < k:
-        acc = 0.0
-        tacc = 0.0
-        for a in range(r):
-            xa = _read1(x, indices[i, a])
-            acc += w[a] * xa
-            tacc += teacher_w[a] * xa
-            px[a] += xa
-        zs[i] = acc
-        f += acc if acc >= 0.0 else alpha * acc
-        ft += tacc if tacc >= 0.0 else alpha * tacc
-        i += 1
-    return f, ft
-
-
-@njit(cache=True, nogil=True, fastmath=False)
 def fused_updates(  # pragma: no cover - compiled
     rng,
     n_updates,
@@ -379,18 +175,19 @@ def fused_updates(  # pragma: no cover - compiled
     eps,
     first_hit,
 ):
-    """Perform ``n_updates`` updates on fresh teacher samples drawn here, ``w`` in place.
+    """Perform ``n_updates`` updates on fresh teacher samples drawn in the loop, ``w`` in place.
 
     Update ``t = t0 + 1, ..., t0 + n_updates``: draw ``batch`` samples one after the other
     (inputs ``x = L z``, then the noise ``ξ``; the module docstring gives the draws), label
     each ``y = f_{teacher_w}(x) + ξ`` and apply exactly the update of
     :func:`convotron._kernels.run_updates` (same ``mode``, ``only_patch``, ``deriv_at_zero``,
     recording into ``hist`` every ``record_every`` updates against ``w_star`` (empty: no
-    record) and ``first_hit`` for ``eps >= 0``), with the same arithmetic order.
+    record) and ``first_hit`` for ``eps >= 0``): both are the one loop
+    ``convotron._kernels._updates``, so the arithmetic order is the same. The draws are
+    compiled there too (``_kernels._draw_z``, ``_transform``, ``_draw_noise``).
 
     The teacher's and the student's pre-activations are computed in the same pass over the
-    patches, four patches at a time (each sum keeps its order, so the results are those of
-    two separate passes).
+    patches (each sum keeps its order, so the results are those of two separate passes).
 
     The arguments ``law .. sqrt_trace`` are the fields of :class:`SourceCodes` in order, so a
     driver calls ``fused_updates(rng, u, t0, n, *source_codes(law, cov, noise), indices, ...)``;
@@ -405,90 +202,11 @@ def fused_updates(  # pragma: no cover - compiled
     t : int
         Updates done in total, or the update at which the weights became non-finite.
     """
-    k, r = indices.shape
-    inv_k = 1.0 / k
-    inv_b = 1.0 / batch
-    s_ar = math.sqrt(1.0 - rho * rho)
-    track = w_star.shape[0] > 0
-    convotron_all = mode == _kernels.MODE_CONVOTRON and only_patch < 0
-    x = np.zeros(n)
-    z = np.zeros(n)
-    G = np.zeros(r)
-    px = np.zeros(r)
-    zs = np.zeros(k)
-    for u in range(n_updates):
-        t = t0 + u + 1
-        for a in range(r):
-            G[a] = 0.0
-        for _b in range(batch):
-            # z straight into x, then x = L z in place. The loops of the common laws are
-            # written out here: through a helper (even one inlined by numba) the run measured
-            # about 10% slower.
-            if law == 0:
-                for j in range(n):
-                    x[j] = rng.standard_normal()
-            elif law == 2:
-                for j in range(n):
-                    x[j] = rng.uniform(-_SQRT3, _SQRT3)
-            elif law == 4:
-                for j in range(n):
-                    x[j] = rng.standard_t(_T_NU) * _T_SCALE
-            elif law == 5:
-                for j in range(n):
-                    x[j] = rng.standard_exponential() - 1.0
-            else:
-                _draw_z(rng, law, x, n)
-            if cov != 0:
-                _transform(cov, cov_vec, rho, s_ar, cov_L, z, x, n)
-            xi = _draw_noise(rng, noise, level, sqrt_trace, x, n)
-            f, ft = _forward(x, indices, w, teacher_w, alpha, px, zs)
-            y = ft * inv_k
-            if noise != 0:
-                y = y + xi
-            f *= inv_k
-            res = y - f
-            if not np.isfinite(res):
-                return _kernels.STATUS_DIVERGED, t
-            if convotron_all:
-                for a in range(r):
-                    G[a] += res * px[a]
-            elif mode == _kernels.MODE_CONVOTRON:
-                for a in range(r):
-                    G[a] += res * _read1(x, indices[only_patch, a])
-            else:
-                for i in range(k):
-                    zi = zs[i]
-                    if zi > 0.0:
-                        d = 1.0
-                    elif zi < 0.0:
-                        d = alpha
-                    else:
-                        d = deriv_at_zero
-                    if d != 0.0:
-                        c = res * d * inv_k
-                        for a in range(r):
-                            G[a] += c * _read1(x, indices[i, a])
-        total = 0.0
-        big = 0.0
-        for a in range(r):
-            w[a] += eta * (G[a] * inv_b)
-            total += w[a]
-            big = max(big, abs(w[a]))
-        # non-finite, or so large that ‖w − w*‖² would overflow (as _kernels.run_updates)
-        if not np.isfinite(total) or big > DIVERGENCE_LIMIT:
-            return _kernels.STATUS_DIVERGED, t
-        if track:
-            do_record = record_every > 0 and t % record_every == 0
-            if do_record or (eps >= 0.0 and first_hit[0] < 0):
-                d2 = 0.0
-                for a in range(r):
-                    diff = w[a] - w_star[a]
-                    d2 += diff * diff
-                if do_record:
-                    hist[t // record_every] = d2
-                if eps >= 0.0 and first_hit[0] < 0 and d2 <= eps:
-                    first_hit[0] = t
-    return _kernels.STATUS_OK, t0 + n_updates
+    return _kernels._updates(
+        np.empty((0, n)), np.empty(0), rng, n, law, cov, cov_vec, rho, cov_L, noise, level,
+        sqrt_trace, teacher_w, indices, alpha, w, eta, batch, only_patch, mode, deriv_at_zero,
+        w_star, record_every, t0, n_updates, hist, eps, first_hit,
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- Python side

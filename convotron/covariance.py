@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import ConvotronError
-from ._limits import MAX_VARIANCE
+from ._limits import MAX_VARIANCE, read_array, require_finite
 from ._validate import Interval, Param
 
 __all__ = [
@@ -103,21 +103,18 @@ class Covariance:
         return arr
 
     def _vectors(self, V: Any) -> np.ndarray:
-        arr = np.asarray(V, dtype=float)
-        if arr.ndim not in (1, 2) or arr.shape[0] != self.n:
-            raise ConvotronError(
-                f"matvec needs V of shape (n,) or (n, m) with n={self.n}; got shape {arr.shape}. "
-                "Pass vectors as columns."
-            )
-        return arr
+        return self._shaped(V, (1, 2), 0, "matvec needs V of shape (n,) or (n, m)",
+                            "Pass vectors as columns.")  # fmt: skip
 
     def _samples(self, Z: Any) -> np.ndarray:
-        arr = np.asarray(Z, dtype=float)
-        if arr.ndim != 2 or arr.shape[1] != self.n:
-            raise ConvotronError(
-                f"transform needs Z of shape (m, n) with n={self.n}; got shape {arr.shape}. "
-                "Pass one standardized sample per row."
-            )
+        return self._shaped(Z, (2,), 1, "transform needs Z of shape (m, n)",
+                            "Pass one standardized sample per row.")  # fmt: skip
+
+    def _shaped(self, V: Any, ndims: tuple[int, ...], axis: int, need: str, fix: str) -> np.ndarray:
+        """``V`` as floats with ``ndim`` in ``ndims`` and ``n`` entries along ``axis``."""
+        arr = np.asarray(V, dtype=float)
+        if arr.ndim not in ndims or arr.shape[axis] != self.n:
+            raise ConvotronError(f"{need} with n={self.n}; got shape {arr.shape}. {fix}")
         return arr
 
     # -- interface -------------------------------------------------------------------------
@@ -359,13 +356,8 @@ class Dense(Covariance):
 
     def __init__(self, matrix: Any) -> None:
         _real_numbers(matrix, "Dense", "a square matrix of numbers")
-        try:
-            S = np.array(matrix, dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ConvotronError(
-                f"Dense needs a square matrix of numbers; could not read it ({exc}). "
-                "Pass an (n, n) array."
-            ) from None
+        S = read_array(matrix, "Dense needs a square matrix of numbers; could not read it",
+                       "Pass an (n, n) array.", dtype=float, copy=True)  # fmt: skip
         if S.ndim != 2 or S.shape[0] != S.shape[1] or S.shape[0] == 0:
             raise ConvotronError(
                 f"Dense needs a non-empty square (n, n) matrix; got shape {S.shape}. "
@@ -376,11 +368,7 @@ class Dense(Covariance):
                 f"Dense covariances are limited to n <= {DENSE_LIMIT}; got n={S.shape[0]}. "
                 "Use a structured covariance (Identity, Diagonal, AR1)."
             )
-        if not np.all(np.isfinite(S)):
-            raise ConvotronError(
-                "Dense covariance entries must be finite; got NaN or infinity. "
-                "Replace the non-finite entries."
-            )
+        require_finite(S, "Dense covariance entries", "Replace the non-finite entries.")
         scale = max(float(np.abs(S).max()), 1e-300)
         if scale > MAX_VARIANCE:
             raise ConvotronError(

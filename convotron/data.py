@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import ConvotronError
-from ._limits import MAX_NOISE_LEVEL
+from ._limits import MAX_NOISE_LEVEL, require_finite
 from .covariance import Covariance
 
 __all__ = [
@@ -203,8 +203,7 @@ def symmetrize(X: Any, rng: np.random.Generator) -> np.ndarray:
         raise ConvotronError(
             f"symmetrize needs X of shape (m, n); got shape {XX.shape}. Pass one input per row."
         )
-    if not np.all(np.isfinite(XX)):
-        raise ConvotronError("X must be finite; got NaN or infinity. Remove those rows.")
+    require_finite(XX, "X", "Remove those rows.")
     signs = rng.integers(0, 2, size=XX.shape[0]).astype(float) * 2.0 - 1.0
     return XX * signs[:, None]
 

@@ -11,6 +11,7 @@ results do not depend on ``workers`` (threads: the compiled loop releases the GI
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +48,7 @@ def run_many(
     eta: float,
     iters: int,
     runs: int,
-    seed: int,
+    seed: int | Sequence[int],
     workers: int = 2,
     batch: int = 1,
     record_every: int | None = None,
@@ -73,8 +74,9 @@ def run_many(
         As in :func:`fit`.
     runs : int
         Number of independent runs.
-    seed : int
-        Root seed of the ``SeedSequence``.
+    seed : int or sequence of int
+        Entropy of the root ``SeedSequence`` (non-negative: a seed, or several words such as
+        a sweep cell's ``[seed, cell hash]``).
     workers : int, default 2
         Threads.
     progress : bool
@@ -103,7 +105,7 @@ def run_many(
             param="runs",
         )
     nw = int(_WORKERS(workers))
-    root = int(_SEED(seed))
+    root = _entropy(seed)
     # validate once, before any thread starts
     _check_common(rule, teacher.scheme, teacher.alpha, eta, batch, teacher.w_star,
                   record_every, eps, on_divergence)  # fmt: skip
@@ -148,6 +150,16 @@ def run_many(
     return collect_runs(results, time.perf_counter() - start)
 
 
+def _entropy(seed: Any) -> int | list[int]:
+    """Validate a ``SeedSequence`` entropy: a non-negative int, or a non-empty list of them."""
+    if isinstance(seed, Sequence) and not isinstance(seed, str | bytes):
+        if len(seed) == 0:
+            raise fail("seed", "a non-negative integer or a non-empty list of them", "[]",
+                       "Pass e.g. seed=0.")  # fmt: skip
+        return [int(_SEED(v)) for v in seed]
+    return int(_SEED(seed))
+
+
 def _seeded_run(rule: Rule, teacher: Teacher, seq: np.random.SeedSequence, **kw: Any) -> RunResult:
     """One run of :func:`run_many`: ``fit`` on the teacher with the generator of ``seq``."""
     return _fit(rule, teacher, teacher.scheme, teacher.alpha, rng=np.random.default_rng(seq),
@@ -160,7 +172,7 @@ def run_range(
     *,
     eta: float,
     iters: int,
-    seed: int,
+    seed: int | Sequence[int],
     start: int,
     stop: int,
     batch: int = 1,
@@ -173,11 +185,12 @@ def run_range(
     Run ``j`` uses ``SeedSequence(seed, spawn_key=(j,))``, which is
     ``SeedSequence(seed).spawn(runs)[j]`` for any ``runs > j``: so ``run_many`` is
     ``collect_runs(run_range(..., start=0, stop=a) + run_range(..., start=a, stop=runs))``
-    bitwise, whatever the split (how :mod:`convotron.glue.verify` sends the runs of a case to
-    Dask workers in chunks).
+    bitwise, whatever the split (how :mod:`convotron.glue.verify` and
+    :mod:`convotron.glue.sweep` send the runs of a case or a cell to Dask workers in chunks).
+    ``seed`` is an int or a list of ints, as in :func:`run_many`.
     """
     _RULE(rule)
-    root = int(_SEED(seed))
+    root = _entropy(seed)
     lo = int(start)
     if not (0 <= lo <= int(stop)):
         raise ConvotronError(

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import ConvotronError
+from ._limits import require_finite
 from .activations import check_alpha
 from .patches import _SCHEME, PatchScheme
 
@@ -35,11 +36,7 @@ def _check_inputs(w: Any, X: Any, scheme: PatchScheme) -> tuple[np.ndarray, np.n
             f"the filter w must have shape (r,) = ({scheme.r},); got shape {ww.shape}. "
             "Pass one weight per patch position."
         )
-    if not np.all(np.isfinite(ww)):
-        raise ConvotronError(
-            "the filter w must be finite; got NaN or infinity. Check the step size of the run "
-            "that produced it."
-        )
+    require_finite(ww, "the filter w", "Check the step size of the run that produced it.")
     XX = np.asarray(X, dtype=float)
     single = XX.ndim == 1
     if single:
@@ -49,10 +46,7 @@ def _check_inputs(w: Any, X: Any, scheme: PatchScheme) -> tuple[np.ndarray, np.n
             f"inputs X must have shape (m, n) with n={scheme.n}; got shape {np.shape(X)}. "
             "Pass one input per row."
         )
-    if not np.all(np.isfinite(XX)):
-        raise ConvotronError(
-            "inputs X must be finite; got NaN or infinity. Remove or impute those rows."
-        )
+    require_finite(XX, "inputs X", "Remove or impute those rows.")
     return ww, XX, single
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._errors import ConvotronError
-from ._limits import MAX_DATA_VALUE, chunk_rows
+from ._limits import MAX_DATA_VALUE, chunk_rows, read_array
 from ._validate import Callable_, validate
 
 if TYPE_CHECKING:
@@ -93,14 +93,8 @@ def _check_drawn(drawn: Any, m: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         )
     out = []
     for name, value in zip(("X", "y"), drawn, strict=True):
-        try:
-            arr = np.asarray(value)
-        except (TypeError, ValueError) as exc:
-            raise ConvotronError(
-                f"sample(rng, m) must return real arrays (X, y); its {name} could not be read "
-                f"as an array ({exc}). {fix}",
-                param="sample",
-            ) from None
+        arr = read_array(value, f"sample(rng, m) must return real arrays (X, y); its {name} "
+                         "could not be read as an array", fix, param="sample")  # fmt: skip
         if arr.dtype == bool or not (
             np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
         ):

@@ -16,7 +16,7 @@ from convotron._kernels import MODE_CONVOTRON, MODE_SGD
 from convotron._sampling_reference import fused_reference
 from convotron.algorithm import RunResult, convotron, convotron_on_data, convotron_reference, fit
 from convotron.baselines import sgd_reference
-from convotron.many import run_many
+from convotron.many import run_many, run_range
 from convotron.patches import PatchScheme, parse_spec
 from convotron.problem import Teacher
 from convotron.results import ManyResult
@@ -614,6 +614,10 @@ def test_run_many_rejects_bad_input():
         run_many(rule, teacher, eta=0.1, iters=5, runs=1, seed=0, workers=0)
     with pytest.raises(ConvotronError, match=r"seed must be an integer with seed >= 0; got -1"):
         run_many(rule, teacher, eta=0.1, iters=5, runs=1, seed=-1)
+    with pytest.raises(ConvotronError, match=r"seed must be an integer with seed >= 0; got -1"):
+        run_many(rule, teacher, eta=0.1, iters=5, runs=1, seed=[3, -1])
+    with pytest.raises(ConvotronError, match=r"seed must be a non-negative integer or a non-emp"):
+        run_many(rule, teacher, eta=0.1, iters=5, runs=1, seed=[])
     with pytest.raises(ConvotronError, match=r"teacher must be a convotron.problem.Teacher; got "
                        r"int\. Build one"):  # fmt: skip
         run_many(rule, 3, eta=0.1, iters=5, runs=1, seed=0)
@@ -648,3 +652,19 @@ def test_run_many_records_divergent_runs_instead_of_discarding_the_others():
     assert one.diverged and one.sq_error == np.inf and one.history_t[-1] == 3000
     blown = int(np.argmax(np.isinf(one.history)))
     assert np.isfinite(one.history[:blown]).all() and np.isinf(one.history[blown:]).all()
+
+
+def test_run_many_takes_a_seed_sequence_entropy():
+    """seed may be several words (a sweep cell's [seed, hash]); run j: SeedSequence(seed, (j,))."""
+    teacher = Teacher.random(_scheme(), 0.0, np.random.default_rng(0))
+    entropy = [3, 2**63 + 5]
+    kw = dict(eta=0.1, iters=20, record_every=5)
+    many = run_many(ConvotronRule(), teacher, runs=3, seed=entropy, **kw)
+    for j in range(3):
+        one = fit(ConvotronRule(), teacher, teacher.scheme, teacher.alpha, w_star=teacher.w_star,
+                  rng=np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(j,))),
+                  **kw)  # fmt: skip
+        np.testing.assert_array_equal(many.w[j], one.w)
+        (part,) = run_range(ConvotronRule(), teacher, seed=tuple(entropy), start=j, stop=j + 1,
+                            **kw)  # fmt: skip
+        np.testing.assert_array_equal(part.w, one.w)

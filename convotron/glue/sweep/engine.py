@@ -123,43 +123,28 @@ def plan_cell(cell: Cell, *, max_updates: float = math.inf) -> CellPlan:
 
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
-    """Run the chunk's runs (a pure function of the chunk: any worker gives the same arrays)."""
-    from ...algorithm import fit
+    """Run the chunk's runs (a pure function of the chunk: any worker gives the same arrays).
+
+    The runs are :func:`convotron.many.run_range`'s with the cell's entropy as the seed; a
+    diverged run's final error and records are ``inf``.
+    """
+    from ...many import collect_runs, run_range
     from ...rules import ConvotronRule
 
     plan, cell = chunk.plan, chunk.plan.cell
-    problem = _problem(cell)
-    teacher = problem.random_teacher(
+    teacher = _problem(cell).random_teacher(
         np.random.default_rng(np.random.SeedSequence([*cell.entropy, 1])), w_norm=cell.w_norm
     )
-    n_runs = chunk.stop - chunk.start
-    final = np.empty(n_runs)
-    first = np.empty(n_runs, dtype=np.int64)
-    history_t: np.ndarray | None = None
-    hist: np.ndarray | None = None
-    for i, j in enumerate(range(chunk.start, chunk.stop)):
-        rng = np.random.default_rng(np.random.SeedSequence(cell.entropy, spawn_key=(j,)))
-        res = fit(
-            ConvotronRule(),
-            teacher,
-            problem.scheme,
-            problem.alpha,
-            eta=plan.eta,
-            iters=plan.T,
-            rng=rng,
-            w_star=teacher.w_star,
-            record_every=plan.record_every,
-            eps=cell.eps,
-            on_divergence="record",
-        )
-        final[i] = math.inf if res.diverged or res.sq_error is None else float(res.sq_error)
-        first[i] = -1 if res.first_hit is None else int(res.first_hit)
-        if hist is None:
-            history_t = np.asarray(res.history_t, dtype=np.int64)
-            hist = np.empty((n_runs, len(history_t)))
-        hist[i] = np.inf if res.diverged else np.asarray(res.history)
-    assert hist is not None and history_t is not None
-    return ChunkResult(chunk.start, chunk.stop, final, first, history_t, hist)
+    each = run_range(ConvotronRule(), teacher, eta=plan.eta, iters=plan.T, seed=cell.entropy,
+                     start=chunk.start, stop=chunk.stop, record_every=plan.record_every,
+                     eps=cell.eps)  # fmt: skip
+    runs = collect_runs(each, 0.0)
+    assert runs.diverged is not None and runs.histories is not None
+    assert runs.history_t is not None
+    final = np.where(runs.diverged, math.inf, runs.final_sq_errors)
+    hist = np.where(runs.diverged[:, None], math.inf, runs.histories)
+    history_t = np.asarray(runs.history_t, dtype=np.int64)
+    return ChunkResult(chunk.start, chunk.stop, final, runs.first_hits, history_t, hist)
 
 
 def _key(chunk: Chunk) -> str:
