@@ -61,6 +61,18 @@ ISSUE13 = [
 ]
 
 
+def _timed(repeat, n, idx, cov, geometry):
+    """Run ``check_scheme`` ``repeat`` times; return the last result and every wall time."""
+    times = []
+    res = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        res = check_scheme(n, idx, cov, geometry=geometry)
+        times.append(time.perf_counter() - t0)
+    assert res is not None
+    return res, times
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -74,13 +86,7 @@ def main() -> int:
     for name, n, build, geometry, required in CASES:
         idx = build()
         for cov, limit in COVS:
-            times = []
-            res = None
-            for _ in range(args.repeat):
-                t0 = time.perf_counter()
-                res = check_scheme(n, idx, cov, geometry=geometry)
-                times.append(time.perf_counter() - t0)
-            assert res is not None
+            res, times = _timed(args.repeat, n, idx, cov, geometry)
             best = min(times)
             # sanity: the result must respect the lemma's bounds (1D >= 1/2, 2D >= 1/4, scaled
             # by λ_min(Σ) >= 1/3 for AR(1) with ρ = 1/2)
@@ -101,13 +107,8 @@ def main() -> int:
     for name, n, r, cov, limit in ISSUE13:
         idx = indices_1d(n, r, 1)
         geometry = {"kind": "1d", "n": n, "r": r, "stride": 1}
-        times = []
-        res = None
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            res = check_scheme(n, idx, cov, geometry=geometry)
-            times.append(time.perf_counter() - t0)
-        assert res is not None and res.condition_holds
+        res, times = _timed(args.repeat, n, idx, cov, geometry)
+        assert res.condition_holds
         assert res.lambda_min_lower_bound is not None
         assert 0 < res.lambda_min_lower_bound <= res.lambda_min
         best = min(times)
