@@ -41,6 +41,7 @@ import numpy as np
 
 from ._errors import ConvotronError
 from ._limits import MAX_NOISE_LEVEL
+from ._validate import Interval, Param
 from .covariance import Covariance
 
 __all__ = [
@@ -52,6 +53,15 @@ __all__ = [
     "parse_noise",
     "symmetrize",
 ]
+
+#: The noise level (a standard deviation), at most MAX_NOISE_LEVEL: its square, the noise
+#: variance, and the theorem's rho = level^2 tr M must stay finite in floating point.
+_LEVEL = Param(
+    "level",
+    Interval(float, 0.0, MAX_NOISE_LEVEL),
+    meaning="the noise level, a standard deviation",
+    fix="Pass a realistic level, e.g. 0.1.",
+)
 
 _SQRT3 = math.sqrt(3.0)
 _MIX_MU = 0.9
@@ -234,23 +244,7 @@ class NoiseModel:
                 f"unknown noise kind {self.kind!r}; the kinds are {', '.join(NOISE_KINDS)}. "
                 "Pass one of these."
             )
-        lvl = self.level
-        if isinstance(lvl, bool) or not isinstance(lvl, numbers.Real):
-            raise ConvotronError(
-                f"the noise level must be a real number >= 0; got {lvl!r}. Pass e.g. 0.1."
-            )
-        value = float(lvl)
-        if not (math.isfinite(value) and value >= 0.0):
-            raise ConvotronError(
-                f"the noise level must be finite and >= 0 (a standard deviation); got {value!r}."
-                " Pass e.g. 0.1."
-            )
-        if value > MAX_NOISE_LEVEL:
-            raise ConvotronError(
-                f"the noise level must be at most {MAX_NOISE_LEVEL:g} (its square, the noise "
-                f"variance, and the theorem's rho = level^2 tr M must stay finite in floating "
-                f"point); got {value!r}. Pass a realistic level, e.g. 0.1."
-            )
+        value = _LEVEL(self.level)
         if self.kind == "none" and value != 0.0:
             raise ConvotronError(
                 f"noise kind 'none' has level 0; got level {value!r}. "

@@ -358,9 +358,15 @@ def test_core_and_plugin_do_not_import_sklearn():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"alpha": 1.5}, r"alpha must be in \[0, 1\] .*got 1.5"),
-        ({"alpha": "0"}, r"alpha must be a real number in \[0, 1\]; got '0'"),
-        ({"level": 1.0}, r"level must be a number in \(0, 1\); got 1.0"),
+        (
+            {"alpha": 1.5},
+            r"^alpha \(the leaky-ReLU slope\) must be a number in \[0, 1\]; got 1.5\.",
+        ),
+        ({"alpha": "0"}, r"^alpha \(the leaky-ReLU slope\) must be .*; got '0'\."),
+        (
+            {"level": 1.0},
+            r"^level \(the level of the intervals\) must be a number in \(0, 1\); got 1.0\.",
+        ),
         ({"scheme": "1d:16,4,2"}, r"scheme must be a PatchScheme; got str"),
         ({"X": np.zeros((5, 3))}, r"X must be a 2-D array of shape \(m, n\) with n=16 .*\(5, 3\)"),
         ({"X": np.full((5, 16), np.nan)}, r"X must be finite"),

@@ -202,7 +202,8 @@ def test_switches_are_named_as_flags() -> None:
 # --------------------------------------------------------------------- item 4: overflow
 @pytest.mark.parametrize("spec", ["hetero:1e155", "uniform:1e308", "gaussian:1e101"])
 def test_noise_level_limited(spec: str) -> None:
-    with pytest.raises(ConvotronError, match=r"noise level must be at most 1e\+100"):
+    match = r"^level \(the noise level, a standard deviation\) must be a number in \[0, 1e\+100\]"
+    with pytest.raises(ConvotronError, match=match):
         parse_noise(spec)
 
 
