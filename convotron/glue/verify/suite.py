@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..._errors import ConvotronError
+from ..._validate import Interval, Param
 from ...problem import Problem
 from ..parameters import TheoremParameters, theorem_parameters
 from .cases import Case
@@ -442,6 +443,22 @@ def run_case(
     )
 
 
+# One table: run_suite's numeric inputs, their rules and fixes (convotron._validate).
+_RUNS = Param(
+    "runs",
+    Interval(int, 1, None),
+    meaning="the independent runs per case, --seeds",
+    fix="Pass the number of independent runs per case, e.g. 100.",
+)
+_WORKERS = Param("workers", Interval(int, 1, None), fix="Pass e.g. 2 (one per core).")
+_SIGNIFICANCE = Param(
+    "significance",
+    Interval(float, 0.0, 1.0, closed="neither"),
+    meaning="the level of each case's binomial test",
+    fix="Pass e.g. 0.001.",
+)
+
+
 def run_suite(
     cases: Iterable[Case],
     *,
@@ -489,20 +506,8 @@ def run_suite(
         ``all_pass`` is false exactly when some case has status FAIL.
     """
     cases = list(cases)
-    if isinstance(runs, bool) or not isinstance(runs, int | np.integer) or runs < 1:
-        raise ConvotronError(
-            f"runs (--seeds) must be an integer >= 1; got {runs!r}. "
-            "Pass the number of independent runs per case, e.g. 100."
-        )
-    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
-        raise ConvotronError(
-            f"workers must be an integer >= 1; got {workers!r}. Pass e.g. 2 (one per core)."
-        )
-    if not (0.0 < significance < 1.0):
-        raise ConvotronError(
-            f"significance must satisfy 0 < significance < 1; got {significance!r}. "
-            "Pass e.g. 0.001."
-        )
+    runs, workers = _RUNS(runs), _WORKERS(workers)
+    significance = _SIGNIFICANCE(significance)
     if not cases:
         raise ConvotronError(
             "the suite has no cases; got an empty list. Pass default_cases('quick') or your own."
