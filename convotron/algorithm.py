@@ -62,6 +62,7 @@ from ._limits import (
 )
 from ._validate import InstanceOf, Interval, Options, Param
 from .activations import check_alpha
+from .data import _RNG
 from .patches import _SCHEME, PatchScheme
 from .results import RunResult
 from .rules import ConvotronRule, SGDRule
@@ -111,11 +112,6 @@ _EPS = Param(
     Interval(float, 0.0, None, closed="left"),
     meaning="the target squared error",
     fix="Pass e.g. eps=1e-3, or None.",
-)
-_RNG = Param(
-    "rng",
-    InstanceOf(np.random.Generator, "a numpy.random.Generator"),
-    fix="Pass numpy.random.default_rng(seed).",
 )
 _ON_DIVERGENCE = Param("on_divergence", Options("raise", "record"), fix="Pass one of them.")
 _RULE = Param(

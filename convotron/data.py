@@ -41,7 +41,7 @@ import numpy as np
 
 from ._errors import ConvotronError
 from ._limits import MAX_NOISE_LEVEL
-from ._validate import Interval, Param
+from ._validate import InstanceOf, Interval, Param
 from .covariance import Covariance
 
 __all__ = [
@@ -69,21 +69,21 @@ _MIX_TAU = math.sqrt(1.0 - _MIX_MU**2)
 _T_NU = 5.0
 
 
-def _check_rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ConvotronError(
-            f"rng must be a numpy.random.Generator; got {type(rng).__name__}. "
-            "Pass numpy.random.default_rng(seed)."
-        )
-    return rng
-
-
-def _check_m(m: Any) -> int:
-    if isinstance(m, bool) or not isinstance(m, numbers.Integral) or int(m) < 0:
-        raise ConvotronError(
-            f"the number of samples m must be an integer >= 0; got {m!r}. Pass e.g. 1000."
-        )
-    return int(m)
+#: The random generator argument: the one check and message (algorithm.fit uses it too).
+_RNG = Param(
+    "rng",
+    InstanceOf(np.random.Generator, "a numpy.random.Generator"),
+    fix="Pass numpy.random.default_rng(seed).",
+)
+_M = Param("m", Interval(int, 0, None), meaning="the number of samples", fix="Pass e.g. 1000.")
+_N = Param(
+    "n", Interval(int, 1, None), meaning="the input dimension", fix="Pass a positive integer."
+)
+_COV = Param(
+    "cov",
+    InstanceOf(Covariance, "a Covariance"),
+    fix="Pass e.g. convotron.covariance.Identity(n) or parse_cov('ar1:0.5', n).",
+)
 
 
 def _gaussian(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -141,22 +141,11 @@ class InputLaw:
 
     def standard(self, rng: np.random.Generator, m: int, n: int) -> np.ndarray:
         """Return ``(m, n)`` iid standardized coordinates ``z``."""
-        rng = _check_rng(rng)
-        m = _check_m(m)
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or int(n) < 1:
-            raise ConvotronError(
-                f"the input dimension n must be an integer >= 1; got {n!r}. "
-                "Pass a positive integer."
-            )
-        return self.draw(rng, (m, int(n)))
+        return self.draw(_RNG(rng), (_M(m), _N(n)))
 
     def sample(self, rng: np.random.Generator, m: int, cov: Covariance) -> np.ndarray:
         r"""Return ``m`` inputs :math:`x = L z` as an ``(m, n)`` array, :math:`LL^\top = \Sigma`."""
-        if not isinstance(cov, Covariance):
-            raise ConvotronError(
-                f"cov must be a Covariance; got {type(cov).__name__}. "
-                "Pass e.g. convotron.covariance.Identity(n) or parse_cov('ar1:0.5', n)."
-            )
+        cov = _COV(cov)
         return cov.transform(self.standard(rng, m, cov.n))
 
 
@@ -207,7 +196,7 @@ def symmetrize(X: Any, rng: np.random.Generator) -> np.ndarray:
     numpy.ndarray, shape (m, n)
         A new array.
     """
-    rng = _check_rng(rng)
+    rng = _RNG(rng)
     XX = np.asarray(X, dtype=float)
     if XX.ndim != 2:
         raise ConvotronError(
@@ -276,7 +265,7 @@ class NoiseModel:
         ``cov`` is used only by ``hetero`` for :math:`\operatorname{tr}\Sigma`; without it
         :math:`\operatorname{tr}\Sigma = n` (unit variances, as for identity and AR(1)).
         """
-        rng = _check_rng(rng)
+        rng = _RNG(rng)
         XX = np.asarray(X)
         if XX.ndim != 2:
             raise ConvotronError(

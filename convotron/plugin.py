@@ -59,7 +59,7 @@ from ._errors import AssumptionViolation, ConvotronError
 from ._limits import MAX_DATA_VALUE
 from ._validate import Interval, Param
 from .activations import check_alpha
-from .patches import PatchScheme
+from .patches import _SCHEME, PatchScheme
 
 __all__ = ["GUARANTEE_NOTE", "Estimate", "PluginConstants", "plugin_constants", "plugin_moments"]
 
@@ -206,11 +206,7 @@ def plugin_moments(X: Any, scheme: PatchScheme) -> tuple[np.ndarray, np.ndarray]
     :math:`\hat M = \frac1m\sum_t (Px_t)(Px_t)^\top` and
     :math:`\hat K = \frac{1}{km}\sum_t \|Px_t\|^2 \sum_i (P_ix_t)(P_ix_t)^\top`.
     """
-    if not isinstance(scheme, PatchScheme):
-        raise ConvotronError(
-            f"scheme must be a PatchScheme; got {type(scheme).__name__}. "
-            "Build one with convotron.parse_spec('1d:N,R,STRIDE')."
-        )
+    _SCHEME(scheme)
     Xa = _check_X(X, scheme.n)
     idx = scheme.indices
     k, r = idx.shape

@@ -276,7 +276,7 @@ def test_parse_noise_forms(spec, kind, level):
         (lambda: get_law(3), r"unknown input law 3"),
         (
             lambda: LAWS["gaussian"].sample(np.random.default_rng(0), -1, Identity(2)),
-            r"number of samples m must be an integer >= 0; got -1",
+            r"^m \(the number of samples\) must be an integer with m >= 0; got -1\. Pass",
         ),
         (
             lambda: LAWS["gaussian"].sample(0, 5, Identity(2)),
@@ -338,14 +338,16 @@ def test_teacher_random_and_sample_errors():
     scheme, rng = parse_spec("1d:16,4,2"), np.random.default_rng(0)
     with pytest.raises(
         ConvotronError,
-        match=r"w_norm \(the norm of w\*\) must be a finite real in \[0, 1e\+100\]; got -1",
+        match=r"^w_norm \(the norm of w\*\) must be a number in \[0, 1e\+100\]; got -1\. Pass",
     ):
         Teacher.random(scheme, 0.5, rng, w_norm=-1)
     t = Teacher.random(scheme, 0.5, rng)
-    with pytest.raises(ConvotronError, match=r"chunk must be an integer >= 1; got 0"):
+    with pytest.raises(
+        ConvotronError, match=r"^chunk must be an integer with chunk >= 1; got 0\. Pass"
+    ):
         t.sample(rng, 10, chunk=0)
     with pytest.raises(
-        ConvotronError, match=r"number of samples m must be an integer >= 0; got 2\.5"
+        ConvotronError, match=r"^m \(the number of samples\) must be an integer .*; got 2\.5\."
     ):
         t.sample(rng, 2.5)
 
