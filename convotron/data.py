@@ -42,7 +42,7 @@ import numpy as np
 from ._errors import ConvotronError
 from ._limits import MAX_NOISE_LEVEL
 from ._validate import InstanceOf, Interval, Param
-from .covariance import Covariance
+from .covariance import _N, Covariance
 
 __all__ = [
     "LAWS",
@@ -76,9 +76,6 @@ _RNG = Param(
     fix="Pass numpy.random.default_rng(seed).",
 )
 _M = Param("m", Interval(int, 0, None), meaning="the number of samples", fix="Pass e.g. 1000.")
-_N = Param(
-    "n", Interval(int, 1, None), meaning="the input dimension", fix="Pass a positive integer."
-)
 _COV = Param(
     "cov",
     InstanceOf(Covariance, "a Covariance"),

@@ -37,14 +37,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._errors import ConvotronError
-from ._indices import PAD, _as_index_array, _axis, _pos_int
+from ._indices import PAD, _as_index_array, _axis
 from ._limits import (
     MAX_DENSE_ENTRIES,
     MAX_INDEX_ENTRIES,
     check_index_entries,
 )
 from ._specfile import read_scheme_file, spec_numbers
-from ._validate import InstanceOf, Param
+from ._validate import InstanceOf, Interval, Param
 from .covariance import _N, MAX_N, Covariance, Diagonal, Identity
 
 if TYPE_CHECKING:
@@ -54,6 +54,23 @@ __all__ = ["MAX_DENSE_ENTRIES", "MAX_INDEX_ENTRIES", "PAD", "PatchScheme", "pars
 
 #: Largest patch size r for which the model reads patches as strided views (one per column).
 _MAX_SLICED_R = 1024
+
+
+#: The sizes of the stride schemes (whole numbers >= 1): one row each (convotron._validate).
+_SIZE = {
+    name: Param(name, Interval(int, 1, None), meaning=meaning, fix="Pass a whole number >= 1.")
+    for name, meaning in [
+        ("r", "the patch size"),
+        ("stride", None),
+        ("channels", None),
+        ("height", None),
+        ("width", None),
+        ("patch_h", None),
+        ("patch_w", None),
+        ("stride_h", None),
+        ("stride_w", None),
+    ]
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,15 +178,12 @@ class PatchScheme:
             If ``n, r, stride`` are not integers ``>= 1``, ``r > n``, or ``stride`` does not
             divide ``n - r`` (the message names the nearest valid ``n``).
         """
-        n = _pos_int(n, "n")
-        r = _pos_int(r, "the patch size r")
-        d = _pos_int(stride, "stride")
+        n, r, d = _N(n), _SIZE["r"](r), _SIZE["stride"](stride)
         hint = (
             f"use conv1d:1,{n},{r},stride={d} (the frameworks' Conv1d: the output size floors, "
             "the last coordinates go unread)"
         )
         k = _axis(n, r, d, "", "n", "r", "stride", hint)
-        _N(n)
         check_index_entries(k, r)
         idx = d * np.arange(k, dtype=np.int64)[:, None] + np.arange(r, dtype=np.int64)[None, :]
         geometry = {"kind": "1d", "n": n, "r": r, "stride": d, "k": k}
@@ -204,13 +218,9 @@ class PatchScheme:
         Inside a patch the order is ``(c, dy, dx)`` row-major, so ``r = channels * patch_h *
         patch_w``. With ``channels = 1`` this is :meth:`stride_2d` (and its spec has 6 numbers).
         """
-        c = _pos_int(channels, "channels")
-        h = _pos_int(height, "height")
-        w = _pos_int(width, "width")
-        ph = _pos_int(patch_h, "patch_h")
-        pw = _pos_int(patch_w, "patch_w")
-        sh = _pos_int(stride_h, "stride_h")
-        sw = _pos_int(stride_w, "stride_w")
+        c, h, w = _SIZE["channels"](channels), _SIZE["height"](height), _SIZE["width"](width)
+        ph, pw = _SIZE["patch_h"](patch_h), _SIZE["patch_w"](patch_w)
+        sh, sw = _SIZE["stride_h"](stride_h), _SIZE["stride_w"](stride_w)
         s = str(sh) if sh == sw else f"{sh}x{sw}"
         hint = (
             f"use conv2d:{c},{h},{w},{ph},{pw},stride={s} (the frameworks' Conv2d: the output "
