@@ -30,7 +30,6 @@ holds for stride schemes, where moreover [derived] :math:`\operatorname{diag}(PP
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +43,7 @@ from ._limits import (
     check_index_entries,
 )
 from ._specfile import read_scheme_file, spec_numbers
-from ._validate import InstanceOf, Interval, Param
+from ._validate import InstanceOf, Interval, Param, validate
 from .covariance import _N, MAX_N, Covariance, Diagonal, Identity
 
 if TYPE_CHECKING:
@@ -105,17 +104,21 @@ class PatchScheme:
     def __post_init__(self) -> None:
         n = int(_N(self.n))
         idx = _as_index_array(self.indices, n)
-        if self.spec is not None and not isinstance(self.spec, str):
-            raise ConvotronError(
-                f"spec must be a string or None; got {type(self.spec).__name__}. "
-                "Pass e.g. '1d:64,8,2' or None."
-            )
-        if self.geometry is not None and not isinstance(self.geometry, dict):
-            raise ConvotronError(
-                f"geometry must be a dict of the scheme's parameters or None; got "
-                f"{type(self.geometry).__name__} {self.geometry!r:.60}. Pass None (or build a "
-                "stride scheme with PatchScheme.stride_1d / stride_2d, which set it)."
-            )
+        validate(
+            "spec",
+            self.spec,
+            InstanceOf(str, "a string"),
+            fix="Pass e.g. '1d:64,8,2' or None.",
+            allow_none=True,
+        )
+        validate(
+            "geometry",
+            self.geometry,
+            InstanceOf(dict, "a dict of the scheme's parameters"),
+            fix="Pass None (or build a stride scheme with PatchScheme.stride_1d / stride_2d, "
+            "which set it).",
+            allow_none=True,
+        )
         object.__setattr__(self, "n", n)
         object.__setattr__(self, "indices", idx)
         counts = np.bincount(idx[idx != PAD], minlength=n)
@@ -277,12 +280,15 @@ class PatchScheme:
 
     # -- operators -------------------------------------------------------------------------
     def _patch_index(self, i: Any) -> int:
-        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= int(i) < self.k:
-            raise ConvotronError(
-                f"patch index i must be an integer with 0 <= i < k (k={self.k}); got {i!r}. "
-                f"Pass a patch number between 0 and {self.k - 1}."
+        return int(
+            validate(
+                "i",
+                i,
+                Interval(int, 0, self.k, closed="left"),
+                meaning="the patch index",
+                fix=f"Pass a patch number between 0 and {self.k - 1} (k={self.k}).",
             )
-        return int(i)
+        )
 
     def _dense_guard(self, entries: int, what: str, alternative: str) -> None:
         if entries > MAX_DENSE_ENTRIES:
@@ -357,11 +363,13 @@ class PatchScheme:
             if cov is not None and cov.n != self.n:
                 self._cov_mismatch(cov)
             return np.asarray((Ps @ Ps.T).toarray(), dtype=np.int64)
-        if not isinstance(cov, Covariance):
-            raise ConvotronError(
-                f"cov must be a Covariance or None; got {type(cov).__name__}. "
-                "Pass e.g. convotron.covariance.AR1(n, 0.5) or parse_cov('ar1:0.5', n)."
-            )
+        validate(
+            "cov",
+            cov,
+            InstanceOf(Covariance, "a Covariance"),
+            fix="Pass e.g. convotron.covariance.AR1(n, 0.5) or parse_cov('ar1:0.5', n).",
+            allow_none=True,
+        )
         if cov.n != self.n:
             self._cov_mismatch(cov)
         Pf = Ps.astype(np.float64)
@@ -452,6 +460,9 @@ _SCHEME = Param(
 )
 
 
+_FORMS_FIX = f"Pass {_FORMS}."
+
+
 def parse_spec(spec: str) -> PatchScheme:
     """Parse a scheme spec of the command line.
 
@@ -474,10 +485,9 @@ def parse_spec(spec: str) -> PatchScheme:
     ConvotronError
         For any malformed spec, invalid parameters or unreadable file.
     """
-    if not isinstance(spec, str):
-        raise ConvotronError(
-            f"a scheme spec must be a string; got {type(spec).__name__}. Pass {_FORMS}."
-        )
+    validate(
+        "spec", spec, InstanceOf(str, "a string"), meaning="a scheme spec", fix=f"Pass {_FORMS}."
+    )
     text = spec.strip()
     kind, sep, body = text.partition(":")
     kind = kind.strip().lower()

@@ -381,7 +381,7 @@ def test_parse_spec_errors(spec, match):
 
 
 def test_parse_spec_rejects_non_strings():
-    with pytest.raises(ConvotronError, match=r"scheme spec must be a string; got int"):
+    with pytest.raises(ConvotronError, match=r"^spec \(a scheme spec\) must be a string; got int"):
         parse_spec(16)
 
 
@@ -418,10 +418,10 @@ def test_file_spec_folder_error(tmp_path):
 def test_method_errors():
     s = parse_spec("1d:16,4,2")
     with pytest.raises(
-        ConvotronError, match=r"patch index i must be an integer with 0 <= i < k \(k=7\); got 7"
+        ConvotronError, match=r"^i \(the patch index\) must be an integer with 0 <= i < 7; got 7\."
     ):
         s.patch_matrix(7)
-    with pytest.raises(ConvotronError, match=r"patch index i .* got -1"):
+    with pytest.raises(ConvotronError, match=r"^i \(the patch index\) .* got -1\."):
         s.is_disjoint(-1)
     with pytest.raises(
         ConvotronError,
