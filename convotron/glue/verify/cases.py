@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..._errors import ConvotronError
-from ..._validate import Interval, validate
+from ..._validate import Interval, Options, validate
 from ...patches import PatchScheme, parse_spec
 from ...problem import Problem
 
@@ -159,10 +159,7 @@ def default_cases(mode: str = "default") -> list[Case]:
 
     Noisy cases use ``ε = 0.1, δ = 0.2``: with noise ``T`` is linear in ``1/(εδ)``.
     """
-    if mode not in MODES:
-        raise ConvotronError(
-            f"mode must be one of {sorted(MODES)}; got {mode!r}. Pass 'quick', 'default' or 'full'."
-        )
+    validate("mode", mode, Options(*MODES), fix="Pass one of them.")
     cases = [
         Case("1d-stride2-relu", "1d:16,4,2"),
         Case("1d-stride1-relu", "1d:6,3,1"),
