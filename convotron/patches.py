@@ -43,7 +43,7 @@ from ._limits import (
     check_index_entries,
 )
 from ._specfile import read_scheme_file, spec_numbers
-from ._validate import InstanceOf, Interval, Param, validate
+from ._validate import InstanceOf, Interval, Param, fail, validate
 from .covariance import _N, MAX_N, Covariance, Diagonal, Identity
 
 if TYPE_CHECKING:
@@ -111,14 +111,14 @@ class PatchScheme:
             fix="Pass e.g. '1d:64,8,2' or None.",
             allow_none=True,
         )
-        validate(
-            "geometry",
-            self.geometry,
-            InstanceOf(dict, "a dict of the scheme's parameters"),
-            fix="Pass None (or build a stride scheme with PatchScheme.stride_1d / stride_2d, "
-            "which set it).",
-            allow_none=True,
-        )
+        if self.geometry is not None and not isinstance(self.geometry, dict):
+            raise fail(
+                "geometry",
+                "a dict of the scheme's parameters or None",
+                f"{type(self.geometry).__name__} {self.geometry!r:.60}",
+                "Pass None (or build a stride scheme with PatchScheme.stride_1d / stride_2d, "
+                "which set it).",
+            )
         object.__setattr__(self, "n", n)
         object.__setattr__(self, "indices", idx)
         counts = np.bincount(idx[idx != PAD], minlength=n)
