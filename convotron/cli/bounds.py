@@ -27,14 +27,7 @@ import argparse
 import math
 from typing import Any
 
-from ._common import (
-    EXIT_FAIL,
-    EXIT_OK,
-    add_json_option,
-    add_problem_options,
-    as_number,
-    emit_json,
-)
+from ._common import EXIT_FAIL, EXIT_OK, add_json_option, add_problem_options, emit_json
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "format_bounds", "main"]
 
@@ -63,6 +56,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     from ..covariance import parse_cov
     from ..data import get_law, parse_noise
     from ..patches import parse_spec
+    from ._common import as_number
 
     # The numbers are parsed here and checked by the library (check_alpha and
     # theorem_parameters), whose errors name the parameter that run_guarded shows as a flag.

@@ -207,22 +207,11 @@ def test_bounds_text_shows_formulas_and_values(capsys) -> None:
 
 
 BAD = [
-    (
-        ["--alpha", "2"],
-        r"^convotron bounds: error: --alpha \(the leaky-ReLU slope\) must be a number in "
-        r"\[0, 1\]; got 2\.0\. ",
-    ),
+    (["--alpha", "2"], r"^[^:]*: error: --alpha \(the leaky-ReLU slope\) must be .*; got 2\.0\. "),
     (["--eps", "x"], r"--eps \(the target squared error\) must be a finite number > 0; got 'x'\. "),
-    (
-        ["--delta", "0"],
-        r"--delta \(the failure probability\) must be a number in \(0, 1\]; got 0\.0\. ",
-    ),
+    (["--delta", "0"], r"--delta \(the failure probability\) must be a number in \(0, 1\]; got 0"),
     (["--w-norm", "inf"], r"--w-norm \(the norm of w\*\) must be a finite number > 0; got inf\. "),
-    (
-        ["--only-patch", "7"],
-        r"--only-patch \(the disjoint patch\) must be an integer with 0 <= only_patch < 7; "
-        r"got 7\. ",
-    ),
+    (["--only-patch", "7"], r"--only-patch \(the disjoint patch\) must be .* < 7; got 7\. "),
     (["--only-patch", "a"], r"--only-patch \(the disjoint patch\) must be .*; got 'a'\. "),
     (["--dist", "cauchy"], r"unknown input law 'cauchy'"),
 ]

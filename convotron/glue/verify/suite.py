@@ -444,19 +444,15 @@ def run_case(
 
 
 # One table: run_suite's numeric inputs, their rules and fixes (convotron._validate).
-_RUNS = Param(
-    "runs",
-    Interval(int, 1, None),
-    meaning="the independent runs per case, --seeds",
-    fix="Pass the number of independent runs per case, e.g. 100.",
-)
-_WORKERS = Param("workers", Interval(int, 1, None), fix="Pass e.g. 2 (one per core).")
-_SIGNIFICANCE = Param(
-    "significance",
-    Interval(float, 0.0, 1.0, closed="neither"),
-    meaning="the level of each case's binomial test",
-    fix="Pass e.g. 0.001.",
-)
+_COUNT, _LEVEL = Interval(int, 1, None), Interval(float, 0.0, 1.0, closed="neither")
+_SUITE = {
+    name: Param(name, rule, meaning=meaning, fix=fix)
+    for name, rule, meaning, fix in [
+        ("runs", _COUNT, "the independent runs per case, --seeds", "Pass e.g. 100."),
+        ("workers", _COUNT, None, "Pass e.g. 2 (one per core)."),
+        ("significance", _LEVEL, "the level of each case's binomial test", "Pass e.g. 0.001."),
+    ]
+}
 
 
 def run_suite(
@@ -506,8 +502,8 @@ def run_suite(
         ``all_pass`` is false exactly when some case has status FAIL.
     """
     cases = list(cases)
-    runs, workers = _RUNS(runs), _WORKERS(workers)
-    significance = _SIGNIFICANCE(significance)
+    runs, workers = _SUITE["runs"](runs), _SUITE["workers"](workers)
+    significance = _SUITE["significance"](significance)
     if not cases:
         raise ConvotronError(
             "the suite has no cases; got an empty list. Pass default_cases('quick') or your own."
