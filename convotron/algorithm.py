@@ -55,6 +55,7 @@ from ._limits import (
     MAX_CHUNK_ENTRIES,
     MAX_RECORDS,
     MAX_RUN_WORK,
+    MAX_RUNS,
     chunk_rows,
     gib,
     real_vector,
@@ -119,7 +120,12 @@ _RULE = Param(
     InstanceOf((ConvotronRule, SGDRule), "an update rule, ConvotronRule(...) or SGDRule(...)"),
     fix="Pass e.g. convotron.rules.ConvotronRule() (the first argument).",
 )
-_RUNS = Param("runs", Interval(int, 1, None), fix="Pass the number of independent runs, e.g. 100.")
+_RUNS = Param(
+    "runs",
+    Interval(int, 1, MAX_RUNS),
+    fix="Pass the number of independent runs, e.g. 100 (each keeps its result in memory; "
+    "for more, call run_many several times with different seeds).",
+)
 _WORKERS = Param(
     "workers", Interval(int, 1, None), fix="Pass 1 or more threads (2 uses both cores)."
 )

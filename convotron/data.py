@@ -41,7 +41,7 @@ import numpy as np
 
 from ._errors import ConvotronError
 from ._limits import MAX_NOISE_LEVEL
-from ._validate import InstanceOf, Interval, Param
+from ._validate import InstanceOf, Interval, Param, validate
 from .covariance import _N, Covariance
 
 __all__ = [
@@ -299,11 +299,13 @@ def parse_noise(spec: str | float | NoiseModel) -> NoiseModel:
     if isinstance(spec, numbers.Real) and not isinstance(spec, bool):
         value = float(spec)
         return NoiseModel("none") if value == 0.0 else NoiseModel("gaussian", value)
-    if not isinstance(spec, str):
-        raise ConvotronError(
-            f"a noise spec must be a string; got {type(spec).__name__}. "
-            "Pass 'none', 'S', 'gaussian:S', 'uniform:S' or 'hetero:S'."
-        )
+    validate(
+        "spec",
+        spec,
+        InstanceOf(str, "a string"),
+        meaning="a noise spec",
+        fix="Pass 'none', 'S', 'gaussian:S', 'uniform:S' or 'hetero:S'.",
+    )
     text = spec.strip().lower()
     if text in ("none", "0"):
         return NoiseModel("none")

@@ -18,7 +18,7 @@ import numpy as np
 
 from ._engine import _progress_bar
 from ._errors import ConvotronError
-from ._limits import MAX_RECORDS, MAX_RUN_WORK, MAX_RUNS, sample_cost
+from ._limits import MAX_RECORDS, MAX_RUN_WORK, sample_cost
 from ._validate import Interval, fail, validate
 from .algorithm import (
     _BATCH,
@@ -96,12 +96,6 @@ def run_many(
             "takes the rule first.",
         )
     R = int(_RUNS(runs))
-    if R > MAX_RUNS:
-        raise ConvotronError(
-            f"runs must be at most {MAX_RUNS} (each run keeps its result in memory); got {R}. "
-            "Call run_many several times with different seeds.",
-            param="runs",
-        )
     nw = int(_WORKERS(workers))
     root = int(_SEED(seed))
     # validate once, before any thread starts

@@ -255,7 +255,7 @@ def test_parse_noise_forms(spec, kind, level):
             r"^level \(the noise level, .*\) must be a number in .* got -1\.0\.",
         ),
         (lambda: parse_noise("gaussian:inf"), r"must be a number in \[0, 1e\+100\]; got inf\."),
-        (lambda: parse_noise(None), r"noise spec must be a string; got NoneType"),
+        (lambda: parse_noise(None), r"^spec \(a noise spec\) must be a string; got NoneType\."),
         (lambda: NoiseModel("none", 0.5), r"kind 'none' has level 0; got level 0\.5"),
         (lambda: NoiseModel("cauchy", 1.0), r"unknown noise kind 'cauchy'"),
         (lambda: NoiseModel("gaussian", "1"), r"^level \(the noise level.*; got '1'\. Pass"),
