@@ -484,14 +484,9 @@ def parse_cov(spec: str, n: int) -> Covariance:
         For anything else, naming the accepted forms.
     """
     n = int(_N(n))
-    validate(
-        "spec",
-        spec,
-        InstanceOf(str, "a string"),
-        meaning="a covariance spec",
-        fix="Pass 'identity' or 'ar1:RHO'.",
-    )
-    text = spec.strip().lower()
+    fix = "Pass 'identity' or 'ar1:RHO'."
+    text = validate("spec", spec, InstanceOf(str, "a string"), meaning="a covariance spec", fix=fix)
+    text = text.strip().lower()
     if text == "identity":
         return Identity(n)
     if text.startswith("ar1:"):

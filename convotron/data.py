@@ -299,14 +299,9 @@ def parse_noise(spec: str | float | NoiseModel) -> NoiseModel:
     if isinstance(spec, numbers.Real) and not isinstance(spec, bool):
         value = float(spec)
         return NoiseModel("none") if value == 0.0 else NoiseModel("gaussian", value)
-    validate(
-        "spec",
-        spec,
-        InstanceOf(str, "a string"),
-        meaning="a noise spec",
-        fix="Pass 'none', 'S', 'gaussian:S', 'uniform:S' or 'hetero:S'.",
-    )
-    text = spec.strip().lower()
+    fix = "Pass 'none', 'S', 'gaussian:S', 'uniform:S' or 'hetero:S'."
+    text = validate("spec", spec, InstanceOf(str, "a string"), meaning="a noise spec", fix=fix)
+    text = text.strip().lower()
     if text in ("none", "0"):
         return NoiseModel("none")
     kind, sep, raw = text.partition(":")
