@@ -23,21 +23,6 @@ __all__: list[str] = []
 PAD = -1
 
 
-def _pos_int(value: Any, name: str, *, minimum: int = 1) -> int:
-    """Validate an integer parameter ``>= minimum`` (bools and floats refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConvotronError(
-            f"{name} must be an integer >= {minimum}; got {value!r} "
-            f"({type(value).__name__}). Pass a whole number, e.g. {max(minimum, 2)}."
-        )
-    v = int(value)
-    if v < minimum:
-        raise ConvotronError(
-            f"{name} must be an integer >= {minimum}; got {v}. Pass a value >= {minimum}."
-        )
-    return v
-
-
 def _show_int(v: int) -> str:
     """``v`` in decimal, or its size when it has too many digits to print."""
     if abs(v).bit_length() > 128:

@@ -51,7 +51,8 @@ class Constraint:
 
 
 def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
+    whole = float(x).is_integer() and abs(x) < 1e16
+    return str(int(x)) if whole else repr(float(x))
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ from ._limits import (
     MAX_CHUNK_ENTRIES,
     MAX_RECORDS,
     MAX_RUN_WORK,
+    MAX_RUNS,
     chunk_rows,
     gib,
     real_vector,
@@ -62,6 +63,7 @@ from ._limits import (
 )
 from ._validate import InstanceOf, Interval, Options, Param
 from .activations import check_alpha
+from .data import _RNG
 from .patches import _SCHEME, PatchScheme
 from .results import RunResult
 from .rules import ConvotronRule, SGDRule
@@ -112,18 +114,18 @@ _EPS = Param(
     meaning="the target squared error",
     fix="Pass e.g. eps=1e-3, or None.",
 )
-_RNG = Param(
-    "rng",
-    InstanceOf(np.random.Generator, "a numpy.random.Generator"),
-    fix="Pass numpy.random.default_rng(seed).",
-)
 _ON_DIVERGENCE = Param("on_divergence", Options("raise", "record"), fix="Pass one of them.")
 _RULE = Param(
     "rule",
     InstanceOf((ConvotronRule, SGDRule), "an update rule, ConvotronRule(...) or SGDRule(...)"),
     fix="Pass e.g. convotron.rules.ConvotronRule() (the first argument).",
 )
-_RUNS = Param("runs", Interval(int, 1, None), fix="Pass the number of independent runs, e.g. 100.")
+_RUNS = Param(
+    "runs",
+    Interval(int, 1, MAX_RUNS),
+    fix="Pass the number of independent runs, e.g. 100 (each keeps its result in memory; "
+    "for more, call run_many several times with different seeds).",
+)
 _WORKERS = Param(
     "workers", Interval(int, 1, None), fix="Pass 1 or more threads (2 uses both cores)."
 )

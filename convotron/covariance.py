@@ -32,7 +32,7 @@ import numpy as np
 
 from ._errors import ConvotronError
 from ._limits import MAX_VARIANCE, read_array, require_finite
-from ._validate import Interval, Param
+from ._validate import InstanceOf, Interval, Param, validate
 
 __all__ = [
     "AR1",
@@ -472,11 +472,9 @@ def parse_cov(spec: str, n: int) -> Covariance:
         For anything else, naming the accepted forms.
     """
     n = int(_N(n))
-    if not isinstance(spec, str):
-        raise ConvotronError(
-            f"a covariance spec must be a string; got {spec!r}. Pass 'identity' or 'ar1:RHO'."
-        )
-    text = spec.strip().lower()
+    fix = "Pass 'identity' or 'ar1:RHO'."
+    text = validate("spec", spec, InstanceOf(str, "a string"), meaning="a covariance spec", fix=fix)
+    text = text.strip().lower()
     if text == "identity":
         return Identity(n)
     if text.startswith("ar1:"):
@@ -506,11 +504,12 @@ def as_covariance(cov: Covariance | str | None, n: int) -> Covariance:
         return Identity(n)
     if isinstance(cov, str):
         return parse_cov(cov, n)
-    if not isinstance(cov, Covariance):
-        raise ConvotronError(
-            f"cov must be a Covariance, a spec string or None; got {type(cov).__name__}. "
-            "Pass e.g. 'identity', 'ar1:0.5' or AR1(n, 0.5)."
-        )
+    validate(
+        "cov",
+        cov,
+        InstanceOf(Covariance, "a Covariance, a spec string or None"),
+        fix="Pass e.g. 'identity', 'ar1:0.5' or AR1(n, 0.5).",
+    )
     if cov.n != n:
         raise ConvotronError(
             f"the covariance has dimension {cov.n} but the input has n={n}; they must match. "

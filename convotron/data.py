@@ -41,7 +41,8 @@ import numpy as np
 
 from ._errors import ConvotronError
 from ._limits import MAX_NOISE_LEVEL, require_finite
-from .covariance import Covariance
+from ._validate import InstanceOf, Interval, Param, validate
+from .covariance import _N, Covariance
 
 __all__ = [
     "LAWS",
@@ -53,27 +54,33 @@ __all__ = [
     "symmetrize",
 ]
 
+#: The noise level (a standard deviation), at most MAX_NOISE_LEVEL: its square, the noise
+#: variance, and the theorem's rho = level^2 tr M must stay finite in floating point.
+_LEVEL = Param(
+    "level",
+    Interval(float, 0.0, MAX_NOISE_LEVEL),
+    meaning="the noise level, a standard deviation",
+    fix="Pass a realistic level, e.g. 0.1.",
+)
+
 _SQRT3 = math.sqrt(3.0)
 _MIX_MU = 0.9
 _MIX_TAU = math.sqrt(1.0 - _MIX_MU**2)
 _T_NU = 5.0
 
 
-def _check_rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ConvotronError(
-            f"rng must be a numpy.random.Generator; got {type(rng).__name__}. "
-            "Pass numpy.random.default_rng(seed)."
-        )
-    return rng
-
-
-def _check_m(m: Any) -> int:
-    if isinstance(m, bool) or not isinstance(m, numbers.Integral) or int(m) < 0:
-        raise ConvotronError(
-            f"the number of samples m must be an integer >= 0; got {m!r}. Pass e.g. 1000."
-        )
-    return int(m)
+#: The random generator argument: the one check and message (algorithm.fit uses it too).
+_RNG = Param(
+    "rng",
+    InstanceOf(np.random.Generator, "a numpy.random.Generator"),
+    fix="Pass numpy.random.default_rng(seed).",
+)
+_M = Param("m", Interval(int, 0, None), meaning="the number of samples", fix="Pass e.g. 1000.")
+_COV = Param(
+    "cov",
+    InstanceOf(Covariance, "a Covariance"),
+    fix="Pass e.g. convotron.covariance.Identity(n) or parse_cov('ar1:0.5', n).",
+)
 
 
 def _gaussian(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -131,22 +138,11 @@ class InputLaw:
 
     def standard(self, rng: np.random.Generator, m: int, n: int) -> np.ndarray:
         """Return ``(m, n)`` iid standardized coordinates ``z``."""
-        rng = _check_rng(rng)
-        m = _check_m(m)
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or int(n) < 1:
-            raise ConvotronError(
-                f"the input dimension n must be an integer >= 1; got {n!r}. "
-                "Pass a positive integer."
-            )
-        return self.draw(rng, (m, int(n)))
+        return self.draw(_RNG(rng), (_M(m), _N(n)))
 
     def sample(self, rng: np.random.Generator, m: int, cov: Covariance) -> np.ndarray:
         r"""Return ``m`` inputs :math:`x = L z` as an ``(m, n)`` array, :math:`LL^\top = \Sigma`."""
-        if not isinstance(cov, Covariance):
-            raise ConvotronError(
-                f"cov must be a Covariance; got {type(cov).__name__}. "
-                "Pass e.g. convotron.covariance.Identity(n) or parse_cov('ar1:0.5', n)."
-            )
+        cov = _COV(cov)
         return cov.transform(self.standard(rng, m, cov.n))
 
 
@@ -197,7 +193,7 @@ def symmetrize(X: Any, rng: np.random.Generator) -> np.ndarray:
     numpy.ndarray, shape (m, n)
         A new array.
     """
-    rng = _check_rng(rng)
+    rng = _RNG(rng)
     XX = np.asarray(X, dtype=float)
     if XX.ndim != 2:
         raise ConvotronError(
@@ -233,23 +229,7 @@ class NoiseModel:
                 f"unknown noise kind {self.kind!r}; the kinds are {', '.join(NOISE_KINDS)}. "
                 "Pass one of these."
             )
-        lvl = self.level
-        if isinstance(lvl, bool) or not isinstance(lvl, numbers.Real):
-            raise ConvotronError(
-                f"the noise level must be a real number >= 0; got {lvl!r}. Pass e.g. 0.1."
-            )
-        value = float(lvl)
-        if not (math.isfinite(value) and value >= 0.0):
-            raise ConvotronError(
-                f"the noise level must be finite and >= 0 (a standard deviation); got {value!r}."
-                " Pass e.g. 0.1."
-            )
-        if value > MAX_NOISE_LEVEL:
-            raise ConvotronError(
-                f"the noise level must be at most {MAX_NOISE_LEVEL:g} (its square, the noise "
-                f"variance, and the theorem's rho = level^2 tr M must stay finite in floating "
-                f"point); got {value!r}. Pass a realistic level, e.g. 0.1."
-            )
+        value = _LEVEL(self.level)
         if self.kind == "none" and value != 0.0:
             raise ConvotronError(
                 f"noise kind 'none' has level 0; got level {value!r}. "
@@ -281,7 +261,7 @@ class NoiseModel:
         ``cov`` is used only by ``hetero`` for :math:`\operatorname{tr}\Sigma`; without it
         :math:`\operatorname{tr}\Sigma = n` (unit variances, as for identity and AR(1)).
         """
-        rng = _check_rng(rng)
+        rng = _RNG(rng)
         XX = np.asarray(X)
         if XX.ndim != 2:
             raise ConvotronError(
@@ -318,12 +298,9 @@ def parse_noise(spec: str | float | NoiseModel) -> NoiseModel:
     if isinstance(spec, numbers.Real) and not isinstance(spec, bool):
         value = float(spec)
         return NoiseModel("none") if value == 0.0 else NoiseModel("gaussian", value)
-    if not isinstance(spec, str):
-        raise ConvotronError(
-            f"a noise spec must be a string; got {type(spec).__name__}. "
-            "Pass 'none', 'S', 'gaussian:S', 'uniform:S' or 'hetero:S'."
-        )
-    text = spec.strip().lower()
+    fix = "Pass 'none', 'S', 'gaussian:S', 'uniform:S' or 'hetero:S'."
+    text = validate("spec", spec, InstanceOf(str, "a string"), meaning="a noise spec", fix=fix)
+    text = text.strip().lower()
     if text in ("none", "0"):
         return NoiseModel("none")
     kind, sep, raw = text.partition(":")

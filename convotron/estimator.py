@@ -49,6 +49,8 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 
 from . import _kernels
 from ._errors import ConvotronError, DivergenceError
+from ._validate import InstanceOf, Interval, Options, Param, validate
+from .activations import check_alpha
 from .model import predict as _predict
 from .patches import PatchScheme, parse_spec
 from .plugin import PluginConstants, plugin_constants
@@ -175,22 +177,27 @@ def expected_failed_checks(estimator: Any) -> dict[str, str]:
     return {name: reason for name, width in _WIDTH_CHECKS.items() if width != n}
 
 
-def _check_real(name: str, value: Any, low: float, high: float, fix: str) -> float:
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-        value, bool | np.bool_
-    )
-    if not ok or not (low <= float(value) <= high) or not math.isfinite(float(value)):
-        raise ConvotronError(
-            f"{name} must be a real number in [{low:g}, {high:g}]; got {value!r}. {fix}"
-        )
-    return float(value)
+# One table: the estimator's hyper-parameters, their rules and fixes (convotron._validate);
+# alpha is checked by convotron.activations.check_alpha, the package's one check of it.
+def _count(name: str, fix: str) -> Param:
+    return Param(name, Interval(int, 1, None), fix=fix)
 
 
-def _check_count(name: str, value: Any, fix: str) -> int:
-    ok = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
-    if not ok or int(value) < 1:
-        raise ConvotronError(f"{name} must be an integer >= 1; got {value!r}. {fix}")
-    return int(value)
+_MAX_ITER = _count("max_iter", "Pass a number of passes, e.g. 200.")
+_BATCH = _count("batch", "Pass a mini-batch size (1 = Algorithm 1).")
+_N_ITER_NO_CHANGE = _count("n_iter_no_change", "Pass a number of passes, e.g. 5.")
+_TOL = Param(
+    "tol",
+    Interval(float, 0.0, None),
+    meaning="the stopping tolerance",
+    fix="Pass e.g. tol=1e-4, or None.",
+    allow_none=True,
+)
+_SHUFFLE = Param(
+    "shuffle", InstanceOf((bool, np.bool_), "True or False"), fix="Pass shuffle=True or False."
+)
+_ETA = (Options("auto"), Interval(float, 0.0, None, closed="neither"))
+_ETA_FIX = "Pass eta='auto' (the theorem's step at plug-in constants) or e.g. eta=0.01."
 
 
 class ConvotronRegressor(RegressorMixin, BaseEstimator):
@@ -286,37 +293,20 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def _validate_params_(self) -> tuple[float, int, int, float | None, int]:
-        alpha = _check_real("alpha", self.alpha, 0.0, 1.0, "Pass e.g. alpha=0.0 (ReLU).")
-        max_iter = _check_count("max_iter", self.max_iter, "Pass a number of passes, e.g. 200.")
-        batch = _check_count("batch", self.batch, "Pass a mini-batch size (1 = Algorithm 1).")
-        tol = (
-            None
-            if self.tol is None
-            else _check_real("tol", self.tol, 0.0, math.inf, "Pass e.g. tol=1e-4, or None.")
-        )
-        nic = _check_count(
-            "n_iter_no_change", self.n_iter_no_change, "Pass a number of passes, e.g. 5."
-        )
-        if not isinstance(self.shuffle, bool | np.bool_):
-            raise ConvotronError(f"shuffle must be True or False; got {self.shuffle!r}.")
+        alpha = check_alpha(self.alpha)
+        max_iter = _MAX_ITER(self.max_iter)
+        batch = _BATCH(self.batch)
+        tol = _TOL(self.tol)
+        nic = _N_ITER_NO_CHANGE(self.n_iter_no_change)
+        _SHUFFLE(self.shuffle)
         return alpha, max_iter, batch, tol, nic
 
     def _step(self, X: np.ndarray, scheme: PatchScheme, alpha: float) -> float:
-        if isinstance(self.eta, str):
-            if self.eta != "auto":
-                raise ConvotronError(
-                    f"eta must be 'auto' or a positive number; got {self.eta!r}. Pass "
-                    "eta='auto' (the theorem's step at plug-in constants) or e.g. eta=0.01."
-                )
+        eta = validate("eta", self.eta, *_ETA, meaning="the step size", fix=_ETA_FIX)
+        if eta == "auto":
             report = plugin_constants(X, scheme, alpha)
             self.step_report_: PluginConstants | None = report
             return report.eta.value
-        eta = _check_real("eta", self.eta, 0.0, math.inf, "Pass eta='auto' or e.g. eta=0.01.")
-        if eta <= 0.0:
-            raise ConvotronError(
-                f"eta must be 'auto' or a positive number; got {self.eta!r}. Pass eta='auto' or "
-                "e.g. eta=0.01."
-            )
         self.step_report_ = None
         return eta
 

@@ -19,8 +19,8 @@ import numpy as np
 
 from ._engine import _progress_bar
 from ._errors import ConvotronError
-from ._limits import MAX_RECORDS, MAX_RUN_WORK, MAX_RUNS, sample_cost
-from ._validate import fail
+from ._limits import MAX_RECORDS, MAX_RUN_WORK, sample_cost
+from ._validate import Interval, fail, validate
 from .algorithm import (
     _BATCH,
     _ITERS,
@@ -98,12 +98,6 @@ def run_many(
             "takes the rule first.",
         )
     R = int(_RUNS(runs))
-    if R > MAX_RUNS:
-        raise ConvotronError(
-            f"runs must be at most {MAX_RUNS} (each run keeps its result in memory); got {R}. "
-            "Call run_many several times with different seeds.",
-            param="runs",
-        )
     nw = int(_WORKERS(workers))
     root = _entropy(seed)
     # validate once, before any thread starts
@@ -191,18 +185,14 @@ def run_range(
     """
     _RULE(rule)
     root = _entropy(seed)
-    lo = int(start)
-    if not (0 <= lo <= int(stop)):
-        raise ConvotronError(
-            f"start and stop must satisfy 0 <= start <= stop; got start={start!r}, "
-            f"stop={stop!r}. Pass a range of run indices.",
-            param="start",
-        )
+    fix = "Pass a range of run indices, 0 <= start <= stop."
+    lo = validate("start", start, Interval(int, 0, None), meaning="the first run", fix=fix)
+    hi = validate("stop", stop, Interval(int, lo, None), meaning="one past the last run", fix=fix)
     kw = dict(eta=eta, iters=iters, batch=batch, record_every=record_every, eps=eps,
               on_divergence=on_divergence)  # fmt: skip
     return [
         _seeded_run(rule, teacher, np.random.SeedSequence(root, spawn_key=(j,)), **kw)
-        for j in range(lo, int(stop))
+        for j in range(lo, hi)
     ]
 
 

@@ -30,21 +30,20 @@ holds for stride schemes, where moreover [derived] :math:`\operatorname{diag}(PP
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._errors import ConvotronError
-from ._indices import PAD, _as_index_array, _axis, _pos_int
+from ._indices import PAD, _as_index_array, _axis
 from ._limits import (
     MAX_DENSE_ENTRIES,
     MAX_INDEX_ENTRIES,
     check_index_entries,
 )
 from ._specfile import read_scheme_file, spec_numbers
-from ._validate import InstanceOf, Param
+from ._validate import InstanceOf, Interval, Param, fail, validate
 from .covariance import _N, MAX_N, Covariance, Diagonal, Identity
 
 if TYPE_CHECKING:
@@ -54,6 +53,23 @@ __all__ = ["MAX_DENSE_ENTRIES", "MAX_INDEX_ENTRIES", "PAD", "PatchScheme", "pars
 
 #: Largest patch size r for which the model reads patches as strided views (one per column).
 _MAX_SLICED_R = 1024
+
+
+#: The sizes of the stride schemes (whole numbers >= 1): one row each (convotron._validate).
+_SIZE = {
+    name: Param(name, Interval(int, 1, None), meaning=meaning, fix="Pass a whole number >= 1.")
+    for name, meaning in [
+        ("r", "the patch size"),
+        ("stride", None),
+        ("channels", None),
+        ("height", None),
+        ("width", None),
+        ("patch_h", None),
+        ("patch_w", None),
+        ("stride_h", None),
+        ("stride_w", None),
+    ]
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,16 +104,20 @@ class PatchScheme:
     def __post_init__(self) -> None:
         n = int(_N(self.n))
         idx = _as_index_array(self.indices, n)
-        if self.spec is not None and not isinstance(self.spec, str):
-            raise ConvotronError(
-                f"spec must be a string or None; got {type(self.spec).__name__}. "
-                "Pass e.g. '1d:64,8,2' or None."
-            )
+        validate(
+            "spec",
+            self.spec,
+            InstanceOf(str, "a string"),
+            fix="Pass e.g. '1d:64,8,2' or None.",
+            allow_none=True,
+        )
         if self.geometry is not None and not isinstance(self.geometry, dict):
-            raise ConvotronError(
-                f"geometry must be a dict of the scheme's parameters or None; got "
-                f"{type(self.geometry).__name__} {self.geometry!r:.60}. Pass None (or build a "
-                "stride scheme with PatchScheme.stride_1d / stride_2d, which set it)."
+            raise fail(
+                "geometry",
+                "a dict of the scheme's parameters or None",
+                f"{type(self.geometry).__name__} {self.geometry!r:.60}",
+                "Pass None (or build a stride scheme with PatchScheme.stride_1d / stride_2d, "
+                "which set it).",
             )
         object.__setattr__(self, "n", n)
         object.__setattr__(self, "indices", idx)
@@ -161,15 +181,12 @@ class PatchScheme:
             If ``n, r, stride`` are not integers ``>= 1``, ``r > n``, or ``stride`` does not
             divide ``n - r`` (the message names the nearest valid ``n``).
         """
-        n = _pos_int(n, "n")
-        r = _pos_int(r, "the patch size r")
-        d = _pos_int(stride, "stride")
+        n, r, d = _N(n), _SIZE["r"](r), _SIZE["stride"](stride)
         hint = (
             f"use conv1d:1,{n},{r},stride={d} (the frameworks' Conv1d: the output size floors, "
             "the last coordinates go unread)"
         )
         k = _axis(n, r, d, "", "n", "r", "stride", hint)
-        _N(n)
         check_index_entries(k, r)
         idx = d * np.arange(k, dtype=np.int64)[:, None] + np.arange(r, dtype=np.int64)[None, :]
         geometry = {"kind": "1d", "n": n, "r": r, "stride": d, "k": k}
@@ -204,13 +221,9 @@ class PatchScheme:
         Inside a patch the order is ``(c, dy, dx)`` row-major, so ``r = channels * patch_h *
         patch_w``. With ``channels = 1`` this is :meth:`stride_2d` (and its spec has 6 numbers).
         """
-        c = _pos_int(channels, "channels")
-        h = _pos_int(height, "height")
-        w = _pos_int(width, "width")
-        ph = _pos_int(patch_h, "patch_h")
-        pw = _pos_int(patch_w, "patch_w")
-        sh = _pos_int(stride_h, "stride_h")
-        sw = _pos_int(stride_w, "stride_w")
+        c, h, w = _SIZE["channels"](channels), _SIZE["height"](height), _SIZE["width"](width)
+        ph, pw = _SIZE["patch_h"](patch_h), _SIZE["patch_w"](patch_w)
+        sh, sw = _SIZE["stride_h"](stride_h), _SIZE["stride_w"](stride_w)
         s = str(sh) if sh == sw else f"{sh}x{sw}"
         hint = (
             f"use conv2d:{c},{h},{w},{ph},{pw},stride={s} (the frameworks' Conv2d: the output "
@@ -267,12 +280,15 @@ class PatchScheme:
 
     # -- operators -------------------------------------------------------------------------
     def _patch_index(self, i: Any) -> int:
-        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= int(i) < self.k:
-            raise ConvotronError(
-                f"patch index i must be an integer with 0 <= i < k (k={self.k}); got {i!r}. "
-                f"Pass a patch number between 0 and {self.k - 1}."
+        return int(
+            validate(
+                "i",
+                i,
+                Interval(int, 0, self.k, closed="left"),
+                meaning="the patch index",
+                fix=f"Pass a patch number between 0 and {self.k - 1} (k={self.k}).",
             )
-        return int(i)
+        )
 
     def _dense_guard(self, entries: int, what: str, alternative: str) -> None:
         if entries > MAX_DENSE_ENTRIES:
@@ -347,11 +363,13 @@ class PatchScheme:
             if cov is not None and cov.n != self.n:
                 self._cov_mismatch(cov)
             return np.asarray((Ps @ Ps.T).toarray(), dtype=np.int64)
-        if not isinstance(cov, Covariance):
-            raise ConvotronError(
-                f"cov must be a Covariance or None; got {type(cov).__name__}. "
-                "Pass e.g. convotron.covariance.AR1(n, 0.5) or parse_cov('ar1:0.5', n)."
-            )
+        validate(
+            "cov",
+            cov,
+            InstanceOf(Covariance, "a Covariance"),
+            fix="Pass e.g. convotron.covariance.AR1(n, 0.5) or parse_cov('ar1:0.5', n).",
+            allow_none=True,
+        )
         if cov.n != self.n:
             self._cov_mismatch(cov)
         Pf = Ps.astype(np.float64)
@@ -442,6 +460,9 @@ _SCHEME = Param(
 )
 
 
+_FORMS_FIX = f"Pass {_FORMS}."
+
+
 def parse_spec(spec: str) -> PatchScheme:
     """Parse a scheme spec of the command line.
 
@@ -464,10 +485,9 @@ def parse_spec(spec: str) -> PatchScheme:
     ConvotronError
         For any malformed spec, invalid parameters or unreadable file.
     """
-    if not isinstance(spec, str):
-        raise ConvotronError(
-            f"a scheme spec must be a string; got {type(spec).__name__}. Pass {_FORMS}."
-        )
+    validate(
+        "spec", spec, InstanceOf(str, "a string"), meaning="a scheme spec", fix=f"Pass {_FORMS}."
+    )
     text = spec.strip()
     kind, sep, body = text.partition(":")
     kind = kind.strip().lower()

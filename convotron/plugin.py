@@ -57,9 +57,18 @@ import numpy as np
 
 from ._errors import AssumptionViolation, ConvotronError
 from ._limits import MAX_DATA_VALUE
-from .patches import PatchScheme
+from ._validate import Interval, Param
+from .activations import check_alpha
+from .patches import _SCHEME, PatchScheme
 
 __all__ = ["GUARANTEE_NOTE", "Estimate", "PluginConstants", "plugin_constants", "plugin_moments"]
+
+_LEVEL = Param(
+    "level",
+    Interval(float, 0.0, 1.0, closed="neither"),
+    meaning="the level of the intervals",
+    fix="Pass e.g. level=0.95.",
+)
 
 #: Said with every plug-in report.
 GUARANTEE_NOTE = (
@@ -197,11 +206,7 @@ def plugin_moments(X: Any, scheme: PatchScheme) -> tuple[np.ndarray, np.ndarray]
     :math:`\hat M = \frac1m\sum_t (Px_t)(Px_t)^\top` and
     :math:`\hat K = \frac{1}{km}\sum_t \|Px_t\|^2 \sum_i (P_ix_t)(P_ix_t)^\top`.
     """
-    if not isinstance(scheme, PatchScheme):
-        raise ConvotronError(
-            f"scheme must be a PatchScheme; got {type(scheme).__name__}. "
-            "Build one with convotron.parse_spec('1d:N,R,STRIDE')."
-        )
+    _SCHEME(scheme)
     Xa = _check_X(X, scheme.n)
     idx = scheme.indices
     k, r = idx.shape
@@ -252,17 +257,8 @@ def plugin_constants(
     ConvotronError
         For invalid arguments.
     """
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float | np.floating | np.integer):
-        raise ConvotronError(
-            f"alpha must be a real number in [0, 1]; got {alpha!r}. Pass e.g. alpha=0.0 (ReLU)."
-        )
-    a_ = float(alpha)
-    if not 0.0 <= a_ <= 1.0:
-        raise ConvotronError(
-            f"alpha must be in [0, 1] (the leaky-ReLU slope); got {a_!r}. Pass e.g. alpha=0.0."
-        )
-    if isinstance(level, bool) or not isinstance(level, float | int) or not 0.0 < level < 1.0:
-        raise ConvotronError(f"level must be a number in (0, 1); got {level!r}. Pass e.g. 0.95.")
+    a_ = check_alpha(alpha)
+    level = _LEVEL(level)
     M, K = plugin_moments(X, scheme)
     Xa = np.asarray(X, dtype=np.float64)
     idx = scheme.indices

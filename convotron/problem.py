@@ -22,8 +22,6 @@ Example
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,13 +29,24 @@ import numpy as np
 
 from ._errors import ConvotronError
 from ._limits import MAX_SAMPLE_ENTRIES, MAX_W_NORM, chunk_rows, gib, real_vector
+from ._validate import InstanceOf, Interval, Param, validate
 from .activations import check_alpha
 from .covariance import Covariance, as_covariance
-from .data import InputLaw, NoiseModel, _check_m, _check_rng, get_law, parse_noise
+from .data import _M, _RNG, InputLaw, NoiseModel, get_law, parse_noise
 from .model import _activate_mean, _check_inputs, _preacts
-from .patches import PatchScheme, parse_spec
+from .patches import _SCHEME, PatchScheme, parse_spec
 
 __all__ = ["Problem", "Teacher"]
+
+# The checks of Problem and Teacher's own arguments (convotron._validate); the scheme's,
+# the slope's, the law's, the covariance's and the noise's live with them.
+_W_NORM = Param(
+    "w_norm",
+    Interval(float, 0.0, MAX_W_NORM),
+    meaning="the norm of w*",
+    fix="Pass e.g. 1.0.",
+)
+_CHUNK = Param("chunk", Interval(int, 1, None), fix="Pass e.g. 8192.")
 
 
 @dataclass(frozen=True)
@@ -68,11 +77,7 @@ class Problem:
     noise: NoiseModel
 
     def __post_init__(self) -> None:
-        if not isinstance(self.scheme, PatchScheme):
-            raise ConvotronError(
-                f"scheme must be a PatchScheme; got {type(self.scheme).__name__}. "
-                "Build one with parse_spec('1d:64,8,2')."
-            )
+        _SCHEME(self.scheme)
         object.__setattr__(self, "alpha", check_alpha(self.alpha))
         object.__setattr__(self, "law", get_law(self.law))
         object.__setattr__(self, "cov", as_covariance(self.cov, self.scheme.n))
@@ -122,19 +127,10 @@ class Problem:
 
         Draws ``r`` standard normals from ``rng`` and scales them to norm ``w_norm``.
         """
-        rng = _check_rng(rng)
-        if (
-            isinstance(w_norm, bool)
-            or not isinstance(w_norm, numbers.Real)
-            or not (math.isfinite(float(w_norm)) and 0 <= float(w_norm) <= MAX_W_NORM)
-        ):
-            raise ConvotronError(
-                f"w_norm (the norm of w*) must be a finite real in [0, {MAX_W_NORM:g}]; got "
-                f"{w_norm!r}. Pass e.g. 1.0.",
-                param="w_norm",
-            )
+        rng = _RNG(rng)
+        w_norm = _W_NORM(w_norm)
         g = rng.standard_normal(self.r)
-        return self.teacher(float(w_norm) * g / np.linalg.norm(g))
+        return self.teacher(w_norm * g / np.linalg.norm(g))
 
 
 @dataclass(frozen=True)
@@ -158,11 +154,12 @@ class Teacher:
     w_star: np.ndarray
 
     def __post_init__(self) -> None:
-        if not isinstance(self.problem, Problem):
-            raise ConvotronError(
-                f"problem must be a Problem; got {type(self.problem).__name__}. "
-                "Build one with Problem.from_specs('1d:64,8,2', alpha=0.0)."
-            )
+        validate(
+            "problem",
+            self.problem,
+            InstanceOf(Problem, "a Problem"),
+            fix="Build one with Problem.from_specs('1d:64,8,2', alpha=0.0).",
+        )
         r = self.problem.scheme.r
         w = real_vector(self.w_star, "w_star", r, "Pass one finite weight per patch position.")
         w.setflags(write=False)
@@ -213,10 +210,9 @@ class Teacher:
         y : numpy.ndarray, shape (m,)
             :math:`y = f_{w^*}(x) + \xi`.
         """
-        rng = _check_rng(rng)
-        m = _check_m(m)
-        if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
-            raise ConvotronError(f"chunk must be an integer >= 1; got {chunk!r}. Pass e.g. 8192.")
+        rng = _RNG(rng)
+        m = _M(m)
+        chunk = _CHUNK(chunk)
         n = self.scheme.n
         if m * n > MAX_SAMPLE_ENTRIES:
             raise ConvotronError(
@@ -263,5 +259,5 @@ class Teacher:
         strings go through :func:`~convotron.covariance.parse_cov`, ``noise`` through
         :func:`parse_noise`, ``law`` through :func:`get_law`.
         """
-        rng = _check_rng(rng)
+        rng = _RNG(rng)
         return Problem.from_specs(scheme, alpha, law, cov, noise).random_teacher(rng, w_norm)

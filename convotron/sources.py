@@ -18,7 +18,7 @@ import numpy as np
 
 from ._errors import ConvotronError
 from ._limits import MAX_DATA_VALUE, chunk_rows, read_array
-from ._validate import Callable_, validate
+from ._validate import Callable_, fail, validate
 
 if TYPE_CHECKING:
     from .problem import Teacher
@@ -143,10 +143,11 @@ def as_source(source: Any) -> Sampler | Rows:
         return source
     if isinstance(source, Teacher):
         return Sampler(source.sample)
-    raise ConvotronError(
-        f"source must be a Sampler, Rows or Teacher; got {type(source).__name__}. Wrap a "
-        "sampler as Sampler(sample) or a dataset as Rows(X, y), or pass a Teacher.",
-        param="source",
+    raise fail(
+        "source",
+        "a Sampler, Rows or Teacher",
+        type(source).__name__,
+        "Wrap a sampler as Sampler(sample) or a dataset as Rows(X, y), or pass a Teacher.",
     )
 
 

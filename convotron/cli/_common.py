@@ -24,6 +24,7 @@ __all__ = [
     "add_json_option",
     "add_problem_options",
     "add_subcommand",
+    "as_number",
     "emit_json",
     "flag_for",
     "parse_integer",
@@ -144,6 +145,18 @@ def parse_integer(text: str, flag: str, low: int, fix: str) -> int:
     if value < low:
         raise ConvotronError(f"{flag} must be an integer >= {low}; got {text!r}. {fix}")
     return value
+
+
+def as_number(text: str, kind: Callable[[str], Any] = float) -> Any:
+    """Return the option's text as a number (``kind``: float or int), or the text itself.
+
+    For options the library checks: a text that is not a number reaches the library's
+    check as is, whose error names the parameter (shown as the flag) and quotes the text.
+    """
+    try:
+        return kind(text)
+    except (TypeError, ValueError):
+        return text
 
 
 def parse_number(

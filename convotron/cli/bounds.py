@@ -27,7 +27,6 @@ import argparse
 import math
 from typing import Any
 
-from .._errors import ConvotronError
 from ._common import EXIT_FAIL, EXIT_OK, add_json_option, add_problem_options, emit_json
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "format_bounds", "main"]
@@ -52,56 +51,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_json_option(p)
 
 
-def _float(flag: str, text: str, rule: str, example: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConvotronError(
-            f"{flag} must be a number with {rule}; got {text!r}. Pass e.g. {flag} {example}."
-        ) from None
-    if not math.isfinite(value):
-        raise ConvotronError(
-            f"{flag} must be a finite number with {rule}; got {text!r}. Pass e.g. {flag} {example}."
-        )
-    return value
-
-
-def _check_range(flag: str, value: float, ok: bool, rule: str, example: str) -> float:
-    if not ok:
-        raise ConvotronError(
-            f"{flag} must satisfy {rule}; got {value!r}. Pass e.g. {flag} {example}."
-        )
-    return value
-
-
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    from ..activations import check_alpha
     from ..covariance import parse_cov
     from ..data import get_law, parse_noise
     from ..patches import parse_spec
+    from ._common import as_number
 
-    alpha = _float("--alpha", args.alpha, "0 <= A <= 1", "0.5")
-    _check_range("--alpha", alpha, 0.0 <= alpha <= 1.0, "0 <= A <= 1", "0.5")
-    eps = _float("--eps", args.eps, "E > 0", "0.01")
-    _check_range("--eps", eps, eps > 0, "E > 0", "0.01")
-    delta = _float("--delta", args.delta, "0 < D <= 1", "0.1")
-    _check_range("--delta", delta, 0 < delta <= 1, "0 < D <= 1", "0.1")
-    w_norm = _float("--w-norm", args.w_norm, "W > 0", "1")
-    _check_range("--w-norm", w_norm, w_norm > 0, "W > 0", "1")
+    # The numbers are parsed here and checked by the library (check_alpha and
+    # theorem_parameters), whose errors name the parameter that run_guarded shows as a flag.
+    alpha = check_alpha(as_number(args.alpha))
+    eps, delta, w_norm = as_number(args.eps), as_number(args.delta), as_number(args.w_norm)
     scheme = parse_spec(args.scheme)
-    only_patch = None
-    if args.only_patch is not None:
-        try:
-            only_patch = int(args.only_patch)
-        except ValueError:
-            raise ConvotronError(
-                f"--only-patch must be a patch index 0 <= I < k (k={scheme.k}); got "
-                f"{args.only_patch!r}. Pass e.g. --only-patch 0."
-            ) from None
-        if not 0 <= only_patch < scheme.k:
-            raise ConvotronError(
-                f"--only-patch must be a patch index 0 <= I < k (k={scheme.k}); got "
-                f"{only_patch}. Pass an index between 0 and {scheme.k - 1}."
-            )
+    only_patch = None if args.only_patch is None else as_number(args.only_patch, int)
     return {
         "scheme": scheme,
         "alpha": alpha,

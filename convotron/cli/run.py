@@ -53,6 +53,7 @@ from ._common import (
     EXIT_OK,
     add_json_option,
     add_problem_options,
+    as_number,
     emit_json,
     parse_integer,
     parse_number,
@@ -142,11 +143,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     s: dict[str, Any] = {}
     scheme = parse_spec(args.scheme)
     s["scheme"] = scheme
-    try:
-        alpha_value: Any = float(args.alpha)
-    except ValueError:
-        alpha_value = args.alpha
-    s["alpha"] = check_alpha(alpha_value)
+    s["alpha"] = check_alpha(as_number(args.alpha))
     s["law"] = get_law(args.dist)
     s["cov"] = parse_cov(args.cov, scheme.n)
     s["noise"] = parse_noise(args.noise)

@@ -12,12 +12,10 @@ fall back to a closed form, and say so, when it would not be interactive.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 
-from .._errors import ConvotronError
 from ..covariance import AR1, Covariance, Dense, Diagonal, Identity
 from ..patches import PatchScheme
 
@@ -159,13 +157,3 @@ def exact_beta_cost(scheme: PatchScheme, cov: Covariance, kappa: float) -> float
     if kappa != 3.0:
         cost += k * r * n if diagonal else k * r * r * n
     return cost
-
-
-def _real(name: str, value: Any, lo: float, hi: float | None, rule: str, fix: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConvotronError(f"{name} must be a real number; got {value!r}. {fix}")
-    v = float(value)
-    ok = math.isfinite(v) and v > lo if hi is None else (lo < v <= hi)
-    if not ok:
-        raise ConvotronError(f"{name} must satisfy {rule}; got {value!r}. {fix}")
-    return v

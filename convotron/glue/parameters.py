@@ -55,17 +55,16 @@ no finite :math:`T`: ``eta`` is NaN and ``T``, ``samples`` are infinite.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .._errors import ConvotronError
+from .._validate import InstanceOf, Interval, Param, validate
 from ..covariance import Identity
 from ..problem import Problem
 from ._constants import Beta, Spectrum, bound_B, noise_moment
-from .moments import _real
 
 __all__ = [
     "JSON_KEYS",
@@ -337,29 +336,40 @@ class _Target:
 
     @classmethod
     def checked(cls, problem: Any, eps: Any, delta: Any, w_norm: Any, only_patch: Any) -> _Target:
-        if not isinstance(problem, Problem):
-            raise ConvotronError(
-                f"problem must be a Problem; got {type(problem).__name__}. "
-                "Pass e.g. Problem.from_specs('1d:16,4,2', alpha=0.0)."
-            )
+        _PROBLEM(problem)
         k = problem.scheme.k
-        if only_patch is not None and (
-            isinstance(only_patch, bool)
-            or not isinstance(only_patch, numbers.Integral)
-            or not 0 <= int(only_patch) < k
-        ):
-            raise ConvotronError(
-                f"only_patch must be a patch index with 0 <= only_patch < k (k={k}); got "
-                f"{only_patch!r}. Pass an index of a patch or None."
+        if only_patch is not None:
+            only_patch = validate(
+                "only_patch",
+                only_patch,
+                Interval(int, 0, k, closed="left"),
+                meaning="the disjoint patch",
+                fix=f"Pass the index of one of the k={k} patches, 0 to {k - 1}.",
             )
         return cls(
-            eps=_real("eps", eps, 0.0, None, "eps > 0", "Pass a positive accuracy, e.g. 0.01."),
-            delta=_real(
-                "delta", delta, 0.0, 1.0, "0 < delta <= 1", "Pass a probability, e.g. 0.1."
-            ),
-            w_norm=_real("w_norm", w_norm, 0.0, None, "w_norm > 0", "Pass the norm of w*, e.g. 1."),
-            only_patch=None if only_patch is None else int(only_patch),
+            eps=_TARGET["eps"](eps),
+            delta=_TARGET["delta"](delta),
+            w_norm=_TARGET["w_norm"](w_norm),
+            only_patch=only_patch,
         )
+
+
+# One table: the inputs of theorem_parameters, their rules and fixes (convotron._validate).
+_PROBLEM = Param(
+    "problem",
+    InstanceOf(Problem, "a Problem"),
+    fix="Pass e.g. Problem.from_specs('1d:16,4,2', alpha=0.0).",
+)
+_POSITIVE = Interval(float, 0.0, None, closed="neither")
+_PROBABILITY = Interval(float, 0.0, 1.0, closed="right")
+_TARGET = {
+    name: Param(name, rule, meaning=meaning, fix=fix)
+    for name, rule, meaning, fix in [
+        ("eps", _POSITIVE, "the target squared error", "Pass a positive accuracy, e.g. 0.01."),
+        ("delta", _PROBABILITY, "the failure probability", "Pass a probability, e.g. 0.1."),
+        ("w_norm", _POSITIVE, "the norm of w*", "Pass the norm of w*, e.g. 1."),
+    ]
+}
 
 
 def _law_violations(problem: Problem) -> list[str]:

@@ -608,7 +608,7 @@ def test_run_many_rejects_bad_input():
         run_many("sgd", teacher, eta=0.1, iters=5, runs=2, seed=0)
     with pytest.raises(TypeError, match=r"missing 1 required positional argument: 'teacher'"):
         run_many(teacher, eta=0.1, iters=5, runs=2, seed=0)  # the old form, rule missing
-    with pytest.raises(ConvotronError, match=r"runs must be an integer with runs >= 1; got 0"):
+    with pytest.raises(ConvotronError, match=r"^runs must be an integer with 1 <= runs .*; got 0"):
         run_many(rule, teacher, eta=0.1, iters=5, runs=0, seed=0)
     with pytest.raises(ConvotronError, match=r"workers must be an integer with workers >= 1"):
         run_many(rule, teacher, eta=0.1, iters=5, runs=1, seed=0, workers=0)

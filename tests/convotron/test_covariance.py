@@ -117,7 +117,7 @@ def test_parse_cov_forms_and_name_round_trip(spec):
             lambda: parse_cov("toeplitz", 4),
             r"unknown covariance spec 'toeplitz'; the accepted forms",
         ),
-        (lambda: parse_cov(3, 4), r"covariance spec must be a string; got 3"),
+        (lambda: parse_cov(3, 4), r"^spec \(a covariance spec\) must be a string; got int\."),
         (
             lambda: parse_cov("identity", 0),
             r"n \(the input dimension\) must be an integer with 1 <= n .* got 0",

@@ -85,15 +85,30 @@ def test_fixed_scheme_width_mismatch_names_both():
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"alpha": 2.0}, r"alpha must be a real number in \[0, 1\]; got 2.0"),
-        ({"eta": "fast"}, r"eta must be 'auto' or a positive number; got 'fast'"),
-        ({"eta": -1.0}, r"eta must be a real number in \[0, inf\]; got -1.0"),
-        ({"eta": 0.0}, r"eta must be 'auto' or a positive number; got 0.0"),
-        ({"max_iter": 0}, r"max_iter must be an integer >= 1; got 0"),
-        ({"batch": 1.5}, r"batch must be an integer >= 1; got 1.5"),
-        ({"tol": -1.0}, r"tol must be a real number in \[0, inf\]; got -1.0"),
-        ({"n_iter_no_change": 0}, r"n_iter_no_change must be an integer >= 1; got 0"),
-        ({"shuffle": "yes"}, r"shuffle must be True or False; got 'yes'"),
+        (
+            {"alpha": 2.0},
+            r"^alpha \(the leaky-ReLU slope\) must be a number in \[0, 1\]; got 2.0\.",
+        ),
+        (
+            {"eta": "fast"},
+            r"^eta \(the step size\) must be 'auto' or a finite number > 0; got 'fast'\.",
+        ),
+        (
+            {"eta": -1.0},
+            r"^eta \(the step size\) must be 'auto' or a finite number > 0; got -1.0\.",
+        ),
+        ({"eta": 0.0}, r"^eta \(the step size\) must be 'auto' or a finite number > 0; got 0.0\."),
+        ({"max_iter": 0}, r"^max_iter must be an integer with max_iter >= 1; got 0\."),
+        ({"batch": 1.5}, r"^batch must be an integer with batch >= 1; got 1.5\."),
+        (
+            {"tol": -1.0},
+            r"^tol \(the stopping tolerance\) must be a finite number >= 0 or None; got -1.0\.",
+        ),
+        (
+            {"n_iter_no_change": 0},
+            r"^n_iter_no_change must be an integer with n_iter_no_change >= 1; got 0\.",
+        ),
+        ({"shuffle": "yes"}, r"^shuffle must be True or False; got str\."),
         ({"scheme": 3}, r"scheme must be None .*; got int 3"),
         ({"scheme": "1d:0,1"}, r"R and the stride .* got R=0"),
     ],
@@ -343,9 +358,15 @@ def test_core_and_plugin_do_not_import_sklearn():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"alpha": 1.5}, r"alpha must be in \[0, 1\] .*got 1.5"),
-        ({"alpha": "0"}, r"alpha must be a real number in \[0, 1\]; got '0'"),
-        ({"level": 1.0}, r"level must be a number in \(0, 1\); got 1.0"),
+        (
+            {"alpha": 1.5},
+            r"^alpha \(the leaky-ReLU slope\) must be a number in \[0, 1\]; got 1.5\.",
+        ),
+        ({"alpha": "0"}, r"^alpha \(the leaky-ReLU slope\) must be .*; got '0'\."),
+        (
+            {"level": 1.0},
+            r"^level \(the level of the intervals\) must be a number in \(0, 1\); got 1.0\.",
+        ),
         ({"scheme": "1d:16,4,2"}, r"scheme must be a PatchScheme; got str"),
         ({"X": np.zeros((5, 3))}, r"X must be a 2-D array of shape \(m, n\) with n=16 .*\(5, 3\)"),
         ({"X": np.full((5, 16), np.nan)}, r"X must be finite"),

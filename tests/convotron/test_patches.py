@@ -332,11 +332,11 @@ def test_from_indices_errors(n, indices, match):
             r"n = \(k-1\)\*stride \+ r: n - r = 13 is not divisible by stride=2 "
             r"\(n=17, r=4\)\. Use n=16 \(k=7\) or n=18 \(k=8\)",
         ),
-        ((16, 4, 0), r"stride must be an integer >= 1; got 0\. Pass a value >= 1"),
-        ((16, 0, 2), r"patch size r must be an integer >= 1; got 0"),
+        ((16, 4, 0), r"^stride must be an integer with stride >= 1; got 0\. Pass a whole"),
+        ((16, 0, 2), r"^r \(the patch size\) must be an integer with r >= 1; got 0\."),
         ((3, 4, 1), r"patch cannot be larger than the input: r <= n is required; got r=4, n=3"),
-        ((16, 4, 2.0), r"stride must be an integer >= 1; got 2\.0 \(float\)"),
-        ((16, True, 2), r"patch size r must be an integer >= 1; got True"),
+        ((16, 4, 2.0), r"^stride must be an integer with stride >= 1; got 2\.0\."),
+        ((16, True, 2), r"^r \(the patch size\) must be an integer .*; got True\."),
         (
             (2**30, 1, 1),
             r"n \(the input dimension\) must be an integer with 1 <= n <= 16777216; got 1073741824",
@@ -354,7 +354,9 @@ def test_stride_2d_errors_name_the_axis():
         PatchScheme.stride_2d(10, 10, 3, 3, 2, 1)
     with pytest.raises(ConvotronError, match=r"larger than the input \(horizontal axis\)"):
         PatchScheme.stride_2d(10, 2, 3, 3, 1, 1)
-    with pytest.raises(ConvotronError, match=r"channels must be an integer >= 1; got 0"):
+    with pytest.raises(
+        ConvotronError, match=r"^channels must be an integer with channels >= 1; got 0\."
+    ):
         PatchScheme.stride_2d_channels(0, 5, 5, 3, 3, 1, 1)
 
 
@@ -368,7 +370,7 @@ def test_stride_2d_errors_name_the_axis():
         ("1d:16,4,2.5", r"with 3 comma-separated whole numbers"),
         ("2d:9,10,3,4,2", r"with 6 or 7 comma-separated whole numbers"),
         ("1d:17,4,2", r"Use n=16 \(k=7\) or n=18 \(k=8\)"),
-        ("1d:16,4,-2", r"stride must be an integer >= 1; got -2"),
+        ("1d:16,4,-2", r"stride must be an integer with stride >= 1; got -2\."),
         ("file:", r"names no file"),
         ("1d:" + "9" * 30 + ",1,1", r"which is too large: .* n <= 16777216"),
     ],
@@ -379,7 +381,7 @@ def test_parse_spec_errors(spec, match):
 
 
 def test_parse_spec_rejects_non_strings():
-    with pytest.raises(ConvotronError, match=r"scheme spec must be a string; got int"):
+    with pytest.raises(ConvotronError, match=r"^spec \(a scheme spec\) must be a string; got int"):
         parse_spec(16)
 
 
@@ -416,10 +418,10 @@ def test_file_spec_folder_error(tmp_path):
 def test_method_errors():
     s = parse_spec("1d:16,4,2")
     with pytest.raises(
-        ConvotronError, match=r"patch index i must be an integer with 0 <= i < k \(k=7\); got 7"
+        ConvotronError, match=r"^i \(the patch index\) must be an integer with 0 <= i < 7; got 7\."
     ):
         s.patch_matrix(7)
-    with pytest.raises(ConvotronError, match=r"patch index i .* got -1"):
+    with pytest.raises(ConvotronError, match=r"^i \(the patch index\) .* got -1\."):
         s.is_disjoint(-1)
     with pytest.raises(
         ConvotronError,

@@ -347,7 +347,10 @@ def test_plot_onto_a_symlink_to_a_device_leaves_both(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        (["--runs", "1000000000000"], r"--runs must be an integer in 1\.\.100000"),
+        (
+            ["--runs", "1000000000000"],
+            r"--runs \(the independent runs per cell\) must be an integer with 1 <= runs <= 100000",
+        ),
         (["--alpha", "0:1:0.001", "--eps", "0.001:1:0.001"], r"number of cells .* at most"),
     ],
     ids=["runs", "cells"],

@@ -207,12 +207,12 @@ def test_bounds_text_shows_formulas_and_values(capsys) -> None:
 
 
 BAD = [
-    (["--alpha", "2"], r"--alpha must satisfy 0 <= A <= 1; got 2.0"),
-    (["--eps", "x"], r"--eps must be a number with E > 0; got 'x'"),
-    (["--delta", "0"], r"--delta must satisfy 0 < D <= 1; got 0.0"),
-    (["--w-norm", "inf"], r"--w-norm must be a finite number"),
-    (["--only-patch", "7"], r"--only-patch must be a patch index 0 <= I < k \(k=7\); got 7"),
-    (["--only-patch", "a"], r"--only-patch must be a patch index .*got 'a'"),
+    (["--alpha", "2"], r"^[^:]*: error: --alpha \(the leaky-ReLU slope\) must be .*; got 2\.0\. "),
+    (["--eps", "x"], r"--eps \(the target squared error\) must be a finite number > 0; got 'x'\. "),
+    (["--delta", "0"], r"--delta \(the failure probability\) must be a number in \(0, 1\]; got 0"),
+    (["--w-norm", "inf"], r"--w-norm \(the norm of w\*\) must be a finite number > 0; got inf\. "),
+    (["--only-patch", "7"], r"--only-patch \(the disjoint patch\) must be .* < 7; got 7\. "),
+    (["--only-patch", "a"], r"--only-patch \(the disjoint patch\) must be .*; got 'a'\. "),
     (["--dist", "cauchy"], r"unknown input law 'cauchy'"),
 ]
 

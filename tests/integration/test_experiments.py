@@ -210,7 +210,11 @@ def test_missing_scikit_learn_names_the_extra(monkeypatch):
 
 
 def test_load_images_crop_error():
-    with pytest.raises(ConvotronError, match=r"crop must be an integer in 2..8.*got 9"):
+    with pytest.raises(
+        ConvotronError,
+        match=r"^crop \(the side of the top-left crop; .*\) must be an integer with "
+        r"2 <= crop <= 8; got 9\.",
+    ):
         real_images.load_images(9)
 
 
@@ -252,9 +256,13 @@ def test_unknown_experiment_error():
 
 
 def test_negative_seed_error():
-    with pytest.raises(ConvotronError, match=r"seed must be an integer >= 0; got -1"):
+    with pytest.raises(
+        ConvotronError, match=r"^seed must be an integer with seed >= 0; got -1\. Pass"
+    ):
         run_experiment("noise", seed=-1)
-    with pytest.raises(ConvotronError, match=r"seed must be a non-negative integer; got -3"):
+    with pytest.raises(
+        ConvotronError, match=r"^seed must be an integer with seed >= 0; got -3\. Pass"
+    ):
         spawn_generators(-3, 2)
 
 

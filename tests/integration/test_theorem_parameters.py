@@ -315,19 +315,22 @@ def test_disjoint_variant_violations() -> None:
 _EPS = "Pass a positive accuracy, e.g. 0.01."
 _DELTA = "Pass a probability, e.g. 0.1."
 _W = "Pass the norm of w*, e.g. 1."
+_E = "eps (the target squared error)"
+_D = "delta (the failure probability)"
+_WN = "w_norm (the norm of w*)"
 
 
 @pytest.mark.parametrize(
     ("kw", "message"),
     [
-        ({"eps": 0.0}, f"eps must satisfy eps > 0; got 0.0. {_EPS}"),
-        ({"eps": math.inf}, f"eps must satisfy eps > 0; got inf. {_EPS}"),
-        ({"eps": "0.1"}, f"eps must be a real number; got '0.1'. {_EPS}"),
-        ({"delta": 1.5}, f"delta must satisfy 0 < delta <= 1; got 1.5. {_DELTA}"),
-        ({"delta": 0}, f"delta must satisfy 0 < delta <= 1; got 0. {_DELTA}"),
-        ({"delta": True}, f"delta must be a real number; got True. {_DELTA}"),
-        ({"w_norm": -1}, f"w_norm must satisfy w_norm > 0; got -1. {_W}"),
-        ({"w_norm": math.nan}, f"w_norm must satisfy w_norm > 0; got nan. {_W}"),
+        ({"eps": 0.0}, f"{_E} must be a finite number > 0; got 0.0. {_EPS}"),
+        ({"eps": math.inf}, f"{_E} must be a finite number > 0; got inf. {_EPS}"),
+        ({"eps": "0.1"}, f"{_E} must be a finite number > 0; got '0.1'. {_EPS}"),
+        ({"delta": 1.5}, f"{_D} must be a number in (0, 1]; got 1.5. {_DELTA}"),
+        ({"delta": 0}, f"{_D} must be a number in (0, 1]; got 0. {_DELTA}"),
+        ({"delta": True}, f"{_D} must be a number in (0, 1]; got True. {_DELTA}"),
+        ({"w_norm": -1}, f"{_WN} must be a finite number > 0; got -1. {_W}"),
+        ({"w_norm": math.nan}, f"{_WN} must be a finite number > 0; got nan. {_W}"),
     ],
 )  # fmt: skip
 def test_bad_targets_are_named(kw, message) -> None:
@@ -347,8 +350,8 @@ def test_bad_only_patch(only_patch) -> None:
     with pytest.raises(ConvotronError) as info:
         _params(Problem.from_specs("1d:8,4,2"), only_patch=only_patch)
     assert str(info.value) == (
-        f"only_patch must be a patch index with 0 <= only_patch < k (k=3); got {only_patch!r}. "
-        "Pass an index of a patch or None."
+        "only_patch (the disjoint patch) must be an integer with 0 <= only_patch < 3; "
+        f"got {only_patch!r}. Pass the index of one of the k=3 patches, 0 to 2."
     )
     assert _params(Problem.from_specs("1d:8,4,2"), only_patch=np.int64(2)).only_patch == 2
 

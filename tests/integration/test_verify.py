@@ -76,11 +76,11 @@ def test_default_suite_covers_the_required_cases() -> None:
         ({"name": "a b", "scheme": "1d:8,4,2"}, r"case name must be non-empty .* got 'a b'"),
         (
             {"name": "x", "scheme": "1d:8,4,2", "eps": 0.0},
-            r"eps must be a finite number > 0; got 0.0",
+            r"^eps \(the target squared error of case 'x'\) must be a finite .*; got 0\.0\.",
         ),
         (
             {"name": "x", "scheme": "1d:8,4,2", "delta": 1.0},
-            r"delta must satisfy 0 < delta < 1; got 1.0",
+            r"^delta \(the failure probability of case 'x'\) must be .*\(0, 1\); got 1\.0\.",
         ),
         (
             {"name": "x", "scheme": "indices"},
@@ -96,9 +96,12 @@ def test_case_validation_messages(kwargs: dict, match: str) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"runs": 0}, r"runs \(--seeds\) must be an integer >= 1; got 0"),
-        ({"workers": 0}, r"workers must be an integer >= 1; got 0"),
-        ({"significance": 1.5}, r"significance must satisfy 0 < significance < 1; got 1.5"),
+        (
+            {"runs": 0},
+            r"^runs \(the independent runs per case, --seeds\) must be an integer .*; got 0\.",
+        ),
+        ({"workers": 0}, r"^workers must be an integer with workers >= 1; got 0\."),
+        ({"significance": 1.5}, r"^significance \(.*\) must be a number in \(0, 1\); got 1\.5\."),
     ],
 )
 def test_run_suite_validation_messages(kwargs: dict, match: str) -> None:
@@ -116,7 +119,7 @@ def test_run_suite_rejects_duplicate_names_and_empty_suites() -> None:
 
 
 def test_unknown_mode_message() -> None:
-    with pytest.raises(ConvotronError, match=r"mode must be one of .* got 'fast'"):
+    with pytest.raises(ConvotronError, match=r"^mode must be 'quick', 'default' or 'full'; got"):
         V.default_cases("fast")
 
 
@@ -230,9 +233,8 @@ def test_cli_quick_json_and_files(tmp_path, capsys) -> None:
 def test_case_runs_overrides_the_suite_and_is_validated() -> None:
     case = dataclasses.replace(SMALL, runs=3)
     assert V.run_suite([case], runs=10).cases[0].runs == 3
-    with pytest.raises(
-        ConvotronError, match=r"runs of a case must be None or an integer >= 1; got 0"
-    ):
+    match = r"^runs \(the independent runs of case '.*'\) must be an integer .* or None; got 0\."
+    with pytest.raises(ConvotronError, match=match):
         dataclasses.replace(SMALL, runs=0)
 
 
@@ -362,7 +364,10 @@ def test_verify_chunks_are_the_runs_of_run_many() -> None:
     got = collect_runs([r for p in parts for r in p], 0.0)
     for field in ("final_sq_errors", "histories", "first_hits", "w", "history_t", "diverged"):
         np.testing.assert_array_equal(getattr(got, field), getattr(many, field))
-    with pytest.raises(ConvotronError, match=r"0 <= start <= stop; got start=3, stop=2"):
+    with pytest.raises(
+        ConvotronError,
+        match=r"^stop \(one past the last run\) must be an integer with stop >= 3; got 2\.",
+    ):
         run_range(ConvotronRule(), teacher, start=3, stop=2, **kw)
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from ..._errors import ConvotronError
 from ..._io import atomic_write_json, check_output_dir, locked_dir
-from ._common import ExperimentResult, Table
+from ._common import SEED, ExperimentResult, Table
 
 __all__ = [
     "EXPERIMENTS",
@@ -166,10 +166,7 @@ def run_experiment(
         or an ``out`` locked by another run writing there.
     """
     info = get_experiment(name)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConvotronError(
-            f"seed must be an integer >= 0; got {seed!r}. Pass e.g. seed=0 (--seed 0)."
-        )
+    SEED(seed)
     # the folder is checked before the work, then locked for the whole run (one writer)
     out_dir = None if out is None else check_output_dir(out, what="--out folder")
     module = load_module(name)

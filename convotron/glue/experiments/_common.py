@@ -27,8 +27,10 @@ import numpy as np
 
 from ..._errors import ConvotronError, DivergenceError
 from ..._io import to_jsonable
+from ..._validate import Interval, Param
 
 __all__ = [
+    "SEED",
     "ExperimentConfig",
     "ExperimentResult",
     "Outcome",
@@ -49,6 +51,9 @@ __all__ = [
     "theorem_for",
     "unit_filter",
 ]
+
+#: An experiment's seed: the one check of it (run_experiment and spawn_generators).
+SEED = Param("seed", Interval(int, 0, None), fix="Pass e.g. seed=0 (--seed 0).")
 
 
 class ExperimentConfig:
@@ -237,12 +242,8 @@ def spawn_generators(seed: int, count: int) -> list[np.random.Generator]:
     ConvotronError
         If ``seed`` is negative.
     """
-    if int(seed) < 0:
-        raise ConvotronError(
-            f"seed must be a non-negative integer; got {seed}. "
-            "Pass --seed 0 or another integer >= 0."
-        )
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(count)]
+    root = SEED(seed)
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(root).spawn(count)]
 
 
 def loglog_slope(x: Sequence[float], y: Sequence[float | None]) -> float | None:

@@ -46,6 +46,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..._errors import ConvotronError
+from ..._validate import Interval, validate
 from ._common import (
     ExperimentConfig,
     ExperimentResult,
@@ -116,10 +117,13 @@ def load_images(crop: int = 7) -> np.ndarray:
     ConvotronError
         If scikit-learn is not installed, or ``crop`` is not in ``2..8``.
     """
-    if not (isinstance(crop, int) and 2 <= crop <= 8):
-        raise ConvotronError(
-            f"crop must be an integer in 2..8 (the digits are 8x8); got {crop!r}. Pass e.g. crop=7."
-        )
+    validate(
+        "crop",
+        crop,
+        Interval(int, 2, 8),
+        meaning="the side of the top-left crop; the digits are 8x8",
+        fix="Pass e.g. crop=7.",
+    )
     try:
         from sklearn.datasets import load_digits
     except ImportError:

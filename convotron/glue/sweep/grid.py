@@ -48,6 +48,7 @@ from typing import Any
 
 from ..._errors import ConvotronError
 from ..._limits import MAX_RUNS
+from ..._validate import Interval, validate
 
 __all__ = ["AXES", "Cell", "Grid", "grid_from_args", "load_grid", "parse_axis"]
 
@@ -119,12 +120,14 @@ class Grid:
             )
         names = list(AXES)
         # sizes checked before the product is formed (each axis may hold 10⁴ values)
-        if not isinstance(self.runs, int) or not 1 <= self.runs <= MAX_RUNS:
-            raise ConvotronError(
-                f"runs must be an integer in 1..{MAX_RUNS} per cell; got {self.runs!r}. Use "
-                "fewer runs (the binomial interval narrows as 1/sqrt(runs)).",
-                param="runs",
-            )
+        runs = validate(
+            "runs",
+            self.runs,
+            Interval(int, 1, MAX_RUNS),
+            meaning="the independent runs per cell",
+            fix="Use fewer runs (the binomial interval narrows as 1/sqrt(runs)).",
+        )
+        object.__setattr__(self, "runs", runs)
         n_cells = math.prod(len(self.axes[a]) for a in names)
         if n_cells > _MAX_CELLS:
             raise _bad("the number of cells (the product of the axes' lengths)",

@@ -5,12 +5,12 @@ See :mod:`convotron.glue.verify` for what a case checks and how.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..._errors import ConvotronError
+from ..._validate import Interval, Options, validate
 from ...patches import PatchScheme, parse_spec
 from ...problem import Problem
 
@@ -90,21 +90,29 @@ class Case:
                 "case name must be non-empty and use only letters, digits, '-', '_' and '.'; "
                 f"got {self.name!r}. Rename the case, e.g. 'my-case'."
             )
-        if not (0.0 < self.eps and math.isfinite(self.eps)):
-            raise ConvotronError(
-                f"eps must be a finite number > 0; got {self.eps!r} in case {self.name!r}. "
-                "Pass e.g. eps=0.01."
-            )
-        if not (0.0 < self.delta < 1.0):
-            raise ConvotronError(
-                f"delta must satisfy 0 < delta < 1; got {self.delta!r} in case {self.name!r}. "
-                "Pass e.g. delta=0.1."
-            )
-        if self.runs is not None and (isinstance(self.runs, bool) or int(self.runs) < 1):
-            raise ConvotronError(
-                f"runs of a case must be None or an integer >= 1; got {self.runs!r} in case "
-                f"{self.name!r}. Pass e.g. runs=20, or None for the suite's number."
-            )
+        of_case = f" of case {self.name!r}"
+        validate(
+            "eps",
+            self.eps,
+            Interval(float, 0.0, None, closed="neither"),
+            meaning="the target squared error" + of_case,
+            fix="Pass e.g. eps=0.01.",
+        )
+        validate(
+            "delta",
+            self.delta,
+            Interval(float, 0.0, 1.0, closed="neither"),
+            meaning="the failure probability" + of_case,
+            fix="Pass e.g. delta=0.1.",
+        )
+        validate(
+            "runs",
+            self.runs,
+            Interval(int, 1, None),
+            meaning="the independent runs" + of_case,
+            fix="Pass e.g. runs=20, or None for the suite's number.",
+            allow_none=True,
+        )
         if (self.scheme == "indices") != (self.indices is not None and self.n is not None):
             raise ConvotronError(
                 "an arbitrary index scheme needs scheme='indices' together with n and indices; "
@@ -151,10 +159,7 @@ def default_cases(mode: str = "default") -> list[Case]:
 
     Noisy cases use ``ε = 0.1, δ = 0.2``: with noise ``T`` is linear in ``1/(εδ)``.
     """
-    if mode not in MODES:
-        raise ConvotronError(
-            f"mode must be one of {sorted(MODES)}; got {mode!r}. Pass 'quick', 'default' or 'full'."
-        )
+    validate("mode", mode, Options(*MODES), fix="Pass one of them.")
     cases = [
         Case("1d-stride2-relu", "1d:16,4,2"),
         Case("1d-stride1-relu", "1d:6,3,1"),

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..._errors import ConvotronError
+from ..._validate import Interval, Param
 from ...problem import Problem
 from ..parameters import TheoremParameters, theorem_parameters
 from .cases import Case
@@ -442,6 +443,18 @@ def run_case(
     )
 
 
+# One table: run_suite's numeric inputs, their rules and fixes (convotron._validate).
+_COUNT, _LEVEL = Interval(int, 1, None), Interval(float, 0.0, 1.0, closed="neither")
+_SUITE = {
+    name: Param(name, rule, meaning=meaning, fix=fix)
+    for name, rule, meaning, fix in [
+        ("runs", _COUNT, "the independent runs per case, --seeds", "Pass e.g. 100."),
+        ("workers", _COUNT, None, "Pass e.g. 2 (one per core)."),
+        ("significance", _LEVEL, "the level of each case's binomial test", "Pass e.g. 0.001."),
+    ]
+}
+
+
 def run_suite(
     cases: Iterable[Case],
     *,
@@ -489,20 +502,8 @@ def run_suite(
         ``all_pass`` is false exactly when some case has status FAIL.
     """
     cases = list(cases)
-    if isinstance(runs, bool) or not isinstance(runs, int | np.integer) or runs < 1:
-        raise ConvotronError(
-            f"runs (--seeds) must be an integer >= 1; got {runs!r}. "
-            "Pass the number of independent runs per case, e.g. 100."
-        )
-    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
-        raise ConvotronError(
-            f"workers must be an integer >= 1; got {workers!r}. Pass e.g. 2 (one per core)."
-        )
-    if not (0.0 < significance < 1.0):
-        raise ConvotronError(
-            f"significance must satisfy 0 < significance < 1; got {significance!r}. "
-            "Pass e.g. 0.001."
-        )
+    runs, workers = _SUITE["runs"](runs), _SUITE["workers"](workers)
+    significance = _SUITE["significance"](significance)
     if not cases:
         raise ConvotronError(
             "the suite has no cases; got an empty list. Pass default_cases('quick') or your own."
