@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ConvotronError
 from ..covariance import Identity
 from ..problem import Problem
 from . import moments as gm
@@ -63,8 +62,7 @@ class Spectrum:
 def bound_B(problem: Problem, spectrum: Spectrum) -> float:
     r""":math:`B` with :math:`\|x\| \le B`: :math:`\sqrt{\lambda_{\max}(\Sigma) n}\,b`."""
     bound = problem.law.bound
-    if bound is None:
-        raise ConvotronError(f"law {problem.law.name!r} is not bounded; B needs a bounded law.")
+    assert bound is not None, "called for bounded laws only"
     return math.sqrt(spectrum.lambda_max_Sigma * problem.n) * float(bound)
 
 

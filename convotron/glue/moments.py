@@ -133,7 +133,7 @@ def noise_spec(noise: Any) -> Any:
 
     None, ``("independent", ς)`` (ς² the variance) or ``("hetero", S)``.
     """
-    if noise.kind == "none" or noise.level == 0.0:
+    if noise.level == 0.0:  # "none" has level 0 too
         return None
     if noise.independent:
         return ("independent", math.sqrt(float(noise.variance)))

@@ -177,7 +177,7 @@ class TheoremParameters:
         """
         from theory.bounds import THEOREM_CURVE
 
-        if not (math.isfinite(self.eta) and self.eta > 0 and self.a > 0):
+        if math.isnan(self.eta):  # λ_min(M) <= 0: no step size, no curve
             return math.nan if np.ndim(t) == 0 else np.full(np.shape(t), math.nan)
         tt = np.asarray(t) if np.ndim(t) else int(t)
         return THEOREM_CURVE(a=self.a, eta=self.eta, rho=self.rho, t=tt, w_norm=self.w_norm)
@@ -490,7 +490,6 @@ def _disjoint_parameters(
         beta_closed_rule="disjoint",
         eta_closed=p["eta"],
         T_closed=p["T"],
-        certificate_detail=None,
         check=spectrum.check,
         problem=problem,
         only_patch=i,

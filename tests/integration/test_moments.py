@@ -153,3 +153,12 @@ def test_exact_beta_cost_is_the_documented_count() -> None:
     assert gm.exact_beta_cost(scheme, COVS[0], 1.0) == base + k * r * n
     assert gm.exact_beta_cost(scheme, COVS[2], 1.0) == base + n * r + k * r * r * n
     assert gm.exact_beta_cost(scheme, COVS[3], 9.0) == base + k * r * n * n + k * r * r * n
+
+
+def test_fourth_moment_bound_for_heavy_tails_is_the_stated_formula() -> None:
+    """κ > 3 with a non-diagonal factor: (tr Σ)² + 2 tr Σ² + (κ − 3) tr Σ² exactly."""
+    for cov in COVS[2:]:
+        S = cov.dense()
+        tr, tr2 = np.trace(S), np.trace(S @ S)
+        value, exact = gm.fourth_moment_norm(cov, 9.0)
+        assert not exact and math.isclose(value, tr**2 + 2 * tr2 + 6 * tr2, rel_tol=1e-12)

@@ -362,3 +362,84 @@ def test_problem_must_be_a_problem() -> None:
     assert str(info.value) == (
         "problem must be a Problem; got str. Pass e.g. Problem.from_specs('1d:16,4,2', alpha=0.0)."
     )
+
+
+# ------------------------------------------------------------ second round (MUTATION.md)
+def test_scalar_curve_values_are_floats() -> None:
+    tp = _params(Problem.from_specs("1d:8,4,2"))
+    assert type(tp.curve(3)) is float
+    singular = _params(Problem.from_specs(PatchScheme.from_indices(4, np.array([[0, 1], [1, 0]]))))
+    assert type(singular.curve(3)) is float
+
+
+def test_summary_lists_the_violations() -> None:
+    tp = _params(Problem.from_specs("1d:8,4,2", law="exponential"))
+    assert tp.summary(("violations", "applies")) == {
+        "violations": list(tp.violations),
+        "applies": False,
+    }
+
+
+def test_singular_scheme_formulas_and_drift_constant() -> None:
+    tp = _params(Problem.from_specs(PatchScheme.from_indices(4, np.array([[0, 1], [1, 0]]))))
+    assert tp.formulas == {"eta": tb.ETA_REALIZABLE.latex(), "T": tb.T_REALIZABLE.latex()}
+    # a = (1 + α) max(λ_min, 0) / k, also where a numeric verdict fails with a tiny λ_min > 0
+    problem = Problem.from_specs("1d:8,4,2", alpha=0.5)
+    spectrum = SimpleNamespace(lambda_min=0.5, check=SimpleNamespace(kernel_direction=None))
+    out = gp._without_step_size(problem, _common_of(problem), spectrum, None, ["x"])
+    assert _close(out.a, 1.5 * 0.5 / 3) and out.realizable and out.violations == ("x",)
+
+
+def _common_of(problem: Problem) -> dict:
+    tp = _params(problem)
+    keep = ("lambda_min", "lambda_max", "certificate", "beta", "beta_rule", "beta_exact",
+            "beta_closed", "beta_closed_rule", "beta_note", "claim", "eps", "delta", "w_norm",
+            "alpha", "trace_M", "lambda_max_Sigma", "lambda_max_PPT", "beta_candidates",
+            "certificate_detail", "check", "problem", "rho_rule")  # fmt: skip
+    return {key: getattr(tp, key) for key in keep}
+
+
+def test_singular_violation_without_a_kernel_direction() -> None:
+    spectrum = SimpleNamespace(
+        lambda_min=-0.25, check=SimpleNamespace(kernel_direction=None, certificate="numeric")
+    )
+    assert gp._singular_violation(spectrum) == (
+        "lambda_min(P Σ Pᵀ) = -0.25 <= 0 for this scheme (numeric check), so the theorem "
+        "(thm-convotron) does not apply"
+    )
+
+
+def test_disjoint_realizable_flag_is_a_bool() -> None:
+    quiet = _params(Problem.from_specs("1d:8,4,4"), only_patch=1)
+    noisy = _params(Problem.from_specs("1d:8,4,4", noise="gaussian:0.3"), only_patch=1)
+    assert quiet.realizable is True and noisy.realizable is False
+
+
+def test_independent_noise_above_the_cost_limit_is_still_variance_times_trace(monkeypatch) -> None:
+    problem = Problem.from_specs("1d:8,4,2", law="rademacher", noise="gaussian:0.3")
+    exact = _params(problem)
+    monkeypatch.setattr(gm, "EXACT_COST_LIMIT", 0.0)
+    above = _params(problem)
+    assert above.rho_rule == exact.rho_rule == "exact"
+    assert _close(above.rho, 0.09 * 12.0) and _close(exact.rho, above.rho)
+
+
+def test_hetero_rho_exact_at_the_cost_limit(monkeypatch) -> None:
+    problem = Problem.from_specs("1d:8,4,2", law="rademacher", noise="hetero:0.5")
+    cost = gm.exact_beta_cost(problem.scheme, problem.cov, 1.0)
+    monkeypatch.setattr(gm, "EXACT_COST_LIMIT", cost)
+    tp = _params(problem)
+    assert (tp.beta_rule, tp.rho_rule) == ("exact", "exact")
+
+
+def test_closed_rule_of_a_bounded_law_sets_eta_and_T(monkeypatch) -> None:
+    """Above the cost limit a Rademacher problem uses its best closed form (not 'gaussian')."""
+    monkeypatch.setattr(gm, "EXACT_COST_LIMIT", 0.0)
+    tp = _params(Problem.from_specs("1d:8,4,2", alpha=0.5, law="rademacher"))
+    assert tp.beta_rule == tp.beta_closed_rule == "bounded"
+    assert "gaussian" not in tp.beta_candidates
+    s = _spectrum(8, STRIDE_8_4_2, np.eye(8))
+    beta = s["lambda_max_PPT"] * 8.0  # λ_max(PPᵀ) B² λ_max(Σ), B² = n b² = 8
+    a = 1.5 * s["lambda_min"] / 3
+    eta, T = _eta_T(a, beta, 0.0)
+    assert _close(tp.beta, beta) and _close(tp.eta, eta) and tp.T == T

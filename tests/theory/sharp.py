@@ -300,6 +300,8 @@ def check_T_noisy(b: TB.Bound) -> None:
     for c in _CASES:
         for rho in (1e-6, 0.1, 10.0):
             _noisy_T_ok(b(**c, rho=rho, w_norm=1.5, epsilon=0.01, delta=0.1), c, rho, True)
+    # 2‖w*‖² <= εδ: the guarantee holds at once; T is floored at 1 (one sample is drawn)
+    assert b(a=1.0, beta=1.0, rho=0.1, w_norm=0.1, epsilon=1.0, delta=1.0) == 1
 
 
 def check_samples(b: TB.Bound) -> None:
@@ -364,6 +366,7 @@ def check_disjoint_T(b: TB.Bound) -> None:
         c = dict(a=(1 + alpha) / k, beta=r + 2 / k)
         T = b(alpha=alpha, k=k, r=r, w_norm=1.5, epsilon=0.01, delta=0.1)
         _T_minimal(T, c, 2.25, 0.001, rounded=True)
+    assert b(alpha=0.0, k=2, r=3, w_norm=0.1, epsilon=1.0, delta=1.0) == 1  # floored at 1
 
 
 def check_T_1d_instantiated(b: TB.Bound) -> None:

@@ -11,10 +11,16 @@ from __future__ import annotations
 import math
 
 import pytest
+import sympy as sp
+from sympy.codegen.cfunctions import log1p
 
-from theory._errors import TheoryError
-from theory.bounds import ETA_REALIZABLE, T_NOISY, T_REALIZABLE
-from theory.instantiate import disjoint_parameters, theorem_parameters
+from theory._errors import HypothesisFailed, TheoryError
+from theory.bounds import ETA_REALIZABLE, T_NOISY, T_REALIZABLE, Bound
+from theory.instantiate import (
+    disjoint_parameters,
+    gaussian_norm_product_moment,
+    theorem_parameters,
+)
 
 BASE = dict(lambda_min=1.0, lambda_max=13.0, tr_M=28.0, k=7, r=4, alpha=0.5, eps=0.01, delta=0.1)
 
@@ -87,3 +93,83 @@ def test_lambda_min_must_be_a_real_number() -> None:
         theorem_parameters(**{**BASE, "lambda_min": "1"}, w_norm=1.0, lambda_max_K=5.0)
     with pytest.raises(TheoryError, match="lambda_min must be a real number"):
         theorem_parameters(**{**BASE, "lambda_min": True}, w_norm=1.0, lambda_max_K=5.0)
+
+
+# --------------------------------------------------------- second round (MUTATION.md, round 2)
+def test_instantiate_messages_in_full() -> None:
+    """Each input error of theory.instantiate, as the user reads it."""
+    cases = [
+        (dict(BASE, lambda_min=True), TheoryError,
+         "theorem_parameters: lambda_min must be a real number; got True. Pass the smallest "
+         "eigenvalue of M = P Σ Pᵀ."),
+        (dict(BASE, lambda_min=0.0), HypothesisFailed,
+         "lambda_min(P Σ Pᵀ) must be positive for the theorem (thm-convotron) to apply; got 0. "
+         "Choose a scheme whose patches cover every filter direction (see `convotron check`)."),
+        (dict(BASE, delta=1.5), TheoryError,
+         "theorem_parameters: delta must be at most 1; got 1.5. Pass a value in the allowed "
+         "range (see theory.notation.NOTATION)."),
+        (dict(BASE, eps=-1.0), TheoryError,
+         "theorem_parameters: eps must be positive (eps > 0); got -1.0. Pass a positive value."),
+    ]  # fmt: skip
+    for kw, error, message in cases:
+        with pytest.raises(error) as info:
+            theorem_parameters(**kw, w_norm=1.0, lambda_max_K=30.0)
+        assert str(info.value) == message
+    with pytest.raises(TheoryError) as info:
+        theorem_parameters(**BASE, w_norm=0.0, lambda_max_K=30.0)
+    assert str(info.value) == (
+        "theorem_parameters: w_norm must be positive (w_norm > 0); got 0.0. Pass a positive value."
+    )
+    with pytest.raises(TheoryError) as info:
+        theorem_parameters(**BASE, w_norm=1.0, lambda_max_K=30.0, varsigma=0.1, xi_moment=2.0)
+    assert str(info.value) == (
+        "theorem_parameters: pass either varsigma (independent noise) or xi_moment (general "
+        "noise), not both; got varsigma=0.1, xi_moment=2.0. Set varsigma=0 when giving xi_moment."
+    )
+
+
+@pytest.mark.parametrize("name", ["trace_Sigma", "tr_M", "tr_P_Sigma2_Pt"])
+def test_gaussian_norm_product_moment_names_the_bad_value(name) -> None:
+    values = {"trace_Sigma": 8.0, "tr_M": 20.0, "tr_P_Sigma2_Pt": 20.0, name: -1.0}
+    with pytest.raises(TheoryError) as info:
+        gaussian_norm_product_moment(**values)
+    assert str(info.value) == (
+        f"theorem_parameters: {name} must be positive ({name} > 0); got -1.0. Pass a positive "
+        "value."
+    )
+    # the counterexample scheme of the docstring: (n + 2) tr PPᵀ = 10 * 20 = 200 for Σ = I
+    assert gaussian_norm_product_moment(8.0, 20.0, 20.0) == 200.0
+
+
+x_, y_ = sp.symbols("x y", positive=True)
+
+
+def test_bound_uses_its_numeric_form() -> None:
+    """numeric_expr, not expr, builds the function: log1p keeps 1e-18 that log(1 + x) loses."""
+    b = Bound("small", "lem-x", "[derived] test", sp.log(1 + x_), "f", numeric_expr=sp.log(1 + x_))
+    assert b(x=1e-18) == 0.0  # the plain form loses it
+    b = Bound("small", "lem-x", "[derived] test", sp.log(1 + x_), "f", numeric_expr=log1p(x_))
+    assert b(x=1e-18) == 1e-18
+
+
+def test_bound_refuses_a_numeric_form_with_other_symbols() -> None:
+    with pytest.raises(TheoryError) as info:
+        Bound("bad", "lem-x", "[derived] test", x_ + 1, "f", numeric_expr=x_ + sp.Symbol("z"))
+    assert str(info.value) == (
+        "Bound 'bad': numeric_expr has symbols ['z'] that expr lacks; it must be the same "
+        "function of the same symbols."
+    )
+
+
+def test_bound_symbols_are_sorted_by_name() -> None:
+    assert T_NOISY.names == ("a", "beta", "delta", "epsilon", "rho", "w_norm")
+    with pytest.raises(TheoryError, match=r"missing value\(s\) for beta, delta, epsilon, rho, "):
+        T_NOISY(a=1.0)
+
+
+def test_bound_subs_simplifies_and_names_the_bound() -> None:
+    b = Bound("ratio", "lem-x", "[derived] test", (x_**2 - 1) / (x_ - 1) * y_, "f")
+    assert b.subs(y=2) == 2 * x_ + 2  # simplified, not 2(x² - 1)/(x - 1)
+    with pytest.raises(TheoryError) as info:
+        b.subs(y=-1)
+    assert str(info.value) == ("ratio: y must be positive (y > 0); got -1. Pass a positive value.")

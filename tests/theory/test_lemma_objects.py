@@ -169,8 +169,11 @@ def test_lemma_2d_failure_names_the_axis_and_its_repair(args, axis, detail, side
 
 @pytest.mark.parametrize("channels", [0, -1, True, 1.5])
 def test_lemma_2d_rejects_bad_channel_counts(channels) -> None:
-    with pytest.raises(TheoryError, match="channels"):
+    with pytest.raises(TheoryError) as info:
         lemma_2d(8, 9, 4, 5, 2, 2, channels=channels)
+    assert str(info.value) == (
+        f"channels must be a positive integer; got {channels!r}. Pass channels as an int >= 1."
+    )
 
 
 # ------------------------------------------------------------------------ Σ and transfer

@@ -45,3 +45,29 @@ def test_sharp_check_kills_the_mutant(name: str, mutation: str) -> None:
     mutant = _mutant(TB.ALL_BOUNDS[name], MUTATIONS[mutation])
     with pytest.raises((AssertionError, TheoryError)):
         SHARP_CHECKS[name](mutant)
+
+
+#: The rounded iteration counts, each ``Max(1, ceiling(continuous))`` (``bounds._iterations``,
+#: evaluated at import, so mutmut's mutants of it never run): the floor at 1 mutated by hand.
+ROUNDED = ("T_realizable", "T_noisy", "disjoint_T")
+FLOOR_MUTATIONS = {
+    "floor 2": lambda e: sp.Max(2, e.args[1] if e.args[0] == 1 else e.args[0]),
+    "no floor": lambda e: e.args[1] if e.args[0] == 1 else e.args[0],
+    "floor instead of ceiling": lambda e: sp.Max(1, sp.floor(_continuous(e))),
+}
+
+
+def _continuous(e: sp.Expr) -> sp.Expr:
+    ceiling = e.args[1] if e.args[0] == 1 else e.args[0]
+    assert isinstance(ceiling, sp.ceiling)
+    return ceiling.args[0]
+
+
+@pytest.mark.parametrize("mutation", sorted(FLOOR_MUTATIONS))
+@pytest.mark.parametrize("name", ROUNDED)
+def test_sharp_check_kills_the_rounding_mutants(name: str, mutation: str) -> None:
+    bound = TB.ALL_BOUNDS[name]
+    assert isinstance(bound.expr, sp.Max) and 1 in bound.expr.args  # Max(1, ceiling(...))
+    mutant = _mutant(bound, FLOOR_MUTATIONS[mutation])
+    with pytest.raises((AssertionError, TheoryError)):
+        SHARP_CHECKS[name](mutant)
