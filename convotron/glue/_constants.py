@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -61,8 +61,7 @@ class Spectrum:
 
 def bound_B(problem: Problem, spectrum: Spectrum) -> float:
     r""":math:`B` with :math:`\|x\| \le B`: :math:`\sqrt{\lambda_{\max}(\Sigma) n}\,b`."""
-    bound = problem.law.bound
-    assert bound is not None, "called for bounded laws only"
+    bound = cast(float, problem.law.bound)  # called for bounded laws only
     return math.sqrt(spectrum.lambda_max_Sigma * problem.n) * float(bound)
 
 

@@ -299,15 +299,10 @@ def theorem_parameters(
         lambda_max_PPT=spectrum.lambda_max_PPT,
         B=bound_B(problem, spectrum) if law.bound is not None else None,
         E_x4=beta.E_x4,
-        varsigma=0.0,
         xi_moment=xi_moment,
     )
     p = ti.theorem_parameters(**shared, beta_rule=beta.rule, lambda_max_K=beta.exact)
-    p_closed = (
-        p
-        if beta.rule == beta.closed_rule
-        else ti.theorem_parameters(**shared, beta_rule=beta.closed_rule)
-    )
+    p_closed = ti.theorem_parameters(**shared, beta_rule=beta.closed_rule)
     return TheoremParameters(
         **common,
         a=p["a"],

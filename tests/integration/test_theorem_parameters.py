@@ -22,6 +22,7 @@ from convotron.glue import parameters as gp
 from convotron.patches import PatchScheme
 from convotron.problem import Problem
 from tests.theory.sharp import _P, COUNTER, STRIDE_8_4_2, _isserlis_K, _lmax, _signs
+from theory import TheoryError
 from theory import bounds as tb
 
 EPS, DELTA, W = 0.05, 0.2, 1.5
@@ -443,3 +444,9 @@ def test_closed_rule_of_a_bounded_law_sets_eta_and_T(monkeypatch) -> None:
     a = 1.5 * s["lambda_min"] / 3
     eta, T = _eta_T(a, beta, 0.0)
     assert _close(tp.beta, beta) and _close(tp.eta, eta) and tp.T == T
+
+
+def test_curve_checks_a_scalar_t() -> None:
+    tp = _params(Problem.from_specs("1d:8,4,2"))
+    with pytest.raises(TheoryError, match="t must be nonnegative"):
+        tp.curve(-1)

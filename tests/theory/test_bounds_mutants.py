@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
@@ -173,3 +174,42 @@ def test_bound_subs_simplifies_and_names_the_bound() -> None:
     with pytest.raises(TheoryError) as info:
         b.subs(y=-1)
     assert str(info.value) == ("ratio: y must be positive (y > 0); got -1. Pass a positive value.")
+
+
+def test_bound_call_messages_in_full() -> None:
+    with pytest.raises(TheoryError) as info:
+        ETA_REALIZABLE(a=1.0, beta=2.0, rho=3.0)
+    assert str(info.value) == (
+        "eta_realizable: unknown value(s) rho; this bound depends on a, beta. Pass only those."
+    )
+    with pytest.raises(TheoryError) as info:
+        T_NOISY(a=1.0, beta=2.0)
+    assert str(info.value) == (
+        "T_noisy: missing value(s) for delta, epsilon, rho, w_norm; this bound depends on a, "
+        "beta, delta, epsilon, rho, w_norm. Pass every one as a keyword argument."
+    )
+    with pytest.raises(TheoryError) as info:
+        ETA_REALIZABLE(a="1", beta=2.0)
+    assert str(info.value) == (
+        "eta_realizable: a must be a real number; got '1' of type str. Pass a plain number, "
+        "e.g. a=1."
+    )
+    with pytest.raises(TheoryError) as info:
+        ETA_REALIZABLE(a=1e300, beta=1e-300)
+    assert str(info.value) == (
+        "eta_realizable: the value is not a finite number (inf) for a=1e+300, beta=1e-300. "
+        "Check the inputs' scale (e.g. a tiny lambda_min or eps)."
+    )
+    constant = Bound("one", "lem-x", "[derived] test", sp.Integer(1), "c")
+    with pytest.raises(TheoryError) as info:
+        constant(x=1.0)
+    assert str(info.value) == (
+        "one: unknown value(s) x; this bound depends on nothing. Pass only those."
+    )
+
+
+def test_bound_evaluates_arrays_elementwise_and_scalars_as_floats() -> None:
+    out = T_REALIZABLE(a=np.array([0.5, 1.0]), beta=2.0, w_norm=1.5, epsilon=0.01, delta=0.1)
+    assert isinstance(out, np.ndarray) and out.shape == (2,)
+    one = ETA_REALIZABLE(a=np.array(1.0), beta=2.0)
+    assert type(one) is float and one == 0.25
