@@ -74,12 +74,12 @@ def cov_kind(n: int, cov: Any) -> tuple[str, Any]:
         low = cov.strip().lower()
         if low == "identity":
             return "identity", None
-        if low.startswith("ar1:"):
-            return cov_kind(n, ("ar1", float(low[4:])))
-        raise TheoryError(
-            f"cov must be 'identity', 'ar1:RHO', ('diag', d), ('ar1', rho), ('chol', L) or an "
-            f"n x n matrix; got {cov!r}."
-        )
+        if not low.startswith("ar1:"):
+            raise TheoryError(
+                f"cov must be 'identity', 'ar1:RHO', ('diag', d), ('ar1', rho), ('chol', L) or "
+                f"an n x n matrix; got {cov!r}."
+            )
+        cov = ("ar1", float(low[4:]))  # read on as the tuple form
     if isinstance(cov, tuple) and len(cov) == 2 and cov[0] == "ar1":
         rho = float(cov[1])
         if not -1.0 < rho < 1.0:
