@@ -74,12 +74,12 @@ def cov_kind(n: int, cov: Any) -> tuple[str, Any]:
         low = cov.strip().lower()
         if low == "identity":
             return "identity", None
-        if low.startswith("ar1:"):
-            return cov_kind(n, ("ar1", float(low[4:])))
-        raise TheoryError(
-            f"cov must be 'identity', 'ar1:RHO', ('diag', d), ('ar1', rho), ('chol', L) or an "
-            f"n x n matrix; got {cov!r}."
-        )
+        if not low.startswith("ar1:"):
+            raise TheoryError(
+                f"cov must be 'identity', 'ar1:RHO', ('diag', d), ('ar1', rho), ('chol', L) or "
+                f"an n x n matrix; got {cov!r}."
+            )
+        cov = ("ar1", float(low[4:]))  # read on as the tuple form
     if isinstance(cov, tuple) and len(cov) == 2 and cov[0] == "ar1":
         rho = float(cov[1])
         if not -1.0 < rho < 1.0:
@@ -121,28 +121,10 @@ def ar1_L_rows(rows: np.ndarray, n: int, rho: float) -> np.ndarray:
     s = math.sqrt(1.0 - rho * rho)
     p = rows[:, None].astype(float)
     q = np.arange(n)[None, :].astype(float)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        L = np.where(q <= p, s * np.power(rho, np.maximum(p - q, 0.0)), 0.0)
+    # the exponents are clipped at 0: no 0 ** negative, so no floating-point warning to silence
+    L = np.where(q <= p, s * np.power(rho, np.maximum(p - q, 0.0)), 0.0)
     L[:, 0] = np.power(rho, rows.astype(float))
     return np.asarray(L)
-
-
-def sigma_cols(kind: str, payload: Any, n: int, cols: np.ndarray) -> np.ndarray:
-    """Columns ``cols`` of Σ (n x len(cols)), without forming Σ for the structured kinds."""
-    if kind == "identity":
-        out = np.zeros((n, len(cols)))
-        out[cols, np.arange(len(cols))] = 1.0
-        return out
-    if kind == "diag":
-        out = np.zeros((n, len(cols)))
-        out[cols, np.arange(len(cols))] = payload[cols]
-        return out
-    if kind == "ar1":
-        return np.asarray(
-            np.power(payload, np.abs(np.arange(n)[:, None] - cols[None, :]).astype(float))
-        )
-    L = payload
-    return np.asarray(L @ L[cols].T)
 
 
 def L_rows(kind: str, payload: Any, n: int, rows: np.ndarray) -> np.ndarray:
@@ -197,10 +179,8 @@ def P_sigma(kind: str, payload: Any, n: int, idx: np.ndarray) -> np.ndarray:
         for p in range(n - 2, -1, -1):
             b[p] += payload * b[p + 1]
         return np.asarray((f + b - V).T)
-    out = np.zeros((r, n))
-    for i in range(k):
-        out += sigma_cols(kind, payload, n, idx[i]).T
-    return out
+    L = payload  # dense: PΣ = (PL)Lᵀ
+    return np.asarray(B_matrix(kind, L, n, idx) @ L.T)
 
 
 def sigma_block(kind: str, payload: Any, rows: np.ndarray) -> np.ndarray:

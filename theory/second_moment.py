@@ -223,7 +223,7 @@ def beta_exact_sympy(K: sp.Matrix) -> sp.Expr:
     lam = sp.Symbol("lam")
     poly = sp.Poly(sp.Matrix(K).charpoly(lam).as_expr(), lam)
     roots = sp.real_roots(poly)
-    return sp.Max(*roots) if len(roots) > 1 else roots[0]
+    return sp.Max(*roots)  # Max of one root is that root
 
 
 # --------------------------------------------------------------------------------------------
