@@ -55,7 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_theory.py
 
-# Mutation testing (not part of `make test`; about an hour on 2 cores): mutmut over the
+# Mutation testing (not part of `make test`; about 20 minutes on 2 cores): mutmut over the
 # theorem's constants, the exact second moments, the lemma code and the theorem-parameter glue,
 # configured in [tool.mutmut] of pyproject.toml; scores and survivors in MUTATION.md.
 # MUTATE narrows the run, e.g. `make mutation MUTATE='theory.spectra.lemmas*'`.
