@@ -162,3 +162,11 @@ def test_fourth_moment_bound_for_heavy_tails_is_the_stated_formula() -> None:
         tr, tr2 = np.trace(S), np.trace(S @ S)
         value, exact = gm.fourth_moment_norm(cov, 9.0)
         assert not exact and math.isclose(value, tr**2 + 2 * tr2 + 6 * tr2, rel_tol=1e-12)
+
+
+def test_cov_spec_of_a_singular_dense_covariance_is_the_samplers_factor() -> None:
+    """Σ PSD but singular: no Cholesky factor exists; the sampler's own factor is used."""
+    cov = Dense(np.array([[1.0, 1.0], [1.0, 1.0]]))
+    kind, L = gm.cov_spec(cov)
+    assert kind == "chol" and np.array_equal(L, cov.factor())
+    assert np.allclose(L @ L.T, cov.dense(), atol=1e-15)

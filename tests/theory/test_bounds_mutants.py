@@ -183,6 +183,11 @@ def test_bound_call_messages_in_full() -> None:
         "eta_realizable: unknown value(s) rho; this bound depends on a, beta. Pass only those."
     )
     with pytest.raises(TheoryError) as info:
+        ETA_REALIZABLE(a=1.0, beta=2.0, rho=3.0, t=1)
+    assert str(info.value) == (
+        "eta_realizable: unknown value(s) rho, t; this bound depends on a, beta. Pass only those."
+    )
+    with pytest.raises(TheoryError) as info:
         T_NOISY(a=1.0, beta=2.0)
     assert str(info.value) == (
         "T_noisy: missing value(s) for delta, epsilon, rho, w_norm; this bound depends on a, "
