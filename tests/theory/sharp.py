@@ -67,6 +67,17 @@ def _isserlis_K(n: int, idx, Sigma: np.ndarray, only: int | None = None) -> np.n
     return sum(Pi @ E @ Pi.T for Pi in Ps) / len(Ps)
 
 
+def q_fourth_moment(B: np.ndarray, kappa: float) -> np.ndarray:
+    """E[q_a q_b q_c q_d] for q = Bz, z iid standardised with E z⁴ = κ (Isserlis + (κ−3) term)."""
+    M = B @ B.T
+    return (
+        np.einsum("ab,cd->abcd", M, M)
+        + np.einsum("ac,bd->abcd", M, M)
+        + np.einsum("ad,bc->abcd", M, M)
+        + (kappa - 3.0) * np.einsum("aj,bj,cj,dj->abcd", B, B, B, B)
+    )
+
+
 def _lmax(K: np.ndarray) -> float:
     return float(np.linalg.eigvalsh(K)[-1])
 

@@ -23,7 +23,7 @@ from tests.budget import examples
 from theory import second_moment as SM
 from theory._errors import TheoryError
 
-from .sharp import _P, COUNTER, STRIDE_8_4_2, TWINS
+from .sharp import _P, COUNTER, STRIDE_8_4_2, TWINS, q_fourth_moment
 
 STRIDE_16_4_2 = [[2 * i + j for j in range(4)] for i in range(7)]
 
@@ -198,12 +198,7 @@ def _step_tensor(S, n, idx, L, kappa, eta, noise_level):
     P = sum(Ps)
     B = P @ L
     M = B @ B.T
-    Tq = (
-        np.einsum("ab,cd->abcd", M, M)
-        + np.einsum("ac,bd->abcd", M, M)
-        + np.einsum("ad,bc->abcd", M, M)
-        + (kappa - 3.0) * np.einsum("aj,bj,cj,dj->abcd", B, B, B, B)
-    )
+    Tq = q_fourth_moment(B, kappa)
     E4 = np.einsum("acdb,cd->ab", Tq, S)  # E[q qᵀ S q qᵀ]
     return S - eta / k * (M @ S + S @ M) + (eta / k) ** 2 * E4 + eta**2 * noise_level**2 * M
 

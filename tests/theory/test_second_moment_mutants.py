@@ -18,7 +18,7 @@ import sympy as sp
 from theory import second_moment as SM
 from theory._errors import TheoryError
 
-from .sharp import _P, COUNTER, STRIDE_8_4_2
+from .sharp import _P, COUNTER, STRIDE_8_4_2, q_fourth_moment
 
 N6 = 6
 IDX6 = [[0, 1, 2], [2, 3, 4], [5, 1, 3]]  # overlapping patches, a coordinate read twice
@@ -73,12 +73,7 @@ def _mse_tensor(n: int, idx, L: np.ndarray, kappa: float, eta: float, level: flo
     k = len(Ps)
     B = sum(Ps) @ L
     M = B @ B.T
-    Tq = (
-        np.einsum("ab,cd->abcd", M, M)
-        + np.einsum("ac,bd->abcd", M, M)
-        + np.einsum("ad,bc->abcd", M, M)
-        + (kappa - 3.0) * np.einsum("aj,bj,cj,dj->abcd", B, B, B, B)
-    )
+    Tq = q_fourth_moment(B, kappa)
     S = np.outer(w, w)
     out = [np.trace(S)]
     for _ in range(T):
