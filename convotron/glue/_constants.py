@@ -74,18 +74,32 @@ class Beta:
     computations are affordable (``exact_ok``), which the exact ρ shares.
     """
 
-    value: float
-    rule: str
     exact: float | None
     note: str
     candidates: dict[str, float]
     closed_rule: str
     E_x4: float
+    B: float | None
     n: int
     indices: np.ndarray
     spec: Any
     kappa: float
     exact_ok: bool
+
+    @property
+    def rule(self) -> str:
+        """``"exact"`` when λ_max(K) was computed, else the best closed form's rule."""
+        return "exact" if self.exact is not None else self.closed_rule
+
+    @property
+    def closed(self) -> float:
+        """The best (smallest) closed-form β."""
+        return float(self.candidates[self.closed_rule])
+
+    @property
+    def value(self) -> float:
+        """The β used: the exact one when computed, else :attr:`closed`."""
+        return self.exact if self.exact is not None else self.closed
 
     @property
     def all_candidates(self) -> dict[str, float]:
@@ -110,10 +124,11 @@ class Beta:
                 tr_M=spectrum.trace_M,
                 lambda_max=spectrum.lambda_max,
             )
-        if law.bound is not None:
+        B = None if law.bound is None else bound_B(problem, spectrum)
+        if B is not None:
             candidates["bounded"] = tb.BETA_BOUNDED(
                 lambda_max_PPT=spectrum.lambda_max_PPT,
-                B=bound_B(problem, spectrum),
+                B=B,
                 lambda_max_Sigma=spectrum.lambda_max_Sigma,
             )
         closed_rule = min(candidates, key=lambda key: candidates[key])
@@ -140,13 +155,12 @@ class Beta:
 
             exact = beta_exact(second_moment_matrix(n, indices, spec, kappa))
         return cls(
-            value=exact if exact is not None else float(candidates[closed_rule]),
-            rule="exact" if exact is not None else closed_rule,
             exact=exact,
             note=note,
             candidates=candidates,
             closed_rule=closed_rule,
             E_x4=E_x4,
+            B=B,
             n=n,
             indices=indices,
             spec=spec,

@@ -64,7 +64,7 @@ from .._errors import ConvotronError
 from .._validate import InstanceOf, Interval, Param, validate
 from ..covariance import Identity
 from ..problem import Problem
-from ._constants import Beta, Spectrum, bound_B, noise_moment
+from ._constants import Beta, Spectrum, noise_moment
 
 __all__ = [
     "JSON_KEYS",
@@ -261,7 +261,7 @@ def theorem_parameters(
         beta=float(beta.value),
         beta_rule=beta.rule,
         beta_exact=beta.exact,
-        beta_closed=float(beta.candidates[beta.closed_rule]),
+        beta_closed=beta.closed,
         beta_closed_rule=beta.closed_rule,
         beta_note=beta.note,
         claim="thm-convotron",
@@ -284,7 +284,6 @@ def theorem_parameters(
 
     from theory import instantiate as ti
 
-    law = problem.law
     shared: dict[str, Any] = dict(
         lambda_min=spectrum.lambda_min,
         lambda_max=spectrum.lambda_max,
@@ -297,7 +296,7 @@ def theorem_parameters(
         w_norm=target.w_norm,
         lambda_max_Sigma=spectrum.lambda_max_Sigma,
         lambda_max_PPT=spectrum.lambda_max_PPT,
-        B=bound_B(problem, spectrum) if law.bound is not None else None,
+        B=beta.B,
         E_x4=beta.E_x4,
         xi_moment=xi_moment,
     )
