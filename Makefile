@@ -1,11 +1,15 @@
 # Two commands do everything on a fresh machine with only python3:
-#   make verify   -- create .venv, install, run the verification suite (the main job)
-#   make test     -- create .venv, install, lint, type-check, run the tests, check the wheel,
-#                    build and check the book
+#   make verify   -- create .venv, install the package alone (no test or book tools), run the
+#                    verification suite (the main job)
+#   make test     -- create .venv, install with the test, book and images extras, lint,
+#                    type-check, run the tests, check the wheel, build and check the book
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
+# Two installs: the runtime (what `make verify` needs: the package and its dependencies) and
+# the developer's (the extras of pyproject.toml). The developer's install implies the runtime.
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
+STAMP         := $(VENV)/.installed-stamp
 export HYPOTHESIS_PROFILE ?= ci
 export MPLBACKEND ?= Agg
 export PYTHONHASHSEED ?= 0
@@ -14,18 +18,24 @@ export PYTHONHASHSEED ?= 0
 
 all: test
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $(RUNTIME_STAMP)
+
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test,book,images]"
-	touch $(STAMP)
+	touch $(RUNTIME_STAMP) $(STAMP)
 
 install: $(STAMP)
 
-verify: $(STAMP)
+verify: $(RUNTIME_STAMP)
 	$(BIN)/convotron verify --quick --out build/verify
 
-verify-full: $(STAMP)
+verify-full: $(RUNTIME_STAMP)
 	$(BIN)/convotron verify --full --out build/verify-full
 
 lint: $(STAMP)
