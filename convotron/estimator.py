@@ -369,13 +369,8 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         y = np.ascontiguousarray(y, dtype=np.float64)
         if sample_weight is None:
             return X, y, None
+        # scikit-learn's check: shape (n_samples,), finite, >= 0, not all 0 (its messages)
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        if not np.all(np.isfinite(sw)):
-            raise ConvotronError(
-                "sample_weight must be finite; got NaN or infinite weights. Pass finite weights "
-                ">= 0.",
-                param="sample_weight",
-            )
         c = np.sqrt(sw)
         return np.ascontiguousarray(X * c[:, None]), y * c, sw
 
@@ -511,16 +506,17 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> ConvotronRegressor:
-        """One pass of Algorithm 1 over the given rows **in order**, continuing from ``w_``.
+        """Run one pass of Algorithm 1 over the given rows **in order**, continuing from ``w_``.
 
-        On an unfitted estimator the first call starts at ``w_1 = 0`` and fixes the scheme, ``n_features_in_`` and the step: ``eta="auto"``
-        is the plug-in step from *that call's* rows (kept by later calls; pass a numeric
-        ``eta`` for streams whose first chunk is small). Each call makes
-        ``n_rows // min(batch, n_rows)`` updates (rows left over are skipped), appends the
-        training error on its rows to ``loss_curve_`` and adds 1 to ``n_iter_``. No shuffling
-        and no stopping rule: calls on consecutive chunks of ``(X, y)`` give exactly one pass
-        of :func:`convotron.algorithm.convotron_on_data` over the rows in order (when
-        ``batch`` divides each chunk). :meth:`fit` starts afresh.
+        On an unfitted estimator the first call starts at ``w_1 = 0`` and fixes the scheme,
+        ``n_features_in_`` and the step: ``eta="auto"`` is the plug-in step from *that call's*
+        rows (kept by later calls; pass a numeric ``eta`` for streams whose first chunk is
+        small). Each call makes ``n_rows // min(batch, n_rows)`` updates (rows left over are
+        skipped), appends the training error on its rows to ``loss_curve_`` and adds 1 to
+        ``n_iter_``. No shuffling and no stopping rule: calls on consecutive chunks of
+        ``(X, y)`` give exactly one pass of :func:`convotron.algorithm.convotron_on_data` over
+        the rows in order (when ``batch`` divides each chunk). After :meth:`fit` it continues
+        from the fitted ``w_``; :meth:`fit` always starts afresh at ``w_1 = 0``.
 
         Parameters
         ----------

@@ -211,7 +211,7 @@ class PluginConstants:
         return (1.0 + self.alpha) * self.lambda_max.value / (2.0 * self.k * self.beta.value)
 
     def updates_needed(self, rel_eps: float = T_REL_EPS, delta: float = T_DELTA) -> float:
-        r"""The theorem's ``T`` at the estimates: ``(4β̂/â²) ln(1/(rel_eps δ))``.
+        r"""Return the theorem's ``T`` at the estimates: ``(4β̂/â²) ln(1/(rel_eps δ))``.
 
         ``T_realizable`` (``cor-realizable``, [derived]) with ``ε = rel_eps ‖w*‖²``: the updates
         after which ``E‖w_T − w*‖² <= rel_eps ‖w*‖²`` with probability ``1 − δ``, at the step
@@ -385,7 +385,7 @@ def _tail_check(norms: np.ndarray, z: float) -> TailCheck:
 
 
 def _tail_upper(v: np.ndarray, clt_high: float, z: float, k_tail: int) -> float:
-    r"""An upper confidence bound for ``E v`` (``v >= 0``) robust to a heavy right tail.
+    r"""Return an upper confidence bound for ``E v`` (``v >= 0``) robust to a heavy right tail.
 
     The body (values up to the threshold ``τ = v_(k+1)``) by its CLT bound, the tail by a Pareto
     tail fitted by Hill at the index's lower confidence limit ``γ_l``:
@@ -402,7 +402,6 @@ def _tail_upper(v: np.ndarray, clt_high: float, z: float, k_tail: int) -> float:
     body_sd = float(np.std(body, ddof=1)) if body.size > 1 else 0.0
     tail = (k_tail / m) * tau * (1.0 if math.isinf(g_low) else g_low / (g_low - 1.0))
     return max(clt_high, float(body.sum()) / m + tail + z * body_sd / math.sqrt(m))
-
 
 
 def _tail_method(e: Estimate, high: float) -> Estimate:
@@ -434,14 +433,15 @@ def _tail_note(tail: TailCheck) -> str:
         "(conservative; its coverage is measured in benchmarks/README.md)."
     )
 
+
 def _scale(Xa: np.ndarray) -> float:
-    """A power of two near ``max |X|`` (1 for an all-zero X): dividing by it is exact."""
+    """Return a power of two near ``max |X|`` (1 for an all-zero X): dividing by it is exact."""
     top = float(np.max(np.abs(Xa)))
     return 1.0 if top == 0.0 else float(2.0 ** math.floor(math.log2(top)))
 
 
 def _normal(value: float) -> bool:
-    return math.isfinite(value) and abs(value) >= np.finfo(float).tiny
+    return math.isfinite(value) and abs(value) >= float(np.finfo(float).tiny)
 
 
 def plugin_constants(
@@ -496,7 +496,9 @@ def plugin_constants(
     tiny = 64 * np.finfo(float).eps * max(r, 1) * max(lam_max, 0.0)
     if lam_max <= 0.0 or beta <= 0.0 or lam_min <= tiny:
         if m < r:
-            why = f" (n_samples={m} rows for a filter of size r={r}: fewer rows than r always give 0)"
+            why = (
+                f" (n_samples={m} rows for a filter of size r={r}: fewer rows than r always give 0)"
+            )
         elif lam_max > 0.0:
             why = (
                 f", at the round-off level of lambda_max(P Σ̂ Pᵀ) = {lam_max * sc**2:.3g} "
@@ -649,7 +651,7 @@ class StepDiagnosis:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The fields as a dict (``T`` may be ``inf``: null in JSON)."""
+        """Return the fields as a dict (``T`` may be ``inf``: null in JSON)."""
         return {
             "T": self.T,
             "budget": self.budget,
