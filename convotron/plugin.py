@@ -646,7 +646,7 @@ class StepDiagnosis:
             f"(lambda_min(M̂) = {self.lambda_min:.3g}, beta = {self.beta:.3g}, cond(M̂) = "
             f"{self.cond:.3g}) needs T = (4 beta/a²) ln(1000) = {self.T:.3g} updates to bring "
             f"E‖w − w*‖² to 1% of ‖w*‖² (probability 0.9; [derived]), {ratio:.3g} times the "
-            f"{where}: the fit stops long before the theorem's T, and a training error that "
+            f"{where}: that stops long before the theorem's T, and a training error that "
             "stops changing there is not convergence. Remedies: " + "; ".join(self.remedies) + "."
         )
 
@@ -665,14 +665,14 @@ class StepDiagnosis:
         }
 
 
-def diagnose_step(pc: PluginConstants, budget: int, *, eta_name: str = "eta") -> StepDiagnosis:
+def diagnose_step(pc: PluginConstants, budget: int, *, eta_name: str = "eta=") -> StepDiagnosis:
     r"""Compare the theorem's ``T`` at the plug-in constants with the ``budget`` updates.
 
     The one check shared by :class:`~convotron.estimator.ConvotronRegressor` and
     ``convotron run --data --eta auto``: ``far`` when ``T > FAR × budget``. Then the step is
     valid but useless here (typically ``cond(M̂)`` is huge: ``η̂ = eta_scale/cond(M̂)`` is many
     orders below the step scale), and the remedies say what helps; ``eta_name`` is how the
-    step parameter is named to the reader (``"eta"``, ``"--eta"``).
+    step parameter is written before its value (``"eta="``, ``"--eta "``).
     """
     T = pc.updates_needed()
     cond = pc.cond
@@ -684,7 +684,7 @@ def diagnose_step(pc: PluginConstants, budget: int, *, eta_name: str = "eta") ->
             "when the columns differ in scale)"
         )
     remedies.append(
-        f"a hand-set step, e.g. {eta_name} = {pc.eta_scale:.3g} (the step scale "
+        f"a hand-set step, e.g. {eta_name}{pc.eta_scale:.3g} (the step scale "
         "(1+alpha) lambda_max(M̂)/(2 k beta); no guarantee, watch for divergence)"
     )
     if cond < _ILL_CONDITIONED:
