@@ -391,9 +391,7 @@ def _singular_violation(spectrum: Spectrum) -> str:
             f"= {spectrum.lambda_min:.3g} <= 0 for this scheme (floating-point eigenvalue, "
             f"{check.certificate} check)"
         )
-    return (
-        f"lambda_min(P Σ Pᵀ) {value}, so the theorem (thm-convotron) does not apply{direction}"
-    )
+    return f"lambda_min(P Σ Pᵀ) {value}, so the theorem (thm-convotron) does not apply{direction}"
 
 
 def _without_step_size(

@@ -547,7 +547,8 @@ def test_auto_step_far_below_its_use_warns_with_the_numbers_not_max_iter():
         f"ln(1000) = {d.T:.3g} updates" in msg
     )
     assert f"max_iter × (n_samples // batch) = 200 × 2000 = {200 * 2000} updates" in msg
-    assert "whiten or rescale the inputs" in msg and f"a hand-set step, e.g. eta={d.eta_scale:.3g} (" in msg
+    assert "whiten or rescale the inputs" in msg
+    assert f"a hand-set step, e.g. eta={d.eta_scale:.3g} (" in msg
     assert "increase max_iter" not in msg and "is not convergence" in msg
     # the hand-set step the warning names does the job the theorem's step could not
     hand = ConvotronRegressor(eta=float(f"{d.eta_scale:.3g}"), random_state=0).fit(X, y)
