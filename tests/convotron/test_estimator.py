@@ -567,6 +567,8 @@ def test_diagnosis_boundary_and_remedies():
     assert (below.far, above.far) == (False, True)
     assert pc.cond < 100 and above.remedies[-1] == "more rows (the theorem counts fresh samples)"
     assert not any("whiten" in r for r in above.remedies)
-    assert diagnose_step(pc, 1, eta_name="--eta ").remedies[0].startswith(
-        f"a hand-set step, e.g. --eta {pc.eta_scale:.3g} (the step scale"
+    assert (
+        diagnose_step(pc, 1, eta_name="--eta ")
+        .remedies[0]
+        .startswith(f"a hand-set step, e.g. --eta {pc.eta_scale:.3g} (the step scale")
     )
