@@ -550,6 +550,12 @@ def test_auto_step_far_below_its_use_warns_with_the_numbers_not_max_iter():
     assert "whiten or rescale the inputs" in msg
     assert f"a hand-set step, e.g. eta={d.eta_scale:.3g} (" in msg
     assert "increase max_iter" not in msg and "is not convergence" in msg
+    # max_iter reached as well (a tol no pass meets): still the one warning, never "max_iter"
+    with pytest.warns(ConvergenceWarning) as record:
+        short = ConvotronRegressor(max_iter=3, tol=1e-300, random_state=0).fit(X, y)
+    assert short.n_iter_ == 3 and len(record) == 1
+    assert "increase max_iter" not in str(record[0].message)
+    assert "= 3 × 2000 = 6000 updates of this fit" in str(record[0].message)
     # the hand-set step the warning names does the job the theorem's step could not
     hand = ConvotronRegressor(eta=float(f"{d.eta_scale:.3g}"), random_state=0).fit(X, y)
     assert hand.score(X, y) > 0.999 > 0.5 > est.score(X, y)

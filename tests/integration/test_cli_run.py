@@ -345,6 +345,13 @@ def test_a_run_that_stops_before_T_and_above_eps_says_so(tmp_path, capsys):
     )
 
 
+def test_above_eps_is_decided_at_eps(capsys):
+    base = run_json(capsys, *README_SAVE)["final_sq_error"]  # 0.343
+    below, above = f"{base * 0.99:.6g}", f"{base * 1.01:.6g}"
+    assert run_json(capsys, *README_SAVE, "--eps", below)["stop"]["above_eps"] is True
+    assert run_json(capsys, *README_SAVE, "--eps", above)["stop"]["above_eps"] is False
+
+
 def test_a_run_that_reaches_T_and_eps_has_no_note(capsys):
     obj = run_json(capsys, "--scheme", "1d:8,4,4", "--iters", "auto")
     assert obj["stop"]["before_T"] is False and obj["stop"]["above_eps"] is False
@@ -366,6 +373,9 @@ def test_data_eta_auto_stops_before_the_plug_in_T_and_says_how_far(tmp_path, cap
     assert 3000 < d.T <= 10 * 3000 and not d.far  # before T, not far beyond: a plain note
     assert obj["stop"]["T_source"] == "plug-in" and obj["stop"]["before_T"] is True
     assert obj["stop"]["T"] == d.T
+    halves = run_json(capsys, "--scheme", "1d:12,4,2", "--data", str(path), "--eta", "auto",
+                      "--batch", "2")  # fmt: skip
+    assert halves["plugin"]["diagnosis"]["budget"] == halves["iters"] == 1500
     assert obj["stop"]["notes"][0] == (
         f"the pass made 3,000 updates, before the plug-in T = {d.T:.3g} (E‖w − w*‖² <= 1% of "
         "‖w*‖² with probability 0.9 at the plug-in constants; an estimate)"
