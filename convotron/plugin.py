@@ -286,6 +286,14 @@ def _chunks(m: int, k: int, r: int) -> range:
     return range(0, m, step)
 
 
+def _patches(rows: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Return ``Z`` with ``Z[t, i] = P_i x_t``, shape ``(c, k, r)``; ``PAD = -1`` reads 0."""
+    if (idx >= 0).all():
+        return rows[:, idx]
+    padded = np.concatenate([rows, np.zeros((rows.shape[0], 1))], axis=1)  # column n is 0
+    return padded[:, np.where(idx < 0, rows.shape[1], idx)]
+
+
 def plugin_moments(X: Any, scheme: PatchScheme) -> tuple[np.ndarray, np.ndarray]:
     r"""Return the plug-in matrices :math:`(\hat M, \hat K)`, both ``(r, r)``.
 
@@ -300,7 +308,7 @@ def plugin_moments(X: Any, scheme: PatchScheme) -> tuple[np.ndarray, np.ndarray]
     M = np.zeros((r, r))
     K = np.zeros((r, r))
     for s in _chunks(m, k, r):
-        Z = Xa[s : s + _chunks(m, k, r).step][:, idx]  # (c, k, r): Z[t, i] = P_i x_t
+        Z = _patches(Xa[s : s + _chunks(m, k, r).step], idx)  # (c, k, r): Z[t, i] = P_i x_t
         S = Z.sum(axis=1)  # (c, r): P x_t
         q = np.einsum("ta,ta->t", S, S)  # ‖P x_t‖²
         M += S.T @ S
@@ -522,7 +530,7 @@ def plugin_constants(
     norms = np.empty(m)  # ‖(P_i x_t)_i‖ = (Σ_i ‖P_i x_t‖²)^(1/2), for the tail check
     rows = _chunks(m, k, r)
     for s in rows:
-        Z = Xs[s : s + rows.step][:, idx]
+        Z = _patches(Xs[s : s + rows.step], idx)
         S = Z.sum(axis=1)
         q = np.einsum("ta,ta->t", S, S)
         g[s : s + rows.step] = (S @ v_min) ** 2

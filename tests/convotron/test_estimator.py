@@ -246,9 +246,12 @@ def test_repeated_eigenvalues_are_flagged():
     assert "under-cover" in pc.note and pc.to_json()["near_repeated"] == list(pc.near_repeated)
 
 
-def test_plug_in_moments_against_the_definition():
+@pytest.mark.parametrize(
+    "s", [SCHEMES[2], parse_spec("conv1d:1,8,3,padding=1")], ids=["general", "padded"]
+)
+def test_plug_in_moments_against_the_definition(s):
+    """P_i from the scheme's matrices (a padded read is a zero row): M̂, K̂ and se(β̂)."""
     rng = np.random.default_rng(1)
-    s = SCHEMES[2]
     X = rng.standard_normal((50, 8))
     M, K = plugin_moments(X, s)
     Ps = s.patch_matrices()
@@ -263,6 +266,10 @@ def test_plug_in_moments_against_the_definition():
     )
     np.testing.assert_allclose(M, M_def, rtol=1e-12)
     np.testing.assert_allclose(K, K_def, rtol=1e-12)
+    u = np.linalg.eigh(K_def)[1][:, -1]
+    h = [float((P @ x) @ (P @ x)) * np.mean([(u @ Pi @ x) ** 2 for Pi in Ps]) for x in X]
+    se = np.std(h, ddof=1) / np.sqrt(len(X))
+    assert plugin_constants(X, s, 0.0).beta.se == pytest.approx(se, rel=1e-10)
 
 
 def test_plug_in_report_json_and_summary():
