@@ -165,7 +165,7 @@ class PluginConstants:
     eta : Estimate
         :math:`\hat a/(2\hat\beta)`, the theorem's realizable step [derived] at the estimates.
     eta_conservative : float
-        ``a.low / (2 beta.high)`` (0 when ``a.low <= 0``).
+        ``a.low / (2 beta.high)`` (0 when ``a.low <= 0`` or ``beta.high = inf``).
     n_samples, k, r : int
         Rows used; number and size of the patches.
     alpha, level : float
@@ -176,7 +176,10 @@ class PluginConstants:
         The constants whose eigenvalue is (nearly) repeated, gap to the next one below 4
         standard errors; their CLT intervals under-cover (see the module docstring).
     note : str
-        :data:`GUARANTEE_NOTE`, plus a sentence naming ``near_repeated`` when it is not empty.
+        :data:`GUARANTEE_NOTE`, plus a sentence naming ``near_repeated`` when it is not empty,
+        and one on the tails (untested, not contradicted, or HEAVY TAILS and what switched).
+    tail : TailCheck or None
+        The heavy-tail check (:func:`plugin_constants`).
     """
 
     lambda_min: Estimate
