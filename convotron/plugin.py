@@ -45,14 +45,16 @@ Heavy-tail check [derived, heuristic]. Hill's estimate ``γ̂`` of the tail inde
 ``<= 8`` (an infinite eighth moment is not ruled out) the upper ends of ``β`` and ``η`` (and
 so ``eta_conservative``) switch to a Pareto-tail bound: the mean of ``h_t`` up to the
 threshold ``τ = h_(k+1)`` by its CLT bound plus ``(k/m) τ γ_l/(γ_l − 1)``, the mean of a
-Pareto tail above ``τ`` at Hill's lower limit ``γ_l`` for ``h_t`` (infinite when
-``γ_l <= 1``); ``η``'s interval becomes ``[c λ_low/β_high, c λ_high/β_low]``. Likewise for
-``λ_min``, ``λ_max`` and ``a`` when the limit is ``<= 4``. Each :class:`Estimate` says its
+Pareto tail above ``τ`` at Hill's lower limit ``γ_l`` for ``h_t``, capped by a quarter of
+the lower limit for ``‖x‖`` (``h_t`` is quartic in ``x``; infinite when ``γ_l <= 1``);
+``η``'s interval becomes ``[c λ_low/β_high, c λ_high/β_low]``. Likewise for ``λ_min``,
+``λ_max`` and ``a`` (without the cap) when the limit is ``<= 4``. Each :class:`Estimate` says its
 ``method`` (``"CLT"`` or ``"tail bound"``), ``tail`` holds the check and ``note`` says which
 was used. The coverage over 400 data sets per law (Gaussian, Rademacher, uniform, Student-t
 ν = 9 and ν = 5) is measured by ``benchmarks/bench_plugin_coverage.py``
 (``benchmarks/README.md``): ``eta_conservative`` exceeds the true η in at most 1.2% of them
-for every law. With fewer than :data:`MIN_TAIL_ROWS` rows the tails are not tested.
+for every law (3.0% for ν = 4.5, outside the list). With fewer than :data:`MIN_TAIL_ROWS`
+rows the tails are not tested.
 
 The intervals also need
 *simple* extreme eigenvalues: for a repeated one (frequent: stride schemes have
@@ -395,18 +397,21 @@ def _tail_check(norms: np.ndarray, z: float) -> TailCheck:
     return TailCheck(True, gamma, low, k_tail, low <= 8.0, low <= 4.0)
 
 
-def _tail_upper(v: np.ndarray, clt_high: float, z: float, k_tail: int) -> float:
+def _tail_upper(
+    v: np.ndarray, clt_high: float, z: float, k_tail: int, cap: float = math.inf
+) -> float:
     r"""Return an upper confidence bound for ``E v`` (``v >= 0``) robust to a heavy right tail.
 
     The body (values up to the threshold ``τ = v_(k+1)``) by its CLT bound, the tail by a Pareto
-    tail fitted by Hill at the index's lower confidence limit ``γ_l``:
+    tail fitted by Hill at the index's lower confidence limit ``γ_l`` (at most ``cap``: for ``β̂``
+    the tail check's lower limit for ``‖x‖`` over 4, ``h_t`` being quartic in ``x``):
     ``E[v 1{v > τ}] ≈ (k/m) τ γ_l/(γ_l − 1)``; ``inf`` when ``γ_l <= 1`` (no finite mean is
     ruled out). Never below the CLT bound ``clt_high``. [derived, heuristic: the coverage is
     measured, ``benchmarks/bench_plugin_coverage.py``]
     """
     m = v.size
     gamma, tau = _hill(v, k_tail)
-    g_low = gamma * (1.0 - z / math.sqrt(k_tail))
+    g_low = min(gamma * (1.0 - z / math.sqrt(k_tail)), cap)
     if g_low <= 1.0:
         return math.inf
     body = v[v <= tau] if tau > 0.0 else v[v <= 0.0]
@@ -551,7 +556,8 @@ def plugin_constants(
         e_lmin = _tail_method(e_lmin, _tail_upper(g, e_lmin.high, z, tail.k_tail))
         e_lmax = _tail_method(e_lmax, _tail_upper(gmax, e_lmax.high, z, tail.k_tail))
     if tail.heavy_beta:
-        e_beta = _tail_method(e_beta, _tail_upper(h, e_beta.high, z, tail.k_tail))
+        cap = tail.index_low / 4.0  # h is quartic in x: its tail index is ‖x‖'s over 4
+        e_beta = _tail_method(e_beta, _tail_upper(h, e_beta.high, z, tail.k_tail, cap))
     if tail.heavy_lambda or tail.heavy_beta:
         # the ends from the ends: η = c λ/β is increasing in λ and decreasing in β
         high = c * e_lmin.high / e_beta.low if e_beta.low > 0.0 else math.inf
