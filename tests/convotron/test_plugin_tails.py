@@ -55,6 +55,9 @@ def test_tail_upper_by_hand():
     expect = body.sum() / 6 + (2 / 6) * 2.0 * gl / (gl - 1) + z * body.std(ddof=1) / math.sqrt(6)
     assert _tail_upper(w, 0.0, z, 2) == pytest.approx(expect, rel=1e-14)
     assert _tail_upper(w, 1e9, z, 2) == 1e9  # never below the CLT bound
+    assert _tail_upper(w, 0.0, z, 2, cap=0.99) == math.inf  # the cap below 1: no finite bound
+    capped = body.sum() / 6 + (2 / 6) * 2.0 * 1.5 / 0.5 + z * body.std(ddof=1) / math.sqrt(6)
+    assert _tail_upper(w, 0.0, z, 2, cap=1.5) == pytest.approx(capped, rel=1e-14)
 
 
 def test_heavy_tails_are_detected_and_said():
@@ -71,6 +74,17 @@ def test_heavy_tails_are_detected_and_said():
         "CLT",
     )
     assert heavy.eta.low == heavy.eta_conservative  # c λ_low/β_high: the same ends
+    # β's upper end is the tail bound of its terms h_t, Hill capped by ‖x‖'s index over 4
+    X = _t(np.random.default_rng(0), 5.0, 20_000)
+    Z = X[:, INDICES]
+    q = np.sum(Z.sum(axis=1) ** 2, axis=1)
+    K = np.einsum("t,tia,tib->ab", q, Z, Z) / (4 * len(X))
+    u = np.linalg.eigh(K)[1][:, -1]
+    h = q * np.mean((Z @ u) ** 2, axis=1)
+    cap = heavy.tail.index_low / 4
+    expect = _tail_upper(h, 0.0, 1.959963984540054, heavy.tail.k_tail, cap)
+    assert heavy.beta.high == pytest.approx(expect, rel=1e-9)
+    assert expect > _tail_upper(h, 0.0, 1.959963984540054, heavy.tail.k_tail)  # the cap binds
     assert heavy.beta.high > heavy.beta.value + 1.96 * heavy.beta.se
     assert "HEAVY TAILS" in heavy.note and "E‖x‖⁸ may be infinite" in heavy.note
     assert heavy.to_json()["tail"]["heavy_beta"] is True
