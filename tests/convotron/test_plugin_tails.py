@@ -138,3 +138,14 @@ def test_constants_are_scale_equivariant_exactly():
     assert small.eta.value == base.eta.value * 2.0**120
     assert small.beta.high == base.beta.high * 2.0**-240
     assert math.isfinite(small.eta.low) and math.isfinite(small.eta.high)
+
+
+def test_tails_too_heavy_for_any_bound_give_no_step():
+    """Student-t ν = 3: E‖x‖⁴ = ∞, so β = ∞; λ's upper ends switch too, eta_conservative is 0."""
+    pc = plugin_constants(_t(np.random.default_rng(4), 3.0, 20_000), SCHEME, 0.0)
+    assert pc.tail.heavy_lambda and pc.tail.heavy_beta and pc.tail.index_low / 4 < 1
+    assert pc.lambda_min.method == pc.lambda_max.method == pc.a.method == "tail bound"
+    assert pc.beta.high == math.inf and pc.eta_conservative == 0.0 and pc.eta.low == 0.0
+    assert pc.to_json()["beta"]["high"] is None or math.isinf(pc.to_json()["beta"]["high"])
+    assert "E‖x‖⁴ may be infinite" in pc.note and "lambda, a" in pc.note
+    assert "nan" not in pc.summary()
