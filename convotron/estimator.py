@@ -12,6 +12,9 @@ it has no intercept (the theory has none). ``fit`` runs Algorithm 1 (Convotron, 
   different few each pass); pass ``p + 1`` starts from the filter pass ``p`` ended with.
   A pass is the compiled loop of :func:`convotron.algorithm.convotron_on_data` (the same kernel;
   ``max_iter=1, shuffle=False`` gives exactly ``convotron_on_data(X, y, ...)``);
+- :meth:`~ConvotronRegressor.partial_fit` is one pass over the given rows in order, the
+  state kept between calls (Convotron is an online algorithm); ``sample_weight`` scales each
+  row's update by its weight;
 - ``max_iter`` passes at most; with ``tol`` set, fitting stops when the training mean squared
   error has not decreased by more than ``tol`` times the best one so far for
   ``n_iter_no_change`` consecutive passes (scikit-learn's ``SGDRegressor`` rule, relative).
@@ -45,7 +48,12 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    check_random_state,
+    validate_data,
+)
 
 from . import _kernels
 from ._errors import ConvotronError, DivergenceError
@@ -53,7 +61,7 @@ from ._validate import InstanceOf, Interval, Options, Param, validate
 from .activations import check_alpha
 from .model import predict as _predict
 from .patches import PatchScheme, parse_spec
-from .plugin import PluginConstants, plugin_constants
+from .plugin import PluginConstants, StepDiagnosis, diagnose_step, plugin_constants
 
 __all__ = ["ConvotronRegressor", "expected_failed_checks", "scheme_for_width"]
 
@@ -128,6 +136,7 @@ _WIDTH_CHECKS: dict[str, int] = {
     "check_estimators_fit_returns_self": 2,
     "check_estimators_nan_inf": 3,
     "check_estimators_overwrite_params": 2,
+    "check_estimators_partial_fit_n_features": 2,
     "check_estimators_pickle": 3,
     "check_f_contiguous_array_estimator": 3,
     "check_fit2d_1sample": 10,
@@ -147,34 +156,51 @@ _WIDTH_CHECKS: dict[str, int] = {
     "check_regressors_int": 10,
     "check_regressors_no_decision_function": 4,
     "check_regressors_train": 10,
+    "check_sample_weights_list": 3,
+    "check_sample_weights_not_an_array": 2,
+    "check_sample_weights_not_overwritten": 2,
+    "check_sample_weights_shape": 2,
     "check_supervised_y_2d": 3,
+}
+
+
+#: The checks that ask a weight to equal repeated rows (not this estimator's meaning of it).
+_WEIGHT_CHECKS = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "a sample weight scales its row's update (online Convotron), it does not repeat the row: "
+        "one update with twice the step differs from two updates"
+    ),
 }
 
 
 def expected_failed_checks(estimator: Any) -> dict[str, str]:
     """Return scikit-learn's checks that cannot apply to ``estimator``, with the reason.
 
-    For ``scheme=None`` and the width-free family ``"1d:R,STRIDE"``: none (every check
-    applies and passes). For a scheme of fixed width ``n`` (a spec such as ``"1d:16,4,2"`` or
+    For every scheme: ``check_sample_weight_equivalence_on_dense_data``, which asks that a
+    weight 2 equal a repeated row; here a weight scales one update (an online algorithm: two
+    updates on the same row differ from one update of twice the step). For ``scheme=None``
+    and the width-free family ``"1d:R,STRIDE"``: nothing else (every other check applies and
+    passes). For a scheme of fixed width ``n`` (a spec such as ``"1d:16,4,2"`` or
     a :class:`PatchScheme`): the checks that fit on data of other widths, which the estimator
     refuses by design (a width mismatch is an error naming both); the width each check uses
     is that of scikit-learn 1.9, and a check on data of width ``n`` is not listed. Pass it to
     ``parametrize_with_checks(..., expected_failed_checks=expected_failed_checks)`` or
     ``check_estimator(est, expected_failed_checks=expected_failed_checks(est))``.
     """
+    always = dict(_WEIGHT_CHECKS)
     scheme = getattr(estimator, "scheme", None)
     if scheme is None or (isinstance(scheme, str) and _FAMILY.match(scheme)):
-        return {}
+        return always
     try:
         n = scheme.n if isinstance(scheme, PatchScheme) else parse_spec(scheme).n
     except (ConvotronError, TypeError):
-        return {}
+        return always
     reason = (
         f"the scheme fixes n_features={n} and this check fits on data of another width, which "
         "ConvotronRegressor refuses by design (the error names both widths); the width-free "
         "family scheme='1d:R,STRIDE' runs it"
     )
-    return {name: reason for name, width in _WIDTH_CHECKS.items() if width != n}
+    return always | {name: reason for name, width in _WIDTH_CHECKS.items() if width != n}
 
 
 # One table: the estimator's hyper-parameters, their rules and fixes (convotron._validate);
@@ -249,8 +275,12 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
     eta_ : float
         The step size used.
     step_report_ : PluginConstants or None
-        With ``eta="auto"``: the plug-in constants with their CLT intervals
+        With ``eta="auto"``: the plug-in constants with their intervals
         (``step_report_.summary()``); None for a numeric ``eta``.
+    step_diagnosis_ : StepDiagnosis or None
+        With ``eta="auto"`` in :meth:`fit`: the theorem's ``T`` at the plug-in constants against
+        the updates of the fit, ``cond(M̂)`` and the remedies
+        (:func:`convotron.plugin.diagnose_step`); None otherwise.
     loss_curve_ : list of float
         Training mean squared error after each pass.
 
@@ -326,7 +356,58 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         )
         return tags
 
-    def fit(self, X: Any, y: Any) -> ConvotronRegressor:
+    @staticmethod
+    def _weighted(
+        X: np.ndarray, y: np.ndarray, sample_weight: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Rows scaled by ``√s``: one update on them is the update on ``(x, y)`` times ``s``.
+
+        ``σ`` is positively homogeneous (``σ(cz) = cσ(z)`` for ``c >= 0``), so with ``c = √s``:
+        ``(c y − f_w(c x)) Σ_i P_i (c x) = s (y − f_w(x)) Σ_i P_i x``. Returns
+        ``(X', y', s)``; ``s`` is None without weights (the rows are used as they are).
+        """
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        if sample_weight is None:
+            return X, y, None
+        # scikit-learn's check: shape (n_samples,), finite, >= 0, not all 0 (its messages)
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        c = np.sqrt(sw)
+        return np.ascontiguousarray(X * c[:, None]), y * c, sw
+
+    def _pass(
+        self,
+        w: np.ndarray,
+        X: np.ndarray,
+        y: np.ndarray,
+        idx: np.ndarray,
+        alpha: float,
+        eta: float,
+        b: int,
+        done: int,
+        n_pass: int,
+    ) -> int:
+        """Algorithm 1 over the rows of ``(X, y)`` in order, ``len(X) // b`` updates of ``w``."""
+        no_star, hist, first = np.zeros(0), np.zeros(1), np.full(1, -1, dtype=np.int64)
+        status, t = _kernels.run_updates(
+            w, np.ascontiguousarray(X), np.ascontiguousarray(y), idx, alpha, eta, b, -1,
+            _kernels.MODE_CONVOTRON, 0.0, no_star, 0, done, hist, -1.0, first,
+        )  # fmt: skip
+        if status != _kernels.STATUS_OK:
+            raise DivergenceError(
+                f"Convotron diverged: the filter became non-finite in pass {n_pass} (update "
+                f"{int(t)}) with step size eta={eta:g}; the step must be small enough for "
+                f"the iterates to stay bounded. Use a smaller eta (e.g. {eta / 10:g}) or "
+                "eta='auto', or scale the inputs (e.g. StandardScaler)."
+            )
+        return X.shape[0] // b
+
+    def _loss(
+        self, w: np.ndarray, X: np.ndarray, y: np.ndarray, scheme: PatchScheme, alpha: float,
+        sw: np.ndarray | None,
+    ) -> float:  # fmt: skip
+        return float(np.average((y - _predict(w, X, scheme, alpha)) ** 2, weights=sw))
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> ConvotronRegressor:
         """Fit the filter ``w_`` by Convotron passes over ``(X, y)``.
 
         Parameters
@@ -335,51 +416,72 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
             Inputs (their law is assumed symmetric for the theory to apply).
         y : array-like of shape (n_samples,)
             Targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights ``s_t >= 0``: **each update is scaled by its row's weight**,
+            ``w ← w + η s_t (y_t − f_w(x_t)) Σ_i P_i x_t`` (a weight 0 skips the row's
+            update, a weight 2 doubles its step; it is not a repeated row). The training
+            error of the stopping rule is weighted. ``eta="auto"`` is computed from the
+            unweighted rows, so weights far above 1 make steps above the theorem's.
 
         Returns
         -------
         self : ConvotronRegressor
 
+        Warns
+        -----
+        ConvergenceWarning
+            With ``eta="auto"``, when the theorem's ``T`` at the plug-in constants exceeds the
+            ``max_iter × (n_samples // batch)`` updates by more than
+            :data:`convotron.plugin.FAR` times: the numbers (``T``, ``λ̂_min``, ``β̂``,
+            ``cond(M̂)``) and the remedies (:func:`convotron.plugin.diagnose_step`), never
+            "increase max_iter" then; otherwise when ``max_iter`` passes end before the
+            stopping rule.
+
         Raises
         ------
         ValueError
             Invalid input (scikit-learn's messages) or parameters; a scheme whose ``n`` is not
-            ``X``'s width; with ``eta="auto"``, ``λ_min(M̂) = 0`` (an ``AssumptionViolation``);
-            a diverging run (``DivergenceError``). All are ``ValueError`` subclasses.
+            ``X``'s width; with ``eta="auto"``, ``λ_min(M̂) = 0`` or at round-off (an
+            ``AssumptionViolation``) or a constant that under- or overflows float64 at the
+            data's scale (a ``ConvotronError`` naming it); a diverging run
+            (``DivergenceError``). All are ``ValueError`` subclasses.
         """
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         alpha, max_iter, batch, tol, nic = self._validate_params_()
+        Xw, yw, sw = self._weighted(X, y, sample_weight)
         scheme = scheme_for_width(self.scheme, X.shape[1])
         eta = self._step(X, scheme, alpha)
-        y = np.ascontiguousarray(y, dtype=np.float64)
         m = X.shape[0]
         b = min(batch, m)
         rows = (m // b) * b
+        budget = max_iter * (rows // b)
+        self.step_diagnosis_: StepDiagnosis | None = (
+            None if self.step_report_ is None else diagnose_step(self.step_report_, budget)
+        )
+        far = self.step_diagnosis_ is not None and self.step_diagnosis_.far
+        if far:
+            assert self.step_diagnosis_ is not None
+            warnings.warn(
+                "ConvotronRegressor(eta='auto'): "
+                + self.step_diagnosis_.message(
+                    f"max_iter × (n_samples // batch) = {max_iter} × {rows // b} = {budget} "
+                    "updates of this fit"
+                ),
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         idx = np.ascontiguousarray(scheme.indices, dtype=np.int64)
         rng = check_random_state(self.random_state)
         w = np.zeros(scheme.r)
-        no_star, hist, first = np.zeros(0), np.zeros(1), np.full(1, -1, dtype=np.int64)
         best, stall, done = math.inf, 0, 0
-        loss0 = float(np.mean(y**2))  # the error of w_1 = 0 (f_0 = 0): the scale of tol
+        loss0 = float(np.average(y**2, weights=sw))  # the error of w_1 = 0: the scale of tol
         losses: list[float] = []
         converged = False
         n_iter = 0
         for n_iter in range(1, max_iter + 1):
             order = rng.permutation(m)[:rows] if self.shuffle else np.arange(rows)
-            Xp = np.ascontiguousarray(X[order])
-            status, t = _kernels.run_updates(
-                w, Xp, y[order], idx, alpha, eta, b, -1, _kernels.MODE_CONVOTRON, 0.0,
-                no_star, 0, done, hist, -1.0, first,
-            )  # fmt: skip
-            if status != _kernels.STATUS_OK:
-                raise DivergenceError(
-                    f"Convotron diverged: the filter became non-finite in pass {n_iter} (update "
-                    f"{int(t)}) with step size eta={eta:g}; the step must be small enough for "
-                    f"the iterates to stay bounded. Use a smaller eta (e.g. {eta / 10:g}) or "
-                    "eta='auto', or scale the inputs (e.g. StandardScaler)."
-                )
-            done += rows // b
-            loss = float(np.mean((y - _predict(w, X, scheme, alpha)) ** 2))
+            done += self._pass(w, Xw[order], yw[order], idx, alpha, eta, b, done, n_iter)
+            loss = self._loss(w, X, y, scheme, alpha, sw)
             losses.append(loss)
             if tol is not None:
                 stall = stall + 1 if loss > best - tol * loss0 else 0
@@ -387,7 +489,7 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
                 if stall >= nic:
                     converged = True
                     break
-        if tol is not None and not converged:
+        if tol is not None and not converged and not far:
             warnings.warn(
                 f"ConvotronRegressor stopped after max_iter={max_iter} passes before the training "
                 f"error settled (tol={tol:g}); increase max_iter.",
@@ -401,6 +503,57 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         self.n_iter_ = n_iter
         self.t_ = done
         self.loss_curve_ = losses
+        return self
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> ConvotronRegressor:
+        """Run one pass of Algorithm 1 over the given rows **in order**, continuing from ``w_``.
+
+        On an unfitted estimator the first call starts at ``w_1 = 0`` and fixes the scheme,
+        ``n_features_in_`` and the step: ``eta="auto"`` is the plug-in step from *that call's*
+        rows (kept by later calls; pass a numeric ``eta`` for streams whose first chunk is
+        small). Each call makes ``n_rows // min(batch, n_rows)`` updates (rows left over are
+        skipped), appends the training error on its rows to ``loss_curve_`` and adds 1 to
+        ``n_iter_``. No shuffling and no stopping rule: calls on consecutive chunks of
+        ``(X, y)`` give exactly one pass of :func:`convotron.algorithm.convotron_on_data` over
+        the rows in order (when ``batch`` divides each chunk). After :meth:`fit` it continues
+        from the fitted ``w_``; :meth:`fit` always starts afresh at ``w_1 = 0``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+            As in :meth:`fit`: each update scaled by its row's weight.
+
+        Returns
+        -------
+        self : ConvotronRegressor
+        """
+        first = not hasattr(self, "w_")
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, reset=first)
+        alpha, _, batch, _, _ = self._validate_params_()
+        Xw, yw, sw = self._weighted(X, y, sample_weight)
+        if first:
+            scheme = scheme_for_width(self.scheme, X.shape[1])
+            self.eta_ = self._step(X, scheme, alpha)
+            self.step_diagnosis_ = None
+            self._alpha, self.scheme_, self.w_ = alpha, scheme, np.zeros(scheme.r)
+            self.n_iter_, self.t_, self.loss_curve_ = 0, 0, []
+        elif alpha != self._alpha:
+            raise ConvotronError(
+                f"alpha (the leaky-ReLU slope) must stay the one of the first partial_fit call, "
+                f"{self._alpha:g}; got {alpha:g}. Call fit, or start a new estimator.",
+                param="alpha",
+            )
+        m = X.shape[0]
+        b = min(batch, m)
+        idx = np.ascontiguousarray(self.scheme_.indices, dtype=np.int64)
+        rows = (m // b) * b
+        self.n_iter_ += 1
+        self.t_ += self._pass(
+            self.w_, Xw[:rows], yw[:rows], idx, self._alpha, self.eta_, b, self.t_, self.n_iter_
+        )
+        self.loss_curve_.append(self._loss(self.w_, X, y, self.scheme_, self._alpha, sw))
         return self
 
     def predict(self, X: Any) -> np.ndarray:

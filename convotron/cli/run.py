@@ -314,6 +314,64 @@ def _divergence_hint(exc: Exception, s: dict[str, Any], rule: Any) -> str:
     )
 
 
+def _stop_report(
+    res: Any, params: Any, diagnosis: Any, s: dict[str, Any], w_star: Any
+) -> dict[str, Any]:
+    """Say whether the run stopped before the theorem's ``T`` and, with ``w*``, above ε.
+
+    ``T`` is the theorem's (``--eta auto`` / ``--iters auto`` on a teacher: ``T`` for
+    ``(--eps, --delta)``) or, with ``--data --eta auto``, the plug-in one
+    (:func:`convotron.plugin.diagnose_step`: ``E‖w − w*‖² <= 1% ‖w*‖²`` with probability 0.9,
+    an estimate); otherwise None. The JSON object ``stop`` has ``T``, ``T_source``
+    (``"theorem"``, ``"plug-in"`` or None), ``before_T``, ``above_eps`` (None without ``w*``),
+    ``notes`` (the sentences printed as ``NOTE:``) and ``short`` (the same, in a few words).
+    """
+    T: float | None = None
+    source: str | None = None
+    notes: list[str] = []
+    short: list[str] = []
+    if params is not None:
+        T, source = float(params.T), "theorem"
+    elif diagnosis is not None:
+        T, source = float(diagnosis.T), "plug-in"
+    before = None if T is None else bool(res.iterations < T)
+    if before and T is not None and source == "theorem":
+        notes.append(
+            f"the run stopped after {res.iterations:,} updates, before the theorem's "
+            f"T = {math.ceil(T):,} for eps = {s['eps']:g}, delta = {s['delta']:g} (thm-convotron, "
+            "[derived]): its guarantee E‖w_T − w*‖² <= eps does not cover this filter; "
+            "--iters auto runs T updates"
+        )
+        short.append(f"stopped before the theorem's T = {math.ceil(T):,}")
+    elif before and T is not None and source == "plug-in":
+        if diagnosis.far:
+            notes.append(diagnosis.message(f"{res.iterations:,} updates of one pass over the rows"))
+        else:
+            notes.append(
+                f"the pass made {res.iterations:,} updates, before the plug-in T = {T:.3g} "
+                "(E‖w − w*‖² <= 1% of ‖w*‖² with probability 0.9 at the plug-in constants; "
+                "an estimate)"
+            )
+        short.append(f"stopped before the plug-in T = {T:.3g}")
+    above = None
+    if w_star is not None and res.sq_error is not None:
+        above = bool(res.sq_error > s["eps"])
+        if above:
+            notes.append(
+                f"the final ‖w − w*‖² = {res.sq_error:.3g} is above eps = {s['eps']:g}: the "
+                "filter has not reached the target"
+            )
+            short.append(f"ended above eps (‖w − w*‖² = {res.sq_error:.3g} > {s['eps']:g})")
+    return {
+        "T": T,
+        "T_source": source,
+        "before_T": before,
+        "above_eps": above,
+        "notes": notes,
+        "short": short,
+    }
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -347,7 +405,11 @@ def main(args: argparse.Namespace) -> int:
     ``scheme, algorithm, batch, samples, only_patch, only_patch_disjoint, init, seed, dist,
     cov, noise, eta_source, iters_source, w_star, first_hit, eps, history_t, history`` and,
     with ``auto``, ``theorem`` (``lambda_min, a, beta, rho, eta, T``); with ``--data`` and
-    ``--eta auto``, ``plugin`` (:meth:`convotron.plugin.PluginConstants.to_json`).
+    ``--eta auto``, ``plugin`` (:meth:`convotron.plugin.PluginConstants.to_json`, with
+    ``diagnosis``: :meth:`convotron.plugin.StepDiagnosis.to_json`); always ``stop``
+    (:func:`_stop_report`: whether the run stopped before the theorem's ``T`` and, with a
+    known ``w*``, above ``--eps``; the same sentences are printed as ``NOTE:`` lines, and
+    again after ``--save-filter``'s line).
     """
     from .._errors import DivergenceError
     from ..algorithm import fit
@@ -365,6 +427,7 @@ def main(args: argparse.Namespace) -> int:
         else ConvotronRule(only_patch=s["only_patch"])
     )
     plugin: Any = None
+    diagnosis: Any = None
     if s["data"] is None:
         problem = Problem(scheme, s["alpha"], s["law"], s["cov"], s["noise"])
         teacher = problem.random_teacher(np.random.default_rng(teacher_seq), w_norm=s["w_norm"])
@@ -385,6 +448,9 @@ def main(args: argparse.Namespace) -> int:
 
             plugin = plugin_constants(X, scheme, s["alpha"])
             eta = plugin.eta.value
+            from ..plugin import diagnose_step
+
+            diagnosis = diagnose_step(plugin, X.shape[0] // s["batch"], eta_name="--eta ")
         rec = max(1, X.shape[0] // s["batch"] // _CURVE_POINTS) if w_star is not None else None
         eps = s["eps"] if w_star is not None else None
     try:
@@ -438,6 +504,7 @@ def main(args: argparse.Namespace) -> int:
         "history_t": res.history_t,
         "history": res.history,
     }
+    out["stop"] = _stop_report(res, params, diagnosis, s, w_star)
     from ..conv import filter_shape, save_filter
 
     out["filter_shape"] = list(filter_shape(scheme))  # (1, C, kernel...): w.reshape(shape)
@@ -448,6 +515,7 @@ def main(args: argparse.Namespace) -> int:
         out["theorem"] = params.summary(_THEOREM_KEYS)
     if plugin is not None:
         out["plugin"] = plugin.to_json()
+        out["plugin"]["diagnosis"] = diagnosis.to_json()
     if args.json:
         emit_json(out)
         return EXIT_OK
@@ -479,10 +547,18 @@ def main(args: argparse.Namespace) -> int:
     lines.append(f"  {res.seconds:.3f} s, {res.updates_per_second:,.0f} updates/s")
     if plugin is not None:
         lines.append("  " + plugin.summary().replace("\n", "\n  "))
+    notes = out["stop"]["notes"]
+    lines.extend(f"  NOTE: {note}" for note in notes)
     if s["plot"] is not None:
         lines.append(f"  convergence curve written to {s['plot']}")
     if s.get("save_filter") is not None:
         shape = tuple(out["filter_shape"])
         lines.append(f"  filter written to {s['save_filter']} with shape {shape}")
+        if notes:  # said again where the filter is: it is not what the theorem promises
+            lines.append(
+                "  NOTE: this filter is from a run that "
+                + " and ".join(out["stop"]["short"])
+                + " (see above)"
+            )
     sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK

@@ -381,10 +381,17 @@ def _singular_violation(spectrum: Spectrum) -> str:
     check = spectrum.check
     kd = check.kernel_direction
     direction = "" if kd is None else f"; kernel direction w = {_fmt_vec(kd)}: {kd.explanation}"
-    return (
-        f"lambda_min(P Σ Pᵀ) = {spectrum.lambda_min:.3g} <= 0 for this scheme "
-        f"({check.certificate} check), so the theorem (thm-convotron) does not apply{direction}"
-    )
+    if check.certificate == "exact":  # the float eigenvalue is not the exact value: say both
+        value = (
+            f"= 0 for this scheme (exact check: M is singular in rational arithmetic; the "
+            f"floating-point eigenvalue is {spectrum.lambda_min:.3g})"
+        )
+    else:
+        value = (
+            f"= {spectrum.lambda_min:.3g} <= 0 for this scheme (floating-point eigenvalue, "
+            f"{check.certificate} check)"
+        )
+    return f"lambda_min(P Σ Pᵀ) {value}, so the theorem (thm-convotron) does not apply{direction}"
 
 
 def _without_step_size(

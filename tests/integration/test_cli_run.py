@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -301,3 +302,105 @@ def test_auto_uses_the_theorem_values_and_passes_the_problem(monkeypatch, tmp_pa
     err = capsys.readouterr().err
     assert re.search(r"its hypotheses fail for this problem: lambda_min\(P Σ Pᵀ\) = 0 "
                      r"\(thm-convotron\)\. Pass --eta X and --iters N", err)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- stopped early
+
+
+README_SAVE = ["--scheme", "conv1d:2,33,5,stride=3,padding=2", "--iters", "20000"]
+
+
+def test_a_run_that_stops_before_T_and_above_eps_says_so(tmp_path, capsys):
+    """Issue 24 item 3: the README's --save-filter example ends far from w* and must say so."""
+    from convotron.glue.parameters import theorem_parameters
+    from convotron.problem import Problem
+
+    obj = run_json(capsys, *README_SAVE)
+    p = theorem_parameters(Problem.from_specs(README_SAVE[1]), eps=0.01, delta=0.1, w_norm=1.0)
+    T = float(p.T)
+    stop = obj["stop"]
+    assert (stop["T"], stop["T_source"], stop["before_T"], stop["above_eps"]) == (
+        T,
+        "theorem",
+        True,
+        True,
+    )
+    assert obj["final_sq_error"] > 0.01
+    assert stop["notes"] == [
+        f"the run stopped after 20,000 updates, before the theorem's T = {math.ceil(T):,} for "
+        "eps = 0.01, delta = 0.1 (thm-convotron, [derived]): its guarantee E‖w_T − w*‖² <= eps "
+        "does not cover this filter; --iters auto runs T updates",
+        f"the final ‖w − w*‖² = {obj['final_sq_error']:.3g} is above eps = 0.01: the filter has "
+        "not reached the target",
+    ]
+    path = tmp_path / "f.npz"
+    assert main(["run", *README_SAVE, "--save-filter", str(path)]) == 0
+    out = capsys.readouterr().out
+    for note in stop["notes"]:
+        assert f"  NOTE: {note}\n" in out
+    tail = out.split(f"filter written to {path}")[1]
+    assert (
+        f"NOTE: this filter is from a run that stopped before the theorem's T = {math.ceil(T):,} "
+        f"and ended above eps (‖w − w*‖² = {obj['final_sq_error']:.3g} > 0.01) (see above)" in tail
+    )
+
+
+def test_above_eps_is_decided_at_eps(capsys):
+    base = run_json(capsys, *README_SAVE)["final_sq_error"]  # 0.343
+    below, above = f"{base * 0.99:.6g}", f"{base * 1.01:.6g}"
+    assert run_json(capsys, *README_SAVE, "--eps", below)["stop"]["above_eps"] is True
+    assert run_json(capsys, *README_SAVE, "--eps", above)["stop"]["above_eps"] is False
+
+
+def test_a_run_that_reaches_T_and_eps_has_no_note(capsys):
+    obj = run_json(capsys, "--scheme", "1d:8,4,4", "--iters", "auto")
+    assert obj["stop"]["before_T"] is False and obj["stop"]["above_eps"] is False
+    assert obj["stop"]["notes"] == [] and obj["final_sq_error"] <= 0.01
+    given = run_json(capsys, "--scheme", "1d:8,4,4", "--eta", "0.01", "--iters", "10")
+    assert given["stop"]["T"] is None and given["stop"]["before_T"] is None
+    assert given["stop"]["above_eps"] is True  # 10 updates: far from w*
+    assert main(["run", "--scheme", "1d:8,4,4", "--iters", "auto"]) == 0
+    assert "NOTE" not in capsys.readouterr().out
+
+
+def test_data_eta_auto_stops_before_the_plug_in_T_and_says_how_far(tmp_path, capsys):
+    from convotron.plugin import diagnose_step, plugin_constants
+
+    path, scheme, X, _, _ = _dataset(tmp_path)
+    obj = run_json(capsys, "--scheme", "1d:12,4,2", "--data", str(path), "--eta", "auto")
+    d = diagnose_step(plugin_constants(X, scheme, 0.0), 3000, eta_name="--eta ")
+    assert obj["plugin"]["diagnosis"] == json.loads(json.dumps(d.to_json()))
+    assert 3000 < d.T <= 10 * 3000 and not d.far  # before T, not far beyond: a plain note
+    assert obj["stop"]["T_source"] == "plug-in" and obj["stop"]["before_T"] is True
+    assert obj["stop"]["T"] == d.T
+    halves = run_json(capsys, "--scheme", "1d:12,4,2", "--data", str(path), "--eta", "auto",
+                      "--batch", "2")  # fmt: skip
+    assert halves["plugin"]["diagnosis"]["budget"] == halves["iters"] == 1500
+    assert obj["stop"]["notes"][0] == (
+        f"the pass made 3,000 updates, before the plug-in T = {d.T:.3g} (E‖w − w*‖² <= 1% of "
+        "‖w*‖² with probability 0.9 at the plug-in constants; an estimate)"
+    )
+    # a common factor of all coordinates: cond(M̂) huge, T far beyond the pass: the numbers
+    with np.load(path) as z:
+        X2 = 0.01 * z["X"] + np.random.default_rng(7).standard_normal((3000, 1))
+        np.savez(path, X=X2, y=z["y"], w_star=z["w_star"])
+    far = run_json(capsys, "--scheme", "1d:12,4,2", "--data", str(path), "--eta", "auto")
+    d2 = diagnose_step(plugin_constants(X2, scheme, 0.0), 3000, eta_name="--eta ")
+    assert d2.far and d2.cond > 100 and far["stop"]["T"] == d2.T
+    assert far["stop"]["notes"][0] == d2.message("3,000 updates of one pass over the rows")
+    assert "whiten or rescale the inputs" in far["stop"]["notes"][0]
+    assert f"a hand-set step, e.g. --eta {d2.eta_scale:.3g} (" in far["stop"]["notes"][0]
+
+
+@pytest.mark.parametrize("scale", [1e-80, 1e-100])
+def test_data_eta_auto_underflow_is_named_not_nan(tmp_path, capsys, scale):
+    """Issue 23 finding 4: no [nan, nan] interval, no RuntimeWarning, no rank-deficiency blame."""
+    path, *_ = _dataset(tmp_path)
+    with np.load(path) as z:
+        np.savez(path, X=z["X"] * scale, y=z["y"] * scale)
+    assert main(["run", "--scheme", "1d:12,4,2", "--data", str(path), "--eta", "auto"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "the plug-in beta = " in err and "is not a normal float64 number" in err
+    assert "the rows are not rank deficient. Rescale X" in err
+    assert "nan" not in err and "RuntimeWarning" not in err

@@ -237,7 +237,8 @@ def test_singular_scheme_violation_with_the_kernel_direction() -> None:
     assert (tp.applies, tp.T, tp.samples, tp.a, tp.rho) == (False, math.inf, math.inf, 0.0, 0.0)
     assert tp.realizable and tp.formulas["T"] == tb.T_REALIZABLE.latex()
     assert tp.violations == (
-        f"lambda_min(P Σ Pᵀ) = {tp.lambda_min:.3g} <= 0 for this scheme (exact check), so the "
+        f"lambda_min(P Σ Pᵀ) = 0 for this scheme (exact check: M is singular in rational "
+        f"arithmetic; the floating-point eigenvalue is {tp.lambda_min:.3g}), so the "
         f"theorem (thm-convotron) does not apply; kernel direction w = "
         f"[{', '.join(str(v) for v in kd.exact)}]: {kd.explanation}",
     )
@@ -405,8 +406,8 @@ def test_singular_violation_without_a_kernel_direction() -> None:
         lambda_min=-0.25, check=SimpleNamespace(kernel_direction=None, certificate="numeric")
     )
     assert gp._singular_violation(spectrum) == (
-        "lambda_min(P Σ Pᵀ) = -0.25 <= 0 for this scheme (numeric check), so the theorem "
-        "(thm-convotron) does not apply"
+        "lambda_min(P Σ Pᵀ) = -0.25 <= 0 for this scheme (floating-point eigenvalue, numeric "
+        "check), so the theorem (thm-convotron) does not apply"
     )
 
 
