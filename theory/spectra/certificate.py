@@ -25,6 +25,7 @@ __all__ = [
     "certify_positive_definite",
     "certify_positive_definite_float",
     "leading_principal_minors",
+    "rayleigh_upper_bound",
 ]
 
 #: ``check_scheme(exact=None)`` certifies exactly only up to this filter size ``r``.
@@ -301,6 +302,17 @@ class FloatCertificate:
             return f"verified in floating point (shifted Cholesky and Weyl): {how} > 0"
         return f"not verified: {how} <= 0"
 
+    @property
+    def resolution(self) -> float:
+        r"""The smallest :math:`\lambda_{\min}` this certificate can resolve, roughly.
+
+        :math:`\|R\|_2 + \|M - \tilde M\|_2` of the last factorisation (or the entry error
+        alone when none succeeded): a positive definite :math:`M` whose :math:`\lambda_{\min}`
+        is below it cannot be proven so in float64.
+        """
+        res = self.residual_bound if np.isfinite(self.residual_bound) else 0.0
+        return float(res + self.entry_error_bound)
+
 
 def _norm2_bound(Bm: np.ndarray) -> float:
     """Upper bound on the spectral norm of any matrix with |X| <= Bm (Bm >= 0)."""
@@ -436,3 +448,60 @@ def certify_positive_definite_float(
         entry_error_bound=ent,
         estimate=est,
     )
+
+
+#: :func:`rayleigh_upper_bound` evaluates exactly in rationals only up to this size.
+RAYLEIGH_MAX_R = 128
+
+
+def rayleigh_upper_bound(M: Any, error: Any, u: Any) -> float | None:
+    r"""Prove an upper bound on :math:`\lambda_{\min}(M)` from a trial vector :math:`u`.
+
+    [derived] For any :math:`u \ne 0`, :math:`\lambda_{\min}(M) \le u^\top Mu/u^\top u`
+    (Rayleigh), and with :math:`|M - \tilde M| \le B` entrywise (``error``; a scalar is a
+    bound on :math:`\|M - \tilde M\|_2`), :math:`u^\top Mu \le u^\top\tilde Mu +
+    |u|^\top B|u|`. Every float is a rational, so the right-hand side is evaluated exactly
+    (``Fraction``) and rounded up: the result is a proven upper bound. It is :math:`\le 0`
+    (a proof that a positive semidefinite :math:`M` is singular) only when the errors vanish
+    and :math:`\tilde M u = 0` exactly, e.g. an integer :math:`M` and an exact kernel vector.
+
+    Parameters
+    ----------
+    M : array_like, shape (r, r)
+        Symmetric float :math:`\tilde M`.
+    error : float or array_like, shape (r, r)
+    u : array_like, shape (r,)
+        Trial vector (the float eigenvector of :math:`\lambda_{\min}`).
+
+    Returns
+    -------
+    float or None
+        None when :math:`r >` ``RAYLEIGH_MAX_R`` (not evaluated) or :math:`u = 0`.
+    """
+    A = np.asarray(M, dtype=np.float64)
+    x = np.asarray(u, dtype=np.float64).ravel()
+    r = x.shape[0]
+    if r > RAYLEIGH_MAX_R or A.shape != (r, r) or not np.any(x) or not np.all(np.isfinite(A)):
+        return None
+    xs = [Fraction(float(v)) for v in x]
+    den = sum((v * v for v in xs), Fraction(0))
+    Eb = np.asarray(error, dtype=np.float64)
+    num = Fraction(0)
+    for a in range(r):
+        if xs[a]:
+            row = A[a]
+            num += xs[a] * sum((Fraction(float(row[b])) * xs[b] for b in range(r) if xs[b]),
+                               Fraction(0))  # fmt: skip
+    if Eb.ndim == 0:
+        num += Fraction(float(Eb)) * den
+    else:
+        ax = [abs(v) for v in xs]
+        for a in range(r):
+            if ax[a]:
+                num += ax[a] * sum((Fraction(float(Eb[a, b])) * ax[b] for b in range(r) if ax[b]),
+                                   Fraction(0))  # fmt: skip
+    q = num / den
+    f = float(q)
+    if Fraction(f) < q:
+        f = float(np.nextafter(f, np.inf))
+    return f

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-__all__ = ["overlap_enclosure"]
+__all__ = ["dense_enclosure", "overlap_enclosure"]
 
 _U = 2.0**-53
 _ETA = 2.0**-1074
@@ -86,6 +86,27 @@ def _param(v: Any) -> tuple[float, float] | None:
     except OverflowError:
         return None
     return f, _up(abs(q - Fraction(f)))
+
+
+def dense_enclosure(n: int, payload: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    r"""Return :math:`(\tilde\Sigma, \delta)`: a dense Σ's floats and radii (:func:`_param`).
+
+    :math:`|\Sigma - \tilde\Sigma| \le \delta` entrywise for every reading of each entry
+    (a float: its binary value and its decimal); None when an entry cannot be enclosed.
+    """
+    arr = np.asarray(payload)
+    if arr.dtype.kind == "f":
+        S = arr.astype(np.float64)
+        if not np.all(np.isfinite(S)):
+            return None
+        return S, np.abs(S) * _U + _ETA
+    obj = np.asarray(payload, dtype=object)
+    ps = [_param(v) for v in obj.ravel()]
+    if any(p is None for p in ps):
+        return None
+    S = np.asarray([p[0] for p in ps]).reshape(n, n)  # type: ignore[index]
+    dS = np.asarray([p[1] for p in ps]).reshape(n, n)  # type: ignore[index]
+    return S, dS
 
 
 def _count_block(idx: np.ndarray, rows: range, n: int) -> np.ndarray:
@@ -215,17 +236,10 @@ def overlap_enclosure(
             return None
         enc = (np.asarray([p[0] for p in ps]), np.asarray([p[1] for p in ps]))  # type: ignore[index]
     else:
-        arr = np.asarray(payload)
-        if arr.dtype.kind == "f":
-            S = arr.astype(np.float64)
-            dS = np.abs(S) * _U + _ETA
-        else:
-            obj = np.asarray(payload, dtype=object)
-            ps = [_param(v) for v in obj.ravel()]
-            if any(p is None for p in ps):
-                return None
-            S = np.asarray([p[0] for p in ps]).reshape(n, n)  # type: ignore[index]
-            dS = np.asarray([p[1] for p in ps]).reshape(n, n)  # type: ignore[index]
+        got = dense_enclosure(n, payload)
+        if got is None:
+            return None
+        S, dS = got
         enc = (S, _inflate(dS + gam * np.abs(S), m_ops))
     # row blocks of C, V and W = E + gamma_n |V| (three arrays of block_c x n), transformed in
     # sub-blocks of block_t rows (about a dozen temporaries each)
