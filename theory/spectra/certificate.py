@@ -276,6 +276,9 @@ class FloatCertificate:
         Proven :math:`\ge \|M - \tilde M\|_2` (0 when :math:`\tilde M = M` exactly).
     estimate : float
         The floating-point :math:`\lambda_{\min}(\tilde M)` the shift was chosen from.
+    apriori : float
+        The a-priori size of the factorisation's rounding errors,
+        :math:`2(r+2)u\,r\max|\tilde M_{ab}|`, from which the first shift is chosen.
     """
 
     holds: bool
@@ -285,6 +288,7 @@ class FloatCertificate:
     residual_bound: float
     entry_error_bound: float
     estimate: float
+    apriori: float = 0.0
 
     @property
     def reason(self) -> str:
@@ -304,14 +308,17 @@ class FloatCertificate:
 
     @property
     def resolution(self) -> float:
-        r"""The smallest :math:`\lambda_{\min}` this certificate can resolve, roughly.
+        r"""The :math:`\lambda_{\min}` above which this certificate succeeds.
 
-        :math:`\|R\|_2 + \|M - \tilde M\|_2` of the last factorisation (or the entry error
-        alone when none succeeded): a positive definite :math:`M` whose :math:`\lambda_{\min}`
-        is below it cannot be proven so in float64.
+        The first shift is :math:`s = \hat\lambda - t_0`, :math:`t_0 = 2(\|E\| + a)` with
+        :math:`\|E\|` the entry error bound and :math:`a` the a-priori rounding size
+        (``apriori``); it proves :math:`\lambda_{\min} \ge s - \|R\| - \|E\| > 0` once
+        :math:`\lambda_{\min} > 3\|E\| + 2a + \|R\|` (up to :math:`|\hat\lambda -
+        \lambda_{\min}| \le \|E\| + a`). Below this margin a positive definite :math:`M`
+        may stay unproven in float64; above it the certificate holds.
         """
-        res = self.residual_bound if np.isfinite(self.residual_bound) else 0.0
-        return float(res + self.entry_error_bound)
+        res = self.residual_bound if np.isfinite(self.residual_bound) else self.apriori
+        return float(3.0 * self.entry_error_bound + 2.0 * self.apriori + res)
 
 
 def _norm2_bound(Bm: np.ndarray) -> float:
@@ -400,7 +407,8 @@ def certify_positive_definite_float(
     est = float(np.linalg.eigvalsh(A)[0]) if estimate is None else float(estimate)
     scale = float(np.max(np.abs(A))) if A.size else 0.0
     gam = 1.01 * r * _U  # >= gamma_r
-    t = 2.0 * (ent + 2.0 * (r + 2) * _U * r * scale) + 1e-300
+    apriori = 2.0 * (r + 2) * _U * r * scale
+    t = 2.0 * (ent + apriori) + 1e-300
     shifts: list[float] = []
     for _ in range(6):
         if est - t > 0:
@@ -434,6 +442,7 @@ def certify_positive_definite_float(
             residual_bound=res,
             entry_error_bound=ent,
             estimate=est,
+            apriori=apriori,
         )
         if best.holds:
             return best
@@ -447,6 +456,7 @@ def certify_positive_definite_float(
         residual_bound=float("nan"),
         entry_error_bound=ent,
         estimate=est,
+        apriori=apriori,
     )
 
 

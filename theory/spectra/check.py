@@ -463,7 +463,23 @@ def check_scheme(
             lemma_reason = str(exc)
 
     verdict = _decide(idx, n, kind, payload, cov, cert, fcert, lemma_bounds, enc, Mf, lmin)
-    if verdict.status != FAILS and cert is None and verdict.status != HOLDS:
+    if verdict.status == UNDECIDED and exact is None and _exact_feasible(idx, n, kind, payload):
+        # no other proof decides: the exact LDLᵀ whenever the cost model says it is cheap,
+        # whatever the denominators (they are in the estimate)
+        est = _exact_cost(idx, n, kind, payload, max_abs)
+        if est <= AUTO_EXACT_MAX_SECONDS:
+            M_exact = (
+                [[Fraction(int(v)) for v in row] for row in np.asarray(M)]
+                if kind == "identity"
+                else _exact_overlap(idx, n, kind, _exact_cov_payload(kind, payload, notes))
+            )
+            cert = certify_positive_definite(M_exact)
+            notes.append(
+                f"the exact LDLᵀ was run (estimated {est:.2g} s) because no other proof "
+                "decided the condition"
+            )
+            verdict = _decide(idx, n, kind, payload, cov, cert, fcert, lemma_bounds, enc, Mf, lmin)
+    if verdict.status == UNDECIDED:
         hint = _what_decides(idx, n, kind, payload, r, fcert, lmin, max_abs)
         verdict = replace(verdict, to_decide=hint)
     # ---- exact eigenvalues ----------------------------------------------------------------
@@ -644,6 +660,25 @@ def _decide(
     )  # fmt: skip
 
 
+def _exact_obstacle(idx: np.ndarray, n: int, kind: str, payload: Any) -> str:
+    """Why the exact LDLᵀ of M cannot be formed (empty when it can)."""
+    r = idx.shape[1]
+    if r > EXACT_MAX_R:
+        return f"r = {r} > {EXACT_MAX_R}"
+    if kind != "identity" and n > EXACT_COV_MAX_N:
+        return f"n = {n} > {EXACT_COV_MAX_N} with a non-identity Σ"
+    if kind != "identity":
+        try:
+            _exact_cov_payload(kind, payload, [])
+        except TheoryError:
+            return "Σ's parameters are not rational"
+    return ""
+
+
+def _exact_feasible(idx: np.ndarray, n: int, kind: str, payload: Any) -> bool:
+    return not _exact_obstacle(idx, n, kind, payload)
+
+
 def _what_decides(
     idx: np.ndarray,
     n: int,
@@ -662,16 +697,7 @@ def _what_decides(
         if fcert is not None
         else "no verified float bound could be formed"
     )
-    why_not = ""
-    if r > EXACT_MAX_R:
-        why_not = f"r = {r} > {EXACT_MAX_R}"
-    elif kind != "identity" and n > EXACT_COV_MAX_N:
-        why_not = f"n = {n} > {EXACT_COV_MAX_N} with a non-identity Σ"
-    else:
-        try:
-            _exact_cov_payload(kind, payload, []) if kind != "identity" else None
-        except TheoryError:
-            why_not = "Σ's parameters are not rational"
+    why_not = _exact_obstacle(idx, n, kind, payload)
     if not why_not:
         est = _exact_cost(idx, n, kind, payload, max_abs)
         if est <= EXACT_MAX_SECONDS:
