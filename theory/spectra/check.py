@@ -41,6 +41,7 @@ from .lemmas import (
     covariance_spectrum_bounds,
     lemma_1d,
     lemma_2d,
+    lemma_conv,
     lemma_cov_transfer,
 )
 from .limits import (
@@ -148,7 +149,7 @@ def _exact_overlap(idx: np.ndarray, n: int, kind: str, exact_payload: Any) -> li
 def _geometry_indices(geometry: dict[str, Any]) -> tuple[np.ndarray, str]:
     kind = geometry.get("kind")
     if kind in ("conv1d", "conv2d"):  # conv layers (padding, dilation): theory/conv.py
-        from ..conv import conv_indices
+        from .._conv_geometry import conv_indices
 
         return conv_indices(geometry), kind
     try:
@@ -175,8 +176,6 @@ def _geometry_indices(geometry: dict[str, Any]) -> tuple[np.ndarray, str]:
 def _geometry_lemma(geometry: dict[str, Any]) -> LemmaBounds:
     kind = geometry["kind"]
     if kind in ("conv1d", "conv2d"):
-        from ..conv import lemma_conv
-
         return lemma_conv(geometry)
     if kind == "1d":
         return lemma_1d(geometry["n"], geometry["r"], geometry["stride"])

@@ -33,6 +33,7 @@ __all__ = [
     "covariance_spectrum_bounds",
     "lemma_1d",
     "lemma_2d",
+    "lemma_conv",
     "lemma_cov_transfer",
     "sos_identity",
     "sos_identity_holds",
@@ -465,3 +466,38 @@ def toeplitz_decomposition_holds(m: int) -> bool:
     j = sp.Symbol("j", integer=True, nonnegative=True)
     diff = toeplitz_block(m, m + j) - (j * sp.ones(m, m) + toeplitz_block(m, m))
     return all(sp.simplify(v) == 0 for v in diff)
+
+
+def lemma_conv(geometry: dict[str, Any]) -> Any:
+    """Return ``lem-1d`` / ``lem-2d`` for a conv layer through ``lem-conv-reduction``.
+
+    Returns the :class:`~theory.spectra.LemmaBounds` of the reduced stride scheme (its
+    ``case`` says so); raises :class:`~theory.HypothesisFailed` naming the hypothesis that
+    fails (padding, dilation not dividing the stride, or the lemma's own ``k >= ⌈r/d⌉``).
+    """
+    from dataclasses import replace
+
+    from .._conv_geometry import reduced_geometry
+
+    red = reduced_geometry(geometry)
+    how = ", ".join(f"{key}={val}" for key, val in red.items() if key != "kind")
+    try:
+        return _lemma_reduced(red, how, lemma_1d, lemma_2d, replace)
+    except HypothesisFailed as exc:
+        raise HypothesisFailed(
+            f"on the reduced stride scheme (lem-conv-reduction: {red['kind']} {how}): {exc}",
+            claim=exc.claim,
+        ) from None
+
+
+def _lemma_reduced(red: dict[str, Any], how: str, lemma_1d: Any, lemma_2d: Any,
+                   replace: Any) -> Any:  # fmt: skip
+    if red["kind"] == "1d":
+        lb = lemma_1d(red["n"], red["r"], red["stride"])
+        c = red["channels"]
+        extra = f"; C={c} channels: PPᵀ = I_C ⊗ (one channel), same spectrum" if c > 1 else ""
+    else:
+        keys = ("height", "width", "patch_h", "patch_w", "stride_h", "stride_w")
+        lb = lemma_2d(*(red[key] for key in keys), channels=red["channels"])
+        extra = ""
+    return replace(lb, case=f"{lb.case} (lem-conv-reduction: {red['kind']} {how}{extra})")
