@@ -208,38 +208,49 @@ def test_bounds_text_shows_formulas_and_values(capsys) -> None:
 
 # ------------------------------------------------------------------ verdicts (issue 19)
 REPRO = ["--scheme", "1d:60,8,2", "--cov", "ar1:0.99999937"]
+#: n = 1000: the float certificate cannot resolve λ_min ≈ 3.5e-7, the lemma proves it
+LEMMA = ["--scheme", "1d:1000,8,2", "--cov", "ar1:0.99999937"]
 
 
-def test_check_issue_19_holds_by_the_lemma(capsys) -> None:
+def test_check_issue_19_reproduction_holds(capsys) -> None:
     """Printed FAILS while proving λ_min >= 63/399999874; the true λ_min is 3.4656e-7."""
     assert main(["check", *REPRO]) == 0
     out = capsys.readouterr().out
-    assert "HOLDS, proven by the lemma lem-cov-transfer: lambda_min(M) >= 63/399999874 > 0" in out
+    assert "HOLDS, verified in floating point" in out
     assert "FAILS" not in out and "kernel direction" not in out
     assert "lambda_min >= 1.575e-07 (lemma lem-cov-transfer: 63/399999874)" in out
-    # the note names the flag once, in plain words (issue 24: "no exact certificate: no
-    # --exact certifies exactly only for r ≤ 64…")
-    assert "by default the exact LDLᵀ is tried only for r <= 64" in out
-    assert "pass --exact to force it" in out and "no --exact" not in out
-    rc, obj = run_json(capsys, "check", *REPRO)
-    assert (rc, obj["verdict"], obj["proof"]) == (0, "HOLDS", "lemma lem-cov-transfer")
-    assert obj["certificate"] == "lemma" and obj["condition_holds"] is True
-    assert obj["lambda_min_lower_bound"] == pytest.approx(63 / 399999874, rel=1e-15)
     assert main(["check", *REPRO, "--exact"]) == 0
     assert "HOLDS, certified exactly" in capsys.readouterr().out
 
 
+def test_check_holds_by_the_lemma_below_the_float_resolution(capsys) -> None:
+    assert main(["check", *LEMMA]) == 0
+    out = capsys.readouterr().out
+    assert "HOLDS, proven by the lemma lem-cov-transfer: lambda_min(M) >= 63/399999874 > 0" in out
+    assert "the verified float certificate could not resolve it" in out
+    # the note names the flag once, in plain words (issue 24: "no exact certificate: no
+    # --exact certifies exactly only for r ≤ 64…")
+    assert "by default the exact LDLᵀ is tried only for r <= 64" in out
+    assert "pass --exact to force it" in out and "no --exact" not in out
+    rc, obj = run_json(capsys, "check", *LEMMA)
+    assert (rc, obj["verdict"], obj["proof"]) == (0, "HOLDS", "lemma lem-cov-transfer")
+    assert obj["certificate"] == "lemma" and obj["condition_holds"] is True
+    assert obj["lambda_min_lower_bound"] == pytest.approx(63 / 399999874, rel=1e-15)
+
+
 def test_bounds_use_the_lemma_bound_when_only_the_lemma_proves(capsys) -> None:
-    rc, obj = run_json(capsys, "bounds", *REPRO)
+    rc, obj = run_json(capsys, "bounds", *LEMMA)
     low = 63 / 399999874
     assert rc == 0 and obj["applies"] is True and obj["verdict"] == "HOLDS"
     assert obj["lambda_min_used"] == pytest.approx(low, rel=1e-15)
     assert obj["lambda_min_used"] <= low  # rounded down: the float itself is proven
-    assert obj["a"] == pytest.approx(low / 27, rel=1e-15)  # a = (1+α) λ_min / k, k = 27
+    assert obj["a"] == pytest.approx(low / 497, rel=1e-15)  # a = (1+α) λ_min / k, k = 497
     assert "proven lower bound" in obj["lambda_min_note"]
     assert obj["eta"] == pytest.approx(obj["a"] / (2 * obj["beta"]), rel=1e-12)
-    main(["bounds", *REPRO])
+    main(["bounds", *LEMMA])
     assert "λ_min used = 1.575e-07: λ_min(M) is the proven lower bound" in (capsys.readouterr().out)
+    rc, obj = run_json(capsys, "bounds", *REPRO)  # decided by the float certificate
+    assert rc == 0 and obj["lambda_min_used"] == obj["lambda_min"] and not obj["lambda_min_note"]
 
 
 def _undecided_file(tmp_path) -> str:

@@ -22,6 +22,7 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -182,27 +183,45 @@ def test_ar1_rho_to_one(j):
         assert res.lambda_min_lower_bound <= float(lam)
 
 
-def test_issue_19_reproduction_holds_by_the_lemma():
-    """`check --scheme 1d:60,8,2 --cov ar1:0.99999937` printed FAILS while proving λ_min > 0."""
+def test_issue_19_reproduction_is_never_contradicted():
+    """`check --scheme 1d:60,8,2 --cov ar1:0.99999937` printed FAILS while proving λ_min > 0.
+
+    Now the verified float certificate proves it (the AR(1) recursion bound uses
+    min(n, 1/(1-|ρ|))), with a lower bound within 0.3% of the true λ_min 3.4656e-7; the
+    lemma's bound 63/399999874 is printed beside it and is true too.
+    """
     n, r, d = 60, 8, 2
     idx = _stride(n, r, d)
-    rho = Fraction("0.99999937")
     geometry = {"kind": "1d", "n": n, "r": r, "stride": d}
     res = check_scheme(n, idx, ("ar1", 0.99999937), geometry=geometry)
-    assert res.verdict == "HOLDS" and res.proof == "lemma lem-cov-transfer"
-    assert str(res.lemma_lower_bound) == "63/399999874"
-    lam = lambda_min(exact_overlap(n, idx, ("ar1", rho)))
+    lam = lambda_min(exact_overlap(n, idx, ("ar1", Fraction("0.99999937"))))
     assert 3.4655e-7 < lam < 3.4657e-7  # the true λ_min
-    assert res.lambda_min_lower_bound <= lam
-    # without the geometry nothing decides it in float64: the exact LDLᵀ does (cheap here),
-    # and with exact=False the verdict is UNDECIDED and says that exact=True would decide it
-    plain = check_scheme(n, idx, ("ar1", 0.99999937))
-    assert plain.verdict == "HOLDS" and plain.certificate == "exact"
-    assert any("because no other proof decided" in note for note in plain.notes)
-    fl = check_scheme(n, idx, ("ar1", 0.99999937), exact=False)
+    assert res.verdict == "HOLDS" and res.proof == "verified float certificate"
+    assert str(res.lemma_lower_bound) == "63/399999874"
+    assert 0.997 * float(lam) < res.lambda_min_lower_bound <= lam
+    lows = {b.proof: b.value for b in res.proved_bounds}
+    assert lows["lemma lem-cov-transfer"] <= lam
+    assert check_scheme(n, idx, ("ar1", 0.99999937), exact=True).verdict == "HOLDS"
+
+
+def test_the_lemma_decides_below_the_float_resolution():
+    """ρ = 1 - 10⁻⁹: λ_min ≈ 5.5e-10 is below the float certificate's resolution; the lemma
+    proves it (HOLDS), the theorem's numbers use its bound; without the geometry and with
+    exact=False nothing decides (UNDECIDED, saying that exact=True would)."""
+    n, r, d = 60, 8, 2
+    idx = _stride(n, r, d)
+    rho = Fraction("0.999999999")
+    geometry = {"kind": "1d", "n": n, "r": r, "stride": d}
+    res, pd, lam = assert_never_wrong(n, idx, ("ar1", rho), exact=False, geometry=geometry)
+    assert pd and res.verdict == "HOLDS" and res.proof == "lemma lem-cov-transfer"
+    assert res.lemma_lower_bound == sp.Rational(1, 2) * (1 - rho) / (1 + rho)
+    fl, _, _ = assert_never_wrong(n, idx, ("ar1", rho), exact=False)
     assert fl.verdict == "UNDECIDED" and "pass exact=True" in fl.to_decide
     assert fl.float_certificate.resolution > lam  # below the certificate's resolution
-    assert check_scheme(n, idx, ("ar1", 0.99999937), exact=True).verdict == "HOLDS"
+    # exact=None: nothing else decides and the exact LDLᵀ is cheap, so it runs
+    plain = check_scheme(n, idx, ("ar1", rho))
+    assert plain.verdict == "HOLDS" and plain.certificate == "exact"
+    assert any("because no other proof decided" in note for note in plain.notes)
 
 
 @pytest.mark.parametrize(

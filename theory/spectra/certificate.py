@@ -330,6 +330,34 @@ def _norm2_bound(Bm: np.ndarray) -> float:
     return float(max(rows, cols) * (1.0 + 4.0 * (r + 2) * _U) + _ABS)
 
 
+def _residual_bound(A: np.ndarray, L: np.ndarray, s: float) -> np.ndarray:
+    r"""Entrywise bound on :math:`|R|`, :math:`R = \tilde M - sI - \tilde L\tilde L^\top` exactly.
+
+    [derived] (see :func:`certify_positive_definite_float`). In floating point:
+    :math:`\hat G = \mathrm{fl}(\tilde L\tilde L^\top)`, :math:`\hat H =
+    \mathrm{fl}(|\tilde L||\tilde L|^\top)`, :math:`t = \mathrm{fl}(\tilde M - \hat G)`,
+    :math:`\hat R = t - s` on the diagonal. Each term is needed (``tests/theory/
+    test_certificate_terms.py`` breaks each one):
+
+    * :math:`|\hat R|`, the computed residual;
+    * :math:`u(|t| + |\hat R|)`: the roundings of the two subtractions;
+    * :math:`\gamma_r(1+\gamma_r)\hat H`: the rounding of the product :math:`\hat G`
+      (the Cholesky factor's backward error is *in* :math:`R`; this term is what
+      :math:`\hat R` cannot see of it);
+    * the factor :math:`1 + 4(2r+10)u` and :math:`2^{-900}`: the roundings of this
+      evaluation itself and underflow.
+    """
+    r = A.shape[0]
+    gam = 1.01 * r * _U  # >= gamma_r
+    G = L @ L.T
+    H = np.abs(L) @ np.abs(L).T
+    T = A - G
+    Rh = T.copy()
+    Rh[np.diag_indices(r)] -= s
+    bound = np.abs(Rh) + _U * (np.abs(T) + np.abs(Rh)) + (gam * (1.0 + gam)) * H
+    return bound * (1.0 + 4.0 * (2 * r + 10) * _U) + _ABS
+
+
 def _lower(s: float, a: float, b: float) -> float:
     """Return a float <= s - a - b exactly (rationals), for floats s, a, b."""
     q = Fraction(s) - Fraction(a) - Fraction(b)
@@ -406,7 +434,6 @@ def certify_positive_definite_float(
     ent = float(Eb) if Eb.ndim == 0 else _norm2_bound(np.abs(Eb))
     est = float(np.linalg.eigvalsh(A)[0]) if estimate is None else float(estimate)
     scale = float(np.max(np.abs(A))) if A.size else 0.0
-    gam = 1.01 * r * _U  # >= gamma_r
     apriori = 2.0 * (r + 2) * _U * r * scale
     t = 2.0 * (ent + apriori) + 1e-300
     shifts: list[float] = []
@@ -425,14 +452,7 @@ def certify_positive_definite_float(
             continue
         if not np.all(np.isfinite(L)):
             continue
-        G = L @ L.T
-        H = np.abs(L) @ np.abs(L).T
-        T = A - G
-        Rh = T.copy()
-        Rh[np.diag_indices(r)] -= s
-        bound = np.abs(Rh) + _U * (np.abs(T) + np.abs(Rh)) + (gam * (1.0 + gam)) * H
-        bound = bound * (1.0 + 4.0 * (2 * r + 10) * _U) + _ABS
-        res = _norm2_bound(bound)
+        res = _norm2_bound(_residual_bound(A, L, s))
         low = _lower(s, res, ent)
         best = FloatCertificate(
             holds=low > 0,

@@ -126,13 +126,16 @@ def _transform(X: np.ndarray, kind: str, enc: Any, n: int) -> tuple[np.ndarray, 
       recursion :math:`f_i = x_i + \rho f_{i-1}`) and :math:`G` the backward one. For the
       computed :math:`\tilde f` (``lfilter``, any accuracy), the residual
       :math:`z = x - (I-\rho S)\tilde f` gives :math:`f - \tilde f = (I-\rho S)^{-1}z =
-      \sum_t \rho^t S^t z`, so :math:`\|f-\tilde f\|_\infty \le \|z\|_\infty/(1-|\rho|)`;
+      \sum_{t<n} \rho^t S^t z` (the shift :math:`S` on rows of length :math:`n` has
+      :math:`S^n = 0`), so :math:`\|f-\tilde f\|_\infty \le \|z\|_\infty
+      \sum_{t<n}|\rho|^t \le \|z\|_\infty\min(n, 1/(1-|\rho|))`;
       :math:`z` is evaluated in floating point with the bound :math:`|z - \hat z| \le
       u(|t_1| + |t_2| + |\hat z|) + \delta_\rho|S\tilde f| + \eta` (:math:`t_1 = \mathrm{fl}(x -
       \tilde f)`, :math:`t_2 = \mathrm{fl}(\tilde\rho S\tilde f)`). Then
       :math:`\tilde V = \mathrm{fl}(\mathrm{fl}(\tilde f + \tilde g) - x)` and
-      :math:`E = (\|z_f\|_\infty + \|z_g\|_\infty)/(1-|\rho|) + u(|\mathrm{fl}(\tilde f +
-      \tilde g)| + |\tilde V|)` :math:`\le (\dots)/(1-|\rho|) + 2.01u|\tilde V| + ux`.
+      :math:`E = (\|z_f\|_\infty + \|z_g\|_\infty)\min(n, 1/(1-|\rho|)) +
+      u(|\mathrm{fl}(\tilde f + \tilde g)| + |\tilde V|)` :math:`\le (\dots) + 2.01u|\tilde V|
+      + ux`.
       Independent of how ``lfilter`` computes.
     """
     if kind == "diag":
@@ -179,7 +182,8 @@ def _transform(X: np.ndarray, kind: str, enc: Any, n: int) -> tuple[np.ndarray, 
     V += Gr[:, ::-1]  # s1 = fl(f + g)
     del Gr
     V -= X  # V = fl(s1 - x)
-    scale = (1.0 + 4.0 * _U) / (1.0 - rho_max)  # >= 1/(1 - |rho|) for every admissible rho
+    # >= sum_{t<n} |rho|^t for every admissible rho: S^n = 0 on rows of length n
+    scale = min(float(n), (1.0 + 4.0 * _U) / (1.0 - rho_max))
     # |s1| <= (1+u)|V| + x, so u(|s1| + |V|) <= 2.01u |V| + u x
     E = np.abs(V)
     E *= 2.01 * _U
