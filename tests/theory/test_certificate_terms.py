@@ -177,6 +177,15 @@ def test_lower_rounds_the_final_subtraction_down():
         assert Fraction(_lower(s, a, b)) <= exact
         up += Fraction(s - a - b) > exact
     assert up > 50  # plain float arithmetic would overstate the bound
+    # and the certificate reports a bound <= s − ‖R‖ − ‖E‖ exactly, from the fields it shows
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        B = rng.standard_normal((4, 4))
+        A = B @ B.T + 0.1 * np.eye(4)
+        fc = certify_positive_definite_float((A + A.T) / 2, float(rng.uniform(0, 1e-3)))
+        assert fc.lower_bound is not None
+        exact = Fraction(fc.shift) - Fraction(fc.residual_bound) - Fraction(fc.entry_error_bound)
+        assert Fraction(fc.lower_bound) <= exact
 
 
 # --------------------------------------------------------------- the AR(1) recursion error
@@ -214,9 +223,12 @@ def test_ar1_recursion_error_term_with_an_inaccurate_recursion(monkeypatch):
 
 # ------------------------------------------------------------- forming M = C Ṽᵀ (γ_n |Ṽ|)
 def test_product_term_of_forming_m_holds_entrywise_on_long_sums():
-    """M_ab = Σ_j C_aj C_bj d_j over thousands of j: the sum's rounding is γ_n C|Ṽ|ᵀ."""
-    rng = np.random.default_rng(1)
-    for _ in range(8):
+    """M_ab = Σ_j C_aj C_bj d_j over thousands of j: the sum's rounding is γ_n C|Ṽ|ᵀ.
+
+    The other terms allow about 3u M here; BLAS's sums of 1500-3000 terms err by more on
+    6 of these 40 seeds (on OpenBLAS), so dropping γ_n|Ṽ| fails this test there."""
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
         n, r = int(rng.integers(1500, 3000)), 2
         k = n - r + 1
         idx = np.asarray([[i + a for a in range(r)] for i in range(k)])
