@@ -408,9 +408,14 @@ def _singular_violation(spectrum: Spectrum) -> str:
             "guarantee is not established"
         )
     proof = getattr(check, "proof", None) or check.certificate
+    if kd is not None and getattr(kd, "exact", None) is not None:
+        # an integer u with uᵀMu = 0 exactly and M ⪰ 0: λ_min is 0, not the float eigenvalue
+        value = f"0 exactly (float eigenvalue {spectrum.lambda_min:.3g})"
+    else:
+        value = f"{spectrum.lambda_min:.3g} <= 0"
     return (
-        f"lambda_min(P Σ Pᵀ) = {spectrum.lambda_min:.3g} <= 0 for this scheme (proven: "
-        f"{proof}), so the theorem (thm-convotron) does not apply{direction}"
+        f"lambda_min(P Σ Pᵀ) = {value} for this scheme (proven: {proof}), so the theorem "
+        f"(thm-convotron) does not apply{direction}"
     )
 
 

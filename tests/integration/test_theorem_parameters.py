@@ -240,8 +240,8 @@ def test_singular_scheme_violation_with_the_kernel_direction() -> None:
     assert (tp.applies, tp.T, tp.samples, tp.a, tp.rho) == (False, math.inf, math.inf, 0.0, 0.0)
     assert tp.realizable and tp.formulas["T"] == tb.T_REALIZABLE.latex()
     assert tp.violations == (
-        f"lambda_min(P Σ Pᵀ) = {tp.lambda_min:.3g} <= 0 for this scheme (proven: exact kernel "
-        f"witness), so the "
+        f"lambda_min(P Σ Pᵀ) = 0 exactly (float eigenvalue {tp.lambda_min:.3g}) for this "
+        f"scheme (proven: exact kernel witness), so the "
         f"theorem (thm-convotron) does not apply; kernel direction w = "
         f"[{', '.join(str(v) for v in kd.exact)}]: {kd.explanation}",
     )
