@@ -304,6 +304,17 @@ def check_scheme(
     ``lem-cov-transfer`` for Σ ≠ I); exact eigenvalue expressions when small; the kernel
     direction when the condition fails.
 
+    The verdict (``verdict``, ``proof``, ``verdict_reason``) comes from proofs only, never
+    from a numeric threshold [derived]: HOLDS from the exact :math:`LDL^\top`, else the
+    largest proven lower bound that is positive (the verified float certificate, or the
+    lemma's exact rational bound); FAILS from an exact integer witness :math:`u`,
+    :math:`u^\top Mu = 0` (the :math:`LDL^\top`'s, or :math:`P^\top u = 0` found from the
+    integer :math:`PP^\top` and checked in integers), or a verified Rayleigh quotient
+    :math:`\le 0`; UNDECIDED otherwise, with every proven bound (``proved_bounds``) and
+    what would decide it (``to_decide``). The float eigenvalues are reported beside it and
+    decide nothing. Parameters read as rationals (the exact path, the lemma) are the decimals
+    floats print as; the float certificate and the witnesses hold for both readings.
+
     Parameters
     ----------
     n : int
@@ -316,11 +327,14 @@ def check_scheme(
         rational Σ with :math:`n \le` ``EXACT_COV_MAX_N``, and the estimated time of the
         exact path (:func:`~theory.spectra.limits.exact_cost_seconds`) is at most
         ``AUTO_EXACT_MAX_SECONDS``; otherwise the verified float certificate
-        (``certificate == "verified-float"``, with ``lambda_min_lower_bound``), and
-        ``"numeric"`` only when that cannot prove positivity. ``True``: always certify exactly
-        (a float parameter is read as the rational it prints as, ``Fraction(str(x))``, and a
-        note says so); raises when impossible or estimated over ``EXACT_MAX_SECONDS``.
-        ``False``: numeric only (no certificate).
+        (``certificate == "verified-float"``, with ``lambda_min_lower_bound``), the lemma,
+        an exact kernel witness, and, when none of them decides, the exact path after all
+        whenever the cost model says it is cheap (whatever the denominators). ``True``:
+        always certify exactly (a float parameter is read as the rational it prints as,
+        ``Fraction(str(x))``, and a note says so); raises when impossible or estimated over
+        ``EXACT_MAX_SECONDS``. ``False``: no exact :math:`LDL^\top` of :math:`M`; the verdict
+        comes from the verified float certificate, the lemma or an integer kernel witness,
+        else it is ``"UNDECIDED"``.
     geometry : dict or None
         ``{"kind": "1d", "n", "r", "stride"}``, ``{"kind": "2d", "height", "width",
         "patch_h", "patch_w", "stride_h", "stride_w"}`` or ``{"kind": "2d-channels",
