@@ -21,8 +21,8 @@ lambda_min_upper_bound, certificate ("exact" | "verified-float" | "lemma" |
 "kernel-witness" | "upper-bound" | "none"), certificate_reason,
 lambda_min_lower_bound (the best proven lower bound, else null), pivots, lemma,
 lemma_lower_bound, lemma_upper_bound (null when the lemma's hypotheses fail),
-lemma_lower_bound_exact, lemma_upper_bound_exact, lemma_reason, kernel_direction (null when
-the condition holds), kernel_direction_exact, kernel_explanation, exact_lambda_min,
+lemma_lower_bound_exact, lemma_upper_bound_exact, lemma_reason, kernel_direction (null unless
+the verdict is FAILS), kernel_direction_exact, kernel_explanation, exact_lambda_min,
 exact_lambda_max, notes, geometry``.
 """
 

@@ -195,13 +195,7 @@ class SchemeCheck:
             "proved_bounds": [b.to_dict() for b in self.proved_bounds],
             "lambda_min_upper_bound": self.lambda_min_upper_bound,
             "certificate": self.certificate,
-            "certificate_reason": (
-                cert.reason
-                if cert is not None
-                else self.float_certificate.reason
-                if self.float_certificate is not None
-                else None
-            ),
+            "certificate_reason": self.verdict_reason,  # the deciding proof's, in words
             "lambda_min_lower_bound": self.lambda_min_lower_bound,
             "pivots": [str(p) for p in cert.pivots] if cert is not None else None,
             "lemma": self.lemma,
