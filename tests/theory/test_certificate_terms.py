@@ -153,6 +153,27 @@ def test_underflow_term_holds_entrywise_on_subnormal_matrices():
     assert weak >= 10
 
 
+def test_underflow_term_prevents_a_false_lambda_min(monkeypatch):
+    """Subnormal products round by a whole 2⁻¹⁰⁷⁴, not by u: L̃ = 2⁻⁵³⁷[[1, 0], [3/2, 2⁻⁶³]]
+    gives fl(L̃L̃ᵀ) = 2⁻¹⁰⁷⁴[[1, 2], [2, 2]] (indefinite). M̃ = fl(L̃L̃ᵀ) + 2⁻¹⁰⁷⁴ I has
+    λ_min = (5 − √17)/2 · 2⁻¹⁰⁷⁴ ≈ 0.438 · 2⁻¹⁰⁷⁴, but every relative term underflows to 0:
+    without 2⁻⁹⁰⁰ the certificate claims λ_min >= 2⁻¹⁰⁷⁴."""
+    tiny = 2.0**-1074
+    L = np.array([[2.0**-537, 0.0], [1.5 * 2.0**-537, 2.0**-600]])
+    G = L @ L.T
+    assert np.array_equal(G, tiny * np.array([[1.0, 2.0], [2.0, 2.0]]))
+    M = G + tiny * np.eye(2)
+    assert np.array_equal(M - tiny * np.eye(2), G)
+    lam = (5 - mpmath.sqrt(17)) / 2 * mpmath.mpf(2) ** -1074  # M̃ = 2⁻¹⁰⁷⁴[[2, 2], [2, 3]]
+    monkeypatch.setattr(np.linalg, "cholesky", lambda X: L.copy())
+    fc = certify_positive_definite_float(M, estimate=2 * tiny)  # the shift est/2 = 2⁻¹⁰⁷⁴
+    assert fc.shift == tiny
+    assert not fc.holds and mpmath.mpf(fc.lower_bound) <= lam
+    weak = _pieces(M, L, fc.shift)["no underflow term"]
+    res = float(np.max(np.sum(weak, axis=1)))
+    assert res == 0.0 and mpmath.mpf(_lower(fc.shift, res, 0.0)) > lam  # a false bound
+
+
 # ---------------------------------------------------------------------------- forming M
 @pytest.mark.parametrize("as_matrix", [True, False])
 def test_entry_error_term_prevents_certifying_a_singular_matrix(as_matrix):

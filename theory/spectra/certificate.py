@@ -322,12 +322,20 @@ class FloatCertificate:
 
 
 def _norm2_bound(Bm: np.ndarray) -> float:
-    """Upper bound on the spectral norm of any matrix with |X| <= Bm (Bm >= 0)."""
+    r"""Upper bound on the spectral norm of any matrix with :math:`|X| \le B` (:math:`B \ge 0`).
+
+    :math:`\|X\|_2 \le \|B\|_2 \le \sqrt{\|B\|_1\|B\|_\infty}`, at most the largest row or
+    column sum. [derived] No absolute term is needed for underflow: only additions of
+    nonnegative floats are done, and an addition is exact when its result is subnormal (all
+    subnormals are multiples of :math:`2^{-1074}`) and within :math:`u` relative otherwise,
+    so a computed sum is :math:`\ge (1-\gamma_r)` times the exact one; the factor
+    :math:`1 + 4(r+2)u` covers that and its own rounding (a subnormal sum is exact and
+    :math:`\mathrm{fl}(x(1+\epsilon)) \ge x` for a float :math:`x`).
+    """
     r = Bm.shape[0]
     rows = float(np.max(np.sum(Bm, axis=1)))
     cols = float(np.max(np.sum(Bm, axis=0)))
-    # ||X||_2 <= ||Bm||_2 <= sqrt(||Bm||_1 ||Bm||_inf) <= max of the two; r roundings each
-    return float(max(rows, cols) * (1.0 + 4.0 * (r + 2) * _U) + _ABS)
+    return float(max(rows, cols) * (1.0 + 4.0 * (r + 2) * _U))
 
 
 def _residual_bound(A: np.ndarray, L: np.ndarray, s: float) -> np.ndarray:
