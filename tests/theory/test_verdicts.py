@@ -260,3 +260,28 @@ def test_rank_deficient_dense_covariance():
         for exact in (None, False):
             res, pd, _ = assert_never_wrong(n, np.asarray(rows), ("dense", S), exact=exact)
             assert not pd and res.verdict != "HOLDS"
+
+
+def test_a_lemma_bound_of_zero_decides_nothing():
+    """lem-cov-transfer with a zero variance gives λ_min >= 0: no proof of HOLDS. Here M is
+    singular (position 0 reads only the silent coordinates 0 and 2): FAILS by the witness."""
+    n, idx = 4, np.asarray([[0, 1], [2, 3]])
+    geometry = {"kind": "1d", "n": 4, "r": 2, "stride": 2}
+    cov = ("diag", [Fraction(0), Fraction(1), Fraction(0), Fraction(1)])
+    for exact in (None, False):
+        res, pd, _ = assert_never_wrong(n, idx, cov, exact=exact, geometry=geometry)
+        assert not pd and res.verdict == "FAILS" and res.lemma_lower_bound == 0
+
+
+def test_kernel_witnesses_are_checked_in_integers():
+    from theory.spectra.kernel import _verified, exact_kernel_witness
+
+    idx = np.asarray([[0, 1, 2], [2, 1, 0]])
+    assert _verified(idx, 3, "identity", None, (1, 0, -1))  # Pᵀu = 0
+    assert not _verified(idx, 3, "identity", None, (1, -1, 0))  # Pᵀu != 0
+    assert not _verified(idx, 3, "identity", None, (0, 0, 0))
+    # a diagonal Σ: Pᵀu may be nonzero on coordinates of exactly zero variance only
+    assert _verified(idx, 3, "diag", [0.0, 1.0, 0.0], (1, 0, 0))
+    assert not _verified(idx, 3, "diag", ["1e-400", 1.0, 0.0], (1, 0, 0))  # 0.0 as a float,
+    # but not as the decimal it is: not exactly zero in every reading
+    assert exact_kernel_witness(3, [[0, 1, 2], [1, 2, 0]]) is None  # a PD scheme: none
