@@ -51,6 +51,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from book.tools import BUILD_DIR, HTML_DIR
+from book.tools.chromium import CHROMIUM_FLAGS
 
 __all__ = [
     "CHROMIUM_FLAGS",
@@ -63,18 +64,6 @@ __all__ = [
     "main",
     "screenshot",
 ]
-
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-)
-"""Flags measured to work offline on these machines (see ``shared/spec/book.md``)."""
 
 SKIP_TAGS = {"code", "pre", "script", "style", "mjx-container", "textarea", "noscript", "svg"}
 VOID_TAGS = {

@@ -81,7 +81,7 @@ def _run_copy(
     exe: str, page: Path, script: str, extra: list[str], timeout: float
 ) -> subprocess.CompletedProcess[str]:
     """Load a temporary copy of ``page`` (same folder) with ``script`` appended to its body."""
-    from book.tools.browser_check import CHROMIUM_FLAGS
+    from book.tools.chromium import CHROMIUM_FLAGS
 
     html = page.read_text(encoding="utf-8")
     html = html.replace("</body>", script + "</body>") if "</body>" in html else html + script
@@ -145,7 +145,7 @@ def screenshot_graph(
     The graph's own markup (taken from the built page) in a blank page of the book column's
     width (676 px measured at a 1280 px window): what a reader sees, without the page around.
     """
-    from book.tools.browser_check import CHROMIUM_FLAGS
+    from book.tools.chromium import CHROMIUM_FLAGS
 
     match = _SVG.search(page.read_text(encoding="utf-8"))
     if match is None:

@@ -8,13 +8,21 @@ bounds of the lemma that applies (``lem-1d``, ``lem-2d``, with ``lem-cov-transfe
 Σ ≠ I; reported only when the lemma's hypotheses hold) and, when
 the condition fails, the kernel direction: a filter the data cannot identify.
 
-Exit status: 0 when the condition holds, 1 when it does not, 2 on bad input.
+The verdict is one of three, each from a proof, never from a numeric threshold: HOLDS
+(exact LDLᵀ, verified float certificate or a lemma's lower bound > 0), FAILS (an exact
+integer witness u with uᵀMu = 0, or a verified upper bound <= 0) or UNDECIDED (no proof
+either way; the report says what would decide it and gives every proven bound).
+
+Exit status: 0 HOLDS, 1 FAILS, 3 UNDECIDED, 2 on bad input.
 JSON keys (``--json``): ``scheme, n, r, k, cov, lambda_min, lambda_max, trace,
-condition_holds, certificate ("exact" | "verified-float" | "numeric"), certificate_reason,
-lambda_min_lower_bound (the proven bound of "verified-float", else null), pivots, lemma,
+condition_holds`` (verdict == HOLDS)``, verdict ("HOLDS" | "FAILS" | "UNDECIDED"), proof,
+verdict_reason, to_decide, proved_bounds`` (list of ``{side, value, proof, exact}``)``,
+lambda_min_upper_bound, certificate ("exact" | "verified-float" | "lemma" |
+"kernel-witness" | "upper-bound" | "none"), certificate_reason,
+lambda_min_lower_bound (the best proven lower bound, else null), pivots, lemma,
 lemma_lower_bound, lemma_upper_bound (null when the lemma's hypotheses fail),
-lemma_lower_bound_exact, lemma_upper_bound_exact, lemma_reason, kernel_direction (null when
-the condition holds), kernel_direction_exact, kernel_explanation, exact_lambda_min,
+lemma_lower_bound_exact, lemma_upper_bound_exact, lemma_reason, kernel_direction (null unless
+the verdict is FAILS), kernel_direction_exact, kernel_explanation, exact_lambda_min,
 exact_lambda_max, notes, geometry``.
 """
 
@@ -25,7 +33,10 @@ from typing import Any
 
 from ._common import EXIT_FAIL, EXIT_OK, add_json_option, add_problem_options, emit_json, switches
 
-__all__ = ["DESCRIPTION", "HELP", "add_arguments", "format_check", "main"]
+__all__ = ["DESCRIPTION", "EXIT_UNDECIDED", "HELP", "add_arguments", "format_check", "main"]
+
+#: Exit status of ``convotron check`` when no proof decides the condition either way.
+EXIT_UNDECIDED = 3
 
 
 #: The subcommand's line in ``convotron --help``.
@@ -34,8 +45,10 @@ HELP = "check a patch scheme's condition lambda_min(P Σ Pᵀ) > 0"
 DESCRIPTION = (
     "Check Convotron's condition lambda_min(P Σ Pᵀ) > 0 for a patch scheme: extreme "
     "eigenvalues, an exact certificate, the lemma bounds that apply and, when it "
-    "fails, the filter direction the data cannot identify. Exit status 0 when the "
-    "condition holds, 1 when it does not, 2 on bad input."
+    "fails, the filter direction the data cannot identify. The verdict comes from a "
+    "proof: HOLDS (exact LDLᵀ, verified float bound or a lemma), FAILS (an exact kernel "
+    "witness or a verified upper bound <= 0) or UNDECIDED (what would decide it is "
+    "printed). Exit status 0 HOLDS, 1 FAILS, 3 UNDECIDED, 2 on bad input."
 )
 
 
@@ -54,6 +67,11 @@ def _num(v: Any) -> str:
     return "-" if v is None else f"{float(v):.6g}"
 
 
+def _flags(text: str) -> str:
+    """Show the library's parameter (``exact=True``) as the flag (``--exact``)."""
+    return text.replace("exact=True", "--exact")
+
+
 def format_check(spec: str, check: Any) -> str:
     """Human-readable report of a :class:`theory.spectra.SchemeCheck`."""
     lines = [
@@ -66,9 +84,10 @@ def format_check(spec: str, check: Any) -> str:
         lines.append(
             f"  exact: lambda_min = {check.exact_lambda_min}, lambda_max = {check.exact_lambda_max}"
         )
-    verdict = "HOLDS" if check.condition_holds else "FAILS"
-    how = check.certificate_summary
-    lines.append(f"condition lambda_min(M) > 0 (thm-convotron): {verdict}, {how}")
+    lines.append(
+        f"condition lambda_min(M) > 0 (thm-convotron): {check.verdict}, "
+        + _flags(check.certificate_summary)
+    )
     if check.lemma_lower_bound is not None:
         lines.append(
             f"lemma {check.lemma}: {check.lemma_lower_bound} <= lambda_min, lambda_max <= "
@@ -77,6 +96,10 @@ def format_check(spec: str, check: Any) -> str:
         )
     else:
         lines.append(f"lemma bounds: none ({check.lemma_reason or 'no stride geometry'})")
+    if check.proved_bounds:
+        lines.append("proven bounds: " + "; ".join(b.text() for b in check.proved_bounds))
+    if check.to_decide:
+        lines.append(f"to decide it: {_flags(check.to_decide)}")
     kd = check.kernel_direction
     if kd is not None:
         vec = (
@@ -86,14 +109,13 @@ def format_check(spec: str, check: Any) -> str:
         )
         lines.append(f"kernel direction w = {vec} (uᵀMu = {kd.eigenvalue:.3g})")
         lines.append(f"  why: {kd.explanation}")
-    for note in check.notes:  # the library names its parameter; here it is a flag
-        note = note.replace("exact=True", "--exact").replace("exact=None", "no --exact")
-        lines.append(f"note: {note}")
+    for note in check.notes:
+        lines.append(f"note: {_flags(note)}")
     return "\n".join(lines)
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run ``convotron check``; return 0 (condition holds), 1 (fails) or raise (bad input)."""
+    """Run ``convotron check``; return 0 (HOLDS), 1 (FAILS), 3 (UNDECIDED) or raise (bad input)."""
     from theory.spectra import check_scheme
 
     from ..covariance import parse_cov
@@ -118,4 +140,4 @@ def main(args: argparse.Namespace) -> int:
         print(switches(format_check(scheme.spec or args.scheme, check), args))
         if conv_text:
             print(conv_text)
-    return EXIT_OK if check.condition_holds else EXIT_FAIL
+    return {"HOLDS": EXIT_OK, "FAILS": EXIT_FAIL}.get(check.verdict, EXIT_UNDECIDED)
