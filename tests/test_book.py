@@ -211,3 +211,86 @@ def test_check_layout_reads_the_probe_report() -> None:
     assert "display maths scrolls sideways (800 > 700 px)" in problems[1]
     assert "unequal cell counts [3, 3, 2]" in problems[2]
     assert "unmatched '$'" in problems[3] and r"\mid" in problems[3]
+
+
+LIST_MARKER = re.compile(r"^\s*(?:[-+*]|\d{1,9}[.)])(?:\s|$)")
+
+
+def list_markers_inside_inline_maths(text: str) -> list[tuple[int, str]]:
+    """Lines that Markdown would read as a list item although they continue inline maths.
+
+    A paragraph's source line that starts with ``+ ``, ``- ``, ``* `` or ``1. `` while an inline
+    ``$...$`` opened on an earlier line is still open starts a list: the maths breaks, the page
+    shows raw ``$`` and TeX. Pass the text without code cells; ``$$`` blocks are skipped,
+    directive bodies (``prf:`` statements and proofs) are scanned. Returns
+    ``(line number, line)`` pairs.
+    """
+    bad: list[tuple[int, str]] = []
+    in_display = False
+    dollars = 0  # inline $ seen so far in the current paragraph
+    for no, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith(("```", ":")):  # fences and directive options end a paragraph
+            dollars = 0
+            continue
+        if stripped == "$$" or (stripped.startswith("$$") and stripped.count("$$") == 1):
+            in_display = not in_display
+            dollars = 0
+            continue
+        if in_display:
+            continue
+        if not stripped:
+            dollars = 0
+            continue
+        if dollars % 2 == 1 and LIST_MARKER.match(line):
+            bad.append((no, line))
+        dollars += len(re.findall(r"(?<![\\$])\$(?!\$)", line.replace("$$", "")))
+    return bad
+
+
+def test_list_marker_detector_on_the_old_exact_k_proof() -> None:
+    old = (
+        "For independent standardised coordinates,\n"
+        "$\\mathbb{E}[z_az_bz_cz_d] = \\delta_{ab}\\delta_{cd} + \\delta_{ac}\\delta_{bd}\n"
+        "+ (\\kappa - 3)\\delta_{abcd}$: a product\n"
+    )
+    assert list_markers_inside_inline_maths(old) == [
+        (3, "+ (\\kappa - 3)\\delta_{abcd}$: a product")
+    ]
+    fixed = old.replace("\\delta_{bd}\n+ (", "\\delta_{bd} +\n(")
+    assert list_markers_inside_inline_maths(fixed) == []
+    display = "$$\n a \\\\\n+ b\n$$\n- a real item with $x$\n"
+    assert list_markers_inside_inline_maths(display) == []
+
+
+def test_no_line_of_inline_maths_starts_like_a_list_item() -> None:
+    """Finding 1 of issue 20: theorem.md's proof of the exact-K lemma showed raw TeX because a
+    continuation line of inline maths began with ``+ ``."""
+    found = {
+        page.name: hits
+        for page in sorted(BOOK.glob("*.md"))
+        if (hits := list_markers_inside_inline_maths(CODE_CELL.sub("", page.read_text("utf-8"))))
+    }
+    assert not found, found
+
+
+def test_strided_schemes_are_not_said_to_be_singular() -> None:
+    """Finding 2 of issue 20: an unpadded patch-and-stride scheme always has
+    λ_min(PPᵀ) > 0 (spectra.md asserts it on every swept scheme); k ≥ ⌈r/d⌉ only buys the
+    constant 1/2. The old framing ("starts low while k < ⌈r/d⌉", "add patches or shorten the
+    stride" as the fix for λ_min = 0) must not come back."""
+    stale = (
+        "starts low while",
+        "cannot tell all filter positions apart",
+        "Add patches or shorten the stride",
+        "this holds as soon as there are at least",
+        "For $r/2 < d < r$",
+        "If $r/2 < d < r$",
+    )
+    hits = [
+        (page.name, phrase)
+        for page in sorted(BOOK.glob("*.md"))
+        for phrase in stale
+        if phrase in page.read_text("utf-8")
+    ]
+    assert not hits, hits
