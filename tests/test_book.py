@@ -294,3 +294,31 @@ def test_strided_schemes_are_not_said_to_be_singular() -> None:
         if phrase in page.read_text("utf-8")
     ]
     assert not hits, hits
+
+
+def _section(page: str, label: str) -> str:
+    text = (BOOK / page).read_text("utf-8")
+    start = text.index(f":label: {label}")
+    return text[start : text.index("```", start)]
+
+
+def test_moment_conditions_are_stated_in_the_model_and_the_theorem() -> None:
+    """Issue 19, item 7: β needs E‖x‖⁴ < ∞ and ρ needs E[ξ²‖Px‖²] < ∞; on e461165 neither the
+    model nor the theorem said so."""
+    fourth = r"\mathbb{E}\lVert x\rVert^4 < \infty"
+    noise = r"\mathbb{E}[\xi^2\lVert Px\rVert^2] < \infty"
+    for page, label in (("model.md", "def-model"), ("theorem.md", "thm-convotron")):
+        statement = " ".join(_section(page, label).split())
+        assert fourth in statement and noise in statement, (page, label)
+
+
+def test_the_first_step_remarks_are_true() -> None:
+    """Issue 19, item 7: a leaky ReLU does not make the first step non-zero with probability
+    one (model.md asserts two counterexamples), and the "leaves zero" proof uses a patch of
+    positive variance, which λ_min(M) > 0 provides (Pr[u₁ ≤ 0] = 1/2 fails when Var u₁ = 0)."""
+    text = " ".join((BOOK / "model.md").read_text("utf-8").split())
+    assert "With a leaky ReLU ($\\alpha > 0$) or noise with a density, the first step" not in text
+    assert r"\Pr[u_1 \le 0] = 1/2" not in text
+    assert r"w^{*\top}Mw^* \ge \lambda_{\min}(M)\lVert w^*\rVert^2 > 0" in text
+    assert '"repeated": (2, [[0, 1], [0, 1], [1, 0]], 0.5' in text
+    assert "assert np.array_equal(zero_, cone(X_))" in text
