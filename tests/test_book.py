@@ -322,3 +322,59 @@ def test_the_first_step_remarks_are_true() -> None:
     assert r"w^{*\top}Mw^* \ge \lambda_{\min}(M)\lVert w^*\rVert^2 > 0" in text
     assert '"repeated": (2, [[0, 1], [0, 1], [1, 0]], 0.5' in text
     assert "assert np.array_equal(zero_, cone(X_))" in text
+
+
+def test_every_computed_number_of_the_text_is_glued() -> None:
+    """Deliver 2 of issue 20: the build fails on a hand-written computed number."""
+    from book.tools.glue_check import scan_book
+
+    assert scan_book() == []
+
+
+def test_glue_scan_catches_the_old_hand_written_numbers() -> None:
+    from book.tools.glue_check import scan_page
+
+    old = (
+        "The printed crossing times split the ratio $T/\\text{median}$ of this case, about "
+        "$3.8$, into these three factors: about $1.5$ for Markov, exactly $2$ for the "
+        "one-step factor, and a factor of about 60 for the rest; $\\epsilon = 0.01$.\n"
+    )
+    assert [h.number for h in scan_page("verification.md", old)] == ["3.8", "1.5", "60"]
+    glued = "a ratio of {glue:text}`slack_total:.2f`, with $\\epsilon = 0.01$ and `x = 0.5`\n"
+    assert scan_page("verification.md", glued) == []
+    code = "```{code-cell} ipython3\nx = 0.25\n```\n"
+    assert scan_page("x.md", code) == []
+    # an allowed snippet is allowed only on its page
+    assert scan_page("sgd.md", "$\\alpha = 0.2$") == []
+    assert [h.number for h in scan_page("model.md", "$\\alpha = 0.2$")] == ["0.2"]
+
+
+def test_glue_scan_reports_a_role_without_a_glued_key(tmp_path: Path) -> None:
+    from book.tools.glue_check import scan_book
+
+    (tmp_path / "a.md").write_text(
+        "see {glue:text}`nowhere:.2f` and {glue:text}`x_ok`\n"
+        "```{code-cell} ipython3\nglue(f'x_{name}', 1, display=False)\n```\n",
+        encoding="utf-8",
+    )
+    problems = scan_book(tmp_path)
+    assert len(problems) == 1 and "'nowhere'" in problems[0]
+
+
+def test_every_asserting_cell_says_what_it_checks() -> None:
+    """The introduction promises that each check sits behind a button saying what it checks
+    and what a failure would mean; on e461165 the cells of sklearn.md and conv.md were open
+    with no prompt. Every cell that asserts carries a ``code_prompt_show`` starting with
+    "Check" (cells whose input is removed are exempt)."""
+    missing = []
+    for page in sorted(BOOK.glob("*.md")):
+        for cell in CODE_CELL.findall(page.read_text("utf-8")):
+            head = cell.split("\n---\n", 1)[0] if cell.startswith("---\n") else ""
+            options = head + "".join(line for line in cell.splitlines() if line.startswith(":"))
+            if "remove-input" in options or "remove-cell" in options:
+                continue
+            if re.search(r"^\s*(?:assert|np\.testing\.assert)", cell, re.M):
+                prompt = re.search(r'code_prompt_show: "([^"]*)"', head)
+                if not (prompt and prompt.group(1).startswith("Check")):
+                    missing.append((page.name, cell.splitlines()[0][:60]))
+    assert not missing, missing
