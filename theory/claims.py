@@ -48,6 +48,7 @@ __all__ = [
     "PRINTED",
     "Claim",
     "Status",
+    "annotate_labels",
     "check_registry",
     "claim_level",
     "dependency_edges",
@@ -521,6 +522,43 @@ def display_name(label: str, *, with_label: bool = False) -> str:
     number, name = PRINTED[label]
     out = f"{number} ({name})"
     return f"{out} [{label}]" if with_label else out
+
+
+def annotate_labels(text: str, *, first_only: bool = True) -> str:
+    """Write the printed number and name beside each claim label in ``text``.
+
+    ``"condition (thm-convotron): HOLDS"`` becomes
+    ``"condition (thm-convotron [Theorem 1 (Convotron learns the filter)]): HOLDS"``: the
+    command line's reports (``convotron check``, ``convotron bounds``) name claims by label,
+    and this maps each to the book's numbering (:data:`PRINTED`). A label is a registered one
+    standing alone (not part of a longer label or word).
+
+    Parameters
+    ----------
+    text : str
+        The report.
+    first_only : bool, default True
+        Annotate only the first occurrence of each label (later ones stay bare).
+
+    Examples
+    --------
+    >>> annotate_labels("lemma lem-1d: 1/2 <= lambda_min; lem-1d again")
+    'lemma lem-1d [Lemma 4 (1D patch-and-stride)]: 1/2 <= lambda_min; lem-1d again'
+    """
+    import re
+
+    labels = sorted(PRINTED, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, labels)) + r")(?![\w-])")
+    seen: set[str] = set()
+
+    def repl(m: re.Match[str]) -> str:
+        label = m.group(1)
+        if first_only and label in seen:
+            return label
+        seen.add(label)
+        return f"{label} [{display_name(label)}]"
+
+    return pattern.sub(repl, text)
 
 
 #: The status levels of the claim graph, strongest first (proofs rank above tests).

@@ -115,7 +115,10 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"scheme": scheme.spec or args.scheme, **check.to_dict(), **conv_data})
     else:
-        print(switches(format_check(scheme.spec or args.scheme, check), args))
+        from theory.claims import annotate_labels  # the book's number and name beside a label
+
+        report = switches(format_check(scheme.spec or args.scheme, check), args)
+        print(annotate_labels(report))
         if conv_text:
             print(conv_text)
     return EXIT_OK if check.condition_holds else EXIT_FAIL
