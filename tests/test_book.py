@@ -378,3 +378,17 @@ def test_every_asserting_cell_says_what_it_checks() -> None:
                 if not (prompt and prompt.group(1).startswith("Check")):
                     missing.append((page.name, cell.splitlines()[0][:60]))
     assert not missing, missing
+
+
+def test_glued_values_are_plain_python_numbers() -> None:
+    """myst-nb formats a glued value from its repr; a numpy scalar's repr
+    (``np.float64(0.12)``) cannot be formatted and fails the build, so every ``glue`` call
+    converts its value with ``float``, ``int`` or ``round``."""
+    call = re.compile(r"""glue\(\s*f?["'][^"']+["']\s*,\s*(.+?),\s*display=False\)""")
+    bad = [
+        (page.name, value)
+        for page in sorted(BOOK.glob("*.md"))
+        for value in call.findall(page.read_text("utf-8"))
+        if not re.match(r"(?:float|int|round)\(", value)
+    ]
+    assert not bad, bad
