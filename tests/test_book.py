@@ -392,3 +392,24 @@ def test_glued_values_are_plain_python_numbers() -> None:
         if not re.match(r"(?:float|int|round)\(", value)
     ]
     assert not bad, bad
+
+
+def test_browser_check_flags_raw_tex_and_a_list_inside_maths() -> None:
+    """Deliver 6 of issue 20, on the DOM the old exact-K proof produced (no browser needed):
+    a lone ``$``, TeX control words outside MathJax and a list item holding raw TeX."""
+    from book.tools.browser_check import check_dom
+
+    old = (
+        '<body><div class="proof"><p>For independent, <span class="math">'
+        "<mjx-container>x</mjx-container></span></p><ul><li><p>(\\kappa - 3)"
+        "\\delta_{abcd}$: a product</p></li></ul></div></body>"
+    )
+    problems = check_dom(old, Path("theorem.html")).problems
+    assert any("raw TeX '$' outside MathJax" in p for p in problems)
+    assert any("'\\\\kappa'" in p for p in problems)
+    assert any(p.startswith("a list item holds raw TeX") for p in problems)
+    clean = (
+        '<body><ul><li>an item with <span class="math"><mjx-container>\\delta</mjx-container>'
+        "</span></li></ul><pre>$ convotron check</pre><code>\\mathbb</code></body>"
+    )
+    assert check_dom(clean, Path("x.html")).problems == []

@@ -120,3 +120,35 @@ def test_graph_check_passes_on_a_page_with_the_graph_and_fails_on_a_broken_link(
     problems = check_claim_graph("chromium", tmp_path / "bad.html")
     assert any("nowhere.html" in p for p in problems)
     assert any("labels must be at least 12 px" in p for p in problems)
+
+
+@pytest.mark.book
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium")
+def test_graph_check_measures_contrast_and_levels_in_the_browser(tmp_path, monkeypatch):
+    """The browser check fails a graph whose labels do not contrast with their boxes, or
+    whose nodes all share one status level (the e461165 graph)."""
+    from dataclasses import replace
+
+    from book.tools import claim_graph as cg
+    from book.tools.graph_check import check_claim_graph
+    from theory.claims import Status
+
+    pages = label_pages()
+    for page in {p.split("#")[0] for p in pages.values()}:
+        ids = "".join(f'<div id="{lab}"></div>' for lab, h in pages.items() if h.startswith(page))
+        (tmp_path / page).write_text(f"<html><body>{ids}</body></html>")
+    monkeypatch.setitem(cg.LEVEL_COLOURS, "exact", "#333333")
+    svg = render_svg(CLAIMS, pages)
+    (tmp_path / "dark.html").write_text(f'<html><body><div style="width:676px">{svg}</div>')
+    problems = check_claim_graph("chromium", tmp_path / "dark.html")
+    assert any("has contrast" in p and "#333333" in p for p in problems), problems
+    monkeypatch.undo()
+    same = {
+        lab: replace(c, status=Status(checked_by_tests=True), provenance="[derived] x")
+        for lab, c in CLAIMS.items()
+    }
+    (tmp_path / "flat.html").write_text(
+        f'<html><body><div style="width:676px">{render_svg(same, pages)}</div>'
+    )
+    problems = check_claim_graph("chromium", tmp_path / "flat.html")
+    assert any("draws 1 status level" in p for p in problems), problems
