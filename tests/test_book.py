@@ -413,3 +413,14 @@ def test_browser_check_flags_raw_tex_and_a_list_inside_maths() -> None:
         "</span></li></ul><pre>$ convotron check</pre><code>\\mathbb</code></body>"
     )
     assert check_dom(clean, Path("x.html")).problems == []
+
+
+def test_code_cell_lines_fit_the_column() -> None:
+    """A code line longer than 79 characters scrolls sideways in the book's column (the
+    browser check measures it; this catches it before a build)."""
+    long_lines = []
+    for page in sorted(BOOK.glob("*.md")):
+        for cell in CODE_CELL.findall(page.read_text("utf-8")):
+            body = cell.split("\n---\n", 1)[1] if cell.startswith("---\n") else cell
+            long_lines += [(page.name, line) for line in body.splitlines() if len(line) > 79]
+    assert not long_lines, long_lines

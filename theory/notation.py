@@ -362,6 +362,8 @@ NOTATION: list[NotationEntry] = [
 SYMBOLS: dict[str, sp.Basic] = {e.name: e.symbol for e in NOTATION}
 
 #: symbol -> LaTeX, for :func:`latex` (``sympy.latex(..., symbol_names=LATEX_NAMES)``).
+#:
+#: :meta hide-value:
 LATEX_NAMES: dict[sp.Basic, str] = {e.symbol: e.latex for e in NOTATION}
 
 
