@@ -295,7 +295,7 @@ NOTATION: list[NotationEntry] = [
     NotationEntry(
         xi_moment,
         r"\mathbb{E}[\xi^2 \lVert Px \rVert^2]",
-        "the noise moment that ρ bounds",
+        "the noise moment; ρ equals it (lem-second-moment)",
         "nonnegative real",
         "[derived]",
     ),
@@ -314,7 +314,7 @@ NOTATION: list[NotationEntry] = [
         r"\kappa",
         (
             "kurtosis κ = E z⁴ of one standardised input coordinate (x = Lz, Σ = LLᵀ;"
-            " 3 for Gaussian), in the exact second moment K of lem-beta"
+            " 3 for Gaussian), in the exact second moment K of lem-exact-k"
         ),
         "real, κ ≥ 1",
         "[derived]",

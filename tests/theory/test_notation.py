@@ -52,3 +52,107 @@ def test_unknown_symbol_is_named() -> None:
         KeyError, match=r"no notation symbol named 'lamda'; the known symbols are: .*lambda_min"
     ):
         N.symbol("lamda")
+
+
+# --------------------------------------------------------------------------------------------
+# One meaning per symbol in the book's maths (issue 20, Deliver 4)
+# --------------------------------------------------------------------------------------------
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+BOOK = Path(__file__).resolve().parents[2] / "book"
+_CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n.*?^```", re.MULTILINE | re.DOTALL)
+_MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$]+?)\$", re.DOTALL)
+
+#: Each symbol with one meaning: the definitions (``X = ...`` in maths) it may have, as regexes
+#: of the right-hand side. A definition with another right-hand side gives the symbol a second
+#: meaning and fails the scan. (The notation appendix lists these meanings.)
+DEFINITIONS: dict[str, tuple[str, ...]] = {
+    "B": (),  # only the bound ||x|| <= B; never defined by an equation
+    "q": (r"1 - \\eta a/2", r"1}\^m"),  # the contraction factor (p, q = 1..m: an index range)
+    "a": (r"\(1\+\\alpha\)", r"4\(1\+\\alpha\)", r"1\.\.r", r"b$", r"0$"),  # drift constant
+    "M": (r"P ?\\Sigma P\^\\top", r"P_R", r"PP\^\\top", r"FF\^\\top", r"\\begin\{pmatrix\}"),
+    "P": (r"\\sum_", r"I \+ J", r"P\^\{\(1\)\}", r"\\bigl\(\\sum"),
+    "K": (r"\\frac1k",),
+    "C": (r"L\^\\top P\^\\top P L",),
+    "D": (r"L\^\\top L",),
+    "F": (r"PL",),
+    "h": (r"Px", r"Fz"),
+    r"\rho": (r"\\mathbb\{E\}\[\\xi\^2", r"\\varsigma\^2", r"0\b"),
+    r"\kappa": (r"\\mathbb\{E\} z_j\^4", r"3\b"),
+}
+#: Forms that gave a symbol a second meaning on e461165 and must not come back.
+RETIRED = (
+    r"B = PL",
+    r"B = P\^\\top P",
+    r"\\rho\(P",
+    r"\\rho_\{ij\}",
+    r"q = Px",
+    r"a = P_i\^\\top",
+    r"q = S/D",
+)
+
+
+def book_maths() -> list[tuple[str, str]]:
+    out = []
+    for page in sorted(BOOK.glob("*.md")):
+        text = _CODE_CELL.sub("", page.read_text(encoding="utf-8"))
+        out += [(page.name, m.group(1) or m.group(2)) for m in _MATH.finditer(text)]
+    return out
+
+
+def second_meanings(maths: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """``(page, symbol, right-hand side)`` of every definition not allowed by DEFINITIONS."""
+    names = "|".join(re.escape(s) for s in sorted(DEFINITIONS, key=len, reverse=True))
+    lhs = re.compile(
+        rf"(?:^|[,;(]|\\quad|\\qquad|&|\\text\{{[^}}]*\}})\s*({names})(?![\w{{])\s*=\s*([^,$]*)"
+    )
+    bad = []
+    for page, seg in maths:
+        for m in lhs.finditer(seg):
+            sym, rhs = m.group(1), m.group(2).strip()
+            if re.match(r"^[-\d./]+\s*(?:$|[^\w\\])", rhs) and sym not in ("B",):
+                continue  # a value (a = 0, rho = 0, kappa = 3), not a definition
+            if not any(re.match(ok, rhs) for ok in DEFINITIONS[sym]):
+                bad.append((page, sym, rhs[:40]))
+    return bad
+
+
+def test_every_symbol_keeps_one_meaning_in_the_books_maths() -> None:
+    maths = book_maths()
+    assert len(maths) > 1000
+    assert second_meanings(maths) == []
+    retired = [(page, pat) for page, seg in maths for pat in RETIRED if re.search(pat, seg)]
+    assert retired == []
+
+
+def test_the_scan_catches_the_old_second_meanings() -> None:
+    old = [
+        ("theorem.md", r"A_i = P_iL, B = PL, C = B^\top B"),
+        ("theorem.md", r"\text{with } q = Px = Bz"),
+        ("conv.md", r"q = S/D"),
+        ("spectra.md", r"\Pr[u \le 0] = \frac18 + \frac1{4\pi}\sum_{i<j}\arcsin\rho_{ij}"),
+    ]
+    found = {(page, sym) for page, sym, _ in second_meanings(old)}
+    # B = PL and C = B^T B (C is L^T P^T P L), q = Px, q = S/D: four second meanings
+    assert found == {
+        ("theorem.md", "B"),
+        ("theorem.md", "C"),
+        ("theorem.md", "q"),
+        ("conv.md", "q"),
+    }
+    assert any(re.search(p, old[3][1]) for p in RETIRED)
+
+
+def test_notation_prose_agrees_with_the_symbols() -> None:
+    """The sympy table says one thing per symbol: rho equals the noise moment (it does not
+    "bound" it), and the symbols of the exact second moment cite the lemma that defines them
+    (on e461165 notation.md cited lem-beta, Lemma 11, for what Lemma 10 defines)."""
+    entries = {e.name: e for e in N.NOTATION}
+    assert "ρ = E[ξ² ‖Px‖²]" in entries["rho"].meaning
+    assert "bounds" not in entries["xi_moment"].meaning
+    assert "lem-exact-k" in entries["kappa"].meaning
+    page = (BOOK / "notation.md").read_text(encoding="utf-8")
+    for symbol in (r"| $L$, $z$ |", r"| $\kappa = \mathbb{E} z_j^4$ |", r"| $K$ |"):
+        row = next(line for line in page.splitlines() if line.startswith(symbol))
+        assert "lem-exact-k" in row and "lem-beta" not in row, row
