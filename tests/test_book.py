@@ -424,3 +424,25 @@ def test_code_cell_lines_fit_the_column() -> None:
             body = cell.split("\n---\n", 1)[1] if cell.startswith("---\n") else cell
             long_lines += [(page.name, line) for line in body.splitlines() if len(line) > 79]
     assert not long_lines, long_lines
+
+
+def test_heat_map_labels_contrast_with_their_cells() -> None:
+    """Issue 20 found black labels on the dark end of the colour map in sgd.md's heat maps;
+    each label now takes black or white by the cell's luminance (WCAG ratio >= 4.5)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from book.tools.claim_graph import contrast_ratio
+    from convotron.glue.experiments._plots import annotated_heatmap
+
+    values = [[10.0**e for e in range(-16, 1, 2)]]
+    fig, ax = plt.subplots()
+    annotated_heatmap(ax, values, row_labels=["r"], col_labels=list("abcdefghi"), title="t")
+    im = ax.images[0]
+    for j, text in enumerate(ax.texts):
+        cell = to_hex(im.cmap(im.norm(im.get_array()[0, j])))
+        assert contrast_ratio(cell, to_hex(text.get_color())) >= 4.5, (j, cell, text.get_color())
+    plt.close(fig)
