@@ -446,3 +446,43 @@ def test_heat_map_labels_contrast_with_their_cells() -> None:
         cell = to_hex(im.cmap(im.norm(im.get_array()[0, j])))
         assert contrast_ratio(cell, to_hex(text.get_color())) >= 4.5, (j, cell, text.get_color())
     plt.close(fig)
+
+
+def test_download_links_are_read_from_the_theme_menu(tmp_path: Path) -> None:
+    from book.tools.downloads import check_downloads, download_links
+
+    item = (
+        '<li><a href="{href}" target="_blank" class="btn dropdown-item">'
+        '<span class="btn__icon-container"><i></i></span>'
+        '<span class="btn__text-container">{kind}</span></a></li>'
+    )
+    html = item.format(href="_sources/p.ipynb", kind=".ipynb") + item.format(
+        href="_sources/p.md", kind=".md"
+    )
+    assert download_links(html) == {".ipynb": "_sources/p.ipynb", ".md": "_sources/p.md"}
+    # a tiny book: one notebook page whose .ipynb link names no file
+    book, site = tmp_path / "book", tmp_path / "html"
+    (site / "_sources").mkdir(parents=True)
+    book.mkdir()
+    (book / "_toc.yml").write_text("format: jb-book\nroot: p\n")
+    (book / "p.md").write_text("# P\n```{code-cell} ipython3\n1\n```\n")
+    (site / "p.html").write_text(html)
+    (site / "_sources" / "p.md").write_text("# P")
+    problems = check_downloads(site, book)
+    assert len(problems) == 1 and "p.html: the .ipynb download" in problems[0]
+    (site / "_sources" / "p.ipynb").write_text('{"cells": [{"cell_type": "code"}]}')
+    assert check_downloads(site, book) == []
+    (site / "p.html").write_text(item.format(href="https://x.org/p.md", kind=".md"))
+    problems = check_downloads(site, book)
+    assert any("not a local file" in p for p in problems)
+    assert any("offers no .ipynb download" in p for p in problems)
+
+
+def test_the_built_book_offers_every_download() -> None:
+    """Deliver 8 of issue 20: every page as .md and, with code cells, as .ipynb (offline)."""
+    from book.tools import HTML_DIR
+    from book.tools.downloads import check_downloads
+
+    if not (HTML_DIR / "index.html").is_file():
+        pytest.skip("the book is not built (python -m book.tools.build)")
+    assert check_downloads() == []

@@ -12,7 +12,9 @@ resolves to the running interpreter (Jupyter replaces a kernel command ``python`
 ``sys.prefix`` (inside ``.venv``), touching nothing outside the repository.
 
 Before building, :func:`book.tools.glue_check.scan_book` checks that every computed number of
-the text is glued from a cell (a hand-written one fails the build at once).
+the text is glued from a cell (a hand-written one fails the build at once); after it,
+:func:`book.tools.downloads.check_downloads` checks that every page offers its ``.md`` and,
+for notebooks, ``.ipynb`` as local files.
 
 Usage: ``python -m book.tools.build [--keep]`` (``--keep``: do not delete the previous build).
 Exit status: 0 on success, 1 when the build fails, 2 when the tools are missing.
@@ -128,6 +130,14 @@ def build(*, clean: bool = True) -> int:
         return 1
     pages = sorted(HTML_DIR.glob("*.html"))
     print(f"[book] built {len(pages)} pages in {seconds:.1f} s -> {HTML_DIR}", flush=True)
+    from book.tools.downloads import check_downloads
+
+    missing = check_downloads()
+    if missing:
+        for problem in missing:
+            print(f"[book] {problem}", file=sys.stderr)
+        print("[book] FAILED: page downloads (book/tools/downloads.py).", file=sys.stderr)
+        return 1
     return 0
 
 

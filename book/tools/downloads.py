@@ -54,10 +54,13 @@ def check_downloads(html_dir: Path = HTML_DIR, book_dir: Path = BOOK_DIR) -> lis
         for kind in wanted:
             href = links.get(kind)
             if href is None:
-                problems.append(
-                    f"{page}.html offers no {kind} download; set use_download_button: true in "
-                    "book/_config.yml (html_theme_options)"
+                fix = (
+                    "set use_download_button: true in book/_config.yml (html_theme_options)"
+                    if kind == ".md"
+                    else "the local extension book/_ext/convotron_book.py (offer_notebook) "
+                    "must copy the executed notebook to _sources/"
                 )
+                problems.append(f"{page}.html offers no {kind} download; {fix}")
                 continue
             parsed = urlparse(href)
             if parsed.scheme or parsed.netloc:
