@@ -39,6 +39,7 @@ ALLOWED: tuple[tuple[str, str, str], ...] = (
     ("sgd.md", r"\alpha = 0.2", "an input: the slope of a setting"),
     ("sgd.md", r"\lVert w_1\rVert \approx 0.01", "an input: the small start's scale"),
     ("sgd.md", r"\lVert w_1\rVert \approx 10", "an input: the large start's scale"),
+    ("sgd.md", "standard deviation 0.3", "an input: the label noise of a setting"),
     ("disjoint.md", r"\beta_1 = 4 + 1/2 = 4.5", "exact arithmetic"),
 )
 
