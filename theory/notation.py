@@ -166,6 +166,8 @@ class NotationEntry:
 
 
 #: The notation table, in the order the book's notation page lists it.
+#:
+#: :meta hide-value:
 NOTATION: list[NotationEntry] = [
     NotationEntry(n, "n", "input dimension, x ∈ ℝⁿ", "positive integer", "[paper]"),
     NotationEntry(r, "r", "patch (filter) size, w ∈ ℝʳ", "positive integer", "[paper]"),
@@ -359,6 +361,8 @@ NOTATION: list[NotationEntry] = [
 ]
 
 #: Python name -> symbol, for every entry of :data:`NOTATION`.
+#:
+#: :meta hide-value:
 SYMBOLS: dict[str, sp.Basic] = {e.name: e.symbol for e in NOTATION}
 
 #: symbol -> LaTeX, for :func:`latex` (``sympy.latex(..., symbol_names=LATEX_NAMES)``).
