@@ -16,7 +16,9 @@ check it (dotted paths, imported by :mod:`convotron.glue.claims`) and its status
 - ``checked_by_runs``: ``convotron verify`` runs Convotron on cases for it and compares the
   observed failure rate with δ.
 
-The book's front page draws :func:`dependency_edges` coloured by :attr:`Status.level`.
+The book's front page draws :func:`dependency_edges` coloured by :func:`claim_level` (proof
+above tests), and every label is printed with its number from :data:`PRINTED`
+(:func:`display_name`, :func:`annotate_labels`).
 
 Layering: this module imports nothing from :mod:`convotron`; object paths are plain
 strings. Importing them joins the two halves, so it is the glue's job
@@ -74,10 +76,11 @@ class Status:
 
     @property
     def level(self) -> str:
-        """The strongest status, for colouring: checked > symbolic > proved > stated.
+        """A summary of the flags: checked > symbolic > proved > stated (kept for the JSON).
 
         ``"checked"`` needs tests or runs, ``"symbolic"`` a sympy check, ``"proved"`` a
-        proof in the book; ``"stated"`` is the rest.
+        proof in the book; ``"stated"`` is the rest. The claim graph does not use it: it
+        colours by :func:`claim_level`, which ranks a proof above tests.
         """
         if self.checked_by_tests or self.checked_by_runs:
             return "checked"
