@@ -13,13 +13,18 @@ book has none of. :func:`offer_notebook` copies the executed notebook that myst-
 ``_build/jupyter_execute/PAGE.ipynb`` into ``_sources/`` and sets ``ipynb_source``, so the
 menu lists ``.ipynb`` beside ``.md`` (both plain files of the site; ``book/tools/downloads.py``
 checks them after every build).
+
+API values. autodoc prints a module constant's value after its name; for the bounds of
+:mod:`theory.bounds` that value is a ``repr`` full of TeX (``lhs='\\beta'``), which the page
+shows raw and the browser check rejects. :class:`TexSafeDataDocumenter` omits the value of a
+constant whose ``repr`` holds a backslash (its docstring still describes it).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["dedupe_scripts", "offer_notebook", "setup"]
+__all__ = ["TexSafeDataDocumenter", "dedupe_scripts", "offer_notebook", "setup"]
 
 
 def dedupe_scripts(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
@@ -54,6 +59,28 @@ def offer_notebook(app: Any, pagename: str, templatename: str, context: dict, do
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
+def _tex_safe_documenter() -> Any:
+    from sphinx.ext.autodoc import DataDocumenter
+    from sphinx.util.inspect import object_description
+
+    class TexSafeDataDocumenter(DataDocumenter):  # type: ignore[misc]
+        """A module constant's documenter that hides a value whose ``repr`` holds TeX."""
+
+        def should_suppress_value_header(self) -> bool:
+            if super().should_suppress_value_header():
+                return True
+            try:
+                text = object_description(self.object)
+            except Exception:  # an unprintable value: keep the default
+                return False
+            return "\\" in text
+
+    return TexSafeDataDocumenter
+
+
+TexSafeDataDocumenter: Any = None  # created in setup, once Sphinx is importable
+
+
 def setup(app: Any) -> dict[str, Any]:
     """Register the page-context hook.
 
@@ -62,4 +89,8 @@ def setup(app: Any) -> dict[str, Any]:
     """
     app.connect("html-page-context", dedupe_scripts, priority=100)
     app.connect("html-page-context", offer_notebook, priority=100)
+    global TexSafeDataDocumenter
+    app.setup_extension("sphinx.ext.autodoc")
+    TexSafeDataDocumenter = _tex_safe_documenter()
+    app.add_autodocumenter(TexSafeDataDocumenter, override=True)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
