@@ -63,7 +63,7 @@ def _tex_safe_documenter() -> Any:
     from sphinx.ext.autodoc import DataDocumenter
     from sphinx.util.inspect import object_description
 
-    class TexSafeDataDocumenter(DataDocumenter):  # type: ignore[misc]
+    class TexSafeDataDocumenter(DataDocumenter):
         """A module constant's documenter that hides a value whose ``repr`` holds TeX."""
 
         def should_suppress_value_header(self) -> bool:
