@@ -43,6 +43,7 @@ __all__ = [
     "Diagonal",
     "Identity",
     "as_covariance",
+    "load_dense_npy",
     "parse_cov",
 ]
 
@@ -451,14 +452,77 @@ def _real_numbers(value: Any, kind: str, what: str) -> None:
         )
 
 
+def load_dense_npy(path: str, n: int) -> Dense:
+    r"""Read an ``(n, n)`` covariance saved with ``numpy.save`` and return it as :class:`Dense`.
+
+    The file is read safely: its ``.npy`` header (shape and dtype) is checked before any data
+    is read, pickled objects are never loaded (``allow_pickle=False``), and :class:`Dense`
+    then requires a finite, symmetric, positive semi-definite matrix. Every refusal names the
+    file, the rule, the value found and the fix.
+
+    Parameters
+    ----------
+    path : str
+        A ``.npy`` file holding :math:`\Sigma` (e.g. ``numpy.save(path, X.T @ X / len(X))``).
+    n : int
+        The scheme's input dimension; the matrix must be ``(n, n)``.
+
+    Raises
+    ------
+    ConvotronError
+        If the file is missing or not a ``.npy`` array, has the wrong shape or dtype, or is
+        not a symmetric positive semi-definite matrix.
+    """
+    import os
+
+    hint = "Save one with numpy.save(path, Sigma), Sigma an (n, n) float array."
+    where = f"--cov dense:{path}"
+    if not os.path.isfile(path):
+        raise ConvotronError(
+            f"{where}: the covariance file must exist and be a regular .npy file; "
+            f"{path!r} is not. {hint}"
+        )
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, _fortran, dtype = read_header(fh)
+    except (ValueError, SyntaxError, EOFError, OSError) as exc:
+        raise ConvotronError(
+            f"{where}: the file must be a numpy .npy array; it is not "
+            f"({str(exc).splitlines()[0][:100]}). {hint}"
+        ) from None
+    if dtype.hasobject or dtype.kind not in "iuf":
+        raise ConvotronError(
+            f"{where}: the matrix must hold real numbers; got dtype {dtype} (objects are never "
+            f"loaded). {hint}"
+        )
+    if tuple(shape) != (n, n):
+        raise ConvotronError(
+            f"{where}: the matrix must be (n, n) = ({n}, {n}), n the scheme's input dimension; "
+            f"got shape {tuple(shape)}. Save the covariance of the scheme's inputs."
+        )
+    matrix = np.load(path, allow_pickle=False)
+    try:
+        return Dense(np.asarray(matrix, dtype=float))
+    except ConvotronError as exc:
+        raise ConvotronError(f"{where}: {exc}") from None
+
+
 def parse_cov(spec: str, n: int) -> Covariance:
     """Parse a covariance spec of the command line.
 
     Parameters
     ----------
     spec : str
-        ``"identity"`` or ``"ar1:RHO"`` with ``|RHO| < 1`` (case and surrounding spaces
-        ignored).
+        ``"identity"``, ``"ar1:RHO"`` with ``|RHO| < 1`` (case and surrounding spaces
+        ignored) or ``"dense:FILE.npy"``, an ``(n, n)`` symmetric positive semi-definite
+        matrix saved with ``numpy.save`` (read by :func:`load_dense_npy`; the path keeps
+        its case).
     n : int
         Input dimension.
 
@@ -472,8 +536,16 @@ def parse_cov(spec: str, n: int) -> Covariance:
         For anything else, naming the accepted forms.
     """
     n = int(_N(n))
-    fix = "Pass 'identity' or 'ar1:RHO'."
+    fix = "Pass 'identity', 'ar1:RHO' or 'dense:FILE.npy'."
     text = validate("spec", spec, InstanceOf(str, "a string"), meaning="a covariance spec", fix=fix)
+    if text.strip()[:6].lower() == "dense:":
+        path = text.strip()[6:].strip()
+        if not path:
+            raise ConvotronError(
+                f"the covariance spec 'dense:FILE.npy' needs a file name; got {spec!r}. "
+                "Pass e.g. 'dense:sigma.npy' (saved with numpy.save)."
+            )
+        return load_dense_npy(path, n)
     text = text.strip().lower()
     if text == "identity":
         return Identity(n)
@@ -488,8 +560,8 @@ def parse_cov(spec: str, n: int) -> Covariance:
             ) from None
         return AR1(n, rho)
     raise ConvotronError(
-        f"unknown covariance spec {spec!r}; the accepted forms are 'identity' and 'ar1:RHO' "
-        "(|RHO| < 1). Pass e.g. 'identity' or 'ar1:0.5'."
+        f"unknown covariance spec {spec!r}; the accepted forms are 'identity', 'ar1:RHO' "
+        "(|RHO| < 1) and 'dense:FILE.npy'. Pass e.g. 'identity', 'ar1:0.5' or 'dense:sigma.npy'."
     )
 
 
