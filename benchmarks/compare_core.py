@@ -47,11 +47,11 @@ def _res(r) -> dict:
     }
 
 
-def runs() -> dict:  # noqa: PLR0915
+def runs() -> dict:
     from convotron.algorithm import convotron, convotron_on_data, fit
     from convotron.baselines import glmtron, sgd, sgd_on_data
     from convotron.covariance import AR1, Dense, Diagonal, Identity
-    from convotron.data import InputLaw, NoiseModel
+    from convotron.data import InputLaw
     from convotron.many import run_many, run_range
     from convotron.patches import parse_spec
     from convotron.problem import Problem, Teacher
@@ -137,16 +137,20 @@ def runs() -> dict:  # noqa: PLR0915
             w_star=t.w_star, record_every=13))  # fmt: skip
         X, y = t.sample(np.random.default_rng(14), 600)
         out[f"sample/{name}"] = {"X": _h(X), "y": _h(y)}
-        out[f"rows/convotron/{name}"] = _res(convotron_on_data(
-            X, y, sch, t.alpha, eta=0.005, w_star=t.w_star, record_every=7, eps=0.3))
+        out[f"rows/convotron/{name}"] = _res(
+            convotron_on_data(
+                X, y, sch, t.alpha, eta=0.005, w_star=t.w_star, record_every=7, eps=0.3
+            )
+        )
         out[f"rows/patch/{name}"] = _res(convotron_on_data(
             X, y, sch, t.alpha, eta=0.005, only_patch=2, batch=3, w_star=t.w_star,
             record_every=7))  # fmt: skip
         out[f"rows/sgd/{name}"] = _res(sgd_on_data(
             X, y, sch, t.alpha, lr=0.005, init="random", rng=np.random.default_rng(15),
             w_star=t.w_star, record_every=7, sigma_prime_at_zero=0.5))  # fmt: skip
-        out[f"rows/fit/{name}"] = _res(fit(SGDRule(), Rows(X, y), sch, 0.3, eta=0.01,
-                                           batch=2, w_star=t.w_star, record_every=3))
+        out[f"rows/fit/{name}"] = _res(
+            fit(SGDRule(), Rows(X, y), sch, 0.3, eta=0.01, batch=2, w_star=t.w_star, record_every=3)
+        )
     custom = InputLaw("custom", True, 3.0, None, lambda rng, shape: rng.standard_normal(shape))
     tcu = Problem(scheme, 0.0, custom, None, "gaussian:0.2").random_teacher(
         np.random.default_rng(16), 1.0

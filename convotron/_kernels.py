@@ -470,7 +470,7 @@ def run_updates(
     (0: none), ``hist``, ``eps`` (``< 0``: none) and ``first_hit`` as in
     :class:`~convotron._codes.Recorder`.
     """
-    return run_rows(  # type: ignore[no-any-return]
+    return run_rows(
         w,
         Model(indices, float(alpha)),
         RowSource(X, y),

@@ -1,12 +1,13 @@
 r"""Fresh samples drawn inside the compiled loop: Convotron on a teacher, sample by sample.
 
 :func:`convotron._kernels.run_draws` (driven by :func:`fused_convotron`, and by
-:func:`convotron.algorithm.fit` for a teacher) runs the updates of Convotron (or of the SGD baseline) on samples of the
-teacher :math:`y = f_{w^*}(x) + \xi`, :math:`x = L z` (:mod:`convotron.data`), drawing every
-sample's inputs and noise *inside* the compiled loop with numba's compiled
-``numpy.random.Generator`` methods, which consume the generator's bit stream exactly as numpy
-does. Nothing is materialised per sample beyond two length-``n`` scratch vectors (``z`` and
-``x``), so a run costs the draws plus the arithmetic, with no ``(chunk, n)`` arrays in memory.
+:func:`convotron.algorithm.fit` for a teacher) runs the updates of Convotron (or of
+the SGD baseline) on samples of the teacher :math:`y = f_{w^*}(x) + \xi`, :math:`x = L z`
+(:mod:`convotron.data`), drawing every sample's inputs and noise *inside* the compiled loop
+with numba's compiled ``numpy.random.Generator`` methods, which consume the generator's bit
+stream exactly as numpy does. Nothing is materialised per sample beyond two length-``n``
+scratch vectors (``z`` and ``x``), so a run costs the draws plus the arithmetic, with no
+``(chunk, n)`` arrays in memory.
 
 Order of the draws (one sample after the other; each sample entirely before the next):
 
@@ -84,7 +85,7 @@ COV_CODES: dict[str, int] = {
 }
 
 
-class NotFusable(Exception):  # noqa: N818 - a signal, not an error the user sees
+class NotFusable(Exception):
     """The compiled loop cannot draw this law, covariance or noise (use the chunked path).
 
     Deliberately *not* a ``ValueError``: :func:`convotron.algorithm.fit` falls back to the
@@ -145,7 +146,7 @@ def source_codes(law: Any, cov: Covariance, noise: Any) -> SourceCodes:
 def draw_source(
     rng: np.random.Generator, n: int, teacher_w: np.ndarray, codes: SourceCodes
 ) -> DrawSource:
-    """The :class:`~convotron._codes.DrawSource` of a teacher, typed as the kernel takes it."""
+    """Return the :class:`~convotron._codes.DrawSource` of a teacher, typed as the kernel wants."""
     c = SourceCodes(
         int(codes.law), int(codes.cov), np.ascontiguousarray(codes.cov_vec, dtype=np.float64),
         float(codes.rho), np.ascontiguousarray(codes.cov_L, dtype=np.float64), int(codes.noise),
@@ -186,7 +187,7 @@ class FusedRun(NamedTuple):
 def initial_filter(
     rule: Rule | None, r: int, alpha: float, rng: np.random.Generator, w0: np.ndarray | None
 ) -> tuple[Any, np.ndarray]:
-    """The rule (Convotron by default) and ``w_1``: ``w0`` if given, else the rule's start."""
+    """Return the rule (Convotron by default) and ``w_1``: ``w0``, else the rule's start."""
     if rule is None:
         from .rules import ConvotronRule
 

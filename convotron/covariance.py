@@ -162,7 +162,7 @@ class Covariance:
         return float(np.sum(S * S))
 
     def factor(self) -> np.ndarray:
-        r"""Return the factor :math:`L` (``n x n``, :math:`LL^\top = \Sigma`) :meth:`transform` uses.
+        r"""Return the factor :math:`L` (``n x n``, :math:`LL^\top = \Sigma`) of :meth:`transform`.
 
         Here the Cholesky factor of :meth:`dense` (only for ``n <= DENSE_LIMIT``);
         :class:`Dense` returns its own (the one it samples with), the structured classes
@@ -304,7 +304,7 @@ class Diagonal(Covariance):
         return self.diag.copy()
 
     def sqrt_diagonal(self) -> np.ndarray:
-        r"""Return :math:`\sqrt{s}` (a copy), the diagonal factor :meth:`transform` multiplies by."""
+        r"""Return :math:`\sqrt{s}` (a copy): the diagonal factor :meth:`transform` applies."""
         return np.array(self._sqrt)
 
     def trace_of_square(self) -> float:  # noqa: D102
@@ -373,7 +373,7 @@ class AR1(Covariance):
         return np.ones(self.n)
 
     def trace_of_square(self) -> float:
-        r"""Return :math:`\sum_{i,j} \rho^{2|i-j|} = n + 2\sum_{l=1}^{n-1}(n-l)\rho^{2l}` in O(n)."""
+        r"""Return :math:`\sum_{i,j} \rho^{2|i-j|} = n + 2\sum_{l=1}^{n-1}(n-l)\rho^{2l}`, O(n)."""
         lag = np.arange(1, self.n, dtype=float)
         return float(self.n + 2.0 * np.sum((self.n - lag) * self.rho ** (2.0 * lag)))
 

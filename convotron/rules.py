@@ -247,7 +247,7 @@ class SGDRule:
         return w0
 
     def deriv_at_zero(self, alpha: float) -> float:
-        """The convention ``σ′(0)``: ``sigma_prime_at_zero``, or ``α`` when it is None."""
+        """Return the convention ``σ′(0)``: ``sigma_prime_at_zero``, or ``α`` when None."""
         return float(alpha) if self.sigma_prime_at_zero is None else float(self.sigma_prime_at_zero)
 
     def compiled(self, alpha: float) -> RuleStep:
@@ -298,4 +298,3 @@ _SIGMA0 = Param(
     fix="Pass None, 0.0 or 1.0.",
     allow_none=True,
 )
-

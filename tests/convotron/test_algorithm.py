@@ -332,16 +332,26 @@ def test_w_star_does_not_change_the_run():
 @pytest.mark.parametrize("cov", [None, "ar1:0.5"])
 def test_compiled_teacher_path_draws_what_teacher_sample_draws(noise, cov):
     """convotron(teacher.sample, ...) computes labels compiled; X, ξ identical, y to 1e-12."""
-    from convotron.sources import _fast_teacher_sampler
+    from convotron.problem import TeacherSample
 
     teacher = Teacher.random(parse_spec("1d:20,4,2"), 0.3, np.random.default_rng(1), cov=cov,
                              noise=noise)  # fmt: skip
-    fast = _fast_teacher_sampler(teacher.sample)
-    assert fast is not None and _fast_teacher_sampler(lambda rng, m: None) is None
+    assert isinstance(teacher.sample, TeacherSample) and teacher.sample == teacher.sample
+    fast = teacher.sample.compiled()
     X1, y1 = teacher.sample(np.random.default_rng(9), 300)
     X2, y2 = fast(np.random.default_rng(9), 300)
     np.testing.assert_array_equal(X1, X2)
     np.testing.assert_allclose(y1, y2, rtol=0, atol=1e-12)
+    # the unbound form draws the same samples
+    X3, y3 = Teacher.sample(teacher, np.random.default_rng(9), 300)
+    np.testing.assert_array_equal(X1, X3)
+    np.testing.assert_array_equal(y1, y3)
+    # a run on the bound sampler uses the compiled labels: equal to a run on fast itself
+    kw = dict(eta=0.01, iters=200, rng=np.random.default_rng(3), chunk=64)
+    a = convotron(teacher.sample, teacher.scheme, 0.3, **kw)
+    kw["rng"] = np.random.default_rng(3)
+    b = convotron(fast, teacher.scheme, 0.3, **kw)
+    np.testing.assert_array_equal(a.w, b.w)
 
 
 def test_fresh_sample_run_is_algorithm_1_on_the_drawn_samples():
