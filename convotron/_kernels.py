@@ -187,7 +187,7 @@ def predict_rows(w, X, indices, alpha, out):  # pragma: no cover - compiled
 
 
 # --------------------------------------------------------------------------- fresh samples
-# The draws of convotron._sampling.fused_updates (the order is documented there).
+# The draws of run_draws (the order is documented in convotron._sampling).
 
 
 @njit(cache=True, nogil=True, fastmath=False)

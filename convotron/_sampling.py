@@ -62,7 +62,6 @@ if TYPE_CHECKING:
     from .rules import Rule
 
 __all__ = [
-    "COV_CODES",
     "LAW_CODES",
     "NOISE_CODES",
     "FusedRun",
@@ -76,13 +75,6 @@ __all__ = [
 #: Law codes of the compiled draws, by name (each law of :data:`convotron.data.LAWS` carries
 #: its own ``code``, a :class:`~convotron._codes.LawCode`).
 LAW_CODES: dict[str, int] = {name: law.code for name, law in LAWS.items() if law.code is not None}
-#: Covariance codes by name (each covariance class carries its own ``code``).
-COV_CODES: dict[str, int] = {
-    "identity": CovCode.IDENTITY,
-    "diag": CovCode.DIAGONAL,
-    "ar1": CovCode.AR1,
-    "dense": CovCode.DENSE,
-}
 
 
 class NotFusable(Exception):

@@ -242,7 +242,7 @@ def fit(
         follows the :class:`~convotron.rules.Rule` protocol).
     source : Sampler, Rows or Teacher
         Fresh samples: a ``Teacher`` (its samples are drawn *inside* the compiled loop,
-        sample by sample, :func:`convotron._sampling.fused_updates`: the inputs of a sample,
+        sample by sample, :func:`convotron._kernels.run_draws`: the inputs of a sample,
         then its noise, then the next sample; bitwise equal to the readable oracle
         :func:`convotron._sampling_reference.fused_reference`) or ``Sampler(sample)`` (called with
         ``chunk`` rows at a time, rounded down to a multiple of ``batch``, so for a fixed seed
