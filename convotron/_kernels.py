@@ -240,7 +240,7 @@ def _draw_z(rng, law, z, n):  # pragma: no cover - compiled
         for j in range(n):
             z[j] = 0.0
         _draw_signs(rng, z, n, 1.0)
-    else:  # LawCode.MIXTURE: n normals, then n signs
+    elif law == LawCode.MIXTURE:  # n normals, then n signs
         for j in range(n):
             z[j] = rng.standard_normal() * MIX_TAU
         _draw_signs(rng, z, n, MIX_MU)
@@ -283,10 +283,12 @@ def _draw_noise(rng, noise, level, sqrt_trace, x, n):  # pragma: no cover - comp
         return level * rng.standard_normal()
     if noise == NoiseCode.UNIFORM:
         return rng.uniform(-level * SQRT3, level * SQRT3)
-    ss = 0.0
-    for j in range(n):
-        ss += x[j] * x[j]
-    return level * math.sqrt(ss) / sqrt_trace * rng.standard_normal()
+    if noise == NoiseCode.HETERO:
+        ss = 0.0
+        for j in range(n):
+            ss += x[j] * x[j]
+        return level * math.sqrt(ss) / sqrt_trace * rng.standard_normal()
+    return 0.0
 
 
 # --------------------------------------------------------------------------- the update loop
@@ -387,7 +389,7 @@ def _updates(w, model, rows, draws, step, rec, t0, n_updates):  # pragma: no cov
                 else:
                     for a in range(r):
                         G[a] += res * px[a]
-            else:  # RuleCode.SGD
+            elif code == RuleCode.SGD:
                 for i in range(k):
                     zi = zs[i]
                     if zi > 0.0:
