@@ -219,10 +219,11 @@ def _draw_z(rng, law, z, n):  # pragma: no cover - compiled
     inlined into its loop: one loop with a branch per coordinate measured 3x slower). This
     helper and the others that run once per sample (``_transform``, ``_draw_noise``,
     ``_forward``) are inlined into :func:`_updates` by numba (``inline="always"``); even
-    inlined, passing the sample's array costs reference counts: against the four loops
-    written out in :func:`_updates` (before issue 21), a run of ``1d:64,8,2`` on Gaussian
-    (uniform) inputs measured about 5% (7%) more CPU time per update, 387 vs 370 ns (320 vs
-    300 ns); the laws with signs and the covariance transforms were unchanged.
+    inlined, it measured a little slower than the four loops written out in :func:`_updates`
+    (before issue 21): a run of ``1d:64,8,2`` on Gaussian (uniform) inputs took about 2-3%
+    (3-4%) more CPU time per update (best of 3 per process, 5 alternated processes on a
+    loaded machine: 374-387 vs 363-380 ns, 297-308 vs 294-298 ns); SGD on mixture inputs
+    with an AR(1) covariance was unchanged (1114-1126 vs 1119-1191 ns).
     """
     if law == LawCode.GAUSSIAN:
         for j in range(n):
