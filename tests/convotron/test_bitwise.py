@@ -75,6 +75,20 @@ def _runs() -> dict[str, str]:
             r = fit(rule, Rows(X, y), scheme, 0.2, eta=0.02, batch=3, w_star=t.w_star,
                     record_every=4, rng=np.random.default_rng(5))  # fmt: skip
             out[f"rows/{law}/{cov}/{noise}/{name}"] = _h(np.r_[r.w, r.history])
+    # k, r >= 8 (numpy's pairwise sums differ from sequential ones there) and zero padding
+    for spec, alpha in (("1d:40,8,2", 0.0), ("conv1d:2,9,3,padding=1", 0.3)):
+        sch = parse_spec(spec)
+        t = Problem(sch, alpha, "gaussian", None, "gaussian:0.1").random_teacher(
+            np.random.default_rng(6), 1.0
+        )
+        X, y = t.sample(np.random.default_rng(7), 60)
+        for name, rule in rules.items():
+            r = fit(rule, t, sch, alpha, eta=0.005, iters=150, w_star=t.w_star, record_every=9,
+                    rng=np.random.default_rng(8))  # fmt: skip
+            out[f"fused/{spec}/{name}"] = _h(np.r_[r.w, r.history])
+            r = fit(rule, Rows(X, y), sch, alpha, eta=0.005, w_star=t.w_star, record_every=9,
+                    rng=np.random.default_rng(9))  # fmt: skip
+            out[f"rows/{spec}/{name}"] = _h(np.r_[r.w, r.history])
     return out
 
 
@@ -86,6 +100,14 @@ EXPECTED: dict[str, str] = {
     "chunked/rademacher/diag/gaussian:0.3": "f0d883e0e9cef83f",
     "chunked/student-t/ar1/hetero:0.4": "9d90d04565aba2e1",
     "chunked/uniform/ar1/uniform:0.2": "dddd0385b8c7a15b",
+    "fused/1d:40,8,2/conv": "ca1c0b32767ba5a9",
+    "fused/1d:40,8,2/patch": "1e0239be69b8ec37",
+    "fused/1d:40,8,2/sgd": "92bd1942506ef3e7",
+    "fused/1d:40,8,2/sgd-random": "6eb360372c80eebe",
+    "fused/conv1d:2,9,3,padding=1/conv": "d8eeaf45969e9b10",
+    "fused/conv1d:2,9,3,padding=1/patch": "795bbe7a33650c55",
+    "fused/conv1d:2,9,3,padding=1/sgd": "54561bafaa8d3997",
+    "fused/conv1d:2,9,3,padding=1/sgd-random": "b38f684edb010c17",
     "fused/exponential/diag/uniform:0.2/conv": "0d02c7a7324b053e",
     "fused/exponential/diag/uniform:0.2/patch": "6a792ce21ce8caec",
     "fused/exponential/diag/uniform:0.2/sgd": "bbb89e0b6327d6df",
@@ -110,6 +132,14 @@ EXPECTED: dict[str, str] = {
     "fused/uniform/ar1/uniform:0.2/patch": "1468b7a95b877e45",
     "fused/uniform/ar1/uniform:0.2/sgd": "c36c3098cd07c478",
     "fused/uniform/ar1/uniform:0.2/sgd-random": "76d9401803b400fc",
+    "rows/1d:40,8,2/conv": "75330036e1082d55",
+    "rows/1d:40,8,2/patch": "f20b44c66552ea2a",
+    "rows/1d:40,8,2/sgd": "4d351787366c6bc3",
+    "rows/1d:40,8,2/sgd-random": "3479a550e1fbb59b",
+    "rows/conv1d:2,9,3,padding=1/conv": "e69590f159727951",
+    "rows/conv1d:2,9,3,padding=1/patch": "049ad42e6966f754",
+    "rows/conv1d:2,9,3,padding=1/sgd": "c6f2a614113d813f",
+    "rows/conv1d:2,9,3,padding=1/sgd-random": "162de07e163629e2",
     "rows/exponential/diag/uniform:0.2/conv": "b183b2e6bd738b4a",
     "rows/exponential/diag/uniform:0.2/patch": "75db4983b45293c6",
     "rows/exponential/diag/uniform:0.2/sgd": "5371ea40d50f00f1",
