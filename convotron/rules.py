@@ -51,7 +51,8 @@ class Rule(Protocol):
     algorithm : str
         The rule's name in results and messages (``RunResult.algorithm``).
     only_patch : int or None
-        The patch the step is restricted to (recorded in ``RunResult.only_patch``), None.
+        The patch the step is restricted to (recorded in ``RunResult.only_patch``); None
+        for every patch.
     """
 
     algorithm: ClassVar[str]
@@ -66,7 +67,11 @@ class Rule(Protocol):
         """Return ``w_1`` (length ``r``); may draw from ``rng`` (before any sample)."""
 
     def compiled(self, alpha: float) -> RuleStep:
-        """Return the compiled loop's step: a :class:`RuleCode` and its parameters."""
+        """Return the compiled step: a :class:`~convotron._codes.RuleCode` and its parameters.
+
+        The branch of that code in :func:`convotron._kernels._updates` is the rule's compiled
+        step; :meth:`step` is its readable twin.
+        """
 
     def step(
         self, G: np.ndarray, patches: np.ndarray, z: np.ndarray, residual: float, alpha: float
