@@ -534,7 +534,9 @@ def annotate_labels(text: str, *, first_only: bool = True) -> str:
     ``"condition (thm-convotron [Theorem 1 (Convotron learns the filter)]): HOLDS"``: the
     command line's reports (``convotron check``, ``convotron bounds``) name claims by label,
     and this maps each to the book's numbering (:data:`PRINTED`). A label is a registered one
-    standing alone (not part of a longer label or word).
+    standing alone (not part of a longer label or word); one already in square brackets
+    gets its name after a colon (``"[cor-realizable]"`` becomes
+    ``"[cor-realizable: Corollary 1 (realizable case)]"``) rather than nested brackets.
 
     Parameters
     ----------
@@ -547,6 +549,8 @@ def annotate_labels(text: str, *, first_only: bool = True) -> str:
     --------
     >>> annotate_labels("lemma lem-1d: 1/2 <= lambda_min; lem-1d again")
     'lemma lem-1d [Lemma 4 (1D patch-and-stride)]: 1/2 <= lambda_min; lem-1d again'
+    >>> annotate_labels("eta = 0.002    [cor-realizable]")
+    'eta = 0.002    [cor-realizable: Corollary 1 (realizable case)]'
     """
     import re
 
@@ -559,6 +563,8 @@ def annotate_labels(text: str, *, first_only: bool = True) -> str:
         if first_only and label in seen:
             return label
         seen.add(label)
+        if m.start() > 0 and m.string[m.start() - 1] == "[":  # already in brackets: no nesting
+            return f"{label}: {display_name(label)}"
         return f"{label} [{display_name(label)}]"
 
     return pattern.sub(repl, text)
