@@ -513,6 +513,11 @@ def test_plugin_inequalities_on_estimated_M() -> None:
             w_star
         ) * (1 + 1e-9)
         eta = PC.PLUGIN_ETA(alpha=0, ell=ell, k=7, u=u, beta_star=star.beta_H)
+        # the rate constant 2/(η a_H) of thm-precond is the price times the whitened one's
+        # (equality, as μ_H = ℓ): a price 10% off fails
+        rate = 2 / (eta * PC.A_H(alpha=0, mu_H=pc.mu_H, k=7))
+        whitened_rate = 4 * star.beta_H / PC.A_WHITENED(alpha=0, k=7) ** 2
+        assert rate == pytest.approx(PC.PLUGIN_PRICE(u=u, ell=ell) * whitened_rate, rel=1e-9)
         assert eta <= PC.ETA_PRECOND_REALIZABLE(
             a_H=PC.A_H(alpha=0, mu_H=pc.mu_H, k=7), beta_H=pc.beta_H
         )
