@@ -1,7 +1,8 @@
 """Tools of the book: the build, the browser check and the generators used by chapters.
 
 - :mod:`book.tools.build`: clean build of ``book/`` with ``jupyter-book build -W -n --keep-going``;
-- :mod:`book.tools.browser_check`: headless Chromium over every built page;
+- :mod:`book.tools.browser_check`: headless Chromium over every built page (flags in
+  :mod:`book.tools.chromium`, shared with ``graph_check``);
 - :mod:`book.tools.claim_graph`: the claims dependency graph, laid out by topological levels;
 - :mod:`book.tools.sources`: parse the book's ``prf:`` labels and ``{prf:ref}`` targets.
 """

@@ -12,13 +12,16 @@ Defaults: ``--alpha 0 --dist gaussian --cov identity --noise 0 --eps 0.01 --delt
 are still printed, with the reasons), 2 on bad input.
 
 JSON keys (``--json``): ``scheme, n, r, k, dist, cov, noise, only_patch, lambda_min,
-lambda_max, trace_M, lambda_max_Sigma, lambda_max_PPT, certificate, a, beta, beta_rule,
+lambda_max, trace_M, lambda_max_Sigma, lambda_max_PPT, certificate, verdict`` (of the
+condition λ_min(M) > 0: HOLDS, FAILS, UNDECIDED)``, lambda_min_used, lambda_min_note`` (the
+λ_min in a, and why: a lemma's proven bound when only the lemma proves the condition, 0 when
+it fails or is undecided)``, a, beta, beta_rule,
 beta_candidates, beta_exact`` (λ_max(K), null when not computed)``, beta_closed,
 beta_closed_rule, eta_closed, T_closed`` (the best closed-form β and the η, T it gives)``,
 beta_note`` (why the exact β was not computed, else empty)``, rho, rho_rule, eta, T,
 samples, realizable, applies, violations, claim,
 formulas`` (LaTeX of ``eta`` and ``T``)``, eps, delta, w_norm, alpha`` (``T`` and
-``samples`` are null when there is no finite T).
+``samples`` are null when there is no finite T: then a = 0 and eta = 0).
 """
 
 from __future__ import annotations
@@ -121,10 +124,13 @@ def format_bounds(s: dict[str, Any], tp: Any) -> str:
         lines.append(f"  one disjoint patch (only_patch = {s['only_patch']}): P_1 Σ P_1ᵀ = I")
         lines.append(f"  a = a_1 = (1+α)/k = {_v(tp.a)}    [{DISJOINT_A.label}]")
     else:
+        proof = tp.check.proof if tp.check is not None and tp.check.proof else "no proof"
         lines.append(
             f"  lambda_min(M) = {_v(tp.lambda_min)}, lambda_max(M) = {_v(tp.lambda_max)}, "
-            f"tr M = {_v(tp.trace_M)} ({tp.certificate} certificate)"
+            f"tr M = {_v(tp.trace_M)} (condition λ_min > 0 {tp.verdict}: {proof})"
         )
+        if tp.lambda_min_note:
+            lines.append(f"    λ_min used = {_v(tp.lambda_min_used)}: {tp.lambda_min_note}")
         lines.append(f"  a = (1+α) λ_min / k = {_v(tp.a)}    [{A.label}]")
     others = ", ".join(f"{k} {_v(v)}" for k, v in tp.beta_candidates.items() if k != tp.beta_rule)
     lines.append(
@@ -187,7 +193,9 @@ def main(args: argparse.Namespace) -> int:
             }
         )
     else:
-        print(format_bounds(s, tp))
+        from theory.claims import annotate_labels  # the book's number and name beside a label
+
+        print(annotate_labels(format_bounds(s, tp)))
         if conv_text:
             print(conv_text)
     return EXIT_OK if tp.applies else EXIT_FAIL

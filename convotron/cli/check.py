@@ -8,13 +8,21 @@ bounds of the lemma that applies (``lem-1d``, ``lem-2d``, with ``lem-cov-transfe
 Σ ≠ I; reported only when the lemma's hypotheses hold) and, when
 the condition fails, the kernel direction: a filter the data cannot identify.
 
-Exit status: 0 when the condition holds, 1 when it does not, 2 on bad input.
+The verdict is one of three, each from a proof, never from a numeric threshold: HOLDS
+(exact LDLᵀ, verified float certificate or a lemma's lower bound > 0), FAILS (an exact
+integer witness u with uᵀMu = 0, or a verified upper bound <= 0) or UNDECIDED (no proof
+either way; the report says what would decide it and gives every proven bound).
+
+Exit status: 0 HOLDS, 1 FAILS, 3 UNDECIDED, 2 on bad input.
 JSON keys (``--json``): ``scheme, n, r, k, cov, lambda_min, lambda_max, trace,
-condition_holds, certificate ("exact" | "verified-float" | "numeric"), certificate_reason,
-lambda_min_lower_bound (the proven bound of "verified-float", else null), pivots, lemma,
+condition_holds`` (verdict == HOLDS)``, verdict ("HOLDS" | "FAILS" | "UNDECIDED"), proof,
+verdict_reason, to_decide, proved_bounds`` (list of ``{side, value, proof, exact}``)``,
+lambda_min_upper_bound, certificate ("exact" | "verified-float" | "lemma" |
+"kernel-witness" | "upper-bound" | "none"), certificate_reason,
+lambda_min_lower_bound (the best proven lower bound, else null), pivots, lemma,
 lemma_lower_bound, lemma_upper_bound (null when the lemma's hypotheses fail),
-lemma_lower_bound_exact, lemma_upper_bound_exact, lemma_reason, kernel_direction (null when
-the condition holds), kernel_direction_exact, kernel_explanation, exact_lambda_min,
+lemma_lower_bound_exact, lemma_upper_bound_exact, lemma_reason, kernel_direction (null unless
+the verdict is FAILS), kernel_direction_exact, kernel_explanation, exact_lambda_min,
 exact_lambda_max, notes, geometry``.
 """
 
@@ -25,7 +33,10 @@ from typing import Any
 
 from ._common import EXIT_FAIL, EXIT_OK, add_json_option, add_problem_options, emit_json, switches
 
-__all__ = ["DESCRIPTION", "HELP", "add_arguments", "format_check", "main"]
+__all__ = ["DESCRIPTION", "EXIT_UNDECIDED", "HELP", "add_arguments", "format_check", "main"]
+
+#: Exit status of ``convotron check`` when no proof decides the condition either way.
+EXIT_UNDECIDED = 3
 
 
 #: The subcommand's line in ``convotron --help``.
@@ -34,8 +45,10 @@ HELP = "check a patch scheme's condition lambda_min(P Σ Pᵀ) > 0"
 DESCRIPTION = (
     "Check Convotron's condition lambda_min(P Σ Pᵀ) > 0 for a patch scheme: extreme "
     "eigenvalues, an exact certificate, the lemma bounds that apply and, when it "
-    "fails, the filter direction the data cannot identify. Exit status 0 when the "
-    "condition holds, 1 when it does not, 2 on bad input."
+    "fails, the filter direction the data cannot identify. The verdict comes from a "
+    "proof: HOLDS (exact LDLᵀ, verified float bound or a lemma), FAILS (an exact kernel "
+    "witness or a verified upper bound <= 0) or UNDECIDED (what would decide it is "
+    "printed). Exit status 0 HOLDS, 1 FAILS, 3 UNDECIDED, 2 on bad input."
 )
 
 
@@ -47,11 +60,60 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="always certify exactly (rational LDLᵀ); fails with status 2 when impossible",
     )
+    p.add_argument(
+        "--data",
+        metavar="FILE.npz",
+        default=None,
+        help="estimate Σ from the rows X of FILE.npz (numpy.savez(path, X=X)) as XᵀX/m, check "
+        "the condition for it and print the plug-in constants with their CLT intervals "
+        "(the law is assumed symmetric; not with --cov)",
+    )
     add_json_option(p)
+
+
+def _load_rows(path: str, n: int) -> Any:
+    """Return the rows ``X`` (m, n) of ``path`` (an ``.npz``), read safely (headers first)."""
+    import os
+    import zipfile
+
+    import numpy as np
+
+    from .._errors import ConvotronError
+    from ._data import _npz_member
+
+    hint = "Save the inputs with numpy.savez(path, X=X), X of shape (m, n)."
+    if not os.path.isfile(path):
+        raise ConvotronError(f"--data must name an existing .npz file; got {path!r}. {hint}")
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        raise ConvotronError(
+            f"--data must be a numpy .npz archive (a zip file); {path!r} is not. {hint}"
+        ) from None
+    with zf:
+        if "X.npy" not in zf.namelist():
+            raise ConvotronError(f"--data must contain the array X; {path!r} does not. {hint}")
+        X = np.asarray(_npz_member(zf, "X", path), dtype=float)
+    if X.ndim != 2 or X.shape[1] != n or X.shape[0] < 2:
+        raise ConvotronError(
+            f"--data: X must have shape (m, n) with n={n} (the scheme's input dimension) and "
+            f"m >= 2 rows; got shape {X.shape}. Use a matching --scheme or reshape X."
+        )
+    if not np.all(np.isfinite(X)):
+        raise ConvotronError(
+            f"--data: X must be finite; {int(np.sum(~np.isfinite(X)))} entries are not. "
+            "Remove or impute them."
+        )
+    return X
 
 
 def _num(v: Any) -> str:
     return "-" if v is None else f"{float(v):.6g}"
+
+
+def _flags(text: str) -> str:
+    """Show the library's parameter (``exact=True``) as the flag (``--exact``)."""
+    return text.replace("exact=True", "--exact")
 
 
 def format_check(spec: str, check: Any) -> str:
@@ -66,9 +128,10 @@ def format_check(spec: str, check: Any) -> str:
         lines.append(
             f"  exact: lambda_min = {check.exact_lambda_min}, lambda_max = {check.exact_lambda_max}"
         )
-    verdict = "HOLDS" if check.condition_holds else "FAILS"
-    how = check.certificate_summary
-    lines.append(f"condition lambda_min(M) > 0 (thm-convotron): {verdict}, {how}")
+    lines.append(
+        f"condition lambda_min(M) > 0 (thm-convotron): {check.verdict}, "
+        + _flags(check.certificate_summary)
+    )
     if check.lemma_lower_bound is not None:
         lines.append(
             f"lemma {check.lemma}: {check.lemma_lower_bound} <= lambda_min, lambda_max <= "
@@ -77,6 +140,10 @@ def format_check(spec: str, check: Any) -> str:
         )
     else:
         lines.append(f"lemma bounds: none ({check.lemma_reason or 'no stride geometry'})")
+    if check.proved_bounds:
+        lines.append("proven bounds: " + "; ".join(b.text() for b in check.proved_bounds))
+    if check.to_decide:
+        lines.append(f"to decide it: {_flags(check.to_decide)}")
     kd = check.kernel_direction
     if kd is not None:
         vec = (
@@ -86,14 +153,13 @@ def format_check(spec: str, check: Any) -> str:
         )
         lines.append(f"kernel direction w = {vec} (uᵀMu = {kd.eigenvalue:.3g})")
         lines.append(f"  why: {kd.explanation}")
-    for note in check.notes:  # the library names its parameter; here it is a flag
-        note = note.replace("exact=True", "--exact").replace("exact=None", "no --exact")
-        lines.append(f"note: {note}")
+    for note in check.notes:
+        lines.append(f"note: {_flags(note)}")
     return "\n".join(lines)
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run ``convotron check``; return 0 (condition holds), 1 (fails) or raise (bad input)."""
+    """Run ``convotron check``; return 0 (HOLDS), 1 (FAILS), 3 (UNDECIDED) or raise (bad input)."""
     from theory.spectra import check_scheme
 
     from ..covariance import parse_cov
@@ -101,7 +167,25 @@ def main(args: argparse.Namespace) -> int:
     from ..patches import parse_spec
 
     scheme = parse_spec(args.scheme)
-    cov = parse_cov(args.cov, scheme.n)
+    data = getattr(args, "data", None)
+    if data is not None:
+        from .._errors import AssumptionViolation, ConvotronError
+        from ..covariance import Dense
+        from ..plugin import plugin_constants
+
+        if args.cov.strip().lower() != "identity":
+            raise ConvotronError(
+                f"--data estimates Σ from the rows, so --cov must be left out; got --cov "
+                f"{args.cov!r}. Drop one of the two."
+            )
+        X = _load_rows(data, scheme.n)
+        cov: Any = Dense(X.T @ X / X.shape[0])  # no centring: the law is assumed symmetric
+        try:
+            plugin: Any = plugin_constants(X, scheme, 0.0)
+        except AssumptionViolation as exc:  # e.g. fewer rows than r: reported, not raised
+            plugin = f"plug-in constants: none ({exc})"
+    else:
+        cov = parse_cov(args.cov, scheme.n)
     check = check_scheme(
         scheme.n,
         scheme.indices,
@@ -113,9 +197,28 @@ def main(args: argparse.Namespace) -> int:
 
     conv_data, conv_text = applicability_report(scheme.geometry)  # conv layers only
     if args.json:
-        emit_json({"scheme": scheme.spec or args.scheme, **check.to_dict(), **conv_data})
+        extra: dict[str, Any] = {}
+        if data is not None:
+            extra["data"] = {
+                "file": data,
+                "rows": int(X.shape[0]),
+                "sigma": "X^T X / m (no centring; the law is assumed symmetric)",
+                "plugin": plugin if isinstance(plugin, str) else plugin.to_json(),
+            }
+        emit_json({"scheme": scheme.spec or args.scheme, **check.to_dict(), **conv_data, **extra})
     else:
-        print(switches(format_check(scheme.spec or args.scheme, check), args))
+        if data is not None:
+            print(
+                f"Σ estimated from the {X.shape[0]} rows of {data}: Σ̂ = XᵀX/m (no centring; "
+                "the law is assumed symmetric); the verdict below is for Σ̂"
+            )
+        from theory.claims import annotate_labels  # the book's number and name beside a label
+
+        report = switches(format_check(scheme.spec or args.scheme, check), args)
+        print(annotate_labels(report))
         if conv_text:
             print(conv_text)
-    return EXIT_OK if check.condition_holds else EXIT_FAIL
+        if data is not None:
+            print(plugin if isinstance(plugin, str) else plugin.summary())
+            print("  (plug-in a and eta for the ReLU, alpha = 0; both scale with 1 + alpha)")
+    return {"HOLDS": EXIT_OK, "FAILS": EXIT_FAIL}.get(check.verdict, EXIT_UNDECIDED)

@@ -27,7 +27,15 @@ __all__ = ["Beta", "Spectrum", "bound_B", "noise_moment"]
 class Spectrum:
     r"""The spectra the theorem reads: :math:`M = P\Sigma P^\top`, :math:`PP^\top`, :math:`\Sigma`.
 
-    ``check`` is what :func:`theory.spectra.check_scheme` says of :math:`M`.
+    ``check`` is what :func:`theory.spectra.check_scheme` says of :math:`M` (its verdict
+    HOLDS, FAILS or UNDECIDED, each from a proof). ``lambda_min_used`` is the
+    :math:`\lambda_{\min}` the theorem's numbers are computed from, ``lambda_min_note`` why
+    [derived]: the float eigenvalue when an exact or verified float certificate proves
+    :math:`M \succ 0` (then it is resolved to its own rounding error); the lemma's proven
+    lower bound when only the lemma proves it (the float eigenvalue is then below the float
+    certificate's resolution, unproven, and a smaller :math:`a` keeps every step of the
+    theorem valid: the drift and progress lemmas hold for any :math:`a' \le a`); 0 when the
+    condition FAILS or is UNDECIDED (no positive lower bound is proven: no finite T).
     """
 
     check: Any
@@ -36,6 +44,8 @@ class Spectrum:
     trace_M: float
     lambda_max_PPT: float
     lambda_max_Sigma: float
+    lambda_min_used: float = math.nan
+    lambda_min_note: str = ""
 
     @classmethod
     def of(cls, problem: Problem) -> Spectrum:
@@ -49,6 +59,7 @@ class Spectrum:
             lmax_ppt = float(check.lambda_max)
         else:
             lmax_ppt = float(extreme_eigenvalues(scheme.n, scheme.indices)[1])
+        used, note = _lambda_min_used(check)
         return cls(
             check=check,
             lambda_min=float(check.lambda_min),
@@ -56,7 +67,32 @@ class Spectrum:
             trace_M=float(check.trace),
             lambda_max_PPT=lmax_ppt,
             lambda_max_Sigma=float(cov.lambda_max()),
+            lambda_min_used=used,
+            lambda_min_note=note,
         )
+
+
+def _lambda_min_used(check: Any) -> tuple[float, str]:
+    """Return the λ_min the theorem's numbers use, and why (see :class:`Spectrum`)."""
+    if check.verdict == "HOLDS" and check.certificate == "lemma":
+        low = max(b.value for b in check.proved_bounds if b.proof == check.proof)
+        return low, (
+            f"λ_min(M) is the proven lower bound {low:.6g} of {check.proof} (the float "
+            f"eigenvalue {check.lambda_min:.6g} is below the float certificate's resolution, "
+            "not proven); a smaller a keeps the theorem valid"
+        )
+    if check.verdict == "HOLDS":
+        return float(check.lambda_min), ""
+    if check.verdict == "FAILS":
+        return 0.0, f"λ_min(M) <= 0, proven ({check.proof}): no drift, a = 0"
+    lows = [b.value for b in check.proved_bounds if b.side == "lower"]
+    best = max([0.0, *lows])
+    return best, (
+        f"λ_min(M) > 0 is undecided; the theorem's numbers use the best proven lower bound "
+        f"max(0, {max(lows):.3g}) = {best:.3g}"
+        if lows
+        else "λ_min(M) > 0 is undecided and no lower bound is proven: a = 0"
+    )
 
 
 def bound_B(problem: Problem, spectrum: Spectrum) -> float:

@@ -49,7 +49,11 @@ Assumptions that fail do not raise: :attr:`TheoremParameters.applies` is False a
 ``lem-symmetric`` and so ``thm-convotron``; :math:`\lambda_{\min}(M) = 0` breaks
 ``thm-convotron``, with the kernel direction; ``only_patch`` needs a disjoint patch and
 :math:`x \sim N(0, I)` for ``thm-disjoint``). When :math:`\lambda_{\min}(M) \le 0` there is
-no finite :math:`T`: ``eta`` is NaN and ``T``, ``samples`` are infinite.
+no finite :math:`T`: :math:`a = 0`, so ``eta`` :math:`= a/(2\beta) = 0`, and ``T``,
+``samples`` are infinite. The condition is decided by proofs only
+(:func:`theory.spectra.check_scheme`: HOLDS, FAILS or UNDECIDED); when only a lemma proves it,
+:math:`a` uses the lemma's lower bound (``lambda_min_used``, ``lambda_min_note``), and when it
+is undecided the theorem does not apply (a violation says what would decide it).
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ __all__ = [
 #: The keys of :meth:`TheoremParameters.to_dict` (``convotron bounds --json``), in order.
 JSON_KEYS = (
     "lambda_min", "lambda_max", "trace_M", "lambda_max_Sigma", "lambda_max_PPT", "certificate",
+    "verdict", "lambda_min_used", "lambda_min_note",
     "a", "beta", "beta_rule", "beta_candidates", "beta_exact", "beta_closed", "beta_closed_rule",
     "eta_closed", "T_closed", "beta_note", "rho", "rho_rule", "eta", "T", "samples",
     "realizable", "applies", "violations", "claim", "formulas", "eps", "delta", "w_norm", "alpha",
@@ -96,8 +101,16 @@ class TheoremParameters:
         Extreme eigenvalues of :math:`M = P\Sigma P^\top` (of :math:`P_i\Sigma P_i^\top = I`
         for the disjoint-patch variant).
     certificate : str
-        ``"exact"`` (rational :math:`LDL^\top`) or ``"numeric"``; ``certificate_detail``
-        holds the :class:`theory.spectra.Certificate` when exact.
+        The kind of proof that decided the condition (``check.certificate``: ``"exact"``,
+        ``"verified-float"``, ``"lemma"``, ``"kernel-witness"``, ``"upper-bound"``,
+        ``"none"``); ``certificate_detail`` holds the :class:`theory.spectra.Certificate`
+        when exact.
+    verdict : str
+        ``"HOLDS"``, ``"FAILS"`` or ``"UNDECIDED"`` (:func:`theory.spectra.check_scheme`).
+    lambda_min_used, lambda_min_note
+        The :math:`\lambda_{\min}` in :math:`a = (1+\alpha)\lambda_{\min}/k` and why
+        (:class:`~convotron.glue._constants.Spectrum`): the lemma's proven bound when only the
+        lemma proves the condition, 0 when it fails or is undecided.
     a, beta, rho : float
         Drift, second-moment and noise constants.
     beta_rule, rho_rule : str
@@ -113,7 +126,7 @@ class TheoremParameters:
     beta_note : str
         Why the exact β was not computed (empty when it was).
     eta : float
-        Step size (NaN when :math:`\lambda_{\min}(M) \le 0`).
+        Step size (0 when no positive :math:`\lambda_{\min}` is proven: :math:`a = 0`).
     T, samples : int or float
         Iterations for the :math:`(\epsilon, \delta)` guarantee, and samples (= T);
         ``math.inf`` when :math:`\lambda_{\min}(M) \le 0`.
@@ -169,15 +182,18 @@ class TheoremParameters:
     certificate_detail: Any = field(default=None, repr=False)
     check: Any = field(default=None, repr=False)
     only_patch: int | None = None
+    verdict: str = "HOLDS"
+    lambda_min_used: float = math.nan
+    lambda_min_note: str = ""
 
     def curve(self, t: Any) -> Any:
         r"""Evaluate the theorem's bound :math:`(1 - \eta a/2)^t\|w^*\|^2 + 2\eta\rho/a` at ``t``.
 
-        ``t`` an int or an integer array; NaN when there is no finite step size.
+        ``t`` an int or an integer array; NaN when there is no positive step size.
         """
         from theory.bounds import THEOREM_CURVE
 
-        if math.isnan(self.eta):  # λ_min(M) <= 0: no step size, no curve
+        if not self.eta > 0:  # no proven λ_min(M) > 0: no step size, no curve
             return math.nan if np.ndim(t) == 0 else np.full(np.shape(t), math.nan)
         tt = np.asarray(t) if np.ndim(t) else int(t)
         return THEOREM_CURVE(a=self.a, eta=self.eta, rho=self.rho, t=tt, w_norm=self.w_norm)
@@ -258,6 +274,9 @@ def theorem_parameters(
         lambda_min=spectrum.lambda_min,
         lambda_max=spectrum.lambda_max,
         certificate=spectrum.check.certificate,
+        verdict=spectrum.check.verdict,
+        lambda_min_used=spectrum.lambda_min_used,
+        lambda_min_note=spectrum.lambda_min_note,
         beta=float(beta.value),
         beta_rule=beta.rule,
         beta_exact=beta.exact,
@@ -285,7 +304,7 @@ def theorem_parameters(
     from theory import instantiate as ti
 
     shared: dict[str, Any] = dict(
-        lambda_min=spectrum.lambda_min,
+        lambda_min=spectrum.lambda_min_used,
         lambda_max=spectrum.lambda_max,
         tr_M=spectrum.trace_M,
         k=problem.scheme.k,
@@ -381,17 +400,23 @@ def _singular_violation(spectrum: Spectrum) -> str:
     check = spectrum.check
     kd = check.kernel_direction
     direction = "" if kd is None else f"; kernel direction w = {_fmt_vec(kd)}: {kd.explanation}"
-    if check.certificate == "exact":  # the float eigenvalue is not the exact value: say both
-        value = (
-            f"= 0 for this scheme (exact check: M is singular in rational arithmetic; the "
-            f"floating-point eigenvalue is {spectrum.lambda_min:.3g})"
+    if getattr(check, "verdict", "FAILS") == "UNDECIDED":
+        hint = f"; to decide it: {check.to_decide}" if getattr(check, "to_decide", None) else ""
+        return (
+            f"lambda_min(P Σ Pᵀ) > 0 is not proven for this scheme (UNDECIDED: "
+            f"{check.verdict_reason}){hint}; the theorem (thm-convotron) needs it, so its "
+            "guarantee is not established"
         )
+    proof = getattr(check, "proof", None) or check.certificate
+    if kd is not None and getattr(kd, "exact", None) is not None:
+        # an integer u with uᵀMu = 0 exactly and M ⪰ 0: λ_min is 0, not the float eigenvalue
+        value = f"0 exactly (float eigenvalue {spectrum.lambda_min:.3g})"
     else:
-        value = (
-            f"= {spectrum.lambda_min:.3g} <= 0 for this scheme (floating-point eigenvalue, "
-            f"{check.certificate} check)"
-        )
-    return f"lambda_min(P Σ Pᵀ) {value}, so the theorem (thm-convotron) does not apply{direction}"
+        value = f"{spectrum.lambda_min:.3g} <= 0"
+    return (
+        f"lambda_min(P Σ Pᵀ) = {value} for this scheme (proven: {proof}), so the theorem "
+        f"(thm-convotron) does not apply{direction}"
+    )
 
 
 def _without_step_size(
@@ -401,15 +426,15 @@ def _without_step_size(
     xi_moment: float | None,
     violations: list[str],
 ) -> TheoremParameters:
-    """λ_min(M) <= 0: no finite T (η NaN, T and samples infinite)."""
+    """No proven λ_min(M) > 0: a = 0, so η = a/(2β) = 0 and T, samples are infinite."""
     from theory import bounds as tb
 
     rho = 0.0 if xi_moment is None else float(xi_moment)
     return TheoremParameters(
         **common,
-        a=(1.0 + problem.alpha) * max(spectrum.lambda_min, 0.0) / problem.scheme.k,
+        a=0.0,
         rho=rho,
-        eta=math.nan,
+        eta=0.0,
         T=math.inf,
         samples=math.inf,
         applies=False,
@@ -420,6 +445,8 @@ def _without_step_size(
             if rho == 0.0
             else {"eta": tb.ETA_NOISY.latex(), "T": tb.T_NOISY.latex()}
         ),
+        eta_closed=0.0,
+        T_closed=math.inf,
     )
 
 
@@ -465,6 +492,7 @@ def _disjoint_parameters(
     return TheoremParameters(
         lambda_min=1.0,
         lambda_max=1.0,
+        lambda_min_used=1.0,
         certificate="exact",
         a=p["a"],
         beta=p["beta"],

@@ -54,7 +54,7 @@ def test_check_text_shows_certificate_and_lemma(capsys) -> None:
     assert main(["check", "--scheme", "1d:64,8,2"]) == 0
     out = capsys.readouterr().out
     assert "HOLDS, certified exactly" in out
-    assert "lemma lem-1d: 1/2 <= lambda_min" in out
+    assert "lemma lem-1d [Lemma 4 (1D patch-and-stride)]: 1/2 <= lambda_min" in out
     assert "exact: lambda_min = 2 - sqrt(2)" in out  # spec §7: 2 − √2
 
 
@@ -204,6 +204,97 @@ def test_bounds_text_shows_formulas_and_values(capsys) -> None:
     assert "T = ⌈(4β/a²) ln(‖w*‖²/(εδ))⌉ = 47581" in out
     assert "best closed form (gaussian" in out and "β = 54, giving η = 0.00132275, T = 73112" in out
     assert "explicit-constant version of GKM18's main theorem" in out
+
+
+# ------------------------------------------------------------------ verdicts (issue 19)
+REPRO = ["--scheme", "1d:60,8,2", "--cov", "ar1:0.99999937"]
+#: n = 1000: the float certificate cannot resolve λ_min ≈ 3.5e-7, the lemma proves it
+LEMMA = ["--scheme", "1d:1000,8,2", "--cov", "ar1:0.99999937"]
+
+
+def test_check_issue_19_reproduction_holds(capsys) -> None:
+    """Printed FAILS while proving λ_min >= 63/399999874; the true λ_min is 3.4656e-7."""
+    assert main(["check", *REPRO]) == 0
+    out = capsys.readouterr().out
+    assert "HOLDS, verified in floating point" in out
+    assert "FAILS" not in out and "kernel direction" not in out
+    assert "lambda_min >= 1.575e-07 (lemma lem-cov-transfer: 63/399999874)" in out
+    assert main(["check", *REPRO, "--exact"]) == 0
+    assert "HOLDS, certified exactly" in capsys.readouterr().out
+
+
+def test_check_holds_by_the_lemma_below_the_float_resolution(capsys) -> None:
+    assert main(["check", *LEMMA]) == 0
+    out = capsys.readouterr().out
+    assert "HOLDS, proven by the lemma lem-cov-transfer: lambda_min(M) >= 63/399999874 > 0" in out
+    assert "the verified float certificate could not resolve it" in out
+    # the note names the flag once, in plain words (issue 24: "no exact certificate: no
+    # --exact certifies exactly only for r ≤ 64…")
+    assert "by default the exact LDLᵀ is tried only for r <= 64" in out
+    assert "pass --exact to force it" in out and "no --exact" not in out
+    rc, obj = run_json(capsys, "check", *LEMMA)
+    assert (rc, obj["verdict"], obj["proof"]) == (0, "HOLDS", "lemma lem-cov-transfer")
+    assert obj["certificate"] == "lemma" and obj["condition_holds"] is True
+    assert obj["lambda_min_lower_bound"] == pytest.approx(63 / 399999874, rel=1e-15)
+
+
+def test_bounds_use_the_lemma_bound_when_only_the_lemma_proves(capsys) -> None:
+    rc, obj = run_json(capsys, "bounds", *LEMMA)
+    low = 63 / 399999874
+    assert rc == 0 and obj["applies"] is True and obj["verdict"] == "HOLDS"
+    assert obj["lambda_min_used"] == pytest.approx(low, rel=1e-15)
+    assert obj["lambda_min_used"] <= low  # rounded down: the float itself is proven
+    assert obj["a"] == pytest.approx(low / 497, rel=1e-15)  # a = (1+α) λ_min / k, k = 497
+    assert "proven lower bound" in obj["lambda_min_note"]
+    assert obj["eta"] == pytest.approx(obj["a"] / (2 * obj["beta"]), rel=1e-12)
+    main(["bounds", *LEMMA])
+    assert "λ_min used = 1.575e-07: λ_min(M) is the proven lower bound" in (capsys.readouterr().out)
+    rc, obj = run_json(capsys, "bounds", *REPRO)  # decided by the float certificate
+    assert rc == 0 and obj["lambda_min_used"] == obj["lambda_min"] and not obj["lambda_min_note"]
+
+
+def _undecided_file(tmp_path) -> str:
+    # 1D stride scheme r = 8, d = 2 on n = 2100 > 2048 inputs, as a file (no geometry, so no
+    # lemma): with ρ = 0.99999937 the float certificate cannot resolve λ_min ≈ 3.5e-7 and
+    # the exact LDLᵀ is out of reach (non-identity Σ with n > 2048)
+    n, r, d = 2100, 8, 2
+    rows = [[i * d + a for a in range(r)] for i in range((n - r) // d + 1)]
+    path = tmp_path / "near.json"
+    path.write_text(json.dumps({"n": n, "indices": rows}))
+    return f"file:{path}"
+
+
+def test_check_undecided_exits_3_and_says_what_would_decide(capsys, tmp_path) -> None:
+    spec = _undecided_file(tmp_path)
+    rc, obj = run_json(capsys, "check", "--scheme", spec, "--cov", "ar1:0.99999937")
+    assert (rc, obj["verdict"], obj["proof"], obj["certificate"]) == (3, "UNDECIDED", None, "none")
+    assert obj["condition_holds"] is False and obj["kernel_direction"] is None
+    assert "higher precision" in obj["to_decide"] and "n = 2100 > 2048" in obj["to_decide"]
+    sides = {b["side"] for b in obj["proved_bounds"]}
+    assert sides == {"lower", "upper"}  # every proven bound is given
+    assert main(["check", "--scheme", spec, "--cov", "ar1:0.99999937"]) == 3
+    out = capsys.readouterr().out
+    assert "(thm-convotron): UNDECIDED, undecided: no proof either way" in out
+    assert "to decide it: the float certificate resolves lambda_min only above" in out
+    rc, obj = run_json(capsys, "bounds", "--scheme", spec, "--cov", "ar1:0.99999937")
+    assert rc == 1 and obj["verdict"] == "UNDECIDED" and obj["applies"] is False
+    assert (obj["a"], obj["eta"], obj["T"]) == (0.0, 0.0, None)
+    assert "is not proven for this scheme (UNDECIDED" in obj["violations"][0]
+
+
+def test_check_help_documents_every_exit_status(capsys) -> None:
+    assert main(["check", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Exit status 0 HOLDS, 1 FAILS, 3 UNDECIDED, 2 on bad input." in out
+
+
+def test_bounds_singular_scheme_eta_is_zero_not_nan(capsys, tmp_path) -> None:
+    """Issue 24: λ_min = 0 printed "η = a/(2β) = nan"; a = 0 so η = 0, and T is infinite."""
+    assert main(["bounds", "--scheme", singular_file(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "η = a/(2β) = 0    [cor-realizable]" in out and "nan" not in out
+    assert "T = ⌈(4β/a²) ln(‖w*‖²/(εδ))⌉ = inf" in out
+    assert "condition λ_min > 0 FAILS: exact kernel witness" in out
 
 
 BAD = [

@@ -77,6 +77,7 @@ def test_gaussian_identity_every_field() -> None:
     expected = {
         "lambda_min": s["lambda_min"], "lambda_max": s["lambda_max"], "trace_M": s["trace_M"],
         "lambda_max_Sigma": 1.0, "lambda_max_PPT": s["lambda_max_PPT"], "certificate": "exact",
+        "verdict": "HOLDS", "lambda_min_used": s["lambda_min"], "lambda_min_note": "",
         "a": a, "beta": beta_exact, "beta_rule": "exact",
         "beta_candidates": {"fourth-moment": fourth, "gaussian": gaussian, "exact": beta_exact},
         "beta_exact": beta_exact, "beta_closed": gaussian, "beta_closed_rule": "gaussian",
@@ -131,7 +132,9 @@ def test_summary_and_curve() -> None:
 def test_curve_is_nan_without_a_step_size() -> None:
     scheme = PatchScheme.from_indices(4, np.array([[0, 1], [1, 0]]))  # PPᵀ singular
     tp = _params(Problem.from_specs(scheme))
-    assert math.isnan(tp.eta)
+    # issue 24: λ_min = 0 gives a = 0, so η = a/(2β) = 0 (not NaN); T is what is infinite
+    assert (tp.verdict, tp.a, tp.eta, tp.T) == ("FAILS", 0.0, 0.0, math.inf)
+    assert (tp.eta_closed, tp.T_closed) == (0.0, math.inf)
     assert math.isnan(tp.curve(5))
     out = tp.curve(np.array([1, 2, 3]))
     assert out.shape == (3,) and np.isnan(out).all()
@@ -237,8 +240,8 @@ def test_singular_scheme_violation_with_the_kernel_direction() -> None:
     assert (tp.applies, tp.T, tp.samples, tp.a, tp.rho) == (False, math.inf, math.inf, 0.0, 0.0)
     assert tp.realizable and tp.formulas["T"] == tb.T_REALIZABLE.latex()
     assert tp.violations == (
-        f"lambda_min(P Σ Pᵀ) = 0 for this scheme (exact check: M is singular in rational "
-        f"arithmetic; the floating-point eigenvalue is {tp.lambda_min:.3g}), so the "
+        f"lambda_min(P Σ Pᵀ) = 0 exactly (float eigenvalue {tp.lambda_min:.3g}) for this "
+        f"scheme (proven: exact kernel witness), so the "
         f"theorem (thm-convotron) does not apply; kernel direction w = "
         f"[{', '.join(str(v) for v in kd.exact)}]: {kd.explanation}",
     )
@@ -385,11 +388,12 @@ def test_summary_lists_the_violations() -> None:
 def test_singular_scheme_formulas_and_drift_constant() -> None:
     tp = _params(Problem.from_specs(PatchScheme.from_indices(4, np.array([[0, 1], [1, 0]]))))
     assert tp.formulas == {"eta": tb.ETA_REALIZABLE.latex(), "T": tb.T_REALIZABLE.latex()}
-    # a = (1 + α) max(λ_min, 0) / k, also where a numeric verdict fails with a tiny λ_min > 0
+    # no proven λ_min > 0 (FAILS or UNDECIDED): a = 0 whatever the float eigenvalue says
     problem = Problem.from_specs("1d:8,4,2", alpha=0.5)
     spectrum = SimpleNamespace(lambda_min=0.5, check=SimpleNamespace(kernel_direction=None))
     out = gp._without_step_size(problem, _common_of(problem), spectrum, None, ["x"])
-    assert _close(out.a, 1.5 * 0.5 / 3) and out.realizable and out.violations == ("x",)
+    assert (out.a, out.eta, out.T) == (0.0, 0.0, math.inf)
+    assert out.realizable and out.violations == ("x",)
 
 
 def _common_of(problem: Problem) -> dict:
@@ -402,12 +406,23 @@ def _common_of(problem: Problem) -> dict:
 
 
 def test_singular_violation_without_a_kernel_direction() -> None:
-    spectrum = SimpleNamespace(
-        lambda_min=-0.25, check=SimpleNamespace(kernel_direction=None, certificate="numeric")
-    )
+    check = SimpleNamespace(
+        kernel_direction=None, verdict="FAILS", proof="verified upper bound",
+        certificate="upper-bound",
+    )  # fmt: skip
+    spectrum = SimpleNamespace(lambda_min=-0.25, check=check)
     assert gp._singular_violation(spectrum) == (
-        "lambda_min(P Σ Pᵀ) = -0.25 <= 0 for this scheme (floating-point eigenvalue, numeric "
-        "check), so the theorem (thm-convotron) does not apply"
+        "lambda_min(P Σ Pᵀ) = -0.25 <= 0 for this scheme (proven: verified upper bound), so "
+        "the theorem (thm-convotron) does not apply"
+    )
+    undecided = SimpleNamespace(
+        kernel_direction=None, verdict="UNDECIDED", verdict_reason="undecided: no proof",
+        to_decide="pass exact=True",
+    )  # fmt: skip
+    assert gp._singular_violation(SimpleNamespace(lambda_min=1e-9, check=undecided)) == (
+        "lambda_min(P Σ Pᵀ) > 0 is not proven for this scheme (UNDECIDED: undecided: no "
+        "proof); to decide it: pass exact=True; the theorem (thm-convotron) needs it, so its "
+        "guarantee is not established"
     )
 
 

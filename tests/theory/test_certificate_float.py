@@ -146,8 +146,10 @@ def test_mirror_scheme_on_the_float_path_of_check_scheme():
     n = 2049  # over EXACT_COV_MAX_N: exact=None takes the float certificate
     idx = np.asarray([[0, 1, 2], [2, 1, 0], [5, 6, 7], [7, 6, 5]])
     res = check_scheme(n, idx, cov="ar1:0.5")
-    assert not res.condition_holds and res.certificate == "numeric"
-    assert res.lambda_min_lower_bound is None and res.kernel_direction is not None
+    assert res.verdict == "FAILS" and res.certificate == "kernel-witness"
+    assert not res.condition_holds and res.proof == "exact kernel witness"
+    assert res.kernel_direction is not None and res.kernel_direction.exact == (1, 0, -1)
+    assert res.lambda_min_lower_bound is None or res.lambda_min_lower_bound <= 0
     ok = check_scheme(n, stride_1d_indices(n, 3, 1)[:50], cov="ar1:0.5")
     assert ok.certificate == "verified-float" and ok.condition_holds
     assert 0 < ok.lambda_min_lower_bound <= ok.lambda_min

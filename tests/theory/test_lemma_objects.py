@@ -194,8 +194,15 @@ def test_covariance_spectrum_bounds_exact_values() -> None:
     dense = a @ a.T + np.diag([0.1, 0.2, 0.3, 0.4])
     lo, hi, how = covariance_spectrum_bounds(4, dense)
     ev = np.linalg.eigvalsh(dense)
-    assert (float(lo), float(hi)) == (ev[0], ev[-1])
-    assert isinstance(lo, sp.Float) and how == "dense Σ: float eigenvalues"
+    # proven bounds (issue 19: a float eigenvalue is no proof): rationals, lo <= λ_min(Σ)
+    # checked exactly (Σ - lo I is PSD: every leading minor of the exact matrix is > 0)
+    assert lo.is_Rational and hi.is_Rational and 0 < lo and hi >= ev[-1]
+    S = sp.Matrix(4, 4, [sp.Rational(*float(v).as_integer_ratio()) for v in dense.ravel()])
+    assert all(m > 0 for m in (S - lo * sp.eye(4)).applyfunc(sp.nsimplify).berkowitz_minors())
+    assert 0.99 * ev[0] < float(lo) and how.startswith("dense Σ: verified float lower bound")
+    singular = np.outer([1.0, 2.0, 0.0, 1.0], [1.0, 2.0, 0.0, 1.0])  # rank one: λ_min = 0
+    lo0, _, how0 = covariance_spectrum_bounds(4, singular)
+    assert lo0 == 0 and "not proven positive" in how0
 
 
 def test_covariance_spectrum_bounds_ar1_contains_the_spectrum_and_is_sharp() -> None:

@@ -50,7 +50,7 @@ from .certificate import (
 )
 from .check import EXACT_COV_MAX_N, check_scheme
 from .exact import exact_eigenvalues
-from .kernel import KernelDirection, kernel_direction
+from .kernel import KernelDirection, exact_kernel_witness, kernel_direction
 from .lemmas import (
     LEMMA_1D,
     LEMMA_2D,
@@ -60,6 +60,7 @@ from .lemmas import (
     covariance_spectrum_bounds,
     lemma_1d,
     lemma_2d,
+    lemma_conv,
     lemma_cov_transfer,
     sos_identity,
     sos_identity_holds,
@@ -68,11 +69,13 @@ from .lemmas import (
 )
 from .limits import MAX_KR, MAX_N, MAX_OVERLAP_WORK, MAX_R
 from .numeric import extreme_eigenvalues, overlap_numeric
-from .result import SchemeCheck
+from .result import FAILS, HOLDS, UNDECIDED, ProvedBound, SchemeCheck
 
 __all__ = [
     "EXACT_COV_MAX_N",
     "EXACT_MAX_R",
+    "FAILS",
+    "HOLDS",
     "LEMMA_1D",
     "LEMMA_2D",
     "LEMMA_COV_TRANSFER",
@@ -80,22 +83,26 @@ __all__ = [
     "MAX_N",
     "MAX_OVERLAP_WORK",
     "MAX_R",
+    "UNDECIDED",
     "Certificate",
     "FloatCertificate",
     "KernelDirection",
     "LemmaBounds",
     "LemmaStatement",
+    "ProvedBound",
     "SchemeCheck",
     "certify_positive_definite",
     "certify_positive_definite_float",
     "check_scheme",
     "covariance_spectrum_bounds",
     "exact_eigenvalues",
+    "exact_kernel_witness",
     "extreme_eigenvalues",
     "kernel_direction",
     "leading_principal_minors",
     "lemma_1d",
     "lemma_2d",
+    "lemma_conv",
     "lemma_cov_transfer",
     "overlap_numeric",
     "sos_identity",

@@ -25,6 +25,7 @@ __all__ = [
     "certify_positive_definite",
     "certify_positive_definite_float",
     "leading_principal_minors",
+    "rayleigh_upper_bound",
 ]
 
 #: ``check_scheme(exact=None)`` certifies exactly only up to this filter size ``r``.
@@ -275,6 +276,9 @@ class FloatCertificate:
         Proven :math:`\ge \|M - \tilde M\|_2` (0 when :math:`\tilde M = M` exactly).
     estimate : float
         The floating-point :math:`\lambda_{\min}(\tilde M)` the shift was chosen from.
+    apriori : float
+        The a-priori size of the factorisation's rounding errors,
+        :math:`2(r+2)u\,r\max|\tilde M_{ab}|`, from which the first shift is chosen.
     """
 
     holds: bool
@@ -284,6 +288,7 @@ class FloatCertificate:
     residual_bound: float
     entry_error_bound: float
     estimate: float
+    apriori: float = 0.0
 
     @property
     def reason(self) -> str:
@@ -301,14 +306,67 @@ class FloatCertificate:
             return f"verified in floating point (shifted Cholesky and Weyl): {how} > 0"
         return f"not verified: {how} <= 0"
 
+    @property
+    def resolution(self) -> float:
+        r"""The :math:`\lambda_{\min}` above which this certificate succeeds.
+
+        The first shift is :math:`s = \hat\lambda - t_0`, :math:`t_0 = 2(\|E\| + a)` with
+        :math:`\|E\|` the entry error bound and :math:`a` the a-priori rounding size
+        (``apriori``); it proves :math:`\lambda_{\min} \ge s - \|R\| - \|E\| > 0` once
+        :math:`\lambda_{\min} > 3\|E\| + 2a + \|R\|` (up to :math:`|\hat\lambda -
+        \lambda_{\min}| \le \|E\| + a`). Below this margin a positive definite :math:`M`
+        may stay unproven in float64; above it the certificate holds.
+        """
+        res = self.residual_bound if np.isfinite(self.residual_bound) else self.apriori
+        return float(3.0 * self.entry_error_bound + 2.0 * self.apriori + res)
+
 
 def _norm2_bound(Bm: np.ndarray) -> float:
-    """Upper bound on the spectral norm of any matrix with |X| <= Bm (Bm >= 0)."""
+    r"""Upper bound on the spectral norm of any matrix with :math:`|X| \le B` (:math:`B \ge 0`).
+
+    :math:`\|X\|_2 \le \|B\|_2 \le \sqrt{\|B\|_1\|B\|_\infty}`, at most the largest row or
+    column sum. [derived] No absolute term is needed for underflow: only additions of
+    nonnegative floats are done, and an addition is exact when its result is subnormal (all
+    subnormals are multiples of :math:`2^{-1074}`) and within :math:`u` relative otherwise,
+    so a computed sum is :math:`\ge (1-\gamma_r)` times the exact one; the factor
+    :math:`1 + 4(r+2)u` covers that and its own rounding (a subnormal sum is exact and
+    :math:`\mathrm{fl}(x(1+\epsilon)) \ge x` for a float :math:`x`).
+    """
     r = Bm.shape[0]
     rows = float(np.max(np.sum(Bm, axis=1)))
     cols = float(np.max(np.sum(Bm, axis=0)))
-    # ||X||_2 <= ||Bm||_2 <= sqrt(||Bm||_1 ||Bm||_inf) <= max of the two; r roundings each
-    return float(max(rows, cols) * (1.0 + 4.0 * (r + 2) * _U) + _ABS)
+    return float(max(rows, cols) * (1.0 + 4.0 * (r + 2) * _U))
+
+
+def _residual_bound(A: np.ndarray, L: np.ndarray, s: float) -> np.ndarray:
+    r"""Entrywise bound on :math:`|R|`, :math:`R = \tilde M - sI - \tilde L\tilde L^\top` exactly.
+
+    [derived] (see :func:`certify_positive_definite_float`). In floating point:
+    :math:`\hat G = \mathrm{fl}(\tilde L\tilde L^\top)`, :math:`\hat H =
+    \mathrm{fl}(|\tilde L||\tilde L|^\top)`, :math:`t = \mathrm{fl}(\tilde M - \hat G)`,
+    :math:`\hat R = t - s` on the diagonal. Each term is needed (``tests/theory/
+    test_certificate_terms.py`` breaks each one):
+
+    * :math:`|\hat R|`, the computed residual;
+    * :math:`u(|t| + |\hat R|)`: the roundings of the two subtractions;
+    * :math:`\gamma_r(1+\gamma_r)\hat H`: the rounding of the product :math:`\hat G`
+      (the Cholesky factor's backward error is *in* :math:`R`; this term is what
+      :math:`\hat R` cannot see of it);
+    * the factor :math:`1 + 4(2r+10)u` and :math:`2^{-900}`: the roundings of this
+      evaluation itself and underflow. Dropping :math:`2^{-900}` fails on subnormal
+      matrices; dropping the factor is not visible on any input tried (about 300,000 random,
+      1 x 1 and subnormal matrices: it moves the bound by :math:`< 10^{-13}` relative, below
+      the slack of :math:`1.01\,ru \ge \gamma_r`), and it stays because the proof needs it.
+    """
+    r = A.shape[0]
+    gam = 1.01 * r * _U  # >= gamma_r
+    G = L @ L.T
+    H = np.abs(L) @ np.abs(L).T
+    T = A - G
+    Rh = T.copy()
+    Rh[np.diag_indices(r)] -= s
+    bound = np.abs(Rh) + _U * (np.abs(T) + np.abs(Rh)) + (gam * (1.0 + gam)) * H
+    return bound * (1.0 + 4.0 * (2 * r + 10) * _U) + _ABS
 
 
 def _lower(s: float, a: float, b: float) -> float:
@@ -387,8 +445,8 @@ def certify_positive_definite_float(
     ent = float(Eb) if Eb.ndim == 0 else _norm2_bound(np.abs(Eb))
     est = float(np.linalg.eigvalsh(A)[0]) if estimate is None else float(estimate)
     scale = float(np.max(np.abs(A))) if A.size else 0.0
-    gam = 1.01 * r * _U  # >= gamma_r
-    t = 2.0 * (ent + 2.0 * (r + 2) * _U * r * scale) + 1e-300
+    apriori = 2.0 * (r + 2) * _U * r * scale
+    t = 2.0 * (ent + apriori) + 1e-300
     shifts: list[float] = []
     for _ in range(6):
         if est - t > 0:
@@ -405,14 +463,7 @@ def certify_positive_definite_float(
             continue
         if not np.all(np.isfinite(L)):
             continue
-        G = L @ L.T
-        H = np.abs(L) @ np.abs(L).T
-        T = A - G
-        Rh = T.copy()
-        Rh[np.diag_indices(r)] -= s
-        bound = np.abs(Rh) + _U * (np.abs(T) + np.abs(Rh)) + (gam * (1.0 + gam)) * H
-        bound = bound * (1.0 + 4.0 * (2 * r + 10) * _U) + _ABS
-        res = _norm2_bound(bound)
+        res = _norm2_bound(_residual_bound(A, L, s))
         low = _lower(s, res, ent)
         best = FloatCertificate(
             holds=low > 0,
@@ -422,6 +473,7 @@ def certify_positive_definite_float(
             residual_bound=res,
             entry_error_bound=ent,
             estimate=est,
+            apriori=apriori,
         )
         if best.holds:
             return best
@@ -435,4 +487,62 @@ def certify_positive_definite_float(
         residual_bound=float("nan"),
         entry_error_bound=ent,
         estimate=est,
+        apriori=apriori,
     )
+
+
+#: :func:`rayleigh_upper_bound` evaluates exactly in rationals only up to this size.
+RAYLEIGH_MAX_R = 128
+
+
+def rayleigh_upper_bound(M: Any, error: Any, u: Any) -> float | None:
+    r"""Prove an upper bound on :math:`\lambda_{\min}(M)` from a trial vector :math:`u`.
+
+    [derived] For any :math:`u \ne 0`, :math:`\lambda_{\min}(M) \le u^\top Mu/u^\top u`
+    (Rayleigh), and with :math:`|M - \tilde M| \le B` entrywise (``error``; a scalar is a
+    bound on :math:`\|M - \tilde M\|_2`), :math:`u^\top Mu \le u^\top\tilde Mu +
+    |u|^\top B|u|`. Every float is a rational, so the right-hand side is evaluated exactly
+    (``Fraction``) and rounded up: the result is a proven upper bound. It is :math:`\le 0`
+    (a proof that a positive semidefinite :math:`M` is singular) only when the errors vanish
+    and :math:`\tilde M u = 0` exactly, e.g. an integer :math:`M` and an exact kernel vector.
+
+    Parameters
+    ----------
+    M : array_like, shape (r, r)
+        Symmetric float :math:`\tilde M`.
+    error : float or array_like, shape (r, r)
+    u : array_like, shape (r,)
+        Trial vector (the float eigenvector of :math:`\lambda_{\min}`).
+
+    Returns
+    -------
+    float or None
+        None when :math:`r >` ``RAYLEIGH_MAX_R`` (not evaluated) or :math:`u = 0`.
+    """
+    A = np.asarray(M, dtype=np.float64)
+    x = np.asarray(u, dtype=np.float64).ravel()
+    r = x.shape[0]
+    if r > RAYLEIGH_MAX_R or A.shape != (r, r) or not np.any(x) or not np.all(np.isfinite(A)):
+        return None
+    xs = [Fraction(float(v)) for v in x]
+    den = sum((v * v for v in xs), Fraction(0))
+    Eb = np.asarray(error, dtype=np.float64)
+    num = Fraction(0)
+    for a in range(r):
+        if xs[a]:
+            row = A[a]
+            num += xs[a] * sum((Fraction(float(row[b])) * xs[b] for b in range(r) if xs[b]),
+                               Fraction(0))  # fmt: skip
+    if Eb.ndim == 0:
+        num += Fraction(float(Eb)) * den
+    else:
+        ax = [abs(v) for v in xs]
+        for a in range(r):
+            if ax[a]:
+                num += ax[a] * sum((Fraction(float(Eb[a, b])) * ax[b] for b in range(r) if ax[b]),
+                                   Fraction(0))  # fmt: skip
+    q = num / den
+    f = float(q)
+    if Fraction(f) < q:
+        f = float(np.nextafter(f, np.inf))
+    return f

@@ -8,6 +8,7 @@ Never imports :mod:`convotron`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -30,15 +31,17 @@ from .certificate import (
     FloatCertificate,
     certify_positive_definite,
     certify_positive_definite_float,
+    rayleigh_upper_bound,
 )
 from .enclosure import overlap_enclosure
 from .exact import EXACT_EIG_MAX_R, exact_eigenvalues
-from .kernel import kernel_direction
+from .kernel import exact_kernel_witness, kernel_direction
 from .lemmas import (
     LemmaBounds,
     covariance_spectrum_bounds,
     lemma_1d,
     lemma_2d,
+    lemma_conv,
     lemma_cov_transfer,
 )
 from .limits import (
@@ -48,8 +51,8 @@ from .limits import (
     check_sizes,
     exact_cost_seconds,
 )
-from .numeric import NUMERIC_RTOL, _cov_kind, _cov_name, _overlap_from
-from .result import SchemeCheck
+from .numeric import _cov_kind, _cov_name, _overlap_from
+from .result import FAILS, HOLDS, UNDECIDED, ProvedBound, SchemeCheck
 
 __all__ = [
     "AUTO_EXACT_EIG_MAX_N",
@@ -146,7 +149,7 @@ def _exact_overlap(idx: np.ndarray, n: int, kind: str, exact_payload: Any) -> li
 def _geometry_indices(geometry: dict[str, Any]) -> tuple[np.ndarray, str]:
     kind = geometry.get("kind")
     if kind in ("conv1d", "conv2d"):  # conv layers (padding, dilation): theory/conv.py
-        from ..conv import conv_indices
+        from .._conv_geometry import conv_indices
 
         return conv_indices(geometry), kind
     try:
@@ -173,8 +176,6 @@ def _geometry_indices(geometry: dict[str, Any]) -> tuple[np.ndarray, str]:
 def _geometry_lemma(geometry: dict[str, Any]) -> LemmaBounds:
     kind = geometry["kind"]
     if kind in ("conv1d", "conv2d"):
-        from ..conv import lemma_conv
-
         return lemma_conv(geometry)
     if kind == "1d":
         return lemma_1d(geometry["n"], geometry["r"], geometry["stride"])
@@ -303,6 +304,17 @@ def check_scheme(
     ``lem-cov-transfer`` for Σ ≠ I); exact eigenvalue expressions when small; the kernel
     direction when the condition fails.
 
+    The verdict (``verdict``, ``proof``, ``verdict_reason``) comes from proofs only, never
+    from a numeric threshold [derived]: HOLDS from the exact :math:`LDL^\top`, else the
+    largest proven lower bound that is positive (the verified float certificate, or the
+    lemma's exact rational bound); FAILS from an exact integer witness :math:`u`,
+    :math:`u^\top Mu = 0` (the :math:`LDL^\top`'s, or :math:`P^\top u = 0` found from the
+    integer :math:`PP^\top` and checked in integers), or a verified Rayleigh quotient
+    :math:`\le 0`; UNDECIDED otherwise, with every proven bound (``proved_bounds``) and
+    what would decide it (``to_decide``). The float eigenvalues are reported beside it and
+    decide nothing. Parameters read as rationals (the exact path, the lemma) are the decimals
+    floats print as; the float certificate and the witnesses hold for both readings.
+
     Parameters
     ----------
     n : int
@@ -315,11 +327,14 @@ def check_scheme(
         rational Σ with :math:`n \le` ``EXACT_COV_MAX_N``, and the estimated time of the
         exact path (:func:`~theory.spectra.limits.exact_cost_seconds`) is at most
         ``AUTO_EXACT_MAX_SECONDS``; otherwise the verified float certificate
-        (``certificate == "verified-float"``, with ``lambda_min_lower_bound``), and
-        ``"numeric"`` only when that cannot prove positivity. ``True``: always certify exactly
-        (a float parameter is read as the rational it prints as, ``Fraction(str(x))``, and a
-        note says so); raises when impossible or estimated over ``EXACT_MAX_SECONDS``.
-        ``False``: numeric only (no certificate).
+        (``certificate == "verified-float"``, with ``lambda_min_lower_bound``), the lemma,
+        an exact kernel witness, and, when none of them decides, the exact path after all
+        whenever the cost model says it is cheap (whatever the denominators). ``True``:
+        always certify exactly (a float parameter is read as the rational it prints as,
+        ``Fraction(str(x))``, and a note says so); raises when impossible or estimated over
+        ``EXACT_MAX_SECONDS``. ``False``: no exact :math:`LDL^\top` of :math:`M`; the verdict
+        comes from the verified float certificate, the lemma or an integer kernel witness,
+        else it is ``"UNDECIDED"``.
     geometry : dict or None
         ``{"kind": "1d", "n", "r", "stride"}``, ``{"kind": "2d", "height", "width",
         "patch_h", "patch_w", "stride_h", "stride_w"}`` or ``{"kind": "2d-channels",
@@ -391,9 +406,9 @@ def check_scheme(
         do_exact = False
         if not eligible:
             notes.append(
-                f"no exact certificate: exact=None certifies exactly only for r <= "
-                f"{EXACT_MAX_R} and (Σ = I, or n <= {EXACT_COV_MAX_N} with Σ's entries "
-                f"rationals of denominator <= {AUTO_EXACT_MAX_DENOMINATOR}); pass exact=True "
+                f"no exact certificate: by default the exact LDLᵀ is tried only for r <= "
+                f"{EXACT_MAX_R} with Σ = I, or with n <= {EXACT_COV_MAX_N} and Σ's entries "
+                f"rationals of denominator <= {AUTO_EXACT_MAX_DENOMINATOR}; pass exact=True "
                 "to force it"
             )
         else:
@@ -402,7 +417,7 @@ def check_scheme(
             if not do_exact:
                 notes.append(
                     f"no exact certificate: the exact LDLᵀ path is estimated at {est:.3g} s, "
-                    f"over the {AUTO_EXACT_MAX_SECONDS:g} s budget of exact=None; pass "
+                    f"over the default budget of {AUTO_EXACT_MAX_SECONDS:g} s; pass "
                     "exact=True to force it"
                 )
     else:
@@ -427,29 +442,24 @@ def check_scheme(
         else:
             M_exact = _exact_overlap(idx, n, kind, _exact_cov_payload(kind, payload, notes))
         cert = certify_positive_definite(M_exact)
-        holds = cert.holds
     else:
-        if exact is None:
-            if kind == "identity" and max_abs < 2.0**53:  # M is exact in int64 and float64
-                enc = (Mf, np.zeros_like(Mf))
-            elif enc is None:
-                enc = overlap_enclosure(idx, n, kind, payload)
-            if enc is None:
-                notes.append(
-                    "no verified float bound: Σ's parameters could not be enclosed (irrational "
-                    "or overflowing)"
-                )
-            else:
-                fcert = certify_positive_definite_float(
-                    enc[0], enc[1], estimate=lmin if enc[0] is Mf else None
-                )
-                if not fcert.holds:
-                    notes.append(
-                        f"numeric verdict: the verified float bound failed ({fcert.reason})"
-                    )
-        holds = True if fcert is not None and fcert.holds else lmin > NUMERIC_RTOL * max(lmax, 1.0)
+        if kind == "identity" and max_abs < 2.0**53:  # M is exact in int64 and float64
+            enc = (Mf, np.zeros_like(Mf))
+        elif enc is None:
+            enc = overlap_enclosure(idx, n, kind, payload)
+        if enc is None:
+            notes.append(
+                "no verified float bound: Σ's parameters could not be enclosed (irrational "
+                "or overflowing)"
+            )
+        else:
+            fcert = certify_positive_definite_float(
+                enc[0], enc[1], estimate=lmin if enc[0] is Mf else None
+            )
+            if not fcert.holds:
+                notes.append(f"the verified float bound did not prove positivity ({fcert.reason})")
 
-    # ---- lemma ----------------------------------------------------------------------------
+    # ---- lemma (before the verdict: its lower bound is a proof) ----------------------------
     lemma_bounds: LemmaBounds | None = None
     lemma_reason: str | None
     if geometry is None:
@@ -465,6 +475,26 @@ def check_scheme(
         except HypothesisFailed as exc:
             lemma_reason = str(exc)
 
+    verdict = _decide(idx, n, kind, payload, cov, cert, fcert, lemma_bounds, enc, Mf, lmin)
+    if verdict.status == UNDECIDED and exact is None and _exact_feasible(idx, n, kind, payload):
+        # no other proof decides: the exact LDLᵀ whenever the cost model says it is cheap,
+        # whatever the denominators (they are in the estimate)
+        est = _exact_cost(idx, n, kind, payload, max_abs)
+        if est <= AUTO_EXACT_MAX_SECONDS:
+            M_exact = (
+                [[Fraction(int(v)) for v in row] for row in np.asarray(M)]
+                if kind == "identity"
+                else _exact_overlap(idx, n, kind, _exact_cov_payload(kind, payload, notes))
+            )
+            cert = certify_positive_definite(M_exact)
+            notes.append(
+                f"the exact LDLᵀ was run (estimated {est:.2g} s) because no other proof "
+                "decided the condition"
+            )
+            verdict = _decide(idx, n, kind, payload, cov, cert, fcert, lemma_bounds, enc, Mf, lmin)
+    if verdict.status == UNDECIDED:
+        hint = _what_decides(idx, n, kind, payload, r, fcert, lmin, max_abs)
+        verdict = replace(verdict, to_decide=hint)
     # ---- exact eigenvalues ----------------------------------------------------------------
     ex_min: sp.Expr | None = None
     ex_max: sp.Expr | None = None
@@ -479,7 +509,25 @@ def check_scheme(
         evs = exact_eigenvalues(np.asarray(M))
         ex_min, ex_max = evs[0], evs[-1]
 
-    kd = None if holds else kernel_direction(n, idx, cov, M=Mf)
+    kd = None
+    if verdict.status == FAILS:
+        kd = kernel_direction(n, idx, cov, M=Mf)
+        if kd.exact is None and cert is not None and cert.kernel_direction is not None:
+            u = np.asarray(cert.kernel_direction, dtype=float)
+            w = u / np.linalg.norm(u)
+            kd = replace(
+                kd,
+                w=w,
+                eigenvalue=float(w @ Mf @ w),
+                residual=float(np.linalg.norm(Mf @ w)),
+                exact=tuple(int(v) for v in cert.kernel_direction),
+                explanation=(
+                    f"the exact LDLᵀ of M gives the integer u = {list(cert.kernel_direction)} "
+                    f"with uᵀMu = {cert.quadratic_form}. " + kd.explanation.split(". ", 1)[-1]
+                ),
+            )
+    lows = [b.value for b in verdict.bounds if b.side == "lower"]
+    highs = [b.value for b in verdict.bounds if b.side == "upper"]
     return SchemeCheck(
         n=int(n),
         r=r,
@@ -488,14 +536,8 @@ def check_scheme(
         lambda_min=lmin,
         lambda_max=lmax,
         trace=float(np.trace(Mf)),
-        condition_holds=bool(holds),
-        certificate=(
-            "exact"
-            if cert is not None
-            else "verified-float"
-            if fcert is not None and fcert.holds
-            else "numeric"
-        ),
+        condition_holds=verdict.status == HOLDS,
+        certificate=verdict.certificate,
         certificate_detail=cert,
         lemma=lemma_bounds.claim if lemma_bounds is not None else None,
         lemma_lower_bound=lemma_bounds.lower if lemma_bounds is not None else None,
@@ -509,5 +551,172 @@ def check_scheme(
         geometry=geometry,
         overlap=np.asarray(M),
         float_certificate=fcert,
-        lambda_min_lower_bound=(fcert.lower_bound if fcert is not None and fcert.holds else None),
+        lambda_min_lower_bound=max(lows) if lows else None,
+        verdict=verdict.status,
+        proof=verdict.proof,
+        verdict_reason=verdict.reason,
+        to_decide=verdict.to_decide,
+        proved_bounds=verdict.bounds,
+        lambda_min_upper_bound=min(highs) if highs else None,
+    )
+
+
+# ============================================================================================
+# the verdict: from proofs only
+# ============================================================================================
+@dataclass(frozen=True)
+class _Verdict:
+    status: str
+    proof: str | None
+    certificate: str
+    reason: str
+    bounds: tuple[ProvedBound, ...]
+    to_decide: str | None = None
+
+
+def _float_down(x: sp.Expr) -> float:
+    """Return a float <= the real number ``x`` (exact for rationals, 30 digits otherwise)."""
+    x = sp.sympify(x)
+    if x.is_Rational:
+        q = Fraction(int(x.p), int(x.q))
+        f = float(q)
+        return float(np.nextafter(f, -np.inf)) if Fraction(f) > q else f
+    f = float(sp.N(x, 30))
+    return float(np.nextafter(np.nextafter(f, -np.inf), -np.inf))
+
+
+def _decide(
+    idx: np.ndarray,
+    n: int,
+    kind: str,
+    payload: Any,
+    cov: Any,
+    cert: Certificate | None,
+    fcert: FloatCertificate | None,
+    lemma_bounds: LemmaBounds | None,
+    enc: tuple[np.ndarray, np.ndarray] | None,
+    Mf: np.ndarray,
+    lmin: float,
+) -> _Verdict:
+    r"""Decide HOLDS, FAILS or UNDECIDED, each from a proof; never from a numeric threshold.
+
+    * HOLDS: the exact :math:`LDL^\top` (all pivots > 0), else the larger of the proven lower
+      bounds that is > 0: the verified float certificate, the lemma's (exact rational, > 0).
+    * FAILS: the exact :math:`LDL^\top`'s integer witness (:math:`u^\top Mu \le 0` exactly);
+      else an integer :math:`u` with :math:`P^\top u = 0` checked in integer arithmetic
+      (:func:`~theory.spectra.kernel.exact_kernel_witness`); else a verified Rayleigh quotient
+      :math:`\le 0` (:func:`~theory.spectra.certificate.rayleigh_upper_bound`).
+    * UNDECIDED otherwise, with every proven bound.
+    """
+    bounds: list[ProvedBound] = []
+    if fcert is not None and fcert.lower_bound is not None:
+        bounds.append(ProvedBound("lower", fcert.lower_bound, "verified float certificate"))
+    lemma_pos = False
+    if lemma_bounds is not None:
+        low = sp.sympify(lemma_bounds.lower)
+        lemma_pos = bool(low > 0)
+        bounds.append(
+            ProvedBound("lower", _float_down(low), f"lemma {lemma_bounds.claim}", str(low))
+        )
+    if cert is not None:
+        if cert.holds:
+            return _Verdict(
+                HOLDS, "exact LDLᵀ", "exact",
+                f"certified exactly (LDLᵀ in rationals): {cert.reason}", tuple(bounds),
+            )  # fmt: skip
+        return _Verdict(
+            FAILS, "exact kernel witness", "exact",
+            f"refuted exactly (LDLᵀ in rationals): {cert.reason} <= 0, so lambda_min(M) <= 0",
+            tuple(bounds),
+        )  # fmt: skip
+    positive = []
+    if fcert is not None and fcert.holds and fcert.lower_bound is not None:
+        positive.append((fcert.lower_bound, "verified float certificate", fcert.reason))
+    if lemma_pos and lemma_bounds is not None:
+        why = (
+            f"proven by the lemma {lemma_bounds.claim}: lambda_min(M) >= {lemma_bounds.lower} "
+            f"> 0 ({lemma_bounds.case})"
+        )
+        if fcert is not None and not fcert.holds:
+            why += "; the verified float certificate could not resolve it"
+        positive.append(
+            (_float_down(sp.sympify(lemma_bounds.lower)), f"lemma {lemma_bounds.claim}", why)
+        )
+    if positive:
+        _value, name, why = max(positive, key=lambda t: t[0])
+        kind_name = "verified-float" if name == "verified float certificate" else "lemma"
+        return _Verdict(HOLDS, name, kind_name, why, tuple(bounds))
+    found = exact_kernel_witness(n, idx, cov)
+    if found is not None:
+        u, why = found
+        return _Verdict(
+            FAILS, "exact kernel witness", "kernel-witness",
+            f"refuted exactly: the integer u = {list(u)} has uᵀMu = 0 (Pᵀu checked in integer "
+            f"arithmetic): {why.strip()}", tuple(bounds),
+        )  # fmt: skip
+    if enc is not None:
+        _, vecs = np.linalg.eigh(enc[0])
+        ub = rayleigh_upper_bound(enc[0], enc[1], vecs[:, 0])
+        if ub is not None:
+            bounds.append(ProvedBound("upper", ub, "Rayleigh quotient"))
+            if ub <= 0:
+                return _Verdict(
+                    FAILS, "verified upper bound", "upper-bound",
+                    f"refuted: the verified Rayleigh quotient of the float eigenvector gives "
+                    f"lambda_min(M) <= {ub:.6g} <= 0", tuple(bounds),
+                )  # fmt: skip
+    shown = "; ".join(b.text() for b in bounds) or "none"
+    return _Verdict(
+        UNDECIDED, None, "none",
+        f"undecided: no proof either way (float lambda_min(M) = {lmin:.6g}, not a proof); "
+        f"proven bounds: {shown}", tuple(bounds),
+    )  # fmt: skip
+
+
+def _exact_obstacle(idx: np.ndarray, n: int, kind: str, payload: Any) -> str:
+    """Why the exact LDLᵀ of M cannot be formed (empty when it can)."""
+    r = idx.shape[1]
+    if r > EXACT_MAX_R:
+        return f"r = {r} > {EXACT_MAX_R}"
+    if kind != "identity" and n > EXACT_COV_MAX_N:
+        return f"n = {n} > {EXACT_COV_MAX_N} with a non-identity Σ"
+    if kind != "identity":
+        try:
+            _exact_cov_payload(kind, payload, [])
+        except TheoryError:
+            return "Σ's parameters are not rational"
+    return ""
+
+
+def _exact_feasible(idx: np.ndarray, n: int, kind: str, payload: Any) -> bool:
+    return not _exact_obstacle(idx, n, kind, payload)
+
+
+def _what_decides(
+    idx: np.ndarray,
+    n: int,
+    kind: str,
+    payload: Any,
+    r: int,
+    fcert: FloatCertificate | None,
+    lmin: float,
+    max_abs: float,
+) -> str:
+    """Say what would decide an undecided verdict: the exact path, or higher precision."""
+    res = (
+        f"the float certificate resolves lambda_min only above about {fcert.resolution:.3g} "
+        f"(its rounding and enclosure errors) and the float lambda_min(M) = {lmin:.3g} is "
+        "below that"
+        if fcert is not None
+        else "no verified float bound could be formed"
+    )
+    why_not = _exact_obstacle(idx, n, kind, payload)
+    if not why_not:
+        est = _exact_cost(idx, n, kind, payload, max_abs)
+        if est <= EXACT_MAX_SECONDS:
+            return f"{res}; pass exact=True: the exact LDLᵀ decides it (estimated {est:.2g} s)"
+        why_not = f"the exact path is estimated at {est:.3g} s > {EXACT_MAX_SECONDS:g} s"
+    return (
+        f"{res}; the exact LDLᵀ is not available ({why_not}): decide it in higher precision "
+        "(a smaller or rational instance for exact=True, or interval arithmetic beyond float64)"
     )

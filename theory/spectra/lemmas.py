@@ -13,6 +13,7 @@ symbolically. Never imports :mod:`convotron`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ __all__ = [
     "covariance_spectrum_bounds",
     "lemma_1d",
     "lemma_2d",
+    "lemma_conv",
     "lemma_cov_transfer",
     "sos_identity",
     "sos_identity_holds",
@@ -303,8 +305,47 @@ def covariance_spectrum_bounds(n: int, cov: Any) -> tuple[sp.Expr, sp.Expr, str]
             (1 + rho) / (1 - rho),
             "AR(1) Σ: range of the symbol (1-ρ²)/(1-2ρcosθ+ρ²)",
         )
-    ev = np.linalg.eigvalsh(np.asarray(np.asarray(payload, dtype=object).astype(float)))
-    return sp.Float(ev[0]), sp.Float(ev[-1]), "dense Σ: float eigenvalues"
+    return _dense_spectrum_bounds(n, payload)
+
+
+def _dense_spectrum_bounds(n: int, payload: Any) -> tuple[sp.Expr, sp.Expr, str]:
+    r"""Proven bounds on a dense Σ's spectrum (verified float certificate, row sums).
+
+    [derived] :math:`\tilde\Sigma` the float matrix and :math:`B` an entrywise bound on
+    :math:`|\Sigma - \tilde\Sigma|` covering both readings of a float entry (its binary
+    value and the decimal it prints as, :func:`~theory.spectra.enclosure.dense_enclosure`):
+    the lower bound is :func:`~theory.spectra.certify_positive_definite_float`'s (0 when it
+    does not prove :math:`\lambda_{\min}(\Sigma) > 0`: Σ ⪰ 0 is then the covariance's
+    assumption, not a proof, and the bound 0 decides nothing); the upper bound is the largest
+    row sum of :math:`|\tilde\Sigma| + B`, rounded up (:math:`\lambda_{\max} \le
+    \|\Sigma\|_\infty`). Both are floats, returned as the exact rationals they are.
+    """
+    from .certificate import _norm2_bound, certify_positive_definite_float
+    from .enclosure import dense_enclosure
+
+    got = dense_enclosure(n, payload)
+    if got is None:
+        raise HypothesisFailed(
+            "the covariance transfer (lem-cov-transfer) needs proven bounds on Σ's spectrum; "
+            "a dense Σ with irrational or overflowing entries cannot be enclosed. Pass "
+            "rational or float entries.",
+            claim="lem-cov-transfer",
+        )
+    S, B = got
+    fc = certify_positive_definite_float(S, B)
+    low = fc.lower_bound if fc.lower_bound is not None and fc.lower_bound > 0 else 0.0
+    high = _norm2_bound(np.abs(S) + B)
+    how = (
+        "dense Σ: verified float lower bound on λ_min(Σ), row-sum upper bound"
+        if low > 0
+        else "dense Σ: λ_min(Σ) >= 0 (assumed, a covariance; not proven positive), row-sum "
+        "upper bound"
+    )
+    return (
+        sp.Rational(*Fraction(low).as_integer_ratio()),
+        sp.Rational(*Fraction(high).as_integer_ratio()),
+        how,
+    )
 
 
 def lemma_cov_transfer(ppt: LemmaBounds, sigma_min: Any, sigma_max: Any) -> LemmaBounds:
@@ -425,3 +466,38 @@ def toeplitz_decomposition_holds(m: int) -> bool:
     j = sp.Symbol("j", integer=True, nonnegative=True)
     diff = toeplitz_block(m, m + j) - (j * sp.ones(m, m) + toeplitz_block(m, m))
     return all(sp.simplify(v) == 0 for v in diff)
+
+
+def lemma_conv(geometry: dict[str, Any]) -> Any:
+    """Return ``lem-1d`` / ``lem-2d`` for a conv layer through ``lem-conv-reduction``.
+
+    Returns the :class:`~theory.spectra.LemmaBounds` of the reduced stride scheme (its
+    ``case`` says so); raises :class:`~theory.HypothesisFailed` naming the hypothesis that
+    fails (padding, dilation not dividing the stride, or the lemma's own ``k >= ⌈r/d⌉``).
+    """
+    from dataclasses import replace
+
+    from .._conv_geometry import reduced_geometry
+
+    red = reduced_geometry(geometry)
+    how = ", ".join(f"{key}={val}" for key, val in red.items() if key != "kind")
+    try:
+        return _lemma_reduced(red, how, lemma_1d, lemma_2d, replace)
+    except HypothesisFailed as exc:
+        raise HypothesisFailed(
+            f"on the reduced stride scheme (lem-conv-reduction: {red['kind']} {how}): {exc}",
+            claim=exc.claim,
+        ) from None
+
+
+def _lemma_reduced(red: dict[str, Any], how: str, lemma_1d: Any, lemma_2d: Any,
+                   replace: Any) -> Any:  # fmt: skip
+    if red["kind"] == "1d":
+        lb = lemma_1d(red["n"], red["r"], red["stride"])
+        c = red["channels"]
+        extra = f"; C={c} channels: PPᵀ = I_C ⊗ (one channel), same spectrum" if c > 1 else ""
+    else:
+        keys = ("height", "width", "patch_h", "patch_w", "stride_h", "stride_w")
+        lb = lemma_2d(*(red[key] for key in keys), channels=red["channels"])
+        extra = ""
+    return replace(lb, case=f"{lb.case} (lem-conv-reduction: {red['kind']} {how}{extra})")

@@ -16,7 +16,46 @@ from .certificate import Certificate, FloatCertificate
 from .kernel import KernelDirection
 from .lemmas import LemmaBounds
 
-__all__ = ["SchemeCheck"]
+__all__ = ["FAILS", "HOLDS", "UNDECIDED", "VERDICTS", "ProvedBound", "SchemeCheck"]
+
+#: The three verdicts of :func:`~theory.spectra.check_scheme` on :math:`\lambda_{\min}(M) > 0`.
+HOLDS, FAILS, UNDECIDED = "HOLDS", "FAILS", "UNDECIDED"
+VERDICTS = (HOLDS, FAILS, UNDECIDED)
+
+
+@dataclass(frozen=True)
+class ProvedBound:
+    r"""One proven bound on :math:`\lambda_{\min}(M)`, with the proof that gives it.
+
+    Attributes
+    ----------
+    side : str
+        ``"lower"`` (:math:`\lambda_{\min} \ge` ``value``) or ``"upper"``
+        (:math:`\lambda_{\min} \le` ``value``).
+    value : float
+        The bound as a float, rounded outward (down for a lower bound, up for an upper one),
+        so that the float itself is proven.
+    proof : str
+        Its name: ``"verified float certificate"``, ``"lemma lem-1d"`` (``lem-2d``,
+        ``lem-cov-transfer``, ``lem-conv-reduction``), ``"Rayleigh quotient"``.
+    exact : str or None
+        The exact value (a lemma's rational), when there is one.
+    """
+
+    side: str
+    value: float
+    proof: str
+    exact: str | None = None
+
+    def text(self) -> str:
+        """``lambda_min >= 1.5e-07 (lemma lem-cov-transfer: 63/399999874)``."""
+        rel = ">=" if self.side == "lower" else "<="
+        ex = f": {self.exact}" if self.exact is not None else ""
+        return f"lambda_min {rel} {self.value:.6g} ({self.proof}{ex})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return {"side": self.side, "value": self.value, "proof": self.proof, "exact": self.exact}
 
 
 @dataclass(frozen=True)
@@ -36,16 +75,15 @@ class SchemeCheck:
         read distinct coordinates (stride schemes); e.g. 20, not 12, for ``n = 8``,
         ``[[0,1,2,3],[0,1,4,5],[6,7,2,3]]``.
     condition_holds : bool
-        :math:`\lambda_{\min}(M) > 0` (the hypothesis of ``thm-convotron``): decided by the
-        exact certificate when ``certificate == "exact"``, by the verified lower bound when
-        ``certificate == "verified-float"``, else by
-        :math:`\lambda_{\min} > 10^{-10}\max(\lambda_{\max}, 1)`.
+        ``verdict == "HOLDS"`` (kept for the consumers that need a yes/no: False for
+        ``"FAILS"`` *and* ``"UNDECIDED"``).
     certificate : str
-        Which certificate decided ``condition_holds``: ``"exact"`` (rational
-        :math:`LDL^\top`), ``"verified-float"`` (a proven lower bound on
-        :math:`\lambda_{\min}(M)` from floating point,
-        :func:`~theory.spectra.certify_positive_definite_float`) or ``"numeric"``
-        (floating-point eigenvalues only, no proof).
+        The kind of proof that decided the verdict: ``"exact"`` (rational :math:`LDL^\top`,
+        or its integer witness when it fails), ``"verified-float"``
+        (:func:`~theory.spectra.certify_positive_definite_float`), ``"lemma"`` (a lemma's
+        lower bound > 0), ``"kernel-witness"`` (an integer :math:`u`, :math:`u^\top Mu = 0`
+        exactly), ``"upper-bound"`` (a verified Rayleigh quotient :math:`\le 0`) or
+        ``"none"`` (``verdict == "UNDECIDED"``).
     certificate_detail : Certificate or None
         The exact certificate (``certificate == "exact"``).
     lemma : str or None
@@ -69,8 +107,24 @@ class SchemeCheck:
         The verified float certificate when one was attempted (``certificate ==
         "verified-float"``, or ``"numeric"`` when it could not prove positivity).
     lambda_min_lower_bound : float or None
-        A proven lower bound on :math:`\lambda_{\min}(M)` (``certificate ==
-        "verified-float"``); ``None`` otherwise.
+        The best proven lower bound on :math:`\lambda_{\min}(M)` (verified float certificate
+        or lemma, whichever is larger; rounded down); ``None`` when there is none.
+    verdict : str
+        ``"HOLDS"`` (:math:`\lambda_{\min}(M) > 0` proven), ``"FAILS"`` (:math:`\lambda_{\min}
+        (M) \le 0` proven) or ``"UNDECIDED"`` (neither proven; never decided by a threshold).
+    proof : str or None
+        The name of the proof that decided it (``"exact LDLᵀ"``, ``"verified float
+        certificate"``, ``"lemma lem-1d"``, ``"exact kernel witness"``, ``"verified upper
+        bound"``); None when undecided.
+    verdict_reason : str
+        One sentence: the verdict and its proof.
+    to_decide : str or None
+        When undecided: what would decide it (``exact=True``, higher precision).
+    proved_bounds : tuple of ProvedBound
+        Every proven bound on :math:`\lambda_{\min}(M)` that was computed.
+    lambda_min_upper_bound : float or None
+        The best proven upper bound on :math:`\lambda_{\min}(M)` (a verified Rayleigh
+        quotient), when computed.
     """
 
     n: int
@@ -96,15 +150,24 @@ class SchemeCheck:
     overlap: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
     float_certificate: FloatCertificate | None = None
     lambda_min_lower_bound: float | None = None
+    verdict: str = UNDECIDED
+    proof: str | None = None
+    verdict_reason: str = ""
+    to_decide: str | None = None
+    proved_bounds: tuple[ProvedBound, ...] = ()
+    lambda_min_upper_bound: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS or self.condition_holds != (self.verdict == HOLDS):
+            raise ValueError(
+                f"SchemeCheck: verdict must be one of {VERDICTS} and condition_holds must be "
+                f"verdict == 'HOLDS'; got {self.verdict!r} and {self.condition_holds!r}"
+            )
 
     @property
     def certificate_summary(self) -> str:
-        """One phrase: which certificate decided the condition, and why (for reports)."""
-        if self.certificate == "exact" and self.certificate_detail is not None:
-            return f"certified exactly (LDLᵀ in rationals): {self.certificate_detail.reason}"
-        if self.certificate == "verified-float" and self.float_certificate is not None:
-            return self.float_certificate.reason
-        return "numeric (floating-point eigenvalues; no certificate)"
+        """One phrase: the proof that decided the verdict, and why (for reports)."""
+        return self.verdict_reason
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (keys of ``convotron check --json``)."""
@@ -125,14 +188,14 @@ class SchemeCheck:
             "lambda_max": self.lambda_max,
             "trace": self.trace,
             "condition_holds": self.condition_holds,
+            "verdict": self.verdict,
+            "proof": self.proof,
+            "verdict_reason": self.verdict_reason,
+            "to_decide": self.to_decide,
+            "proved_bounds": [b.to_dict() for b in self.proved_bounds],
+            "lambda_min_upper_bound": self.lambda_min_upper_bound,
             "certificate": self.certificate,
-            "certificate_reason": (
-                cert.reason
-                if cert is not None
-                else self.float_certificate.reason
-                if self.float_certificate is not None
-                else None
-            ),
+            "certificate_reason": self.verdict_reason,  # the deciding proof's, in words
             "lambda_min_lower_bound": self.lambda_min_lower_bound,
             "pivots": [str(p) for p in cert.pivots] if cert is not None else None,
             "lemma": self.lemma,
