@@ -463,9 +463,9 @@ CLAIMS: dict[str, Claim] = {
             "alg-precond",
             "algorithm",
             "Preconditioned Convotron",
-            "[derived] this project's extension of Algorithm 1 (not in GKM18): "
+            "[derived] this project's extension of Algorithm 1 of GKM18 (not in the paper): "
             "w ← w + η (y − f_w(x)) H Σ_i P_i x for a fixed positive definite H; "
-            "H = I is Algorithm 1",
+            "H = I is the paper's algorithm",
             ("def-model", "alg-convotron"),
             (_PC + "precond_reference",),
             proved=False,
@@ -588,6 +588,14 @@ PRINTED: dict[str, tuple[str, str]] = {
     "lem-conv-reduction": ("Lemma 15", "unpadded conv layers"),
     "lem-conv-upper": ("Lemma 16", "coverage bound"),
     "lem-conv-padded": ("Lemma 17", "zero padding"),
+    # the preconditioned Convotron (book/preconditioned.md, after conv in the TOC) [derived]
+    "alg-precond": ("Algorithm 2", "preconditioned Convotron"),
+    "lem-exact-kh": ("Lemma 18", "exact preconditioned second moment"),
+    "lem-whitened": ("Lemma 19", "whitened fourth moments"),
+    "lem-precond-one-step": ("Lemma 20", "one preconditioned step"),
+    "thm-precond": ("Theorem 3", "preconditioned Convotron learns the filter"),
+    "cor-precond-whitened": ("Corollary 4", "whitened Convotron"),
+    "thm-precond-plugin": ("Theorem 4", "plug-in preconditioner"),
 }
 
 
