@@ -206,3 +206,17 @@ def test_estimator_plugin_reaches_the_best_r2_on_correlated_inputs() -> None:
     assert est2.H_ is not None and est2.n_iter_ == 1
     with pytest.raises(ConvotronError, match=r"precondition \(the preconditioner of the update\)"):
         ConvotronRegressor("1d:16,4,2", precondition="exact").fit(X, y)
+
+
+@pytest.mark.claim("alg-precond")
+def test_run_many_binds_each_run_and_matches_fit() -> None:
+    from convotron.many import run_many
+
+    teacher = Teacher.random(SCHEME, 0.0, np.random.default_rng(3), cov=AR1(12, 0.8))
+    for pre in ("exact", "plugin"):
+        rule = ConvotronRule(precondition=pre)
+        many = run_many(rule, teacher, eta=0.01, iters=200, runs=3, seed=5, workers=2)
+        seqs = np.random.SeedSequence(5).spawn(3)
+        one = fit(rule, teacher, SCHEME, 0.0, eta=0.01, iters=200,
+                  rng=np.random.default_rng(seqs[1]), w_star=teacher.w_star)  # fmt: skip
+        np.testing.assert_array_equal(many.w[1], one.w)
