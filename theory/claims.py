@@ -155,6 +155,7 @@ _B = "theory.bounds."
 _S = "theory.spectra."
 _O = "theory.overlap."
 _SM = "theory.second_moment."
+_PC = "theory.precondition."
 
 #: The registry, by label, in the book's order.
 CLAIMS: dict[str, Claim] = {
@@ -457,6 +458,101 @@ CLAIMS: dict[str, Claim] = {
             ("theory.conv.applicability", "theory.conv.reduced_geometry", "convotron.patches.PAD"),
             symbolic=True,
         ),
+        # --- the preconditioned Convotron (book/preconditioned.md): this project's extension ---
+        _c(
+            "alg-precond",
+            "algorithm",
+            "Preconditioned Convotron",
+            "[derived] this project's extension of Algorithm 1 of GKM18 (not in the paper): "
+            "w ← w + η (y − f_w(x)) H Σ_i P_i x for a fixed positive definite H; "
+            "H = I is the paper's algorithm",
+            ("def-model", "alg-convotron"),
+            (_PC + "precond_reference",),
+            proved=False,
+        ),
+        _c(
+            "lem-exact-kh",
+            "lemma",
+            "The exact preconditioned second moment K_H",
+            "[derived] K_H = (1/k) Σ_i A_i [tr(HM) I + 2 C_H + (κ−3) diag(C_H)] A_iᵀ, C_H = "
+            "LᵀPᵀHPL; β_H = λ_max(H^{1/2} K_H H^{1/2}); ρ_H = E[ξ² qᵀHq] exact per noise model",
+            ("def-model", "lem-exact-k"),
+            (
+                _PC + "preconditioned_second_moment_matrix",
+                _PC + "preconditioned_second_moment_matrix_exact",
+                _PC + "beta_preconditioned",
+                _PC + "beta_preconditioned_exact",
+                _PC + "rho_preconditioned",
+                _PC + "preconditioned_constants",
+            ),
+            symbolic=True,
+        ),
+        _c(
+            "lem-whitened",
+            "lemma",
+            "The whitened fourth moments",
+            "[derived] for H = M⁻¹: E[(qᵀM⁻¹q) qqᵀ] = (r+2)M + (κ−3) B diag(Π) Bᵀ ((r+2)M for "
+            "Gaussian x) and (r − (3−κ)_+) s̄ ≤ β_{M⁻¹} ≤ (r + 2 + (κ−3)_+) s̄",
+            ("lem-exact-kh",),
+            (_PC + "quartic_q_moment", _PC + "BETA_WHITENED_GAUSSIAN_UPPER"),
+            symbolic=True,
+        ),
+        _c(
+            "lem-precond-one-step",
+            "lemma",
+            "One preconditioned step",
+            "[derived] with Φ = ΔᵀH⁻¹Δ: E Φ(Δ_{t+1}) ≤ (1 − η a_H + η² β_H) Φ(Δ_t) + η² ρ_H, "
+            "a_H = (1+α) λ_min(H^{1/2}MH^{1/2})/k",
+            ("alg-precond", "lem-drift", "lem-exact-kh"),
+            (_PC + "A_H", _PC + "ONE_STEP_FACTOR_H"),
+            symbolic=True,
+        ),
+        _c(
+            "thm-precond",
+            "theorem",
+            "Preconditioned Convotron learns one convolutional layer",
+            "[derived] this project's extension (not GKM18's): E Φ(Δ_{T+1}) ≤ (1 − η a_H/2)^T Φ_1 "
+            "+ 2ηρ_H/a_H for η ≤ a_H/(2β_H), and the iteration counts; H = I is thm-convotron",
+            ("lem-precond-one-step",),
+            (
+                _PC + "PRECOND_CURVE",
+                _PC + "ETA_PRECOND_REALIZABLE",
+                _PC + "T_PRECOND_REALIZABLE",
+                _PC + "ETA_PRECOND_NOISY",
+                _PC + "T_PRECOND_NOISY",
+                _PC + "precondition_parameters",
+            ),
+            symbolic=True,
+        ),
+        _c(
+            "cor-precond-whitened",
+            "corollary",
+            "Whitened Convotron (H = M⁻¹)",
+            "[derived] H = M⁻¹: a_H = (1+α)/k, η = (1+α)/(2kβ_H), "
+            "T = ⌈4k²β_H/(1+α)² ln(λ_max(M⁻¹) w*ᵀMw*/(εδ))⌉: cond(M) only in the logarithm",
+            ("thm-precond", "lem-whitened"),
+            (_PC + "A_WHITENED", _PC + "T_WHITENED"),
+            symbolic=True,
+        ),
+        _c(
+            "thm-precond-plugin",
+            "theorem",
+            "The plug-in preconditioner",
+            "[derived] H = M̂⁻¹ with λ(M̂^{-1/2}MM̂^{-1/2}) ⊂ [ℓ, u]: T grows at most by (u/ℓ)²; "
+            "sample counts for M̂ (Gaussian: Davidson-Szarek; bounded: matrix Chernoff)",
+            ("thm-precond", "cor-precond-whitened"),
+            (
+                _PC + "PLUGIN_BETA",
+                _PC + "PLUGIN_ETA",
+                _PC + "PLUGIN_PRICE",
+                _PC + "PLUGIN_SAMPLES_GAUSSIAN",
+                _PC + "PLUGIN_SAMPLES_BOUNDED",
+                _PC + "plugin_range",
+                _PC + "plugin_range_gaussian",
+                _PC + "plugin_samples",
+            ),
+            symbolic=True,
+        ),
     )
 }
 
@@ -492,6 +588,14 @@ PRINTED: dict[str, tuple[str, str]] = {
     "lem-conv-reduction": ("Lemma 15", "unpadded conv layers"),
     "lem-conv-upper": ("Lemma 16", "coverage bound"),
     "lem-conv-padded": ("Lemma 17", "zero padding"),
+    # the preconditioned Convotron (book/preconditioned.md, after conv in the TOC) [derived]
+    "alg-precond": ("Algorithm 2", "preconditioned Convotron"),
+    "lem-exact-kh": ("Lemma 18", "exact preconditioned second moment"),
+    "lem-whitened": ("Lemma 19", "whitened fourth moments"),
+    "lem-precond-one-step": ("Lemma 20", "one preconditioned step"),
+    "thm-precond": ("Theorem 3", "preconditioned Convotron learns the filter"),
+    "cor-precond-whitened": ("Corollary 4", "whitened Convotron"),
+    "thm-precond-plugin": ("Theorem 4", "plug-in preconditioner"),
 }
 
 

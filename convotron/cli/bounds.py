@@ -52,6 +52,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         p, "scheme", "alpha", "dist", "cov", "noise", "eps", "delta", "w-norm", "only-patch"
     )
     add_json_option(p)
+    p.add_argument(
+        "--precondition",
+        choices=("none", "exact", "plugin"),
+        default="none",
+        help="also print the preconditioned theorem [derived, not the paper's] for H = M⁻¹ "
+        "(exact), and for plugin the price of M̂⁻¹ and the samples it needs (default none)",
+    )
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -176,6 +183,8 @@ def main(args: argparse.Namespace) -> int:
     from theory.conv import applicability_report
 
     conv_data, conv_text = applicability_report(s["scheme"].geometry)  # conv layers only
+    pre = getattr(args, "precondition", "none") or "none"
+    pre_data, pre_text = _precondition_report(problem, s, pre) if pre != "none" else ({}, "")
     if args.json:
         scheme = s["scheme"]
         emit_json(
@@ -190,6 +199,7 @@ def main(args: argparse.Namespace) -> int:
                 "only_patch": s["only_patch"],
                 **tp.to_dict(),
                 **conv_data,
+                **pre_data,
             }
         )
     else:
@@ -198,4 +208,50 @@ def main(args: argparse.Namespace) -> int:
         print(annotate_labels(format_bounds(s, tp)))
         if conv_text:
             print(conv_text)
+        if pre_text:
+            print(annotate_labels(pre_text))
     return EXIT_OK if tp.applies else EXIT_FAIL
+
+
+def _precondition_report(problem: Any, s: dict[str, Any], pre: str) -> tuple[dict, str]:
+    """Return the preconditioned theorem's block (thm-precond, [derived]): JSON and text."""
+    from theory.precondition import plugin_samples
+
+    from ..glue.precondition import preconditioned_parameters
+
+    d = preconditioned_parameters(problem, eps=s["eps"], delta=s["delta"], w_norm=s["w_norm"])
+    data: dict[str, Any] = {
+        "precondition": pre,
+        "precondition_theorem": {k: v for k, v in d.items() if k != "formulas"},
+    }
+    lines = [
+        "preconditioned Convotron, H = M⁻¹ (thm-precond, cor-precond-whitened) [derived: this "
+        "project's extension, not the paper's]",
+        f"  cond(M) = {_v(d['cond_M'])}; μ_H = {_v(d['mu_H'])}, a_H = (1+α)/k = {_v(d['a_H'])}",
+        f"  β_H = λ_max(M^(-1/2) K_H M^(-1/2)) = {_v(d['beta_H'])}, ρ_H = {_v(d['rho_H'])}",
+        f"  η = {_v(d['eta'])}, T = {_v(d['T'])} (worst direction: λ_max(H)Φ_1 = cond(M)‖w*‖²)"
+        f"; Algorithm 1's T = {_v(d['T_plain'])}",
+    ]
+    if pre == "plugin":
+        r, law = problem.scheme.r, problem.law.name
+        bounded = {"rademacher": 1.0, "uniform": 3.0}
+        if law == "gaussian":
+            m = plugin_samples(r, 2.0, s["delta"])
+            how = "Gaussian inputs, Davidson-Szarek"
+        elif law in bounded:
+            m = plugin_samples(r, 2.0, s["delta"], R=bounded[law] * problem.scheme.n)
+            how = f"{law} inputs, ‖M^(-1/2)q‖² ≤ {bounded[law]:g} n, matrix Chernoff"
+        else:
+            m, how = None, f"{law} inputs: no sample count is proved (thm-precond-plugin)"
+        data["plugin_samples_price_2"] = m
+        lines.append(
+            "  plug-in H = M̂⁻¹ (thm-precond-plugin): T grows at most by (u/ℓ)², "
+            "λ(M̂^(-1/2) M M̂^(-1/2)) ⊂ [ℓ, u]; "
+            + (
+                f"m = {m} set-aside samples make (u/ℓ)² ≤ 2 with probability ≥ 1 − "
+                f"{s['delta']:g} ({how})"
+                if m is not None
+                else how
+            )
+        )
+    return data, "\n".join(lines)
