@@ -13,7 +13,7 @@ The verdict is one of three, each from a proof, never from a numeric threshold: 
 integer witness u with uᵀMu = 0, or a verified upper bound <= 0) or UNDECIDED (no proof
 either way; the report says what would decide it and gives every proven bound).
 
-Exit status: 0 HOLDS, 1 FAILS, 3 UNDECIDED, 2 on bad input.
+Exit status: 0 HOLDS, 1 FAILS, 4 UNDECIDED, 2 on bad input (3 is an environment failure).
 JSON keys (``--json``): ``scheme, n, r, k, cov, lambda_min, lambda_max, trace,
 condition_holds`` (verdict == HOLDS)``, verdict ("HOLDS" | "FAILS" | "UNDECIDED"), proof,
 verdict_reason, to_decide, proved_bounds`` (list of ``{side, value, proof, exact}``)``,
@@ -36,7 +36,7 @@ from ._common import EXIT_FAIL, EXIT_OK, add_json_option, add_problem_options, e
 __all__ = ["DESCRIPTION", "EXIT_UNDECIDED", "HELP", "add_arguments", "format_check", "main"]
 
 #: Exit status of ``convotron check`` when no proof decides the condition either way.
-EXIT_UNDECIDED = 3
+EXIT_UNDECIDED = 4
 
 
 #: The subcommand's line in ``convotron --help``.
@@ -48,7 +48,7 @@ DESCRIPTION = (
     "fails, the filter direction the data cannot identify. The verdict comes from a "
     "proof: HOLDS (exact LDLᵀ, verified float bound or a lemma), FAILS (an exact kernel "
     "witness or a verified upper bound <= 0) or UNDECIDED (what would decide it is "
-    "printed). Exit status 0 HOLDS, 1 FAILS, 3 UNDECIDED, 2 on bad input."
+    "printed). Exit status 0 HOLDS, 1 FAILS, 4 UNDECIDED, 2 on bad input."
 )
 
 
@@ -159,7 +159,7 @@ def format_check(spec: str, check: Any) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run ``convotron check``; return 0 (HOLDS), 1 (FAILS), 3 (UNDECIDED) or raise (bad input)."""
+    """Run ``convotron check``; return 0 (HOLDS), 1 (FAILS), 4 (UNDECIDED) or raise (bad input)."""
     from theory.spectra import check_scheme
 
     from ..covariance import parse_cov

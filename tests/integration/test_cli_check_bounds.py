@@ -267,7 +267,7 @@ def _undecided_file(tmp_path) -> str:
     return f"file:{path}"
 
 
-def test_check_undecided_exits_3_and_says_what_would_decide(capsys, tmp_path) -> None:
+def test_check_undecided_exits_4_and_says_what_would_decide(capsys, tmp_path) -> None:
     spec = _undecided_file(tmp_path)
     rc, obj = run_json(capsys, "check", "--scheme", spec, "--cov", "ar1:0.99999937")
     assert (rc, obj["verdict"], obj["proof"], obj["certificate"]) == (3, "UNDECIDED", None, "none")
@@ -275,7 +275,7 @@ def test_check_undecided_exits_3_and_says_what_would_decide(capsys, tmp_path) ->
     assert "higher precision" in obj["to_decide"] and "n = 2100 > 2048" in obj["to_decide"]
     sides = {b["side"] for b in obj["proved_bounds"]}
     assert sides == {"lower", "upper"}  # every proven bound is given
-    assert main(["check", "--scheme", spec, "--cov", "ar1:0.99999937"]) == 3
+    assert main(["check", "--scheme", spec, "--cov", "ar1:0.99999937"]) == 4
     out = capsys.readouterr().out
     assert (
         "(thm-convotron [Theorem 1 (Convotron learns the filter)]): UNDECIDED, undecided: "
