@@ -34,7 +34,8 @@ moment).
 
 Statistics
 ----------
-Each point draws :data:`BATCHES` independent batches of :data:`BATCH_SIZE` fresh samples.
+Each point draws :data:`BATCHES` independent batches of :data:`BATCH_SIZE` fresh samples
+(:data:`VMIN_FACTOR` times more at ``v_min``, where the progress check sees ``a``).
 A check's estimate is the mean of its ``B`` batch means and its standard error the sample
 standard deviation of the batch means over ``√B``; the test statistic
 ``t = (estimate − value)/SE`` is referred to Student's ``t`` with ``B − 1`` degrees of
@@ -71,6 +72,7 @@ import numpy as np
 __all__ = [
     "BATCHES",
     "BATCH_SIZE",
+    "VMIN_FACTOR",
     "LEMMA_FAMILY_LEVEL",
     "LemmaCheck",
     "check_count",
@@ -82,6 +84,8 @@ __all__ = [
 LEMMA_FAMILY_LEVEL = 1e-3
 #: Independent batches per point, and fresh samples per batch.
 BATCHES, BATCH_SIZE = 100, 2000
+#: The point ``v_min`` (progress: the check that sees ``a``) draws this many times more.
+VMIN_FACTOR = 4
 #: Power at which the detectable error is stated.
 POWER = 0.9
 
@@ -267,6 +271,7 @@ def _check(
     level: float,
     *,
     one_sided: bool = False,
+    samples: int = BATCHES * BATCH_SIZE,
 ) -> LemmaCheck:
     """Make the batch-means t-test of ``mean = value`` (or ``mean <= value`` one-sided)."""
     from scipy.stats import t as student
@@ -304,12 +309,16 @@ def _check(
         ratio_high=ratio + crit * rel,
         detectable=(crit + _t_quantile(POWER, df)) * rel,
         passed=bool(passed),
-        samples=B * BATCH_SIZE,
+        samples=samples,
     )
 
 
 def _drift_check(
-    point: str, batch_means: np.ndarray, value: np.ndarray, level: float
+    point: str,
+    batch_means: np.ndarray,
+    value: np.ndarray,
+    level: float,
+    samples: int = BATCHES * BATCH_SIZE,
 ) -> LemmaCheck:
     """``E[G] = value`` coordinate by coordinate (Bonferroni over the ``r`` coordinates).
 
@@ -347,7 +356,7 @@ def _drift_check(
         ratio_high=ratio + crit * rel_se,
         detectable=(crit + _t_quantile(POWER, B - 1)) * rel_se,
         passed=p >= level,
-        samples=B * BATCH_SIZE,
+        samples=samples,
     )
 
 
@@ -362,15 +371,17 @@ class _Moments:
     Gsq: np.ndarray  # (B,)
 
 
-def _moments(teacher: Any, w: np.ndarray, geom: _Geometry, rng: np.random.Generator) -> _Moments:
-    """Draw the batches at ``w`` with the teacher's own sampler and the package's model."""
+def _moments(
+    teacher: Any, w: np.ndarray, geom: _Geometry, rng: np.random.Generator, size: int = BATCH_SIZE
+) -> _Moments:
+    """Draw :data:`BATCHES` batches of ``size`` at ``w`` (the teacher's sampler and model)."""
     from ...problem import Teacher
 
     student = Teacher(teacher.problem, w)
     delta = w - np.asarray(teacher.w_star, dtype=np.float64)
     out = np.empty((BATCHES, geom.Q.shape[0] + 3))
     for b in range(BATCHES):
-        X, y = teacher.sample(rng, BATCH_SIZE)
+        X, y = teacher.sample(rng, size)
         PX = geom.px(X)
         fw = student.predict(X)
         y0 = teacher.predict(X)
@@ -450,11 +461,13 @@ def lemma_checks(
 
     # v_min: progress (equality with a), drift, second moment
     d = scale * v_min
-    m = _moments(teacher, w_star + d, geom, rng)
-    checks.append(_check("progress", "v_min", m.dG / (d @ d), -float(tp.a) / 2.0, level))
-    checks.append(_drift_check("v_min", m.G, drift_value(w_star + d), level))
+    big = BATCHES * BATCH_SIZE * VMIN_FACTOR
+    m = _moments(teacher, w_star + d, geom, rng, BATCH_SIZE * VMIN_FACTOR)
+    checks.append(_check("progress", "v_min", m.dG / (d @ d), -float(tp.a) / 2.0, level,
+                         samples=big))  # fmt: skip
+    checks.append(_drift_check("v_min", m.G, drift_value(w_star + d), level, big))
     checks.append(_check("second-moment", "v_min", m.G0sq / (d @ d), float(tp.beta), level,
-                         one_sided=True))  # fmt: skip
+                         one_sided=True, samples=big))  # fmt: skip
     # u_K: second moment (L4 attains β = λ_max(K) in its quotient there); exact for α = 1
     d = scale * u_K
     m = _moments(teacher, w_star + d, geom, rng)

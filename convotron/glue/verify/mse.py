@@ -94,50 +94,22 @@ def curve_statistics(H: np.ndarray, exact: np.ndarray, groups: int = GROUPS) -> 
     return max_z, z_avg
 
 
-def run_mse_case(
-    case: Case,
+def _curve_runs(
+    teacher: Any,
     tp: TheoremParameters,
+    runs_ss: Any,
     *,
     runs: int,
-    seed_sequence: Any,
     workers: int,
-    eta_factor: float = ETA_FACTOR,
-    lemma_level: float | None = None,
-) -> CaseResult:
-    """Run the ``lem-linear-mse`` case (``case.alpha`` must be 1; see the module docstring).
-
-    ``runs`` is raised to :data:`MIN_RUNS` when smaller (the group means need many runs);
-    ``eta_factor`` must lie in :data:`ETA_FACTORS`. With ``lemma_level`` the lemma checks of
-    :mod:`convotron.glue.verify.lemmas` run too, and a failed one makes the case FAIL.
-    """
-    from ..._errors import ConvotronError
-
-    lo, hi = ETA_FACTORS
-    if not (lo <= float(eta_factor) <= hi):
-        raise ConvotronError(
-            f"eta_factor (the step of the alpha = 1 curve check in units of the theorem's "
-            f"step) must lie in [{lo:g}, {hi:g}], the range where its false-rejection rate "
-            f"was measured; got {eta_factor!r}. Pass e.g. eta_factor={ETA_FACTOR:g}."
-        )
-    runs = max(int(runs), MIN_RUNS)
+    eta_factor: float,
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(η, recorded t, exact curve, the runs' recorded errors (runs, len(t)))``."""
     from theory.second_moment import linear_mse_curve
 
     from ...many import run_many
     from ...rules import ConvotronRule
 
-    t0 = time.perf_counter()
     problem = tp.problem
-    from .drift import drift_at_start
-    from .lemmas import lemma_checks
-
-    teacher_ss, runs_ss, drift_ss, lemma_ss = seed_sequence.spawn(4)
-    teacher = problem.random_teacher(np.random.default_rng(teacher_ss), w_norm=case.w_norm)
-    drift_z, drift_rel = drift_at_start(teacher, np.random.default_rng(drift_ss))
-    checks = (
-        ()
-        if lemma_level is None
-        else tuple(lemma_checks(teacher, tp, np.random.default_rng(lemma_ss), level=lemma_level))
-    )
     eta = float(eta_factor) * float(tp.a) / (2.0 * float(tp.beta))
     ts, exact = linear_mse_curve(
         problem.n,
@@ -164,6 +136,50 @@ def run_mse_case(
     H = np.asarray(many.histories, dtype=np.float64)
     if not np.array_equal(np.asarray(many.history_t), ts):
         raise AssertionError("the runs' recorded times differ from the exact curve's")
+    return eta, np.asarray(ts), np.asarray(exact), H
+
+
+def run_mse_case(
+    case: Case,
+    tp: TheoremParameters,
+    *,
+    runs: int,
+    seed_sequence: Any,
+    workers: int,
+    eta_factor: float = ETA_FACTOR,
+    lemma_level: float | None = None,
+) -> CaseResult:
+    """Run the ``lem-linear-mse`` case (``case.alpha`` must be 1; see the module docstring).
+
+    ``runs`` is raised to :data:`MIN_RUNS` when smaller (the group means need many runs);
+    ``eta_factor`` must lie in :data:`ETA_FACTORS`. With ``lemma_level`` the lemma checks of
+    :mod:`convotron.glue.verify.lemmas` run too, and a failed one makes the case FAIL.
+    """
+    from ..._errors import ConvotronError
+
+    lo, hi = ETA_FACTORS
+    if not (lo <= float(eta_factor) <= hi):
+        raise ConvotronError(
+            f"eta_factor (the step of the alpha = 1 curve check in units of the theorem's "
+            f"step) must lie in [{lo:g}, {hi:g}], the range where its false-rejection rate "
+            f"was measured; got {eta_factor!r}. Pass e.g. eta_factor={ETA_FACTOR:g}."
+        )
+    runs = max(int(runs), MIN_RUNS)
+    t0 = time.perf_counter()
+    problem = tp.problem
+    from .drift import drift_at_start
+    from .lemmas import lemma_checks
+
+    teacher_ss, runs_ss, drift_ss, lemma_ss = seed_sequence.spawn(4)
+    teacher = problem.random_teacher(np.random.default_rng(teacher_ss), w_norm=case.w_norm)
+    drift_z, drift_rel = drift_at_start(teacher, np.random.default_rng(drift_ss))
+    checks = (
+        ()
+        if lemma_level is None
+        else tuple(lemma_checks(teacher, tp, np.random.default_rng(lemma_ss), level=lemma_level))
+    )
+    eta, ts, exact, H = _curve_runs(teacher, tp, runs_ss, runs=runs, workers=workers,
+                                    eta_factor=eta_factor)  # fmt: skip
     max_z, z_avg = curve_statistics(H, exact)
     mean = H.mean(0)
     curve_ok = max_z < Z_LIMIT and abs(z_avg) < Z_LIMIT and bool(np.isfinite(H).all())
