@@ -72,8 +72,8 @@ import numpy as np
 __all__ = [
     "BATCHES",
     "BATCH_SIZE",
-    "VMIN_FACTOR",
     "LEMMA_FAMILY_LEVEL",
+    "VMIN_FACTOR",
     "LemmaCheck",
     "check_count",
     "exact_linear_second_moment",
@@ -158,8 +158,8 @@ class LemmaCheck:
         return (
             f"{self.kind} ({self.lemma}, {self.sided}) at {self.point}: measured/lemma = "
             f"{self.ratio:.4g} [{self.ratio_low:.4g}, {self.ratio_high:.4g}], t = {self.t:.3g}, "
-            f"p = {self.p_value:.3g} (level {self.level:.2g}); detects a {self.constant} off by "
-            f"{100 * self.detectable:.2g}% with power {POWER:g}: "
+            f"p = {self.p_value:.3g} (level {self.level:.2g}); detectable {self.constant} error "
+            f"{100 * self.detectable:.2g}% (power {POWER:g}): "
             + ("PASS" if self.passed else "FAIL")
         )
 
