@@ -17,24 +17,35 @@ Near the edge of stability the error ``‖w_t − w*‖²`` of one run is heavy-
 of random matrices): a z statistic with the standard deviation of single runs is then far
 from normal in its lower tail (a sample that missed the rare large errors has both a low
 mean and a low standard deviation), and at 48x the theorem's step 4 of 16 seeds were
-rejected with the correct curve. The check therefore uses **group means**: the runs are
-split into :data:`GROUPS` groups of equal size; each group's mean curve is one independent,
-nearly normal observation (a mean of ≥ 50 runs), and the statistic
-``t = (mean of group means − exact)/(sd of group means/√G)`` is referred to Student's ``t``
-with ``G − 1`` degrees of freedom, whose heavy tails pay for the estimated variance. The
-``1 + (number of recorded t)`` tests share the level :data:`LEVEL` (Bonferroni), so the
-case's false-rejection rate is at most :data:`LEVEL` whenever the group means are normal.
+rejected with the correct curve. A deviation of the mean from the exact curve (at a
+recorded t, or of the time average over the second half) therefore rejects only when it is
+significant **both** ways:
 
-Supported step factors: :data:`ETA_FACTORS` (from 1 to 48 times the theorem's step).
-The false-rejection rate measured over 50 seeds at each of 1, 8, 16, 32 and 48 is in
-``benchmarks/README.md`` ("The α = 1 curve check"). A larger factor is refused: the fourth
-moment of the error then grows and no finite-sample statistic on means is reliable.
+* over **independent groups** of runs: the runs are split into :data:`GROUPS` groups of
+  equal size, each group's mean is one nearly normal observation (a mean of ≥ 50 runs), and
+  ``t = (mean of group means − exact)/(sd of group means/√G)`` is referred to Student's
+  ``t`` with ``G − 1`` degrees of freedom, whose heavy tails pay for the estimated variance
+  (limit :data:`Z_LIMIT`: the level :data:`LEVEL` for the whole curve, Bonferroni over the
+  ``1 + (number of recorded t)`` tests);
+* over **single runs** (the CLT for the mean of all runs, limit :data:`RUN_Z_LIMIT`).
+
+A rejection region that is the intersection of two level-:data:`LEVEL` regions has level at
+most :data:`LEVEL`; a real error (a 10 % change of the curve, of its fourth-moment term)
+moves both statistics far past their limits. Either statistic alone rejected the correct
+curve now and then (the group t when its 19-df standard deviation came out low, the
+single-run z under heavy tails); the measured rates are in ``benchmarks/README.md``.
+
+Supported step factors: :data:`ETA_FACTORS`, from 1 to 32 times the theorem's step. At 48x
+the false-rejection rate is far above the level whatever the statistic (the mean of 1000
+runs is then typically below the true mean: the fourth moment of the error grows), so a
+larger factor is refused.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -52,7 +63,9 @@ __all__ = [
     "LEVEL",
     "MIN_RUNS",
     "RECORD_EVERY",
+    "RUN_Z_LIMIT",
     "Z_LIMIT",
+    "CurveStatistics",
     "curve_statistics",
     "run_mse_case",
 ]
@@ -60,7 +73,7 @@ __all__ = [
 #: The step is this many times the theorem's η (the theorem's step is too small to see η²).
 ETA_FACTOR = 32.0
 #: The supported range of step factors (inclusive).
-ETA_FACTORS = (1.0, 48.0)
+ETA_FACTORS = (1.0, 32.0)
 #: Iterations and the recording period of each run.
 ITERS, RECORD_EVERY = 1500, 15
 #: Independent groups of runs whose means are the observations of the t statistics.
@@ -70,28 +83,69 @@ LEVEL = 1e-3
 #: The critical |t| of each test: Student's t with GROUPS − 1 degrees of freedom at
 #: ``LEVEL / (2 × (ITERS / RECORD_EVERY + 1))`` in each tail (about 5.95).
 Z_LIMIT = 5.954
+#: The critical |z| of the same mean with the runs' own standard deviation (single runs).
+RUN_Z_LIMIT = 5.0
 #: Fewest runs: the z statistics are CLT statements about a mean of runs, so the case runs at
 #: least this many whatever the suite's runs per case (``--seeds``) asks (about 2 s).
 MIN_RUNS = 1000
 
 
-def curve_statistics(H: np.ndarray, exact: np.ndarray, groups: int = GROUPS) -> tuple[float, float]:
-    """Return the group-mean t statistics of the curve check (module docstring).
+@dataclass(frozen=True)
+class CurveStatistics:
+    """The statistics of the curve check (module docstring), from one set of runs.
 
-    ``H`` holds one run per row (``(runs, len(exact))``; runs beyond a multiple of
-    ``groups`` are dropped). Returns ``(max |t| over the recorded t ≥ 1, t of the time
-    average over the second half)``.
+    ``group_max_t``/``group_average_t``: the group-mean t's (largest ``|t|`` over the
+    recorded t ≥ 1, and the time average over the second half); ``run_max_z``/
+    ``run_average_z``: the same with the runs' own standard deviation (CLT over single runs);
+    ``score``: the largest over the recorded t and the time average of
+    ``min(|t_group|/Z_LIMIT, |z_run|/RUN_Z_LIMIT)``; the curve is rejected when
+    ``score >= 1``, that is when some deviation is significant both ways.
     """
-    runs = H.shape[0] - H.shape[0] % groups
-    G = H[:runs].reshape(groups, runs // groups, H.shape[1]).mean(axis=1)  # group means
-    mean, se = G.mean(0), G.std(0, ddof=1) / math.sqrt(groups)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = (mean[1:] - exact[1:]) / se[1:]
-    max_z = float(np.max(np.abs(np.nan_to_num(z, nan=np.inf))))
+
+    group_max_t: float
+    group_average_t: float
+    run_max_z: float
+    run_average_z: float
+    score: float
+
+    @property
+    def rejected(self) -> bool:
+        """Whether some deviation is significant for both statistics (or a value is not finite)."""
+        return not self.score < 1.0
+
+
+def _t_and_z(H: np.ndarray, exact: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per recorded t ≥ 1 and, last, for the time average: group-mean t and per-run z."""
     half = H.shape[1] // 2
-    avg = G[:, half:].mean(1)
-    z_avg = float((avg.mean() - exact[half:].mean()) / (avg.std(ddof=1) / math.sqrt(groups)))
-    return max_z, z_avg
+    cols = np.concatenate([H[:, 1:], H[:, half:].mean(axis=1, keepdims=True)], axis=1)
+    target = np.concatenate([exact[1:], [exact[half:].mean()]])
+    runs = H.shape[0] - H.shape[0] % groups
+    G = cols[:runs].reshape(groups, runs // groups, cols.shape[1]).mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (G.mean(0) - target) / (G.std(0, ddof=1) / math.sqrt(groups))
+        z = (cols.mean(0) - target) / (cols.std(0, ddof=1) / math.sqrt(cols.shape[0]))
+    return np.nan_to_num(t, nan=np.inf), np.nan_to_num(z, nan=np.inf)
+
+
+def curve_statistics(H: np.ndarray, exact: np.ndarray, groups: int = GROUPS) -> CurveStatistics:
+    """Return the statistics of the curve check (:class:`CurveStatistics`).
+
+    ``H`` holds one run per row (``(runs, len(exact))``; for the group means the runs beyond
+    a multiple of ``groups`` are dropped).
+    """
+    from scipy.stats import t as student
+
+    t, z = _t_and_z(np.asarray(H, dtype=np.float64), np.asarray(exact, np.float64), groups)
+    n_tests = len(t)
+    limit = float(student.ppf(1.0 - LEVEL / (2.0 * n_tests), groups - 1))
+    score = np.minimum(np.abs(t) / limit, np.abs(z) / RUN_Z_LIMIT)
+    return CurveStatistics(
+        group_max_t=float(np.max(np.abs(t[:-1]))),
+        group_average_t=float(t[-1]),
+        run_max_z=float(np.max(np.abs(z[:-1]))),
+        run_average_z=float(z[-1]),
+        score=float(np.max(score)),
+    )
 
 
 def _curve_runs(
@@ -180,17 +234,20 @@ def run_mse_case(
     )
     eta, ts, exact, H = _curve_runs(teacher, tp, runs_ss, runs=runs, workers=workers,
                                     eta_factor=eta_factor)  # fmt: skip
-    max_z, z_avg = curve_statistics(H, exact)
+    st = curve_statistics(H, exact)
+    max_z, z_avg = st.group_max_t, st.group_average_t
     mean = H.mean(0)
-    curve_ok = max_z < Z_LIMIT and abs(z_avg) < Z_LIMIT and bool(np.isfinite(H).all())
+    curve_ok = not st.rejected and bool(np.isfinite(H).all())
     failed = [c for c in checks if not c.passed]
     note = (
         f"{'consistent with' if curve_ok else 'REJECTS'} the exact α = 1 curve "
         f"(lem-linear-mse): {runs} runs of {ITERS} iterations at eta = {eta_factor:g} "
-        f"a/(2 beta) = {eta:.3g}, in {GROUPS} groups; max |t| of the group means over "
-        f"{len(ts) - 1} recorded t = {max_z:.2f}, time average over the second half "
-        f"t = {z_avg:.2f} (limit {Z_LIMIT:g}: level {LEVEL:g} for the whole curve, Student t "
-        f"with {GROUPS - 1} df); exact floor {exact[-1]:.4g}, measured {mean[-1]:.4g}"
+        f"a/(2 beta) = {eta:.3g}; over {len(ts) - 1} recorded t and the time average of the "
+        f"second half: max |t| of {GROUPS} group means = {max_z:.2f} (average t = "
+        f"{z_avg:.2f}; limit {Z_LIMIT:g}, level {LEVEL:g} for the whole curve), max |z| over "
+        f"single runs = {st.run_max_z:.2f} (average z = {st.run_average_z:.2f}; limit "
+        f"{RUN_Z_LIMIT:g}); a deviation rejects only when both exceed their limits (score "
+        f"{st.score:.2f}, rejected at 1); exact floor {exact[-1]:.4g}, measured {mean[-1]:.4g}"
         + "".join(f"; a lemma check FAILS: {c.describe()}" for c in failed)
     )
     return CaseResult(
