@@ -56,9 +56,10 @@ check reports
   passes exactly when the interval contains 1 (equalities) or its lower end is at most 1
   (L4);
 * the smallest relative error of the tested constant that the check detects with power 0.9
-  at its level: ``(t_{1−level/2} + t_{0.9}) · SE/|v|`` (``t_{1−level}`` one-sided). This
-  is the *detectable error* of ``a`` (progress), ``ρ`` (noise) and ``β`` (second moment:
-  a ``β`` below the measured ``q`` by that fraction fails).
+  at its level: ``(t_{1−level/2} + t_{0.9}) · SE/|v|``. This is the *detectable error* of
+  ``a`` (progress) and ``ρ`` (noise); for ``β`` (one-sided) it is
+  ``(t_{1−level} + t_{0.9}) · SE/q̂``: a ``β`` below the measured ``q̂`` by more than that
+  fraction fails with probability 0.9.
 """
 
 from __future__ import annotations
@@ -307,7 +308,9 @@ def _check(
         ratio=ratio,
         ratio_low=ratio - crit * rel,
         ratio_high=ratio + crit * rel,
-        detectable=(crit + _t_quantile(POWER, df)) * rel,
+        # one-sided (L4): relative to the measured value, how far below it β must lie to fail
+        detectable=(crit + _t_quantile(POWER, df))
+        * (rel if not one_sided else (se / est if est > 0 else math.inf)),
         passed=bool(passed),
         samples=samples,
     )

@@ -177,7 +177,7 @@ class CaseResult:
         vals = [c.detectable for c in self.lemma_checks if c.kind in kinds]
         if constant == "beta" and vals:  # the check at the largest measured ratio
             best = max((c for c in self.lemma_checks if c.kind in kinds), key=lambda c: c.ratio)
-            return best.detectable / best.ratio if best.ratio > 0 else None
+            return best.detectable  # relative to the measured value (lemmas._check)
         return min(vals) if vals else None
 
     @property
