@@ -2,11 +2,14 @@
 
 Usage::
 
-    convotron verify [--quick | --full] [--out DIR] [--json] [--seeds N] [--workers W]
-                     [--scheduler ADDRESS|local|inline]
+    convotron verify [--quick | --full] [--out DIR] [--json] [--wide] [--seeds N]
+                     [--workers W] [--scheduler ADDRESS|local|inline]
 
-Prints a table (or, with ``--json``, one JSON object ``{"cases": [...], "all_pass": ...}``)
-and, with ``--out DIR``, writes ``report.md``, ``report.json`` and one PNG figure per case.
+Prints a table that fits 100 columns, with a key (``--wide``: every column), or, with
+``--json``, one JSON object ``{"cases": [...], "all_pass": ...}``; with ``--out DIR`` it
+writes ``report.md`` (every column, each case's lemma checks, the multiple-testing rule),
+``report.json`` and one PNG figure per case. The run ends by naming the report, its figures
+and the next commands to try.
 The folder is checked before the work and locked for the whole run
 (:func:`convotron._io.locked_dir`): a second ``verify`` to the same folder is refused at once,
 so the files of two runs are never mixed.
@@ -70,6 +73,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "whole run, so a second verify to the same folder is refused instead of mixing files",
     )
     add_json_option(p, "instead of a table")
+    p.add_argument(
+        "--wide",
+        action="store_true",
+        help="show every column of the table (the default fits 100 columns; report.md "
+        "always has every column)",
+    )
     p.add_argument(
         "--seeds",
         metavar="N",
@@ -175,6 +184,31 @@ def _locked_out(out: Path | None) -> Iterator[None]:
         raise
 
 
+def _closing(report: Any, out: Path | None, written: list[Path]) -> str:
+    """Return the last lines: where the report and its figures are, what to try next."""
+    lines = []
+    if out is not None:
+        figs = [p for p in written if p.suffix == ".png"]
+        lines += [
+            f"report: {out / 'report.md'}",
+            "  (every column, each case's lemma checks, the multiple-testing rule; also as JSON)",
+        ]
+        if figs:
+            lines.append(f"figures: {len(figs)} PNG files {out / 'fig-<case>.png'}")
+    else:
+        lines.append("no files written: pass --out DIR for report.md, report.json and the "
+                     "figures; --wide shows every column here")  # fmt: skip
+    first = next((c for c in report.cases if c.case.scheme != "indices"), None)
+    scheme = first.case.scheme if first is not None else "1d:16,4,2"
+    lines += [
+        "next:",
+        f"  convotron check --scheme {scheme}              is lambda_min(M) > 0 proved?",
+        f"  convotron bounds --scheme {scheme}             the theorem's a, beta, eta, T",
+        f"  convotron run --scheme {scheme} --iters auto   one run with the theorem's T",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the suite; return 0 if no case fails, 1 otherwise."""
     from ..glue.verify import default_cases, run_suite, write_report
@@ -201,8 +235,7 @@ def main(args: argparse.Namespace) -> int:
         obj["files"] = [str(p) for p in written]
         emit_json(obj)
     else:
-        sys.stdout.write(report.table())
-        if written:
-            sys.stdout.write(f"wrote {len(written)} files under {opts['out']}\n")
+        sys.stdout.write(report.table(wide=bool(getattr(args, "wide", False))))
+        sys.stdout.write(_closing(report, opts["out"], written))
         sys.stdout.flush()
     return EXIT_OK if report.all_pass else EXIT_FAIL
