@@ -18,8 +18,10 @@ from collections.abc import Sequence
 
 from ._common import (
     EXIT_BAD_INPUT,
+    EXIT_ENVIRONMENT,
     ConvotronArgumentParser,
     add_subcommand,
+    guard_streams,
     run_guarded,
     silence_stdout,
     watch_stdout,
@@ -56,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``convotron`` script; returns the exit status."""
+    guard_streams()
     out = watch_stdout()
     parser = build_parser()
     try:
@@ -68,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if out.failed:  # argparse swallows the write error itself
             silence_stdout()
             print("convotron: error: cannot write to standard output.", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return EXIT_ENVIRONMENT
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     del out
     return run_guarded(args.handler, args, command=args.command)

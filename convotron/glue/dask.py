@@ -43,6 +43,7 @@ __all__ = [
     "execute",
     "max_workers",
     "probe_scheduler",
+    "set_verbose",
 ]
 
 #: How often the scheduler retries a task whose worker died or that raised.
@@ -161,6 +162,12 @@ def probe_scheduler(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
 
 
 _QUIET_LOGGERS = ("distributed", "tornado", "asyncio", "bokeh")
+_VERBOSE = [False]
+
+
+def set_verbose(flag: bool) -> None:
+    """Let ``distributed``'s log messages through for every executor (``--verbose``)."""
+    _VERBOSE[0] = bool(flag)
 
 
 @contextlib.contextmanager
@@ -205,7 +212,7 @@ class Executor:
         self.scheduler = check_scheduler(scheduler)
         # --workers sizes an embedded cluster only; a running cluster has its own workers
         self.workers = check_workers(workers) if self.scheduler in (None, "local") else workers
-        self.verbose = verbose
+        self.verbose = verbose or _VERBOSE[0]
         self._client: Any = None
         self._cluster: Any = None
         self._quiet: Any = None
@@ -272,11 +279,19 @@ class Executor:
                 self._quiet = None
 
     def run(
-        self, fn: Callable[[Item], Any], items: Iterable[Item], *, key: Callable[[Item], str]
+        self,
+        fn: Callable[[Item], Any],
+        items: Iterable[Item],
+        *,
+        key: Callable[[Item], str],
+        lost: str = "raise",
     ) -> Iterator[tuple[Item, Any]]:
         """Run ``fn(item)`` for every item; yield ``(item, result or exception)`` as they finish.
 
-        ``key(item)`` names the task on the scheduler (unique per item).
+        ``key(item)`` names the task on the scheduler (unique per item). When the connection
+        to the scheduler is lost (it was killed, its machine went away), ``lost="raise"``
+        raises :class:`SchedulerUnavailable` (an environment failure, not the task's);
+        ``lost="yield"`` yields the exception for each remaining item, as for a failed task.
         """
         items = list(items)
         if self._client is None:  # inline
@@ -299,8 +314,25 @@ class Executor:
             try:
                 yield item, fut.result()
             except Exception as exc:
+                if lost == "raise" and self._scheduler_lost(exc):
+                    raise SchedulerUnavailable(
+                        f"the connection to the scheduler {self.address} was lost while tasks "
+                        f"were running ({type(exc).__name__}: {exc}). Check that the scheduler "
+                        "still runs, then rerun."
+                    ) from None
                 yield item, exc
             fut.release()
+
+    def _scheduler_lost(self, exc: BaseException) -> bool:
+        import asyncio
+        import concurrent.futures
+
+        if not isinstance(
+            exc, OSError | asyncio.CancelledError | concurrent.futures.CancelledError
+        ) and type(exc).__name__ not in ("CommClosedError", "FutureCancelledError"):
+            return False
+        status = str(getattr(self._client, "status", "running"))
+        return status != "running"
 
 
 def execute(
@@ -322,4 +354,4 @@ def execute(
     with Executor(scheduler, workers, verbose=verbose) as ex:
         if on_start is not None and scheduler != "inline":
             on_start(ex.address)
-        yield from ex.run(fn, items, key=key)
+        yield from ex.run(fn, items, key=key, lost="yield")

@@ -191,6 +191,6 @@ def test_resume_reuses_finished_cells(tmp_path: Path) -> None:
     again = run_sweep(g, tmp_path, scheduler="inline", progress=False, figures=False)
     assert again.cells_resumed == 4
     assert _table(tmp_path) == first
-    shutil.rmtree(tmp_path / "cells")
+    (tmp_path / "cells.jsonl").unlink()
     run_sweep(g, tmp_path, scheduler="inline", progress=False, figures=False)
     assert _table(tmp_path) == first
