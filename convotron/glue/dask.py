@@ -193,6 +193,28 @@ def quiet_logs(verbose: bool = False) -> Iterator[None]:
 Item = TypeVar("Item")
 
 
+def _close_stray_clusters() -> None:
+    """Close every embedded cluster of this process quietly, and drop distributed's exit hook.
+
+    A ``LocalCluster`` interrupted while it starts is not returned to us, yet ``distributed``
+    registered it for an ``atexit`` close that then fails on workers still starting
+    ("Exception ignored in atexit callback ... AssertionError"). Closing it here, with the
+    errors of a half-built cluster suppressed, and unregistering that hook keeps the
+    terminal clean; the worker processes end with this process (they are its daemons).
+    """
+    import atexit
+    import sys
+
+    spec = sys.modules.get("distributed.deploy.spec")  # never import here: Ctrl-C may have
+    if spec is None or not hasattr(spec, "close_clusters"):  # cut that import short
+        return
+    for cluster in list(getattr(spec.SpecCluster, "_instances", ())):
+        with contextlib.suppress(BaseException):
+            cluster.close(timeout=5)
+    with contextlib.suppress(Exception):
+        atexit.unregister(spec.close_clusters)
+
+
 class Executor:
     """A Dask backend held open for several batches of tasks (a context manager).
 
@@ -235,6 +257,7 @@ class Executor:
             self._open()
         except BaseException:
             self.__exit__(None, None, None)
+            _close_stray_clusters()  # a cluster interrupted half-built (Ctrl-C at start)
             raise
         return self
 
@@ -263,6 +286,7 @@ class Executor:
 
     def __exit__(self, *exc: object) -> None:
         """Close the client and the embedded cluster, quietly, also after Ctrl-C."""
+        interrupted = isinstance(exc[1] if len(exc) > 1 else None, KeyboardInterrupt)
         try:
             for obj in (self._client, self._cluster):
                 if obj is None:
@@ -272,6 +296,8 @@ class Executor:
                 except BaseException:
                     with contextlib.suppress(BaseException):
                         obj.close()
+            if interrupted:
+                _close_stray_clusters()
         finally:
             self._client = self._cluster = None
             if self._quiet is not None:
