@@ -43,6 +43,20 @@ __all__ = [
     "teacher_names",
 ]
 
+#: The theorem's numbers of a cell that its plan carries and its row shows.
+THEOREM_COLUMNS = ("lambda_min", "a", "beta", "beta_rule", "rho", "eta")
+
+
+class _Numbers(dict[str, Any]):
+    """A plain dict whose keys also read as attributes (``params.eta``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 #: Points recorded along each run (the fail rate at fractions of T reads them).
 RECORDS = 64
 #: Largest patch size r for which the hardest direction is computed (an r x r eigh).
@@ -59,7 +73,7 @@ class CellPlan:
     """What a cell will run: the theorem's numbers, or why it does not run."""
 
     cell: Cell
-    parameters: Any  # the theorem-parameters object (carried by reference)
+    parameters: dict[str, Any]  # the theorem's numbers the table shows (THEOREM_COLUMNS)
     eta: float
     T: int
     record_every: int
@@ -124,6 +138,33 @@ def _problem(cell: Cell) -> Any:
     return Problem.from_specs(cell.scheme, cell.alpha, cell.law, cell.cov, cell.noise)
 
 
+#: Per (scheme, covariance) of the cells planned in this process: the spectra of M (the exact
+#: check and the extreme eigenvalues) and its eigenvectors, shared by the cells that differ
+#: only in α, law, noise, ε, δ or ‖w*‖ (a plan is otherwise milliseconds of sympy per cell).
+_SPECTRA: dict[tuple[str, str], Any] = {}
+_EIGEN: dict[tuple[str, str], np.ndarray] = {}
+
+
+def _geometry_key(problem: Any, cell: Cell) -> tuple[str, str]:
+    """Return the resolved scheme (its indices: a ``file:`` may change) and Σ's spec."""
+    import hashlib
+
+    scheme = problem.scheme
+    digest = hashlib.sha256(np.ascontiguousarray(scheme.indices).tobytes()).hexdigest()
+    return (f"{scheme.n}:{scheme.indices.shape}:{digest}", cell.cov)
+
+
+_CACHE_SIZE = 256
+
+
+def _cached(cache: dict[tuple[str, str], Any], key: tuple[str, str], make: Any) -> Any:
+    if key not in cache:
+        if len(cache) >= _CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = make()
+    return cache[key]
+
+
 def _sign_fixed(v: np.ndarray) -> np.ndarray:
     i = int(np.argmax(np.abs(v)))
     return -v if v[i] < 0 else v
@@ -133,8 +174,12 @@ def teacher_directions(problem: Any, cell: Cell, teachers: int) -> tuple[np.ndar
     """Return the cell's ``w*`` of norm ``w_norm``: hardest, easiest, then random ones."""
     out: list[np.ndarray] = []
     if teachers >= 1:
-        M = np.asarray(problem.scheme.overlap_matrix(problem.cov), dtype=np.float64)
-        _, vecs = np.linalg.eigh(M)
+
+        def eig() -> np.ndarray:
+            M = np.asarray(problem.scheme.overlap_matrix(problem.cov), dtype=np.float64)
+            return np.linalg.eigh(M)[1]
+
+        vecs = _cached(_EIGEN, _geometry_key(problem, cell), eig)
         out.append(_sign_fixed(vecs[:, 0]))
         if teachers >= 2:
             out.append(_sign_fixed(vecs[:, -1]))
@@ -148,10 +193,18 @@ def teacher_directions(problem: Any, cell: Cell, teachers: int) -> tuple[np.ndar
 
 def plan_cell(cell: Cell, *, max_updates: float = math.inf, teachers: int = 1) -> CellPlan:
     """Compute the theorem's numbers of a cell (once) and decide whether it runs."""
+    from .._constants import Spectrum
     from ..parameters import theorem_parameters
 
     problem = _problem(cell)
-    params = theorem_parameters(problem, eps=cell.eps, delta=cell.delta, w_norm=cell.w_norm)
+    spectrum = _cached(_SPECTRA, _geometry_key(problem, cell), lambda: Spectrum.of(problem))
+    full = theorem_parameters(
+        problem, eps=cell.eps, delta=cell.delta, w_norm=cell.w_norm, spectrum=spectrum
+    )
+    # only the numbers the table shows travel with the plan (to workers, and in memory for
+    # every cell of a 100,000-cell grid), not the whole parameters object
+    params = _Numbers({name: getattr(full, name) for name in THEOREM_COLUMNS})
+    params.update(applies=full.applies, violations=list(full.violations), T=full.T)
     T = params.T
     if not params.applies or not (math.isfinite(params.eta) and params.eta > 0):
         why = "; ".join(params.violations) or "no finite step size"

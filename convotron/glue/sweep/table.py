@@ -145,7 +145,7 @@ def _base(plan: CellPlan, teachers: int, fractions: tuple[float, ...]) -> dict[s
     row.update(plan.cell.key())
     row["cell_id"] = plan.cell.cell_id
     row["teachers"] = teachers
-    row.update({name: getattr(p, name) for name in _THEOREM_COLUMNS}, T=plan.T if plan.T else None)
+    row.update({name: p[name] for name in _THEOREM_COLUMNS}, T=plan.T if plan.T else None)
     return row
 
 
