@@ -361,3 +361,50 @@ def test_close_fractions_get_distinct_columns() -> None:
     assert cols == ["fail_at_0.1", "fail_at_0.1000001", "fail_at_1"]
     with pytest.raises(ConvotronError, match="distinct"):
         _one_cell(fractions="0.5,0.5")
+
+
+# ------------------------------------------------------------------ README how-tos (issue 24, 5)
+EXAMPLES = sorted((ROOT / "examples" / "grids").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_shipped_example_grids_run(tmp_path: Path, path: Path) -> None:
+    """Each grid of examples/grids runs as shipped (inline) and every cell finishes."""
+    from convotron.glue.sweep import load_grid
+
+    grid = load_grid(path)
+    res = run_sweep(grid, tmp_path, scheduler="inline", progress=False, figures=False)
+    assert [r["status"] for r in res.rows] == ["done"] * len(grid.cells)
+    assert not any(r["flagged"] for r in res.rows)
+
+
+def test_examples_are_listed_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(EXAMPLES) >= 2
+    for path in EXAMPLES:
+        assert f"examples/grids/{path.name}" in readme or path.name == "family.toml"
+    # the README's TOML block is a grid that loads (its family included)
+    import re
+    import tomllib
+
+    from convotron.glue.sweep.grid import grid_from_mapping
+
+    block = re.search(r"```toml\n(.*?)```", readme, re.S)
+    assert block is not None
+    grid = grid_from_mapping(tomllib.loads(block.group(1)))
+    assert len(grid.cells) == 6 * 2 * 2 and grid.teachers == 2
+
+
+def test_readme_samples_npz_recipe_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's recipe for samples.npz runs and `run --data samples.npz` learns from it."""
+    import re
+
+    from convotron.cli import main
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```py\n(.*?)```", readme, re.S)
+    assert code is not None and "samples.npz" in code.group(1)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code.group(1), "README.md", "exec"), {"__name__": "readme_recipe"})
+    assert main(["run", "--scheme", "1d:16,4,2", "--data", "samples.npz", "--eta", "0.01",
+                 "--json"]) == 0  # fmt: skip
