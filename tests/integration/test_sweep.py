@@ -408,3 +408,31 @@ def test_readme_samples_npz_recipe_runs(tmp_path: Path, monkeypatch: pytest.Monk
     exec(compile(code.group(1), "README.md", "exec"), {"__name__": "readme_recipe"})
     assert main(["run", "--scheme", "1d:16,4,2", "--data", "samples.npz", "--eta", "0.01",
                  "--json"]) == 0  # fmt: skip
+
+
+# ------------------------------------------------------------------ a scheduler killed mid-sweep
+def test_a_scheduler_killed_mid_sweep_prints_no_tracebacks(
+    tmp_path: Path, cluster: tuple[str, list]
+) -> None:
+    """The table and exit 1 (cells in error), and no line of distributed's logging (issue 23)."""
+    address, procs = cluster
+    out = tmp_path / "o"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "convotron.cli", "sweep", "--scheme", "1d:8,4,2,1d:12,4,2",
+         "--eps", "0.05", "--runs", "400", "--chunk", "5", "--teachers", "1", "--scheduler",
+         address, "--out", str(out), "--no-figures"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(list((out / "chunks").glob("*/*.npz"))) < 3:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    procs[0].kill()  # the scheduler
+    stdout, stderr = proc.communicate(timeout=90)
+    assert proc.returncode == 1, stderr
+    assert stderr == "", stderr
+    rows = _table(out)
+    assert len(rows) == 2 and {r["status"] for r in rows} <= {"done", "error"}
+    assert "error" in stdout

@@ -200,7 +200,7 @@ def run_sweep(
                 if bar is not None:
                     bar.update(float(chunk.stop - chunk.start) * chunk.plan.T)
                 if isinstance(outcome, BaseException):
-                    failed[cid] = f"{type(outcome).__name__}: {outcome}"
+                    failed[cid] = " ".join(f"{type(outcome).__name__}: {outcome}".split())
                     need[cid] -= 1
                 else:
                     done[cid][chunk.teacher].append(outcome)
