@@ -12,7 +12,7 @@ one run and one teacher each (``1d:8,4,2``, ε, δ and ‖w*‖ varied), and rec
 
 Usage::
 
-    nice python benchmarks/bench_sweep.py [--cells 100000] [--out DIR] [--json]
+    nice python benchmarks/bench_sweep.py [--cells 100000] [--out DIR] [--json FILE]
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _grid(cells: int):
             return f"{lo}"
         return ",".join(f"{lo + (hi - lo) * i / (count - 1):.12g}" for i in range(count))
 
-    axes = {
+    axes: dict[str, str | None] = {
         "scheme": "1d:8,4,2",
         "eps": values(0.3, 0.9, e),
         "delta": values(0.2, 0.9, d),
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cells", type=int, default=100_000)
     p.add_argument("--out", default=None, help="sweep folder (default: a temporary folder)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", metavar="FILE", help="also write the figures to FILE (JSON)")
     args = p.parse_args(argv)
 
     from convotron.glue.sweep import run_sweep
@@ -110,11 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     if tmp is not None:
         tmp.cleanup()
+    for k, v in result.items():
+        print(f"{k:24s} {v}")
     if args.json:
-        print(json.dumps(result))
-    else:
-        for k, v in result.items():
-            print(f"{k:24s} {v}")
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0 if done == n else 1
 
 
