@@ -436,3 +436,26 @@ def test_a_scheduler_killed_mid_sweep_prints_no_tracebacks(
     rows = _table(out)
     assert len(rows) == 2 and {r["status"] for r in rows} <= {"done", "error"}
     assert "error" in stdout
+
+
+def _sleep_then(x: int) -> int:
+    time.sleep(0.5)
+    return x
+
+
+def test_a_scheduler_lost_mid_batch_is_an_environment_failure(
+    cluster: tuple[str, list],
+) -> None:
+    """verify's batches (lost="raise"): a killed scheduler raises SchedulerUnavailable (exit 3)."""
+    from convotron.glue.dask import Executor, SchedulerUnavailable
+
+    address, procs = cluster
+    got = []
+    with pytest.raises(SchedulerUnavailable, match="connection to the scheduler"):
+        with Executor(address) as ex:
+            for item, res in ex.run(_sleep_then, range(40), key=lambda i: f"sleep-{i}"):
+                got.append((item, res))
+                if len(got) == 2:
+                    procs[0].kill()
+    assert len(got) >= 2 and all(not isinstance(r, BaseException) for _, r in got[:2])
+    assert issubclass(SchedulerUnavailable, OSError)
