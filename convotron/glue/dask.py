@@ -48,6 +48,9 @@ __all__ = [
 
 #: How often the scheduler retries a task whose worker died or that raised.
 RETRIES = 2
+#: Tasks in flight on a cluster at a time (more are submitted as these finish).
+WINDOW = 1000
+_END: Any = object()
 #: Seconds to reach a scheduler and receive its handshake before giving up.
 CONNECT_TIMEOUT = 20.0
 
@@ -317,7 +320,6 @@ class Executor:
         raises :class:`SchedulerUnavailable` (an environment failure, not the task's);
         ``lost="yield"`` yields the exception for each remaining item, as for a failed task.
         """
-        items = list(items)
         if self._client is None:  # inline
             for item in items:
                 try:
@@ -327,25 +329,45 @@ class Executor:
             return
         from distributed import as_completed
 
+        # at most WINDOW tasks in flight: 10^5 futures at once cost the client and the
+        # scheduler gigabytes; a new one is submitted as each finishes
+        todo = iter(items)
         keyed: dict[Any, Item] = {}
-        pending = []
-        for item in items:
+        done = as_completed()
+
+        def submit_one() -> bool:
+            item = next(todo, _END)
+            if item is _END:
+                return False
             fut = self._client.submit(fn, item, key=key(item), retries=RETRIES, pure=False)
             keyed[fut.key] = item
-            pending.append(fut)
-        for fut in as_completed(pending):
-            item = keyed[fut.key]
+            done.add(fut)
+            return True
+
+        for _ in range(WINDOW):
+            if not submit_one():
+                break
+        gone: BaseException | None = None
+        for fut in done:
+            item = keyed.pop(fut.key)
             try:
-                yield item, fut.result()
+                result = fut.result()
             except Exception as exc:
-                if lost == "raise" and self._scheduler_lost(exc):
-                    raise SchedulerUnavailable(
+                if self._scheduler_lost(exc):
+                    gone = SchedulerUnavailable(
                         f"the connection to the scheduler {self.address} was lost while tasks "
                         f"were running ({type(exc).__name__}: {exc}). Check that the scheduler "
                         "still runs, then rerun."
-                    ) from None
-                yield item, exc
+                    )
+                    if lost == "raise":
+                        raise gone from None
+                result = exc
             fut.release()
+            if gone is None:
+                submit_one()
+            yield item, result
+        for item in todo:  # never submitted: the scheduler went away first
+            yield item, gone
 
     def _scheduler_lost(self, exc: BaseException) -> bool:
         import asyncio

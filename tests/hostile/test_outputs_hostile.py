@@ -477,3 +477,10 @@ def test_a_sweep_that_ran_nothing_does_not_claim_resumed_cells(tmp_path: Path) -
     res = run_cli(*SWEEP, "--max-updates", "1", "--out", str(tmp_path / "s"))
     assert res.status == 0, res.stderr
     assert "(0 reused, 1 new;" in res.stdout and "all resumed" not in res.stdout
+
+
+def test_too_many_tasks_are_refused_before_any_is_formed(tmp_path: Path) -> None:
+    """100 cells x 16 teachers x 100000 runs at chunk 1: 1.6e8 tasks, refused at once."""
+    res = run_cli("sweep", "--scheme", "1d:8,4,2", "--eps", "0:0.99:0.01", "--runs", "100000",
+                  "--chunk", "1", "--teachers", "16", "--out", str(tmp_path / "o"))  # fmt: skip
+    assert_refused(res, match="number of tasks")

@@ -459,3 +459,25 @@ def test_a_scheduler_lost_mid_batch_is_an_environment_failure(
                     procs[0].kill()
     assert len(got) >= 2 and all(not isinstance(r, BaseException) for _, r in got[:2])
     assert issubclass(SchedulerUnavailable, OSError)
+
+
+def test_a_window_of_tasks_and_a_lost_scheduler_end_the_batch(
+    cluster: tuple[str, list], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sweep's batches (lost="yield"): at most WINDOW tasks in flight; after a lost scheduler
+    every remaining item is yielded with an exception, none is waited for forever."""
+    from convotron.glue import dask as gd
+
+    monkeypatch.setattr(gd, "WINDOW", 3)
+    address, procs = cluster
+    seen: list[tuple[int, object]] = []
+    t0 = time.monotonic()
+    with gd.Executor(address) as ex:
+        for item, res in ex.run(_sleep_then, range(30), key=lambda i: f"w-{i}", lost="yield"):
+            seen.append((item, res))
+            if len(seen) == 4:
+                procs[0].kill()
+    assert sorted(i for i, _ in seen) == list(range(30))
+    assert [r for _, r in seen[:4]] == [i for i, _ in seen[:4]]
+    assert any(isinstance(r, BaseException) for _, r in seen[4:])
+    assert time.monotonic() - t0 < 60

@@ -65,6 +65,7 @@ __all__ = [
     "AXES",
     "MAX_CELLS",
     "MAX_FRACTIONS",
+    "MAX_TASKS",
     "MAX_TEACHERS",
     "MAX_TOML_DEPTH",
     "Cell",
@@ -96,6 +97,9 @@ _MAX_CELLS = MAX_CELLS
 MAX_FRACTIONS = 64
 #: Largest number of teacher directions per cell.
 MAX_TEACHERS = 16
+#: Largest number of tasks (chunks of runs) of one sweep: each is an object here and, on Dask,
+#: a future and a task on the scheduler.
+MAX_TASKS = 10**6
 #: Deepest nesting of arrays and inline tables in a grid file (``tomllib`` recurses).
 MAX_TOML_DEPTH = 32
 #: Default teacher directions per cell: the hardest, the easiest and one random.
@@ -219,6 +223,13 @@ class Grid:
         if n_cells > _MAX_CELLS:
             raise _bad("the number of cells (the product of the axes' lengths)",
                        f"at most {_MAX_CELLS}", n_cells, "Use shorter axes.")  # fmt: skip
+        chunk = _positive_int(self.chunk, "chunk", "E.g. chunk = 250.")
+        tasks = n_cells * teachers * -(-runs // chunk)
+        if tasks > MAX_TASKS:
+            raise _bad("the number of tasks (cells x teachers x runs/chunk)",
+                       f"at most {MAX_TASKS}",
+                       f"{n_cells} x {teachers} x ceil({runs}/{chunk}) = {tasks}",
+                       "Use a larger chunk (it changes no result) or fewer cells.")  # fmt: skip
         cells = []
         for values in itertools.product(*(self.axes[a] for a in names)):
             point = dict(zip(names, values, strict=True))
