@@ -484,3 +484,16 @@ def test_too_many_tasks_are_refused_before_any_is_formed(tmp_path: Path) -> None
     res = run_cli("sweep", "--scheme", "1d:8,4,2", "--eps", "0:0.99:0.01", "--runs", "100000",
                   "--chunk", "1", "--teachers", "16", "--out", str(tmp_path / "o"))  # fmt: skip
     assert_refused(res, match="number of tasks")
+
+
+@pytest.mark.parametrize("name", ["cells.jsonl", "sweep.csv", "chunks"])
+def test_a_link_planted_in_the_sweep_folder_is_refused(tmp_path: Path, name: str) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir() if name == "chunks" else victim.write_text("precious\n")
+    out = tmp_path / "s"
+    out.mkdir()
+    (out / name).symlink_to(victim)
+    assert_refused(run_cli(*SWEEP, "--out", str(out)), match="symbolic link")
+    assert (
+        (list(victim.iterdir()) == []) if name == "chunks" else victim.read_text() == "precious\n"
+    )

@@ -123,6 +123,7 @@ def run_sweep(
     teachers = grid.teachers
     store = Store(out)
     with locked_dir(out, what="sweep folder"):
+        store.check()
         cache = store.load_cache()
         keys = {
             c.cell_id: result_key(c.key(), digests[c.scheme], max_updates=grid.max_updates,

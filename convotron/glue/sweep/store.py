@@ -107,6 +107,38 @@ class Store:
     def __init__(self, out: str | Path) -> None:
         self.root = Path(out)
 
+    #: What a sweep writes in its folder (checked for planted links before any work).
+    NAMES = ("grid.json", "cells.jsonl", "sweep.csv", "sweep.jsonl", "summary.json", "chunks")
+
+    def check(self) -> None:
+        """Refuse a folder where a file the sweep writes is a link or a special file.
+
+        A symbolic link planted as ``cells.jsonl`` or ``chunks`` would send appended lines or
+        chunk files elsewhere; it is refused before the work, never followed.
+        """
+        import stat
+
+        from ..._errors import ConvotronError
+
+        for name in self.NAMES:
+            p = self.root / name
+            if not os.path.lexists(p):
+                continue
+            mode = os.lstat(p).st_mode
+            want_dir = name == "chunks"
+            if (
+                stat.S_ISLNK(mode)
+                or (stat.S_ISDIR(mode) != want_dir)
+                or not (stat.S_ISDIR(mode) or stat.S_ISREG(mode))
+            ):
+                what = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular " + (
+                    "folder" if want_dir else "file")  # fmt: skip
+                raise ConvotronError(
+                    f"the sweep folder's {name!r} must be a regular "
+                    f"{'folder' if want_dir else 'file'} written by convotron; got {str(p)!r}, "
+                    f"which is {what} (never followed). Remove it or choose another --out."
+                )
+
     # ------------------------------------------------------------------ the cache
     def load_cache(self) -> dict[str, tuple[Any, dict[str, Any]]]:
         """Return ``cell_id -> (key, row)`` from ``cells.jsonl`` (the last line of a cell wins).
