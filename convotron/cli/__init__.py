@@ -6,7 +6,8 @@ and ``main(args) -> int`` (registered by :func:`convotron.cli._common.add_subcom
 imports only the standard library and numpy at module level, so that ``convotron --help`` starts
 fast (``tests/test_startup.py`` checks that building the parser loads no numba, scipy, sympy or
 matplotlib).
-Bad input of any kind exits with status 2 and one line on stderr, never a traceback.
+Bad input of any kind exits with status 2 and one line on stderr, never a traceback; an
+environment failure (a full disk, an unreachable scheduler, an unwritable stdout) exits 3.
 """
 
 from __future__ import annotations
