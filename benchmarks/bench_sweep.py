@@ -4,10 +4,11 @@ Runs ``convotron sweep``'s engine (:func:`convotron.glue.sweep.run_sweep`, inlin
 the figures are the sweep's own cost, not the scheduler's) on a grid of ``--cells`` cells of
 one run and one teacher each (``1d:8,4,2``, ε, δ and ‖w*‖ varied), and records
 
-- the wall time in total and per cell, and the rate of finished cells (rows appended to
-  ``sweep.jsonl``) in the first and the last fifth of the run phase: equal rates mean the
-  cost per cell does not grow with the number of finished cells (it grew linearly before:
-  every finished cell rewrote the whole table);
+- the wall time in total and per cell, and the cost of a finished cell (rows appended to
+  ``sweep.jsonl``) in the first and the last fifth of the rows, as wall time and as the
+  process's CPU time (``time.process_time``: the wall rate moves with the machine's load,
+  the CPU cost does not): equal costs mean the cost per cell does not grow with the number
+  of finished cells (it grew linearly before: every finished cell rewrote the whole table);
 - the peak resident memory of the process (``ru_maxrss``).
 
 Usage::
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     t_grid = time.perf_counter() - t0
     tmp = None if args.out else tempfile.TemporaryDirectory(prefix="bench-sweep-")
     out = Path(args.out or tmp.name)  # type: ignore[union-attr]
-    samples: list[tuple[float, int]] = []
+    samples: list[tuple[float, int, float]] = []
     stop = threading.Event()
 
     def watch() -> None:  # count appended rows once a second (reads only new bytes)
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             seen += chunk.count(b"\n")
             pos += len(chunk)
-            samples.append((time.perf_counter() - t0, seen))
+            samples.append((time.perf_counter() - t0, seen, time.process_time()))
 
     th = threading.Thread(target=watch, daemon=True)
     th.start()
@@ -87,14 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - t0
     n = len(res.rows)
     # rate of appended rows in the first and the last fifth of the rows
-    rates = {}
-    ran = [(t, c) for t, c in samples if 0 < c < n]
+    rates: dict[str, float] = {}
+    cpu_ms: dict[str, float] = {}
+    ran = [s for s in samples if 0 < s[1] < n]
     if len(ran) >= 10:
         for name, lo, hi in (("first_fifth", 0.0, 0.2), ("last_fifth", 0.8, 1.0)):
-            part = [(t, c) for t, c in ran if lo * n <= c <= hi * n]
-            if len(part) >= 2 and part[-1][0] > part[0][0]:
-                rates[name] = (part[-1][1] - part[0][1]) / (part[-1][0] - part[0][0])
-    first_row = next((t for t, c in samples if c > 0), math.nan)
+            part = [s for s in ran if lo * n <= s[1] <= hi * n]
+            rows = part[-1][1] - part[0][1] if len(part) >= 2 else 0
+            if rows > 0 and part[-1][0] > part[0][0]:
+                rates[name] = rows / (part[-1][0] - part[0][0])
+                cpu_ms[name] = 1000 * (part[-1][2] - part[0][2]) / rows
+    first_row = next((t for t, c, _ in samples if c > 0), math.nan)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     done = sum(1 for r in res.rows if r["status"] == "done")
     result = {
@@ -105,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds_to_first_row": round(first_row, 1),
         "ms_per_cell": round(1000 * total / max(1, n), 2),
         "rows_per_second": {k: round(v, 1) for k, v in rates.items()},
+        "cpu_ms_per_row": {k: round(v, 3) for k, v in cpu_ms.items()},
+        "cpu_seconds": round(time.process_time(), 1),
         "peak_rss_mib": round(peak_mib),
         "table_bytes": (out / "sweep.csv").stat().st_size,
     }
