@@ -436,7 +436,7 @@ def test_ctrl_c_during_a_local_cluster_sweep_is_one_line(tmp_path: Path) -> None
     """SIGINT while the embedded cluster starts or runs: exit 130, no traceback (real cluster)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = [sys.executable, "-m", "convotron.cli", "sweep", "--scheme", "1d:8,4,2", "--eps",
-            "0.02", "--runs", "400", "--chunk", "10", "--workers", "1", "--teachers", "1",
+            "0.01", "--runs", "5000", "--chunk", "10", "--workers", "1", "--teachers", "1",
             "--no-figures"]  # fmt: skip
     for k, delay in enumerate((2.5, 5.0)):
         proc = subprocess.Popen([*args, "--out", str(tmp_path / f"o{k}")], env=env,
