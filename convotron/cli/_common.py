@@ -289,6 +289,7 @@ def run_guarded(
     """
     guard_streams()
     watch_stdout()
+    previous = _terminate_as_interrupt()
     try:
         status = int(handler(args))
         sys.stdout.flush()
@@ -296,12 +297,45 @@ def run_guarded(
     except _bad_input_types() as exc:
         print(f"convotron {command}: error: {render_error(exc, args)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Terminated:
+        print(f"convotron {command}: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"convotron {command}: interrupted", file=sys.stderr)
         return 130
     except OSError as exc:
         print(f"convotron {command}: error: {_describe_os_error(exc)}", file=sys.stderr)
         return EXIT_ENVIRONMENT
+    finally:
+        if previous is not None:
+            import signal
+
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """``SIGTERM`` received: unwound like Ctrl-C (clusters closed, stages removed), exit 143."""
+
+
+def _terminate_as_interrupt() -> Any:
+    """Turn ``SIGTERM`` into :class:`Terminated`, so that ``kill`` cleans up as Ctrl-C does.
+
+    Returns the previous handler (restored when the subcommand ends), or None.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def _raise(signum: int, frame: Any) -> None:
+        raise Terminated
+
+    try:
+        return signal.signal(signal.SIGTERM, _raise)
+    except (ValueError, OSError):
+        return None
 
 
 class _NullStream:
