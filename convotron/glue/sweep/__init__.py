@@ -181,7 +181,9 @@ def run_sweep(
 
         def _finish(cid: str) -> None:
             err = failed.get(cid)
-            rows[cid] = cell_row(plans[cid], done[cid], grid.fractions, error=err,
+            # the runs' outcomes are dropped once the row is made: memory stays that of
+            # the cells in flight, not of every finished cell
+            rows[cid] = cell_row(plans[cid], done.pop(cid), grid.fractions, error=err,
                                  teachers=teachers)  # fmt: skip
             store.append_rows([rows[cid]], fields, None if err else [keys[cid]])
 
@@ -207,7 +209,7 @@ def run_sweep(
                     done[cid][chunk.teacher].append(outcome)
                     if sum(map(len, done[cid].values())) < need[cid]:
                         store.save_chunk(keys[cid], chunk, outcome)
-                if sum(map(len, done[cid].values())) == need[cid]:
+                if cid in done and sum(map(len, done[cid].values())) == need[cid]:
                     _finish(cid)
         finally:
             if bar is not None:
