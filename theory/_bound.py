@@ -8,6 +8,7 @@ defines every constant of the analysis.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -57,6 +58,11 @@ def _check_value(sym: sp.Symbol, value: Any, where: str) -> float:
             f"Pass a value in the allowed range (see theory.notation.NOTATION)."
         )
     return v
+
+
+@functools.lru_cache(maxsize=1024)
+def _latex_of(expr: sp.Expr) -> str:
+    return N.latex(expr)
 
 
 @dataclass(frozen=True)
@@ -204,6 +210,10 @@ class Bound:
         return sp.simplify(out) if out.free_symbols else out
 
     def latex(self, *, with_lhs: bool = True) -> str:
-        """LaTeX of the expression (``lhs = ...`` unless ``with_lhs=False``), book names."""
-        body = N.latex(self.expr)
+        """LaTeX of the expression (``lhs = ...`` unless ``with_lhs=False``), book names.
+
+        Printed once per bound (the expression is immutable): a sweep instantiates the
+        theorem for every cell, and printing was most of that cost.
+        """
+        body = _latex_of(self.expr)
         return f"{self.lhs} {self.relation} {body}" if with_lhs else body

@@ -273,7 +273,19 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         from ..conv import check_filter_path
 
         s["save_filter"] = check_filter_path(args.save_filter)
+    _check_outputs_are_not_inputs(args, s)
     return s
+
+
+def _check_outputs_are_not_inputs(args: argparse.Namespace, s: dict[str, Any]) -> None:
+    """Refuse an output (``--plot``, ``--save-filter``) that is an input or the other output."""
+    from .._io import refuse_same_file
+
+    scheme_file = args.scheme[5:] if str(args.scheme).startswith("file:") else None
+    refuse_same_file(
+        {"--save-filter": s.get("save_filter"), "--plot": s.get("plot")},
+        {"--data": args.data, "--scheme file": scheme_file},
+    )
 
 
 def _theorem(s: dict[str, Any], problem: Any) -> Any:

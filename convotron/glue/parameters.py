@@ -237,6 +237,7 @@ def theorem_parameters(
     delta: float,
     w_norm: float,
     only_patch: int | None = None,
+    spectrum: Spectrum | None = None,
 ) -> TheoremParameters:
     r"""Compute the theorem's numbers for a problem and a target :math:`(\epsilon, \delta)`.
 
@@ -252,6 +253,10 @@ def theorem_parameters(
         :math:`\|w^*\| > 0` (or an upper bound on it).
     only_patch : int or None
         Update only along this patch: the disjoint-patch variant (``thm-disjoint``).
+    spectrum : Spectrum or None
+        ``Spectrum.of(problem)`` computed earlier for the same scheme and covariance (a
+        sweep reuses it over the cells that differ only in ε, δ, ‖w*‖, α, law or noise);
+        computed here when ``None``.
 
     Returns
     -------
@@ -264,7 +269,7 @@ def theorem_parameters(
         For invalid input (never for a failing hypothesis: see ``applies``/``violations``).
     """
     target = _Target.checked(problem, eps, delta, w_norm, only_patch)
-    spectrum = Spectrum.of(problem)
+    spectrum = Spectrum.of(problem) if spectrum is None else spectrum
     beta = Beta.of(problem, spectrum)
     rho_rule, xi_moment = noise_moment(problem, spectrum, beta)
     violations = _law_violations(problem)
