@@ -121,7 +121,8 @@ class ConvotronRule:
         rows, the first ``m`` rows, and the run uses the rest): independent of the run, as
         ``thm-precond-plugin`` assumes. Not combined with ``only_patch``.
     plugin_samples : int, optional
-        ``m`` for ``"plugin"`` (default ``50 r``; ``theory.precondition.plugin_samples`` gives
+        ``m`` for ``"plugin"`` (default ``50 r``; ``convotron_theory.precondition.plugin_samples``
+        gives
         a count for a stated price). At least ``r``.
 
     Examples

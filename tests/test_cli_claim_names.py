@@ -1,9 +1,9 @@
 """The command line prints the book's number and name beside every claim label (issue 20).
 
 ``convotron check`` and ``convotron bounds`` name claims by label (``lem-1d``); the book prints
-numbers ("Lemma 4"). Both reports pass through :func:`theory.claims.annotate_labels`, so a
+numbers ("Lemma 4"). Both reports pass through :func:`convotron_theory.claims.annotate_labels`, so a
 label is followed by ``[Lemma 4 (1D patch-and-stride)]`` from the one numbering table
-:data:`theory.claims.PRINTED`.
+:data:`convotron_theory.claims.PRINTED`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import io
 import pytest
 
 from convotron.cli import main
-from theory.claims import PRINTED, annotate_labels, display_name
+from convotron_theory.claims import PRINTED, annotate_labels, display_name
 
 
 def _run(argv: list[str]) -> tuple[int, str]:

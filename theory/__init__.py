@@ -5,13 +5,15 @@ explicit-constant version of the main theorem of Goel, Klivans and Meka (ICML 20
 as objects, and the claims registry behind the book. Never imports :mod:`convotron`.
 The submodules and public names below are imported lazily, on first access (PEP 562).
 
-Submodules: :mod:`theory.notation` (the symbols), :mod:`theory.overlap` (exact ``P_i``,
-``P``, ``P Σ Pᵀ`` and closed forms), :mod:`theory.spectra` (eigenvalue condition,
-certificates, lemma bounds), :mod:`theory.bounds` (the theorem's constants as
-:class:`~theory.bounds.Bound` objects), :mod:`theory.second_moment` (the exact second-moment
-matrix K, the exact ρ and the α = 1 error recursion), :mod:`theory.precondition` (the
+Submodules: :mod:`convotron_theory.notation` (the symbols), :mod:`convotron_theory.overlap` (exact
+``P_i``,
+``P``, ``P Σ Pᵀ`` and closed forms), :mod:`convotron_theory.spectra` (eigenvalue condition,
+certificates, lemma bounds), :mod:`convotron_theory.bounds` (the theorem's constants as
+:class:`~convotron_theory.bounds.Bound` objects), :mod:`convotron_theory.second_moment` (the exact
+second-moment
+matrix K, the exact ρ and the α = 1 error recursion), :mod:`convotron_theory.precondition` (the
 preconditioned Convotron, [derived]: exact K_H, β_H, ρ_H, its theorem and the plug-in
-variant), :mod:`theory.claims` (the registry).
+variant), :mod:`convotron_theory.claims` (the registry).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from ._errors import HypothesisFailed, TheoryError
 
-#: Submodules, imported on first access (PEP 562): ``from theory.spectra import ...`` loads
-#: neither :mod:`theory.bounds` nor :mod:`theory.claims`.
+#: Submodules, imported on first access (PEP 562): ``from convotron_theory.spectra import ...``
+#: loads
+#: neither :mod:`convotron_theory.bounds` nor :mod:`convotron_theory.claims`.
 _SUBMODULES = frozenset(
     {"bounds", "claims", "notation", "overlap", "precondition", "second_moment", "spectra"}
 )

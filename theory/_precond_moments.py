@@ -1,9 +1,12 @@
 r"""The exact fourth moments of the preconditioned analysis, :math:`K_H` and :math:`\rho_H`.
 
-Private: the public names are re-exported by :mod:`theory.precondition`, whose docstring states
-and proves what is computed here. Same setting as :mod:`theory.second_moment`: :math:`x = Lz`,
+Private: the public names are re-exported by :mod:`convotron_theory.precondition`, whose docstring
+states
+and proves what is computed here. Same setting as :mod:`convotron_theory.second_moment`: :math:`x =
+Lz`,
 :math:`z` with iid standardised coordinates of kurtosis :math:`\kappa`, every covariance kind of
-:func:`theory._structured_sigma.cov_kind`; :math:`A_i = P_iL`, :math:`B = PL`, and for a fixed
+:func:`convotron_theory._structured_sigma.cov_kind`; :math:`A_i = P_iL`, :math:`B = PL`, and for a
+fixed
 symmetric :math:`H` (r×r) :math:`C_H = B^\top HB`. The one identity
 :math:`\mathbb{E}[zz^\top Czz^\top] = \operatorname{tr}(C)I + 2C + (\kappa-3)\operatorname{diag}(C)`
 gives, with :math:`q = Px = Bz`,

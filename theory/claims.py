@@ -27,7 +27,7 @@ the tests and the book).
 
 Examples
 --------
->>> from theory.claims import CLAIMS, topological_order
+>>> from convotron_theory.claims import CLAIMS, topological_order
 >>> CLAIMS["thm-convotron"].kind
 'theorem'
 >>> order = topological_order()
@@ -151,11 +151,11 @@ def _c(
     )
 
 
-_B = "theory.bounds."
-_S = "theory.spectra."
-_O = "theory.overlap."
-_SM = "theory.second_moment."
-_PC = "theory.precondition."
+_B = "convotron_theory.bounds."
+_S = "convotron_theory.spectra."
+_O = "convotron_theory.overlap."
+_SM = "convotron_theory.second_moment."
+_PC = "convotron_theory.precondition."
 
 #: The registry, by label, in the book's order.
 CLAIMS: dict[str, Claim] = {
@@ -255,7 +255,7 @@ CLAIMS: dict[str, Claim] = {
                 _B + "BETA_GAUSSIAN_STRIDE",
                 _B + "BETA_BOUNDED",
                 _B + "BETA_FOURTH",
-                "theory.instantiate.gaussian_norm_product_moment",
+                "convotron_theory.instantiate.gaussian_norm_product_moment",
             ),
         ),
         _c(
@@ -300,7 +300,7 @@ CLAIMS: dict[str, Claim] = {
             ("lem-one-step",),
             (
                 _B + "THEOREM_CURVE",
-                "theory.instantiate.theorem_parameters",
+                "convotron_theory.instantiate.theorem_parameters",
                 "convotron.glue.parameters.theorem_parameters",
             ),
             symbolic=True,
@@ -392,7 +392,7 @@ CLAIMS: dict[str, Claim] = {
                 _B + "DISJOINT_RHO",
                 _B + "DISJOINT_ETA",
                 _B + "DISJOINT_T",
-                "theory.instantiate.disjoint_parameters",
+                "convotron_theory.instantiate.disjoint_parameters",
                 "convotron.glue.parameters.theorem_parameters",
             ),
             symbolic=True,
@@ -422,8 +422,8 @@ CLAIMS: dict[str, Claim] = {
                 "lem-cov-transfer",
             ),
             (
-                "theory.conv.reduced_geometry",
-                "theory.conv.lemma_conv",
+                "convotron_theory.conv.reduced_geometry",
+                "convotron_theory.conv.lemma_conv",
                 "convotron.conv.conv1d",
                 "convotron.conv.conv2d",
             ),
@@ -435,7 +435,7 @@ CLAIMS: dict[str, Claim] = {
             "Coverage bound on the largest eigenvalue",
             "[derived] λ_max(PPᵀ) ≤ c_max · max_a #reads(a) ≤ c_max k, any scheme",
             ("def-model",),
-            ("theory.conv.coverage_upper_bound",),
+            ("convotron_theory.conv.coverage_upper_bound",),
         ),
         _c(
             "lem-conv-padded",
@@ -455,7 +455,11 @@ CLAIMS: dict[str, Claim] = {
                 "thm-convotron",
                 "lem-conv-upper",
             ),
-            ("theory.conv.applicability", "theory.conv.reduced_geometry", "convotron.patches.PAD"),
+            (
+                "convotron_theory.conv.applicability",
+                "convotron_theory.conv.reduced_geometry",
+                "convotron.patches.PAD",
+            ),
             symbolic=True,
         ),
         # --- the preconditioned Convotron (book/preconditioned.md): this project's extension ---
@@ -624,7 +628,7 @@ def display_name(label: str, *, with_label: bool = False) -> str:
     if label not in PRINTED:
         raise TheoryError(
             f"label must be one of the registered claims {sorted(PRINTED)}; got {label!r}. "
-            "Use a label of theory.claims.CLAIMS."
+            "Use a label of convotron_theory.claims.CLAIMS."
         )
     number, name = PRINTED[label]
     out = f"{number} ({name})"

@@ -108,7 +108,7 @@ conditionally on the range :math:`[\ell, u]`, which is then not proved.
 Examples
 --------
 >>> import numpy as np
->>> from theory.precondition import preconditioned_constants
+>>> from convotron_theory.precondition import preconditioned_constants
 >>> idx = [[2 * i + j for j in range(4)] for i in range(7)]       # 1d:16,4,2
 >>> pc = preconditioned_constants(16, idx, "exact", cov="ar1:0.9")
 >>> round(pc.beta_H, 4), round(pc.mu_H, 12), round(pc.cond_M)
@@ -166,7 +166,7 @@ __all__ = [
 _DER = "[derived] preconditioned Convotron (this project's extension, not GKM18's)"
 
 # --------------------------------------------------------------------------------------------
-# Symbols (local: theory.notation holds the paper's analysis)
+# Symbols (local: convotron_theory.notation holds the paper's analysis)
 # --------------------------------------------------------------------------------------------
 mu_H = sp.Symbol("mu_H", positive=True)  # λ_min(H^{1/2} M H^{1/2})
 a_H = sp.Symbol("a_H", positive=True)  # (1+α) μ_H / k
@@ -349,12 +349,12 @@ def preconditioned_second_moment_matrix(
     :math:`K_H = \frac1k\sum_iA_i[\operatorname{tr}(HM)I + 2C_H
     + (\kappa-3)\operatorname{diag}(C_H)]A_i^\top`,
     :math:`C_H = L^\top P^\top HPL`. ``H = "identity"`` gives
-    :func:`theory.second_moment.second_moment_matrix`.
+    :func:`convotron_theory.second_moment.second_moment_matrix`.
 
     Parameters
     ----------
     n, indices, cov, kappa
-        As in :func:`theory.second_moment.second_moment_matrix` (every covariance kind).
+        As in :func:`convotron_theory.second_moment.second_moment_matrix` (every covariance kind).
     H : (r, r) array, "exact" or "identity"
         The preconditioner (``"exact"``: :math:`M^{-1}`).
     """
@@ -408,7 +408,8 @@ def rho_preconditioned(
 ) -> float:
     r"""Exact :math:`\rho_H = \mathbb{E}[\xi^2q^\top Hq]` per noise model [derived].
 
-    ``noise`` as in :func:`theory.second_moment.rho_exact`: independent noise of variance ς²
+    ``noise`` as in :func:`convotron_theory.second_moment.rho_exact`: independent noise of variance
+    ς²
     gives :math:`\varsigma^2\operatorname{tr}(HM)`; ``("hetero", ς)`` gives
     :math:`\frac{\varsigma^2}{\operatorname{tr}\Sigma}[\operatorname{tr}\Sigma\operatorname{tr}(HM)
     + 2\operatorname{tr}(HP\Sigma^2P^\top) + (\kappa-3)\sum_jD_{jj}(C_H)_{jj}]`.
@@ -511,7 +512,7 @@ def preconditioned_constants(
     Parameters
     ----------
     n, indices, cov, kappa, noise
-        As in :mod:`theory.second_moment` (every covariance kind, law and noise model).
+        As in :mod:`convotron_theory.second_moment` (every covariance kind, law and noise model).
     H : (r, r) array, "exact" or "identity"
         ``"exact"`` is :math:`M^{-1}`: then :math:`\mu_H = 1` exactly (cor-precond-whitened) and
         :math:`\beta_H` is solved as the generalised problem :math:`(K_H, M)`.

@@ -197,7 +197,9 @@ class ConvotronArgumentParser(argparse.ArgumentParser):
 
 def _bad_input_types() -> tuple[type[BaseException], ...]:
     """Return the project's bad-input errors: the numerical half's and the symbolic half's."""
-    from theory._errors import TheoryError  # imported when an error is caught, not at start
+    from convotron_theory._errors import (
+        TheoryError,  # imported when an error is caught, not at start
+    )
 
     return (ConvotronError, TheoryError)
 
@@ -283,7 +285,7 @@ def run_guarded(
     """Run a subcommand: bad input exits 2, an environment failure 3, one stderr line each.
 
     Bad input (a project error: :class:`~convotron._errors.ConvotronError` or
-    ``theory``'s ``TheoryError``) is the user's to fix: status :data:`EXIT_BAD_INPUT`. An
+    ``convotron_theory``'s ``TheoryError``) is the user's to fix: status :data:`EXIT_BAD_INPUT`. An
     operating-system error that escapes (a full disk, an I/O error, an unreachable
     scheduler, a standard output that cannot be written) is the environment's: status
     :data:`EXIT_ENVIRONMENT`. Ctrl-C exits 130. Never a traceback.

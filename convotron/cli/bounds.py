@@ -1,6 +1,7 @@
 r"""``convotron bounds``: the theorem's step size, iteration count and sample size.
 
-Imports :mod:`theory` through :mod:`convotron.glue.parameters`. Prints each formula with its
+Imports :mod:`convotron_theory` through :mod:`convotron.glue.parameters`. Prints each formula with
+its
 value: :math:`\lambda_{\min}(M)`, :math:`a`, :math:`\beta` (the exact :math:`\lambda_{\max}(K)` by
 default, and the best closed form with the :math:`T` it would give),
 :math:`\rho`, :math:`\eta`, :math:`T` and samples, all [derived]: the explicit-constant
@@ -113,7 +114,7 @@ def _v(x: Any) -> str:
 
 def format_bounds(s: dict[str, Any], tp: Any) -> str:
     """Human-readable report: each formula with its value, then the hypotheses."""
-    from theory.bounds import DISJOINT_A, A
+    from convotron_theory.bounds import DISJOINT_A, A
 
     scheme = s["scheme"]
     head = (
@@ -180,7 +181,7 @@ def main(args: argparse.Namespace) -> int:
     tp = theorem_parameters(
         problem, eps=s["eps"], delta=s["delta"], w_norm=s["w_norm"], only_patch=s["only_patch"]
     )
-    from theory.conv import applicability_report
+    from convotron_theory.conv import applicability_report
 
     conv_data, conv_text = applicability_report(s["scheme"].geometry)  # conv layers only
     pre = getattr(args, "precondition", "none") or "none"
@@ -203,7 +204,9 @@ def main(args: argparse.Namespace) -> int:
             }
         )
     else:
-        from theory.claims import annotate_labels  # the book's number and name beside a label
+        from convotron_theory.claims import (
+            annotate_labels,  # the book's number and name beside a label
+        )
 
         print(annotate_labels(format_bounds(s, tp)))
         if conv_text:
@@ -215,7 +218,7 @@ def main(args: argparse.Namespace) -> int:
 
 def _precondition_report(problem: Any, s: dict[str, Any], pre: str) -> tuple[dict, str]:
     """Return the preconditioned theorem's block (thm-precond, [derived]): JSON and text."""
-    from theory.precondition import plugin_samples
+    from convotron_theory.precondition import plugin_samples
 
     from ..glue.precondition import preconditioned_parameters
 

@@ -1,6 +1,6 @@
 r"""``convotron check``: whether a patch scheme satisfies :math:`\lambda_{\min}(M) > 0`.
 
-GLUE (imports :mod:`theory`). For ``--scheme SPEC`` and ``--cov C`` it computes
+GLUE (imports :mod:`convotron_theory`). For ``--scheme SPEC`` and ``--cov C`` it computes
 :math:`M = P\Sigma P^\top` (never an ``n x n`` matrix), its extreme eigenvalues, an exact
 certificate (rational :math:`LDL^\top`, ``--exact`` forces it; by default it is used when a
 cost estimate says it is cheap, else a verified floating-point lower bound on λ_min), the
@@ -117,7 +117,7 @@ def _flags(text: str) -> str:
 
 
 def format_check(spec: str, check: Any) -> str:
-    """Human-readable report of a :class:`theory.spectra.SchemeCheck`."""
+    """Human-readable report of a :class:`convotron_theory.spectra.SchemeCheck`."""
     lines = [
         f"scheme {spec}: n = {check.n}, r = {check.r}, k = {check.k}, Σ = {check.cov}",
         f"M = P Σ Pᵀ ({check.r} x {check.r}): lambda_min = {_num(check.lambda_min)}, "
@@ -160,7 +160,7 @@ def format_check(spec: str, check: Any) -> str:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``convotron check``; return 0 (HOLDS), 1 (FAILS), 4 (UNDECIDED) or raise (bad input)."""
-    from theory.spectra import check_scheme
+    from convotron_theory.spectra import check_scheme
 
     from ..covariance import parse_cov
     from ..glue.moments import cov_for_theory
@@ -193,7 +193,7 @@ def main(args: argparse.Namespace) -> int:
         exact=True if args.exact else None,
         geometry=scheme.geometry,
     )
-    from theory.conv import applicability_report
+    from convotron_theory.conv import applicability_report
 
     conv_data, conv_text = applicability_report(scheme.geometry)  # conv layers only
     if args.json:
@@ -212,7 +212,9 @@ def main(args: argparse.Namespace) -> int:
                 f"Σ estimated from the {X.shape[0]} rows of {data}: Σ̂ = XᵀX/m (no centring; "
                 "the law is assumed symmetric); the verdict below is for Σ̂"
             )
-        from theory.claims import annotate_labels  # the book's number and name beside a label
+        from convotron_theory.claims import (
+            annotate_labels,  # the book's number and name beside a label
+        )
 
         report = switches(format_check(scheme.spec or args.scheme, check), args)
         print(annotate_labels(report))

@@ -1,7 +1,7 @@
 r"""The preconditioned theorem's numbers of a problem (thm-precond, [derived]; not GKM18's).
 
 Joins a :class:`~convotron.problem.Problem` (the core's scheme, law, covariance and noise) to
-:mod:`theory.precondition`: the exact :math:`\mu_H`, :math:`\beta_H`, :math:`\rho_H` of a
+:mod:`convotron_theory.precondition`: the exact :math:`\mu_H`, :math:`\beta_H`, :math:`\rho_H` of a
 preconditioner ``H`` (``"exact"`` = :math:`M^{-1}`, the identity, or a given matrix such as a
 plug-in :math:`\hat M^{-1}` already drawn), then the step :math:`\eta` and the iteration count
 :math:`T` of the preconditioned theorem for :math:`P[\|w_{T+1} - w^*\|^2 > \epsilon] \le
@@ -50,7 +50,7 @@ def preconditioned_parameters(
     dict
         ``applies, violations, mu_H, beta_H, rho_H, a_H, eta, T, lambda_max_H, cond_H,
         cond_M, phi_1_bound`` and ``theory`` (the dict of
-        :func:`theory.precondition.precondition_parameters`).
+        :func:`convotron_theory.precondition.precondition_parameters`).
 
     Raises
     ------
@@ -58,7 +58,7 @@ def preconditioned_parameters(
         A padded scheme (the exact moments read no padding here) or a law without a finite
         fourth moment.
     """
-    from theory.precondition import precondition_parameters, preconditioned_constants
+    from convotron_theory.precondition import precondition_parameters, preconditioned_constants
 
     from .parameters import theorem_parameters
 

@@ -3,7 +3,7 @@
 The preconditioned Convotron is this project's extension ([derived], not GKM18's):
 ``w ← w + η (y − f_w(x)) H Σ_i P_i x``. Checked here: the compiled branch (fused draws, the
 chunked sampler path and fixed rows) against its readable step bitwise, against the theory
-half's own readable loop (``theory.precondition.precond_reference``), ``H = I`` bitwise
+half's own readable loop (``convotron_theory.precondition.precond_reference``), ``H = I`` bitwise
 Algorithm 1, the binding of ``"exact"`` (M⁻¹) and ``"plugin"`` (M̂⁻¹ from set-aside samples),
 and the error messages.
 """
@@ -21,7 +21,7 @@ from convotron.patches import parse_spec
 from convotron.problem import Teacher
 from convotron.rules import ConvotronRule, plugin_directions
 from convotron.sources import Rows, Sampler
-from theory.precondition import precond_reference, preconditioned_constants
+from convotron_theory.precondition import precond_reference, preconditioned_constants
 
 SCHEME = parse_spec("1d:12,4,2")  # k = 5
 

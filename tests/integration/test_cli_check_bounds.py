@@ -100,7 +100,7 @@ def test_check_ar1_numeric_matches_dense(capsys) -> None:
 def _beta_by_moment_tensor(n: int, indices, kappa: float) -> float:
     """λ_max of u ↦ (1/k) Σ_i E[(uᵀP_i x)² ‖Px‖²] for x with iid standardised coordinates.
 
-    Independent of theory.second_moment: the fourth-moment tensor E[x_a x_b x_c x_d]
+    Independent of convotron_theory.second_moment: the fourth-moment tensor E[x_a x_b x_c x_d]
     (three pairings plus (κ − 3) on the diagonal) contracted by brute force.
     """
     idx = np.asarray(indices)

@@ -1,4 +1,4 @@
-"""Exact checks of :mod:`theory.precondition` (the preconditioned Convotron, [derived]).
+"""Exact checks of :mod:`convotron_theory.precondition` (the preconditioned Convotron, [derived]).
 
 Independent of the closed forms under test:
 
@@ -6,7 +6,7 @@ Independent of the closed forms under test:
   moments of x = Lz, with the (κ − 3) cumulant), for every covariance kind and several κ;
 - Rademacher inputs (κ = 1): averages over all 2ⁿ sign vectors (exact, no sampling);
 - the sympy exact matrices (rational H, Σ) against the floats; H = I against
-  :mod:`theory.second_moment` and :func:`theory.instantiate.theorem_parameters`;
+  :mod:`convotron_theory.second_moment` and :func:`convotron_theory.instantiate.theorem_parameters`;
 - Monte Carlo with CLT tolerances (five standard errors, and a standard error below 2% of the
   value, so a constant 10% off fails), the mean recursion of many runs, and whole runs.
 """
@@ -22,12 +22,12 @@ import scipy.linalg as sla
 import sympy as sp
 from scipy.stats import binom
 
-from theory import instantiate as INST
-from theory import precondition as PC
-from theory import second_moment as SM
-from theory._errors import HypothesisFailed, TheoryError
-from theory._precond_moments import sympy_setup
-from theory._structured_sigma import cholesky_factor
+from convotron_theory import instantiate as INST
+from convotron_theory import precondition as PC
+from convotron_theory import second_moment as SM
+from convotron_theory._errors import HypothesisFailed, TheoryError
+from convotron_theory._precond_moments import sympy_setup
+from convotron_theory._structured_sigma import cholesky_factor
 
 STRIDE_16_4_2 = [[2 * i + j for j in range(4)] for i in range(7)]
 STRIDE_8_4_2 = [[0, 1, 2, 3], [2, 3, 4, 5], [4, 5, 6, 7]]
@@ -39,7 +39,8 @@ COUNTER = [[0, 1, 2, 3], [0, 1, 4, 5], [6, 7, 2, 3]]
 # independent constructions
 # ---------------------------------------------------------------------------------------------
 def _L(n: int, cov) -> np.ndarray:
-    """The factor x = Lz the package samples with, built from Σ (not from theory's structure)."""
+    """The factor x = Lz the package samples with, built from Σ (not from convotron_theory's
+    structure)."""
     if isinstance(cov, np.ndarray):
         return cholesky_factor(cov)
     if cov == "identity":
@@ -213,7 +214,7 @@ def test_gaussian_whitened_identity(cov) -> None:
     Q = PC.quartic_q_moment(16, STRIDE_16_4_2, "exact", cov, 3)
     assert np.allclose(Q, 6 * M, rtol=1e-9, atol=1e-9 * np.abs(M).max())
     # κ ≠ 3: the correction (κ−3) B diag(Π) Bᵀ, Π the projector onto B's row space
-    from theory import _structured_sigma as S
+    from convotron_theory import _structured_sigma as S
 
     kind, payload = S.cov_kind(16, cov)
     B = S.B_matrix(kind, payload, 16, np.array(STRIDE_16_4_2))
@@ -251,7 +252,7 @@ def test_gaussian_whitened_identity_symbolic() -> None:
 )
 def test_whitened_beta_sandwich(n, idx, cov, kappa) -> None:
     pc = PC.preconditioned_constants(n, idx, "exact", cov=cov, kappa=kappa)
-    from theory import _structured_sigma as S
+    from convotron_theory import _structured_sigma as S
 
     kind, payload = S.cov_kind(n, cov)
     k, r = np.array(idx).shape

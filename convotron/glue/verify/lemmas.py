@@ -417,7 +417,7 @@ def _top_of_K(tp: Any, geom: _Geometry) -> np.ndarray:
     problem = tp.problem
     if geom.only_patch is None:
         try:
-            from theory.second_moment import second_moment_matrix
+            from convotron_theory.second_moment import second_moment_matrix
 
             from ..moments import cov_spec
 

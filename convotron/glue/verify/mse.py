@@ -2,7 +2,8 @@ r"""The α = 1 verify case (``lem-linear-mse``): the measured error curve agains
 
 For the linear case with inputs :math:`x = Lz` the mean-square error
 :math:`\mathbb{E}\|w_t - w^*\|^2 = \operatorname{tr} S_t` follows a linear recursion on the
-error second moment (:func:`theory.second_moment.linear_mse_curve`, [derived]). The case runs
+error second moment (:func:`convotron_theory.second_moment.linear_mse_curve`, [derived]). The case
+runs
 many independent copies of Convotron at a step above the theorem's (``eta_factor`` times the
 realizable :math:`a/(2\beta)`, exact β, where the :math:`\eta^2` terms matter; default
 :data:`ETA_FACTOR`) and checks, as book/theorem.md does:
@@ -158,7 +159,7 @@ def _curve_runs(
     eta_factor: float,
 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(η, recorded t, exact curve, the runs' recorded errors (runs, len(t)))``."""
-    from theory.second_moment import linear_mse_curve
+    from convotron_theory.second_moment import linear_mse_curve
 
     from ...many import run_many
     from ...rules import ConvotronRule
