@@ -114,14 +114,14 @@ class Target:
 
     @classmethod
     def checked(cls, problem: Any, eps: Any, delta: Any, w_norm: Any, only_patch: Any) -> Target:
-        """Validate the inputs of :func:`theorem_parameters` (one table, :data:`_TARGET`)."""
+        """Validate the inputs of :func:`theorem_parameters` (one row each, below)."""
         _PROBLEM(problem)
         if only_patch is not None:
             only_patch = only_patch_param(problem.scheme.k)(only_patch)
         return cls(
-            eps=_TARGET["eps"](eps),
-            delta=_TARGET["delta"](delta),
-            w_norm=_TARGET["w_norm"](w_norm),
+            eps=_EPS(eps),
+            delta=_DELTA(delta),
+            w_norm=_W_NORM(w_norm),
             only_patch=only_patch,
         )
 
@@ -471,16 +471,24 @@ _PROBLEM = Param(
     InstanceOf(Problem, "a Problem"),
     fix="Pass e.g. Problem.from_specs('1d:16,4,2', alpha=0.0).",
 )
-_POSITIVE = Interval(float, 0.0, None, closed="neither")
-_PROBABILITY = Interval(float, 0.0, 1.0, closed="right")
-_TARGET = {
-    name: Param(name, rule, meaning=meaning, fix=fix)
-    for name, rule, meaning, fix in [
-        ("eps", _POSITIVE, "the target squared error", "Pass a positive accuracy, e.g. 0.01."),
-        ("delta", _PROBABILITY, "the failure probability", "Pass a probability, e.g. 0.1."),
-        ("w_norm", _POSITIVE, "the norm of w*", "Pass the norm of w*, e.g. 1."),
-    ]
-}
+_EPS = Param(
+    "eps",
+    Interval(float, 0.0, None, closed="neither"),
+    meaning="the target squared error",
+    fix="Pass a positive accuracy, e.g. 0.01.",
+)
+_DELTA = Param(
+    "delta",
+    Interval(float, 0.0, 1.0, closed="right"),
+    meaning="the failure probability",
+    fix="Pass a probability, e.g. 0.1.",
+)
+_W_NORM = Param(
+    "w_norm",
+    Interval(float, 0.0, None, closed="neither"),
+    meaning="the norm of w*",
+    fix="Pass the norm of w*, e.g. 1.",
+)
 
 
 def _law_violations(problem: Problem) -> list[str]:
