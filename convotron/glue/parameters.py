@@ -471,24 +471,11 @@ _PROBLEM = Param(
     InstanceOf(Problem, "a Problem"),
     fix="Pass e.g. Problem.from_specs('1d:16,4,2', alpha=0.0).",
 )
-_EPS = Param(
-    "eps",
-    Interval(float, 0.0, None, closed="neither"),
-    meaning="the target squared error",
-    fix="Pass a positive accuracy, e.g. 0.01.",
-)
-_DELTA = Param(
-    "delta",
-    Interval(float, 0.0, 1.0, closed="right"),
-    meaning="the failure probability",
-    fix="Pass a probability, e.g. 0.1.",
-)
-_W_NORM = Param(
-    "w_norm",
-    Interval(float, 0.0, None, closed="neither"),
-    meaning="the norm of w*",
-    fix="Pass the norm of w*, e.g. 1.",
-)
+_POSITIVE = Interval(float, 0.0, None, closed="neither")
+_EPS = Param("eps", _POSITIVE, "Pass a positive accuracy, e.g. 0.01.", "the target squared error")
+_DELTA = Param("delta", Interval(float, 0.0, 1.0, closed="right"),
+               "Pass a probability, e.g. 0.1.", "the failure probability")  # fmt: skip
+_W_NORM = Param("w_norm", _POSITIVE, "Pass the norm of w*, e.g. 1.", "the norm of w*")
 
 
 def _law_violations(problem: Problem) -> list[str]:
@@ -586,16 +573,16 @@ def _disjoint_parameters(
         w_norm=target.w_norm,
         varsigma=float(noise.level),
     )
-    spectra = Spectra(  # P_i Σ P_iᵀ = I: λ_min = λ_max = 1, tr = r
+    spectra = dataclasses.replace(  # P_i Σ P_iᵀ = I: λ_min = λ_max = 1, tr = r, exactly
+        Spectra.of(spectrum),
         lambda_min=1.0,
         lambda_max=1.0,
         trace_M=float(scheme.r),
-        lambda_max_Sigma=spectrum.lambda_max_Sigma,
-        lambda_max_PPT=spectrum.lambda_max_PPT,
         certificate="exact",
         verdict="HOLDS",
         lambda_min_used=1.0,
-        check=spectrum.check,
+        lambda_min_note="",
+        certificate_detail=None,
     )
     constants = Constants(
         a=p["a"],
