@@ -328,20 +328,25 @@ class TheoremParameters:
         return self.problem.alpha
 
     def replace(self, **changes: Any) -> TheoremParameters:
-        """Return a copy with flat attributes changed, each in its record (``replace(eta=0.1)``)."""
+        """Return a copy with attributes changed, a flat one in its record (``eta=0.1``)."""
+        own = {f.name for f in dataclasses.fields(self)}
+        top: dict[str, Any] = {}
         records: dict[str, dict[str, Any]] = {}
         for name, value in changes.items():
             alias = vars(TheoremParameters).get(name)
-            if not isinstance(alias, _In):
+            if name in own:
+                top[name] = value
+            elif isinstance(alias, _In):
+                records.setdefault(alias.record, {})[name] = value
+            else:
                 raise ConvotronError(
-                    f"replace: {name!r} is not a field of a record of TheoremParameters. "
-                    "Pass one of the flat names of JSON_KEYS (not applies or alpha)."
+                    f"replace: {name!r} is neither a field of TheoremParameters nor of one of "
+                    "its records. Pass a flat name of JSON_KEYS (not applies or alpha: change "
+                    "violations or the problem), or claim, violations, problem."
                 )
-            records.setdefault(alias.record, {})[name] = value
-        return dataclasses.replace(
-            self,
-            **{rec: dataclasses.replace(getattr(self, rec), **kw) for rec, kw in records.items()},
-        )
+        for rec, kw in records.items():
+            top[rec] = dataclasses.replace(getattr(self, rec), **kw)
+        return dataclasses.replace(self, **top)
 
     def curve(self, t: Any) -> Any:
         r"""Evaluate the theorem's bound :math:`(1 - \eta a/2)^t\|w^*\|^2 + 2\eta\rho/a` at ``t``.

@@ -486,5 +486,6 @@ def test_flat_names_read_the_records_and_replace_writes_them() -> None:
     new = tp.replace(eta=0.25, a=3.0, w_norm=2.0)
     assert (new.eta, new.a, new.w_norm, new.T) == (0.25, 3.0, 2.0, tp.T)
     assert (tp.eta, tp.a, tp.w_norm) != (0.25, 3.0, 2.0)  # a copy
-    with pytest.raises(ConvotronError, match=r"'applies' is not a field of a record"):
+    assert not tp.replace(violations=("x",)).applies
+    with pytest.raises(ConvotronError, match=r"'applies' is neither a field of TheoremParameters"):
         tp.replace(applies=False)
