@@ -63,7 +63,7 @@ from ._limits import (
 )
 from ._validate import InstanceOf, Interval, Options, Param
 from .activations import check_alpha, leaky_relu
-from .data import _RNG
+from .data import _CHUNK, _RNG
 from .patches import _SCHEME, PatchScheme
 from .results import RunResult
 from .rules import ConvotronRule, Rule
@@ -102,7 +102,6 @@ _BATCH = Param(
 _ITERS = Param(
     "iters", Interval(int, 1, None), fix="Pass the number of updates T, e.g. iters=10000."
 )
-_CHUNK = Param("chunk", Interval(int, 1, None), fix="Pass a positive number of samples per draw.")
 _RECORD_EVERY = Param(
     "record_every",
     Interval(int, 1, None),

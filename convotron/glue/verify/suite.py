@@ -143,8 +143,10 @@ def _plan(case: Case, tp: TheoremParameters, control_iters: int) -> tuple[int, f
     if _has_finite_theory(tp):
         return math.ceil(float(tp.T)), float(tp.eta)
     if case.control is not None:
+        from convotron_theory import bounds as tb  # a = (1+α)λ/k has one definition
+
         problem = tp.problem
-        a_max = (1.0 + problem.alpha) * float(tp.lambda_max) / problem.k
+        a_max = float(tb.A(alpha=problem.alpha, lambda_min=float(tp.lambda_max), k=problem.k))
         return int(control_iters), a_max / (2.0 * float(tp.beta))
     return None
 
