@@ -124,6 +124,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _parse_args(args: argparse.Namespace) -> dict[str, Any]:
     """Validate every option before any work is done."""
+    from .._errors import ConvotronError
+    from .._limits import MAX_RUNS
     from ..glue.verify import MODES, check_out_dir
 
     mode = "quick" if args.quick else "full" if args.full else "default"
@@ -133,6 +135,12 @@ def _parse_args(args: argparse.Namespace) -> dict[str, Any]:
         if args.seeds is None
         else parse_integer(args.seeds, "--seeds", 1, "Pass e.g. --seeds 100.")
     )
+    if runs > MAX_RUNS:  # checked here so the message names the flag, before any planning
+        raise ConvotronError(
+            f"--seeds (the independent runs per case) must be an integer with 1 <= --seeds <= "
+            f"{MAX_RUNS} (each run keeps its result in memory); got {args.seeds!r}. "
+            "Pass e.g. --seeds 500."
+        )
     workers = parse_integer(args.workers, "--workers", 1, "Pass e.g. --workers 2.")
     seed = parse_integer(args.seed, "--seed", 0, "Pass e.g. --seed 0.")
     if args.max_updates is None:
