@@ -137,8 +137,8 @@ def _parse_args(args: argparse.Namespace) -> dict[str, Any]:
     )
     if runs > MAX_RUNS:  # checked here so the message names the flag, before any planning
         raise ConvotronError(
-            f"--seeds (the independent runs per case) must be an integer with 1 <= --seeds <= "
-            f"{MAX_RUNS} (each run keeps its result in memory); got {args.seeds!r}. "
+            f"--seeds must be an integer with 1 <= --seeds <= {MAX_RUNS} (the independent runs "
+            f"per case, each keeping its result in memory); got {args.seeds!r}. "
             "Pass e.g. --seeds 500."
         )
     workers = parse_integer(args.workers, "--workers", 1, "Pass e.g. --workers 2.")
