@@ -139,7 +139,7 @@ re-exported here.
 
 from __future__ import annotations
 
-from .cases import MODES, Case, default_cases
+from .cases import MODES, PRECONDITIONS, Case, default_cases, preconditioned_cases
 from .drift import DRIFT_SAMPLES, DRIFT_Z_LIMIT, drift_at_start, kernel_floor
 from .lemmas import LEMMA_FAMILY_LEVEL, LemmaCheck, lemma_checks
 from .report import (
@@ -163,6 +163,7 @@ __all__ = [
     "DRIFT_Z_LIMIT",
     "LEMMA_FAMILY_LEVEL",
     "MODES",
+    "PRECONDITIONS",
     "STATUS_FAIL",
     "STATUS_NOT_RUN",
     "STATUS_PASS",
@@ -181,6 +182,7 @@ __all__ = [
     "kernel_floor",
     "lemma_checks",
     "plan_suite",
+    "preconditioned_cases",
     "run_case",
     "run_suite",
     "write_report",

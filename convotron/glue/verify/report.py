@@ -280,6 +280,7 @@ class CaseResult:
             "noise": c.noise,
             "only_patch": c.only_patch,
             "claim": c.claim,
+            "precondition": c.precondition,
             "control": c.control,
             "eps": c.eps,
             "delta": c.delta,
