@@ -173,7 +173,8 @@ class CaseResult:
         power 0.9 at each check's level; for ``beta`` relative to the largest measured
         ``E‖G₀‖²/‖Δ‖²``. None when no check sees it.
         """
-        kinds = {"a": ("progress",), "rho": ("noise-moment",), "beta": ("second-moment",)}[constant]
+        kinds = {"a": ("progress",), "rho": ("noise-moment",),
+                 "beta": ("second-moment", "k-quotient")}[constant]  # fmt: skip
         vals = [c.detectable for c in self.lemma_checks if c.kind in kinds]
         if constant == "beta" and vals:  # the check at the largest measured ratio
             best = max((c for c in self.lemma_checks if c.kind in kinds), key=lambda c: c.ratio)

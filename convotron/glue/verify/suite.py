@@ -789,7 +789,8 @@ def _lemma_count(case: Case, tp: TheoremParameters) -> int:
     if case.control is not None or not tp.applies or not _has_finite_theory(tp):
         return 0
     return check_count(noisy=float(tp.rho) > 0,
-                       linear=float(case.alpha) == 1.0 and case.only_patch is None)  # fmt: skip
+                       linear=float(case.alpha) == 1.0 and case.only_patch is None,
+                       preconditioned=getattr(tp, "H", None) is not None)  # fmt: skip
 
 
 # One table: run_suite's numeric inputs, their rules and fixes (convotron._validate).
