@@ -619,10 +619,7 @@ class Report:
                 f"- λ_min(M) = {c.lambda_min:.6g} ({c.certificate}), λ_max(M) = {c.lambda_max:.6g}",
                 f"- a = {c.a:.6g}, β = {c.beta:.6g} ({c.beta_rule}), "
                 f"ρ = {c.rho:.6g} ({c.rho_rule})",
-                f"- before: best closed-form β = {c.beta_closed:.6g} "
-                f"({c.params.beta_closed_rule}) gives T = {_fmt_T(c.T_closed)}; after: "
-                f"β = {c.beta:.6g} ({c.beta_rule}) gives T = {_fmt_T(c.T)}"
-                + (f"; {c.params.beta_note}" if c.params.beta_note else ""),
+                _theory_line(c),
                 f"- η = {c.eta:.6g}, T = {_fmt_T(c.T)}, iterations run = {c.iters_run}, "
                 f"target ε = {c.case.eps:g}, δ = {c.case.delta:g}",
                 f"- drift at w_1 = 0 (`lem-drift`, {DRIFT_SAMPLES} samples): max |z| = "
@@ -662,6 +659,27 @@ def _fmt_pct(v: float | None) -> str:
     if v is None or not math.isfinite(v):
         return "-"
     return f"{100 * v:.2g}%"
+
+
+def _theory_line(c: CaseResult) -> str:
+    """Return the line on where a case's ``β`` and ``T`` come from (Algorithm 1 or thm-precond)."""
+    p = c.params
+    H = getattr(p, "H", None)
+    if H is not None:  # a preconditioned case (convotron.glue.verify.precond)
+        src = ("M̂⁻¹ from " + f"{p.plugin_samples} samples of the case's own seed, the theorem "
+               "conditionally on M̂") if p.precondition == "plugin" else "M⁻¹"  # fmt: skip
+        return (
+            f"- preconditioned (thm-precond, [derived], not the paper's): H = {src}; "
+            f"μ_H = {p.mu_H:.6g}, a = a_H = (1+α)μ_H/k, β = β_H, ρ = ρ_H (exact for this H), "
+            f"cond(M) = {p.cond_M:.6g}; Algorithm 1's T on the same problem = "
+            f"{_fmt_T(p.T_plain)} against T = {_fmt_T(c.T)}"
+        )
+    return (
+        f"- before: best closed-form β = {c.beta_closed:.6g} "
+        f"({p.beta_closed_rule}) gives T = {_fmt_T(c.T_closed)}; after: "
+        f"β = {c.beta:.6g} ({c.beta_rule}) gives T = {_fmt_T(c.T)}"
+        + (f"; {p.beta_note}" if p.beta_note else "")
+    )
 
 
 def _fmt_T(T: float) -> str:
