@@ -52,7 +52,9 @@ def test_a_ten_percent_too_large_fails_verify_quick(monkeypatch, capsys) -> None
     def inflated(cls, problem):
         spec = real(cls, problem)
         lam = 1.1 * spec.lambda_min  # λ_max kept >= λ_min (1d:12,4,4 has λ_min = λ_max)
-        return dataclasses.replace(spec, lambda_min=lam, lambda_max=max(lam, spec.lambda_max))
+        # a reads lambda_min_used (the certified value the theorem uses): inflate it too
+        return dataclasses.replace(spec, lambda_min=lam, lambda_max=max(lam, spec.lambda_max),
+                                   lambda_min_used=1.1 * spec.lambda_min_used)  # fmt: skip
 
     monkeypatch.setattr(GC.Spectrum, "of", classmethod(inflated))
     obj = _verify_quick_json(capsys)
