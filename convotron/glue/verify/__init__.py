@@ -34,6 +34,16 @@ theorem, so the pooled count is stochastically below ``Binomial(N, δ)``). On th
 the hardest direction is the worst in nearly every case, with ``T``/median about 3 (against
 up to 77 for the top eigenvector).
 
+Preconditioned cases (``convotron verify --precondition exact|plugin``,
+:func:`preconditioned_cases`; thm-precond, this project's extension, **[derived]**, not the
+paper's) run ``w ← w + η (y − f_w(x)) H Σᵢ Pᵢx`` with ``H = M⁻¹`` or a plug-in ``M̂⁻¹`` (one
+per case, from its own seed; the theorem holds conditionally on it), with the preconditioned
+theorem's ``η`` and ``T`` (:mod:`convotron.glue.verify.precond`) and the ``H`` analogues of
+the lemma checks, plus the ``K_H`` quotient that sees ``β_H``. The three teacher directions
+are the same; for ``H = M⁻¹`` the worst ``Φ₁ = w*ᵀMw*`` of a given norm is the *top*
+eigenvector of ``M`` (``easiest`` above), so the directions cover the preconditioned worst
+case too.
+
 Statistics
 ----------
 The theorem says ``P[‖w_{T+1} − w*‖² > ε] ≤ δ`` for every run. With ``F`` failures among
