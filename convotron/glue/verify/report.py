@@ -591,6 +591,20 @@ class Report:
             "power 0.9 (`a err`, `β err`, `ρ err`; for β: how far below the largest measured "
             "ratio a β must lie to fail). A failed check FAILs the case.",
             "",
+            *(
+                [
+                    "**Preconditioned cases** (claim `thm-precond`, this project's extension, "
+                    "[derived], not the paper's) run `w ← w + η (y − f_w(x)) H Σᵢ Pᵢx` with "
+                    "`H = M⁻¹` or a plug-in `M̂⁻¹` instead of Algorithm 1, for the preconditioned "
+                    "theorem's `T` at its `η`; their `a`, `β`, `ρ` are `a_H = (1+α)μ_H/k`, `β_H`, "
+                    "`ρ_H`, and their lemma checks are the `H` analogues (potential "
+                    "`Φ(Δ) = ΔᵀH⁻¹Δ` in place of `‖Δ‖²`), with the `K_H` quotient "
+                    "(`lem-exact-kh`, two-sided) that sees `β_H`.",
+                    "",
+                ]
+                if any(getattr(c.params, "H", None) is not None for c in self.cases)
+                else []
+            ),
             self.multiple_testing(),
             "",
             "| " + " | ".join(rows[0]) + " |",
@@ -663,7 +677,7 @@ def _fmt_pct(v: float | None) -> str:
 
 def _theory_line(c: CaseResult) -> str:
     """Return the line on where a case's ``β`` and ``T`` come from (Algorithm 1 or thm-precond)."""
-    p = c.params
+    p: Any = c.params
     H = getattr(p, "H", None)
     if H is not None:  # a preconditioned case (convotron.glue.verify.precond)
         src = ("M̂⁻¹ from " + f"{p.plugin_samples} samples of the case's own seed, the theorem "
