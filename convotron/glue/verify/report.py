@@ -729,7 +729,9 @@ def _figure(result: CaseResult) -> Any:
     ax.plot(t, np.maximum(q50, floor), label="median of runs")
     if math.isfinite(result.T) and result.a > 0:
         curve = result.params.curve(t.astype(np.int64))
-        ax.plot(t, curve, "k--", label="theorem: (1 − ηa/2)^t ‖w*‖² + 2ηρ/a")
+        pre = getattr(result.params, "H", None) is not None  # thm-precond's curve
+        ax.plot(t, curve, "k--", label="thm-precond: λ_max(H)[(1 − ηa_H/2)^t Φ₁ + 2ηρ_H/a_H]"
+                if pre else "theorem: (1 − ηa/2)^t ‖w*‖² + 2ηρ/a")  # fmt: skip
     ax.axhline(result.case.eps, color="tab:red", lw=0.8, ls=":", label="ε")
     ax.axhline(
         result.case.eps * result.case.delta,
