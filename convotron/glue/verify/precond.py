@@ -15,6 +15,7 @@ preconditioned theorem's constants, never Algorithm 1's.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -103,8 +104,7 @@ def preconditioned_theorem(
         noise=None,
     )  # fmt: skip  (K_H only: ρ_H comes from d)
     T = int(d["T"])
-    base = {f.name: getattr(tp, f.name) for f in tp.__dataclass_fields__.values()}
-    base.update(
+    flat = tp.replace(
         a=float(d["a_H"]),
         beta=float(d["beta_H"]),
         rho=float(d["rho_H"]),
@@ -121,6 +121,7 @@ def preconditioned_theorem(
         eta_closed=math.nan,
         T_closed=math.inf,
     )
+    base = {f.name: getattr(flat, f.name) for f in dataclasses.fields(flat)}  # the records
     out = PreconditionedParameters(
         **base,
         H=np.asarray(pc.H, dtype=np.float64),
