@@ -91,7 +91,7 @@ curve check at its own level ``1e-3`` for its whole curve. A correct implementat
 correct constants therefore FAILs some case of the quick suite with probability at most
 ``15 s + 2e-3 ≈ 1.7 %`` (the binomial tests counted at their worst case ``p = δ``, far above
 their real rate). Every report states the rule with its numbers
-(:meth:`~convotron.glue.verify.report.Report.multiple_testing`).
+(:meth:`~convotron.glue.verify.Report.multiple_testing`).
 
 Limits
 ------
