@@ -34,13 +34,17 @@ def test_check_prints_number_and_name_beside_each_label() -> None:
 def test_bounds_prints_number_and_name_beside_each_label() -> None:
     status, text = _run(["bounds", "--scheme", "1d:16,4,2"])
     assert status == 0
+    # a bare label gets its name in brackets; one already in brackets gets it after a colon
     for label in ("thm-convotron", "lem-progress", "lem-exact-k", "cor-realizable"):
-        assert f"{label} [{display_name(label)}]" in text, label
+        forms = (f"{label} [{display_name(label)}]", f"[{label}: {display_name(label)}]")
+        assert any(form in text for form in forms), label
     # every label of the report is annotated at its first occurrence
     for label in PRINTED:
         first = text.find(label)
         if first >= 0 and text[first - 1] not in "-" and text[first + len(label)] != "-":
-            assert text[first:].startswith(f"{label} [{display_name(label)}]"), label
+            assert text[first:].startswith(
+                (f"{label} [{display_name(label)}]", f"{label}: {display_name(label)}]")
+            ), label
 
 
 def test_annotate_labels_leaves_longer_labels_and_json_alone() -> None:

@@ -270,7 +270,7 @@ def _undecided_file(tmp_path) -> str:
 def test_check_undecided_exits_4_and_says_what_would_decide(capsys, tmp_path) -> None:
     spec = _undecided_file(tmp_path)
     rc, obj = run_json(capsys, "check", "--scheme", spec, "--cov", "ar1:0.99999937")
-    assert (rc, obj["verdict"], obj["proof"], obj["certificate"]) == (3, "UNDECIDED", None, "none")
+    assert (rc, obj["verdict"], obj["proof"], obj["certificate"]) == (4, "UNDECIDED", None, "none")
     assert obj["condition_holds"] is False and obj["kernel_direction"] is None
     assert "higher precision" in obj["to_decide"] and "n = 2100 > 2048" in obj["to_decide"]
     sides = {b["side"] for b in obj["proved_bounds"]}
@@ -291,7 +291,7 @@ def test_check_undecided_exits_4_and_says_what_would_decide(capsys, tmp_path) ->
 def test_check_help_documents_every_exit_status(capsys) -> None:
     assert main(["check", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "Exit status 0 HOLDS, 1 FAILS, 3 UNDECIDED, 2 on bad input." in out
+    assert "Exit status 0 HOLDS, 1 FAILS, 4 UNDECIDED, 2 on bad input." in out
 
 
 def test_bounds_singular_scheme_eta_is_zero_not_nan(capsys, tmp_path) -> None:
