@@ -319,8 +319,8 @@ class Teacher:
         r"""Draw one chunk of ``m`` samples (no checks): ``X = L z``, labels, then the noise.
 
         The teacher's one sampling routine (:meth:`sample` calls it chunk by chunk): all
-        the inputs ``x = L z`` of the chunk (:meth:`InputLaw.draw
-        <convotron.data.InputLaw.draw>`, :meth:`Covariance.transform
+        the inputs ``x = L z`` of the chunk (:meth:`InputLaw.standard
+        <convotron.data.InputLaw.standard>`, :meth:`Covariance.transform
         <convotron.covariance.Covariance.transform>`), the labels
         :math:`f_{w^*}(x)` (numpy's :func:`~convotron.model.predict`, or ``label(X)``: the
         compiled labeller of :meth:`TeacherSample.compiled`), then the noise of every row.

@@ -149,7 +149,9 @@ BETA_GAUSSIAN_STRIDE = Bound(
 BETA_EXACT = Bound(
     "beta_exact",
     "lem-exact-k",
-    "[derived] the sharpest β of L4's proof: λ_max(K), K the exact second-moment matrix of "
+    "[derived] λ_max(K), the smallest β with uᵀKu ≤ β‖u‖² for every u (the inequality the "
+    "Jensen step of the second-moment lemma's proof needs; not necessarily the smallest β "
+    "for which the lemma's own inequality holds), K the exact second-moment matrix of "
     "x = Lz with iid standardised coordinates of kurtosis κ (convotron_theory.second_moment)",
     N.lambda_max_K,
     r"\beta",

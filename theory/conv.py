@@ -39,6 +39,7 @@ from ._conv_geometry import (
     reduced_geometry,
 )
 from ._errors import HypothesisFailed
+from .claims import display_name
 from .overlap import PAD
 from .spectra.lemmas import lemma_conv
 
@@ -71,7 +72,7 @@ def applicability(geometry: dict[str, Any]) -> list[tuple[str, bool, str]]:
     why = "only uses P_i P_iᵀ ⪯ I" if padded else "P_i P_iᵀ = I (no padding)"
     out.append(("lem-beta", True, f"all β forms hold: {why}"))
     out.append(("lem-second-moment", True, "no property of P_i used beyond linearity"))
-    out.append(("lem-drift", True, "Lemma 1 for u = P_iᵀw, any vectors"))
+    out.append(("lem-drift", True, f"{display_name('lem-symmetric')} for u = P_iᵀw, any vectors"))
     tr = "tr(PPᵀ) = rk" if not padded else "tr(PPᵀ) < rk: a padded read drops from diag(PPᵀ)"
     out.append(("tr M = rk", not padded, tr))
     real = idx[idx != PAD]

@@ -535,7 +535,12 @@ OBJECTS: list[ObjectEntry] = [
         (r"PL",),
     ),
     ObjectEntry(
-        "h", "$h = Px$ in the linear case", "lem-linear-mse", "[derived]", "h", (r"Px", r"Fz")
+        "h",
+        r"$h = Px = \sum_i P_i x$ (the linear case; the direction of the preconditioned update)",
+        "lem-linear-mse",
+        "[derived]",
+        "h",
+        (r"Px", r"Fz"),
     ),
     ObjectEntry(
         "A_m(k)",

@@ -27,9 +27,13 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (5
     return fig, axes
 
 
-def panel_grid(count: int, *, size: tuple[float, float]) -> Any:
-    """Return ``(fig, axes)`` with ``count`` panels, at most 3 a row; the spare ones hidden."""
-    ncols = min(3, count)
+def panel_grid(count: int, *, size: tuple[float, float], max_cols: int = 3) -> Any:
+    """Return ``(fig, axes)`` with ``count`` panels, at most ``max_cols`` a row; spares hidden.
+
+    ``size`` is one panel's (width, height) in inches; with ``max_cols=1`` the panels are
+    stacked, so a figure shown at a page's width keeps its labels readable.
+    """
+    ncols = min(max_cols, count)
     fig, axes = new_figure(math.ceil(count / ncols), ncols, size=size)
     for ax in axes.flat[count:]:
         ax.set_visible(False)
@@ -69,14 +73,14 @@ def annotated_heatmap(
     cmap = _cmap()
     im = ax.imshow(masked, cmap=cmap, aspect="auto")
     ax.figure.colorbar(im, ax=ax, label=cbar_label, shrink=0.85)
-    ax.set_xticks(range(len(col_labels)), labels=list(col_labels), rotation=30, fontsize=8)
-    ax.set_yticks(range(len(row_labels)), labels=list(row_labels), fontsize=8)
-    ax.set_title(title, fontsize=9)
+    ax.set_xticks(range(len(col_labels)), labels=list(col_labels), fontsize=9)
+    ax.set_yticks(range(len(row_labels)), labels=list(row_labels), fontsize=9)
+    ax.set_title(title, fontsize=10)
     for i in range(arr.shape[0]):
         for j in range(arr.shape[1]):
             v = arr[i, j]
             text = missing if math.isnan(v) else f"{v:.2g}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color=_label_colour(im, i, j))
+            ax.text(j, i, text, ha="center", va="center", fontsize=9, color=_label_colour(im, i, j))
 
 
 def _label_colour(im: Any, i: int, j: int) -> str:

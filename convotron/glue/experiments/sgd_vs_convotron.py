@@ -357,7 +357,8 @@ def plot(result: ExperimentResult, out: Path) -> list[Path]:
         ("final_sq_error", "final_error_heatmaps.png", "final ||w - w*||^2"),
         ("first_hit", "iterations_heatmaps.png", "iterations to reach eps"),
     ):
-        fig, axes = panel_grid(len(settings), size=(5.2, 2.8))
+        # one panel a row: at the book's page width the labels stay readable
+        fig, axes = panel_grid(len(settings), size=(6.4, 2.3), max_cols=1)
         any_missing = False
         for ax, s in zip(axes.flat, settings, strict=False):
             inits = list(dict.fromkeys(e["init"] for e in s["sgd"]))

@@ -25,14 +25,14 @@ activation slope ``α``, an input law, a covariance, a noise model, a target ``(
 4. tests the lemmas behind the theorem at their adversarial points, each against its exact
    value (:mod:`convotron.glue.verify.lemmas`, "Lemma checks" below).
 
-The runs of a case are split over three teachers (:data:`~convotron.glue.verify.suite.
-DIRECTIONS`): ``w*`` along the eigenvector of ``M`` with the smallest eigenvalue (the
-hardest direction: the slowest mode of the mean drift), a random direction and the top
-eigenvector, all of norm ``‖w*‖``. ``T``/median is reported per direction and for the worst;
-the binomial test pools the runs (each run's failure probability is at most ``δ`` under the
-theorem, so the pooled count is stochastically below ``Binomial(N, δ)``). On the quick suite
-the hardest direction is the worst in nearly every case, with ``T``/median about 3 (against
-up to 77 for the top eigenvector).
+The runs of a case are split over three teachers
+(:data:`~convotron.glue.verify.suite.DIRECTIONS`): ``w*`` along the eigenvector of ``M`` with
+the smallest eigenvalue (the hardest direction: the slowest mode of the mean drift), a random
+direction and the top eigenvector, all of norm ``‖w*‖``. ``T``/median is reported per direction
+and for the worst; the binomial test pools the runs (each run's failure probability is at most
+``δ`` under the theorem, so the pooled count is stochastically below ``Binomial(N, δ)``). On
+the quick suite the hardest direction is the worst in nearly every case, with ``T``/median
+about 3 (against up to 77 for the top eigenvector).
 
 Preconditioned cases (``convotron verify --precondition exact|plugin``,
 :func:`preconditioned_cases`; thm-precond, this project's extension, **[derived]**, not the
@@ -101,7 +101,7 @@ curve check at its own level ``1e-3`` for its whole curve. A correct implementat
 correct constants therefore FAILs some case of the quick suite with probability at most
 ``15 s + 2e-3 ≈ 1.7 %`` (the binomial tests counted at their worst case ``p = δ``, far above
 their real rate). Every report states the rule with its numbers
-(:meth:`~convotron.glue.verify.report.Report.multiple_testing`).
+(:meth:`~convotron.glue.verify.Report.multiple_testing`).
 
 Limits
 ------

@@ -55,8 +55,8 @@ moment), ``w = w*`` (noise moment), and two points of one run of Convotron with 
 theorem's ``η`` from ``w_1 = 0`` (after ``⌈T/10⌉`` and ``⌈T/3⌉`` updates: drift and second
 moment).
 
-Statistics
-----------
+Batch statistics
+----------------
 Each point draws :data:`BATCHES` independent batches of :data:`BATCH_SIZE` fresh samples
 (:data:`VMIN_FACTOR` times more at ``v_min``, where the progress check sees ``a``).
 A check's estimate is the mean of its ``B`` batch means and its standard error the sample

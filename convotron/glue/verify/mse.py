@@ -81,10 +81,10 @@ ITERS, RECORD_EVERY = 1500, 15
 GROUPS = 20
 #: Level of the whole curve check (Bonferroni over the recorded t and the time average).
 LEVEL = 1e-3
-#: The critical |t| of each test: Student's t with GROUPS − 1 degrees of freedom at
+#: The critical ``|t|`` of each test: Student's t with GROUPS − 1 degrees of freedom at
 #: ``LEVEL / (2 × (ITERS / RECORD_EVERY + 1))`` in each tail (about 5.95).
 Z_LIMIT = 5.954
-#: The critical |z| of the same mean with the runs' own standard deviation (single runs).
+#: The critical ``|z|`` of the same mean with the runs' own standard deviation (single runs).
 RUN_Z_LIMIT = 5.0
 #: Fewest runs: the z statistics are CLT statements about a mean of runs, so the case runs at
 #: least this many whatever the suite's runs per case (``--seeds``) asks (about 2 s).
