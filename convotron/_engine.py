@@ -1,9 +1,13 @@
 """The engine under :func:`convotron.algorithm.fit`: the compiled loop driven chunk by chunk.
 
-:func:`_drive` asks a source for the rows of ``u`` updates at a time, runs
-:func:`convotron._kernels.run_updates` on them (which updates ``w`` in place, records
-``‖w_t − w*‖²`` and the first hit, and stops on divergence or a non-finite sample), and
-builds the :class:`RunResult`. Everything it receives is already validated (:class:`_Checked`).
+:func:`_drive` runs a step ``u`` updates at a time: over a source's rows
+(:func:`_chunked_step`, :func:`convotron._kernels.run_rows`) or drawing a teacher's samples
+in the loop (:func:`_fused_step`, :func:`convotron._kernels.run_draws`). Either updates
+``w`` in place, records ``‖w_t − w*‖²`` and the first hit (a
+:class:`~convotron._codes.Recorder`), and stops on divergence or a non-finite sample;
+:func:`_drive` then builds the :class:`RunResult`. Everything it receives is already
+validated (:class:`_Checked`); the rule enters only through its protocol
+(:class:`convotron.rules.Rule`): its compiled step and its linearised direction.
 """
 
 from __future__ import annotations
@@ -18,27 +22,27 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _kernels
+from ._codes import Model, Recorder, RowSource, SourceCodes, Step, start_recorder
 from ._errors import ConvotronError, DivergenceError
 from ._limits import DIVERGENCE_LIMIT
 from .results import RunResult
 
 if TYPE_CHECKING:
-    from ._sampling import SourceCodes
-    from .rules import ConvotronRule, SGDRule, _Start
+    from .rules import Rule
     from .sources import NextChunk
 
 __all__: list[str] = []
 
-#: ``step(w, u, done, hist, eps, first) -> (status, t)``: ``u`` updates of ``w`` in place
-#: after ``done`` (the contract of :func:`convotron._kernels.run_updates`).
-Step = Callable[[np.ndarray, int, int, np.ndarray, float, np.ndarray], tuple[int, int]]
+#: ``step(w, u, done, rec) -> (status, t)``: ``u`` updates of ``w`` in place after ``done``,
+#: recording into ``rec`` (the contract of :func:`convotron._kernels.run_draws`).
+RunStep = Callable[[np.ndarray, int, int, Recorder], tuple[int, int]]
 
 
 @dataclass(frozen=True)
 class _Checked:
     """The arguments common to every run, validated once."""
 
-    rule: ConvotronRule | SGDRule
+    rule: Rule
     indices: np.ndarray
     n: int
     alpha: float
@@ -49,6 +53,16 @@ class _Checked:
     record_every: int | None
     eps: float | None
     record_divergence: bool
+
+    @property
+    def model(self) -> Model:
+        """The compiled loop's :class:`~convotron._codes.Model` (patch indices, slope)."""
+        return Model(self.indices, self.alpha)
+
+    @property
+    def step(self) -> Step:
+        """The compiled loop's :class:`~convotron._codes.Step` (η, B, the rule's step)."""
+        return Step(self.eta, self.batch, self.rule.compiled(self.alpha))
 
 
 def _stable_step(X: np.ndarray, c: _Checked) -> float | None:
@@ -66,12 +80,7 @@ def _stable_step(X: np.ndarray, c: _Checked) -> float | None:
         return None
     patches = X[:rows][:, c.indices]  # (rows, k, r)
     px = patches.sum(axis=1)
-    if c.rule.algorithm == "sgd":
-        g = px / k
-    elif c.only_patch is not None:
-        g = patches[:, c.only_patch, :]
-    else:
-        g = px
+    g = c.rule.direction(patches)
     mean = float(np.mean(np.abs(np.einsum("ij,ij->i", px / k, g))))
     return 1.0 / mean if mean > 0 and math.isfinite(mean) else None
 
@@ -102,76 +111,58 @@ def _progress_bar(total: int, progress: bool, desc: str) -> Any:
     return tqdm(total=total, disable=disable, desc=desc, unit="upd", file=sys.stderr, leave=False)
 
 
-def _warm_kernel(r: int, n: int) -> None:
-    """Call the kernel once on empty arrays of the run's types (loads the compiled code)."""
-    _kernels.run_updates(
-        np.zeros(r), np.zeros((0, n)), np.zeros(0), np.zeros((1, r), dtype=np.int64), 0.0, 1.0,
-        1, -1, _kernels.MODE_CONVOTRON, 0.0, np.zeros(0), 0, 0, np.zeros(1), -1.0,
-        np.full(1, -1, dtype=np.int64),
-    )  # fmt: skip
-
-
 def _chunked_step(
-    next_chunk: NextChunk, c: _Checked, start_: _Start
-) -> tuple[Step, Any, Callable[[], np.ndarray | None]]:
+    next_chunk: NextChunk, c: _Checked
+) -> tuple[RunStep, Callable[[], None], Callable[[], np.ndarray | None]]:
     """Return the step over a source's rows, the call that loads its kernel, and the rows.
 
     The third function gives the rows of the last chunk (the divergence message's step hint).
     """
-    w_star = c.w_star if c.w_star is not None else np.zeros(0)
-    rec = c.record_every or 0
-    op = -1 if c.only_patch is None else c.only_patch
+    model, kstep = c.model, c.step
     last: list[np.ndarray | None] = [None]
 
-    def step(
-        w: np.ndarray, u: int, done: int, hist: np.ndarray, e: float, first: np.ndarray
-    ) -> tuple[int, int]:
+    def step(w: np.ndarray, u: int, done: int, rec: Recorder) -> tuple[int, int]:
         X, y = next_chunk(u)
         last[0] = X
-        status, t = _kernels.run_updates(
-            w, X, y, c.indices, c.alpha, c.eta, c.batch, op, start_.mode,
-            start_.deriv_at_zero, w_star, rec, done, hist, e, first,
-        )  # fmt: skip
+        status, t = _kernels.run_rows(w, model, RowSource(X, y), kstep, rec, done)
         return int(status), int(t)
 
-    return step, lambda: _warm_kernel(c.indices.shape[1], c.n), lambda: last[0]
+    def warm() -> None:  # empty rows: compiles or loads the kernel and updates nothing
+        r = c.indices.shape[1]
+        rows = RowSource(np.zeros((0, c.n)), np.zeros(0))
+        _kernels.run_rows(np.zeros(r), model, rows, kstep, _empty_recorder(), 0)
+
+    return step, warm, lambda: last[0]
+
+
+def _empty_recorder() -> Recorder:
+    return start_recorder(np.zeros(0), None, 0, None, None)
 
 
 def _fused_step(
-    rng: np.random.Generator, teacher_w: np.ndarray, codes: SourceCodes, c: _Checked,
-    start_: _Start,
-) -> tuple[Step, Any]:  # fmt: skip
+    rng: np.random.Generator, teacher_w: np.ndarray, codes: SourceCodes, c: _Checked
+) -> tuple[RunStep, Callable[[], None]]:
     """Return the step drawing a teacher's samples in the compiled loop, and its warm-up."""
-    from ._sampling import fused_updates
+    from ._sampling import draw_source
 
-    w_star = c.w_star if c.w_star is not None else np.zeros(0)
-    rec = c.record_every or 0
-    op = -1 if c.only_patch is None else c.only_patch
-    tw = np.ascontiguousarray(teacher_w, dtype=np.float64)
-    args = (c.n, codes.law, codes.cov, codes.cov_vec, float(codes.rho), codes.cov_L,
-            codes.noise, float(codes.level), float(codes.sqrt_trace), c.indices, c.alpha,
-            tw)  # fmt: skip
+    model, kstep = c.model, c.step
+    draws = draw_source(rng, c.n, teacher_w, codes)
 
-    def step(
-        w: np.ndarray, u: int, done: int, hist: np.ndarray, e: float, first: np.ndarray
-    ) -> tuple[int, int]:
-        status, t = fused_updates(
-            rng, u, done, *args, w, c.eta, c.batch, op, start_.mode, start_.deriv_at_zero,
-            w_star, rec, hist, e, first,
-        )  # fmt: skip
+    def step(w: np.ndarray, u: int, done: int, rec: Recorder) -> tuple[int, int]:
+        status, t = _kernels.run_draws(w, model, draws, kstep, rec, done, u)
         return int(status), int(t)
 
     def warm() -> None:  # n_updates = 0 compiles or loads the kernel and draws nothing
-        step(np.zeros(c.indices.shape[1]), 0, 0, np.zeros(1), -1.0, np.full(1, -1, np.int64))
+        step(np.zeros(c.indices.shape[1]), 0, 0, _empty_recorder())
 
     return step, warm
 
 
 def _drive(
-    step: Step,
-    warm: Any,
+    step: RunStep,
+    warm: Callable[[], None],
     c: _Checked,
-    start_: _Start,
+    w0: np.ndarray,
     *,
     step_name: str,
     iters: int,
@@ -186,26 +177,19 @@ def _drive(
     ``seconds`` measures the run itself, sample drawing included.
     """
     eta, batch = c.eta, c.batch
-    w_star, record_every, eps, only_patch = c.w_star, c.record_every, c.eps, c.only_patch
+    w_star, record_every, only_patch = c.w_star, c.record_every, c.only_patch
     algorithm = c.rule.algorithm
     warm()
     start = time.perf_counter()
-    w = np.array(start_.w0, dtype=np.float64, copy=True)
-    rec = record_every or 0
-    hist = np.full(iters // rec + 1 if rec else 1, np.nan)
-    first = np.full(1, -1, dtype=np.int64)
-    if w_star is not None:
-        d0 = float(np.sum((w - w_star) ** 2))
-        hist[0] = d0
-        if eps is not None and d0 <= eps:
-            first[0] = 0
-    e = -1.0 if eps is None else eps
+    w = np.array(w0, dtype=np.float64, copy=True)
+    recorder = start_recorder(w, w_star, iters, record_every, c.eps)
+    rec, hist, first = recorder.every, recorder.hist, recorder.first_hit
     done = 0
     diverged = False
     with _progress_bar(iters, progress, algorithm) as bar:
         while done < iters:
             u = min(chunk_updates, iters - done)
-            status, t = step(w, u, done, hist, e, first)
+            status, t = step(w, u, done, recorder)
             if status == _kernels.STATUS_DIVERGED:
                 if not c.record_divergence:
                     rows = hint_rows()

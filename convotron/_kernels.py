@@ -1,26 +1,32 @@
 """Compiled inner loops of Convotron and its SGD baseline (numba, on raw arrays).
 
-Everything here works on plain arrays so that it can be compiled once and cached:
+Everything here works on plain arrays and the named bundles of :mod:`convotron._codes`, so
+that it can be compiled once and cached:
 
-- ``indices``: ``(k, r)`` ``int64``, row ``i`` holds the input coordinates of patch ``i``,
-  so that ``P_i x = x[indices[i]]`` (``../shared/spec/convotron-theory.md`` §1, [paper]);
-  an entry ``-1`` (``convotron.patches.PAD``, a conv layer's zero padding) reads 0. Every
-  gather goes through :func:`_read`: numba does not check bounds, so a bare ``x[-1]``
-  would silently read the last coordinate;
-- ``X``: ``(m, n)`` ``float64`` C-contiguous, one sample per row; ``y``: ``(m,)`` ``float64``;
+- ``Model.indices``: ``(k, r)`` ``int64``, row ``i`` holds the input coordinates of patch
+  ``i``, so that ``P_i x = x[indices[i]]`` (``../shared/spec/convotron-theory.md`` §1,
+  [paper]); an entry ``-1`` (``convotron.patches.PAD``, a conv layer's zero padding) reads
+  0. Every gather goes through :func:`_read`: numba does not check bounds, so a bare
+  ``x[-1]`` would silently read the last coordinate;
+- ``RowSource.X``: ``(m, n)`` ``float64`` C-contiguous, one sample per row; ``y``: ``(m,)``;
 - ``w``: ``(r,)`` ``float64``, updated **in place**.
 
 The kernels are compiled with ``nogil=True`` (so that :func:`convotron.many.run_many`
 can run several of them at once in threads), ``cache=True`` (compiled once per machine)
 and ``fastmath=False`` (no reassociation: a run is bitwise reproducible for a fixed seed).
 
-One update is the same code whatever feeds it: :func:`run_updates` (fixed rows) and
-:func:`convotron._sampling.fused_updates` (fresh samples, drawn in the loop in the order that
-module documents) are thin calls of the one loop :func:`_updates`, whose pooled forward pass
-:func:`_forward` :func:`predict_rows` shares.
+One update is the same code whatever feeds it: :func:`run_rows` (fixed rows) and
+:func:`run_draws` (fresh teacher samples, drawn in the loop in the order
+:mod:`convotron._sampling` documents) are one-line calls of the one loop
+:func:`_updates`, ``(w, model, source, step, recorder, t0, n_updates)``; its pooled forward
+pass :func:`_forward` is shared with :func:`predict_rows`. The branches are the codes of
+:mod:`convotron._codes`: a rule's compiled step (:class:`~convotron._codes.RuleCode`), and
+for drawn samples the law (:func:`_draw_z`), the covariance (:func:`_transform`) and the
+noise (:func:`_draw_noise`), each written once.
 
 The readable versions that the tests compare these kernels with, step for step, are
-:func:`convotron.algorithm.convotron_reference` and :func:`convotron.baselines.sgd_reference`.
+:func:`convotron.algorithm.convotron_reference`, :func:`convotron.baselines.sgd_reference`
+and, bitwise for drawn samples, :func:`convotron._sampling_reference.fused_reference`.
 """
 
 from __future__ import annotations
@@ -30,7 +36,20 @@ import math
 import numpy as np
 from numba import njit
 
+from ._codes import (
+    CovCode,
+    LawCode,
+    Model,
+    NoiseCode,
+    Recorder,
+    RowSource,
+    RuleCode,
+    RuleStep,
+    Status,
+    Step,
+)
 from ._limits import DIVERGENCE_LIMIT
+from .data import MIX_MU, MIX_TAU, SQRT3, T_NU, T_SCALE
 
 __all__ = [
     "MODE_CONVOTRON",
@@ -39,26 +58,19 @@ __all__ = [
     "STATUS_DIVERGED",
     "STATUS_OK",
     "predict_rows",
+    "run_draws",
+    "run_rows",
     "run_updates",
 ]
 
-#: ``mode`` of :func:`run_updates`: Algorithm 1, ``G = (y − f_w(x)) Σ_i P_i x`` (no σ′).
-MODE_CONVOTRON = 0
-#: ``mode`` of :func:`run_updates`: SGD on ``½(y − f_w(x))²``,
-#: ``G = (y − f_w(x)) (1/k) Σ_i σ′(wᵀP_i x) P_i x``.
-MODE_SGD = 1
+#: The rule codes of :func:`run_updates` (:class:`convotron._codes.RuleCode`, as ints).
+MODE_CONVOTRON = int(RuleCode.CONVOTRON)
+MODE_SGD = int(RuleCode.SGD)
 
-#: Status codes returned by :func:`run_updates`.
-STATUS_OK = 0
-STATUS_DIVERGED = 1  # the weights became non-finite or > DIVERGENCE_LIMIT (step too large)
-STATUS_BAD_SAMPLE = 2  # a sample (x, y) is non-finite while the weights are finite
-
-# the constants of convotron.data (the tests check the draws bitwise against data.py's laws)
-_SQRT3 = math.sqrt(3.0)
-_MIX_MU = 0.9
-_MIX_TAU = math.sqrt(1.0 - _MIX_MU**2)
-_T_NU = 5.0
-_T_SCALE = math.sqrt((_T_NU - 2.0) / _T_NU)
+#: Status codes returned by the loop (:class:`convotron._codes.Status`, as ints).
+STATUS_OK = int(Status.OK)
+STATUS_DIVERGED = int(Status.DIVERGED)
+STATUS_BAD_SAMPLE = int(Status.BAD_SAMPLE)
 
 
 @njit(cache=True, nogil=True, fastmath=False, inline="always")
@@ -69,7 +81,11 @@ def _read(x, c):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, fastmath=False, inline="always")
 def _sigma(z, alpha):  # pragma: no cover - compiled
-    """Return the leaky ReLU ``σ(z)`` with slope ``alpha``."""
+    """Return the leaky ReLU ``σ(z)`` with slope ``alpha`` (the compiled code's one copy).
+
+    The numpy copy is :func:`convotron.activations.leaky_relu`; both read ``z >= 0`` as
+    the positive side.
+    """
     return z if z >= 0.0 else alpha * z
 
 
@@ -171,7 +187,7 @@ def predict_rows(w, X, indices, alpha, out):  # pragma: no cover - compiled
 
 
 # --------------------------------------------------------------------------- fresh samples
-# The draws of convotron._sampling.fused_updates (the order is documented there).
+# The draws of run_draws (the order is documented in convotron._sampling).
 
 
 @njit(cache=True, nogil=True, fastmath=False)
@@ -192,81 +208,61 @@ def _draw_signs(rng, x, n, mu):  # pragma: no cover - compiled
         x[j] += mu * (float(bit) * 2.0 - 1.0)
 
 
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_gaussian(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = rng.standard_normal()
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_rademacher(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = 0.0
-    _draw_signs(rng, z, n, 1.0)
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_uniform(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = rng.uniform(-_SQRT3, _SQRT3)
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_mixture(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = rng.standard_normal() * _MIX_TAU
-    _draw_signs(rng, z, n, _MIX_MU)
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_student_t(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = rng.standard_t(_T_NU) * _T_SCALE
-
-
-@njit(cache=True, nogil=True, fastmath=False)
-def _fill_exponential(rng, z, n):  # pragma: no cover - compiled
-    for j in range(n):
-        z[j] = rng.standard_exponential() - 1.0
-
-
 @njit(cache=True, nogil=True, fastmath=False, inline="always")
 def _draw_z(rng, law, z, n):  # pragma: no cover - compiled
     """Write ``n`` standardised coordinates of law ``law`` into ``z`` (:mod:`convotron._sampling`).
 
-    One small compiled loop per law (the generator's method is inlined into its loop, which
-    measured faster than one loop with a branch per law). The helpers that run once per
-    sample (``_draw_z``, ``_transform``, ``_draw_noise``, ``_forward``) are inlined into
-    :func:`_updates` by numba (``inline="always"``): a call of a compiled function passing
-    arrays costs reference-count updates, and these measured about 8% of a run.
+    The compiled branch of each law of :data:`convotron.data.LAWS` (its ``code``, a
+    :class:`~convotron._codes.LawCode`), with :mod:`convotron.data`'s constants, drawing
+    what ``law.draw(rng, (1, n))`` draws: the one copy of each law's compiled draw, used
+    by :func:`_updates` and by the tests. One small loop per law (the generator's method
+    inlined into its loop: one loop with a branch per coordinate measured 3x slower). This
+    helper and the others that run once per sample (``_transform``, ``_draw_noise``,
+    ``_forward``) are inlined into :func:`_updates` by numba (``inline="always"``); even
+    inlined, it measured a little slower than the four loops written out in :func:`_updates`
+    (before issue 21): a run of ``1d:64,8,2`` on Gaussian (uniform) inputs took about 2-3%
+    (3-4%) more CPU time per update (best of 3 per process, 5 alternated processes on a
+    loaded machine: 374-387 vs 363-380 ns, 297-308 vs 294-298 ns); SGD on mixture inputs
+    with an AR(1) covariance was unchanged (1114-1126 vs 1119-1191 ns).
     """
-    if law == 0:
-        _fill_gaussian(rng, z, n)
-    elif law == 1:
-        _fill_rademacher(rng, z, n)
-    elif law == 2:
-        _fill_uniform(rng, z, n)
-    elif law == 3:
-        _fill_mixture(rng, z, n)
-    elif law == 4:
-        _fill_student_t(rng, z, n)
-    else:
-        _fill_exponential(rng, z, n)
+    if law == LawCode.GAUSSIAN:
+        for j in range(n):
+            z[j] = rng.standard_normal()
+    elif law == LawCode.UNIFORM:
+        for j in range(n):
+            z[j] = rng.uniform(-SQRT3, SQRT3)
+    elif law == LawCode.STUDENT_T:
+        for j in range(n):
+            z[j] = rng.standard_t(T_NU) * T_SCALE
+    elif law == LawCode.EXPONENTIAL:
+        for j in range(n):
+            z[j] = rng.standard_exponential() - 1.0
+    elif law == LawCode.RADEMACHER:
+        for j in range(n):
+            z[j] = 0.0
+        _draw_signs(rng, z, n, 1.0)
+    elif law == LawCode.MIXTURE:  # n normals, then n signs
+        for j in range(n):
+            z[j] = rng.standard_normal() * MIX_TAU
+        _draw_signs(rng, z, n, MIX_MU)
 
 
 @njit(cache=True, nogil=True, fastmath=False, inline="always")
 def _transform(cov, cov_vec, rho, s_ar, cov_L, z, x, n):  # pragma: no cover - compiled
-    """Map ``z`` (held in ``x``) to ``x = L z`` in place; ``z`` is scratch (dense only)."""
-    if cov == 1:
+    """Map ``z`` (held in ``x``) to ``x = L z`` in place; ``z`` is scratch (dense only).
+
+    The compiled branch of each :class:`~convotron._codes.CovCode` (identity: nothing).
+    """
+    if cov == CovCode.DIAGONAL:
         for j in range(n):
             x[j] = x[j] * cov_vec[j]
-    elif cov == 2:
+    elif cov == CovCode.AR1:
         # x_1 = z_1, x_j = ρ x_{j−1} + √(1−ρ²) z_j: x[j] still holds z_j when it is read
         prev = x[0]
         for j in range(1, n):
             prev = rho * prev + x[j] * s_ar
             x[j] = prev
-    elif cov == 3:
+    elif cov == CovCode.DENSE:
         for j in range(n):
             z[j] = x[j]
         for j in range(n):
@@ -278,129 +274,123 @@ def _transform(cov, cov_vec, rho, s_ar, cov_L, z, x, n):  # pragma: no cover - c
 
 @njit(cache=True, nogil=True, fastmath=False, inline="always")
 def _draw_noise(rng, noise, level, sqrt_trace, x, n):  # pragma: no cover - compiled
-    """Return the label noise ``ξ`` of the sample ``x`` (0.0 without a draw for ``none``)."""
-    if noise == 0:
+    """Return the label noise ``ξ`` of the sample ``x`` (0.0 without a draw for ``none``).
+
+    The compiled branch of each :class:`~convotron._codes.NoiseCode`.
+    """
+    if noise == NoiseCode.NONE:
         return 0.0
-    if noise == 1:
+    if noise == NoiseCode.GAUSSIAN:
         return level * rng.standard_normal()
-    if noise == 2:
-        return rng.uniform(-level * _SQRT3, level * _SQRT3)
-    ss = 0.0
-    for j in range(n):
-        ss += x[j] * x[j]
-    return level * math.sqrt(ss) / sqrt_trace * rng.standard_normal()
+    if noise == NoiseCode.UNIFORM:
+        return rng.uniform(-level * SQRT3, level * SQRT3)
+    if noise == NoiseCode.HETERO:
+        ss = 0.0
+        for j in range(n):
+            ss += x[j] * x[j]
+        return level * math.sqrt(ss) / sqrt_trace * rng.standard_normal()
+    return 0.0
 
 
 # --------------------------------------------------------------------------- the update loop
 
 
 @njit(cache=True, nogil=True, fastmath=False)
-def _updates(  # pragma: no cover - compiled
-    X,
-    y,
-    rng,
-    n,
-    law,
-    cov,
-    cov_vec,
-    rho,
-    cov_L,
-    noise,
-    level,
-    sqrt_trace,
-    teacher_w,
-    indices,
-    alpha,
-    w,
-    eta,
-    batch,
-    only_patch,
-    mode,
-    deriv_at_zero,
-    w_star,
-    record_every,
-    t0,
-    n_updates,
-    hist,
-    eps,
-    first_hit,
-):
-    """Run the one update loop of :func:`run_updates` and of ``_sampling.fused_updates``.
+def _updates(w, model, rows, draws, step, rec, t0, n_updates):  # pragma: no cover - compiled
+    """Run ``n_updates`` updates of ``w`` in place: the one loop of every rule and source.
 
-    ``rng is None``: sample ``s`` is the row ``X[s]``, label ``y[s]`` (``law .. teacher_w``
-    unused). Otherwise sample ``s`` is drawn here (``x = L z`` then the noise ``ξ``, the
-    arguments ``n .. sqrt_trace`` of :class:`convotron._sampling.SourceCodes`) and labelled
-    ``f_{teacher_w}(x) + ξ`` (``X``, ``y`` unused). numba compiles one version per kind of
-    ``rng`` and drops the other source's branches (``rng is None`` is known at compile time),
-    so each data source pays only for itself. The update itself, the recording and the
-    divergence checks are written once, here, in the body: inlined helpers taking arrays
-    measured up to 60% slower (reference counts on every call).
+    Exactly one of ``rows`` (a :class:`~convotron._codes.RowSource`: sample ``s`` is the row
+    ``X[s]``, label ``y[s]``) and ``draws`` (a :class:`~convotron._codes.DrawSource`: sample
+    ``s`` is drawn here, ``x = L z`` then the noise ``ξ``, and labelled
+    ``f_{teacher_w}(x) + ξ``) is given, the other is None. numba compiles one version per
+    source and drops the other's branches (an ``is not None`` test of a None argument is
+    decided at compile time), so each source pays only for itself. The update itself, the
+    recording and the divergence checks are written once, here, in the body: inlined helpers
+    taking arrays measured up to 60% slower (reference counts on every call).
+
+    Update ``t = t0 + 1, ...``: ``G = (1/B) Σ_b g(x_b, y_b)``, ``w ← w + η G``, with the
+    rule's step ``g`` (``step.rule.code``, :class:`~convotron._codes.RuleCode`):
+
+    - ``CONVOTRON``: ``g = (y − f_w(x)) Σ_i P_i x`` (Algorithm 1, [paper]), or
+      ``g = (y − f_w(x)) P_j x`` with ``only_patch = j >= 0`` (the disjoint-patch variant);
+    - ``SGD``: ``g = (y − f_w(x)) (1/k) Σ_i σ′(wᵀ P_i x) P_i x``, ``σ′(z) = 1`` for
+      ``z > 0``, ``α`` for ``z < 0`` and ``deriv_at_zero`` at ``z = 0``.
+
+    Returns ``(status, t)``: :class:`~convotron._codes.Status` and the updates done in
+    total (``t0 + n_updates``), or the (1-based) update at which a problem appeared.
     """
+    indices = model.indices
+    alpha = model.alpha
     k, r = indices.shape
     inv_k = 1.0 / k
+    batch = step.batch
+    eta = step.eta
+    code = step.rule.code
+    only_patch = step.rule.only_patch
+    deriv_at_zero = step.rule.deriv_at_zero
     inv_b = 1.0 / batch
-    s_ar = math.sqrt(1.0 - rho * rho)
+    w_star = rec.w_star
+    every = rec.every
+    eps = rec.eps
+    first_hit = rec.first_hit
     track = w_star.shape[0] > 0
-    xd = np.zeros(n)  # a drawn sample
-    zd = np.zeros(n)  # scratch of the dense transform
+    nd = 0  # a drawn sample's length (0 for rows: no scratch)
+    s_ar = 0.0
+    if draws is not None:
+        # unpacked once: reading an array out of a bundle per sample costs reference counts
+        nd = draws.n
+        rng = draws.rng
+        teacher_w = draws.teacher_w
+        law, cov, cov_vec, rho, cov_L, noise, level, sqrt_trace = draws.codes
+        s_ar = math.sqrt(1.0 - rho * rho)
+    xd = np.zeros(nd)  # a drawn sample
+    zd = np.zeros(nd)  # scratch of the dense transform
     G = np.zeros(r)
     px = np.zeros(r)
     zs = np.zeros(k)
+    x = xd
+    label = 0.0
+    f = 0.0
     for u in range(n_updates):
         t = t0 + u + 1
         for a in range(r):
             G[a] = 0.0
         for b in range(batch):
-            if rng is None:
-                x = X[u * batch + b]
-                label = y[u * batch + b]
-                f, _ = _forward(x, indices, w, alpha, px, zs, True, teacher_w, False)
-            else:
-                # z straight into x, then x = L z in place. The loops of the common laws are
-                # written out here: through a helper (even one inlined by numba) the run
-                # measured about 10% slower.
-                if law == 0:
-                    for j in range(n):
-                        xd[j] = rng.standard_normal()
-                elif law == 2:
-                    for j in range(n):
-                        xd[j] = rng.uniform(-_SQRT3, _SQRT3)
-                elif law == 4:
-                    for j in range(n):
-                        xd[j] = rng.standard_t(_T_NU) * _T_SCALE
-                elif law == 5:
-                    for j in range(n):
-                        xd[j] = rng.standard_exponential() - 1.0
-                else:
-                    _draw_z(rng, law, xd, n)
-                if cov != 0:
-                    _transform(cov, cov_vec, rho, s_ar, cov_L, zd, xd, n)
-                xi = _draw_noise(rng, noise, level, sqrt_trace, xd, n)
+            if rows is not None:
+                x = rows.X[u * batch + b]
+                label = rows.y[u * batch + b]
+                f, _ = _forward(x, indices, w, alpha, px, zs, True, w, False)
+            if draws is not None:
+                # z straight into x, then x = L z in place, then the noise of this sample
+                _draw_z(rng, law, xd, nd)
+                if cov != CovCode.IDENTITY:
+                    _transform(cov, cov_vec, rho, s_ar, cov_L, zd, xd, nd)
+                xi = _draw_noise(rng, noise, level, sqrt_trace, xd, nd)
                 x = xd
                 f, ft = _forward(x, indices, w, alpha, px, zs, True, teacher_w, True)
                 label = ft * inv_k
-                if noise != 0:
+                if noise != NoiseCode.NONE:
                     label = label + xi
             res = label - f * inv_k
             if not np.isfinite(res):
                 # finite weights (checked after every update): either the sample is
                 # non-finite (fixed rows only), or the weights are so large that f_w(x)
                 # overflows
-                if rng is None:
+                if rows is not None:
                     if not np.isfinite(label):
                         return STATUS_BAD_SAMPLE, t
-                    for c in range(x.shape[0]):
-                        if not np.isfinite(x[c]):
+                    for c_ in range(x.shape[0]):
+                        if not np.isfinite(x[c_]):
                             return STATUS_BAD_SAMPLE, t
                 return STATUS_DIVERGED, t
-            if mode == MODE_CONVOTRON:
+            if code == RuleCode.CONVOTRON:
                 if only_patch >= 0:
                     for a in range(r):
                         G[a] += res * _read(x, indices[only_patch, a])
                 else:
                     for a in range(r):
                         G[a] += res * px[a]
-            else:
+            elif code == RuleCode.SGD:
                 for i in range(k):
                     zi = zs[i]
                     if zi > 0.0:
@@ -410,9 +400,9 @@ def _updates(  # pragma: no cover - compiled
                     else:
                         d = deriv_at_zero
                     if d != 0.0:
-                        c = res * d * inv_k
+                        cf = res * d * inv_k
                         for a in range(r):
-                            G[a] += c * _read(x, indices[i, a])
+                            G[a] += cf * _read(x, indices[i, a])
         total = 0.0
         big = 0.0
         for a in range(r):
@@ -423,92 +413,78 @@ def _updates(  # pragma: no cover - compiled
         if not np.isfinite(total) or big > DIVERGENCE_LIMIT:
             return STATUS_DIVERGED, t
         if track:
-            do_record = record_every > 0 and t % record_every == 0
+            do_record = every > 0 and t % every == 0
             if do_record or (eps >= 0.0 and first_hit[0] < 0):
                 d2 = 0.0
                 for a in range(r):
                     diff = w[a] - w_star[a]
                     d2 += diff * diff
                 if do_record:
-                    hist[t // record_every] = d2
+                    rec.hist[t // every] = d2
                 if eps >= 0.0 and first_hit[0] < 0 and d2 <= eps:
                     first_hit[0] = t
     return STATUS_OK, t0 + n_updates
 
 
 @njit(cache=True, nogil=True, fastmath=False)
-def run_updates(  # pragma: no cover - compiled
-    w,
-    X,
-    y,
-    indices,
-    alpha,
-    eta,
-    batch,
-    only_patch,
-    mode,
-    deriv_at_zero,
-    w_star,
-    record_every,
-    t0,
-    hist,
-    eps,
-    first_hit,
-):
-    """Perform ``X.shape[0] // batch`` updates of Convotron or SGD on ``w``, in place.
+def run_rows(w, model, rows, step, rec, t0):  # pragma: no cover - compiled
+    """Perform ``len(rows.X) // step.batch`` updates of ``w`` on fixed rows, in place.
 
-    One update ``t`` (``t = t0 + 1, t0 + 2, ...`` counted over the whole run) uses the
-    ``batch`` rows ``X[(t − t0 − 1) batch : (t − t0) batch]`` in order:
-
-    ``G = (1/B) Σ_b g(x_b, y_b)``, ``w ← w + eta G``, with, for ``mode == MODE_CONVOTRON``,
-    ``g = (y − f_w(x)) Σ_i P_i x`` (Algorithm 1, [paper]) or ``g = (y − f_w(x)) P_j x`` when
-    ``only_patch = j >= 0`` (the disjoint-patch variant, [paper]); for ``mode == MODE_SGD``,
-    ``g = (y − f_w(x)) (1/k) Σ_i σ′(wᵀ P_i x) P_i x`` with ``σ′(z) = 1`` for ``z > 0``,
-    ``alpha`` for ``z < 0`` and ``deriv_at_zero`` at ``z = 0``.
-
-    Parameters
-    ----------
-    w : (r,) float64
-        Current filter, updated in place.
-    X, y : (m, n) float64, (m,) float64
-        Samples, consumed in order.
-    indices : (k, r) int64
-        Patch index array.
-    alpha, eta : float
-        Leaky-ReLU slope and step size.
-    batch : int
-        Samples per update ``B``.
-    only_patch : int
-        Patch to update along (Convotron only), ``-1`` for all patches.
-    mode : int
-        ``MODE_CONVOTRON`` or ``MODE_SGD``.
-    deriv_at_zero : float
-        ``σ′(0)`` for SGD.
-    w_star : (r,) or (0,) float64
-        Target filter, used **only** to record ``‖w_t − w*‖²``; empty to record nothing.
-    record_every : int
-        Record ``‖w_t − w*‖²`` into ``hist[t // record_every]`` when ``record_every``
-        divides ``t``; ``0`` records nothing.
-    t0 : int
-        Updates done before this call.
-    hist : float64 array
-        Recording buffer (see ``record_every``).
-    eps : float
-        If ``>= 0`` and ``first_hit[0] < 0``, set ``first_hit[0] = t`` at the first update
-        after which ``‖w_t − w*‖² <= eps`` (checked at every update).
-    first_hit : (1,) int64
-        See ``eps``.
-
-    Returns
-    -------
-    status : int
-        ``STATUS_OK``, ``STATUS_DIVERGED`` or ``STATUS_BAD_SAMPLE``.
-    t : int
-        Updates done in total (``t0 + m // batch`` on success), or the (1-based) update at
-        which the problem appeared.
+    ``w`` ``(r,)``; ``model`` :class:`~convotron._codes.Model`; ``rows``
+    :class:`~convotron._codes.RowSource`; ``step`` :class:`~convotron._codes.Step`; ``rec``
+    :class:`~convotron._codes.Recorder`; ``t0`` the updates done before this call. Returns
+    ``(status, t)`` (:func:`_updates`): ``STATUS_OK``, ``STATUS_DIVERGED`` or
+    ``STATUS_BAD_SAMPLE`` (a non-finite row), and ``t0 + m // batch`` on success, else the
+    update at which the problem appeared.
     """
-    return _updates(
-        X, y, None, X.shape[1], 0, 0, w, 0.0, X, 0, 0.0, 1.0, w, indices, alpha, w, eta, batch,
-        only_patch, mode, deriv_at_zero, w_star, record_every, t0, X.shape[0] // batch, hist,
-        eps, first_hit,
-    )  # fmt: skip
+    return _updates(w, model, rows, None, step, rec, t0, rows.X.shape[0] // step.batch)
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def run_draws(w, model, draws, step, rec, t0, n_updates):  # pragma: no cover - compiled
+    """Perform ``n_updates`` updates of ``w`` on fresh samples drawn in the loop, in place.
+
+    ``draws`` is a :class:`~convotron._codes.DrawSource` (the generator, ``n``, the
+    teacher's filter and its :class:`~convotron._codes.SourceCodes`); the other arguments
+    and the results are those of :func:`run_rows` (``STATUS_OK`` or ``STATUS_DIVERGED``).
+    Calls in pieces with the same generator continue one stream (the result does not
+    depend on the pieces); ``n_updates = 0`` compiles or loads the kernel and draws nothing.
+    """
+    return _updates(w, model, None, draws, step, rec, t0, n_updates)
+
+
+def run_updates(
+    w: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    indices: np.ndarray,
+    alpha: float,
+    eta: float,
+    batch: int,
+    only_patch: int,
+    mode: int,
+    deriv_at_zero: float,
+    w_star: np.ndarray,
+    record_every: int,
+    t0: int,
+    hist: np.ndarray,
+    eps: float,
+    first_hit: np.ndarray,
+) -> tuple[int, int]:
+    """Perform ``X.shape[0] // batch`` updates on fixed rows: :func:`run_rows`, loose arguments.
+
+    A compatibility form of :func:`run_rows` (its callers: :class:`convotron.estimator`,
+    the benchmarks) that packs its arguments into the bundles: ``mode`` a
+    :class:`~convotron._codes.RuleCode`, ``only_patch`` ``-1`` for all patches,
+    ``deriv_at_zero`` SGD's ``σ′(0)``; ``w_star`` (empty: no record), ``record_every``
+    (0: none), ``hist``, ``eps`` (``< 0``: none) and ``first_hit`` as in
+    :class:`~convotron._codes.Recorder`.
+    """
+    return run_rows(
+        w,
+        Model(indices, float(alpha)),
+        RowSource(X, y),
+        Step(float(eta), int(batch), RuleStep(int(mode), int(only_patch), float(deriv_at_zero))),
+        Recorder(w_star, int(record_every), hist, float(eps), first_hit),
+        int(t0),
+    )

@@ -9,14 +9,19 @@ the compiled loop must agree with it bitwise (``tests/convotron/test_sampling.py
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _kernels
+from ._codes import CovCode, start_recorder
 from ._limits import DIVERGENCE_LIMIT
-from ._sampling import FusedRun, _start
-from .covariance import Covariance, Dense
+from ._sampling import FusedRun, initial_filter
+from .activations import leaky_relu
+from .covariance import Covariance
+
+if TYPE_CHECKING:
+    from .rules import Rule
 
 __all__ = ["fused_reference"]
 
@@ -27,10 +32,6 @@ def _seq_sum(values: np.ndarray) -> float:
     for v in values.tolist():
         total += v
     return total
-
-
-def _leaky(z: np.ndarray, alpha: float) -> np.ndarray:
-    return np.where(z >= 0.0, z, alpha * z)
 
 
 @np.errstate(over="ignore", invalid="ignore")  # divergence is a status, not a warning
@@ -47,9 +48,7 @@ def fused_reference(
     iters: int,
     rng: np.random.Generator,
     batch: int = 1,
-    only_patch: int | None = None,
-    mode: int = _kernels.MODE_CONVOTRON,
-    deriv_at_zero: float = 0.0,
+    rule: Rule | None = None,
     w0: np.ndarray | None = None,
     w_star: np.ndarray | None = None,
     record_every: int | None = None,
@@ -59,26 +58,30 @@ def fused_reference(
 
     Takes the law, covariance and noise *objects* of :mod:`convotron.data` and draws with
     their own code (``law.draw(rng, (1, n))``, ``cov.transform``, ``noise.sample``), one sample
-    at a time in the order of the module docstring. Every sum is written left to right in the
+    at a time in the order of the module docstring, and updates with the rule's readable
+    step (:meth:`convotron.rules.Rule.step`). Every sum is written left to right in the
     order of the compiled loop (a numpy reduction or a matrix product may sum in another
     order), which is why the dense ``L z`` and the ``hetero`` norm are explicit loops here.
     """
     idx = np.asarray(indices, dtype=np.int64)
     k, r = idx.shape
     tw = np.asarray(teacher_w, dtype=np.float64)
-    w, ws, hist, first, rec, e = _start(r, w0, w_star, iters, record_every, eps)
+    rule, w = initial_filter(rule, r, alpha, rng, w0)
+    rec = start_recorder(w, w_star, iters, record_every, eps)
+    hist, first, every, e = rec.hist, rec.first_hit, rec.every, rec.eps
     inv_k = 1.0 / k
     inv_b = 1.0 / batch
     kind = noise.kind
     track = w_star is not None
+    dense_L = cov.factor() if cov.code == CovCode.DENSE else None
     for t in range(1, iters + 1):
         G = np.zeros(r)
         for _ in range(batch):
             z = law.draw(rng, (1, n))[0]
-            if isinstance(cov, Dense):
+            if dense_L is not None:
                 x = np.zeros(n)
                 for c in range(n):  # x_j = Σ_c L[j, c] z_c, c in order
-                    x = x + cov._L[:, c] * z[c]
+                    x = x + dense_L[:, c] * z[c]
             else:
                 x = cov.transform(z[None, :])[0]
             if kind == "hetero":
@@ -92,32 +95,20 @@ def fused_reference(
             for a in range(r):  # w^T P_i x for all i, summed over a in order
                 pre_w = pre_w + w[a] * patches[:, a]
                 pre_t = pre_t + tw[a] * patches[:, a]
-            y = _seq_sum(_leaky(pre_t, alpha)) * inv_k
+            y = _seq_sum(leaky_relu(pre_t, alpha)) * inv_k
             if kind != "none":
                 y = y + xi
-            res = y - _seq_sum(_leaky(pre_w, alpha)) * inv_k
+            res = y - _seq_sum(leaky_relu(pre_w, alpha)) * inv_k
             if not math.isfinite(res):
                 return FusedRun(w, _kernels.STATUS_DIVERGED, t, hist, int(first[0]))
-            if mode == _kernels.MODE_CONVOTRON and only_patch is None:
-                px = np.zeros(r)
-                for i in range(k):  # Σ_i P_i x, summed over i in order
-                    px = px + patches[i]
-                G = G + res * px
-            elif mode == _kernels.MODE_CONVOTRON:
-                G = G + res * patches[only_patch]
-            else:
-                for i in range(k):
-                    zi = pre_w[i]
-                    d = 1.0 if zi > 0.0 else (alpha if zi < 0.0 else deriv_at_zero)
-                    if d != 0.0:
-                        G = G + (res * d * inv_k) * patches[i]
+            G = rule.step(G, patches, pre_w, res, alpha)
         w = w + eta * (G * inv_b)
         if not math.isfinite(_seq_sum(w)) or float(np.max(np.abs(w))) > DIVERGENCE_LIMIT:
             return FusedRun(w, _kernels.STATUS_DIVERGED, t, hist, int(first[0]))
         if track:
-            d2 = _seq_sum((w - ws) * (w - ws))
-            if rec and t % rec == 0:
-                hist[t // rec] = d2
+            d2 = _seq_sum((w - rec.w_star) * (w - rec.w_star))
+            if every and t % every == 0:
+                hist[t // every] = d2
             if e >= 0.0 and first[0] < 0 and d2 <= e:
                 first[0] = t
     return FusedRun(w, _kernels.STATUS_OK, iters, hist, int(first[0]))

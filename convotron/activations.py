@@ -11,6 +11,10 @@ Lemma 1 (``lem-symmetric``).
 
 Convention: :math:`\sigma'(0) := 1` (the right derivative). Convotron never uses
 :math:`\sigma'`; only the SGD baseline does.
+
+:func:`leaky_relu` is the package's one numpy leaky ReLU (the readable oracles use it); the
+compiled loop has its one numba copy, ``convotron._kernels._sigma``, and
+:func:`convotron.model.predict` the in-place form ``max(z, αz)`` (equal for ``α ∈ [0, 1]``).
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ def leaky_relu(z: Any, alpha: float) -> np.ndarray:
     """
     a = check_alpha(alpha)
     zz = np.asarray(z, dtype=float)
-    return np.where(zz >= 0.0, zz, a * zz)
+    return np.where(zz >= 0.0, zz, a * zz)  # the numpy copy; numba's: convotron._kernels._sigma
 
 
 def leaky_relu_derivative(z: Any, alpha: float) -> np.ndarray:

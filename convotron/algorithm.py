@@ -15,7 +15,7 @@ Algorithm 1 (book label ``alg-convotron``, [paper])::
 
 One runner, :func:`fit`, runs any update rule (:mod:`convotron.rules`: Convotron, its
 disjoint-patch variant, SGD) on any data source (:mod:`convotron.sources`: fresh samples,
-fixed rows) with the same compiled loop (:func:`convotron._kernels.run_updates`);
+fixed rows) with the same compiled loop (:func:`convotron._kernels._updates`);
 :func:`convotron`, :func:`convotron_on_data` (and :func:`convotron.baselines.sgd`,
 :func:`convotron.baselines.sgd_on_data`) are thin conveniences over it. Variants:
 
@@ -62,16 +62,16 @@ from ._limits import (
     sample_cost,
 )
 from ._validate import InstanceOf, Interval, Options, Param
-from .activations import check_alpha
+from .activations import check_alpha, leaky_relu
 from .data import _RNG
 from .patches import _SCHEME, PatchScheme
 from .results import RunResult
-from .rules import ConvotronRule, SGDRule
+from .rules import ConvotronRule, Rule
 from .sources import Rows, Sampler, as_source, check_rows
 
 if TYPE_CHECKING:
+    from ._codes import SourceCodes
     from .problem import Teacher
-    from .rules import Rule
     from .sources import SampleFn
 
 __all__ = [
@@ -117,7 +117,7 @@ _EPS = Param(
 _ON_DIVERGENCE = Param("on_divergence", Options("raise", "record"), fix="Pass one of them.")
 _RULE = Param(
     "rule",
-    InstanceOf((ConvotronRule, SGDRule), "an update rule, ConvotronRule(...) or SGDRule(...)"),
+    InstanceOf(Rule, "an update rule, ConvotronRule(...) or SGDRule(...)"),
     fix="Pass e.g. convotron.rules.ConvotronRule() (the first argument).",
 )
 _RUNS = Param(
@@ -172,7 +172,8 @@ def _check_common(
     a = check_alpha(alpha)
     e = float(step(eta))
     b = int(_BATCH(batch))
-    op = rule._check_patch(k) if isinstance(rule, ConvotronRule) else None
+    rule.check(k)
+    op = rule.only_patch
     ws = _check_w_star(w_star, r)
     rec, eps_ = _check_recording(ws, record_every, eps)
     record_divergence = _ON_DIVERGENCE(on_divergence) == "record"
@@ -236,11 +237,12 @@ def fit(
 
     Parameters
     ----------
-    rule : ConvotronRule or SGDRule
-        The update (:mod:`convotron.rules`).
+    rule : Rule
+        The update (:mod:`convotron.rules`: ``ConvotronRule``, ``SGDRule``, or any value that
+        follows the :class:`~convotron.rules.Rule` protocol).
     source : Sampler, Rows or Teacher
         Fresh samples: a ``Teacher`` (its samples are drawn *inside* the compiled loop,
-        sample by sample, :func:`convotron._sampling.fused_updates`: the inputs of a sample,
+        sample by sample, :func:`convotron._kernels.run_draws`: the inputs of a sample,
         then its noise, then the next sample; bitwise equal to the readable oracle
         :func:`convotron._sampling_reference.fused_reference`) or ``Sampler(sample)`` (called with
         ``chunk`` rows at a time, rounded down to a multiple of ``batch``, so for a fixed seed
@@ -349,18 +351,18 @@ def _fit(
             )
         rng = None if rng is None else _RNG(rng)
         next_chunk, T = src._chunks(c.n, c.batch)
-        start_ = c.rule._start(r, c.alpha, rng)
+        w0 = c.rule.start(r, rng)
         chunk_updates = max(1, 65536 // c.batch)
-        run_step, warm, hint_rows = _chunked_step(next_chunk, c, start_)
+        run_step, warm, hint_rows = _chunked_step(next_chunk, c)
     else:
         T = int(_ITERS(iters))
         rng = _RNG(rng)
         _check_cost(T, c.batch, c.n, c.indices.shape[0] * r)
         chunk_updates = chunk_rows(int(_CHUNK(chunk)), c.n, c.batch) // c.batch
-        start_ = c.rule._start(r, c.alpha, rng)  # draws a random w_1 before any sample
+        w0 = c.rule.start(r, rng)  # draws a random w_1 before any sample
         codes = _fused_codes(source, c) if isinstance(source, Teacher) else None
         if codes is not None:  # the teacher's samples drawn in the compiled loop
-            run_step, warm = _fused_step(rng, source.w_star, codes, c, start_)
+            run_step, warm = _fused_step(rng, source.w_star, codes, c)
             chunk_updates = _FUSED_UPDATES
             teacher = source
 
@@ -368,7 +370,7 @@ def _fit(
                 return teacher.sample(np.random.default_rng(0), 256)[0]
 
         else:
-            run_step, warm, hint_rows = _chunked_step(src._chunks(rng, c.n, c.batch), c, start_)
+            run_step, warm, hint_rows = _chunked_step(src._chunks(rng, c.n, c.batch), c)
     if c.record_every is not None and T // c.record_every + 1 > MAX_RECORDS:
         raise ConvotronError(
             f"record_every is too small for {T} updates: {T // c.record_every + 1} distances "
@@ -377,7 +379,7 @@ def _fit(
             param="record_every",
         )
     disjoint = None if c.only_patch is None else bool(scheme.is_disjoint(c.only_patch))
-    return _drive(run_step, warm, c, start_, step_name=step.name, iters=T,
+    return _drive(run_step, warm, c, w0, step_name=step.name, iters=T,
                   chunk_updates=chunk_updates, progress=progress,
                   only_patch_disjoint=disjoint, hint_rows=hint_rows)  # fmt: skip
 
@@ -386,14 +388,16 @@ def _fit(
 _FUSED_UPDATES = 1 << 16
 
 
-def _fused_codes(teacher: Teacher, c: _Checked) -> Any:
-    """Return the fused loop's :class:`~convotron._sampling.SourceCodes` of ``teacher``, or None.
+def _fused_codes(teacher: Teacher, c: _Checked) -> SourceCodes | None:
+    """Return the fused loop's :class:`~convotron._codes.SourceCodes` of ``teacher``, or None.
 
     None (use the chunked path) when the teacher's law, covariance or noise is one the fused
-    loop does not draw (``source_codes`` raises), or when the run's scheme or slope is not the
-    teacher's (the fused loop labels with the run's own patches and slope).
+    loop does not draw (``source_codes`` raises :class:`~convotron._sampling.NotFusable`, and
+    only that is caught: any other error, a ``ConvotronError`` included, reaches the caller),
+    or when the run's scheme or slope is not the teacher's (the fused loop labels with the
+    run's own patches and slope).
     """
-    from ._sampling import source_codes
+    from ._sampling import NotFusable, source_codes
 
     ts = teacher.scheme
     same = (
@@ -406,7 +410,7 @@ def _fused_codes(teacher: Teacher, c: _Checked) -> Any:
         return None
     try:
         return source_codes(teacher.law, teacher.cov, teacher.noise)
-    except ValueError:
+    except NotFusable:
         return None
 
 
@@ -480,10 +484,6 @@ def convotron_on_data(
 # --------------------------------------------------------------------------- the oracle
 
 
-def _leaky_relu(z: np.ndarray, alpha: float) -> np.ndarray:
-    return np.where(z >= 0.0, z, alpha * z)
-
-
 def convotron_reference(
     X: np.ndarray,
     y: np.ndarray,
@@ -510,7 +510,7 @@ def convotron_reference(
         G = np.zeros_like(w)
         for x, label in zip(Xa[t * b : (t + 1) * b], ya[t * b : (t + 1) * b], strict=True):
             patches = np.where(indices >= 0, x[indices], 0.0)  # (k, r): row i is P_i x (-1: pad)
-            f = np.mean(_leaky_relu(patches @ w, a))  # f_w(x) = (1/k) Σ_i σ(wᵀ P_i x)
+            f = np.mean(leaky_relu(patches @ w, a))  # f_w(x) = (1/k) Σ_i σ(wᵀ P_i x)
             direction = patches.sum(axis=0) if op is None else patches[op]  # Σ_i P_i x (or P_j x)
             G += (label - f) * direction
         w = w + e * (G / b)

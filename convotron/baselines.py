@@ -31,8 +31,8 @@ import numpy as np
 
 from ._errors import ConvotronError
 from ._validate import Interval, Param
-from .activations import check_alpha
-from .algorithm import _ETA, RunResult, _check_common, _fit, _leaky_relu
+from .activations import check_alpha, leaky_relu
+from .algorithm import _ETA, RunResult, _check_common, _fit
 from .patches import PatchScheme
 from .rules import SGDRule
 from .sources import Rows, SampleFn, Sampler, check_rows
@@ -167,16 +167,16 @@ def sgd_reference(
     c = _check_common(rule, scheme, alpha, lr, batch, None, None, None, "raise", _LR)
     indices, a, e, b = c.indices, c.alpha, c.eta, c.batch
     Xa, ya = check_rows(X, y, c.n, b)
-    s0 = a if rule.sigma_prime_at_zero is None else float(rule.sigma_prime_at_zero)
+    s0 = rule.deriv_at_zero(a)
     k, r = indices.shape
-    w = rule._initial_filter(r, None)
+    w = rule.start(r, None)
     iterates = [w.copy()]
     for t in range(Xa.shape[0] // b):
         G = np.zeros_like(w)
         for x, label in zip(Xa[t * b : (t + 1) * b], ya[t * b : (t + 1) * b], strict=True):
             patches = np.where(indices >= 0, x[indices], 0.0)  # (k, r); -1 reads a padded 0
             z = patches @ w  # z_i = wᵀ P_i x
-            f = np.mean(_leaky_relu(z, a))
+            f = np.mean(leaky_relu(z, a))
             dsigma = np.where(z > 0, 1.0, np.where(z < 0, a, s0))  # σ′(z_i), σ′(0) = s0
             G += (label - f) * (dsigma @ patches) / k
         w = w + e * (G / b)
@@ -233,11 +233,11 @@ def glmtron(
                 f"T = len(X)); got iters={iters!r}. Drop iters or pass full_batch=True."
             )
         for x, label in zip(Xa, ya, strict=True):
-            w = w + e * (label - _leaky_relu(np.dot(w, x), a)) * x
+            w = w + e * (label - leaky_relu(np.dot(w, x), a)) * x
             iterates.append(w.copy())
         return np.array(iterates)
     T = int(_GLM_ITERS(iters))
     for _ in range(T):
-        w = w + e * ((ya - _leaky_relu(Xa @ w, a)) @ Xa) / Xa.shape[0]
+        w = w + e * ((ya - leaky_relu(Xa @ w, a)) @ Xa) / Xa.shape[0]
         iterates.append(w.copy())
     return np.array(iterates)

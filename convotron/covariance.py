@@ -26,10 +26,11 @@ project neither needs the ``n x n`` matrix:
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ._codes import CovCode
 from ._errors import ConvotronError
 from ._limits import MAX_VARIANCE, read_array, require_finite
 from ._validate import InstanceOf, Interval, Param, validate
@@ -43,6 +44,7 @@ __all__ = [
     "Diagonal",
     "Identity",
     "as_covariance",
+    "load_dense_npy",
     "parse_cov",
 ]
 
@@ -80,10 +82,21 @@ class Covariance:
         Dimension of the input ``x``.
     name : str
         Short name: ``"identity"``, ``"diag"``, ``"ar1:RHO"`` or ``"dense"``.
+    code : CovCode or None
+        The compiled loop's transform ``x = L z`` of this class
+        (:class:`convotron._codes.CovCode`; it reads the public accessors
+        :meth:`sqrt_diagonal`, ``rho`` or :meth:`factor`), or None: samples of a covariance
+        without a code are drawn in chunks with :meth:`transform`. A subclass that changes
+        :meth:`transform` must set ``code = None`` (or give the compiled branch).
+    is_diagonal : bool
+        Whether the sampling factor ``L`` is diagonal (then ``x_j = L_jj z_j``: the
+        coordinates of ``x`` are independent).
     """
 
     n: int
     name: str
+    code: ClassVar[CovCode | None] = None
+    is_diagonal: ClassVar[bool] = False
 
     # -- helpers ---------------------------------------------------------------------------
     def _rows(self, rows: Any, what: str) -> np.ndarray:
@@ -141,6 +154,27 @@ class Covariance:
         r"""Return :math:`\operatorname{tr}\Sigma = \mathbb{E}\|x\|^2`."""
         return float(self.diagonal().sum())
 
+    def trace_of_square(self) -> float:
+        r"""Return :math:`\operatorname{tr}(\Sigma^2) = \|\Sigma\|_F^2` (here from :meth:`dense`).
+
+        The structured subclasses override it without forming ``n x n``.
+        """
+        S = np.asarray(self.dense(), dtype=float)
+        return float(np.sum(S * S))
+
+    def factor(self) -> np.ndarray:
+        r"""Return the factor :math:`L` (``n x n``, :math:`LL^\top = \Sigma`) of :meth:`transform`.
+
+        Here the Cholesky factor of :meth:`dense` (only for ``n <= DENSE_LIMIT``);
+        :class:`Dense` returns its own (the one it samples with), the structured classes
+        their closed forms.
+        """
+        return np.asarray(np.linalg.cholesky(self.dense()))
+
+    def sqrt_diagonal(self) -> np.ndarray:
+        r"""Return :math:`\sqrt{\Sigma_{jj}}`, the diagonal of ``L`` when it is diagonal."""
+        return np.sqrt(self.diagonal())
+
     def lambda_max(self) -> float:
         r"""Return :math:`\lambda_{\max}(\Sigma)`."""
         raise NotImplementedError
@@ -172,6 +206,9 @@ class Covariance:
 class Identity(Covariance):
     r""":math:`\Sigma = I_n` (the paper's isotropic case)."""
 
+    code = CovCode.IDENTITY
+    is_diagonal = True
+
     def __init__(self, n: int) -> None:
         self.n = int(_N(n))
         self.name = "identity"
@@ -191,6 +228,12 @@ class Identity(Covariance):
     def diagonal(self) -> np.ndarray:  # noqa: D102
         return np.ones(self.n)
 
+    def trace_of_square(self) -> float:  # noqa: D102
+        return float(self.n)
+
+    def factor(self) -> np.ndarray:  # noqa: D102
+        return np.eye(self.n)
+
     def lambda_max(self) -> float:  # noqa: D102
         return 1.0
 
@@ -206,6 +249,9 @@ class Diagonal(Covariance):
     diag : array_like, shape (n,)
         The variances. Zeros are allowed (then :math:`\Sigma` is singular).
     """
+
+    code = CovCode.DIAGONAL
+    is_diagonal = True
 
     def __init__(self, diag: Any) -> None:
         _real_numbers(diag, "Diagonal", "a 1-D array of variances")
@@ -258,6 +304,17 @@ class Diagonal(Covariance):
     def diagonal(self) -> np.ndarray:  # noqa: D102
         return self.diag.copy()
 
+    def sqrt_diagonal(self) -> np.ndarray:
+        r"""Return :math:`\sqrt{s}` (a copy): the diagonal factor :meth:`transform` applies."""
+        return np.array(self._sqrt)
+
+    def trace_of_square(self) -> float:  # noqa: D102
+        d = np.asarray(self.diagonal(), dtype=float)
+        return float(d @ d)
+
+    def factor(self) -> np.ndarray:  # noqa: D102
+        return np.diag(self._sqrt)
+
     def lambda_max(self) -> float:  # noqa: D102
         return float(self.diag.max())
 
@@ -278,6 +335,8 @@ class AR1(Covariance):
     rho : float
         Lag-one correlation, :math:`-1 < \rho < 1`.
     """
+
+    code = CovCode.AR1
 
     def __init__(self, n: int, rho: float) -> None:
         self.n = int(_N(n))
@@ -313,6 +372,22 @@ class AR1(Covariance):
 
     def diagonal(self) -> np.ndarray:  # noqa: D102
         return np.ones(self.n)
+
+    def trace_of_square(self) -> float:
+        r"""Return :math:`\sum_{i,j} \rho^{2|i-j|} = n + 2\sum_{l=1}^{n-1}(n-l)\rho^{2l}`, O(n)."""
+        lag = np.arange(1, self.n, dtype=float)
+        return float(self.n + 2.0 * np.sum((self.n - lag) * self.rho ** (2.0 * lag)))
+
+    def factor(self) -> np.ndarray:
+        r"""Return the lower-triangular :math:`L` of the recursion, :math:`L_{jc} = \rho^{j-c} s_c`.
+
+        :math:`s_0 = 1` and :math:`s_c = \sqrt{1-\rho^2}` otherwise (only for
+        ``n <= DENSE_LIMIT``, as :meth:`dense`).
+        """
+        S = self.dense()  # the size check; S_jc = rho^|j-c|
+        scale = np.full(self.n, self._s)
+        scale[0] = 1.0
+        return np.asarray(np.tril(S) * scale[None, :])
 
     def _eig_extremes(self) -> tuple[float, float]:
         if self._extremes is None:
@@ -353,6 +428,8 @@ class Dense(Covariance):
         Symmetric (to ``1e-10`` relative), finite and positive semi-definite (smallest
         eigenvalue ``>= -1e-10`` times the largest). It is symmetrised exactly.
     """
+
+    code = CovCode.DENSE
 
     def __init__(self, matrix: Any) -> None:
         _real_numbers(matrix, "Dense", "a square matrix of numbers")
@@ -451,14 +528,77 @@ def _real_numbers(value: Any, kind: str, what: str) -> None:
         )
 
 
+def load_dense_npy(path: str, n: int) -> Dense:
+    r"""Read an ``(n, n)`` covariance saved with ``numpy.save`` and return it as :class:`Dense`.
+
+    The file is read safely: its ``.npy`` header (shape and dtype) is checked before any data
+    is read, pickled objects are never loaded (``allow_pickle=False``), and :class:`Dense`
+    then requires a finite, symmetric, positive semi-definite matrix. Every refusal names the
+    file, the rule, the value found and the fix.
+
+    Parameters
+    ----------
+    path : str
+        A ``.npy`` file holding :math:`\Sigma` (e.g. ``numpy.save(path, X.T @ X / len(X))``).
+    n : int
+        The scheme's input dimension; the matrix must be ``(n, n)``.
+
+    Raises
+    ------
+    ConvotronError
+        If the file is missing or not a ``.npy`` array, has the wrong shape or dtype, or is
+        not a symmetric positive semi-definite matrix.
+    """
+    import os
+
+    hint = "Save one with numpy.save(path, Sigma), Sigma an (n, n) float array."
+    where = f"--cov dense:{path}"
+    if not os.path.isfile(path):
+        raise ConvotronError(
+            f"{where}: the covariance file must exist and be a regular .npy file; "
+            f"{path!r} is not. {hint}"
+        )
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, _fortran, dtype = read_header(fh)
+    except (ValueError, SyntaxError, EOFError, OSError) as exc:
+        raise ConvotronError(
+            f"{where}: the file must be a numpy .npy array; it is not "
+            f"({str(exc).splitlines()[0][:100]}). {hint}"
+        ) from None
+    if dtype.hasobject or dtype.kind not in "iuf":
+        raise ConvotronError(
+            f"{where}: the matrix must hold real numbers; got dtype {dtype} (objects are never "
+            f"loaded). {hint}"
+        )
+    if tuple(shape) != (n, n):
+        raise ConvotronError(
+            f"{where}: the matrix must be (n, n) = ({n}, {n}), n the scheme's input dimension; "
+            f"got shape {tuple(shape)}. Save the covariance of the scheme's inputs."
+        )
+    matrix = np.load(path, allow_pickle=False)
+    try:
+        return Dense(np.asarray(matrix, dtype=float))
+    except ConvotronError as exc:
+        raise ConvotronError(f"{where}: {exc}") from None
+
+
 def parse_cov(spec: str, n: int) -> Covariance:
     """Parse a covariance spec of the command line.
 
     Parameters
     ----------
     spec : str
-        ``"identity"`` or ``"ar1:RHO"`` with ``|RHO| < 1`` (case and surrounding spaces
-        ignored).
+        ``"identity"``, ``"ar1:RHO"`` with ``|RHO| < 1`` (case and surrounding spaces
+        ignored) or ``"dense:FILE.npy"``, an ``(n, n)`` symmetric positive semi-definite
+        matrix saved with ``numpy.save`` (read by :func:`load_dense_npy`; the path keeps
+        its case).
     n : int
         Input dimension.
 
@@ -472,8 +612,16 @@ def parse_cov(spec: str, n: int) -> Covariance:
         For anything else, naming the accepted forms.
     """
     n = int(_N(n))
-    fix = "Pass 'identity' or 'ar1:RHO'."
+    fix = "Pass 'identity', 'ar1:RHO' or 'dense:FILE.npy'."
     text = validate("spec", spec, InstanceOf(str, "a string"), meaning="a covariance spec", fix=fix)
+    if text.strip()[:6].lower() == "dense:":
+        path = text.strip()[6:].strip()
+        if not path:
+            raise ConvotronError(
+                f"the covariance spec 'dense:FILE.npy' needs a file name; got {spec!r}. "
+                "Pass e.g. 'dense:sigma.npy' (saved with numpy.save)."
+            )
+        return load_dense_npy(path, n)
     text = text.strip().lower()
     if text == "identity":
         return Identity(n)
@@ -488,8 +636,8 @@ def parse_cov(spec: str, n: int) -> Covariance:
             ) from None
         return AR1(n, rho)
     raise ConvotronError(
-        f"unknown covariance spec {spec!r}; the accepted forms are 'identity' and 'ar1:RHO' "
-        "(|RHO| < 1). Pass e.g. 'identity' or 'ar1:0.5'."
+        f"unknown covariance spec {spec!r}; the accepted forms are 'identity', 'ar1:RHO' "
+        "(|RHO| < 1) and 'dense:FILE.npy'. Pass e.g. 'identity', 'ar1:0.5' or 'dense:sigma.npy'."
     )
 
 

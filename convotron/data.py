@@ -1,4 +1,4 @@
-r"""Data: input laws, symmetrisation, label noise and the teacher.
+r"""Data: input laws, symmetrisation and label noise (the teacher is :mod:`convotron.problem`'s).
 
 Inputs [paper] (``def-model``): :math:`x = L z` with :math:`L L^\top = \Sigma`
 (:meth:`convotron.covariance.Covariance.transform`) and :math:`z` of iid *standardized*
@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from ._codes import LawCode, NoiseCode
 from ._errors import ConvotronError
 from ._limits import MAX_NOISE_LEVEL, require_finite
 from ._validate import InstanceOf, Interval, Param, validate
@@ -63,10 +64,13 @@ _LEVEL = Param(
     fix="Pass a realistic level, e.g. 0.1.",
 )
 
-_SQRT3 = math.sqrt(3.0)
-_MIX_MU = 0.9
-_MIX_TAU = math.sqrt(1.0 - _MIX_MU**2)
-_T_NU = 5.0
+# The laws' constants, the one definition read by the numpy draws below and by the compiled
+# draws (convotron._kernels._draw_z; the tests check the two bitwise).
+SQRT3 = math.sqrt(3.0)  # uniform on [-√3, √3] has variance 1
+MIX_MU = 0.9  # mixture: N(±μ, τ²), τ² = 1 − μ²
+MIX_TAU = math.sqrt(1.0 - MIX_MU**2)
+T_NU = 5.0  # student-t: t_ν √((ν − 2)/ν), ν = 5
+T_SCALE = math.sqrt((T_NU - 2.0) / T_NU)
 
 
 #: The random generator argument: the one check and message (algorithm.fit uses it too).
@@ -92,19 +96,19 @@ def _rademacher(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _uniform(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    return rng.uniform(-_SQRT3, _SQRT3, size=shape)
+    return rng.uniform(-SQRT3, SQRT3, size=shape)
 
 
 def _mixture(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     z = rng.standard_normal(shape)
-    z *= _MIX_TAU
+    z *= MIX_TAU
     sign = rng.integers(0, 2, size=shape, dtype=np.int8).astype(float) * 2.0 - 1.0
-    z += _MIX_MU * sign
+    z += MIX_MU * sign
     return z
 
 
 def _student_t(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    return rng.standard_t(_T_NU, size=shape) * math.sqrt((_T_NU - 2.0) / _T_NU)
+    return rng.standard_t(T_NU, size=shape) * T_SCALE
 
 
 def _exponential(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -135,6 +139,9 @@ class InputLaw:
     draw: Callable[[np.random.Generator, tuple[int, int]], np.ndarray] = field(
         repr=False, compare=False
     )
+    #: The compiled loop's draw of this law (:class:`convotron._codes.LawCode`), or None for
+    #: a law it does not draw (a custom law: runs on it draw in chunks with :attr:`draw`).
+    code: int | None = field(default=None, repr=False, compare=False)
 
     def standard(self, rng: np.random.Generator, m: int, n: int) -> np.ndarray:
         """Return ``(m, n)`` iid standardized coordinates ``z``."""
@@ -147,18 +154,21 @@ class InputLaw:
 
 
 LAWS: dict[str, InputLaw] = {
-    "gaussian": InputLaw("gaussian", True, 3.0, None, _gaussian),
-    "rademacher": InputLaw("rademacher", True, 1.0, 1.0, _rademacher),
-    "uniform": InputLaw("uniform", True, 9.0 / 5.0, _SQRT3, _uniform),
+    "gaussian": InputLaw("gaussian", True, 3.0, None, _gaussian, LawCode.GAUSSIAN),
+    "rademacher": InputLaw("rademacher", True, 1.0, 1.0, _rademacher, LawCode.RADEMACHER),
+    "uniform": InputLaw("uniform", True, 9.0 / 5.0, SQRT3, _uniform, LawCode.UNIFORM),
     "mixture": InputLaw(
         "mixture",
         True,
-        _MIX_MU**4 + 6.0 * _MIX_MU**2 * _MIX_TAU**2 + 3.0 * _MIX_TAU**4,
+        MIX_MU**4 + 6.0 * MIX_MU**2 * MIX_TAU**2 + 3.0 * MIX_TAU**4,
         None,
         _mixture,
+        LawCode.MIXTURE,
     ),
-    "student-t": InputLaw("student-t", True, 3.0 * (_T_NU - 2.0) / (_T_NU - 4.0), None, _student_t),
-    "exponential": InputLaw("exponential", False, 9.0, None, _exponential),
+    "student-t": InputLaw(
+        "student-t", True, 3.0 * (T_NU - 2.0) / (T_NU - 4.0), None, _student_t, LawCode.STUDENT_T
+    ),
+    "exponential": InputLaw("exponential", False, 9.0, None, _exponential, LawCode.EXPONENTIAL),
 }
 
 
@@ -205,6 +215,13 @@ def symmetrize(X: Any, rng: np.random.Generator) -> np.ndarray:
 
 
 NOISE_KINDS = ("none", "gaussian", "uniform", "hetero")
+#: The compiled loop's code of each noise kind (:class:`convotron._codes.NoiseCode`).
+NOISE_CODES = {
+    "none": NoiseCode.NONE,
+    "gaussian": NoiseCode.GAUSSIAN,
+    "uniform": NoiseCode.UNIFORM,
+    "hetero": NoiseCode.HETERO,
+}
 
 
 @dataclass(frozen=True)
@@ -273,7 +290,7 @@ class NoiseModel:
         if self.kind == "gaussian":
             return np.asarray(self.level * rng.standard_normal(m))
         if self.kind == "uniform":
-            return np.asarray(rng.uniform(-self.level * _SQRT3, self.level * _SQRT3, size=m))
+            return np.asarray(rng.uniform(-self.level * SQRT3, self.level * SQRT3, size=m))
         trace = float(XX.shape[1]) if cov is None else cov.trace()
         if not trace > 0:
             raise ConvotronError(

@@ -22,8 +22,9 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -36,7 +37,10 @@ from .data import _M, _RNG, InputLaw, NoiseModel, get_law, parse_noise
 from .model import _activate_mean, _check_inputs, _preacts
 from .patches import _SCHEME, PatchScheme, parse_spec
 
-__all__ = ["Problem", "Teacher"]
+__all__ = ["Problem", "Teacher", "TeacherSample"]
+
+#: Rows per chunk of :meth:`Teacher.sample` (the default of its ``chunk``).
+SAMPLE_CHUNK = 8192
 
 # The checks of Problem and Teacher's own arguments (convotron._validate); the scheme's,
 # the slope's, the law's, the covariance's and the noise's live with them.
@@ -46,7 +50,7 @@ _W_NORM = Param(
     meaning="the norm of w*",
     fix="Pass e.g. 1.0.",
 )
-_CHUNK = Param("chunk", Interval(int, 1, None), fix="Pass e.g. 8192.")
+_CHUNK = Param("chunk", Interval(int, 1, None), fix=f"Pass e.g. {SAMPLE_CHUNK}.")
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,91 @@ class Problem:
         return self.teacher(w_norm * g / np.linalg.norm(g))
 
 
+class TeacherSample:
+    r"""``teacher.sample``: draw ``m`` fresh samples of one teacher, and name that teacher.
+
+    What :meth:`Teacher.sample` is on an instance: called as ``teacher.sample(rng, m, *,
+    chunk=SAMPLE_CHUNK)`` it returns ``(X (m, n), y (m,))`` with :math:`y = f_{w^*}(x) +
+    \xi`, drawn in chunks of ``chunk`` rows (at most
+    :data:`~convotron._limits.MAX_CHUNK_ENTRIES` values each; ``m x n`` at most
+    :data:`~convotron._limits.MAX_SAMPLE_ENTRIES`, checked before anything is drawn).
+    Being a value that knows its teacher, ``Sampler(teacher.sample)`` (e.g.
+    ``convotron(teacher.sample, ...)``) draws the very same inputs and noise and computes the
+    labels with the compiled forward pass (:meth:`compiled`).
+    """
+
+    __slots__ = ("teacher",)
+
+    def __init__(self, teacher: Teacher) -> None:
+        self.teacher = teacher
+
+    def __call__(
+        self, rng: np.random.Generator, m: int, *, chunk: int = SAMPLE_CHUNK
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``m`` samples ``(X, y)`` (see the class)."""
+        return self.teacher._sample(rng, m, chunk=chunk)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TeacherSample) and other.teacher is self.teacher
+
+    def __hash__(self) -> int:
+        return id(self.teacher)
+
+    def __repr__(self) -> str:
+        return f"<bound method Teacher.sample of {self.teacher!r}>"
+
+    def compiled(self) -> Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]:
+        """Return ``draw(rng, m)``: :meth:`Teacher.draw_chunk` with compiled labels.
+
+        It consumes ``rng`` exactly as ``teacher.sample(rng, m)`` does (``m`` up to one
+        chunk of :data:`SAMPLE_CHUNK` rows; beyond, it is ``teacher.sample`` itself), so
+        ``X`` and the noise are bitwise those of :meth:`Teacher.sample`; the labels
+        :math:`f_{w^*}(x)` come from :func:`convotron._kernels.predict_rows` and agree with
+        numpy's to rounding (the order of the sum over the ``k`` patches).
+        """
+        from . import _kernels
+
+        tch = self.teacher
+        n = int(tch.scheme.n)
+        limit = chunk_rows(SAMPLE_CHUNK, n)  # the rows of one chunk of sample()
+        w_star = np.ascontiguousarray(tch.w_star, dtype=np.float64)
+        indices = np.ascontiguousarray(tch.scheme.indices, dtype=np.int64)
+        alpha = float(tch.alpha)
+        _kernels.predict_rows(w_star, np.zeros((0, n)), indices, alpha, np.empty(0))  # load it
+
+        def label(X: np.ndarray) -> np.ndarray:
+            out: np.ndarray = _kernels.predict_rows(w_star, X, indices, alpha, np.empty(len(X)))
+            return out
+
+        def draw(rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
+            return self(rng, m) if m > limit else tch.draw_chunk(rng, m, label)
+
+        return draw
+
+
+class _SampleMethod:
+    """The descriptor behind :attr:`Teacher.sample` (a :class:`TeacherSample` per instance)."""
+
+    __doc__ = TeacherSample.__doc__
+
+    @overload
+    def __get__(self, teacher: None, owner: type | None = None) -> _SampleMethod: ...
+
+    @overload
+    def __get__(self, teacher: Teacher, owner: type | None = None) -> TeacherSample: ...
+
+    def __get__(
+        self, teacher: Teacher | None, owner: type | None = None
+    ) -> TeacherSample | _SampleMethod:
+        return self if teacher is None else TeacherSample(teacher)
+
+    def __call__(
+        self, teacher: Teacher, rng: np.random.Generator, m: int, *, chunk: int = SAMPLE_CHUNK
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``Teacher.sample(teacher, rng, m)``, the unbound form."""
+        return teacher._sample(rng, m, chunk=chunk)
+
+
 @dataclass(frozen=True)
 class Teacher:
     r"""The data source :math:`y = f_{w^*}(x) + \xi`, :math:`x = Lz` [paper] (``def-model``).
@@ -152,6 +241,10 @@ class Teacher:
 
     problem: Problem
     w_star: np.ndarray
+
+    #: ``teacher.sample(rng, m, *, chunk=8192) -> (X (m, n), y (m,))``: fresh samples,
+    #: :math:`y = f_{w^*}(x) + \xi` (a :class:`TeacherSample`).
+    sample = _SampleMethod()
 
     def __post_init__(self) -> None:
         validate(
@@ -195,21 +288,9 @@ class Teacher:
         ww, XX, _ = _check_inputs(self.w_star, X, self.scheme)
         return _activate_mean(_preacts(ww, XX, self.scheme), self.alpha)
 
-    def sample(
-        self, rng: np.random.Generator, m: int, *, chunk: int = 8192
+    def _sample(
+        self, rng: np.random.Generator, m: int, *, chunk: int = SAMPLE_CHUNK
     ) -> tuple[np.ndarray, np.ndarray]:
-        r"""Draw ``m`` fresh samples, vectorised in chunks of ``chunk`` rows.
-
-        A chunk holds at most :data:`~convotron._limits.MAX_CHUNK_ENTRIES` values (fewer rows
-        for a large ``n``), and ``m x n`` is limited to
-        :data:`~convotron._limits.MAX_SAMPLE_ENTRIES`, checked before anything is drawn.
-
-        Returns
-        -------
-        X : numpy.ndarray, shape (m, n)
-        y : numpy.ndarray, shape (m,)
-            :math:`y = f_{w^*}(x) + \xi`.
-        """
         rng = _RNG(rng)
         m = _M(m)
         chunk = _CHUNK(chunk)
@@ -225,18 +306,34 @@ class Teacher:
             )
         step = chunk_rows(int(chunk), n)
         if m <= step:  # the common case: one chunk, no copy
-            return self._draw(rng, m)
+            return self.draw_chunk(rng, m)
         X = np.empty((m, n))
         y = np.empty(m)
         for s in range(0, m, step):
             e = min(m, s + step)
-            X[s:e], y[s:e] = self._draw(rng, e - s)
+            X[s:e], y[s:e] = self.draw_chunk(rng, e - s)
         return X, y
 
-    def _draw(self, rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
-        """One chunk of ``m`` samples: ``X = L z``, then the labels and the noise."""
-        Xc = self.cov.transform(self.law.draw(rng, (m, self.scheme.n)))
-        yc = _activate_mean(_preacts(self.w_star, Xc, self.scheme), self.alpha)
+    def draw_chunk(
+        self,
+        rng: np.random.Generator,
+        m: int,
+        label: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        r"""Draw one chunk of ``m`` samples (no checks): ``X = L z``, labels, then the noise.
+
+        The teacher's one sampling routine (:meth:`sample` calls it chunk by chunk): all
+        the inputs ``x = L z`` of the chunk (:meth:`InputLaw.draw
+        <convotron.data.InputLaw.draw>`, :meth:`Covariance.transform
+        <convotron.covariance.Covariance.transform>`), the labels
+        :math:`f_{w^*}(x)` (numpy's :func:`~convotron.model.predict`, or ``label(X)``: the
+        compiled labeller of :meth:`TeacherSample.compiled`), then the noise of every row.
+        """
+        Xc = np.ascontiguousarray(self.cov.transform(self.law.draw(rng, (m, self.scheme.n))))
+        if label is None:
+            yc = _activate_mean(_preacts(self.w_star, Xc, self.scheme), self.alpha)
+        else:
+            yc = label(Xc)
         if self.noise.kind != "none":
             yc += self.noise.sample(rng, Xc, self.cov)
         return Xc, yc

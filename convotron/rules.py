@@ -1,8 +1,14 @@
-r"""Update rules as values: what one step of a run does.
+r"""Update rules as values: what one step of a run does, and the protocol a rule follows.
 
 A rule is a small frozen value passed to :func:`convotron.algorithm.fit` (and
-:func:`convotron.many.run_many`); the compiled loop
-(:func:`convotron._kernels.run_updates`) runs every rule.
+:func:`convotron.many.run_many`); the compiled loop (:func:`convotron._kernels._updates`)
+runs every rule, on the branch its :meth:`~Rule.compiled` step names. What a rule provides
+is the :class:`Rule` protocol: its name, its checks against the scheme, its start ``w_1``,
+its compiled step (a :class:`~convotron._codes.RuleStep`: a
+:class:`~convotron._codes.RuleCode` and its parameters) and its readable step (the oracle
+the compiled branch is compared with, bitwise, by
+:func:`convotron._sampling_reference.fused_reference`). Nothing outside this module reads a
+rule's private attributes.
 
 - :class:`ConvotronRule` — Algorithm 1 of Goel, Klivans and Meka (ICML 2018) [paper]
   (label ``alg-convotron``): ``w_1 = 0`` and
@@ -21,24 +27,75 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
+from ._codes import RuleCode, RuleStep
 from ._limits import MAX_W_NORM
 from ._validate import Interval, Options, Param, fail, validate
 
 __all__ = ["ConvotronRule", "Rule", "SGDRule"]
 
 
-@dataclass(frozen=True)
-class _Start:
-    """What a rule fixes before the first update (private to :mod:`convotron.algorithm`)."""
+@runtime_checkable
+class Rule(Protocol):
+    r"""What :func:`convotron.algorithm.fit` needs of an update rule.
 
-    mode: int
-    only_patch: int | None
-    w0: np.ndarray
-    deriv_at_zero: float
+    With ``P_i x`` the patches of a sample ``x``, ``z_i = wᵀ P_i x`` and the residual
+    ``res = y − f_w(x)``, an update is ``w ← w + η (1/B) Σ_b g(x_b, y_b)`` with the rule's
+    per-sample step ``g``.
+
+    Attributes
+    ----------
+    algorithm : str
+        The rule's name in results and messages (``RunResult.algorithm``).
+    only_patch : int or None
+        The patch the step is restricted to (recorded in ``RunResult.only_patch``); None
+        for every patch.
+    """
+
+    algorithm: ClassVar[str]
+
+    @property
+    def only_patch(self) -> int | None: ...  # noqa: D102
+
+    def check(self, k: int) -> None:
+        """Check the rule against a scheme of ``k`` patches (raise ``ConvotronError``)."""
+
+    def start(self, r: int, rng: np.random.Generator | None) -> np.ndarray:
+        """Return ``w_1`` (length ``r``); may draw from ``rng`` (before any sample)."""
+
+    def compiled(self, alpha: float) -> RuleStep:
+        """Return the compiled step: a :class:`~convotron._codes.RuleCode` and its parameters.
+
+        The branch of that code in :func:`convotron._kernels._updates` is the rule's compiled
+        step; :meth:`step` is its readable twin.
+        """
+
+    def step(
+        self, G: np.ndarray, patches: np.ndarray, z: np.ndarray, residual: float, alpha: float
+    ) -> np.ndarray:
+        """Return ``G + g``: the readable step ``g`` of one sample added to the batch's ``G``.
+
+        ``patches`` ``(k, r)`` (row ``i`` is ``P_i x``), ``z`` ``(k,)``. Every sum is
+        written left to right in the compiled branch's order (the oracle is compared with
+        it bitwise).
+        """
+
+    def direction(self, patches: np.ndarray) -> np.ndarray:
+        """Return the linearised step at residual 1 and ``σ′ ≡ 1`` for rows ``(m, k, r)``.
+
+        ``(m, r)``; the divergence message's step-size hint uses it.
+        """
+
+
+def _seq_rows(rows: np.ndarray) -> np.ndarray:
+    """``rows[0] + rows[1] + ...`` left to right (the compiled loop's order)."""
+    total = np.zeros(rows.shape[1])
+    for row in rows:
+        total = total + row
+    return total
 
 
 @dataclass(frozen=True)
@@ -77,22 +134,38 @@ class ConvotronRule:
         )
         object.__setattr__(self, "only_patch", op)
 
-    def _check_patch(self, k: int) -> int | None:
-        if self.only_patch is None:
-            return None
-        return int(
+    def check(self, k: int) -> None:
+        """Check that ``only_patch`` names one of the ``k`` patches."""
+        if self.only_patch is not None:
             validate(
                 "only_patch",
                 self.only_patch,
                 Interval(int, 0, k - 1),
                 fix=f"Patches are numbered 0..{k - 1} (k={k}); pass one of them or None for all.",
             )
-        )
 
-    def _start(self, r: int, alpha: float, rng: np.random.Generator | None) -> _Start:
-        from . import _kernels
+    def start(self, r: int, rng: np.random.Generator | None) -> np.ndarray:
+        """``w_1 = 0`` (Algorithm 1); draws nothing."""
+        return np.zeros(r)
 
-        return _Start(_kernels.MODE_CONVOTRON, self.only_patch, np.zeros(r), 0.0)
+    def compiled(self, alpha: float) -> RuleStep:
+        """``RuleCode.CONVOTRON`` with the patch (``-1``: all)."""
+        op = -1 if self.only_patch is None else int(self.only_patch)
+        return RuleStep(int(RuleCode.CONVOTRON), op, 0.0)
+
+    def step(
+        self, G: np.ndarray, patches: np.ndarray, z: np.ndarray, residual: float, alpha: float
+    ) -> np.ndarray:
+        """``G + res Σ_i P_i x`` (``Σ_i`` in order), or ``G + res P_j x``."""
+        if self.only_patch is None:
+            return G + residual * _seq_rows(patches)
+        return G + residual * patches[self.only_patch]
+
+    def direction(self, patches: np.ndarray) -> np.ndarray:
+        """``Σ_i P_i x`` (or ``P_j x``) for each row."""
+        if self.only_patch is None:
+            return np.asarray(patches.sum(axis=1))
+        return np.asarray(patches[:, self.only_patch, :])
 
 
 _INIT_FIX = "Pass 'zero', 'random' or a finite filter of length r."
@@ -124,6 +197,7 @@ class SGDRule:
     sigma_prime_at_zero: float | None = None
 
     algorithm: ClassVar[str] = "sgd"
+    only_patch: ClassVar[None] = None  # every patch
 
     def __post_init__(self) -> None:
         init: Any = self.init
@@ -151,7 +225,10 @@ class SGDRule:
                        "Pass e.g. init_scale=1.0.")  # fmt: skip
         object.__setattr__(self, "sigma_prime_at_zero", _SIGMA0(self.sigma_prime_at_zero))
 
-    def _initial_filter(self, r: int, rng: np.random.Generator | None) -> np.ndarray:
+    def check(self, k: int) -> None:
+        """Nothing to check against the scheme (``init``'s length is checked by :meth:`start`)."""
+
+    def start(self, r: int, rng: np.random.Generator | None) -> np.ndarray:
         """``w_1`` for a filter of length ``r`` (draws from ``rng`` for ``init="random"``)."""
         if self.init == "zero":
             return np.zeros(r)
@@ -174,11 +251,33 @@ class SGDRule:
             )
         return w0
 
-    def _start(self, r: int, alpha: float, rng: np.random.Generator | None) -> _Start:
-        from . import _kernels
+    def deriv_at_zero(self, alpha: float) -> float:
+        """Return the convention ``σ′(0)``: ``sigma_prime_at_zero``, or ``α`` when None."""
+        return float(alpha) if self.sigma_prime_at_zero is None else float(self.sigma_prime_at_zero)
 
-        s0 = float(alpha) if self.sigma_prime_at_zero is None else float(self.sigma_prime_at_zero)
-        return _Start(_kernels.MODE_SGD, None, self._initial_filter(r, rng), s0)
+    def compiled(self, alpha: float) -> RuleStep:
+        """``RuleCode.SGD`` with ``σ′(0)``."""
+        return RuleStep(int(RuleCode.SGD), -1, self.deriv_at_zero(alpha))
+
+    def step(
+        self, G: np.ndarray, patches: np.ndarray, z: np.ndarray, residual: float, alpha: float
+    ) -> np.ndarray:
+        """``G + Σ_i (res σ′(z_i) / k) P_i x``, each term added to ``G`` in order of ``i``.
+
+        A term with ``σ′(z_i) = 0`` is skipped (as the compiled branch does).
+        """
+        inv_k = 1.0 / patches.shape[0]
+        s0 = self.deriv_at_zero(alpha)
+        for i in range(patches.shape[0]):
+            zi = z[i]
+            d = 1.0 if zi > 0.0 else (alpha if zi < 0.0 else s0)
+            if d != 0.0:
+                G = G + (residual * d * inv_k) * patches[i]
+        return G
+
+    def direction(self, patches: np.ndarray) -> np.ndarray:
+        """``(1/k) Σ_i P_i x`` for each row."""
+        return np.asarray(patches.sum(axis=1) / patches.shape[1])
 
 
 def _is_array_like(value: Any) -> bool:
@@ -204,6 +303,3 @@ _SIGMA0 = Param(
     fix="Pass None, 0.0 or 1.0.",
     allow_none=True,
 )
-
-#: The update rules :func:`convotron.algorithm.fit` runs.
-Rule = ConvotronRule | SGDRule

@@ -1,27 +1,30 @@
 r"""Data sources as values: where the samples of a run come from.
 
 - :class:`Sampler` — fresh i.i.d. samples, ``sample(rng, m) -> (X (m, n), y (m,))`` drawn
-  a chunk at a time (Algorithm 1 draws a fresh sample per step [paper]). A
-  :class:`convotron.problem.Teacher` is accepted directly by :func:`convotron.algorithm.fit`
-  (as ``Sampler(teacher.sample)``); its samples then take a compiled fast path that draws
-  exactly what ``teacher.sample`` draws (:func:`_fast_teacher_sampler`).
+  a chunk at a time (Algorithm 1 draws a fresh sample per step [paper]). When ``sample`` is
+  a teacher's own (``teacher.sample``, a :class:`~convotron.problem.TeacherSample`), the
+  chunks are :meth:`TeacherSample.compiled <convotron.problem.TeacherSample.compiled>`: the
+  inputs and noise ``teacher.sample`` draws, labelled by the compiled forward pass.
 - :class:`Rows` — a fixed dataset, one pass in row order (``x_t = X[t−1]``).
+
+A :class:`convotron.problem.Teacher` passed to :func:`convotron.algorithm.fit` is not a
+source of this module: ``fit`` draws its samples inside the compiled loop
+(:mod:`convotron._sampling`), and only a teacher that loop cannot draw (a custom law or
+covariance, or a run on another scheme or slope) is sampled here, as
+``Sampler(teacher.sample)`` (:func:`as_source`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ._errors import ConvotronError
-from ._limits import MAX_DATA_VALUE, chunk_rows, read_array
+from ._limits import MAX_DATA_VALUE, read_array
 from ._validate import Callable_, fail, validate
-
-if TYPE_CHECKING:
-    from .problem import Teacher
 
 __all__ = ["Rows", "Sampler", "Source", "as_source", "check_rows"]
 
@@ -54,7 +57,10 @@ class Sampler:
 
     def _chunks(self, rng: np.random.Generator, n: int, batch: int) -> NextChunk:
         """``next_chunk(u)``: ``u · batch`` fresh rows, shape-checked."""
-        draw = _fast_teacher_sampler(self.sample) or self.sample
+        from .problem import TeacherSample
+
+        sample = self.sample
+        draw = sample.compiled() if isinstance(sample, TeacherSample) else sample
 
         def next_chunk(u: int) -> tuple[np.ndarray, np.ndarray]:
             m = u * batch
@@ -136,7 +142,7 @@ Source = Sampler | Rows
 
 
 def as_source(source: Any) -> Sampler | Rows:
-    """Return ``source`` as a :class:`Sampler` or :class:`Rows` (a ``Teacher`` is sampled)."""
+    """Return ``source`` as a :class:`Sampler` or :class:`Rows` (a ``Teacher`` as its sampler)."""
     from .problem import Teacher
 
     if isinstance(source, Sampler | Rows):
@@ -206,44 +212,3 @@ def check_rows(X: Any, y: Any, n: int, batch: int) -> tuple[np.ndarray, np.ndarr
             param="batch",
         )
     return Xa, ya
-
-
-def _fast_teacher_sampler(sample: Any) -> SampleFn | None:
-    """Return a compiled-label equivalent of ``sample`` when it is a bound ``Teacher.sample``.
-
-    ``Teacher.sample(rng, m)`` (for ``m`` up to its chunk size) draws ``X = L z`` and then
-    the noise, and computes the labels with numpy. The equivalent returned here consumes
-    ``rng`` in exactly the same order (so ``X`` and the noise are bitwise identical) but
-    computes ``f_{w*}(x)`` with the compiled :func:`convotron._kernels.predict_rows` and
-    skips a copy; the labels agree to rounding (summation order over the k patches). The
-    tests check this equivalence. Returns None for any other sampler.
-    """
-    from . import _kernels
-    from .problem import Teacher
-
-    teacher: Teacher | None = getattr(sample, "__self__", None)
-    if not isinstance(teacher, Teacher) or getattr(sample, "__func__", None) is not Teacher.sample:
-        return None
-    import inspect
-
-    default = inspect.signature(Teacher.sample).parameters["chunk"].default
-    if not isinstance(default, int):  # pragma: no cover - Teacher.sample changed its signature
-        return None
-    limit = chunk_rows(default, int(teacher.scheme.n))  # the rows of one chunk of sample()
-    w_star = np.ascontiguousarray(teacher.w_star, dtype=np.float64)
-    indices = np.ascontiguousarray(teacher.scheme.indices, dtype=np.int64)
-    alpha = float(teacher.alpha)
-    n = int(teacher.scheme.n)
-    _kernels.predict_rows(w_star, np.zeros((0, n)), indices, alpha, np.empty(0))  # load it
-    tch = teacher
-
-    def fast(rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
-        if m > limit:
-            return sample(rng, m)
-        X = np.ascontiguousarray(tch.cov.transform(tch.law.draw(rng, (m, n))))
-        y = _kernels.predict_rows(w_star, X, indices, alpha, np.empty(m))
-        if tch.noise.kind != "none":
-            y += tch.noise.sample(rng, X, tch.cov)
-        return X, y
-
-    return fast

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 
@@ -9,14 +10,18 @@ import pytest
 
 from book.tools.claim_graph import (
     LABEL_FONT,
+    LEVEL_COLOURS,
+    LEVEL_NAMES,
     SMALL_FONT,
     SVG_WIDTH,
+    TEXT_COLOUR,
+    contrast_ratio,
     graph_html,
     label_pages,
     levels,
     render_svg,
 )
-from theory.claims import CLAIMS
+from theory.claims import CLAIMS, display_name
 
 
 def _boxes(svg):
@@ -35,8 +40,44 @@ def test_every_claim_is_a_node_linking_to_the_page_that_states_it():
     hrefs = re.findall(r'<a class="claim-node" href="([^"]+)"', svg)
     assert sorted(hrefs) == sorted(pages.values())
     assert all(re.fullmatch(r"[a-z0-9_-]+\.html#[\w-]+", h) for h in hrefs)
+    plain = svg.replace("&#x27;", "'").replace("&amp;", "&")
     for lab, c in CLAIMS.items():
-        assert f"<title>{lab}: {c.title}" in svg.replace("&#x27;", "'").replace("&amp;", "&")
+        assert f"<title>{display_name(lab)} [{lab}]: {c.title}" in plain
+
+
+def test_statuses_differ_are_computed_and_rank_proofs_above_tests():
+    """The graph informs: several levels occur, each from the registry, proofs first.
+
+    On e461165 every node had the same colour ("checked by tests and runs") and a claim with
+    tests ranked above one with a proof.
+    """
+    from dataclasses import replace
+
+    from theory.claims import LEVELS, Status, claim_level
+
+    svg = render_svg(CLAIMS)
+    drawn = re.findall(r'data-level="(\w+)"', svg)
+    assert len(drawn) == len(CLAIMS)
+    assert {"exact", "proved", "paper"} <= set(drawn)
+    assert claim_level(CLAIMS["lem-1d"]) == "exact"
+    assert claim_level(CLAIMS["lem-drift"]) == "proved"
+    assert claim_level(CLAIMS["def-model"]) == "paper"
+    c = CLAIMS["lem-drift"]
+    tested_only = replace(c, status=Status(checked_by_tests=True), provenance="[derived] x")
+    assert claim_level(tested_only) == "observed"
+    runs_only = replace(tested_only, status=Status(checked_by_tests=True, checked_by_runs=True))
+    assert claim_level(runs_only) == "runs"
+    assert LEVELS.index("proved") < LEVELS.index("runs") < LEVELS.index("observed")
+    # the legend names exactly the levels drawn
+    for level, name in LEVEL_NAMES.items():
+        assert (html.escape(name) in svg) == (level in drawn), level
+
+
+def test_every_fill_contrasts_with_the_label_text():
+    assert contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21.0)
+    assert contrast_ratio("#777777", "#FFFFFF") == pytest.approx(4.48, abs=0.01)
+    for level, colour in LEVEL_COLOURS.items():
+        assert contrast_ratio(colour, TEXT_COLOUR) >= 4.5, (level, colour)
 
 
 def test_self_contained_no_script_no_remote_url():
@@ -79,3 +120,35 @@ def test_graph_check_passes_on_a_page_with_the_graph_and_fails_on_a_broken_link(
     problems = check_claim_graph("chromium", tmp_path / "bad.html")
     assert any("nowhere.html" in p for p in problems)
     assert any("labels must be at least 12 px" in p for p in problems)
+
+
+@pytest.mark.book
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium")
+def test_graph_check_measures_contrast_and_levels_in_the_browser(tmp_path, monkeypatch):
+    """The browser check fails a graph whose labels do not contrast with their boxes, or
+    whose nodes all share one status level (the e461165 graph)."""
+    from dataclasses import replace
+
+    from book.tools import claim_graph as cg
+    from book.tools.graph_check import check_claim_graph
+    from theory.claims import Status
+
+    pages = label_pages()
+    for page in {p.split("#")[0] for p in pages.values()}:
+        ids = "".join(f'<div id="{lab}"></div>' for lab, h in pages.items() if h.startswith(page))
+        (tmp_path / page).write_text(f"<html><body>{ids}</body></html>")
+    monkeypatch.setitem(cg.LEVEL_COLOURS, "exact", "#333333")
+    svg = render_svg(CLAIMS, pages)
+    (tmp_path / "dark.html").write_text(f'<html><body><div style="width:676px">{svg}</div>')
+    problems = check_claim_graph("chromium", tmp_path / "dark.html")
+    assert any("has contrast" in p and "#333333" in p for p in problems), problems
+    monkeypatch.undo()
+    same = {
+        lab: replace(c, status=Status(checked_by_tests=True), provenance="[derived] x")
+        for lab, c in CLAIMS.items()
+    }
+    (tmp_path / "flat.html").write_text(
+        f'<html><body><div style="width:676px">{render_svg(same, pages)}</div>'
+    )
+    problems = check_claim_graph("chromium", tmp_path / "flat.html")
+    assert any("draws 1 status level" in p for p in problems), problems

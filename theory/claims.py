@@ -16,7 +16,9 @@ check it (dotted paths, imported by :mod:`convotron.glue.claims`) and its status
 - ``checked_by_runs``: ``convotron verify`` runs Convotron on cases for it and compares the
   observed failure rate with δ.
 
-The book's front page draws :func:`dependency_edges` coloured by :attr:`Status.level`.
+The book's front page draws :func:`dependency_edges` coloured by :func:`claim_level` (proof
+above tests), and every label is printed with its number from :data:`PRINTED`
+(:func:`display_name`, :func:`annotate_labels`).
 
 Layering: this module imports nothing from :mod:`convotron`; object paths are plain
 strings. Importing them joins the two halves, so it is the glue's job
@@ -43,11 +45,17 @@ from ._errors import TheoryError
 __all__ = [
     "CLAIMS",
     "KINDS",
+    "LEVELS",
+    "LEVEL_NAMES",
+    "PRINTED",
     "Claim",
     "Status",
+    "annotate_labels",
     "check_registry",
+    "claim_level",
     "dependency_edges",
     "dependency_graph",
+    "display_name",
     "to_dict",
     "topological_order",
 ]
@@ -68,10 +76,11 @@ class Status:
 
     @property
     def level(self) -> str:
-        """The strongest status, for colouring: checked > symbolic > proved > stated.
+        """A summary of the flags: checked > symbolic > proved > stated (kept for the JSON).
 
         ``"checked"`` needs tests or runs, ``"symbolic"`` a sympy check, ``"proved"`` a
-        proof in the book; ``"stated"`` is the rest.
+        proof in the book; ``"stated"`` is the rest. The claim graph does not use it: it
+        colours by :func:`claim_level`, which ranks a proof above tests.
         """
         if self.checked_by_tests or self.checked_by_runs:
             return "checked"
@@ -215,7 +224,9 @@ CLAIMS: dict[str, Claim] = {
             "The exact second moment K",
             "[derived] (1/k) Σ_i E[(uᵀP_ix)²‖Px‖²] = uᵀKu, K = (1/k) Σ_i [tr(C) A_iA_iᵀ + "
             "2 A_iCA_iᵀ + (κ−3) A_i diag(C) A_iᵀ] for x = Lz, z iid of kurtosis κ; "
-            "β = λ_max(K) is the sharpest β of L4's proof; exact E[‖x‖²‖Px‖²] and ρ",
+            "β = λ_max(K) is the smallest β with (1/k) Σ_i E[(uᵀP_ix)²‖Px‖²] ≤ β‖u‖² for all "
+            "u, the quantity the second-moment lemma (lem-second-moment) bounds; exact "
+            "E[‖x‖²‖Px‖²] and ρ",
             ("def-model",),
             (
                 _B + "BETA_EXACT",
@@ -336,7 +347,8 @@ CLAIMS: dict[str, Claim] = {
             "lem-1d",
             "lemma",
             "1D spectral lemma",
-            "[derived] k ≥ ⌈r/d⌉ ⇒ λ_min(PPᵀ) ≥ 1/2, λ_max(PPᵀ) ≤ k⌈r/d⌉ (scheme: [paper])",
+            "[derived] always λ_min(PPᵀ) > 0 (unpadded patch-and-stride: a unit triangular "
+            "block); k ≥ ⌈r/d⌉ ⇒ λ_min(PPᵀ) ≥ 1/2, λ_max(PPᵀ) ≤ k⌈r/d⌉ (scheme: [paper])",
             ("lem-1d-structure", "lem-1d-sos"),
             (_S + "LEMMA_1D", _S + "lemma_1d", _S + "exact_eigenvalues"),
             symbolic=True,
@@ -428,7 +440,8 @@ CLAIMS: dict[str, Claim] = {
             "lem-conv-padded",
             "lemma",
             "Zero padding",
-            "[derived] with P_iP_iᵀ ⪯ I: L1-L5, β, ρ and the theorem hold; the lower spectral "
+            "[derived] with P_iP_iᵀ ⪯ I: lem-symmetric to lem-one-step, β, ρ and thm-convotron "
+            "hold; the lower spectral "
             "bounds and the disjoint variant (padded patch) do not apply",
             (
                 "def-model",
@@ -446,6 +459,142 @@ CLAIMS: dict[str, Claim] = {
         ),
     )
 }
+
+
+#: The printed number and short name of each claim, as the built book shows them. sphinx-proof
+#: numbers each kind separately, in the order of the table of contents (``book/_toc.yml``) and
+#: of the directives within a page; ``tests/theory/test_claims.py`` recomputes the numbers from
+#: the book's sources and the built HTML, so this table cannot drift from the book. It is the
+#: one numbering: the book's prose, the claim graph's tooltips, the claim status page and the
+#: command line (``check``, ``bounds``) print :func:`display_name`.
+PRINTED: dict[str, tuple[str, str]] = {
+    "def-model": ("Definition 1", "the model"),
+    "alg-convotron": ("Algorithm 1", "Convotron"),
+    "lem-1d-structure": ("Lemma 1", "1D block-Toeplitz form"),
+    "lem-2d-kron": ("Lemma 2", "2D Kronecker form"),
+    "lem-1d-sos": ("Lemma 3", "sum of squares"),
+    "lem-1d": ("Lemma 4", "1D patch-and-stride"),
+    "lem-2d": ("Lemma 5", "2D patch-and-stride"),
+    "lem-cov-transfer": ("Lemma 6", "covariance transfer"),
+    "lem-symmetric": ("Lemma 7", "symmetry; the paper's Lemma 1"),
+    "lem-drift": ("Lemma 8", "drift"),
+    "lem-progress": ("Lemma 9", "progress"),
+    "lem-exact-k": ("Lemma 10", "exact second moment K"),
+    "lem-beta": ("Lemma 11", "admissible beta"),
+    "lem-second-moment": ("Lemma 12", "second moment"),
+    "lem-one-step": ("Lemma 13", "one step"),
+    "thm-convotron": ("Theorem 1", "Convotron learns the filter"),
+    "cor-realizable": ("Corollary 1", "realizable case"),
+    "cor-noisy": ("Corollary 2", "noisy case"),
+    "cor-1d-instantiated": ("Corollary 3", "1D instantiated bound"),
+    "lem-linear-mse": ("Lemma 14", "exact error curve, linear case"),
+    "thm-disjoint": ("Theorem 2", "one disjoint patch"),
+    "lem-conv-reduction": ("Lemma 15", "unpadded conv layers"),
+    "lem-conv-upper": ("Lemma 16", "coverage bound"),
+    "lem-conv-padded": ("Lemma 17", "zero padding"),
+}
+
+
+def display_name(label: str, *, with_label: bool = False) -> str:
+    """Return the printed number and short name of a claim: ``"Lemma 4 (1D patch-and-stride)"``.
+
+    Parameters
+    ----------
+    label : str
+        A registered label, e.g. ``"lem-1d"``.
+    with_label : bool, default False
+        Append the label: ``"Lemma 4 (1D patch-and-stride) [lem-1d]"``.
+
+    Raises
+    ------
+    TheoryError
+        If the label is not registered.
+
+    Examples
+    --------
+    >>> display_name("lem-1d")
+    'Lemma 4 (1D patch-and-stride)'
+    >>> display_name("thm-convotron", with_label=True)
+    'Theorem 1 (Convotron learns the filter) [thm-convotron]'
+    """
+    if label not in PRINTED:
+        raise TheoryError(
+            f"label must be one of the registered claims {sorted(PRINTED)}; got {label!r}. "
+            "Use a label of theory.claims.CLAIMS."
+        )
+    number, name = PRINTED[label]
+    out = f"{number} ({name})"
+    return f"{out} [{label}]" if with_label else out
+
+
+def annotate_labels(text: str, *, first_only: bool = True) -> str:
+    """Write the printed number and name beside each claim label in ``text``.
+
+    ``"condition (thm-convotron): HOLDS"`` becomes
+    ``"condition (thm-convotron [Theorem 1 (Convotron learns the filter)]): HOLDS"``: the
+    command line's reports (``convotron check``, ``convotron bounds``) name claims by label,
+    and this maps each to the book's numbering (:data:`PRINTED`). A label is a registered one
+    standing alone (not part of a longer label or word).
+
+    Parameters
+    ----------
+    text : str
+        The report.
+    first_only : bool, default True
+        Annotate only the first occurrence of each label (later ones stay bare).
+
+    Examples
+    --------
+    >>> annotate_labels("lemma lem-1d: 1/2 <= lambda_min; lem-1d again")
+    'lemma lem-1d [Lemma 4 (1D patch-and-stride)]: 1/2 <= lambda_min; lem-1d again'
+    """
+    import re
+
+    labels = sorted(PRINTED, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, labels)) + r")(?![\w-])")
+    seen: set[str] = set()
+
+    def repl(m: re.Match[str]) -> str:
+        label = m.group(1)
+        if first_only and label in seen:
+            return label
+        seen.add(label)
+        return f"{label} [{display_name(label)}]"
+
+    return pattern.sub(repl, text)
+
+
+#: The status levels of the claim graph, strongest first (proofs rank above tests).
+LEVELS = ("exact", "proved", "paper", "runs", "observed")
+
+#: Legend text of each level.
+LEVEL_NAMES: dict[str, str] = {
+    "exact": "proved here and checked exactly (sympy)",
+    "proved": "proved here",
+    "paper": "the paper's (stated, not proved here)",
+    "runs": "checked by runs only",
+    "observed": "observed, not proved",
+}
+
+
+def claim_level(claim: Claim) -> str:
+    """Return the status level of a claim (one of :data:`LEVELS`), computed from the registry.
+
+    - ``"exact"``: the book proves it and a sympy cell checks it exactly;
+    - ``"proved"``: the book proves it;
+    - ``"paper"``: not proved here, provenance ``[paper]`` (the model and the algorithm);
+    - ``"runs"``: not proved, but ``convotron verify`` runs it;
+    - ``"observed"``: neither proved nor run (tests alone never raise a claim above this: a
+      test checks cases, a proof covers all).
+    """
+    st = claim.status
+    if st.proved_in_book:
+        return "exact" if st.symbolically_checked else "proved"
+    if claim.provenance.startswith("[paper]"):
+        return "paper"
+    if st.checked_by_runs:
+        return "runs"
+    return "observed"
 
 
 def dependency_graph() -> dict[str, tuple[str, ...]]:
@@ -542,5 +691,7 @@ def to_dict() -> dict[str, dict[str, Any]]:
         d["uses"] = list(c.uses)
         d["objects"] = list(c.objects)
         d["status"]["level"] = c.status.level
+        d["level"] = claim_level(c)
+        d["printed"] = display_name(label)
         out[label] = d
     return out

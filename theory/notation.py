@@ -33,12 +33,14 @@ import sympy as sp
 __all__ = [
     "LATEX_NAMES",
     "NOTATION",
+    "OBJECTS",
     "SYMBOLS",
     "B",
     "E_x2_Px2",
     "E_x4",
     "M",
     "NotationEntry",
+    "ObjectEntry",
     "P",
     "P_i",
     "Sigma",
@@ -166,6 +168,8 @@ class NotationEntry:
 
 
 #: The notation table, in the order the book's notation page lists it.
+#:
+#: :meta hide-value:
 NOTATION: list[NotationEntry] = [
     NotationEntry(n, "n", "input dimension, x ∈ ℝⁿ", "positive integer", "[paper]"),
     NotationEntry(r, "r", "patch (filter) size, w ∈ ℝʳ", "positive integer", "[paper]"),
@@ -295,7 +299,7 @@ NOTATION: list[NotationEntry] = [
     NotationEntry(
         xi_moment,
         r"\mathbb{E}[\xi^2 \lVert Px \rVert^2]",
-        "the noise moment that ρ bounds",
+        "the noise moment; ρ equals it (lem-second-moment)",
         "nonnegative real",
         "[derived]",
     ),
@@ -314,7 +318,7 @@ NOTATION: list[NotationEntry] = [
         r"\kappa",
         (
             "kurtosis κ = E z⁴ of one standardised input coordinate (x = Lz, Σ = LLᵀ;"
-            " 3 for Gaussian), in the exact second moment K of lem-beta"
+            " 3 for Gaussian), in the exact second moment K of lem-exact-k"
         ),
         "real, κ ≥ 1",
         "[derived]",
@@ -358,10 +362,217 @@ NOTATION: list[NotationEntry] = [
     ),
 ]
 
+
+@dataclass(frozen=True)
+class ObjectEntry:
+    r"""One row of the book's table of objects (functions, random variables, matrices).
+
+    The notation appendix renders :data:`OBJECTS` and :data:`NOTATION` (nothing is typed by
+    hand there), and ``tests/theory/test_notation.py`` scans the maths of every page against
+    :attr:`definitions`: a symbol defined by an equation with another right-hand side would
+    have two meanings.
+
+    Attributes
+    ----------
+    latex : str
+        How the book typesets the object (without dollar signs).
+    meaning : str
+        What it denotes (Markdown with ``$...$`` maths).
+    where : str
+        The label of the claim that introduces it (``""``: general notation).
+    provenance : str
+        ``"[paper]"``, ``"[derived]"`` or ``""`` (general notation).
+    symbol : str
+        The TeX of the symbol the scan checks (``"B"``, ``r"\rho"``); ``""``: not scanned.
+    definitions : tuple of str
+        Regular expressions of the right-hand sides with which the book may define
+        :attr:`symbol` (``symbol = ...`` in maths); empty: never defined by an equation.
+    """
+
+    latex: str
+    meaning: str
+    where: str
+    provenance: str
+    symbol: str = ""
+    definitions: tuple[str, ...] = ()
+
+
+#: The objects of the model and the proofs, in the order the book introduces them.
+#:
+#: :meta hide-value:
+OBJECTS: list[ObjectEntry] = [
+    ObjectEntry(
+        r"x \in \mathbb{R}^n",
+        r"input; its law is symmetric, $x \overset{d}{=} -x$",
+        "def-model",
+        "[paper]",
+    ),
+    ObjectEntry(r"\Sigma = \mathbb{E}[xx^\top]", "input covariance", "def-model", "[paper]"),
+    ObjectEntry(
+        r"\mathrm{idx}[i, a]",
+        "the input coordinate that position $a$ of patch $i$ reads",
+        "def-model",
+        "[paper]",
+    ),
+    ObjectEntry(
+        r"P_i \in \{0,1\}^{r \times n}",
+        r"patch operator: $P_i x = x[\mathrm{idx}[i]]$, $P_i P_i^\top = I_r$",
+        "def-model",
+        "[paper]",
+    ),
+    ObjectEntry(
+        r"\sigma(z)",
+        r"leaky ReLU: $z$ for $z \ge 0$, $\alpha z$ for $z < 0$",
+        "def-model",
+        "[paper]",
+    ),
+    ObjectEntry(
+        "f_w(x)", r"the network: $\frac1k \sum_i \sigma(w^\top P_i x)$", "def-model", "[paper]"
+    ),
+    ObjectEntry(
+        "w^*", r"the unknown filter: $\mathbb{E}[y \mid x] = f_{w^*}(x)$", "def-model", "[paper]"
+    ),
+    ObjectEntry(
+        r"\xi",
+        r"label noise $y - f_{w^*}(x)$, with $\mathbb{E}[\xi \mid x] = 0$",
+        "def-model",
+        "[paper]",
+    ),
+    ObjectEntry("w_t", "the iterate before step $t$; $w_1 = 0$", "alg-convotron", "[paper]"),
+    ObjectEntry(
+        "G_t", r"update direction $(y_t - f_{w_t}(x_t)) \sum_i P_i x_t$", "alg-convotron", "[paper]"
+    ),
+    ObjectEntry(
+        r"P = \sum_i P_i",
+        r"sum of the patch operators, $r \times n$",
+        "lem-drift",
+        "[derived]",
+        "P",
+        (r"\\sum_", r"I \+ J", r"P\^\{\(1\)\}", r"\\bigl\(\\sum"),
+    ),
+    ObjectEntry(
+        r"M = P\Sigma P^\top",
+        r"overlap matrix, $r \times r$",
+        "lem-drift",
+        "[derived]",
+        "M",
+        (r"P ?\\Sigma P\^\\top", r"P_R", r"PP\^\\top", r"FF\^\\top", r"\\begin\{pmatrix\}"),
+    ),
+    ObjectEntry(r"\Delta_t = w_t - w^*", "the error of the iterate", "lem-progress", "[derived]"),
+    ObjectEntry(
+        "a",
+        r"drift constant $(1+\alpha)\lambda_{\min}(M)/k$ (also a patch position "
+        r"$a$ in $\mathrm{idx}[i, a]$, never defined by an equation)",
+        "lem-progress",
+        "[derived]",
+        "a",
+        (r"\(1\+\\alpha\)", r"4\(1\+\\alpha\)", r"1\.\.r", r"b$"),
+    ),
+    ObjectEntry(r"\beta", "second-moment constant", "lem-beta", "[derived]"),
+    ObjectEntry(
+        r"\rho",
+        r"noise constant, $\rho = \mathbb{E}[\xi^2 \lVert Px \rVert^2]$",
+        "lem-second-moment",
+        "[derived]",
+        r"\rho",
+        (r"\\mathbb\{E\}\[\\xi\^2", r"\\varsigma\^2"),
+    ),
+    ObjectEntry(
+        "B",
+        r"almost-sure bound on the input norm, $\lVert x\rVert \le B$",
+        "lem-beta",
+        "[derived]",
+        "B",
+        (),
+    ),
+    ObjectEntry(
+        "L, z",
+        r"$x = Lz$ with $\Sigma = LL^\top$ and $z$ of independent "
+        "standardised coordinates",
+        "lem-exact-k",
+        "[derived]",
+    ),
+    ObjectEntry(
+        r"\kappa = \mathbb{E} z_j^4",
+        "kurtosis of one coordinate of $z$ (Gaussian: 3)",
+        "lem-exact-k",
+        "[derived]",
+        r"\kappa",
+        (r"\\mathbb\{E\} z_j\^4",),
+    ),
+    ObjectEntry(
+        r"A_i = P_i L,\ C = L^\top P^\top P L,\ D = L^\top L",
+        "the matrices of the exact second moment",
+        "lem-exact-k",
+        "[derived]",
+        "C",
+        (r"L\^\\top P\^\\top P L",),
+    ),
+    ObjectEntry(
+        "K",
+        r"exact second-moment matrix; $\beta = \lambda_{\max}(K)$ is the smallest "
+        r"$\beta$ of the quotient bound",
+        "lem-exact-k",
+        "[derived]",
+        "K",
+        (r"\\frac1k",),
+    ),
+    ObjectEntry(
+        "q = 1 - \\eta a/2",
+        "the contraction factor of one step (its bound)",
+        "thm-convotron",
+        "[derived]",
+        "q",
+        (r"1 - \\eta a/2", r"1}\^m"),
+    ),
+    ObjectEntry(
+        "F = PL,\\ h = Px",
+        r"the linear case's matrices: $M = FF^\top$, $h = Fz$",
+        "lem-linear-mse",
+        "[derived]",
+        "F",
+        (r"PL",),
+    ),
+    ObjectEntry(
+        "h", "$h = Px$ in the linear case", "lem-linear-mse", "[derived]", "h", (r"Px", r"Fz")
+    ),
+    ObjectEntry(
+        "A_m(k)",
+        r"Toeplitz block $[(k - \lvert p - q \rvert)_+]_{p,q=1}^m$ of "
+        r"$PP^\top$",
+        "lem-1d-structure",
+        "[derived]",
+    ),
+    ObjectEntry(
+        r"\lceil r/d \rceil",
+        "size of the largest block $A_m(k)$ in 1D",
+        "lem-1d-structure",
+        "[derived]",
+    ),
+    ObjectEntry(
+        r"\mathsf{C}, \mathsf{L}, \mathsf{K}, \mathsf{S}, \mathsf{P}, \mathsf{D}",
+        "a conv layer's channels, length, kernel size, stride, padding and dilation",
+        "lem-conv-reduction",
+        "[derived]",
+    ),
+    ObjectEntry(r"\lVert \cdot \rVert", "Euclidean norm of a vector", "", ""),
+    ObjectEntry(
+        r"\lambda_{\min}(\cdot),\ \lambda_{\max}(\cdot)",
+        "smallest and largest eigenvalue of a symmetric matrix",
+        "",
+        "",
+    ),
+    ObjectEntry("(z)_+", r"$\max(z, 0)$", "", ""),
+]
+
 #: Python name -> symbol, for every entry of :data:`NOTATION`.
+#:
+#: :meta hide-value:
 SYMBOLS: dict[str, sp.Basic] = {e.name: e.symbol for e in NOTATION}
 
 #: symbol -> LaTeX, for :func:`latex` (``sympy.latex(..., symbol_names=LATEX_NAMES)``).
+#:
+#: :meta hide-value:
 LATEX_NAMES: dict[sp.Basic, str] = {e.symbol: e.latex for e in NOTATION}
 
 

@@ -28,9 +28,13 @@ the coordinates are independent with mean 0). Consequences, with :math:`A_i = P_
 * ``K`` (lem-exact-k): :math:`\frac1k\sum_i \mathbb{E}[(u^\top P_i x)^2\|Px\|^2]
   = u^\top K u` with
   :math:`K = \frac1k\sum_i A_i[\operatorname{tr}(C) I + 2C + (\kappa-3)\operatorname{diag}(C)]
-  A_i^\top` (take :math:`H = C`). :math:`\beta = \lambda_{\max}(K)` is admissible in L4 and is
-  the smallest :math:`\beta` with which L4's inequality holds for every :math:`u` (the
-  quotient's maximum over directions).
+  A_i^\top` (take :math:`H = C`). :math:`\beta = \lambda_{\max}(K)` is admissible in the
+  second-moment lemma (``lem-second-moment``), and it is the smallest :math:`\beta` with
+  :math:`\frac1k\sum_i \mathbb{E}[(u^\top P_i x)^2\|Px\|^2] \le \beta\|u\|^2` for every
+  :math:`u` (the maximum of the quotient :math:`u^\top K u/\|u\|^2` over directions). It need
+  not be the smallest :math:`\beta` with which the lemma's inequality
+  :math:`\mathbb{E}[\|G\|^2 \mid w] \le \beta\|\Delta\|^2 + \rho` holds: the proof bounds
+  :math:`(f_{w^*} - f_w)^2` by Jensen and the 1-Lipschitz activation, which can be strict.
 * the norm-product moment: :math:`\mathbb{E}[\|x\|^2\|Px\|^2] = \operatorname{tr}D
   \operatorname{tr}C + 2\operatorname{tr}(DC) + (\kappa-3)\sum_j D_{jj}C_{jj}`; for a Gaussian
   :math:`\operatorname{tr}\Sigma\operatorname{tr}M + 2\operatorname{tr}(P\Sigma^2P^\top)`.
@@ -163,7 +167,11 @@ def second_moment_matrix(n: int, indices: Any, cov: Any = "identity", kappa: Any
 
 
 def beta_exact(K: Any) -> float:
-    r""":math:`\beta = \lambda_{\max}(K)` (floats), the sharpest β of L4's proof [derived]."""
+    r""":math:`\beta = \lambda_{\max}(K)` (floats) [derived].
+
+    The smallest β with :math:`u^\top K u \le \beta\|u\|^2` for all :math:`u`, the bound the
+    second-moment lemma's proof uses (see the module docstring).
+    """
     return float(np.linalg.eigvalsh(np.asarray(K, dtype=float))[-1])
 
 

@@ -6,7 +6,12 @@ runs headless with ``--dump-dom --virtual-time-budget=10000`` so MathJax has typ
 before the DOM is read. A page fails when:
 
 - **raw TeX remains**: ``$$``, ``\\(``, ``\\)``, ``\\[``, ``\\]`` or ``\\begin{`` in visible text
-  outside ``code``/``pre``/``script``/``style``/``mjx-container`` elements;
+  outside ``code``/``pre``/``script``/``style``/``mjx-container`` elements, **any** ``$`` there
+  (a maths delimiter the parser did not pair), or a TeX control word such as ``\\mathbb`` or
+  ``\\delta`` (:data:`TEX_WORD`);
+- **a list starts inside maths**: a list item (``li``) whose visible text holds a ``$`` or a
+  TeX control word: a source line continuing inline or displayed maths began with ``+``,
+  ``-`` or ``*`` and Markdown read it as a bullet (issue 20 found one in a proof);
 - **math is untypeset**: an element of class ``math`` holds no ``mjx-container``;
 - **a figure is missing**: an ``img`` whose ``src`` is a local file that does not exist (or a
   remote URL, which an offline reader cannot load);
@@ -71,6 +76,9 @@ VOID_TAGS = {
     "track", "wbr",
 }  # fmt: skip
 RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^$\s][^$\n]{0,80}\$")
+TEX_WORD = re.compile(r"\\(?:[a-zA-Z]{2,}|[,;!{}_^|])(?![a-zA-Z])")
+"""A TeX control word (``\\mathbb``, ``\\delta``, ``\\operatorname``) or control symbol
+(``\\{``, ``\\|``, ``\\,``) in visible text: maths that MathJax never saw."""
 CONSOLE_ERROR = re.compile(r"CONSOLE.*(Uncaught|Error)|Uncaught \w*Error", re.IGNORECASE)
 THEOREM_PAGE = "theorem.html"
 SCREENSHOT_PAGES = ("glance.html", "theorem.html", "spectra.html")
@@ -172,6 +180,8 @@ class _DomScanner(HTMLParser):
         self.images: list[str] = []
         self.text: list[str] = []
         self.flags: list[str] = []
+        self.li_open: list[list[str]] = []
+        self.li_done: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: (v or "") for k, v in attrs}
@@ -189,6 +199,8 @@ class _DomScanner(HTMLParser):
             return
         is_math = "math" in classes and tag in {"span", "div"}
         skip = tag in SKIP_TAGS
+        if tag == "li":
+            self.li_open.append([])
         if skip:
             self.skip_depth += 1
         if is_math:
@@ -205,6 +217,8 @@ class _DomScanner(HTMLParser):
                 self.skip_depth -= 1
             if is_math:
                 self.math_done.append(self.math_open.pop())
+            if t == "li" and self.li_open:
+                self.li_done.append("".join(self.li_open.pop()))
             if t == tag:
                 break
 
@@ -213,6 +227,8 @@ class _DomScanner(HTMLParser):
             m["text"] = str(m["text"]) + data
         if self.skip_depth == 0:
             self.text.append(data)
+            for item in self.li_open:
+                item.append(data)
 
 
 def check_dom(dom: str, page: Path) -> PageReport:
@@ -236,6 +252,22 @@ def check_dom(dom: str, page: Path) -> PageReport:
     for hit in list(RAW_TEX.finditer(text))[:3]:
         ctx = text[max(0, hit.start() - 30) : hit.end() + 30].replace("\n", " ")
         report.problems.append(f"raw TeX {hit.group()!r} left in the text: ...{ctx}...")
+    raw = sorted((*re.finditer(r"\$", text), *TEX_WORD.finditer(text)), key=lambda m: m.start())
+    for hit in raw[:3]:
+        ctx = text[max(0, hit.start() - 30) : hit.end() + 30].replace("\n", " ")
+        report.problems.append(
+            f"raw TeX {hit.group()!r} outside MathJax's output: ...{ctx}... (a maths delimiter "
+            "was not paired, or maths was written without $...$)"
+        )
+    while scanner.li_open:
+        scanner.li_done.append("".join(scanner.li_open.pop()))
+    for item in scanner.li_done:
+        if "$" in item or TEX_WORD.search(item):
+            report.problems.append(
+                f"a list item holds raw TeX ({' '.join(item.split())[:70]!r}): a source line "
+                "that continues maths starts with '+', '-' or '*' and began a list; move the "
+                "operator to the end of the previous line"
+            )
     report.problems.extend(f"page holds {f}" for f in sorted(set(scanner.flags)))
     report.images = len(scanner.images)
     for src in scanner.images:

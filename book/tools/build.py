@@ -11,6 +11,11 @@ resolves to the running interpreter (Jupyter replaces a kernel command ``python`
 ``sys.executable``); if it does not, it registers the venv's ``ipykernel`` under
 ``sys.prefix`` (inside ``.venv``), touching nothing outside the repository.
 
+Before building, :func:`book.tools.glue_check.scan_book` checks that every computed number of
+the text is glued from a cell (a hand-written one fails the build at once); after it,
+:func:`book.tools.downloads.check_downloads` checks that every page offers its ``.md`` and,
+for notebooks, ``.ipynb`` as local files.
+
 Usage: ``python -m book.tools.build [--keep]`` (``--keep``: do not delete the previous build).
 Exit status: 0 on success, 1 when the build fails, 2 when the tools are missing.
 """
@@ -85,6 +90,18 @@ def ensure_kernel() -> str:
 def build(*, clean: bool = True) -> int:
     """Build the book into ``book/_build/html``; return the exit status (0 on success)."""
     exe = jupyter_book_executable()
+    from book.tools.glue_check import scan_book
+
+    unglued = scan_book()
+    if unglued:
+        for problem in unglued:
+            print(f"[book] {problem}", file=sys.stderr)
+        print(
+            f"[book] FAILED: {len(unglued)} computed numbers of the text are not glued "
+            "(book/tools/glue_check.py).",
+            file=sys.stderr,
+        )
+        return 1
     print(f"[book] kernel: {ensure_kernel()}", flush=True)
     if clean and BUILD_DIR.exists():
         shutil.rmtree(BUILD_DIR)
@@ -113,6 +130,14 @@ def build(*, clean: bool = True) -> int:
         return 1
     pages = sorted(HTML_DIR.glob("*.html"))
     print(f"[book] built {len(pages)} pages in {seconds:.1f} s -> {HTML_DIR}", flush=True)
+    from book.tools.downloads import check_downloads
+
+    missing = check_downloads()
+    if missing:
+        for problem in missing:
+            print(f"[book] {problem}", file=sys.stderr)
+        print("[book] FAILED: page downloads (book/tools/downloads.py).", file=sys.stderr)
+        return 1
     return 0
 
 

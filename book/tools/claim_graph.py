@@ -42,30 +42,68 @@ as ``tools.claim_graph`` by the notebooks, which run in ``book/``)."""
 __all__ = [
     "LEVEL_COLOURS",
     "LEVEL_NAMES",
+    "TEXT_COLOUR",
+    "contrast_ratio",
     "draw",
     "graph_html",
     "label_pages",
     "levels",
     "positions",
+    "relative_luminance",
     "render_svg",
     "tests_by_label",
 ]
 
-#: Colour of each status level (colour-blind-safe Okabe-Ito hues), strongest first.
+#: Colour of each status level (colour-blind-safe Okabe-Ito hues), strongest first; the
+#: levels are :data:`theory.claims.LEVELS`, computed by :func:`theory.claims.claim_level`
+#: (proof ranks above tests). Every fill keeps a WCAG contrast ratio of at least 4.5 against
+#: the label colour :data:`TEXT_COLOUR` (``tests/test_claim_graph_svg.py`` and the browser
+#: check measure it).
 LEVEL_COLOURS: dict[str, str] = {
-    "checked": "#009E73",
-    "symbolic": "#56B4E9",
-    "proved": "#E69F00",
-    "stated": "#BBBBBB",
+    "exact": "#009E73",
+    "proved": "#56B4E9",
+    "paper": "#E69F00",
+    "runs": "#F0E442",
+    "observed": "#DDDDDD",
 }
 
-#: Legend text of each level.
-LEVEL_NAMES: dict[str, str] = {
-    "checked": "checked by tests and runs",
-    "symbolic": "symbolically checked",
-    "proved": "proved in the book",
-    "stated": "stated",
-}
+#: Colour of the node labels.
+TEXT_COLOUR = "#111111"
+
+
+def _level_names() -> dict[str, str]:
+    from theory.claims import LEVEL_NAMES as names
+
+    return dict(names)
+
+
+#: Legend text of each level (from :data:`theory.claims.LEVEL_NAMES`).
+LEVEL_NAMES: dict[str, str] = _level_names()
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a ``#rrggbb`` colour."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two ``#rrggbb`` colours (1 to 21; 4.5 is the text minimum)."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _level(claim: Any) -> str:
+    from theory.claims import claim_level
+
+    return claim_level(claim)
+
+
+def _printed(label: str) -> str:
+    from theory.claims import PRINTED, display_name
+
+    return display_name(label) if label in PRINTED else label
 
 
 def _claim_labels(node: ast.expr) -> list[str]:
@@ -216,7 +254,7 @@ def draw(claims: Mapping[str, Any], *, ax: Any = None) -> Any:
             )
     for lab, (x, y) in pos.items():
         st = claims[lab].status
-        colour = LEVEL_COLOURS[st.level]
+        colour = LEVEL_COLOURS[_level(claims[lab])]
         flags = "".join(
             letter
             for letter, on in zip(
@@ -234,9 +272,11 @@ def draw(claims: Mapping[str, Any], *, ax: Any = None) -> Any:
     ax.set_xlim(0, 1)
     ax.set_ylim(-depth - 0.5, 0.5)
     ax.axis("off")
+    present = {_level(c) for c in claims.values()}
     handles = [
         Patch(facecolor=LEVEL_COLOURS[k], edgecolor="#333333", label=LEVEL_NAMES[k])
         for k in LEVEL_COLOURS
+        if k in present
     ]
     handles.append(
         Patch(facecolor="white", edgecolor="white",
@@ -264,6 +304,7 @@ _NODE_H = 40
 _ROW_GAP = 30
 _COL_GAP = 12
 _MARGIN = 10
+_LEGEND_ROW = SMALL_FONT + 6
 
 
 def label_pages(book_dir: Path | None = None) -> dict[str, str]:
@@ -307,7 +348,8 @@ def _layout(
         rows: list[list[tuple[str, float]]] = [[]]
         used = 0.0
         for lab in layer:
-            w = max(90.0, len(lab) * _CHAR_W + 18)
+            second = f"{_printed(lab).split(' (')[0]} PSTR"
+            w = max(90.0, len(lab) * _CHAR_W + 18, len(second) * 0.62 * SMALL_FONT + 18)
             if rows[-1] and used + _COL_GAP + w > usable:
                 rows.append([])
                 used = 0.0
@@ -347,7 +389,8 @@ def render_svg(claims: Mapping[str, Any], pages: Mapping[str, str] | None = None
     uses = {lab: tuple(c.uses) for lab, c in claims.items()}
     box, height = _layout(uses)
     legend_y = height
-    height = legend_y + 3 * (SMALL_FONT + 6) + 2 * _MARGIN
+    n_levels = len({_level(c) for c in claims.values()})
+    height = legend_y + (n_levels + 2) * _LEGEND_ROW + 2 * _MARGIN
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="claim-graph" '
         f'viewBox="0 0 {SVG_WIDTH} {height:.0f}" width="100%" '
@@ -376,24 +419,28 @@ def render_svg(claims: Mapping[str, Any], pages: Mapping[str, str] | None = None
     for lab, c in claims.items():
         x, y, w = box[lab]
         st = c.status
-        tip = f"{lab}: {c.title} ({LEVEL_NAMES[st.level]}; {c.provenance})"
+        level = _level(c)
+        tip = f"{_printed(lab)} [{lab}]: {c.title} ({LEVEL_NAMES[level]}; {c.provenance})"
         href = pages.get(lab)
         open_tag = f'<a class="claim-node" href="{escape(href)}">' if href else "<g>"
         out += [
             open_tag,
             f"<title>{escape(tip)}</title>",
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{_NODE_H}" rx="6" '
-            f'fill="{LEVEL_COLOURS[st.level]}" stroke="#333" stroke-width="0.8"/>',
+            f'fill="{LEVEL_COLOURS[level]}" stroke="#333" stroke-width="0.8" '
+            f'data-level="{level}"/>',
             f'<text class="claim-label" x="{x + w / 2:.1f}" y="{y + 17:.1f}" '
-            f'text-anchor="middle" style="{font};font-size:{LABEL_FONT}px;fill:#111;'
+            f'text-anchor="middle" style="{font};font-size:{LABEL_FONT}px;fill:{TEXT_COLOUR};'
             'text-decoration:none">'
             f"{escape(lab)}</text>",
             f'<text x="{x + w / 2:.1f}" y="{y + 33:.1f}" text-anchor="middle" '
-            f'style="{font};font-size:{SMALL_FONT}px;fill:#222">{_flags(st)}</text>',
+            f'style="{font};font-size:{SMALL_FONT}px;fill:{TEXT_COLOUR}">'
+            f"{escape(_printed(lab).split(' (')[0])} {_flags(st)}</text>",
             "</a>" if href else "</g>",
         ]
-    # legend: two rows
-    items = [(LEVEL_COLOURS[k], LEVEL_NAMES[k]) for k in LEVEL_COLOURS]
+    # legend: one level per row (only the levels that occur), then two lines of help
+    present = {_level(c) for c in claims.values()}
+    items = [(LEVEL_COLOURS[k], LEVEL_NAMES[k]) for k in LEVEL_COLOURS if k in present]
     x, y = _MARGIN + 4, legend_y + 4
     for colour, name in items:
         out.append(
@@ -402,19 +449,20 @@ def render_svg(claims: Mapping[str, Any], pages: Mapping[str, str] | None = None
         )
         out.append(
             f'<text x="{x + 19:.1f}" y="{y + 12:.1f}" style="{font};font-size:{SMALL_FONT}px;'
-            f'fill:#111">{escape(name)}</text>'
+            f'fill:{TEXT_COLOUR}">{escape(name)}</text>'
         )
-        x += 24 + len(name) * 0.56 * SMALL_FONT
+        y += _LEGEND_ROW
     for j, line in enumerate(
         (
-            "letters: P proved in the book, S symbolically checked, T checked by tests, "
-            "R checked by runs",
-            "click a claim for its statement; hover over it for its title",
+            "under each label: its number in the book, then P proved in the book, "
+            "S symbolically checked,",
+            "T checked by tests, R checked by runs; click a claim for its statement, "
+            "hover for its title",
         )
     ):
         out.append(
-            f'<text x="{_MARGIN + 4}" y="{y + 34 + 18 * j:.1f}" style="{font};'
-            f'font-size:{SMALL_FONT}px;fill:#111">{line}</text>'
+            f'<text x="{_MARGIN + 4}" y="{y + 12 + _LEGEND_ROW * j:.1f}" style="{font};'
+            f'font-size:{SMALL_FONT}px;fill:{TEXT_COLOUR}">{escape(line)}</text>'
         )
     out.append("</svg>")
     return "\n".join(out)

@@ -9,7 +9,11 @@ the graph (the front page and the claim-status page). For one built page it fail
   element with ``id="label"`` (the claim's statement, as sphinx-proof writes it);
 - a label is not legible: in headless Chromium at the screenshot's window size (1280 px
   wide, the book's desktop layout), the rendered font size of every node label must be at
-  least :data:`MIN_LABEL_PX` CSS pixels and its rendered box at least that tall.
+  least :data:`MIN_LABEL_PX` CSS pixels and its rendered box at least that tall;
+- a label does not contrast with its box: the computed colours (as rendered) must have a
+  WCAG contrast ratio of at least :data:`MIN_CONTRAST`;
+- the graph does not inform: fewer than two distinct status levels are drawn (every node the
+  same colour, as on e461165).
 
 The measurement runs in a temporary copy of the page, written next to it (so that its
 stylesheets resolve) with a short script appended that writes the measured sizes into a
@@ -26,6 +30,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 __all__ = [
+    "MIN_CONTRAST",
     "MIN_LABEL_PX",
     "check_claim_graph",
     "graph_links",
@@ -35,6 +40,15 @@ __all__ = [
 
 #: Smallest rendered label font size (CSS px) the check accepts.
 MIN_LABEL_PX = 12.0
+#: Smallest WCAG contrast ratio between a label and its box (4.5: normal text, level AA).
+MIN_CONTRAST = 4.5
+
+
+def _rgb_hex(css: str | None) -> str | None:
+    """``"rgb(0, 158, 115)"`` (a computed colour) as ``"#009e73"``; None if unreadable."""
+    m = re.match(r"rgba?\((\d+),\s*(\d+),\s*(\d+)", css or "")
+    return "#" + "".join(f"{int(v):02x}" for v in m.groups()) if m else None
+
 
 _SVG = re.compile(r'<svg[^>]*class="claim-graph"[^>]*>.*?</svg>', re.S)
 _HREF = re.compile(r'<a class="claim-node" href="([^"]+)"')
@@ -48,8 +62,12 @@ window.addEventListener('load', function () {
     var scale = svg.getScreenCTM() ? svg.getScreenCTM().a : 1;
     svg.querySelectorAll('.claim-label').forEach(function (t) {
       var size = parseFloat(getComputedStyle(t).fontSize);
+      var rect = t.parentNode.querySelector('rect');
       out.labels.push({text: t.textContent, fontPx: size * scale,
-                       heightPx: t.getBoundingClientRect().height});
+                       heightPx: t.getBoundingClientRect().height,
+                       fill: rect ? getComputedStyle(rect).fill : null,
+                       colour: getComputedStyle(t).fill,
+                       level: rect ? rect.getAttribute('data-level') : null});
     });
   }
   document.body.setAttribute('data-graph-check', JSON.stringify(out));
@@ -127,7 +145,23 @@ def check_claim_graph(
     labels = got.get("labels") or []
     if not labels:
         problems.append(f"{page.name}: no claim label measured ({got.get('error', 'none')})")
+    from book.tools.claim_graph import contrast_ratio
+
+    levels = {lab.get("level") for lab in labels}  # type: ignore[attr-defined]
+    if labels and len(levels - {None}) < 2:
+        problems.append(
+            f"{page.name}: the claim graph draws {len(levels - {None})} status level(s); the "
+            "levels are computed from the registry and must differ (theory.claims.claim_level)"
+        )
     for lab in labels:  # type: ignore[attr-defined]
+        fill, colour = _rgb_hex(lab.get("fill")), _rgb_hex(lab.get("colour"))
+        if fill is None or colour is None:
+            problems.append(f"{page.name}: claim label {lab['text']!r}: colours not measured")
+        elif (ratio := contrast_ratio(fill, colour)) < MIN_CONTRAST:
+            problems.append(
+                f"{page.name}: claim label {lab['text']!r} has contrast {ratio:.2f} against its "
+                f"box ({colour} on {fill}); it must be at least {MIN_CONTRAST:g}"
+            )
         if lab["fontPx"] < min_px or lab["heightPx"] < min_px:
             problems.append(
                 f"{page.name}: claim label {lab['text']!r} renders at {lab['fontPx']:.1f} px "

@@ -63,7 +63,8 @@ PROBLEM_OPTIONS: dict[str, dict[str, Any]] = {
     "cov": {
         "metavar": "C",
         "default": "identity",
-        "help": "input covariance: identity or ar1:RHO (default identity)",
+        "help": "input covariance: identity, ar1:RHO or dense:FILE.npy (an (n, n) symmetric "
+        "PSD matrix saved with numpy.save) (default identity)",
     },
     "noise": {
         "metavar": "S",

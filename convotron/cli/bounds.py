@@ -193,7 +193,9 @@ def main(args: argparse.Namespace) -> int:
             }
         )
     else:
-        print(format_bounds(s, tp))
+        from theory.claims import annotate_labels  # the book's number and name beside a label
+
+        print(annotate_labels(format_bounds(s, tp)))
         if conv_text:
             print(conv_text)
     return EXIT_OK if tp.applies else EXIT_FAIL

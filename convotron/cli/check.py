@@ -60,7 +60,51 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="always certify exactly (rational LDLᵀ); fails with status 2 when impossible",
     )
+    p.add_argument(
+        "--data",
+        metavar="FILE.npz",
+        default=None,
+        help="estimate Σ from the rows X of FILE.npz (numpy.savez(path, X=X)) as XᵀX/m, check "
+        "the condition for it and print the plug-in constants with their CLT intervals "
+        "(the law is assumed symmetric; not with --cov)",
+    )
     add_json_option(p)
+
+
+def _load_rows(path: str, n: int) -> Any:
+    """Return the rows ``X`` (m, n) of ``path`` (an ``.npz``), read safely (headers first)."""
+    import os
+    import zipfile
+
+    import numpy as np
+
+    from .._errors import ConvotronError
+    from ._data import _npz_member
+
+    hint = "Save the inputs with numpy.savez(path, X=X), X of shape (m, n)."
+    if not os.path.isfile(path):
+        raise ConvotronError(f"--data must name an existing .npz file; got {path!r}. {hint}")
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        raise ConvotronError(
+            f"--data must be a numpy .npz archive (a zip file); {path!r} is not. {hint}"
+        ) from None
+    with zf:
+        if "X.npy" not in zf.namelist():
+            raise ConvotronError(f"--data must contain the array X; {path!r} does not. {hint}")
+        X = np.asarray(_npz_member(zf, "X", path), dtype=float)
+    if X.ndim != 2 or X.shape[1] != n or X.shape[0] < 2:
+        raise ConvotronError(
+            f"--data: X must have shape (m, n) with n={n} (the scheme's input dimension) and "
+            f"m >= 2 rows; got shape {X.shape}. Use a matching --scheme or reshape X."
+        )
+    if not np.all(np.isfinite(X)):
+        raise ConvotronError(
+            f"--data: X must be finite; {int(np.sum(~np.isfinite(X)))} entries are not. "
+            "Remove or impute them."
+        )
+    return X
 
 
 def _num(v: Any) -> str:
@@ -123,7 +167,25 @@ def main(args: argparse.Namespace) -> int:
     from ..patches import parse_spec
 
     scheme = parse_spec(args.scheme)
-    cov = parse_cov(args.cov, scheme.n)
+    data = getattr(args, "data", None)
+    if data is not None:
+        from .._errors import AssumptionViolation, ConvotronError
+        from ..covariance import Dense
+        from ..plugin import plugin_constants
+
+        if args.cov.strip().lower() != "identity":
+            raise ConvotronError(
+                f"--data estimates Σ from the rows, so --cov must be left out; got --cov "
+                f"{args.cov!r}. Drop one of the two."
+            )
+        X = _load_rows(data, scheme.n)
+        cov: Any = Dense(X.T @ X / X.shape[0])  # no centring: the law is assumed symmetric
+        try:
+            plugin: Any = plugin_constants(X, scheme, 0.0)
+        except AssumptionViolation as exc:  # e.g. fewer rows than r: reported, not raised
+            plugin = f"plug-in constants: none ({exc})"
+    else:
+        cov = parse_cov(args.cov, scheme.n)
     check = check_scheme(
         scheme.n,
         scheme.indices,
@@ -135,9 +197,28 @@ def main(args: argparse.Namespace) -> int:
 
     conv_data, conv_text = applicability_report(scheme.geometry)  # conv layers only
     if args.json:
-        emit_json({"scheme": scheme.spec or args.scheme, **check.to_dict(), **conv_data})
+        extra: dict[str, Any] = {}
+        if data is not None:
+            extra["data"] = {
+                "file": data,
+                "rows": int(X.shape[0]),
+                "sigma": "X^T X / m (no centring; the law is assumed symmetric)",
+                "plugin": plugin if isinstance(plugin, str) else plugin.to_json(),
+            }
+        emit_json({"scheme": scheme.spec or args.scheme, **check.to_dict(), **conv_data, **extra})
     else:
-        print(switches(format_check(scheme.spec or args.scheme, check), args))
+        if data is not None:
+            print(
+                f"Σ estimated from the {X.shape[0]} rows of {data}: Σ̂ = XᵀX/m (no centring; "
+                "the law is assumed symmetric); the verdict below is for Σ̂"
+            )
+        from theory.claims import annotate_labels  # the book's number and name beside a label
+
+        report = switches(format_check(scheme.spec or args.scheme, check), args)
+        print(annotate_labels(report))
         if conv_text:
             print(conv_text)
+        if data is not None:
+            print(plugin if isinstance(plugin, str) else plugin.summary())
+            print("  (plug-in a and eta for the ReLU, alpha = 0; both scale with 1 + alpha)")
     return {"HOLDS": EXIT_OK, "FAILS": EXIT_FAIL}.get(check.verdict, EXIT_UNDECIDED)

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..covariance import AR1, Covariance, Dense, Diagonal, Identity
+from .._codes import CovCode
+from ..covariance import Covariance
 from ..patches import PatchScheme
 
 __all__ = [
@@ -33,14 +34,15 @@ __all__ = [
 def cov_for_theory(cov: Covariance) -> Any:
     """Describe a covariance in the plain form :mod:`theory.spectra` accepts.
 
-    ``"identity"``, ``("diag", d)``, ``("ar1", rho)`` or the dense matrix.
+    ``"identity"``, ``("diag", d)``, ``("ar1", rho)`` or the dense matrix, by the
+    covariance's structure (its ``code``, :class:`convotron._codes.CovCode`).
     """
-    if isinstance(cov, Identity):
+    if cov.code == CovCode.IDENTITY:
         return "identity"
-    if isinstance(cov, Diagonal):
+    if cov.code == CovCode.DIAGONAL:
         return ("diag", np.asarray(cov.diagonal(), dtype=float))
-    if isinstance(cov, AR1):
-        return ("ar1", float(cov.rho))
+    if cov.code == CovCode.AR1:
+        return ("ar1", float(cov.rho))  # type: ignore[attr-defined]
     return np.asarray(cov.dense(), dtype=float)
 
 
@@ -49,18 +51,10 @@ def trace_sigma_squared(cov: Covariance) -> float:
 
     Identity: :math:`n`; diagonal: :math:`\sum_j d_j^2`; AR(1): :math:`\sum_{i,j}
     \rho^{2|i-j|} = n + 2\sum_{l=1}^{n-1}(n-l)\rho^{2l}` (:math:`O(n)`); dense:
-    :math:`\|\Sigma\|_F^2`.
+    :math:`\|\Sigma\|_F^2` (:meth:`Covariance.trace_of_square
+    <convotron.covariance.Covariance.trace_of_square>`).
     """
-    if isinstance(cov, Identity):
-        return float(cov.n)
-    if isinstance(cov, Diagonal):
-        d = np.asarray(cov.diagonal(), dtype=float)
-        return float(d @ d)
-    if isinstance(cov, AR1):
-        lag = np.arange(1, cov.n, dtype=float)
-        return float(cov.n + 2.0 * np.sum((cov.n - lag) * cov.rho ** (2.0 * lag)))
-    S = np.asarray(cov.dense(), dtype=float)
-    return float(np.sum(S * S))
+    return cov.trace_of_square()
 
 
 def fourth_moment_norm(cov: Covariance, kappa: float) -> tuple[float, bool]:
@@ -80,7 +74,7 @@ def fourth_moment_norm(cov: Covariance, kappa: float) -> tuple[float, bool]:
     """
     tr = cov.trace()
     tr2 = trace_sigma_squared(cov)
-    if isinstance(cov, Identity | Diagonal):
+    if cov.is_diagonal:
         d = np.asarray(cov.diagonal(), dtype=float)
         return tr * tr + 2.0 * tr2 + (kappa - 3.0) * float(d @ d), True
     return tr * tr + 2.0 * tr2 + max(kappa - 3.0, 0.0) * tr2, False
@@ -89,7 +83,7 @@ def fourth_moment_norm(cov: Covariance, kappa: float) -> tuple[float, bool]:
 def _trace_P_sigma2_Pt(scheme: PatchScheme, cov: Covariance) -> float:
     r""":math:`\operatorname{tr}(P\Sigma^2P^\top) = \|\Sigma P^\top\|_F^2`, one column at a time."""
     Ps = scheme.P_sparse()  # counts; a padded position (-1) reads nothing
-    if isinstance(cov, Identity):
+    if cov.code == CovCode.IDENTITY:
         return float(Ps.multiply(Ps).sum())  # tr(PPᵀ): rk without padding, <= rk with it
     total = 0.0
     for a in range(scheme.r):
@@ -115,14 +109,14 @@ def cov_spec(cov: Covariance, *, padded: bool = False) -> Any:
     (``("diag", ...)`` or ``("chol", ...)`` of size ``n + 1``); None when that is not
     available cheaply (AR(1)).
     """
-    if isinstance(cov, Identity):
+    if cov.code == CovCode.IDENTITY:
         return ("diag", np.r_[np.ones(cov.n), 0.0]) if padded else "identity"
-    if isinstance(cov, Diagonal):
+    if cov.code == CovCode.DIAGONAL:
         d = np.asarray(cov.diagonal(), dtype=float)
         return ("diag", np.r_[d, 0.0]) if padded else ("diag", d)
-    if isinstance(cov, AR1):
-        return None if padded else ("ar1", float(cov.rho))
-    L = cov.factor() if isinstance(cov, Dense) else np.linalg.cholesky(cov.dense())
+    if cov.code == CovCode.AR1:
+        return None if padded else ("ar1", float(cov.rho))  # type: ignore[attr-defined]
+    L = cov.factor()  # Dense: the very factor it samples with; else Cholesky of dense()
     if padded:
         L = np.pad(L, ((0, 1), (0, 1)))
     return ("chol", np.asarray(L, dtype=float))
@@ -151,9 +145,9 @@ def exact_beta_cost(scheme: PatchScheme, cov: Covariance, kappa: float) -> float
     """
     k, r, n = float(scheme.k), float(scheme.r), float(scheme.n)
     cost = k * r**3 + r**3 + r * n
-    diagonal = isinstance(cov, Identity | Diagonal)
+    diagonal = cov.is_diagonal
     if not diagonal:
-        cost += n * r if isinstance(cov, AR1) else k * r * n * n
+        cost += n * r if cov.code == CovCode.AR1 else k * r * n * n
     if kappa != 3.0:
         cost += k * r * n if diagonal else k * r * r * n
     return cost

@@ -12,7 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convotron import ConvotronError, DivergenceError, _kernels
-from convotron._kernels import MODE_CONVOTRON, MODE_SGD
 from convotron._sampling_reference import fused_reference
 from convotron.algorithm import RunResult, convotron, convotron_on_data, convotron_reference, fit
 from convotron.baselines import sgd_reference
@@ -333,16 +332,26 @@ def test_w_star_does_not_change_the_run():
 @pytest.mark.parametrize("cov", [None, "ar1:0.5"])
 def test_compiled_teacher_path_draws_what_teacher_sample_draws(noise, cov):
     """convotron(teacher.sample, ...) computes labels compiled; X, ξ identical, y to 1e-12."""
-    from convotron.sources import _fast_teacher_sampler
+    from convotron.problem import TeacherSample
 
     teacher = Teacher.random(parse_spec("1d:20,4,2"), 0.3, np.random.default_rng(1), cov=cov,
                              noise=noise)  # fmt: skip
-    fast = _fast_teacher_sampler(teacher.sample)
-    assert fast is not None and _fast_teacher_sampler(lambda rng, m: None) is None
+    assert isinstance(teacher.sample, TeacherSample) and teacher.sample == teacher.sample
+    fast = teacher.sample.compiled()
     X1, y1 = teacher.sample(np.random.default_rng(9), 300)
     X2, y2 = fast(np.random.default_rng(9), 300)
     np.testing.assert_array_equal(X1, X2)
     np.testing.assert_allclose(y1, y2, rtol=0, atol=1e-12)
+    # the unbound form draws the same samples
+    X3, y3 = Teacher.sample(teacher, np.random.default_rng(9), 300)
+    np.testing.assert_array_equal(X1, X3)
+    np.testing.assert_array_equal(y1, y3)
+    # a run on the bound sampler uses the compiled labels: equal to a run on fast itself
+    kw = dict(eta=0.01, iters=200, rng=np.random.default_rng(3), chunk=64)
+    a = convotron(teacher.sample, teacher.scheme, 0.3, **kw)
+    kw["rng"] = np.random.default_rng(3)
+    b = convotron(fast, teacher.scheme, 0.3, **kw)
+    np.testing.assert_array_equal(a.w, b.w)
 
 
 def test_fresh_sample_run_is_algorithm_1_on_the_drawn_samples():
@@ -415,15 +424,16 @@ def test_run_many_does_not_depend_on_the_number_of_workers():
 
 
 FUSED_RULES = [
-    (ConvotronRule(), MODE_CONVOTRON, 0.0),
-    (ConvotronRule(only_patch=3), MODE_CONVOTRON, 0.0),
-    (SGDRule(sigma_prime_at_zero=1.0), MODE_SGD, 1.0),
+    ConvotronRule(),
+    ConvotronRule(only_patch=3),
+    SGDRule(sigma_prime_at_zero=1.0),
+    SGDRule(init="random", init_scale=0.5),
 ]
 
 
-@pytest.mark.parametrize(("rule", "mode", "d0"), FUSED_RULES, ids=lambda v: repr(v))
+@pytest.mark.parametrize("rule", FUSED_RULES, ids=repr)
 @pytest.mark.parametrize("cov", [None, "ar1:-0.4"])
-def test_fit_on_a_teacher_is_the_fused_loop_bitwise(rule, mode, d0, cov):
+def test_fit_on_a_teacher_is_the_fused_loop_bitwise(rule, cov):
     """fit(rule, teacher, ...) is fused_reference bitwise: w, history, first hit, in pieces."""
     scheme = parse_spec("1d:16,4,2")
     teacher = Teacher.random(scheme, 0.2, np.random.default_rng(0), cov=cov, noise="0.1",
@@ -432,8 +442,7 @@ def test_fit_on_a_teacher_is_the_fused_loop_bitwise(rule, mode, d0, cov):
     res = fit(rule, teacher, scheme, 0.2, rng=np.random.default_rng(7), progress=True, **kw)
     ref = fused_reference(scheme.n, scheme.indices, 0.2, teacher.w_star, teacher.law,
                           teacher.cov, teacher.noise, rng=np.random.default_rng(7),
-                          only_patch=getattr(rule, "only_patch", None), mode=mode,
-                          deriv_at_zero=d0, **kw)  # fmt: skip
+                          rule=rule, **kw)  # fmt: skip
     np.testing.assert_array_equal(res.w, ref.w)
     np.testing.assert_array_equal(res.history, ref.hist)
     assert res.first_hit == (None if ref.first_hit < 0 else ref.first_hit)
@@ -668,3 +677,31 @@ def test_run_many_takes_a_seed_sequence_entropy():
         (part,) = run_range(ConvotronRule(), teacher, seed=tuple(entropy), start=j, stop=j + 1,
                             **kw)  # fmt: skip
         np.testing.assert_array_equal(part.w, one.w)
+
+
+def test_a_validation_error_inside_the_fused_path_surfaces():
+    """Only NotFusable selects the chunked path: a ConvotronError raised while the fused run
+    is prepared (here by a covariance's accessor) reaches the caller (issue 21, finding 3)."""
+    from convotron.covariance import Diagonal
+    from convotron.problem import Problem
+
+    class Broken(Diagonal):
+        def sqrt_diagonal(self):
+            raise ConvotronError("sqrt_diagonal refused: a validation error of the user's input")
+
+    scheme = parse_spec("1d:8,2,2")
+    teacher = Problem(scheme, 0.0, "gaussian", Broken(np.ones(8)), "none").random_teacher(
+        np.random.default_rng(0)
+    )
+    with pytest.raises(ConvotronError, match="sqrt_diagonal refused"):
+        fit(ConvotronRule(), teacher, scheme, 0.0, eta=0.01, iters=10,
+            rng=np.random.default_rng(1))  # fmt: skip
+
+
+def test_rules_follow_the_rule_protocol_and_fit_refuses_other_values():
+    from convotron.rules import Rule
+
+    assert all(isinstance(rule, Rule) for rule in RULES)
+    with pytest.raises(ConvotronError, match="rule must be an update rule"):
+        fit(object(), Rows(np.zeros((2, 8)), np.zeros(2)), parse_spec("1d:8,2,2"), 0.0,
+            eta=0.1)  # fmt: skip

@@ -182,3 +182,25 @@ def test_the_package_graph_sees_a_cycle_through_a_package_init(tmp_path, monkeyp
     (pkg / "conv.py").write_text("def g():\n    pass\n")
     assert _cycle(_package_graph(_module_names(pkg))) is None
     assert "p.sub" not in graph["p.sub.lemmas"]  # its own package is no edge
+
+
+@pytest.mark.parametrize("module", ["_codes", "_sampling", "_sampling_reference", "_engine"])
+def test_the_compiled_loops_modules_import_alone(module):
+    """The loop's interface and its drivers import first in a fresh interpreter (no cycle)."""
+    code = f"import importlib; importlib.import_module('convotron.{module}')"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_the_light_modules_do_not_load_numba():
+    """Rules, laws, covariances, problems and sources name the loop's codes and bundles
+    (``convotron._codes``, plain Python) without importing numba: a command that only
+    parses a problem stays fast."""
+    mods = "_codes rules data covariance problem sources".split()
+    code = (
+        "import sys\n"
+        + "".join(f"import convotron.{m}\n" for m in mods)
+        + "assert 'numba' not in sys.modules, sorted(m for m in sys.modules if 'numba' in m)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -24,12 +24,14 @@ from numba import njit
 
 from convotron import _kernels
 from convotron import _sampling as S
+from convotron._codes import Model, RuleCode, RuleStep, Step, start_recorder
 from convotron._sampling_reference import fused_reference
 from convotron.algorithm import convotron
 from convotron.covariance import AR1, Dense, Diagonal, Identity
 from convotron.data import LAWS, NoiseModel
 from convotron.patches import PatchScheme, parse_spec
 from convotron.problem import Teacher
+from convotron.rules import ConvotronRule, SGDRule
 from convotron.testing import schemes, seeds
 from tests.budget import examples
 
@@ -179,9 +181,9 @@ def test_fused_run_equals_the_oracle_bitwise(law: str, cov_i: int, noise: NoiseM
 @pytest.mark.parametrize(
     "kw",
     [
-        {"mode": _kernels.MODE_SGD, "deriv_at_zero": 0.5, "alpha": 0.3},
-        {"mode": _kernels.MODE_SGD, "alpha": 0.0},
-        {"only_patch": 2},
+        {"rule": SGDRule(sigma_prime_at_zero=0.5), "alpha": 0.3},
+        {"rule": SGDRule(), "alpha": 0.0},
+        {"rule": ConvotronRule(only_patch=2)},
         {"alpha": 1.0, "batch": 3},
     ],
 )
@@ -224,23 +226,29 @@ def test_reproducible_per_seed_and_independent_of_pieces() -> None:
     # three calls of the kernel (t0 = 0, 300, 700) continue one stream
     rng = np.random.default_rng(7)
     w = np.zeros(scheme.r)
-    hist = np.full(11, np.nan)
-    hist[0] = float(np.sum(tw * tw))
-    first = np.full(1, -1, dtype=np.int64)
+    rec = start_recorder(w, tw, 1000, 100, 0.5)
+    model = Model(np.ascontiguousarray(scheme.indices), 0.0)
+    draws = S.draw_source(rng, 16, tw, codes)
+    step = Step(0.01, 1, RuleStep(int(RuleCode.CONVOTRON)))
     for t0, m in ((0, 300), (300, 400), (700, 300)):
-        status, t = S.fused_updates(
-            rng, m, t0, 16, *codes, scheme.indices, 0.0, tw, w, 0.01, 1, -1,
-            _kernels.MODE_CONVOTRON, 0.0, tw, 100, hist, 0.5, first,
-        )  # fmt: skip
+        status, t = _kernels.run_draws(w, model, draws, step, rec, t0, m)
         assert status == _kernels.STATUS_OK and t == t0 + m
-    _assert_same(a, S.FusedRun(w, 0, 1000, hist, int(first[0])))
+    _assert_same(a, S.FusedRun(w, 0, 1000, rec.hist, int(rec.first_hit[0])))
 
 
 def test_source_codes_refuses_what_it_cannot_draw() -> None:
-    with pytest.raises(ValueError, match="no law"):
+    """NotFusable, and not a ValueError (fit falls back on it alone)."""
+    assert not issubclass(S.NotFusable, ValueError)
+    with pytest.raises(S.NotFusable, match="no law 'cauchy'"):
         S.source_codes("cauchy", Identity(3), NoiseModel("none"))
-    with pytest.raises(ValueError, match="no noise kind"):
+    with pytest.raises(S.NotFusable, match="no noise kind 'laplace'"):
         S.source_codes(LAWS["gaussian"], Identity(3), "laplace")
+
+    class Custom(Identity):
+        code = None  # a covariance without a compiled transform
+
+    with pytest.raises(S.NotFusable, match="no covariance Custom"):
+        S.source_codes(LAWS["gaussian"], Custom(3), NoiseModel("none"))
 
 
 # ------------------------------------------------------------------ 4. in distribution

@@ -54,7 +54,7 @@ def test_check_text_shows_certificate_and_lemma(capsys) -> None:
     assert main(["check", "--scheme", "1d:64,8,2"]) == 0
     out = capsys.readouterr().out
     assert "HOLDS, certified exactly" in out
-    assert "lemma lem-1d: 1/2 <= lambda_min" in out
+    assert "lemma lem-1d [Lemma 4 (1D patch-and-stride)]: 1/2 <= lambda_min" in out
     assert "exact: lambda_min = 2 - sqrt(2)" in out  # spec §7: 2 − √2
 
 

@@ -46,7 +46,7 @@ def cov_spec(cov) -> object:
     if isinstance(cov, Diagonal):
         return ("diag", np.asarray(cov.diag, dtype=float))
     if isinstance(cov, Dense):
-        return ("chol", cov._L)
+        return ("chol", cov.factor())
     raise AssertionError(f"unknown covariance {cov!r}")
 
 

@@ -155,3 +155,102 @@ def test_status_proved_and_symbolic_match_the_book_section(label: str) -> None:
     if status.symbolically_checked:
         cells = CODE_CELL.findall(section)
         assert any("sp." in cell and "assert" in cell for cell in cells), label
+
+
+# ------------------------------------------------------------------------------------------
+# One numbering: theory.claims.PRINTED against the book (sources and, when built, the HTML)
+# ------------------------------------------------------------------------------------------
+DIRECTIVE = re.compile(r"^```\{prf:(\w+)\}[^\n]*\n:label: ([\w-]+)", re.MULTILINE)
+
+
+def numbers_from_sources() -> dict[str, str]:
+    """The number sphinx-proof prints for each label: per kind, in table-of-contents order."""
+    toc = re.findall(r"^\s*-?\s*(?:root|file): (\S+)$", (BOOK / "_toc.yml").read_text(), re.M)
+    counters: dict[str, int] = {}
+    out: dict[str, str] = {}
+    for page in toc:
+        path = BOOK / f"{page}.md"
+        if not path.is_file():
+            continue
+        for kind, label in DIRECTIVE.findall(path.read_text(encoding="utf-8")):
+            counters[kind] = counters.get(kind, 0) + 1
+            out[label] = f"{kind.capitalize()} {counters[kind]}"
+    return out
+
+
+def test_printed_numbers_match_the_books_order() -> None:
+    """Moving a lemma (or adding one) without updating ``PRINTED`` fails here."""
+    assert {lab: num for lab, (num, _) in C.PRINTED.items()} == numbers_from_sources()
+    assert C.display_name("lem-1d") == "Lemma 4 (1D patch-and-stride)"
+    with pytest.raises(TheoryError, match=r"label must be one of .* got 'lem-nope'"):
+        C.display_name("lem-nope")
+
+
+def test_printed_numbers_match_the_built_html() -> None:
+    html_dir = BOOK / "_build" / "html"
+    if not (html_dir / "index.html").is_file():
+        pytest.skip("the book is not built (python -m book.tools.build)")
+    seen: dict[str, str] = {}
+    for page in html_dir.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for label, number in re.findall(
+            r'id="((?:lem|thm|cor|def|alg)-[\w-]+)"[^>]*>.{0,300}?caption-number">([^<]+)<',
+            text,
+            re.S,
+        ):
+            seen[label] = number.strip()
+    assert seen == {lab: num for lab, (num, _) in C.PRINTED.items()}
+
+
+BOOK_NUMBER = re.compile(r"(?<![\w'])(?:Lemma|Theorem|Corollary|Definition|Algorithm)s? \d+")
+
+
+#: Numbers that are the same in the paper and in the book (the paper's Algorithm 1 is the
+#: book's only algorithm), so a bare mention cannot mislead.
+SAME_IN_BOTH = {"Algorithm 1"}
+
+
+def _prose(text: str) -> str:
+    return CODE_CELL.sub("", text)
+
+
+def test_no_hand_written_book_numbers() -> None:
+    """A number of the book's own claims reaches the prose only through ``{prf:ref}`` (which
+    prints the sphinx number). A literal "Lemma 1" must be the paper's ("the paper's Lemma 1",
+    "Lemma 1 of the paper", "Algorithm 1 of ..."). On e461165 conv.md said "Lemma 1 holds for
+    all vectors" (the book's Lemma 1 is the block-Toeplitz lemma) and glance.md wrote
+    "the paper's Lemma 1, Lemma 7"."""
+    bad = []
+    for page in sorted(BOOK.glob("*.md")):
+        prose = _prose(page.read_text(encoding="utf-8"))
+        for m in BOOK_NUMBER.finditer(prose):
+            before = prose[max(0, m.start() - 12) : m.start()]
+            after = prose[m.end() : m.end() + 30]
+            if "paper's" in before or re.match(r"\s*(?:of|in) (?:the paper|GKM|\{cite)", after):
+                continue
+            if m.group() in SAME_IN_BOTH:
+                continue
+            bad.append((page.name, prose[max(0, m.start() - 40) : m.end() + 20]))
+    for lab, c in C.CLAIMS.items():
+        for m in BOOK_NUMBER.finditer(c.title + " " + c.provenance):
+            after = (c.title + " " + c.provenance)[m.end() : m.end() + 12]
+            if "of GKM18" not in after and "paper's" not in c.title:
+                bad.append((lab, m.group()))
+    assert not bad, bad
+
+
+def test_no_spec_lemma_codes_in_the_book() -> None:
+    """The specification's L1-L5 codes are not the book's numbers; they must not be printed
+    (on e461165 the claim graph's tooltips said "L4's proof" and "L1-L5")."""
+    code = re.compile(r"\bL[1-5]\b(?!\w)")
+    texts = {lab: c.title + " " + c.provenance for lab, c in C.CLAIMS.items()}
+    for page in sorted(BOOK.glob("*.md")):
+        texts[page.name] = re.sub(r"\$[^$]*\$", "", _prose(page.read_text(encoding="utf-8")))
+    assert not {k for k, t in texts.items() if code.search(t)}
+
+
+def test_the_papers_numbers_never_sit_beside_the_books() -> None:
+    """ "(the paper's Lemma 1, {prf:ref}`lem-symmetric`)" printed "the paper's Lemma 1, Lemma 7"
+    on e461165; the paper's number is written "Lemma 1 of the paper", after the book's."""
+    pattern = re.compile(r"paper's (?:Lemma|Theorem) \d+,\s*\{prf:ref\}")
+    assert not [p.name for p in BOOK.glob("*.md") if pattern.search(p.read_text("utf-8"))]

@@ -76,7 +76,22 @@ def annotated_heatmap(
         for j in range(arr.shape[1]):
             v = arr[i, j]
             text = missing if math.isnan(v) else f"{v:.2g}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="black")
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color=_label_colour(im, i, j))
+
+
+def _label_colour(im: Any, i: int, j: int) -> str:
+    """Black on light cells, white on dark ones.
+
+    The switch is at WCAG relative luminance 0.179, where black and white have the same
+    contrast ratio with the cell (about 4.58), so every label keeps a ratio of at least that.
+    """
+    value = im.get_array()[i, j]
+    if np.ma.is_masked(value):
+        return "black"  # the light grey of a missing cell
+    rgb = im.cmap(im.norm(value))[:3]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    lum = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return "black" if lum > 0.179 else "white"
 
 
 def semilogy_curve(
@@ -96,6 +111,4 @@ def semilogy_curve(
 def _cmap() -> Any:
     from matplotlib import colormaps
 
-    cmap = colormaps["viridis"].copy()
-    cmap.set_bad("lightgrey")
-    return cmap
+    return colormaps["viridis"].with_extremes(bad="lightgrey")
