@@ -3,7 +3,7 @@
 Usage::
 
     convotron verify [--quick | --full] [--out DIR] [--json] [--seeds N] [--workers W]
-                     [--scheduler ADDRESS|local|inline]
+                     [--scheduler ADDRESS|local|inline] [--rng numpy|fast]
 
 Prints a table (or, with ``--json``, one JSON object ``{"cases": [...], "all_pass": ...}``)
 and, with ``--out DIR``, writes ``report.md``, ``report.json`` and one PNG figure per case.
@@ -101,6 +101,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "'local' (an embedded LocalCluster with --workers processes) or 'inline' (no Dask); "
         "the results are the same as without it",
     )
+    p.add_argument(
+        "--rng",
+        choices=("numpy", "fast"),
+        default="numpy",
+        help="random stream of the runs: numpy's (default; the recorded reports) or the fast "
+        "xoshiro256++/ziggurat stream (convotron._rng; same laws, other numbers)",
+    )
 
 
 def _parse_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -135,6 +142,7 @@ def _parse_args(args: argparse.Namespace) -> dict[str, Any]:
             f"'inline'; got {scheduler!r}. Pass e.g. --scheduler tcp://127.0.0.1:8786."
         )
     return dict(
+        stream=args.rng,
         scheduler=scheduler,
         mode=mode,
         runs=runs,
@@ -193,11 +201,13 @@ def main(args: argparse.Namespace) -> int:
             control_iters=opts["control_iters"],
             progress=sys.stderr.isatty(),
             scheduler=opts["scheduler"],
+            stream=opts["stream"],
         )
         written = [] if opts["out"] is None else write_report(report, opts["out"], lock=False)
     if args.json:
         obj = report.to_json()
         obj["mode"] = opts["mode"]
+        obj["rng"] = opts["stream"]
         obj["files"] = [str(p) for p in written]
         emit_json(obj)
     else:

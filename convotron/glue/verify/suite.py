@@ -54,6 +54,7 @@ class RunsChunk:
     eps: float
     start: int
     stop: int
+    stream: str = "numpy"  # the fused loop's random stream (convotron.algorithm.fit)
 
 
 def run_runs_chunk(chunk: RunsChunk) -> list[Any]:
@@ -71,6 +72,7 @@ def run_runs_chunk(chunk: RunsChunk) -> list[Any]:
         stop=chunk.stop,
         record_every=chunk.record_every,
         eps=chunk.eps,
+        stream=chunk.stream,
     )
 
 
@@ -93,7 +95,7 @@ def _many_on(executor: Any, chunks: list[RunsChunk]) -> Any:
 
 
 def _chunk_key(ch: RunsChunk) -> str:
-    return f"convotron-verify-{ch.case}-{ch.seed}-{ch.start:09d}-{ch.stop:09d}"
+    return f"convotron-verify-{ch.case}-{ch.seed}-{ch.stream}-{ch.start:09d}-{ch.stop:09d}"
 
 
 def _case_seed(seed: int, name: str) -> np.random.SeedSequence:
@@ -171,6 +173,7 @@ def _simulate(
     seed: int,
     workers: int,
     executor: Any = None,
+    stream: str = "numpy",
 ) -> _Runs:
     """Draw the teacher, check the drift at ``w_1 = 0``, run ``runs`` copies of Convotron.
 
@@ -199,6 +202,7 @@ def _simulate(
             workers=workers,
             record_every=record_every,
             eps=case.eps,
+            stream=stream,
         )
     else:
         chunks = [
@@ -213,6 +217,7 @@ def _simulate(
                 case.eps,
                 s,
                 min(s + CHUNK_RUNS, runs),
+                stream,
             )
             for s in range(0, runs, CHUNK_RUNS)
         ]
@@ -317,6 +322,7 @@ def run_case(
     max_updates: float | None = None,
     control_iters: int = 20_000,
     executor: Any = None,
+    stream: str = "numpy",
 ) -> CaseResult:
     """Run one case: theory numbers, ``runs`` runs of exactly ``T`` iterations, the test.
 
@@ -337,6 +343,8 @@ def run_case(
     executor : convotron.glue.dask.Executor, optional
         Run the runs in chunks on this Dask backend instead of ``workers`` threads; the
         result is the same.
+    stream : {"numpy", "fast"}
+        The random stream of the runs' fused loop (:func:`convotron.algorithm.fit`).
 
     Returns
     -------
@@ -380,7 +388,7 @@ def run_case(
 
     # -- the runs and their statistics --------------------------------------------------------
     out = _simulate(case, problem, eta=run_eta, iters=iters, runs=runs, seed=seed,
-                    workers=workers, executor=executor)  # fmt: skip
+                    workers=workers, executor=executor, stream=stream)  # fmt: skip
     drift_text = (
         f"drift at w_1 = 0 against lem-drift ((1+alpha)/(2k)) M w*: relative error "
         f"{out.drift_rel:.3g}, max |z| = {out.drift_z:.3g} over {problem.r} coordinates "
@@ -466,6 +474,7 @@ def run_suite(
     control_iters: int = 20_000,
     progress: bool = False,
     scheduler: str | None = None,
+    stream: str = "numpy",
 ) -> Report:
     """Run every case (see :func:`run_case`) and collect a :class:`Report`.
 
@@ -495,6 +504,9 @@ def run_suite(
         ``LocalCluster`` with ``workers`` processes, ``"tcp://HOST:PORT"`` a running
         scheduler, ``"inline"`` this process without Dask. Run ``j`` of a case is seeded by
         ``SeedSequence(s, spawn_key=(j,))`` either way, so the report is the same.
+    stream : {"numpy", "fast"}, default "numpy"
+        The random stream of every run's fused loop (:func:`convotron.algorithm.fit`):
+        numpy's (the recorded reports) or the fast one of :mod:`convotron._rng`.
 
     Returns
     -------
@@ -534,7 +546,7 @@ def run_suite(
         with backend as executor:
             _run_cases(cases, results, bar, executor, runs=runs, seed=seed, workers=workers,
                        significance=significance, max_updates=max_updates,
-                       control_iters=control_iters)  # fmt: skip
+                       control_iters=control_iters, stream=stream)  # fmt: skip
     finally:
         if bar is not None:
             bar.close()
@@ -560,6 +572,7 @@ def _run_cases(
     significance: float,
     max_updates: float | None,
     control_iters: int,
+    stream: str = "numpy",
 ) -> None:
     """Run the cases in order, appending to ``results`` (the body of :func:`run_suite`)."""
     for case in cases:
@@ -575,6 +588,7 @@ def _run_cases(
                 max_updates=max_updates,
                 control_iters=control_iters,
                 executor=executor,
+                stream=stream,
             )
         )
         if bar is not None:
