@@ -28,12 +28,14 @@ Layout of the stream (this is the definition the tests' pure-Python oracle,
   lane ``l``'s output. Each refill is consumed whole by one of two buffers:
   the **word queue** (uniforms, signs: one word each, in order) or the **normal block**
   (below); whichever runs empty first takes the next refill.
-* **Normals** (256-layer ziggurat of Marsaglia & Tsang, "The ziggurat method for generating
-  random variables", J. Stat. Softw. 5(8), 2000, with the layer constants of numpy's
-  ``ziggurat_constants.h``: :math:`R = 3.6541528853610088`, :math:`v = 0.00492867323399`).
-  A refill's word :math:`w_i` gives the candidate: layer ``idx = w & 255``, sign = bit 8,
+* **Normals** (the ziggurat of Marsaglia & Tsang, "The ziggurat method for generating
+  random variables", J. Stat. Softw. 5(8), 2000, with :data:`LAYERS` = 1024 layers instead
+  of numpy's 256, so that 4x fewer candidates take the slow path:
+  :math:`R = 4.0388498461095045`, :math:`v = 0.00122632464635309`, see
+  :func:`_ziggurat_tables`). A refill's word :math:`w_i` gives the candidate: layer
+  ``idx = w & 1023`` (bits 0-9), sign = bit 10,
   :math:`u = \lfloor w / 2^{12} \rfloor 2^{-52} \in [0, 1)` (its top 52 bits);
-  :math:`x = \pm u\,W_{idx}`, accepted when :math:`u < K_{idx}` (98.5% of words; only
+  :math:`x = \pm u\,W_{idx}`, accepted when :math:`u < K_{idx}` (99.57% of words; only
   multiplications and comparisons, so every machine gives the same bits). Normal ``i`` of the
   block is that :math:`x`, or, when rejected, the ziggurat's slow path for that candidate,
   drawn from the **auxiliary** generator (a scalar xoshiro256++ stream, one word per uniform
@@ -43,7 +45,7 @@ Layout of the stream (this is the definition the tests' pure-Python oracle,
   (:math:`F_{idx} + U (F_{idx-1} - F_{idx}) < e^{-x^2/2}` keeps :math:`x`), and when that
   fails a complete fresh ziggurat normal of the auxiliary stream. This is exactly the law of
   the textbook loop (its retries are independent, so a failed first try may be replaced by
-  an independent complete draw). The slow path (1.5% of normals) calls ``log1p`` and
+  an independent complete draw). The slow path (0.43% of normals) calls ``log1p`` and
   ``exp`` of the platform's libm: the same bits wherever libm agrees (glibc on x86-64), and
   at most an ulp of the rare tail values otherwise.
 
@@ -65,6 +67,7 @@ words go through the scalar slow path. ``benchmarks/bench_rng.py`` measures it.
 
 from __future__ import annotations
 
+import base64
 import math
 from decimal import Decimal, localcontext
 from typing import Any, NamedTuple
@@ -78,6 +81,7 @@ __all__ = [
     "BLOCK",
     "LANES",
     "LAW_CODES",
+    "LAYERS",
     "FastStream",
     "ReferenceStream",
     "draw",
@@ -112,37 +116,51 @@ _SQRT3 = math.sqrt(3.0)
 # ------------------------------------------------------------------------ ziggurat tables
 
 
-def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r"""Return the 256-layer tables, computed in 50-digit decimals (machine-independent).
+#: Layers of the ziggurat, and the constants that close it (see :func:`_ziggurat_tables`).
+LAYERS = 1024
+_R_TEXT = "4.0388498461095045227144234053"
+_V_TEXT = "0.0012263246463530880728853709277"
 
-    Marsaglia & Tsang's set-up (``zigset``) with numpy's ``R`` and ``v``: layer edges
-    :math:`x_{255} = R`, :math:`x_{i-1} = \sqrt{-2 \log(v/x_i + f(x_i))}`,
+
+def _ziggurat_tables(
+    layers: int = LAYERS, r: str = _R_TEXT, v: str = _V_TEXT
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Return the ziggurat's tables ``K, W, F``, computed in 50-digit decimals.
+
+    Marsaglia & Tsang's set-up (``zigset``) for ``layers`` regions of area :math:`v` each:
+    layer edges :math:`x_{N-1} = R`, :math:`x_{i-1} = \sqrt{-2 \log(v/x_i + f(x_i))}`,
     :math:`f(x) = e^{-x^2/2}`; ``K[i] = floor(2^52 x_{i-1}/x_i) 2^{-52}`` (``K[0]`` from the
     base strip of width :math:`q = v / f(R)`, ``K[1] = 0``), ``W[i] = x_i`` (``W[0] = q``),
-    ``F[i] = f(x_i)`` (``F[0] = 1``). Every entry is rounded once from 50 digits, so the
-    tables are the same bits on every machine (``decimal`` rounds correctly).
+    ``F[i] = f(x_i)`` (``F[0] = 1``). :math:`R` and :math:`v = R f(R) + \int_R^\infty f` are
+    the root of the closure :math:`v / x_1 + f(x_1) = 1` (:math:`x_0 = 0`), solved once by
+    bisection in 40-digit arithmetic (mpmath): for 256 layers this gives numpy's
+    ``R = 3.6541528853610088`` (``tests/convotron/test_rng.py`` checks both). Every entry is
+    rounded once from 50 digits, so the tables are the same bits on every machine; the
+    module loads them precomputed (:mod:`convotron._ziggurat_data`, checked against this
+    function bitwise by the tests), as computing 1024 layers here takes about 0.1 s.
     """
     with localcontext() as ctx:
         ctx.prec = 50
         two52 = Decimal(2) ** 52
-        dn = Decimal("3.6541528853610087963519472518")
+        dn = Decimal(r)
         tn = dn
-        vn = Decimal("0.00492867323399")
+        vn = Decimal(v)
+        top = layers - 1
 
         def f(x: Decimal) -> Decimal:
             return (-x * x / 2).exp()
 
         q = vn / f(dn)
-        ki = [0] * 256
-        wi = [Decimal(0)] * 256
-        fi = [Decimal(0)] * 256
+        ki = [0] * layers
+        wi = [Decimal(0)] * layers
+        fi = [Decimal(0)] * layers
         ki[0] = int((dn / q) * two52)
         ki[1] = 0
         wi[0] = q
-        wi[255] = dn
+        wi[top] = dn
         fi[0] = Decimal(1)
-        fi[255] = f(dn)
-        for i in range(254, 0, -1):
+        fi[top] = f(dn)
+        for i in range(top - 1, 0, -1):
             dn = (-2 * (vn / dn + f(dn)).ln()).sqrt()
             ki[i + 1] = int((dn / tn) * two52)
             tn = dn
@@ -150,16 +168,23 @@ def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             wi[i] = dn
         K = np.array([float(Decimal(k) / two52) for k in ki])
         W = np.array([float(w) for w in wi])
-        F = np.array([float(v) for v in fi])
+        F = np.array([float(x) for x in fi])
         return K, W, F
 
 
-_K, _W, _F = _ziggurat_tables()
-_R = 3.6541528853610088  # the edge of the last layer, W[255]
+def _load_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from ._ziggurat_data import TABLES
+
+    data = np.frombuffer(base64.b64decode(TABLES), dtype="<f8").reshape(3, LAYERS)
+    return data[0].copy(), data[1].copy(), data[2].copy()
+
+
+_K, _W, _F = _load_tables()
+_R = float(_R_TEXT)  # the edge of the last layer, W[LAYERS - 1]
 _INV_R = 1.0 / _R
 
 _ONE_BITS = np.uint64(0x3FF0000000000000)
-_U8 = np.uint64(8)
+_USIGN = np.uint64(10)  # the sign bit of a candidate (bits 0-9: its layer)
 _U11 = np.uint64(11)
 _U12 = np.uint64(12)
 _U17 = np.uint64(17)
@@ -168,7 +193,7 @@ _U41 = np.uint64(41)
 _U45 = np.uint64(45)
 _U19 = np.uint64(19)
 _U1 = np.uint64(1)
-_U255 = np.uint64(255)
+_UMASK = np.uint64(LAYERS - 1)
 _TWO_M53 = 2.0**-53
 
 
@@ -325,8 +350,8 @@ def _slow(aux, idx, x, negative):  # pragma: no cover - compiled
     # a complete fresh ziggurat normal of the auxiliary stream
     while True:
         w = _aux_next(aux)
-        i = np.int64(w & _U255)
-        neg = ((w >> _U8) & _U1) != 0
+        i = np.int64(w & _UMASK)
+        neg = ((w >> _USIGN) & _U1) != 0
         u = float(w >> _U12) * 2.0**-52
         y = u * W[i]
         if neg:
@@ -358,10 +383,10 @@ def _refill_block(lanes, aux, raw, mant, flags, rej, out):  # pragma: no cover -
     one_plus_u = mant.view(np.float64)
     for i in range(BLOCK):  # the fast path, without branches: vectorised (with gathers)
         w = raw[i]
-        idx = w & _U255
+        idx = w & _UMASK
         u = one_plus_u[i] - 1.0  # exact: the top 52 bits of w times 2^-52
         x = u * W[idx]
-        out[i] = -x if (w >> _U8) & _U1 else x
+        out[i] = -x if (w >> _USIGN) & _U1 else x
         flags[i] = u >= K[idx]
     # the rejected positions, in order, without branches (no mispredictions)
     count = 0
@@ -371,7 +396,7 @@ def _refill_block(lanes, aux, raw, mant, flags, rej, out):  # pragma: no cover -
     for c in range(count):
         i = rej[c]
         w = raw[i]
-        out[i] = _slow(aux, np.int64(w & _U255), out[i], ((w >> _U8) & _U1) != 0)
+        out[i] = _slow(aux, np.int64(w & _UMASK), out[i], ((w >> _USIGN) & _U1) != 0)
 
 
 @njit(cache=True, nogil=True, fastmath=False)
@@ -725,8 +750,8 @@ class ReferenceStream:
                 return -(_R + xx) if negative else _R + xx
 
     def _candidate(self, w: int) -> tuple[int, bool, float, float]:
-        idx = w & 255
-        negative = bool((w >> 8) & 1)
+        idx = w & (LAYERS - 1)
+        negative = bool((w >> 10) & 1)
         u = (w >> 12) * 2.0**-52
         x = u * self.W[idx]
         return idx, negative, u, (-x if negative else x)
