@@ -45,7 +45,7 @@ def numba_loop(rng, samples, n):  # pragma: no cover - compiled
     return s
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=False, nogil=True)  # a cache would not see a change of _rng
 def fast_loop(st, samples, n):  # pragma: no cover - compiled
     """``samples`` times: ``n`` normals of the fast stream into one scratch vector."""
     x = np.zeros(n)

@@ -60,7 +60,7 @@ def compiled_draw_only(rng, iters, n):  # pragma: no cover - compiled
     return s
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=False, nogil=True)  # a cache would not see a change of _rng
 def compiled_draw_only_fast(st, iters, n):  # pragma: no cover - compiled
     """Draw ``iters`` samples of ``n`` normals of the fast stream into one scratch vector."""
     x = np.zeros(n)

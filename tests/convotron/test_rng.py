@@ -12,6 +12,7 @@ from decimal import Decimal, localcontext
 
 import numpy as np
 import pytest
+from numba import njit
 from scipy import stats
 
 from convotron import _rng as R
@@ -244,3 +245,28 @@ def test_exponential_distribution():
     _ks_ok(x, stats.expon(loc=-1.0).cdf)
     _moment_ok(x, 1, 0.0, 1.0)
     _moment_ok(x, 2, 1.0, 9.0)
+
+
+@njit(cache=False)  # numba caches do not see a change of _rng: compile afresh
+def _tail_draws(aux, m):  # pragma: no cover - compiled
+    out = np.empty(m)
+    for i in range(m):
+        out[i] = R._slow(aux, 0, 0.0, False)
+    return out
+
+
+def test_tail_algorithm_has_the_normal_tail():
+    """The slow path's tail (layer 0): |z| given |z| > R, checked beyond 5 and 6 sigma.
+
+    10^8 normals see 0.2 values beyond 6 sigma, so the tail is checked on its own: 10^6 draws
+    of the tail algorithm expect 10 673 beyond 5 sigma and 36.7 beyond 6.
+    """
+    x = _tail_draws(np.random.SeedSequence(21).generate_state(4, np.uint64), N)
+    r = R._R
+    qr = stats.norm.sf(r)
+    assert np.all(x > r)
+    _ks_ok(x[:100_000], lambda t: 1.0 - stats.norm.sf(t) / qr)
+    for t in (5.0, 6.0):
+        p = stats.norm.sf(t) / qr
+        count = int(np.sum(x > t))
+        assert abs(count - N * p) < 5 * math.sqrt(N * p), (t, count, N * p)
