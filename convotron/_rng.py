@@ -85,8 +85,6 @@ __all__ = [
     "FastStream",
     "ReferenceStream",
     "draw",
-    "draw_noise",
-    "draw_z",
     "fast_stream",
     "fill_exponential",
     "fill_mixture",
@@ -523,125 +521,9 @@ def _fill_law(st, law, out, n):  # pragma: no cover - compiled
 
 
 # ------------------------------------------------------------------------ in the fused loop
-# The compiled loop (convotron._kernels._updates) unpacks a FastStream's arrays once per call
-# and passes them to these inlined helpers: reading an array out of the tuple per sample,
-# or passing the tuple to a compiled call, costs reference counts (measured: several ns per
-# normal). They draw exactly what draw() / the fill_* kernels draw, in the same order.
-
-
-@njit(cache=True, nogil=True, fastmath=False, inline="always")
-def _a_normals(out, n, lanes, aux, words, normals, raw, mant, flags, rej, pos):  # pragma: no cover
-    """``fill_normal`` on the stream's arrays."""
-    j = 0
-    while j < n:
-        p = pos[1]
-        if p >= BLOCK:
-            _refill_block(lanes, aux, raw, mant, flags, rej, normals)
-            p = 0
-        m = min(n - j, BLOCK - p)
-        for c in range(m):
-            out[j + c] = normals[p + c]
-        pos[1] = p + m
-        j += m
-
-
-@njit(cache=True, nogil=True, fastmath=False, inline="always")
-def _a_normal(lanes, aux, words, normals, raw, mant, flags, rej, pos):  # pragma: no cover
-    """``next_normal`` on the stream's arrays."""
-    p = pos[1]
-    if p >= BLOCK:
-        _refill_block(lanes, aux, raw, mant, flags, rej, normals)
-        p = 0
-    pos[1] = p + 1
-    return normals[p]
-
-
-@njit(cache=True, nogil=True, fastmath=False, inline="always")
-def _a_double(lanes, words, pos):  # pragma: no cover - compiled
-    """``next_double`` on the stream's arrays."""
-    p = pos[0]
-    if p >= BLOCK:
-        _refill(lanes, words)
-        p = 0
-    pos[0] = p + 1
-    return float(words[p] >> _U11) * _TWO_M53
-
-
-@njit(cache=True, nogil=True, fastmath=False, inline="always")
-def _a_signs(out, n, mu, lanes, words, pos):  # pragma: no cover - compiled
-    """``_add_signs`` on the stream's arrays."""
-    w = np.uint64(0)
-    for j in range(n):
-        if j % 64 == 0:
-            p = pos[0]
-            if p >= BLOCK:
-                _refill(lanes, words)
-                p = 0
-            pos[0] = p + 1
-            w = words[p]
-        bit = (w >> np.uint64(j % 64)) & _U1
-        out[j] += mu * (float(bit) * 2.0 - 1.0)
-
-
-@njit(cache=True, nogil=True, fastmath=False, inline="always")
-def draw_z(law, z, n, lanes, aux, words, normals, raw, mant, flags, rej, pos):  # pragma: no cover
-    """Write ``n`` standardised coordinates of law code ``law`` into ``z`` (the fused loop).
-
-    The same draws as :func:`draw` (``LawCode`` order: gaussian, rademacher, uniform,
-    mixture, student-t, exponential), from the arrays of a :class:`FastStream`.
-    """
-    if law == 0:
-        _a_normals(z, n, lanes, aux, words, normals, raw, mant, flags, rej, pos)
-    elif law == 2:
-        width = _SQRT3 - -_SQRT3
-        for j in range(n):
-            z[j] = -_SQRT3 + width * _a_double(lanes, words, pos)
-    elif law == 1:
-        for j in range(n):
-            z[j] = 0.0
-        _a_signs(z, n, 1.0, lanes, words, pos)
-    elif law == 3:
-        _a_normals(z, n, lanes, aux, words, normals, raw, mant, flags, rej, pos)
-        for j in range(n):
-            z[j] *= _MIX_TAU
-        _a_signs(z, n, _MIX_MU, lanes, words, pos)
-    elif law == 4:
-        for j in range(n):
-            g0 = _a_normal(lanes, aux, words, normals, raw, mant, flags, rej, pos)
-            ss = 0.0
-            for _ in range(5):
-                g = _a_normal(lanes, aux, words, normals, raw, mant, flags, rej, pos)
-                ss += g * g
-            z[j] = g0 * math.sqrt(3.0 / ss)
-    else:
-        for j in range(n):
-            z[j] = -math.log1p(-_a_double(lanes, words, pos)) - 1.0
-
-
-@njit(cache=True, nogil=True, fastmath=False, inline="always")
-def draw_noise(  # pragma: no cover - compiled
-    noise, level, sqrt_trace, x, n, lanes, aux, words, normals, raw, mant, flags, rej, pos
-):
-    """Return the label noise of the sample ``x``, drawn from this stream.
-
-    ``NoiseCode`` order (none, gaussian, uniform, hetero), as
-    :func:`convotron._kernels._draw_noise` with this stream's draws: nothing, ``S g``,
-    ``low + (high − low) U`` with ``(low, high) = (−S√3, S√3)``, ``S ‖x‖ / √tr Σ · g``
-    (``g`` the next normal, ``U`` the next word-queue uniform).
-    """
-    if noise == 0:
-        return 0.0
-    if noise == 1:
-        return level * _a_normal(lanes, aux, words, normals, raw, mant, flags, rej, pos)
-    if noise == 2:
-        low = -level * _SQRT3
-        high = level * _SQRT3
-        return low + (high - low) * _a_double(lanes, words, pos)
-    ss = 0.0
-    for j in range(n):
-        ss += x[j] * x[j]
-    g = _a_normal(lanes, aux, words, normals, raw, mant, flags, rej, pos)
-    return level * math.sqrt(ss) / sqrt_trace * g
+# convotron._kernels._updates draws from a FastStream's arrays itself, unpacked once per
+# call: passing the arrays (or the tuple) to a helper per value or per sample, even one
+# inlined by numba, costs reference counts that measured up to 80x the draw (Student-t).
 
 
 def seed_from_generator(rng: np.random.Generator) -> np.random.SeedSequence:
