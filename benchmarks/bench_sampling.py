@@ -87,6 +87,11 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=9, help="timed repeats (median)")
     parser.add_argument("--iters", type=int, default=1_000_000, help="updates per timed call")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument(
+        "--per-law",
+        action="store_true",
+        help="also time the fused run of each law (gaussian noise 0.1) on both streams",
+    )
     args = parser.parse_args(argv)
     iters = args.iters
     scheme = parse_spec(SPEC)
@@ -178,8 +183,33 @@ def main(argv=None):
     print(f"fused (numpy stream) / fused_fast: wall {nf['wall']:.2f}x, cpu {nf['cpu']:.2f}x")
     print(f"fused_fast updates/s per core (cpu): "
           f"{results['fused_fast_updates_per_second_per_core']:.3g}")  # fmt: skip
+    if args.per_law:
+        results["per_law_cpu_ns_per_update"] = _per_law(scheme, teacher.w_star, iters // 5,
+                                                        args.repeats)  # fmt: skip
     write_json(args.json, results)
     return 0
+
+
+def _per_law(scheme, w_star, iters, repeats):
+    """CPU ns per update of the fused run per law (gaussian noise 0.1), numpy vs fast stream."""
+    from convotron.covariance import Identity
+    from convotron.data import LAWS, NoiseModel
+
+    out = {}
+    print(f"per law ({iters} updates per call, gaussian noise 0.1, cpu ns/update):")
+    print(f"{'':12}{'numpy':>8}{'fast':>8}{'ratio':>8}")
+    for law in ("gaussian", "uniform", "rademacher", "mixture", "student-t", "exponential"):
+        codes = S.source_codes(LAWS[law], Identity(scheme.n), NoiseModel("gaussian", 0.1))
+
+        def run(stream, codes=codes):
+            S.fused_convotron(scheme.n, scheme.indices, ALPHA, w_star, codes, eta=ETA,
+                              iters=iters, rng=np.random.default_rng(2), stream=stream)  # fmt: skip
+
+        _, cpu = alternated({"numpy": lambda: run("numpy"), "fast": lambda: run("fast")}, repeats)
+        ns = {k: 1e9 * v / iters for k, v in cpu.items()}
+        out[law] = ns
+        print(f"{law:12}{ns['numpy']:8.0f}{ns['fast']:8.0f}{ns['numpy'] / ns['fast']:7.2f}x")
+    return out
 
 
 if __name__ == "__main__":
