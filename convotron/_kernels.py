@@ -391,7 +391,7 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates):  # pragma: 
                         if law == LawCode.MIXTURE:
                             for j in range(nd):
                                 xd[j] *= MIX_TAU
-                    elif law == LawCode.UNIFORM or law == LawCode.EXPONENTIAL:
+                    elif law == LawCode.UNIFORM:
                         for j in range(nd):  # one word-queue uniform each
                             p = f_pos[0]
                             if p >= _rng.BLOCK:
@@ -399,15 +399,15 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates):  # pragma: 
                                 p = 0
                             f_pos[0] = p + 1
                             unif = float(f_words[p] >> _rng._U11) * _rng._TWO_M53
-                            if law == LawCode.UNIFORM:
-                                xd[j] = -SQRT3 + (SQRT3 - -SQRT3) * unif
-                            else:
-                                xd[j] = -math.log1p(-unif) - 1.0
-                    elif law == LawCode.STUDENT_T:
-                        for j in range(nd):  # g_0 sqrt(3 / (g_1^2 + ... + g_5^2))
+                            xd[j] = -SQRT3 + (SQRT3 - -SQRT3) * unif
+                    elif law == LawCode.STUDENT_T or law == LawCode.EXPONENTIAL:
+                        # Student-t: g_0 sqrt(3 / (g_1^2 + ... + g_5^2)), six normals;
+                        # exponential: (g_1^2 + g_2^2) / 2 - 1, two normals
+                        draws_per = 6 if law == LawCode.STUDENT_T else 2
+                        for j in range(nd):
                             g0 = 0.0
                             ss = 0.0
-                            for i6 in range(6):
+                            for i6 in range(draws_per):
                                 p = f_pos[1]
                                 if p >= _rng.BLOCK:
                                     _rng._refill_block(f_lanes, f_aux, f_raw, f_mant, f_flags,
@@ -415,11 +415,16 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates):  # pragma: 
                                     p = 0
                                 f_pos[1] = p + 1
                                 g = f_normals[p]
-                                if i6 == 0:
+                                if law == LawCode.EXPONENTIAL:
+                                    ss += g * g
+                                elif i6 == 0:
                                     g0 = g
                                 else:
                                     ss += g * g
-                            xd[j] = g0 * math.sqrt(3.0 / ss)
+                            if law == LawCode.EXPONENTIAL:
+                                xd[j] = ss * 0.5 - 1.0
+                            else:
+                                xd[j] = g0 * math.sqrt(3.0 / ss)
                     else:  # Rademacher: zeros, then the signs below
                         for j in range(nd):
                             xd[j] = 0.0
