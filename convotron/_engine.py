@@ -157,6 +157,7 @@ def _fused_step(
     if stream == "fast":
         from . import _rng
 
+        _rng.check_fast_law(codes.law)
         fast = _rng.stream_from_generator(rng)
         draws = draw_source(rng, c.n, teacher_w, codes)  # its rng is typed, not used
 

@@ -425,7 +425,7 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates):  # pragma: 
                                 xd[j] = ss * 0.5 - 1.0
                             else:
                                 xd[j] = g0 * math.sqrt(3.0 / ss)
-                    else:  # Rademacher: zeros, then the signs below
+                    elif law == LawCode.RADEMACHER:  # zeros, then the signs below
                         for j in range(nd):
                             xd[j] = 0.0
                     if law == LawCode.RADEMACHER or law == LawCode.MIXTURE:

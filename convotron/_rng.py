@@ -86,6 +86,7 @@ __all__ = [
     "LAYERS",
     "FastStream",
     "ReferenceStream",
+    "check_fast_law",
     "draw",
     "fast_stream",
     "fill_exponential",
@@ -528,6 +529,22 @@ def _fill_law(st, law, out, n):  # pragma: no cover - compiled
 # convotron._kernels._updates draws from a FastStream's arrays itself, unpacked once per
 # call: passing the arrays (or the tuple) to a helper per value or per sample, even one
 # inlined by numba, costs reference counts that measured up to 80x the draw (Student-t).
+
+
+def check_fast_law(code: int) -> None:
+    """Refuse a law code that the fast stream does not draw (a law added to ``LawCode`` only).
+
+    Raises
+    ------
+    ConvotronError
+        Naming the law code and the laws the fast stream draws.
+    """
+    if int(code) not in LAW_CODES.values():
+        raise ConvotronError(
+            f"the fast stream does not draw the input law of code {int(code)}; it draws "
+            f"{', '.join(LAW_CODES)}. Pass stream='numpy', or add the law to convotron._rng "
+            "and to the fast branch of convotron._kernels._updates."
+        )
 
 
 def seed_from_generator(rng: np.random.Generator) -> np.random.SeedSequence:

@@ -30,6 +30,12 @@ and the ``int8`` draws of the Rademacher and mixture laws share 32-bit words acr
 fused run and a chunked run with the same seed see different (equally distributed) samples;
 they agree in distribution, not bitwise (tested through the mean recursion).
 
+**Two streams** (``stream`` of :func:`fused_convotron` and :func:`convotron.algorithm.fit`):
+``"numpy"`` (the default, above: numba's compiled ``Generator`` methods, numpy's own
+numbers) or ``"fast"`` (:mod:`convotron._rng`: xoshiro256++ lanes and a block ziggurat,
+seeded from four words of the run's generator drawn after ``w_1``; the same laws and the
+same order, other numbers; its oracle is ``fused_reference(..., stream="fast")``).
+
 Every arithmetic operation is done in a fixed order (``fastmath=False``, no contraction into
 FMA), so a run is bitwise reproducible for a seed and bitwise identical to the readable
 per-sample numpy oracle :func:`fused_reference`, which draws in the same order (tested for
@@ -233,6 +239,7 @@ def fused_convotron(
     model = Model(idx, float(alpha))
     kstep = Step(float(eta), int(batch), rule.compiled(float(alpha)))
     if stream == "fast":
+        _rng.check_fast_law(codes.law)
         fast = _rng.stream_from_generator(rng)
         draws = draw_source(rng, n, teacher_w, codes)  # its rng is typed, not used
         status, t = _kernels.run_draws_fast(w, model, draws, fast, kstep, rec, 0, int(iters))

@@ -171,3 +171,11 @@ def test_stream_is_validated() -> None:
     with pytest.raises(ConvotronError, match="Pass stream='numpy'"):
         fit(ConvotronRule(), teacher, scheme, 0.5, eta=0.01, iters=10,
             rng=np.random.default_rng(1), stream="fast")  # fmt: skip
+
+
+def test_a_law_the_fast_stream_does_not_draw_is_refused() -> None:
+    codes = S.source_codes(LAWS["gaussian"], Identity(8), NoiseModel("none"))._replace(law=17)
+    scheme = parse_spec("1d:8,2,2")
+    with pytest.raises(ConvotronError, match=r"does not draw the input law of code 17"):
+        S.fused_convotron(8, scheme.indices, 0.0, np.ones(2), codes, eta=0.01, iters=5,
+                          rng=np.random.default_rng(0), stream="fast")  # fmt: skip
