@@ -12,7 +12,7 @@ package's code, nothing re-implemented); the table gives, per law:
   Hill estimate of the tail index of ``‖x‖``.
 
 True values are exact: ``λ_min(PPᵀ)`` (Σ = I) and ``β = λ_max(K)`` from
-:func:`theory.second_moment.second_moment_matrix` with the law's kurtosis ``κ = E z⁴``
+:func:`convotron_theory.second_moment.second_moment_matrix` with the law's kurtosis ``κ = E z⁴``
 (the kurtosis term included), ``η = (1+α) λ_min/(2kβ)``. Student-t with ``ν`` degrees of
 freedom is scaled to unit variance, ``κ = 3(ν−2)/(ν−4)``; ``E‖x‖⁸ < ∞`` iff ``ν > 8``.
 
@@ -33,7 +33,7 @@ import numpy as np
 
 from convotron.patches import PatchScheme
 from convotron.plugin import plugin_constants
-from theory.second_moment import beta_exact, second_moment_matrix
+from convotron_theory.second_moment import beta_exact, second_moment_matrix
 
 INDICES = np.array([[0, 1, 2], [2, 3, 4], [1, 5, 6], [4, 6, 0]], dtype=np.int64)
 N = 7

@@ -1,4 +1,4 @@
-"""Scale benchmark of theory.spectra.check_scheme (issue 3).
+"""Scale benchmark of convotron_theory.spectra.check_scheme (issue 3).
 
 Requirement: a 1D scheme with n = 10^6 and a 2D 512 x 512 image with 5 x 5 patches at stride 1
 are checked in under a second each with identity Σ, and within a few seconds with AR(1) Σ,
@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from theory.spectra import check_scheme
+from convotron_theory.spectra import check_scheme
 
 
 def indices_1d(n: int, r: int, d: int) -> np.ndarray:
@@ -80,7 +80,9 @@ def main() -> int:
     args = parser.parse_args()
     rows = []
     ok = True
-    print(f"# theory.spectra.check_scheme scale benchmark ({platform.processor() or 'cpu'})")
+    print(
+        f"# convotron_theory.spectra.check_scheme scale benchmark ({platform.processor() or 'cpu'})"
+    )
     print(f"{'case':28s} {'cov':9s} {'k':>8s} {'r':>3s} {'lambda_min':>11s} "
           f"{'cert':14s} {'best s':>7s} {'limit s':>7s}")  # fmt: skip
     for name, n, build, geometry, required in CASES:

@@ -11,7 +11,7 @@ Reference implementation of Convotron, Algorithm 1 of Goel, Klivans and Meka,
 
 with no :math:`\sigma'` anywhere. The public API is re-exported here, lazily (PEP 562: a
 name's submodule is imported on first access); see ``__all__``.
-The core modules never import the symbolic half :mod:`theory`; only the glue
+The core modules never import the symbolic half :mod:`convotron_theory`; only the glue
 (:mod:`convotron.glue`: theorem parameters, verify, experiments, sweeps) joins the two, and
 the command line (:mod:`convotron.cli`) sits on top.
 """

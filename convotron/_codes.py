@@ -41,6 +41,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 __all__ = [
+    "NO_PRECONDITIONER",
     "CovCode",
     "DrawSource",
     "LawCode",
@@ -161,16 +162,24 @@ class DrawSource(NamedTuple):
     codes: SourceCodes
 
 
+#: No preconditioner: the ``(0, 0)`` array :class:`RuleStep` carries by default.
+NO_PRECONDITIONER = np.zeros((0, 0))
+
+
 class RuleStep(NamedTuple):
     """A rule's compiled step: its :class:`RuleCode` and the parameters its branch reads.
 
-    ``only_patch`` (Convotron: the patch to update along, ``-1`` for all) and
-    ``deriv_at_zero`` (SGD: ``σ′(0)``); a rule leaves the others at their defaults.
+    ``only_patch`` (Convotron: the patch to update along, ``-1`` for all),
+    ``deriv_at_zero`` (SGD: ``σ′(0)``) and ``precond`` (Convotron: the fixed r×r
+    preconditioner ``H`` of the preconditioned update ``g = (y − f_w(x)) H Σ_i P_i x``,
+    [derived], C-contiguous float64; ``(0, 0)`` for none); a rule leaves the others at their
+    defaults.
     """
 
     code: int
     only_patch: int = -1
     deriv_at_zero: float = 0.0
+    precond: np.ndarray = NO_PRECONDITIONER
 
 
 class Step(NamedTuple):

@@ -6,7 +6,7 @@ Every message follows one rule: it names *what* was wrong, the *rule* it broke, 
     stride must be an integer with 1 <= stride <= r (r=4); got 0. Pass a stride between 1 and 4.
 
 Assumption violations of the theory get their own type, which records the label of the
-claim (as in the book and :mod:`theory.claims`) whose hypothesis fails.
+claim (as in the book and :mod:`convotron_theory.claims`) whose hypothesis fails.
 """
 
 from __future__ import annotations

@@ -317,6 +317,8 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates):  # pragma: 
 
     - ``CONVOTRON``: ``g = (y − f_w(x)) Σ_i P_i x`` (Algorithm 1, [paper]), or
       ``g = (y − f_w(x)) P_j x`` with ``only_patch = j >= 0`` (the disjoint-patch variant);
+      with a preconditioner (``step.rule.precond`` r×r, [derived], ``alg-precond``)
+      ``g = (y − f_w(x)) H Σ_i P_i x``;
     - ``SGD``: ``g = (y − f_w(x)) (1/k) Σ_i σ′(wᵀ P_i x) P_i x``, ``σ′(z) = 1`` for
       ``z > 0``, ``α`` for ``z < 0`` and ``deriv_at_zero`` at ``z = 0``.
 
@@ -332,6 +334,8 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates):  # pragma: 
     code = step.rule.code
     only_patch = step.rule.only_patch
     deriv_at_zero = step.rule.deriv_at_zero
+    precond = step.rule.precond  # (r, r) H of the preconditioned update, or (0, 0)
+    use_h = precond.shape[0] > 0
     inv_b = 1.0 / batch
     w_star = rec.w_star
     every = rec.every
@@ -493,6 +497,12 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates):  # pragma: 
                 if only_patch >= 0:
                     for a in range(r):
                         G[a] += res * _read(x, indices[only_patch, a])
+                elif use_h:  # g = res H Σ_i P_i x, (H px)_a summed over b in order
+                    for a in range(r):
+                        hq = 0.0
+                        for b2 in range(r):
+                            hq += precond[a, b2] * px[b2]
+                        G[a] += res * hq
                 else:
                     for a in range(r):
                         G[a] += res * px[a]

@@ -15,7 +15,9 @@ checked where the size is first known and before anything of that size is alloca
 ``MAX_RUN_WORK``           iters x batch x sample_cost(k r, n): about nanoseconds of one run
 ``MAX_RECORDS``            recorded distances of one run (``iters / record_every``)
 ``MAX_RUNS``               runs of one ``run_many`` (each keeps its result in memory)
-``MAX_DATA_ENTRIES``       entries of one array read from a ``--data`` file
+``MAX_DATA_ENTRIES``       entries of one array read from a ``--data`` file (read straight into
+                           float64 C order, chunk by chunk: the peak is 8 bytes an entry plus
+                           ``DATA_READ_CHUNK_BYTES``, whatever the file's order or dtype)
 ``MAX_DATA_VALUE``         |x| and |y| of a fixed dataset (fourth powers stay finite)
 ``MAX_SCHEME_FILE_BYTES``  size of a ``file:`` scheme (checked by ``stat`` before reading)
 ``MAX_NOISE_LEVEL``        the noise scale ς (ς², and ρ = ς² tr M, must stay finite)
@@ -41,6 +43,7 @@ import numpy as np
 from ._errors import ConvotronError
 
 __all__ = [
+    "DATA_READ_CHUNK_BYTES",
     "DIVERGENCE_LIMIT",
     "MAX_CHUNK_ENTRIES",
     "MAX_DATA_ENTRIES",
@@ -81,6 +84,8 @@ MAX_RUNS = 10**5
 MAX_RECORDS = 1 << 24
 #: Largest number of entries of one array of a ``--data`` file (1 GiB of float64).
 MAX_DATA_ENTRIES = 1 << 27
+#: Bytes of a ``--data`` array read and converted at a time (the only copy besides the result).
+DATA_READ_CHUNK_BYTES = 1 << 24
 #: Largest ``file:`` scheme, in bytes (a JSON file of about 8 million coordinates).
 MAX_SCHEME_FILE_BYTES = 64 * 1024**2
 #: Largest noise scale ς: its square (the noise variance) and ρ = ς² tr M stay finite.

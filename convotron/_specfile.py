@@ -105,6 +105,11 @@ def read_scheme_text(spec: str, path_text: str) -> str:
                 f"scheme file {path_text!r} could not be read ({exc.strerror or exc}). "
                 "Check the path and its permissions."
             ) from None
+        if data is None:  # non-blocking and nothing to read yet (/proc/kmsg): never wait
+            raise ConvotronError(
+                f"scheme file {path_text!r} cannot be read without waiting (a kernel or "
+                "pseudo file); it must be an ordinary JSON file. Save the scheme to a file."
+            )
     if len(data) > MAX_SCHEME_FILE_BYTES:  # it grew while being read
         raise ConvotronError(
             f"scheme file {path_text!r} is too large: above the limit of "

@@ -352,6 +352,9 @@ def _fit(
     """:func:`fit`, with the step size's parameter name (``lr`` for the SGD conveniences)."""
     from .problem import Teacher
 
+    bind = getattr(rule, "bind", None)  # a rule that needs the source first (a preconditioner)
+    if bind is not None:
+        rule, source = bind(source, _SCHEME(scheme), None if rng is None else _RNG(rng))
     src = as_source(source)
     stream = _STREAM(stream)
     c = _check_common(rule, scheme, alpha, eta, batch, w_star, record_every, eps,

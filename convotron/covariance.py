@@ -482,7 +482,7 @@ class Dense(Covariance):
         The factor :meth:`transform` samples with (``numpy.linalg.cholesky``, or the
         eigendecomposition's square root for a singular :math:`\Sigma`): for laws of
         kurtosis :math:`\ne 3` the law of :math:`x = Lz` depends on it, so the exact second
-        moments (:mod:`theory.second_moment`, ``("chol", L)``) need this very matrix.
+        moments (:mod:`convotron_theory.second_moment`, ``("chol", L)``) need this very matrix.
         """
         out = np.array(self._L, dtype=float)
         out.setflags(write=False)

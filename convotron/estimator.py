@@ -223,7 +223,47 @@ _SHUFFLE = Param(
     "shuffle", InstanceOf((bool, np.bool_), "True or False"), fix="Pass shuffle=True or False."
 )
 _ETA = (Options("auto"), Interval(float, 0.0, None, closed="neither"))
+_PRECONDITION = Param(
+    "precondition",
+    Options("none", "plugin"),
+    meaning="the preconditioner of the update",
+    fix="Pass 'none' (Algorithm 1) or 'plugin' (H = M̂⁻¹ from the rows).",
+)
 _ETA_FIX = "Pass eta='auto' (the theorem's step at plug-in constants) or e.g. eta=0.01."
+
+
+def _plugin_preconditioner(X: np.ndarray, scheme: PatchScheme) -> tuple[np.ndarray, float]:
+    r"""Return ``H = M̂⁻¹`` and the plug-in :math:`\hateta_H` from the rows of ``X`` [derived].
+
+    :math:`\hat M = rac1m\sum_sq_sq_s^	op`, :math:`\hat K_H = rac1m\sum_s(q_s^	op Hq_s)
+    rac1k\sum_iP_ix_sx_s^	op P_i^	op` and :math:`\hateta_H` its largest eigenvalue
+    relative to :math:`\hat M` (thm-precond with :math:`\mu_H = 1`), in chunks of rows.
+    """
+    from .rules import _inverse, plugin_directions
+
+    idx = np.asarray(scheme.indices, dtype=np.int64)
+    k, r = idx.shape
+    m = X.shape[0]
+    M_hat = np.zeros((r, r))
+    for lo in range(0, m, 4096):
+        Q = plugin_directions(X[lo : lo + 4096], idx)
+        M_hat += Q.T @ Q
+    M_hat /= m
+    H = _inverse(M_hat, "the estimate M̂ = (1/m) Σ q qᵀ of the rows",
+                 "pass rows whose patch sums span every filter direction")  # fmt: skip
+    K = np.zeros((r, r))
+    for lo in range(0, m, 4096):
+        Xc = X[lo : lo + 4096]
+        patches = np.where(idx >= 0, Xc[:, idx], 0.0)  # (c, k, r)
+        q = patches.sum(axis=1)
+        wq = np.einsum("sa,ab,sb->s", q, H, q)
+        K += np.einsum("s,sia,sib->ab", wq, patches, patches)
+    K /= m * k
+    L = np.linalg.cholesky(M_hat)
+    Li = np.linalg.inv(L)
+    S = Li @ K @ Li.T
+    beta = float(np.linalg.eigvalsh((S + S.T) / 2)[-1])
+    return H, beta
 
 
 class ConvotronRegressor(RegressorMixin, BaseEstimator):
@@ -257,6 +297,17 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         Passes without a relative improvement above ``tol`` before stopping.
     random_state : int, RandomState instance or None, default None
         Seeds the shuffling.
+    precondition : {"none", "plugin"}, default "none"
+        ``"plugin"``: the preconditioned update ``w ← w + η (y − f_w(x)) H Σ_i P_i x``
+        (``alg-precond``; this project's extension, [derived], not GKM18's) with
+        ``H = M̂⁻¹``, ``M̂ = (1/m) Σ_s q_s q_sᵀ``, ``q_s = Σ_i P_i x_s`` over the rows of ``X``
+        (in :meth:`partial_fit`, of the first call's rows). ``eta="auto"`` is then the
+        preconditioned theorem's ``(1+α)/(2k β̂_H)`` with ``β̂_H = λ_max(M̂^{-1/2} K̂_H
+        M̂^{-1/2})``, ``K̂_H = (1/m) Σ_s (q_sᵀHq_s)(1/k) Σ_i P_i x_s x_sᵀ P_iᵀ`` (plug-in, no
+        interval; ``step_report_`` and ``step_diagnosis_`` are None). The theorem
+        (thm-precond-plugin) takes M̂ from samples independent of the run; here they are the
+        same rows, as for the plug-in step of ``eta="auto"``. It assumes a symmetric input
+        law: on raw non-negative pixels it is a heuristic.
 
     Attributes
     ----------
@@ -283,6 +334,8 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         (:func:`convotron.plugin.diagnose_step`); None otherwise.
     loss_curve_ : list of float
         Training mean squared error after each pass.
+    H_ : ndarray of shape (r, r) or None
+        With ``precondition="plugin"``: the preconditioner ``M̂⁻¹``; None otherwise.
 
     Examples
     --------
@@ -311,6 +364,7 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         tol: float | None = 1e-4,
         n_iter_no_change: int = 5,
         random_state: Any = None,
+        precondition: str = "none",
     ) -> None:
         self.scheme = scheme
         self.alpha = alpha
@@ -321,6 +375,7 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
+        self.precondition = precondition
 
     def _validate_params_(self) -> tuple[float, int, int, float | None, int]:
         alpha = check_alpha(self.alpha)
@@ -333,11 +388,16 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
 
     def _step(self, X: np.ndarray, scheme: PatchScheme, alpha: float) -> float:
         eta = validate("eta", self.eta, *_ETA, meaning="the step size", fix=_ETA_FIX)
+        self.H_: np.ndarray | None = None
+        self.step_report_: PluginConstants | None = None
+        if _PRECONDITION(self.precondition) == "plugin":
+            H, beta_H = _plugin_preconditioner(X, scheme)
+            self.H_ = H
+            return (1.0 + alpha) / (2.0 * scheme.k * beta_H) if eta == "auto" else eta
         if eta == "auto":
             report = plugin_constants(X, scheme, alpha)
-            self.step_report_: PluginConstants | None = report
+            self.step_report_ = report
             return report.eta.value
-        self.step_report_ = None
         return eta
 
     def __sklearn_tags__(self) -> Any:
@@ -388,10 +448,21 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
     ) -> int:
         """Algorithm 1 over the rows of ``(X, y)`` in order, ``len(X) // b`` updates of ``w``."""
         no_star, hist, first = np.zeros(0), np.zeros(1), np.full(1, -1, dtype=np.int64)
-        status, t = _kernels.run_updates(
-            w, np.ascontiguousarray(X), np.ascontiguousarray(y), idx, alpha, eta, b, -1,
-            _kernels.MODE_CONVOTRON, 0.0, no_star, 0, done, hist, -1.0, first,
-        )  # fmt: skip
+        H = getattr(self, "H_", None)
+        if H is None:
+            status, t = _kernels.run_updates(
+                w, np.ascontiguousarray(X), np.ascontiguousarray(y), idx, alpha, eta, b, -1,
+                _kernels.MODE_CONVOTRON, 0.0, no_star, 0, done, hist, -1.0, first,
+            )  # fmt: skip
+        else:  # the preconditioned update (alg-precond): the compiled branch with H
+            from ._codes import Model, Recorder, RowSource, RuleStep, Step
+
+            step = Step(float(eta), int(b), RuleStep(int(_kernels.MODE_CONVOTRON), -1, 0.0, H))
+            status, t = _kernels.run_rows(
+                w, Model(idx, float(alpha)),
+                RowSource(np.ascontiguousarray(X), np.ascontiguousarray(y)), step,
+                Recorder(no_star, 0, hist, -1.0, first), int(done),
+            )  # fmt: skip
         if status != _kernels.STATUS_OK:
             raise DivergenceError(
                 f"Convotron diverged: the filter became non-finite in pass {n_pass} (update "

@@ -35,7 +35,7 @@ from ._codes import RuleCode, RuleStep
 from ._limits import MAX_W_NORM
 from ._validate import Interval, Options, Param, fail, validate
 
-__all__ = ["ConvotronRule", "Rule", "SGDRule"]
+__all__ = ["ConvotronRule", "Rule", "SGDRule", "plugin_directions"]
 
 
 @runtime_checkable
@@ -98,7 +98,7 @@ def _seq_rows(rows: np.ndarray) -> np.ndarray:
     return total
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ConvotronRule:
     """Convotron's update (Algorithm 1, [paper]); ``only_patch=j`` updates along ``P_j x`` only.
 
@@ -109,11 +109,28 @@ class ConvotronRule:
         with ``j = only_patch`` (0-based, ``j < k`` checked when the scheme is known). Any
         patch is accepted; the result's ``only_patch_disjoint`` says whether ``P_j`` is
         disjoint from the others (the theorem's hypothesis). None: Algorithm 1.
+    precondition : None, "none", "exact", "plugin" or (r, r) array, default None
+        The preconditioned update (``alg-precond``, this project's extension, [derived]; not
+        in GKM18): ``w_{t+1} = w_t + η (y_t − f_{w_t}(x_t)) H Σ_i P_i x_t`` for a fixed
+        symmetric positive definite ``H``. ``None``/``"none"``: Algorithm 1 (``H = I``,
+        bitwise the plain loop). An array: that ``H`` (stored as a tuple of rows).
+        ``"exact"``: ``H = M⁻¹``, ``M = P Σ Pᵀ`` of the teacher the run samples (``fit``
+        binds it; needs a teacher source). ``"plugin"``: ``H = M̂⁻¹``,
+        ``M̂ = (1/m) Σ_s q_s q_sᵀ``, ``q_s = Σ_i P_i x_s``, from ``m = plugin_samples``
+        samples set aside before the run (drawn from the run's generator first; with fixed
+        rows, the first ``m`` rows, and the run uses the rest): independent of the run, as
+        ``thm-precond-plugin`` assumes. Not combined with ``only_patch``.
+    plugin_samples : int, optional
+        ``m`` for ``"plugin"`` (default ``50 r``; ``convotron_theory.precondition.plugin_samples``
+        gives
+        a count for a stated price). At least ``r``.
 
     Examples
     --------
     >>> ConvotronRule()
     ConvotronRule(only_patch=None)
+    >>> ConvotronRule(precondition="exact")
+    ConvotronRule(only_patch=None, precondition='exact')
     >>> ConvotronRule(only_patch=-1)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -121,6 +138,8 @@ class ConvotronRule:
     """
 
     only_patch: int | None = None
+    precondition: str | tuple[tuple[float, ...], ...] | np.ndarray | None = None
+    plugin_samples: int | None = None
 
     algorithm: ClassVar[str] = "convotron"
 
@@ -133,6 +152,48 @@ class ConvotronRule:
             allow_none=True,
         )
         object.__setattr__(self, "only_patch", op)
+        pre: Any = self.precondition
+        if isinstance(pre, str):
+            pre = validate("precondition", pre, Options("none", "exact", "plugin"),
+                           fix=_PRE_FIX)  # fmt: skip
+            pre = None if pre == "none" else pre
+        elif pre is not None:
+            pre = _check_preconditioner(pre, None)
+        object.__setattr__(self, "precondition", pre)
+        if pre is not None and op is not None:
+            raise fail(
+                "precondition",
+                "None when only_patch is given (the preconditioned update is Algorithm 1's "
+                "with H; the disjoint-patch variant has no preconditioned theorem)",
+                repr(self.precondition),
+                "Drop only_patch or precondition.",
+            )
+        m = validate(
+            "plugin_samples",
+            self.plugin_samples,
+            Interval(int, 1, None),
+            fix="Pass a number of samples >= r, e.g. 50 * r, or None for the default.",
+            allow_none=True,
+        )
+        object.__setattr__(self, "plugin_samples", m)
+
+    def __repr__(self) -> str:
+        """``ConvotronRule(only_patch=...)`` and the preconditioner when there is one."""
+        out = f"ConvotronRule(only_patch={self.only_patch!r}"
+        if self.precondition is not None:
+            shown = self.precondition if isinstance(self.precondition, str) else "H"
+            out += f", precondition={shown!r}"
+        if self.plugin_samples is not None:
+            out += f", plugin_samples={self.plugin_samples!r}"
+        return out + ")"
+
+    @property
+    def H(self) -> np.ndarray | None:
+        """The preconditioner as an ``(r, r)`` array (None: Algorithm 1, or not yet bound)."""
+        pre = self.precondition
+        if pre is None or isinstance(pre, str):
+            return None
+        return np.ascontiguousarray(np.array(pre, dtype=np.float64))
 
     def check(self, k: int) -> None:
         """Check that ``only_patch`` names one of the ``k`` patches."""
@@ -145,27 +206,168 @@ class ConvotronRule:
             )
 
     def start(self, r: int, rng: np.random.Generator | None) -> np.ndarray:
-        """``w_1 = 0`` (Algorithm 1); draws nothing."""
+        """``w_1 = 0`` (Algorithm 1); draws nothing. Checks ``H``'s shape against ``r``."""
+        if self.precondition is not None and not isinstance(self.precondition, str):
+            _check_preconditioner(self.precondition, r)
         return np.zeros(r)
 
+    def bind(self, source: Any, scheme: Any, rng: np.random.Generator | None) -> tuple[Any, Any]:
+        """Resolve ``"exact"``/``"plugin"`` to a matrix ``H`` before a run: ``(rule, source)``.
+
+        ``"exact"``: ``H = M⁻¹`` from the teacher's covariance (``source`` must be a
+        :class:`~convotron.problem.Teacher`). ``"plugin"``: ``H = M̂⁻¹`` from the first
+        ``plugin_samples`` samples (a teacher's or a sampler's, drawn from ``rng`` before the
+        run's; fixed rows: the first rows, and the returned source holds the rest). Any
+        other rule value is returned unchanged.
+        """
+        pre = self.precondition
+        if not isinstance(pre, str):
+            return self, source
+        from .problem import Teacher
+        from .sources import Rows, Sampler
+
+        r = int(scheme.indices.shape[1])
+        if pre == "exact":
+            if not isinstance(source, Teacher):
+                raise fail(
+                    "precondition",
+                    "'exact' only with a teacher source (H = M⁻¹ needs the covariance Σ of "
+                    "the inputs)",
+                    f"'exact' with a source of type {type(source).__name__}",
+                    "Pass precondition='plugin' (M estimated from a first batch) or a matrix.",
+                )
+            M = np.asarray(scheme.overlap_matrix(source.cov), dtype=np.float64)
+            H = _inverse(
+                M,
+                "M = P Σ Pᵀ",
+                "the scheme leaves a filter direction unread (see `convotron check`)",
+            )
+            return ConvotronRule(precondition=H), source
+        m = self.plugin_samples if self.plugin_samples is not None else 50 * r
+        if m < r:
+            raise fail("plugin_samples", f"at least r = {r} (M̂ of fewer samples is singular)",
+                       repr(m), f"Pass plugin_samples >= {r}, e.g. {50 * r}.")  # fmt: skip
+        if isinstance(source, Rows):
+            X = np.asarray(source.X, dtype=np.float64)
+            if X.ndim != 2 or X.shape[0] <= m:
+                raise fail(
+                    "plugin_samples",
+                    "fewer than the rows given (the first plugin_samples rows estimate M and "
+                    "the run uses the rest)",
+                    f"{m} with {X.shape[0] if X.ndim == 2 else 0} rows",
+                    "Pass fewer plugin_samples or more rows.",
+                )
+            Xm, rest = X[:m], Rows(source.X[m:], source.y[m:])
+        else:
+            if rng is None:
+                raise fail("rng", "a numpy.random.Generator with precondition='plugin'",
+                           "None", "Pass rng=numpy.random.default_rng(seed).")  # fmt: skip
+            sample = source.sample if isinstance(source, Teacher | Sampler) else None
+            if sample is None:
+                raise fail("precondition", "'plugin' with a Teacher, Sampler or Rows source",
+                           type(source).__name__, "Pass one of those sources.")  # fmt: skip
+            Xm, rest = np.asarray(sample(rng, m)[0], dtype=np.float64), source
+        Q = plugin_directions(Xm, scheme.indices)
+        M_hat = (Q.T @ Q) / m
+        H = _inverse(M_hat, "the estimate M̂ = (1/m) Σ q qᵀ",
+                     f"increase plugin_samples (now {m})")  # fmt: skip
+        return ConvotronRule(precondition=H), rest
+
     def compiled(self, alpha: float) -> RuleStep:
-        """``RuleCode.CONVOTRON`` with the patch (``-1``: all)."""
+        """``RuleCode.CONVOTRON`` with the patch (``-1``: all) and ``H`` (if any)."""
         op = -1 if self.only_patch is None else int(self.only_patch)
-        return RuleStep(int(RuleCode.CONVOTRON), op, 0.0)
+        if isinstance(self.precondition, str):
+            raise fail(
+                "precondition",
+                "bound to a source before the run (fit() does it: ConvotronRule.bind)",
+                repr(self.precondition),
+                "Run through convotron.algorithm.fit, or pass the matrix H.",
+            )
+        H = self.H
+        if H is None:
+            return RuleStep(int(RuleCode.CONVOTRON), op, 0.0)
+        return RuleStep(int(RuleCode.CONVOTRON), op, 0.0, H)
 
     def step(
         self, G: np.ndarray, patches: np.ndarray, z: np.ndarray, residual: float, alpha: float
     ) -> np.ndarray:
-        """``G + res Σ_i P_i x`` (``Σ_i`` in order), or ``G + res P_j x``."""
+        """``G + res Σ_i P_i x`` (``Σ_i`` in order), ``G + res H Σ_i P_i x`` or ``G + res P_j x``.
+
+        ``H Σ_i P_i x`` is summed entry by entry left to right, as the compiled branch does.
+        """
         if self.only_patch is None:
-            return G + residual * _seq_rows(patches)
+            H = self.H
+            if H is None:
+                return G + residual * _seq_rows(patches)
+            return G + residual * _seq_matvec(H, _seq_rows(patches))
         return G + residual * patches[self.only_patch]
 
     def direction(self, patches: np.ndarray) -> np.ndarray:
-        """``Σ_i P_i x`` (or ``P_j x``) for each row."""
+        """``Σ_i P_i x`` (or ``H Σ_i P_i x``, or ``P_j x``) for each row."""
         if self.only_patch is None:
-            return np.asarray(patches.sum(axis=1))
+            q = np.asarray(patches.sum(axis=1))
+            H = self.H
+            return q if H is None else np.asarray(q @ H.T)
         return np.asarray(patches[:, self.only_patch, :])
+
+
+_PRE_FIX = "Pass None, 'none', 'exact', 'plugin' or a symmetric positive definite r x r matrix."
+
+
+def _seq_matvec(H: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``H q`` with each entry summed left to right (the compiled loop's order)."""
+    out = np.zeros(H.shape[0])
+    for a in range(H.shape[0]):
+        s = 0.0
+        for b in range(H.shape[1]):
+            s += H[a, b] * q[b]
+        out[a] = s
+    return out
+
+
+def plugin_directions(X: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """``q = Σ_i P_i x`` for each row of ``X`` (``(m, r)``; ``-1`` indices read a padded 0)."""
+    idx = np.asarray(indices, dtype=np.int64)
+    X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+    return np.asarray(np.where(idx >= 0, X[:, idx], 0.0).sum(axis=1))
+
+
+def _inverse(M: np.ndarray, what: str, fix: str) -> np.ndarray:
+    """``M⁻¹`` (symmetrised) of a positive definite ``M``, or the error naming ``what``."""
+    try:
+        c = np.linalg.cholesky((M + M.T) / 2)
+    except np.linalg.LinAlgError:
+        lo = float(np.linalg.eigvalsh((M + M.T) / 2)[0])
+        raise fail("precondition", f"a positive definite {what}",
+                   f"lambda_min = {lo:.6g}", f"H = M⁻¹ needs it: {fix}.") from None  # fmt: skip
+    ci = np.linalg.inv(c)
+    H = ci.T @ ci
+    return np.ascontiguousarray((H + H.T) / 2)
+
+
+def _check_preconditioner(H: Any, r: int | None) -> tuple[tuple[float, ...], ...]:
+    """Return ``H`` as a tuple of rows, or raise unless it is finite, square, symmetric, PD."""
+    A = np.asarray(H, dtype=np.float64) if _is_array_like(H) else None
+    shown = f"an array of shape {A.shape}" if A is not None else repr(H)
+    if A is None or A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] < 1:
+        raise fail("precondition", "a square r x r matrix (or 'none', 'exact', 'plugin')",
+                   shown, _PRE_FIX)  # fmt: skip
+    if r is not None and A.shape != (r, r):
+        raise fail("precondition", f"an r x r = {r} x {r} matrix (one row per filter entry)",
+                   shown, f"Pass a {r} x {r} matrix.")  # fmt: skip
+    if not np.all(np.isfinite(A)):
+        raise fail("precondition", "finite", "a matrix with a non-finite entry", _PRE_FIX)
+    if not np.array_equal(A, A.T):
+        raise fail("precondition", "symmetric (H = Hᵀ exactly)",
+                   f"max |H − Hᵀ| = {float(np.abs(A - A.T).max()):.3g}",
+                   "Pass (H + H.T) / 2.")  # fmt: skip
+    try:
+        np.linalg.cholesky(A)
+    except np.linalg.LinAlgError:
+        lo = float(np.linalg.eigvalsh(A)[0])
+        raise fail("precondition", "positive definite", f"lambda_min(H) = {lo:.6g}",
+                   _PRE_FIX) from None  # fmt: skip
+    return tuple(tuple(float(v) for v in row) for row in A)
 
 
 _INIT_FIX = "Pass 'zero', 'random' or a finite filter of length r."

@@ -9,11 +9,38 @@ Profiles (select with ``HYPOTHESIS_PROFILE``; ``make test`` uses ``ci``):
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+
+
+def _theory_from_this_checkout() -> None:
+    """Import ``convotron_theory`` from the ``theory/`` folder beside ``tests/``.
+
+    The symbolic half installs as ``convotron_theory`` from the folder ``theory/``
+    (``[tool.setuptools.package-dir]``), so a plain ``import convotron_theory`` goes through
+    the installed (editable) finder. The tests must exercise *this* tree's code, also where
+    it is a copy (``make mutation`` runs the tests in ``mutants/``, with mutated code): the
+    package is registered from here before any test module imports it.
+    """
+    folder = Path(__file__).resolve().parent.parent / "theory"
+    if "convotron_theory" in sys.modules or not (folder / "__init__.py").is_file():
+        return
+    spec = importlib.util.spec_from_file_location(
+        "convotron_theory", folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["convotron_theory"] = module
+    spec.loader.exec_module(module)
+
+
+_theory_from_this_checkout()
 
 settings.register_profile("dev", max_examples=20, deadline=None)
 settings.register_profile(

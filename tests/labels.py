@@ -7,3 +7,9 @@ ARCHITECTURE_LABELS = {
     "lem-cov-transfer", "thm-disjoint", "cor-1d-instantiated",
     "lem-conv-reduction", "lem-conv-upper", "lem-conv-padded", "lem-exact-k", "lem-linear-mse",
 }  # fmt: skip
+
+#: The preconditioned Convotron's labels (book/preconditioned.md; [derived], not GKM18's).
+ARCHITECTURE_LABELS |= {
+    "alg-precond", "lem-exact-kh", "lem-whitened", "lem-precond-one-step", "thm-precond",
+    "cor-precond-whitened", "thm-precond-plugin",
+}  # fmt: skip

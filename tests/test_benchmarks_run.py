@@ -25,6 +25,7 @@ SMOKE = {
     "bench_sampling.py": ["--iters", "20000", "--repeats", "1"],
     "bench_scaling.py": ["--repeats", "1", "--runs", "4", "--chunk", "2"],
     "bench_startup.py": ["--runs", "1"],
+    "bench_sweep.py": ["--cells", "40"],
     "bench_theory.py": ["--repeat", "1"],
 }
 

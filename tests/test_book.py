@@ -62,7 +62,7 @@ def test_every_prf_ref_target_exists() -> None:
 
 
 def test_book_labels_agree_with_the_claims_registry() -> None:
-    from theory.claims import CLAIMS
+    from convotron_theory.claims import CLAIMS
 
     labels = book_labels()
     assert set(CLAIMS) == set(labels), set(CLAIMS) ^ set(labels)
@@ -98,7 +98,7 @@ def test_every_object_a_book_cell_imports_exists(monkeypatch: pytest.MonkeyPatch
     """
     monkeypatch.syspath_prepend(str(BOOK))
     imports = cell_imports()
-    expected = {"convotron.glue.experiments", "theory.claims", "tools.tables"}
+    expected = {"convotron.glue.experiments", "convotron_theory.claims", "tools.tables"}
     assert {m for _, m, _ in imports} >= expected
     for page, module, name in imports:
         mod = importlib.import_module(module)
@@ -171,7 +171,7 @@ def test_tests_by_label_agrees_with_the_registry_test_scan() -> None:
 
 
 def test_graph_levels_put_every_arrow_upwards() -> None:
-    from theory.claims import CLAIMS, dependency_edges
+    from convotron_theory.claims import CLAIMS, dependency_edges
 
     uses = {lab: tuple(c.uses) for lab, c in CLAIMS.items()}
     lev = cg.levels(uses)

@@ -21,7 +21,7 @@ from book.tools.claim_graph import (
     levels,
     render_svg,
 )
-from theory.claims import CLAIMS, display_name
+from convotron_theory.claims import CLAIMS, display_name
 
 
 def _boxes(svg):
@@ -53,7 +53,7 @@ def test_statuses_differ_are_computed_and_rank_proofs_above_tests():
     """
     from dataclasses import replace
 
-    from theory.claims import LEVELS, Status, claim_level
+    from convotron_theory.claims import LEVELS, Status, claim_level
 
     svg = render_svg(CLAIMS)
     drawn = re.findall(r'data-level="(\w+)"', svg)
@@ -131,7 +131,7 @@ def test_graph_check_measures_contrast_and_levels_in_the_browser(tmp_path, monke
 
     from book.tools import claim_graph as cg
     from book.tools.graph_check import check_claim_graph
-    from theory.claims import Status
+    from convotron_theory.claims import Status
 
     pages = label_pages()
     for page in {p.split("#")[0] for p in pages.values()}:

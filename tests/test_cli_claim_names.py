@@ -1,9 +1,9 @@
 """The command line prints the book's number and name beside every claim label (issue 20).
 
 ``convotron check`` and ``convotron bounds`` name claims by label (``lem-1d``); the book prints
-numbers ("Lemma 4"). Both reports pass through :func:`theory.claims.annotate_labels`, so a
+numbers ("Lemma 4"). Both reports pass through :func:`convotron_theory.claims.annotate_labels`, so a
 label is followed by ``[Lemma 4 (1D patch-and-stride)]`` from the one numbering table
-:data:`theory.claims.PRINTED`.
+:data:`convotron_theory.claims.PRINTED`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import io
 import pytest
 
 from convotron.cli import main
-from theory.claims import PRINTED, annotate_labels, display_name
+from convotron_theory.claims import PRINTED, annotate_labels, display_name
 
 
 def _run(argv: list[str]) -> tuple[int, str]:
@@ -34,13 +34,18 @@ def test_check_prints_number_and_name_beside_each_label() -> None:
 def test_bounds_prints_number_and_name_beside_each_label() -> None:
     status, text = _run(["bounds", "--scheme", "1d:16,4,2"])
     assert status == 0
+    # a bare label gets "[Name]"; one already in square brackets gets ": Name" (no nesting)
+    forms = ("{label} [{name}]", "{label}: {name}]")
     for label in ("thm-convotron", "lem-progress", "lem-exact-k", "cor-realizable"):
-        assert f"{label} [{display_name(label)}]" in text, label
+        name = display_name(label)
+        assert any(f.format(label=label, name=name) in text for f in forms), label
+    assert "[[" not in text and "]]" not in text
     # every label of the report is annotated at its first occurrence
     for label in PRINTED:
         first = text.find(label)
         if first >= 0 and text[first - 1] not in "-" and text[first + len(label)] != "-":
-            assert text[first:].startswith(f"{label} [{display_name(label)}]"), label
+            name = display_name(label)
+            assert any(text[first:].startswith(f.format(label=label, name=name)) for f in forms)
 
 
 def test_annotate_labels_leaves_longer_labels_and_json_alone() -> None:

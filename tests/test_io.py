@@ -57,14 +57,19 @@ def test_device_is_refused() -> None:
         check_output_path("/dev/null", what="plot file")
 
 
-def test_symlink_is_followed_and_kept(tmp_path: Path) -> None:
+def test_symlink_is_never_followed(tmp_path: Path) -> None:
+    """A link planted where a file is written is replaced; what it points to is untouched."""
     target = tmp_path / "real.txt"
     target.write_text("old")
     link = tmp_path / "link.txt"
     link.symlink_to(target)
     atomic_write_text(link, "new")
-    assert link.is_symlink()
-    assert target.read_text() == "new"
+    assert not link.is_symlink() and link.read_text() == "new"
+    assert target.read_text() == "old"
+    other = tmp_path / "other.png"
+    other.symlink_to(target)
+    with pytest.raises(ConvotronError, match="symbolic link"):
+        check_output_path(other, what="plot file")
 
 
 def test_parent_that_is_a_file(tmp_path: Path) -> None:

@@ -1,9 +1,10 @@
 """The layering rule (ARCHITECTURE.md): the two halves meet only in ``convotron.glue``.
 
 The layers, top to bottom: ``convotron.cli`` (may import everything), ``convotron.glue``
-(joins the numerical core and ``theory``), the numerical core (every other module of
-``convotron``: never imports ``theory``, ``convotron.glue`` or ``convotron.cli``) and
-``theory`` (never imports ``convotron``). ``make lint`` checks them with import-linter (the
+(joins the numerical core and ``convotron_theory``), the numerical core (every other module of
+``convotron``: never imports ``convotron_theory``, ``convotron.glue`` or ``convotron.cli``) and
+``convotron_theory`` (never imports ``convotron``). ``make lint`` checks them with import-linter
+(the
 contracts in ``pyproject.toml``); these tests check the same rule on the source with ``ast``
 (imports inside functions count too, so a shared bug cannot make both halves agree) and
 keep the contracts' list of core modules complete.
@@ -70,7 +71,7 @@ def test_core_of_convotron_never_imports_theory_the_glue_or_the_cli() -> None:
         relative(p): sorted(
             m
             for m in imported_modules(p)
-            if m.split(".")[0] == "theory" or m.startswith(UPPER_MODULES)
+            if m.split(".")[0] == "convotron_theory" or m.startswith(UPPER_MODULES)
         )
         for p in core_files()
     }
@@ -117,9 +118,10 @@ def test_the_checker_sees_imports(tmp_path) -> None:
     """The detector is not vacuous: it finds top-level, nested and from-imports."""
     src = tmp_path / "m.py"
     src.write_text(
-        "import os\ndef f():\n    from theory.bounds import A\n    import convotron.data\n"
+        "import os\ndef f():\n    from convotron_theory.bounds import A\n"
+        "    import convotron.data\n"
     )
-    assert imported_packages(src) == {"os", "theory", "convotron"}
+    assert imported_packages(src) == {"os", "convotron_theory", "convotron"}
     src.write_text("from . import sibling\nfrom .x import y\n")
     assert imported_packages(src) == set()
 
@@ -131,5 +133,5 @@ def test_relative_imports_are_resolved() -> None:
 
 
 def test_the_glue_does_join_the_halves() -> None:
-    assert "theory" in imported_packages(ROOT / "convotron" / "glue" / "parameters.py")
+    assert "convotron_theory" in imported_packages(ROOT / "convotron" / "glue" / "parameters.py")
     assert "convotron.problem" in imported_modules(ROOT / "convotron" / "glue" / "parameters.py")

@@ -68,8 +68,8 @@ def test_check_identity_scheme_loads_only_sympy() -> None:
     ("code", "expected"),
     [
         ("import convotron", []),
-        ("import theory", []),
-        ("import theory.spectra", ["sympy"]),
+        ("import convotron_theory", []),
+        ("import convotron_theory.spectra", ["sympy"]),
         ("import convotron; convotron.PatchScheme", []),
     ],
 )
@@ -84,9 +84,9 @@ def test_a_public_name_imports_its_module_on_first_access() -> None:
 
 def test_lazy_packages_expose_all_public_names() -> None:
     import convotron
-    import theory
+    import convotron_theory
 
-    for pkg in (convotron, theory):
+    for pkg in (convotron, convotron_theory):
         assert set(pkg.__all__) <= set(dir(pkg))
         for name in pkg.__all__:
             assert getattr(pkg, name) is not None, name

@@ -5,11 +5,15 @@ explicit-constant version of the main theorem of Goel, Klivans and Meka (ICML 20
 as objects, and the claims registry behind the book. Never imports :mod:`convotron`.
 The submodules and public names below are imported lazily, on first access (PEP 562).
 
-Submodules: :mod:`theory.notation` (the symbols), :mod:`theory.overlap` (exact ``P_i``,
-``P``, ``P Σ Pᵀ`` and closed forms), :mod:`theory.spectra` (eigenvalue condition,
-certificates, lemma bounds), :mod:`theory.bounds` (the theorem's constants as
-:class:`~theory.bounds.Bound` objects), :mod:`theory.second_moment` (the exact second-moment
-matrix K, the exact ρ and the α = 1 error recursion), :mod:`theory.claims` (the registry).
+Submodules: :mod:`convotron_theory.notation` (the symbols), :mod:`convotron_theory.overlap` (exact
+``P_i``,
+``P``, ``P Σ Pᵀ`` and closed forms), :mod:`convotron_theory.spectra` (eigenvalue condition,
+certificates, lemma bounds), :mod:`convotron_theory.bounds` (the theorem's constants as
+:class:`~convotron_theory.bounds.Bound` objects), :mod:`convotron_theory.second_moment` (the exact
+second-moment
+matrix K, the exact ρ and the α = 1 error recursion), :mod:`convotron_theory.precondition` (the
+preconditioned Convotron, [derived]: exact K_H, β_H, ρ_H, its theorem and the plug-in
+variant), :mod:`convotron_theory.claims` (the registry).
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from ._errors import HypothesisFailed, TheoryError
 
-#: Submodules, imported on first access (PEP 562): ``from theory.spectra import ...`` loads
-#: neither :mod:`theory.bounds` nor :mod:`theory.claims`.
-_SUBMODULES = frozenset({"bounds", "claims", "notation", "overlap", "second_moment", "spectra"})
+#: Submodules, imported on first access (PEP 562): ``from convotron_theory.spectra import ...``
+#: loads
+#: neither :mod:`convotron_theory.bounds` nor :mod:`convotron_theory.claims`.
+_SUBMODULES = frozenset(
+    {"bounds", "claims", "notation", "overlap", "precondition", "second_moment", "spectra"}
+)
 #: Public name -> submodule that defines it, imported on first access.
 _EXPORTS: dict[str, str] = {
     "Bound": "bounds",
@@ -41,10 +48,11 @@ _EXPORTS: dict[str, str] = {
     "lemma_1d": "spectra",
     "lemma_2d": "spectra",
     "overlap_numeric": "spectra",
+    "preconditioned_constants": "precondition",
 }
 
 if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
-    from . import bounds, claims, notation, overlap, second_moment, spectra
+    from . import bounds, claims, notation, overlap, precondition, second_moment, spectra
     from .bounds import Bound
     from .claims import CLAIMS, Claim
     from .instantiate import theorem_parameters
@@ -54,6 +62,7 @@ if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
         overlap_matrix,
         toeplitz_block,
     )
+    from .precondition import preconditioned_constants
     from .spectra import (
         Certificate,
         SchemeCheck,
@@ -110,6 +119,8 @@ __all__ = [
     "overlap_2d_closed_form",
     "overlap_matrix",
     "overlap_numeric",
+    "precondition",
+    "preconditioned_constants",
     "second_moment",
     "spectra",
     "theorem_parameters",

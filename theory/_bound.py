@@ -1,13 +1,15 @@
-r"""The type of :mod:`theory.bounds`' constants: :class:`Bound`, and the check of its inputs.
+r"""The type of :mod:`convotron_theory.bounds`' constants: :class:`Bound`, and its input check.
 
 A :class:`Bound` joins a sympy expression, the numeric function built once from it, the
 book label of its claim and its provenance; :func:`_check_value` holds numbers to the ranges
-of :mod:`theory.notation`. Private: both are re-exported by :mod:`theory.bounds`, which
+of :mod:`convotron_theory.notation`. Private: both are re-exported by
+:mod:`convotron_theory.bounds`, which
 defines every constant of the analysis.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -54,9 +56,14 @@ def _check_value(sym: sp.Symbol, value: Any, where: str) -> float:
     if name in _UPPER and v > _UPPER[name]:
         raise TheoryError(
             f"{where}: {name} must be at most {_UPPER[name]:g}; got {value!r}. "
-            f"Pass a value in the allowed range (see theory.notation.NOTATION)."
+            f"Pass a value in the allowed range (see convotron_theory.notation.NOTATION)."
         )
     return v
+
+
+@functools.lru_cache(maxsize=1024)
+def _latex_of(expr: sp.Expr) -> str:
+    return N.latex(expr)
 
 
 @dataclass(frozen=True)
@@ -68,11 +75,11 @@ class Bound:
     name : str
         Short name, e.g. ``"eta_realizable"``.
     label : str
-        Book label of the claim it belongs to (see :mod:`theory.claims`).
+        Book label of the claim it belongs to (see :mod:`convotron_theory.claims`).
     provenance : str
         ``"[paper] ..."`` or ``"[derived] ..."``, as tagged in the specification.
     expr : sympy.Expr
-        The expression, in the symbols of :mod:`theory.notation`.
+        The expression, in the symbols of :mod:`convotron_theory.notation`.
     lhs : str
         LaTeX of the left-hand side, e.g. ``r"\eta"``.
     description : str
@@ -204,6 +211,10 @@ class Bound:
         return sp.simplify(out) if out.free_symbols else out
 
     def latex(self, *, with_lhs: bool = True) -> str:
-        """LaTeX of the expression (``lhs = ...`` unless ``with_lhs=False``), book names."""
-        body = N.latex(self.expr)
+        """LaTeX of the expression (``lhs = ...`` unless ``with_lhs=False``), book names.
+
+        Printed once per bound (the expression is immutable): a sweep instantiates the
+        theorem for every cell, and printing was most of that cost.
+        """
+        body = _latex_of(self.expr)
         return f"{self.lhs} {self.relation} {body}" if with_lhs else body

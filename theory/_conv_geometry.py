@@ -1,10 +1,12 @@
 r"""Conv-layer geometry for the theory half: index arrays and the reduced stride scheme.
 
-The low-level half of :mod:`theory.conv` (which re-exports every name here): the index
+The low-level half of :mod:`convotron_theory.conv` (which re-exports every name here): the index
 arrays of a conv layer rebuilt from the definition, the reduced stride scheme of
 ``lem-conv-reduction`` and the ``lem-conv-upper`` bound. Imports nothing of
-:mod:`theory.spectra`, so that :mod:`theory.spectra.check` and :mod:`theory.spectra.lemmas`
-can use it without an import cycle (``theory.conv`` itself imports :mod:`theory.spectra`).
+:mod:`convotron_theory.spectra`, so that :mod:`convotron_theory.spectra.check` and
+:mod:`convotron_theory.spectra.lemmas`
+can use it without an import cycle (``convotron_theory.conv`` itself imports
+:mod:`convotron_theory.spectra`).
 Never imports :mod:`convotron`.
 """
 

@@ -10,7 +10,7 @@ __all__ = ["HypothesisFailed", "TheoryError", "check_positive_int"]
 
 
 class TheoryError(ValueError):
-    """Invalid input to :mod:`theory`: names what, the rule, the value received and the fix."""
+    """Invalid input to :mod:`convotron_theory`: names what, the rule, the value and the fix."""
 
 
 class HypothesisFailed(TheoryError):

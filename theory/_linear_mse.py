@@ -1,8 +1,9 @@
-r"""The α = 1 error recursion of :mod:`theory.second_moment` [derived].
+r"""The α = 1 error recursion of :mod:`convotron_theory.second_moment` [derived].
 
 :class:`MseRecursion` is the linear map :math:`S_t \mapsto S_{t+1}` of the error second
-moment stated in :mod:`theory.second_moment`'s docstring; :func:`linear_mse_curve` iterates
-it. Private: both are re-exported by :mod:`theory.second_moment`.
+moment stated in :mod:`convotron_theory.second_moment`'s docstring; :func:`linear_mse_curve`
+iterates
+it. Private: both are re-exported by :mod:`convotron_theory.second_moment`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ __all__ = ["MseRecursion", "linear_mse_curve"]
 class MseRecursion:
     r"""The linear map :math:`S_t \mapsto S_{t+1}` of the α = 1 error second moment [derived].
 
-    See :mod:`theory.second_moment`; :meth:`step` applies it once, :meth:`curve` iterates it.
+    See :mod:`convotron_theory.second_moment`; :meth:`step` applies it once, :meth:`curve` iterates
+    it.
     """
 
     def __init__(
@@ -144,7 +146,8 @@ def linear_mse_curve(
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Exact :math:`\mathbb{E}\|w_t - w^*\|^2` of Convotron with α = 1 (linear), t = 0..T.
 
-    [derived] (:mod:`theory.second_moment`): the error second moment evolves by a linear map on r×r
+    [derived] (:mod:`convotron_theory.second_moment`): the error second moment evolves by a linear
+    map on r×r
     matrices. ``kappa`` = 3 for Gaussian inputs; other κ are exact for :math:`x = Lz` with
     iid standardised coordinates. Returns ``(ts, mse)`` at the recorded update counts
     (``record``: a period m as in ``convotron(..., record_every=m)``, a sequence, or None).

@@ -1,6 +1,6 @@
 r"""The patch-and-stride schemes: their index arrays and the closed forms of :math:`PP^\top`.
 
-Part of :mod:`theory.overlap`, which states the conventions and the closed forms
+Part of :mod:`convotron_theory.overlap`, which states the conventions and the closed forms
 (``lem-1d-structure``, ``lem-2d-kron``) in its docstring and re-exports every name here;
 ``tests/theory/test_overlap.py`` checks the closed forms against the definition. Never
 imports :mod:`convotron`.

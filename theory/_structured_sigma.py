@@ -1,13 +1,14 @@
-r"""Σ by its structure, and the checked inputs, for :mod:`theory.second_moment` (floats).
+r"""Σ by its structure, and the checked inputs, for :mod:`convotron_theory.second_moment` (floats).
 
 The covariances the package samples (``Identity``, ``Diagonal``, ``AR1``, ``Dense``) are read
 here as ``(kind, payload)`` (:func:`cov_kind`), and the products the exact second moments need,
 :math:`PL`, :math:`P\Sigma`, the blocks :math:`P_i\Sigma P_i^\top`, are formed from the
 structure: only r×r, r×n and k×r×r arrays, never an n×n matrix for the structured kinds.
 The validators of the other inputs (indices, κ, the noise model) live here too, so that
-:mod:`theory.second_moment` and the α = 1 recursion (:mod:`theory._linear_mse`) read their
+:mod:`convotron_theory.second_moment` and the α = 1 recursion (:mod:`convotron_theory._linear_mse`)
+read their
 inputs one way. Private: its public name :func:`cholesky_factor` is re-exported by
-:mod:`theory.second_moment`; the rest serve that module and the recursion.
+:mod:`convotron_theory.second_moment`; the rest serve that module and the recursion.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sympy as sp
 from ._errors import TheoryError
 
 #: Kurtosis :math:`\mathbb{E}z^4` of the package's standardised laws (exact rationals);
-#: ``theory.second_moment.KAPPA``.
+#: ``convotron_theory.second_moment.KAPPA``.
 KAPPA: dict[str, sp.Rational] = {
     "gaussian": sp.Integer(3),
     "rademacher": sp.Integer(1),

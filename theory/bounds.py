@@ -1,7 +1,7 @@
 r"""The theorem's constants and bounds as objects.
 
 Each quantity of the analysis (the chapters "The drift" and "The main theorem") is a
-:class:`Bound`: a sympy expression in the symbols of :mod:`theory.notation`, a numeric
+:class:`Bound`: a sympy expression in the symbols of :mod:`convotron_theory.notation`, a numeric
 function built once from it (``sympy.lambdify``), the book label of the claim it belongs
 to and its provenance. The book displays ``bound.latex()``, the very expression that the
 tests evaluate with ``bound(**values)`` and substitute into with ``bound.subs(**values)``.
@@ -45,7 +45,7 @@ theorem's curve is :math:`(1-\eta a/2)^t \|w^*\|^2 + 2\eta\rho/a`.
 
 Examples
 --------
->>> from theory.bounds import ETA_REALIZABLE, A
+>>> from convotron_theory.bounds import ETA_REALIZABLE, A
 >>> a_value = A(alpha=0, lambda_min=1, k=7)
 >>> round(a_value, 6)
 0.142857
@@ -150,7 +150,7 @@ BETA_EXACT = Bound(
     "beta_exact",
     "lem-exact-k",
     "[derived] the sharpest β of L4's proof: λ_max(K), K the exact second-moment matrix of "
-    "x = Lz with iid standardised coordinates of kurtosis κ (theory.second_moment)",
+    "x = Lz with iid standardised coordinates of kurtosis κ (convotron_theory.second_moment)",
     N.lambda_max_K,
     r"\beta",
     "β = λ_max(K), K = (1/k) Σ_i [tr(C) A_iA_iᵀ + 2 A_i C A_iᵀ + (κ − 3) A_i diag(C) A_iᵀ].",
@@ -183,7 +183,7 @@ RHO_HETERO = Bound(
     "rho_hetero",
     "lem-second-moment",
     "[derived] ρ for heteroscedastic noise ξ = ς‖x‖g/√(tr Σ), g ~ N(0,1) independent: exact "
-    "given E[‖x‖²‖Px‖²] (theory.second_moment.norm_product_moment)",
+    "given E[‖x‖²‖Px‖²] (convotron_theory.second_moment.norm_product_moment)",
     N.varsigma**2 * N.E_x2_Px2 / N.tr_Sigma,
     r"\rho",
     "ρ for heteroscedastic noise: ς² E[‖x‖²‖Px‖²]/tr Σ.",

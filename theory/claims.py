@@ -27,7 +27,7 @@ the tests and the book).
 
 Examples
 --------
->>> from theory.claims import CLAIMS, topological_order
+>>> from convotron_theory.claims import CLAIMS, topological_order
 >>> CLAIMS["thm-convotron"].kind
 'theorem'
 >>> order = topological_order()
@@ -151,10 +151,11 @@ def _c(
     )
 
 
-_B = "theory.bounds."
-_S = "theory.spectra."
-_O = "theory.overlap."
-_SM = "theory.second_moment."
+_B = "convotron_theory.bounds."
+_S = "convotron_theory.spectra."
+_O = "convotron_theory.overlap."
+_SM = "convotron_theory.second_moment."
+_PC = "convotron_theory.precondition."
 
 #: The registry, by label, in the book's order.
 CLAIMS: dict[str, Claim] = {
@@ -254,7 +255,7 @@ CLAIMS: dict[str, Claim] = {
                 _B + "BETA_GAUSSIAN_STRIDE",
                 _B + "BETA_BOUNDED",
                 _B + "BETA_FOURTH",
-                "theory.instantiate.gaussian_norm_product_moment",
+                "convotron_theory.instantiate.gaussian_norm_product_moment",
             ),
         ),
         _c(
@@ -299,7 +300,7 @@ CLAIMS: dict[str, Claim] = {
             ("lem-one-step",),
             (
                 _B + "THEOREM_CURVE",
-                "theory.instantiate.theorem_parameters",
+                "convotron_theory.instantiate.theorem_parameters",
                 "convotron.glue.parameters.theorem_parameters",
             ),
             symbolic=True,
@@ -391,7 +392,7 @@ CLAIMS: dict[str, Claim] = {
                 _B + "DISJOINT_RHO",
                 _B + "DISJOINT_ETA",
                 _B + "DISJOINT_T",
-                "theory.instantiate.disjoint_parameters",
+                "convotron_theory.instantiate.disjoint_parameters",
                 "convotron.glue.parameters.theorem_parameters",
             ),
             symbolic=True,
@@ -421,8 +422,8 @@ CLAIMS: dict[str, Claim] = {
                 "lem-cov-transfer",
             ),
             (
-                "theory.conv.reduced_geometry",
-                "theory.conv.lemma_conv",
+                "convotron_theory.conv.reduced_geometry",
+                "convotron_theory.conv.lemma_conv",
                 "convotron.conv.conv1d",
                 "convotron.conv.conv2d",
             ),
@@ -434,7 +435,7 @@ CLAIMS: dict[str, Claim] = {
             "Coverage bound on the largest eigenvalue",
             "[derived] λ_max(PPᵀ) ≤ c_max · max_a #reads(a) ≤ c_max k, any scheme",
             ("def-model",),
-            ("theory.conv.coverage_upper_bound",),
+            ("convotron_theory.conv.coverage_upper_bound",),
         ),
         _c(
             "lem-conv-padded",
@@ -454,7 +455,106 @@ CLAIMS: dict[str, Claim] = {
                 "thm-convotron",
                 "lem-conv-upper",
             ),
-            ("theory.conv.applicability", "theory.conv.reduced_geometry", "convotron.patches.PAD"),
+            (
+                "convotron_theory.conv.applicability",
+                "convotron_theory.conv.reduced_geometry",
+                "convotron.patches.PAD",
+            ),
+            symbolic=True,
+        ),
+        # --- the preconditioned Convotron (book/preconditioned.md): this project's extension ---
+        _c(
+            "alg-precond",
+            "algorithm",
+            "Preconditioned Convotron",
+            "[derived] this project's extension of Algorithm 1 of GKM18 (not in the paper): "
+            "w ← w + η (y − f_w(x)) H Σ_i P_i x for a fixed positive definite H; "
+            "H = I is the paper's algorithm",
+            ("def-model", "alg-convotron"),
+            (_PC + "precond_reference",),
+            proved=False,
+        ),
+        _c(
+            "lem-exact-kh",
+            "lemma",
+            "The exact preconditioned second moment K_H",
+            "[derived] K_H = (1/k) Σ_i A_i [tr(HM) I + 2 C_H + (κ−3) diag(C_H)] A_iᵀ, C_H = "
+            "LᵀPᵀHPL; β_H = λ_max(H^{1/2} K_H H^{1/2}); ρ_H = E[ξ² qᵀHq] exact per noise model",
+            ("def-model", "lem-exact-k"),
+            (
+                _PC + "preconditioned_second_moment_matrix",
+                _PC + "preconditioned_second_moment_matrix_exact",
+                _PC + "beta_preconditioned",
+                _PC + "beta_preconditioned_exact",
+                _PC + "rho_preconditioned",
+                _PC + "preconditioned_constants",
+            ),
+            symbolic=True,
+        ),
+        _c(
+            "lem-whitened",
+            "lemma",
+            "The whitened fourth moments",
+            "[derived] for H = M⁻¹: E[(qᵀM⁻¹q) qqᵀ] = (r+2)M + (κ−3) B diag(Π) Bᵀ ((r+2)M for "
+            "Gaussian x) and (r − (3−κ)_+) s̄ ≤ β_{M⁻¹} ≤ (r + 2 + (κ−3)_+) s̄",
+            ("lem-exact-kh",),
+            (_PC + "quartic_q_moment", _PC + "BETA_WHITENED_GAUSSIAN_UPPER"),
+            symbolic=True,
+        ),
+        _c(
+            "lem-precond-one-step",
+            "lemma",
+            "One preconditioned step",
+            "[derived] with Φ = ΔᵀH⁻¹Δ: E Φ(Δ_{t+1}) ≤ (1 − η a_H + η² β_H) Φ(Δ_t) + η² ρ_H, "
+            "a_H = (1+α) λ_min(H^{1/2}MH^{1/2})/k",
+            ("alg-precond", "lem-drift", "lem-exact-kh"),
+            (_PC + "A_H", _PC + "ONE_STEP_FACTOR_H"),
+            symbolic=True,
+        ),
+        _c(
+            "thm-precond",
+            "theorem",
+            "Preconditioned Convotron learns one convolutional layer",
+            "[derived] this project's extension (not GKM18's): E Φ(Δ_{T+1}) ≤ (1 − η a_H/2)^T Φ_1 "
+            "+ 2ηρ_H/a_H for η ≤ a_H/(2β_H), and the iteration counts; H = I is thm-convotron",
+            ("lem-precond-one-step",),
+            (
+                _PC + "PRECOND_CURVE",
+                _PC + "ETA_PRECOND_REALIZABLE",
+                _PC + "T_PRECOND_REALIZABLE",
+                _PC + "ETA_PRECOND_NOISY",
+                _PC + "T_PRECOND_NOISY",
+                _PC + "precondition_parameters",
+            ),
+            symbolic=True,
+        ),
+        _c(
+            "cor-precond-whitened",
+            "corollary",
+            "Whitened Convotron (H = M⁻¹)",
+            "[derived] H = M⁻¹: a_H = (1+α)/k, η = (1+α)/(2kβ_H), "
+            "T = ⌈4k²β_H/(1+α)² ln(λ_max(M⁻¹) w*ᵀMw*/(εδ))⌉: cond(M) only in the logarithm",
+            ("thm-precond", "lem-whitened"),
+            (_PC + "A_WHITENED", _PC + "T_WHITENED"),
+            symbolic=True,
+        ),
+        _c(
+            "thm-precond-plugin",
+            "theorem",
+            "The plug-in preconditioner",
+            "[derived] H = M̂⁻¹ with λ(M̂^{-1/2}MM̂^{-1/2}) ⊂ [ℓ, u]: T grows at most by (u/ℓ)²; "
+            "sample counts for M̂ (Gaussian: Davidson-Szarek; bounded: matrix Chernoff)",
+            ("thm-precond", "cor-precond-whitened"),
+            (
+                _PC + "PLUGIN_BETA",
+                _PC + "PLUGIN_ETA",
+                _PC + "PLUGIN_PRICE",
+                _PC + "PLUGIN_SAMPLES_GAUSSIAN",
+                _PC + "PLUGIN_SAMPLES_BOUNDED",
+                _PC + "plugin_range",
+                _PC + "plugin_range_gaussian",
+                _PC + "plugin_samples",
+            ),
             symbolic=True,
         ),
     )
@@ -492,6 +592,14 @@ PRINTED: dict[str, tuple[str, str]] = {
     "lem-conv-reduction": ("Lemma 15", "unpadded conv layers"),
     "lem-conv-upper": ("Lemma 16", "coverage bound"),
     "lem-conv-padded": ("Lemma 17", "zero padding"),
+    # the preconditioned Convotron (book/preconditioned.md, after conv in the TOC) [derived]
+    "alg-precond": ("Algorithm 2", "preconditioned Convotron"),
+    "lem-exact-kh": ("Lemma 18", "exact preconditioned second moment"),
+    "lem-whitened": ("Lemma 19", "whitened fourth moments"),
+    "lem-precond-one-step": ("Lemma 20", "one preconditioned step"),
+    "thm-precond": ("Theorem 3", "preconditioned Convotron learns the filter"),
+    "cor-precond-whitened": ("Corollary 4", "whitened Convotron"),
+    "thm-precond-plugin": ("Theorem 4", "plug-in preconditioner"),
 }
 
 
@@ -520,7 +628,7 @@ def display_name(label: str, *, with_label: bool = False) -> str:
     if label not in PRINTED:
         raise TheoryError(
             f"label must be one of the registered claims {sorted(PRINTED)}; got {label!r}. "
-            "Use a label of theory.claims.CLAIMS."
+            "Use a label of convotron_theory.claims.CLAIMS."
         )
     number, name = PRINTED[label]
     out = f"{number} ({name})"
@@ -534,7 +642,9 @@ def annotate_labels(text: str, *, first_only: bool = True) -> str:
     ``"condition (thm-convotron [Theorem 1 (Convotron learns the filter)]): HOLDS"``: the
     command line's reports (``convotron check``, ``convotron bounds``) name claims by label,
     and this maps each to the book's numbering (:data:`PRINTED`). A label is a registered one
-    standing alone (not part of a longer label or word).
+    standing alone (not part of a longer label or word); one already in square brackets
+    gets its name after a colon (``"[cor-realizable]"`` becomes
+    ``"[cor-realizable: Corollary 1 (realizable case)]"``) rather than nested brackets.
 
     Parameters
     ----------
@@ -547,6 +657,8 @@ def annotate_labels(text: str, *, first_only: bool = True) -> str:
     --------
     >>> annotate_labels("lemma lem-1d: 1/2 <= lambda_min; lem-1d again")
     'lemma lem-1d [Lemma 4 (1D patch-and-stride)]: 1/2 <= lambda_min; lem-1d again'
+    >>> annotate_labels("eta = 0.002    [cor-realizable]")
+    'eta = 0.002    [cor-realizable: Corollary 1 (realizable case)]'
     """
     import re
 
@@ -559,6 +671,8 @@ def annotate_labels(text: str, *, first_only: bool = True) -> str:
         if first_only and label in seen:
             return label
         seen.add(label)
+        if m.start() > 0 and m.string[m.start() - 1] == "[":  # already in brackets: no nesting
+            return f"{label}: {display_name(label)}"
         return f"{label} [{display_name(label)}]"
 
     return pattern.sub(repl, text)

@@ -2,8 +2,8 @@ r"""The theorem's numbers of a concrete problem, from plain numbers ([derived]).
 
 :func:`theorem_parameters` takes the spectral data of a problem (:math:`\lambda_{\min}(M)`,
 :math:`\lambda_{\max}(M)`, :math:`\operatorname{tr} M`, :math:`k`, the slope, the law's
-constants, the noise) and evaluates the :class:`~theory.bounds.Bound` objects of
-:mod:`theory.bounds` on them: :math:`a`, :math:`\beta` (by default the exact
+constants, the noise) and evaluates the :class:`~convotron_theory.bounds.Bound` objects of
+:mod:`convotron_theory.bounds` on them: :math:`a`, :math:`\beta` (by default the exact
 :math:`\lambda_{\max}(K)`, else a closed-form rule), :math:`\rho`, :math:`\eta`, :math:`T`
 and the sample count; :func:`disjoint_parameters` does the same for the disjoint-patch
 variant. The numbers come only from the Bound objects, so the book, the tests and the
@@ -102,7 +102,7 @@ def theorem_parameters(
     beta_rule : str, optional
         One of ``"exact"``, ``"gaussian"``, ``"gaussian-identity"``, ``"gaussian-stride"``,
         ``"bounded"``, ``"fourth-moment"``: which admissible β to use. Default:
-        ``"exact"`` (:data:`BETA_EXACT`, λ_max(K) of :mod:`theory.second_moment`) when
+        ``"exact"`` (:data:`BETA_EXACT`, λ_max(K) of :mod:`convotron_theory.second_moment`) when
         ``lambda_max_K`` is given, else ``"gaussian"``.
         ``"exact"`` needs ``lambda_max_K``; ``"gaussian"`` needs ``lambda_max_Sigma``,
         ``"gaussian-identity"`` needs ``tr_PPT`` and ``lambda_max_PPT`` (Σ = I),
@@ -282,7 +282,7 @@ def gaussian_norm_product_moment(trace_Sigma: float, tr_M: float, tr_P_Sigma2_Pt
     + 2\operatorname{tr}(P\Sigma^2P^\top)`; for :math:`\Sigma = I` it is
     :math:`(n+2)\operatorname{tr}(PP^\top)`, which is :math:`(n+2)rk` only for patch-and-stride
     schemes (the scheme ``[[0,1,2,3],[0,1,4,5],[6,7,2,3]]``, n = 8: 200, not 120). For other
-    laws (κ ≠ 3) see :func:`theory.second_moment.norm_product_moment`.
+    laws (κ ≠ 3) see :func:`convotron_theory.second_moment.norm_product_moment`.
 
     Parameters
     ----------

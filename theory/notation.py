@@ -1,13 +1,14 @@
 r"""Notation: the sympy symbols of the analysis, with their assumptions, in one place.
 
-Every module of :mod:`theory`, the tests and the book use these symbols, so that an
-expression built in :mod:`theory.bounds` is the very expression the book displays and the
+Every module of :mod:`convotron_theory`, the tests and the book use these symbols, so that an
+expression built in :mod:`convotron_theory.bounds` is the very expression the book displays and the
 tests evaluate. Names follow Goel, Klivans and Meka, *Learning One Convolutional Layer with
 Overlapping Patches* (ICML 2018) and ``shared/spec/convotron-theory.md`` §1-5.
 
 Assumptions that sympy can hold (positivity, integrality) are attached to the symbols;
 range constraints that it cannot (``alpha <= 1``, ``delta <= 1``) are stated in
-:data:`NOTATION` and validated where numbers enter (:func:`theory.instantiate.theorem_parameters`).
+:data:`NOTATION` and validated where numbers enter
+(:func:`convotron_theory.instantiate.theorem_parameters`).
 
 The model [paper]: input :math:`x \in \mathbb{R}^n`, patch operators
 :math:`P_1, \dots, P_k \in \{0,1\}^{r \times n}`, shared filter :math:`w \in \mathbb{R}^r`,
@@ -15,11 +16,11 @@ leaky ReLU :math:`\sigma` with slope :math:`\alpha \in [0, 1]`,
 :math:`f_w(x) = \frac1k \sum_i \sigma(w^\top P_i x)`.
 The analysis [derived]: :math:`P = \sum_i P_i`, :math:`M = P \Sigma P^\top`,
 :math:`a = (1+\alpha)\lambda_{\min}(M)/k`, :math:`\beta`, :math:`\rho` as in
-:mod:`theory.bounds`.
+:mod:`convotron_theory.bounds`.
 
 Examples
 --------
->>> from theory.notation import alpha, k, lambda_min, latex
+>>> from convotron_theory.notation import alpha, k, lambda_min, latex
 >>> latex((1 + alpha) * lambda_min / k)
 '\\frac{\\lambda_{\\min} \\left(\\alpha + 1\\right)}{k}'
 """
@@ -595,7 +596,7 @@ def symbol(name: str) -> sp.Basic:
         known = ", ".join(sorted(SYMBOLS))
         raise KeyError(
             f"no notation symbol named {name!r}; the known symbols are: {known}. "
-            "Use one of these names (theory.notation.SYMBOLS)."
+            "Use one of these names (convotron_theory.notation.SYMBOLS)."
         ) from None
 
 

@@ -14,7 +14,8 @@ counts the patches whose position :math:`a` reads coordinate :math:`j`) and the 
 
 This module builds :math:`P_i`, :math:`P` and :math:`M` as exact :mod:`sympy` matrices straight
 from the definition (small :math:`n`; the scalable floating-point version is
-:func:`theory.spectra.overlap_numeric`), for :math:`\Sigma` the identity, a diagonal, AR(1)
+:func:`convotron_theory.spectra.overlap_numeric`), for :math:`\Sigma` the identity, a diagonal,
+AR(1)
 (:math:`\Sigma_{ij} = \rho^{|i-j|}` with symbolic or rational :math:`\rho`) or a given matrix.
 
 **Zero padding** (conv layers, ``book/conv.md``): an entry ``-1`` (:data:`PAD`) of ``indices``
@@ -211,7 +212,8 @@ def _check_small(n: int, what: str) -> None:
     if n > MAX_EXACT_N:
         raise TheoryError(
             f"{what} builds dense n x n / r x n sympy matrices and is limited to "
-            f"n <= {MAX_EXACT_N}; got n={n}. Use theory.spectra.overlap_numeric for large n, "
+            f"n <= {MAX_EXACT_N}; got n={n}. Use convotron_theory.spectra.overlap_numeric for "
+            "large n, "
             "or a closed form (overlap_1d_closed_form, overlap_2d_closed_form)."
         )
 

@@ -67,7 +67,7 @@ and k×r×r arrays: never an n×n matrix for the structured covariances).
 
 Examples
 --------
->>> from theory.second_moment import second_moment_matrix, beta_exact
+>>> from convotron_theory.second_moment import second_moment_matrix, beta_exact
 >>> idx = [[0, 1, 2, 3], [2, 3, 4, 5], [4, 5, 6, 7]]          # 1d:8,4,2
 >>> round(beta_exact(second_moment_matrix(8, idx, "identity", 3)), 9)
 18.0
@@ -107,7 +107,8 @@ __all__ = [
 #: Kurtosis :math:`\mathbb{E}z^4` of the package's standardised laws (exact rationals).
 KAPPA: dict[str, sp.Rational] = _S.KAPPA
 
-#: :math:`\lambda_{\max}(K)`, the symbol of the exact β (used by ``theory.bounds.BETA_EXACT``).
+#: :math:`\lambda_{\max}(K)`, the symbol of the exact β (used by
+#: ``convotron_theory.bounds.BETA_EXACT``).
 LAMBDA_MAX_K = N.lambda_max_K
 
 
@@ -210,7 +211,8 @@ def second_moment_matrix_exact(
     :math:`K = \frac1k\sum_i[\operatorname{tr}(C)A_iA_i^\top + 2A_iCA_i^\top
     + (\kappa-3)A_i\operatorname{diag}(C)A_i^\top]`, :math:`A_i = P_iL`, :math:`C = L^\top
     P^\top PL`; Σ = I when neither ``Sigma`` nor ``L`` is given; ``L`` defaults to the
-    Cholesky factor of ``Sigma``. ``kappa`` may be a sympy symbol (e.g. ``theory.notation.kappa``).
+    Cholesky factor of ``Sigma``. ``kappa`` may be a sympy symbol (e.g.
+    ``convotron_theory.notation.kappa``).
     """
     A, _, C, kap = _sympy_setup(n, indices, Sigma, L, kappa)
     k = len(A)

@@ -15,7 +15,8 @@ menu lists ``.ipynb`` beside ``.md`` (both plain files of the site; ``book/tools
 checks them after every build).
 
 API values. autodoc prints a module constant's value after its name; for the bounds of
-:mod:`theory.bounds` that value is a ``repr`` full of TeX (``lhs='\\beta'``), which the page
+:mod:`convotron_theory.bounds` that value is a ``repr`` full of TeX (``lhs='\\beta'``), which the
+page
 shows raw and the browser check rejects. :class:`TexSafeDataDocumenter` omits the value of a
 constant whose ``repr`` holds a backslash (its docstring still describes it).
 """

@@ -11,7 +11,8 @@ Used by the book's front page and its claim status page, and by ``tests/test_boo
   from a lower level to a higher one.
 - :func:`draw` draws the graph with matplotlib (networkx is not a dependency): one row per
   level, claims ordered within a row by the mean position of what they use (one barycentre
-  pass, which keeps most arrows short), nodes coloured by :attr:`theory.claims.Status.level`
+  pass, which keeps most arrows short), nodes coloured by
+  :attr:`convotron_theory.claims.Status.level`
   with a legend; under each label, the letters of every status it has (P proved in the
   book, S symbolically checked, T checked by tests, R checked by runs).
 
@@ -24,7 +25,7 @@ Used by the book's front page and its claim status page, and by ``tests/test_boo
   :func:`graph_html` wraps it for a notebook cell (``display(graph_html(CLAIMS))``);
   ``book/tools/graph_check.py`` checks it in the browser.
 
-The graph data come from :mod:`theory.claims` (``CLAIMS``, ``dependency_edges``,
+The graph data come from :mod:`convotron_theory.claims` (``CLAIMS``, ``dependency_edges``,
 ``topological_order``); nothing here decides a status.
 """
 
@@ -55,7 +56,8 @@ __all__ = [
 ]
 
 #: Colour of each status level (colour-blind-safe Okabe-Ito hues), strongest first; the
-#: levels are :data:`theory.claims.LEVELS`, computed by :func:`theory.claims.claim_level`
+#: levels are :data:`convotron_theory.claims.LEVELS`, computed by
+#: :func:`convotron_theory.claims.claim_level`
 #: (proof ranks above tests). Every fill keeps a WCAG contrast ratio of at least 4.5 against
 #: the label colour :data:`TEXT_COLOUR` (``tests/test_claim_graph_svg.py`` and the browser
 #: check measure it).
@@ -72,12 +74,12 @@ TEXT_COLOUR = "#111111"
 
 
 def _level_names() -> dict[str, str]:
-    from theory.claims import LEVEL_NAMES as names
+    from convotron_theory.claims import LEVEL_NAMES as names
 
     return dict(names)
 
 
-#: Legend text of each level (from :data:`theory.claims.LEVEL_NAMES`).
+#: Legend text of each level (from :data:`convotron_theory.claims.LEVEL_NAMES`).
 LEVEL_NAMES: dict[str, str] = _level_names()
 
 
@@ -95,13 +97,13 @@ def contrast_ratio(a: str, b: str) -> float:
 
 
 def _level(claim: Any) -> str:
-    from theory.claims import claim_level
+    from convotron_theory.claims import claim_level
 
     return claim_level(claim)
 
 
 def _printed(label: str) -> str:
-    from theory.claims import PRINTED, display_name
+    from convotron_theory.claims import PRINTED, display_name
 
     return display_name(label) if label in PRINTED else label
 
@@ -227,7 +229,8 @@ def positions(uses: Mapping[str, Sequence[str]]) -> dict[str, tuple[float, float
 
 
 def draw(claims: Mapping[str, Any], *, ax: Any = None) -> Any:
-    """Draw the dependency graph of ``claims`` (``theory.claims.CLAIMS``); return the figure.
+    """Draw the dependency graph of ``claims`` (``convotron_theory.claims.CLAIMS``); return the
+    figure.
 
     Each node is a label in a box coloured by ``claim.status.level``; each arrow goes from a
     claim to a claim that uses it. A legend names the four levels.
@@ -371,7 +374,7 @@ def render_svg(claims: Mapping[str, Any], pages: Mapping[str, str] | None = None
     Parameters
     ----------
     claims : mapping
-        ``theory.claims.CLAIMS``.
+        ``convotron_theory.claims.CLAIMS``.
     pages : mapping, optional
         ``label -> href`` of each statement (default :func:`label_pages`); a claim without a
         page is drawn without a link.

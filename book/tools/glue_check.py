@@ -41,6 +41,8 @@ ALLOWED: tuple[tuple[str, str, str], ...] = (
     ("sgd.md", r"\lVert w_1\rVert \approx 10", "an input: the large start's scale"),
     ("sgd.md", "standard deviation 0.3", "an input: the label noise of a setting"),
     ("disjoint.md", r"\beta_1 = 4 + 1/2 = 4.5", "exact arithmetic"),
+    ("preconditioned.md", "Cor. 5.35", "a citation: Vershynin (2012)"),
+    ("preconditioned.md", "Thm. 1.1", "a citation: Tropp (2012)"),
 )
 
 _CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n.*?^```", re.MULTILINE | re.DOTALL)

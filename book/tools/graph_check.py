@@ -151,7 +151,8 @@ def check_claim_graph(
     if labels and len(levels - {None}) < 2:
         problems.append(
             f"{page.name}: the claim graph draws {len(levels - {None})} status level(s); the "
-            "levels are computed from the registry and must differ (theory.claims.claim_level)"
+            "levels are computed from the registry and must differ "
+            "(convotron_theory.claims.claim_level)"
         )
     for lab in labels:  # type: ignore[attr-defined]
         fill, colour = _rgb_hex(lab.get("fill")), _rgb_hex(lab.get("colour"))

@@ -6,7 +6,8 @@ and ``main(args) -> int`` (registered by :func:`convotron.cli._common.add_subcom
 imports only the standard library and numpy at module level, so that ``convotron --help`` starts
 fast (``tests/test_startup.py`` checks that building the parser loads no numba, scipy, sympy or
 matplotlib).
-Bad input of any kind exits with status 2 and one line on stderr, never a traceback.
+Bad input of any kind exits with status 2 and one line on stderr, never a traceback; an
+environment failure (a full disk, an unreachable scheduler, an unwritable stdout) exits 3.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from collections.abc import Sequence
 
 from ._common import (
     EXIT_BAD_INPUT,
+    EXIT_ENVIRONMENT,
     ConvotronArgumentParser,
     add_subcommand,
+    guard_streams,
     run_guarded,
     silence_stdout,
     watch_stdout,
@@ -56,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``convotron`` script; returns the exit status."""
+    guard_streams()
     out = watch_stdout()
     parser = build_parser()
     try:
@@ -68,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if out.failed:  # argparse swallows the write error itself
             silence_stdout()
             print("convotron: error: cannot write to standard output.", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return EXIT_ENVIRONMENT
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     del out
     return run_guarded(args.handler, args, command=args.command)

@@ -17,6 +17,7 @@ from .._io import to_jsonable
 
 __all__ = [
     "EXIT_BAD_INPUT",
+    "EXIT_ENVIRONMENT",
     "EXIT_FAIL",
     "EXIT_OK",
     "PROBLEM_OPTIONS",
@@ -27,6 +28,7 @@ __all__ = [
     "as_number",
     "emit_json",
     "flag_for",
+    "guard_streams",
     "parse_integer",
     "parse_number",
     "render_error",
@@ -38,6 +40,12 @@ __all__ = [
 EXIT_OK = 0
 EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2
+#: The environment failed, not the input: a full disk, an I/O error, an unreachable or lost
+#: Dask scheduler, a standard stream that cannot be written.
+EXIT_ENVIRONMENT = 3
+#: Library parameters that a command spells with another flag: ``runs`` is ``verify``'s
+#: ``--seeds``, a noise model's ``level`` is part of ``--noise``.
+_PARAM_ALIASES = {"runs": "seeds", "level": "noise"}
 
 
 #: The options that describe a problem and the theorem's targets, one help text each
@@ -189,7 +197,9 @@ class ConvotronArgumentParser(argparse.ArgumentParser):
 
 def _bad_input_types() -> tuple[type[BaseException], ...]:
     """Return the project's bad-input errors: the numerical half's and the symbolic half's."""
-    from theory._errors import TheoryError  # imported when an error is caught, not at start
+    from convotron_theory._errors import (
+        TheoryError,  # imported when an error is caught, not at start
+    )
 
     return (ConvotronError, TheoryError)
 
@@ -216,7 +226,19 @@ def render_error(exc: BaseException, args: argparse.Namespace) -> str:
     param = getattr(exc, "param", None)
     flag = flag_for(param, args)
     if flag is not None and param is not None and message.startswith(param + " "):
-        message = flag + message[len(param) :]
+        return flag + message[len(param) :]
+    alias = _PARAM_ALIASES.get(param or "")
+    if (
+        flag is None
+        and alias is not None
+        and param is not None
+        and hasattr(args, alias)
+        and message.startswith(param + " ")
+    ):
+        flag = "--" + alias
+        if alias == "noise":  # a part of --noise: "--noise level (the noise level...) ..."
+            return f"{flag} {message}"
+        return flag + message[len(param) :].replace(f"<= {param} <=", f"<= {flag} <=")
     return message
 
 
@@ -260,8 +282,17 @@ def switches(message: str, args: argparse.Namespace) -> str:
 def run_guarded(
     handler: Callable[[argparse.Namespace], int], args: argparse.Namespace, *, command: str
 ) -> int:
-    """Run a subcommand; project errors become one stderr line and exit status 2."""
+    """Run a subcommand: bad input exits 2, an environment failure 3, one stderr line each.
+
+    Bad input (a project error: :class:`~convotron._errors.ConvotronError` or
+    ``convotron_theory``'s ``TheoryError``) is the user's to fix: status :data:`EXIT_BAD_INPUT`. An
+    operating-system error that escapes (a full disk, an I/O error, an unreachable
+    scheduler, a standard output that cannot be written) is the environment's: status
+    :data:`EXIT_ENVIRONMENT`. Ctrl-C exits 130. Never a traceback.
+    """
+    guard_streams()
     watch_stdout()
+    previous = _terminate_as_interrupt()
     try:
         status = int(handler(args))
         sys.stdout.flush()
@@ -269,12 +300,86 @@ def run_guarded(
     except _bad_input_types() as exc:
         print(f"convotron {command}: error: {render_error(exc, args)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Terminated:
+        print(f"convotron {command}: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"convotron {command}: interrupted", file=sys.stderr)
         return 130
     except OSError as exc:
         print(f"convotron {command}: error: {_describe_os_error(exc)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return EXIT_ENVIRONMENT
+    finally:
+        if previous is not None:
+            import signal
+
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """``SIGTERM`` received: unwound like Ctrl-C (clusters closed, stages removed), exit 143."""
+
+
+def _terminate_as_interrupt() -> Any:
+    """Turn ``SIGTERM`` into :class:`Terminated`, so that ``kill`` cleans up as Ctrl-C does.
+
+    Returns the previous handler (restored when the subcommand ends), or None.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def _raise(signum: int, frame: Any) -> None:
+        raise Terminated
+
+    try:
+        return signal.signal(signal.SIGTERM, _raise)
+    except (ValueError, OSError):
+        return None
+
+
+class _NullStream:
+    """A text stream standing for a closed standard stream (``2>&-``): writes go nowhere."""
+
+    closed_stream = True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(9, "Bad file descriptor (the stream was closed when the command started)")
+
+
+class _ClosedStdout(_NullStream):
+    """Standard output closed at start (``>&-``): the first write fails like a broken pipe."""
+
+    def write(self, text: str) -> int:
+        raise OSError(9, "Bad file descriptor (standard output is closed)")
+
+    def flush(self) -> None:
+        return None
+
+
+def guard_streams() -> None:
+    """Replace a standard stream that was closed when Python started (``None``).
+
+    A closed stderr (``2>&-``) becomes a sink, so that progress bars and messages do not
+    crash; a closed stdout (``>&-``) becomes a stream whose writes fail, so that the command
+    reports it (status :data:`EXIT_ENVIRONMENT`) instead of an ``AttributeError``.
+    """
+    if sys.stderr is None:
+        sys.stderr = _NullStream()
+    if sys.stdout is None:
+        sys.stdout = _ClosedStdout()
 
 
 class _WatchedStream:
@@ -325,12 +430,25 @@ def _describe_os_error(exc: OSError) -> str:
     A broken or full standard output is silenced (so that Python's exit-time flush does not
     print a second error) and named as such.
     """
+    import errno
+
     reason = exc.strerror or str(exc)
     if isinstance(sys.stdout, _WatchedStream) and sys.stdout.failed:
         silence_stdout()
         return f"cannot write to standard output ({reason}). Redirect it to a writable file."
-    where = f" {exc.filename!s}" if exc.filename is not None else " a file"
-    return f"an operating-system operation failed on{where}: {reason}."
+    if type(exc).__name__ == "SchedulerUnavailable" or isinstance(exc, TimeoutError):
+        return str(exc)
+    where = f" {exc.filename!s}" if exc.filename is not None else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (
+            f"the disk is full: no space left to write{where or ' a file'} ({reason}). Free "
+            "some space or choose another folder; the inputs were fine."
+        )
+    if exc.errno == errno.EIO:
+        return f"an input/output error on{where or ' the disk'} ({reason}). Check the device."
+    if exc.errno == errno.EROFS:
+        return f"the file system of{where or ' the output'} is read-only ({reason})."
+    return f"the environment failed: an operating-system error on{where or ' a file'}: {reason}."
 
 
 def emit_json(obj: Any) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import zipfile
 import zlib
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +20,52 @@ from .._errors import ConvotronError
 __all__ = ["load_data"]
 
 _SAVE_HINT = "Save one with numpy.savez(path, X=X, y=y)."
+
+
+def _read_as_float64(fh: Any, shape: tuple[int, ...], dtype: np.dtype, fortran: bool) -> np.ndarray:
+    """Read an ``.npy`` member's data straight into a C-ordered float64 array.
+
+    Whatever the file's order (C or Fortran) and dtype (ints, float32, big-endian), the data
+    is converted chunk by chunk into its final place, so the peak memory is the result plus
+    one chunk (:data:`~convotron._limits.DATA_READ_CHUNK_BYTES`): no Fortran-order buffer,
+    no ``ascontiguousarray`` or ``astype`` copy later (a 1 GiB Fortran-order X needed 3.3 GB
+    before).
+    """
+    from .._limits import DATA_READ_CHUNK_BYTES
+
+    out = np.empty(shape, dtype=np.float64)
+    entries = out.size
+    item = dtype.itemsize
+    per = max(1, DATA_READ_CHUNK_BYTES // max(1, item))
+    buf = bytearray(per * item)
+    flat = out.reshape(-1)  # a view: out is C-contiguous
+    rows = shape[0] if shape else 1
+    pos = 0
+    while pos < entries:
+        count = min(per, entries - pos)
+        view = memoryview(buf)[: count * item]
+        got = 0
+        while got < len(view):
+            n = fh.readinto(view[got:])
+            if not n:
+                raise ValueError(
+                    f"the header declares {entries * item} bytes of data, the member holds "
+                    f"{pos * item + got}"
+                )
+            got += n
+        values = np.frombuffer(view, dtype=dtype, count=count)
+        if not fortran or len(shape) < 2:
+            flat[pos : pos + count] = values
+        else:  # Fortran order of a 2-D array: column after column
+            done = 0
+            while done < count:
+                p = pos + done
+                col, row = divmod(p, rows)
+                take = min(rows - row, count - done)
+                out[row : row + take, col] = values[done : done + take]
+                done += take
+        pos += count
+    return out
 
 
 def _npz_member(zf: zipfile.ZipFile, name: str, path_text: str) -> np.ndarray:
@@ -67,18 +114,7 @@ def _npz_member(zf: zipfile.ZipFile, name: str, path_text: str) -> np.ndarray:
                     f"{MAX_DATA_ENTRIES} ({gib(MAX_DATA_ENTRIES)}). Use fewer rows."
                 )
             try:
-                flat = np.empty(entries, dtype=dtype)  # writable, filled in place
-                view = memoryview(flat).cast("B")  # type: ignore[arg-type]
-                got = 0
-                while got < view.nbytes:
-                    chunk = fh.readinto(view[got : got + (1 << 24)])  # type: ignore[attr-defined]
-                    if not chunk:
-                        raise ValueError(
-                            f"the header declares {view.nbytes} bytes of data, the member "
-                            f"holds {got}"
-                        )
-                    got += chunk
-                arr = flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)
+                arr = _read_as_float64(fh, shape, dtype, fortran)
             except (ValueError, EOFError, zipfile.BadZipFile, OSError, zlib.error) as exc:
                 raise ConvotronError(
                     f"{where} could not be read ({str(exc).splitlines()[0][:120]}). {_SAVE_HINT}"

@@ -1,6 +1,7 @@
 r"""``convotron bounds``: the theorem's step size, iteration count and sample size.
 
-Imports :mod:`theory` through :mod:`convotron.glue.parameters`. Prints each formula with its
+Imports :mod:`convotron_theory` through :mod:`convotron.glue.parameters`. Prints each formula with
+its
 value: :math:`\lambda_{\min}(M)`, :math:`a`, :math:`\beta` (the exact :math:`\lambda_{\max}(K)` by
 default, and the best closed form with the :math:`T` it would give),
 :math:`\rho`, :math:`\eta`, :math:`T` and samples, all [derived]: the explicit-constant
@@ -52,6 +53,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         p, "scheme", "alpha", "dist", "cov", "noise", "eps", "delta", "w-norm", "only-patch"
     )
     add_json_option(p)
+    p.add_argument(
+        "--precondition",
+        choices=("none", "exact", "plugin"),
+        default="none",
+        help="also print the preconditioned theorem [derived, not the paper's] for H = M⁻¹ "
+        "(exact), and for plugin the price of M̂⁻¹ and the samples it needs (default none)",
+    )
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -106,7 +114,7 @@ def _v(x: Any) -> str:
 
 def format_bounds(s: dict[str, Any], tp: Any) -> str:
     """Human-readable report: each formula with its value, then the hypotheses."""
-    from theory.bounds import DISJOINT_A, A
+    from convotron_theory.bounds import DISJOINT_A, A
 
     scheme = s["scheme"]
     head = (
@@ -173,9 +181,11 @@ def main(args: argparse.Namespace) -> int:
     tp = theorem_parameters(
         problem, eps=s["eps"], delta=s["delta"], w_norm=s["w_norm"], only_patch=s["only_patch"]
     )
-    from theory.conv import applicability_report
+    from convotron_theory.conv import applicability_report
 
     conv_data, conv_text = applicability_report(s["scheme"].geometry)  # conv layers only
+    pre = getattr(args, "precondition", "none") or "none"
+    pre_data, pre_text = _precondition_report(problem, s, pre) if pre != "none" else ({}, "")
     if args.json:
         scheme = s["scheme"]
         emit_json(
@@ -190,12 +200,61 @@ def main(args: argparse.Namespace) -> int:
                 "only_patch": s["only_patch"],
                 **tp.to_dict(),
                 **conv_data,
+                **pre_data,
             }
         )
     else:
-        from theory.claims import annotate_labels  # the book's number and name beside a label
+        from convotron_theory.claims import (
+            annotate_labels,  # the book's number and name beside a label
+        )
 
         print(annotate_labels(format_bounds(s, tp)))
         if conv_text:
             print(conv_text)
+        if pre_text:
+            print(annotate_labels(pre_text))
     return EXIT_OK if tp.applies else EXIT_FAIL
+
+
+def _precondition_report(problem: Any, s: dict[str, Any], pre: str) -> tuple[dict, str]:
+    """Return the preconditioned theorem's block (thm-precond, [derived]): JSON and text."""
+    from convotron_theory.precondition import plugin_samples
+
+    from ..glue.precondition import preconditioned_parameters
+
+    d = preconditioned_parameters(problem, eps=s["eps"], delta=s["delta"], w_norm=s["w_norm"])
+    data: dict[str, Any] = {
+        "precondition": pre,
+        "precondition_theorem": {k: v for k, v in d.items() if k != "formulas"},
+    }
+    lines = [
+        "preconditioned Convotron, H = M⁻¹ (thm-precond, cor-precond-whitened) [derived: this "
+        "project's extension, not the paper's]",
+        f"  cond(M) = {_v(d['cond_M'])}; μ_H = {_v(d['mu_H'])}, a_H = (1+α)/k = {_v(d['a_H'])}",
+        f"  β_H = λ_max(M^(-1/2) K_H M^(-1/2)) = {_v(d['beta_H'])}, ρ_H = {_v(d['rho_H'])}",
+        f"  η = {_v(d['eta'])}, T = {_v(d['T'])} (worst direction: λ_max(H)Φ_1 = cond(M)‖w*‖²)"
+        f"; Algorithm 1's T = {_v(d['T_plain'])}",
+    ]
+    if pre == "plugin":
+        r, law = problem.scheme.r, problem.law.name
+        bounded = {"rademacher": 1.0, "uniform": 3.0}
+        if law == "gaussian":
+            m = plugin_samples(r, 2.0, s["delta"])
+            how = "Gaussian inputs, Davidson-Szarek"
+        elif law in bounded:
+            m = plugin_samples(r, 2.0, s["delta"], R=bounded[law] * problem.scheme.n)
+            how = f"{law} inputs, ‖M^(-1/2)q‖² ≤ {bounded[law]:g} n, matrix Chernoff"
+        else:
+            m, how = None, f"{law} inputs: no sample count is proved (thm-precond-plugin)"
+        data["plugin_samples_price_2"] = m
+        lines.append(
+            "  plug-in H = M̂⁻¹ (thm-precond-plugin): T grows at most by (u/ℓ)², "
+            "λ(M̂^(-1/2) M M̂^(-1/2)) ⊂ [ℓ, u]; "
+            + (
+                f"m = {m} set-aside samples make (u/ℓ)² ≤ 2 with probability ≥ 1 − "
+                f"{s['delta']:g} ({how})"
+                if m is not None
+                else how
+            )
+        )
+    return data, "\n".join(lines)

@@ -1,6 +1,6 @@
 r"""``convotron check``: whether a patch scheme satisfies :math:`\lambda_{\min}(M) > 0`.
 
-GLUE (imports :mod:`theory`). For ``--scheme SPEC`` and ``--cov C`` it computes
+GLUE (imports :mod:`convotron_theory`). For ``--scheme SPEC`` and ``--cov C`` it computes
 :math:`M = P\Sigma P^\top` (never an ``n x n`` matrix), its extreme eigenvalues, an exact
 certificate (rational :math:`LDL^\top`, ``--exact`` forces it; by default it is used when a
 cost estimate says it is cheap, else a verified floating-point lower bound on λ_min), the
@@ -13,7 +13,7 @@ The verdict is one of three, each from a proof, never from a numeric threshold: 
 integer witness u with uᵀMu = 0, or a verified upper bound <= 0) or UNDECIDED (no proof
 either way; the report says what would decide it and gives every proven bound).
 
-Exit status: 0 HOLDS, 1 FAILS, 3 UNDECIDED, 2 on bad input.
+Exit status: 0 HOLDS, 1 FAILS, 4 UNDECIDED, 2 on bad input (3 is an environment failure).
 JSON keys (``--json``): ``scheme, n, r, k, cov, lambda_min, lambda_max, trace,
 condition_holds`` (verdict == HOLDS)``, verdict ("HOLDS" | "FAILS" | "UNDECIDED"), proof,
 verdict_reason, to_decide, proved_bounds`` (list of ``{side, value, proof, exact}``)``,
@@ -36,7 +36,7 @@ from ._common import EXIT_FAIL, EXIT_OK, add_json_option, add_problem_options, e
 __all__ = ["DESCRIPTION", "EXIT_UNDECIDED", "HELP", "add_arguments", "format_check", "main"]
 
 #: Exit status of ``convotron check`` when no proof decides the condition either way.
-EXIT_UNDECIDED = 3
+EXIT_UNDECIDED = 4
 
 
 #: The subcommand's line in ``convotron --help``.
@@ -48,7 +48,7 @@ DESCRIPTION = (
     "fails, the filter direction the data cannot identify. The verdict comes from a "
     "proof: HOLDS (exact LDLᵀ, verified float bound or a lemma), FAILS (an exact kernel "
     "witness or a verified upper bound <= 0) or UNDECIDED (what would decide it is "
-    "printed). Exit status 0 HOLDS, 1 FAILS, 3 UNDECIDED, 2 on bad input."
+    "printed). Exit status 0 HOLDS, 1 FAILS, 4 UNDECIDED, 2 on bad input."
 )
 
 
@@ -117,7 +117,7 @@ def _flags(text: str) -> str:
 
 
 def format_check(spec: str, check: Any) -> str:
-    """Human-readable report of a :class:`theory.spectra.SchemeCheck`."""
+    """Human-readable report of a :class:`convotron_theory.spectra.SchemeCheck`."""
     lines = [
         f"scheme {spec}: n = {check.n}, r = {check.r}, k = {check.k}, Σ = {check.cov}",
         f"M = P Σ Pᵀ ({check.r} x {check.r}): lambda_min = {_num(check.lambda_min)}, "
@@ -159,8 +159,8 @@ def format_check(spec: str, check: Any) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run ``convotron check``; return 0 (HOLDS), 1 (FAILS), 3 (UNDECIDED) or raise (bad input)."""
-    from theory.spectra import check_scheme
+    """Run ``convotron check``; return 0 (HOLDS), 1 (FAILS), 4 (UNDECIDED) or raise (bad input)."""
+    from convotron_theory.spectra import check_scheme
 
     from ..covariance import parse_cov
     from ..glue.moments import cov_for_theory
@@ -193,7 +193,7 @@ def main(args: argparse.Namespace) -> int:
         exact=True if args.exact else None,
         geometry=scheme.geometry,
     )
-    from theory.conv import applicability_report
+    from convotron_theory.conv import applicability_report
 
     conv_data, conv_text = applicability_report(scheme.geometry)  # conv layers only
     if args.json:
@@ -212,7 +212,9 @@ def main(args: argparse.Namespace) -> int:
                 f"Σ estimated from the {X.shape[0]} rows of {data}: Σ̂ = XᵀX/m (no centring; "
                 "the law is assumed symmetric); the verdict below is for Σ̂"
             )
-        from theory.claims import annotate_labels  # the book's number and name beside a label
+        from convotron_theory.claims import (
+            annotate_labels,  # the book's number and name beside a label
+        )
 
         report = switches(format_check(scheme.spec or args.scheme, check), args)
         print(annotate_labels(report))

@@ -135,6 +135,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "or the fast xoshiro256++/ziggurat stream (convotron._rng; same laws, other numbers)",
     )
     add_problem_options(p, "only-patch", "eps", "delta", "w-norm")
+    p.add_argument(
+        "--precondition",
+        choices=("none", "exact", "plugin"),
+        default="none",
+        help="the preconditioned Convotron [derived, not the paper's]: w += η (y − f) H Σ P_i x "
+        "with H = M⁻¹ of the teacher (exact) or M̂⁻¹ from 50 r set-aside samples (plugin); "
+        "--eta/--iters auto then take the preconditioned theorem's values (default none)",
+    )
 
 
 # --------------------------------------------------------------------------- parsing
@@ -190,6 +198,12 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             "add --algorithm sgd."
         )
     s["init"] = args.init or "zero"
+    s["precondition"] = getattr(args, "precondition", "none") or "none"
+    if s["precondition"] != "none" and sgd:
+        raise ConvotronError(
+            f"--precondition is a variant of Convotron, not of SGD; got --precondition "
+            f"{s['precondition']} with --algorithm sgd. Drop one of them."
+        )
     if args.eta is None:
         # auto is only defined for Convotron on a teacher whose law the theorem knows
         if sgd or args.data is not None:
@@ -239,6 +253,12 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
                 f"--iters does not apply with --data (one pass over the rows: T = rows / "
                 f"batch); got --iters {args.iters}. Drop --iters."
             )
+        if s["eta_auto"] and s["precondition"] != "none":
+            raise ConvotronError(
+                "--eta auto with --data estimates the constants of Algorithm 1 without a "
+                f"preconditioner; got --eta auto with --precondition {s['precondition']}. Pass "
+                "a step size, e.g. --eta 0.01, or drop --precondition."
+            )
         if s["eta_auto"] and s["only_patch"] is not None:
             raise ConvotronError(
                 "--eta auto with --data estimates the constants of Algorithm 1 (all patches) "
@@ -261,7 +281,19 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         from ..conv import check_filter_path
 
         s["save_filter"] = check_filter_path(args.save_filter)
+    _check_outputs_are_not_inputs(args, s)
     return s
+
+
+def _check_outputs_are_not_inputs(args: argparse.Namespace, s: dict[str, Any]) -> None:
+    """Refuse an output (``--plot``, ``--save-filter``) that is an input or the other output."""
+    from .._io import refuse_same_file
+
+    scheme_file = args.scheme[5:] if str(args.scheme).startswith("file:") else None
+    refuse_same_file(
+        {"--save-filter": s.get("save_filter"), "--plot": s.get("plot")},
+        {"--data": args.data, "--scheme file": scheme_file},
+    )
 
 
 def _theorem(s: dict[str, Any], problem: Any) -> Any:
@@ -279,6 +311,22 @@ def _theorem(s: dict[str, Any], problem: Any) -> Any:
             f"this problem: {reasons}. Pass --eta X and --iters N explicitly."
         )
     return params
+
+
+def _precond_theorem(s: dict[str, Any], problem: Any, H: Any) -> dict[str, Any]:
+    """Return the preconditioned theorem's numbers (thm-precond, [derived]) for ``H``."""
+    from ..glue.precondition import preconditioned_parameters
+
+    out = preconditioned_parameters(
+        problem, eps=s["eps"], delta=s["delta"], w_norm=s["w_norm"], H=H
+    )
+    if not out["applies"]:
+        reasons = "; ".join(v.rstrip(".") for v in out["violations"]) or "an assumption fails"
+        raise ConvotronError(
+            f"--eta auto / --iters auto take the preconditioned theorem's values, but its "
+            f"hypotheses fail for this problem: {reasons}. Pass --eta X and --iters N explicitly."
+        )
+    return out
 
 
 def _divergence_hint(exc: Exception, s: dict[str, Any], rule: Any) -> str:
@@ -429,21 +477,34 @@ def main(args: argparse.Namespace) -> int:
     scheme = s["scheme"]
     teacher_seq, run_seq = np.random.SeedSequence(s["seed"]).spawn(2)
     params = None
-    rule = (
+    rule: Any = (
         SGDRule(init=s["init"])
         if args.algorithm == "sgd"
-        else ConvotronRule(only_patch=s["only_patch"])
+        else ConvotronRule(only_patch=s["only_patch"], precondition=s["precondition"])
     )
+    run_rng = np.random.default_rng(run_seq)
+    precond: dict[str, Any] | None = None
     plugin: Any = None
     diagnosis: Any = None
     if s["data"] is None:
         problem = Problem(scheme, s["alpha"], s["law"], s["cov"], s["noise"])
         teacher = problem.random_teacher(np.random.default_rng(teacher_seq), w_norm=s["w_norm"])
         w_star: np.ndarray | None = teacher.w_star
-        if s["eta_auto"] or s["iters_auto"]:
-            params = _theorem(s, problem)
-        eta = float(params.eta) if params is not None and s["eta_auto"] else s["eta"]
-        iters = math.ceil(float(params.T)) if params is not None and s["iters_auto"] else s["iters"]
+        if s["precondition"] != "none":
+            # H now (plugin: its samples are the run generator's first draws), then the
+            # preconditioned theorem for that H (thm-precond, conditionally on M̂ for plugin)
+            rule, _ = rule.bind(teacher, scheme, run_rng)
+            if s["eta_auto"] or s["iters_auto"]:
+                precond = _precond_theorem(s, problem, rule.H)
+            eta = precond["eta"] if precond is not None and s["eta_auto"] else s["eta"]
+            iters = precond["T"] if precond is not None and s["iters_auto"] else s["iters"]
+        else:
+            if s["eta_auto"] or s["iters_auto"]:
+                params = _theorem(s, problem)
+            eta = float(params.eta) if params is not None and s["eta_auto"] else s["eta"]
+            iters = (
+                math.ceil(float(params.T)) if params is not None and s["iters_auto"] else s["iters"]
+            )
         source: Any = teacher
         rec: int | None = max(1, iters // _CURVE_POINTS)
         eps = s["eps"]
@@ -469,7 +530,7 @@ def main(args: argparse.Namespace) -> int:
             s["alpha"],
             eta=eta,
             iters=iters,
-            rng=np.random.default_rng(run_seq),
+            rng=run_rng,
             batch=s["batch"],
             w_star=w_star,
             record_every=rec,
@@ -523,6 +584,9 @@ def main(args: argparse.Namespace) -> int:
         out["save_filter"] = str(s["save_filter"])
     if params is not None:
         out["theorem"] = params.summary(_THEOREM_KEYS)
+    out["precondition"] = s["precondition"]
+    if precond is not None:
+        out["precondition_theorem"] = {k_: v_ for k_, v_ in precond.items() if k_ != "formulas"}
     if plugin is not None:
         out["plugin"] = plugin.to_json()
         out["plugin"]["diagnosis"] = diagnosis.to_json()
@@ -545,6 +609,20 @@ def main(args: argparse.Namespace) -> int:
             else ""
         ),
     ]
+    if s["precondition"] != "none":
+        what = (
+            "M⁻¹ of the teacher"
+            if s["precondition"] == "exact"
+            else f"M̂⁻¹ from {50 * scheme.r} set-aside samples (plug-in)"
+        )
+        line = f"  preconditioned with H = {what} [derived: this project's, not the paper's]"
+        if precond is not None:
+            line += (
+                f"; thm-precond: beta_H = {precond['beta_H']:.6g}, mu_H = {precond['mu_H']:.6g},"
+                f" eta = {precond['eta']:.6g}, T = {precond['T']} (Algorithm 1's theorem: "
+                f"T = {precond['T_plain']})"
+            )
+        lines.append(line)
     if res.sq_error is not None and w_star is not None:
         hit = "never" if res.first_hit is None else f"after {res.first_hit} updates"
         lines.append(

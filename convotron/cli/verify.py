@@ -2,16 +2,26 @@
 
 Usage::
 
-    convotron verify [--quick | --full] [--out DIR] [--json] [--seeds N] [--workers W]
-                     [--scheduler ADDRESS|local|inline] [--rng numpy|fast]
+    convotron verify [--quick | --full] [--out DIR] [--json] [--wide] [--seeds N]
+                     [--workers W] [--scheduler ADDRESS|local|inline] [--rng numpy|fast]
 
-Prints a table (or, with ``--json``, one JSON object ``{"cases": [...], "all_pass": ...}``)
-and, with ``--out DIR``, writes ``report.md``, ``report.json`` and one PNG figure per case.
+Prints a table that fits 100 columns, with a key (``--wide``: every column), or, with
+``--json``, one JSON object ``{"cases": [...], "all_pass": ...}``; with ``--out DIR`` it
+writes ``report.md`` (every column, each case's lemma checks, the multiple-testing rule),
+``report.json`` and one PNG figure per case. The run ends by naming the report, its figures
+and the next commands to try.
 The folder is checked before the work and locked for the whole run
 (:func:`convotron._io.locked_dir`): a second ``verify`` to the same folder is refused at once,
 so the files of two runs are never mixed.
 Exit status 0 when no case fails, 1 when a case FAILs (a negative control reported as
-ASSUMPTION VIOLATED, or a case NOT RUN for its size, is not a failure), 2 on bad input.
+ASSUMPTION VIOLATED, or a case NOT RUN for its size, is not a failure), 2 on bad input, 3
+when the environment fails (an unreachable or lost scheduler, a full disk).
+
+The report folder is replaced as a whole (:func:`convotron._io.replaced_dir`): the files are
+written into a new folder beside ``--out``, which then takes its place, so a run interrupted
+while writing leaves the previous report whole. ``--out`` must therefore hold nothing but a
+previous report (``report.md``, ``report.json``, ``fig-*.png``); any other file is refused
+before the work.
 See :mod:`convotron.glue.verify` for the statistics and what PASS and FAIL mean.
 
 Without ``--scheduler`` each case's runs use ``--workers`` threads here. With it they go to
@@ -71,6 +81,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_json_option(p, "instead of a table")
     p.add_argument(
+        "--wide",
+        action="store_true",
+        help="show every column of the table (the default fits 100 columns; report.md "
+        "always has every column)",
+    )
+    p.add_argument(
         "--seeds",
         metavar="N",
         type=str,
@@ -92,6 +108,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="budget of T x runs per case; larger cases are reported NOT RUN "
         "(default: 5e7 quick, 4e8 default, 1e10 full)",
+    )
+    p.add_argument(
+        "--verbose", action="store_true", help="show the Dask cluster's log messages on stderr"
     )
     p.add_argument(
         "--scheduler",
@@ -134,13 +153,14 @@ def _parse_args(args: argparse.Namespace) -> dict[str, Any]:
             "Pass e.g. --max-updates 1e9.",
             finite=False,
         )
+    from ..glue.dask import check_scheduler, check_workers
+
     out = None if args.out is None else check_out_dir(args.out)
-    scheduler = args.scheduler
-    if scheduler is not None and scheduler not in ("local", "inline") and "://" not in scheduler:
-        raise ConvotronError(
-            f"--scheduler must be a Dask scheduler address (tcp://HOST:PORT), 'local' or "
-            f"'inline'; got {scheduler!r}. Pass e.g. --scheduler tcp://127.0.0.1:8786."
-        )
+    if out is not None:
+        _check_report_folder(out)
+    scheduler = check_scheduler(args.scheduler)
+    if scheduler == "local":
+        check_workers(workers)
     return dict(
         stream=args.rng,
         scheduler=scheduler,
@@ -152,6 +172,34 @@ def _parse_args(args: argparse.Namespace) -> dict[str, Any]:
         control_iters=int(settings["control_iters"]),
         out=out,
     )
+
+
+def _is_report_file(name: str) -> bool:
+    """Return whether ``name`` is a file of a verify report (or the folder's lock)."""
+    return (
+        name in ("report.md", "report.json", ".convotron.lock")
+        or (name.startswith("fig-") and name.endswith(".png"))
+        or (name.startswith(".") and name.endswith(".tmp"))
+    )
+
+
+def _check_report_folder(out: Path) -> None:
+    """Refuse an ``--out`` folder holding anything but a previous report (it is replaced whole)."""
+    if not out.is_dir():
+        return
+    try:
+        names = [e.name for e in os.scandir(out)]
+    except OSError as exc:
+        raise ConvotronError(
+            f"the --out folder {str(out)!r} cannot be listed ({exc.strerror}). Choose another."
+        ) from None
+    other = sorted(n for n in names if not _is_report_file(n))
+    if other:
+        raise ConvotronError(
+            f"the --out folder must be empty or hold a previous verify report only (it is "
+            f"replaced as a whole); got {str(out)!r}, which also holds {other[:3]}. Choose "
+            "an empty or new folder, e.g. build/verify."
+        )
 
 
 @contextlib.contextmanager
@@ -183,11 +231,40 @@ def _locked_out(out: Path | None) -> Iterator[None]:
         raise
 
 
+def _closing(report: Any, out: Path | None, written: list[Path]) -> str:
+    """Return the last lines: where the report and its figures are, what to try next."""
+    lines = []
+    if out is not None:
+        figs = [p for p in written if p.suffix == ".png"]
+        lines += [
+            f"report: {out / 'report.md'}",
+            "  (every column, each case's lemma checks, the multiple-testing rule; also as JSON)",
+        ]
+        if figs:
+            lines.append(f"figures: {len(figs)} PNG files {out / 'fig-<case>.png'}")
+    else:
+        lines.append("no files written: pass --out DIR for report.md, report.json and the "
+                     "figures; --wide shows every column here")  # fmt: skip
+    first = next((c for c in report.cases if c.case.scheme != "indices"), None)
+    scheme = first.case.scheme if first is not None else "1d:16,4,2"
+    lines += [
+        "next:",
+        f"  convotron check --scheme {scheme}              is lambda_min(M) > 0 proved?",
+        f"  convotron bounds --scheme {scheme}             the theorem's a, beta, eta, T",
+        f"  convotron run --scheme {scheme} --iters auto   one run with the theorem's T",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the suite; return 0 if no case fails, 1 otherwise."""
     from ..glue.verify import default_cases, run_suite, write_report
 
     opts = _parse_args(args)
+    if args.verbose:
+        from ..glue.dask import set_verbose
+
+        set_verbose(True)
     cases = default_cases(opts["mode"])
     if args.seeds is not None:  # --seeds N: N runs for every case, the largest included
         cases = [dataclasses.replace(c, runs=None) for c in cases]
@@ -203,7 +280,13 @@ def main(args: argparse.Namespace) -> int:
             scheduler=opts["scheduler"],
             stream=opts["stream"],
         )
-        written = [] if opts["out"] is None else write_report(report, opts["out"], lock=False)
+        written: list[Path] = []
+        if opts["out"] is not None:
+            from .._io import replaced_dir
+
+            with replaced_dir(opts["out"]) as stage:
+                staged = write_report(report, stage, lock=False)
+            written = [opts["out"] / p.relative_to(stage) for p in staged]
     if args.json:
         obj = report.to_json()
         obj["mode"] = opts["mode"]
@@ -211,8 +294,7 @@ def main(args: argparse.Namespace) -> int:
         obj["files"] = [str(p) for p in written]
         emit_json(obj)
     else:
-        sys.stdout.write(report.table())
-        if written:
-            sys.stdout.write(f"wrote {len(written)} files under {opts['out']}\n")
+        sys.stdout.write(report.table(wide=bool(getattr(args, "wide", False))))
+        sys.stdout.write(_closing(report, opts["out"], written))
         sys.stdout.flush()
     return EXIT_OK if report.all_pass else EXIT_FAIL

@@ -2,7 +2,8 @@ r"""GLUE: the constants β and ρ of the theorem for a problem (private to :mod:
 
 How each number is obtained is told in :mod:`convotron.glue.parameters`' docstring; here
 :class:`Spectrum` holds the spectra the theorem reads (through
-:func:`theory.spectra.check_scheme`), :class:`Beta` the exact :math:`\lambda_{\max}(K)` when
+:func:`convotron_theory.spectra.check_scheme`), :class:`Beta` the exact :math:`\lambda_{\max}(K)`
+when
 affordable (:data:`~convotron.glue.moments.EXACT_COST_LIMIT`, read at call time) and the
 closed forms always, and :func:`noise_moment` the exact :math:`\rho` of each noise model (or
 its fallback above the cost limit). All [derived].
@@ -27,7 +28,7 @@ __all__ = ["Beta", "Spectrum", "bound_B", "noise_moment"]
 class Spectrum:
     r"""The spectra the theorem reads: :math:`M = P\Sigma P^\top`, :math:`PP^\top`, :math:`\Sigma`.
 
-    ``check`` is what :func:`theory.spectra.check_scheme` says of :math:`M` (its verdict
+    ``check`` is what :func:`convotron_theory.spectra.check_scheme` says of :math:`M` (its verdict
     HOLDS, FAILS or UNDECIDED, each from a proof). ``lambda_min_used`` is the
     :math:`\lambda_{\min}` the theorem's numbers are computed from, ``lambda_min_note`` why
     [derived]: the float eigenvalue when an exact or verified float certificate proves
@@ -49,7 +50,7 @@ class Spectrum:
 
     @classmethod
     def of(cls, problem: Problem) -> Spectrum:
-        from theory.spectra import check_scheme, extreme_eigenvalues
+        from convotron_theory.spectra import check_scheme, extreme_eigenvalues
 
         scheme, cov = problem.scheme, problem.cov
         check = check_scheme(
@@ -105,7 +106,7 @@ def bound_B(problem: Problem, spectrum: Spectrum) -> float:
 class Beta:
     r"""β: the exact :math:`\lambda_{\max}(K)` when affordable, the closed forms always.
 
-    Also the problem as :mod:`theory.second_moment` reads it (``n``, ``indices`` with the
+    Also the problem as :mod:`convotron_theory.second_moment` reads it (``n``, ``indices`` with the
     padding as coordinate ``n``, the factor ``spec``, ``kappa``) and whether the exact
     computations are affordable (``exact_ok``), which the exact ρ shares.
     """
@@ -146,7 +147,7 @@ class Beta:
 
     @classmethod
     def of(cls, problem: Problem, spectrum: Spectrum) -> Beta:
-        from theory import bounds as tb
+        from convotron_theory import bounds as tb
 
         scheme, law, cov = problem.scheme, problem.law, problem.cov
         kappa = float(law.fourth_moment)
@@ -187,7 +188,7 @@ class Beta:
                 f"{closed_rule!r}, an upper bound of it"
             )
         else:
-            from theory.second_moment import beta_exact, second_moment_matrix
+            from convotron_theory.second_moment import beta_exact, second_moment_matrix
 
             exact = beta_exact(second_moment_matrix(n, indices, spec, kappa))
         return cls(
@@ -214,11 +215,11 @@ def noise_moment(problem: Problem, spectrum: Spectrum, beta: Beta) -> tuple[str,
     if nspec[0] == "independent":  # ς² tr M, exact whatever the law of ξ
         return "exact", float(nspec[1]) ** 2 * spectrum.trace_M
     if beta.exact_ok:
-        from theory.second_moment import rho_exact
+        from convotron_theory.second_moment import rho_exact
 
         return "exact", rho_exact(beta.n, beta.indices, beta.spec, beta.kappa, nspec)
     if problem.law.name == "gaussian":  # Isserlis, exact too, without the r x n matrices
-        from theory import instantiate as ti
+        from convotron_theory import instantiate as ti
 
         moment = ti.gaussian_norm_product_moment(
             cov.trace(), spectrum.trace_M, gm._trace_P_sigma2_Pt(problem.scheme, cov)

@@ -1,14 +1,15 @@
 """GLUE: run-time resolution of the code objects named by the claims registry.
 
-:mod:`theory.claims` names, for each claim of the book, the code objects that state or check
+:mod:`convotron_theory.claims` names, for each claim of the book, the code objects that state or
+check
 it as plain dotted strings (``"convotron.algorithm.convotron"``,
-``"theory.bounds.T_REALIZABLE"``) and never imports them: :mod:`theory` does not import
-:mod:`convotron`. Importing those objects joins the two halves, so it lives here.
+``"convotron_theory.bounds.T_REALIZABLE"``) and never imports them: :mod:`convotron_theory`
+does not import :mod:`convotron`. Importing those objects joins the two halves, so it lives here.
 
 Examples
 --------
 >>> from convotron.glue.claims import check_objects, resolve
->>> resolve("theory.bounds.T_REALIZABLE").label
+>>> resolve("convotron_theory.bounds.T_REALIZABLE").label
 'cor-realizable'
 >>> check_objects()
 """
@@ -18,14 +19,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from theory._errors import TheoryError
-from theory.claims import CLAIMS, Claim
+from convotron_theory._errors import TheoryError
+from convotron_theory.claims import CLAIMS, Claim
 
 __all__ = ["check_objects", "resolve"]
 
 
 def resolve(path: str) -> Any:
-    """Import the object named by a dotted path (``"theory.bounds.T_REALIZABLE"``).
+    """Import the object named by a dotted path (``"convotron_theory.bounds.T_REALIZABLE"``).
 
     The longest importable module prefix is imported; the rest are attributes.
 
@@ -47,18 +48,18 @@ def resolve(path: str) -> Any:
             if not hasattr(obj, attr):
                 raise TheoryError(
                     f"object path {path!r} does not resolve: {module_name!r} has no attribute "
-                    f"{attr!r}. Fix the path in theory.claims.CLAIMS or add the object."
+                    f"{attr!r}. Fix the path in convotron_theory.claims.CLAIMS or add the object."
                 )
             obj = getattr(obj, attr)
         return obj
     raise TheoryError(
         f"object path {path!r} does not resolve: no importable module {parts[0]!r}. "
-        "Fix the path in theory.claims.CLAIMS."
+        "Fix the path in convotron_theory.claims.CLAIMS."
     )
 
 
 def check_objects(claims: dict[str, Claim] | None = None) -> None:
-    """Import every object named by the registry (``theory.claims.CLAIMS`` by default).
+    """Import every object named by the registry (``convotron_theory.claims.CLAIMS`` by default).
 
     Raises
     ------

@@ -1,6 +1,6 @@
-r"""The core's covariance, law and noise as the plain data :mod:`theory` takes.
+r"""The core's covariance, law and noise as the plain data :mod:`convotron_theory` takes.
 
-:mod:`theory` never imports :mod:`convotron`, so the glue translates: a
+:mod:`convotron_theory` never imports :mod:`convotron`, so the glue translates: a
 :class:`~convotron.covariance.Covariance` into theory's covariance description
 (:func:`cov_for_theory`, :func:`cov_spec`, the factor ``L`` the sampler uses), a noise model
 into theory's noise description (:func:`noise_spec`), and the traces and fourth moments the
@@ -32,7 +32,7 @@ __all__ = [
 
 
 def cov_for_theory(cov: Covariance) -> Any:
-    """Describe a covariance in the plain form :mod:`theory.spectra` accepts.
+    """Describe a covariance in the plain form :mod:`convotron_theory.spectra` accepts.
 
     ``"identity"``, ``("diag", d)``, ``("ar1", rho)`` or the dense matrix, by the
     covariance's structure (its ``code``, :class:`convotron._codes.CovCode`).
@@ -101,7 +101,7 @@ EXACT_COST_LIMIT = 2e9
 
 
 def cov_spec(cov: Covariance, *, padded: bool = False) -> Any:
-    r"""Describe ``cov`` as :mod:`theory.second_moment` reads it (the sampler's own factor L).
+    r"""Describe ``cov`` as :mod:`convotron_theory.second_moment` reads it (the sampler's L).
 
     ``"identity"``, ``("diag", d)``, ``("ar1", rho)`` or ``("chol", L)`` with
     :meth:`Dense.factor <convotron.covariance.Dense.factor>`. With ``padded``, one more input
@@ -123,7 +123,7 @@ def cov_spec(cov: Covariance, *, padded: bool = False) -> Any:
 
 
 def noise_spec(noise: Any) -> Any:
-    """Describe a :class:`~convotron.data.NoiseModel` for :func:`theory.second_moment.rho_exact`.
+    """Describe a :class:`~convotron.data.NoiseModel` for ``second_moment.rho_exact``.
 
     None, ``("independent", ς)`` (ς² the variance) or ``("hetero", S)``.
     """
@@ -137,7 +137,7 @@ def noise_spec(noise: Any) -> Any:
 def exact_beta_cost(scheme: PatchScheme, cov: Covariance, kappa: float) -> float:
     r"""Estimate the floating-point operations of the exact :math:`\lambda_{\max}(K)`.
 
-    :func:`theory.second_moment.second_moment_matrix`: :math:`k r^3` for the products
+    :func:`convotron_theory.second_moment.second_moment_matrix`: :math:`k r^3` for the products
     :math:`W_i^\top W_i` and :math:`r^3` for the eigenvalues; :math:`P\Sigma` costs
     :math:`k r` (identity, diagonal), :math:`n r` (AR(1), by its recursions) or
     :math:`k r n^2` (dense); :math:`\kappa \ne 3` adds :math:`k r n` for a diagonal factor

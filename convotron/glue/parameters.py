@@ -1,19 +1,21 @@
-r"""GLUE: the theorem's numbers for a concrete problem, through :mod:`theory`.
+r"""GLUE: the theorem's numbers for a concrete problem, through :mod:`convotron_theory`.
 
-Part of ``convotron.glue``, the only sub-package allowed to import :mod:`theory` (see
+Part of ``convotron.glue``, the only sub-package allowed to import :mod:`convotron_theory` (see
 ``ARCHITECTURE.md``). It maps a :class:`~convotron.problem.Problem` (patch scheme, slope,
 input law, covariance, noise) and a target :math:`(\epsilon, \delta, \|w^*\|)` to one
 :class:`TheoremParameters`, through the plain numbers that
-:func:`theory.instantiate.theorem_parameters` turns into :math:`a, \beta, \rho, \eta, T`: all
+:func:`convotron_theory.instantiate.theorem_parameters` turns into :math:`a, \beta, \rho, \eta, T`:
+all
 [derived], the explicit-constant version of GKM18's main theorem (``thm-convotron``), or
 the disjoint-patch variant (``thm-disjoint``) with ``only_patch``.
 
 How each number is obtained [derived]:
 
 * :math:`\lambda_{\min}(M)`, :math:`\lambda_{\max}(M)`, :math:`\operatorname{tr} M` and the
-  certificate: :func:`theory.spectra.check_scheme` (exact :math:`LDL^\top` when cheap).
+  certificate: :func:`convotron_theory.spectra.check_scheme` (exact :math:`LDL^\top` when cheap).
 * :math:`\beta = \lambda_{\max}(K)` by default (``lem-exact-k``): :math:`K` the exact
-  second moment of :math:`x = Lz` (:func:`theory.second_moment.second_moment_matrix`) with the
+  second moment of :math:`x = Lz` (:func:`convotron_theory.second_moment.second_moment_matrix`)
+  with the
   sampler's own factor :math:`L` (:func:`~convotron.glue.moments.cov_spec`) and the law's
   :math:`\kappa = \mathbb{E}z^4`; every law the package samples is of this form, the
   asymmetric control too. A padded scheme (``-1`` indices) reads one extra coordinate of
@@ -38,7 +40,7 @@ How each number is obtained [derived]:
   :math:`\sum_j G_{jj}^2` would be wrong for a Cholesky or AR(1) :math:`L`).
 * :math:`\rho = \mathbb{E}[\xi^2\|Px\|^2]` (``lem-second-moment``), exact for every noise
   model (``rho_rule="exact"``): :math:`\varsigma^2\operatorname{tr} M` for noise independent
-  of :math:`x`; for ``hetero:S`` :func:`theory.second_moment.rho_exact`,
+  of :math:`x`; for ``hetero:S`` :func:`convotron_theory.second_moment.rho_exact`,
   :math:`S^2\,\mathbb{E}[\|x\|^2\|Px\|^2]/\operatorname{tr}\Sigma` with the exact
   fourth moment of :math:`x = Lz`. Above the cost limit: the Gaussian Isserlis value
   (``"exact-gaussian"``) or the bound :math:`\lambda_{\max}(PP^\top)\mathbb{E}\|x\|^4`
@@ -51,7 +53,8 @@ Assumptions that fail do not raise: :attr:`TheoremParameters.applies` is False a
 :math:`x \sim N(0, I)` for ``thm-disjoint``). When :math:`\lambda_{\min}(M) \le 0` there is
 no finite :math:`T`: :math:`a = 0`, so ``eta`` :math:`= a/(2\beta) = 0`, and ``T``,
 ``samples`` are infinite. The condition is decided by proofs only
-(:func:`theory.spectra.check_scheme`: HOLDS, FAILS or UNDECIDED); when only a lemma proves it,
+(:func:`convotron_theory.spectra.check_scheme`: HOLDS, FAILS or UNDECIDED); when only a lemma
+proves it,
 :math:`a` uses the lemma's lower bound (``lambda_min_used``, ``lambda_min_note``), and when it
 is undecided the theorem does not apply (a violation says what would decide it).
 """
@@ -103,10 +106,10 @@ class TheoremParameters:
     certificate : str
         The kind of proof that decided the condition (``check.certificate``: ``"exact"``,
         ``"verified-float"``, ``"lemma"``, ``"kernel-witness"``, ``"upper-bound"``,
-        ``"none"``); ``certificate_detail`` holds the :class:`theory.spectra.Certificate`
+        ``"none"``); ``certificate_detail`` holds the :class:`convotron_theory.spectra.Certificate`
         when exact.
     verdict : str
-        ``"HOLDS"``, ``"FAILS"`` or ``"UNDECIDED"`` (:func:`theory.spectra.check_scheme`).
+        ``"HOLDS"``, ``"FAILS"`` or ``"UNDECIDED"`` (:func:`convotron_theory.spectra.check_scheme`).
     lambda_min_used, lambda_min_note
         The :math:`\lambda_{\min}` in :math:`a = (1+\alpha)\lambda_{\min}/k` and why
         (:class:`~convotron.glue._constants.Spectrum`): the lemma's proven bound when only the
@@ -140,7 +143,7 @@ class TheoremParameters:
         :math:`\rho = 0` (realizable formulas) or not (noisy formulas).
     formulas : dict
         LaTeX of the ``eta`` and ``T`` formulas used.
-    check : theory.spectra.SchemeCheck
+    check : convotron_theory.spectra.SchemeCheck
         Everything ``convotron check`` reports about the scheme.
     problem : Problem
         The problem the numbers are for.
@@ -191,7 +194,7 @@ class TheoremParameters:
 
         ``t`` an int or an integer array; NaN when there is no positive step size.
         """
-        from theory.bounds import THEOREM_CURVE
+        from convotron_theory.bounds import THEOREM_CURVE
 
         if not self.eta > 0:  # no proven λ_min(M) > 0: no step size, no curve
             return math.nan if np.ndim(t) == 0 else np.full(np.shape(t), math.nan)
@@ -237,6 +240,7 @@ def theorem_parameters(
     delta: float,
     w_norm: float,
     only_patch: int | None = None,
+    spectrum: Spectrum | None = None,
 ) -> TheoremParameters:
     r"""Compute the theorem's numbers for a problem and a target :math:`(\epsilon, \delta)`.
 
@@ -252,6 +256,10 @@ def theorem_parameters(
         :math:`\|w^*\| > 0` (or an upper bound on it).
     only_patch : int or None
         Update only along this patch: the disjoint-patch variant (``thm-disjoint``).
+    spectrum : Spectrum or None
+        ``Spectrum.of(problem)`` computed earlier for the same scheme and covariance (a
+        sweep reuses it over the cells that differ only in ε, δ, ‖w*‖, α, law or noise);
+        computed here when ``None``.
 
     Returns
     -------
@@ -264,7 +272,7 @@ def theorem_parameters(
         For invalid input (never for a failing hypothesis: see ``applies``/``violations``).
     """
     target = _Target.checked(problem, eps, delta, w_norm, only_patch)
-    spectrum = Spectrum.of(problem)
+    spectrum = Spectrum.of(problem) if spectrum is None else spectrum
     beta = Beta.of(problem, spectrum)
     rho_rule, xi_moment = noise_moment(problem, spectrum, beta)
     violations = _law_violations(problem)
@@ -301,7 +309,7 @@ def theorem_parameters(
         violations.append(_singular_violation(spectrum))
         return _without_step_size(problem, common, spectrum, xi_moment, violations)
 
-    from theory import instantiate as ti
+    from convotron_theory import instantiate as ti
 
     shared: dict[str, Any] = dict(
         lambda_min=spectrum.lambda_min_used,
@@ -427,7 +435,7 @@ def _without_step_size(
     violations: list[str],
 ) -> TheoremParameters:
     """No proven λ_min(M) > 0: a = 0, so η = a/(2β) = 0 and T, samples are infinite."""
-    from theory import bounds as tb
+    from convotron_theory import bounds as tb
 
     rho = 0.0 if xi_moment is None else float(xi_moment)
     return TheoremParameters(
@@ -454,7 +462,7 @@ def _disjoint_parameters(
     problem: Problem, target: _Target, spectrum: Spectrum, violations: list[str]
 ) -> TheoremParameters:
     """Return the disjoint-patch variant's numbers (``thm-disjoint``), patch ``only_patch``."""
-    from theory import instantiate as ti
+    from convotron_theory import instantiate as ti
 
     scheme, law, cov, noise = problem.scheme, problem.law, problem.cov, problem.noise
     i = target.only_patch

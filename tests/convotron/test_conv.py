@@ -164,9 +164,9 @@ def test_padded_positions_are_zero_rows_of_P_i(layer):
 
 @given(conv_layers(max_size=6))
 def test_theory_builds_the_same_layer_and_M_from_the_definition(layer):
-    from theory.conv import conv_indices
-    from theory.overlap import overlap_matrix
-    from theory.spectra import check_scheme, overlap_numeric
+    from convotron_theory.conv import conv_indices
+    from convotron_theory.overlap import overlap_matrix
+    from convotron_theory.spectra import check_scheme, overlap_numeric
 
     scheme = parse_spec(layer["spec"])
     np.testing.assert_array_equal(conv_indices(scheme.geometry), scheme.indices)
@@ -184,8 +184,8 @@ def test_theory_builds_the_same_layer_and_M_from_the_definition(layer):
 @pytest.mark.claim("lem-conv-reduction")
 @given(conv_layers(max_size=8))
 def test_conv_lemmas_hold_where_they_apply(layer):
-    from theory import HypothesisFailed
-    from theory.conv import coverage_upper_bound, lemma_conv
+    from convotron_theory import HypothesisFailed
+    from convotron_theory.conv import coverage_upper_bound, lemma_conv
 
     scheme = parse_spec(layer["spec"])
     ev = np.linalg.eigvalsh(scheme.overlap_matrix().astype(float))
@@ -207,8 +207,8 @@ def test_conv_lemmas_hold_where_they_apply(layer):
 @pytest.mark.claim("lem-conv-padded")
 @pytest.mark.claim("lem-conv-reduction")
 def test_lemma_functions_refuse_padded_and_dilated_layers_naming_the_hypothesis():
-    from theory import HypothesisFailed
-    from theory.conv import lemma_conv
+    from convotron_theory import HypothesisFailed
+    from convotron_theory.conv import lemma_conv
 
     with pytest.raises(HypothesisFailed, match=r"no zero padding.*pads 1\+1 zeros") as exc:
         lemma_conv(parse_spec("conv1d:1,16,4,stride=2,padding=1").geometry)
@@ -251,7 +251,7 @@ def test_a_gather_never_reads_the_last_coordinate_for_padding():
 # -- singular padded layers: check names the direction the data cannot identify --------------
 @pytest.mark.claim("lem-conv-padded")
 def test_padding_can_make_M_singular_and_check_names_the_kernel_direction():
-    from theory.spectra import check_scheme
+    from convotron_theory.spectra import check_scheme
 
     # L = 1, K = 2, padding 1: patches (pad, x0) and (x0, pad): both taps read x0 once
     scheme = parse_spec("conv1d:1,1,2,padding=1")

@@ -100,7 +100,7 @@ def test_check_ar1_numeric_matches_dense(capsys) -> None:
 def _beta_by_moment_tensor(n: int, indices, kappa: float) -> float:
     """λ_max of u ↦ (1/k) Σ_i E[(uᵀP_i x)² ‖Px‖²] for x with iid standardised coordinates.
 
-    Independent of theory.second_moment: the fourth-moment tensor E[x_a x_b x_c x_d]
+    Independent of convotron_theory.second_moment: the fourth-moment tensor E[x_a x_b x_c x_d]
     (three pairings plus (κ − 3) on the diagonal) contracted by brute force.
     """
     idx = np.asarray(indices)
@@ -226,7 +226,10 @@ def test_check_issue_19_reproduction_holds(capsys) -> None:
 def test_check_holds_by_the_lemma_below_the_float_resolution(capsys) -> None:
     assert main(["check", *LEMMA]) == 0
     out = capsys.readouterr().out
-    assert "HOLDS, proven by the lemma lem-cov-transfer: lambda_min(M) >= 63/399999874 > 0" in out
+    assert (
+        "HOLDS, proven by the lemma lem-cov-transfer [Lemma 6 (covariance transfer)]: "
+        "lambda_min(M) >= 63/399999874 > 0"
+    ) in out
     assert "the verified float certificate could not resolve it" in out
     # the note names the flag once, in plain words (issue 24: "no exact certificate: no
     # --exact certifies exactly only for r ≤ 64…")
@@ -264,17 +267,20 @@ def _undecided_file(tmp_path) -> str:
     return f"file:{path}"
 
 
-def test_check_undecided_exits_3_and_says_what_would_decide(capsys, tmp_path) -> None:
+def test_check_undecided_exits_4_and_says_what_would_decide(capsys, tmp_path) -> None:
     spec = _undecided_file(tmp_path)
     rc, obj = run_json(capsys, "check", "--scheme", spec, "--cov", "ar1:0.99999937")
-    assert (rc, obj["verdict"], obj["proof"], obj["certificate"]) == (3, "UNDECIDED", None, "none")
+    assert (rc, obj["verdict"], obj["proof"], obj["certificate"]) == (4, "UNDECIDED", None, "none")
     assert obj["condition_holds"] is False and obj["kernel_direction"] is None
     assert "higher precision" in obj["to_decide"] and "n = 2100 > 2048" in obj["to_decide"]
     sides = {b["side"] for b in obj["proved_bounds"]}
     assert sides == {"lower", "upper"}  # every proven bound is given
-    assert main(["check", "--scheme", spec, "--cov", "ar1:0.99999937"]) == 3
+    assert main(["check", "--scheme", spec, "--cov", "ar1:0.99999937"]) == 4
     out = capsys.readouterr().out
-    assert "(thm-convotron): UNDECIDED, undecided: no proof either way" in out
+    assert (
+        "(thm-convotron [Theorem 1 (Convotron learns the filter)]): UNDECIDED, undecided: "
+        "no proof either way"
+    ) in out
     assert "to decide it: the float certificate resolves lambda_min only above" in out
     rc, obj = run_json(capsys, "bounds", "--scheme", spec, "--cov", "ar1:0.99999937")
     assert rc == 1 and obj["verdict"] == "UNDECIDED" and obj["applies"] is False
@@ -285,14 +291,15 @@ def test_check_undecided_exits_3_and_says_what_would_decide(capsys, tmp_path) ->
 def test_check_help_documents_every_exit_status(capsys) -> None:
     assert main(["check", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "Exit status 0 HOLDS, 1 FAILS, 3 UNDECIDED, 2 on bad input." in out
+    assert "Exit status 0 HOLDS, 1 FAILS, 4 UNDECIDED, 2 on bad input." in out
 
 
 def test_bounds_singular_scheme_eta_is_zero_not_nan(capsys, tmp_path) -> None:
     """Issue 24: λ_min = 0 printed "η = a/(2β) = nan"; a = 0 so η = 0, and T is infinite."""
     assert main(["bounds", "--scheme", singular_file(tmp_path)]) == 1
     out = capsys.readouterr().out
-    assert "η = a/(2β) = 0    [cor-realizable]" in out and "nan" not in out
+    assert "η = a/(2β) = 0    [cor-realizable: Corollary 1 (realizable case)]" in out
+    assert "nan" not in out
     assert "T = ⌈(4β/a²) ln(‖w*‖²/(εδ))⌉ = inf" in out
     assert "condition λ_min > 0 FAILS: exact kernel witness" in out
 

@@ -159,7 +159,7 @@ BAD = [
     (["--only-patch", "1", "--algorithm", "sgd"], r"--only-patch is a variant of Convotron"),
     (["--init", "random"], r"--init applies to --algorithm sgd only.*got --init random"),
     (["--eps", "0"], r"--eps must be a number > 0; got '0'"),
-    # (0, 1] as in convotron bounds and theory.notation (delta = 1 is allowed, if vacuous)
+    # (0, 1] as in convotron bounds and convotron_theory.notation (delta = 1 is allowed, if vacuous)
     (["--delta", "1.5"], r"--delta must be a number in \(0, 1\]; got '1\.5'"),
     (["--w-norm", "nan"], r"--w-norm must be a number > 0; got 'nan'"),
     (["--plot", "/nonexistent-dir/x.png"], r"the folder of the --plot file must exist"),

@@ -14,7 +14,7 @@ from convotron.glue import moments as gm
 from convotron.glue import parameters as gp
 from convotron.patches import PatchScheme, parse_spec
 from convotron.problem import Problem
-from theory.second_moment import beta_exact, rho_exact, second_moment_matrix
+from convotron_theory.second_moment import beta_exact, rho_exact, second_moment_matrix
 
 SYMMETRIC_OR_NOT = sorted(LAWS)
 
@@ -55,7 +55,7 @@ def test_exact_beta_never_above_a_closed_form_on_many_problems() -> None:
             assert tp.beta_exact <= value * (1 + 1e-9), (rule, value, tp.beta_exact, problem)
         if math.isfinite(tp.T):
             assert tp.T <= tp.T_closed
-        # the same K as theory.second_moment with the sampler's own factor
+        # the same K as convotron_theory.second_moment with the sampler's own factor
         K = second_moment_matrix(
             problem.n, problem.scheme.indices, gm.cov_spec(problem.cov), problem.law.fourth_moment
         )

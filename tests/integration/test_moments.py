@@ -1,4 +1,4 @@
-"""The glue's translation of covariances, laws and noise for :mod:`theory`
+"""The glue's translation of covariances, laws and noise for :mod:`convotron_theory`
 (:mod:`convotron.glue.moments`), each against an independent computation: dense matrices,
 enumeration over all sign vectors, and the sampler's own factor. Written against the
 survivors of ``make mutation`` over the glue (MUTATION.md).

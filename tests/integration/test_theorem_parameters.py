@@ -21,9 +21,9 @@ from convotron.glue import moments as gm
 from convotron.glue import parameters as gp
 from convotron.patches import PatchScheme
 from convotron.problem import Problem
+from convotron_theory import TheoryError
+from convotron_theory import bounds as tb
 from tests.theory.sharp import _P, COUNTER, STRIDE_8_4_2, _isserlis_K, _lmax, _signs
-from theory import TheoryError
-from theory import bounds as tb
 
 EPS, DELTA, W = 0.05, 0.2, 1.5
 

@@ -395,4 +395,7 @@ def test_cli_scheduler_inline_equals_the_default(capsys) -> None:
 
 def test_cli_scheduler_bad_address_exits_2(capsys) -> None:
     assert cli_main(["verify", "--quick", "--scheduler", "nowhere"]) == 2
-    assert "--scheduler must be a Dask scheduler address" in capsys.readouterr().err
+    assert (
+        "--scheduler must be 'local', 'inline' or a Dask scheduler address"
+        in capsys.readouterr().err
+    )

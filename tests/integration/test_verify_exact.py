@@ -26,7 +26,7 @@ def test_linear_mse_case_passes_and_a_wrong_curve_fails(monkeypatch) -> None:
     js = res.to_json()["mse_check"]
     assert js["claim"] == "lem-linear-mse" and js["max_abs_z"] == res.mse_max_z
     # the check can fail: the exact curve scaled by 1.1 is rejected
-    import theory.second_moment as SM
+    import convotron_theory.second_moment as SM
 
     real = SM.linear_mse_curve
 

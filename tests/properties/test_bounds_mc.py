@@ -2,7 +2,7 @@
 
 Every check here is *sharp*: the sample mean is compared (two-sided, ``Z = 5`` standard
 errors, :mod:`tests.properties.strategies`) with an exact value of
-:mod:`theory.second_moment`, never with a loose bound, so a constant 10% off fails (the
+:mod:`convotron_theory.second_moment`, never with a loose bound, so a constant 10% off fails (the
 samples are sized for a relative standard error well below 2%). The samples come from the
 core's own sampler (:class:`convotron.problem.Teacher`), an implementation independent of the
 closed forms.
@@ -11,7 +11,7 @@ closed forms.
   eigenvector of ``K`` (the maximum over directions, not a few random directions);
 - ``lem-second-moment``: at ``w = w*``, ``E‖G‖² = ρ`` exactly, for every noise model;
 - ``lem-one-step`` (α = 1): ``E‖Δ + ηG‖² = tr(𝒯(ΔΔᵀ))``, the exact one-step map of the
-  linear case (:class:`theory.second_moment.MseRecursion`).
+  linear case (:class:`convotron_theory.second_moment.MseRecursion`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from convotron.covariance import AR1, Dense, Diagonal, Identity
 from convotron.data import LAWS, NoiseModel
 from convotron.model import predict
 from convotron.problem import Teacher
+from convotron_theory import second_moment as SM
 from tests.budget import examples
-from theory import second_moment as SM
 
 from .strategies import assert_clt_close, schemes, seeds
 
@@ -38,7 +38,7 @@ CLT_LAWS = ("gaussian", "rademacher", "uniform", "mixture")
 
 
 def cov_spec(cov) -> object:
-    """The :mod:`theory.second_moment` description of a core covariance (same factor L)."""
+    """The :mod:`convotron_theory.second_moment` description of a core covariance (same L)."""
     if isinstance(cov, Identity):
         return "identity"
     if isinstance(cov, AR1):

@@ -7,12 +7,12 @@
   ``λ_max ≤ k⌈r₁/d₁⌉⌈r₂/d₂⌉``.
 - ``lem-cov-transfer`` [derived]: ``λ_min(M) ≥ λ_min(Σ)λ_min(PPᵀ)``,
   ``λ_max(M) ≤ λ_max(Σ)λ_max(PPᵀ)`` for ``M = PΣPᵀ``.
-- The exact positive-definiteness certificate (rational LDLᵀ in :mod:`theory.spectra`)
+- The exact positive-definiteness certificate (rational LDLᵀ in :mod:`convotron_theory.spectra`)
   agrees with floating-point eigenvalues, and when it fails its kernel direction ``u``
   satisfies ``Mu = 0`` exactly: a filter direction the data cannot see.
 
 Eigenvalues here are computed by ``numpy.linalg.eigvalsh`` on the core's matrices, the
-bounds by :mod:`theory.spectra`; a tolerance of ``1e-9`` (relative) absorbs rounding only.
+bounds by :mod:`convotron_theory.spectra`; a tolerance of ``1e-9`` (relative) absorbs rounding only.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from hypothesis import strategies as st
 
 import convotron.testing as ct
 from convotron.patches import PatchScheme
+from convotron_theory import overlap as ov
+from convotron_theory import spectra
 from tests.budget import examples
-from theory import overlap as ov
-from theory import spectra
 
 from .strategies import index_schemes, stride_1d_params, stride_2d_params
 

@@ -1,7 +1,7 @@
 """Structural identities: closed forms equal the definition, both halves agree exactly.
 
-``M = PΣPᵀ`` is built three ways: in :mod:`theory.overlap` from the patch operators
-(definition, exact sympy), in :mod:`theory.overlap` from closed forms (Toeplitz blocks
+``M = PΣPᵀ`` is built three ways: in :mod:`convotron_theory.overlap` from the patch operators
+(definition, exact sympy), in :mod:`convotron_theory.overlap` from closed forms (Toeplitz blocks
 ``lem-1d-structure`` and Kronecker products ``lem-2d-kron``, [derived]), and in
 :mod:`convotron.patches` (vectorised, int64). For ``Σ = I`` all three must agree exactly
 (integers, no tolerance); for AR(1) the exact rational matrix must match the float one.
@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from convotron.covariance import parse_cov
 from convotron.patches import PatchScheme
+from convotron_theory import overlap as ov
 from tests.budget import examples
-from theory import overlap as ov
 
 from .strategies import index_schemes, stride_1d_params, stride_2d_params
 

@@ -1,4 +1,5 @@
-"""Sharp checks of every :class:`theory.bounds.Bound`: each fails if its constant is 10% off.
+"""Sharp checks of every :class:`convotron_theory.bounds.Bound`: each fails if its constant is 10%
+off.
 
 A check compares a bound with an *independently computed exact* value (Rademacher
 enumeration over all sign vectors, Isserlis summed over index quadruples), or with an exact
@@ -21,8 +22,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from theory import bounds as TB
-from theory import second_moment as SM
+from convotron_theory import bounds as TB
+from convotron_theory import second_moment as SM
 
 REL = 1e-9
 

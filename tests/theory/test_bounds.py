@@ -1,4 +1,5 @@
-"""Invariants of theory.bounds: symbolic identities, numeric = exact, admissible β, errors.
+"""Invariants of convotron_theory.bounds: symbolic identities, numeric = exact, admissible β,
+errors.
 
 Oracles: exact Isserlis sums over four indices (Gaussian), exhaustive enumeration over sign
 vectors (Rademacher), and a Monte Carlo estimate with a CLT tolerance. None of them uses the
@@ -17,10 +18,9 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.budget import examples
-from theory import HypothesisFailed, TheoryError
-from theory import notation as N
-from theory.bounds import (
+from convotron_theory import HypothesisFailed, TheoryError
+from convotron_theory import notation as N
+from convotron_theory.bounds import (
     ALL_BOUNDS,
     BETA_BOUNDED,
     BETA_FOURTH,
@@ -45,11 +45,12 @@ from theory.bounds import (
     A,
     Bound,
 )
-from theory.instantiate import (
+from convotron_theory.instantiate import (
     disjoint_parameters,
     gaussian_norm_product_moment,
     theorem_parameters,
 )
+from tests.budget import examples
 
 
 # ----------------------------------------------------------------------------------- helpers

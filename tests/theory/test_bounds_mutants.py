@@ -15,9 +15,9 @@ import pytest
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
-from theory._errors import HypothesisFailed, TheoryError
-from theory.bounds import ETA_REALIZABLE, T_NOISY, T_REALIZABLE, Bound
-from theory.instantiate import (
+from convotron_theory._errors import HypothesisFailed, TheoryError
+from convotron_theory.bounds import ETA_REALIZABLE, T_NOISY, T_REALIZABLE, Bound
+from convotron_theory.instantiate import (
     disjoint_parameters,
     gaussian_norm_product_moment,
     theorem_parameters,
@@ -98,7 +98,7 @@ def test_lambda_min_must_be_a_real_number() -> None:
 
 # --------------------------------------------------------- second round (MUTATION.md, round 2)
 def test_instantiate_messages_in_full() -> None:
-    """Each input error of theory.instantiate, as the user reads it."""
+    """Each input error of convotron_theory.instantiate, as the user reads it."""
     cases = [
         (dict(BASE, lambda_min=True), TheoryError,
          "theorem_parameters: lambda_min must be a real number; got True. Pass the smallest "
@@ -108,7 +108,7 @@ def test_instantiate_messages_in_full() -> None:
          "Choose a scheme whose patches cover every filter direction (see `convotron check`)."),
         (dict(BASE, delta=1.5), TheoryError,
          "theorem_parameters: delta must be at most 1; got 1.5. Pass a value in the allowed "
-         "range (see theory.notation.NOTATION)."),
+         "range (see convotron_theory.notation.NOTATION)."),
         (dict(BASE, eps=-1.0), TheoryError,
          "theorem_parameters: eps must be positive (eps > 0); got -1.0. Pass a positive value."),
     ]  # fmt: skip

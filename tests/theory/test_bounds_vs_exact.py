@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from convotron_theory import bounds as TB
+from convotron_theory import second_moment as SM
 from tests.budget import examples
-from theory import bounds as TB
-from theory import second_moment as SM
 
 from .test_second_moment import COUNTER, TWINS, factors, small_schemes
 

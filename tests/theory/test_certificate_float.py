@@ -18,10 +18,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.budget import examples
-from theory import TheoryError
-from theory.overlap import stride_1d_indices
-from theory.spectra import (
+from convotron_theory import TheoryError
+from convotron_theory.overlap import stride_1d_indices
+from convotron_theory.spectra import (
     MAX_KR,
     MAX_N,
     MAX_R,
@@ -29,9 +28,10 @@ from theory.spectra import (
     certify_positive_definite_float,
     check_scheme,
 )
-from theory.spectra.check import _exact_overlap
-from theory.spectra.enclosure import overlap_enclosure
-from theory.spectra.limits import AUTO_EXACT_MAX_SECONDS, exact_cost_seconds
+from convotron_theory.spectra.check import _exact_overlap
+from convotron_theory.spectra.enclosure import overlap_enclosure
+from convotron_theory.spectra.limits import AUTO_EXACT_MAX_SECONDS, exact_cost_seconds
+from tests.budget import examples
 
 from .test_overlap import arbitrary_schemes
 

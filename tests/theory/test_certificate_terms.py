@@ -8,8 +8,9 @@ The tests assert that the real bound holds; most also assert, in the test, that 
 bound fails on the same input, so that the input stays adversarial. Dropping the term from
 the code makes the test fail (checked by hand, see the report of issue 19).
 
-Terms (``theory.spectra.certificate._residual_bound``, ``certify_positive_definite_float``,
-``theory.spectra.enclosure``):
+Terms (``convotron_theory.spectra.certificate._residual_bound``,
+``certify_positive_definite_float``,
+``convotron_theory.spectra.enclosure``):
 
 * ``γ_r(1+γ_r) Ĥ``: the rounding of ``fl(L̃ L̃ᵀ)``, invisible to the computed residual
   (and the "row sums of |R̂| alone" mutant): a false λ_min with a factor L̃ whose product
@@ -32,10 +33,10 @@ import mpmath
 import numpy as np
 import pytest
 
-from theory.spectra import certify_positive_definite_float
-from theory.spectra.certificate import _ABS, _U, _lower, _residual_bound
-from theory.spectra.check import _exact_overlap
-from theory.spectra.enclosure import overlap_enclosure
+from convotron_theory.spectra import certify_positive_definite_float
+from convotron_theory.spectra.certificate import _ABS, _U, _lower, _residual_bound
+from convotron_theory.spectra.check import _exact_overlap
+from convotron_theory.spectra.enclosure import overlap_enclosure
 
 
 def _exact_residual(A: np.ndarray, L: np.ndarray, s: float) -> list[list[Fraction]]:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from convotron.glue import claims as G
+from convotron_theory import TheoryError
+from convotron_theory import claims as C
 from tests.labels import ARCHITECTURE_LABELS
-from theory import TheoryError
-from theory import claims as C
 
 TESTS = Path(__file__).resolve().parent.parent
 MARKER = re.compile(r"""claim\(\s*["']([\w-]+)["']\s*\)""")
@@ -74,16 +74,16 @@ def test_marked_labels_are_registered() -> None:
 
 
 def test_bound_objects_carry_a_registered_label() -> None:
-    from theory.bounds import ALL_BOUNDS
+    from convotron_theory.bounds import ALL_BOUNDS
 
     for bound in ALL_BOUNDS.values():
         assert bound.label in C.CLAIMS, bound.name
         paths = {p for c in C.CLAIMS.values() for p in c.objects}
         # every bound object of the book's chapters is listed by some claim
         if bound.name not in ("samples",):
-            assert any(G.resolve(p) is bound for p in paths if p.startswith("theory.bounds.")), (
-                bound.name
-            )
+            assert any(
+                G.resolve(p) is bound for p in paths if p.startswith("convotron_theory.bounds.")
+            ), bound.name
 
 
 def test_status_level_order() -> None:
@@ -97,9 +97,12 @@ def test_status_level_order() -> None:
 def test_resolve_errors_name_the_path() -> None:
     with pytest.raises(
         TheoryError,
-        match=r"'theory.bounds.NOPE' does not resolve: 'theory.bounds' has no attribute 'NOPE'",
+        match=(
+            r"'convotron_theory.bounds.NOPE' does not resolve: "
+            r"'convotron_theory.bounds' has no attribute 'NOPE'"
+        ),
     ):
-        G.resolve("theory.bounds.NOPE")
+        G.resolve("convotron_theory.bounds.NOPE")
     with pytest.raises(TheoryError, match=r"no importable module 'nonexistent_pkg_xyz'"):
         G.resolve("nonexistent_pkg_xyz.thing")
 
@@ -158,7 +161,8 @@ def test_status_proved_and_symbolic_match_the_book_section(label: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# One numbering: theory.claims.PRINTED against the book (sources and, when built, the HTML)
+# One numbering: convotron_theory.claims.PRINTED against the book (sources and, when built, the
+# HTML)
 # ------------------------------------------------------------------------------------------
 DIRECTIVE = re.compile(r"^```\{prf:(\w+)\}[^\n]*\n:label: ([\w-]+)", re.MULTILINE)
 

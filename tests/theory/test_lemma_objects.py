@@ -1,9 +1,11 @@
 """Every field the spectral lemmas return, checked against brute force and the exact values.
 
 ``tests/theory/test_spectra.py`` checks that the lemmas' bounds hold; this file pins what a
-caller reads from the :class:`~theory.spectra.LemmaBounds` (the case, the scheme's values, the
+caller reads from the :class:`~convotron_theory.spectra.LemmaBounds` (the case, the scheme's
+values, the
 exactness flags, the matrix bounded), the exact numbers of
-:func:`~theory.spectra.covariance_spectrum_bounds`, and the messages that tell a user how to
+:func:`~convotron_theory.spectra.covariance_spectrum_bounds`, and the messages that tell a user how
+to
 repair a failing hypothesis (each suggested repair is then tried). Written against the
 survivors of ``make mutation`` over ``theory/spectra/lemmas.py`` (MUTATION.md).
 """
@@ -14,9 +16,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory import HypothesisFailed, TheoryError
-from theory import notation as nt
-from theory.spectra import (
+from convotron_theory import HypothesisFailed, TheoryError
+from convotron_theory import notation as nt
+from convotron_theory.spectra import (
     LEMMA_1D,
     LEMMA_2D,
     LEMMA_COV_TRANSFER,
@@ -29,7 +31,7 @@ from theory.spectra import (
     sos_identity_holds,
     sos_inequality_holds,
 )
-from theory.spectra import lemmas as lemmas_module
+from convotron_theory.spectra import lemmas as lemmas_module
 
 
 def ppt_1d(n: int, r: int, d: int) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from theory import notation as N
+from convotron_theory import notation as N
 
 
 def test_sizes_are_positive_integers() -> None:
@@ -65,7 +65,7 @@ _CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n.*?^```", re.MULTILINE | re.D
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$]+?)\$", re.DOTALL)
 
 #: Each scanned symbol of the notation table with the definitions (``X = ...`` in maths) it may
-#: have, as regexes of the right-hand side (theory.notation.OBJECTS: the one table). A
+#: have, as regexes of the right-hand side (convotron_theory.notation.OBJECTS: the one table). A
 #: definition with another right-hand side gives the symbol a second meaning.
 DEFINITIONS: dict[str, tuple[str, ...]] = {o.symbol: o.definitions for o in N.OBJECTS if o.symbol}
 #: Forms that gave a symbol a second meaning on e461165 and must not come back.

@@ -1,4 +1,4 @@
-"""Invariants of theory.overlap: the definition, and the closed forms checked against it.
+"""Invariants of convotron_theory.overlap: the definition, and the closed forms checked against it.
 
 Everything here is exact (sympy integers/rationals): equality, never a tolerance.
 """
@@ -11,8 +11,8 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theory import TheoryError
-from theory.overlap import (
+from convotron_theory import TheoryError
+from convotron_theory.overlap import (
     MAX_EXACT_N,
     as_indices,
     covariance_matrix,

@@ -1,4 +1,5 @@
-"""Exact checks of :mod:`theory.second_moment` (lem-exact-k) against independent computations.
+"""Exact checks of :mod:`convotron_theory.second_moment` (lem-exact-k) against independent
+computations.
 
 Independent of the closed forms under test:
 
@@ -19,9 +20,9 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
+from convotron_theory import second_moment as SM
+from convotron_theory._errors import TheoryError
 from tests.budget import examples
-from theory import second_moment as SM
-from theory._errors import TheoryError
 
 from .sharp import _P, COUNTER, STRIDE_8_4_2, TWINS, q_fourth_moment
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory import second_moment as SM
-from theory._errors import TheoryError
+from convotron_theory import second_moment as SM
+from convotron_theory._errors import TheoryError
 
 from .sharp import _P, COUNTER, STRIDE_8_4_2, q_fourth_moment
 

@@ -1,7 +1,7 @@
 """Every Bound has a sharp check, it passes, and it kills hand-made mutants of the formula.
 
 mutmut (``make mutation``) does not mutate module-level declarations such as the
-:class:`theory.bounds.Bound` objects, so their formulas are mutated here by hand: each
+:class:`convotron_theory.bounds.Bound` objects, so their formulas are mutated here by hand: each
 expression scaled by 1.1 and by 0.9 (a constant 10% off), negated, and shifted by 1; the
 sharp check of :mod:`tests.theory.sharp` must fail on every mutant.
 """
@@ -13,8 +13,8 @@ import dataclasses
 import pytest
 import sympy as sp
 
-from theory import bounds as TB
-from theory._errors import TheoryError
+from convotron_theory import bounds as TB
+from convotron_theory._errors import TheoryError
 
 from .sharp import SHARP_CHECKS
 

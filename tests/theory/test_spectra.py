@@ -1,4 +1,5 @@
-"""Invariants of theory.spectra: scalable floats against the exact definition, certificates
+"""Invariants of convotron_theory.spectra: scalable floats against the exact definition,
+certificates
 against Sylvester's criterion and eigenvalues, the lemmas against actual spectra, and the
 known numbers of convotron-theory.md §5 and §7."""
 
@@ -13,16 +14,16 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-import theory.spectra as spectra
-from theory import HypothesisFailed, TheoryError
-from theory.overlap import (
+import convotron_theory.spectra as spectra
+from convotron_theory import HypothesisFailed, TheoryError
+from convotron_theory.overlap import (
     overlap_matrix,
     stride_1d_indices,
     stride_2d_channels_indices,
     stride_2d_indices,
     toeplitz_block,
 )
-from theory.spectra import (
+from convotron_theory.spectra import (
     EXACT_COV_MAX_N,
     LEMMA_1D,
     LEMMA_2D,
@@ -498,7 +499,7 @@ def test_package_reexports_the_public_names():
         "certify_positive_definite_float", "Certificate", "KernelDirection", "LemmaBounds",
         "LemmaStatement", "SchemeCheck",
         # issue 19: the three verdicts, the proven bounds, the exact kernel witness, and
-        # lemma_conv (moved here from theory.conv to break an import cycle)
+        # lemma_conv (moved here from convotron_theory.conv to break an import cycle)
         "HOLDS", "FAILS", "UNDECIDED", "ProvedBound", "exact_kernel_witness", "lemma_conv",
         "certify_positive_definite", "check_scheme", "covariance_spectrum_bounds",
         "exact_eigenvalues", "extreme_eigenvalues", "kernel_direction",
@@ -511,7 +512,9 @@ def test_package_reexports_the_public_names():
         obj = getattr(spectra, name)
         home = getattr(obj, "__module__", None)
         if callable(obj) and home is not None:
-            assert home.rsplit(".", 1)[-1] in homes and home.startswith("theory.spectra."), name
+            assert home.rsplit(".", 1)[-1] in homes and home.startswith(
+                "convotron_theory.spectra."
+            ), name
 
 
 def test_trace_is_rk_only_when_positions_read_distinct_coordinates():

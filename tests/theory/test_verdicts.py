@@ -1,6 +1,6 @@
 """The verdict of ``check_scheme`` is never wrong (issue 19).
 
-Oracle, independent of ``theory.spectra``: the count matrix ``C`` built by loops from the
+Oracle, independent of ``convotron_theory.spectra``: the count matrix ``C`` built by loops from the
 index rows, the exact rational Σ (identity, AR(1) ρ^|i-j|, diagonal, dense A Aᵀ), the exact
 ``M = C Σ Cᵀ`` in ``Fraction``, positive definiteness by a plain rational elimination and
 λ_min by ``mpmath.eigsy`` at 60 digits. The rules asserted:
@@ -26,8 +26,8 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
+from convotron_theory.spectra import check_scheme
 from tests.budget import examples
-from theory.spectra import check_scheme
 
 from .test_overlap import arbitrary_schemes
 
@@ -274,7 +274,7 @@ def test_a_lemma_bound_of_zero_decides_nothing():
 
 
 def test_kernel_witnesses_are_checked_in_integers():
-    from theory.spectra.kernel import _verified, exact_kernel_witness
+    from convotron_theory.spectra.kernel import _verified, exact_kernel_witness
 
     idx = np.asarray([[0, 1, 2], [2, 1, 0]])
     assert _verified(idx, 3, "identity", None, (1, 0, -1))  # Pᵀu = 0

@@ -5,36 +5,36 @@ main theorem) needs :math:`\lambda_{\min}(M) > 0` for the overlap matrix
 :math:`M = P\Sigma P^\top` (``convotron-theory.md`` §3-5). This package answers, for a concrete
 scheme given as plain data (``n`` and a ``(k, r)`` index array), one concern per module:
 
-* ``theory.spectra.numeric``: :func:`overlap_numeric` / :func:`extreme_eigenvalues`,
+* ``convotron_theory.spectra.numeric``: :func:`overlap_numeric` / :func:`extreme_eigenvalues`,
   :math:`M` and its extreme eigenvalues in floating point, for :math:`n` in the millions,
   without ever forming an :math:`n\times n` matrix (exact ``int64`` for :math:`\Sigma = I`);
-* ``theory.spectra.certificate``: :func:`certify_positive_definite`, an exact rational
+* ``convotron_theory.spectra.certificate``: :func:`certify_positive_definite`, an exact rational
   :math:`LDL^\top` certificate (computed fraction-free by Bareiss elimination), with an exact
   integer witness :math:`u`, :math:`u^\top M u \le 0`, when it fails;
   :func:`leading_principal_minors` is Sylvester's criterion, the independent cross-check;
   and :func:`certify_positive_definite_float`, a verified lower bound on
   :math:`\lambda_{\min}(M)` from floating point (shifted Cholesky and Weyl, with
-  ``theory.spectra.enclosure``'s rigorous bound on :math:`|M - \tilde M|`), used where
+  ``convotron_theory.spectra.enclosure``'s rigorous bound on :math:`|M - \tilde M|`), used where
   the exact path would be slow;
-* ``theory.spectra.limits``: size limits (``MAX_R``, ``MAX_N``, ...) checked
+* ``convotron_theory.spectra.limits``: size limits (``MAX_R``, ``MAX_N``, ...) checked
   before any allocation, and the cost model that chooses the exact path;
-* ``theory.spectra.exact``: :func:`exact_eigenvalues`, eigenvalues as surds where the
+* ``convotron_theory.spectra.exact``: :func:`exact_eigenvalues`, eigenvalues as surds where the
   characteristic polynomial factors into pieces of degree :math:`\le 2`, exact real algebraic
   numbers (``CRootOf``) otherwise;
-* ``theory.spectra.lemmas``: the lemmas (all [derived]): :func:`lemma_1d` (``lem-1d``),
+* ``convotron_theory.spectra.lemmas``: the lemmas (all [derived]): :func:`lemma_1d` (``lem-1d``),
   :func:`lemma_2d` (``lem-2d``), :func:`lemma_cov_transfer` (``lem-cov-transfer``), each with
   its statement as a sympy relation (:data:`LEMMA_1D`, :data:`LEMMA_2D`,
   :data:`LEMMA_COV_TRANSFER`), returned only when the hypotheses hold, else
   :class:`~theory.HypothesisFailed` naming the failing hypothesis; and
   :func:`sos_identity` / :func:`sos_identity_holds` / :func:`sos_inequality_holds`, the
   sum-of-squares identity behind ``lem-1d`` (``lem-1d-sos``), verified symbolically;
-* ``theory.spectra.kernel``: :func:`kernel_direction`, when :math:`\lambda_{\min}(M) = 0`,
+* ``convotron_theory.spectra.kernel``: :func:`kernel_direction`, when :math:`\lambda_{\min}(M) = 0`,
   a filter :math:`u` with :math:`Mu = 0` and the reason in words;
-* ``theory.spectra.check``: :func:`check_scheme`, all of the above in one
+* ``convotron_theory.spectra.check``: :func:`check_scheme`, all of the above in one
   :class:`SchemeCheck` (what ``convotron check`` prints);
-* ``theory.spectra.result``: :class:`SchemeCheck` itself, the value and its JSON.
+* ``convotron_theory.spectra.result``: :class:`SchemeCheck` itself, the value and its JSON.
 
-Every public name is re-exported here: ``from theory.spectra import check_scheme``.
+Every public name is re-exported here: ``from convotron_theory.spectra import check_scheme``.
 Never imports :mod:`convotron`.
 """
 

@@ -1,6 +1,6 @@
 r"""Exact positive-definiteness certificate: rational :math:`LDL^\top` (Bareiss), Sylvester.
 
-Part of :mod:`theory.spectra`: :func:`certify_positive_definite` certifies
+Part of :mod:`convotron_theory.spectra`: :func:`certify_positive_definite` certifies
 :math:`M \succ 0` exactly, computed fraction-free by Bareiss elimination, with an exact integer
 witness :math:`u`, :math:`u^\top M u \le 0`, when it fails; :func:`leading_principal_minors`
 is Sylvester's criterion, the independent cross-check. Never imports :mod:`convotron`.
@@ -402,7 +402,7 @@ def certify_positive_definite_float(
     \hat G)`, then :math:`\hat R = t - s` on the diagonal, each one rounding (:math:`\le u`
     times the result). So :math:`|R| \le |\hat R| + u(|t| + |\hat R|) + \gamma_r(1+\gamma_r)
     \hat H`, evaluated in floating point and inflated for its own roundings (see
-    :mod:`theory.spectra.enclosure`), plus :math:`2^{-900}` for underflow. The final
+    :mod:`convotron_theory.spectra.enclosure`), plus :math:`2^{-900}` for underflow. The final
     :math:`s - \|R\| - \|E\|` is evaluated exactly in rationals and rounded down.
 
     Hence ``lower_bound`` :math:`\le \lambda_{\min}(M)` always; a singular or indefinite

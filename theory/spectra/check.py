@@ -1,6 +1,6 @@
 r"""One scheme checked end to end: :func:`check_scheme` and its :class:`SchemeCheck`.
 
-Part of :mod:`theory.spectra`: the float extremes (:mod:`.numeric`), the exact certificate
+Part of :mod:`convotron_theory.spectra`: the float extremes (:mod:`.numeric`), the exact certificate
 (:mod:`.certificate`), the lemma bounds (:mod:`.lemmas`), exact eigenvalues (:mod:`.exact`)
 and the kernel direction (:mod:`.kernel`) in one result, what ``convotron check`` prints.
 Never imports :mod:`convotron`.
@@ -294,12 +294,12 @@ def check_scheme(
 ) -> SchemeCheck:
     r"""Check Convotron's condition :math:`\lambda_{\min}(P\Sigma P^\top) > 0` for a scheme.
 
-    Steps: the size limits of :mod:`theory.spectra.limits` (before any allocation);
+    Steps: the size limits of :mod:`convotron_theory.spectra.limits` (before any allocation);
     :math:`M` by :func:`overlap_numeric` (never :math:`n \times n`) and its extreme
     eigenvalues; an exact :math:`LDL^\top` certificate (:func:`certify_positive_definite`)
     when asked or when the cost model says it is cheap, else a verified floating-point lower
     bound on :math:`\lambda_{\min}` (:func:`certify_positive_definite_float` on
-    :func:`~theory.spectra.enclosure.overlap_enclosure`); the lemma bounds when a stride
+    :func:`~convotron_theory.spectra.enclosure.overlap_enclosure`); the lemma bounds when a stride
     ``geometry`` is given and the lemma's hypotheses hold (``lem-1d``, ``lem-2d``; with
     ``lem-cov-transfer`` for Σ ≠ I); exact eigenvalue expressions when small; the kernel
     direction when the condition fails.
@@ -325,7 +325,7 @@ def check_scheme(
         ``None``: certify exactly when that is cheap, i.e. :math:`r \le` ``EXACT_MAX_R``, Σ
         is the identity (any :math:`n`: :math:`PP^\top` is computed exactly in ``int64``) or a
         rational Σ with :math:`n \le` ``EXACT_COV_MAX_N``, and the estimated time of the
-        exact path (:func:`~theory.spectra.limits.exact_cost_seconds`) is at most
+        exact path (:func:`~convotron_theory.spectra.limits.exact_cost_seconds`) is at most
         ``AUTO_EXACT_MAX_SECONDS``; otherwise the verified float certificate
         (``certificate == "verified-float"``, with ``lambda_min_lower_bound``), the lemma,
         an exact kernel witness, and, when none of them decides, the exact path after all
@@ -604,8 +604,9 @@ def _decide(
       bounds that is > 0: the verified float certificate, the lemma's (exact rational, > 0).
     * FAILS: the exact :math:`LDL^\top`'s integer witness (:math:`u^\top Mu \le 0` exactly);
       else an integer :math:`u` with :math:`P^\top u = 0` checked in integer arithmetic
-      (:func:`~theory.spectra.kernel.exact_kernel_witness`); else a verified Rayleigh quotient
-      :math:`\le 0` (:func:`~theory.spectra.certificate.rayleigh_upper_bound`).
+      (:func:`~convotron_theory.spectra.kernel.exact_kernel_witness`); else a verified Rayleigh
+      quotient
+      :math:`\le 0` (:func:`~convotron_theory.spectra.certificate.rayleigh_upper_bound`).
     * UNDECIDED otherwise, with every proven bound.
     """
     bounds: list[ProvedBound] = []

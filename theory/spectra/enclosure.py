@@ -1,10 +1,10 @@
 r"""Overlap matrix with a rigorous entrywise error bound: :math:`|M - \tilde M| \le B`.
 
-Part of :mod:`theory.spectra`: :func:`overlap_enclosure` computes :math:`\tilde M \approx
+Part of :mod:`convotron_theory.spectra`: :func:`overlap_enclosure` computes :math:`\tilde M \approx
 M = P\Sigma P^\top` in floating point together with a nonnegative matrix :math:`B` such that
 :math:`|M_{ab} - \tilde M_{ab}| \le B_{ab}` holds for the *exact* real matrix, whatever the
 order in which BLAS sums. It feeds the verified float certificate
-(:func:`theory.spectra.certify_positive_definite_float`). Never imports
+(:func:`convotron_theory.spectra.certify_positive_definite_float`). Never imports
 :mod:`convotron`.
 
 Error model [derived] (standard, Higham, *Accuracy and Stability of Numerical Algorithms*,
@@ -212,7 +212,7 @@ def overlap_enclosure(
     symmetrised :math:`\tilde M_s = \mathrm{fl}((\tilde M + \tilde M^\top)/2)` has
     :math:`|M - \tilde M_s| \le (B + B^\top)/2 + u|\tilde M_s|` since :math:`M` is symmetric.
     Works in row blocks of the count matrix (about :data:`_BLOCK_BUDGET` bytes), like
-    :func:`theory.spectra.overlap_numeric`.
+    :func:`convotron_theory.spectra.overlap_numeric`.
 
     Parameters
     ----------
@@ -220,7 +220,7 @@ def overlap_enclosure(
         Validated indices.
     n : int
     kind, payload
-        From ``theory.spectra.numeric._cov_kind``.
+        From ``convotron_theory.spectra.numeric._cov_kind``.
 
     Returns
     -------

@@ -1,6 +1,7 @@
 r"""Exact eigenvalues of a symmetric rational matrix: surds, or exact real algebraic numbers.
 
-Part of :mod:`theory.spectra`: :func:`exact_eigenvalues` factors the characteristic polynomial
+Part of :mod:`convotron_theory.spectra`: :func:`exact_eigenvalues` factors the characteristic
+polynomial
 over :math:`\mathbb{Q}`; factors of degree :math:`\le 2` give surds, higher ones ``CRootOf``.
 Never imports :mod:`convotron`.
 """

@@ -1,6 +1,7 @@
 r"""Kernel direction: when :math:`\lambda_{\min}(M) = 0`, a filter :math:`u` with :math:`Mu = 0`.
 
-Part of :mod:`theory.spectra`: :func:`kernel_direction` returns the direction the data cannot
+Part of :mod:`convotron_theory.spectra`: :func:`kernel_direction` returns the direction the data
+cannot
 identify, an exact integer witness when a simple cause is found, and the reason in words.
 Never imports :mod:`convotron`.
 """

@@ -1,6 +1,7 @@
 r"""The spectral lemmas as objects: ``lem-1d``, ``lem-2d``, ``lem-cov-transfer``, ``lem-1d-sos``.
 
-Part of :mod:`theory.spectra` (all [derived], ``convotron-theory.md`` §5): :func:`lemma_1d`,
+Part of :mod:`convotron_theory.spectra` (all [derived], ``convotron-theory.md`` §5):
+:func:`lemma_1d`,
 :func:`lemma_2d` and :func:`lemma_cov_transfer`, each with its statement as a sympy relation
 (:data:`LEMMA_1D`, :data:`LEMMA_2D`, :data:`LEMMA_COV_TRANSFER`), return bounds only when the
 hypotheses hold, else :class:`~theory.HypothesisFailed` naming the failing hypothesis;
@@ -313,8 +314,10 @@ def _dense_spectrum_bounds(n: int, payload: Any) -> tuple[sp.Expr, sp.Expr, str]
 
     [derived] :math:`\tilde\Sigma` the float matrix and :math:`B` an entrywise bound on
     :math:`|\Sigma - \tilde\Sigma|` covering both readings of a float entry (its binary
-    value and the decimal it prints as, :func:`~theory.spectra.enclosure.dense_enclosure`):
-    the lower bound is :func:`~theory.spectra.certify_positive_definite_float`'s (0 when it
+    value and the decimal it prints as,
+    :func:`~convotron_theory.spectra.enclosure.dense_enclosure`):
+    the lower bound is :func:`~convotron_theory.spectra.certify_positive_definite_float`'s (0 when
+    it
     does not prove :math:`\lambda_{\min}(\Sigma) > 0`: Σ ⪰ 0 is then the covariance's
     assumption, not a proof, and the bound 0 decides nothing); the upper bound is the largest
     row sum of :math:`|\tilde\Sigma| + B`, rounded up (:math:`\lambda_{\max} \le
@@ -471,7 +474,7 @@ def toeplitz_decomposition_holds(m: int) -> bool:
 def lemma_conv(geometry: dict[str, Any]) -> Any:
     """Return ``lem-1d`` / ``lem-2d`` for a conv layer through ``lem-conv-reduction``.
 
-    Returns the :class:`~theory.spectra.LemmaBounds` of the reduced stride scheme (its
+    Returns the :class:`~convotron_theory.spectra.LemmaBounds` of the reduced stride scheme (its
     ``case`` says so); raises :class:`~theory.HypothesisFailed` naming the hypothesis that
     fails (padding, dilation not dividing the stride, or the lemma's own ``k >= ⌈r/d⌉``).
     """

@@ -1,6 +1,7 @@
 r"""Overlap matrix in floating point at scale: :math:`M = P\Sigma P^\top` and its extremes.
 
-Part of :mod:`theory.spectra` (``convotron-theory.md`` §3-5): :func:`overlap_numeric` builds
+Part of :mod:`convotron_theory.spectra` (``convotron-theory.md`` §3-5): :func:`overlap_numeric`
+builds
 :math:`M` for :math:`n` in the millions without ever forming an :math:`n\times n` matrix
 (exact ``int64`` for :math:`\Sigma = I`), :func:`extreme_eigenvalues` its extreme eigenvalues.
 Also the covariance descriptions the other modules share (``_cov_kind``). Never imports
@@ -46,7 +47,8 @@ def _cov_kind(n: int, cov: Any) -> tuple[str, Any]:
         if isinstance(rho, sp.Basic) and not rho.is_number:
             raise TheoryError(
                 f"a numeric check needs a number for the AR(1) correlation; got the symbol "
-                f"{rho}. Substitute a value, or use theory.overlap.overlap_matrix for symbolic ρ."
+                f"{rho}. Substitute a value, or use convotron_theory.overlap.overlap_matrix for "
+                "symbolic ρ."
             )
         try:
             val = float(rho) if not isinstance(rho, str) else float(Fraction(rho))
@@ -134,7 +136,7 @@ def overlap_numeric(n: int, indices: Any, cov: Any = "identity") -> np.ndarray:
       sum is an integer at most :math:`\max(P)\,k`, so the product is exact in ``float32``
       when that is below :math:`2^{24}` (else ``float64``, :math:`k^2 < 2^{53}` required) and
       the result is returned as ``int64`` (exact; equals
-      :func:`theory.overlap.overlap_matrix`). Dense count rows with BLAS measured about 3x
+      :func:`convotron_theory.overlap.overlap_matrix`). Dense count rows with BLAS measured about 3x
       faster than a ``scipy.sparse`` product here.
     * ``("diag", d)``: :math:`V = P\,\mathrm{diag}(d)`;
     * ``("ar1", rho)`` or ``"ar1:RHO"``: :math:`V` by the :math:`O(n)` two-sided exponential

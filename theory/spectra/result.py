@@ -1,6 +1,7 @@
-r"""The value :func:`~theory.spectra.check_scheme` returns: :class:`SchemeCheck`, and its JSON.
+r"""What :func:`~convotron_theory.spectra.check_scheme` returns: :class:`SchemeCheck`, its JSON.
 
-Part of :mod:`theory.spectra` (re-exported there and by :mod:`theory.spectra.check`, which
+Part of :mod:`convotron_theory.spectra` (re-exported there and by
+:mod:`convotron_theory.spectra.check`, which
 computes it). Never imports :mod:`convotron`.
 """
 
@@ -18,7 +19,8 @@ from .lemmas import LemmaBounds
 
 __all__ = ["FAILS", "HOLDS", "UNDECIDED", "VERDICTS", "ProvedBound", "SchemeCheck"]
 
-#: The three verdicts of :func:`~theory.spectra.check_scheme` on :math:`\lambda_{\min}(M) > 0`.
+#: The three verdicts of :func:`~convotron_theory.spectra.check_scheme` on :math:`\lambda_{\min}(M)
+#: > 0`.
 HOLDS, FAILS, UNDECIDED = "HOLDS", "FAILS", "UNDECIDED"
 VERDICTS = (HOLDS, FAILS, UNDECIDED)
 
@@ -80,7 +82,7 @@ class SchemeCheck:
     certificate : str
         The kind of proof that decided the verdict: ``"exact"`` (rational :math:`LDL^\top`,
         or its integer witness when it fails), ``"verified-float"``
-        (:func:`~theory.spectra.certify_positive_definite_float`), ``"lemma"`` (a lemma's
+        (:func:`~convotron_theory.spectra.certify_positive_definite_float`), ``"lemma"`` (a lemma's
         lower bound > 0), ``"kernel-witness"`` (an integer :math:`u`, :math:`u^\top Mu = 0`
         exactly), ``"upper-bound"`` (a verified Rayleigh quotient :math:`\le 0`) or
         ``"none"`` (``verdict == "UNDECIDED"``).

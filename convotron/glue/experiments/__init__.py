@@ -1,4 +1,4 @@
-"""Experiment runners: ``convotron experiment NAME`` (glue: may use :mod:`theory`).
+"""Experiment runners: ``convotron experiment NAME`` (glue: may use :mod:`convotron_theory`).
 
 Each experiment reproduces one practical claim of Goel, Klivans and Meka (ICML 2018) or
 probes where the theory's hypotheses stop holding:

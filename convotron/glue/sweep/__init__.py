@@ -6,9 +6,13 @@ theorem's own step size η and iteration count T (fresh samples, independent see
 the failure rate at T with its binomial interval, the iterations the runs actually needed, the
 tightness ``T / median`` and the failure rate at fractions of T (see :mod:`.table`).
 
-The runs of a cell are split into chunks that run on Dask workers (:mod:`.engine`); every
-finished chunk and cell is written atomically (:mod:`.store`), so a killed sweep resumes where
-it stopped and its table equals an uninterrupted run's.
+Each cell runs several teachers (the hardest direction, the λ_min eigenvector of
+M = PΣPᵀ, first: :mod:`.engine`); the table shows the worst direction, and the grid's tests
+are corrected for their number (Holm, :mod:`.table`). The runs are split into chunks that run
+on Dask workers; every finished chunk is written atomically and every finished cell appended
+to a cache keyed on all that determines it (:mod:`.store`), so a killed sweep resumes where
+it stopped, its table equals an uninterrupted run's, and a changed setting or scheme file is
+never answered from a stale result.
 """
 
 from __future__ import annotations
@@ -36,7 +40,11 @@ __all__ = [
 
 @dataclass
 class SweepResult:
-    """What a sweep did: the table rows (grid order) and where they went."""
+    """What a sweep did: the table rows (grid order), where they went, what was reused and why.
+
+    ``recomputed`` maps a reason (a part of the result key that changed, in words) to the
+    number of cached cells recomputed for it; ``new`` counts cells with no earlier result.
+    """
 
     rows: list[dict[str, Any]]
     seconds: float
@@ -45,11 +53,28 @@ class SweepResult:
     updates: float
     files: list[Path] = field(default_factory=list)
     scheduler: str = ""
+    recomputed: dict[str, int] = field(default_factory=dict)
+    new: int = 0
+    tests: int = 0
+    rule: str = ""
+
+    def reuse_summary(self) -> str:
+        """One sentence: how many cells were reused, and why the others were not."""
+        parts = [f"{self.cells_resumed} reused"]
+        if self.new:
+            parts.append(f"{self.new} new")
+        for why, count in self.recomputed.items():
+            parts.append(f"{count} recomputed ({why})")
+        return ", ".join(parts)
 
 
-def _chunks_of(plan: CellPlan, size: int) -> list[Chunk]:
+def _chunks_of(plan: CellPlan, size: int, teachers: int) -> list[Chunk]:
     runs = plan.cell.runs
-    return [Chunk(plan, s, min(s + size, runs)) for s in range(0, runs, size)]
+    return [
+        Chunk(plan, s, min(s + size, runs), t)
+        for t in range(teachers)
+        for s in range(0, runs, size)
+    ]
 
 
 def run_sweep(
@@ -60,65 +85,110 @@ def run_sweep(
     workers: int | None = None,
     progress: bool = True,
     figures: bool = True,
+    verbose: bool = False,
 ) -> SweepResult:
     """Run (or resume) a sweep into the folder ``out``; return its table.
+
+    Every input is checked before a file of the folder is written (the scheduler's address,
+    the workers, each scheme, law, covariance and noise through the cells' plans), so a
+    refused sweep leaves an earlier sweep's folder as it was.
 
     Parameters
     ----------
     grid : Grid
         The cells and settings.
     out : path
-        The sweep's folder (created; finished cells there are reused).
+        The sweep's folder (created; finished cells there are reused when their result key,
+        :func:`.store.result_key`, is unchanged).
     scheduler : str or None
-        ``None``: an embedded ``LocalCluster`` with ``workers`` processes (default: the
-        cores); ``"tcp://HOST:PORT"``: a running Dask scheduler; ``"inline"``: no Dask.
+        ``None`` or ``"local"``: an embedded ``LocalCluster`` with ``workers`` processes
+        (default and maximum: the cores); ``"tcp://HOST:PORT"``: a running Dask scheduler;
+        ``"inline"``: no Dask.
     progress : bool
         A progress bar over updates, with the estimated time left (stderr).
+    verbose : bool
+        Let ``distributed``'s log messages through (they are hidden otherwise).
     """
     from ..._io import locked_dir
+    from ..dask import check_scheduler, check_workers
+    from .store import KEY_PARTS, key_changes, result_key, scheme_digest
+    from .table import RULE, apply_holm, columns
 
     start = time.perf_counter()
+    scheduler = check_scheduler(scheduler, flag="scheduler")
+    if scheduler in (None, "local"):
+        workers = check_workers(workers, flag="workers")
+    digests = {s: scheme_digest(s) for s in dict.fromkeys(grid.axes["scheme"])}
+    fields = columns(grid.fractions, grid.teachers)
+    teachers = grid.teachers
     store = Store(out)
     with locked_dir(out, what="sweep folder"):
-        store.prepare(grid.to_json())
-        plans = [plan_cell(c, max_updates=grid.max_updates) for c in grid.cells]
+        store.check()
+        cache = store.load_cache()
+        keys = {
+            c.cell_id: result_key(c.key(), digests[c.scheme], max_updates=grid.max_updates,
+                                  fractions=grid.fractions, teachers=teachers)
+            for c in grid.cells
+        }  # fmt: skip
         rows: dict[str, dict[str, Any]] = {}
+        reused: list[str] = []
+        recomputed: dict[str, int] = {}
+        new = 0
+        todo = []
+        for cell in grid.cells:
+            cid = cell.cell_id
+            old = cache.get(cid)
+            if old is not None and not key_changes(old[0], keys[cid]):
+                rows[cid] = old[1]
+                reused.append(cid)
+                continue
+            if old is None:
+                new += 1
+            else:
+                why = "; ".join(KEY_PARTS[p] for p in key_changes(old[0], keys[cid]))
+                recomputed[why] = recomputed.get(why, 0) + 1
+            todo.append(cell)
+        # every plan (and so every spec) is checked before the folder is written
+        plans = {
+            c.cell_id: plan_cell(c, max_updates=grid.max_updates, teachers=teachers) for c in todo
+        }
+        store.prepare(grid.to_json(), fields)
+        store.append_rows([rows[c] for c in reused], fields)
         pending: list[Chunk] = []
-        done_chunks: dict[str, list[ChunkResult]] = {}
-        cells_resumed = chunks_resumed = 0
-        for plan in plans:
-            cid = plan.cell.cell_id
-            old = store.load_row(cid)
-            if old is not None:
-                rows[cid] = old
-                cells_resumed += 1
-                continue
+        done: dict[str, dict[int, list[ChunkResult]]] = {}
+        need: dict[str, int] = {}
+        chunks_resumed = 0
+        finished: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for cid, plan in plans.items():
             if plan.status != "run":
-                rows[cid] = cell_row(plan, None, grid.fractions)
-                store.save_row(rows[cid])
+                rows[cid] = cell_row(plan, None, grid.fractions, teachers=teachers)
+                finished.append((keys[cid], rows[cid]))
                 continue
-            done_chunks[cid] = []
-            for ch in _chunks_of(plan, grid.chunk):
-                res = store.load_chunk(ch)
+            done[cid] = {t: [] for t in range(teachers)}
+            chunks = _chunks_of(plan, grid.chunk, teachers)
+            need[cid] = len(chunks)
+            for ch in chunks:
+                res = store.load_chunk(keys[cid], ch)
                 if res is None:
                     pending.append(ch)
                 else:
-                    done_chunks[cid].append(res)
+                    done[cid][ch.teacher].append(res)
                     chunks_resumed += 1
-        by_id = {p.cell.cell_id: p for p in plans}
-        need = {cid: len(_chunks_of(by_id[cid], grid.chunk)) for cid in done_chunks}
+        if finished:
+            store.append_rows([r for _, r in finished], fields, [k for k, _ in finished])
         failed: dict[str, str] = {}
         total = sum(float(ch.stop - ch.start) * ch.plan.T for ch in pending)
 
         def _finish(cid: str) -> None:
-            plan = by_id[cid]
             err = failed.get(cid)
-            rows[cid] = cell_row(plan, done_chunks[cid], grid.fractions, error=err)
-            store.save_row(rows[cid]) if err is None else None
-            store.write_table([rows[p.cell.cell_id] for p in plans if p.cell.cell_id in rows])
+            # the runs' outcomes are dropped once the row is made: memory stays that of
+            # the cells in flight, not of every finished cell
+            rows[cid] = cell_row(plans[cid], done.pop(cid), grid.fractions, error=err,
+                                 teachers=teachers)  # fmt: skip
+            store.append_rows([rows[cid]], fields, None if err else [keys[cid]])
 
-        for cid in list(done_chunks):  # cells whose chunks were all on disk already
-            if len(done_chunks[cid]) == need[cid]:
+        for cid in list(done):  # cells whose chunks were all on disk already
+            if sum(map(len, done[cid].values())) == need[cid]:
                 _finish(cid)
         bar = _bar(total, progress)
         try:
@@ -126,25 +196,51 @@ def run_sweep(
                 pending,
                 scheduler=scheduler,
                 workers=workers,
+                verbose=verbose,
                 on_start=lambda addr: bar.set_postfix_str(addr) if bar is not None else None,
             ):
                 cid = chunk.plan.cell.cell_id
                 if bar is not None:
                     bar.update(float(chunk.stop - chunk.start) * chunk.plan.T)
                 if isinstance(outcome, BaseException):
-                    failed[cid] = f"{type(outcome).__name__}: {outcome}"
+                    failed[cid] = " ".join(f"{type(outcome).__name__}: {outcome}".split())
                     need[cid] -= 1
                 else:
-                    store.save_chunk(chunk, outcome)
-                    done_chunks[cid].append(outcome)
-                if len(done_chunks[cid]) == need[cid]:
+                    done[cid][chunk.teacher].append(outcome)
+                    if sum(map(len, done[cid].values())) < need[cid]:
+                        store.save_chunk(keys[cid], chunk, outcome)
+                if cid in done and sum(map(len, done[cid].values())) == need[cid]:
                     _finish(cid)
         finally:
             if bar is not None:
                 bar.close()
-        used = scheduler or f"LocalCluster({workers or 'all cores'})"
-        ordered = [rows[p.cell.cell_id] for p in plans]
-        files = store.write_table(ordered)
+        used = (
+            "inline" if scheduler == "inline"
+            else scheduler if scheduler not in (None, "local")
+            else f"LocalCluster({workers or 'all cores'})"
+        )  # fmt: skip
+        ordered = [rows[c.cell_id] for c in grid.cells]
+        tests = apply_holm(ordered)
+        files = store.write_table(ordered, fields)
+        merged = {cid: kr for cid, kr in cache.items()}
+        for c in grid.cells:
+            if c.cell_id in rows and failed.get(c.cell_id) is None:
+                merged[c.cell_id] = (keys[c.cell_id], rows[c.cell_id])
+        store.compact_cache(merged.values())
+        summary = {
+            "cells": len(ordered),
+            "reused": len(reused),
+            "new": new,
+            "recomputed": recomputed,
+            "chunks_resumed": chunks_resumed,
+            "tests": tests,
+            "multiple_testing": RULE,
+            "flagged": sum(1 for r in ordered if r.get("flagged")),
+            "errors": sum(1 for r in ordered if r.get("status") == "error"),
+        }
+        from ..._io import atomic_write_json
+
+        files.append(atomic_write_json(Path(out) / "summary.json", summary))
         if figures:
             from .plots import tightness_figures
 
@@ -152,11 +248,15 @@ def run_sweep(
     return SweepResult(
         rows=ordered,
         seconds=time.perf_counter() - start,
-        cells_resumed=cells_resumed,
+        cells_resumed=len(reused),
         chunks_resumed=chunks_resumed,
         updates=total,
         files=files,
-        scheduler=used if pending else "none (all resumed)",
+        scheduler=used if pending else "nothing to run (every cell reused or not run)",
+        recomputed=recomputed,
+        new=new,
+        tests=tests,
+        rule=RULE,
     )
 
 

@@ -1,11 +1,19 @@
-"""Running a sweep's cells: the theorem's numbers per cell, runs split into chunks, on Dask.
+r"""Running a sweep's cells: the theorem's numbers per cell, runs split into chunks, on Dask.
 
 Determinism: run ``j`` of a cell uses
 ``numpy.random.default_rng(SeedSequence(cell.entropy, spawn_key=(j,)))``, which is the
 ``j``-th child of ``SeedSequence(cell.entropy).spawn(...)``, so a chunk of runs computes exactly
 what the same runs compute anywhere else: results do not depend on the number of workers, the
-chunk size, the scheduler or the order in which chunks finish. The teacher ``w*`` of a cell is
-drawn from ``SeedSequence(cell.entropy + [1])`` with ``‖w*‖ = w_norm``.
+chunk size, the scheduler or the order in which chunks finish.
+
+Teachers: every cell runs ``teachers`` directions of ``w*`` (each of norm ``w_norm``), because
+the number of updates a run needs varies by an order of magnitude with the direction of
+``w*`` alone: teacher 0 is the **hardest** direction, the unit eigenvector of
+:math:`\lambda_{\min}(M)`, :math:`M = P\Sigma P^\top` (the progress lemma's slowest direction,
+``lem-progress``), teacher 1 the eigenvector of :math:`\lambda_{\max}(M)`, teachers ``j >= 2``
+uniform on the sphere from ``SeedSequence(cell.entropy + [1, j])``. The sign of an
+eigenvector is fixed (its largest-magnitude entry positive). Teacher ``t``'s runs use the
+seed ``cell.entropy + [t]``.
 
 Backends: ``scheduler=None`` starts an embedded ``distributed.LocalCluster`` with one
 single-threaded worker process per core; an address (``tcp://host:port``) connects to a
@@ -25,10 +33,39 @@ import numpy as np
 
 from .grid import Cell
 
-__all__ = ["CellPlan", "Chunk", "ChunkResult", "execute", "plan_cell", "run_chunk"]
+__all__ = [
+    "CellPlan",
+    "Chunk",
+    "ChunkResult",
+    "execute",
+    "plan_cell",
+    "run_chunk",
+    "teacher_names",
+]
+
+#: The theorem's numbers of a cell that its plan carries and its row shows.
+THEOREM_COLUMNS = ("lambda_min", "a", "beta", "beta_rule", "rho", "eta")
+
+
+class _Numbers(dict[str, Any]):
+    """A plain dict whose keys also read as attributes (``params.eta``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
 
 #: Points recorded along each run (the fail rate at fractions of T reads them).
 RECORDS = 64
+#: Largest patch size r for which the hardest direction is computed (an r x r eigh).
+MAX_EIG_R = 4096
+
+
+def teacher_names(count: int) -> list[str]:
+    """Names of a cell's teachers: ``hardest``, ``easiest``, ``random2``, ``random3``, ..."""
+    return ["hardest", "easiest", *(f"random{j}" for j in range(2, max(2, count)))][:count]
 
 
 @dataclass(frozen=True)
@@ -36,31 +73,35 @@ class CellPlan:
     """What a cell will run: the theorem's numbers, or why it does not run."""
 
     cell: Cell
-    parameters: Any  # the theorem-parameters object (carried by reference)
+    parameters: dict[str, Any]  # the theorem's numbers the table shows (THEOREM_COLUMNS)
     eta: float
     T: int
     record_every: int
     status: str  # "run" or "not run"
     reason: str = ""
+    w_stars: tuple[np.ndarray, ...] = ()  # one per teacher (empty when not run)
 
     @property
     def updates(self) -> float:
-        """Updates the cell costs (runs × T), 0 when it does not run."""
-        return float(self.cell.runs) * self.T if self.status == "run" else 0.0
+        """Updates the cell costs (teachers × runs × T), 0 when it does not run."""
+        if self.status != "run":
+            return 0.0
+        return float(len(self.w_stars)) * self.cell.runs * self.T
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """Runs ``start .. stop - 1`` of one cell."""
+    """Runs ``start .. stop - 1`` of one teacher of one cell."""
 
     plan: CellPlan
     start: int
     stop: int
+    teacher: int = 0
 
     @property
     def name(self) -> str:
-        """File-name-safe label of the run range, e.g. ``000000000-000000250``."""
-        return f"{self.start:09d}-{self.stop:09d}"
+        """File-name-safe label of the teacher and run range, e.g. ``t0-000000000-000000250``."""
+        return f"t{self.teacher}-{self.start:09d}-{self.stop:09d}"
 
 
 @dataclass(frozen=True)
@@ -97,11 +138,73 @@ def _problem(cell: Cell) -> Any:
     return Problem.from_specs(cell.scheme, cell.alpha, cell.law, cell.cov, cell.noise)
 
 
-def plan_cell(cell: Cell, *, max_updates: float = math.inf) -> CellPlan:
+#: Per (scheme, covariance) of the cells planned in this process: the spectra of M (the exact
+#: check and the extreme eigenvalues) and its eigenvectors, shared by the cells that differ
+#: only in α, law, noise, ε, δ or ‖w*‖ (a plan is otherwise milliseconds of sympy per cell).
+_SPECTRA: dict[tuple[str, str], Any] = {}
+_EIGEN: dict[tuple[str, str], np.ndarray] = {}
+
+
+def _geometry_key(problem: Any, cell: Cell) -> tuple[str, str]:
+    """Return the resolved scheme (its indices: a ``file:`` may change) and Σ's spec."""
+    import hashlib
+
+    scheme = problem.scheme
+    digest = hashlib.sha256(np.ascontiguousarray(scheme.indices).tobytes()).hexdigest()
+    return (f"{scheme.n}:{scheme.indices.shape}:{digest}", cell.cov)
+
+
+_CACHE_SIZE = 256
+
+
+def _cached(cache: dict[tuple[str, str], Any], key: tuple[str, str], make: Any) -> Any:
+    if key not in cache:
+        if len(cache) >= _CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = make()
+    return cache[key]
+
+
+def _sign_fixed(v: np.ndarray) -> np.ndarray:
+    i = int(np.argmax(np.abs(v)))
+    return -v if v[i] < 0 else v
+
+
+def teacher_directions(problem: Any, cell: Cell, teachers: int) -> tuple[np.ndarray, ...]:
+    """Return the cell's ``w*`` of norm ``w_norm``: hardest, easiest, then random ones."""
+    out: list[np.ndarray] = []
+    if teachers >= 1:
+
+        def eig() -> np.ndarray:
+            M = np.asarray(problem.scheme.overlap_matrix(problem.cov), dtype=np.float64)
+            return np.linalg.eigh(M)[1]
+
+        vecs = _cached(_EIGEN, _geometry_key(problem, cell), eig)
+        out.append(_sign_fixed(vecs[:, 0]))
+        if teachers >= 2:
+            out.append(_sign_fixed(vecs[:, -1]))
+    for j in range(2, teachers):
+        g = np.random.default_rng(np.random.SeedSequence([*cell.entropy, 1, j])).standard_normal(
+            problem.r
+        )
+        out.append(g / np.linalg.norm(g))
+    return tuple(cell.w_norm * v / np.linalg.norm(v) for v in out)
+
+
+def plan_cell(cell: Cell, *, max_updates: float = math.inf, teachers: int = 1) -> CellPlan:
     """Compute the theorem's numbers of a cell (once) and decide whether it runs."""
+    from .._constants import Spectrum
     from ..parameters import theorem_parameters
 
-    params = theorem_parameters(_problem(cell), eps=cell.eps, delta=cell.delta, w_norm=cell.w_norm)
+    problem = _problem(cell)
+    spectrum = _cached(_SPECTRA, _geometry_key(problem, cell), lambda: Spectrum.of(problem))
+    full = theorem_parameters(
+        problem, eps=cell.eps, delta=cell.delta, w_norm=cell.w_norm, spectrum=spectrum
+    )
+    # only the numbers the table shows travel with the plan (to workers, and in memory for
+    # every cell of a 100,000-cell grid), not the whole parameters object
+    params = _Numbers({name: getattr(full, name) for name in THEOREM_COLUMNS})
+    params.update(applies=full.applies, violations=list(full.violations), T=full.T)
     T = params.T
     if not params.applies or not (math.isfinite(params.eta) and params.eta > 0):
         why = "; ".join(params.violations) or "no finite step size"
@@ -109,7 +212,8 @@ def plan_cell(cell: Cell, *, max_updates: float = math.inf) -> CellPlan:
     if not math.isfinite(T):
         return CellPlan(cell, params, params.eta, 0, 1, "not run", "no finite T")
     T = int(T)
-    if float(cell.runs) * T > max_updates:
+    cost = float(teachers) * cell.runs * T
+    if cost > max_updates:
         return CellPlan(
             cell,
             params,
@@ -117,9 +221,14 @@ def plan_cell(cell: Cell, *, max_updates: float = math.inf) -> CellPlan:
             T,
             1,
             "not run",
-            f"runs x T = {cell.runs * T:.3g} updates exceeds max_updates = {max_updates:.3g}",
+            f"teachers x runs x T = {cost:.3g} updates exceeds max_updates = {max_updates:.3g}",
         )
-    return CellPlan(cell, params, float(params.eta), T, max(1, T // RECORDS), "run")
+    if problem.r > MAX_EIG_R:
+        return CellPlan(cell, params, params.eta, T, 1, "not run",
+                        f"r = {problem.r} > {MAX_EIG_R}: the hardest teacher direction (an "
+                        "r x r eigenvector) is not computed")  # fmt: skip
+    w_stars = teacher_directions(problem, cell, teachers)
+    return CellPlan(cell, params, float(params.eta), T, max(1, T // RECORDS), "run", "", w_stars)
 
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
@@ -132,12 +241,10 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     from ...rules import ConvotronRule
 
     plan, cell = chunk.plan, chunk.plan.cell
-    teacher = _problem(cell).random_teacher(
-        np.random.default_rng(np.random.SeedSequence([*cell.entropy, 1])), w_norm=cell.w_norm
-    )
-    each = run_range(ConvotronRule(), teacher, eta=plan.eta, iters=plan.T, seed=cell.entropy,
-                     start=chunk.start, stop=chunk.stop, record_every=plan.record_every,
-                     eps=cell.eps)  # fmt: skip
+    teacher = _problem(cell).teacher(plan.w_stars[chunk.teacher])
+    each = run_range(ConvotronRule(), teacher, eta=plan.eta, iters=plan.T,
+                     seed=[*cell.entropy, chunk.teacher], start=chunk.start, stop=chunk.stop,
+                     record_every=plan.record_every, eps=cell.eps)  # fmt: skip
     runs = collect_runs(each, 0.0)
     assert runs.diverged is not None and runs.histories is not None
     assert runs.history_t is not None
@@ -157,6 +264,7 @@ def execute(
     scheduler: str | None = None,
     workers: int | None = None,
     on_start: Callable[[str], None] | None = None,
+    verbose: bool = False,
 ) -> Iterator[tuple[Chunk, ChunkResult | BaseException]]:
     """Run chunks and yield ``(chunk, result or exception)`` as they finish.
 
@@ -165,5 +273,11 @@ def execute(
     from ..dask import execute as run_tasks
 
     yield from run_tasks(
-        run_chunk, chunks, key=_key, scheduler=scheduler, workers=workers, on_start=on_start
+        run_chunk,
+        chunks,
+        key=_key,
+        scheduler=scheduler,
+        workers=workers,
+        on_start=on_start,
+        verbose=verbose,
     )

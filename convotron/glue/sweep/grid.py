@@ -5,10 +5,13 @@ A grid is the Cartesian product of its axes; each point is one **cell**: a probl
 independent runs. The TOML form (the format ``pyproject.toml`` users know)::
 
     # sweep.toml
-    runs = 1000            # independent runs per cell
+    runs = 1000            # independent runs per cell and teacher
     seed = 0               # root seed; each cell's seeds derive from it
     chunk = 250            # runs per worker task (changes no result)
-    fractions = [0.125, 0.25, 0.5, 1.0]   # fail rate also at these shares of T
+    teachers = 3           # teacher directions per cell: the hardest (λ_min eigenvector of
+                           # M = PΣPᵀ), the easiest (λ_max's), then random ones
+    fractions = [0.125, 0.25, 0.5, 1.0]   # fail rate also at these shares of T (at most 64)
+    max_updates = 1e9      # cells costing more teachers x runs x T are reported "not run"
 
     [axes]
     scheme = ["1d:16,4,2", "1d:24,4,2"]
@@ -26,6 +29,13 @@ independent runs. The TOML form (the format ``pyproject.toml`` users know)::
     n = [16, 20, 24]
     d = [2, 4]
 
+Limits, all checked before anything of that size is built: at most :data:`MAX_CELLS` cells
+(the product of the axes' lengths, a family counted as the product of its value counts),
+:data:`MAX_FRACTIONS` fractions, :data:`MAX_TEACHERS` teachers, a grid file of at most 1 MB
+nested at most :data:`MAX_TOML_DEPTH` arrays or tables deep. A family template names its
+values as ``{name}`` only (no index, attribute, conversion or format spec); a value is a
+number or a string.
+
 On the command line each axis takes a comma list or a range ``START:STOP:STEP`` (inclusive
 of STOP when it falls on the grid), e.g. ``--alpha 0:1:0.25 --scheme 1d:16,4,2,1d:24,4,2``
 (a scheme list is split at ``,1d:``/``,2d:``/``,file:``/``,conv``, since specs hold commas).
@@ -41,6 +51,7 @@ import itertools
 import json
 import math
 import re
+import string
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -50,7 +61,21 @@ from ..._errors import ConvotronError
 from ..._limits import MAX_RUNS
 from ..._validate import Interval, validate
 
-__all__ = ["AXES", "Cell", "Grid", "grid_from_args", "load_grid", "parse_axis"]
+__all__ = [
+    "AXES",
+    "MAX_CELLS",
+    "MAX_FRACTIONS",
+    "MAX_TASKS",
+    "MAX_TEACHERS",
+    "MAX_TOML_DEPTH",
+    "Cell",
+    "Grid",
+    "fraction_label",
+    "grid_from_args",
+    "load_grid",
+    "parse_axis",
+    "parse_fractions",
+]
 
 #: The axes of a grid, in the order the table lists them, with their defaults.
 AXES: dict[str, list[Any]] = {
@@ -65,8 +90,60 @@ AXES: dict[str, list[Any]] = {
 }
 _FLOAT_AXES = ("alpha", "eps", "delta", "w_norm")
 #: Largest number of cells of one grid (checked before the cells are formed).
-_MAX_CELLS = 10**5
-_TOP_KEYS = {"runs", "seed", "chunk", "fractions", "axes", "family", "max_updates"}
+MAX_CELLS = 10**5
+_MAX_CELLS = MAX_CELLS
+#: Largest number of fractions of T at which the fail rate is reported (a run records 64
+#: points, so more fractions would repeat columns).
+MAX_FRACTIONS = 64
+#: Largest number of teacher directions per cell.
+MAX_TEACHERS = 16
+#: Largest number of tasks (chunks of runs) of one sweep: each is an object here and, on Dask,
+#: a future and a task on the scheduler.
+MAX_TASKS = 10**6
+#: Deepest nesting of arrays and inline tables in a grid file (``tomllib`` recurses).
+MAX_TOML_DEPTH = 32
+#: Default teacher directions per cell: the hardest, the easiest and one random.
+DEFAULT_TEACHERS = 3
+DEFAULT_FRACTIONS = (0.125, 0.25, 0.5, 1.0)
+_TOP_KEYS = {"runs", "seed", "chunk", "fractions", "axes", "family", "max_updates", "teachers"}
+
+
+def fraction_label(f: float) -> str:
+    """Return the column suffix of a fraction: ``%g`` when it names ``f`` exactly, else its repr.
+
+    ``0.1`` -> ``0.1``, ``1.0`` -> ``1``, ``0.1000001`` -> ``0.1000001`` (``%g`` would give
+    ``0.1``, two columns of one name); distinct fractions always get distinct labels.
+    """
+    short = f"{f:g}"
+    return short if float(short) == f else repr(float(f))
+
+
+def parse_fractions(values: Any, what: str) -> tuple[float, ...]:
+    """Check a list of fractions of T: numbers in (0, 1], at most MAX_FRACTIONS, no repeats."""
+    if not isinstance(values, list | tuple) or not values:
+        raise _bad(what, "a non-empty list of numbers in (0, 1]", values, "E.g. 0.25,0.5,1.")
+    if len(values) > MAX_FRACTIONS:
+        raise _bad(
+            what,
+            f"at most {MAX_FRACTIONS} numbers (a run records 64 points of its curve)",
+            f"{len(values)} numbers",
+            "Give fewer fractions.",
+        )
+    out = []
+    for f in values:
+        if (
+            isinstance(f, bool)
+            or not isinstance(f, int | float)
+            or not math.isfinite(f)
+            or not 0 < f <= 1
+        ):
+            raise _bad(what, "numbers in (0, 1]", f, "E.g. 0.25,0.5,1.")
+        out.append(float(f))
+    fr = tuple(sorted(out))
+    if len(set(fr)) != len(fr):
+        dup = next(f for f in fr if fr.count(f) > 1)
+        raise _bad(what, "distinct numbers", dup, "Remove the repeated fraction.")
+    return fr
 
 
 @dataclass(frozen=True)
@@ -108,8 +185,9 @@ class Grid:
     runs: int
     seed: int = 0
     chunk: int = 250
-    fractions: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
+    fractions: tuple[float, ...] = DEFAULT_FRACTIONS
     max_updates: float = math.inf
+    teachers: int = DEFAULT_TEACHERS
     cells: tuple[Cell, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -128,10 +206,30 @@ class Grid:
             fix="Use fewer runs (the binomial interval narrows as 1/sqrt(runs)).",
         )
         object.__setattr__(self, "runs", runs)
+        teachers = validate(
+            "teachers",
+            self.teachers,
+            Interval(int, 1, MAX_TEACHERS),
+            meaning="the teacher directions per cell",
+            fix="E.g. 3: the hardest, the easiest and one random direction.",
+        )
+        object.__setattr__(self, "teachers", teachers)
+        object.__setattr__(self, "fractions", parse_fractions(list(self.fractions), "fractions"))
+        if isinstance(self.max_updates, bool) or not (
+            isinstance(self.max_updates, int | float) and self.max_updates > 0
+        ):  # NaN fails the comparison
+            raise _bad("max_updates", "a positive number (or inf)", self.max_updates, "E.g. 1e9.")
         n_cells = math.prod(len(self.axes[a]) for a in names)
         if n_cells > _MAX_CELLS:
             raise _bad("the number of cells (the product of the axes' lengths)",
                        f"at most {_MAX_CELLS}", n_cells, "Use shorter axes.")  # fmt: skip
+        chunk = _positive_int(self.chunk, "chunk", "E.g. chunk = 250.")
+        tasks = n_cells * teachers * -(-runs // chunk)
+        if tasks > MAX_TASKS:
+            raise _bad("the number of tasks (cells x teachers x runs/chunk)",
+                       f"at most {MAX_TASKS}",
+                       f"{n_cells} x {teachers} x ceil({runs}/{chunk}) = {tasks}",
+                       "Use a larger chunk (it changes no result) or fewer cells.")  # fmt: skip
         cells = []
         for values in itertools.product(*(self.axes[a] for a in names)):
             point = dict(zip(names, values, strict=True))
@@ -152,6 +250,7 @@ class Grid:
             "seed": self.seed,
             "chunk": self.chunk,
             "fractions": list(self.fractions),
+            "teachers": self.teachers,
             "max_updates": None if math.isinf(self.max_updates) else self.max_updates,
         }
 
@@ -223,33 +322,134 @@ def _positive_int(value: Any, what: str, fix: str) -> int:
     return int(value)
 
 
-def _family(spec: dict[str, Any], source: str) -> list[str]:
+_FAMILY_VALUE_LIMIT = 10_000
+
+
+def _template_names(template: str, source: str) -> list[str]:
+    """Return the ``{name}`` fields of a family template, each a plain identifier."""
+    fix = 'Write each field as {name}, e.g. "1d:{n},4,{d}" (no index, !conversion or :format).'
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise _bad(f"{source} family.template", "a valid template", template,
+                   f"{fix} ({exc}).") from None  # fmt: skip
+    names: list[str] = []
+    for _, name, spec, conv in fields:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conv:
+            shown = "{" + name + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") + "}"
+            raise _bad(f"{source} family.template field", "a plain name {name}", shown, fix)
+        if name not in names:
+            names.append(name)
+    if not names:
+        raise _bad(f"{source} family.template", "a template with {name} fields", template, fix)
+    return names
+
+
+def _family_ranges(spec: Any, source: str) -> tuple[str, dict[str, list[Any]], int]:
+    """Check a ``[family]`` table; return its template, value lists and the product's size.
+
+    The size is the product of the value counts, computed before a single scheme is formed.
+    """
+    if not isinstance(spec, dict):
+        raise _bad(f"{source} [family]", "a table", spec,
+                   'Write [family] then template = "1d:{n},4,2" and n = [...].')  # fmt: skip
     template = spec.get("template")
     if not isinstance(template, str):
         raise _bad(f"{source} family.template", "a string", template, 'E.g. "1d:{n},4,{d}".')
-    names = re.findall(r"{(\w+)}", template)
-    ranges = {}
+    if len(template) > 1000:
+        raise _bad(f"{source} family.template", "at most 1000 characters",
+                   f"{len(template)} characters", "Shorten it.")  # fmt: skip
+    names = _template_names(template, source)
+    unknown = set(spec) - {"template", *names}
+    if unknown:
+        raise _bad(f"{source} family keys", f"the template's fields {names}", sorted(unknown),
+                   "Remove them or use them in the template.")  # fmt: skip
+    ranges: dict[str, list[Any]] = {}
+    size = 1
     for nm in names:
         vals = spec.get(nm)
         if not isinstance(vals, list) or not vals:
             raise _bad(f"{source} family.{nm}", "a non-empty list", vals, f"Give {nm} = [...].")
+        if len(vals) > _FAMILY_VALUE_LIMIT:
+            raise _bad(f"{source} family.{nm}", f"at most {_FAMILY_VALUE_LIMIT} values",
+                       f"{len(vals)} values", "Use fewer values.")  # fmt: skip
+        for v in vals:
+            if isinstance(v, bool) or not isinstance(v, int | float | str):
+                raise _bad(f"{source} family.{nm}", "a list of numbers or strings", v,
+                           f"Give {nm} = [16, 20, 24].")  # fmt: skip
+            if isinstance(v, str) and len(v) > 100:
+                raise _bad(f"{source} family.{nm}", "values of at most 100 characters",
+                           f"{len(v)} characters", "Shorten them.")  # fmt: skip
+            if isinstance(v, int) and abs(v) > 10**18:
+                raise _bad(f"{source} family.{nm}", "numbers of at most 19 digits", v,
+                           "Use smaller numbers.")  # fmt: skip
         ranges[nm] = vals
+        size *= len(vals)
+    return template, ranges, size
+
+
+def _family(template: str, ranges: dict[str, list[Any]]) -> list[str]:
+    names = list(ranges)
     return [
         template.format(**dict(zip(names, combo, strict=True)))
         for combo in itertools.product(*(ranges[nm] for nm in names))
     ]
 
 
+def _check_toml_depth(text: str, source: str) -> None:
+    """Refuse arrays or inline tables nested deeper than MAX_TOML_DEPTH, before parsing.
+
+    ``tomllib`` parses nested values recursively, so 50,000 ``[`` would raise
+    ``RecursionError``; this scan counts ``[``/``{`` outside strings and comments.
+    """
+    depth = deepest = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if c in "\"'":
+            triple = text.startswith(c * 3, i)
+            close = c * 3 if triple else c
+            j = i + len(close)
+            while j < n and not text.startswith(close, j):
+                if c == '"' and text[j] == "\\":
+                    j += 1
+                elif not triple and text[j] == "\n":
+                    break
+                j += 1
+            i = j + len(close)
+            continue
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_TOML_DEPTH:
+                raise _bad(f"{source}", f"nested at most {MAX_TOML_DEPTH} arrays or tables deep",
+                           f"deeper at character {i}", "Flatten the lists.")  # fmt: skip
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+
+
 def load_grid(path: str | Path) -> Grid:
     """Read a grid from a TOML file (see the module docstring for the format)."""
+    from ..._io import read_small_file
+
     p = Path(path)
-    if not p.is_file():
-        raise _bad("the grid file", "an existing TOML file", str(p), "Check the path.")
-    if p.stat().st_size > 1024**2:
-        raise _bad("the grid file", "at most 1 MB", f"{p.stat().st_size} bytes", "Shorten it.")
+    fix = "Pass a TOML file of at most 1 MB (see convotron sweep --help)."
+    raw = read_small_file(p, limit=1024**2, what="grid file", fix=fix)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _bad("the grid file", "UTF-8 text", str(p), "Save it as UTF-8 TOML.") from None
+    _check_toml_depth(text, f"the grid file {str(p)!r}")
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise _bad("the grid file", "valid TOML", str(p), f"Fix it ({exc}).") from None
     return grid_from_mapping(data, source=str(p))
 
@@ -267,28 +467,33 @@ def grid_from_mapping(data: dict[str, Any], *, source: str = "grid") -> Grid:
         raise _bad(f"{source} axes", f"among {list(AXES)}", sorted(bad_axes), "Rename them.")
     axes = {name: list(default) for name, default in AXES.items()}
     for name, values in raw_axes.items():
+        if isinstance(values, list) and len(values) > _FAMILY_VALUE_LIMIT:
+            raise _bad(f"{source} axes.{name}", f"at most {_FAMILY_VALUE_LIMIT} values",
+                       f"{len(values)} values", "Use fewer values.")  # fmt: skip
         axes[name] = _validate_axis(name, values, source)
     if "family" in data:
-        axes["scheme"] = axes["scheme"] + _family(data["family"], source)
+        template, ranges, size = _family_ranges(data["family"], source)
+        others = math.prod(len(axes[a]) for a in AXES if a != "scheme")
+        total = (len(axes["scheme"]) + size) * others
+        if total > MAX_CELLS:
+            raise _bad(f"{source}: the number of cells (the axes' product, the family counted "
+                       "as the product of its value counts)", f"at most {MAX_CELLS}", total,
+                       "Use fewer family values or shorter axes.")  # fmt: skip
+        axes["scheme"] = axes["scheme"] + _family(template, ranges)
     runs = _positive_int(data.get("runs", 100), f"{source} runs", "E.g. runs = 1000.")
+    teachers = _positive_int(data.get("teachers", DEFAULT_TEACHERS), f"{source} teachers",
+                             "E.g. teachers = 3.")  # fmt: skip
     chunk = _positive_int(data.get("chunk", 250), f"{source} chunk", "E.g. chunk = 250.")
     seed = data.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise _bad(f"{source} seed", "a non-negative integer", seed, "E.g. seed = 0.")
-    fractions = data.get("fractions", [0.125, 0.25, 0.5, 1.0])
-    if (
-        not isinstance(fractions, list)
-        or not fractions
-        or not all(isinstance(f, int | float) and 0 < f <= 1 for f in fractions)
-    ):
-        raise _bad(
-            f"{source} fractions", "a list of numbers in (0, 1]", fractions, "E.g. [0.5, 1]."
-        )
+    fractions = parse_fractions(data.get("fractions", list(DEFAULT_FRACTIONS)),
+                                f"{source} fractions")  # fmt: skip
     max_updates = data.get("max_updates", math.inf)
     if (
         isinstance(max_updates, bool)
         or not isinstance(max_updates, int | float)
-        or max_updates <= 0
+        or not max_updates > 0  # NaN fails the comparison
     ):
         raise _bad(f"{source} max_updates", "a positive number", max_updates, "E.g. 1e9.")
     return Grid(
@@ -296,8 +501,9 @@ def grid_from_mapping(data: dict[str, Any], *, source: str = "grid") -> Grid:
         runs=runs,
         seed=seed,
         chunk=chunk,
-        fractions=tuple(sorted(float(f) for f in fractions)),
+        fractions=fractions,
         max_updates=float(max_updates),
+        teachers=teachers,
     )
 
 
@@ -309,15 +515,23 @@ def grid_from_args(
     chunk: int,
     fractions: str | None = None,
     max_updates: float = math.inf,
+    teachers: int = DEFAULT_TEACHERS,
 ) -> Grid:
     """Build a grid from command-line axis strings (``None`` keeps an axis's default)."""
     axes = {name: list(default) for name, default in AXES.items()}
     for name, text in axes_text.items():
         if text is not None:
             axes[name] = parse_axis(name, text)
-    fr: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
+    fr: tuple[float, ...] = DEFAULT_FRACTIONS
     if fractions is not None:
-        fr = tuple(sorted(_number(f, "--fractions") for f in fractions.split(",")))
-        if not all(0 < f <= 1 for f in fr):
-            raise _bad("--fractions", "numbers in (0, 1]", fractions, "E.g. 0.25,0.5,1.")
-    return Grid(axes=axes, runs=runs, seed=seed, chunk=chunk, fractions=fr, max_updates=max_updates)
+        fr = fractions_from_text(fractions)
+    return Grid(axes=axes, runs=runs, seed=seed, chunk=chunk, fractions=fr,
+                max_updates=max_updates, teachers=teachers)  # fmt: skip
+
+
+def fractions_from_text(text: str) -> tuple[float, ...]:
+    """Parse ``--fractions F,F,...`` (the count checked before the list is split)."""
+    if text.count(",") >= MAX_FRACTIONS:
+        raise _bad("--fractions", f"at most {MAX_FRACTIONS} numbers", f"{text.count(',') + 1} "
+                   "numbers", "Give fewer fractions.")  # fmt: skip
+    return parse_fractions([_number(f, "--fractions") for f in text.split(",")], "--fractions")

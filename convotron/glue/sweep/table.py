@@ -1,22 +1,32 @@
-"""One tidy row per cell: the theorem's numbers and what the runs did.
+"""One tidy row per cell: the theorem's numbers and what the runs did, per teacher.
 
-Columns (also the keys of each JSON line):
+Columns (also the keys of each JSON line, in this order; :func:`columns` lists them for a
+grid, so the CSV header is known before the first cell finishes and rows can be appended):
 
-- the cell: ``scheme, alpha, law, cov, noise, eps, delta, w_norm, runs, seed, cell_id``;
+- the cell: ``scheme, alpha, law, cov, noise, eps, delta, w_norm, runs, seed, cell_id,
+  teachers``;
 - the theorem ([derived] explicit-constant version): ``lambda_min, a, beta, beta_rule, rho,
   eta, T``;
 - ``status``: ``done``, ``not run`` (with ``reason``: a hypothesis fails, or the cell exceeds
   ``max_updates``) or ``error`` (a chunk kept failing; ``reason`` holds the error);
-- ``fails`` and ``fail_rate`` at T (``‖w_{T+1} − w*‖² > ε``; a diverged run fails), the
-  two-sided 95% Clopper-Pearson interval ``fail_lo, fail_hi``, and ``p_value``: the exact
-  one-sided binomial ``P[Binomial(runs, δ) ≥ fails]`` (small: the failure rate exceeds δ,
-  which the theorem forbids);
-- ``hit_q50, hit_q90, hit_q99``: quantiles of the first update with error ≤ ε (``inf`` when
-  more runs than the quantile never get there);
-- ``tightness = T / hit_q50``: how many times more updates the theorem asks for than the
-  median run needs;
-- ``fail_at_F`` for each fraction ``F`` of the grid, with ``t_at_F`` the recorded update
-  count used (the largest record ≤ F·T): how much slack the theorem leaves.
+- the **worst teacher** (``worst_teacher``: the direction with the most failures, ties broken
+  by the larger median): its ``fails`` and ``fail_rate`` at T (``‖w_{T+1} − w*‖² > ε``; a
+  diverged run fails), the two-sided 95% Clopper-Pearson interval ``fail_lo, fail_hi``,
+  ``p_value``: the exact one-sided binomial ``P[Binomial(runs, δ) ≥ fails]`` (small: the
+  failure rate exceeds δ, which the theorem forbids), ``hit_q50, hit_q90, hit_q99``: quantiles
+  of the first update with error ≤ ε (``inf`` when more runs than the quantile never get
+  there) and ``tightness = T / hit_q50``;
+- ``p_holm`` and ``flagged``: the multiple-testing rule over the grid (:data:`RULE`): Holm's
+  step-down adjustment of the p-values of every (cell, teacher) test that ran; a cell is
+  flagged when one of its tests is rejected at the family-wise level :data:`FAMILY_LEVEL`.
+  Filled by the final rewrite of the table (rows appended while the sweep runs leave them
+  empty);
+- per teacher ``NAME`` (``hardest``, ``easiest``, ``random2``, ...): ``fail_rate_NAME``,
+  ``p_value_NAME``, ``tightness_NAME``;
+- ``fail_at_F`` for each fraction ``F`` of the grid (the worst teacher), with ``t_at_F`` the
+  recorded update count used (the largest record ≤ F·T): how much slack the theorem leaves.
+  ``F`` is written with ``%g`` when that names it exactly, else in full
+  (:func:`~convotron.glue.sweep.grid.fraction_label`), so two fractions never share a column.
 """
 
 from __future__ import annotations
@@ -29,11 +39,84 @@ from typing import Any
 
 import numpy as np
 
-from .engine import CellPlan, ChunkResult
+from .engine import CellPlan, ChunkResult, teacher_names
+from .grid import AXES, fraction_label
 
-__all__ = ["cell_row", "clopper_pearson", "rows_to_csv", "rows_to_jsonl"]
+__all__ = [
+    "FAMILY_LEVEL",
+    "RULE",
+    "apply_holm",
+    "cell_row",
+    "clopper_pearson",
+    "columns",
+    "holm",
+    "rows_to_csv",
+    "rows_to_jsonl",
+]
 
 CONFIDENCE = 0.95
+#: Family-wise error level of the grid's tests (Holm).
+FAMILY_LEVEL = 0.01
+#: The multiple-testing rule, as the table's header states it.
+RULE = (
+    "Holm's step-down over all (cell, teacher) tests that ran, family-wise level "
+    f"{FAMILY_LEVEL:g}: a cell is flagged when p_holm <= {FAMILY_LEVEL:g}"
+)
+_CELL = [*AXES, "runs", "seed", "cell_id", "teachers"]
+_THEOREM = ["lambda_min", "a", "beta", "beta_rule", "rho", "eta", "T"]
+_WORST = ["worst_teacher", "fails", "fail_rate", "fail_lo", "fail_hi", "p_value", "p_holm",
+          "flagged", "hit_q50", "hit_q90", "hit_q99", "tightness"]  # fmt: skip
+_PER_TEACHER = ("fail_rate", "p_value", "tightness")
+
+
+def columns(fractions: tuple[float, ...], teachers: int) -> list[str]:
+    """Every column of a grid's table, in order (the CSV header)."""
+    cols = [*_CELL, *_THEOREM, "status", "reason", *_WORST]
+    for name in teacher_names(teachers):
+        cols += [f"{c}_{name}" for c in _PER_TEACHER]
+    for f in fractions:
+        cols += [f"fail_at_{fraction_label(f)}", f"t_at_{fraction_label(f)}"]
+    return cols
+
+
+def holm(pvalues: list[float]) -> list[float]:
+    r"""Holm's step-down adjusted p-values, in the input order.
+
+    With :math:`p_{(1)} \le \dots \le p_{(m)}`, the adjusted value of :math:`p_{(i)}` is
+    :math:`\min(1, \max_{j \le i} (m - j + 1)\,p_{(j)})`; rejecting those
+    :math:`\le \alpha` is Holm's procedure, which keeps the probability of any false rejection
+    below :math:`\alpha` whatever the dependence between the tests.
+    """
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    out = [1.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * pvalues[i]))
+        out[i] = running
+    return out
+
+
+def apply_holm(rows: list[dict[str, Any]]) -> int:
+    """Fill ``p_holm`` and ``flagged`` of every row (in place); return the number of tests."""
+    tests: list[tuple[int, float]] = []
+    for k, row in enumerate(rows):
+        if row.get("status") != "done":
+            row["p_holm"], row["flagged"] = None, None
+            continue
+        for name in teacher_names(int(row["teachers"])):
+            p = row.get(f"p_value_{name}")
+            if p is not None:
+                tests.append((k, float(p)))
+    adjusted = holm([p for _, p in tests])
+    best: dict[int, float] = {}
+    for (k, _), a in zip(tests, adjusted, strict=True):
+        best[k] = min(best.get(k, 1.0), a)
+    for k, row in enumerate(rows):
+        if row.get("status") == "done":
+            row["p_holm"] = best.get(k, 1.0)
+            row["flagged"] = row["p_holm"] <= FAMILY_LEVEL
+    return len(tests)
 
 
 def clopper_pearson(fails: int, runs: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
@@ -56,72 +139,85 @@ def _quantile(hits: np.ndarray, q: float) -> float:
 _THEOREM_COLUMNS = ("lambda_min", "a", "beta", "beta_rule", "rho", "eta")
 
 
-def _base(plan: CellPlan) -> dict[str, Any]:
+def _base(plan: CellPlan, teachers: int, fractions: tuple[float, ...]) -> dict[str, Any]:
     p = plan.parameters
-    row: dict[str, Any] = dict(plan.cell.key())
+    row: dict[str, Any] = dict.fromkeys(columns(fractions, teachers))
+    row.update(plan.cell.key())
     row["cell_id"] = plan.cell.cell_id
-    row.update({name: getattr(p, name) for name in _THEOREM_COLUMNS}, T=plan.T if plan.T else None)
+    row["teachers"] = teachers
+    row.update({name: p[name] for name in _THEOREM_COLUMNS}, T=plan.T if plan.T else None)
     return row
+
+
+def _teacher_stats(plan: CellPlan, parts: list[ChunkResult]) -> dict[str, Any]:
+    from scipy.stats import binomtest
+
+    parts = sorted(parts, key=lambda c: c.start)
+    final = np.concatenate([c.final for c in parts])
+    hits = np.concatenate([c.first_hit for c in parts])
+    runs = plan.cell.runs
+    assert final.shape == (runs,), (final.shape, runs)
+    fails = int(np.count_nonzero(~(final <= plan.cell.eps)))
+    q50 = _quantile(hits, 0.5)
+    return {
+        "fails": fails,
+        "fail_rate": fails / runs,
+        "p_value": float(binomtest(fails, runs, plan.cell.delta, alternative="greater").pvalue),
+        "hit_q50": q50,
+        "tightness": (plan.T / q50) if math.isfinite(q50) and q50 > 0 else None,
+        "_hits": hits,
+        "_history": np.concatenate([c.history for c in parts]),
+        "_history_t": parts[0].history_t,
+    }
 
 
 def cell_row(
     plan: CellPlan,
-    chunks: list[ChunkResult] | None,
+    chunks: list[ChunkResult] | dict[int, list[ChunkResult]] | None,
     fractions: tuple[float, ...],
     *,
     error: str | None = None,
+    teachers: int | None = None,
 ) -> dict[str, Any]:
-    """Return the table row of a cell from its chunks (in any order) or its status."""
-    row = _base(plan)
-    empty = {
-        "fails": None,
-        "fail_rate": None,
-        "fail_lo": None,
-        "fail_hi": None,
-        "p_value": None,
-        "hit_q50": None,
-        "hit_q90": None,
-        "hit_q99": None,
-        "tightness": None,
-    }
-    for f in fractions:
-        empty[f"fail_at_{f:g}"] = None
-        empty[f"t_at_{f:g}"] = None
-    if error is not None or plan.status != "run" or not chunks:
-        row.update(status="error" if error else plan.status, reason=error or plan.reason)
-        row.update(empty)
-        return row
-    from scipy.stats import binomtest
+    """Return the table row of a cell from its chunks per teacher (in any order) or its status.
 
-    parts = sorted(chunks, key=lambda c: c.start)
-    final = np.concatenate([c.final for c in parts])
-    hits = np.concatenate([c.first_hit for c in parts])
-    history = np.concatenate([c.history for c in parts])
-    history_t = parts[0].history_t
+    ``chunks`` maps a teacher's index to its chunks (a plain list is teacher 0's).
+    """
+    by_teacher = {0: chunks} if isinstance(chunks, list) else (chunks or {})
+    count = teachers if teachers is not None else max(1, len(plan.w_stars))
+    row = _base(plan, count, fractions)
+    if error is not None or plan.status != "run" or not by_teacher:
+        row.update(status="error" if error else plan.status, reason=error or plan.reason)
+        return row
+    names = teacher_names(count)
+    stats = {t: _teacher_stats(plan, by_teacher[t]) for t in range(count)}
+    for t, st in stats.items():
+        for c in _PER_TEACHER:
+            row[f"{c}_{names[t]}"] = st[c]
+    worst = max(stats, key=lambda t: (stats[t]["fails"], stats[t]["hit_q50"], -t))
+    st = stats[worst]
     runs = plan.cell.runs
-    assert final.shape == (runs,), (final.shape, runs)
-    fails = int(np.count_nonzero(~(final <= plan.cell.eps)))
-    lo, hi = clopper_pearson(fails, runs)
-    q50 = _quantile(hits, 0.5)
-    row.update(status="done", reason="")
+    lo, hi = clopper_pearson(st["fails"], runs)
+    row.update(status="done", reason="", worst_teacher=names[worst])
     row.update(
-        fails=fails,
-        fail_rate=fails / runs,
+        fails=st["fails"],
+        fail_rate=st["fail_rate"],
         fail_lo=lo,
         fail_hi=hi,
-        p_value=float(binomtest(fails, runs, plan.cell.delta, alternative="greater").pvalue),
-        hit_q50=q50,
-        hit_q90=_quantile(hits, 0.9),
-        hit_q99=_quantile(hits, 0.99),
-        tightness=(plan.T / q50) if math.isfinite(q50) and q50 > 0 else None,
+        p_value=st["p_value"],
+        hit_q50=st["hit_q50"],
+        hit_q90=_quantile(st["_hits"], 0.9),
+        hit_q99=_quantile(st["_hits"], 0.99),
+        tightness=st["tightness"],
     )
+    history, history_t = st["_history"], st["_history_t"]
     for f in fractions:
         target = f * plan.T
-        idx = int(np.searchsorted(history_t, target, side="right")) - 1
-        idx = max(idx, 0)
+        idx = max(int(np.searchsorted(history_t, target, side="right")) - 1, 0)
         col = history[:, idx]
-        row[f"fail_at_{f:g}"] = float(np.count_nonzero(~(col <= plan.cell.eps))) / runs
-        row[f"t_at_{f:g}"] = int(history_t[idx])
+        label = fraction_label(f)
+        row[f"fail_at_{label}"] = float(np.count_nonzero(~(col <= plan.cell.eps))) / runs
+        row[f"t_at_{label}"] = int(history_t[idx])
     return row
 
 
@@ -140,16 +236,21 @@ def rows_to_jsonl(rows: list[dict[str, Any]]) -> str:
     )
 
 
-def rows_to_csv(rows: list[dict[str, Any]]) -> str:
-    """CSV with a header; the columns of the first row, in order."""
-    if not rows:
-        return ""
-    fields: list[str] = []
-    for r in rows:
-        fields.extend(k for k in r if k not in fields)
+def rows_to_csv(
+    rows: list[dict[str, Any]], fields: list[str] | None = None, *, header: bool = True
+) -> str:
+    """CSV of ``rows`` with the columns ``fields`` (default: the first row's keys, in order).
+
+    Linear in the number of rows and columns (the columns are given, not searched).
+    """
+    if fields is None:
+        if not rows:
+            return ""
+        fields = list(rows[0])
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
+    if header:
+        writer.writeheader()
     for r in rows:
         writer.writerow({k: ("" if _plain(v) is None else _plain(v)) for k, v in r.items()})
     return buf.getvalue()

@@ -152,10 +152,14 @@ def default_cases(mode: str = "default") -> list[Case]:
     theorem's ``T`` of each was kept small by choice of scheme, since ``T`` grows like ``k³``
     (spec §5, instantiated bound). ``full`` adds larger schemes, among them the follow-up
     literature's ``n = 160, r = 16`` at strides 9, 12 and 16 (spec §6), and ``1d:64,8,2``
-    (``T ≈ 3·10⁷``). Every case of ``full`` runs with the mode's 200 runs: the largest,
-    ``1d:64,8,2``, costs ``6·10⁹`` updates, within the mode's budget of ``10¹⁰`` (the fused
-    loop does about ``1.6·10⁶`` updates per second per core on it; ``convotron verify --full
-    --scheduler ADDRESS`` spreads the runs over a Dask cluster, see ``benchmarks/README.md``).
+    (``T ≈ 1.8·10⁷`` with the exact β). Every case of ``full`` runs with the mode's 200 runs:
+    the largest, ``1d:64,8,2``, costs ``3.5·10⁹`` updates, within the mode's budget of
+    ``10¹⁰`` (the fused loop does about ``1.6·10⁶`` updates per second per core on it;
+    ``convotron verify --full --scheduler ADDRESS`` spreads the runs over a Dask cluster, see
+    ``benchmarks/README.md``). That budget is the suite's own: the runs go through
+    :func:`convotron.many.run_range` in chunks, and
+    :func:`~convotron.glue.verify.suite.plan_suite` checks every limit of every case before
+    the first run (``tests/integration/test_verify_power.py`` computes them for ``full``).
 
     Noisy cases use ``ε = 0.1, δ = 0.2``: with noise ``T`` is linear in ``1/(εδ)``.
     """

@@ -22,6 +22,7 @@ from ..._io import (
 from ..parameters import TheoremParameters
 from .cases import Case
 from .drift import DRIFT_SAMPLES
+from .lemmas import LEMMA_FAMILY_LEVEL, LemmaCheck
 
 __all__ = [
     "STATUS_FAIL",
@@ -29,6 +30,7 @@ __all__ = [
     "STATUS_PASS",
     "STATUS_VIOLATED",
     "CaseResult",
+    "DirectionResult",
     "Report",
     "check_out_dir",
     "write_report",
@@ -38,6 +40,31 @@ STATUS_PASS = "PASS"
 STATUS_FAIL = "FAIL"
 STATUS_VIOLATED = "ASSUMPTION VIOLATED"
 STATUS_NOT_RUN = "NOT RUN"
+
+
+@dataclass(frozen=True)
+class DirectionResult:
+    """The runs of one teacher direction of a case (``hardest``, ``random``, ``easiest``).
+
+    ``tightness`` is ``T`` over this direction's median time to ε (None when more than half
+    of its runs never reach ε).
+    """
+
+    name: str
+    runs: int
+    fails: int
+    median_iters_to_eps: float | None
+    tightness: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON."""
+        return {
+            "direction": self.name,
+            "runs": self.runs,
+            "fails": self.fails,
+            "median_iters_to_eps": self.median_iters_to_eps,
+            "tightness": self.tightness,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,8 +109,14 @@ class CaseResult:
         For a scheme with ``λ_min(M) = 0``: ``Σ_j (u_jᵀ w*)²`` over the kernel of ``M``, a
         lower bound of every run's error; None otherwise.
     mse_max_z, mse_time_average_z : float or None
-        The ``lem-linear-mse`` case only: the largest ``|z|`` of the mean error against the
-        exact α = 1 curve over the recorded t, and the z of the runs' time average.
+        The ``lem-linear-mse`` case only: the largest ``|t|`` of the mean error against the
+        exact α = 1 curve over the recorded t, and the t of the runs' time average.
+    directions : tuple of DirectionResult
+        The runs per teacher direction (:data:`convotron.glue.verify.suite.DIRECTIONS`);
+        :attr:`worst_tightness` is the smallest ``T``/median among them.
+    lemma_checks : tuple of LemmaCheck
+        The lemma-level checks (:mod:`convotron.glue.verify.lemmas`); a failed one makes the
+        case FAIL.
 
     The before/after columns: :attr:`T_closed` is the ``T`` the best closed-form β
     (``lem-beta``) gives, :attr:`T` the one of the exact β (``lem-exact-k``, used by the
@@ -112,6 +145,46 @@ class CaseResult:
     kernel_floor: float | None = None
     mse_max_z: float | None = None
     mse_time_average_z: float | None = None
+    directions: tuple[DirectionResult, ...] = ()
+    lemma_checks: tuple[LemmaCheck, ...] = ()
+
+    @property
+    def worst_direction(self) -> DirectionResult | None:
+        """The direction with the smallest ``T``/median (a missing median counts as smallest)."""
+        if not self.directions:
+            return None
+        return min(self.directions, key=lambda d: -1.0 if d.tightness is None else d.tightness)
+
+    @property
+    def worst_tightness(self) -> float | None:
+        """``T``/median of :attr:`worst_direction` (None when not measured or not reached)."""
+        w = self.worst_direction
+        return None if w is None else w.tightness
+
+    @property
+    def lemmas_passed(self) -> tuple[int, int]:
+        """``(passed, total)`` lemma checks."""
+        return sum(c.passed for c in self.lemma_checks), len(self.lemma_checks)
+
+    def detectable(self, constant: str) -> float | None:
+        """Return the smallest relative error of ``a``, ``beta`` or ``rho`` this case detects.
+
+        The best (smallest) detectable error over the checks that see the constant, with
+        power 0.9 at each check's level; for ``beta`` relative to the largest measured
+        ``E‖G₀‖²/‖Δ‖²``. None when no check sees it.
+        """
+        kinds = {"a": ("progress",), "rho": ("noise-moment",), "beta": ("second-moment",)}[constant]
+        vals = [c.detectable for c in self.lemma_checks if c.kind in kinds]
+        if constant == "beta" and vals:  # the check at the largest measured ratio
+            best = max((c for c in self.lemma_checks if c.kind in kinds), key=lambda c: c.ratio)
+            return best.detectable  # relative to the measured value (lemmas._check)
+        return min(vals) if vals else None
+
+    @property
+    def beta_max_ratio(self) -> LemmaCheck | None:
+        """The L4 check with the largest measured ``E‖G₀‖²/(β‖Δ‖²)``."""
+        l4 = [c for c in self.lemma_checks if c.kind == "second-moment"]
+        return max(l4, key=lambda c: c.ratio) if l4 else None
 
     # -- the theorem's numbers, read through ``params`` (never copied) ----------------------
     @property
@@ -251,6 +324,11 @@ class CaseResult:
                 "rel_error": self.drift_rel_error,
             },
             "kernel_floor": self.kernel_floor,
+            "directions": [d.to_json() for d in self.directions],
+            "worst_tightness": self.worst_tightness,
+            "worst_direction": None if self.worst_direction is None else self.worst_direction.name,
+            "lemma_checks": [c.to_json() for c in self.lemma_checks],
+            "detectable_relative_error": {k: self.detectable(k) for k in ("a", "beta", "rho")},
             "status": self.status,
             "note": self.note,
             "violations": list(self.violations),
@@ -260,6 +338,28 @@ class CaseResult:
 
 def _json_T(T: float) -> int | None:
     return math.ceil(T) if math.isfinite(T) else None
+
+
+#: How the significance levels of a suite are combined, as printed in every report.
+MULTIPLE_TESTING = (
+    "Multiple testing (Bonferroni): each case's binomial test is made at the significance "
+    "level s; the lemma checks of the whole suite share the family level {family:g} (each "
+    "check at {family:g}/{checks} = {level:.2g}); the alpha = 1 curve check has its own level "
+    "{mse:g} for the whole curve. The probability that a correct implementation with correct "
+    "constants FAILs some case is at most {n_binom} x s + {family:g} + {mse:g} = {total:.3g} "
+    "(the binomial tests sit at their worst case p = delta; the theorem's Markov step makes "
+    "their real false-failure rate much smaller)."
+)
+
+#: The key of the short terminal table (``convotron verify`` without ``--wide``).
+TABLE_KEY = (
+    "Key: T = the theorem's iterations; runs = runs of exactly T iterations (split over "
+    "three teacher directions); miss = runs ending with |w - w*|^2 > eps; p = one-sided "
+    "binomial p-value against delta; T/med = T over the median time to eps for the worst "
+    "direction; lemmas = lemma checks passed; a err, rho err = smallest relative error of "
+    "the constant a, rho that the case detects (power 0.9); VIOLATED = ASSUMPTION VIOLATED "
+    "(a negative control). convotron verify --wide shows every column."
+)
 
 
 @dataclass(frozen=True)
@@ -272,9 +372,14 @@ class Report:
     all_pass : bool
         No case has status FAIL (ASSUMPTION VIOLATED and NOT RUN are not failures).
     significance : float
+        Level of each case's binomial test.
     seed : int
     runs : int
     seconds : float
+    lemma_level : float
+        Level of each lemma check (the family level split over ``lemma_checks``).
+    lemma_checks : int
+        Number of lemma checks planned in the suite.
     """
 
     cases: tuple[CaseResult, ...]
@@ -283,6 +388,8 @@ class Report:
     seed: int
     runs: int
     seconds: float
+    lemma_level: float = LEMMA_FAMILY_LEVEL
+    lemma_checks: int = 0
 
     def counts(self) -> dict[str, int]:
         """Count the cases per status."""
@@ -291,6 +398,22 @@ class Report:
             out[c.status] = out.get(c.status, 0) + 1
         return out
 
+    def multiple_testing(self) -> str:
+        """Return the statement of how the levels combine, with this suite's numbers."""
+        from .mse import LEVEL as MSE_LEVEL
+
+        n_binom = sum(1 for c in self.cases if c.p_value is not None and c.case.control is None)
+        mse = MSE_LEVEL if any(c.mse_max_z is not None for c in self.cases) else 0.0
+        family = LEMMA_FAMILY_LEVEL if self.lemma_checks else 0.0
+        return MULTIPLE_TESTING.format(
+            family=family,
+            checks=max(self.lemma_checks, 1),
+            level=self.lemma_level,
+            mse=mse,
+            n_binom=n_binom,
+            total=n_binom * self.significance + family + mse,
+        )
+
     def to_json(self) -> dict[str, Any]:
         """``{"cases": [...], "all_pass": bool, ...}`` as written to ``report.json``."""
         return {
@@ -298,14 +421,19 @@ class Report:
             "all_pass": self.all_pass,
             "counts": self.counts(),
             "significance": self.significance,
+            "lemma_family_level": LEMMA_FAMILY_LEVEL,
+            "lemma_level": self.lemma_level,
+            "lemma_checks": self.lemma_checks,
+            "multiple_testing": self.multiple_testing(),
             "seed": self.seed,
             "runs": self.runs,
             "seconds": round(self.seconds, 3),
-            "test": "one-sided exact binomial test of H0: P[|w_T+1 - w*|^2 > eps] <= delta",
+            "test": "one-sided exact binomial test of H0: P[|w_T+1 - w*|^2 > eps] <= delta, "
+            "and the lemma-level checks (convotron.glue.verify.lemmas)",
         }
 
     def rows(self) -> list[list[str]]:
-        """Table rows (header first), shared by :meth:`table` and :meth:`markdown`."""
+        """Every column (header first): ``--wide``, the report; see :meth:`short_rows`."""
         head = [
             "case",
             "scheme",
@@ -322,14 +450,22 @@ class Report:
             "p",
             "median t(ε)",
             "T/median",
+            "worst T/median",
             "β closed",
             "T closed",
             "T closed/median",
             "drift |z|",
+            "lemmas",
+            "a err",
+            "β err",
+            "ρ err",
+            "max E‖G‖²/(β‖Δ‖²)",
             "status",
         ]
         rows = [head]
         for c in self.cases:
+            worst = c.worst_direction
+            top = c.beta_max_ratio
             rows.append(
                 [
                     c.case.name,
@@ -347,34 +483,75 @@ class Report:
                     "-" if c.p_value is None else f"{c.p_value:.3g}",
                     _fmt_opt(c.median_iters_to_eps, "{:.4g}"),
                     _fmt_opt(c.tightness, "{:.3g}"),
+                    "-"
+                    if worst is None
+                    else f"{_fmt_opt(worst.tightness, '{:.3g}')} ({worst.name})",
                     f"{c.beta_closed:.4g}",
                     _fmt_T(c.T_closed),
                     _fmt_opt(c.tightness_closed, "{:.3g}"),
                     _fmt_opt(c.drift_max_z, "{:.3g}"),
+                    _fmt_lemmas(c),
+                    _fmt_pct(c.detectable("a")),
+                    _fmt_pct(c.detectable("beta")),
+                    _fmt_pct(c.detectable("rho")),
+                    "-"
+                    if top is None
+                    else f"{top.ratio:.3g} [{top.ratio_low:.3g}, {top.ratio_high:.3g}]",
                     c.status,
                 ]
             )
         return rows
 
-    def table(self) -> str:
-        """Plain-text table for the terminal, followed by the notes of non-PASS cases."""
-        rows = self.rows()
+    def short_rows(self) -> list[list[str]]:
+        """Return the terminal's default columns (under 100 characters; :data:`TABLE_KEY`)."""
+        rows = [["case", "T", "runs", "miss", "p", "T/med", "lemmas", "a err", "rho err", "status"]]
+        for c in self.cases:
+            rows.append(
+                [
+                    c.case.name,
+                    _fmt_T(c.T),
+                    str(c.runs),
+                    "-" if c.fails is None else f"{c.fails}/{c.runs}",
+                    "-" if c.p_value is None else f"{c.p_value:.2g}",
+                    _fmt_opt(c.worst_tightness, "{:.3g}"),
+                    _fmt_lemmas(c),
+                    _fmt_pct(c.detectable("a")),
+                    _fmt_pct(c.detectable("rho")),
+                    "VIOLATED" if c.status == STATUS_VIOLATED else c.status,
+                ]
+            )
+        return rows
+
+    def table(self, *, wide: bool = False) -> str:
+        """Plain-text table for the terminal, the notes of non-PASS cases, the summary.
+
+        By default the columns of :meth:`short_rows` (under 100 characters) and a key, the
+        notes wrapped at 100 characters; ``wide=True``: every column (:meth:`rows`).
+        """
+        import textwrap
+
+        rows = self.rows() if wide else self.short_rows()
         widths = [max(len(r[j]) for r in rows) for j in range(len(rows[0]))]
         lines = [
             "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows
         ]
         lines.insert(1, "  ".join("-" * w for w in widths))
         lines.append("")
+        if not wide:
+            lines += [*textwrap.wrap(TABLE_KEY, 100), ""]
         for c in self.cases:
             if c.status != STATUS_PASS:
-                lines.append(f"{c.case.name}: {c.status}: {c.note}")
+                text = f"{c.case.name}: {c.status}: {c.note}"
+                lines += [text] if wide else textwrap.wrap(text, 100, subsequent_indent="  ")
         counts = self.counts()
-        lines.append(
+        summary = (
             f"{counts[STATUS_PASS]} PASS, {counts[STATUS_FAIL]} FAIL, "
             f"{counts[STATUS_VIOLATED]} ASSUMPTION VIOLATED, {counts[STATUS_NOT_RUN]} NOT RUN "
-            f"in {self.seconds:.1f} s (significance {self.significance:g}, seed {self.seed}); "
+            f"in {self.seconds:.1f} s (significance {self.significance:g} per case, "
+            f"{self.lemma_checks} lemma checks at {self.lemma_level:.2g} each, seed {self.seed}); "
             + ("all pass" if self.all_pass else "SOME CASES FAIL")
         )
+        lines += [summary] if wide else textwrap.wrap(summary, 100)
         return "\n".join(lines) + "\n"
 
     def markdown(self) -> str:
@@ -387,13 +564,32 @@ class Report:
             "iterations with the theorem's step size `η` (explicit-constant version of the "
             "paper's main theorem, `thm-convotron`, [derived]) and tests the fraction of runs "
             "with `‖w − w*‖² > ε` against `δ` with a one-sided exact binomial test at "
-            f"significance {self.significance:g}. The column `drift |z|` checks `lem-drift` at "
+            f"significance {self.significance:g}. The runs are split over three teachers: "
+            "`w*` along the eigenvector of `M` with the smallest eigenvalue (the hardest "
+            "direction), a random one, and the top eigenvector; `T/median` is given for all "
+            "runs and for the worst direction. The column `drift |z|` checks `lem-drift` at "
             f"`w_1 = 0` with {DRIFT_SAMPLES} fresh samples (largest |z| over coordinates; "
             "of order 1 when the identity holds). `β` is the exact `λ_max(K)` "
             "(`lem-exact-k`); the columns `β closed`, `T closed` and `T closed/median` give "
             "the best closed-form β (`lem-beta`, used before), its `T`, and that `T` over the "
             "same measured median time to ε. The case `linear-mse-curve` (`lem-linear-mse`) "
             "checks the mean error curve of α = 1 against the exact one instead.",
+            "",
+            "**Lemma checks** (`convotron.glue.verify.lemmas`): each case also tests the lemmas "
+            "behind the theorem at their adversarial points, each against its exact value: "
+            "progress along the eigenvector `v_min` of `M` with the smallest eigenvalue "
+            "(`lem-progress`: `E[ΔᵀG] = −(a/2)‖Δ‖²` there, an equality that sees `a`), the "
+            "drift `E[G | w] = ((1+α)/(2k)) M (w* − w)` at `v_min` and at two points of a run "
+            "(`lem-drift`), the noise moment `E‖G‖² = ρ` at `w = w*` (an equality that sees "
+            "`ρ`), and the second moment `E‖G₀‖²/‖Δ‖² ≤ β` (`lem-second-moment`, one-sided: an "
+            "inequality) at the top eigenvector `u_K` of `K`, at `v_min` and on the run; for "
+            "α = 1 also the exact second moment (two-sided). Each check gives the ratio "
+            "Monte-Carlo value / lemma value with its confidence interval (the lemma's "
+            "tightness) and the smallest relative error of its constant it detects with "
+            "power 0.9 (`a err`, `β err`, `ρ err`; for β: how far below the largest measured "
+            "ratio a β must lie to fail). A failed check FAILs the case.",
+            "",
+            self.multiple_testing(),
             "",
             "| " + " | ".join(rows[0]) + " |",
             "|" + "|".join("---" for _ in rows[0]) + "|",
@@ -430,14 +626,40 @@ class Report:
                 f"- drift at w_1 = 0 (`lem-drift`, {DRIFT_SAMPLES} samples): max |z| = "
                 f"{_fmt_opt(c.drift_max_z, '{:.3g}')}, relative error "
                 f"{_fmt_opt(c.drift_rel_error, '{:.3g}')}",
-                f"- {c.note}",
             ]
+            for d in c.directions:
+                out.append(
+                    f"- teacher direction {d.name}: {d.fails}/{d.runs} runs missed ε, median "
+                    f"time to ε {_fmt_opt(d.median_iters_to_eps, '{:.4g}')}, T/median "
+                    f"{_fmt_opt(d.tightness, '{:.3g}')}"
+                    + (" (the worst)" if d is c.worst_direction else "")
+                )
+            if c.lemma_checks:
+                passed, total = c.lemmas_passed
+                out.append(
+                    f"- lemma checks: {passed}/{total} pass; smallest detectable relative "
+                    f"error (power 0.9): a {_fmt_pct(c.detectable('a'))}, β "
+                    f"{_fmt_pct(c.detectable('beta'))}, ρ {_fmt_pct(c.detectable('rho'))}"
+                )
+                out += [f"  - {chk.describe()}" for chk in c.lemma_checks]
+            out.append(f"- {c.note}")
             if c.violations:
                 out.append("- violated: " + "; ".join(c.violations))
             if c.quantiles is not None:
                 out.append(f"- figure: ![{c.case.name}](fig-{c.case.name}.png)")
             out.append("")
         return "\n".join(out)
+
+
+def _fmt_lemmas(c: CaseResult) -> str:
+    passed, total = c.lemmas_passed
+    return f"{passed}/{total}" if total else "-"
+
+
+def _fmt_pct(v: float | None) -> str:
+    if v is None or not math.isfinite(v):
+        return "-"
+    return f"{100 * v:.2g}%"
 
 
 def _fmt_T(T: float) -> str:

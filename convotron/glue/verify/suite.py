@@ -28,11 +28,12 @@ from .report import (
     STATUS_PASS,
     STATUS_VIOLATED,
     CaseResult,
+    DirectionResult,
     Report,
 )
 from .stats import DEFAULT_SIGNIFICANCE, binomial_p_value, clopper_pearson_upper
 
-__all__ = ["run_case", "run_suite"]
+__all__ = ["DIRECTIONS", "PlannedCase", "plan_suite", "run_case", "run_suite"]
 
 #: Number of points recorded along each run (for the figures and the first-hit times).
 RECORD_POINTS = 400
@@ -150,17 +151,82 @@ def _plan(case: Case, tp: TheoremParameters, control_iters: int) -> tuple[int, f
     return None
 
 
+#: The directions of the teachers of a case, in this order: the hardest (``w*`` along the
+#: eigenvector of ``M`` with the smallest eigenvalue, the slowest mode of the mean drift), a
+#: random one (uniform on the sphere) and the easiest (the top eigenvector). The runs of a
+#: case are split among them (the hardest gets the remainder).
+DIRECTIONS = ("hardest", "random", "easiest")
+
+
+@dataclass(frozen=True)
+class _Direction:
+    """The runs of one teacher direction."""
+
+    name: str
+    w_star: np.ndarray
+    final: np.ndarray
+    first_hits: np.ndarray
+
+
 @dataclass(frozen=True)
 class _Runs:
-    """What the runs of one case produced."""
+    """What the runs of one case produced (all directions stacked, in order)."""
 
-    w_star: np.ndarray
+    w_star: np.ndarray  # the random teacher (drift at the start, lemma checks)
     drift_z: float
     drift_rel: float
     final: np.ndarray
     first_hits: np.ndarray
     history_t: np.ndarray | None
     histories: np.ndarray | None
+    directions: tuple[_Direction, ...] = ()
+    lemma_checks: tuple[Any, ...] = ()
+
+
+def _split_runs(runs: int) -> list[int]:
+    """Return the runs per direction of :data:`DIRECTIONS` (equal shares, hardest first)."""
+    d = len(DIRECTIONS)
+    return [runs // d + (1 if j < runs % d else 0) for j in range(d)]
+
+
+def _teachers(case: Case, problem: Problem, teacher_ss: Any) -> list[Any]:
+    """Return the teachers of :data:`DIRECTIONS`, each with ``‖w*‖ = w_norm``."""
+    from .lemmas import _Geometry, _signed
+
+    geom = _Geometry.of(problem, case.only_patch)
+    vecs = np.linalg.eigh((geom.Q + geom.Q.T) / 2)[1]
+    rnd = problem.random_teacher(np.random.default_rng(teacher_ss), w_norm=case.w_norm)
+    return [
+        problem.teacher(case.w_norm * _signed(vecs[:, 0])),
+        rnd,
+        problem.teacher(case.w_norm * _signed(vecs[:, -1])),
+    ]
+
+
+def _many_local(rule: Any, teacher: Any, *, runs: int, workers: int, **kw: Any) -> Any:
+    """``run_many(rule, teacher, runs=runs, **kw)`` bitwise, as chunks of :func:`run_range`.
+
+    The suite's budget is its own (``max_updates`` of the mode, checked by
+    :func:`plan_suite` before the first run); the per-run limits of :func:`convotron.fit`
+    still apply to every run, but not ``run_many``'s limit on the total work of one call,
+    which protects an interactive command and would refuse the suite's own largest cases.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ...many import collect_runs, run_range
+
+    t0 = time.perf_counter()
+    bounds = [(s, min(s + CHUNK_RUNS, runs)) for s in range(0, runs, CHUNK_RUNS)]
+
+    def one(b: tuple[int, int]) -> list[Any]:
+        return run_range(rule, teacher, start=b[0], stop=b[1], **kw)
+
+    if workers == 1 or len(bounds) == 1:
+        parts = [one(b) for b in bounds]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(one, bounds))
+    return collect_runs([r for p in parts for r in p], time.perf_counter() - t0)
 
 
 def _simulate(
@@ -173,63 +239,75 @@ def _simulate(
     seed: int,
     workers: int,
     executor: Any = None,
+    tp: TheoremParameters | None = None,
+    lemma_level: float | None = None,
     stream: str = "numpy",
 ) -> _Runs:
-    """Draw the teacher, check the drift at ``w_1 = 0``, run ``runs`` copies of Convotron.
+    """Draw the teachers, check the drift at ``w_1 = 0`` and the lemmas, run the runs.
 
-    On ``workers`` threads here (:func:`convotron.many.run_many`), or, with an
-    ``executor`` (:class:`convotron.glue.dask.Executor`), in chunks of :data:`CHUNK_RUNS` runs
-    on Dask (:func:`convotron.many.run_range`): the same runs, bitwise.
+    The runs are split among the teachers of :data:`DIRECTIONS`; each direction's runs are
+    ``run_many``'s runs of its own seed, on ``workers`` threads here (chunks of
+    :func:`convotron.many.run_range`), or, with an ``executor``
+    (:class:`convotron.glue.dask.Executor`), in chunks of :data:`CHUNK_RUNS` runs on Dask:
+    the same runs, bitwise. With ``lemma_level`` the lemma checks
+    (:func:`convotron.glue.verify.lemmas.lemma_checks`) run on the random teacher.
     """
-    from ...many import run_many
     from ...rules import ConvotronRule
+    from .lemmas import lemma_checks
 
-    teacher_ss, runs_ss, drift_ss = _case_seed(seed, case.name).spawn(3)
-    teacher = problem.random_teacher(np.random.default_rng(teacher_ss), w_norm=case.w_norm)
+    teacher_ss, runs_ss, drift_ss, lemma_ss = _case_seed(seed, case.name).spawn(4)
+    teachers = _teachers(case, problem, teacher_ss)
+    teacher = teachers[DIRECTIONS.index("random")]
     drift_z, drift_rel = drift_at_start(
         teacher, np.random.default_rng(drift_ss), only_patch=case.only_patch
     )
-    runs_seed = int(runs_ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))  # >= 0
+    checks: tuple[Any, ...] = ()
+    if lemma_level is not None and tp is not None:
+        checks = tuple(lemma_checks(teacher, tp, np.random.default_rng(lemma_ss),
+                                    level=lemma_level, only_patch=case.only_patch))  # fmt: skip
     record_every = max(1, math.ceil(iters / RECORD_POINTS))
-    if executor is None:
-        many = run_many(
-            ConvotronRule(only_patch=case.only_patch),
-            teacher,
-            eta=eta,
-            iters=iters,
-            runs=runs,
-            seed=runs_seed,
-            workers=workers,
-            record_every=record_every,
-            eps=case.eps,
-            stream=stream,
-        )
-    else:
-        chunks = [
-            RunsChunk(
-                case.name,
-                teacher,
-                case.only_patch,
-                eta,
-                iters,
-                runs_seed,
-                record_every,
-                case.eps,
-                s,
-                min(s + CHUNK_RUNS, runs),
-                stream,
+    directions: list[_Direction] = []
+    manys = []
+    for name, tch, n_runs, ss in zip(DIRECTIONS, teachers, _split_runs(runs),
+                                     runs_ss.spawn(len(DIRECTIONS)), strict=True):  # fmt: skip
+        if n_runs == 0:
+            continue
+        runs_seed = int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))  # >= 0
+        if executor is None:
+            many = _many_local(ConvotronRule(only_patch=case.only_patch), tch, runs=n_runs,
+                               workers=workers, eta=eta, iters=iters, seed=runs_seed,
+                               record_every=record_every, eps=case.eps,
+                               stream=stream)  # fmt: skip
+        else:
+            chunks = [
+                RunsChunk(case.name, tch, case.only_patch, eta, iters, runs_seed, record_every,
+                          case.eps, s, min(s + CHUNK_RUNS, n_runs), stream)
+                for s in range(0, n_runs, CHUNK_RUNS)
+            ]  # fmt: skip
+            many = _many_on(executor, chunks)
+        manys.append(many)
+        directions.append(
+            _Direction(
+                name=name,
+                w_star=np.asarray(tch.w_star, dtype=np.float64),
+                final=np.asarray(many.final_sq_errors, dtype=np.float64),
+                first_hits=np.asarray(many.first_hits, dtype=np.float64),
             )
-            for s in range(0, runs, CHUNK_RUNS)
-        ]
-        many = _many_on(executor, chunks)
+        )
+    hists = [m.histories for m in manys]
+    history_t = manys[0].history_t
     return _Runs(
         w_star=np.asarray(teacher.w_star, dtype=np.float64),
         drift_z=drift_z,
         drift_rel=drift_rel,
-        final=np.asarray(many.final_sq_errors, dtype=np.float64),
-        first_hits=np.asarray(many.first_hits, dtype=np.float64),
-        history_t=None if many.history_t is None else np.asarray(many.history_t, np.float64),
-        histories=None if many.histories is None else np.asarray(many.histories, np.float64),
+        final=np.concatenate([d.final for d in directions]),
+        first_hits=np.concatenate([d.first_hits for d in directions]),
+        history_t=None if history_t is None else np.asarray(history_t, np.float64),
+        histories=None
+        if any(h is None for h in hists)
+        else np.concatenate([np.asarray(h, np.float64) for h in hists]),
+        directions=tuple(directions),
+        lemma_checks=checks,
     )
 
 
@@ -245,8 +323,30 @@ class _Stats:
     tightness: float | None
 
 
+def _median_hit(first_hits: np.ndarray) -> float | None:
+    """Median first time to ε over runs (never reached: +∞); None when that median is ∞."""
+    med = float(np.median(np.where(first_hits < 0, np.inf, first_hits)))
+    return med if math.isfinite(med) else None
+
+
+def _direction_results(case: Case, out: _Runs, iters: int) -> tuple[DirectionResult, ...]:
+    """Return the runs, failures and ``T``/median of each teacher direction."""
+    res = []
+    for d in out.directions:
+        med = _median_hit(d.first_hits)
+        res.append(DirectionResult(d.name, len(d.final),
+                                   int(np.count_nonzero(~(d.final <= case.eps))), med,
+                                   iters / med if med else None))  # fmt: skip
+    return tuple(res)
+
+
 def _statistics(case: Case, out: _Runs, iters: int, significance: float) -> _Stats:
-    """Count the runs that miss ``ε``, test the count against ``δ``, time the first hits."""
+    """Count the runs that miss ``ε``, test the count against ``δ``, time the first hits.
+
+    The runs of all directions are pooled: each run's failure probability is at most ``δ``
+    under the theorem, so the pooled count is stochastically below ``Binomial(N, δ)`` and
+    the one-sided test keeps its level.
+    """
     runs = len(out.final)
     fails = int(np.count_nonzero(~(out.final <= case.eps)))  # non-finite counts as a failure
     med = float(np.median(np.where(out.first_hits < 0, np.inf, out.first_hits)))
@@ -275,12 +375,19 @@ def _verdict(
 ) -> tuple[str, str]:
     """Return the status and the note of a case that ran."""
     if case.control is None and tp.applies:
-        status = STATUS_PASS if p_value >= significance else STATUS_FAIL
-        verdict = (
-            "consistent with the theorem"
-            if status == STATUS_PASS
-            else f"the failure probability exceeds delta at significance {significance:g}"
-        )
+        failed = [c for c in out.lemma_checks if not c.passed]
+        binom_ok = p_value >= significance
+        status = STATUS_PASS if binom_ok and not failed else STATUS_FAIL
+        if status == STATUS_PASS:
+            verdict = "consistent with the theorem"
+        else:
+            parts = (
+                []
+                if binom_ok
+                else [f"the failure probability exceeds delta at significance {significance:g}"]
+            )
+            parts += [f"a lemma check FAILS: {c.describe()}" for c in failed]
+            verdict = "; ".join(parts)
         tight = "" if tightness is None else f"; T is {tightness:.3g}x the median time to eps"
         return status, f"{verdict}: {observed}{tight}; {drift_text}"
     violations = tuple(tp.violations)
@@ -322,9 +429,11 @@ def run_case(
     max_updates: float | None = None,
     control_iters: int = 20_000,
     executor: Any = None,
+    lemma_level: float | None = None,
+    params: TheoremParameters | None = None,
     stream: str = "numpy",
 ) -> CaseResult:
-    """Run one case: theory numbers, ``runs`` runs of exactly ``T`` iterations, the test.
+    """Run one case: theory numbers, ``runs`` runs of exactly ``T`` iterations, the tests.
 
     Parameters
     ----------
@@ -343,6 +452,12 @@ def run_case(
     executor : convotron.glue.dask.Executor, optional
         Run the runs in chunks on this Dask backend instead of ``workers`` threads; the
         result is the same.
+    lemma_level : float or None
+        Level of each lemma check (:mod:`convotron.glue.verify.lemmas`); None: the family
+        level :data:`~convotron.glue.verify.lemmas.LEMMA_FAMILY_LEVEL` split (Bonferroni)
+        over this case's checks. :func:`run_suite` splits it over the whole suite.
+    params : TheoremParameters or None
+        The theorem's numbers when already computed (:func:`plan_suite`).
     stream : {"numpy", "fast"}
         The random stream of the runs' fused loop (:func:`convotron.algorithm.fit`).
 
@@ -350,14 +465,23 @@ def run_case(
     -------
     CaseResult
     """
+    from .lemmas import LEMMA_FAMILY_LEVEL
+
     t0 = time.perf_counter()
-    tp = _parameters(case)
+    tp = _parameters(case) if params is None else params
     problem = tp.problem
+    if lemma_level is None:
+        lemma_level = LEMMA_FAMILY_LEVEL / max(1, _lemma_count(case, tp))
     if case.claim == "lem-linear-mse":  # the exact α = 1 curve, not the (ε, δ) test
         from .mse import run_mse_case
 
         return run_mse_case(
-            case, tp, runs=runs, seed_sequence=_case_seed(seed, case.name), workers=workers
+            case,
+            tp,
+            runs=runs,
+            seed_sequence=_case_seed(seed, case.name),
+            workers=workers,
+            lemma_level=lemma_level if _lemma_count(case, tp) else None,
         )
 
     # -- the plan: the theorem's T and eta, a control's diagnostic budget, or no run ----------
@@ -374,21 +498,14 @@ def run_case(
         )
     iters, run_eta = plan
     finite_theory = _has_finite_theory(tp)
-    if max_updates is not None and iters * runs > max_updates:
-        return _without_runs(
-            case,
-            tp,
-            STATUS_NOT_RUN,
-            f"NOT RUN: the theorem's T = {iters} iterations x {runs} runs = "
-            f"{iters * runs:.3g} updates exceeds this mode's budget of {max_updates:.3g} "
-            "updates; the theory numbers above are exact, the runs were not made "
-            "(raise the budget with --max-updates to run them)",
-            t0,
-        )
+    refusal = _refusal(case, tp, plan, runs, max_updates)
+    if refusal is not None:
+        return _without_runs(case, tp, STATUS_NOT_RUN, refusal, t0)
 
     # -- the runs and their statistics --------------------------------------------------------
     out = _simulate(case, problem, eta=run_eta, iters=iters, runs=runs, seed=seed,
-                    workers=workers, executor=executor, stream=stream)  # fmt: skip
+                    workers=workers, executor=executor, tp=tp, stream=stream,
+                    lemma_level=lemma_level if _lemma_count(case, tp) else None)  # fmt: skip
     drift_text = (
         f"drift at w_1 = 0 against lem-drift ((1+alpha)/(2k)) M w*: relative error "
         f"{out.drift_rel:.3g}, max |z| = {out.drift_z:.3g} over {problem.r} coordinates "
@@ -410,11 +527,15 @@ def run_case(
     floor = None
     if (case.control is not None or not tp.applies) and not finite_theory:
         floor = kernel_floor(problem.scheme, problem.cov, out.w_star, float(tp.lambda_max))
+        per_dir = "; ".join(
+            f"{d.name} w*: minimum final error {float(np.min(d.final)):.3g} against the "
+            f"predicted floor (kernel part of w*) "
+            f"{kernel_floor(problem.scheme, problem.cov, d.w_star, float(tp.lambda_max)):.3g}"
+            for d in out.directions
+        )
         observed = (
             f"the theorem gives T = inf; ran a diagnostic {iters} iterations at "
-            f"eta = a_max/(2 beta) = {run_eta:.3g}: " + observed + f"; minimum final error "
-            f"{float(np.min(final)):.3g} against the predicted floor (kernel part of w*) "
-            f"{floor:.3g}"
+            f"eta = a_max/(2 beta) = {run_eta:.3g}: " + observed + "; " + per_dir
         )
     status, note = _verdict(
         case,
@@ -448,7 +569,123 @@ def run_case(
         drift_max_z=out.drift_z,
         drift_rel_error=out.drift_rel,
         kernel_floor=floor,
+        directions=_direction_results(case, out, iters),
+        lemma_checks=out.lemma_checks,
     )
+
+
+def _refusal(
+    case: Case,
+    tp: TheoremParameters,
+    plan: tuple[int, float] | None,
+    runs: int,
+    max_updates: float | None,
+) -> str | None:
+    """Why a case is NOT RUN, decided from its numbers alone (before any run); None: it runs.
+
+    Two limits: the suite's own budget ``max_updates`` of ``T × runs`` per case (the mode's,
+    :data:`~convotron.glue.verify.cases.MODES`, or ``--max-updates``), and the per-run cost
+    limit of the core (:data:`convotron._limits.MAX_RUN_WORK`, about ten minutes of one
+    core for one run), which every run of :func:`convotron.fit` obeys. ``run_many``'s limit on
+    the total work of one call does not apply: the suite runs its runs in chunks
+    (:func:`_many_local`), its budget is its own.
+    """
+    from ..._limits import MAX_RUN_WORK, sample_cost
+
+    if plan is None or case.claim == "lem-linear-mse":
+        return None
+    iters = plan[0]
+    if max_updates is not None and iters * runs > max_updates:
+        return (
+            f"NOT RUN: the theorem's T = {iters} iterations x {runs} runs = "
+            f"{iters * runs:.3g} updates exceeds this mode's budget of {max_updates:.3g} "
+            "updates; the theory numbers above are exact, the runs were not made "
+            "(raise the budget with --max-updates to run them)"
+        )
+    problem = tp.problem
+    work = iters * sample_cost(problem.k * problem.r, problem.n)
+    if work > MAX_RUN_WORK:
+        return (
+            f"NOT RUN: one run of the theorem's T = {iters} iterations would take about "
+            f"{work / 1e9 / 60:.3g} minutes of one core, above the per-run limit of "
+            f"{MAX_RUN_WORK / 1e9 / 60:.0f} minutes (convotron._limits.MAX_RUN_WORK); the "
+            "theory numbers above are exact, the runs were not made"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class PlannedCase:
+    """One case of a suite as planned before the first run (:func:`plan_suite`).
+
+    ``iters`` and ``eta`` are None when the theorem gives no finite ``T`` (and the case is
+    no control); ``refusal`` says why a case will be NOT RUN (None: it runs); ``updates`` is
+    ``iters × runs`` of the (ε, δ) runs and ``run_work`` the cost units of one run
+    (:func:`convotron._limits.sample_cost`).
+    """
+
+    case: Case
+    params: TheoremParameters
+    runs: int
+    iters: int | None
+    eta: float | None
+    refusal: str | None
+    updates: float
+    run_work: float
+    lemma_checks: int
+
+
+def plan_suite(
+    cases: Iterable[Case],
+    *,
+    runs: int,
+    max_updates: float | None,
+    control_iters: int = 20_000,
+) -> list[PlannedCase]:
+    """Compute the theorem's numbers and check every limit for all cases, before any run.
+
+    Computes :func:`~convotron.glue.parameters.theorem_parameters` of each case (cheap: the
+    largest ``--full`` case takes milliseconds) and checks every limit a run will meet: the
+    number of runs (:data:`convotron._limits.MAX_RUNS`, an error: bad input), the suite's
+    budget and the per-run cost (:func:`_refusal`: NOT RUN, decided here). Nothing is run.
+    """
+    from ..._limits import MAX_RUNS, sample_cost
+    from .mse import ITERS as MSE_ITERS
+    from .mse import MIN_RUNS as MSE_MIN_RUNS
+
+    out = []
+    for case in cases:
+        n_runs = int(runs if case.runs is None else case.runs)
+        if case.claim == "lem-linear-mse":
+            n_runs = max(n_runs, MSE_MIN_RUNS)
+        if n_runs > MAX_RUNS:
+            raise ConvotronError(
+                f"runs (the independent runs per case, --seeds) must be at most {MAX_RUNS} "
+                f"(each run keeps its result in memory); got {n_runs} for case "
+                f"{case.name!r}. Pass e.g. --seeds 500."
+            )
+        tp = _parameters(case)
+        plan = _plan(case, tp, control_iters)
+        if case.claim == "lem-linear-mse" and plan is not None:
+            plan = (MSE_ITERS, plan[1])
+        iters, eta = (None, None) if plan is None else plan
+        cost = 0.0 if iters is None else float(
+            iters * sample_cost(tp.problem.k * tp.problem.r, tp.problem.n))  # fmt: skip
+        out.append(PlannedCase(case=case, params=tp, runs=n_runs, iters=iters, eta=eta,
+                               refusal=_refusal(case, tp, plan, n_runs, max_updates),
+                               updates=0.0 if iters is None else float(iters) * n_runs,
+                               run_work=cost, lemma_checks=_lemma_count(case, tp)))  # fmt: skip
+    return out
+
+
+def _lemma_count(case: Case, tp: TheoremParameters) -> int:
+    """Return the number of lemma checks of a case (0 for a control or a failing theorem)."""
+    from .lemmas import check_count
+
+    if case.control is not None or not tp.applies or not _has_finite_theory(tp):
+        return 0
+    return check_count(noisy=float(tp.rho) > 0,
+                       linear=float(case.alpha) == 1.0 and case.only_patch is None)  # fmt: skip
 
 
 # One table: run_suite's numeric inputs, their rules and fixes (convotron._validate).
@@ -527,6 +764,12 @@ def run_suite(
             f"case names must be unique; got duplicates {dupes}. Rename the repeated cases."
         )
     t0 = time.perf_counter()
+    from .lemmas import LEMMA_FAMILY_LEVEL
+
+    planned = plan_suite(cases, runs=runs, max_updates=max_updates,
+                         control_iters=control_iters)  # fmt: skip
+    n_checks = sum(p.lemma_checks for p in planned if p.refusal is None)
+    lemma_level = LEMMA_FAMILY_LEVEL / max(1, n_checks)
     results: list[CaseResult] = []
     bar = None
     if progress:
@@ -544,9 +787,10 @@ def run_suite(
     )
     try:
         with backend as executor:
-            _run_cases(cases, results, bar, executor, runs=runs, seed=seed, workers=workers,
+            _run_cases(planned, results, bar, executor, seed=seed, workers=workers,
                        significance=significance, max_updates=max_updates,
-                       control_iters=control_iters, stream=stream)  # fmt: skip
+                       control_iters=control_iters, lemma_level=lemma_level,
+                       stream=stream)  # fmt: skip
     finally:
         if bar is not None:
             bar.close()
@@ -557,37 +801,42 @@ def run_suite(
         seed=int(seed),
         runs=int(runs),
         seconds=time.perf_counter() - t0,
+        lemma_level=lemma_level,
+        lemma_checks=n_checks,
     )
 
 
 def _run_cases(
-    cases: list[Case],
+    planned: list[PlannedCase],
     results: list[CaseResult],
     bar: Any,
     executor: Any,
     *,
-    runs: int,
     seed: int,
     workers: int,
     significance: float,
     max_updates: float | None,
     control_iters: int,
+    lemma_level: float,
     stream: str = "numpy",
 ) -> None:
-    """Run the cases in order, appending to ``results`` (the body of :func:`run_suite`)."""
-    for case in cases:
+    """Run the planned cases in order, appending to ``results`` (the body of :func:`run_suite`)."""
+    for p in planned:
+        case = p.case
         if bar is not None:
             bar.set_postfix_str(case.name)
         results.append(
             run_case(
                 case,
-                runs=int(runs if case.runs is None else case.runs),
+                runs=int(p.runs),
                 seed=seed,
                 workers=int(workers),
                 significance=significance,
                 max_updates=max_updates,
                 control_iters=control_iters,
                 executor=executor,
+                lemma_level=lemma_level,
+                params=p.params,
                 stream=stream,
             )
         )
