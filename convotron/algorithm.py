@@ -63,7 +63,7 @@ from ._limits import (
 )
 from ._validate import InstanceOf, Interval, Options, Param
 from .activations import check_alpha, leaky_relu
-from .data import _RNG
+from .data import _CHUNK, _RNG
 from .patches import _SCHEME, PatchScheme
 from .results import RunResult
 from .rules import ConvotronRule, Rule
@@ -108,7 +108,6 @@ _STREAM = Param(
     meaning="the random stream of a teacher's fused loop",
     fix="Pass 'numpy' (numpy's stream) or 'fast' (convotron._rng).",
 )
-_CHUNK = Param("chunk", Interval(int, 1, None), fix="Pass a positive number of samples per draw.")
 _RECORD_EVERY = Param(
     "record_every",
     Interval(int, 1, None),

@@ -80,6 +80,10 @@ _RNG = Param(
     fix="Pass numpy.random.default_rng(seed).",
 )
 _M = Param("m", Interval(int, 0, None), meaning="the number of samples", fix="Pass e.g. 1000.")
+#: Rows per chunk of fresh samples (the default ``chunk`` of ``Teacher.sample``).
+SAMPLE_CHUNK = 8192
+#: The ``chunk`` argument (rows per draw) of ``Teacher.sample`` and ``fit``: one rule.
+_CHUNK = Param("chunk", Interval(int, 1, None), fix=f"Pass e.g. {SAMPLE_CHUNK} rows per draw.")
 _COV = Param(
     "cov",
     InstanceOf(Covariance, "a Covariance"),

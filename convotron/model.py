@@ -24,8 +24,9 @@ from .patches import _SCHEME, PatchScheme
 
 __all__ = ["preactivations", "predict"]
 
-#: Rows processed at once when a gather ``X[:, indices]`` is needed (bounds memory).
-_CHUNK_ENTRIES = 1 << 22
+#: Entries of one gather ``X[:, indices]`` at once (rows x k x r; bounds memory). The one
+#: definition: :mod:`convotron.plugin` chunks its gathers by it too.
+GATHER_ENTRIES = 1 << 22
 
 
 def _check_inputs(w: Any, X: Any, scheme: PatchScheme) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -61,7 +62,7 @@ def _preacts(w: np.ndarray, X: np.ndarray, scheme: PatchScheme) -> np.ndarray:
             Z += w[a] * X[:, sl]
         return Z
     Z = np.empty((m, scheme.k))
-    step = max(1, _CHUNK_ENTRIES // (scheme.k * scheme.r))
+    step = max(1, GATHER_ENTRIES // (scheme.k * scheme.r))
     for s in range(0, m, step):
         # scheme.patches reads a padded position (index -1) as 0, never as x[-1]
         Z[s : s + step] = scheme.patches(X[s : s + step]) @ w

@@ -55,21 +55,9 @@ __all__ = ["MAX_DENSE_ENTRIES", "MAX_INDEX_ENTRIES", "PAD", "PatchScheme", "pars
 _MAX_SLICED_R = 1024
 
 
-#: The sizes of the stride schemes (whole numbers >= 1): one row each (convotron._validate).
-_SIZE = {
-    name: Param(name, Interval(int, 1, None), meaning=meaning, fix="Pass a whole number >= 1.")
-    for name, meaning in [
-        ("r", "the patch size"),
-        ("stride", None),
-        ("channels", None),
-        ("height", None),
-        ("width", None),
-        ("patch_h", None),
-        ("patch_w", None),
-        ("stride_h", None),
-        ("stride_w", None),
-    ]
-}
+def _size(name: str, meaning: str | None = None) -> Param:
+    """Return the row of a stride scheme's size ``name`` (a whole number >= 1)."""
+    return Param(name, Interval(int, 1, None), meaning=meaning, fix="Pass a whole number >= 1.")
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,7 +169,7 @@ class PatchScheme:
             If ``n, r, stride`` are not integers ``>= 1``, ``r > n``, or ``stride`` does not
             divide ``n - r`` (the message names the nearest valid ``n``).
         """
-        n, r, d = _N(n), _SIZE["r"](r), _SIZE["stride"](stride)
+        n, r, d = _N(n), _size("r", "the patch size")(r), _size("stride")(stride)
         hint = (
             f"use conv1d:1,{n},{r},stride={d} (the frameworks' Conv1d: the output size floors, "
             "the last coordinates go unread)"
@@ -221,9 +209,9 @@ class PatchScheme:
         Inside a patch the order is ``(c, dy, dx)`` row-major, so ``r = channels * patch_h *
         patch_w``. With ``channels = 1`` this is :meth:`stride_2d` (and its spec has 6 numbers).
         """
-        c, h, w = _SIZE["channels"](channels), _SIZE["height"](height), _SIZE["width"](width)
-        ph, pw = _SIZE["patch_h"](patch_h), _SIZE["patch_w"](patch_w)
-        sh, sw = _SIZE["stride_h"](stride_h), _SIZE["stride_w"](stride_w)
+        c, h, w = _size("channels")(channels), _size("height")(height), _size("width")(width)
+        ph, pw = _size("patch_h")(patch_h), _size("patch_w")(patch_w)
+        sh, sw = _size("stride_h")(stride_h), _size("stride_w")(stride_w)
         s = str(sh) if sh == sw else f"{sh}x{sw}"
         hint = (
             f"use conv2d:{c},{h},{w},{ph},{pw},stride={s} (the frameworks' Conv2d: the output "

@@ -84,6 +84,7 @@ from ._errors import AssumptionViolation, ConvotronError
 from ._limits import MAX_DATA_VALUE
 from ._validate import Interval, Param
 from .activations import check_alpha
+from .model import GATHER_ENTRIES
 from .patches import _SCHEME, PatchScheme
 
 __all__ = [
@@ -114,9 +115,6 @@ GUARANTEE_NOTE = (
     "(thm-convotron, [derived]) holds for the population constants, not for these estimates "
     "(of lambda_min(M), beta and eta = a/(2 beta)); the intervals are asymptotic (CLT)."
 )
-
-#: Rows of ``X`` handled at once (``chunk * k * r`` floats at most ``_CHUNK_ENTRIES``).
-_CHUNK_ENTRIES = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -287,7 +285,7 @@ def _check_X(X: Any, n: int) -> np.ndarray:
 
 
 def _chunks(m: int, k: int, r: int) -> range:
-    step = max(1, min(4096, _CHUNK_ENTRIES // max(k * r, r * r)))
+    step = max(1, min(4096, GATHER_ENTRIES // max(k * r, r * r)))
     return range(0, m, step)
 
 

@@ -33,14 +33,11 @@ from ._limits import MAX_SAMPLE_ENTRIES, MAX_W_NORM, chunk_rows, gib, real_vecto
 from ._validate import InstanceOf, Interval, Param, validate
 from .activations import check_alpha
 from .covariance import Covariance, as_covariance
-from .data import _M, _RNG, InputLaw, NoiseModel, get_law, parse_noise
+from .data import _CHUNK, _M, _RNG, SAMPLE_CHUNK, InputLaw, NoiseModel, get_law, parse_noise
 from .model import _activate_mean, _check_inputs, _preacts
 from .patches import _SCHEME, PatchScheme, parse_spec
 
 __all__ = ["Problem", "Teacher", "TeacherSample"]
-
-#: Rows per chunk of :meth:`Teacher.sample` (the default of its ``chunk``).
-SAMPLE_CHUNK = 8192
 
 # The checks of Problem and Teacher's own arguments (convotron._validate); the scheme's,
 # the slope's, the law's, the covariance's and the noise's live with them.
@@ -50,7 +47,6 @@ _W_NORM = Param(
     meaning="the norm of w*",
     fix="Pass e.g. 1.0.",
 )
-_CHUNK = Param("chunk", Interval(int, 1, None), fix=f"Pass e.g. {SAMPLE_CHUNK}.")
 
 
 @dataclass(frozen=True)

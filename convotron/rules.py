@@ -35,7 +35,21 @@ from ._codes import RuleCode, RuleStep
 from ._limits import MAX_W_NORM
 from ._validate import Interval, Options, Param, fail, validate
 
-__all__ = ["ConvotronRule", "Rule", "SGDRule", "plugin_directions"]
+__all__ = ["ConvotronRule", "Rule", "SGDRule", "only_patch_param", "plugin_directions"]
+
+
+def only_patch_param(k: int | None) -> Param:
+    """Return the one rule for ``only_patch`` (the rule, ``fit`` and the theorem's numbers).
+
+    An integer ``0 <= only_patch < k`` naming one of the ``k`` patches; ``k=None`` (the
+    scheme not yet known): an integer ``>= 0`` or None (Algorithm 1).
+    """
+    if k is None:
+        return Param("only_patch", Interval(int, 0, None), meaning="the disjoint patch",
+                     fix="Pass a patch number (0-based) or None for Algorithm 1.",
+                     allow_none=True)  # fmt: skip
+    return Param("only_patch", Interval(int, 0, k, closed="left"), meaning="the disjoint patch",
+                 fix=f"Pass the index of one of the k={k} patches, 0 to {k - 1}.")  # fmt: skip
 
 
 @runtime_checkable
@@ -134,7 +148,7 @@ class ConvotronRule:
     >>> ConvotronRule(only_patch=-1)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    convotron._errors.ConvotronError: only_patch must be an integer ...
+    convotron._errors.ConvotronError: only_patch (the disjoint patch) must be an integer ...
     """
 
     only_patch: int | None = None
@@ -144,13 +158,7 @@ class ConvotronRule:
     algorithm: ClassVar[str] = "convotron"
 
     def __post_init__(self) -> None:
-        op = validate(
-            "only_patch",
-            self.only_patch,
-            Interval(int, 0, None),
-            fix="Pass a patch number (0-based) or None for Algorithm 1.",
-            allow_none=True,
-        )
+        op = only_patch_param(None)(self.only_patch)
         object.__setattr__(self, "only_patch", op)
         pre: Any = self.precondition
         if isinstance(pre, str):
@@ -198,12 +206,7 @@ class ConvotronRule:
     def check(self, k: int) -> None:
         """Check that ``only_patch`` names one of the ``k`` patches."""
         if self.only_patch is not None:
-            validate(
-                "only_patch",
-                self.only_patch,
-                Interval(int, 0, k - 1),
-                fix=f"Patches are numbered 0..{k - 1} (k={k}); pass one of them or None for all.",
-            )
+            only_patch_param(k)(self.only_patch)
 
     def start(self, r: int, rng: np.random.Generator | None) -> np.ndarray:
         """``w_1 = 0`` (Algorithm 1); draws nothing. Checks ``H``'s shape against ``r``."""

@@ -85,8 +85,8 @@ import sympy as sp
 
 from . import _structured_sigma as _S
 from . import notation as N
-from ._errors import TheoryError
 from ._linear_mse import MseRecursion, linear_mse_curve
+from ._precond_moments import sympy_setup
 from ._structured_sigma import cholesky_factor
 
 __all__ = [
@@ -179,28 +179,12 @@ def beta_exact(K: Any) -> float:
 def _sympy_setup(
     n: int, indices: Any, Sigma: Any, L: Any, kappa: Any
 ) -> tuple[list[sp.Matrix], sp.Matrix, sp.Matrix, sp.Expr]:
-    r"""Return ``(A, L, C, κ)`` in sympy: :math:`A_i = P_iL`, :math:`C = L^\top P^\top PL`."""
-    n, idx = _S.check_indices(n, indices)
-    k, r = idx.shape
-    if L is None:
-        if Sigma is None:
-            L = sp.eye(n)
-        else:
-            L = sp.Matrix(Sigma).cholesky(hermitian=False)
-    L = sp.Matrix(L)
-    if L.shape != (n, n):
-        raise TheoryError(f"L must be n x n = {n} x {n}; got shape {L.shape}.")
-    A = []
-    for i in range(k):
-        Pi = sp.zeros(r, n)
-        for a in range(r):
-            Pi[a, int(idx[i, a])] = 1
-        A.append(Pi * L)
-    B = sp.zeros(r, n)
-    for Ai in A:
-        B += Ai
-    kap = KAPPA[kappa] if isinstance(kappa, str) else sp.sympify(kappa)
-    return A, L, B.T * B, kap
+    r"""Return ``(A, L, C, κ)`` in sympy: :math:`A_i = P_iL`, :math:`C = L^\top P^\top PL`.
+
+    The set-up is :func:`convotron_theory._precond_moments.sympy_setup`'s (``B = PL``), one copy.
+    """
+    A, Lm, B, kap = sympy_setup(n, indices, Sigma, L, kappa)
+    return A, Lm, B.T * B, kap
 
 
 def second_moment_matrix_exact(

@@ -46,6 +46,11 @@ How each number is obtained [derived]:
   (``"exact-gaussian"``) or the bound :math:`\lambda_{\max}(PP^\top)\mathbb{E}\|x\|^4`
   (``"fourth-moment-bound"``).
 
+The numbers are grouped in typed records (:class:`Target`, :class:`Spectra`,
+:class:`Constants`, :class:`Step`); :class:`TheoremParameters` holds them and reads each
+flat name (``tp.eta``, ``tp.beta_rule``, ...) from its record. The exact β and ρ are computed
+only for ``thm-convotron``: the disjoint-patch variant uses neither.
+
 Assumptions that fail do not raise: :attr:`TheoremParameters.applies` is False and
 :attr:`TheoremParameters.violations` says why, citing the claim (an asymmetric law breaks
 ``lem-symmetric`` and so ``thm-convotron``; :math:`\lambda_{\min}(M) = 0` breaks
@@ -61,21 +66,27 @@ is undecided the theorem does not apply (a violation says what would decide it).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 import numpy as np
 
 from .._errors import ConvotronError
-from .._validate import InstanceOf, Interval, Param, validate
+from .._validate import InstanceOf, Interval, Param
 from ..covariance import Identity
 from ..problem import Problem
+from ..rules import only_patch_param
 from ._constants import Beta, Spectrum, noise_moment
 
 __all__ = [
     "JSON_KEYS",
     "SUMMARY_KEYS",
+    "Constants",
+    "Spectra",
+    "Step",
+    "Target",
     "TheoremParameters",
     "theorem_parameters",
 ]
@@ -94,100 +105,251 @@ JSON_KEYS = (
 SUMMARY_KEYS = ("lambda_min", "lambda_max", "a", "beta", "rho", "eta", "T", "applies", "violations")
 
 
+# ------------------------------------------------------------------------------ the records
 @dataclass(frozen=True)
-class TheoremParameters:
-    r"""The theorem's numbers for one problem (all [derived]; see the module docstring).
+class Target:
+    r"""The checked target :math:`(\epsilon, \delta, \|w^*\|)` and the disjoint patch (or None)."""
 
-    Attributes
-    ----------
-    lambda_min, lambda_max : float
-        Extreme eigenvalues of :math:`M = P\Sigma P^\top` (of :math:`P_i\Sigma P_i^\top = I`
-        for the disjoint-patch variant).
-    certificate : str
-        The kind of proof that decided the condition (``check.certificate``: ``"exact"``,
-        ``"verified-float"``, ``"lemma"``, ``"kernel-witness"``, ``"upper-bound"``,
-        ``"none"``); ``certificate_detail`` holds the :class:`convotron_theory.spectra.Certificate`
-        when exact.
-    verdict : str
-        ``"HOLDS"``, ``"FAILS"`` or ``"UNDECIDED"`` (:func:`convotron_theory.spectra.check_scheme`).
-    lambda_min_used, lambda_min_note
-        The :math:`\lambda_{\min}` in :math:`a = (1+\alpha)\lambda_{\min}/k` and why
-        (:class:`~convotron.glue._constants.Spectrum`): the lemma's proven bound when only the
-        lemma proves the condition, 0 when it fails or is undecided.
-    a, beta, rho : float
-        Drift, second-moment and noise constants.
-    beta_rule, rho_rule : str
-        Which value was used: ``"exact"`` (:math:`\lambda_{\max}(K)`), else a closed form
-        ``"gaussian"``, ``"bounded"``, ``"fourth-moment"`` (see ``beta_note``), or
-        ``"disjoint"``; ``"none"``, ``"exact"``, ``"exact-gaussian"``,
-        ``"fourth-moment-bound"``, ``"disjoint"``.
-    beta_exact : float or None
-        :math:`\lambda_{\max}(K)`, None when not computed.
-    beta_closed, beta_closed_rule, eta_closed, T_closed
-        The best closed-form β (``lem-beta``), its rule, and the η and T it gives (for the
-        disjoint variant the same as ``beta``, ``eta``, ``T``).
-    beta_note : str
-        Why the exact β was not computed (empty when it was).
-    eta : float
-        Step size (0 when no positive :math:`\lambda_{\min}` is proven: :math:`a = 0`).
-    T, samples : int or float
-        Iterations for the :math:`(\epsilon, \delta)` guarantee, and samples (= T);
-        ``math.inf`` when :math:`\lambda_{\min}(M) \le 0`.
-    applies : bool
-        Every hypothesis of the claim holds.
-    violations : tuple of str
-        Why not, each naming the claim it breaks.
-    claim : str
-        ``"thm-convotron"`` or ``"thm-disjoint"``.
-    realizable : bool
-        :math:`\rho = 0` (realizable formulas) or not (noisy formulas).
-    formulas : dict
-        LaTeX of the ``eta`` and ``T`` formulas used.
-    check : convotron_theory.spectra.SchemeCheck
-        Everything ``convotron check`` reports about the scheme.
-    problem : Problem
-        The problem the numbers are for.
-    only_patch : int or None
-        The patch of the disjoint-patch variant, or None.
+    eps: float
+    delta: float
+    w_norm: float
+    only_patch: int | None = None
+
+    @classmethod
+    def checked(cls, problem: Any, eps: Any, delta: Any, w_norm: Any, only_patch: Any) -> Target:
+        """Validate the inputs of :func:`theorem_parameters` (one row each, below)."""
+        _PROBLEM(problem)
+        if only_patch is not None:
+            only_patch = only_patch_param(problem.scheme.k)(only_patch)
+        return cls(
+            eps=_EPS(eps),
+            delta=_DELTA(delta),
+            w_norm=_W_NORM(w_norm),
+            only_patch=only_patch,
+        )
+
+
+@dataclass(frozen=True)
+class Spectra:
+    r"""What the theorem reads of :math:`M = P\Sigma P^\top`, :math:`PP^\top` and :math:`\Sigma`.
+
+    ``lambda_min``, ``lambda_max``: extreme eigenvalues of :math:`M` (of
+    :math:`P_i\Sigma P_i^\top = I` for the disjoint variant); ``certificate``, ``verdict``,
+    ``check``, ``certificate_detail``: the proof that decided the condition
+    (:func:`convotron_theory.spectra.check_scheme`); ``lambda_min_used``/``lambda_min_note``: the
+    :math:`\lambda_{\min}` in :math:`a` and why (:class:`~convotron.glue._constants.Spectrum`).
     """
 
     lambda_min: float
     lambda_max: float
+    trace_M: float
+    lambda_max_Sigma: float
+    lambda_max_PPT: float
     certificate: str
+    verdict: str
+    lambda_min_used: float
+    lambda_min_note: str = ""
+    certificate_detail: Any = field(default=None, repr=False)
+    check: Any = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, spectrum: Spectrum) -> Spectra:
+        """Build the record of a :class:`~convotron.glue._constants.Spectrum` and its check."""
+        check = spectrum.check
+        return cls(
+            lambda_min=spectrum.lambda_min,
+            lambda_max=spectrum.lambda_max,
+            trace_M=spectrum.trace_M,
+            lambda_max_Sigma=spectrum.lambda_max_Sigma,
+            lambda_max_PPT=spectrum.lambda_max_PPT,
+            certificate=check.certificate,
+            verdict=check.verdict,
+            lambda_min_used=spectrum.lambda_min_used,
+            lambda_min_note=spectrum.lambda_min_note,
+            certificate_detail=check.certificate_detail,
+            check=check,
+        )
+
+
+@dataclass(frozen=True)
+class Constants:
+    r"""The constants :math:`a, \beta, \rho` and their provenance (module docstring).
+
+    ``beta_rule``/``rho_rule``: which value was used; ``beta_exact``:
+    :math:`\lambda_{\max}(K)` or None; ``beta_candidates``: every β computed;
+    ``beta_closed``/``beta_closed_rule``: the best closed form (``lem-beta``);
+    ``beta_note``: why the exact β was not computed (empty when it was).
+    """
+
     a: float
     beta: float
     beta_rule: str
     rho: float
     rho_rule: str
+    beta_candidates: dict[str, float]
+    beta_closed: float
+    beta_closed_rule: str
+    beta_exact: float | None = None
+    beta_note: str = ""
+
+    @classmethod
+    def of(cls, a: float, rho: float, rho_rule: str, beta: Beta) -> Constants:
+        """Build the record for ``thm-convotron``: β and its provenance from :class:`Beta`."""
+        return cls(
+            a=a,
+            beta=float(beta.value),
+            beta_rule=beta.rule,
+            rho=rho,
+            rho_rule=rho_rule,
+            beta_candidates=beta.all_candidates,
+            beta_closed=beta.closed,
+            beta_closed_rule=beta.closed_rule,
+            beta_exact=beta.exact,
+            beta_note=beta.note,
+        )
+
+
+@dataclass(frozen=True)
+class Step:
+    r"""The step size and iteration numbers: :math:`\eta`, :math:`T`, samples (= T).
+
+    ``eta_closed``/``T_closed``: what the best closed-form β gives; ``realizable``:
+    :math:`\rho = 0`; ``formulas``: LaTeX of the ``eta`` and ``T`` formulas used.
+    """
+
     eta: float
     T: int | float
     samples: int | float
-    applies: bool
-    violations: tuple[str, ...]
-    claim: str
     realizable: bool
     formulas: dict[str, str]
-    eps: float
-    delta: float
-    w_norm: float
-    alpha: float
-    trace_M: float
-    lambda_max_Sigma: float
-    lambda_max_PPT: float
-    beta_candidates: dict[str, float]
+    eta_closed: float
+    T_closed: int | float
+
+    @classmethod
+    def of(cls, p: dict[str, Any], p_closed: dict[str, Any]) -> Step:
+        """Read the dictionaries of :func:`convotron_theory.instantiate.theorem_parameters`.
+
+        ``p`` for the β used, ``p_closed`` for the best closed form (the one place they
+        are read by key).
+        """
+        return cls(
+            eta=p["eta"],
+            T=p["T"],
+            samples=p["samples"],
+            realizable=p["realizable"],
+            formulas=p["formulas"],
+            eta_closed=p_closed["eta"],
+            T_closed=p_closed["T"],
+        )
+
+
+V = TypeVar("V")
+
+
+class _In(Generic[V]):
+    """A flat read-only name for a field of a record: ``tp.eta`` is ``tp.step.eta``."""
+
+    def __init__(self, record: str) -> None:
+        self.record = record
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _In[V]: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> V: ...
+    def __get__(self, obj: object | None, owner: type) -> Any:
+        return self if obj is None else getattr(getattr(obj, self.record), self.name)
+
+
+@dataclass(frozen=True)
+class TheoremParameters:
+    r"""The theorem's numbers for one problem (all [derived]; see the module docstring).
+
+    Four records and the verdict: ``target`` (:class:`Target`), ``spectra``
+    (:class:`Spectra`), ``constants`` (:class:`Constants`), ``step`` (:class:`Step`);
+    ``claim`` (``"thm-convotron"`` or ``"thm-disjoint"``), ``violations`` (why a hypothesis
+    fails, each naming the claim it breaks; ``applies`` is that there are none) and
+    ``problem`` (held by reference). Every field of a record also reads as a flat attribute
+    (``tp.eta``, ``tp.beta_rule``, ``tp.lambda_min``, ``tp.eps``, ...), as in
+    :data:`JSON_KEYS`; ``alpha`` is the problem's slope. When no positive
+    :math:`\lambda_{\min}(M)` is proven, ``a = eta = 0`` and ``T = samples = inf``.
+    """
+
+    target: Target
+    spectra: Spectra
+    constants: Constants
+    step: Step
+    claim: str
+    violations: tuple[str, ...]
     problem: Problem = field(repr=False, compare=False)
-    beta_exact: float | None = None
-    beta_closed: float = math.nan
-    beta_closed_rule: str = ""
-    eta_closed: float = math.nan
-    T_closed: int | float = math.inf
-    beta_note: str = ""
-    certificate_detail: Any = field(default=None, repr=False)
-    check: Any = field(default=None, repr=False)
-    only_patch: int | None = None
-    verdict: str = "HOLDS"
-    lambda_min_used: float = math.nan
-    lambda_min_note: str = ""
+
+    # the flat names, each read from its record (to_dict, summary and callers use them)
+    eps = _In[float]("target")
+    delta = _In[float]("target")
+    w_norm = _In[float]("target")
+    only_patch = _In["int | None"]("target")
+    lambda_min = _In[float]("spectra")
+    lambda_max = _In[float]("spectra")
+    trace_M = _In[float]("spectra")
+    lambda_max_Sigma = _In[float]("spectra")
+    lambda_max_PPT = _In[float]("spectra")
+    certificate = _In[str]("spectra")
+    verdict = _In[str]("spectra")
+    lambda_min_used = _In[float]("spectra")
+    lambda_min_note = _In[str]("spectra")
+    certificate_detail = _In[Any]("spectra")
+    check = _In[Any]("spectra")
+    a = _In[float]("constants")
+    beta = _In[float]("constants")
+    beta_rule = _In[str]("constants")
+    rho = _In[float]("constants")
+    rho_rule = _In[str]("constants")
+    beta_candidates = _In["dict[str, float]"]("constants")
+    beta_closed = _In[float]("constants")
+    beta_closed_rule = _In[str]("constants")
+    beta_exact = _In["float | None"]("constants")
+    beta_note = _In[str]("constants")
+    eta = _In[float]("step")
+    T = _In["int | float"]("step")
+    samples = _In["int | float"]("step")
+    realizable = _In[bool]("step")
+    formulas = _In["dict[str, str]"]("step")
+    eta_closed = _In[float]("step")
+    T_closed = _In["int | float"]("step")
+
+    @property
+    def applies(self) -> bool:
+        """Every hypothesis of the claim holds (no violation)."""
+        return not self.violations
+
+    @property
+    def alpha(self) -> float:
+        r"""The problem's leaky-ReLU slope :math:`\alpha`."""
+        return self.problem.alpha
+
+    def replace(self, **changes: Any) -> TheoremParameters:
+        """Return a copy with attributes changed, a flat one in its record (``eta=0.1``)."""
+        own = {f.name for f in dataclasses.fields(self)}
+        top: dict[str, Any] = {}
+        records: dict[str, dict[str, Any]] = {}
+        for name, value in changes.items():
+            alias = vars(TheoremParameters).get(name)
+            if name in own:
+                top[name] = value
+            elif isinstance(alias, _In):
+                records.setdefault(alias.record, {})[name] = value
+            else:
+                raise ConvotronError(
+                    f"replace: {name!r} is neither a field of TheoremParameters nor of one of "
+                    "its records. Pass a flat name of JSON_KEYS (not applies or alpha: change "
+                    "violations or the problem), or claim, violations, problem."
+                )
+        for rec, kw in records.items():
+            top[rec] = dataclasses.replace(getattr(self, rec), **kw)
+        return dataclasses.replace(self, **top)
 
     def curve(self, t: Any) -> Any:
         r"""Evaluate the theorem's bound :math:`(1 - \eta a/2)^t\|w^*\|^2 + 2\eta\rho/a` at ``t``.
@@ -271,126 +433,62 @@ def theorem_parameters(
     ConvotronError
         For invalid input (never for a failing hypothesis: see ``applies``/``violations``).
     """
-    target = _Target.checked(problem, eps, delta, w_norm, only_patch)
+    target = Target.checked(problem, eps, delta, w_norm, only_patch)
     spectrum = Spectrum.of(problem) if spectrum is None else spectrum
+    violations = _law_violations(problem)
+    if target.only_patch is not None:  # before β and ρ: the variant uses neither
+        return _disjoint_parameters(problem, target, spectrum, violations)
     beta = Beta.of(problem, spectrum)
     rho_rule, xi_moment = noise_moment(problem, spectrum, beta)
-    violations = _law_violations(problem)
-    if target.only_patch is not None:
-        return _disjoint_parameters(problem, target, spectrum, violations)
-    common: dict[str, Any] = dict(
-        lambda_min=spectrum.lambda_min,
-        lambda_max=spectrum.lambda_max,
-        certificate=spectrum.check.certificate,
-        verdict=spectrum.check.verdict,
-        lambda_min_used=spectrum.lambda_min_used,
-        lambda_min_note=spectrum.lambda_min_note,
-        beta=float(beta.value),
-        beta_rule=beta.rule,
-        beta_exact=beta.exact,
-        beta_closed=beta.closed,
-        beta_closed_rule=beta.closed_rule,
-        beta_note=beta.note,
-        claim="thm-convotron",
-        eps=target.eps,
-        delta=target.delta,
-        w_norm=target.w_norm,
-        alpha=problem.alpha,
-        trace_M=spectrum.trace_M,
-        lambda_max_Sigma=spectrum.lambda_max_Sigma,
-        lambda_max_PPT=spectrum.lambda_max_PPT,
-        beta_candidates=beta.all_candidates,
-        certificate_detail=spectrum.check.certificate_detail,
-        check=spectrum.check,
-        problem=problem,
-        rho_rule=rho_rule,
-    )
     if not spectrum.check.condition_holds:
         violations.append(_singular_violation(spectrum))
-        return _without_step_size(problem, common, spectrum, xi_moment, violations)
+        a, rho, step = _without_step_size(xi_moment)
+    else:
+        from convotron_theory import instantiate as ti
 
-    from convotron_theory import instantiate as ti
-
-    shared: dict[str, Any] = dict(
-        lambda_min=spectrum.lambda_min_used,
-        lambda_max=spectrum.lambda_max,
-        tr_M=spectrum.trace_M,
-        k=problem.scheme.k,
-        r=problem.scheme.r,
-        alpha=problem.alpha,
-        eps=target.eps,
-        delta=target.delta,
-        w_norm=target.w_norm,
-        lambda_max_Sigma=spectrum.lambda_max_Sigma,
-        lambda_max_PPT=spectrum.lambda_max_PPT,
-        B=beta.B,
-        E_x4=beta.E_x4,
-        xi_moment=xi_moment,
-    )
-    p = ti.theorem_parameters(**shared, beta_rule=beta.rule, lambda_max_K=beta.exact)
-    p_closed = ti.theorem_parameters(**shared, beta_rule=beta.closed_rule)
+        shared: dict[str, Any] = dict(
+            lambda_min=spectrum.lambda_min_used,
+            lambda_max=spectrum.lambda_max,
+            tr_M=spectrum.trace_M,
+            k=problem.scheme.k,
+            r=problem.scheme.r,
+            alpha=problem.alpha,
+            eps=target.eps,
+            delta=target.delta,
+            w_norm=target.w_norm,
+            lambda_max_Sigma=spectrum.lambda_max_Sigma,
+            lambda_max_PPT=spectrum.lambda_max_PPT,
+            B=beta.B,
+            E_x4=beta.E_x4,
+            xi_moment=xi_moment,
+        )
+        p = ti.theorem_parameters(**shared, beta_rule=beta.rule, lambda_max_K=beta.exact)
+        p_closed = ti.theorem_parameters(**shared, beta_rule=beta.closed_rule)
+        a, rho, step = p["a"], p["rho"], Step.of(p, p_closed)
     return TheoremParameters(
-        **common,
-        a=p["a"],
-        rho=p["rho"],
-        eta=p["eta"],
-        T=p["T"],
-        samples=p["samples"],
-        applies=not violations,
+        target=target,
+        spectra=Spectra.of(spectrum),
+        constants=Constants.of(a, rho, rho_rule, beta),
+        step=step,
+        claim="thm-convotron",
         violations=tuple(violations),
-        realizable=p["realizable"],
-        formulas=p["formulas"],
-        eta_closed=p_closed["eta"],
-        T_closed=p_closed["T"],
+        problem=problem,
     )
 
 
 # ------------------------------------------------------------------------------ the pieces
-@dataclass(frozen=True)
-class _Target:
-    r"""The checked :math:`(\epsilon, \delta, \|w^*\|)` and disjoint-patch index."""
-
-    eps: float
-    delta: float
-    w_norm: float
-    only_patch: int | None
-
-    @classmethod
-    def checked(cls, problem: Any, eps: Any, delta: Any, w_norm: Any, only_patch: Any) -> _Target:
-        _PROBLEM(problem)
-        k = problem.scheme.k
-        if only_patch is not None:
-            only_patch = validate(
-                "only_patch",
-                only_patch,
-                Interval(int, 0, k, closed="left"),
-                meaning="the disjoint patch",
-                fix=f"Pass the index of one of the k={k} patches, 0 to {k - 1}.",
-            )
-        return cls(
-            eps=_TARGET["eps"](eps),
-            delta=_TARGET["delta"](delta),
-            w_norm=_TARGET["w_norm"](w_norm),
-            only_patch=only_patch,
-        )
-
-
-# One table: the inputs of theorem_parameters, their rules and fixes (convotron._validate).
+# One table: the inputs of theorem_parameters, their rules and fixes (convotron._validate);
+# only_patch's rule is the update rule's (convotron.rules.only_patch_param).
 _PROBLEM = Param(
     "problem",
     InstanceOf(Problem, "a Problem"),
     fix="Pass e.g. Problem.from_specs('1d:16,4,2', alpha=0.0).",
 )
 _POSITIVE = Interval(float, 0.0, None, closed="neither")
-_PROBABILITY = Interval(float, 0.0, 1.0, closed="right")
-_TARGET = {
-    name: Param(name, rule, meaning=meaning, fix=fix)
-    for name, rule, meaning, fix in [
-        ("eps", _POSITIVE, "the target squared error", "Pass a positive accuracy, e.g. 0.01."),
-        ("delta", _PROBABILITY, "the failure probability", "Pass a probability, e.g. 0.1."),
-        ("w_norm", _POSITIVE, "the norm of w*", "Pass the norm of w*, e.g. 1."),
-    ]
-}
+_EPS = Param("eps", _POSITIVE, "Pass a positive accuracy, e.g. 0.01.", "the target squared error")
+_DELTA = Param("delta", Interval(float, 0.0, 1.0, closed="right"),
+               "Pass a probability, e.g. 0.1.", "the failure probability")  # fmt: skip
+_W_NORM = Param("w_norm", _POSITIVE, "Pass the norm of w*, e.g. 1.", "the norm of w*")
 
 
 def _law_violations(problem: Problem) -> list[str]:
@@ -427,39 +525,31 @@ def _singular_violation(spectrum: Spectrum) -> str:
     )
 
 
-def _without_step_size(
-    problem: Problem,
-    common: dict[str, Any],
-    spectrum: Spectrum,
-    xi_moment: float | None,
-    violations: list[str],
-) -> TheoremParameters:
-    """No proven λ_min(M) > 0: a = 0, so η = a/(2β) = 0 and T, samples are infinite."""
+def _without_step_size(xi_moment: float | None) -> tuple[float, float, Step]:
+    """No proven λ_min(M) > 0: ``(a, rho, step)`` with a = 0, η = a/(2β) = 0, T infinite.
+
+    ``convotron_theory.bounds.A`` is defined for a proven λ_min > 0 only; without one there is
+    no drift.
+    """
     from convotron_theory import bounds as tb
 
     rho = 0.0 if xi_moment is None else float(xi_moment)
-    return TheoremParameters(
-        **common,
-        a=0.0,
-        rho=rho,
+    realizable = rho == 0.0
+    eta_b, t_b = (tb.ETA_REALIZABLE, tb.T_REALIZABLE) if realizable else (tb.ETA_NOISY, tb.T_NOISY)
+    step = Step(
         eta=0.0,
         T=math.inf,
         samples=math.inf,
-        applies=False,
-        violations=tuple(violations),
-        realizable=rho == 0.0,
-        formulas=(
-            {"eta": tb.ETA_REALIZABLE.latex(), "T": tb.T_REALIZABLE.latex()}
-            if rho == 0.0
-            else {"eta": tb.ETA_NOISY.latex(), "T": tb.T_NOISY.latex()}
-        ),
+        realizable=realizable,
+        formulas={"eta": eta_b.latex(), "T": t_b.latex()},
         eta_closed=0.0,
         T_closed=math.inf,
     )
+    return 0.0, rho, step
 
 
 def _disjoint_parameters(
-    problem: Problem, target: _Target, spectrum: Spectrum, violations: list[str]
+    problem: Problem, target: Target, spectrum: Spectrum, violations: list[str]
 ) -> TheoremParameters:
     """Return the disjoint-patch variant's numbers (``thm-disjoint``), patch ``only_patch``."""
     from convotron_theory import instantiate as ti
@@ -497,39 +587,35 @@ def _disjoint_parameters(
         w_norm=target.w_norm,
         varsigma=float(noise.level),
     )
-    return TheoremParameters(
+    spectra = dataclasses.replace(  # P_i Σ P_iᵀ = I: λ_min = λ_max = 1, tr = r, exactly
+        Spectra.of(spectrum),
         lambda_min=1.0,
         lambda_max=1.0,
-        lambda_min_used=1.0,
+        trace_M=float(scheme.r),
         certificate="exact",
+        verdict="HOLDS",
+        lambda_min_used=1.0,
+        lambda_min_note="",
+        certificate_detail=None,
+    )
+    constants = Constants(
         a=p["a"],
         beta=p["beta"],
         beta_rule="disjoint",
         rho=p["rho"],
         rho_rule="disjoint",
-        eta=p["eta"],
-        T=p["T"],
-        samples=p["samples"],
-        applies=not violations,
-        violations=tuple(violations),
-        claim="thm-disjoint",
-        realizable=p["realizable"],
-        formulas=p["formulas"],
-        eps=target.eps,
-        delta=target.delta,
-        w_norm=target.w_norm,
-        alpha=problem.alpha,
-        trace_M=float(scheme.r),
-        lambda_max_Sigma=spectrum.lambda_max_Sigma,
-        lambda_max_PPT=spectrum.lambda_max_PPT,
         beta_candidates={"disjoint": p["beta"]},
         beta_closed=p["beta"],
         beta_closed_rule="disjoint",
-        eta_closed=p["eta"],
-        T_closed=p["T"],
-        check=spectrum.check,
+    )
+    return TheoremParameters(
+        target=target,
+        spectra=spectra,
+        constants=constants,
+        step=Step.of(p, p),
+        claim="thm-disjoint",
+        violations=tuple(violations),
         problem=problem,
-        only_patch=i,
     )
 
 

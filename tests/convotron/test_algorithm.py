@@ -189,7 +189,8 @@ def test_the_conveniences_are_fit():
                           eta=0.1),
          r"rng must be a numpy.random.Generator with init='random' \(to draw w_1\); got None"),
         (lambda s, t: ConvotronRule(only_patch=1.5),
-         r"only_patch must be an integer with only_patch >= 0 or None; got 1.5"),
+         r"only_patch \(the disjoint patch\) must be an integer with only_patch >= 0 or None; "
+         r"got 1.5"),
     ],
 )  # fmt: skip
 def test_fit_rejects_bad_input(call, match):
@@ -514,8 +515,8 @@ def _scheme():
         ({"batch": 0}, r"batch must be an integer with batch >= 1; got 0"),
         (
             {"only_patch": 3},
-            r"only_patch must be an integer with 0 <= only_patch <= 2; got 3\. "
-            r"Patches are numbered 0..2 \(k=3\)",
+            r"only_patch \(the disjoint patch\) must be an integer with 0 <= only_patch < 3; "
+            r"got 3\. Pass the index of one of the k=3 patches, 0 to 2\.",
         ),
         ({"only_patch": -1}, r"only_patch .* got -1"),
         (
@@ -636,7 +637,9 @@ def test_run_many_rejects_bad_input():
         run_many(SGDRule(), teacher, eta=-1.0, iters=5, runs=1, seed=0)
     with pytest.raises(ConvotronError, match=r"iters must be an integer with iters >= 1"):
         run_many(rule, teacher, eta=0.1, iters=0, runs=1, seed=0)
-    with pytest.raises(ConvotronError, match=r"only_patch must be an integer with 0 <= "):
+    with pytest.raises(
+        ConvotronError, match=r"only_patch \(the disjoint patch\) must be an integer with 0 <= "
+    ):
         run_many(ConvotronRule(only_patch=9), teacher, eta=0.1, iters=5, runs=1, seed=0)
 
 

@@ -97,7 +97,7 @@ def test_predict_single_input_and_chunked_gather(monkeypatch):
     w = np.array([1.0, -2.0])
     x = np.arange(5.0)
     assert predict(w, x, s, 0.0) == pytest.approx(ref.predict(w, x[None], 5, s.indices, 0.0)[0])
-    monkeypatch.setattr(model, "_CHUNK_ENTRIES", 12)  # two rows per gather chunk
+    monkeypatch.setattr(model, "GATHER_ENTRIES", 12)  # two rows per gather chunk
     X = np.random.default_rng(1).standard_normal((7, 5))
     np.testing.assert_allclose(predict(w, X, s, 0.2), ref.predict(w, X, 5, s.indices, 0.2))
 

@@ -266,14 +266,13 @@ class _FakeParameters:
         self.real = theorem_parameters
 
     def __call__(self, problem, *, eps, delta, w_norm, only_patch):
-        import dataclasses
-
         self.calls.append((problem.scheme.spec, problem.alpha, problem.law.name,
                            problem.cov.name, problem.noise.kind, eps, delta, w_norm,
                            only_patch))  # fmt: skip
         real = self.real(problem, eps=eps, delta=delta, w_norm=w_norm)
-        return dataclasses.replace(
-            real, applies=self.applies, violations=("lambda_min(P Σ Pᵀ) = 0 (thm-convotron)",),
+        violations = () if self.applies else ("lambda_min(P Σ Pᵀ) = 0 (thm-convotron)",)
+        return real.replace(
+            violations=violations,
             eta=0.0123, T=456.2, lambda_min=0.5, a=0.1, beta=40.0, rho=0.0,
         )  # fmt: skip
 

@@ -239,7 +239,7 @@ def test_run_experiment_writes_json_and_figures(tmp_path):
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_registry_lists_the_six_experiments():
+def test_registry_lists_the_seven_experiments():
     assert list(EXPERIMENTS) == [
         "sgd-vs-convotron",
         "noise",
@@ -247,6 +247,7 @@ def test_registry_lists_the_six_experiments():
         "assumptions",
         "scaling",
         "real-images",
+        "precondition",
     ]
 
 

@@ -389,20 +389,12 @@ def test_singular_scheme_formulas_and_drift_constant() -> None:
     tp = _params(Problem.from_specs(PatchScheme.from_indices(4, np.array([[0, 1], [1, 0]]))))
     assert tp.formulas == {"eta": tb.ETA_REALIZABLE.latex(), "T": tb.T_REALIZABLE.latex()}
     # no proven λ_min > 0 (FAILS or UNDECIDED): a = 0 whatever the float eigenvalue says
-    problem = Problem.from_specs("1d:8,4,2", alpha=0.5)
-    spectrum = SimpleNamespace(lambda_min=0.5, check=SimpleNamespace(kernel_direction=None))
-    out = gp._without_step_size(problem, _common_of(problem), spectrum, None, ["x"])
-    assert (out.a, out.eta, out.T) == (0.0, 0.0, math.inf)
-    assert out.realizable and out.violations == ("x",)
-
-
-def _common_of(problem: Problem) -> dict:
-    tp = _params(problem)
-    keep = ("lambda_min", "lambda_max", "certificate", "beta", "beta_rule", "beta_exact",
-            "beta_closed", "beta_closed_rule", "beta_note", "claim", "eps", "delta", "w_norm",
-            "alpha", "trace_M", "lambda_max_Sigma", "lambda_max_PPT", "beta_candidates",
-            "certificate_detail", "check", "problem", "rho_rule")  # fmt: skip
-    return {key: getattr(tp, key) for key in keep}
+    a, rho, step = gp._without_step_size(None)
+    assert (a, rho, step.eta, step.T, step.samples) == (0.0, 0.0, 0.0, math.inf, math.inf)
+    assert step.realizable
+    _, rho, step = gp._without_step_size(0.25)  # noisy: the noisy formulas
+    assert rho == 0.25 and not step.realizable
+    assert step.formulas == {"eta": tb.ETA_NOISY.latex(), "T": tb.T_NOISY.latex()}
 
 
 def test_singular_violation_without_a_kernel_direction() -> None:
@@ -466,3 +458,34 @@ def test_curve_checks_a_scalar_t() -> None:
     tp = _params(Problem.from_specs("1d:8,4,2"))
     with pytest.raises(TheoryError, match="t must be nonnegative"):
         tp.curve(-1)
+
+
+# ------------------------------------------------- the records (issue 21, finding 5)
+def test_disjoint_variant_computes_neither_beta_nor_rho(monkeypatch: pytest.MonkeyPatch) -> None:
+    """β (up to 2e9 flops) and ρ are computed only for thm-convotron, not for thm-disjoint."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the disjoint variant must not compute beta or rho")
+
+    monkeypatch.setattr(gp.Beta, "of", classmethod(refuse))
+    monkeypatch.setattr(gp, "noise_moment", refuse)
+    tp = gp.theorem_parameters(
+        Problem.from_specs("1d:16,4,4"), eps=0.1, delta=0.1, w_norm=1.0, only_patch=1
+    )
+    assert (tp.claim, tp.beta_rule, tp.beta, tp.applies) == ("thm-disjoint", "disjoint", 4.5, True)
+    with pytest.raises(AssertionError, match="must not compute"):
+        gp.theorem_parameters(Problem.from_specs("1d:16,4,4"), eps=0.1, delta=0.1, w_norm=1.0)
+
+
+def test_flat_names_read_the_records_and_replace_writes_them() -> None:
+    tp = _params(Problem.from_specs("1d:8,4,2", alpha=0.5))
+    assert (tp.eta, tp.T, tp.a, tp.beta) == (tp.step.eta, tp.step.T, tp.constants.a,
+                                             tp.constants.beta)  # fmt: skip
+    assert (tp.lambda_min, tp.eps, tp.alpha) == (tp.spectra.lambda_min, tp.target.eps, 0.5)
+    assert tp.to_dict()["beta_candidates"] == tp.constants.beta_candidates
+    new = tp.replace(eta=0.25, a=3.0, w_norm=2.0)
+    assert (new.eta, new.a, new.w_norm, new.T) == (0.25, 3.0, 2.0, tp.T)
+    assert (tp.eta, tp.a, tp.w_norm) != (0.25, 3.0, 2.0)  # a copy
+    assert not tp.replace(violations=("x",)).applies
+    with pytest.raises(ConvotronError, match=r"'applies' is neither a field of TheoremParameters"):
+        tp.replace(applies=False)

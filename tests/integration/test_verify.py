@@ -45,7 +45,7 @@ def test_binomial_p_value_rejects_bad_counts() -> None:
 
 def test_theorem_curve_is_the_formula() -> None:
     tp = suite.theorem_parameters(SMALL.problem(), eps=0.05, delta=0.2, w_norm=1.0)
-    tp = dataclasses.replace(tp, eta=0.1, a=0.5, rho=2.0, w_norm=2.0)
+    tp = tp.replace(eta=0.1, a=0.5, rho=2.0, w_norm=2.0)
     got = tp.curve(np.array([0, 10]))
     np.testing.assert_allclose(got, [4.0 + 0.8, 0.975**10 * 4.0 + 0.8])
 
@@ -147,7 +147,7 @@ def test_too_few_iterations_is_reported_as_fail(monkeypatch: pytest.MonkeyPatch)
 
     def short(*args, **kwargs):
         tp = real(*args, **kwargs)
-        return dataclasses.replace(tp, T=max(1.0, tp.T / 40))
+        return tp.replace(T=max(1.0, tp.T / 40))
 
     monkeypatch.setattr(suite, "theorem_parameters", short)
     report = V.run_suite([SMALL], runs=30, seed=0)

@@ -10,6 +10,7 @@ probes where the theory's hypotheses stop holding:
 ``assumptions``               asymmetric inputs, singular and nearly singular schemes
 ``scaling``                   iterations to reach ε vs k, r, λ_min against the theorem's exponents
 ``real-images``               scikit-learn's 8×8 digits as inputs, with and without symmetrisation
+``precondition``              T against cond(M), Algorithm 1 vs ``H = M⁻¹`` (thm-precond) [derived]
 ============================  ==============================================================
 
 Every runner is deterministic for a given seed, writes PNG figures and one JSON file (the
@@ -102,6 +103,12 @@ EXPERIMENTS: dict[str, ExperimentInfo] = {
             "real_images",
             "8x8 digits (scikit-learn) through a 2D filter, with/without sign symmetrisation",
             "about 2 minutes",
+        ),
+        ExperimentInfo(
+            "precondition",
+            "precondition",
+            "T vs cond(M), Algorithm 1 vs H = M^-1 (thm-precond [derived]): theorem and measured",
+            "about 1 minute",
         ),
     )
 }

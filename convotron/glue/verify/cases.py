@@ -6,6 +6,7 @@ See :mod:`convotron.glue.verify` for what a case checks and how.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -14,7 +15,10 @@ from ..._validate import Interval, Options, validate
 from ...patches import PatchScheme, parse_spec
 from ...problem import Problem
 
-__all__ = ["MODES", "Case", "default_cases"]
+__all__ = ["MODES", "PRECONDITIONS", "Case", "default_cases", "preconditioned_cases", "se_kernel"]
+
+#: The values of ``verify --precondition``: Algorithm 1, ``H = M⁻¹``, ``H = M̂⁻¹``.
+PRECONDITIONS = ("none", "exact", "plugin")
 
 #: Suite sizes: the runs per case and the budget of updates (``T × runs``) per case.
 MODES: dict[str, dict[str, float]] = {
@@ -65,7 +69,15 @@ class Case:
         labels, the theorem's realizable η and T), ``cor-noisy``, ``thm-disjoint``,
         ``lem-linear-mse`` (α = 1: the measured mean-square error curve against the exact
         one at every recorded t, ``convotron.glue.verify.mse``), or
-        ``thm-convotron`` for the negative controls, whose hypotheses fail.
+        ``thm-convotron`` for the negative controls, whose hypotheses fail, or
+        ``thm-precond`` for the preconditioned cases (this project's extension, [derived]).
+    precondition : str
+        ``"none"`` (Algorithm 1), ``"exact"`` (``H = M⁻¹``) or ``"plugin"`` (``H = M̂⁻¹``, one
+        ``M̂`` per case from its own seed); with ``exact``/``plugin`` the case's ``η`` and ``T``
+        are thm-precond's (:func:`convotron.glue.precondition.preconditioned_parameters`).
+    sigma : tuple of tuple of float or None
+        An explicit dense ``Σ`` (``n × n``); ``cov`` is then only its label (e.g.
+        ``"dense:se-kernel"``).
     """
 
     name: str
@@ -83,6 +95,8 @@ class Case:
     runs: int | None = None
     control: str | None = None
     claim: str = "cor-realizable"
+    precondition: str = "none"
+    sigma: tuple[tuple[float, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not all(c.isalnum() or c in "-_." for c in self.name):
@@ -113,6 +127,14 @@ class Case:
             fix="Pass e.g. runs=20, or None for the suite's number.",
             allow_none=True,
         )
+        validate("precondition", self.precondition, Options(*PRECONDITIONS),
+                 fix="Pass one of them.")  # fmt: skip
+        if self.precondition != "none" and self.only_patch is not None:
+            raise ConvotronError(
+                f"case {self.name!r}: precondition={self.precondition!r} with only_patch="
+                f"{self.only_patch}; the disjoint-patch variant has no preconditioned theorem. "
+                "Drop one of them."
+            )
         if (self.scheme == "indices") != (self.indices is not None and self.n is not None):
             raise ConvotronError(
                 "an arbitrary index scheme needs scheme='indices' together with n and indices; "
@@ -137,7 +159,13 @@ class Case:
 
     def problem(self) -> Problem:
         """Build the :class:`convotron.problem.Problem` of the case (scheme, α, law, Σ, noise)."""
-        return Problem.from_specs(self.build_scheme(), self.alpha, self.dist, self.cov, self.noise)
+        if self.sigma is not None:
+            from ...covariance import Dense
+
+            cov: Any = Dense(np.asarray(self.sigma, dtype=np.float64))
+        else:
+            cov = self.cov
+        return Problem.from_specs(self.build_scheme(), self.alpha, self.dist, cov, self.noise)
 
 
 def _disjoint_variant_indices() -> tuple[tuple[int, ...], ...]:
@@ -227,5 +255,55 @@ def default_cases(mode: str = "default") -> list[Case]:
             Case("dl18-160-16-12", "1d:160,16,12"),
             Case("dl18-160-16-9", "1d:160,16,9"),
             Case("1d-64-8-2-relu", "1d:64,8,2"),
+        ]
+    return cases
+
+
+def se_kernel(n: int = 8, ell: float = 2.0, ridge: float = 1e-3) -> tuple[tuple[float, ...], ...]:
+    r"""Return a dense, badly conditioned ``Σ``: the squared-exponential kernel plus a ridge.
+
+    :math:`\Sigma_{ij} = \exp(-(i-j)^2/(2\ell^2)) + \text{ridge}\,\delta_{ij}`: every entry
+    non-zero (not AR(1), not banded), deterministic. On ``1d:8,4,2`` with the defaults,
+    ``cond(M) ≈ 2774`` (``M = PΣPᵀ``).
+    """
+    i = np.arange(n, dtype=np.float64)
+    S = np.exp(-(((i[:, None] - i[None, :]) / ell) ** 2) / 2.0) + ridge * np.eye(n)
+    return tuple(tuple(float(v) for v in row) for row in S)
+
+
+def preconditioned_cases(mode: str = "default", precondition: str = "exact") -> list[Case]:
+    """Return the suite of ``convotron verify --precondition exact|plugin`` (thm-precond).
+
+    AR(1) inputs with ``ρ ∈ {0.5, 0.9, 0.99}``, a dense badly conditioned ``Σ``
+    (:func:`se_kernel`, ``cond(M) ≈ 2774``), and two non-Gaussian laws (Rademacher and
+    uniform coordinates, ``x = Lz`` with AR(1) 0.9: symmetric, as the theorem needs), all
+    ReLU on ``1d:8,4,2``, plus one α = 0.5 case on ``1d:16,4,2`` with AR(1) 0.9
+    (``cond(M) = 1287``, the issue's example) and a noisy one. Every case runs the three
+    teacher directions of :data:`~convotron.glue.verify.suite.DIRECTIONS`. The theorem's
+    ``T`` of each is a few thousand (``1d:16,4,2``: about 12,000), where Algorithm 1's is
+    ``10⁵`` to ``10⁹``, so every case fits ``quick``; ``full`` adds ``1d:16,4,2`` with
+    AR(1) 0.99 (``cond(M) ≈ 18757``) and ``1d:32,8,4`` with AR(1) 0.9.
+    """
+    validate("mode", mode, Options(*MODES), fix="Pass one of them.")
+    validate("precondition", precondition, Options("exact", "plugin"), fix="Pass one of them.")
+    tag = "precond" if precondition == "exact" else "plugin"
+
+    def case(name: str, scheme: str, **kw: Any) -> Case:
+        return Case(f"{tag}-{name}", scheme, precondition=precondition, claim="thm-precond", **kw)
+
+    cases = [
+        case("ar1-0.5", "1d:8,4,2", cov="ar1:0.5"),
+        case("ar1-0.9", "1d:8,4,2", cov="ar1:0.9"),
+        case("ar1-0.99", "1d:8,4,2", cov="ar1:0.99"),
+        case("dense-se", "1d:8,4,2", cov="dense:se-kernel(ell=2,ridge=1e-3)", sigma=se_kernel()),
+        case("rademacher-ar1-0.9", "1d:8,4,2", dist="rademacher", cov="ar1:0.9"),
+        case("uniform-ar1-0.9", "1d:8,4,2", dist="uniform", cov="ar1:0.9"),
+        case("16-leaky-ar1-0.9", "1d:16,4,2", alpha=0.5, cov="ar1:0.9"),
+        case("noise-ar1-0.9", "1d:8,4,2", cov="ar1:0.9", noise="gaussian:0.2", eps=0.1, delta=0.2),
+    ]
+    if mode == "full":
+        cases += [
+            case("16-ar1-0.99", "1d:16,4,2", cov="ar1:0.99"),
+            case("32-ar1-0.9", "1d:32,8,4", cov="ar1:0.9"),
         ]
     return cases

@@ -27,6 +27,29 @@ for the disjoint variant), ``Δ = w − w*``, ``c = (1+α)/(2k)`` and ``Q = PΣP
   The largest measured ``q`` over the points is reported: a ``β`` below it by more than the
   check's detectable error fails.
 
+Preconditioned cases (thm-precond, [derived]; ``H`` fixed, potential ``Φ(Δ) = ΔᵀH⁻¹Δ``, update
+``G_H = H G``) get the ``H`` analogue of every check, with the preconditioned constants:
+
+* **drift**: ``E[G_H | w] = c HM (w* − w)``, coordinate by coordinate;
+* **progress** (the first-order term of lem-precond-one-step): ``E[ΔᵀH⁻¹G_H] = E[ΔᵀG] =
+  −c ΔᵀMΔ``, which at the bottom generalised eigenvector of ``(M, H⁻¹)`` is the equality
+  ``E[ΔᵀG]/Φ(Δ) = −a_H/2`` with ``a_H = (1+α)μ_H/k``, ``μ_H = λ_min(H^{1/2}MH^{1/2})``
+  (for ``H = M⁻¹`` every direction is that eigenvector);
+* **second moment** (the second-order term): ``E[G₀ᵀHG₀]/Φ(Δ) ≤ β_H`` one-sided, at the top
+  generalised eigenvector of ``(K_H, H⁻¹)`` (where ``ΔᵀK_HΔ/Φ(Δ) = β_H``), at the bottom one
+  above and at two points of a preconditioned trajectory; for α = 1 the exact value
+  ``E[(ΔᵀPx)² qᵀHq]/(k²Φ(Δ))`` (Isserlis with ``C = BᵀHB`` in place of ``BᵀB``), two-sided;
+* **noise moment**: ``E[ξ² qᵀHq] = ρ_H`` exactly at ``w = w*``;
+* **K_H quotient** (``lem-exact-kh``, preconditioned cases only): the second-moment checks
+  above are one-sided and, for ReLU, loose (the measured ``E[G₀ᵀHG₀]/Φ`` is about a tenth of
+  ``β_H`` on the suite's cases: Lipschitz and Jensen), so they cannot see a ``β_H`` 10 % too
+  small. ``β_H`` itself is an *equality* of moments of ``x`` alone: at the top generalised
+  eigenvector ``u`` of ``(K_H, H⁻¹)``, ``E[(qᵀHq)(1/k)Σᵢ(uᵀPᵢx)²]/Φ(u) = uᵀK_Hu/Φ(u) = β_H``.
+  Tested two-sided against the theorem's ``β_H``.
+
+The check kinds keep their names (``progress``, ``drift``, ...); ``LemmaCheck.preconditioned``
+is true and ``lemma`` names the preconditioned lemma. No check lacks an analogue.
+
 The points: ``Δ = ‖w*‖ v_min`` (progress, drift, second moment), ``Δ = ‖w*‖ u_K`` (second
 moment), ``w = w*`` (noise moment), and two points of one run of Convotron with the
 theorem's ``η`` from ``w_1 = 0`` (after ``⌈T/10⌉`` and ``⌈T/3⌉`` updates: drift and second
@@ -97,6 +120,16 @@ KINDS: dict[str, tuple[str, str]] = {
     "second-moment": ("lem-second-moment", "beta"),
     "second-moment-exact": ("lem-second-moment", "beta"),
     "noise-moment": ("lem-second-moment", "rho"),
+    "k-quotient": ("lem-exact-kh", "beta"),
+}
+#: The same for a preconditioned case (thm-precond, [derived]): lemma and constant.
+PRECOND_KINDS: dict[str, tuple[str, str]] = {
+    "progress": ("lem-precond-one-step", "a"),
+    "drift": ("lem-drift", "M"),
+    "second-moment": ("lem-precond-one-step", "beta"),
+    "second-moment-exact": ("lem-exact-kh", "beta"),
+    "noise-moment": ("lem-precond-one-step", "rho"),
+    "k-quotient": ("lem-exact-kh", "beta"),
 }
 
 
@@ -143,11 +176,12 @@ class LemmaCheck:
     detectable: float
     passed: bool
     samples: int
+    preconditioned: bool = False
 
     @property
     def lemma(self) -> str:
         """The book label of the lemma checked."""
-        return KINDS[self.kind][0]
+        return (PRECOND_KINDS if self.preconditioned else KINDS)[self.kind][0]
 
     @property
     def constant(self) -> str:
@@ -183,14 +217,31 @@ class LemmaCheck:
             "detectable_relative_error": self.detectable,
             "passed": self.passed,
             "samples": self.samples,
+            "preconditioned": self.preconditioned,
         }
 
 
-def check_count(*, noisy: bool, linear: bool) -> int:
+def check_count(*, noisy: bool, linear: bool, preconditioned: bool = False) -> int:
     """How many checks :func:`lemma_checks` makes for a case (for the Bonferroni split)."""
     # v_min: progress, drift, second moment; u_K: second moment (+ exact for α = 1);
-    # two trajectory points: drift, second moment; w*: noise moment
-    return 3 + 1 + int(linear) + 4 + int(noisy)
+    # two trajectory points: drift, second moment; w*: noise moment; K_H quotient (precond)
+    return 3 + 1 + int(linear) + 4 + int(noisy) + int(preconditioned)
+
+
+def _k_quotient(
+    teacher: Any, geom: _Geometry, H: np.ndarray, u: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Batch means of ``(qᵀHq)(1/k)Σᵢ(uᵀPᵢx)²/Φ(u)`` (``q = Σᵢ Pᵢx``): ``uᵀK_Hu/Φ(u)``."""
+    out = np.empty(BATCHES)
+    phi = _phi(u, H)
+    for b in range(BATCHES):
+        X, _ = teacher.sample(rng, BATCH_SIZE)
+        Xp = np.concatenate([X, np.zeros((X.shape[0], 1))], axis=1)
+        PiX = Xp[:, geom.rows]  # (m, k, r)
+        q = PiX.sum(axis=1)
+        s = np.einsum("ij,jl,il->i", q, H, q)
+        out[b] = float(np.mean(s * np.mean((PiX @ u) ** 2, axis=1))) / phi
+    return out
 
 
 # ----------------------------------------------------------------------------- the geometry
@@ -238,7 +289,7 @@ class _Geometry:
         return Xp[:, self.rows] if self.only_patch is not None else Xp[:, self.rows].sum(axis=1)
 
 
-def exact_linear_second_moment(geom: _Geometry, delta: np.ndarray) -> float:
+def exact_linear_second_moment(geom: _Geometry, delta: np.ndarray, H: Any = None) -> float:
     r"""α = 1: the exact ``E‖G₀‖²/‖Δ‖²`` at ``w = w* + Δ`` [derived].
 
     For α = 1, ``y − f_w = −(1/k) ΔᵀPx`` (``P`` the sum of all patches), so
@@ -246,15 +297,26 @@ def exact_linear_second_moment(geom: _Geometry, delta: np.ndarray) -> float:
     With ``x = Lz`` (iid standardised ``z``, ``E z⁴ = κ``), ``a = LᵀPᵀΔ`` and ``B = P_u L``,
     Isserlis plus the fourth cumulant give
     ``E[(aᵀz)² ‖Bz‖²] = ‖a‖² ‖B‖_F² + 2 ‖Ba‖² + (κ − 3) Σ_j a_j² ‖B_{:j}‖²``.
+
+    With a preconditioner ``H`` (thm-precond): ``E[G₀ᵀHG₀]/Φ(Δ)``, ``Φ(Δ) = ΔᵀH⁻¹Δ``, from
+    ``E[(aᵀz)² zᵀCz] = ‖a‖² tr C + 2 aᵀCa + (κ − 3) Σ_j a_j² C_jj`` with ``C = BᵀHB``.
     """
     if geom.only_patch is not None:  # the label reads all patches, the update one
         raise ValueError("exact_linear_second_moment is for the full update (only_patch=None)")
     a = geom.L.T @ (geom.P.T @ delta)
     B = geom.P @ geom.L
-    col = np.einsum("ij,ij->j", B, B)
-    val = (a @ a) * col.sum() + 2.0 * float(np.sum((B @ a) ** 2))
+    C = B.T @ B if H is None else B.T @ np.asarray(H, dtype=np.float64) @ B
+    col = np.diag(C)
+    val = (a @ a) * float(col.sum()) + 2.0 * float(a @ C @ a)
     val += (geom.kappa - 3.0) * float(np.sum(a * a * col))
-    return float(val / geom.k**2 / (delta @ delta))
+    return float(val / geom.k**2 / _phi(delta, H))
+
+
+def _phi(delta: np.ndarray, H: Any) -> float:
+    """Return the potential ``Φ(Δ) = ΔᵀH⁻¹Δ`` (``‖Δ‖²`` without ``H``)."""
+    if H is None:
+        return float(delta @ delta)
+    return float(delta @ np.linalg.solve(np.asarray(H, dtype=np.float64), delta))
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -375,9 +437,18 @@ class _Moments:
 
 
 def _moments(
-    teacher: Any, w: np.ndarray, geom: _Geometry, rng: np.random.Generator, size: int = BATCH_SIZE
+    teacher: Any,
+    w: np.ndarray,
+    geom: _Geometry,
+    rng: np.random.Generator,
+    size: int = BATCH_SIZE,
+    H: Any = None,
 ) -> _Moments:
-    """Draw :data:`BATCHES` batches of ``size`` at ``w`` (the teacher's sampler and model)."""
+    """Draw :data:`BATCHES` batches of ``size`` at ``w`` (the teacher's sampler and model).
+
+    With ``H``: ``G`` is ``H G`` and the squares are ``G₀ᵀHG₀``, ``GᵀHG``; ``ΔᵀG`` stays
+    the unpreconditioned ``ΔᵀG = ΔᵀH⁻¹(HG)``.
+    """
     from ...problem import Teacher
 
     student = Teacher(teacher.problem, w)
@@ -390,24 +461,40 @@ def _moments(
         y0 = teacher.predict(X)
         G = (np.asarray(y) - fw)[:, None] * PX
         G0 = (y0 - fw)[:, None] * PX
-        out[b, :-3] = G.mean(axis=0)
         out[b, -3] = float(np.mean(G @ delta))
-        out[b, -2] = float(np.mean(np.einsum("ij,ij->i", G0, G0)))
-        out[b, -1] = float(np.mean(np.einsum("ij,ij->i", G, G)))
+        if H is None:
+            out[b, :-3] = G.mean(axis=0)
+            out[b, -2] = float(np.mean(np.einsum("ij,ij->i", G0, G0)))
+            out[b, -1] = float(np.mean(np.einsum("ij,ij->i", G, G)))
+        else:
+            HG, HG0 = G @ H, G0 @ H  # H symmetric
+            out[b, :-3] = HG.mean(axis=0)
+            out[b, -2] = float(np.mean(np.einsum("ij,ij->i", G0, HG0)))
+            out[b, -1] = float(np.mean(np.einsum("ij,ij->i", G, HG)))
     return _Moments(out[:, :-3], out[:, -3], out[:, -2], out[:, -1])
 
 
 def _trajectory_points(teacher: Any, tp: Any, only_patch: int | None, rng: np.random.Generator
                        ) -> list[tuple[int, np.ndarray]]:  # fmt: skip
-    """``w_t`` of one run with the theorem's step at ``t = ⌈T/10⌉`` and ``⌈T/3⌉``."""
-    from ...algorithm import convotron
+    """``w_t`` of one run with the theorem's step at ``t = ⌈T/10⌉`` and ``⌈T/3⌉``.
+
+    A preconditioned case (``tp.H``) runs the preconditioned update with that ``H``.
+    """
+    from ...algorithm import convotron, fit
+    from ...rules import ConvotronRule
 
     T = math.ceil(float(tp.T))
+    H = getattr(tp, "H", None)
     points = []
     for t in sorted({max(1, math.ceil(T / 10)), max(2, math.ceil(T / 3))}):
-        res = convotron(teacher.sample, teacher.scheme, teacher.alpha, eta=float(tp.eta),
-                        iters=t, rng=np.random.default_rng(rng.integers(2**63)),
-                        only_patch=only_patch)  # fmt: skip
+        run_rng = np.random.default_rng(rng.integers(2**63))
+        if H is None:
+            res = convotron(teacher.sample, teacher.scheme, teacher.alpha, eta=float(tp.eta),
+                            iters=t, rng=run_rng, only_patch=only_patch)  # fmt: skip
+        else:
+            rule = ConvotronRule(precondition=tuple(map(tuple, np.asarray(H).tolist())))
+            res = fit(rule, teacher, teacher.scheme, teacher.alpha, eta=float(tp.eta),
+                      iters=t, rng=run_rng)  # fmt: skip
         points.append((t, np.asarray(res.w, dtype=np.float64)))
     return points
 
@@ -450,47 +537,71 @@ def lemma_checks(
     teacher: Any, tp: Any, rng: np.random.Generator, *, level: float, only_patch: int | None = None
 ) -> list[LemmaCheck]:
     """Run every lemma check of one case (see the module docstring); ``level`` per check."""
+    from dataclasses import replace
+
     geom = _Geometry.of(tp.problem, only_patch)
     w_star = np.asarray(teacher.w_star, dtype=np.float64)
     scale = max(float(np.linalg.norm(w_star)), 1e-12)
     Qs = (geom.Q + geom.Q.T) / 2
-    v_min = _signed(np.linalg.eigh(Qs)[1][:, 0])
-    u_K = _signed(_top_of_K(tp, geom))
+    H = getattr(tp, "H", None)
+    if H is None:
+        v_min = _signed(np.linalg.eigh(Qs)[1][:, 0])
+        u_K = _signed(_top_of_K(tp, geom))
+        HQ = geom.Q
+    else:  # thm-precond: the generalised eigenvectors against the potential's H⁻¹
+        import scipy.linalg as sla
+
+        H = np.asarray(H, dtype=np.float64)
+        H_inv = np.linalg.inv(H)
+        H_inv = (H_inv + H_inv.T) / 2
+        v_min = sla.eigh(Qs, H_inv)[1][:, 0]
+        K_H = np.asarray(tp.K_H, dtype=np.float64)
+        u_K = sla.eigh((K_H + K_H.T) / 2, H_inv)[1][:, -1]
+        v_min = _signed(v_min / np.linalg.norm(v_min))
+        u_K = _signed(u_K / np.linalg.norm(u_K))
+        HQ = H @ geom.Q
     linear = float(tp.problem.alpha) == 1.0 and only_patch is None
     checks: list[LemmaCheck] = []
 
     def drift_value(w: np.ndarray) -> np.ndarray:
-        return geom.c * (geom.Q @ (w_star - w))
+        return geom.c * (HQ @ (w_star - w))
+
+    def phi(d: np.ndarray) -> float:
+        return _phi(d, H)
 
     # v_min: progress (equality with a), drift, second moment
     d = scale * v_min
     big = BATCHES * BATCH_SIZE * VMIN_FACTOR
-    m = _moments(teacher, w_star + d, geom, rng, BATCH_SIZE * VMIN_FACTOR)
-    checks.append(_check("progress", "v_min", m.dG / (d @ d), -float(tp.a) / 2.0, level,
+    m = _moments(teacher, w_star + d, geom, rng, BATCH_SIZE * VMIN_FACTOR, H)
+    checks.append(_check("progress", "v_min", m.dG / phi(d), -float(tp.a) / 2.0, level,
                          samples=big))  # fmt: skip
     checks.append(_drift_check("v_min", m.G, drift_value(w_star + d), level, big))
-    checks.append(_check("second-moment", "v_min", m.G0sq / (d @ d), float(tp.beta), level,
+    checks.append(_check("second-moment", "v_min", m.G0sq / phi(d), float(tp.beta), level,
                          one_sided=True, samples=big))  # fmt: skip
     # u_K: second moment (L4 attains β = λ_max(K) in its quotient there); exact for α = 1
     d = scale * u_K
-    m = _moments(teacher, w_star + d, geom, rng)
-    checks.append(_check("second-moment", "u_K", m.G0sq / (d @ d), float(tp.beta), level,
+    m = _moments(teacher, w_star + d, geom, rng, H=H)
+    checks.append(_check("second-moment", "u_K", m.G0sq / phi(d), float(tp.beta), level,
                          one_sided=True))  # fmt: skip
     if linear:
-        exact = exact_linear_second_moment(geom, d)
-        checks.append(_check("second-moment-exact", "u_K", m.G0sq / (d @ d), exact, level))
+        exact = exact_linear_second_moment(geom, d, H)
+        checks.append(_check("second-moment-exact", "u_K", m.G0sq / phi(d), exact, level))
     # points of a trajectory: drift and second moment
     for t, w in _trajectory_points(teacher, tp, only_patch, rng):
         d = w - w_star
         if not np.any(d):  # pragma: no cover - a run that hit w* exactly
             d = scale * v_min
             w = w_star + d
-        m = _moments(teacher, w, geom, rng)
+        m = _moments(teacher, w, geom, rng, H=H)
         checks.append(_drift_check(f"trajectory t={t}", m.G, drift_value(w), level))
-        checks.append(_check("second-moment", f"trajectory t={t}", m.G0sq / (d @ d),
+        checks.append(_check("second-moment", f"trajectory t={t}", m.G0sq / phi(d),
                              float(tp.beta), level, one_sided=True))  # fmt: skip
     # w = w*: the noise moment E‖G‖² = ρ exactly
     if float(tp.rho) > 0:
-        m = _moments(teacher, w_star, geom, rng)
+        m = _moments(teacher, w_star, geom, rng, H=H)
         checks.append(_check("noise-moment", "w*", m.Gsq, float(tp.rho), level))
+    if H is not None:
+        checks.append(_check("k-quotient", "u_K", _k_quotient(teacher, geom, H, u_K, rng),
+                             float(tp.beta), level))  # fmt: skip
+        checks = [replace(c, preconditioned=True) for c in checks]
     return checks

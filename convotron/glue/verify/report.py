@@ -173,7 +173,8 @@ class CaseResult:
         power 0.9 at each check's level; for ``beta`` relative to the largest measured
         ``E‖G₀‖²/‖Δ‖²``. None when no check sees it.
         """
-        kinds = {"a": ("progress",), "rho": ("noise-moment",), "beta": ("second-moment",)}[constant]
+        kinds = {"a": ("progress",), "rho": ("noise-moment",),
+                 "beta": ("second-moment", "k-quotient")}[constant]  # fmt: skip
         vals = [c.detectable for c in self.lemma_checks if c.kind in kinds]
         if constant == "beta" and vals:  # the check at the largest measured ratio
             best = max((c for c in self.lemma_checks if c.kind in kinds), key=lambda c: c.ratio)
@@ -280,6 +281,7 @@ class CaseResult:
             "noise": c.noise,
             "only_patch": c.only_patch,
             "claim": c.claim,
+            "precondition": c.precondition,
             "control": c.control,
             "eps": c.eps,
             "delta": c.delta,
@@ -589,6 +591,20 @@ class Report:
             "power 0.9 (`a err`, `β err`, `ρ err`; for β: how far below the largest measured "
             "ratio a β must lie to fail). A failed check FAILs the case.",
             "",
+            *(
+                [
+                    "**Preconditioned cases** (claim `thm-precond`, this project's extension, "
+                    "[derived], not the paper's) run `w ← w + η (y − f_w(x)) H Σᵢ Pᵢx` with "
+                    "`H = M⁻¹` or a plug-in `M̂⁻¹` instead of Algorithm 1, for the preconditioned "
+                    "theorem's `T` at its `η`; their `a`, `β`, `ρ` are `a_H = (1+α)μ_H/k`, `β_H`, "
+                    "`ρ_H`, and their lemma checks are the `H` analogues (potential "
+                    "`Φ(Δ) = ΔᵀH⁻¹Δ` in place of `‖Δ‖²`), with the `K_H` quotient "
+                    "(`lem-exact-kh`, two-sided) that sees `β_H`.",
+                    "",
+                ]
+                if any(getattr(c.params, "H", None) is not None for c in self.cases)
+                else []
+            ),
             self.multiple_testing(),
             "",
             "| " + " | ".join(rows[0]) + " |",
@@ -617,10 +633,7 @@ class Report:
                 f"- λ_min(M) = {c.lambda_min:.6g} ({c.certificate}), λ_max(M) = {c.lambda_max:.6g}",
                 f"- a = {c.a:.6g}, β = {c.beta:.6g} ({c.beta_rule}), "
                 f"ρ = {c.rho:.6g} ({c.rho_rule})",
-                f"- before: best closed-form β = {c.beta_closed:.6g} "
-                f"({c.params.beta_closed_rule}) gives T = {_fmt_T(c.T_closed)}; after: "
-                f"β = {c.beta:.6g} ({c.beta_rule}) gives T = {_fmt_T(c.T)}"
-                + (f"; {c.params.beta_note}" if c.params.beta_note else ""),
+                _theory_line(c),
                 f"- η = {c.eta:.6g}, T = {_fmt_T(c.T)}, iterations run = {c.iters_run}, "
                 f"target ε = {c.case.eps:g}, δ = {c.case.delta:g}",
                 f"- drift at w_1 = 0 (`lem-drift`, {DRIFT_SAMPLES} samples): max |z| = "
@@ -662,6 +675,27 @@ def _fmt_pct(v: float | None) -> str:
     return f"{100 * v:.2g}%"
 
 
+def _theory_line(c: CaseResult) -> str:
+    """Return the line on where a case's ``β`` and ``T`` come from (Algorithm 1 or thm-precond)."""
+    p: Any = c.params
+    H = getattr(p, "H", None)
+    if H is not None:  # a preconditioned case (convotron.glue.verify.precond)
+        src = ("M̂⁻¹ from " + f"{p.plugin_samples} samples of the case's own seed, the theorem "
+               "conditionally on M̂") if p.precondition == "plugin" else "M⁻¹"  # fmt: skip
+        return (
+            f"- preconditioned (thm-precond, [derived], not the paper's): H = {src}; "
+            f"μ_H = {p.mu_H:.6g}, a = a_H = (1+α)μ_H/k, β = β_H, ρ = ρ_H (exact for this H), "
+            f"cond(M) = {p.cond_M:.6g}; Algorithm 1's T on the same problem = "
+            f"{_fmt_T(p.T_plain)} against T = {_fmt_T(c.T)}"
+        )
+    return (
+        f"- before: best closed-form β = {c.beta_closed:.6g} "
+        f"({p.beta_closed_rule}) gives T = {_fmt_T(c.T_closed)}; after: "
+        f"β = {c.beta:.6g} ({c.beta_rule}) gives T = {_fmt_T(c.T)}"
+        + (f"; {p.beta_note}" if p.beta_note else "")
+    )
+
+
 def _fmt_T(T: float) -> str:
     if not math.isfinite(T):
         return "inf"
@@ -695,7 +729,9 @@ def _figure(result: CaseResult) -> Any:
     ax.plot(t, np.maximum(q50, floor), label="median of runs")
     if math.isfinite(result.T) and result.a > 0:
         curve = result.params.curve(t.astype(np.int64))
-        ax.plot(t, curve, "k--", label="theorem: (1 − ηa/2)^t ‖w*‖² + 2ηρ/a")
+        pre = getattr(result.params, "H", None) is not None  # thm-precond's curve
+        ax.plot(t, curve, "k--", label="thm-precond: λ_max(H)[(1 − ηa_H/2)^t Φ₁ + 2ηρ_H/a_H]"
+                if pre else "theorem: (1 − ηa/2)^t ‖w*‖² + 2ηρ/a")  # fmt: skip
     ax.axhline(result.case.eps, color="tab:red", lw=0.8, ls=":", label="ε")
     ax.axhline(
         result.case.eps * result.case.delta,

@@ -33,7 +33,16 @@ from .report import (
 )
 from .stats import DEFAULT_SIGNIFICANCE, binomial_p_value, clopper_pearson_upper
 
-__all__ = ["DIRECTIONS", "PlannedCase", "plan_suite", "run_case", "run_suite"]
+__all__ = [
+    "CASE_KINDS",
+    "DIRECTIONS",
+    "CaseKind",
+    "PlannedCase",
+    "case_kind",
+    "plan_suite",
+    "run_case",
+    "run_suite",
+]
 
 #: Number of points recorded along each run (for the figures and the first-hit times).
 RECORD_POINTS = 400
@@ -55,16 +64,25 @@ class RunsChunk:
     eps: float
     start: int
     stop: int
+    precondition: Any = None  # H as a tuple of rows (thm-precond), or None: Algorithm 1
     stream: str = "numpy"  # the fused loop's random stream (convotron.algorithm.fit)
+
+
+def _rule(only_patch: int | None, H: Any) -> Any:
+    """Return Algorithm 1's rule (along a patch), or the preconditioned update with ``H``."""
+    from ...rules import ConvotronRule
+
+    if H is None:
+        return ConvotronRule(only_patch=only_patch)
+    return ConvotronRule(precondition=tuple(tuple(float(v) for v in row) for row in H))
 
 
 def run_runs_chunk(chunk: RunsChunk) -> list[Any]:
     """Run a chunk's runs: exactly runs ``start .. stop − 1`` of the case's ``run_many``."""
     from ...many import run_range
-    from ...rules import ConvotronRule
 
     return run_range(
-        ConvotronRule(only_patch=chunk.only_patch),
+        _rule(chunk.only_patch, chunk.precondition),
         chunk.teacher,
         eta=chunk.eta,
         iters=chunk.iters,
@@ -104,15 +122,30 @@ def _case_seed(seed: int, name: str) -> np.random.SeedSequence:
     return np.random.SeedSequence([int(seed), zlib.crc32(name.encode("utf-8"))])
 
 
-def _parameters(case: Case) -> TheoremParameters:
-    """Return the theorem's numbers for the case (never raises for a failing hypothesis)."""
-    return theorem_parameters(
+def _parameters(case: Case, seed: int = 0) -> TheoremParameters:
+    """Return the theorem's numbers for the case (never raises for a failing hypothesis).
+
+    A preconditioned case (``case.precondition`` ``exact``/``plugin``) whose hypotheses hold
+    gets thm-precond's numbers (:func:`~convotron.glue.verify.precond.preconditioned_theorem`;
+    the plug-in ``M̂`` is drawn from ``seed`` and the case's name).
+    """
+    tp = theorem_parameters(
         case.problem(),
         eps=case.eps,
         delta=case.delta,
         w_norm=case.w_norm,
         only_patch=case.only_patch,
     )
+    if case.precondition == "none" or not tp.applies or not tp.lambda_min > 0:
+        return tp
+    from .precond import preconditioned_theorem
+
+    return preconditioned_theorem(tp, case.precondition, seed=seed, name=case.name)
+
+
+def _H_of(tp: TheoremParameters) -> np.ndarray | None:
+    """Return the preconditioner of the case's numbers (None: Algorithm 1)."""
+    return getattr(tp, "H", None)
 
 
 def _has_finite_theory(tp: TheoremParameters) -> bool:
@@ -145,8 +178,10 @@ def _plan(case: Case, tp: TheoremParameters, control_iters: int) -> tuple[int, f
     if _has_finite_theory(tp):
         return math.ceil(float(tp.T)), float(tp.eta)
     if case.control is not None:
+        from convotron_theory import bounds as tb  # a = (1+α)λ/k has one definition
+
         problem = tp.problem
-        a_max = (1.0 + problem.alpha) * float(tp.lambda_max) / problem.k
+        a_max = float(tb.A(alpha=problem.alpha, lambda_min=float(tp.lambda_max), k=problem.k))
         return int(control_iters), a_max / (2.0 * float(tp.beta))
     return None
 
@@ -252,9 +287,9 @@ def _simulate(
     the same runs, bitwise. With ``lemma_level`` the lemma checks
     (:func:`convotron.glue.verify.lemmas.lemma_checks`) run on the random teacher.
     """
-    from ...rules import ConvotronRule
     from .lemmas import lemma_checks
 
+    H = None if tp is None else _H_of(tp)
     teacher_ss, runs_ss, drift_ss, lemma_ss = _case_seed(seed, case.name).spawn(4)
     teachers = _teachers(case, problem, teacher_ss)
     teacher = teachers[DIRECTIONS.index("random")]
@@ -274,14 +309,15 @@ def _simulate(
             continue
         runs_seed = int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))  # >= 0
         if executor is None:
-            many = _many_local(ConvotronRule(only_patch=case.only_patch), tch, runs=n_runs,
+            many = _many_local(_rule(case.only_patch, H), tch, runs=n_runs,
                                workers=workers, eta=eta, iters=iters, seed=runs_seed,
                                record_every=record_every, eps=case.eps,
                                stream=stream)  # fmt: skip
         else:
             chunks = [
                 RunsChunk(case.name, tch, case.only_patch, eta, iters, runs_seed, record_every,
-                          case.eps, s, min(s + CHUNK_RUNS, n_runs), stream)
+                          case.eps, s, min(s + CHUNK_RUNS, n_runs),
+                          None if H is None else tuple(map(tuple, H.tolist())), stream)
                 for s in range(0, n_runs, CHUNK_RUNS)
             ]  # fmt: skip
             many = _many_on(executor, chunks)
@@ -468,22 +504,52 @@ def run_case(
     from .lemmas import LEMMA_FAMILY_LEVEL
 
     t0 = time.perf_counter()
-    tp = _parameters(case) if params is None else params
-    problem = tp.problem
+    tp = _parameters(case, seed) if params is None else params
     if lemma_level is None:
         lemma_level = LEMMA_FAMILY_LEVEL / max(1, _lemma_count(case, tp))
-    if case.claim == "lem-linear-mse":  # the exact α = 1 curve, not the (ε, δ) test
-        from .mse import run_mse_case
+    return case_kind(case).run(case, tp, runs=runs, seed=seed, workers=workers,
+                               significance=significance, max_updates=max_updates,
+                               control_iters=control_iters, executor=executor,
+                               lemma_level=lemma_level, t0=t0, stream=stream)  # fmt: skip
 
-        return run_mse_case(
-            case,
-            tp,
-            runs=runs,
-            seed_sequence=_case_seed(seed, case.name),
-            workers=workers,
-            lemma_level=lemma_level if _lemma_count(case, tp) else None,
-        )
 
+def _run_mse(case: Case, tp: TheoremParameters, *, runs: int, seed: int, workers: int,
+             lemma_level: float, **_: Any) -> CaseResult:  # fmt: skip
+    """Run a ``lem-linear-mse`` case: the exact α = 1 curve (:mod:`.mse`), not the (ε, δ) test."""
+    from .mse import run_mse_case
+
+    return run_mse_case(
+        case,
+        tp,
+        runs=runs,
+        seed_sequence=_case_seed(seed, case.name),
+        workers=workers,
+        lemma_level=lemma_level if _lemma_count(case, tp) else None,
+    )
+
+
+def _run_eps_delta(
+    case: Case,
+    tp: TheoremParameters,
+    *,
+    runs: int,
+    seed: int,
+    workers: int,
+    significance: float,
+    max_updates: float | None,
+    control_iters: int,
+    executor: Any,
+    lemma_level: float,
+    t0: float,
+    stream: str = "numpy",
+) -> CaseResult:
+    """Run an (ε, δ) case: runs of the theorem's ``T`` at its ``η``, the tests, the verdict.
+
+    Every claim but ``lem-linear-mse`` (the realizable and noisy corollaries, the
+    disjoint-patch variant, the negative controls and thm-precond, whose ``η``, ``T`` and
+    ``H`` ride in ``tp``).
+    """
+    problem = tp.problem
     # -- the plan: the theorem's T and eta, a control's diagnostic budget, or no run ----------
     plan = _plan(case, tp, control_iters)
     if plan is None:
@@ -574,6 +640,53 @@ def run_case(
     )
 
 
+@dataclass(frozen=True)
+class CaseKind:
+    """How one kind of case is planned and run (the table :data:`CASE_KINDS`).
+
+    Attributes
+    ----------
+    name : str
+    run : callable
+        ``run(case, tp, *, runs, seed, workers, significance, max_updates, control_iters,
+        executor, lemma_level, t0) -> CaseResult``.
+    budgeted : bool
+        Whether the suite's budget and the per-run cost limit (:func:`_refusal`) apply.
+    fixed : callable or None
+        ``() -> (iters, min_runs)`` for a kind with its own iteration count and a minimum
+        of runs (``lem-linear-mse``: :data:`.mse.ITERS`, :data:`.mse.MIN_RUNS`); None: the
+        theorem's ``T`` and the suite's runs.
+    """
+
+    name: str
+    run: Any
+    budgeted: bool = True
+    fixed: Any = None
+
+
+def _mse_fixed() -> tuple[int, int]:
+    from .mse import ITERS, MIN_RUNS
+
+    return int(ITERS), int(MIN_RUNS)
+
+
+_EPS_DELTA = CaseKind("eps-delta", _run_eps_delta)
+#: The kind of each claim (:attr:`Case.claim`); a claim not listed is an (ε, δ) case.
+CASE_KINDS: dict[str, CaseKind] = {
+    "cor-realizable": _EPS_DELTA,
+    "cor-noisy": _EPS_DELTA,
+    "thm-disjoint": _EPS_DELTA,
+    "thm-convotron": _EPS_DELTA,
+    "thm-precond": _EPS_DELTA,
+    "lem-linear-mse": CaseKind("linear-mse-curve", _run_mse, budgeted=False, fixed=_mse_fixed),
+}
+
+
+def case_kind(case: Case) -> CaseKind:
+    """Return the :class:`CaseKind` of a case (by its claim; default the (ε, δ) test)."""
+    return CASE_KINDS.get(case.claim, _EPS_DELTA)
+
+
 def _refusal(
     case: Case,
     tp: TheoremParameters,
@@ -592,7 +705,7 @@ def _refusal(
     """
     from ..._limits import MAX_RUN_WORK, sample_cost
 
-    if plan is None or case.claim == "lem-linear-mse":
+    if plan is None or not case_kind(case).budgeted:
         return None
     iters = plan[0]
     if max_updates is not None and iters * runs > max_updates:
@@ -641,33 +754,34 @@ def plan_suite(
     runs: int,
     max_updates: float | None,
     control_iters: int = 20_000,
+    seed: int = 0,
 ) -> list[PlannedCase]:
     """Compute the theorem's numbers and check every limit for all cases, before any run.
 
     Computes :func:`~convotron.glue.parameters.theorem_parameters` of each case (cheap: the
     largest ``--full`` case takes milliseconds) and checks every limit a run will meet: the
     number of runs (:data:`convotron._limits.MAX_RUNS`, an error: bad input), the suite's
-    budget and the per-run cost (:func:`_refusal`: NOT RUN, decided here). Nothing is run.
+    budget and the per-run cost (:func:`_refusal`: NOT RUN, decided here). Nothing is run
+    (a plug-in preconditioned case draws its ``M̂`` from ``seed``, as :func:`run_case` does).
     """
     from ..._limits import MAX_RUNS, sample_cost
-    from .mse import ITERS as MSE_ITERS
-    from .mse import MIN_RUNS as MSE_MIN_RUNS
 
     out = []
     for case in cases:
         n_runs = int(runs if case.runs is None else case.runs)
-        if case.claim == "lem-linear-mse":
-            n_runs = max(n_runs, MSE_MIN_RUNS)
+        fixed = case_kind(case).fixed
+        fixed_iters, min_runs = fixed() if fixed is not None else (None, 0)
+        n_runs = max(n_runs, min_runs)
         if n_runs > MAX_RUNS:
             raise ConvotronError(
                 f"runs (the independent runs per case, --seeds) must be at most {MAX_RUNS} "
                 f"(each run keeps its result in memory); got {n_runs} for case "
                 f"{case.name!r}. Pass e.g. --seeds 500."
             )
-        tp = _parameters(case)
+        tp = _parameters(case, seed)
         plan = _plan(case, tp, control_iters)
-        if case.claim == "lem-linear-mse" and plan is not None:
-            plan = (MSE_ITERS, plan[1])
+        if fixed_iters is not None and plan is not None:
+            plan = (fixed_iters, plan[1])
         iters, eta = (None, None) if plan is None else plan
         cost = 0.0 if iters is None else float(
             iters * sample_cost(tp.problem.k * tp.problem.r, tp.problem.n))  # fmt: skip
@@ -685,7 +799,8 @@ def _lemma_count(case: Case, tp: TheoremParameters) -> int:
     if case.control is not None or not tp.applies or not _has_finite_theory(tp):
         return 0
     return check_count(noisy=float(tp.rho) > 0,
-                       linear=float(case.alpha) == 1.0 and case.only_patch is None)  # fmt: skip
+                       linear=float(case.alpha) == 1.0 and case.only_patch is None,
+                       preconditioned=getattr(tp, "H", None) is not None)  # fmt: skip
 
 
 # One table: run_suite's numeric inputs, their rules and fixes (convotron._validate).
@@ -767,7 +882,7 @@ def run_suite(
     from .lemmas import LEMMA_FAMILY_LEVEL
 
     planned = plan_suite(cases, runs=runs, max_updates=max_updates,
-                         control_iters=control_iters)  # fmt: skip
+                         control_iters=control_iters, seed=seed)  # fmt: skip
     n_checks = sum(p.lemma_checks for p in planned if p.refusal is None)
     lemma_level = LEMMA_FAMILY_LEVEL / max(1, n_checks)
     results: list[CaseResult] = []
