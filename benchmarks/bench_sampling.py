@@ -10,7 +10,9 @@ same background load, medians of ``--repeats``, after an untimed warm-up call ea
 - ``fused``: the whole run with every sample drawn inside the compiled loop,
   :func:`convotron._sampling.fused_convotron` (draws, labels, updates);
 - ``compiled_floor``: a compiled loop that only draws the same 64 Gaussians per sample into a
-  scratch vector (the new floor).
+  scratch vector (the new floor);
+- ``fused_fast`` and ``compiled_floor_fast`` (issue 25): the same two on the fast stream
+  (``stream="fast"``, :mod:`convotron._rng`: xoshiro256++ lanes and a block ziggurat).
 
 Both the wall-clock time and the CPU time of the calling thread are reported: on a shared
 machine (more runnable threads than cores) wall time includes the time the thread waited for
@@ -35,7 +37,7 @@ import numpy as np
 from _timing import alternated, draw_floor, load_average, machine, write_json
 from numba import njit
 
-from convotron import _kernels
+from convotron import _kernels, _rng
 from convotron import _sampling as S
 from convotron.algorithm import convotron
 from convotron.patches import parse_spec
@@ -58,11 +60,38 @@ def compiled_draw_only(rng, iters, n):  # pragma: no cover - compiled
     return s
 
 
+@njit(cache=False, nogil=True)  # a cache would not see a change of _rng
+def compiled_draw_only_fast(st, iters, n):  # pragma: no cover - compiled
+    """Draw ``iters`` samples of ``n`` normals of the fast stream into one scratch vector."""
+    x = np.zeros(n)
+    s = 0.0
+    lanes, aux, _words, normals, raw, mant, flags, rej, pos = st
+    for _ in range(iters):
+        j = 0
+        while j < n:
+            p = pos[1]
+            if p >= _rng.BLOCK:
+                _rng._refill_block(lanes, aux, raw, mant, flags, rej, normals)
+                p = 0
+            m = min(n - j, _rng.BLOCK - p)
+            for c in range(m):
+                x[j + c] = normals[p + c]
+            pos[1] = p + m
+            j += m
+        s += x[0]
+    return s
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9, help="timed repeats (median)")
     parser.add_argument("--iters", type=int, default=1_000_000, help="updates per timed call")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument(
+        "--per-law",
+        action="store_true",
+        help="also time the fused run of each law (gaussian noise 0.1) on both streams",
+    )
     args = parser.parse_args(argv)
     iters = args.iters
     scheme = parse_spec(SPEC)
@@ -83,7 +112,15 @@ def main(argv=None):
     def compiled_floor():
         compiled_draw_only(np.random.default_rng(2), iters, n)
 
-    fns = {"floor": floor, "chunked": chunked, "fused": fused, "compiled_floor": compiled_floor}
+    def fused_fast():
+        S.fused_convotron(n, scheme.indices, ALPHA, teacher.w_star, codes, eta=ETA,
+                          iters=iters, rng=np.random.default_rng(2), stream="fast")  # fmt: skip
+
+    def compiled_floor_fast():
+        compiled_draw_only_fast(_rng.fast_stream(2), iters, n)
+
+    fns = {"floor": floor, "chunked": chunked, "fused": fused, "compiled_floor": compiled_floor,
+           "fused_fast": fused_fast, "compiled_floor_fast": compiled_floor_fast}  # fmt: skip
     load0 = load_average()
     wall, cpu = alternated(fns, args.repeats)
     load1 = load_average()
@@ -119,6 +156,11 @@ def main(argv=None):
         "chunked_over_floor": {c: ns["chunked"][c] / ns["floor"][c] for c in ("wall", "cpu")},
         "kernels_alone_cpu_ns_per_sample": per,
         "fused_updates_per_second_per_core": 1e9 / ns["fused"]["cpu"],
+        "fused_fast_speedup_over_floor": {
+            c: ns["floor"][c] / ns["fused_fast"][c] for c in ("wall", "cpu")
+        },
+        "fused_over_fused_fast": {c: ns["fused"][c] / ns["fused_fast"][c] for c in ("wall", "cpu")},
+        "fused_fast_updates_per_second_per_core": 1e9 / ns["fused_fast"]["cpu"],
         "target": "floor / fused >= 1.15",
     }
     print(f"bench_sampling on {SPEC}, {iters} updates per call, median of {args.repeats} "
@@ -135,8 +177,39 @@ def main(argv=None):
     print(f"today's kernels alone (cpu ns/sample): labels {per['labels']:.0f}, "
           f"updates {per['updates']:.0f}")  # fmt: skip
     print(f"fused updates/s per core (cpu): {results['fused_updates_per_second_per_core']:.3g}")
+    ff = results["fused_fast_speedup_over_floor"]
+    nf = results["fused_over_fused_fast"]
+    print(f"floor / fused_fast: wall {ff['wall']:.2f}x, cpu {ff['cpu']:.2f}x")
+    print(f"fused (numpy stream) / fused_fast: wall {nf['wall']:.2f}x, cpu {nf['cpu']:.2f}x")
+    print(f"fused_fast updates/s per core (cpu): "
+          f"{results['fused_fast_updates_per_second_per_core']:.3g}")  # fmt: skip
+    if args.per_law:
+        results["per_law_cpu_ns_per_update"] = _per_law(scheme, teacher.w_star, iters // 5,
+                                                        args.repeats)  # fmt: skip
     write_json(args.json, results)
     return 0
+
+
+def _per_law(scheme, w_star, iters, repeats):
+    """CPU ns per update of the fused run per law (gaussian noise 0.1), numpy vs fast stream."""
+    from convotron.covariance import Identity
+    from convotron.data import LAWS, NoiseModel
+
+    out = {}
+    print(f"per law ({iters} updates per call, gaussian noise 0.1, cpu ns/update):")
+    print(f"{'':12}{'numpy':>8}{'fast':>8}{'ratio':>8}")
+    for law in ("gaussian", "uniform", "rademacher", "mixture", "student-t", "exponential"):
+        codes = S.source_codes(LAWS[law], Identity(scheme.n), NoiseModel("gaussian", 0.1))
+
+        def run(stream, codes=codes):
+            S.fused_convotron(scheme.n, scheme.indices, ALPHA, w_star, codes, eta=ETA,
+                              iters=iters, rng=np.random.default_rng(2), stream=stream)  # fmt: skip
+
+        _, cpu = alternated({"numpy": lambda: run("numpy"), "fast": lambda: run("fast")}, repeats)
+        ns = {k: 1e9 * v / iters for k, v in cpu.items()}
+        out[law] = ns
+        print(f"{law:12}{ns['numpy']:8.0f}{ns['fast']:8.0f}{ns['numpy'] / ns['fast']:7.2f}x")
+    return out
 
 
 if __name__ == "__main__":

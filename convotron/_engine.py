@@ -140,17 +140,37 @@ def _empty_recorder() -> Recorder:
 
 
 def _fused_step(
-    rng: np.random.Generator, teacher_w: np.ndarray, codes: SourceCodes, c: _Checked
+    rng: np.random.Generator,
+    teacher_w: np.ndarray,
+    codes: SourceCodes,
+    c: _Checked,
+    stream: str = "numpy",
 ) -> tuple[RunStep, Callable[[], None]]:
-    """Return the step drawing a teacher's samples in the compiled loop, and its warm-up."""
+    """Return the step drawing a teacher's samples in the compiled loop, and its warm-up.
+
+    ``stream="fast"``: the samples come from the fast stream seeded from ``rng``
+    (:func:`convotron._rng.stream_from_generator`, called here, once per run).
+    """
     from ._sampling import draw_source
 
     model, kstep = c.model, c.step
-    draws = draw_source(rng, c.n, teacher_w, codes)
+    if stream == "fast":
+        from . import _rng
 
-    def step(w: np.ndarray, u: int, done: int, rec: Recorder) -> tuple[int, int]:
-        status, t = _kernels.run_draws(w, model, draws, kstep, rec, done, u)
-        return int(status), int(t)
+        _rng.check_fast_law(codes.law)
+        fast = _rng.stream_from_generator(rng)
+        draws = draw_source(rng, c.n, teacher_w, codes)  # its rng is typed, not used
+
+        def step(w: np.ndarray, u: int, done: int, rec: Recorder) -> tuple[int, int]:
+            status, t = _kernels.run_draws_fast(w, model, draws, fast, kstep, rec, done, u)
+            return int(status), int(t)
+
+    else:
+        draws = draw_source(rng, c.n, teacher_w, codes)
+
+        def step(w: np.ndarray, u: int, done: int, rec: Recorder) -> tuple[int, int]:
+            status, t = _kernels.run_draws(w, model, draws, kstep, rec, done, u)
+            return int(status), int(t)
 
     def warm() -> None:  # n_updates = 0 compiles or loads the kernel and draws nothing
         step(np.zeros(c.indices.shape[1]), 0, 0, _empty_recorder())

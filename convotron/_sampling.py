@@ -30,6 +30,12 @@ and the ``int8`` draws of the Rademacher and mixture laws share 32-bit words acr
 fused run and a chunked run with the same seed see different (equally distributed) samples;
 they agree in distribution, not bitwise (tested through the mean recursion).
 
+**Two streams** (``stream`` of :func:`fused_convotron` and :func:`convotron.algorithm.fit`):
+``"numpy"`` (the default, above: numba's compiled ``Generator`` methods, numpy's own
+numbers) or ``"fast"`` (:mod:`convotron._rng`: xoshiro256++ lanes and a block ziggurat,
+seeded from four words of the run's generator drawn after ``w_1``; the same laws and the
+same order, other numbers; its oracle is ``fused_reference(..., stream="fast")``).
+
 Every arithmetic operation is done in a fixed order (``fastmath=False``, no contraction into
 FMA), so a run is bitwise reproducible for a seed and bitwise identical to the readable
 per-sample numpy oracle :func:`fused_reference`, which draws in the same order (tested for
@@ -44,7 +50,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from . import _kernels
+from . import _kernels, _rng
 from ._codes import (
     CovCode,
     DrawSource,
@@ -205,6 +211,7 @@ def fused_convotron(
     w_star: np.ndarray | None = None,
     record_every: int | None = None,
     eps: float | None = None,
+    stream: str = "numpy",
 ) -> FusedRun:
     """Run ``iters`` updates on fresh samples of a teacher, drawn inside the compiled loop.
 
@@ -217,6 +224,10 @@ def fused_convotron(
     progress bar or a time limit, call :func:`convotron._kernels.run_draws` in pieces
     (``t0``) with the same ``rng``: the result does not depend on the pieces.
 
+    ``stream="numpy"`` draws with ``rng`` itself (numpy's stream, bitwise as numpy draws);
+    ``stream="fast"`` draws from :func:`convotron._rng.stream_from_generator` ``(rng)``
+    (taken after ``w_1``), the fast stream of :mod:`convotron._rng`, in the same order.
+
     Returns
     -------
     FusedRun
@@ -225,13 +236,14 @@ def fused_convotron(
     idx = np.ascontiguousarray(indices, dtype=np.int64)
     rule, w = initial_filter(rule, idx.shape[1], alpha, rng, w0)
     rec = start_recorder(w, w_star, iters, record_every, eps)
-    status, t = _kernels.run_draws(
-        w,
-        Model(idx, float(alpha)),
-        draw_source(rng, n, teacher_w, codes),
-        Step(float(eta), int(batch), rule.compiled(float(alpha))),
-        rec,
-        0,
-        int(iters),
-    )
+    model = Model(idx, float(alpha))
+    kstep = Step(float(eta), int(batch), rule.compiled(float(alpha)))
+    if stream == "fast":
+        _rng.check_fast_law(codes.law)
+        fast = _rng.stream_from_generator(rng)
+        draws = draw_source(rng, n, teacher_w, codes)  # its rng is typed, not used
+        status, t = _kernels.run_draws_fast(w, model, draws, fast, kstep, rec, 0, int(iters))
+    else:
+        draws = draw_source(rng, n, teacher_w, codes)
+        status, t = _kernels.run_draws(w, model, draws, kstep, rec, 0, int(iters))
     return FusedRun(w, int(status), int(t), rec.hist, int(rec.first_hit[0]))

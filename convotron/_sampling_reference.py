@@ -4,6 +4,9 @@
 at a time and in the compiled loop's order (the standardised coordinates, then the
 covariance transform, then that sample's noise), and applies the update with plain numpy;
 the compiled loop must agree with it bitwise (``tests/convotron/test_sampling.py``).
+With ``stream="fast"`` it draws from :class:`convotron._rng.ReferenceStream` (the fast
+stream in plain Python integers) in the same order, the oracle of the compiled fast path
+(``tests/convotron/test_fast_runs.py``).
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _kernels
+from . import _kernels, _rng
 from ._codes import CovCode, start_recorder
 from ._limits import DIVERGENCE_LIMIT
 from ._sampling import FusedRun, initial_filter
 from .activations import leaky_relu
 from .covariance import Covariance
+from .data import SQRT3
 
 if TYPE_CHECKING:
     from .rules import Rule
@@ -53,6 +57,7 @@ def fused_reference(
     w_star: np.ndarray | None = None,
     record_every: int | None = None,
     eps: float | None = None,
+    stream: str = "numpy",
 ) -> FusedRun:
     """Readable per-sample numpy version of :func:`fused_convotron` (the oracle).
 
@@ -62,11 +67,17 @@ def fused_reference(
     step (:meth:`convotron.rules.Rule.step`). Every sum is written left to right in the
     order of the compiled loop (a numpy reduction or a matrix product may sum in another
     order), which is why the dense ``L z`` and the ``hetero`` norm are explicit loops here.
+
+    ``stream="fast"``: the draws come from ``ReferenceStream(seed_from_generator(rng))``
+    (taken after ``w_1``, as the compiled fast path seeds its stream): ``z`` its
+    ``draw(law.name, n)``, the noise ``S g``, ``−S√3 + (S√3 − (−S√3)) U`` or
+    ``S ‖x‖ / √tr Σ · g`` with its next normal ``g`` or word-queue uniform ``U``.
     """
     idx = np.asarray(indices, dtype=np.int64)
     k, r = idx.shape
     tw = np.asarray(teacher_w, dtype=np.float64)
     rule, w = initial_filter(rule, r, alpha, rng, w0)
+    fast = _rng.ReferenceStream(_rng.seed_from_generator(rng)) if stream == "fast" else None
     rec = start_recorder(w, w_star, iters, record_every, eps)
     hist, first, every, e = rec.hist, rec.first_hit, rec.every, rec.eps
     inv_k = 1.0 / k
@@ -77,7 +88,10 @@ def fused_reference(
     for t in range(1, iters + 1):
         G = np.zeros(r)
         for _ in range(batch):
-            z = law.draw(rng, (1, n))[0]
+            if fast is None:
+                z = law.draw(rng, (1, n))[0]
+            else:
+                z = np.array(fast.draw(law.name, n))
             if dense_L is not None:
                 x = np.zeros(n)
                 for c in range(n):  # x_j = Σ_c L[j, c] z_c, c in order
@@ -85,8 +99,14 @@ def fused_reference(
             else:
                 x = cov.transform(z[None, :])[0]
             if kind == "hetero":
-                g = rng.standard_normal()
+                g = rng.standard_normal() if fast is None else fast.normal()
                 xi = noise.level * math.sqrt(_seq_sum(x * x)) / math.sqrt(cov.trace()) * g
+            elif kind != "none" and fast is not None:
+                if kind == "gaussian":
+                    xi = noise.level * fast.normal()
+                else:  # uniform
+                    low, high = -noise.level * SQRT3, noise.level * SQRT3
+                    xi = low + (high - low) * fast.double()
             elif kind != "none":
                 xi = float(noise.sample(rng, x[None, :], cov)[0])
             patches = np.where(idx >= 0, x[idx], 0.0)  # (k, r): P_i x; -1 reads a padded 0

@@ -102,6 +102,12 @@ _BATCH = Param(
 _ITERS = Param(
     "iters", Interval(int, 1, None), fix="Pass the number of updates T, e.g. iters=10000."
 )
+_STREAM = Param(
+    "stream",
+    Options("numpy", "fast"),
+    meaning="the random stream of a teacher's fused loop",
+    fix="Pass 'numpy' (numpy's stream) or 'fast' (convotron._rng).",
+)
 _RECORD_EVERY = Param(
     "record_every",
     Interval(int, 1, None),
@@ -225,6 +231,7 @@ def fit(
     chunk: int = 4096,
     progress: bool = False,
     on_divergence: str = "raise",
+    stream: str = "numpy",
 ) -> RunResult:
     r"""Run an update rule on a data source: the one runner of the package.
 
@@ -279,6 +286,12 @@ def fit(
     on_divergence : {"raise", "record"}, default "raise"
         If the weights become non-finite: raise :class:`DivergenceError`, or stop and
         return a result with ``diverged=True`` (used by :func:`run_many`).
+    stream : {"numpy", "fast"}, default "numpy"
+        The random stream of a ``Teacher``'s fused loop: ``"numpy"`` draws with ``rng``
+        (numpy's own stream, bitwise as today); ``"fast"`` with the fast stream of
+        :mod:`convotron._rng` (xoshiro256++ and a block ziggurat, seeded from four words of
+        ``rng`` drawn after ``w_1``): the same laws and order, other numbers. Needs the
+        fused path (a ``Teacher`` whose law, covariance, noise, scheme and slope it draws).
 
     Returns
     -------
@@ -313,7 +326,7 @@ def fit(
     """
     return _fit(rule, source, scheme, alpha, eta=eta, iters=iters, rng=rng, batch=batch,
                 w_star=w_star, record_every=record_every, eps=eps, chunk=chunk,
-                progress=progress, on_divergence=on_divergence)  # fmt: skip
+                progress=progress, on_divergence=on_divergence, stream=stream)  # fmt: skip
 
 
 def _fit(
@@ -333,6 +346,7 @@ def _fit(
     progress: bool = False,
     on_divergence: Any = "raise",
     step: Param = _ETA,
+    stream: Any = "numpy",
 ) -> RunResult:
     """:func:`fit`, with the step size's parameter name (``lr`` for the SGD conveniences)."""
     from .problem import Teacher
@@ -341,10 +355,13 @@ def _fit(
     if bind is not None:
         rule, source = bind(source, _SCHEME(scheme), None if rng is None else _RNG(rng))
     src = as_source(source)
+    stream = _STREAM(stream)
     c = _check_common(rule, scheme, alpha, eta, batch, w_star, record_every, eps,
                       on_divergence, step)  # fmt: skip
     r = c.indices.shape[1]
     if isinstance(src, Rows):
+        if stream == "fast":
+            raise _no_fast_stream(source)
         if iters is not None:
             raise ConvotronError(
                 f"iters applies to a sampler only (fixed rows are used once: T = len(X) // "
@@ -364,7 +381,7 @@ def _fit(
         w0 = c.rule.start(r, rng)  # draws a random w_1 before any sample
         codes = _fused_codes(source, c) if isinstance(source, Teacher) else None
         if codes is not None:  # the teacher's samples drawn in the compiled loop
-            run_step, warm = _fused_step(rng, source.w_star, codes, c)
+            run_step, warm = _fused_step(rng, source.w_star, codes, c, stream)
             chunk_updates = _FUSED_UPDATES
             teacher = source
 
@@ -372,6 +389,8 @@ def _fit(
                 return teacher.sample(np.random.default_rng(0), 256)[0]
 
         else:
+            if stream == "fast":
+                raise _no_fast_stream(source)
             run_step, warm, hint_rows = _chunked_step(src._chunks(rng, c.n, c.batch), c)
     if c.record_every is not None and T // c.record_every + 1 > MAX_RECORDS:
         raise ConvotronError(
@@ -384,6 +403,17 @@ def _fit(
     return _drive(run_step, warm, c, w0, step_name=step.name, iters=T,
                   chunk_updates=chunk_updates, progress=progress,
                   only_patch_disjoint=disjoint, hint_rows=hint_rows)  # fmt: skip
+
+
+def _no_fast_stream(source: Any) -> ConvotronError:
+    """Return the error of ``stream="fast"`` on a source the fused loop does not draw."""
+    return ConvotronError(
+        f"stream='fast' draws a Teacher's samples inside the compiled loop; this source "
+        f"({type(source).__name__}) is not drawn there (fixed rows, a Sampler, or a teacher "
+        "whose law, covariance, noise, scheme or slope the fused loop does not draw). "
+        "Pass stream='numpy'.",
+        param="stream",
+    )
 
 
 #: Updates per call of the fused kernel (a progress bar's step; the result does not depend on it).

@@ -55,6 +55,7 @@ def run_many(
     eps: float | None = None,
     progress: bool = False,
     on_divergence: str = "record",
+    stream: str = "numpy",
 ) -> ManyResult:
     """Run ``runs`` independent runs of ``rule`` on fresh samples of one teacher.
 
@@ -85,6 +86,9 @@ def run_many(
         A run whose weights become non-finite is recorded (``diverged[j]``, final squared
         error ``inf``, NaN weights) so that one divergent run does not discard the others;
         ``"raise"`` raises :class:`DivergenceError` instead.
+    stream : {"numpy", "fast"}, default "numpy"
+        The random stream of each run's fused loop, as in :func:`fit` (``"fast"``: run
+        ``j``'s fast stream is seeded from its generator).
     """
     from .problem import Teacher
 
@@ -124,7 +128,7 @@ def run_many(
         )
     seqs = np.random.SeedSequence(root).spawn(R)
     kw = dict(eta=eta, iters=iters, batch=batch, record_every=record_every, eps=eps,
-              on_divergence=on_divergence)  # fmt: skip
+              on_divergence=on_divergence, stream=stream)  # fmt: skip
 
     def one_run(seq: np.random.SeedSequence) -> RunResult:
         return _seeded_run(rule, teacher, seq, **kw)
@@ -173,6 +177,7 @@ def run_range(
     record_every: int | None = None,
     eps: float | None = None,
     on_divergence: str = "record",
+    stream: str = "numpy",
 ) -> list[RunResult]:
     """Run runs ``start .. stop − 1`` of :func:`run_many` with the same ``seed``, one result each.
 
@@ -181,7 +186,7 @@ def run_range(
     ``collect_runs(run_range(..., start=0, stop=a) + run_range(..., start=a, stop=runs))``
     bitwise, whatever the split (how :mod:`convotron.glue.verify` and
     :mod:`convotron.glue.sweep` send the runs of a case or a cell to Dask workers in chunks).
-    ``seed`` is an int or a list of ints, as in :func:`run_many`.
+    ``seed`` is an int or a list of ints and ``stream`` a stream, as in :func:`run_many`.
     """
     _RULE(rule)
     root = _entropy(seed)
@@ -189,7 +194,7 @@ def run_range(
     lo = validate("start", start, Interval(int, 0, None), meaning="the first run", fix=fix)
     hi = validate("stop", stop, Interval(int, lo, None), meaning="one past the last run", fix=fix)
     kw = dict(eta=eta, iters=iters, batch=batch, record_every=record_every, eps=eps,
-              on_divergence=on_divergence)  # fmt: skip
+              on_divergence=on_divergence, stream=stream)  # fmt: skip
     return [
         _seeded_run(rule, teacher, np.random.SeedSequence(root, spawn_key=(j,)), **kw)
         for j in range(lo, hi)

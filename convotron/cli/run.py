@@ -6,6 +6,7 @@ Usage::
                   [--eta X|auto] [--iters N|auto] [--seed S] [--plot FILE] [--json]
                   [--algorithm convotron|sgd] [--init zero|random] [--batch B]
                   [--only-patch I] [--data FILE.npz] [--eps E] [--delta D] [--w-norm W]
+                  [--rng numpy|fast]
 
 Synthetic mode (default): a teacher ``y = f_{w*}(x) + ξ`` with ``w*`` uniform on the sphere
 of radius ``--w-norm``, inputs of law ``--dist`` and covariance ``--cov``, noise ``--noise``;
@@ -125,6 +126,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--data",
         metavar="FILE.npz",
         help="run once over the rows of X (T, n), y (T,), optional w_star (r,)",
+    )
+    p.add_argument(
+        "--rng",
+        choices=("numpy", "fast"),
+        default="numpy",
+        help="random stream of the teacher's samples: numpy's (default, bitwise as before) "
+        "or the fast xoshiro256++/ziggurat stream (convotron._rng; same laws, other numbers)",
     )
     add_problem_options(p, "only-patch", "eps", "delta", "w-norm")
     p.add_argument(
@@ -528,6 +536,7 @@ def main(args: argparse.Namespace) -> int:
             record_every=rec,
             eps=eps,
             progress=not args.json and s["data"] is None,
+            stream=args.rng,
         )
     except DivergenceError as exc:
         raise DivergenceError(_divergence_hint(exc, s, rule), param=exc.param) from None
@@ -553,6 +562,7 @@ def main(args: argparse.Namespace) -> int:
         "only_patch_disjoint": res.only_patch_disjoint,
         "init": s["init"] if res.algorithm == "sgd" else "zero",
         "seed": s["seed"],
+        "rng": args.rng,
         "data": args.data,
         "dist": None if args.data else s["law"].name,
         "cov": None if args.data else args.cov,

@@ -65,6 +65,7 @@ class RunsChunk:
     start: int
     stop: int
     precondition: Any = None  # H as a tuple of rows (thm-precond), or None: Algorithm 1
+    stream: str = "numpy"  # the fused loop's random stream (convotron.algorithm.fit)
 
 
 def _rule(only_patch: int | None, H: Any) -> Any:
@@ -90,6 +91,7 @@ def run_runs_chunk(chunk: RunsChunk) -> list[Any]:
         stop=chunk.stop,
         record_every=chunk.record_every,
         eps=chunk.eps,
+        stream=chunk.stream,
     )
 
 
@@ -112,7 +114,7 @@ def _many_on(executor: Any, chunks: list[RunsChunk]) -> Any:
 
 
 def _chunk_key(ch: RunsChunk) -> str:
-    return f"convotron-verify-{ch.case}-{ch.seed}-{ch.start:09d}-{ch.stop:09d}"
+    return f"convotron-verify-{ch.case}-{ch.seed}-{ch.stream}-{ch.start:09d}-{ch.stop:09d}"
 
 
 def _case_seed(seed: int, name: str) -> np.random.SeedSequence:
@@ -274,6 +276,7 @@ def _simulate(
     executor: Any = None,
     tp: TheoremParameters | None = None,
     lemma_level: float | None = None,
+    stream: str = "numpy",
 ) -> _Runs:
     """Draw the teachers, check the drift at ``w_1 = 0`` and the lemmas, run the runs.
 
@@ -308,12 +311,13 @@ def _simulate(
         if executor is None:
             many = _many_local(_rule(case.only_patch, H), tch, runs=n_runs,
                                workers=workers, eta=eta, iters=iters, seed=runs_seed,
-                               record_every=record_every, eps=case.eps)  # fmt: skip
+                               record_every=record_every, eps=case.eps,
+                               stream=stream)  # fmt: skip
         else:
             chunks = [
                 RunsChunk(case.name, tch, case.only_patch, eta, iters, runs_seed, record_every,
                           case.eps, s, min(s + CHUNK_RUNS, n_runs),
-                          None if H is None else tuple(map(tuple, H.tolist())))
+                          None if H is None else tuple(map(tuple, H.tolist())), stream)
                 for s in range(0, n_runs, CHUNK_RUNS)
             ]  # fmt: skip
             many = _many_on(executor, chunks)
@@ -463,6 +467,7 @@ def run_case(
     executor: Any = None,
     lemma_level: float | None = None,
     params: TheoremParameters | None = None,
+    stream: str = "numpy",
 ) -> CaseResult:
     """Run one case: theory numbers, ``runs`` runs of exactly ``T`` iterations, the tests.
 
@@ -489,6 +494,8 @@ def run_case(
         over this case's checks. :func:`run_suite` splits it over the whole suite.
     params : TheoremParameters or None
         The theorem's numbers when already computed (:func:`plan_suite`).
+    stream : {"numpy", "fast"}
+        The random stream of the runs' fused loop (:func:`convotron.algorithm.fit`).
 
     Returns
     -------
@@ -503,7 +510,7 @@ def run_case(
     return case_kind(case).run(case, tp, runs=runs, seed=seed, workers=workers,
                                significance=significance, max_updates=max_updates,
                                control_iters=control_iters, executor=executor,
-                               lemma_level=lemma_level, t0=t0)  # fmt: skip
+                               lemma_level=lemma_level, t0=t0, stream=stream)  # fmt: skip
 
 
 def _run_mse(case: Case, tp: TheoremParameters, *, runs: int, seed: int, workers: int,
@@ -534,6 +541,7 @@ def _run_eps_delta(
     executor: Any,
     lemma_level: float,
     t0: float,
+    stream: str = "numpy",
 ) -> CaseResult:
     """Run an (ε, δ) case: runs of the theorem's ``T`` at its ``η``, the tests, the verdict.
 
@@ -562,7 +570,7 @@ def _run_eps_delta(
 
     # -- the runs and their statistics --------------------------------------------------------
     out = _simulate(case, problem, eta=run_eta, iters=iters, runs=runs, seed=seed,
-                    workers=workers, executor=executor, tp=tp,
+                    workers=workers, executor=executor, tp=tp, stream=stream,
                     lemma_level=lemma_level if _lemma_count(case, tp) else None)  # fmt: skip
     drift_text = (
         f"drift at w_1 = 0 against lem-drift ((1+alpha)/(2k)) M w*: relative error "
@@ -818,6 +826,7 @@ def run_suite(
     control_iters: int = 20_000,
     progress: bool = False,
     scheduler: str | None = None,
+    stream: str = "numpy",
 ) -> Report:
     """Run every case (see :func:`run_case`) and collect a :class:`Report`.
 
@@ -847,6 +856,9 @@ def run_suite(
         ``LocalCluster`` with ``workers`` processes, ``"tcp://HOST:PORT"`` a running
         scheduler, ``"inline"`` this process without Dask. Run ``j`` of a case is seeded by
         ``SeedSequence(s, spawn_key=(j,))`` either way, so the report is the same.
+    stream : {"numpy", "fast"}, default "numpy"
+        The random stream of every run's fused loop (:func:`convotron.algorithm.fit`):
+        numpy's (the recorded reports) or the fast one of :mod:`convotron._rng`.
 
     Returns
     -------
@@ -892,7 +904,8 @@ def run_suite(
         with backend as executor:
             _run_cases(planned, results, bar, executor, seed=seed, workers=workers,
                        significance=significance, max_updates=max_updates,
-                       control_iters=control_iters, lemma_level=lemma_level)  # fmt: skip
+                       control_iters=control_iters, lemma_level=lemma_level,
+                       stream=stream)  # fmt: skip
     finally:
         if bar is not None:
             bar.close()
@@ -920,6 +933,7 @@ def _run_cases(
     max_updates: float | None,
     control_iters: int,
     lemma_level: float,
+    stream: str = "numpy",
 ) -> None:
     """Run the planned cases in order, appending to ``results`` (the body of :func:`run_suite`)."""
     for p in planned:
@@ -938,6 +952,7 @@ def _run_cases(
                 executor=executor,
                 lemma_level=lemma_level,
                 params=p.params,
+                stream=stream,
             )
         )
         if bar is not None:
