@@ -14,11 +14,14 @@ the teacher's output's, 75/25 train/test split:
 For each, ``precondition="none"`` and ``"plugin"`` at ``eta="auto"``, with ``tol=None`` (no
 early stop) and ``max_iter`` ∈ {1, 2, 5, 10, 20}, and a hand-tuned step for reference.
 
-Run: ``PYTHONPATH=. python benchmarks/bench_precondition_estimator.py`` (about a minute).
+Run: ``PYTHONPATH=. python benchmarks/bench_precondition_estimator.py [--quick] [--json PATH]``
+(about a minute; ``--quick``: passes 1 and 2 only, for the smoke test).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import time
 
 import numpy as np
@@ -75,9 +78,15 @@ def r2_after(data: tuple, passes: int, **kw: object) -> float:
 
 
 def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="passes 1 and 2 only (smoke test)")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    args = p.parse_args()
+    passes = PASSES[:2] if args.quick else PASSES
     t0 = time.perf_counter()
-    print(f"| data | best R² | rule | {' | '.join(f'{p} passes' for p in PASSES)} |")
-    print("|---|---|---|" + "---|" * len(PASSES))
+    rows = []
+    print(f"| data | best R² | rule | {' | '.join(f'{p} passes' for p in passes)} |")
+    print("|---|---|---|" + "---|" * len(passes))
     for name, data in datasets().items():
         best = data[-1]
         for label, kw in (
@@ -86,13 +95,18 @@ def main() -> None:
             ("eta=0.01, none", {"eta": 0.01, "precondition": "none"}),
         ):
             vals = []
-            for p in PASSES:
+            for n_pass in passes:
                 try:
-                    vals.append(f"{r2_after(data, p, **kw):.4f}")
+                    vals.append(f"{r2_after(data, n_pass, **kw):.4f}")
                 except Exception as exc:  # a diverging hand-set step
                     vals.append(type(exc).__name__)
+            rows.append({"data": name, "best_r2": best, "rule": label,
+                         "r2": dict(zip(map(str, passes), vals, strict=True))})  # fmt: skip
             print(f"| {name} | {best:.4f} | {label} | {' | '.join(vals)} |")
     print(f"\n{time.perf_counter() - t0:.1f} s")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"passes": list(passes), "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

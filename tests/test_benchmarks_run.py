@@ -21,6 +21,7 @@ SMOKE = {
     "bench_core.py": ["--quick", "--repeats", "1"],
     "bench_estimator_data.py": ["--quick"],
     "bench_plugin_coverage.py": ["--reps", "4", "--rows", "2000"],
+    "bench_precondition_estimator.py": ["--quick"],
     "bench_rng.py": ["--repeats", "1", "--normals", "64000"],
     "bench_sampling.py": ["--iters", "20000", "--repeats", "1"],
     "bench_scaling.py": ["--repeats", "1", "--runs", "4", "--chunk", "2"],
