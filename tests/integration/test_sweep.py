@@ -485,7 +485,8 @@ def test_a_window_of_tasks_and_a_lost_scheduler_end_the_batch(
 
 # ------------------------------------------------------------------ --precondition (issue 22)
 def _ar1_cell(precondition: str, **kw):
-    base = {"scheme": "1d:16,4,2", "cov": "ar1:0.9", "eps": "0.1", "delta": "0.1"}
+    base: dict[str, str | None] = {"scheme": "1d:16,4,2", "cov": "ar1:0.9", "eps": "0.1",
+                                   "delta": "0.1"}  # fmt: skip
     return grid_from_args(base, runs=kw.pop("runs", 4), seed=0, chunk=50,
                           teachers=kw.pop("teachers", 2), precondition=precondition,
                           **kw)  # fmt: skip
@@ -574,8 +575,24 @@ def test_precondition_in_the_grid_file_and_on_the_command_line(tmp_path: Path) -
         grid_from_mapping({"precondition": "M^-1", "axes": {"scheme": ["1d:8,4,2"]}})
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "convotron.cli", "sweep", str(f), "--eps", "0.5", "--delta",
-           "0.5", "--teachers", "1", "--scheduler", "inline", "--no-figures", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "convotron.cli",
+        "sweep",
+        str(f),
+        "--eps",
+        "0.5",
+        "--delta",
+        "0.5",
+        "--teachers",
+        "1",
+        "--scheduler",
+        "inline",
+        "--no-figures",
+        "--out",
+        str(out),
+    ]
     done = subprocess.run([*cmd, "--json"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["precondition"] == "exact"
