@@ -197,7 +197,7 @@ def test_resume_reuses_finished_cells(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ resume keys (issue 23, item 3)
 def _one_cell(**kw):
-    base = {"scheme": "1d:8,4,2", "alpha": "0", "eps": "0.5", "delta": "0.5"}
+    base: dict[str, str | None] = {"scheme": "1d:8,4,2", "alpha": "0", "eps": "0.5", "delta": "0.5"}
     return grid_from_args(base, runs=kw.pop("runs", 6), seed=0, chunk=50, **kw)
 
 
@@ -606,3 +606,15 @@ def test_precondition_in_the_grid_file_and_on_the_command_line(tmp_path: Path) -
     assert "preconditioned, H = M⁻¹" in again.stdout.splitlines()[0]
     bad = subprocess.run([*cmd, "--precondition", "yes"], env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and "--precondition" in bad.stderr
+
+
+def test_a_cell_without_preconditioned_constants_is_not_run_with_the_reason() -> None:
+    from convotron.glue.sweep.engine import plan_cell
+
+    base: dict[str, str | None] = {"scheme": "conv1d:1,8,3,padding=1", "eps": "0.5",
+                                   "delta": "0.5"}  # fmt: skip
+    cell = grid_from_args(base, runs=2, seed=0, chunk=5, precondition="exact").cells[0]
+    plan = plan_cell(cell, teachers=1, precondition="exact")
+    assert plan.status == "not run" and plan.H is None
+    assert plan.reason.startswith("precondition exact: precondition needs a scheme without zero")
+    assert plan_cell(cell, teachers=1).status == "run"  # Algorithm 1 runs it
