@@ -5,7 +5,8 @@ Usage::
     convotron sweep [GRID.toml] [--scheme S1,S2,...] [--alpha 0:1:0.25] [--law L,...]
                     [--cov C,...] [--noise N,...] [--eps E,...] [--delta D,...]
                     [--w-norm W,...] [--runs R] [--seed S] [--chunk C] [--fractions F,...]
-                    [--teachers N] [--max-updates U] [--out DIR]
+                    [--teachers N] [--max-updates U] [--precondition none|exact|plugin]
+                    [--out DIR]
                     [--scheduler local|inline|tcp://HOST:PORT] [--workers K] [--json]
                     [--no-progress] [--no-figures] [--verbose]
 
@@ -17,6 +18,10 @@ only when everything that determines its result is unchanged (:mod:`convotron.gl
 Without ``--scheduler`` (or with ``local``) an embedded Dask ``LocalCluster`` uses ``--workers``
 processes (default and maximum: the cores); with ``--scheduler tcp://HOST:PORT`` the chunks go
 to that cluster (started with ``dask scheduler`` and ``dask worker``; see the README).
+``--precondition exact`` (``H = M⁻¹``) or ``plugin`` (``H = M̂⁻¹``, drawn once per cell from
+its own seed) runs the preconditioned Convotron with the preconditioned theorem's η and T
+(thm-precond, this project's extension, [derived], not the paper's); a grid file may say
+``precondition = "exact"``, which the option overrides. It is part of the resume key.
 Every cell runs ``--teachers`` directions of ``w*``, the hardest first; the table shows the
 worst. Multiple testing: Holm's step-down over all (cell, teacher) tests at the family-wise
 level 0.01 (:data:`convotron.glue.sweep.table.RULE`).
@@ -75,6 +80,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "easiest, then random ones (default 3, at most 16)",
     )
     p.add_argument("--max-updates", metavar="U", help="skip cells costing more runs x T")
+    p.add_argument(
+        "--precondition",
+        choices=("none", "exact", "plugin"),
+        default=None,
+        help="the preconditioned Convotron [derived, not the paper's]: w += η (y − f) H Σ P_i x "
+        "with H = M⁻¹ (exact) or M̂⁻¹ from 50 r samples per cell (plugin), at the "
+        "preconditioned theorem's η and T (default none, or the grid file's)",
+    )
     p.add_argument("--out", metavar="DIR", default="build/sweep", help="output folder")
     p.add_argument(
         "--scheduler",
@@ -129,6 +142,7 @@ def _grid(args: argparse.Namespace) -> Any:
             fractions=args.fractions,
             max_updates=max_updates,
             teachers=teachers or DEFAULT_TEACHERS,
+            precondition=args.precondition or "none",
         )
     base = load_grid(args.grid)
     axes = dict(base.axes)
@@ -146,6 +160,7 @@ def _grid(args: argparse.Namespace) -> Any:
         fractions=fractions,
         max_updates=max_updates if args.max_updates is not None else base.max_updates,
         teachers=teachers or base.teachers,
+        precondition=args.precondition or base.precondition,
     )
 
 
@@ -201,13 +216,19 @@ def main(args: argparse.Namespace) -> int:
                 "chunks_resumed": result.chunks_resumed,
                 "scheduler": result.scheduler,
                 "multiple_testing": RULE,
+                "precondition": grid.precondition,
                 "tests": result.tests,
                 "files": [str(f) for f in result.files],
             }
         )
     else:
+        pre = (
+            "" if grid.precondition == "none"
+            else f"; preconditioned, H = {'M⁻¹' if grid.precondition == 'exact' else 'M̂⁻¹'} "
+            "(thm-precond's η and T, [derived], not the paper's)"
+        )  # fmt: skip
         print(f"# worst of {grid.teachers} teacher direction(s) per cell; {RULE}; "
-              f"{result.tests} tests")  # fmt: skip
+              f"{result.tests} tests{pre}")  # fmt: skip
         print(
             f"{'scheme':<16} {'alpha':>5} {'law':<10} {'eps':>6} {'T':>10} {'worst':<8} "
             f"{'fail':>7} {'95% CI':>15} {'hit q50':>9} {'T/q50':>7} {'p_holm':>8} status"

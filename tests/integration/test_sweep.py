@@ -197,7 +197,7 @@ def test_resume_reuses_finished_cells(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ resume keys (issue 23, item 3)
 def _one_cell(**kw):
-    base = {"scheme": "1d:8,4,2", "alpha": "0", "eps": "0.5", "delta": "0.5"}
+    base: dict[str, str | None] = {"scheme": "1d:8,4,2", "alpha": "0", "eps": "0.5", "delta": "0.5"}
     return grid_from_args(base, runs=kw.pop("runs", 6), seed=0, chunk=50, **kw)
 
 
@@ -481,3 +481,140 @@ def test_a_window_of_tasks_and_a_lost_scheduler_end_the_batch(
     assert [r for _, r in seen[:4]] == [i for i, _ in seen[:4]]
     assert any(isinstance(r, BaseException) for _, r in seen[4:])
     assert time.monotonic() - t0 < 60
+
+
+# ------------------------------------------------------------------ --precondition (issue 22)
+def _ar1_cell(precondition: str, **kw):
+    base: dict[str, str | None] = {"scheme": "1d:16,4,2", "cov": "ar1:0.9", "eps": "0.1",
+                                   "delta": "0.1"}  # fmt: skip
+    return grid_from_args(base, runs=kw.pop("runs", 4), seed=0, chunk=50,
+                          teachers=kw.pop("teachers", 2), precondition=precondition,
+                          **kw)  # fmt: skip
+
+
+def test_precondition_exact_uses_the_preconditioned_theorem(tmp_path: Path) -> None:
+    """AR(1) 0.9 (cond(M) ≈ 1287): T is thm-precond's (bounds --precondition exact's), and
+    every run of both extreme teachers ends within ε at that T (runs with H = M⁻¹)."""
+    from convotron.glue.precondition import preconditioned_parameters
+    from convotron.problem import Problem
+
+    problem = Problem.from_specs("1d:16,4,2", 0.0, "gaussian", "ar1:0.9", "none")
+    d = preconditioned_parameters(problem, eps=0.1, delta=0.1, w_norm=1.0)
+    res = run_sweep(_ar1_cell("exact"), tmp_path, scheduler="inline", progress=False,
+                    figures=False)  # fmt: skip
+    row = res.rows[0]
+    assert row["T"] == d["T"] == 10194  # the value `bounds --precondition exact` prints
+    assert row["eta"] == d["eta"] and row["beta"] == d["beta_H"]
+    assert row["T"] < d["T_plain"] / 1000  # Algorithm 1's T is about 1e8
+    assert row["status"] == "done" and not row["flagged"]
+    assert row["fails"] == 0 and row["fail_rate_hardest"] == row["fail_rate_easiest"] == 0.0
+    assert json.loads((tmp_path / "grid.json").read_text())["precondition"] == "exact"
+    assert json.loads((tmp_path / "summary.json").read_text())["precondition"] == "exact"
+
+
+def _problem_of(cell):
+    from convotron.problem import Problem
+
+    return Problem.from_specs(cell.scheme, cell.alpha, cell.law, cell.cov, cell.noise)
+
+
+def test_precondition_plugin_draws_its_H_once_per_cell(tmp_path: Path) -> None:
+    """plugin: M̂⁻¹ from the cell's own seed; T is thm-precond's for that very M̂."""
+    from convotron.glue.parameters import theorem_parameters
+    from convotron.glue.sweep.engine import plan_cell
+    from convotron.glue.verify.precond import preconditioned_theorem
+
+    grid = _ar1_cell("plugin", teachers=1)
+    cell = grid.cells[0]
+    plan = plan_cell(cell, teachers=1, precondition="plugin")
+    tp = theorem_parameters(_problem_of(cell), eps=0.1, delta=0.1, w_norm=1.0)
+    want = preconditioned_theorem(tp, "plugin", seed=cell.seed, name=cell.cell_id)
+    assert plan.T == want.T and plan.eta == want.eta
+    assert plan.H == tuple(tuple(float(v) for v in row) for row in want.H)
+    exact = plan_cell(cell, teachers=1, precondition="exact")
+    assert plan.H != exact.H and plan.T != exact.T  # an estimate, not M⁻¹
+    res = run_sweep(grid, tmp_path, scheduler="inline", progress=False, figures=False)
+    assert res.rows[0]["T"] == want.T and res.rows[0]["fails"] == 0
+
+
+def test_the_preconditioner_is_part_of_the_resume_key(tmp_path: Path) -> None:
+    from convotron.glue.sweep.store import chunk_key, key_changes, result_key
+
+    first = run_sweep(_ar1_cell("none", max_updates=1e6), tmp_path, scheduler="inline",
+                      progress=False, figures=False)  # fmt: skip
+    assert first.rows[0]["status"] == "not run" and first.rows[0]["T"] > 10**7
+    res = run_sweep(_ar1_cell("exact", max_updates=1e6), tmp_path, scheduler="inline",
+                    progress=False, figures=False)  # fmt: skip
+    assert res.cells_resumed == 0 and res.recomputed == {"the preconditioner changed": 1}
+    assert "1 recomputed (the preconditioner changed)" in res.reuse_summary()
+    assert res.rows[0]["status"] == "done" and res.rows[0]["T"] == 10194
+    same = run_sweep(_ar1_cell("exact", max_updates=1e6), tmp_path, scheduler="inline",
+                     progress=False, figures=False)  # fmt: skip
+    assert same.cells_resumed == 1 and same.recomputed == {}
+    assert (same.rows[0]["T"], same.rows[0]["fails"]) == (res.rows[0]["T"], res.rows[0]["fails"])
+    # the keys: a key from before the option reads as Algorithm 1's; chunks apart per H
+    cell = _ar1_cell("none").cells[0]
+    keys = {p: result_key(cell.key(), "d", max_updates=1.0, fractions=(1.0,), teachers=1,
+                          precondition=p) for p in ("none", "exact", "plugin")}  # fmt: skip
+    old = {k: v for k, v in keys["none"].items() if k != "precondition"}
+    assert key_changes(old, keys["none"]) == []
+    assert key_changes(old, keys["exact"]) == ["precondition"]
+    assert key_changes(keys["exact"], keys["plugin"]) == ["precondition"]
+    assert chunk_key(old) == chunk_key(keys["none"])
+    assert len({chunk_key(k) for k in keys.values()}) == 3
+
+
+def test_precondition_in_the_grid_file_and_on_the_command_line(tmp_path: Path) -> None:
+    from convotron.glue.sweep import load_grid
+
+    f = tmp_path / "g.toml"
+    f.write_text('runs = 2\nprecondition = "exact"\n[axes]\nscheme = ["1d:8,4,2"]\n')
+    assert load_grid(f).precondition == "exact"
+    assert load_grid(f).to_json()["precondition"] == "exact"
+    with pytest.raises(ConvotronError, match="precondition must be one of none, exact, plugin"):
+        grid_from_mapping({"precondition": "M^-1", "axes": {"scheme": ["1d:8,4,2"]}})
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "convotron.cli",
+        "sweep",
+        str(f),
+        "--eps",
+        "0.5",
+        "--delta",
+        "0.5",
+        "--teachers",
+        "1",
+        "--scheduler",
+        "inline",
+        "--no-figures",
+        "--out",
+        str(out),
+    ]
+    done = subprocess.run([*cmd, "--json"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["precondition"] == "exact"
+    text = subprocess.run([*cmd, "--precondition", "none"], env=env, capture_output=True,
+                          text=True)  # fmt: skip
+    assert text.returncode == 0, text.stderr
+    assert "preconditioned" not in text.stdout.splitlines()[0]
+    assert "1 recomputed (the preconditioner changed)" in text.stdout
+    again = subprocess.run([*cmd, "--precondition", "exact"], env=env, capture_output=True,
+                           text=True)  # fmt: skip
+    assert "preconditioned, H = M⁻¹" in again.stdout.splitlines()[0]
+    bad = subprocess.run([*cmd, "--precondition", "yes"], env=env, capture_output=True, text=True)
+    assert bad.returncode == 2 and "--precondition" in bad.stderr
+
+
+def test_a_cell_without_preconditioned_constants_is_not_run_with_the_reason() -> None:
+    from convotron.glue.sweep.engine import plan_cell
+
+    base: dict[str, str | None] = {"scheme": "conv1d:1,8,3,padding=1", "eps": "0.5",
+                                   "delta": "0.5"}  # fmt: skip
+    cell = grid_from_args(base, runs=2, seed=0, chunk=5, precondition="exact").cells[0]
+    plan = plan_cell(cell, teachers=1, precondition="exact")
+    assert plan.status == "not run" and plan.H is None
+    assert plan.reason.startswith("precondition exact: precondition needs a scheme without zero")
+    assert plan_cell(cell, teachers=1).status == "run"  # Algorithm 1 runs it

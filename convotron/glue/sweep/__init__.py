@@ -5,6 +5,9 @@ runs) the sweep computes the theorem's numbers once, runs Convotron ``runs`` tim
 theorem's own step size η and iteration count T (fresh samples, independent seeds), and reports
 the failure rate at T with its binomial interval, the iterations the runs actually needed, the
 tightness ``T / median`` and the failure rate at fractions of T (see :mod:`.table`).
+With ``Grid(precondition="exact"|"plugin")`` the runs are the preconditioned Convotron's
+with the preconditioned theorem's η and T (thm-precond, [derived], not the paper's:
+:mod:`.engine`).
 
 Each cell runs several teachers (the hardest direction, the λ_min eigenvector of
 M = PΣPᵀ, first: :mod:`.engine`); the table shows the worst direction, and the grid's tests
@@ -127,7 +130,8 @@ def run_sweep(
         cache = store.load_cache()
         keys = {
             c.cell_id: result_key(c.key(), digests[c.scheme], max_updates=grid.max_updates,
-                                  fractions=grid.fractions, teachers=teachers)
+                                  fractions=grid.fractions, teachers=teachers,
+                                  precondition=grid.precondition)
             for c in grid.cells
         }  # fmt: skip
         rows: dict[str, dict[str, Any]] = {}
@@ -150,8 +154,10 @@ def run_sweep(
             todo.append(cell)
         # every plan (and so every spec) is checked before the folder is written
         plans = {
-            c.cell_id: plan_cell(c, max_updates=grid.max_updates, teachers=teachers) for c in todo
-        }
+            c.cell_id: plan_cell(c, max_updates=grid.max_updates, teachers=teachers,
+                                 precondition=grid.precondition)
+            for c in todo
+        }  # fmt: skip
         store.prepare(grid.to_json(), fields)
         store.append_rows([rows[c] for c in reused], fields)
         pending: list[Chunk] = []
@@ -235,6 +241,7 @@ def run_sweep(
             "chunks_resumed": chunks_resumed,
             "tests": tests,
             "multiple_testing": RULE,
+            "precondition": grid.precondition,
             "flagged": sum(1 for r in ordered if r.get("flagged")),
             "errors": sum(1 for r in ordered if r.get("status") == "error"),
         }

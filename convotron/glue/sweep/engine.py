@@ -15,6 +15,17 @@ uniform on the sphere from ``SeedSequence(cell.entropy + [1, j])``. The sign of 
 eigenvector is fixed (its largest-magnitude entry positive). Teacher ``t``'s runs use the
 seed ``cell.entropy + [t]``.
 
+Preconditioning (``precondition="exact"`` or ``"plugin"``; thm-precond, this project's
+extension, **[derived]**, not GKM18's): the cell's ``η`` and ``T`` (and ``a``, ``β``, ``ρ``)
+are the preconditioned theorem's, computed exactly for a fixed ``H``
+(:func:`convotron.glue.verify.precond.preconditioned_theorem`), and every run updates with
+``ConvotronRule(precondition=H)`` for that very ``H``: ``M⁻¹`` of the problem, or ``M̂⁻¹``
+from ``50 r`` samples drawn once per cell from its own seed
+(:func:`~convotron.glue.verify.precond.plugin_seed` of the root seed and the cell's id; the
+theorem then holds given ``M̂``). The teacher directions stay ``M``'s eigenvectors: for
+``H = M⁻¹`` the preconditioned theorem's worst direction (the largest
+``Φ₁ = w*ᵀ H⁻¹ w*``) is ``easiest``, teacher 1, run by default.
+
 Backends: ``scheduler=None`` starts an embedded ``distributed.LocalCluster`` with one
 single-threaded worker process per core; an address (``tcp://host:port``) connects to a
 running cluster (``dask scheduler`` / ``dask worker``); ``"inline"`` runs the chunks in this
@@ -80,6 +91,7 @@ class CellPlan:
     status: str  # "run" or "not run"
     reason: str = ""
     w_stars: tuple[np.ndarray, ...] = ()  # one per teacher (empty when not run)
+    H: tuple[tuple[float, ...], ...] | None = None  # the preconditioner (None: Algorithm 1)
 
     @property
     def updates(self) -> float:
@@ -191,8 +203,17 @@ def teacher_directions(problem: Any, cell: Cell, teachers: int) -> tuple[np.ndar
     return tuple(cell.w_norm * v / np.linalg.norm(v) for v in out)
 
 
-def plan_cell(cell: Cell, *, max_updates: float = math.inf, teachers: int = 1) -> CellPlan:
-    """Compute the theorem's numbers of a cell (once) and decide whether it runs."""
+def plan_cell(
+    cell: Cell, *, max_updates: float = math.inf, teachers: int = 1, precondition: str = "none"
+) -> CellPlan:
+    """Compute the theorem's numbers of a cell (once) and decide whether it runs.
+
+    With ``precondition`` ``"exact"``/``"plugin"`` the numbers are thm-precond's ([derived])
+    for the ``H`` the plan carries to the runs (see the module docstring); a cell whose
+    preconditioned constants cannot be computed (a padded scheme, a law without a finite
+    fourth moment) is "not run", with the reason.
+    """
+    from ..._errors import ConvotronError
     from .._constants import Spectrum
     from ..parameters import theorem_parameters
 
@@ -201,6 +222,19 @@ def plan_cell(cell: Cell, *, max_updates: float = math.inf, teachers: int = 1) -
     full = theorem_parameters(
         problem, eps=cell.eps, delta=cell.delta, w_norm=cell.w_norm, spectrum=spectrum
     )
+    H: tuple[tuple[float, ...], ...] | None = None
+    if precondition != "none" and full.applies and full.lambda_min > 0:
+        from ..verify.precond import preconditioned_theorem
+
+        try:
+            pre = preconditioned_theorem(full, precondition, seed=cell.seed, name=cell.cell_id)
+        except ConvotronError as exc:
+            params = _Numbers({name: getattr(full, name) for name in THEOREM_COLUMNS})
+            params.update(applies=False, violations=[str(exc)], T=math.inf)
+            return CellPlan(cell, params, math.nan, 0, 1, "not run",
+                            f"precondition {precondition}: {exc}")  # fmt: skip
+        H = tuple(tuple(float(v) for v in row) for row in np.asarray(pre.H))
+        full = pre
     # only the numbers the table shows travel with the plan (to workers, and in memory for
     # every cell of a 100,000-cell grid), not the whole parameters object
     params = _Numbers({name: getattr(full, name) for name in THEOREM_COLUMNS})
@@ -228,7 +262,8 @@ def plan_cell(cell: Cell, *, max_updates: float = math.inf, teachers: int = 1) -
                         f"r = {problem.r} > {MAX_EIG_R}: the hardest teacher direction (an "
                         "r x r eigenvector) is not computed")  # fmt: skip
     w_stars = teacher_directions(problem, cell, teachers)
-    return CellPlan(cell, params, float(params.eta), T, max(1, T // RECORDS), "run", "", w_stars)
+    return CellPlan(cell, params, float(params.eta), T, max(1, T // RECORDS), "run", "", w_stars,
+                    H)  # fmt: skip
 
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
@@ -242,7 +277,8 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
 
     plan, cell = chunk.plan, chunk.plan.cell
     teacher = _problem(cell).teacher(plan.w_stars[chunk.teacher])
-    each = run_range(ConvotronRule(), teacher, eta=plan.eta, iters=plan.T,
+    rule = ConvotronRule() if plan.H is None else ConvotronRule(precondition=plan.H)
+    each = run_range(rule, teacher, eta=plan.eta, iters=plan.T,
                      seed=[*cell.entropy, chunk.teacher], start=chunk.start, stop=chunk.stop,
                      record_every=plan.record_every, eps=cell.eps)  # fmt: skip
     runs = collect_runs(each, 0.0)

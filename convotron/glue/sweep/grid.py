@@ -12,6 +12,8 @@ independent runs. The TOML form (the format ``pyproject.toml`` users know)::
                            # M = PΣPᵀ), the easiest (λ_max's), then random ones
     fractions = [0.125, 0.25, 0.5, 1.0]   # fail rate also at these shares of T (at most 64)
     max_updates = 1e9      # cells costing more teachers x runs x T are reported "not run"
+    precondition = "none"  # "exact" (H = M⁻¹) or "plugin" (H = M̂⁻¹): the preconditioned
+                           # theorem's η and T (thm-precond, [derived], not the paper's)
 
     [axes]
     scheme = ["1d:16,4,2", "1d:24,4,2"]
@@ -68,6 +70,7 @@ __all__ = [
     "MAX_TASKS",
     "MAX_TEACHERS",
     "MAX_TOML_DEPTH",
+    "PRECONDITIONS",
     "Cell",
     "Grid",
     "fraction_label",
@@ -105,7 +108,12 @@ MAX_TOML_DEPTH = 32
 #: Default teacher directions per cell: the hardest, the easiest and one random.
 DEFAULT_TEACHERS = 3
 DEFAULT_FRACTIONS = (0.125, 0.25, 0.5, 1.0)
-_TOP_KEYS = {"runs", "seed", "chunk", "fractions", "axes", "family", "max_updates", "teachers"}
+_TOP_KEYS = {
+    "runs", "seed", "chunk", "fractions", "axes", "family", "max_updates", "teachers",
+    "precondition",
+}  # fmt: skip
+#: The values of ``precondition`` (``--precondition``): Algorithm 1, ``H = M⁻¹``, ``H = M̂⁻¹``.
+PRECONDITIONS = ("none", "exact", "plugin")
 
 
 def fraction_label(f: float) -> str:
@@ -188,6 +196,7 @@ class Grid:
     fractions: tuple[float, ...] = DEFAULT_FRACTIONS
     max_updates: float = math.inf
     teachers: int = DEFAULT_TEACHERS
+    precondition: str = "none"
     cells: tuple[Cell, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -214,6 +223,9 @@ class Grid:
             fix="E.g. 3: the hardest, the easiest and one random direction.",
         )
         object.__setattr__(self, "teachers", teachers)
+        if self.precondition not in PRECONDITIONS:
+            raise _bad("precondition", f"one of {', '.join(PRECONDITIONS)}", self.precondition,
+                       'E.g. precondition = "exact" (H = M⁻¹).')  # fmt: skip
         object.__setattr__(self, "fractions", parse_fractions(list(self.fractions), "fractions"))
         if isinstance(self.max_updates, bool) or not (
             isinstance(self.max_updates, int | float) and self.max_updates > 0
@@ -252,6 +264,7 @@ class Grid:
             "fractions": list(self.fractions),
             "teachers": self.teachers,
             "max_updates": None if math.isinf(self.max_updates) else self.max_updates,
+            "precondition": self.precondition,
         }
 
 
@@ -496,6 +509,10 @@ def grid_from_mapping(data: dict[str, Any], *, source: str = "grid") -> Grid:
         or not max_updates > 0  # NaN fails the comparison
     ):
         raise _bad(f"{source} max_updates", "a positive number", max_updates, "E.g. 1e9.")
+    precondition = data.get("precondition", "none")
+    if precondition not in PRECONDITIONS:
+        raise _bad(f"{source} precondition", f"one of {', '.join(PRECONDITIONS)}",
+                   precondition, 'E.g. precondition = "exact".')  # fmt: skip
     return Grid(
         axes=axes,
         runs=runs,
@@ -504,6 +521,7 @@ def grid_from_mapping(data: dict[str, Any], *, source: str = "grid") -> Grid:
         fractions=fractions,
         max_updates=float(max_updates),
         teachers=teachers,
+        precondition=precondition,
     )
 
 
@@ -516,6 +534,7 @@ def grid_from_args(
     fractions: str | None = None,
     max_updates: float = math.inf,
     teachers: int = DEFAULT_TEACHERS,
+    precondition: str = "none",
 ) -> Grid:
     """Build a grid from command-line axis strings (``None`` keeps an axis's default)."""
     axes = {name: list(default) for name, default in AXES.items()}
@@ -526,7 +545,8 @@ def grid_from_args(
     if fractions is not None:
         fr = fractions_from_text(fractions)
     return Grid(axes=axes, runs=runs, seed=seed, chunk=chunk, fractions=fr,
-                max_updates=max_updates, teachers=teachers)  # fmt: skip
+                max_updates=max_updates, teachers=teachers,
+                precondition=precondition)  # fmt: skip
 
 
 def fractions_from_text(text: str) -> tuple[float, ...]:

@@ -12,10 +12,12 @@ Layout under ``--out``::
 **Resume is keyed on everything that determines a cell's result** (:func:`result_key`): the
 cell (its axes, runs, seed), the resolved scheme (a digest of ``n`` and the index array, so
 editing a ``file:`` scheme changes it while the path stays), ``max_updates``, the fractions,
-the number of teachers and :data:`RESULT_FORMAT`, the code's result-format version (raised
-whenever a change of the code changes results). A cached cell whose key differs is
-recomputed, and the summary says which part of the key changed. Chunk files are keyed the
-same way (without the table-only parts: fractions, ``max_updates``, the number of teachers).
+the number of teachers, the preconditioner (``--precondition``; a key written before the
+option existed reads as ``"none"``) and :data:`RESULT_FORMAT`, the code's result-format
+version (raised whenever a change of the code changes results). A cached cell whose key
+differs is recomputed, and the summary says which part of the key changed. Chunk files are
+keyed the same way (without the table-only parts: fractions, ``max_updates``, the number of
+teachers).
 
 **Constant cost per cell.** A finished cell costs one appended line in ``cells.jsonl``,
 ``sweep.jsonl`` and ``sweep.csv`` (``O_APPEND``; the CSV header is fixed by the grid), never
@@ -51,6 +53,7 @@ KEY_PARTS = {
     "max_updates": "max_updates changed",
     "fractions": "the fractions changed",
     "teachers": "the number of teachers changed",
+    "precondition": "the preconditioner changed",
     "cell": "the cell changed",
 }
 
@@ -72,9 +75,11 @@ def result_key(
     max_updates: float,
     fractions: tuple[float, ...],
     teachers: int,
+    precondition: str = "none",
 ) -> dict[str, Any]:
     """Everything a cell's row depends on (compared part by part on resume)."""
     return {
+        "precondition": str(precondition),
         "format": RESULT_FORMAT,
         "cell": cell_key,
         "scheme": digest,
@@ -90,15 +95,27 @@ def _hash(obj: Any) -> str:
 
 
 def chunk_key(key: dict[str, Any]) -> str:
-    """Name of a cell's chunk folder: the hash of the key's parts that chunk results read."""
-    return _hash({k: key[k] for k in ("format", "cell", "scheme")})
+    """Name of a cell's chunk folder: the hash of the key's parts that chunk results read.
+
+    The preconditioner enters only when there is one, so Algorithm 1's chunk folders keep
+    the names they had before ``--precondition`` existed.
+    """
+    parts = {k: key[k] for k in ("format", "cell", "scheme")}
+    if key.get("precondition", "none") != "none":
+        parts["precondition"] = key["precondition"]
+    return _hash(parts)
 
 
 def key_changes(old: Any, new: dict[str, Any]) -> list[str]:
     """Return the parts of ``new`` that differ from the cached ``old``."""
     if not isinstance(old, dict):
         return ["format"]
-    return [part for part in KEY_PARTS if old.get(part) != new.get(part)]
+    default = {"precondition": "none"}  # a key from before the option: Algorithm 1
+    return [
+        part
+        for part in KEY_PARTS
+        if old.get(part, default.get(part)) != new.get(part, default.get(part))
+    ]
 
 
 class Store:
