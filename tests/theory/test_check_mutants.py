@@ -51,3 +51,169 @@ def test_float_down_of_an_irrational_steps_two_floats_below_its_30_digit_value()
         got = _float_down(x)
         assert got == want, x
         assert sp.Rational(Fraction(got)) < x
+
+
+# ------------------------------------------------------------------ rayleigh_upper_bound
+def _smallest_float_at_least(q: Fraction) -> float:
+    f = float(q)
+    while Fraction(f) < q:
+        f = float(np.nextafter(f, np.inf))
+    return f
+
+
+def _rayleigh_oracle(A: np.ndarray, E, u: np.ndarray) -> float:
+    """(uᵀÃu + |u|ᵀB|u|) / uᵀu in Fractions (B = E·I·‖·‖ for a scalar E), rounded up."""
+    r = len(u)
+    xs = [Fraction(float(v)) for v in u]
+    num = sum(
+        (xs[a] * Fraction(float(A[a, b])) * xs[b] for a in range(r) for b in range(r)),
+        Fraction(0),
+    )
+    den = sum((v * v for v in xs), Fraction(0))
+    if np.ndim(E) == 0:
+        num += Fraction(float(E)) * den
+    else:
+        num += sum(
+            (
+                abs(xs[a]) * Fraction(float(E[a, b])) * abs(xs[b])
+                for a in range(r)
+                for b in range(r)
+            ),
+            Fraction(0),
+        )
+    return _smallest_float_at_least(num / den)
+
+
+def test_rayleigh_upper_bound_is_the_exact_quotient_rounded_up() -> None:
+    """Random float matrices, signed trial vectors with a zero entry, scalar and entrywise
+    errors: the result equals the exact rational quotient rounded up to the next float, and
+    at least one case needs the upward step (so rounding down or not at all fails)."""
+    from theory.spectra.certificate import rayleigh_upper_bound
+
+    rng = np.random.default_rng(19)
+    for trial in range(12):
+        r = 2 + trial % 4
+        B = rng.standard_normal((r, r))
+        A = (B + B.T) / 3
+        u = rng.standard_normal(r)
+        u[trial % r] = 0.0
+        E = 0.0 if trial % 3 == 0 else (1e-3 * abs(rng.standard_normal()) if trial % 3 == 1 else
+                                        1e-3 * np.abs(rng.standard_normal((r, r))))  # fmt: skip
+        got = rayleigh_upper_bound(A, E, u)
+        want = _rayleigh_oracle(A, E, u)
+        assert got == want, trial
+    # an exactly representable quotient is returned as is: diag(2, 3), u = (1, 0) -> 2 (+ E)
+    assert rayleigh_upper_bound(np.diag([2.0, 3.0]), 0.0, [1.0, 0.0]) == 2.0
+    assert rayleigh_upper_bound(np.diag([2.0, 3.0]), 0.25, [1.0, 1.0]) == 2.75
+    # a quotient that is not a float is rounded up: u = (1, 1, 1), Ã = diag(0, 0, 1) -> 1/3
+    assert rayleigh_upper_bound(np.diag([0.0, 0.0, 1.0]), 0.0, [1.0, 1.0, 1.0]) == float(
+        np.nextafter(1 / 3, np.inf)
+    )
+    # |u| in the entrywise term: u = (1, -1), B = all ones -> (1·1·1 + 1·1·1 + 2) / 2 = 2
+    assert rayleigh_upper_bound(np.zeros((2, 2)), np.ones((2, 2)), [1.0, -1.0]) == 2.0
+
+
+def test_rayleigh_upper_bound_limits() -> None:
+    """r = RAYLEIGH_MAX_R is evaluated, r + 1 is not; u = 0, a shape mismatch and a
+    non-finite matrix give None."""
+    from theory.spectra.certificate import RAYLEIGH_MAX_R, rayleigh_upper_bound
+
+    r = RAYLEIGH_MAX_R
+    u = np.zeros(r)
+    u[0] = 1.0
+    assert rayleigh_upper_bound(np.eye(r), 0.0, u) == 1.0
+    assert rayleigh_upper_bound(np.eye(r + 1), 0.0, np.ones(r + 1)) is None
+    assert rayleigh_upper_bound(np.eye(2), 0.0, [0.0, 0.0]) is None
+    assert rayleigh_upper_bound(np.eye(3), 0.0, [1.0, 0.0]) is None
+    assert rayleigh_upper_bound(np.array([[np.inf, 0], [0, 1.0]]), 0.0, [0.0, 1.0]) is None
+
+
+# ------------------------------------------------------------------------ exact eigenvalues
+def test_quadratic_factor_roots_both_formulas() -> None:
+    """[[2, 1], [1, 3]]: (5 ∓ √5)/2; a huge discriminant (the unsimplified branch): the two
+    roots of λ² − Nλ + 1 sum to N and multiply to 1, smaller first."""
+    from theory.spectra.exact import _SURD_SIMPLIFY_LIMIT, _low_degree_roots, exact_eigenvalues
+
+    lo, hi = exact_eigenvalues([[2, 1], [1, 3]])
+    assert sp.simplify(lo - (5 - sp.sqrt(5)) / 2) == 0
+    assert sp.simplify(hi - (5 + sp.sqrt(5)) / 2) == 0
+    lam = sp.Symbol("lam")
+    N = 10**13
+    assert N**2 - 4 >= _SURD_SIMPLIFY_LIMIT
+    # 3λ² − Nλ + 1: roots sum to N/3 and multiply to 1/3 (checked at 60 digits)
+    r1, r2 = _low_degree_roots(sp.Poly(3 * lam**2 - N * lam + 1, lam))
+    assert abs(sp.N(r1 + r2, 60) - sp.Rational(N, 3)) < sp.Rational(1, 10**30)
+    assert abs(sp.N(r1 * r2, 60) - sp.Rational(1, 3)) < sp.Rational(1, 10**30)
+    assert 0 < sp.N(r1, 60) < sp.N(r2, 60)
+    # a = 3, b = -7, c = 2 (3λ² − 7λ + 2 = (3λ − 1)(λ − 2)) in the unsimplified branch too
+    s1, s2 = _low_degree_roots(sp.Poly(3 * lam**2 - 7 * lam + 2, lam))
+    assert (sp.nsimplify(s1), sp.nsimplify(s2)) == (sp.Rational(1, 3), 2)
+
+
+def test_exact_eigenvalues_size_limit() -> None:
+    """r = EXACT_EIG_MAX_R is computed (identity: all ones), r + 1 raises naming both."""
+    from theory._errors import TheoryError
+    from theory.spectra.exact import EXACT_EIG_MAX_R, exact_eigenvalues
+
+    m = EXACT_EIG_MAX_R
+    assert exact_eigenvalues(np.eye(m, dtype=int)) == [1] * m
+    try:
+        exact_eigenvalues(np.eye(m + 1, dtype=int))
+    except TheoryError as exc:
+        assert f"limited to r <= {m}; got r={m + 1}" in str(exc)
+    else:
+        raise AssertionError("no error")
+
+
+def test_dense_enclosure_of_integers_has_zero_radius() -> None:
+    """An integer Σ is exact (radius 0); a float Σ gets |Σ|·2⁻⁵³ + 2⁻¹⁰⁷⁴."""
+    from theory.spectra.enclosure import dense_enclosure
+
+    S, dS = dense_enclosure(2, np.array([[2, 1], [1, 3]]))
+    assert S.tolist() == [[2.0, 1.0], [1.0, 3.0]] and not dS.any()
+    F = np.array([[0.1, 0.0], [0.0, 3.0]])
+    S, dS = dense_enclosure(2, F)
+    assert (S == F).all() and (dS == np.abs(F) * 2.0**-53 + 2.0**-1074).all()
+
+
+# ------------------------------------------------------------------------- verdict reasons
+def test_verdict_reasons_name_the_deciding_proof() -> None:
+    """HOLDS by the float certificate: its reason is the certificate's; HOLDS by the lemma
+    below the float resolution: 'proven by the lemma ...; the verified float certificate
+    could not resolve it'; the lemma's printed bound carries its exact rational."""
+    from theory.spectra import check_scheme
+
+    n, r, d = 60, 8, 2
+    idx = [[d * i + a for a in range(r)] for i in range((n - r) // d + 1)]
+    geometry = {"kind": "1d", "n": n, "r": r, "stride": d}
+    fl = check_scheme(n, idx, ("ar1", 0.5), exact=False)
+    assert fl.proof == "verified float certificate"
+    assert fl.verdict_reason == fl.float_certificate.reason
+    lem = check_scheme(n, idx, ("ar1", "0.999999999"), exact=False, geometry=geometry)
+    assert lem.proof == "lemma lem-cov-transfer"
+    assert lem.verdict_reason.startswith(
+        f"proven by the lemma lem-cov-transfer: lambda_min(M) >= {lem.lemma_lower_bound} > 0 ("
+    )
+    assert lem.verdict_reason.endswith("; the verified float certificate could not resolve it")
+    (b,) = [b for b in lem.proved_bounds if b.proof == "lemma lem-cov-transfer"]
+    assert b.exact == str(lem.lemma_lower_bound) == "1/3999999998"
+    assert any(note.startswith("lemma bounds on PΣPᵀ use ") for note in lem.notes)
+
+
+def test_exact_extremes_from_the_closed_form_blocks() -> None:
+    """1D 12, r = 6, stride 2 (a 3×3 block) and 2D: the exact extremes equal the float ones."""
+    from theory.spectra import check_scheme
+
+    idx = [[2 * i + a for a in range(6)] for i in range(4)]
+    res = check_scheme(12, idx, geometry={"kind": "1d", "n": 12, "r": 6, "stride": 2})
+    assert abs(float(res.exact_lambda_max) - res.lambda_max) < 1e-9
+    assert abs(float(res.exact_lambda_min) - res.lambda_min) < 1e-9
+    g = {"kind": "2d", "height": 6, "width": 5, "patch_h": 4, "patch_w": 3,
+         "stride_h": 2, "stride_w": 1}  # fmt: skip
+    from theory._stride import stride_2d_indices
+
+    keys = ("height", "width", "patch_h", "patch_w", "stride_h", "stride_w")
+    idx2 = stride_2d_indices(*(g[k] for k in keys))
+    res2 = check_scheme(30, idx2, geometry=g)
+    assert abs(float(res2.exact_lambda_min) - res2.lambda_min) < 1e-9
+    assert abs(float(res2.exact_lambda_max) - res2.lambda_max) < 1e-9
