@@ -75,7 +75,7 @@ def _drift_oracle(X, y, idx, Q, w, alpha):
             z.append(d / (sd[a] / math.sqrt(m)))
         else:
             z.append(math.inf if d > 1e-12 else 0.0)
-    rel = np.linalg.norm(mean - pred) / max(np.linalg.norm(pred), 1e-300)
+    rel = np.linalg.norm(mean - pred) / max(float(np.linalg.norm(pred)), 1e-300)
     return max(z), rel
 
 

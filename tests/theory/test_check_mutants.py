@@ -169,10 +169,14 @@ def test_dense_enclosure_of_integers_has_zero_radius() -> None:
     """An integer Σ is exact (radius 0); a float Σ gets |Σ|·2⁻⁵³ + 2⁻¹⁰⁷⁴."""
     from theory.spectra.enclosure import dense_enclosure
 
-    S, dS = dense_enclosure(2, np.array([[2, 1], [1, 3]]))
+    out = dense_enclosure(2, np.array([[2, 1], [1, 3]]))
+    assert out is not None
+    S, dS = out
     assert S.tolist() == [[2.0, 1.0], [1.0, 3.0]] and not dS.any()
     F = np.array([[0.1, 0.0], [0.0, 3.0]])
-    S, dS = dense_enclosure(2, F)
+    out = dense_enclosure(2, F)
+    assert out is not None
+    S, dS = out
     assert (S == F).all() and (dS == np.abs(F) * 2.0**-53 + 2.0**-1074).all()
 
 
@@ -188,6 +192,7 @@ def test_verdict_reasons_name_the_deciding_proof() -> None:
     geometry = {"kind": "1d", "n": n, "r": r, "stride": d}
     fl = check_scheme(n, idx, ("ar1", 0.5), exact=False)
     assert fl.proof == "verified float certificate"
+    assert fl.float_certificate is not None
     assert fl.verdict_reason == fl.float_certificate.reason
     lem = check_scheme(n, idx, ("ar1", "0.999999999"), exact=False, geometry=geometry)
     assert lem.proof == "lemma lem-cov-transfer"
@@ -206,14 +211,15 @@ def test_exact_extremes_from_the_closed_form_blocks() -> None:
 
     idx = [[2 * i + a for a in range(6)] for i in range(4)]
     res = check_scheme(12, idx, geometry={"kind": "1d", "n": 12, "r": 6, "stride": 2})
+    assert res.exact_lambda_min is not None and res.exact_lambda_max is not None
     assert abs(float(res.exact_lambda_max) - res.lambda_max) < 1e-9
     assert abs(float(res.exact_lambda_min) - res.lambda_min) < 1e-9
-    g = {"kind": "2d", "height": 6, "width": 5, "patch_h": 4, "patch_w": 3,
-         "stride_h": 2, "stride_w": 1}  # fmt: skip
     from theory._stride import stride_2d_indices
 
-    keys = ("height", "width", "patch_h", "patch_w", "stride_h", "stride_w")
-    idx2 = stride_2d_indices(*(g[k] for k in keys))
+    g = {"kind": "2d", "height": 6, "width": 5, "patch_h": 4, "patch_w": 3,
+         "stride_h": 2, "stride_w": 1}  # fmt: skip
+    idx2 = stride_2d_indices(6, 5, 4, 3, 2, 1)
     res2 = check_scheme(30, idx2, geometry=g)
+    assert res2.exact_lambda_min is not None and res2.exact_lambda_max is not None
     assert abs(float(res2.exact_lambda_min) - res2.lambda_min) < 1e-9
     assert abs(float(res2.exact_lambda_max) - res2.lambda_max) < 1e-9
