@@ -223,3 +223,45 @@ def test_exact_extremes_from_the_closed_form_blocks() -> None:
     assert res2.exact_lambda_min is not None and res2.exact_lambda_max is not None
     assert abs(float(res2.exact_lambda_min) - res2.lambda_min) < 1e-9
     assert abs(float(res2.exact_lambda_max) - res2.lambda_max) < 1e-9
+
+
+# ------------------------------------------------------------------------ memory blocking
+def _blocking_cases():
+    rng = np.random.default_rng(3)
+    n = 11
+    A = rng.standard_normal((n, n))
+    idx = np.array([[2 * i + a for a in range(5)] for i in range(4)])
+    idx[1, 4] = -1  # a padded position
+    return n, idx, [("ar1", 0.5), ("diag", list(rng.uniform(0.5, 2.0, n))), A @ A.T / n]
+
+
+def test_overlap_enclosure_is_the_same_in_small_blocks(monkeypatch) -> None:
+    """The row blocks bound memory only: with a budget of two rows per block (and one row per
+    inner block) M̃ and its error bound equal the one-block result to rounding."""
+    from theory.spectra import enclosure
+    from theory.spectra.numeric import _cov_kind
+
+    n, idx, covs = _blocking_cases()
+    for cov in covs:
+        kind, payload = _cov_kind(n, cov)
+        one = enclosure.overlap_enclosure(idx, n, kind, payload)
+        with monkeypatch.context() as mp:
+            mp.setattr(enclosure, "_BLOCK_BUDGET", 8 * 3 * n * 2)
+            small = enclosure.overlap_enclosure(idx, n, kind, payload)
+        assert one is not None and small is not None
+        np.testing.assert_allclose(small[0], one[0], rtol=1e-13, atol=0)
+        np.testing.assert_allclose(small[1], one[1], rtol=1e-13, atol=0)
+
+
+def test_overlap_numeric_is_the_same_in_small_blocks(monkeypatch) -> None:
+    """numeric._overlap_from with a one-row block budget equals the one-block result."""
+    from theory.spectra import numeric
+
+    n, idx, covs = _blocking_cases()
+    for cov in ["identity", *covs]:
+        kind, payload = numeric._cov_kind(n, cov)
+        one = np.asarray(numeric._overlap_from(idx, n, kind, payload), dtype=float)
+        with monkeypatch.context() as mp:
+            mp.setattr(numeric, "_COUNT_BUDGET", 1)
+            small = np.asarray(numeric._overlap_from(idx, n, kind, payload), dtype=float)
+        np.testing.assert_allclose(small, one, rtol=1e-13, atol=1e-15)
