@@ -265,3 +265,41 @@ def test_overlap_numeric_is_the_same_in_small_blocks(monkeypatch) -> None:
             mp.setattr(numeric, "_COUNT_BUDGET", 1)
             small = np.asarray(numeric._overlap_from(idx, n, kind, payload), dtype=float)
         np.testing.assert_allclose(small, one, rtol=1e-13, atol=1e-15)
+
+
+def test_exact_eigenvalues_limit_message_in_full() -> None:
+    from theory._errors import TheoryError
+    from theory.spectra.exact import EXACT_EIG_MAX_R, exact_eigenvalues
+
+    m = EXACT_EIG_MAX_R + 1
+    want = (
+        f"exact_eigenvalues factors a characteristic polynomial and is limited to r <= "
+        f"{EXACT_EIG_MAX_R}; got r={m}. Use extreme_eigenvalues (floats), or the closed "
+        "form blocks (toeplitz_block) of a stride scheme."
+    )
+    try:
+        exact_eigenvalues(np.eye(m, dtype=int))
+    except TheoryError as exc:
+        assert str(exc) == want
+    else:
+        raise AssertionError("no error")
+
+
+def test_diag_covariance_names_the_first_bad_variance() -> None:
+    """A negative finite variance is refused, and the message names the first entry that is
+    negative or not finite (a zero variance before it is fine)."""
+    from theory._errors import TheoryError
+    from theory.spectra.numeric import _cov_kind
+
+    assert _cov_kind(3, ("diag", [1.0, 0.0, 2.0]))[0] == "diag"
+    for d, j in (([1.0, 0.0, -1.0], 2), ([0.0, float("nan"), 1.0], 1)):
+        try:
+            _cov_kind(3, ("diag", d))
+        except TheoryError as exc:
+            assert str(exc) == (
+                f"('diag', d) needs finite variances d[j] >= 0; got d[{j}]={d[j]!r}. "
+                "Pass finite nonnegative variances."
+            )
+        else:
+            raise AssertionError(d)
+    assert _cov_kind(4, "ar1:0.5") == _cov_kind(4, ("ar1", "0.5"))
