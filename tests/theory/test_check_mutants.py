@@ -303,3 +303,43 @@ def test_diag_covariance_names_the_first_bad_variance() -> None:
         else:
             raise AssertionError(d)
     assert _cov_kind(4, "ar1:0.5") == _cov_kind(4, ("ar1", "0.5"))
+
+
+def test_check_scheme_messages_and_notes_in_full() -> None:
+    """The geometry errors, the note of a covariance the default exact path skips, and an
+    identity Σ certified exactly above EXACT_COV_MAX_N (the limit is for a non-identity Σ)."""
+    from theory._errors import TheoryError
+    from theory.spectra import check_scheme
+    from theory.spectra.check import EXACT_COV_MAX_N
+
+    cases = [
+        (
+            dict(n=4, indices=[[0, 1]], geometry=5),
+            "geometry must be a dict such as {'kind': '1d', 'n': 16, 'r': 4, 'stride': 2} or "
+            "None; got 5 of type int. Pass the PatchScheme.geometry dict of a stride scheme, "
+            "or geometry=None.",
+        ),
+        (
+            dict(
+                n=8, indices=[[0, 1], [2, 3]], geometry={"kind": "1d", "n": 8, "r": 2, "stride": 3}
+            ),
+            "geometry {'kind': '1d', 'n': 8, 'r': 2, 'stride': 3} does not describe these "
+            "indices (shape (2, 2), geometry gives (3, 2) or different coordinates). Pass the "
+            "geometry of the same scheme, or geometry=None.",
+        ),
+    ]
+    for kwargs, want in cases:
+        try:
+            check_scheme(**kwargs)  # type: ignore[arg-type]
+        except TheoryError as exc:
+            assert str(exc) == want
+        else:
+            raise AssertionError(kwargs)
+    res = check_scheme(8, [[0, 1, 2], [2, 3, 4]], ("ar1", "0.1234567"))
+    assert res.notes[0] == (
+        "no exact certificate: by default the exact LDLᵀ is tried only for r <= 64 with Σ = I, "
+        "or with n <= 2048 and Σ's entries rationals of denominator <= 1000000; pass "
+        "exact=True to force it"
+    )
+    big = check_scheme(EXACT_COV_MAX_N + 952, [[0, 1], [1, 2]], exact=True)
+    assert big.verdict == "HOLDS" and big.certificate == "exact"
