@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from theory.spectra.check import _float_down
+from convotron_theory.spectra.check import _float_down
 
 
 def _largest_float_at_most(q: Fraction) -> float:
@@ -88,7 +88,7 @@ def test_rayleigh_upper_bound_is_the_exact_quotient_rounded_up() -> None:
     """Random float matrices, signed trial vectors with a zero entry, scalar and entrywise
     errors: the result equals the exact rational quotient rounded up to the next float, and
     at least one case needs the upward step (so rounding down or not at all fails)."""
-    from theory.spectra.certificate import rayleigh_upper_bound
+    from convotron_theory.spectra.certificate import rayleigh_upper_bound
 
     rng = np.random.default_rng(19)
     for trial in range(12):
@@ -116,7 +116,7 @@ def test_rayleigh_upper_bound_is_the_exact_quotient_rounded_up() -> None:
 def test_rayleigh_upper_bound_limits() -> None:
     """r = RAYLEIGH_MAX_R is evaluated, r + 1 is not; u = 0, a shape mismatch and a
     non-finite matrix give None."""
-    from theory.spectra.certificate import RAYLEIGH_MAX_R, rayleigh_upper_bound
+    from convotron_theory.spectra.certificate import RAYLEIGH_MAX_R, rayleigh_upper_bound
 
     r = RAYLEIGH_MAX_R
     u = np.zeros(r)
@@ -132,7 +132,11 @@ def test_rayleigh_upper_bound_limits() -> None:
 def test_quadratic_factor_roots_both_formulas() -> None:
     """[[2, 1], [1, 3]]: (5 ∓ √5)/2; a huge discriminant (the unsimplified branch): the two
     roots of λ² − Nλ + 1 sum to N and multiply to 1, smaller first."""
-    from theory.spectra.exact import _SURD_SIMPLIFY_LIMIT, _low_degree_roots, exact_eigenvalues
+    from convotron_theory.spectra.exact import (
+        _SURD_SIMPLIFY_LIMIT,
+        _low_degree_roots,
+        exact_eigenvalues,
+    )
 
     lo, hi = exact_eigenvalues([[2, 1], [1, 3]])
     assert sp.simplify(lo - (5 - sp.sqrt(5)) / 2) == 0
@@ -152,8 +156,8 @@ def test_quadratic_factor_roots_both_formulas() -> None:
 
 def test_exact_eigenvalues_size_limit() -> None:
     """r = EXACT_EIG_MAX_R is computed (identity: all ones), r + 1 raises naming both."""
-    from theory._errors import TheoryError
-    from theory.spectra.exact import EXACT_EIG_MAX_R, exact_eigenvalues
+    from convotron_theory._errors import TheoryError
+    from convotron_theory.spectra.exact import EXACT_EIG_MAX_R, exact_eigenvalues
 
     m = EXACT_EIG_MAX_R
     assert exact_eigenvalues(np.eye(m, dtype=int)) == [1] * m
@@ -167,7 +171,7 @@ def test_exact_eigenvalues_size_limit() -> None:
 
 def test_dense_enclosure_of_integers_has_zero_radius() -> None:
     """An integer Σ is exact (radius 0); a float Σ gets |Σ|·2⁻⁵³ + 2⁻¹⁰⁷⁴."""
-    from theory.spectra.enclosure import dense_enclosure
+    from convotron_theory.spectra.enclosure import dense_enclosure
 
     out = dense_enclosure(2, np.array([[2, 1], [1, 3]]))
     assert out is not None
@@ -185,7 +189,7 @@ def test_verdict_reasons_name_the_deciding_proof() -> None:
     """HOLDS by the float certificate: its reason is the certificate's; HOLDS by the lemma
     below the float resolution: 'proven by the lemma ...; the verified float certificate
     could not resolve it'; the lemma's printed bound carries its exact rational."""
-    from theory.spectra import check_scheme
+    from convotron_theory.spectra import check_scheme
 
     n, r, d = 60, 8, 2
     idx = [[d * i + a for a in range(r)] for i in range((n - r) // d + 1)]
@@ -207,14 +211,14 @@ def test_verdict_reasons_name_the_deciding_proof() -> None:
 
 def test_exact_extremes_from_the_closed_form_blocks() -> None:
     """1D 12, r = 6, stride 2 (a 3×3 block) and 2D: the exact extremes equal the float ones."""
-    from theory.spectra import check_scheme
+    from convotron_theory.spectra import check_scheme
 
     idx = [[2 * i + a for a in range(6)] for i in range(4)]
     res = check_scheme(12, idx, geometry={"kind": "1d", "n": 12, "r": 6, "stride": 2})
     assert res.exact_lambda_min is not None and res.exact_lambda_max is not None
     assert abs(float(res.exact_lambda_max) - res.lambda_max) < 1e-9
     assert abs(float(res.exact_lambda_min) - res.lambda_min) < 1e-9
-    from theory._stride import stride_2d_indices
+    from convotron_theory._stride import stride_2d_indices
 
     g = {"kind": "2d", "height": 6, "width": 5, "patch_h": 4, "patch_w": 3,
          "stride_h": 2, "stride_w": 1}  # fmt: skip
@@ -238,8 +242,8 @@ def _blocking_cases():
 def test_overlap_enclosure_is_the_same_in_small_blocks(monkeypatch) -> None:
     """The row blocks bound memory only: with a budget of two rows per block (and one row per
     inner block) M̃ and its error bound equal the one-block result to rounding."""
-    from theory.spectra import enclosure
-    from theory.spectra.numeric import _cov_kind
+    from convotron_theory.spectra import enclosure
+    from convotron_theory.spectra.numeric import _cov_kind
 
     n, idx, covs = _blocking_cases()
     for cov in covs:
@@ -255,7 +259,7 @@ def test_overlap_enclosure_is_the_same_in_small_blocks(monkeypatch) -> None:
 
 def test_overlap_numeric_is_the_same_in_small_blocks(monkeypatch) -> None:
     """numeric._overlap_from with a one-row block budget equals the one-block result."""
-    from theory.spectra import numeric
+    from convotron_theory.spectra import numeric
 
     n, idx, covs = _blocking_cases()
     for cov in ["identity", *covs]:
@@ -268,8 +272,8 @@ def test_overlap_numeric_is_the_same_in_small_blocks(monkeypatch) -> None:
 
 
 def test_exact_eigenvalues_limit_message_in_full() -> None:
-    from theory._errors import TheoryError
-    from theory.spectra.exact import EXACT_EIG_MAX_R, exact_eigenvalues
+    from convotron_theory._errors import TheoryError
+    from convotron_theory.spectra.exact import EXACT_EIG_MAX_R, exact_eigenvalues
 
     m = EXACT_EIG_MAX_R + 1
     want = (
@@ -288,8 +292,8 @@ def test_exact_eigenvalues_limit_message_in_full() -> None:
 def test_diag_covariance_names_the_first_bad_variance() -> None:
     """A negative finite variance is refused, and the message names the first entry that is
     negative or not finite (a zero variance before it is fine)."""
-    from theory._errors import TheoryError
-    from theory.spectra.numeric import _cov_kind
+    from convotron_theory._errors import TheoryError
+    from convotron_theory.spectra.numeric import _cov_kind
 
     assert _cov_kind(3, ("diag", [1.0, 0.0, 2.0]))[0] == "diag"
     for d, j in (([1.0, 0.0, -1.0], 2), ([0.0, float("nan"), 1.0], 1)):
@@ -308,9 +312,9 @@ def test_diag_covariance_names_the_first_bad_variance() -> None:
 def test_check_scheme_messages_and_notes_in_full() -> None:
     """The geometry errors, the note of a covariance the default exact path skips, and an
     identity Σ certified exactly above EXACT_COV_MAX_N (the limit is for a non-identity Σ)."""
-    from theory._errors import TheoryError
-    from theory.spectra import check_scheme
-    from theory.spectra.check import EXACT_COV_MAX_N
+    from convotron_theory._errors import TheoryError
+    from convotron_theory.spectra import check_scheme
+    from convotron_theory.spectra.check import EXACT_COV_MAX_N
 
     cases = [
         (
