@@ -10,7 +10,7 @@ differs from the paper's patch-and-stride scheme in three ways, each handled her
   ``c L + D j``; on that sub-grid patch :math:`i` reads ``D (i S/D + a)``, the stride-:math:`S/D`
   scheme, so ``lem-1d`` / ``lem-2d`` apply to it (``lem-conv-reduction``). With
   :math:`D \nmid S` the index structure is a different Toeplitz family and the lemmas do not
-  apply (:class:`~theory.HypothesisFailed`);
+  apply (:class:`~convotron_theory.HypothesisFailed`);
 * **zero padding**: a padded read is a zero row of :math:`P_i`, :math:`P_iP_i^\top \preceq I`.
   The padded layer is the unpadded one on :math:`\tilde x = Ex` (``E`` the zero-embedding),
   :math:`M = \tilde P E\Sigma E^\top \tilde P^\top`, and :math:`E\Sigma E^\top` is singular,

@@ -30,9 +30,9 @@ generalised eigenvalues of :math:`(X, H^{-1})`; for :math:`H = M^{-1}`, :math:`\
 
 .. math::
 
-    \mathbb{E}[\Phi(\Delta_{t+1})] = \Phi(\Delta_t) - 2\eta c\,\Delta_t^\top M\Delta_t
-        + \eta^2\,\mathbb{E}[G^\top HG]
-    \le (1 - \eta a_H + \eta^2\beta_H)\,\Phi(\Delta_t) + \eta^2\rho_H .
+    \mathbb{E}[\Phi(\Delta_{t+1})] &= \Phi(\Delta_t) - 2\eta c\,\Delta_t^\top M\Delta_t
+        + \eta^2\,\mathbb{E}[G^\top HG] \\
+    &\le (1 - \eta a_H + \eta^2\beta_H)\,\Phi(\Delta_t) + \eta^2\rho_H .
 
 *Proof.* :math:`\Phi(\Delta + \eta HG) = \Phi(\Delta) + 2\eta\Delta^\top H^{-1}HG
 + \eta^2G^\top HH^{-1}HG = \Phi(\Delta) + 2\eta\Delta^\top G + \eta^2G^\top HG`. The drift lemma

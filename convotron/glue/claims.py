@@ -32,7 +32,7 @@ def resolve(path: str) -> Any:
 
     Raises
     ------
-    theory.TheoryError
+    convotron_theory.TheoryError
         Naming the path and the part that does not exist.
     """
     parts = path.split(".")
@@ -63,7 +63,7 @@ def check_objects(claims: dict[str, Claim] | None = None) -> None:
 
     Raises
     ------
-    theory.TheoryError
+    convotron_theory.TheoryError
         At the first path that does not resolve (see :func:`resolve`).
     """
     for c in (CLAIMS if claims is None else claims).values():

@@ -95,7 +95,7 @@ def _trace_P_sigma2_Pt(scheme: PatchScheme, cov: Covariance) -> float:
 
 #: Largest cost estimate (floating-point operations, :func:`exact_beta_cost`) for which the
 #: exact :math:`\lambda_{\max}(K)` is computed; above it the best closed form is used and
-#: :attr:`convotron.glue.parameters.TheoremParameters.beta_note` says so. About a second
+#: ``TheoremParameters.beta_note`` (:mod:`convotron.glue.parameters`) says so. About a second
 #: on one core.
 EXACT_COST_LIMIT = 2e9
 

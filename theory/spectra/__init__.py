@@ -25,7 +25,7 @@ scheme given as plain data (``n`` and a ``(k, r)`` index array), one concern per
   :func:`lemma_2d` (``lem-2d``), :func:`lemma_cov_transfer` (``lem-cov-transfer``), each with
   its statement as a sympy relation (:data:`LEMMA_1D`, :data:`LEMMA_2D`,
   :data:`LEMMA_COV_TRANSFER`), returned only when the hypotheses hold, else
-  :class:`~theory.HypothesisFailed` naming the failing hypothesis; and
+  :class:`~convotron_theory.HypothesisFailed` naming the failing hypothesis; and
   :func:`sos_identity` / :func:`sos_identity_holds` / :func:`sos_inequality_holds`, the
   sum-of-squares identity behind ``lem-1d`` (``lem-1d-sos``), verified symbolically;
 * ``convotron_theory.spectra.kernel``: :func:`kernel_direction`, when :math:`\lambda_{\min}(M) = 0`,

@@ -4,7 +4,7 @@ Part of :mod:`convotron_theory.spectra` (all [derived], ``convotron-theory.md`` 
 :func:`lemma_1d`,
 :func:`lemma_2d` and :func:`lemma_cov_transfer`, each with its statement as a sympy relation
 (:data:`LEMMA_1D`, :data:`LEMMA_2D`, :data:`LEMMA_COV_TRANSFER`), return bounds only when the
-hypotheses hold, else :class:`~theory.HypothesisFailed` naming the failing hypothesis;
+hypotheses hold, else :class:`~convotron_theory.HypothesisFailed` naming the failing hypothesis;
 :func:`covariance_spectrum_bounds` bounds the spectrum of :math:`\Sigma`;
 :func:`sos_identity` / :func:`sos_identity_holds` / :func:`sos_inequality_holds` /
 :func:`toeplitz_decomposition_holds` verify the sum-of-squares argument behind ``lem-1d``
@@ -475,7 +475,7 @@ def lemma_conv(geometry: dict[str, Any]) -> Any:
     """Return ``lem-1d`` / ``lem-2d`` for a conv layer through ``lem-conv-reduction``.
 
     Returns the :class:`~convotron_theory.spectra.LemmaBounds` of the reduced stride scheme (its
-    ``case`` says so); raises :class:`~theory.HypothesisFailed` naming the hypothesis that
+    ``case`` says so); raises :class:`~convotron_theory.HypothesisFailed` naming the hypothesis that
     fails (padding, dilation not dividing the stride, or the lemma's own ``k >= ⌈r/d⌉``).
     """
     from dataclasses import replace

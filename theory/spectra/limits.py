@@ -1,7 +1,7 @@
 r"""Size limits and the cost model of the exact certificate, checked before any work starts.
 
 Part of :mod:`convotron_theory.spectra`. :func:`check_sizes` refuses, with a
-:class:`~theory.TheoryError`
+:class:`~convotron_theory.TheoryError`
 naming what, the rule, the value and the fix, a scheme whose overlap matrix or eigensolve would
 exhaust memory or time, before anything of size :math:`n` or :math:`r^2` is allocated.
 :func:`exact_cost_seconds` estimates the time of the exact rational :math:`LDL^\top` path

@@ -8,12 +8,12 @@ independent runs. The TOML form (the format ``pyproject.toml`` users know)::
     runs = 1000            # independent runs per cell and teacher
     seed = 0               # root seed; each cell's seeds derive from it
     chunk = 250            # runs per worker task (changes no result)
-    teachers = 3           # teacher directions per cell: the hardest (λ_min eigenvector of
-                           # M = PΣPᵀ), the easiest (λ_max's), then random ones
-    fractions = [0.125, 0.25, 0.5, 1.0]   # fail rate also at these shares of T (at most 64)
-    max_updates = 1e9      # cells costing more teachers x runs x T are reported "not run"
-    precondition = "none"  # "exact" (H = M⁻¹) or "plugin" (H = M̂⁻¹): the preconditioned
-                           # theorem's η and T (thm-precond, [derived], not the paper's)
+    teachers = 3           # teacher directions per cell: the hardest (λ_min
+                           # eigenvector of M = PΣPᵀ), the easiest, then random
+    fractions = [0.125, 0.25, 0.5, 1.0]   # fail rates also at these shares of T
+    max_updates = 1e9      # costlier cells (teachers x runs x T) are "not run"
+    precondition = "none"  # "exact" (H = M⁻¹) or "plugin" (H = M̂⁻¹): the
+                           # preconditioned theorem's η and T ([derived])
 
     [axes]
     scheme = ["1d:16,4,2", "1d:24,4,2"]
