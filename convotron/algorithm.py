@@ -232,6 +232,7 @@ def fit(
     progress: bool = False,
     on_divergence: str = "raise",
     stream: str = "numpy",
+    w0: np.ndarray | None = None,
 ) -> RunResult:
     r"""Run an update rule on a data source: the one runner of the package.
 
@@ -292,6 +293,12 @@ def fit(
         :mod:`convotron._rng` (xoshiro256++ and a block ziggurat, seeded from four words of
         ``rng`` drawn after ``w_1``): the same laws and order, other numbers. Needs the
         fused path (a ``Teacher`` whose law, covariance, noise, scheme and slope it draws).
+    w0 : (r,) array, optional
+        The starting filter ``w_1``, in place of the rule's start (zero, or SGD's random or
+        given start): nothing is drawn from ``rng`` for it, so a run continued from the
+        ``w`` of another (``fit(..., w0=res.w)`` on the next rows) makes exactly the updates
+        one run over both would make. How :class:`~convotron.estimator.ConvotronRegressor`
+        runs its passes. Finite, entries of magnitude at most ``1e100``.
 
     Returns
     -------
@@ -326,7 +333,8 @@ def fit(
     """
     return _fit(rule, source, scheme, alpha, eta=eta, iters=iters, rng=rng, batch=batch,
                 w_star=w_star, record_every=record_every, eps=eps, chunk=chunk,
-                progress=progress, on_divergence=on_divergence, stream=stream)  # fmt: skip
+                progress=progress, on_divergence=on_divergence, stream=stream,
+                w0=w0)  # fmt: skip
 
 
 def _fit(
@@ -347,6 +355,7 @@ def _fit(
     on_divergence: Any = "raise",
     step: Param = _ETA,
     stream: Any = "numpy",
+    w0: Any = None,
 ) -> RunResult:
     """:func:`fit`, with the step size's parameter name (``lr`` for the SGD conveniences)."""
     from .problem import Teacher
@@ -370,7 +379,7 @@ def _fit(
             )
         rng = None if rng is None else _RNG(rng)
         next_chunk, T = src._chunks(c.n, c.batch)
-        w0 = c.rule.start(r, rng)
+        w1 = _start(c.rule, r, rng, w0)
         chunk_updates = max(1, 65536 // c.batch)
         run_step, warm, hint_rows = _chunked_step(next_chunk, c)
     else:
@@ -378,7 +387,7 @@ def _fit(
         rng = _RNG(rng)
         _check_cost(T, c.batch, c.n, c.indices.shape[0] * r)
         chunk_updates = chunk_rows(int(_CHUNK(chunk)), c.n, c.batch) // c.batch
-        w0 = c.rule.start(r, rng)  # draws a random w_1 before any sample
+        w1 = _start(c.rule, r, rng, w0)  # draws a random w_1 before any sample
         codes = _fused_codes(source, c) if isinstance(source, Teacher) else None
         if codes is not None:  # the teacher's samples drawn in the compiled loop
             run_step, warm = _fused_step(rng, source.w_star, codes, c, stream)
@@ -400,9 +409,22 @@ def _fit(
             param="record_every",
         )
     disjoint = None if c.only_patch is None else bool(scheme.is_disjoint(c.only_patch))
-    return _drive(run_step, warm, c, w0, step_name=step.name, iters=T,
+    return _drive(run_step, warm, c, w1, step_name=step.name, iters=T,
                   chunk_updates=chunk_updates, progress=progress,
                   only_patch_disjoint=disjoint, hint_rows=hint_rows)  # fmt: skip
+
+
+def _start(rule: Rule, r: int, rng: np.random.Generator | None, w0: Any) -> np.ndarray:
+    """``w_1``: the rule's start (which may draw from ``rng``), or ``w0`` when given.
+
+    With ``w0`` the rule's start is still computed, for its checks (e.g. the shape of a
+    preconditioner), from a throwaway generator: nothing is drawn from the run's ``rng``.
+    """
+    if w0 is None:
+        return rule.start(r, rng)
+    w1 = real_vector(w0, "w0", r, f"Pass a finite filter of length {r}, or None.")
+    rule.start(r, np.random.default_rng(0))
+    return w1
 
 
 def _no_fast_stream(source: Any) -> ConvotronError:

@@ -10,8 +10,9 @@ it has no intercept (the theory has none). ``fit`` runs Algorithm 1 (Convotron, 
   mini-batches of ``batch`` rows (``batch = 1`` is the paper's algorithm); the rows left over
   when ``batch`` does not divide ``n_samples`` are skipped in that pass (with shuffling, a
   different few each pass); pass ``p + 1`` starts from the filter pass ``p`` ended with.
-  A pass is the compiled loop of :func:`convotron.algorithm.convotron_on_data` (the same kernel;
-  ``max_iter=1, shuffle=False`` gives exactly ``convotron_on_data(X, y, ...)``);
+  A pass is one call of the package's one runner, ``fit(ConvotronRule(), Rows(X, y), ...,
+  w0=w)`` (:func:`convotron.algorithm.fit`, continuing from the filter ``w`` the last pass
+  ended with; ``max_iter=1, shuffle=False`` gives exactly ``convotron_on_data(X, y, ...)``);
 - :meth:`~ConvotronRegressor.partial_fit` is one pass over the given rows in order, the
   state kept between calls (Convotron is an online algorithm); ``sample_weight`` scales each
   row's update by its weight;
@@ -55,7 +56,6 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _kernels
 from ._errors import ConvotronError, DivergenceError
 from ._validate import InstanceOf, Interval, Options, Param, validate
 from .activations import check_alpha
@@ -439,38 +439,32 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         w: np.ndarray,
         X: np.ndarray,
         y: np.ndarray,
-        idx: np.ndarray,
+        scheme: PatchScheme,
         alpha: float,
         eta: float,
         b: int,
         done: int,
         n_pass: int,
-    ) -> int:
-        """Algorithm 1 over the rows of ``(X, y)`` in order, ``len(X) // b`` updates of ``w``."""
-        no_star, hist, first = np.zeros(0), np.zeros(1), np.full(1, -1, dtype=np.int64)
-        H = getattr(self, "H_", None)
-        if H is None:
-            status, t = _kernels.run_updates(
-                w, np.ascontiguousarray(X), np.ascontiguousarray(y), idx, alpha, eta, b, -1,
-                _kernels.MODE_CONVOTRON, 0.0, no_star, 0, done, hist, -1.0, first,
-            )  # fmt: skip
-        else:  # the preconditioned update (alg-precond): the compiled branch with H
-            from ._codes import Model, Recorder, RowSource, RuleStep, Step
+    ) -> np.ndarray:
+        """One pass: Algorithm 1 over the rows of ``(X, y)`` in order, from ``w``; the new filter.
 
-            step = Step(float(eta), int(b), RuleStep(int(_kernels.MODE_CONVOTRON), -1, 0.0, H))
-            status, t = _kernels.run_rows(
-                w, Model(idx, float(alpha)),
-                RowSource(np.ascontiguousarray(X), np.ascontiguousarray(y)), step,
-                Recorder(no_star, 0, hist, -1.0, first), int(done),
-            )  # fmt: skip
-        if status != _kernels.STATUS_OK:
+        ``len(X) // b`` updates by the package's one runner,
+        ``fit(ConvotronRule(precondition=H_), Rows(X, y), scheme, alpha, eta=eta, batch=b,
+        w0=w)`` (:func:`convotron.algorithm.fit`): with ``H_ = None``, Algorithm 1.
+        """
+        from .algorithm import fit
+        from .rules import ConvotronRule
+        from .sources import Rows
+
+        rule = ConvotronRule(precondition=getattr(self, "H_", None))
+        try:
+            return fit(rule, Rows(X, y), scheme, alpha, eta=eta, batch=b, w0=w).w
+        except DivergenceError as err:
             raise DivergenceError(
-                f"Convotron diverged: the filter became non-finite in pass {n_pass} (update "
-                f"{int(t)}) with step size eta={eta:g}; the step must be small enough for "
-                f"the iterates to stay bounded. Use a smaller eta (e.g. {eta / 10:g}) or "
-                "eta='auto', or scale the inputs (e.g. StandardScaler)."
-            )
-        return X.shape[0] // b
+                f"{err} (ConvotronRegressor: in pass {n_pass}, after {done} updates of earlier "
+                "passes; eta='auto' or scaled inputs, e.g. StandardScaler, also help.)",
+                param="eta",
+            ) from err
 
     def _loss(
         self, w: np.ndarray, X: np.ndarray, y: np.ndarray, scheme: PatchScheme, alpha: float,
@@ -541,7 +535,6 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        idx = np.ascontiguousarray(scheme.indices, dtype=np.int64)
         rng = check_random_state(self.random_state)
         w = np.zeros(scheme.r)
         best, stall, done = math.inf, 0, 0
@@ -551,7 +544,8 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         n_iter = 0
         for n_iter in range(1, max_iter + 1):
             order = rng.permutation(m)[:rows] if self.shuffle else np.arange(rows)
-            done += self._pass(w, Xw[order], yw[order], idx, alpha, eta, b, done, n_iter)
+            w = self._pass(w, Xw[order], yw[order], scheme, alpha, eta, b, done, n_iter)
+            done += rows // b
             loss = self._loss(w, X, y, scheme, alpha, sw)
             losses.append(loss)
             if tol is not None:
@@ -618,12 +612,13 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
             )
         m = X.shape[0]
         b = min(batch, m)
-        idx = np.ascontiguousarray(self.scheme_.indices, dtype=np.int64)
         rows = (m // b) * b
         self.n_iter_ += 1
-        self.t_ += self._pass(
-            self.w_, Xw[:rows], yw[:rows], idx, self._alpha, self.eta_, b, self.t_, self.n_iter_
-        )
+        self.w_ = self._pass(
+            self.w_, Xw[:rows], yw[:rows], self.scheme_, self._alpha, self.eta_, b, self.t_,
+            self.n_iter_,
+        )  # fmt: skip
+        self.t_ += rows // b
         self.loss_curve_.append(self._loss(self.w_, X, y, self.scheme_, self._alpha, sw))
         return self
 
