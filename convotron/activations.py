@@ -23,18 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import Interval, Param
+from ._validate import ALPHA as _ALPHA
 
 __all__ = ["check_alpha", "leaky_relu", "leaky_relu_derivative"]
 
 
-#: The leaky-ReLU slope: the one check of ``alpha`` in the package, with its one message.
-ALPHA = Param(
-    "alpha",
-    Interval(float, 0.0, 1.0, closed="both"),
-    meaning="the leaky-ReLU slope",
-    fix="Pass 0 for ReLU, 1 for a linear model, or a value in between.",
-)
+#: The leaky-ReLU slope: the one check of ``alpha`` in the package (convotron._validate.ALPHA).
+ALPHA = _ALPHA
 
 
 def check_alpha(alpha: Any) -> float:

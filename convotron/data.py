@@ -42,7 +42,7 @@ import numpy as np
 from ._codes import LawCode, NoiseCode
 from ._errors import ConvotronError
 from ._limits import MAX_NOISE_LEVEL, require_finite
-from ._validate import InstanceOf, Interval, Param, validate
+from ._validate import CHUNK, RNG, InstanceOf, Interval, Param, validate
 from .covariance import _N, Covariance
 
 __all__ = [
@@ -73,17 +73,13 @@ T_NU = 5.0  # student-t: t_ν √((ν − 2)/ν), ν = 5
 T_SCALE = math.sqrt((T_NU - 2.0) / T_NU)
 
 
-#: The random generator argument: the one check and message (algorithm.fit uses it too).
-_RNG = Param(
-    "rng",
-    InstanceOf(np.random.Generator, "a numpy.random.Generator"),
-    fix="Pass numpy.random.default_rng(seed).",
-)
+#: The random generator argument: the shared rule (convotron._validate.RNG).
+_RNG = RNG
 _M = Param("m", Interval(int, 0, None), meaning="the number of samples", fix="Pass e.g. 1000.")
 #: Rows per chunk of fresh samples (the default ``chunk`` of ``Teacher.sample``).
 SAMPLE_CHUNK = 8192
-#: The ``chunk`` argument (rows per draw) of ``Teacher.sample`` and ``fit``: one rule.
-_CHUNK = Param("chunk", Interval(int, 1, None), fix=f"Pass e.g. {SAMPLE_CHUNK} rows per draw.")
+#: The ``chunk`` argument (rows per draw) of ``Teacher.sample`` and ``fit``: the shared rule.
+_CHUNK = CHUNK
 _COV = Param(
     "cov",
     InstanceOf(Covariance, "a Covariance"),

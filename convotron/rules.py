@@ -33,23 +33,9 @@ import numpy as np
 
 from ._codes import RuleCode, RuleStep
 from ._limits import MAX_W_NORM
-from ._validate import Interval, Options, Param, fail, validate
+from ._validate import Interval, Options, Param, fail, only_patch_param, validate
 
 __all__ = ["ConvotronRule", "Rule", "SGDRule", "only_patch_param", "plugin_directions"]
-
-
-def only_patch_param(k: int | None) -> Param:
-    """Return the one rule for ``only_patch`` (the rule, ``fit`` and the theorem's numbers).
-
-    An integer ``0 <= only_patch < k`` naming one of the ``k`` patches; ``k=None`` (the
-    scheme not yet known): an integer ``>= 0`` or None (Algorithm 1).
-    """
-    if k is None:
-        return Param("only_patch", Interval(int, 0, None), meaning="the disjoint patch",
-                     fix="Pass a patch number (0-based) or None for Algorithm 1.",
-                     allow_none=True)  # fmt: skip
-    return Param("only_patch", Interval(int, 0, k, closed="left"), meaning="the disjoint patch",
-                 fix=f"Pass the index of one of the k={k} patches, 0 to {k - 1}.")  # fmt: skip
 
 
 @runtime_checkable

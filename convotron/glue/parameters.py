@@ -74,10 +74,9 @@ from typing import Any, Generic, TypeVar, overload
 import numpy as np
 
 from .._errors import ConvotronError
-from .._validate import InstanceOf, Interval, Param
+from .._validate import InstanceOf, Interval, Param, only_patch_param
 from ..covariance import Identity
 from ..problem import Problem
-from ..rules import only_patch_param
 from ._constants import Beta, Spectrum, noise_moment
 
 __all__ = [
