@@ -54,6 +54,7 @@ __all__ = [
     "SEEDS",
     "STREAM",
     "WORKERS",
+    "AnyOf",
     "Callable_",
     "Constraint",
     "InstanceOf",
@@ -200,6 +201,29 @@ class Callable_(Constraint):
 
     def show(self, value: Any) -> str:
         return type(value).__name__
+
+
+@dataclass(frozen=True, init=False)
+class AnyOf(Constraint):
+    """One of several constraints (the first satisfied converts); the rules joined by "or"."""
+
+    alternatives: tuple[Constraint, ...]
+
+    def __init__(self, *alternatives: Constraint) -> None:
+        object.__setattr__(self, "alternatives", alternatives)
+
+    def convert(self, value: Any) -> tuple[bool, Any]:
+        for constraint in self.alternatives:
+            ok, converted = constraint.convert(value)
+            if ok:
+                return True, converted
+        return False, None
+
+    def describe(self, name: str) -> str:
+        return " or ".join(c.describe(name) for c in self.alternatives)
+
+    def show(self, value: Any) -> str:
+        return self.alternatives[0].show(value)
 
 
 def fail(

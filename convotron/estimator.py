@@ -44,7 +44,8 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -57,8 +58,18 @@ from sklearn.utils.validation import (
 )
 
 from ._errors import ConvotronError, DivergenceError
-from ._validate import InstanceOf, Interval, Options, Param, validate
-from .activations import check_alpha
+from ._validate import (
+    ALPHA,
+    AnyOf,
+    Constraint,
+    InstanceOf,
+    Interval,
+    Options,
+    Param,
+    check_params,
+    count,
+    table,
+)
 from .model import predict as _predict
 from .patches import PatchScheme, parse_spec
 from .plugin import PluginConstants, StepDiagnosis, diagnose_step, plugin_constants
@@ -108,14 +119,8 @@ def scheme_for_width(scheme: Any, n_features: int) -> PatchScheme:
                 )
             return _family_1d(n, r_max, stride)
         resolved = parse_spec(scheme)
-    elif isinstance(scheme, PatchScheme):
-        resolved = scheme
     else:
-        raise ConvotronError(
-            f"scheme must be None (one patch covering every feature), a spec string such as "
-            f"'1d:16,4,2' or the width-free family '1d:4,2', or a PatchScheme; got "
-            f"{type(scheme).__name__} {scheme!r}. Pass one of these."
-        )
+        resolved = _SCHEME(scheme)
     if resolved.n != n:
         name = resolved.spec or repr(resolved)
         raise ConvotronError(
@@ -203,33 +208,106 @@ def expected_failed_checks(estimator: Any) -> dict[str, str]:
     return always | {name: reason for name, width in _WIDTH_CHECKS.items() if width != n}
 
 
-# One table: the estimator's hyper-parameters, their rules and fixes (convotron._validate);
-# alpha is checked by convotron.activations.check_alpha, the package's one check of it.
-def _count(name: str, fix: str) -> Param:
-    return Param(name, Interval(int, 1, None), fix=fix)
+# One table: the estimator's hyper-parameters, their rules and fixes (convotron._validate),
+# checked by fit and partial_fit; scikit-learn's _parameter_constraints is derived from it
+# (_sklearn_constraints), so the two cannot disagree. What needs the data (the scheme's width)
+# is checked by scheme_for_width.
+@dataclass(frozen=True)
+class _SchemeValue(Constraint):
+    """The ``scheme`` parameter: None, a spec string or a :class:`PatchScheme`."""
+
+    def convert(self, value: Any) -> tuple[bool, Any]:
+        ok = value is None or isinstance(value, str | PatchScheme)
+        return (True, value) if ok else (False, None)
+
+    def describe(self, name: str) -> str:
+        return (
+            "None (one patch covering every feature), a spec string such as '1d:16,4,2' or the "
+            "width-free family '1d:4,2', or a PatchScheme"
+        )
+
+    def show(self, value: Any) -> str:
+        return f"{type(value).__name__} {value!r}"
 
 
-_MAX_ITER = _count("max_iter", "Pass a number of passes, e.g. 200.")
-_BATCH = _count("batch", "Pass a mini-batch size (1 = Algorithm 1).")
-_N_ITER_NO_CHANGE = _count("n_iter_no_change", "Pass a number of passes, e.g. 5.")
-_TOL = Param(
-    "tol",
-    Interval(float, 0.0, None),
-    meaning="the stopping tolerance",
-    fix="Pass e.g. tol=1e-4, or None.",
-    allow_none=True,
-)
-_SHUFFLE = Param(
-    "shuffle", InstanceOf((bool, np.bool_), "True or False"), fix="Pass shuffle=True or False."
-)
-_ETA = (Options("auto"), Interval(float, 0.0, None, closed="neither"))
-_PRECONDITION = Param(
-    "precondition",
-    Options("none", "plugin"),
-    meaning="the preconditioner of the update",
-    fix="Pass 'none' (Algorithm 1) or 'plugin' (H = M̂⁻¹ from the rows).",
-)
+_SCHEME = Param("scheme", _SchemeValue(), fix="Pass one of these.")
 _ETA_FIX = "Pass eta='auto' (the theorem's step at plug-in constants) or e.g. eta=0.01."
+_PARAMS = table(
+    _SCHEME,
+    ALPHA,
+    Param(
+        "eta",
+        AnyOf(Options("auto"), Interval(float, 0.0, None, closed="neither")),
+        meaning="the step size",
+        fix=_ETA_FIX,
+    ),
+    count("max_iter", "Pass a number of passes, e.g. 200."),
+    count("batch", "Pass a mini-batch size (1 = Algorithm 1)."),
+    Param(
+        "shuffle", InstanceOf((bool, np.bool_), "True or False"), fix="Pass shuffle=True or False."
+    ),
+    Param(
+        "tol",
+        Interval(float, 0.0, None),
+        meaning="the stopping tolerance",
+        fix="Pass e.g. tol=1e-4, or None.",
+        allow_none=True,
+    ),
+    count("n_iter_no_change", "Pass a number of passes, e.g. 5."),
+    Param(
+        "random_state",
+        AnyOf(
+            Interval(int, 0, 2**32 - 1), InstanceOf(np.random.RandomState, "a numpy RandomState")
+        ),
+        meaning="the seed of the shuffling",
+        fix="Pass e.g. random_state=0, or None.",
+        allow_none=True,
+    ),
+    Param(
+        "precondition",
+        Options("none", "plugin"),
+        meaning="the preconditioner of the update",
+        fix="Pass 'none' (Algorithm 1) or 'plugin' (H = M̂⁻¹ from the rows).",
+    ),
+)
+
+
+def _sklearn_constraint(row: Param) -> list[Any]:
+    """Return scikit-learn's constraint list for one row of ``_PARAMS`` (its ``_param_validation``).
+
+    The same sets, except where scikit-learn has no way to say it: it takes ``True`` as an
+    integer (``bool`` is an ``Integral``), which our rows refuse. Infinite reals are refused by
+    both (an unbounded side of a real interval is open at infinity).
+    """
+    import numbers
+
+    from sklearn.utils._param_validation import Interval as SkInterval
+    from sklearn.utils._param_validation import StrOptions
+
+    def one(c: Constraint) -> list[Any]:
+        if isinstance(c, AnyOf):
+            return [x for alt in c.alternatives for x in one(alt)]
+        if isinstance(c, Options):
+            return [StrOptions(set(c.values))]
+        if isinstance(c, InstanceOf):
+            classes = c.cls if isinstance(c.cls, tuple) else (c.cls,)
+            return ["boolean"] if bool in classes else list(classes)
+        if isinstance(c, Interval):
+            lo_closed = c.lo is not None and c.closed in ("both", "left")
+            hi_closed = c.hi is not None and c.closed in ("both", "right")
+            lo, hi = c.lo, c.hi
+            kind = numbers.Integral if c.type is int else numbers.Real
+            if c.type is float:  # finite only: an unbounded side is open at infinity
+                lo = -math.inf if lo is None else lo
+                hi = math.inf if hi is None else hi
+            closed = {(True, True): "both", (True, False): "left", (False, True): "right",
+                      (False, False): "neither"}[(lo_closed, hi_closed)]  # fmt: skip
+            return [SkInterval(kind, lo, hi, closed=closed)]
+        if isinstance(c, _SchemeValue):
+            return [str, PatchScheme, None]
+        raise TypeError(f"no scikit-learn form for {c!r}")  # a new kind of row: add it here
+
+    return one(row.constraint) + ([None] if row.allow_none else [])
 
 
 def _plugin_preconditioner(X: np.ndarray, scheme: PatchScheme) -> tuple[np.ndarray, float]:
@@ -352,6 +430,11 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
     True
     """
 
+    #: scikit-learn's constraints, derived from this module's table ``_PARAMS`` (one source).
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        name: _sklearn_constraint(row) for name, row in _PARAMS.items()
+    }
+
     def __init__(
         self,
         scheme: Any = None,
@@ -377,20 +460,15 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.precondition = precondition
 
-    def _validate_params_(self) -> tuple[float, int, int, float | None, int]:
-        alpha = check_alpha(self.alpha)
-        max_iter = _MAX_ITER(self.max_iter)
-        batch = _BATCH(self.batch)
-        tol = _TOL(self.tol)
-        nic = _N_ITER_NO_CHANGE(self.n_iter_no_change)
-        _SHUFFLE(self.shuffle)
-        return alpha, max_iter, batch, tol, nic
+    def _validate_params_(self) -> dict[str, Any]:
+        """Check every hyper-parameter against the table; return them converted."""
+        return check_params(_PARAMS, self.get_params(deep=False))
 
-    def _step(self, X: np.ndarray, scheme: PatchScheme, alpha: float) -> float:
-        eta = validate("eta", self.eta, *_ETA, meaning="the step size", fix=_ETA_FIX)
+    def _step(self, X: np.ndarray, scheme: PatchScheme, p: dict[str, Any]) -> float:
+        eta, alpha = p["eta"], p["alpha"]
         self.H_: np.ndarray | None = None
         self.step_report_: PluginConstants | None = None
-        if _PRECONDITION(self.precondition) == "plugin":
+        if p["precondition"] == "plugin":
             H, beta_H = _plugin_preconditioner(X, scheme)
             self.H_ = H
             return (1.0 + alpha) / (2.0 * scheme.k * beta_H) if eta == "auto" else eta
@@ -512,10 +590,13 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
             (``DivergenceError``). All are ``ValueError`` subclasses.
         """
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
-        alpha, max_iter, batch, tol, nic = self._validate_params_()
+        p = self._validate_params_()
+        alpha, max_iter, batch, tol, nic = (
+            p[name] for name in ("alpha", "max_iter", "batch", "tol", "n_iter_no_change")
+        )
         Xw, yw, sw = self._weighted(X, y, sample_weight)
         scheme = scheme_for_width(self.scheme, X.shape[1])
-        eta = self._step(X, scheme, alpha)
+        eta = self._step(X, scheme, p)
         m = X.shape[0]
         b = min(batch, m)
         rows = (m // b) * b
@@ -596,11 +677,12 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         """
         first = not hasattr(self, "w_")
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, reset=first)
-        alpha, _, batch, _, _ = self._validate_params_()
+        p = self._validate_params_()
+        alpha, batch = p["alpha"], p["batch"]
         Xw, yw, sw = self._weighted(X, y, sample_weight)
         if first:
             scheme = scheme_for_width(self.scheme, X.shape[1])
-            self.eta_ = self._step(X, scheme, alpha)
+            self.eta_ = self._step(X, scheme, p)
             self.step_diagnosis_ = None
             self._alpha, self.scheme_, self.w_ = alpha, scheme, np.zeros(scheme.r)
             self.n_iter_, self.t_, self.loss_curve_ = 0, 0, []
