@@ -62,6 +62,7 @@ __all__ = [
     "Options",
     "Param",
     "Seeds",
+    "check_fields",
     "check_params",
     "count",
     "fail",
@@ -326,6 +327,16 @@ def check_params(rows: Table, values: Mapping[str, Any]) -> dict[str, Any]:
         if name in out:
             out[name] = row(out[name])
     return out
+
+
+def check_fields(obj: Any, rows: Table) -> None:
+    """Check a frozen dataclass's fields against its table, storing them converted.
+
+    A constructor's form of :func:`validate_params`, called first in ``__post_init__``; the
+    class's table is its ``_parameter_constraints``.
+    """
+    for name, row in rows.items():
+        object.__setattr__(obj, name, row(getattr(obj, name)))
 
 
 def validate_params(rows: Table) -> Callable[[F], F]:

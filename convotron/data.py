@@ -35,14 +35,24 @@ import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ._codes import LawCode, NoiseCode
 from ._errors import ConvotronError
 from ._limits import MAX_NOISE_LEVEL, require_finite
-from ._validate import CHUNK, RNG, InstanceOf, Interval, Param, validate
+from ._validate import (
+    CHUNK,
+    RNG,
+    InstanceOf,
+    Interval,
+    Param,
+    check_fields,
+    table,
+    validate,
+    validate_params,
+)
 from .covariance import _N, Covariance
 
 __all__ = [
@@ -191,6 +201,7 @@ def get_law(name: str | InputLaw) -> InputLaw:
     return LAWS[key]
 
 
+@validate_params(table(RNG))
 def symmetrize(X: Any, rng: np.random.Generator) -> np.ndarray:
     r"""Multiply each row of ``X`` by an independent uniform random sign.
 
@@ -203,7 +214,6 @@ def symmetrize(X: Any, rng: np.random.Generator) -> np.ndarray:
     numpy.ndarray, shape (m, n)
         A new array.
     """
-    rng = _RNG(rng)
     XX = np.asarray(X, dtype=float)
     if XX.ndim != 2:
         raise ConvotronError(
@@ -240,13 +250,17 @@ class NoiseModel:
     kind: str
     level: float = 0.0
 
+    #: The constructor's table (convotron._validate); ``kind`` is checked with its own message.
+    _parameter_constraints: ClassVar[dict[str, Param]] = {"level": _LEVEL}
+
     def __post_init__(self) -> None:
         if self.kind not in NOISE_KINDS:
             raise ConvotronError(
                 f"unknown noise kind {self.kind!r}; the kinds are {', '.join(NOISE_KINDS)}. "
                 "Pass one of these."
             )
-        value = _LEVEL(self.level)
+        check_fields(self, NoiseModel._parameter_constraints)
+        value = self.level
         if self.kind == "none" and value != 0.0:
             raise ConvotronError(
                 f"noise kind 'none' has level 0; got level {value!r}. "
