@@ -137,7 +137,15 @@ def _glue_calls() -> dict[str, tuple[Callable[..., Any], Callable[[], dict[str, 
     from convotron.problem import Problem
 
     problem = Problem.from_specs("1d:8,4,2", alpha=0.0)
+    from convotron._sampling import fused_convotron, source_codes
+
+    teacher = S["teacher"]
+    codes = source_codes(teacher.law, teacher.cov, teacher.noise)
     return {
+        "_sampling.fused_convotron": (fused_convotron, lambda: dict(
+            n=8, indices=teacher.scheme.indices, alpha=0.0, teacher_w=teacher.w_star,
+            codes=codes, eta=0.01, iters=10, rng=_rng(), batch=1, w_star=teacher.w_star,
+            record_every=5, eps=0.1, stream="numpy")),
         "glue.theorem_parameters": (theorem_parameters, lambda: dict(
             problem=problem, eps=0.01, delta=0.1, w_norm=1.0)),
         # a bad row is refused before the (empty) list of cases is read
