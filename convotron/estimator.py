@@ -642,13 +642,9 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        self._alpha = alpha  # the slope w_ was fitted with (predict ignores later set_params)
-        self.scheme_ = scheme
-        self.w_ = w
-        self.eta_ = eta
-        self.n_iter_ = n_iter
-        self.t_ = done
-        self.loss_curve_ = losses
+        # _alpha: the slope w_ was fitted with (predict ignores a later set_params)
+        fitted = dict(scheme_=scheme, w_=w, eta_=eta, n_iter_=n_iter, t_=done, loss_curve_=losses)
+        self.__dict__.update(_alpha=alpha, **fitted)
         return self
 
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> ConvotronRegressor:
