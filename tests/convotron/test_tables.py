@@ -133,10 +133,13 @@ def _calls() -> dict[str, tuple[Callable[..., Any], Callable[[], dict[str, Any]]
 
 def _glue_calls() -> dict[str, tuple[Callable[..., Any], Callable[[], dict[str, Any]]]]:
     from convotron.glue.parameters import theorem_parameters
+    from convotron.glue.sweep import run_sweep
+    from convotron.glue.sweep.grid import grid_from_args
     from convotron.glue.verify.suite import run_suite
     from convotron.problem import Problem
 
     problem = Problem.from_specs("1d:8,4,2", alpha=0.0)
+    grid = grid_from_args({"scheme": "1d:8,4,2"}, runs=2, seed=0, chunk=2)
     from convotron._sampling import fused_convotron, source_codes
 
     teacher = S["teacher"]
@@ -148,6 +151,10 @@ def _glue_calls() -> dict[str, tuple[Callable[..., Any], Callable[[], dict[str, 
             record_every=5, eps=0.1, stream="numpy")),
         "glue.theorem_parameters": (theorem_parameters, lambda: dict(
             problem=problem, eps=0.01, delta=0.1, w_norm=1.0)),
+        # a bad row is refused before the grid's folder is touched
+        "glue.run_sweep": (run_sweep, lambda: dict(grid=grid, out="/nonexistent/never-written",
+                                                   progress=False, figures=False,
+                                                   verbose=False)),
         # a bad row is refused before the (empty) list of cases is read
         "glue.run_suite": (run_suite, lambda: dict(cases=[], runs=2, workers=1,
                                                    significance=0.01)),
