@@ -52,6 +52,7 @@ import numpy as np
 from ._engine import _Checked, _chunked_step, _drive, _fused_step
 from ._errors import ConvotronError
 from ._limits import (
+    DIVERGENCE_LIMIT,
     MAX_CHUNK_ENTRIES,
     MAX_RECORDS,
     MAX_RUN_WORK,
@@ -409,7 +410,10 @@ def _start(rule: Rule, r: int, rng: np.random.Generator | None, w0: Any) -> np.n
     """
     if w0 is None:
         return rule.start(r, rng)
-    w1 = real_vector(w0, "w0", r, f"Pass a finite filter of length {r}, or None.")
+    # as large as an iterate may be (a larger one is the loop's divergence): a run continued
+    # from another's w (the estimator's passes) starts wherever that one ended
+    w1 = real_vector(w0, "w0", r, f"Pass a finite filter of length {r}, or None.",
+                     limit=DIVERGENCE_LIMIT)  # fmt: skip
     rule.start(r, np.random.default_rng(0))
     return w1
 

@@ -273,3 +273,20 @@ def test_a_diverging_pass_names_the_pass_and_keeps_w():
         est.partial_fit(X * 1e3, y)
     assert info.value.param == "eta"
     np.testing.assert_array_equal(est.w_, w)  # a failed pass leaves the fitted filter
+
+
+def test_a_pass_continues_from_any_iterate_the_loop_allows():
+    """w0 may be as large as an iterate (up to the divergence limit 1e150), not only 1e100.
+
+    A pass that ends at ``|w| ~ 1e118`` (a step far too large) must make the next pass
+    diverge, as one run would, not refuse its start.
+    """
+    X = np.random.default_rng(0).standard_normal((50, 6)) * 100
+    # the old path: "in pass 2 (update 52)", the same update: 50 of pass 1, then 2
+    with pytest.raises(DivergenceError, match=r"at iteration 2 of 50 .* in pass 2, after 50 "):
+        ConvotronRegressor(eta=10.0, max_iter=3, tol=None, shuffle=False).fit(X, X[:, 0])
+    s = parse_spec("1d:6,6,1")
+    rows = Rows(X[:1], X[:1, 0])
+    assert np.isfinite(fit(ConvotronRule(), rows, s, 0.0, eta=1e-300, w0=np.full(6, 1e140)).w).all()
+    with pytest.raises(ConvotronError, match=r"^w0 must have entries of magnitude at most 1e\+150"):
+        fit(ConvotronRule(), rows, s, 0.0, eta=0.01, w0=np.full(6, 1e151))
