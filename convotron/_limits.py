@@ -168,12 +168,14 @@ def require_finite(arr: np.ndarray, what: str, fix: str) -> None:
         raise ConvotronError(f"{what} must be finite; got NaN or infinity. {fix}")
 
 
-def real_vector(value: object, name: str, r: int, fix: str) -> np.ndarray:
+def real_vector(
+    value: object, name: str, r: int, fix: str, *, limit: float = MAX_W_NORM
+) -> np.ndarray:
     """Return ``value`` as a float64 vector of shape ``(r,)``: real, finite, within limits.
 
     Strings, complex numbers and objects are refused (numpy would read ``"1"`` as 1.0 and
-    drop an imaginary part with a warning); so are entries above :data:`MAX_W_NORM`, whose
-    squared distances ``‖w − w*‖²`` could overflow.
+    drop an imaginary part with a warning); so are entries above ``limit`` (default
+    :data:`MAX_W_NORM`), whose squared distances ``‖w − w*‖²`` could overflow.
     """
     arr = read_array(value, f"{name} must be a vector of shape (r,) = ({r},) of real numbers; "
                      "could not read it as an array", fix, param=name)  # fmt: skip
@@ -197,9 +199,9 @@ def real_vector(value: object, name: str, r: int, fix: str) -> np.ndarray:
             param=name,
         )
     big = float(np.max(np.abs(w)))
-    if big > MAX_W_NORM:
+    if big > limit:
         raise ConvotronError(
-            f"{name} must have entries of magnitude at most {MAX_W_NORM:g} (squared distances "
+            f"{name} must have entries of magnitude at most {limit:g} (squared distances "
             f"to it must stay finite); got {big:g}. {fix}",
             param=name,
         )

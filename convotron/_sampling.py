@@ -61,6 +61,18 @@ from ._codes import (
     Step,
     start_recorder,
 )
+from ._validate import (
+    ALPHA,
+    BATCH,
+    EPS,
+    ITERS,
+    RECORD_EVERY,
+    RNG,
+    STREAM,
+    step_size,
+    table,
+    validate_params,
+)
 from .covariance import Covariance
 from .data import LAWS, NOISE_CODES
 
@@ -195,6 +207,11 @@ def initial_filter(
     return rule, np.array(rule.start(r, rng), dtype=np.float64, copy=True)
 
 
+#: fused_convotron's table (convotron._validate): its scalars; its arrays are the caller's.
+FUSED_TABLE = table(ALPHA, step_size("eta"), ITERS, RNG, BATCH, RECORD_EVERY, EPS, STREAM)
+
+
+@validate_params(FUSED_TABLE)
 def fused_convotron(
     n: int,
     indices: np.ndarray,
@@ -215,8 +232,8 @@ def fused_convotron(
 ) -> FusedRun:
     """Run ``iters`` updates on fresh samples of a teacher, drawn inside the compiled loop.
 
-    The fast path of ``fit`` for a :class:`~convotron.problem.Teacher` source, without its
-    validation (the caller validates): ``codes`` is :func:`source_codes`
+    The fast path of ``fit`` for a :class:`~convotron.problem.Teacher` source; its scalars are
+    checked by its table, its arrays are the caller's to check: ``codes`` is :func:`source_codes`
     ``(teacher.law, teacher.cov, teacher.noise)``, ``teacher_w`` the teacher's ``w*`` (used
     for the labels), ``w_star`` the filter to *record* distances to (usually the same; None
     records nothing). ``rule`` (default ``ConvotronRule()``) gives the compiled step

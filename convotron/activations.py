@@ -23,18 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import Interval, Param
+from ._validate import ALPHA as _ALPHA
+from ._validate import table, validate_params
 
 __all__ = ["check_alpha", "leaky_relu", "leaky_relu_derivative"]
 
 
-#: The leaky-ReLU slope: the one check of ``alpha`` in the package, with its one message.
-ALPHA = Param(
-    "alpha",
-    Interval(float, 0.0, 1.0, closed="both"),
-    meaning="the leaky-ReLU slope",
-    fix="Pass 0 for ReLU, 1 for a linear model, or a value in between.",
-)
+#: The leaky-ReLU slope: the one check of ``alpha`` in the package (convotron._validate.ALPHA).
+ALPHA = _ALPHA
 
 
 def check_alpha(alpha: Any) -> float:
@@ -48,6 +44,11 @@ def check_alpha(alpha: Any) -> float:
     return float(ALPHA(alpha))
 
 
+#: The table of leaky_relu and leaky_relu_derivative (convotron._validate).
+SLOPE_TABLE = table(_ALPHA)
+
+
+@validate_params(SLOPE_TABLE)
 def leaky_relu(z: Any, alpha: float) -> np.ndarray:
     r"""Return :math:`\sigma(z)`: :math:`z` for :math:`z \ge 0`, :math:`\alpha z` otherwise.
 
@@ -63,16 +64,17 @@ def leaky_relu(z: Any, alpha: float) -> np.ndarray:
     numpy.ndarray
         Float array of the shape of ``z``.
     """
-    a = check_alpha(alpha)
+    a = alpha  # checked and converted by the table
     zz = np.asarray(z, dtype=float)
     return np.where(zz >= 0.0, zz, a * zz)  # the numpy copy; numba's: convotron._kernels._sigma
 
 
+@validate_params(SLOPE_TABLE)
 def leaky_relu_derivative(z: Any, alpha: float) -> np.ndarray:
     r"""Return :math:`\sigma'(z)`: 1 for :math:`z \ge 0` (so :math:`\sigma'(0) := 1`), else alpha.
 
     Convotron never uses it; the SGD baseline does.
     """
-    a = check_alpha(alpha)
+    a = alpha  # checked and converted by the table
     zz = np.asarray(z, dtype=float)
     return np.where(zz >= 0.0, 1.0, a)

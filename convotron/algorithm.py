@@ -52,18 +52,36 @@ import numpy as np
 from ._engine import _Checked, _chunked_step, _drive, _fused_step
 from ._errors import ConvotronError
 from ._limits import (
+    DIVERGENCE_LIMIT,
     MAX_CHUNK_ENTRIES,
     MAX_RECORDS,
     MAX_RUN_WORK,
-    MAX_RUNS,
     chunk_rows,
     gib,
     real_vector,
     sample_cost,
 )
-from ._validate import InstanceOf, Interval, Options, Param
+from ._validate import (
+    ALPHA,
+    BATCH,
+    CHUNK,
+    EPS,
+    ITERS,
+    ON_DIVERGENCE,
+    RECORD_EVERY,
+    RNG,
+    RUNS,
+    SEED,
+    STREAM,
+    WORKERS,
+    InstanceOf,
+    Param,
+    only_patch_param,
+    step_size,
+    table,
+    validate_params,
+)
 from .activations import check_alpha, leaky_relu
-from .data import _CHUNK, _RNG
 from .patches import _SCHEME, PatchScheme
 from .results import RunResult
 from .rules import ConvotronRule, Rule
@@ -83,58 +101,27 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- validation
-# One table: each parameter of fit/run_many, its rule and its fix (convotron._validate).
+# The tables of fit and its conveniences (convotron._validate): the shared rules, and the
+# rule argument. What needs the scheme (only_patch < k, w_star's length r, the rows' width)
+# is checked in the body, by _check_common.
 
-
-def _step_param(name: str) -> Param:
-    return Param(
-        name,
-        Interval(float, 0.0, None, closed="neither"),
-        meaning="the step size",
-        fix=f"Pass a positive {name}, e.g. 0.01.",
-    )
-
-
-_ETA = _step_param("eta")
-_BATCH = Param(
-    "batch", Interval(int, 1, None), fix="Pass a positive mini-batch size (1 = Algorithm 1)."
-)
-_ITERS = Param(
-    "iters", Interval(int, 1, None), fix="Pass the number of updates T, e.g. iters=10000."
-)
-_STREAM = Param(
-    "stream",
-    Options("numpy", "fast"),
-    meaning="the random stream of a teacher's fused loop",
-    fix="Pass 'numpy' (numpy's stream) or 'fast' (convotron._rng).",
-)
-_RECORD_EVERY = Param(
-    "record_every",
-    Interval(int, 1, None),
-    fix="Pass a positive period m (the distance is recorded every m updates) or None.",
-)
-_EPS = Param(
-    "eps",
-    Interval(float, 0.0, None, closed="left"),
-    meaning="the target squared error",
-    fix="Pass e.g. eps=1e-3, or None.",
-)
-_ON_DIVERGENCE = Param("on_divergence", Options("raise", "record"), fix="Pass one of them.")
+_ETA = step_size("eta")
 _RULE = Param(
     "rule",
     InstanceOf(Rule, "an update rule, ConvotronRule(...) or SGDRule(...)"),
     fix="Pass e.g. convotron.rules.ConvotronRule() (the first argument).",
 )
-_RUNS = Param(
-    "runs",
-    Interval(int, 1, MAX_RUNS),
-    fix="Pass the number of independent runs, e.g. 100 (each keeps its result in memory; "
-    "for more, call run_many several times with different seeds).",
-)
-_WORKERS = Param(
-    "workers", Interval(int, 1, None), fix="Pass 1 or more threads (2 uses both cores)."
-)
-_SEED = Param("seed", Interval(int, 0, None), fix="Pass e.g. seed=0.")
+# the shared rules under the names the package's modules import
+_BATCH, _ITERS, _STREAM, _RECORD_EVERY, _EPS = BATCH, ITERS, STREAM, RECORD_EVERY, EPS
+_ON_DIVERGENCE, _RUNS, _WORKERS, _SEED = ON_DIVERGENCE, RUNS, WORKERS, SEED
+
+#: The rows every runner shares (the step size's row is the caller's: eta, or lr for SGD).
+_RUN = table(_SCHEME, ALPHA, BATCH, RECORD_EVERY, EPS)
+_SAMPLING = table(ITERS, RNG, CHUNK, ON_DIVERGENCE)
+FIT_TABLE = table(_RULE, _ETA, *_RUN.values(), *_SAMPLING.values(), STREAM)
+CONVOTRON_TABLE = table(_ETA, *_RUN.values(), *_SAMPLING.values(), only_patch_param(None))
+ON_DATA_TABLE = table(_ETA, *_RUN.values(), only_patch_param(None))
+REFERENCE_TABLE = table(_ETA, _SCHEME, ALPHA, BATCH, only_patch_param(None))
 
 
 def _check_w_star(w_star: Any, r: int) -> np.ndarray | None:
@@ -215,6 +202,7 @@ def _check_cost(iters: int, batch: int, n: int, kr: int) -> None:
 # --------------------------------------------------------------------------- the runner
 
 
+@validate_params(FIT_TABLE)
 def fit(
     rule: Rule,
     source: Sampler | Rows | Teacher,
@@ -232,6 +220,7 @@ def fit(
     progress: bool = False,
     on_divergence: str = "raise",
     stream: str = "numpy",
+    w0: np.ndarray | None = None,
 ) -> RunResult:
     r"""Run an update rule on a data source: the one runner of the package.
 
@@ -292,6 +281,12 @@ def fit(
         :mod:`convotron._rng` (xoshiro256++ and a block ziggurat, seeded from four words of
         ``rng`` drawn after ``w_1``): the same laws and order, other numbers. Needs the
         fused path (a ``Teacher`` whose law, covariance, noise, scheme and slope it draws).
+    w0 : (r,) array, optional
+        The starting filter ``w_1``, in place of the rule's start (zero, or SGD's random or
+        given start): nothing is drawn from ``rng`` for it, so a run continued from the
+        ``w`` of another (``fit(..., w0=res.w)`` on the next rows) makes exactly the updates
+        one run over both would make. How :class:`~convotron.estimator.ConvotronRegressor`
+        runs its passes. Finite, entries of magnitude at most ``1e100``.
 
     Returns
     -------
@@ -326,7 +321,8 @@ def fit(
     """
     return _fit(rule, source, scheme, alpha, eta=eta, iters=iters, rng=rng, batch=batch,
                 w_star=w_star, record_every=record_every, eps=eps, chunk=chunk,
-                progress=progress, on_divergence=on_divergence, stream=stream)  # fmt: skip
+                progress=progress, on_divergence=on_divergence, stream=stream,
+                w0=w0)  # fmt: skip
 
 
 def _fit(
@@ -347,13 +343,14 @@ def _fit(
     on_divergence: Any = "raise",
     step: Param = _ETA,
     stream: Any = "numpy",
+    w0: Any = None,
 ) -> RunResult:
     """:func:`fit`, with the step size's parameter name (``lr`` for the SGD conveniences)."""
     from .problem import Teacher
 
     bind = getattr(rule, "bind", None)  # a rule that needs the source first (a preconditioner)
     if bind is not None:
-        rule, source = bind(source, _SCHEME(scheme), None if rng is None else _RNG(rng))
+        rule, source = bind(source, _SCHEME(scheme), None if rng is None else RNG(rng))
     src = as_source(source)
     stream = _STREAM(stream)
     c = _check_common(rule, scheme, alpha, eta, batch, w_star, record_every, eps,
@@ -368,17 +365,17 @@ def _fit(
                 f"batch); got iters={iters!r} with Rows. Drop iters.",
                 param="iters",
             )
-        rng = None if rng is None else _RNG(rng)
+        rng = None if rng is None else RNG(rng)
         next_chunk, T = src._chunks(c.n, c.batch)
-        w0 = c.rule.start(r, rng)
+        w1 = _start(c.rule, r, rng, w0)
         chunk_updates = max(1, 65536 // c.batch)
         run_step, warm, hint_rows = _chunked_step(next_chunk, c)
     else:
         T = int(_ITERS(iters))
-        rng = _RNG(rng)
+        rng = RNG(rng)
         _check_cost(T, c.batch, c.n, c.indices.shape[0] * r)
-        chunk_updates = chunk_rows(int(_CHUNK(chunk)), c.n, c.batch) // c.batch
-        w0 = c.rule.start(r, rng)  # draws a random w_1 before any sample
+        chunk_updates = chunk_rows(int(CHUNK(chunk)), c.n, c.batch) // c.batch
+        w1 = _start(c.rule, r, rng, w0)  # draws a random w_1 before any sample
         codes = _fused_codes(source, c) if isinstance(source, Teacher) else None
         if codes is not None:  # the teacher's samples drawn in the compiled loop
             run_step, warm = _fused_step(rng, source.w_star, codes, c, stream)
@@ -400,9 +397,25 @@ def _fit(
             param="record_every",
         )
     disjoint = None if c.only_patch is None else bool(scheme.is_disjoint(c.only_patch))
-    return _drive(run_step, warm, c, w0, step_name=step.name, iters=T,
+    return _drive(run_step, warm, c, w1, step_name=step.name, iters=T,
                   chunk_updates=chunk_updates, progress=progress,
                   only_patch_disjoint=disjoint, hint_rows=hint_rows)  # fmt: skip
+
+
+def _start(rule: Rule, r: int, rng: np.random.Generator | None, w0: Any) -> np.ndarray:
+    """``w_1``: the rule's start (which may draw from ``rng``), or ``w0`` when given.
+
+    With ``w0`` the rule's start is still computed, for its checks (e.g. the shape of a
+    preconditioner), from a throwaway generator: nothing is drawn from the run's ``rng``.
+    """
+    if w0 is None:
+        return rule.start(r, rng)
+    # as large as an iterate may be (a larger one is the loop's divergence): a run continued
+    # from another's w (the estimator's passes) starts wherever that one ended
+    w1 = real_vector(w0, "w0", r, f"Pass a finite filter of length {r}, or None.",
+                     limit=DIVERGENCE_LIMIT)  # fmt: skip
+    rule.start(r, np.random.default_rng(0))
+    return w1
 
 
 def _no_fast_stream(source: Any) -> ConvotronError:
@@ -449,6 +462,7 @@ def _fused_codes(teacher: Teacher, c: _Checked) -> SourceCodes | None:
 # --------------------------------------------------------------------------- conveniences
 
 
+@validate_params(CONVOTRON_TABLE)
 def convotron(
     sample: SampleFn,
     scheme: PatchScheme,
@@ -491,6 +505,7 @@ def convotron(
                 on_divergence=on_divergence)  # fmt: skip
 
 
+@validate_params(ON_DATA_TABLE)
 def convotron_on_data(
     X: np.ndarray,
     y: np.ndarray,
@@ -516,6 +531,7 @@ def convotron_on_data(
 # --------------------------------------------------------------------------- the oracle
 
 
+@validate_params(REFERENCE_TABLE)
 def convotron_reference(
     X: np.ndarray,
     y: np.ndarray,

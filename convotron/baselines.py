@@ -30,24 +30,33 @@ from __future__ import annotations
 import numpy as np
 
 from ._errors import ConvotronError
-from ._validate import Interval, Param
-from .activations import check_alpha, leaky_relu
-from .algorithm import _ETA, RunResult, _check_common, _fit
+from ._validate import ALPHA, BATCH, count, step_size, table, validate_params
+from .activations import leaky_relu
+from .algorithm import _ETA, _RUN, _SAMPLING, RunResult, _check_common, _fit
 from .patches import PatchScheme
 from .rules import SGDRule
 from .sources import Rows, SampleFn, Sampler, check_rows
 
 __all__ = ["glmtron", "sgd", "sgd_on_data", "sgd_reference"]
 
-_LR = Param(
-    "lr",
-    Interval(float, 0.0, None, closed="neither"),
-    meaning="the step size",
-    fix="Pass a positive lr, e.g. 0.01.",
-)
-_GLM_ITERS = Param("iters", Interval(int, 1, None), fix="Pass the number of full-batch iterations.")
+_LR = step_size("lr")
+_GLM_ITERS = count("iters", "Pass the number of full-batch iterations.")
+#: The tables (convotron._validate): the runners' rows with the step size named lr; the start
+#: and σ′(0) are SGDRule's (checked when the rule is built).
+SGD_TABLE = table(_LR, *_RUN.values(), *_SAMPLING.values())
+SGD_ON_DATA_TABLE = table(_LR, *_RUN.values())
+SGD_REFERENCE_TABLE = table(_LR, _RUN["scheme"], ALPHA, BATCH)
+GLMTRON_TABLE = table(ALPHA, _ETA)
 
 
+def _sgd(rule: SGDRule, source: Sampler | Rows, scheme: PatchScheme, alpha: float,
+         **kw: object) -> RunResult:  # fmt: skip
+    """:func:`sgd` and :func:`sgd_on_data`: ``fit`` with the step size named ``lr``."""
+    lr = kw.pop("lr")
+    return _fit(rule, source, scheme, alpha, eta=lr, step=_LR, **kw)  # type: ignore[arg-type]
+
+
+@validate_params(SGD_TABLE)
 def sgd(
     sample: SampleFn,
     scheme: PatchScheme,
@@ -94,25 +103,13 @@ def sgd(
     RunResult
         With ``algorithm="sgd"`` and ``eta=lr``.
     """
-    return _fit(
-        SGDRule(init, init_scale, sigma_prime_at_zero),
-        Sampler(sample),
-        scheme,
-        alpha,
-        eta=lr,
-        iters=iters,
-        rng=rng,
-        batch=batch,
-        w_star=w_star,
-        record_every=record_every,
-        eps=eps,
-        chunk=chunk,
-        progress=progress,
-        on_divergence=on_divergence,
-        step=_LR,
-    )
+    return _sgd(SGDRule(init, init_scale, sigma_prime_at_zero), Sampler(sample), scheme, alpha,
+                lr=lr, iters=iters, rng=rng, batch=batch, w_star=w_star,
+                record_every=record_every, eps=eps, chunk=chunk, progress=progress,
+                on_divergence=on_divergence)  # fmt: skip
 
 
+@validate_params(SGD_ON_DATA_TABLE)
 def sgd_on_data(
     X: np.ndarray,
     y: np.ndarray,
@@ -133,21 +130,12 @@ def sgd_on_data(
 
     ``rng`` is used only to draw ``w_1`` for ``init="random"``.
     """
-    return _fit(
-        SGDRule(init, init_scale, sigma_prime_at_zero),
-        Rows(X, y),
-        scheme,
-        alpha,
-        eta=lr,
-        rng=rng,
-        batch=batch,
-        w_star=w_star,
-        record_every=record_every,
-        eps=eps,
-        step=_LR,
-    )
+    return _sgd(SGDRule(init, init_scale, sigma_prime_at_zero), Rows(X, y), scheme, alpha,
+                lr=lr, rng=rng, batch=batch, w_star=w_star, record_every=record_every,
+                eps=eps)  # fmt: skip
 
 
+@validate_params(SGD_REFERENCE_TABLE)
 def sgd_reference(
     X: np.ndarray,
     y: np.ndarray,
@@ -184,6 +172,7 @@ def sgd_reference(
     return np.array(iterates)
 
 
+@validate_params(GLMTRON_TABLE)
 def glmtron(
     X: np.ndarray,
     y: np.ndarray,
@@ -215,8 +204,7 @@ def glmtron(
     iters : int, optional
         Iterations of the full-batch form (required with ``full_batch=True``).
     """
-    a = check_alpha(alpha)
-    e = float(_ETA(eta))
+    a, e = alpha, eta  # checked and converted by the table
     Xa = np.asarray(X)
     if Xa.ndim != 2 or Xa.shape[1] < 1:
         raise ConvotronError(

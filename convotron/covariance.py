@@ -33,7 +33,7 @@ import numpy as np
 from ._codes import CovCode
 from ._errors import ConvotronError
 from ._limits import MAX_VARIANCE, read_array, require_finite
-from ._validate import InstanceOf, Interval, Param, validate
+from ._validate import InstanceOf, Interval, Param, table, validate, validate_params
 
 __all__ = [
     "AR1",
@@ -67,6 +67,13 @@ _RHO = Param(
     Interval(float, -1.0, 1.0, closed="neither"),
     meaning="the AR(1) correlation; Sigma_ij = rho^|i-j| is positive definite only for |rho| < 1",
     fix="Pass a value in (-1, 1), e.g. 0.5.",
+)
+
+_COV_SPEC = Param(
+    "spec",
+    InstanceOf(str, "a string"),
+    meaning="a covariance spec",
+    fix="Pass 'identity', 'ar1:RHO' or 'dense:FILE.npy'.",
 )
 
 
@@ -209,8 +216,9 @@ class Identity(Covariance):
     code = CovCode.IDENTITY
     is_diagonal = True
 
+    @validate_params(table(_N))
     def __init__(self, n: int) -> None:
-        self.n = int(_N(n))
+        self.n = n
         self.name = "identity"
 
     def block(self, rows: Any, cols: Any) -> np.ndarray:  # noqa: D102
@@ -338,9 +346,9 @@ class AR1(Covariance):
 
     code = CovCode.AR1
 
+    @validate_params(table(_N, _RHO))
     def __init__(self, n: int, rho: float) -> None:
-        self.n = int(_N(n))
-        self.rho = float(_RHO(rho))
+        self.n, self.rho = n, rho
         self.name = f"ar1:{self.rho!r}"
         self._s = math.sqrt(1.0 - self.rho * self.rho)
         self._extremes: tuple[float, float] | None = None
@@ -589,6 +597,7 @@ def load_dense_npy(path: str, n: int) -> Dense:
         raise ConvotronError(f"{where}: {exc}") from None
 
 
+@validate_params(table(_N, _COV_SPEC))
 def parse_cov(spec: str, n: int) -> Covariance:
     """Parse a covariance spec of the command line.
 
@@ -611,9 +620,7 @@ def parse_cov(spec: str, n: int) -> Covariance:
     ConvotronError
         For anything else, naming the accepted forms.
     """
-    n = int(_N(n))
-    fix = "Pass 'identity', 'ar1:RHO' or 'dense:FILE.npy'."
-    text = validate("spec", spec, InstanceOf(str, "a string"), meaning="a covariance spec", fix=fix)
+    text = spec  # n and spec: checked and converted by the table
     if text.strip()[:6].lower() == "dense:":
         path = text.strip()[6:].strip()
         if not path:

@@ -35,14 +35,24 @@ import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ._codes import LawCode, NoiseCode
 from ._errors import ConvotronError
 from ._limits import MAX_NOISE_LEVEL, require_finite
-from ._validate import InstanceOf, Interval, Param, validate
+from ._validate import (
+    CHUNK,
+    RNG,
+    InstanceOf,
+    Interval,
+    Param,
+    check_fields,
+    table,
+    validate,
+    validate_params,
+)
 from .covariance import _N, Covariance
 
 __all__ = [
@@ -73,17 +83,13 @@ T_NU = 5.0  # student-t: t_ν √((ν − 2)/ν), ν = 5
 T_SCALE = math.sqrt((T_NU - 2.0) / T_NU)
 
 
-#: The random generator argument: the one check and message (algorithm.fit uses it too).
-_RNG = Param(
-    "rng",
-    InstanceOf(np.random.Generator, "a numpy.random.Generator"),
-    fix="Pass numpy.random.default_rng(seed).",
-)
+#: The random generator argument: the shared rule (convotron._validate.RNG).
+_RNG = RNG
 _M = Param("m", Interval(int, 0, None), meaning="the number of samples", fix="Pass e.g. 1000.")
 #: Rows per chunk of fresh samples (the default ``chunk`` of ``Teacher.sample``).
 SAMPLE_CHUNK = 8192
-#: The ``chunk`` argument (rows per draw) of ``Teacher.sample`` and ``fit``: one rule.
-_CHUNK = Param("chunk", Interval(int, 1, None), fix=f"Pass e.g. {SAMPLE_CHUNK} rows per draw.")
+#: The ``chunk`` argument (rows per draw) of ``Teacher.sample`` and ``fit``: the shared rule.
+_CHUNK = CHUNK
 _COV = Param(
     "cov",
     InstanceOf(Covariance, "a Covariance"),
@@ -195,6 +201,7 @@ def get_law(name: str | InputLaw) -> InputLaw:
     return LAWS[key]
 
 
+@validate_params(table(RNG))
 def symmetrize(X: Any, rng: np.random.Generator) -> np.ndarray:
     r"""Multiply each row of ``X`` by an independent uniform random sign.
 
@@ -207,7 +214,6 @@ def symmetrize(X: Any, rng: np.random.Generator) -> np.ndarray:
     numpy.ndarray, shape (m, n)
         A new array.
     """
-    rng = _RNG(rng)
     XX = np.asarray(X, dtype=float)
     if XX.ndim != 2:
         raise ConvotronError(
@@ -244,13 +250,17 @@ class NoiseModel:
     kind: str
     level: float = 0.0
 
+    #: The constructor's table (convotron._validate); ``kind`` is checked with its own message.
+    _parameter_constraints: ClassVar[dict[str, Param]] = {"level": _LEVEL}
+
     def __post_init__(self) -> None:
         if self.kind not in NOISE_KINDS:
             raise ConvotronError(
                 f"unknown noise kind {self.kind!r}; the kinds are {', '.join(NOISE_KINDS)}. "
                 "Pass one of these."
             )
-        value = _LEVEL(self.level)
+        check_fields(self, NoiseModel._parameter_constraints)
+        value = self.level
         if self.kind == "none" and value != 0.0:
             raise ConvotronError(
                 f"noise kind 'none' has level 0; got level {value!r}. "

@@ -10,8 +10,9 @@ it has no intercept (the theory has none). ``fit`` runs Algorithm 1 (Convotron, 
   mini-batches of ``batch`` rows (``batch = 1`` is the paper's algorithm); the rows left over
   when ``batch`` does not divide ``n_samples`` are skipped in that pass (with shuffling, a
   different few each pass); pass ``p + 1`` starts from the filter pass ``p`` ended with.
-  A pass is the compiled loop of :func:`convotron.algorithm.convotron_on_data` (the same kernel;
-  ``max_iter=1, shuffle=False`` gives exactly ``convotron_on_data(X, y, ...)``);
+  A pass is one call of the package's one runner, ``fit(ConvotronRule(), Rows(X, y), ...,
+  w0=w)`` (:func:`convotron.algorithm.fit`, continuing from the filter ``w`` the last pass
+  ended with; ``max_iter=1, shuffle=False`` gives exactly ``convotron_on_data(X, y, ...)``);
 - :meth:`~ConvotronRegressor.partial_fit` is one pass over the given rows in order, the
   state kept between calls (Convotron is an online algorithm); ``sample_weight`` scales each
   row's update by its weight;
@@ -43,7 +44,8 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -55,10 +57,19 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _kernels
 from ._errors import ConvotronError, DivergenceError
-from ._validate import InstanceOf, Interval, Options, Param, validate
-from .activations import check_alpha
+from ._validate import (
+    ALPHA,
+    AnyOf,
+    Constraint,
+    InstanceOf,
+    Interval,
+    Options,
+    Param,
+    check_params,
+    count,
+    table,
+)
 from .model import predict as _predict
 from .patches import PatchScheme, parse_spec
 from .plugin import PluginConstants, StepDiagnosis, diagnose_step, plugin_constants
@@ -108,14 +119,8 @@ def scheme_for_width(scheme: Any, n_features: int) -> PatchScheme:
                 )
             return _family_1d(n, r_max, stride)
         resolved = parse_spec(scheme)
-    elif isinstance(scheme, PatchScheme):
-        resolved = scheme
     else:
-        raise ConvotronError(
-            f"scheme must be None (one patch covering every feature), a spec string such as "
-            f"'1d:16,4,2' or the width-free family '1d:4,2', or a PatchScheme; got "
-            f"{type(scheme).__name__} {scheme!r}. Pass one of these."
-        )
+        resolved = _SCHEME(scheme)
     if resolved.n != n:
         name = resolved.spec or repr(resolved)
         raise ConvotronError(
@@ -203,33 +208,106 @@ def expected_failed_checks(estimator: Any) -> dict[str, str]:
     return always | {name: reason for name, width in _WIDTH_CHECKS.items() if width != n}
 
 
-# One table: the estimator's hyper-parameters, their rules and fixes (convotron._validate);
-# alpha is checked by convotron.activations.check_alpha, the package's one check of it.
-def _count(name: str, fix: str) -> Param:
-    return Param(name, Interval(int, 1, None), fix=fix)
+# One table: the estimator's hyper-parameters, their rules and fixes (convotron._validate),
+# checked by fit and partial_fit; scikit-learn's _parameter_constraints is derived from it
+# (_sklearn_constraints), so the two cannot disagree. What needs the data (the scheme's width)
+# is checked by scheme_for_width.
+@dataclass(frozen=True)
+class _SchemeValue(Constraint):
+    """The ``scheme`` parameter: None, a spec string or a :class:`PatchScheme`."""
+
+    def convert(self, value: Any) -> tuple[bool, Any]:
+        ok = value is None or isinstance(value, str | PatchScheme)
+        return (True, value) if ok else (False, None)
+
+    def describe(self, name: str) -> str:
+        return (
+            "None (one patch covering every feature), a spec string such as '1d:16,4,2' or the "
+            "width-free family '1d:4,2', or a PatchScheme"
+        )
+
+    def show(self, value: Any) -> str:
+        return f"{type(value).__name__} {value!r}"
 
 
-_MAX_ITER = _count("max_iter", "Pass a number of passes, e.g. 200.")
-_BATCH = _count("batch", "Pass a mini-batch size (1 = Algorithm 1).")
-_N_ITER_NO_CHANGE = _count("n_iter_no_change", "Pass a number of passes, e.g. 5.")
-_TOL = Param(
-    "tol",
-    Interval(float, 0.0, None),
-    meaning="the stopping tolerance",
-    fix="Pass e.g. tol=1e-4, or None.",
-    allow_none=True,
-)
-_SHUFFLE = Param(
-    "shuffle", InstanceOf((bool, np.bool_), "True or False"), fix="Pass shuffle=True or False."
-)
-_ETA = (Options("auto"), Interval(float, 0.0, None, closed="neither"))
-_PRECONDITION = Param(
-    "precondition",
-    Options("none", "plugin"),
-    meaning="the preconditioner of the update",
-    fix="Pass 'none' (Algorithm 1) or 'plugin' (H = M̂⁻¹ from the rows).",
-)
+_SCHEME = Param("scheme", _SchemeValue(), fix="Pass one of these.")
 _ETA_FIX = "Pass eta='auto' (the theorem's step at plug-in constants) or e.g. eta=0.01."
+_PARAMS = table(
+    _SCHEME,
+    ALPHA,
+    Param(
+        "eta",
+        AnyOf(Options("auto"), Interval(float, 0.0, None, closed="neither")),
+        meaning="the step size",
+        fix=_ETA_FIX,
+    ),
+    count("max_iter", "Pass a number of passes, e.g. 200."),
+    count("batch", "Pass a mini-batch size (1 = Algorithm 1)."),
+    Param(
+        "shuffle", InstanceOf((bool, np.bool_), "True or False"), fix="Pass shuffle=True or False."
+    ),
+    Param(
+        "tol",
+        Interval(float, 0.0, None),
+        meaning="the stopping tolerance",
+        fix="Pass e.g. tol=1e-4, or None.",
+        allow_none=True,
+    ),
+    count("n_iter_no_change", "Pass a number of passes, e.g. 5."),
+    Param(
+        "random_state",
+        AnyOf(
+            Interval(int, 0, 2**32 - 1), InstanceOf(np.random.RandomState, "a numpy RandomState")
+        ),
+        meaning="the seed of the shuffling",
+        fix="Pass e.g. random_state=0, or None.",
+        allow_none=True,
+    ),
+    Param(
+        "precondition",
+        Options("none", "plugin"),
+        meaning="the preconditioner of the update",
+        fix="Pass 'none' (Algorithm 1) or 'plugin' (H = M̂⁻¹ from the rows).",
+    ),
+)
+
+
+def _sklearn_constraint(row: Param) -> list[Any]:
+    """Return scikit-learn's constraint list for one row of ``_PARAMS`` (its ``_param_validation``).
+
+    The same sets, except where scikit-learn has no way to say it: it takes ``True`` as an
+    integer (``bool`` is an ``Integral``), which our rows refuse. Infinite reals are refused by
+    both (an unbounded side of a real interval is open at infinity).
+    """
+    import numbers
+
+    from sklearn.utils._param_validation import Interval as SkInterval
+    from sklearn.utils._param_validation import StrOptions
+
+    def one(c: Constraint) -> list[Any]:
+        if isinstance(c, AnyOf):
+            return [x for alt in c.alternatives for x in one(alt)]
+        if isinstance(c, Options):
+            return [StrOptions(set(c.values))]
+        if isinstance(c, InstanceOf):
+            classes = c.cls if isinstance(c.cls, tuple) else (c.cls,)
+            return ["boolean"] if bool in classes else list(classes)
+        if isinstance(c, Interval):
+            lo_closed = c.lo is not None and c.closed in ("both", "left")
+            hi_closed = c.hi is not None and c.closed in ("both", "right")
+            lo, hi = c.lo, c.hi
+            kind = numbers.Integral if c.type is int else numbers.Real
+            if c.type is float:  # finite only: an unbounded side is open at infinity
+                lo = -math.inf if lo is None else lo
+                hi = math.inf if hi is None else hi
+            closed = {(True, True): "both", (True, False): "left", (False, True): "right",
+                      (False, False): "neither"}[(lo_closed, hi_closed)]  # fmt: skip
+            return [SkInterval(kind, lo, hi, closed=closed)]
+        if isinstance(c, _SchemeValue):
+            return [str, PatchScheme, None]
+        raise TypeError(f"no scikit-learn form for {c!r}")  # a new kind of row: add it here
+
+    return one(row.constraint) + ([None] if row.allow_none else [])
 
 
 def _plugin_preconditioner(X: np.ndarray, scheme: PatchScheme) -> tuple[np.ndarray, float]:
@@ -352,6 +430,11 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
     True
     """
 
+    #: scikit-learn's constraints, derived from this module's table ``_PARAMS`` (one source).
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        name: _sklearn_constraint(row) for name, row in _PARAMS.items()
+    }
+
     def __init__(
         self,
         scheme: Any = None,
@@ -377,20 +460,15 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.precondition = precondition
 
-    def _validate_params_(self) -> tuple[float, int, int, float | None, int]:
-        alpha = check_alpha(self.alpha)
-        max_iter = _MAX_ITER(self.max_iter)
-        batch = _BATCH(self.batch)
-        tol = _TOL(self.tol)
-        nic = _N_ITER_NO_CHANGE(self.n_iter_no_change)
-        _SHUFFLE(self.shuffle)
-        return alpha, max_iter, batch, tol, nic
+    def _validate_params_(self) -> dict[str, Any]:
+        """Check every hyper-parameter against the table; return them converted."""
+        return check_params(_PARAMS, self.get_params(deep=False))
 
-    def _step(self, X: np.ndarray, scheme: PatchScheme, alpha: float) -> float:
-        eta = validate("eta", self.eta, *_ETA, meaning="the step size", fix=_ETA_FIX)
+    def _step(self, X: np.ndarray, scheme: PatchScheme, p: dict[str, Any]) -> float:
+        eta, alpha = p["eta"], p["alpha"]
         self.H_: np.ndarray | None = None
         self.step_report_: PluginConstants | None = None
-        if _PRECONDITION(self.precondition) == "plugin":
+        if p["precondition"] == "plugin":
             H, beta_H = _plugin_preconditioner(X, scheme)
             self.H_ = H
             return (1.0 + alpha) / (2.0 * scheme.k * beta_H) if eta == "auto" else eta
@@ -439,38 +517,32 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         w: np.ndarray,
         X: np.ndarray,
         y: np.ndarray,
-        idx: np.ndarray,
+        scheme: PatchScheme,
         alpha: float,
         eta: float,
         b: int,
         done: int,
         n_pass: int,
-    ) -> int:
-        """Algorithm 1 over the rows of ``(X, y)`` in order, ``len(X) // b`` updates of ``w``."""
-        no_star, hist, first = np.zeros(0), np.zeros(1), np.full(1, -1, dtype=np.int64)
-        H = getattr(self, "H_", None)
-        if H is None:
-            status, t = _kernels.run_updates(
-                w, np.ascontiguousarray(X), np.ascontiguousarray(y), idx, alpha, eta, b, -1,
-                _kernels.MODE_CONVOTRON, 0.0, no_star, 0, done, hist, -1.0, first,
-            )  # fmt: skip
-        else:  # the preconditioned update (alg-precond): the compiled branch with H
-            from ._codes import Model, Recorder, RowSource, RuleStep, Step
+    ) -> np.ndarray:
+        """One pass: Algorithm 1 over the rows of ``(X, y)`` in order, from ``w``; the new filter.
 
-            step = Step(float(eta), int(b), RuleStep(int(_kernels.MODE_CONVOTRON), -1, 0.0, H))
-            status, t = _kernels.run_rows(
-                w, Model(idx, float(alpha)),
-                RowSource(np.ascontiguousarray(X), np.ascontiguousarray(y)), step,
-                Recorder(no_star, 0, hist, -1.0, first), int(done),
-            )  # fmt: skip
-        if status != _kernels.STATUS_OK:
+        ``len(X) // b`` updates by the package's one runner,
+        ``fit(ConvotronRule(precondition=H_), Rows(X, y), scheme, alpha, eta=eta, batch=b,
+        w0=w)`` (:func:`convotron.algorithm.fit`): with ``H_ = None``, Algorithm 1.
+        """
+        from .algorithm import fit
+        from .rules import ConvotronRule
+        from .sources import Rows
+
+        rule = ConvotronRule(precondition=getattr(self, "H_", None))
+        try:
+            return fit(rule, Rows(X, y), scheme, alpha, eta=eta, batch=b, w0=w).w
+        except DivergenceError as err:
             raise DivergenceError(
-                f"Convotron diverged: the filter became non-finite in pass {n_pass} (update "
-                f"{int(t)}) with step size eta={eta:g}; the step must be small enough for "
-                f"the iterates to stay bounded. Use a smaller eta (e.g. {eta / 10:g}) or "
-                "eta='auto', or scale the inputs (e.g. StandardScaler)."
-            )
-        return X.shape[0] // b
+                f"{err} (ConvotronRegressor: in pass {n_pass}, after {done} updates of earlier "
+                "passes; eta='auto' or scaled inputs, e.g. StandardScaler, also help.)",
+                param="eta",
+            ) from err
 
     def _loss(
         self, w: np.ndarray, X: np.ndarray, y: np.ndarray, scheme: PatchScheme, alpha: float,
@@ -518,10 +590,13 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
             (``DivergenceError``). All are ``ValueError`` subclasses.
         """
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
-        alpha, max_iter, batch, tol, nic = self._validate_params_()
+        p = self._validate_params_()
+        alpha, max_iter, batch, tol, nic = (
+            p[name] for name in ("alpha", "max_iter", "batch", "tol", "n_iter_no_change")
+        )
         Xw, yw, sw = self._weighted(X, y, sample_weight)
         scheme = scheme_for_width(self.scheme, X.shape[1])
-        eta = self._step(X, scheme, alpha)
+        eta = self._step(X, scheme, p)
         m = X.shape[0]
         b = min(batch, m)
         rows = (m // b) * b
@@ -541,7 +616,6 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        idx = np.ascontiguousarray(scheme.indices, dtype=np.int64)
         rng = check_random_state(self.random_state)
         w = np.zeros(scheme.r)
         best, stall, done = math.inf, 0, 0
@@ -551,7 +625,8 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         n_iter = 0
         for n_iter in range(1, max_iter + 1):
             order = rng.permutation(m)[:rows] if self.shuffle else np.arange(rows)
-            done += self._pass(w, Xw[order], yw[order], idx, alpha, eta, b, done, n_iter)
+            w = self._pass(w, Xw[order], yw[order], scheme, alpha, eta, b, done, n_iter)
+            done += rows // b
             loss = self._loss(w, X, y, scheme, alpha, sw)
             losses.append(loss)
             if tol is not None:
@@ -567,13 +642,9 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        self._alpha = alpha  # the slope w_ was fitted with (predict ignores later set_params)
-        self.scheme_ = scheme
-        self.w_ = w
-        self.eta_ = eta
-        self.n_iter_ = n_iter
-        self.t_ = done
-        self.loss_curve_ = losses
+        # _alpha: the slope w_ was fitted with (predict ignores a later set_params)
+        fitted = dict(scheme_=scheme, w_=w, eta_=eta, n_iter_=n_iter, t_=done, loss_curve_=losses)
+        self.__dict__.update(_alpha=alpha, **fitted)
         return self
 
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> ConvotronRegressor:
@@ -602,11 +673,12 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         """
         first = not hasattr(self, "w_")
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, reset=first)
-        alpha, _, batch, _, _ = self._validate_params_()
+        p = self._validate_params_()
+        alpha, batch = p["alpha"], p["batch"]
         Xw, yw, sw = self._weighted(X, y, sample_weight)
         if first:
             scheme = scheme_for_width(self.scheme, X.shape[1])
-            self.eta_ = self._step(X, scheme, alpha)
+            self.eta_ = self._step(X, scheme, p)
             self.step_diagnosis_ = None
             self._alpha, self.scheme_, self.w_ = alpha, scheme, np.zeros(scheme.r)
             self.n_iter_, self.t_, self.loss_curve_ = 0, 0, []
@@ -618,12 +690,13 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
             )
         m = X.shape[0]
         b = min(batch, m)
-        idx = np.ascontiguousarray(self.scheme_.indices, dtype=np.int64)
         rows = (m // b) * b
         self.n_iter_ += 1
-        self.t_ += self._pass(
-            self.w_, Xw[:rows], yw[:rows], idx, self._alpha, self.eta_, b, self.t_, self.n_iter_
-        )
+        self.w_ = self._pass(
+            self.w_, Xw[:rows], yw[:rows], self.scheme_, self._alpha, self.eta_, b, self.t_,
+            self.n_iter_,
+        )  # fmt: skip
+        self.t_ += rows // b
         self.loss_curve_.append(self._loss(self.w_, X, y, self.scheme_, self._alpha, sw))
         return self
 

@@ -20,27 +20,47 @@ import numpy as np
 from ._engine import _progress_bar
 from ._errors import ConvotronError
 from ._limits import MAX_RECORDS, MAX_RUN_WORK, sample_cost
-from ._validate import Interval, fail, validate
-from .algorithm import (
-    _BATCH,
-    _ITERS,
-    _RULE,
-    _RUNS,
-    _SEED,
-    _WORKERS,
-    _check_common,
-    _check_cost,
-    _fit,
+from ._validate import (
+    BATCH,
+    EPS,
+    ITERS,
+    ON_DIVERGENCE,
+    RECORD_EVERY,
+    RUNS,
+    SEEDS,
+    STREAM,
+    WORKERS,
+    InstanceOf,
+    Interval,
+    Param,
+    table,
+    validate,
+    validate_params,
 )
+from .algorithm import _ETA, _RULE, _check_common, _check_cost, _fit
+from .problem import Teacher
 from .results import ManyResult, RunResult
 
 if TYPE_CHECKING:
-    from .problem import Teacher
     from .rules import Rule
 
 __all__ = ["collect_runs", "run_many", "run_range"]
 
+_TEACHER = Param(
+    "teacher",
+    InstanceOf(Teacher, "a convotron.problem.Teacher"),
+    fix="Build one with Teacher.random(scheme, alpha, rng); run_many(rule, teacher, ...) takes "
+    "the rule first.",
+)
+_START = Param("start", Interval(int, 0, None), meaning="the first run",
+               fix="Pass a range of run indices, 0 <= start <= stop.")  # fmt: skip
+_RUNS_OF = (_ETA, BATCH, RECORD_EVERY, EPS, ON_DIVERGENCE, ITERS, STREAM)
+#: The tables (convotron._validate); the scheme's, the slope's and w*'s checks are fit's.
+RUN_MANY_TABLE = table(_RULE, _TEACHER, RUNS, WORKERS, SEEDS, *_RUNS_OF)
+RUN_RANGE_TABLE = table(_RULE, _TEACHER, SEEDS, _START, *_RUNS_OF)
 
+
+@validate_params(RUN_MANY_TABLE)
 def run_many(
     rule: Rule,
     teacher: Teacher,
@@ -90,26 +110,12 @@ def run_many(
         The random stream of each run's fused loop, as in :func:`fit` (``"fast"``: run
         ``j``'s fast stream is seeded from its generator).
     """
-    from .problem import Teacher
-
-    _RULE(rule)
-    if not isinstance(teacher, Teacher):
-        raise fail(
-            "teacher",
-            "a convotron.problem.Teacher",
-            type(teacher).__name__,
-            "Build one with Teacher.random(scheme, alpha, rng); run_many(rule, teacher, ...) "
-            "takes the rule first.",
-        )
-    R = int(_RUNS(runs))
-    nw = int(_WORKERS(workers))
-    root = _entropy(seed)
+    R, nw, root = runs, workers, seed  # checked and converted by the table
     # validate once, before any thread starts
     _check_common(rule, teacher.scheme, teacher.alpha, eta, batch, teacher.w_star,
                   record_every, eps, on_divergence)  # fmt: skip
-    T = int(_ITERS(iters))
+    T, b = iters, batch
     k, r = teacher.scheme.k, teacher.scheme.r
-    b = int(_BATCH(batch))
     _check_cost(T, b, teacher.scheme.n, k * r)  # one run
     work = R * T * b * sample_cost(k * r, teacher.scheme.n)
     if work > MAX_RUN_WORK:
@@ -148,22 +154,13 @@ def run_many(
     return collect_runs(results, time.perf_counter() - start)
 
 
-def _entropy(seed: Any) -> int | list[int]:
-    """Validate a ``SeedSequence`` entropy: a non-negative int, or a non-empty list of them."""
-    if isinstance(seed, Sequence) and not isinstance(seed, str | bytes):
-        if len(seed) == 0:
-            raise fail("seed", "a non-negative integer or a non-empty list of them", "[]",
-                       "Pass e.g. seed=0.")  # fmt: skip
-        return [int(_SEED(v)) for v in seed]
-    return int(_SEED(seed))
-
-
 def _seeded_run(rule: Rule, teacher: Teacher, seq: np.random.SeedSequence, **kw: Any) -> RunResult:
     """One run of :func:`run_many`: ``fit`` on the teacher with the generator of ``seq``."""
     return _fit(rule, teacher, teacher.scheme, teacher.alpha, rng=np.random.default_rng(seq),
                 w_star=teacher.w_star, **kw)  # fmt: skip
 
 
+@validate_params(RUN_RANGE_TABLE)
 def run_range(
     rule: Rule,
     teacher: Teacher,
@@ -188,11 +185,9 @@ def run_range(
     :mod:`convotron.glue.sweep` send the runs of a case or a cell to Dask workers in chunks).
     ``seed`` is an int or a list of ints and ``stream`` a stream, as in :func:`run_many`.
     """
-    _RULE(rule)
-    root = _entropy(seed)
-    fix = "Pass a range of run indices, 0 <= start <= stop."
-    lo = validate("start", start, Interval(int, 0, None), meaning="the first run", fix=fix)
-    hi = validate("stop", stop, Interval(int, lo, None), meaning="one past the last run", fix=fix)
+    root, lo = seed, start  # checked and converted by the table
+    hi = validate("stop", stop, Interval(int, lo, None), meaning="one past the last run",
+                  fix=_START.fix)  # fmt: skip
     kw = dict(eta=eta, iters=iters, batch=batch, record_every=record_every, eps=eps,
               on_divergence=on_divergence, stream=stream)  # fmt: skip
     return [

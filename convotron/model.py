@@ -19,7 +19,7 @@ import numpy as np
 
 from ._errors import ConvotronError
 from ._limits import require_finite
-from .activations import check_alpha
+from ._validate import ALPHA, table, validate_params
 from .patches import _SCHEME, PatchScheme
 
 __all__ = ["preactivations", "predict"]
@@ -27,6 +27,9 @@ __all__ = ["preactivations", "predict"]
 #: Entries of one gather ``X[:, indices]`` at once (rows x k x r; bounds memory). The one
 #: definition: :mod:`convotron.plugin` chunks its gathers by it too.
 GATHER_ENTRIES = 1 << 22
+
+#: The table of predict (convotron._validate); w and X are checked against the scheme.
+PREDICT_TABLE = table(_SCHEME, ALPHA)
 
 
 def _check_inputs(w: Any, X: Any, scheme: PatchScheme) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -85,6 +88,7 @@ def preactivations(w: Any, X: Any, scheme: PatchScheme) -> np.ndarray:
     return Z[0] if single else Z
 
 
+@validate_params(PREDICT_TABLE)
 def predict(w: Any, X: Any, scheme: PatchScheme, alpha: float) -> np.ndarray | float:
     r"""Return :math:`f_w(x) = \frac{1}{k}\sum_i \sigma(w^\top P_i x)` for a batch [paper].
 
@@ -108,7 +112,7 @@ def predict(w: Any, X: Any, scheme: PatchScheme, alpha: float) -> np.ndarray | f
     ConvotronError
         For shape mismatches, non-finite inputs or ``alpha`` outside ``[0, 1]``.
     """
-    a = check_alpha(alpha)
+    a = alpha  # checked and converted by the table
     ww, XX, single = _check_inputs(w, X, scheme)
     out = _activate_mean(_preacts(ww, XX, scheme), a)
     return float(out[0]) if single else out

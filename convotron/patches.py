@@ -31,7 +31,7 @@ holds for stride schemes, where moreover [derived] :math:`\operatorname{diag}(PP
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -43,7 +43,16 @@ from ._limits import (
     check_index_entries,
 )
 from ._specfile import read_scheme_file, spec_numbers
-from ._validate import InstanceOf, Interval, Param, fail, validate
+from ._validate import (
+    InstanceOf,
+    Interval,
+    Param,
+    check_fields,
+    fail,
+    table,
+    validate,
+    validate_params,
+)
 from .covariance import _N, MAX_N, Covariance, Diagonal, Identity
 
 if TYPE_CHECKING:
@@ -89,16 +98,17 @@ class PatchScheme:
     _counts: np.ndarray = field(init=False, repr=False, compare=False)
     _slices: tuple[slice, ...] | None = field(init=False, repr=False, compare=False)
 
+    #: The constructor's table (convotron._validate); ``indices`` is checked against ``n``.
+    _parameter_constraints: ClassVar[dict[str, Param]] = table(
+        _N,
+        Param("spec", InstanceOf(str, "a string"), fix="Pass e.g. '1d:64,8,2' or None.",
+              allow_none=True),
+    )  # fmt: skip
+
     def __post_init__(self) -> None:
-        n = int(_N(self.n))
+        check_fields(self, PatchScheme._parameter_constraints)
+        n = self.n
         idx = _as_index_array(self.indices, n)
-        validate(
-            "spec",
-            self.spec,
-            InstanceOf(str, "a string"),
-            fix="Pass e.g. '1d:64,8,2' or None.",
-            allow_none=True,
-        )
         if self.geometry is not None and not isinstance(self.geometry, dict):
             raise fail(
                 "geometry",
@@ -155,6 +165,7 @@ class PatchScheme:
         return cls(n=n, indices=indices, spec=spec, geometry=None)
 
     @classmethod
+    @validate_params(table(_N, _size("r", "the patch size"), _size("stride")))
     def stride_1d(cls, n: int, r: int, stride: int) -> PatchScheme:
         r"""1D patch-and-stride [paper: scheme]: patch ``i`` covers ``i*stride + (0..r-1)``.
 
@@ -169,7 +180,7 @@ class PatchScheme:
             If ``n, r, stride`` are not integers ``>= 1``, ``r > n``, or ``stride`` does not
             divide ``n - r`` (the message names the nearest valid ``n``).
         """
-        n, r, d = _N(n), _size("r", "the patch size")(r), _size("stride")(stride)
+        d = stride  # n, r and stride: checked and converted by the table
         hint = (
             f"use conv1d:1,{n},{r},stride={d} (the frameworks' Conv1d: the output size floors, "
             "the last coordinates go unread)"
@@ -193,6 +204,8 @@ class PatchScheme:
         return cls.stride_2d_channels(1, height, width, patch_h, patch_w, stride_h, stride_w)
 
     @classmethod
+    @validate_params(table(*map(_size, ("channels", "height", "width", "patch_h", "patch_w",
+                                        "stride_h", "stride_w"))))  # fmt: skip
     def stride_2d_channels(
         cls,
         channels: int,
@@ -209,9 +222,8 @@ class PatchScheme:
         Inside a patch the order is ``(c, dy, dx)`` row-major, so ``r = channels * patch_h *
         patch_w``. With ``channels = 1`` this is :meth:`stride_2d` (and its spec has 6 numbers).
         """
-        c, h, w = _size("channels")(channels), _size("height")(height), _size("width")(width)
-        ph, pw = _size("patch_h")(patch_h), _size("patch_w")(patch_w)
-        sh, sw = _size("stride_h")(stride_h), _size("stride_w")(stride_w)
+        c, h, w = channels, height, width  # every size: checked and converted by the table
+        ph, pw, sh, sw = patch_h, patch_w, stride_h, stride_w
         s = str(sh) if sh == sw else f"{sh}x{sw}"
         hint = (
             f"use conv2d:{c},{h},{w},{ph},{pw},stride={s} (the frameworks' Conv2d: the output "
@@ -439,6 +451,9 @@ def _read_file_scheme(spec: str, path_text: str) -> PatchScheme:
     return PatchScheme.from_indices(n, indices, spec=f"file:{path_text}")
 
 
+#: The ``spec`` of :func:`parse_spec`.
+_SPEC = Param("spec", InstanceOf(str, "a string"), meaning="a scheme spec", fix=f"Pass {_FORMS}.")
+
 #: A patch scheme argument (of the model, the runner, ...): the one check and message.
 _SCHEME = Param(
     "scheme",
@@ -451,6 +466,7 @@ _SCHEME = Param(
 _FORMS_FIX = f"Pass {_FORMS}."
 
 
+@validate_params(table(_SPEC))
 def parse_spec(spec: str) -> PatchScheme:
     """Parse a scheme spec of the command line.
 
@@ -473,9 +489,6 @@ def parse_spec(spec: str) -> PatchScheme:
     ConvotronError
         For any malformed spec, invalid parameters or unreadable file.
     """
-    validate(
-        "spec", spec, InstanceOf(str, "a string"), meaning="a scheme spec", fix=f"Pass {_FORMS}."
-    )
     text = spec.strip()
     kind, sep, body = text.partition(":")
     kind = kind.strip().lower()

@@ -82,8 +82,7 @@ import numpy as np
 
 from ._errors import AssumptionViolation, ConvotronError
 from ._limits import MAX_DATA_VALUE
-from ._validate import Interval, Param
-from .activations import check_alpha
+from ._validate import ALPHA, Interval, Param, table, validate_params
 from .model import GATHER_ENTRIES
 from .patches import _SCHEME, PatchScheme
 
@@ -108,6 +107,8 @@ _LEVEL = Param(
     meaning="the level of the intervals",
     fix="Pass e.g. level=0.95.",
 )
+#: The table of plugin_constants (convotron._validate); X is checked against the scheme.
+PLUGIN_TABLE = table(_SCHEME, ALPHA, _LEVEL)
 
 #: Said with every plug-in report.
 GUARANTEE_NOTE = (
@@ -458,6 +459,7 @@ def _normal(value: float) -> bool:
     return math.isfinite(value) and abs(value) >= float(np.finfo(float).tiny)
 
 
+@validate_params(PLUGIN_TABLE)
 def plugin_constants(
     X: Any, scheme: PatchScheme, alpha: float, *, level: float = 0.95
 ) -> PluginConstants:
@@ -494,9 +496,7 @@ def plugin_constants(
         scale (e.g. ``β̂ ∝ s⁴`` below ``2.2e-308`` for ``max |X| ≈ 1e-80``): the message names
         the constant, the scale and the fix (rescale ``X``).
     """
-    a_ = check_alpha(alpha)
-    level = _LEVEL(level)
-    _SCHEME(scheme)
+    a_ = alpha  # scheme, alpha and level: checked and converted by the table
     Xa = _check_X(X, scheme.n)
     sc = _scale(Xa)
     Xs = Xa / sc

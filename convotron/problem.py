@@ -24,14 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any, ClassVar, overload
 
 import numpy as np
 
 from ._errors import ConvotronError
 from ._limits import MAX_SAMPLE_ENTRIES, MAX_W_NORM, chunk_rows, gib, real_vector
-from ._validate import InstanceOf, Interval, Param, validate
-from .activations import check_alpha
+from ._validate import ALPHA, InstanceOf, Interval, Param, check_fields, table
 from .covariance import Covariance, as_covariance
 from .data import _CHUNK, _M, _RNG, SAMPLE_CHUNK, InputLaw, NoiseModel, get_law, parse_noise
 from .model import _activate_mean, _check_inputs, _preacts
@@ -76,9 +75,12 @@ class Problem:
     cov: Covariance
     noise: NoiseModel
 
+    #: The constructor's table (convotron._validate); the law, the covariance (against
+    #: ``scheme.n``) and the noise are converted by their own parsers.
+    _parameter_constraints: ClassVar[dict[str, Param]] = table(_SCHEME, ALPHA)
+
     def __post_init__(self) -> None:
-        _SCHEME(self.scheme)
-        object.__setattr__(self, "alpha", check_alpha(self.alpha))
+        check_fields(self, Problem._parameter_constraints)
         object.__setattr__(self, "law", get_law(self.law))
         object.__setattr__(self, "cov", as_covariance(self.cov, self.scheme.n))
         object.__setattr__(self, "noise", parse_noise(self.noise))
@@ -242,13 +244,14 @@ class Teacher:
     #: :math:`y = f_{w^*}(x) + \xi` (a :class:`TeacherSample`).
     sample = _SampleMethod()
 
+    #: The constructor's table (convotron._validate); ``w_star`` is checked against ``r``.
+    _parameter_constraints: ClassVar[dict[str, Param]] = table(
+        Param("problem", InstanceOf(Problem, "a Problem"),
+              fix="Build one with Problem.from_specs('1d:64,8,2', alpha=0.0).")
+    )  # fmt: skip
+
     def __post_init__(self) -> None:
-        validate(
-            "problem",
-            self.problem,
-            InstanceOf(Problem, "a Problem"),
-            fix="Build one with Problem.from_specs('1d:64,8,2', alpha=0.0).",
-        )
+        check_fields(self, Teacher._parameter_constraints)
         r = self.problem.scheme.r
         w = real_vector(self.w_star, "w_star", r, "Pass one finite weight per patch position.")
         w.setflags(write=False)

@@ -33,23 +33,18 @@ import numpy as np
 
 from ._codes import RuleCode, RuleStep
 from ._limits import MAX_W_NORM
-from ._validate import Interval, Options, Param, fail, validate
+from ._validate import (
+    Interval,
+    Options,
+    Param,
+    check_fields,
+    fail,
+    only_patch_param,
+    table,
+    validate,
+)
 
 __all__ = ["ConvotronRule", "Rule", "SGDRule", "only_patch_param", "plugin_directions"]
-
-
-def only_patch_param(k: int | None) -> Param:
-    """Return the one rule for ``only_patch`` (the rule, ``fit`` and the theorem's numbers).
-
-    An integer ``0 <= only_patch < k`` naming one of the ``k`` patches; ``k=None`` (the
-    scheme not yet known): an integer ``>= 0`` or None (Algorithm 1).
-    """
-    if k is None:
-        return Param("only_patch", Interval(int, 0, None), meaning="the disjoint patch",
-                     fix="Pass a patch number (0-based) or None for Algorithm 1.",
-                     allow_none=True)  # fmt: skip
-    return Param("only_patch", Interval(int, 0, k, closed="left"), meaning="the disjoint patch",
-                 fix=f"Pass the index of one of the k={k} patches, 0 to {k - 1}.")  # fmt: skip
 
 
 @runtime_checkable
@@ -156,10 +151,16 @@ class ConvotronRule:
     plugin_samples: int | None = None
 
     algorithm: ClassVar[str] = "convotron"
+    #: The constructor's table (convotron._validate); ``precondition`` has its own checks.
+    _parameter_constraints: ClassVar[dict[str, Param]] = table(
+        only_patch_param(None),
+        Param("plugin_samples", Interval(int, 1, None), allow_none=True,
+              fix="Pass a number of samples >= r, e.g. 50 * r, or None for the default."),
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
-        op = only_patch_param(None)(self.only_patch)
-        object.__setattr__(self, "only_patch", op)
+        check_fields(self, ConvotronRule._parameter_constraints)
+        op = self.only_patch
         pre: Any = self.precondition
         if isinstance(pre, str):
             pre = validate("precondition", pre, Options("none", "exact", "plugin"),
@@ -176,14 +177,6 @@ class ConvotronRule:
                 repr(self.precondition),
                 "Drop only_patch or precondition.",
             )
-        m = validate(
-            "plugin_samples",
-            self.plugin_samples,
-            Interval(int, 1, None),
-            fix="Pass a number of samples >= r, e.g. 50 * r, or None for the default.",
-            allow_none=True,
-        )
-        object.__setattr__(self, "plugin_samples", m)
 
     def __repr__(self) -> str:
         """``ConvotronRule(only_patch=...)`` and the preconditioner when there is one."""
@@ -403,6 +396,8 @@ class SGDRule:
 
     algorithm: ClassVar[str] = "sgd"
     only_patch: ClassVar[None] = None  # every patch
+    #: The constructor's table (convotron._validate); ``init`` has its own checks.
+    _parameter_constraints: ClassVar[dict[str, Param]]
 
     def __post_init__(self) -> None:
         init: Any = self.init
@@ -424,11 +419,10 @@ class SGDRule:
                     _INIT_FIX,
                 )
             object.__setattr__(self, "init", tuple(float(v) for v in w0))
-        object.__setattr__(self, "init_scale", _INIT_SCALE(self.init_scale))
+        check_fields(self, SGDRule._parameter_constraints)
         if self.init_scale > MAX_W_NORM:  # w_1 and ‖w_1 − w*‖² must stay finite
             raise fail("init_scale", f"at most {MAX_W_NORM:g}", repr(self.init_scale),
                        "Pass e.g. init_scale=1.0.")  # fmt: skip
-        object.__setattr__(self, "sigma_prime_at_zero", _SIGMA0(self.sigma_prime_at_zero))
 
     def check(self, k: int) -> None:
         """Nothing to check against the scheme (``init``'s length is checked by :meth:`start`)."""
@@ -508,3 +502,4 @@ _SIGMA0 = Param(
     fix="Pass None, 0.0 or 1.0.",
     allow_none=True,
 )
+SGDRule._parameter_constraints = table(_INIT_SCALE, _SIGMA0)

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ._errors import ConvotronError
 from ._limits import MAX_DATA_VALUE, read_array
-from ._validate import Callable_, fail, validate
+from ._validate import Callable_, Param, check_fields, fail, table
 
 __all__ = ["Rows", "Sampler", "Source", "as_source", "check_rows"]
 
@@ -47,13 +47,14 @@ class Sampler:
 
     sample: SampleFn
 
+    #: The constructor's table (convotron._validate).
+    _parameter_constraints: ClassVar[dict[str, Param]] = table(
+        Param("sample", Callable_("a callable sample(rng, m) -> (X, y)"),
+              fix="Pass e.g. teacher.sample.")
+    )  # fmt: skip
+
     def __post_init__(self) -> None:
-        validate(
-            "sample",
-            self.sample,
-            Callable_("a callable sample(rng, m) -> (X, y)"),
-            fix="Pass e.g. teacher.sample.",
-        )
+        check_fields(self, Sampler._parameter_constraints)
 
     def _chunks(self, rng: np.random.Generator, n: int, batch: int) -> NextChunk:
         """``next_chunk(u)``: ``u · batch`` fresh rows, shape-checked."""

@@ -74,10 +74,9 @@ from typing import Any, Generic, TypeVar, overload
 import numpy as np
 
 from .._errors import ConvotronError
-from .._validate import InstanceOf, Interval, Param
+from .._validate import InstanceOf, Interval, Param, only_patch_param, table, validate_params
 from ..covariance import Identity
 from ..problem import Problem
-from ..rules import only_patch_param
 from ._constants import Beta, Spectrum, noise_moment
 
 __all__ = [
@@ -489,6 +488,9 @@ _EPS = Param("eps", _POSITIVE, "Pass a positive accuracy, e.g. 0.01.", "the targ
 _DELTA = Param("delta", Interval(float, 0.0, 1.0, closed="right"),
                "Pass a probability, e.g. 0.1.", "the failure probability")  # fmt: skip
 _W_NORM = Param("w_norm", _POSITIVE, "Pass the norm of w*, e.g. 1.", "the norm of w*")
+#: The table of theorem_parameters (convotron._validate); only_patch (< k) is checked by Target.
+THEOREM_TABLE = table(_PROBLEM, _EPS, _DELTA, _W_NORM)
+theorem_parameters = validate_params(THEOREM_TABLE)(theorem_parameters)
 
 
 def _law_violations(problem: Problem) -> list[str]:

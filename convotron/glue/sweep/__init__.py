@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..._validate import InstanceOf, Param, validate_params
+from ..._validate import table as _table
 from .engine import CellPlan, Chunk, ChunkResult, execute, plan_cell
 from .grid import AXES, Cell, Grid, grid_from_args, load_grid
 from .store import Store
@@ -80,6 +82,17 @@ def _chunks_of(plan: CellPlan, size: int, teachers: int) -> list[Chunk]:
     ]
 
 
+#: run_sweep's table (convotron._validate); the scheduler and the workers are checked by
+#: convotron.glue.dask (the cap is the cores of this machine), the grid's cells by their plans.
+SWEEP_TABLE = _table(
+    Param("grid", InstanceOf(Grid, "a Grid"),
+          fix="Build one with convotron.glue.sweep.grid_from_args(...) or load_grid(path)."),
+    *(Param(name, InstanceOf(bool, "True or False"), fix=f"Pass {name}=True or False.")
+      for name in ("progress", "figures", "verbose")),
+)  # fmt: skip
+
+
+@validate_params(SWEEP_TABLE)
 def run_sweep(
     grid: Grid,
     out: str | Path,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..._errors import ConvotronError
-from ..._validate import Interval, Param
+from ..._validate import Interval, Param, validate_params
 from ...problem import Problem
 from ..parameters import TheoremParameters, theorem_parameters
 from .cases import Case
@@ -815,6 +815,7 @@ _SUITE = {
 }
 
 
+@validate_params(_SUITE)
 def run_suite(
     cases: Iterable[Case],
     *,
@@ -866,8 +867,6 @@ def run_suite(
         ``all_pass`` is false exactly when some case has status FAIL.
     """
     cases = list(cases)
-    runs, workers = _SUITE["runs"](runs), _SUITE["workers"](workers)
-    significance = _SUITE["significance"](significance)
     if not cases:
         raise ConvotronError(
             "the suite has no cases; got an empty list. Pass default_cases('quick') or your own."
