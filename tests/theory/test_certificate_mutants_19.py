@@ -17,7 +17,8 @@ import sympy as sp
 from convotron_theory import TheoryError
 from convotron_theory.spectra import certify_positive_definite, certify_positive_definite_float
 from convotron_theory.spectra.certificate import _U, _norm2_bound, _residual_bound
-from convotron_theory.spectra.enclosure import _transform
+from convotron_theory.spectra.check import _exact_overlap
+from convotron_theory.spectra.enclosure import _param, _transform, overlap_enclosure
 
 
 # ------------------------------------------- enclosure._transform: the rounding of f + g − x
@@ -53,6 +54,21 @@ def test_ar1_transform_covers_the_rounding_of_f_plus_g_minus_x(monkeypatch):
         for f in (Fraction(F), Fraction(G))
     )
     assert resid + u * 3 < err
+
+
+def test_ar1_enclosure_of_m_with_a_wildly_wrong_recursion(monkeypatch):
+    """The same recursion output inside :func:`overlap_enclosure`: three patches reading
+    coordinate 0 of n = 1, so C = [3], M = 3·3 = 9 exactly, M̃ = fl(3Ṽ) = 3·2⁵⁵ + 48. The
+    error 3·2⁵⁵ + 39 is within a few hundred u of B: ``_inflate`` must multiply (dividing by
+    1 + 4(m+2)u gives a false enclosure) and every term inside must stay."""
+    import scipy.signal
+
+    out = iter([np.array([[2.0**54]]), np.array([[2.0**54 + 12.0]])])
+    monkeypatch.setattr(scipy.signal, "lfilter", lambda b, a, x, axis=-1: next(out))
+    Mt, B = overlap_enclosure(np.asarray([[0], [0], [0]]), 1, "ar1", Fraction(1, 2**1000))
+    err = abs(9 - Fraction(float(Mt[0, 0])))
+    assert err == 3 * 2**55 + 39
+    assert err <= Fraction(float(B[0, 0])) <= err * (1 + Fraction(1, 10**12))
 
 
 @pytest.mark.parametrize("rho", [0.5, -0.75])
@@ -211,3 +227,66 @@ def test_exact_certificate_shape_and_symmetry_messages_in_full():
         assert str(err.value) == msg
     one = certify_positive_definite([[3]])
     assert one.holds and one.pivots == (3,) and one.minors == (3,)
+
+
+def test_exact_certificate_refutation_fields():
+    """M = [[2, 1, 1], [1, 2, 1], [1, 1, 2/3]]: Δ = 2, 3, 0, so pivot 2 is 0; the witness
+    solves the leading block and Mu = 0 (checked here by multiplying). Kills ``method=None``
+    in the refutation."""
+    M = [[2, 1, 1], [1, 2, 1], [1, 1, Fraction(2, 3)]]
+    cert = certify_positive_definite(M)
+    assert cert.holds is False and cert.method == "LDL^T" and cert.failed_at == 2
+    assert cert.minors == (2, 3, 0) and cert.pivots == (2, sp.Rational(3, 2), 0)
+    u = cert.kernel_direction
+    assert u is not None and u[2] != 0
+    assert all(sum(Fraction(M[i][j]) * u[j] for j in range(3)) == 0 for i in range(3))
+    assert cert.quadratic_form == 0
+    assert cert.reason == (
+        f"pivot 2 of the exact LDLᵀ factorisation is 0 <= 0; the integer vector u = {list(u)} "
+        "has uᵀMu = 0"
+    )
+
+
+# ------------------------------------------------------------ enclosure: the diagonal case
+def test_diag_enclosure_covers_both_roundings_of_a_single_product():
+    """n = 1, 40 patches reading coordinate 0, d = 0x1.dd150108eecfcp+0 exactly (a Fraction:
+    radius 0): Ṽ = fl(40d), M̃ = fl(40Ṽ), M = 1600d. The two roundings err by 1.545u·M
+    together; B = (u + γ₁ + u)·M̃ (the first product, the second, the symmetrisation) =
+    3.01u·M̃. Without the first product's u|Ṽ|, or with it subtracted (``X·δ − u|Ṽ|``:
+    1.01u·M̃), the enclosure is false."""
+    d = Fraction(float.fromhex("0x1.dd150108eecfcp+0"))
+    Mt, B = overlap_enclosure(np.zeros((40, 1), dtype=np.int64), 1, "diag", [d])
+    exact = 1600 * d
+    err = abs(exact - Fraction(float(Mt[0, 0])))
+    assert err > Fraction(3, 2) * Fraction(_U) * exact  # the input is adversarial
+    assert err <= Fraction(float(B[0, 0])) <= 4 * Fraction(_U) * exact
+
+
+# --------------------------------------------------------------- enclosure: parameters, ρ
+def test_param_encloses_each_kind_of_number():
+    """(value, radius) with the true value within the radius, against exact rationals."""
+    third = Fraction(1, 3)
+    for v in (third, sp.Rational(1, 3), "1/3", " 1/3 "):
+        f, rad = _param(v)
+        assert f == float(third) and Fraction(rad) >= abs(third - Fraction(f)) > 0
+        assert Fraction(rad) <= Fraction(1, 2**54)  # the rounding error, rounded up: tiny
+    assert _param(sp.Rational(-7, 4)) == (-1.75, 0.0)
+    assert _param(3) == (3.0, 0.0) and _param(np.int64(-2)) == (-2.0, 0.0)
+    assert _param(0.1) == (0.1, 0.1 * 2.0**-53 + 2.0**-1074)
+    for bad in (True, np.inf, float("nan"), "x", "1/0", sp.pi, Fraction(10**400), None):
+        assert _param(bad) is None
+
+
+def test_ar1_with_rho_zero_is_exact_and_rho_one_is_not_enclosed():
+    """ρ = 0 with no radius is Σ = I: the transform XΣ = X is exact and its bound 0 (only the
+    product C Ṽᵀ then rounds); |ρ| = 1 has no geometric bound min(n, 1/(1 − |ρ|)) to offer:
+    no enclosure (None)."""
+    X = np.array([[1.0, 0.0, 2.0, 1.0], [0.0, 3.0, 0.0, 1.0]])
+    V, E = _transform(X, "ar1", _param(Fraction(0)), 4)
+    assert np.array_equal(V, X) and not np.any(E)
+    idx = np.asarray([[0, 1, 2], [2, 3, 4], [1, 1, 0]])
+    M_exact = _exact_overlap(idx, 5, "diag", [Fraction(1)] * 5)
+    Mt, B = overlap_enclosure(idx, 5, "ar1", "0")
+    assert [[Fraction(float(v)) for v in row] for row in Mt] == M_exact
+    for rho in (Fraction(1), Fraction(-1), 1, "1"):
+        assert overlap_enclosure(idx, 5, "ar1", rho) is None
