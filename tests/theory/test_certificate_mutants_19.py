@@ -247,6 +247,19 @@ def test_exact_certificate_refutation_fields():
     )
 
 
+def test_ar1_transform_of_a_block_is_its_rows_transformed_one_by_one():
+    """Rows of X are independent (overlap_enclosure transforms them in blocks of any size):
+    the values and bounds of a block are those of each row alone. With ρ < 0 the recursion
+    alternates in sign, so a bound that took |f̃| over the whole block (``f.min(axis=None)``)
+    would differ in the row of small counts."""
+    X = np.array([[0.0, 9.0, 0.0, 7.0, 0.0, 8.0], [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]])
+    for rho in (-0.75, 0.5):
+        V, E = _transform(X, "ar1", _param(rho), 6)
+        for a in range(2):
+            Va, Ea = _transform(X[a : a + 1], "ar1", _param(rho), 6)
+            assert np.array_equal(V[a], Va[0]) and np.array_equal(E[a], Ea[0])
+
+
 # ------------------------------------------------------------ enclosure: the diagonal case
 def test_diag_enclosure_covers_both_roundings_of_a_single_product():
     """n = 1, 40 patches reading coordinate 0, d = 0x1.dd150108eecfcp+0 exactly (a Fraction:
