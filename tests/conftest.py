@@ -9,14 +9,40 @@ Profiles (select with ``HYPOTHESIS_PROFILE``; ``make test`` uses ``ci``):
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import os
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+
+
+class _TheoryAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Resolve ``convotron_theory[.x]`` to the module ``theory[.x]`` (mutmut's copy only)."""
+
+    own_spec: importlib.machinery.ModuleSpec | None = None
+
+    def find_spec(
+        self, fullname: str, path: object, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname == "convotron_theory" or fullname.startswith("convotron_theory."):
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        module = importlib.import_module("theory" + spec.name[len("convotron_theory") :])
+        self.own_spec = module.__spec__
+        return module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        # the import system has set __spec__ to the alias's: restore the module's own (its
+        # relative imports compare __package__ with __spec__.parent)
+        module.__spec__ = self.own_spec
 
 
 def _theory_from_this_checkout() -> None:
@@ -30,6 +56,15 @@ def _theory_from_this_checkout() -> None:
     """
     folder = Path(__file__).resolve().parent.parent / "theory"
     if "convotron_theory" in sys.modules or not (folder / "__init__.py").is_file():
+        return
+    if folder.parent.name == "mutants":
+        # mutmut names the mutants of theory/x.py ``theory.x.<function>__mutmut_<i>`` and its
+        # trampolines switch a mutant on only where the function's ``__module__`` is
+        # ``theory.x``: imported as ``convotron_theory.x`` every mutant would run the original
+        # code (and survive). So in mutmut's copy the package is imported as ``theory`` and
+        # ``convotron_theory.*`` is an alias of the same module objects.
+        sys.path.insert(0, str(folder.parent))
+        sys.meta_path.insert(0, _TheoryAlias())
         return
     spec = importlib.util.spec_from_file_location(
         "convotron_theory", folder / "__init__.py", submodule_search_locations=[str(folder)]

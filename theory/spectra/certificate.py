@@ -408,7 +408,8 @@ def certify_positive_definite_float(
     Hence ``lower_bound`` :math:`\le \lambda_{\min}(M)` always; a singular or indefinite
     :math:`M` can never be certified. The shift is chosen just below the float estimate
     (``estimate``, else ``eigvalsh``): :math:`s = \hat\lambda - t` with :math:`t` twice the
-    a-priori size of the errors, doubled on each failed factorisation (6 tries).
+    a-priori size of the errors, multiplied by 4 on each failed factorisation (6 tries), then
+    :math:`s = \hat\lambda/2`.
     Cost: one Cholesky and two products, :math:`O(r^3)` BLAS.
 
     Parameters

@@ -21,14 +21,21 @@ floating point from nonnegative data by :math:`m` additions and multiplications 
 :math:`1 + 4(m+2)u` (an exact double), which more than undoes that. Overflow is excluded by
 checking that every result is finite (else no enclosure is returned).
 
-Which terms a test can see (``tests/theory/test_certificate_terms.py``): dropping the AR(1)
-recursion residual, its evaluation terms, or :math:`\gamma_n|\tilde V|` (the rounding of
-:math:`C\tilde V^\top`) makes an enclosure false on an adversarial input (an inaccurate
-``lfilter``; sums of thousands of terms). The other terms (the rounding of
-:math:`\tilde f + \tilde g - x`, the diagonal and dense products, the radius of a float
-parameter, the symmetrisation, :func:`_inflate`) are each a few :math:`u` of :math:`|M|`
-and are covered in practice by the worst-case :math:`\gamma_n` terms beside them: no input
-tried shows one missing (issue 19's report), and each stays because the proof needs it.
+Which terms a test can see (``tests/theory/test_certificate_terms.py`` and
+``test_certificate_mutants_19.py``): dropping the AR(1) recursion residual, its evaluation
+terms, or :math:`\gamma_n|\tilde V|` (the rounding of :math:`C\tilde V^\top`) makes an
+enclosure false on an adversarial input (an inaccurate ``lfilter``; sums of thousands of
+terms); so does dropping :math:`u|\tilde V|` of the diagonal product (n = 1, one product
+rounded twice), dividing by :func:`_inflate`'s factor instead of multiplying, or dropping
+the rounding of :math:`\tilde f + \tilde g - x` from ``_transform``'s own bound
+(:math:`|X\Sigma - \tilde V| \le E` fails for n = 1 and a recursion output near
+:math:`2^{54}`; inside :func:`overlap_enclosure` the few :math:`u|\tilde V|` it is then short
+are covered by :math:`\gamma_n|\tilde V|`, the symmetrisation term and :func:`_inflate`, and
+no input tried makes the enclosure of :math:`M` false without it). The other terms (the
+dense product, the radius of a float parameter, the symmetrisation, the size of
+:func:`_inflate`'s factor) are each a few :math:`u` of :math:`|M|` and are covered in
+practice by the worst-case :math:`\gamma_n` terms beside them: no input tried shows one
+missing (issue 19's report), and each stays because the proof needs it.
 
 Parameters :math:`\rho`, :math:`d_j`, :math:`\Sigma_{ij}` are enclosed as a float and a
 radius (:func:`_param`): a float ``x`` stands for every real within :math:`u|x|` of it, which
