@@ -167,6 +167,17 @@ def _existing_ancestor(p: Path) -> Path:
     return q
 
 
+def _output_not_link(path: str | os.PathLike[str], what: str, fix: str) -> Path:
+    """Return ``path`` checked as text; refuse it if it is a symbolic link (``fix``: what to do)."""
+    p = check_path_text(path, what=what)
+    if os.path.islink(p):
+        raise ConvotronError(
+            f"the {what} must not be a symbolic link (an output never follows a link); got "
+            f"{str(p)!r} -> {os.readlink(p)!r}. {fix}"
+        )
+    return p
+
+
 def check_output_path(path: str | os.PathLike[str], *, what: str = "output file") -> Path:
     """Validate an output file path *before* any work is done, so bad input loses nothing.
 
@@ -187,13 +198,8 @@ def check_output_path(path: str | os.PathLike[str], *, what: str = "output file"
         If the path names a folder or a special file (FIFO, device, socket), if its folder is
         missing, is not a folder, or is not writable.
     """
-    p = check_path_text(path, what=what)
+    p = _output_not_link(path, what, "Remove the link or choose another path.")
     shown = str(p)
-    if os.path.islink(p):
-        raise ConvotronError(
-            f"the {what} must not be a symbolic link (an output never follows a link); got "
-            f"{shown!r} -> {os.readlink(p)!r}. Remove the link or choose another path."
-        )
     if os.path.exists(p):
         mode = os.stat(p).st_mode
         if stat.S_ISDIR(mode):
@@ -234,13 +240,8 @@ def check_output_dir(path: str | os.PathLike[str], *, what: str = "output folder
         If the path exists and is not a folder, if the nearest existing ancestor is not a
         folder (``afile/sub``), or if that folder is not writable.
     """
-    p = check_path_text(path, what=what)
+    p = _output_not_link(path, what, "Pass the folder itself or choose another path.")
     shown = str(p)
-    if os.path.islink(p):
-        raise ConvotronError(
-            f"the {what} must not be a symbolic link (an output never follows a link); got "
-            f"{shown!r} -> {os.readlink(p)!r}. Pass the folder itself or choose another path."
-        )
     if os.path.exists(p):
         if not p.is_dir():
             raise ConvotronError(
