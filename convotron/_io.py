@@ -243,22 +243,22 @@ def check_output_dir(path: str | os.PathLike[str], *, what: str = "output folder
     p = _output_not_link(path, what, "Pass the folder itself or choose another path.")
     shown = str(p)
     if os.path.exists(p):
+        folder = p  # the folder itself, or else the nearest existing one it will be made in
         if not p.is_dir():
             raise ConvotronError(
                 f"the {what} must be a folder; got {shown!r}, which is "
                 f"{_kind(os.stat(p).st_mode) if not p.is_file() else 'a file'}. "
                 "Pass a folder path, e.g. build/verify."
             )
-        _probe_writable(p, what=what, shown=shown)
-        return p
-    anc = _existing_ancestor(p.absolute())
-    if not anc.is_dir():
-        raise ConvotronError(
-            f"the {what} {shown!r} cannot be created: {str(anc)!r} is "
-            f"{'a file' if anc.is_file() else _kind(os.stat(anc).st_mode)}, not a folder. "
-            "Choose a path whose parents are folders."
-        )
-    _probe_writable(anc, what=what, shown=shown)
+    else:
+        folder = _existing_ancestor(p.absolute())
+        if not folder.is_dir():
+            raise ConvotronError(
+                f"the {what} {shown!r} cannot be created: {str(folder)!r} is "
+                f"{'a file' if folder.is_file() else _kind(os.stat(folder).st_mode)}, not a "
+                "folder. Choose a path whose parents are folders."
+            )
+    _probe_writable(folder, what=what, shown=shown)
     return p
 
 
