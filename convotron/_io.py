@@ -35,6 +35,7 @@ it was. The guarantees, each tested in ``tests/test_io.py``:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import json
@@ -59,6 +60,7 @@ __all__ = [
     "locked_dir",
     "make_dirs",
     "read_small_file",
+    "record_json",
     "refuse_same_file",
     "replaced_dir",
     "save_figure",
@@ -626,6 +628,17 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *, dpi: int = 120) -> Pa
         return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=dpi))
     finally:
         plt.close(fig)
+
+
+def record_json(record: Any, *names: str) -> dict[str, Any]:
+    """Return ``{name: record.name}`` for each of ``names``, in their order.
+
+    With no names, every field of the dataclass ``record`` in declaration order: a record whose
+    JSON keys are its attribute names lists them once, here, not as ``"x": self.x`` lines.
+    """
+    if not names:
+        names = tuple(f.name for f in dataclasses.fields(record))
+    return {name: getattr(record, name) for name in names}
 
 
 def to_jsonable(obj: Any) -> Any:

@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._errors import ConvotronError
+from ..._io import record_json
 from ..._limits import MAX_RUNS
 from ..._validate import Interval, validate
 
@@ -257,10 +258,7 @@ class Grid:
     def to_json(self) -> dict[str, Any]:
         """Return the grid's description (saved beside the results)."""
         return {
-            "axes": self.axes,
-            "runs": self.runs,
-            "seed": self.seed,
-            "chunk": self.chunk,
+            **record_json(self, "axes", "runs", "seed", "chunk"),
             "fractions": list(self.fractions),
             "teachers": self.teachers,
             "max_updates": None if math.isinf(self.max_updates) else self.max_updates,

@@ -93,6 +93,8 @@ from typing import Any
 
 import numpy as np
 
+from ..._io import record_json
+
 __all__ = [
     "BATCHES",
     "BATCH_SIZE",
@@ -201,24 +203,12 @@ class LemmaCheck:
     def to_json(self) -> dict[str, Any]:
         """Plain JSON."""
         return {
-            "kind": self.kind,
-            "lemma": self.lemma,
-            "constant": self.constant,
-            "point": self.point,
-            "sided": self.sided,
-            "measured": self.measured,
-            "se": self.se,
-            "value": self.value,
-            "t": self.t,
-            "p_value": self.p_value,
-            "level": self.level,
-            "ratio": self.ratio,
+            **record_json(self, "kind", "lemma", "constant", "point", "sided", "measured", "se",
+                          "value", "t", "p_value", "level", "ratio"),
             "ratio_ci": [self.ratio_low, self.ratio_high],
             "detectable_relative_error": self.detectable,
-            "passed": self.passed,
-            "samples": self.samples,
-            "preconditioned": self.preconditioned,
-        }
+            **record_json(self, "passed", "samples", "preconditioned"),
+        }  # fmt: skip
 
 
 def check_count(*, noisy: bool, linear: bool, preconditioned: bool = False) -> int:

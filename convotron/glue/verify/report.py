@@ -17,6 +17,7 @@ from ..._io import (
     atomic_write_text,
     check_output_dir,
     locked_dir,
+    record_json,
     save_figure,
 )
 from ..._through import Through
@@ -61,10 +62,7 @@ class DirectionResult:
         """Plain JSON."""
         return {
             "direction": self.name,
-            "runs": self.runs,
-            "fails": self.fails,
-            "median_iters_to_eps": self.median_iters_to_eps,
-            "tightness": self.tightness,
+            **record_json(self, "runs", "fails", "median_iters_to_eps", "tightness"),
         }
 
 
