@@ -59,8 +59,8 @@ __all__ = [
     "check_path_text",
     "locked_dir",
     "make_dirs",
+    "pick",
     "read_small_file",
-    "record_json",
     "refuse_same_file",
     "replaced_dir",
     "save_figure",
@@ -630,11 +630,12 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *, dpi: int = 120) -> Pa
         plt.close(fig)
 
 
-def record_json(record: Any, *names: str) -> dict[str, Any]:
+def pick(record: Any, *names: str) -> dict[str, Any]:
     """Return ``{name: record.name}`` for each of ``names``, in their order.
 
-    With no names, every field of the dataclass ``record`` in declaration order: a record whose
-    JSON keys are its attribute names lists them once, here, not as ``"x": self.x`` lines.
+    With no names, every field of the dataclass ``record`` in declaration order. For the
+    records whose JSON keys, or another record's fields, are their own attribute names: the
+    names are listed once, not as ``"x": self.x`` or ``x=other.x`` lines.
     """
     if not names:
         names = tuple(f.name for f in dataclasses.fields(record))

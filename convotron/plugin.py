@@ -81,7 +81,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import AssumptionViolation, ConvotronError
-from ._io import record_json
+from ._io import pick
 from ._limits import MAX_DATA_VALUE
 from ._validate import Interval, Param
 from .activations import check_alpha
@@ -134,7 +134,7 @@ class Estimate:
 
     def to_json(self) -> dict[str, Any]:
         """Return ``{"value", "se", "low", "high", "method"}``."""
-        return record_json(self)
+        return pick(self)
 
 
 #: The target of :meth:`PluginConstants.updates_needed`: ``E‖w_T − w*‖² <= 1% of ‖w*‖²``
@@ -365,7 +365,7 @@ class TailCheck:
     def to_json(self) -> dict[str, Any]:
         """Return the fields as a dict (``inf`` becomes null in JSON)."""
         return {
-            **record_json(self),
+            **pick(self),
             "rule": "Hill estimate of the tail index of ‖(P_i x)_i‖ on the ⌈2√m⌉ largest rows; "
             "heavy when its lower confidence limit is <= 8 (beta) or <= 4 (lambda)",
         }

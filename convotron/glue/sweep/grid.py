@@ -60,7 +60,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._errors import ConvotronError
-from ..._io import record_json
+from ..._io import pick
 from ..._limits import MAX_RUNS
 from ..._validate import Interval, Param
 
@@ -253,7 +253,7 @@ class Grid:
     def to_json(self) -> dict[str, Any]:
         """Return the grid's description (saved beside the results)."""
         return {
-            **record_json(self, "axes", "runs", "seed", "chunk"),
+            **pick(self, "axes", "runs", "seed", "chunk"),
             "fractions": list(self.fractions),
             "teachers": self.teachers,
             "max_updates": None if math.isinf(self.max_updates) else self.max_updates,

@@ -93,7 +93,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._io import record_json
+from ..._io import pick
 
 __all__ = [
     "BATCHES",
@@ -195,11 +195,11 @@ class LemmaCheck:
     def to_json(self) -> dict[str, Any]:
         """Plain JSON."""
         return {
-            **record_json(self, "kind", "lemma", "constant", "point", "sided", "measured", "se",
+            **pick(self, "kind", "lemma", "constant", "point", "sided", "measured", "se",
                           "value", "t", "p_value", "level", "ratio"),
             "ratio_ci": [self.ratio_low, self.ratio_high],
             "detectable_relative_error": self.detectable,
-            **record_json(self, "passed", "samples", "preconditioned"),
+            **pick(self, "passed", "samples", "preconditioned"),
         }  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from ..._io import (
     atomic_write_text,
     check_output_dir,
     locked_dir,
-    record_json,
+    pick,
     save_figure,
 )
 from ..._through import Through
@@ -62,7 +62,7 @@ class DirectionResult:
         """Plain JSON."""
         return {
             "direction": self.name,
-            **record_json(self, "runs", "fails", "median_iters_to_eps", "tightness"),
+            **pick(self, "runs", "fails", "median_iters_to_eps", "tightness"),
         }
 
 
