@@ -48,6 +48,11 @@ class Through(Generic[T]):
         self._name = ""
         self.__doc__ = doc
 
+    @property
+    def via(self) -> str:
+        """The attribute the value is read through (dotted for a chain)."""
+        return ".".join(self._via)
+
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = name
 
@@ -67,6 +72,4 @@ class Through(Generic[T]):
         return value if self._convert is None else self._convert(value)
 
     def __set__(self, obj: object, value: Any) -> None:
-        raise AttributeError(
-            f"{self._name!r} is read through {'.'.join(self._via)!r} and cannot be set"
-        )
+        raise AttributeError(f"{self._name!r} is read through {self.via!r} and cannot be set")
