@@ -85,14 +85,7 @@ def run_runs_chunk(chunk: RunsChunk) -> list[Any]:
     return run_range(
         _rule(chunk.only_patch, chunk.precondition),
         chunk.teacher,
-        eta=chunk.eta,
-        iters=chunk.iters,
-        seed=chunk.seed,
-        start=chunk.start,
-        stop=chunk.stop,
-        record_every=chunk.record_every,
-        eps=chunk.eps,
-        stream=chunk.stream,
+        **pick(chunk, "eta", "iters", "seed", "start", "stop", "record_every", "eps", "stream"),
     )
 
 
