@@ -47,10 +47,22 @@ def _res(r) -> dict:
     }
 
 
+def covariances(n: int) -> dict:
+    """One covariance of each kind on ``n`` coordinates (also tests/convotron/test_bitwise.py's)."""
+    from convotron.covariance import AR1, Dense, Diagonal, Identity
+
+    A = np.random.default_rng(5).standard_normal((n, n))
+    return {
+        "identity": Identity(n),
+        "diag": Diagonal(np.linspace(0.5, 2.0, n)),
+        "ar1": AR1(n, 0.6),
+        "dense": Dense(A @ A.T / n + 0.1 * np.eye(n)),
+    }
+
+
 def runs() -> dict:
     from convotron.algorithm import convotron, convotron_on_data, fit
     from convotron.baselines import glmtron, sgd, sgd_on_data
-    from convotron.covariance import AR1, Dense, Diagonal, Identity
     from convotron.data import InputLaw
     from convotron.many import run_many, run_range
     from convotron.patches import parse_spec
@@ -62,14 +74,7 @@ def runs() -> dict:
     laws = ["gaussian", "rademacher", "uniform", "mixture", "student-t", "exponential"]
     noises = ["none", "gaussian:0.3", "uniform:0.2", "hetero:0.4"]
     scheme = parse_spec("1d:16,4,2")
-    n = scheme.n
-    A = np.random.default_rng(5).standard_normal((n, n))
-    covs = {
-        "identity": Identity(n),
-        "diag": Diagonal(np.linspace(0.5, 2.0, n)),
-        "ar1": AR1(n, 0.6),
-        "dense": Dense(A @ A.T / n + 0.1 * np.eye(n)),
-    }
+    covs = covariances(scheme.n)
     rules = {
         "conv": ConvotronRule(),
         "conv_patch3": ConvotronRule(only_patch=3),

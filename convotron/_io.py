@@ -35,6 +35,7 @@ it was. The guarantees, each tested in ``tests/test_io.py``:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import json
@@ -58,6 +59,7 @@ __all__ = [
     "check_path_text",
     "locked_dir",
     "make_dirs",
+    "pick",
     "read_small_file",
     "refuse_same_file",
     "replaced_dir",
@@ -167,6 +169,17 @@ def _existing_ancestor(p: Path) -> Path:
     return q
 
 
+def _output_not_link(path: str | os.PathLike[str], what: str, fix: str) -> Path:
+    """Return ``path`` checked as text; refuse it if it is a symbolic link (``fix``: what to do)."""
+    p = check_path_text(path, what=what)
+    if os.path.islink(p):
+        raise ConvotronError(
+            f"the {what} must not be a symbolic link (an output never follows a link); got "
+            f"{str(p)!r} -> {os.readlink(p)!r}. {fix}"
+        )
+    return p
+
+
 def check_output_path(path: str | os.PathLike[str], *, what: str = "output file") -> Path:
     """Validate an output file path *before* any work is done, so bad input loses nothing.
 
@@ -187,13 +200,8 @@ def check_output_path(path: str | os.PathLike[str], *, what: str = "output file"
         If the path names a folder or a special file (FIFO, device, socket), if its folder is
         missing, is not a folder, or is not writable.
     """
-    p = check_path_text(path, what=what)
+    p = _output_not_link(path, what, "Remove the link or choose another path.")
     shown = str(p)
-    if os.path.islink(p):
-        raise ConvotronError(
-            f"the {what} must not be a symbolic link (an output never follows a link); got "
-            f"{shown!r} -> {os.readlink(p)!r}. Remove the link or choose another path."
-        )
     if os.path.exists(p):
         mode = os.stat(p).st_mode
         if stat.S_ISDIR(mode):
@@ -234,30 +242,25 @@ def check_output_dir(path: str | os.PathLike[str], *, what: str = "output folder
         If the path exists and is not a folder, if the nearest existing ancestor is not a
         folder (``afile/sub``), or if that folder is not writable.
     """
-    p = check_path_text(path, what=what)
+    p = _output_not_link(path, what, "Pass the folder itself or choose another path.")
     shown = str(p)
-    if os.path.islink(p):
-        raise ConvotronError(
-            f"the {what} must not be a symbolic link (an output never follows a link); got "
-            f"{shown!r} -> {os.readlink(p)!r}. Pass the folder itself or choose another path."
-        )
     if os.path.exists(p):
+        folder = p  # the folder itself, or else the nearest existing one it will be made in
         if not p.is_dir():
             raise ConvotronError(
                 f"the {what} must be a folder; got {shown!r}, which is "
                 f"{_kind(os.stat(p).st_mode) if not p.is_file() else 'a file'}. "
                 "Pass a folder path, e.g. build/verify."
             )
-        _probe_writable(p, what=what, shown=shown)
-        return p
-    anc = _existing_ancestor(p.absolute())
-    if not anc.is_dir():
-        raise ConvotronError(
-            f"the {what} {shown!r} cannot be created: {str(anc)!r} is "
-            f"{'a file' if anc.is_file() else _kind(os.stat(anc).st_mode)}, not a folder. "
-            "Choose a path whose parents are folders."
-        )
-    _probe_writable(anc, what=what, shown=shown)
+    else:
+        folder = _existing_ancestor(p.absolute())
+        if not folder.is_dir():
+            raise ConvotronError(
+                f"the {what} {shown!r} cannot be created: {str(folder)!r} is "
+                f"{'a file' if folder.is_file() else _kind(os.stat(folder).st_mode)}, not a "
+                "folder. Choose a path whose parents are folders."
+            )
+    _probe_writable(folder, what=what, shown=shown)
     return p
 
 
@@ -625,6 +628,18 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *, dpi: int = 120) -> Pa
         return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=dpi))
     finally:
         plt.close(fig)
+
+
+def pick(record: Any, *names: str) -> dict[str, Any]:
+    """Return ``{name: record.name}`` for each of ``names``, in their order.
+
+    With no names, every field of the dataclass ``record`` in declaration order. For the
+    records whose JSON keys, or another record's fields, are their own attribute names: the
+    names are listed once, not as ``"x": self.x`` or ``x=other.x`` lines.
+    """
+    if not names:
+        names = tuple(f.name for f in dataclasses.fields(record))
+    return {name: getattr(record, name) for name in names}
 
 
 def to_jsonable(obj: Any) -> Any:

@@ -81,6 +81,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import AssumptionViolation, ConvotronError
+from ._io import pick
 from ._limits import MAX_DATA_VALUE
 from ._validate import ALPHA, Interval, Param, table, validate_params
 from .model import GATHER_ENTRIES
@@ -134,13 +135,7 @@ class Estimate:
 
     def to_json(self) -> dict[str, Any]:
         """Return ``{"value", "se", "low", "high", "method"}``."""
-        return {
-            "value": self.value,
-            "se": self.se,
-            "low": self.low,
-            "high": self.high,
-            "method": self.method,
-        }
+        return pick(self)
 
 
 #: The target of :meth:`PluginConstants.updates_needed`: ``E‖w_T − w*‖² <= 1% of ‖w*‖²``
@@ -371,12 +366,7 @@ class TailCheck:
     def to_json(self) -> dict[str, Any]:
         """Return the fields as a dict (``inf`` becomes null in JSON)."""
         return {
-            "tested": self.tested,
-            "index": self.index,
-            "index_low": self.index_low,
-            "k_tail": self.k_tail,
-            "heavy_beta": self.heavy_beta,
-            "heavy_lambda": self.heavy_lambda,
+            **pick(self),
             "rule": "Hill estimate of the tail index of ‖(P_i x)_i‖ on the ⌈2√m⌉ largest rows; "
             "heavy when its lower confidence limit is <= 8 (beta) or <= 4 (lambda)",
         }

@@ -30,6 +30,7 @@ import numpy as np
 
 from ._errors import ConvotronError
 from ._limits import MAX_SAMPLE_ENTRIES, MAX_W_NORM, chunk_rows, gib, real_vector
+from ._through import Through
 from ._validate import ALPHA, InstanceOf, Interval, Param, check_fields, table
 from .covariance import Covariance, as_covariance
 from .data import _CHUNK, _M, _RNG, SAMPLE_CHUNK, InputLaw, NoiseModel, get_law, parse_noise
@@ -105,20 +106,9 @@ class Problem:
             scheme = parse_spec(scheme)
         return cls(scheme, alpha, law, cov, noise)  # type: ignore[arg-type]
 
-    @property
-    def n(self) -> int:
-        """Input dimension."""
-        return int(self.scheme.n)
-
-    @property
-    def r(self) -> int:
-        """Patch size (the length of ``w``)."""
-        return int(self.scheme.r)
-
-    @property
-    def k(self) -> int:
-        """Number of patches."""
-        return int(self.scheme.k)
+    n = Through[int]("scheme", int, "Input dimension.")
+    r = Through[int]("scheme", int, "Patch size (the length of ``w``).")
+    k = Through[int]("scheme", int, "Number of patches.")
 
     def teacher(self, w_star: Any) -> Teacher:
         r"""Return the teacher :math:`y = f_{w^*}(x) + \xi` of this problem with ``w_star``."""
@@ -257,30 +247,11 @@ class Teacher:
         w.setflags(write=False)
         object.__setattr__(self, "w_star", w)
 
-    @property
-    def scheme(self) -> PatchScheme:
-        """The patch scheme of :attr:`problem`."""
-        return self.problem.scheme
-
-    @property
-    def alpha(self) -> float:
-        """The leaky-ReLU slope of :attr:`problem`."""
-        return self.problem.alpha
-
-    @property
-    def law(self) -> InputLaw:
-        """The input law of :attr:`problem`."""
-        return self.problem.law
-
-    @property
-    def cov(self) -> Covariance:
-        """The covariance of :attr:`problem`."""
-        return self.problem.cov
-
-    @property
-    def noise(self) -> NoiseModel:
-        """The noise model of :attr:`problem`."""
-        return self.problem.noise
+    scheme = Through[PatchScheme]("problem", doc="The patch scheme of :attr:`problem`.")
+    alpha = Through[float]("problem", doc="The leaky-ReLU slope of :attr:`problem`.")
+    law = Through[InputLaw]("problem", doc="The input law of :attr:`problem`.")
+    cov = Through[Covariance]("problem", doc="The covariance of :attr:`problem`.")
+    noise = Through[NoiseModel]("problem", doc="The noise model of :attr:`problem`.")
 
     def predict(self, X: Any) -> np.ndarray:
         r"""Return :math:`f_{w^*}(x)` for each row of ``X``, shape ``(m,)``."""

@@ -5,6 +5,8 @@ Slow and obviously right: the fast code of :mod:`convotron` is compared against 
 * ``patch_operators(n, indices)``: :math:`P_i` as dense 0/1 matrices, row ``a`` has its
   single 1 in column ``indices[i][a]`` (spec §1).
 * ``patch_sum(n, indices)``: :math:`P = \\sum_i P_i`.
+* ``stride_indices(n, r, d)``: the 1D patch-and-stride scheme, patch ``i`` reading
+  ``i d, ..., i d + r - 1`` for ``i < k = (n - r)/d + 1``.
 * ``overlap_matrix(n, indices, Sigma)``: :math:`\\sum_{i,j} P_i \\Sigma P_j^T` by a double loop
   (exact integers when ``Sigma`` is an integer matrix).
 * ``ar1_matrix(n, rho)``: :math:`\\Sigma_{ij} = \\rho^{|i-j|}` entry by entry.
@@ -32,6 +34,11 @@ def patch_sum(n, indices):
     for P_i in ops:
         total = total + P_i
     return total
+
+
+def stride_indices(n, r, d):
+    k = (n - r) // d + 1
+    return np.array([[i * d + a for a in range(r)] for i in range(k)], dtype=np.int64)
 
 
 def overlap_matrix(n, indices, Sigma=None):

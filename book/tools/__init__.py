@@ -7,11 +7,23 @@
 - :mod:`book.tools.sources`: parse the book's ``prf:`` labels and ``{prf:ref}`` targets.
 """
 
-__all__ = ["BOOK_DIR", "BUILD_DIR", "HTML_DIR", "REPO_ROOT"]
+__all__ = ["BOOK_DIR", "BUILD_DIR", "HTML_DIR", "REPO_ROOT", "report_problems"]
 
+import sys
 from pathlib import Path
 
 BOOK_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = BOOK_DIR.parent
 BUILD_DIR = BOOK_DIR / "_build"
 HTML_DIR = BUILD_DIR / "html"
+
+
+def report_problems(tag: str, problems: list[str], summary: str) -> int:
+    """Print each problem on stderr and the one-line ``summary`` on stdout, both after ``[tag]``.
+
+    Returns the exit status of a check's command line: 1 when there are problems, 0 otherwise.
+    """
+    for p in problems:
+        print(f"[{tag}] {p}", file=sys.stderr)
+    print(f"[{tag}] {summary}", flush=True)
+    return 1 if problems else 0

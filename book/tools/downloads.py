@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from book.tools import BOOK_DIR, HTML_DIR
+from book.tools import BOOK_DIR, HTML_DIR, report_problems
 
 __all__ = ["check_downloads", "download_links", "main", "toc_pages"]
 
@@ -86,10 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[downloads] build the book first ({HTML_DIR} is empty)", file=sys.stderr)
         return 2
     problems = check_downloads()
-    for p in problems:
-        print(f"[downloads] {p}", file=sys.stderr)
-    print(f"[downloads] {len(toc_pages())} pages, {len(problems)} problems", flush=True)
-    return 1 if problems else 0
+    return report_problems(
+        "downloads", problems, f"{len(toc_pages())} pages, {len(problems)} problems"
+    )
 
 
 if __name__ == "__main__":

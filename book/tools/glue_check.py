@@ -25,7 +25,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from book.tools import BOOK_DIR
+from book.tools import BOOK_DIR, report_problems
 
 __all__ = ["ALLOWED", "Hit", "glue_keys", "main", "prose_of", "scan_book", "scan_page"]
 
@@ -151,10 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; see the module docstring."""
     del argv
     problems = scan_book()
-    for p in problems:
-        print(f"[glue] {p}", file=sys.stderr)
-    print(f"[glue] {len(problems)} unglued numbers or missing keys", flush=True)
-    return 1 if problems else 0
+    return report_problems("glue", problems, f"{len(problems)} unglued numbers or missing keys")
 
 
 if __name__ == "__main__":

@@ -134,6 +134,15 @@ def add_subcommand(subparsers: Any, name: str, module: Any) -> argparse.Argument
     return parser
 
 
+def add_precondition_option(
+    parser: argparse.ArgumentParser, help: str, default: str | None = "none"
+) -> None:
+    """Add ``--precondition {none,exact,plugin}`` (``help`` says what it does to the command)."""
+    parser.add_argument(
+        "--precondition", choices=("none", "exact", "plugin"), default=default, help=help
+    )
+
+
 def add_json_option(parser: argparse.ArgumentParser, what: str = "instead") -> None:
     """Add ``--json``: print one JSON object on stdout (``what`` ends the help text)."""
     parser.add_argument("--json", action="store_true", help=f"print one JSON object {what}")

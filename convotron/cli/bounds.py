@@ -31,6 +31,7 @@ import argparse
 import math
 from typing import Any
 
+from . import _common
 from ._common import EXIT_FAIL, EXIT_OK, add_json_option, add_problem_options, emit_json
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "format_bounds", "main"]
@@ -53,11 +54,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         p, "scheme", "alpha", "dist", "cov", "noise", "eps", "delta", "w-norm", "only-patch"
     )
     add_json_option(p)
-    p.add_argument(
-        "--precondition",
-        choices=("none", "exact", "plugin"),
-        default="none",
-        help="also print the preconditioned theorem [derived, not the paper's] for H = M⁻¹ "
+    _common.add_precondition_option(
+        p,
+        "also print the preconditioned theorem [derived, not the paper's] for H = M⁻¹ "
         "(exact), and for plugin the price of M̂⁻¹ and the samples it needs (default none)",
     )
 

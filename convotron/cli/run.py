@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ConvotronError
+from . import _common
 from ._common import (
     EXIT_OK,
     add_json_option,
@@ -135,11 +136,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "or the fast xoshiro256++/ziggurat stream (convotron._rng; same laws, other numbers)",
     )
     add_problem_options(p, "only-patch", "eps", "delta", "w-norm")
-    p.add_argument(
-        "--precondition",
-        choices=("none", "exact", "plugin"),
-        default="none",
-        help="the preconditioned Convotron [derived, not the paper's]: w += η (y − f) H Σ P_i x "
+    _common.add_precondition_option(
+        p,
+        "the preconditioned Convotron [derived, not the paper's]: w += η (y − f) H Σ P_i x "
         "with H = M⁻¹ of the teacher (exact) or M̂⁻¹ from 50 r set-aside samples (plugin); "
         "--eta/--iters auto then take the preconditioned theorem's values (default none)",
     )

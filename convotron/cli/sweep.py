@@ -37,6 +37,7 @@ import math
 import sys
 from typing import Any
 
+from . import _common
 from ._common import EXIT_FAIL, EXIT_OK, add_json_option, emit_json, parse_integer, parse_number
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "main"]
@@ -80,13 +81,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "easiest, then random ones (default 3, at most 16)",
     )
     p.add_argument("--max-updates", metavar="U", help="skip cells costing more runs x T")
-    p.add_argument(
-        "--precondition",
-        choices=("none", "exact", "plugin"),
-        default=None,
-        help="the preconditioned Convotron [derived, not the paper's]: w += η (y − f) H Σ P_i x "
+    _common.add_precondition_option(
+        p,
+        "the preconditioned Convotron [derived, not the paper's]: w += η (y − f) H Σ P_i x "
         "with H = M⁻¹ (exact) or M̂⁻¹ from 50 r samples per cell (plugin), at the "
         "preconditioned theorem's η and T (default none, or the grid file's)",
+        default=None,
     )
     p.add_argument("--out", metavar="DIR", default="build/sweep", help="output folder")
     p.add_argument(

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ConvotronError
+from . import _common
 from ._common import EXIT_FAIL, EXIT_OK, add_json_option, emit_json, parse_integer, parse_number
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "main"]
@@ -122,11 +123,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--verbose", action="store_true", help="show the Dask cluster's log messages on stderr"
     )
-    p.add_argument(
-        "--precondition",
-        choices=("none", "exact", "plugin"),
-        default="none",
-        help="none (default): Algorithm 1's suite; exact (H = M⁻¹) or plugin (H = M̂⁻¹ from "
+    _common.add_precondition_option(
+        p,
+        "none (default): Algorithm 1's suite; exact (H = M⁻¹) or plugin (H = M̂⁻¹ from "
         "50 r samples per case): the preconditioned suite, with the preconditioned "
         "theorem's eta and T [derived, not the paper's]",
     )

@@ -69,11 +69,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, overload
+from typing import Any
 
 import numpy as np
 
 from .._errors import ConvotronError
+from .._io import pick
+from .._through import Through
 from .._validate import InstanceOf, Interval, Param, only_patch_param, table, validate_params
 from ..covariance import Identity
 from ..problem import Problem
@@ -156,18 +158,11 @@ class Spectra:
         """Build the record of a :class:`~convotron.glue._constants.Spectrum` and its check."""
         check = spectrum.check
         return cls(
-            lambda_min=spectrum.lambda_min,
-            lambda_max=spectrum.lambda_max,
-            trace_M=spectrum.trace_M,
-            lambda_max_Sigma=spectrum.lambda_max_Sigma,
-            lambda_max_PPT=spectrum.lambda_max_PPT,
-            certificate=check.certificate,
-            verdict=check.verdict,
-            lambda_min_used=spectrum.lambda_min_used,
-            lambda_min_note=spectrum.lambda_min_note,
-            certificate_detail=check.certificate_detail,
+            **pick(spectrum, "lambda_min", "lambda_max", "trace_M", "lambda_max_Sigma",
+                   "lambda_max_PPT", "lambda_min_used", "lambda_min_note"),
+            **pick(check, "certificate", "verdict", "certificate_detail"),
             check=check,
-        )
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -242,27 +237,6 @@ class Step:
         )
 
 
-V = TypeVar("V")
-
-
-class _In(Generic[V]):
-    """A flat read-only name for a field of a record: ``tp.eta`` is ``tp.step.eta``."""
-
-    def __init__(self, record: str) -> None:
-        self.record = record
-        self.name = ""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @overload
-    def __get__(self, obj: None, owner: type) -> _In[V]: ...
-    @overload
-    def __get__(self, obj: object, owner: type) -> V: ...
-    def __get__(self, obj: object | None, owner: type) -> Any:
-        return self if obj is None else getattr(getattr(obj, self.record), self.name)
-
-
 @dataclass(frozen=True)
 class TheoremParameters:
     r"""The theorem's numbers for one problem (all [derived]; see the module docstring).
@@ -286,38 +260,38 @@ class TheoremParameters:
     problem: Problem = field(repr=False, compare=False)
 
     # the flat names, each read from its record (to_dict, summary and callers use them)
-    eps = _In[float]("target")
-    delta = _In[float]("target")
-    w_norm = _In[float]("target")
-    only_patch = _In["int | None"]("target")
-    lambda_min = _In[float]("spectra")
-    lambda_max = _In[float]("spectra")
-    trace_M = _In[float]("spectra")
-    lambda_max_Sigma = _In[float]("spectra")
-    lambda_max_PPT = _In[float]("spectra")
-    certificate = _In[str]("spectra")
-    verdict = _In[str]("spectra")
-    lambda_min_used = _In[float]("spectra")
-    lambda_min_note = _In[str]("spectra")
-    certificate_detail = _In[Any]("spectra")
-    check = _In[Any]("spectra")
-    a = _In[float]("constants")
-    beta = _In[float]("constants")
-    beta_rule = _In[str]("constants")
-    rho = _In[float]("constants")
-    rho_rule = _In[str]("constants")
-    beta_candidates = _In["dict[str, float]"]("constants")
-    beta_closed = _In[float]("constants")
-    beta_closed_rule = _In[str]("constants")
-    beta_exact = _In["float | None"]("constants")
-    beta_note = _In[str]("constants")
-    eta = _In[float]("step")
-    T = _In["int | float"]("step")
-    samples = _In["int | float"]("step")
-    realizable = _In[bool]("step")
-    formulas = _In["dict[str, str]"]("step")
-    eta_closed = _In[float]("step")
-    T_closed = _In["int | float"]("step")
+    eps = Through[float]("target")
+    delta = Through[float]("target")
+    w_norm = Through[float]("target")
+    only_patch = Through["int | None"]("target")
+    lambda_min = Through[float]("spectra")
+    lambda_max = Through[float]("spectra")
+    trace_M = Through[float]("spectra")
+    lambda_max_Sigma = Through[float]("spectra")
+    lambda_max_PPT = Through[float]("spectra")
+    certificate = Through[str]("spectra")
+    verdict = Through[str]("spectra")
+    lambda_min_used = Through[float]("spectra")
+    lambda_min_note = Through[str]("spectra")
+    certificate_detail = Through[Any]("spectra")
+    check = Through[Any]("spectra")
+    a = Through[float]("constants")
+    beta = Through[float]("constants")
+    beta_rule = Through[str]("constants")
+    rho = Through[float]("constants")
+    rho_rule = Through[str]("constants")
+    beta_candidates = Through["dict[str, float]"]("constants")
+    beta_closed = Through[float]("constants")
+    beta_closed_rule = Through[str]("constants")
+    beta_exact = Through["float | None"]("constants")
+    beta_note = Through[str]("constants")
+    eta = Through[float]("step")
+    T = Through["int | float"]("step")
+    samples = Through["int | float"]("step")
+    realizable = Through[bool]("step")
+    formulas = Through["dict[str, str]"]("step")
+    eta_closed = Through[float]("step")
+    T_closed = Through["int | float"]("step")
 
     @property
     def applies(self) -> bool:
@@ -338,8 +312,8 @@ class TheoremParameters:
             alias = vars(TheoremParameters).get(name)
             if name in own:
                 top[name] = value
-            elif isinstance(alias, _In):
-                records.setdefault(alias.record, {})[name] = value
+            elif isinstance(alias, Through):
+                records.setdefault(alias.via, {})[name] = value
             else:
                 raise ConvotronError(
                     f"replace: {name!r} is neither a field of TheoremParameters nor of one of "
@@ -452,13 +426,9 @@ def theorem_parameters(
             k=problem.scheme.k,
             r=problem.scheme.r,
             alpha=problem.alpha,
-            eps=target.eps,
-            delta=target.delta,
-            w_norm=target.w_norm,
-            lambda_max_Sigma=spectrum.lambda_max_Sigma,
-            lambda_max_PPT=spectrum.lambda_max_PPT,
-            B=beta.B,
-            E_x4=beta.E_x4,
+            **pick(target, "eps", "delta", "w_norm"),
+            **pick(spectrum, "lambda_max_Sigma", "lambda_max_PPT"),
+            **pick(beta, "B", "E_x4"),
             xi_moment=xi_moment,
         )
         p = ti.theorem_parameters(**shared, beta_rule=beta.rule, lambda_max_K=beta.exact)

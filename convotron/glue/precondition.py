@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ConvotronError
+from .._io import pick
 from . import moments as gm
 
 __all__ = ["preconditioned_parameters"]
@@ -89,14 +90,11 @@ def preconditioned_parameters(
     lam_min_H = float(np.linalg.eigvalsh(pc.H)[0])
     phi_1 = float(w_norm) ** 2 / lam_min_H  # Φ_1 ≤ ‖w*‖²/λ_min(H): the worst direction
     par = precondition_parameters(
-        mu_H=pc.mu_H,
-        beta_H=pc.beta_H,
-        rho_H=pc.rho_H,
+        **pick(pc, "mu_H", "beta_H", "rho_H", "lambda_max_H"),
         k=scheme.k,
         alpha=problem.alpha,
         eps=eps,
         delta=delta,
-        lambda_max_H=pc.lambda_max_H,
         phi_1=phi_1,
     )
     return {

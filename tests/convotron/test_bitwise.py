@@ -27,22 +27,15 @@ def _h(a: object) -> str:
 
 
 def _runs() -> dict[str, str]:
+    from benchmarks.compare_core import covariances
     from convotron.algorithm import convotron, fit
-    from convotron.covariance import AR1, Dense, Diagonal, Identity
     from convotron.patches import parse_spec
     from convotron.problem import Problem
     from convotron.rules import ConvotronRule, SGDRule
     from convotron.sources import Rows
 
     scheme = parse_spec("1d:12,4,2")  # k = 5: 1/k is not a power of 2 (rounding shows)
-    n = scheme.n
-    A = np.random.default_rng(5).standard_normal((n, n))
-    covs = {
-        "identity": Identity(n),
-        "diag": Diagonal(np.linspace(0.5, 2.0, n)),
-        "ar1": AR1(n, 0.6),
-        "dense": Dense(A @ A.T / n + 0.1 * np.eye(n)),
-    }
+    covs = covariances(scheme.n)
     cases = [
         ("gaussian", "identity", "none"),
         ("rademacher", "diag", "gaussian:0.3"),

@@ -51,14 +51,10 @@ from convotron_theory.instantiate import (
     theorem_parameters,
 )
 from tests.budget import examples
+from tests.reference import stride_indices
 
 
 # ----------------------------------------------------------------------------------- helpers
-def stride_indices(n: int, r: int, d: int) -> np.ndarray:
-    k = (n - r) // d + 1
-    return np.arange(r)[None, :] + d * np.arange(k)[:, None]
-
-
 def p_sum(n: int, indices: np.ndarray) -> np.ndarray:
     P = np.zeros((indices.shape[1], n))
     for row in indices:

@@ -78,13 +78,18 @@ def test_stride_rule_bounds_the_exact_K(r, d, k, law) -> None:
     ) * (1 + 1e-9)
 
 
-@pytest.mark.claim("lem-exact-k")
-@pytest.mark.parametrize(
-    ("n", "idx", "exact", "old_rule"), [(8, COUNTER, 26.0, 22.0), (4, TWINS, 16.0, 12.0)]
+#: The counterexample schemes (``tr PPᵀ ≠ rk``), each with ``(exact, old)`` for ``λ_max(K)``
+#: (against the ``rk + 2λ`` rule) and for the heteroscedastic ρ (against ``tr(PΣ²Pᵀ) = rk``).
+COUNTEREXAMPLES = pytest.mark.parametrize(
+    ("n", "idx", "beta", "rho"),
+    [(8, COUNTER, (26.0, 22.0), (25.0, 23.0)), (4, TWINS, (16.0, 12.0), (12.0, 10.0))],
 )
-def test_rk_shortcut_is_not_admissible_off_stride(n, idx, exact, old_rule) -> None:
-    P = _P(n, idx)
-    r, k = len(idx[0]), len(idx)
+
+
+@pytest.mark.claim("lem-exact-k")
+@COUNTEREXAMPLES
+def test_rk_shortcut_is_not_admissible_off_stride(n, idx, beta, rho) -> None:
+    (exact, old_rule), P, r, k = beta, _P(n, idx), len(idx[0]), len(idx)
     lm = np.linalg.eigvalsh(P @ P.T)[-1]
     top = SM.beta_exact(SM.second_moment_matrix(n, idx))
     assert top == pytest.approx(exact, rel=1e-12)
@@ -94,12 +99,9 @@ def test_rk_shortcut_is_not_admissible_off_stride(n, idx, exact, old_rule) -> No
 
 
 @pytest.mark.claim("lem-second-moment")
-@pytest.mark.parametrize(
-    ("n", "idx", "exact", "old"), [(8, COUNTER, 25.0, 23.0), (4, TWINS, 12.0, 10.0)]
-)
-def test_hetero_rho_exact_on_the_counterexamples(n, idx, exact, old) -> None:
-    P = _P(n, idx)
-    r, k = len(idx[0]), len(idx)
+@COUNTEREXAMPLES
+def test_hetero_rho_exact_on_the_counterexamples(n, idx, beta, rho) -> None:
+    (exact, old), P, r, k = rho, _P(n, idx), len(idx[0]), len(idx)
     trppt = float(np.trace(P @ P.T))
     rho = TB.RHO_HETERO_GAUSSIAN(varsigma=1.0, tr_Sigma=n, tr_M=trppt, tr_PSigma2PT=trppt)
     assert rho == pytest.approx(exact, rel=1e-12)

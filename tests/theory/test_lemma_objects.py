@@ -32,14 +32,12 @@ from convotron_theory.spectra import (
     sos_inequality_holds,
 )
 from convotron_theory.spectra import lemmas as lemmas_module
+from tests.reference import patch_sum, stride_indices
 
 
 def ppt_1d(n: int, r: int, d: int) -> np.ndarray:
     """PPᵀ = (Σ_i P_i)(Σ_i P_i)ᵀ of the 1D stride scheme, built from the selection matrices."""
-    k = (n - r) // d + 1
-    P = np.zeros((r, n))
-    for i in range(k):
-        P[np.arange(r), i * d + np.arange(r)] += 1.0
+    P = patch_sum(n, stride_indices(n, r, d)).astype(float)
     return P @ P.T
 
 

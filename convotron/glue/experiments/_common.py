@@ -7,7 +7,8 @@ Every experiment module (``sgd_vs_convotron``, ``noise``, ...) provides
   (``Config.quick()``, ``Config.full()``);
 - ``run(config=None, *, quick=True, seed=0, progress=False) -> ExperimentResult``,
   which computes the numbers (deterministic for a given ``seed``: every run draws its
-  generator from ``numpy.random.SeedSequence(seed).spawn``);
+  generator from ``numpy.random.SeedSequence(seed).spawn``), which
+  :func:`experiment` makes of the module's ``(cfg, seed, progress) -> Findings``;
 - ``plot(result, out) -> list[pathlib.Path]``, which writes the PNG figures.
 
 :func:`convotron.glue.experiments.run_experiment` joins them and writes the JSON file.
@@ -21,21 +22,23 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Protocol, Self
 
 import numpy as np
 
 from ..._errors import ConvotronError, DivergenceError
-from ..._io import to_jsonable
+from ..._io import pick, to_jsonable
 from ..._validate import Interval, Param
 
 __all__ = [
     "SEED",
     "ExperimentConfig",
     "ExperimentResult",
+    "Findings",
     "Outcome",
     "Table",
     "config_dict",
+    "experiment",
     "finish",
     "first_hit_or_none",
     "fmt",
@@ -327,6 +330,55 @@ def finish(
         notes=notes,
         seconds=time.perf_counter() - t0,
     )
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What an experiment's computation finds: the fields of :class:`ExperimentResult` it makes."""
+
+    data: dict[str, Any]
+    conclusions: dict[str, Any]
+    table: Table
+    notes: tuple[str, ...]
+
+
+class Runner(Protocol):
+    """An experiment's ``run``: what :func:`experiment` makes of its computation."""
+
+    def __call__(
+        self, config: Any = None, *, quick: bool = True, seed: int = 0, progress: bool = False
+    ) -> ExperimentResult: ...
+
+
+def experiment(
+    name: str, config_cls: Any
+) -> Callable[[Callable[[Any, int, bool], Findings]], Runner]:
+    """Make an experiment's ``run`` from its computation ``compute(cfg, seed, progress)``.
+
+    ``run(config=None, *, quick=True, seed=0, progress=False) -> ExperimentResult`` takes the
+    settings ``config`` (None: ``config_cls``'s quick or full ones, ``quick`` says which),
+    times the computation on them and returns the :class:`ExperimentResult` of its
+    :class:`Findings`. Deterministic for a given ``seed``.
+    """
+
+    def make(compute: Callable[[Any, int, bool], Findings]) -> Runner:
+        def run(
+            config: Any = None, *, quick: bool = True, seed: int = 0, progress: bool = False
+        ) -> ExperimentResult:
+            cfg = resolve_config(config_cls, config, quick)
+            t0 = time.perf_counter()
+            found = compute(cfg, seed, progress)
+            return finish(name, seed=seed, quick=quick, config=config, cfg=cfg, t0=t0,
+                          **pick(found))  # fmt: skip
+
+        run.__doc__ = (
+            f"Run the experiment ``{name}``; see the module docstring. Deterministic for a "
+            "given ``seed``."
+        )
+        run.__module__, run.__qualname__ = compute.__module__, compute.__qualname__
+        return run
+
+    return make
 
 
 def outcome_record(o: Outcome, *, w: bool = False, **extra: Any) -> dict[str, Any]:

@@ -31,7 +31,6 @@ each against a control where the hypothesis holds:
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,13 +41,13 @@ import numpy as np
 from ._common import (
     ExperimentConfig,
     ExperimentResult,
+    Findings,
     Table,
-    finish,
+    experiment,
     median_or_none,
     noiseless_problem,
     outcome_record,
     progress_bar,
-    resolve_config,
     run_convotron,
     spawn_generators,
     theorem_for,
@@ -147,14 +146,11 @@ def _runs(recs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def run(
-    config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
-) -> ExperimentResult:
-    """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
+@experiment(NAME, Config)
+def run(cfg: Config, seed: int, progress: bool) -> Findings:
+    """Compute the numbers for the settings ``cfg``; called as ``run(config=None, *, seed=0)``."""
     from ...patches import parse_spec
 
-    cfg = resolve_config(Config, config, quick)
-    t0 = time.perf_counter()
     g_law, g_sing, g_near = spawn_generators(seed, 3)
     bar = progress_bar((len(LAW_ARMS) + 4) * cfg.runs, desc=NAME, enabled=progress)
 
@@ -263,9 +259,7 @@ def run(
         "history_t": history_t,
     }
     conclusions = _conclusions(data)
-    return finish(NAME, seed=seed, quick=quick, config=config, cfg=cfg, data=data,
-                  conclusions=conclusions, table=_table(data), notes=_notes(conclusions, data),
-                  t0=t0)  # fmt: skip
+    return Findings(data, conclusions, _table(data), _notes(conclusions, data))
 
 
 def _conclusions(d: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,6 @@ are outside ``thm-disjoint``'s Gaussian hypothesis: the run shows what happens).
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,13 +32,13 @@ import numpy as np
 from ._common import (
     ExperimentConfig,
     ExperimentResult,
+    Findings,
     Table,
-    finish,
+    experiment,
     median_or_none,
     noiseless_problem,
     outcome_record,
     progress_bar,
-    resolve_config,
     run_convotron,
     spawn_generators,
     theorem_for,
@@ -138,12 +137,9 @@ class Config(ExperimentConfig):
         return cls(settings=(*cls().settings[:2], *lit), runs=5, iters=400_000)
 
 
-def run(
-    config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
-) -> ExperimentResult:
-    """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    cfg = resolve_config(Config, config, quick)
-    t0 = time.perf_counter()
+@experiment(NAME, Config)
+def run(cfg: Config, seed: int, progress: bool) -> Findings:
+    """Compute the numbers for the settings ``cfg``; called as ``run(config=None, *, seed=0)``."""
     every = max(1, cfg.iters // cfg.records)
     bar = progress_bar(len(cfg.settings) * cfg.runs * 2, desc=NAME, enabled=progress)
     out = []
@@ -233,9 +229,7 @@ def run(
         "Columns 3-6: updates along patch 0 only (thm-disjoint, [derived]); columns 7-10: full "
         "Convotron updates (thm-convotron, [derived]). Both step sizes are the theorems' own.",
     )
-    return finish(NAME, seed=seed, quick=quick, config=config, cfg=cfg,
-                  data={"settings": out}, conclusions=conclusions, table=table, notes=notes,
-                  t0=t0)  # fmt: skip
+    return Findings({"settings": out}, conclusions, table, notes)
 
 
 def plot(result: ExperimentResult, out: Path) -> list[Path]:

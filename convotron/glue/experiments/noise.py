@@ -25,7 +25,6 @@ slope of the floor against ς (2 for a floor proportional to ς²).
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -35,12 +34,12 @@ from typing import Any, ClassVar
 from ._common import (
     ExperimentConfig,
     ExperimentResult,
+    Findings,
     Table,
-    finish,
+    experiment,
     loglog_slope,
     noiseless_problem,
     progress_bar,
-    resolve_config,
     spawn_generators,
     theorem_for,
     unit_filter,
@@ -97,17 +96,14 @@ class Config(ExperimentConfig):
     )
 
 
-def run(
-    config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
-) -> ExperimentResult:
-    """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
+@experiment(NAME, Config)
+def run(cfg: Config, seed: int, progress: bool) -> Findings:
+    """Compute the numbers for the settings ``cfg``; called as ``run(config=None, *, seed=0)``."""
     from ...data import parse_noise
     from ...many import run_many
     from ...patches import parse_spec
     from ...rules import ConvotronRule
 
-    cfg = resolve_config(Config, config, quick)
-    t0 = time.perf_counter()
     scheme = parse_spec(cfg.spec)
     problem0 = noiseless_problem(scheme, cfg.alpha, cfg.law)
     tp0 = theorem_for(cfg, problem0)
@@ -177,9 +173,7 @@ def run(
         "series": series,
     }
     conclusions = _conclusions(series)
-    return finish(NAME, seed=seed, quick=quick, config=config, cfg=cfg, data=data,
-                  conclusions=conclusions, table=_table(series),
-                  notes=_notes(conclusions, eta, iters, burn, cfg), t0=t0)  # fmt: skip
+    return Findings(data, conclusions, _table(series), _notes(conclusions, eta, iters, burn, cfg))
 
 
 def _conclusions(series: list[dict[str, Any]]) -> dict[str, Any]:

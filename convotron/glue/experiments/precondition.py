@@ -23,7 +23,6 @@ this scheme). ``book/preconditioned.md`` draws its figure from this experiment.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._common import ExperimentConfig, ExperimentResult, Table, finish, progress_bar, resolve_config
+from ._common import (
+    ExperimentConfig,
+    ExperimentResult,
+    Findings,
+    Table,
+    experiment,
+    progress_bar,
+)
 
 __all__ = ["Config", "plot", "run"]
 
@@ -112,12 +118,9 @@ def _one(rho: float, cfg: Config, rng_seed: int) -> dict[str, Any]:
     }
 
 
-def run(
-    config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
-) -> ExperimentResult:
-    """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    cfg = resolve_config(Config, config, quick)
-    t0 = time.perf_counter()
+@experiment(NAME, Config)
+def run(cfg: Config, seed: int, progress: bool) -> Findings:
+    """Compute the numbers for the settings ``cfg``; called as ``run(config=None, *, seed=0)``."""
     bar = progress_bar(len(cfg.rhos), desc=NAME, enabled=progress)
     rows = []
     for j, rho in enumerate(cfg.rhos):
@@ -160,8 +163,7 @@ def run(
         "thm-precond and cor-precond-whitened are this project's extension [derived], not the "
         "paper's.",
     )
-    return finish(NAME, seed=seed, quick=quick, config=config, cfg=cfg, data={"rows": rows},
-                  conclusions=conclusions, table=table, notes=notes, t0=t0)  # fmt: skip
+    return Findings({"rows": rows}, conclusions, table, notes)
 
 
 def figure(result: ExperimentResult) -> Any:

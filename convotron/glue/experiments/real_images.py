@@ -37,7 +37,6 @@ theorem's T is astronomically large because :math:`\lambda_{\min}(M)` is tiny.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,11 +49,11 @@ from ..._validate import Interval, validate
 from ._common import (
     ExperimentConfig,
     ExperimentResult,
+    Findings,
     Table,
-    finish,
+    experiment,
     outcome_record,
     progress_bar,
-    resolve_config,
     run_convotron,
     spawn_generators,
     unit_filter,
@@ -172,16 +171,13 @@ def empirical_theorem(
             "eta": eta, "T": T}  # fmt: skip
 
 
-def run(
-    config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
-) -> ExperimentResult:
-    """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
+@experiment(NAME, Config)
+def run(cfg: Config, seed: int, progress: bool) -> Findings:
+    """Compute the numbers for the settings ``cfg``; called as ``run(config=None, *, seed=0)``."""
     from ...data import symmetrize
     from ...model import predict
     from ...patches import PatchScheme
 
-    cfg = resolve_config(Config, config, quick)
-    t0 = time.perf_counter()
     X = load_images(cfg.crop)
     scheme = PatchScheme.stride_2d(cfg.crop, cfg.crop, cfg.patch, cfg.patch, cfg.stride, cfg.stride)
     data = {how: standardize(X, how, cfg.zca_eps) for how in ("whitened", "raw")}
@@ -299,8 +295,7 @@ def run(
         "filters": [w.tolist() for w in filters],
         "arms": arms,
     }
-    return finish(NAME, seed=seed, quick=quick, config=config, cfg=cfg, data=data_out,
-                  conclusions=conclusions, table=table, notes=notes, t0=t0)  # fmt: skip
+    return Findings(data_out, conclusions, table, notes)
 
 
 def plot(result: ExperimentResult, out: Path) -> list[Path]:

@@ -30,7 +30,6 @@ slowest direction.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,13 +40,13 @@ import numpy as np
 from ._common import (
     ExperimentConfig,
     ExperimentResult,
+    Findings,
     Table,
-    finish,
+    experiment,
     loglog_slope,
     median_or_none,
     noiseless_problem,
     progress_bar,
-    resolve_config,
     run_convotron,
     spawn_generators,
     theorem_for,
@@ -114,12 +113,9 @@ def _points(cfg: Config) -> list[tuple[str, float, Any, Any]]:
     return pts
 
 
-def run(
-    config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
-) -> ExperimentResult:
-    """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
-    cfg = resolve_config(Config, config, quick)
-    t0 = time.perf_counter()
+@experiment(NAME, Config)
+def run(cfg: Config, seed: int, progress: bool) -> Findings:
+    """Compute the numbers for the settings ``cfg``; called as ``run(config=None, *, seed=0)``."""
     pts = _points(cfg)
     bar = progress_bar(len(pts) * cfg.runs, desc=NAME, enabled=progress)
     series: dict[str, list[dict[str, Any]]] = {"k": [], "r": [], "lambda_min": []}
@@ -184,9 +180,7 @@ def run(
         "Measured median below the theorem's T at every point: "
         + ("yes." if conclusions["measured_below_theorem_T"] else "no."),
     )
-    return finish(NAME, seed=seed, quick=quick, config=config, cfg=cfg,
-                  data={"series": series, "fits": fits}, conclusions=conclusions, table=table,
-                  notes=notes, t0=t0)  # fmt: skip
+    return Findings({"series": series, "fits": fits}, conclusions, table, notes)
 
 
 def plot(result: ExperimentResult, out: Path) -> list[Path]:

@@ -32,7 +32,6 @@ and Gaussian and uniform inputs (full run; the quick run keeps stride 12).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -43,13 +42,13 @@ import numpy as np
 from ._common import (
     ExperimentConfig,
     ExperimentResult,
+    Findings,
     Table,
-    finish,
+    experiment,
     fmt,
     noiseless_problem,
     outcome_record,
     progress_bar,
-    resolve_config,
     run_convotron,
     safe_run,
     spawn_generators,
@@ -151,15 +150,12 @@ class Config(ExperimentConfig):
         return cls(settings=(*_SMALL, *lit), iters=200_000)
 
 
-def run(
-    config: Config | None = None, *, quick: bool = True, seed: int = 0, progress: bool = False
-) -> ExperimentResult:
-    """Run the experiment; see the module docstring. Deterministic for a given ``seed``."""
+@experiment(NAME, Config)
+def run(cfg: Config, seed: int, progress: bool) -> Findings:
+    """Compute the numbers for the settings ``cfg``; called as ``run(config=None, *, seed=0)``."""
     from ...baselines import sgd
     from ...patches import parse_spec
 
-    cfg = resolve_config(Config, config, quick)
-    t0 = time.perf_counter()
     every = max(1, cfg.iters // cfg.records)
     per_setting = len(cfg.eta_factors) + len(cfg.lrs) * len(cfg.inits)
     bar = progress_bar(len(cfg.settings) * per_setting, desc=NAME, enabled=progress)
@@ -215,9 +211,7 @@ def run(
         )
     bar.close()
     conclusions = _conclusions(results, cfg)
-    return finish(NAME, seed=seed, quick=quick, config=config, cfg=cfg,
-                  data={"settings": results}, conclusions=conclusions, table=_table(results),
-                  notes=_notes(conclusions, cfg), t0=t0)  # fmt: skip
+    return Findings({"settings": results}, conclusions, _table(results), _notes(conclusions, cfg))
 
 
 def _conclusions(results: list[dict[str, Any]], cfg: Config) -> dict[str, Any]:

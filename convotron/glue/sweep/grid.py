@@ -60,8 +60,9 @@ from pathlib import Path
 from typing import Any
 
 from ..._errors import ConvotronError
+from ..._io import pick
 from ..._limits import MAX_RUNS
-from ..._validate import Interval, validate
+from ..._validate import Interval, Param
 
 __all__ = [
     "AXES",
@@ -185,6 +186,14 @@ class Cell:
         return [self.seed, int(self.cell_id, 16)]
 
 
+#: The checks of a grid's sizes (convotron._validate), made before the product of the axes.
+_RUNS = Param("runs", Interval(int, 1, MAX_RUNS), meaning="the independent runs per cell",
+              fix="Use fewer runs (the binomial interval narrows as 1/sqrt(runs)).")  # fmt: skip
+_TEACHERS = Param("teachers", Interval(int, 1, MAX_TEACHERS),
+                  meaning="the teacher directions per cell",
+                  fix="E.g. 3: the hardest, the easiest and one random direction.")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Grid:
     """A grid of cells and the settings that apply to all of them."""
@@ -207,21 +216,8 @@ class Grid:
             )
         names = list(AXES)
         # sizes checked before the product is formed (each axis may hold 10⁴ values)
-        runs = validate(
-            "runs",
-            self.runs,
-            Interval(int, 1, MAX_RUNS),
-            meaning="the independent runs per cell",
-            fix="Use fewer runs (the binomial interval narrows as 1/sqrt(runs)).",
-        )
+        runs, teachers = _RUNS(self.runs), _TEACHERS(self.teachers)
         object.__setattr__(self, "runs", runs)
-        teachers = validate(
-            "teachers",
-            self.teachers,
-            Interval(int, 1, MAX_TEACHERS),
-            meaning="the teacher directions per cell",
-            fix="E.g. 3: the hardest, the easiest and one random direction.",
-        )
         object.__setattr__(self, "teachers", teachers)
         if self.precondition not in PRECONDITIONS:
             raise _bad("precondition", f"one of {', '.join(PRECONDITIONS)}", self.precondition,
@@ -257,10 +253,7 @@ class Grid:
     def to_json(self) -> dict[str, Any]:
         """Return the grid's description (saved beside the results)."""
         return {
-            "axes": self.axes,
-            "runs": self.runs,
-            "seed": self.seed,
-            "chunk": self.chunk,
+            **pick(self, "axes", "runs", "seed", "chunk"),
             "fractions": list(self.fractions),
             "teachers": self.teachers,
             "max_updates": None if math.isinf(self.max_updates) else self.max_updates,

@@ -93,6 +93,8 @@ from typing import Any
 
 import numpy as np
 
+from ..._io import pick
+
 __all__ = [
     "BATCHES",
     "BATCH_SIZE",
@@ -113,23 +115,15 @@ VMIN_FACTOR = 4
 #: Power at which the detectable error is stated.
 POWER = 0.9
 
-#: The lemma each kind of check tests, and the constant it can see.
-KINDS: dict[str, tuple[str, str]] = {
-    "progress": ("lem-progress", "a"),
-    "drift": ("lem-drift", "M"),
-    "second-moment": ("lem-second-moment", "beta"),
-    "second-moment-exact": ("lem-second-moment", "beta"),
-    "noise-moment": ("lem-second-moment", "rho"),
-    "k-quotient": ("lem-exact-kh", "beta"),
-}
-#: The same for a preconditioned case (thm-precond, [derived]): lemma and constant.
-PRECOND_KINDS: dict[str, tuple[str, str]] = {
-    "progress": ("lem-precond-one-step", "a"),
-    "drift": ("lem-drift", "M"),
-    "second-moment": ("lem-precond-one-step", "beta"),
-    "second-moment-exact": ("lem-exact-kh", "beta"),
-    "noise-moment": ("lem-precond-one-step", "rho"),
-    "k-quotient": ("lem-exact-kh", "beta"),
+#: Each kind of check: the lemma it tests, the lemma it tests in a preconditioned case
+#: (thm-precond, [derived]), and the constant it can see.
+KINDS: dict[str, tuple[str, str, str]] = {
+    "progress": ("lem-progress", "lem-precond-one-step", "a"),
+    "drift": ("lem-drift", "lem-drift", "M"),
+    "second-moment": ("lem-second-moment", "lem-precond-one-step", "beta"),
+    "second-moment-exact": ("lem-second-moment", "lem-exact-kh", "beta"),
+    "noise-moment": ("lem-second-moment", "lem-precond-one-step", "rho"),
+    "k-quotient": ("lem-exact-kh", "lem-exact-kh", "beta"),
 }
 
 
@@ -181,12 +175,12 @@ class LemmaCheck:
     @property
     def lemma(self) -> str:
         """The book label of the lemma checked."""
-        return (PRECOND_KINDS if self.preconditioned else KINDS)[self.kind][0]
+        return KINDS[self.kind][1 if self.preconditioned else 0]
 
     @property
     def constant(self) -> str:
         """The constant the check can see: ``a``, ``beta``, ``rho`` or ``M``."""
-        return KINDS[self.kind][1]
+        return KINDS[self.kind][2]
 
     def describe(self) -> str:
         """One line: what, where, the ratio and its interval, the verdict."""
@@ -201,24 +195,12 @@ class LemmaCheck:
     def to_json(self) -> dict[str, Any]:
         """Plain JSON."""
         return {
-            "kind": self.kind,
-            "lemma": self.lemma,
-            "constant": self.constant,
-            "point": self.point,
-            "sided": self.sided,
-            "measured": self.measured,
-            "se": self.se,
-            "value": self.value,
-            "t": self.t,
-            "p_value": self.p_value,
-            "level": self.level,
-            "ratio": self.ratio,
+            **pick(self, "kind", "lemma", "constant", "point", "sided", "measured", "se",
+                          "value", "t", "p_value", "level", "ratio"),
             "ratio_ci": [self.ratio_low, self.ratio_high],
             "detectable_relative_error": self.detectable,
-            "passed": self.passed,
-            "samples": self.samples,
-            "preconditioned": self.preconditioned,
-        }
+            **pick(self, "passed", "samples", "preconditioned"),
+        }  # fmt: skip
 
 
 def check_count(*, noisy: bool, linear: bool, preconditioned: bool = False) -> int:

@@ -17,8 +17,10 @@ from ..._io import (
     atomic_write_text,
     check_output_dir,
     locked_dir,
+    pick,
     save_figure,
 )
+from ..._through import Through
 from ..parameters import TheoremParameters
 from .cases import Case
 from .drift import DRIFT_SAMPLES
@@ -60,10 +62,7 @@ class DirectionResult:
         """Plain JSON."""
         return {
             "direction": self.name,
-            "runs": self.runs,
-            "fails": self.fails,
-            "median_iters_to_eps": self.median_iters_to_eps,
-            "tightness": self.tightness,
+            **pick(self, "runs", "fails", "median_iters_to_eps", "tightness"),
         }
 
 
@@ -188,75 +187,27 @@ class CaseResult:
         return max(l4, key=lambda c: c.ratio) if l4 else None
 
     # -- the theorem's numbers, read through ``params`` (never copied) ----------------------
-    @property
-    def n(self) -> int:
-        """Input dimension of the case's problem."""
-        return self.params.problem.n
-
-    @property
-    def r(self) -> int:
-        """Patch size."""
-        return self.params.problem.r
-
-    @property
-    def k(self) -> int:
-        """Number of patches."""
-        return self.params.problem.k
-
-    @property
-    def lambda_min(self) -> float:
-        """``λ_min(M)``, ``M = PΣPᵀ``."""
-        return float(self.params.lambda_min)
-
-    @property
-    def lambda_max(self) -> float:
-        """``λ_max(M)``."""
-        return float(self.params.lambda_max)
-
-    @property
-    def certificate(self) -> str:
-        """How ``λ_min > 0`` was established (or refuted)."""
-        return self.params.certificate
-
-    @property
-    def a(self) -> float:
-        """The drift constant ``a = (1+α)λ_min/k``."""
-        return float(self.params.a)
-
-    @property
-    def beta(self) -> float:
-        """``β`` (``lem-beta``)."""
-        return float(self.params.beta)
-
-    @property
-    def beta_rule(self) -> str:
-        """The admissible rule ``β`` comes from."""
-        return self.params.beta_rule
-
-    @property
-    def rho(self) -> float:
-        """``ρ`` (``lem-second-moment``)."""
-        return float(self.params.rho)
-
-    @property
-    def rho_rule(self) -> str:
-        """The rule ``ρ`` comes from."""
-        return self.params.rho_rule
-
-    @property
-    def T(self) -> float:
-        """The theorem's iteration count (``inf`` when ``λ_min = 0``)."""
-        return float(self.params.T)
-
-    @property
-    def beta_closed(self) -> float:
-        """The best closed-form ``β`` (``lem-beta``): the value used before the exact one."""
-        return float(self.params.beta_closed)
-
-    @property
-    def T_closed(self) -> float:
-        """The ``T`` the best closed-form ``β`` gives (``inf`` when there is none)."""
-        return float(self.params.T_closed)
+    n = Through[int]("params.problem", doc="Input dimension of the case's problem.")
+    r = Through[int]("params.problem", doc="Patch size.")
+    k = Through[int]("params.problem", doc="Number of patches.")
+    lambda_min = Through[float]("params", float, "``λ_min(M)``, ``M = PΣPᵀ``.")
+    lambda_max = Through[float]("params", float, "``λ_max(M)``.")
+    certificate = Through[str]("params", doc="How ``λ_min > 0`` was established (or refuted).")
+    a = Through[float]("params", float, "The drift constant ``a = (1+α)λ_min/k``.")
+    beta = Through[float]("params", float, "``β`` (``lem-beta``).")
+    beta_rule = Through[str]("params", doc="The admissible rule ``β`` comes from.")
+    rho = Through[float]("params", float, "``ρ`` (``lem-second-moment``).")
+    rho_rule = Through[str]("params", doc="The rule ``ρ`` comes from.")
+    T = Through[float]("params", float, "The theorem's iteration count (``inf`` if ``λ_min = 0``).")
+    beta_closed = Through[float](
+        "params", float, "The best closed-form ``β`` (``lem-beta``), used before the exact one."
+    )
+    T_closed = Through[float](
+        "params", float, "The ``T`` the best closed-form ``β`` gives (``inf`` when there is none)."
+    )
+    violations = Through[tuple[str, ...]](
+        "params", tuple, "Why an assumption fails (empty when the theorem applies)."
+    )
 
     @property
     def tightness_closed(self) -> float | None:
@@ -264,49 +215,20 @@ class CaseResult:
         m = self.median_iters_to_eps
         return self.T_closed / m if m and math.isfinite(self.T_closed) else None
 
-    @property
-    def violations(self) -> tuple[str, ...]:
-        """Why an assumption fails (empty when the theorem applies)."""
-        return tuple(self.params.violations)
-
     def to_json(self) -> dict[str, Any]:
         """Plain-JSON dictionary (the ``cases`` entries of ``report.json``)."""
         c = self.case
         return {
             "name": c.name,
             "scheme": c.scheme_label,
-            "alpha": c.alpha,
-            "dist": c.dist,
-            "cov": c.cov,
-            "noise": c.noise,
-            "only_patch": c.only_patch,
-            "claim": c.claim,
-            "precondition": c.precondition,
-            "control": c.control,
-            "eps": c.eps,
-            "delta": c.delta,
-            "w_norm": c.w_norm,
-            "n": self.n,
-            "r": self.r,
-            "k": self.k,
-            "lambda_min": self.lambda_min,
-            "lambda_max": self.lambda_max,
-            "certificate": self.certificate,
-            "a": self.a,
-            "beta": self.beta,
-            "beta_rule": self.beta_rule,
-            "rho": self.rho,
-            "rho_rule": self.rho_rule,
+            **pick(c, "alpha", "dist", "cov", "noise", "only_patch", "claim", "precondition",
+                   "control", "eps", "delta", "w_norm"),
+            **pick(self, "n", "r", "k", "lambda_min", "lambda_max", "certificate", "a", "beta",
+                   "beta_rule", "rho", "rho_rule"),
             "T": _json_T(self.T),
-            "eta": self.eta,
-            "iters_run": self.iters_run,
-            "runs": self.runs,
-            "fails": self.fails,
-            "fail_rate": self.fail_rate,
-            "p_value": self.p_value,
+            **pick(self, "eta", "iters_run", "runs", "fails", "fail_rate", "p_value"),
             "fail_rate_upper_bound": self.ci_upper,
-            "median_iters_to_eps": self.median_iters_to_eps,
-            "tightness": self.tightness,
+            **pick(self, "median_iters_to_eps", "tightness"),
             "beta_exact": self.params.beta_exact,
             "beta_closed": self.beta_closed,
             "beta_closed_rule": self.params.beta_closed_rule,
@@ -335,7 +257,7 @@ class CaseResult:
             "note": self.note,
             "violations": list(self.violations),
             "seconds": round(self.seconds, 3),
-        }
+        }  # fmt: skip
 
 
 def _json_T(T: float) -> int | None:

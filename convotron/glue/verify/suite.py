@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..._errors import ConvotronError
+from ..._io import pick
 from ..._validate import Interval, Param, validate_params
 from ...problem import Problem
 from ..parameters import TheoremParameters, theorem_parameters
@@ -84,14 +85,7 @@ def run_runs_chunk(chunk: RunsChunk) -> list[Any]:
     return run_range(
         _rule(chunk.only_patch, chunk.precondition),
         chunk.teacher,
-        eta=chunk.eta,
-        iters=chunk.iters,
-        seed=chunk.seed,
-        start=chunk.start,
-        stop=chunk.stop,
-        record_every=chunk.record_every,
-        eps=chunk.eps,
-        stream=chunk.stream,
+        **pick(chunk, "eta", "iters", "seed", "start", "stop", "record_every", "eps", "stream"),
     )
 
 
@@ -349,13 +343,13 @@ def _simulate(
 
 @dataclass(frozen=True)
 class _Stats:
-    """The binomial test and the times to ``ε`` of one case's runs."""
+    """The binomial test and the times to ``ε`` of one case's runs (fields of CaseResult)."""
 
     fails: int
     fail_rate: float
     p_value: float
     ci_upper: float
-    median_iters: float | None
+    median_iters_to_eps: float | None
     tightness: float | None
 
 
@@ -392,7 +386,7 @@ def _statistics(case: Case, out: _Runs, iters: int, significance: float) -> _Sta
         fail_rate=fails / runs,
         p_value=binomial_p_value(fails, runs, case.delta),
         ci_upper=clopper_pearson_upper(fails, runs, 1.0 - significance),
-        median_iters=median_iters,
+        median_iters_to_eps=median_iters,
         tightness=iters / median_iters if median_iters else None,
     )
 
@@ -620,12 +614,7 @@ def _run_eps_delta(
         eta=run_eta,
         iters_run=iters,
         runs=runs,
-        fails=st.fails,
-        fail_rate=st.fail_rate,
-        p_value=st.p_value,
-        ci_upper=st.ci_upper,
-        median_iters_to_eps=st.median_iters,
-        tightness=st.tightness,
+        **pick(st),
         status=status,
         note=note,
         seconds=time.perf_counter() - t0,
@@ -901,10 +890,10 @@ def run_suite(
     )
     try:
         with backend as executor:
-            _run_cases(planned, results, bar, executor, seed=seed, workers=workers,
-                       significance=significance, max_updates=max_updates,
-                       control_iters=control_iters, lemma_level=lemma_level,
-                       stream=stream)  # fmt: skip
+            settings = dict(seed=seed, workers=workers, significance=significance,
+                            max_updates=max_updates, control_iters=control_iters,
+                            lemma_level=lemma_level, stream=stream)  # fmt: skip
+            _run_cases(planned, results, bar, executor, settings)
     finally:
         if bar is not None:
             bar.close()
@@ -925,34 +914,17 @@ def _run_cases(
     results: list[CaseResult],
     bar: Any,
     executor: Any,
-    *,
-    seed: int,
-    workers: int,
-    significance: float,
-    max_updates: float | None,
-    control_iters: int,
-    lemma_level: float,
-    stream: str = "numpy",
+    settings: dict[str, Any],
 ) -> None:
-    """Run the planned cases in order, appending to ``results`` (the body of :func:`run_suite`)."""
+    """Run the planned cases in order, appending to ``results`` (the body of :func:`run_suite`).
+
+    ``settings``: the keyword arguments of :func:`run_case` that are the suite's.
+    """
     for p in planned:
-        case = p.case
         if bar is not None:
-            bar.set_postfix_str(case.name)
+            bar.set_postfix_str(p.case.name)
         results.append(
-            run_case(
-                case,
-                runs=int(p.runs),
-                seed=seed,
-                workers=int(workers),
-                significance=significance,
-                max_updates=max_updates,
-                control_iters=control_iters,
-                executor=executor,
-                lemma_level=lemma_level,
-                params=p.params,
-                stream=stream,
-            )
+            run_case(p.case, runs=int(p.runs), params=p.params, executor=executor, **settings)
         )
         if bar is not None:
             bar.update(1)
