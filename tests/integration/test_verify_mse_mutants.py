@@ -108,3 +108,80 @@ def test_constants() -> None:
     assert (mse.ITERS, mse.RECORD_EVERY, mse.RUN_Z_LIMIT, mse.MIN_RUNS) == (1500, 15, 5.0, 1000)
     # Z_LIMIT is the group t's limit at the full record: 1 + 1500/15 tests
     assert student.ppf(1 - 1e-3 / (2 * 101), 19) == pytest.approx(mse.Z_LIMIT, abs=5e-4)
+
+
+def test_float32_runs_are_read_in_double_precision() -> None:
+    rng = np.random.default_rng(8)
+    exact = np.linspace(1.0, 0.5, 6)
+    H = (exact + 0.1 * rng.standard_normal((40, 6))).astype(np.float32)
+    st = mse.curve_statistics(H, exact.astype(np.float32), 4)
+    want = _oracle(H.astype(np.float64), exact.astype(np.float32).astype(np.float64), 4)
+    for key, value in want.items():
+        assert getattr(st, key) == pytest.approx(value, rel=1e-12, abs=1e-13), key
+
+
+@pytest.fixture(scope="module")
+def tiny_case():  # type: ignore[no-untyped-def]
+    """The quick suite's α = 1 case with 60 iterations recorded every 6 and at least 40 runs
+    (the module constants patched), run twice with the same seed; ``curve_statistics`` is
+    wrapped to capture the runs' matrix and the exact curve it was given."""
+    from convotron.glue import verify as V
+    from convotron.glue.verify import suite
+
+    case = next(c for c in V.default_cases("quick") if c.name == "linear-mse-curve")
+    tp = suite._parameters(case)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(mse, "ITERS", 60)
+    mp.setattr(mse, "RECORD_EVERY", 6)
+    mp.setattr(mse, "MIN_RUNS", 40)
+    seen: list[tuple[np.ndarray, np.ndarray, mse.CurveStatistics]] = []
+    real = mse.curve_statistics
+
+    def spy(H, exact, groups=mse.GROUPS):  # type: ignore[no-untyped-def]
+        st = real(H, exact, groups)
+        seen.append((np.array(H), np.array(exact), st))
+        return st
+
+    mp.setattr(mse, "curve_statistics", spy)
+    try:
+        results = [
+            mse.run_mse_case(case, tp, runs=5, seed_sequence=np.random.SeedSequence(7), workers=1)
+            for _ in range(2)
+        ]
+    finally:
+        mp.undo()
+    return case, tp, results, seen
+
+
+def test_run_mse_case_fields_from_the_runs(tiny_case) -> None:  # type: ignore[no-untyped-def]
+    case, tp, (res, again), seen = tiny_case
+    H, exact, st = seen[0]
+    assert H.shape == (40, 11) and exact.shape == (11,)
+    assert res.runs == 40 and res.iters_run == 60  # 5 runs asked, MIN_RUNS = 40
+    assert res.eta == pytest.approx(32.0 * float(tp.a) / (2.0 * float(tp.beta)), rel=1e-14)
+    np.testing.assert_array_equal(res.history_t, np.arange(0.0, 61.0, 6.0))
+    np.testing.assert_array_equal(res.quantiles, np.quantile(H, [0.1, 0.5, 0.9], axis=0))
+    assert res.w_norm_sq == pytest.approx(case.w_norm**2, rel=1e-12)
+    assert res.mse_max_z == st.group_max_t and res.mse_time_average_z == st.group_average_t
+    assert res.lemma_checks == ()
+    assert res.status == ("PASS" if not st.rejected else "FAIL")
+    assert res.note == (
+        f"{'consistent with' if not st.rejected else 'REJECTS'} the exact α = 1 curve "
+        f"(lem-linear-mse): 40 runs of 60 iterations at eta = 32 a/(2 beta) = {res.eta:.3g}; "
+        f"over 10 recorded t and the time average of the second half: max |t| of 20 group "
+        f"means = {st.group_max_t:.2f} (average t = {st.group_average_t:.2f}; limit 5.954, "
+        f"level 0.001 for the whole curve), max |z| over single runs = {st.run_max_z:.2f} "
+        f"(average z = {st.run_average_z:.2f}; limit 5); a deviation rejects only when both "
+        f"exceed their limits (score {st.score:.2f}, rejected at 1); exact floor "
+        f"{exact[-1]:.4g}, measured {H.mean(0)[-1]:.4g}"
+    )
+    assert np.isfinite(res.drift_max_z) and np.isfinite(res.drift_rel_error)
+    assert 0.0 < res.seconds < 600.0
+
+
+def test_run_mse_case_is_a_function_of_its_seed(tiny_case) -> None:  # type: ignore[no-untyped-def]
+    _, _, (res, again), seen = tiny_case
+    np.testing.assert_array_equal(seen[0][0], seen[1][0])  # the same runs
+    np.testing.assert_array_equal(seen[0][1], seen[1][1])  # the same teacher's exact curve
+    assert res.note == again.note
+    assert (res.drift_max_z, res.drift_rel_error) == (again.drift_max_z, again.drift_rel_error)
