@@ -51,8 +51,8 @@ def _oracle(X: np.ndarray, y: np.ndarray, idx: np.ndarray, Q: np.ndarray, w: np.
 
 
 def test_drift_over_three_chunks_with_the_teachers_covariance() -> None:
-    """25,000 samples: chunks of 10,000, 10,000 and 5,000 (the second moment sums all three:
-    with the last chunk's alone the standard errors, and z, change by a factor ~√5)."""
+    """25,000 samples: chunks of 10,000, 10,000 and 5,000 of different spreads (the second
+    moment must sum all three; the last chunk's alone gives other standard errors and z)."""
     rng = np.random.default_rng(19)
     m = 25_000
     X = rng.standard_normal((m, 4)) * np.array([1.0, 2.0, 0.5, 1.5])
