@@ -121,7 +121,7 @@ def test_float32_runs_are_read_in_double_precision() -> None:
 
 
 @pytest.fixture(scope="module")
-def tiny_case():  # type: ignore[no-untyped-def]
+def tiny_case():
     """The quick suite's α = 1 case with 60 iterations recorded every 6 and at least 40 runs
     (the module constants patched), run twice with the same seed; ``curve_statistics`` is
     wrapped to capture the runs' matrix and the exact curve it was given."""
@@ -137,7 +137,7 @@ def tiny_case():  # type: ignore[no-untyped-def]
     seen: list[tuple[np.ndarray, np.ndarray, mse.CurveStatistics]] = []
     real = mse.curve_statistics
 
-    def spy(H, exact, groups=mse.GROUPS):  # type: ignore[no-untyped-def]
+    def spy(H, exact, groups=mse.GROUPS):
         st = real(H, exact, groups)
         seen.append((np.array(H), np.array(exact), st))
         return st
@@ -153,7 +153,7 @@ def tiny_case():  # type: ignore[no-untyped-def]
     return case, tp, results, seen
 
 
-def test_run_mse_case_fields_from_the_runs(tiny_case) -> None:  # type: ignore[no-untyped-def]
+def test_run_mse_case_fields_from_the_runs(tiny_case) -> None:
     case, tp, (res, again), seen = tiny_case
     H, exact, st = seen[0]
     assert H.shape == (40, 11) and exact.shape == (11,)
