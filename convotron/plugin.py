@@ -552,7 +552,9 @@ def plugin_constants(
         e_eta = Estimate(e_eta.value, e_eta.se, c * e_lmin.low / e_beta.high, high, "tail bound")
     # back to the data's scale: λ ∝ s², β ∝ s⁴, η ∝ 1/s²
     e_lmin, e_lmax = _scaled(e_lmin, sc**2), _scaled(e_lmax, sc**2)
-    e_beta, e_eta = _scaled(e_beta, sc**4), _scaled(e_eta, sc**-2)
+    # (1/s/s, not s**-2: a float power raises OverflowError for s < 2**-511, a quotient
+    # gives inf, which the normal-float check below reports)
+    e_beta, e_eta = _scaled(e_beta, sc**4), _scaled(e_eta, 1.0 / sc / sc)
     e_a = _scaled(e_lmin, (1.0 + a_) / k)
     for name, e in (("lambda_min", e_lmin), ("beta", e_beta), ("eta", e_eta)):
         if not _normal(e.value):

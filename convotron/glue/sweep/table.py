@@ -41,6 +41,17 @@ import numpy as np
 
 from .engine import CellPlan, ChunkResult, teacher_names
 from .grid import AXES, fraction_label
+from .stats import (
+    FAMILY_LEVEL,
+    RULE,
+    apply_holm,
+    clopper_pearson,
+    fail_at,
+    first_hit_quantile,
+    holm,
+    teacher_stats,
+    worst_teacher,
+)
 
 __all__ = [
     "FAMILY_LEVEL",
@@ -54,14 +65,6 @@ __all__ = [
     "rows_to_jsonl",
 ]
 
-CONFIDENCE = 0.95
-#: Family-wise error level of the grid's tests (Holm).
-FAMILY_LEVEL = 0.01
-#: The multiple-testing rule, as the table's header states it.
-RULE = (
-    "Holm's step-down over all (cell, teacher) tests that ran, family-wise level "
-    f"{FAMILY_LEVEL:g}: a cell is flagged when p_holm <= {FAMILY_LEVEL:g}"
-)
 _CELL = [*AXES, "runs", "seed", "cell_id", "teachers"]
 _THEOREM = ["lambda_min", "a", "beta", "beta_rule", "rho", "eta", "T"]
 _WORST = ["worst_teacher", "fails", "fail_rate", "fail_lo", "fail_hi", "p_value", "p_holm",
@@ -79,62 +82,6 @@ def columns(fractions: tuple[float, ...], teachers: int) -> list[str]:
     return cols
 
 
-def holm(pvalues: list[float]) -> list[float]:
-    r"""Holm's step-down adjusted p-values, in the input order.
-
-    With :math:`p_{(1)} \le \dots \le p_{(m)}`, the adjusted value of :math:`p_{(i)}` is
-    :math:`\min(1, \max_{j \le i} (m - j + 1)\,p_{(j)})`; rejecting those
-    :math:`\le \alpha` is Holm's procedure, which keeps the probability of any false rejection
-    below :math:`\alpha` whatever the dependence between the tests.
-    """
-    m = len(pvalues)
-    order = sorted(range(m), key=lambda i: pvalues[i])
-    out = [1.0] * m
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * pvalues[i]))
-        out[i] = running
-    return out
-
-
-def apply_holm(rows: list[dict[str, Any]]) -> int:
-    """Fill ``p_holm`` and ``flagged`` of every row (in place); return the number of tests."""
-    tests: list[tuple[int, float]] = []
-    for k, row in enumerate(rows):
-        if row.get("status") != "done":
-            row["p_holm"], row["flagged"] = None, None
-            continue
-        for name in teacher_names(int(row["teachers"])):
-            p = row.get(f"p_value_{name}")
-            if p is not None:
-                tests.append((k, float(p)))
-    adjusted = holm([p for _, p in tests])
-    best: dict[int, float] = {}
-    for (k, _), a in zip(tests, adjusted, strict=True):
-        best[k] = min(best.get(k, 1.0), a)
-    for k, row in enumerate(rows):
-        if row.get("status") == "done":
-            row["p_holm"] = best.get(k, 1.0)
-            row["flagged"] = row["p_holm"] <= FAMILY_LEVEL
-    return len(tests)
-
-
-def clopper_pearson(fails: int, runs: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """Two-sided exact (Clopper-Pearson) confidence interval of a binomial proportion."""
-    from scipy.stats import beta
-
-    tail = (1 - confidence) / 2
-    lo = 0.0 if fails == 0 else float(beta.ppf(tail, fails, runs - fails + 1))
-    hi = 1.0 if fails == runs else float(beta.ppf(1 - tail, fails + 1, runs - fails))
-    return lo, hi
-
-
-def _quantile(hits: np.ndarray, q: float) -> float:
-    """Quantile of first-hit times, counting 'never' (−1) as +inf."""
-    h = np.where(hits < 0, np.inf, hits.astype(float))
-    return float(np.quantile(h, q, method="inverted_cdf"))
-
-
 #: The theorem's numbers of a cell, copied from its ``TheoremParameters`` into each row.
 _THEOREM_COLUMNS = ("lambda_min", "a", "beta", "beta_rule", "rho", "eta")
 
@@ -147,28 +94,6 @@ def _base(plan: CellPlan, teachers: int, fractions: tuple[float, ...]) -> dict[s
     row["teachers"] = teachers
     row.update({name: p[name] for name in _THEOREM_COLUMNS}, T=plan.T if plan.T else None)
     return row
-
-
-def _teacher_stats(plan: CellPlan, parts: list[ChunkResult]) -> dict[str, Any]:
-    from scipy.stats import binomtest
-
-    parts = sorted(parts, key=lambda c: c.start)
-    final = np.concatenate([c.final for c in parts])
-    hits = np.concatenate([c.first_hit for c in parts])
-    runs = plan.cell.runs
-    assert final.shape == (runs,), (final.shape, runs)
-    fails = int(np.count_nonzero(~(final <= plan.cell.eps)))
-    q50 = _quantile(hits, 0.5)
-    return {
-        "fails": fails,
-        "fail_rate": fails / runs,
-        "p_value": float(binomtest(fails, runs, plan.cell.delta, alternative="greater").pvalue),
-        "hit_q50": q50,
-        "tightness": (plan.T / q50) if math.isfinite(q50) and q50 > 0 else None,
-        "_hits": hits,
-        "_history": np.concatenate([c.history for c in parts]),
-        "_history_t": parts[0].history_t,
-    }
 
 
 def cell_row(
@@ -190,11 +115,11 @@ def cell_row(
         row.update(status="error" if error else plan.status, reason=error or plan.reason)
         return row
     names = teacher_names(count)
-    stats = {t: _teacher_stats(plan, by_teacher[t]) for t in range(count)}
+    stats = {t: teacher_stats(plan, by_teacher[t]) for t in range(count)}
     for t, st in stats.items():
         for c in _PER_TEACHER:
             row[f"{c}_{names[t]}"] = st[c]
-    worst = max(stats, key=lambda t: (stats[t]["fails"], stats[t]["hit_q50"], -t))
+    worst = worst_teacher(stats)
     st = stats[worst]
     runs = plan.cell.runs
     lo, hi = clopper_pearson(st["fails"], runs)
@@ -206,18 +131,16 @@ def cell_row(
         fail_hi=hi,
         p_value=st["p_value"],
         hit_q50=st["hit_q50"],
-        hit_q90=_quantile(st["_hits"], 0.9),
-        hit_q99=_quantile(st["_hits"], 0.99),
+        hit_q90=first_hit_quantile(st["_hits"], 0.9),
+        hit_q99=first_hit_quantile(st["_hits"], 0.99),
         tightness=st["tightness"],
     )
     history, history_t = st["_history"], st["_history_t"]
     for f in fractions:
-        target = f * plan.T
-        idx = max(int(np.searchsorted(history_t, target, side="right")) - 1, 0)
-        col = history[:, idx]
         label = fraction_label(f)
-        row[f"fail_at_{label}"] = float(np.count_nonzero(~(col <= plan.cell.eps))) / runs
-        row[f"t_at_{label}"] = int(history_t[idx])
+        row[f"fail_at_{label}"], row[f"t_at_{label}"] = fail_at(
+            history, history_t, f * plan.T, plan.cell.eps, runs
+        )
     return row
 
 
