@@ -419,7 +419,13 @@ def rho_preconditioned(
         return 0.0
     pc = Precond(n, indices, cov, kappa)
     Hm = check_H(H, pc.M, "rho_preconditioned")
-    mom = preconditioned_moments(pc, Hm)
+    return _rho_from_moments(preconditioned_moments(pc, Hm), kind_noise, level)
+
+
+def _rho_from_moments(mom: dict[str, Any], kind_noise: str, level: float) -> float:
+    r""":math:`\rho_H` from :func:`preconditioned_moments` and ``noise_kind``'s ``(kind, ς)``."""
+    if kind_noise == "none":
+        return 0.0
     if kind_noise == "independent":
         return level**2 * float(mom["tr_HM"])
     return level**2 * float(mom["norm_H"]) / float(mom["tr_Sigma"])
@@ -526,7 +532,7 @@ def preconditioned_constants(
     mu = 1.0 if exact else float(_rel_eig(pc.M, Hm, None)[0])
     evH = np.linalg.eigvalsh(Hm)
     evM = np.linalg.eigvalsh(pc.M)
-    rho = rho_preconditioned(n, indices, Hm, cov, kappa, noise) if noise is not None else 0.0
+    rho = _rho_from_moments(mom, *noise_kind(noise))  # the moments above: not computed twice
     return PreconditionedConstants(
         H=Hm,
         M=pc.M,
