@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-import mpmath
 import numpy as np
 import pytest
 import sympy as sp
