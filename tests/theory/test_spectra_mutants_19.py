@@ -22,6 +22,7 @@ from convotron_theory.spectra.exact import exact_eigenvalues
 from convotron_theory.spectra.kernel import _WHY
 from convotron_theory.spectra.lemmas import lemma_2d
 from convotron_theory.spectra.limits import MAX_N
+from convotron_theory.spectra.numeric import overlap_numeric
 
 from .test_verdicts import exact_overlap, lambda_min
 
@@ -285,3 +286,25 @@ def test_quadratic_factors_give_surds_not_root_objects() -> None:
     ] == [0] * 3
     numeric = np.linalg.eigvalsh(np.asarray([[2, 1, 0], [1, 2, 1], [0, 1, 3]], dtype=float))
     assert np.allclose([float(e) for e in cubic], numeric, rtol=0, atol=1e-12)
+
+
+# ------------------------------------------------------------------ overlap_numeric's Σ
+def test_ar1_correlation_given_as_a_fraction_string() -> None:
+    """'ar1:1/2' reads ρ = 1/2 (``Fraction``, not ``float``): M equals its definition
+    PΣPᵀ computed here in Fractions."""
+    idx = [[0, 1], [1, 2], [2, 3]]
+    want = exact_overlap(4, idx, ("ar1", Fraction(1, 2)))
+    got = overlap_numeric(4, idx, "ar1:1/2")
+    assert np.allclose(got, [[float(v) for v in row] for row in want], rtol=1e-15, atol=0)
+    assert check_scheme(4, idx, "ar1:1/2").cov == "ar1:1/2"
+
+
+@pytest.mark.parametrize("cov", ["ar1:abc", ("ar1", "abc"), ("ar1", None)])
+def test_ar1_correlation_that_is_not_a_number_message_in_full(cov) -> None:
+    rho = "abc" if cov != ("ar1", None) else None
+    with pytest.raises(TheoryError) as err:
+        overlap_numeric(3, [[0, 1]], cov)
+    assert str(err.value) == (
+        f"the AR(1) correlation must be a number with |rho| < 1; got {rho!r}. "
+        "Pass e.g. ('ar1', 0.5) or 'ar1:0.5'."
+    )
