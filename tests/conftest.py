@@ -9,14 +9,33 @@ Profiles (select with ``HYPOTHESIS_PROFILE``; ``make test`` uses ``ci``):
 
 from __future__ import annotations
 
+import importlib.abc
 import importlib.util
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+
+
+class _TheoryAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Import ``convotron_theory[.x]`` as the module ``theory[.x]`` (the same object)."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname == "convotron_theory" or fullname.startswith("convotron_theory."):
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec: Any) -> Any:
+        module = importlib.import_module("theory" + spec.name[len("convotron_theory") :])
+        spec.loader_state = module.__spec__  # the import machinery overwrites __spec__
+        return module
+
+    def exec_module(self, module: Any) -> None:
+        module.__spec__ = module.__spec__.loader_state  # restore the module's own spec
 
 
 def _theory_from_this_checkout() -> None:
@@ -30,6 +49,12 @@ def _theory_from_this_checkout() -> None:
     """
     folder = Path(__file__).resolve().parent.parent / "theory"
     if "convotron_theory" in sys.modules or not (folder / "__init__.py").is_file():
+        return
+    if folder.parent.name == "mutants":
+        # mutmut names a mutant after its file (theory.spectra.check.x_f__mutmut_1) and
+        # switches it on only inside the module of that name: import the package as
+        # ``theory`` there, and ``convotron_theory.*`` as aliases of the same modules
+        sys.meta_path.insert(0, _TheoryAlias())
         return
     spec = importlib.util.spec_from_file_location(
         "convotron_theory", folder / "__init__.py", submodule_search_locations=[str(folder)]
