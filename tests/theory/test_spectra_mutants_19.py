@@ -16,11 +16,11 @@ import pytest
 import sympy as sp
 
 import convotron_theory.spectra.check as check_module
-from convotron_theory import TheoryError
+from convotron_theory import HypothesisFailed, TheoryError
 from convotron_theory.spectra.check import check_scheme
 from convotron_theory.spectra.exact import exact_eigenvalues
 from convotron_theory.spectra.kernel import _WHY
-from convotron_theory.spectra.lemmas import lemma_2d
+from convotron_theory.spectra.lemmas import lemma_2d, lemma_conv
 from convotron_theory.spectra.limits import MAX_N
 from convotron_theory.spectra.numeric import overlap_numeric
 
@@ -308,3 +308,20 @@ def test_ar1_correlation_that_is_not_a_number_message_in_full(cov) -> None:
         f"the AR(1) correlation must be a number with |rho| < 1; got {rho!r}. "
         "Pass e.g. ('ar1', 0.5) or 'ar1:0.5'."
     )
+
+
+def test_conv_geometry_outside_lem_1d_names_the_reduced_scheme() -> None:
+    """conv1d, length 7, kernel 5, stride 2: k = 2 < ⌈5/2⌉ = 3 patches, so lem-1d does not
+    apply; the refusal names the reduced stride scheme and keeps lem-1d's reason, and
+    ``check_scheme`` reports it as the lemma's reason (no lemma bound)."""
+    g = {"kind": "conv1d", "channels": 1, "length": 7, "kernel": 5, "stride": 2,
+         "pad_left": 0, "pad_right": 0, "dilation": 1, "k": 2}  # fmt: skip
+    with pytest.raises(HypothesisFailed) as err:
+        lemma_conv(g)
+    assert err.value.claim == "lem-1d"
+    assert str(err.value).startswith(
+        "on the reduced stride scheme (lem-conv-reduction: 1d n=7, r=5, stride=2, channels=1): "
+        "Lemma 1D (lem-1d) needs k >= ceil(r/d); got k=2 < ceil(r/d)=3 (n=7, r=5, stride d=2)."
+    )
+    res = check_scheme(7, _stride(7, 5, 2), geometry=g)
+    assert res.lemma_bounds is None and res.lemma_reason == str(err.value)
