@@ -39,6 +39,7 @@ from numba import njit
 from . import _rng
 from ._codes import (
     CovCode,
+    DrawSource,
     LawCode,
     Model,
     NoiseCode,
@@ -297,7 +298,7 @@ def _draw_noise(rng, noise, level, sqrt_trace, x, n):  # pragma: no cover - comp
 
 
 @njit(cache=True, nogil=True, fastmath=False)
-def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates):  # pragma: no cover - compiled
+def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates, out=None):  # pragma: no cover
     """Run ``n_updates`` updates of ``w`` in place: the one loop of every rule and source.
 
     Exactly one of ``rows`` (a :class:`~convotron._codes.RowSource`: sample ``s`` is the row
@@ -324,6 +325,12 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates):  # pragma: 
 
     Returns ``(status, t)``: :class:`~convotron._codes.Status` and the updates done in
     total (``t0 + n_updates``), or the (1-based) update at which a problem appeared.
+
+    ``out`` (draws only; None everywhere but :func:`_lockstep`): a pair ``(X, xi)`` of a
+    ``(n_updates · B, ≥ n)`` and a ``(n_updates · B,)`` array. Then the loop only *draws*:
+    sample ``s`` goes to ``X[s, :n]`` and its noise to ``xi[s]`` (``0.0`` for none), the
+    same draws in the same order as a run, and ``w``, ``rec`` are untouched. Like
+    ``rows``/``draws``, a None ``out`` is pruned at compile time.
     """
     indices = model.indices
     alpha = model.alpha
@@ -476,6 +483,12 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates):  # pragma: 
                         for j in range(nd):
                             ss += xd[j] * xd[j]
                         xi = level * math.sqrt(ss) / sqrt_trace * g
+                if out is not None:  # draw only (the lockstep runs' draws)
+                    out_x, out_xi = out
+                    for j in range(nd):
+                        out_x[u * batch + b, j] = xd[j]
+                    out_xi[u * batch + b] = xi
+                    continue
                 x = xd
                 f, ft = _forward(x, indices, w, alpha, px, zs, True, teacher_w, True)
                 label = ft * inv_k
@@ -519,6 +532,8 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates):  # pragma: 
                         cf = res * d * inv_k
                         for a in range(r):
                             G[a] += cf * _read(x, indices[i, a])
+        if out is not None:
+            continue
         total = 0.0
         big = 0.0
         for a in range(r):
@@ -616,3 +631,188 @@ def run_updates(
         Recorder(w_star, int(record_every), hist, float(eps), first_hit),
         int(t0),
     )
+
+
+# --------------------------------------------------------------------------- runs in lockstep
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def run_lockstep(
+    W, model, idxp, draws, gens, fasts, step, rec, t0, n_updates, block, status
+):  # pragma: no cover
+    """Advance ``B`` independent runs of one rule on one teacher together, in place.
+
+    ``W`` ``(r, B)``: column ``b`` is run ``b``'s filter (the runs are the inner, contiguous
+    axis, so that the forward pass and the update are one vector loop over the runs).
+    ``draws`` a :class:`~convotron._codes.DrawSource` (``n``, the teacher's ``w*``, the
+    codes; its ``rng`` is not used); ``gens`` a ``numba.typed.List`` of the runs'
+    ``numpy.random.Generator`` (run ``b`` draws from ``gens[b]``), ``fasts`` None (numpy's
+    stream) or a typed list of the runs' :class:`convotron._rng.FastStream`. ``idxp`` is
+    ``model.indices`` with the padding ``-1`` replaced by ``n`` (the sample buffer's row
+    ``n`` holds zeros). ``rec`` a :class:`~convotron._codes.Recorder` whose ``hist`` is
+    ``(B, L)`` and ``first_hit`` ``(B,)`` (one row per run, one shared ``w_star``).
+    ``status`` ``(B, 2)`` int64: ``[Status, t]`` per run; a run whose status is not OK
+    is not advanced (its draws stop, its column is zeroed, nothing more is recorded).
+
+    Every ``block`` updates, each live run draws its next ``block · batch`` samples with
+    :func:`_updates` in draw-only mode (its own generator or stream, exactly the draws and
+    order of a run alone), into ``X (block·batch, n + 1, B)`` and ``xi``; then the updates
+    run over those samples for all runs at once. Every per-run sum keeps the order of
+    :func:`_forward` and :func:`_updates` (``z_i`` over ``a``, ``Σ_i P_i x`` and the totals
+    over ``i``, ``G`` over the batch): each run is **bitwise** the run alone.
+    """
+    indices = model.indices
+    alpha = model.alpha
+    k, r = indices.shape
+    nb = W.shape[1]
+    n = draws.n
+    v = draws.teacher_w
+    noise = draws.codes.noise
+    inv_k = 1.0 / k
+    batch = step.batch
+    eta = step.eta
+    code = step.rule.code
+    only_patch = step.rule.only_patch
+    deriv_at_zero = step.rule.deriv_at_zero
+    precond = step.rule.precond
+    use_h = precond.shape[0] > 0
+    inv_b = 1.0 / batch
+    w_star = rec.w_star
+    every = rec.every
+    eps = rec.eps
+    first_hit = rec.first_hit
+    hist = rec.hist
+    track = w_star.shape[0] > 0
+    m = block * batch
+    X = np.zeros((m, n + 1, nb))
+    XI = np.zeros((m, nb))
+    wd = np.zeros(r)
+    recd = Recorder(np.zeros(0), 0, np.zeros(1), -1.0, np.full(1, -1, np.int64))
+    G = np.zeros((r, nb))
+    PX = np.zeros((r, nb))
+    ZS = np.zeros((k, nb))
+    zacc = np.zeros(nb)
+    tacc = np.zeros(nb)
+    F = np.zeros(nb)
+    FT = np.zeros(nb)
+    res = np.zeros(nb)
+    cf = np.zeros(nb)
+    on = np.zeros(nb, np.bool_)
+    hq = np.zeros(nb)
+    total = np.zeros(nb)
+    big = np.zeros(nb)
+    done = 0
+    while done < n_updates:
+        u_blk = min(block, n_updates - done)
+        for b in range(nb):  # the draws, run by run (each its own generator, as alone)
+            if status[b, 0] == STATUS_OK:
+                db = DrawSource(gens[b], n, v, draws.codes)
+                if fasts is None:
+                    _updates(
+                        wd, model, None, db, None, step, recd, 0, u_blk, (X[:, :n, b], XI[:, b])
+                    )
+                else:
+                    _updates(wd, model, None, db, fasts[b], step, recd, 0, u_blk,
+                             (X[:, :n, b], XI[:, b]))  # fmt: skip
+        for u in range(u_blk):
+            t = t0 + done + u + 1
+            G[:, :] = 0.0
+            for bb in range(batch):
+                s = u * batch + bb
+                Xs = X[s]
+                PX[:, :] = 0.0
+                F[:] = 0.0
+                FT[:] = 0.0
+                for i in range(k):
+                    zacc[:] = 0.0
+                    tacc[:] = 0.0
+                    for a in range(r):
+                        xr = Xs[idxp[i, a]]
+                        wr = W[a]
+                        pr = PX[a]
+                        va = v[a]
+                        for b in range(nb):
+                            xv = xr[b]
+                            zacc[b] += wr[b] * xv
+                            tacc[b] += va * xv
+                            pr[b] += xv
+                    for b in range(nb):
+                        ZS[i, b] = zacc[b]
+                        F[b] += _sigma(zacc[b], alpha)
+                        FT[b] += _sigma(tacc[b], alpha)
+                for b in range(nb):
+                    label = FT[b] * inv_k
+                    if noise != NoiseCode.NONE:
+                        label = label + XI[s, b]
+                    res[b] = label - F[b] * inv_k
+                    if status[b, 0] == STATUS_OK and not np.isfinite(res[b]):
+                        status[b, 0] = STATUS_DIVERGED
+                        status[b, 1] = t
+                if code == RuleCode.CONVOTRON:
+                    if only_patch >= 0:
+                        for a in range(r):
+                            xr = Xs[idxp[only_patch, a]]
+                            for b in range(nb):
+                                G[a, b] += res[b] * xr[b]
+                    elif use_h:
+                        for a in range(r):
+                            hq[:] = 0.0
+                            for b2 in range(r):
+                                h = precond[a, b2]
+                                for b in range(nb):
+                                    hq[b] += h * PX[b2, b]
+                            for b in range(nb):
+                                G[a, b] += res[b] * hq[b]
+                    else:
+                        for a in range(r):
+                            for b in range(nb):
+                                G[a, b] += res[b] * PX[a, b]
+                elif code == RuleCode.SGD:
+                    for i in range(k):
+                        for b in range(nb):
+                            zi = ZS[i, b]
+                            if zi > 0.0:
+                                d = 1.0
+                            elif zi < 0.0:
+                                d = alpha
+                            else:
+                                d = deriv_at_zero
+                            on[b] = d != 0.0
+                            cf[b] = res[b] * d * inv_k
+                        for a in range(r):
+                            xr = Xs[idxp[i, a]]
+                            for b in range(nb):
+                                if on[b]:
+                                    G[a, b] += cf[b] * xr[b]
+            total[:] = 0.0
+            big[:] = 0.0
+            for a in range(r):
+                for b in range(nb):
+                    W[a, b] += eta * (G[a, b] * inv_b)
+                    total[b] += W[a, b]
+                    big[b] = max(big[b], abs(W[a, b]))
+            do_record = every > 0 and t % every == 0
+            for b in range(nb):
+                if status[b, 0] != STATUS_OK:
+                    for a in range(r):
+                        W[a, b] = 0.0
+                    continue
+                if not np.isfinite(total[b]) or big[b] > DIVERGENCE_LIMIT:
+                    status[b, 0] = STATUS_DIVERGED
+                    status[b, 1] = t
+                    for a in range(r):
+                        W[a, b] = 0.0
+                    continue
+                if track and (do_record or (eps >= 0.0 and first_hit[b] < 0)):
+                    d2 = 0.0
+                    for a in range(r):
+                        diff = W[a, b] - w_star[a]
+                        d2 += diff * diff
+                    if do_record:
+                        hist[b, t // every] = d2
+                    if eps >= 0.0 and first_hit[b] < 0 and d2 <= eps:
+                        first_hit[b] = t
+        done += u_blk
+    for b in range(nb):
+        if status[b, 0] == STATUS_OK:
+            status[b, 1] = t0 + n_updates
