@@ -243,7 +243,10 @@ def _lockstep_rule(rule: Any, teacher: Teacher) -> Any:
         if pre == "plugin":  # H = M̂⁻¹ from each run's own first samples
             return None
         if isinstance(pre, str):  # "exact": H = M⁻¹ of the teacher, drawn from nothing
-            return rule.bind(teacher, teacher.scheme, None)[0]
+            try:
+                return rule.bind(teacher, teacher.scheme, None)[0]
+            except ConvotronError:  # one by one: fit raises it
+                return None
         return rule
     if isinstance(rule, SGDRule) and getattr(rule, "bind", None) is None:
         return rule

@@ -18,67 +18,31 @@ from convotron import _kernels, _rng
 from convotron import _sampling as S
 from convotron._codes import Model, RuleCode, RuleStep, Step, start_recorder
 from convotron._errors import ConvotronError
-from convotron._sampling_reference import fused_reference
 from convotron.algorithm import fit
-from convotron.covariance import AR1, Dense, Diagonal, Identity
+from convotron.covariance import AR1, Identity
 from convotron.data import LAWS, NoiseModel
 from convotron.patches import PatchScheme, parse_spec
 from convotron.problem import Teacher
 from convotron.rules import ConvotronRule, SGDRule
 from convotron.sources import Rows
-
-
-def _covs(n: int) -> list:
-    rng = np.random.default_rng(11)
-    A = rng.standard_normal((n, n))
-    return [
-        Identity(n),
-        Diagonal(rng.uniform(0.25, 2.0, n)),
-        AR1(n, 0.6),
-        AR1(n, -0.3),
-        Dense(A @ A.T / n),
-    ]
-
-
-NOISES = [
-    NoiseModel("none"),
-    NoiseModel("gaussian", 0.3),
-    NoiseModel("uniform", 0.2),
-    NoiseModel("hetero", 0.5),
-]
+from tests.convotron._fused_cases import NOISES, assert_same, both, covs
 
 
 def _both(scheme, law, cov, noise, seed, **kw):
-    tw = np.random.default_rng(seed + 1).standard_normal(scheme.r)
-    args = (scheme.n, scheme.indices, kw.pop("alpha", 0.2), tw)
-    got = S.fused_convotron(
-        *args, S.source_codes(law, cov, noise), rng=np.random.default_rng(seed),
-        stream="fast", **kw,
-    )  # fmt: skip
-    ref = fused_reference(
-        *args, law, cov, noise, rng=np.random.default_rng(seed), stream="fast", **kw
-    )
-    return got, ref
-
-
-def _assert_same(a: S.FusedRun, b: S.FusedRun) -> None:
-    assert a.status == b.status and a.t == b.t
-    assert np.array_equal(a.w, b.w)
-    assert np.array_equal(a.hist, b.hist, equal_nan=True)
-    assert a.first_hit == b.first_hit
+    return both(scheme, law, cov, noise, seed, stream="fast", **kw)
 
 
 @pytest.mark.parametrize("cov_i", range(5))
 @pytest.mark.parametrize("law", list(LAWS))
 def test_fast_run_equals_the_oracle_bitwise(law: str, cov_i: int) -> None:
     scheme = parse_spec("1d:14,4,2")  # k = 6: four patches at a time plus a tail of two
-    cov = _covs(scheme.n)[cov_i]
+    cov = covs(scheme.n)[cov_i]
     for noise in (NOISES[cov_i % 4], NOISES[(cov_i + 1) % 4]):  # each noise with each law
         got, ref = _both(
             scheme, LAWS[law], cov, noise, 5, eta=0.02, iters=40, batch=2,
             w_star=np.full(scheme.r, 0.1), record_every=3, eps=0.9,
         )  # fmt: skip
-        _assert_same(got, ref)
+        assert_same(got, ref)
         assert got.status == _kernels.STATUS_OK
 
 
@@ -96,7 +60,7 @@ def test_fast_modes_equal_the_oracle_bitwise(kw: dict) -> None:
         scheme, LAWS["mixture"], AR1(scheme.n, 0.4), NoiseModel("gaussian", 0.1), 9,
         eta=0.01, iters=30, w0=np.full(scheme.r, 0.05), **kw,
     )  # fmt: skip
-    _assert_same(got, ref)
+    assert_same(got, ref)
 
 
 def test_fast_run_crosses_many_blocks_like_the_oracle() -> None:
@@ -106,7 +70,7 @@ def test_fast_run_crosses_many_blocks_like_the_oracle() -> None:
         scheme, LAWS["gaussian"], Identity(16), NoiseModel("gaussian", 0.2), 3,
         eta=0.01, iters=600, w_star=np.zeros(scheme.r), record_every=50,
     )  # fmt: skip
-    _assert_same(got, ref)
+    assert_same(got, ref)
 
 
 def test_fast_stream_differs_from_numpy_and_is_reproducible() -> None:
@@ -119,10 +83,10 @@ def test_fast_stream_differs_from_numpy_and_is_reproducible() -> None:
         return S.fused_convotron(16, scheme.indices, 0.0, tw, codes,
                                  rng=np.random.default_rng(seed), stream=stream, **kw)  # fmt: skip
 
-    _assert_same(run("fast", 7), run("fast", 7))
+    assert_same(run("fast", 7), run("fast", 7))
     assert not np.array_equal(run("fast", 7).w, run("numpy", 7).w)
     assert not np.array_equal(run("fast", 7).w, run("fast", 8).w)
-    _assert_same(run("numpy", 7), S.fused_convotron(16, scheme.indices, 0.0, tw, codes,
+    assert_same(run("numpy", 7), S.fused_convotron(16, scheme.indices, 0.0, tw, codes,
                                                    rng=np.random.default_rng(7), **kw))  # fmt: skip
 
 
@@ -144,7 +108,7 @@ def test_fast_kernel_in_pieces_continues_one_stream() -> None:
     for t0, m in ((0, 300), (300, 400), (700, 300)):
         status, t = _kernels.run_draws_fast(w, model, draws, fast, step, rec, t0, m)
         assert status == _kernels.STATUS_OK and t == t0 + m
-    _assert_same(a, S.FusedRun(w, 0, 1000, rec.hist, int(rec.first_hit[0])))
+    assert_same(a, S.FusedRun(w, 0, 1000, rec.hist, int(rec.first_hit[0])))
 
 
 def test_fit_with_the_fast_stream_equals_the_fused_run() -> None:
