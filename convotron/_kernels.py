@@ -635,6 +635,93 @@ def run_updates(
 
 # --------------------------------------------------------------------------- runs in lockstep
 
+#: Runs advanced together by :func:`run_lockstep` (``convotron.many.LOCKSTEP_RUNS``).
+LOCKSTEP = 8
+_U0, _U1, _U2, _U3, _U4, _U5, _U6, _U7 = (np.uint64(q) for q in range(8))
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _forward_block(XT, idxp, Wf, v, alpha, PX, ZS, F, FT):  # pragma: no cover - compiled
+    """:func:`_forward` of one sample of a lockstep block, for its 8 runs at once.
+
+    ``XT`` the sample, flat and interleaved: ``XT[8 c + b]`` is coordinate ``c`` of run
+    ``b`` (``c = n``: the padded zero); ``Wf[8 a + b] = w_b[a]``; ``PX[8 a + b]``
+    (``Σ_i P_i x``), ``ZS[8 i + b]`` (``wᵀ P_i x``), ``F``, ``FT`` ``(8,)`` (the runs' and
+    the teacher's totals). The 8 runs' pre-activations are 8 scalar accumulators and every
+    load is 8 consecutive doubles (vector loads; a loop over an array of 8 kept the
+    accumulators in memory). Every sum in :func:`_forward`'s order, so bitwise the same.
+    """
+    k, r = idxp.shape
+    for j in range(8 * r):
+        PX[j] = 0.0
+    for b in range(8):
+        F[b] = 0.0
+        FT[b] = 0.0
+    for i in range(k):
+        z0 = z1 = z2 = z3 = z4 = z5 = z6 = z7 = 0.0
+        t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = 0.0
+        for a in range(r):
+            c = np.uint64(8 * idxp[i, a])  # unsigned: no negative-index wrap-around
+            o = np.uint64(8 * a)
+            va = v[a]
+            x0 = XT[c + _U0]
+            x1 = XT[c + _U1]
+            x2 = XT[c + _U2]
+            x3 = XT[c + _U3]
+            x4 = XT[c + _U4]
+            x5 = XT[c + _U5]
+            x6 = XT[c + _U6]
+            x7 = XT[c + _U7]
+            z0 += Wf[o + _U0] * x0
+            z1 += Wf[o + _U1] * x1
+            z2 += Wf[o + _U2] * x2
+            z3 += Wf[o + _U3] * x3
+            z4 += Wf[o + _U4] * x4
+            z5 += Wf[o + _U5] * x5
+            z6 += Wf[o + _U6] * x6
+            z7 += Wf[o + _U7] * x7
+            t0 += va * x0
+            t1 += va * x1
+            t2 += va * x2
+            t3 += va * x3
+            t4 += va * x4
+            t5 += va * x5
+            t6 += va * x6
+            t7 += va * x7
+            PX[o + _U0] += x0
+            PX[o + _U1] += x1
+            PX[o + _U2] += x2
+            PX[o + _U3] += x3
+            PX[o + _U4] += x4
+            PX[o + _U5] += x5
+            PX[o + _U6] += x6
+            PX[o + _U7] += x7
+        o = 8 * i
+        ZS[o + 0] = z0
+        ZS[o + 1] = z1
+        ZS[o + 2] = z2
+        ZS[o + 3] = z3
+        ZS[o + 4] = z4
+        ZS[o + 5] = z5
+        ZS[o + 6] = z6
+        ZS[o + 7] = z7
+        F[0] += _sigma(z0, alpha)
+        F[1] += _sigma(z1, alpha)
+        F[2] += _sigma(z2, alpha)
+        F[3] += _sigma(z3, alpha)
+        F[4] += _sigma(z4, alpha)
+        F[5] += _sigma(z5, alpha)
+        F[6] += _sigma(z6, alpha)
+        F[7] += _sigma(z7, alpha)
+        FT[0] += _sigma(t0, alpha)
+        FT[1] += _sigma(t1, alpha)
+        FT[2] += _sigma(t2, alpha)
+        FT[3] += _sigma(t3, alpha)
+        FT[4] += _sigma(t4, alpha)
+        FT[5] += _sigma(t5, alpha)
+        FT[6] += _sigma(t6, alpha)
+        FT[7] += _sigma(t7, alpha)
+
 
 @njit(cache=True, nogil=True, fastmath=False)
 def run_lockstep(
@@ -656,7 +743,7 @@ def run_lockstep(
 
     Every ``block`` updates, each live run draws its next ``block · batch`` samples with
     :func:`_updates` in draw-only mode (its own generator or stream, exactly the draws and
-    order of a run alone), into ``X (block·batch, n + 1, B)`` and ``xi``; then the updates
+    order of a run alone), into ``X (B, block·batch, n + 1)`` and ``xi``; then the updates
     run over those samples for all runs at once. Every per-run sum keeps the order of
     :func:`_forward` and :func:`_updates` (``z_i`` over ``a``, ``Σ_i P_i x`` and the totals
     over ``i``, ``G`` over the batch): each run is **bitwise** the run alone.
@@ -664,7 +751,7 @@ def run_lockstep(
     indices = model.indices
     alpha = model.alpha
     k, r = indices.shape
-    nb = W.shape[1]
+    nb = LOCKSTEP  # W.shape[1], a constant: the loops over the runs unroll
     n = draws.n
     v = draws.teacher_w
     noise = draws.codes.noise
@@ -684,15 +771,17 @@ def run_lockstep(
     hist = rec.hist
     track = w_star.shape[0] > 0
     m = block * batch
-    X = np.zeros((m, n + 1, nb))
-    XI = np.zeros((m, nb))
+    X = np.zeros((nb, m, n + 1))  # run b's samples contiguous (its draws write in order)
+    XI = np.zeros((nb, m))
     wd = np.zeros(r)
     recd = Recorder(np.zeros(0), 0, np.zeros(1), -1.0, np.full(1, -1, np.int64))
     G = np.zeros((r, nb))
-    PX = np.zeros((r, nb))
-    ZS = np.zeros((k, nb))
-    zacc = np.zeros(nb)
-    tacc = np.zeros(nb)
+    Wf = W.reshape(r * nb)  # views: flat forms for _forward_block
+    PXf = np.zeros(r * nb)
+    PX = PXf.reshape((r, nb))
+    ZSf = np.zeros(k * nb)
+    ZS = ZSf.reshape((k, nb))
+    XT = np.zeros((n + 1) * nb)  # one sample of the runs, interleaved (XT[8 n + b] = 0)
     F = np.zeros(nb)
     FT = np.zeros(nb)
     res = np.zeros(nb)
@@ -708,42 +797,22 @@ def run_lockstep(
             if status[b, 0] == STATUS_OK:
                 db = DrawSource(gens[b], n, v, draws.codes)
                 if fasts is None:
-                    _updates(
-                        wd, model, None, db, None, step, recd, 0, u_blk, (X[:, :n, b], XI[:, b])
-                    )
+                    _updates(wd, model, None, db, None, step, recd, 0, u_blk, (X[b], XI[b]))
                 else:
-                    _updates(wd, model, None, db, fasts[b], step, recd, 0, u_blk,
-                             (X[:, :n, b], XI[:, b]))  # fmt: skip
+                    _updates(wd, model, None, db, fasts[b], step, recd, 0, u_blk, (X[b], XI[b]))
         for u in range(u_blk):
             t = t0 + done + u + 1
             G[:, :] = 0.0
             for bb in range(batch):
                 s = u * batch + bb
-                Xs = X[s]
-                PX[:, :] = 0.0
-                F[:] = 0.0
-                FT[:] = 0.0
-                for i in range(k):
-                    zacc[:] = 0.0
-                    tacc[:] = 0.0
-                    for a in range(r):
-                        xr = Xs[idxp[i, a]]
-                        wr = W[a]
-                        pr = PX[a]
-                        va = v[a]
-                        for b in range(nb):
-                            xv = xr[b]
-                            zacc[b] += wr[b] * xv
-                            tacc[b] += va * xv
-                            pr[b] += xv
+                for c in range(n):  # interleave sample s of the runs: XT[8 c + b]
                     for b in range(nb):
-                        ZS[i, b] = zacc[b]
-                        F[b] += _sigma(zacc[b], alpha)
-                        FT[b] += _sigma(tacc[b], alpha)
+                        XT[nb * c + b] = X[b, s, c]
+                _forward_block(XT, idxp, Wf, v, alpha, PXf, ZSf, F, FT)
                 for b in range(nb):
                     label = FT[b] * inv_k
                     if noise != NoiseCode.NONE:
-                        label = label + XI[s, b]
+                        label = label + XI[b, s]
                     res[b] = label - F[b] * inv_k
                     if status[b, 0] == STATUS_OK and not np.isfinite(res[b]):
                         status[b, 0] = STATUS_DIVERGED
@@ -751,9 +820,9 @@ def run_lockstep(
                 if code == RuleCode.CONVOTRON:
                     if only_patch >= 0:
                         for a in range(r):
-                            xr = Xs[idxp[only_patch, a]]
+                            c = idxp[only_patch, a]
                             for b in range(nb):
-                                G[a, b] += res[b] * xr[b]
+                                G[a, b] += res[b] * X[b, s, c]
                     elif use_h:
                         for a in range(r):
                             hq[:] = 0.0
@@ -780,10 +849,10 @@ def run_lockstep(
                             on[b] = d != 0.0
                             cf[b] = res[b] * d * inv_k
                         for a in range(r):
-                            xr = Xs[idxp[i, a]]
+                            c = idxp[i, a]
                             for b in range(nb):
                                 if on[b]:
-                                    G[a, b] += cf[b] * xr[b]
+                                    G[a, b] += cf[b] * X[b, s, c]
             total[:] = 0.0
             big[:] = 0.0
             for a in range(r):
