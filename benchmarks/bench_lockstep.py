@@ -102,7 +102,7 @@ def main(argv=None):
             kw = dict(eta=1e-3, iters=iters, runs=args.runs, seed=0, workers=1, stream=stream)
             got = {}
 
-            def run(lockstep, kw=kw, got=got):
+            def run(lockstep, kw=kw, got=got, teacher=teacher):
                 got[lockstep] = run_many(ConvotronRule(), teacher, lockstep=lockstep, **kw)
 
             fns = {"one_by_one": lambda: run(False), "lockstep": lambda: run(True),

@@ -143,3 +143,27 @@ def test_a_law_the_fast_stream_does_not_draw_is_refused() -> None:
     with pytest.raises(ConvotronError, match=r"does not draw the input law of code 17"):
         S.fused_convotron(8, scheme.indices, 0.0, np.ones(2), codes, eta=0.01, iters=5,
                           rng=np.random.default_rng(0), stream="fast")  # fmt: skip
+
+
+def test_the_linear_mse_verify_case_runs_on_the_chosen_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``verify --rng fast`` reaches the α = 1 curve case (``lem-linear-mse``) too."""
+    import convotron.many as many
+    from convotron.glue import verify as V
+    from convotron.glue.verify import mse, suite
+
+    case = next(c for c in V.default_cases("quick") if c.claim == "lem-linear-mse")
+    seen: list[str] = []
+    real = many.run_many
+
+    def spy(*a, **k):  # noqa: ANN002, ANN003, ANN202
+        seen.append(k["stream"])
+        return real(*a, **k)
+
+    monkeypatch.setattr(many, "run_many", spy)
+    monkeypatch.setattr(mse, "ITERS", 600)  # a short curve and few runs: only the stream
+    monkeypatch.setattr(mse, "MIN_RUNS", 40)  # is checked here, not the verdict
+    res = {s: suite.run_case(case, runs=40, workers=1, stream=s) for s in ("numpy", "fast")}
+    assert seen == ["numpy", "fast"]
+    assert "(fast stream)" in res["fast"].note and "(fast stream)" not in res["numpy"].note
