@@ -157,7 +157,7 @@ def test_the_linear_mse_verify_case_runs_on_the_chosen_stream(
     seen: list[str] = []
     real = many.run_many
 
-    def spy(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    def spy(*a, **k):
         seen.append(k["stream"])
         return real(*a, **k)
 
