@@ -32,6 +32,7 @@ import sys
 import numba
 import numpy as np
 from _timing import alternated, load_average, machine, write_json
+from numba import njit
 
 from convotron import _kernels, _rng
 from convotron import _sampling as S
@@ -45,6 +46,16 @@ from convotron.rules import ConvotronRule
 SCHEMES = [("1d:16,4,2", 200_000), ("1d:64,8,2", 60_000), ("2d:32,32,5,5,1,1", 600)]
 
 
+@njit(cache=True, nogil=True)
+def _draw_blocks(wd, model, draws, fast, step, rec, iters, block, X, xi):  # pragma: no cover
+    """Make a run's draws ``block`` updates at a time, as ``run_lockstep`` makes them."""
+    done = 0
+    while done < iters:
+        u = min(block, iters - done)
+        _kernels._updates(wd, model, None, draws, fast, step, rec, 0, u, (X, xi))
+        done += u
+
+
 def _draws_only(teacher, runs, iters, stream):
     """Return a function making only the draws of ``runs`` runs as lockstep makes them."""
     sc = teacher.scheme
@@ -52,8 +63,8 @@ def _draws_only(teacher, runs, iters, stream):
     model = Model(np.ascontiguousarray(sc.indices, dtype=np.int64), 0.0)
     step = Step(1e-3, 1, RuleStep(int(RuleCode.CONVOTRON)))
     block = max(1, _BUFFER_BYTES // ((sc.n + 1) * 8 * LOCKSTEP_RUNS))
-    X = np.zeros((block, sc.n + 1, LOCKSTEP_RUNS))
-    xi = np.zeros((block, LOCKSTEP_RUNS))
+    X = np.zeros((LOCKSTEP_RUNS, block, sc.n + 1))
+    xi = np.zeros((LOCKSTEP_RUNS, block))
     rec = Recorder(np.zeros(0), 0, np.zeros(1), -1.0, np.full(1, -1, np.int64))
     wd = np.zeros(sc.r)
 
@@ -64,10 +75,7 @@ def _draws_only(teacher, runs, iters, stream):
             fast = _rng.stream_from_generator(rng) if stream == "fast" else None
             draws = S.draw_source(rng, sc.n, teacher.w_star, codes)
             b = j % LOCKSTEP_RUNS
-            out = (X[:, : sc.n, b], xi[:, b])
-            for done in range(0, iters, block):
-                u = min(block, iters - done)
-                _kernels._updates(wd, model, None, draws, fast, step, rec, 0, u, out)
+            _draw_blocks(wd, model, draws, fast, step, rec, iters, block, X[b], xi[b])
 
     return go
 

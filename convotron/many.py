@@ -147,21 +147,21 @@ def run_many(
     per = max(1, min(LOCKSTEP_RUNS, -(-R // nw))) if lockstep else 1
     bounds = [(lo, min(lo + per, R)) for lo in range(0, R, per)]
 
-    def one_block(b: tuple[int, int]) -> list[RunResult]:
-        return _run_seqs(rule, teacher, seqs[b[0] : b[1]], lockstep, kw)
+    def one_block(lo_hi: tuple[int, int]) -> list[RunResult]:
+        return _run_seqs(rule, teacher, seqs[lo_hi[0] : lo_hi[1]], lockstep, kw)
 
     start = time.perf_counter()
     results: list[RunResult] = []
     with _progress_bar(R, progress, f"{rule.algorithm} runs") as bar:
         if nw == 1 or len(bounds) == 1:
-            for b in bounds:
-                results.extend(one_block(b))
-                bar.update(b[1] - b[0])
+            for blk in bounds:
+                results.extend(one_block(blk))
+                bar.update(blk[1] - blk[0])
         else:
             with ThreadPoolExecutor(max_workers=nw) as pool:
-                for b, res in zip(bounds, pool.map(one_block, bounds), strict=True):
+                for blk, res in zip(bounds, pool.map(one_block, bounds), strict=True):
                     results.extend(res)
-                    bar.update(b[1] - b[0])
+                    bar.update(blk[1] - blk[0])
     return collect_runs(results, time.perf_counter() - start)
 
 
