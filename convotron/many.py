@@ -6,6 +6,35 @@ Run ``j`` of ``run_many(rule, teacher, ..., seed=s)`` uses
 (a chunk sent to a Dask worker by :mod:`convotron.glue.dask`) exactly as :func:`run_many`
 computes them, and :func:`collect_runs` assembles both, so the two cannot drift apart. The
 results do not depend on ``workers`` (threads: the compiled loop releases the GIL).
+
+**Lockstep** (``lockstep=True``; the default is False, see below): the runs go through the
+compiled loop in blocks of :data:`LOCKSTEP_RUNS`, :func:`convotron._kernels.run_lockstep`
+advancing a block's runs together with the loop over runs innermost (the filters and each
+sample laid out ``[dim, run]``, so that the patch gather, the forward pass, the leaky ReLU
+and the update run over the runs at once). Each run keeps its own generator (and fast
+stream) and draws exactly what it draws alone, in the same order, and every sum keeps its
+order: each run's result is **bitwise** that of the one-by-one path (``lockstep=False``:
+one :func:`convotron.algorithm.fit` per run; tested for every law, covariance, noise and
+rule, ``tests/convotron/test_lockstep.py``). Only ``seconds`` differs (a run's share of its
+block's time). Runs that cannot be lockstepped go one by one, with the same results: a rule
+bound per run from its own samples (``ConvotronRule(precondition="plugin")``, or a rule
+other than :class:`~convotron.rules.ConvotronRule` and :class:`~convotron.rules.SGDRule`
+with a ``bind``), a teacher whose law, covariance or noise the fused loop does not draw
+(or whose scheme or slope is not the run's), samples too long for a block's buffer
+(``(n + 1) · 8 · LOCKSTEP_RUNS · batch`` bytes above ``64 · _BUFFER_BYTES``), a block of a
+single run, and any call whose arguments ``fit`` refuses (the one-by-one path then raises
+its usual error).
+
+Why the default is the one-by-one path: the runs share nothing but the arithmetic (each
+run's draws are its own, about 60 % of a run of ``1d:64,8,2``), and the forward pass of 8
+runs, written as 8 independent scalar chains, is not made vector code by numba's default
+LLVM pipeline (its SLP vectoriser is off, ``NUMBA_SLP_VECTORIZE=0``): lockstep then costs
+as much arithmetic per run as a run alone (which already hides the add latency with four
+patches at a time) plus copying the samples. On the development machine
+(``benchmarks/bench_lockstep.py``, thread CPU time) lockstep gave 1.16-1.18x on
+``1d:16,4,2`` but 0.87-0.95x on ``1d:64,8,2`` and 0.97-0.98x on ``2d:32,32,5,5,1,1``; with
+``NUMBA_SLP_VECTORIZE=1`` 1.28-1.41x, 1.08-1.11x and 1.51-1.67x (bitwise the same results:
+``fastmath=False`` forbids any reordering). ``benchmarks/README.md`` has the figures.
 """
 
 from __future__ import annotations
@@ -64,7 +93,7 @@ def run_many(
     progress: bool = False,
     on_divergence: str = "record",
     stream: str = "numpy",
-    lockstep: bool = True,
+    lockstep: bool = False,
 ) -> ManyResult:
     """Run ``runs`` independent runs of ``rule`` on fresh samples of one teacher.
 
@@ -98,10 +127,11 @@ def run_many(
     stream : {"numpy", "fast"}, default "numpy"
         The random stream of each run's fused loop, as in :func:`fit` (``"fast"``: run
         ``j``'s fast stream is seeded from its generator).
-    lockstep : bool, default True
-        Advance the runs in blocks together (the module docstring; bitwise the same
-        results); False runs them one by one (one :func:`fit` each, the path before
-        lockstep, kept as the reference and the benchmarks' baseline).
+    lockstep : bool, default False
+        True advances the runs in blocks of :data:`LOCKSTEP_RUNS` together (the module
+        docstring; bitwise the same results, faster only where the arithmetic vectorises);
+        False runs them one by one (one :func:`fit` each, the reference and the
+        benchmarks' baseline).
     """
     from .problem import Teacher
 
@@ -195,7 +225,7 @@ def run_range(
     eps: float | None = None,
     on_divergence: str = "record",
     stream: str = "numpy",
-    lockstep: bool = True,
+    lockstep: bool = False,
 ) -> list[RunResult]:
     """Run runs ``start .. stop − 1`` of :func:`run_many` with the same ``seed``, one result each.
 

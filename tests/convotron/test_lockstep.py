@@ -112,7 +112,7 @@ def test_divergence_and_recording_per_run(stream: str) -> None:
     assert None not in hits and len(set(hits)) > 5
     with pytest.raises(DivergenceError, match="diverged"):
         run_range(ConvotronRule(), teacher, eta=4.0, iters=300, seed=5, start=0, stop=11,
-                  on_divergence="raise", stream=stream)  # fmt: skip
+                  on_divergence="raise", stream=stream, lockstep=True)  # fmt: skip
 
 
 @pytest.mark.parametrize("stream", STREAMS)
@@ -124,11 +124,11 @@ def test_run_many_equals_one_by_one_whatever_the_chunks_and_threads(stream: str)
               stream=stream)  # fmt: skip
     ref = run_many(ConvotronRule(), teacher, workers=1, lockstep=False, **kw)
     for workers in (1, 2):
-        got = run_many(ConvotronRule(), teacher, workers=workers, **kw)
+        got = run_many(ConvotronRule(), teacher, workers=workers, lockstep=True, **kw)
         for f in ("w", "final_sq_errors", "histories", "first_hits", "diverged"):
             assert np.array_equal(getattr(got, f), getattr(ref, f)), f
     rk = {k: v for k, v in kw.items() if k != "runs"}
-    parts = [run_range(ConvotronRule(), teacher, start=a, stop=b, **rk)
+    parts = [run_range(ConvotronRule(), teacher, start=a, stop=b, lockstep=True, **rk)
              for a, b in ((0, 5), (5, 6), (6, 13))]  # fmt: skip
     split = collect_runs([r for p in parts for r in p], 0.0)
     assert np.array_equal(split.w, ref.w) and np.array_equal(split.histories, ref.histories)
