@@ -24,6 +24,11 @@ pass :func:`_forward` is shared with :func:`predict_rows`. The branches are the 
 for drawn samples the law (:func:`_draw_z`), the covariance (:func:`_transform`) and the
 noise (:func:`_draw_noise`), each written once.
 
+:func:`run_lockstep` advances :data:`LOCKSTEP` runs of one rule on one teacher together
+(:func:`convotron.many.run_many` with ``lockstep=True``): each run draws with
+:func:`_updates` in draw-only mode (its own generator, the same draws as alone), and the
+updates of the runs run together, the runs innermost, every sum in the order of a run alone.
+
 The readable versions that the tests compare these kernels with, step for step, are
 :func:`convotron.algorithm.convotron_reference`, :func:`convotron.baselines.sgd_reference`
 and, bitwise for drawn samples, :func:`convotron._sampling_reference.fused_reference`.
@@ -61,6 +66,7 @@ __all__ = [
     "STATUS_OK",
     "predict_rows",
     "run_draws",
+    "run_lockstep",
     "run_rows",
     "run_updates",
 ]

@@ -150,3 +150,10 @@ def test_runs_that_cannot_be_lockstepped_go_one_by_one(monkeypatch: pytest.Monke
     _both(ConvotronRule(), Teacher.random(scheme, 0.0, np.random.default_rng(1)), stop=4,
           batch=2)  # fmt: skip
     assert calls == [False, True]
+
+
+def test_the_block_size_is_the_kernels() -> None:
+    """``run_lockstep`` writes the 8 runs' forward pass out: the block must be its width."""
+    from convotron import _kernels
+
+    assert LOCKSTEP_RUNS == _kernels.LOCKSTEP == 8
