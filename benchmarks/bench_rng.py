@@ -50,8 +50,21 @@ def fast_loop(st, samples, n):  # pragma: no cover - compiled
     """``samples`` times: ``n`` normals of the fast stream into one scratch vector."""
     x = np.zeros(n)
     s = 0.0
+    normals = st.normals
+    pos = st.pos
+    lanes, aux, raw, mant, flags, rej = st.lanes, st.aux, st.raw, st.mant, st.flags, st.rejected
     for _ in range(samples):
-        R.fill_normal(st, x, n)  # the loop of the run's Gaussian branch (_kernels._updates)
+        j = 0
+        while j < n:
+            p = pos[1]
+            if p >= R.BLOCK:
+                R._refill_block(lanes, aux, raw, mant, flags, rej, normals)
+                p = 0
+            m = min(n - j, R.BLOCK - p)
+            for c in range(m):
+                x[j + c] = normals[p + c]
+            pos[1] = p + m
+            j += m
         s += x[0]
     return s
 

@@ -65,8 +65,19 @@ def compiled_draw_only_fast(st, iters, n):  # pragma: no cover - compiled
     """Draw ``iters`` samples of ``n`` normals of the fast stream into one scratch vector."""
     x = np.zeros(n)
     s = 0.0
+    lanes, aux, _words, normals, raw, mant, flags, rej, pos = st
     for _ in range(iters):
-        _rng.fill_normal(st, x, n)  # the loop of the run's Gaussian branch (_kernels._updates)
+        j = 0
+        while j < n:
+            p = pos[1]
+            if p >= _rng.BLOCK:
+                _rng._refill_block(lanes, aux, raw, mant, flags, rej, normals)
+                p = 0
+            m = min(n - j, _rng.BLOCK - p)
+            for c in range(m):
+                x[j + c] = normals[p + c]
+            pos[1] = p + m
+            j += m
         s += x[0]
     return s
 
