@@ -167,3 +167,20 @@ def test_the_linear_mse_verify_case_runs_on_the_chosen_stream(
     res = {s: suite.run_case(case, runs=40, workers=1, stream=s) for s in ("numpy", "fast")}
     assert seen == ["numpy", "fast"]
     assert "(fast stream)" in res["fast"].note and "(fast stream)" not in res["numpy"].note
+
+
+def test_sweep_rng_is_checked_and_part_of_the_resume_key() -> None:
+    from convotron.glue.sweep.grid import grid_from_args
+    from convotron.glue.sweep.store import chunk_key, key_changes, result_key
+
+    with pytest.raises(ConvotronError, match=r"rng must be one of numpy, fast; got 'pcg'"):
+        grid_from_args({"scheme": "1d:8,2,2"}, runs=2, seed=0, chunk=2, rng="pcg")
+    grid = grid_from_args({"scheme": "1d:8,2,2"}, runs=2, seed=0, chunk=2, rng="fast")
+    assert grid.rng == "fast" and grid.to_json()["rng"] == "fast"
+    kw = dict(max_updates=1e9, fractions=(1.0,), teachers=1)
+    numpy_key = result_key({"c": 1}, "d", **kw)
+    fast_key = result_key({"c": 1}, "d", rng="fast", **kw)
+    assert key_changes(numpy_key, fast_key) == ["rng"]
+    old = {k: v for k, v in numpy_key.items() if k != "rng"}  # written before --rng existed
+    assert key_changes(old, numpy_key) == [] and key_changes(old, fast_key) == ["rng"]
+    assert chunk_key(old) == chunk_key(numpy_key) != chunk_key(fast_key)
