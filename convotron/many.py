@@ -7,7 +7,7 @@ Run ``j`` of ``run_many(rule, teacher, ..., seed=s)`` uses
 computes them, and :func:`collect_runs` assembles both, so the two cannot drift apart. The
 results do not depend on ``workers`` (threads: the compiled loop releases the GIL).
 
-**Lockstep** (``lockstep=True``; the default is False, see below): the runs go through the
+**Lockstep** (``lockstep=True``, the default): the runs go through the
 compiled loop in blocks of :data:`LOCKSTEP_RUNS`, :func:`convotron._kernels.run_lockstep`
 advancing a block's runs together with the loop over runs innermost (the filters and each
 sample laid out ``[dim, run]``, so that the patch gather, the forward pass, the leaky ReLU
@@ -25,23 +25,23 @@ with a ``bind``), a teacher whose law, covariance or noise the fused loop does n
 single run, and any call whose arguments ``fit`` refuses (the one-by-one path then raises
 its usual error).
 
-Why the default is the one-by-one path: the runs share nothing but the arithmetic (each
-run's draws are its own, about 60 % of a run of ``1d:64,8,2``), and the forward pass of 8
-runs, written as 8 independent scalar chains, is not made vector code by numba's default
-LLVM pipeline (its SLP vectoriser is off, ``NUMBA_SLP_VECTORIZE=0``): lockstep then costs
-as much arithmetic per run as a run alone (which already hides the add latency with four
-patches at a time) plus copying the samples. On the development machine
-(``benchmarks/bench_lockstep.py``, thread CPU time) lockstep gave 1.16-1.18x on
-``1d:16,4,2`` but 0.87-0.95x on ``1d:64,8,2`` and 0.97-0.98x on ``2d:32,32,5,5,1,1``; with
-``NUMBA_SLP_VECTORIZE=1`` 1.28-1.41x, 1.08-1.11x and 1.51-1.67x (bitwise the same results:
-``fastmath=False`` forbids any reordering). ``benchmarks/README.md`` has the figures.
+Speed (``benchmarks/bench_lockstep.py``, thread CPU time, the development machine): each
+run's draws stay its own (about 60 % of a run of ``1d:64,8,2``); the forward pass of the 8
+runs is 8 independent scalar chains, which become vector instructions only with LLVM's SLP
+vectoriser, off in numba by default: :func:`_slp_vectorised` turns it on while the lockstep
+kernel compiles (the same bits: ``fastmath=False``). Lockstep against one by one:
+1.23-1.33x on ``1d:16,4,2``, 1.08-1.11x on ``1d:64,8,2``, 1.56-1.57x on
+``2d:32,32,5,5,1,1`` (without the SLP vectoriser: 1.16-1.18x, 0.87-0.95x, 0.97-0.98x).
+``benchmarks/README.md`` has the figures and where the time goes.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -93,7 +93,7 @@ def run_many(
     progress: bool = False,
     on_divergence: str = "record",
     stream: str = "numpy",
-    lockstep: bool = False,
+    lockstep: bool = True,
 ) -> ManyResult:
     """Run ``runs`` independent runs of ``rule`` on fresh samples of one teacher.
 
@@ -127,11 +127,10 @@ def run_many(
     stream : {"numpy", "fast"}, default "numpy"
         The random stream of each run's fused loop, as in :func:`fit` (``"fast"``: run
         ``j``'s fast stream is seeded from its generator).
-    lockstep : bool, default False
+    lockstep : bool, default True
         True advances the runs in blocks of :data:`LOCKSTEP_RUNS` together (the module
-        docstring; bitwise the same results, faster only where the arithmetic vectorises);
-        False runs them one by one (one :func:`fit` each, the reference and the
-        benchmarks' baseline).
+        docstring; bitwise the same results); False runs them one by one (one :func:`fit`
+        each, the reference and the benchmarks' baseline).
     """
     from .problem import Teacher
 
@@ -225,7 +224,7 @@ def run_range(
     eps: float | None = None,
     on_divergence: str = "record",
     stream: str = "numpy",
-    lockstep: bool = False,
+    lockstep: bool = True,
 ) -> list[RunResult]:
     """Run runs ``start .. stop − 1`` of :func:`run_many` with the same ``seed``, one result each.
 
@@ -316,6 +315,33 @@ def _lockstep_checked(
     return c, T, codes
 
 
+_SLP_LOCK = threading.Lock()
+
+
+@contextmanager
+def _slp_vectorised() -> Iterator[None]:
+    """Compile with LLVM's SLP vectoriser on (numba's default is off), then restore it.
+
+    numba reads ``config.SLP_VECTORIZE`` when it optimises a compiled library, so a kernel
+    compiled inside this block (:func:`convotron._kernels.run_lockstep`, on its first call
+    with a new signature; a cached kernel keeps the code it was compiled to) is SLP
+    vectorised: its 8 runs' scalar chains become vector instructions. The results are the
+    same bits (``fastmath=False``: lanes of independent IEEE operations, nothing
+    reordered; ``tests/convotron/test_lockstep.py``). The switch is process-wide while it
+    lasts (a lock keeps two lockstep calls from interleaving it); another thread compiling
+    meanwhile would be vectorised too, with the same bits.
+    """
+    from numba.core import config
+
+    with _SLP_LOCK:
+        old = getattr(config, "SLP_VECTORIZE", 0)
+        setattr(config, "SLP_VECTORIZE", 1)  # noqa: B010 (numba's config has no stubs)
+        try:
+            yield
+        finally:
+            setattr(config, "SLP_VECTORIZE", old)  # noqa: B010
+
+
 def _lockstep(
     rule: Rule, teacher: Teacher, seqs: list[np.random.SeedSequence], **kw: Any
 ) -> list[RunResult] | None:
@@ -357,7 +383,8 @@ def _lockstep(
     row = (c.n + 1) * 8 * nb * c.batch
     block = max(1, _BUFFER_BYTES // row)
     args = (c.model, idxp, draws, tuple(gens), tuple(fasts) if fast else None, c.step, rec)
-    _kernels.run_lockstep(np.zeros((r, nb)), *args, 0, 0, block, np.full((nb, 2), -1))  # load
+    with _slp_vectorised():  # compiles (or loads) the kernel, and updates nothing
+        _kernels.run_lockstep(np.zeros((r, nb)), *args, 0, 0, block, np.full((nb, 2), -1))
     start = time.perf_counter()
     _kernels.run_lockstep(W, *args, 0, T, block, status)
     share = (time.perf_counter() - start) / live
