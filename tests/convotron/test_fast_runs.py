@@ -2,7 +2,8 @@
 
 1. whole fused runs on the fast stream equal the readable oracle ``fused_reference(...,
    stream="fast")`` bitwise (its draws from ``ReferenceStream``, plain Python integers), for
-   every law, every covariance and every noise, both rules, a 2D scheme;
+   every law, every covariance and every noise, both rules, a 2D scheme (those cases are
+   test_sampling.py's, run on both streams); here, across many blocks;
 2. ``fit`` (the engine, in pieces) equals one call; the kernel in pieces continues one stream;
 3. the choice is validated: ``stream`` names a stream, and "fast" needs the fused path;
 4. the numpy stream is untouched (its bitwise tests are tests/convotron/test_sampling.py and
@@ -21,46 +22,19 @@ from convotron._errors import ConvotronError
 from convotron.algorithm import fit
 from convotron.covariance import AR1, Identity
 from convotron.data import LAWS, NoiseModel
-from convotron.patches import PatchScheme, parse_spec
+from convotron.patches import parse_spec
 from convotron.problem import Teacher
-from convotron.rules import ConvotronRule, SGDRule
+from convotron.rules import ConvotronRule
 from convotron.sources import Rows
-from tests.convotron._fused_cases import NOISES, assert_same, both, covs
+from tests.convotron._fused_cases import assert_same, both
 
 
 def _both(scheme, law, cov, noise, seed, **kw):
     return both(scheme, law, cov, noise, seed, stream="fast", **kw)
 
 
-@pytest.mark.parametrize("cov_i", range(5))
-@pytest.mark.parametrize("law", list(LAWS))
-def test_fast_run_equals_the_oracle_bitwise(law: str, cov_i: int) -> None:
-    scheme = parse_spec("1d:14,4,2")  # k = 6: four patches at a time plus a tail of two
-    cov = covs(scheme.n)[cov_i]
-    for noise in (NOISES[cov_i % 4], NOISES[(cov_i + 1) % 4]):  # each noise with each law
-        got, ref = _both(
-            scheme, LAWS[law], cov, noise, 5, eta=0.02, iters=40, batch=2,
-            w_star=np.full(scheme.r, 0.1), record_every=3, eps=0.9,
-        )  # fmt: skip
-        assert_same(got, ref)
-        assert got.status == _kernels.STATUS_OK
-
-
-@pytest.mark.parametrize(
-    "kw",
-    [
-        {"rule": SGDRule(sigma_prime_at_zero=0.5), "alpha": 0.3},
-        {"rule": ConvotronRule(only_patch=2)},
-        {"alpha": 1.0, "batch": 3},
-    ],
-)
-def test_fast_modes_equal_the_oracle_bitwise(kw: dict) -> None:
-    scheme = PatchScheme.stride_2d(5, 6, 3, 2, 1, 2)  # 2D: patches are not contiguous
-    got, ref = _both(
-        scheme, LAWS["mixture"], AR1(scheme.n, 0.4), NoiseModel("gaussian", 0.1), 9,
-        eta=0.01, iters=30, w0=np.full(scheme.r, 0.05), **kw,
-    )  # fmt: skip
-    assert_same(got, ref)
+# every law x covariance x noise and every mode on the fast stream: test_sampling.py's
+# oracle tests, parametrised over both streams
 
 
 def test_fast_run_crosses_many_blocks_like_the_oracle() -> None:

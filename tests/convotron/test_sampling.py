@@ -127,14 +127,20 @@ def test_one_sample_is_the_law_and_covariance_of_data_py(law: str, cov_i: int) -
 # ------------------------------------------------------------------ 3. whole runs
 
 
+STREAMS = ("numpy", "fast")  # numpy's stream, and convotron._rng's (test_fast_runs.py)
+
+
+@pytest.mark.parametrize("stream", STREAMS)
 @pytest.mark.parametrize("noise", NOISES, ids=lambda m: m.kind)
 @pytest.mark.parametrize("cov_i", range(5))
 @pytest.mark.parametrize("law", list(LAWS))
-def test_fused_run_equals_the_oracle_bitwise(law: str, cov_i: int, noise: NoiseModel) -> None:
+def test_fused_run_equals_the_oracle_bitwise(
+    law: str, cov_i: int, noise: NoiseModel, stream: str
+) -> None:
     scheme = parse_spec("1d:14,4,2")  # k = 6: four patches at a time plus a tail of two
     cov = covs(scheme.n)[cov_i]
     fast, ref = both(
-        scheme, LAWS[law], cov, noise, 5, eta=0.02, iters=40, batch=2,
+        scheme, LAWS[law], cov, noise, 5, stream, eta=0.02, iters=40, batch=2,
         w_star=np.full(scheme.r, 0.1), record_every=3, eps=0.9,
     )  # fmt: skip
     assert_same(fast, ref)
@@ -150,10 +156,11 @@ def test_fused_run_equals_the_oracle_bitwise(law: str, cov_i: int, noise: NoiseM
         {"alpha": 1.0, "batch": 3},
     ],
 )
-def test_modes_equal_the_oracle_bitwise(kw: dict) -> None:
+@pytest.mark.parametrize("stream", STREAMS)
+def test_modes_equal_the_oracle_bitwise(kw: dict, stream: str) -> None:
     scheme = PatchScheme.stride_2d(5, 6, 3, 2, 1, 2)  # 2D: patches are not contiguous
     fast, ref = both(
-        scheme, LAWS["mixture"], AR1(scheme.n, 0.4), NoiseModel("gaussian", 0.1), 9,
+        scheme, LAWS["mixture"], AR1(scheme.n, 0.4), NoiseModel("gaussian", 0.1), 9, stream,
         eta=0.01, iters=30, w0=np.full(scheme.r, 0.05), **kw,
     )  # fmt: skip
     assert_same(fast, ref)
