@@ -4,7 +4,7 @@
    stream="fast")`` bitwise (its draws from ``ReferenceStream``, plain Python integers), for
    every law, every covariance and every noise, both rules, a 2D scheme (those cases are
    test_sampling.py's, run on both streams); here, across many blocks;
-2. ``fit`` (the engine, in pieces) equals one call; the kernel in pieces continues one stream;
+2. ``fit`` (the engine, in pieces) equals one call (the kernel in pieces: test_sampling.py);
 3. the choice is validated: ``stream`` names a stream, and "fast" needs the fused path;
 4. the numpy stream is untouched (its bitwise tests are tests/convotron/test_sampling.py and
    tests/convotron/test_bitwise.py; here: ``stream="numpy"`` is the default, bitwise).
@@ -15,12 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convotron import _kernels, _rng
 from convotron import _sampling as S
-from convotron._codes import Model, RuleCode, RuleStep, Step, start_recorder
 from convotron._errors import ConvotronError
 from convotron.algorithm import fit
-from convotron.covariance import AR1, Identity
+from convotron.covariance import Identity
 from convotron.data import LAWS, NoiseModel
 from convotron.patches import parse_spec
 from convotron.problem import Teacher
@@ -62,27 +60,6 @@ def test_fast_stream_differs_from_numpy_and_is_reproducible() -> None:
     assert not np.array_equal(run("fast", 7).w, run("fast", 8).w)
     assert_same(run("numpy", 7), S.fused_convotron(16, scheme.indices, 0.0, tw, codes,
                                                    rng=np.random.default_rng(7), **kw))  # fmt: skip
-
-
-def test_fast_kernel_in_pieces_continues_one_stream() -> None:
-    scheme = parse_spec("1d:16,4,2")
-    tw = np.linspace(-1, 1, scheme.r)
-    codes = S.source_codes(LAWS["student-t"], AR1(16, 0.5), NoiseModel("uniform", 0.2))
-    kw = dict(eta=0.01, iters=1000, w_star=tw, record_every=100, eps=0.5)
-    a = S.fused_convotron(
-        16, scheme.indices, 0.0, tw, codes, rng=np.random.default_rng(7), stream="fast", **kw
-    )
-    rng = np.random.default_rng(7)
-    fast = _rng.stream_from_generator(rng)  # w_1 = 0 draws nothing from rng
-    w = np.zeros(scheme.r)
-    rec = start_recorder(w, tw, 1000, 100, 0.5)
-    model = Model(np.ascontiguousarray(scheme.indices), 0.0)
-    draws = S.draw_source(rng, 16, tw, codes)
-    step = Step(0.01, 1, RuleStep(int(RuleCode.CONVOTRON)))
-    for t0, m in ((0, 300), (300, 400), (700, 300)):
-        status, t = _kernels.run_draws_fast(w, model, draws, fast, step, rec, t0, m)
-        assert status == _kernels.STATUS_OK and t == t0 + m
-    assert_same(a, S.FusedRun(w, 0, 1000, rec.hist, int(rec.first_hit[0])))
 
 
 def test_fit_with_the_fast_stream_equals_the_fused_run() -> None:

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given
 from numba import njit
 
-from convotron import _kernels
+from convotron import _kernels, _rng
 from convotron import _sampling as S
 from convotron._codes import Model, RuleCode, RuleStep, Step, start_recorder
 from convotron.algorithm import convotron
@@ -185,23 +185,28 @@ def test_divergence_is_reported_like_the_oracle() -> None:
     assert fast.status == _kernels.STATUS_DIVERGED and fast.t < 500
 
 
-def test_reproducible_per_seed_and_independent_of_pieces() -> None:
+@pytest.mark.parametrize("stream", STREAMS)
+def test_reproducible_per_seed_and_independent_of_pieces(stream: str) -> None:
     scheme = parse_spec("1d:16,4,2")
     tw = np.linspace(-1, 1, scheme.r)
     codes = S.source_codes(LAWS["student-t"], AR1(16, 0.5), NoiseModel("uniform", 0.2))
-    kw = dict(eta=0.01, iters=1000, w_star=tw, record_every=100, eps=0.5)
+    kw = dict(eta=0.01, iters=1000, w_star=tw, record_every=100, eps=0.5, stream=stream)
     a = S.fused_convotron(16, scheme.indices, 0.0, tw, codes, rng=np.random.default_rng(7), **kw)
     b = S.fused_convotron(16, scheme.indices, 0.0, tw, codes, rng=np.random.default_rng(7), **kw)
     assert_same(a, b)
     # three calls of the kernel (t0 = 0, 300, 700) continue one stream
     rng = np.random.default_rng(7)
+    fast = _rng.stream_from_generator(rng) if stream == "fast" else None  # w_1 = 0: no draw
     w = np.zeros(scheme.r)
     rec = start_recorder(w, tw, 1000, 100, 0.5)
     model = Model(np.ascontiguousarray(scheme.indices), 0.0)
     draws = S.draw_source(rng, 16, tw, codes)
     step = Step(0.01, 1, RuleStep(int(RuleCode.CONVOTRON)))
     for t0, m in ((0, 300), (300, 400), (700, 300)):
-        status, t = _kernels.run_draws(w, model, draws, step, rec, t0, m)
+        if fast is None:
+            status, t = _kernels.run_draws(w, model, draws, step, rec, t0, m)
+        else:
+            status, t = _kernels.run_draws_fast(w, model, draws, fast, step, rec, t0, m)
         assert status == _kernels.STATUS_OK and t == t0 + m
     assert_same(a, S.FusedRun(w, 0, 1000, rec.hist, int(rec.first_hit[0])))
 
