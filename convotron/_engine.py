@@ -196,14 +196,11 @@ def _drive(
     The compiled kernel is loaded (or compiled) by ``warm()`` before the clock starts, so
     ``seconds`` measures the run itself, sample drawing included.
     """
-    eta, batch = c.eta, c.batch
-    w_star, record_every, only_patch = c.w_star, c.record_every, c.only_patch
-    algorithm = c.rule.algorithm
+    eta, algorithm = c.eta, c.rule.algorithm
     warm()
     start = time.perf_counter()
     w = np.array(w0, dtype=np.float64, copy=True)
-    recorder = start_recorder(w, w_star, iters, record_every, c.eps)
-    rec, hist, first = recorder.every, recorder.hist, recorder.first_hit
+    recorder = start_recorder(w, c.w_star, iters, c.record_every, c.eps)
     done = 0
     diverged = False
     with _progress_bar(iters, progress, algorithm) as bar:
@@ -216,9 +213,7 @@ def _drive(
                     stable = None if rows is None else _stable_step(rows, c)
                     raise _divergence(algorithm, step_name, eta, int(t), iters, stable)
                 diverged = True
-                w[:] = np.nan
-                if rec:  # records at and after the divergence are +inf
-                    hist[-(-int(t) // rec) :] = np.inf
+                _mark_diverged(w, recorder, int(t))
                 break
             if status == _kernels.STATUS_BAD_SAMPLE:
                 raise ConvotronError(
@@ -228,6 +223,27 @@ def _drive(
             done += u
             bar.update(u)
     seconds = time.perf_counter() - start
+    return _finish(c, w, recorder, iters, diverged, seconds, only_patch_disjoint)
+
+
+def _mark_diverged(w: np.ndarray, recorder: Recorder, t: int) -> None:
+    """Mark a run diverged at update ``t``: NaN weights, ``+inf`` records from ``t`` on."""
+    w[:] = np.nan
+    if recorder.every:
+        recorder.hist[-(-t // recorder.every) :] = np.inf
+
+
+def _finish(
+    c: _Checked,
+    w: np.ndarray,
+    recorder: Recorder,
+    iters: int,
+    diverged: bool,
+    seconds: float,
+    only_patch_disjoint: bool | None,
+) -> RunResult:
+    """Return the :class:`RunResult` of a run of ``iters`` updates that ended with ``w``."""
+    w_star, rec, hist, first = c.w_star, recorder.every, recorder.hist, recorder.first_hit
     history_t: np.ndarray | None = None
     history: np.ndarray | None = None
     if rec and w_star is not None:
@@ -239,11 +255,11 @@ def _drive(
     return RunResult(
         w=w,
         iterations=iters,
-        eta=eta,
-        algorithm=algorithm,
-        batch=batch,
-        only_patch=only_patch,
-        record_every=record_every,
+        eta=c.eta,
+        algorithm=c.rule.algorithm,
+        batch=c.batch,
+        only_patch=c.only_patch,
+        record_every=c.record_every,
         history_t=history_t,
         history=history,
         sq_error=None
@@ -252,7 +268,7 @@ def _drive(
         first_hit=int(first[0]) if first[0] >= 0 else None,
         seconds=seconds,
         updates_per_second=iters / seconds if seconds > 0 else math.inf,
-        samples=iters * batch,
+        samples=iters * c.batch,
         only_patch_disjoint=only_patch_disjoint,
         diverged=diverged,
     )

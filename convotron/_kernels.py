@@ -24,6 +24,11 @@ pass :func:`_forward` is shared with :func:`predict_rows`. The branches are the 
 for drawn samples the law (:func:`_draw_z`), the covariance (:func:`_transform`) and the
 noise (:func:`_draw_noise`), each written once.
 
+:func:`run_lockstep` advances :data:`LOCKSTEP` runs of one rule on one teacher together
+(:func:`convotron.many.run_many` with ``lockstep=True``): each run draws with
+:func:`_updates` in draw-only mode (its own generator, the same draws as alone), and the
+updates of the runs run together, the runs innermost, every sum in the order of a run alone.
+
 The readable versions that the tests compare these kernels with, step for step, are
 :func:`convotron.algorithm.convotron_reference`, :func:`convotron.baselines.sgd_reference`
 and, bitwise for drawn samples, :func:`convotron._sampling_reference.fused_reference`.
@@ -39,6 +44,7 @@ from numba import njit
 from . import _rng
 from ._codes import (
     CovCode,
+    DrawSource,
     LawCode,
     Model,
     NoiseCode,
@@ -60,6 +66,7 @@ __all__ = [
     "STATUS_OK",
     "predict_rows",
     "run_draws",
+    "run_lockstep",
     "run_rows",
     "run_updates",
 ]
@@ -297,7 +304,7 @@ def _draw_noise(rng, noise, level, sqrt_trace, x, n):  # pragma: no cover - comp
 
 
 @njit(cache=True, nogil=True, fastmath=False)
-def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates):  # pragma: no cover - compiled
+def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates, out=None):  # pragma: no cover
     """Run ``n_updates`` updates of ``w`` in place: the one loop of every rule and source.
 
     Exactly one of ``rows`` (a :class:`~convotron._codes.RowSource`: sample ``s`` is the row
@@ -324,6 +331,12 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates):  # pragma: 
 
     Returns ``(status, t)``: :class:`~convotron._codes.Status` and the updates done in
     total (``t0 + n_updates``), or the (1-based) update at which a problem appeared.
+
+    ``out`` (draws only; None everywhere but :func:`_lockstep`): a pair ``(X, xi)`` of a
+    ``(n_updates · B, ≥ n)`` and a ``(n_updates · B,)`` array. Then the loop only *draws*:
+    sample ``s`` goes to ``X[s, :n]`` and its noise to ``xi[s]`` (``0.0`` for none), the
+    same draws in the same order as a run, and ``w``, ``rec`` are untouched. Like
+    ``rows``/``draws``, a None ``out`` is pruned at compile time.
     """
     indices = model.indices
     alpha = model.alpha
@@ -476,6 +489,12 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates):  # pragma: 
                         for j in range(nd):
                             ss += xd[j] * xd[j]
                         xi = level * math.sqrt(ss) / sqrt_trace * g
+                if out is not None:  # draw only (the lockstep runs' draws)
+                    out_x, out_xi = out
+                    for j in range(nd):
+                        out_x[u * batch + b, j] = xd[j]
+                    out_xi[u * batch + b] = xi
+                    continue
                 x = xd
                 f, ft = _forward(x, indices, w, alpha, px, zs, True, teacher_w, True)
                 label = ft * inv_k
@@ -519,6 +538,8 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates):  # pragma: 
                         cf = res * d * inv_k
                         for a in range(r):
                             G[a] += cf * _read(x, indices[i, a])
+        if out is not None:
+            continue
         total = 0.0
         big = 0.0
         for a in range(r):
@@ -616,3 +637,257 @@ def run_updates(
         Recorder(w_star, int(record_every), hist, float(eps), first_hit),
         int(t0),
     )
+
+
+# --------------------------------------------------------------------------- runs in lockstep
+
+#: Runs advanced together by :func:`run_lockstep` (``convotron.many.LOCKSTEP_RUNS``).
+LOCKSTEP = 8
+_U0, _U1, _U2, _U3, _U4, _U5, _U6, _U7 = (np.uint64(q) for q in range(8))
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _forward_block(XT, idxp, Wf, v, alpha, PX, ZS, F, FT):  # pragma: no cover - compiled
+    """:func:`_forward` of one sample of a lockstep block, for its 8 runs at once.
+
+    ``XT`` the sample, flat and interleaved: ``XT[8 c + b]`` is coordinate ``c`` of run
+    ``b`` (``c = n``: the padded zero); ``Wf[8 a + b] = w_b[a]``; ``PX[8 a + b]``
+    (``Σ_i P_i x``), ``ZS[8 i + b]`` (``wᵀ P_i x``), ``F``, ``FT`` ``(8,)`` (the runs' and
+    the teacher's totals). The 8 runs' pre-activations are 8 scalar accumulators and every
+    load is 8 consecutive doubles (vector loads; a loop over an array of 8 kept the
+    accumulators in memory). Every sum in :func:`_forward`'s order, so bitwise the same.
+    """
+    k, r = idxp.shape
+    for j in range(8 * r):
+        PX[j] = 0.0
+    for b in range(8):
+        F[b] = 0.0
+        FT[b] = 0.0
+    for i in range(k):
+        z0 = z1 = z2 = z3 = z4 = z5 = z6 = z7 = 0.0
+        t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = 0.0
+        for a in range(r):
+            c = np.uint64(8 * idxp[i, a])  # unsigned: no negative-index wrap-around
+            o = np.uint64(8 * a)
+            va = v[a]
+            x0 = XT[c + _U0]
+            x1 = XT[c + _U1]
+            x2 = XT[c + _U2]
+            x3 = XT[c + _U3]
+            x4 = XT[c + _U4]
+            x5 = XT[c + _U5]
+            x6 = XT[c + _U6]
+            x7 = XT[c + _U7]
+            z0 += Wf[o + _U0] * x0
+            z1 += Wf[o + _U1] * x1
+            z2 += Wf[o + _U2] * x2
+            z3 += Wf[o + _U3] * x3
+            z4 += Wf[o + _U4] * x4
+            z5 += Wf[o + _U5] * x5
+            z6 += Wf[o + _U6] * x6
+            z7 += Wf[o + _U7] * x7
+            t0 += va * x0
+            t1 += va * x1
+            t2 += va * x2
+            t3 += va * x3
+            t4 += va * x4
+            t5 += va * x5
+            t6 += va * x6
+            t7 += va * x7
+            PX[o + _U0] += x0
+            PX[o + _U1] += x1
+            PX[o + _U2] += x2
+            PX[o + _U3] += x3
+            PX[o + _U4] += x4
+            PX[o + _U5] += x5
+            PX[o + _U6] += x6
+            PX[o + _U7] += x7
+        oz = 8 * i
+        ZS[oz + 0] = z0
+        ZS[oz + 1] = z1
+        ZS[oz + 2] = z2
+        ZS[oz + 3] = z3
+        ZS[oz + 4] = z4
+        ZS[oz + 5] = z5
+        ZS[oz + 6] = z6
+        ZS[oz + 7] = z7
+        F[0] += _sigma(z0, alpha)
+        F[1] += _sigma(z1, alpha)
+        F[2] += _sigma(z2, alpha)
+        F[3] += _sigma(z3, alpha)
+        F[4] += _sigma(z4, alpha)
+        F[5] += _sigma(z5, alpha)
+        F[6] += _sigma(z6, alpha)
+        F[7] += _sigma(z7, alpha)
+        FT[0] += _sigma(t0, alpha)
+        FT[1] += _sigma(t1, alpha)
+        FT[2] += _sigma(t2, alpha)
+        FT[3] += _sigma(t3, alpha)
+        FT[4] += _sigma(t4, alpha)
+        FT[5] += _sigma(t5, alpha)
+        FT[6] += _sigma(t6, alpha)
+        FT[7] += _sigma(t7, alpha)
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def run_lockstep(
+    W, model, idxp, draws, gens, fasts, step, rec, t0, n_updates, block, status
+):  # pragma: no cover
+    """Advance ``B`` independent runs of one rule on one teacher together, in place.
+
+    ``W`` ``(r, B)``: column ``b`` is run ``b``'s filter (the runs are the inner, contiguous
+    axis, so that the forward pass and the update are one vector loop over the runs).
+    ``draws`` a :class:`~convotron._codes.DrawSource` (``n``, the teacher's ``w*``, the
+    codes; its ``rng`` is not used); ``gens`` a ``numba.typed.List`` of the runs'
+    ``numpy.random.Generator`` (run ``b`` draws from ``gens[b]``), ``fasts`` None (numpy's
+    stream) or a typed list of the runs' :class:`convotron._rng.FastStream`. ``idxp`` is
+    ``model.indices`` with the padding ``-1`` replaced by ``n`` (the sample buffer's row
+    ``n`` holds zeros). ``rec`` a :class:`~convotron._codes.Recorder` whose ``hist`` is
+    ``(B, L)`` and ``first_hit`` ``(B,)`` (one row per run, one shared ``w_star``).
+    ``status`` ``(B, 2)`` int64: ``[Status, t]`` per run; a run whose status is not OK
+    is not advanced (its draws stop, its column is zeroed, nothing more is recorded).
+
+    Every ``block`` updates, each live run draws its next ``block · batch`` samples with
+    :func:`_updates` in draw-only mode (its own generator or stream, exactly the draws and
+    order of a run alone), into ``X (B, block·batch, n + 1)`` and ``xi``; then the updates
+    run over those samples for all runs at once. Every per-run sum keeps the order of
+    :func:`_forward` and :func:`_updates` (``z_i`` over ``a``, ``Σ_i P_i x`` and the totals
+    over ``i``, ``G`` over the batch): each run is **bitwise** the run alone.
+    """
+    indices = model.indices
+    alpha = model.alpha
+    k, r = indices.shape
+    nb = LOCKSTEP  # W.shape[1], a constant: the loops over the runs unroll
+    n = draws.n
+    v = draws.teacher_w
+    noise = draws.codes.noise
+    inv_k = 1.0 / k
+    batch = step.batch
+    eta = step.eta
+    code = step.rule.code
+    only_patch = step.rule.only_patch
+    deriv_at_zero = step.rule.deriv_at_zero
+    precond = step.rule.precond
+    use_h = precond.shape[0] > 0
+    inv_b = 1.0 / batch
+    w_star = rec.w_star
+    every = rec.every
+    eps = rec.eps
+    first_hit = rec.first_hit
+    hist = rec.hist
+    track = w_star.shape[0] > 0
+    m = block * batch
+    X = np.zeros((nb, m, n + 1))  # run b's samples contiguous (its draws write in order)
+    XI = np.zeros((nb, m))
+    wd = np.zeros(r)
+    recd = Recorder(np.zeros(0), 0, np.zeros(1), -1.0, np.full(1, -1, np.int64))
+    G = np.zeros((r, nb))
+    Wf = W.reshape(r * nb)  # views: flat forms for _forward_block
+    PXf = np.zeros(r * nb)
+    PX = PXf.reshape((r, nb))
+    ZSf = np.zeros(k * nb)
+    ZS = ZSf.reshape((k, nb))
+    XT = np.zeros((n + 1) * nb)  # one sample of the runs, interleaved (XT[8 n + b] = 0)
+    F = np.zeros(nb)
+    FT = np.zeros(nb)
+    res = np.zeros(nb)
+    cf = np.zeros(nb)
+    on = np.zeros(nb, np.bool_)
+    hq = np.zeros(nb)
+    total = np.zeros(nb)
+    big = np.zeros(nb)
+    done = 0
+    while done < n_updates:
+        u_blk = min(block, n_updates - done)
+        for b in range(nb):  # the draws, run by run (each its own generator, as alone)
+            if status[b, 0] == STATUS_OK:
+                db = DrawSource(gens[b], n, v, draws.codes)
+                if fasts is None:
+                    _updates(wd, model, None, db, None, step, recd, 0, u_blk, (X[b], XI[b]))
+                else:
+                    _updates(wd, model, None, db, fasts[b], step, recd, 0, u_blk, (X[b], XI[b]))
+        for u in range(u_blk):
+            t = t0 + done + u + 1
+            G[:, :] = 0.0
+            for bb in range(batch):
+                s = u * batch + bb
+                for c in range(n):  # interleave sample s of the runs: XT[8 c + b]
+                    for b in range(nb):
+                        XT[nb * c + b] = X[b, s, c]
+                _forward_block(XT, idxp, Wf, v, alpha, PXf, ZSf, F, FT)
+                for b in range(nb):
+                    label = FT[b] * inv_k
+                    if noise != NoiseCode.NONE:
+                        label = label + XI[b, s]
+                    res[b] = label - F[b] * inv_k
+                    if status[b, 0] == STATUS_OK and not np.isfinite(res[b]):
+                        status[b, 0] = STATUS_DIVERGED
+                        status[b, 1] = t
+                if code == RuleCode.CONVOTRON:
+                    if only_patch >= 0:
+                        for a in range(r):
+                            c = idxp[only_patch, a]
+                            for b in range(nb):
+                                G[a, b] += res[b] * X[b, s, c]
+                    elif use_h:
+                        for a in range(r):
+                            hq[:] = 0.0
+                            for b2 in range(r):
+                                h = precond[a, b2]
+                                for b in range(nb):
+                                    hq[b] += h * PX[b2, b]
+                            for b in range(nb):
+                                G[a, b] += res[b] * hq[b]
+                    else:
+                        for a in range(r):
+                            for b in range(nb):
+                                G[a, b] += res[b] * PX[a, b]
+                elif code == RuleCode.SGD:
+                    for i in range(k):
+                        for b in range(nb):
+                            zi = ZS[i, b]
+                            if zi > 0.0:
+                                d = 1.0
+                            elif zi < 0.0:
+                                d = alpha
+                            else:
+                                d = deriv_at_zero
+                            on[b] = d != 0.0
+                            cf[b] = res[b] * d * inv_k
+                        for a in range(r):
+                            c = idxp[i, a]
+                            for b in range(nb):
+                                if on[b]:
+                                    G[a, b] += cf[b] * X[b, s, c]
+            total[:] = 0.0
+            big[:] = 0.0
+            for a in range(r):
+                for b in range(nb):
+                    W[a, b] += eta * (G[a, b] * inv_b)
+                    total[b] += W[a, b]
+                    big[b] = max(big[b], abs(W[a, b]))
+            do_record = every > 0 and t % every == 0
+            for b in range(nb):
+                if status[b, 0] != STATUS_OK:
+                    for a in range(r):
+                        W[a, b] = 0.0
+                    continue
+                if not np.isfinite(total[b]) or big[b] > DIVERGENCE_LIMIT:
+                    status[b, 0] = STATUS_DIVERGED
+                    status[b, 1] = t
+                    for a in range(r):
+                        W[a, b] = 0.0
+                    continue
+                if track and (do_record or (eps >= 0.0 and first_hit[b] < 0)):
+                    d2 = 0.0
+                    for a in range(r):
+                        diff = W[a, b] - w_star[a]
+                        d2 += diff * diff
+                    if do_record:
+                        hist[b, t // every] = d2
+                    if eps >= 0.0 and first_hit[b] < 0 and d2 <= eps:
+                        first_hit[b] = t
+        done += u_blk
+    for b in range(nb):
+        if status[b, 0] == STATUS_OK:
+            status[b, 1] = t0 + n_updates

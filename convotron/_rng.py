@@ -334,38 +334,46 @@ def _aux_double(aux):  # pragma: no cover - compiled
     return float(_aux_next(aux) >> _U11) * _TWO_M53
 
 
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _tail(aux, negative):  # pragma: no cover - compiled
+    """Return ``±(R + ξ)`` by Marsaglia's tail method (``ξ``, ``υ`` until ``2υ > ξ²``)."""
+    while True:
+        xx = -_INV_R * math.log1p(-_aux_double(aux))
+        yy = -math.log1p(-_aux_double(aux))
+        if yy + yy > xx * xx:
+            return -(_R + xx) if negative else _R + xx
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _in_wedge(aux, idx, x):  # pragma: no cover - compiled
+    """Return whether ``x`` of layer ``idx >= 1`` passes the wedge test (one auxiliary uniform)."""
+    return (_F[idx - 1] - _F[idx]) * _aux_double(aux) + _F[idx] < math.exp(-0.5 * x * x)
+
+
 @njit(cache=True, nogil=True, fastmath=False)
 def _slow(aux, idx, x, negative):  # pragma: no cover - compiled
-    """Return the slow path's normal for a rejected candidate (layer ``idx``, value ``x``)."""
-    K = _K
-    W = _W
-    F = _F
+    """Return the slow path's normal for a rejected candidate (layer ``idx``, value ``x``).
+
+    Layer 0: the tail; else the wedge test keeps ``x``; else a complete fresh ziggurat normal
+    of the auxiliary stream (its own fast test, tail and wedge, retried until accepted).
+    """
     if idx == 0:
-        while True:
-            xx = -_INV_R * math.log1p(-_aux_double(aux))
-            yy = -math.log1p(-_aux_double(aux))
-            if yy + yy > xx * xx:
-                return -(_R + xx) if negative else _R + xx
-    if (F[idx - 1] - F[idx]) * _aux_double(aux) + F[idx] < math.exp(-0.5 * x * x):
+        return _tail(aux, negative)
+    if _in_wedge(aux, idx, x):
         return x
-    # a complete fresh ziggurat normal of the auxiliary stream
     while True:
         w = _aux_next(aux)
         i = np.int64(w & _UMASK)
         neg = ((w >> _USIGN) & _U1) != 0
         u = float(w >> _U12) * 2.0**-52
-        y = u * W[i]
+        y = u * _W[i]
         if neg:
             y = -y
-        if u < K[i]:
+        if u < _K[i]:
             return y
         if i == 0:
-            while True:
-                xx = -_INV_R * math.log1p(-_aux_double(aux))
-                yy = -math.log1p(-_aux_double(aux))
-                if yy + yy > xx * xx:
-                    return -(_R + xx) if neg else _R + xx
-        if (F[i - 1] - F[i]) * _aux_double(aux) + F[i] < math.exp(-0.5 * y * y):
+            return _tail(aux, neg)
+        if _in_wedge(aux, i, y):
             return y
 
 

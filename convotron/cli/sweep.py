@@ -88,6 +88,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "preconditioned theorem's η and T (default none, or the grid file's)",
         default=None,
     )
+    p.add_argument(
+        "--rng",
+        choices=("numpy", "fast"),
+        default=None,
+        help="random stream of the runs: numpy's (default, or the grid file's) or the fast "
+        "xoshiro256++/ziggurat stream (convotron._rng; same laws, other numbers); part of "
+        "the resume key",
+    )
     p.add_argument("--out", metavar="DIR", default="build/sweep", help="output folder")
     p.add_argument(
         "--scheduler",
@@ -143,6 +151,7 @@ def _grid(args: argparse.Namespace) -> Any:
             max_updates=max_updates,
             teachers=teachers or DEFAULT_TEACHERS,
             precondition=args.precondition or "none",
+            rng=args.rng or "numpy",
         )
     base = load_grid(args.grid)
     axes = dict(base.axes)
@@ -161,6 +170,7 @@ def _grid(args: argparse.Namespace) -> Any:
         max_updates=max_updates if args.max_updates is not None else base.max_updates,
         teachers=teachers or base.teachers,
         precondition=args.precondition or base.precondition,
+        rng=args.rng or base.rng,
     )
 
 

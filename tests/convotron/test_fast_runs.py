@@ -2,8 +2,9 @@
 
 1. whole fused runs on the fast stream equal the readable oracle ``fused_reference(...,
    stream="fast")`` bitwise (its draws from ``ReferenceStream``, plain Python integers), for
-   every law, every covariance and every noise, both rules, a 2D scheme;
-2. ``fit`` (the engine, in pieces) equals one call; the kernel in pieces continues one stream;
+   every law, every covariance and every noise, both rules, a 2D scheme (those cases are
+   test_sampling.py's, run on both streams); here, across many blocks;
+2. ``fit`` (the engine, in pieces) equals one call (the kernel in pieces: test_sampling.py);
 3. the choice is validated: ``stream`` names a stream, and "fast" needs the fused path;
 4. the numpy stream is untouched (its bitwise tests are tests/convotron/test_sampling.py and
    tests/convotron/test_bitwise.py; here: ``stream="numpy"`` is the default, bitwise).
@@ -14,89 +15,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convotron import _kernels, _rng
 from convotron import _sampling as S
-from convotron._codes import Model, RuleCode, RuleStep, Step, start_recorder
 from convotron._errors import ConvotronError
-from convotron._sampling_reference import fused_reference
 from convotron.algorithm import fit
-from convotron.covariance import AR1, Dense, Diagonal, Identity
+from convotron.covariance import Identity
 from convotron.data import LAWS, NoiseModel
-from convotron.patches import PatchScheme, parse_spec
+from convotron.patches import parse_spec
 from convotron.problem import Teacher
-from convotron.rules import ConvotronRule, SGDRule
+from convotron.rules import ConvotronRule
 from convotron.sources import Rows
-
-
-def _covs(n: int) -> list:
-    rng = np.random.default_rng(11)
-    A = rng.standard_normal((n, n))
-    return [
-        Identity(n),
-        Diagonal(rng.uniform(0.25, 2.0, n)),
-        AR1(n, 0.6),
-        AR1(n, -0.3),
-        Dense(A @ A.T / n),
-    ]
-
-
-NOISES = [
-    NoiseModel("none"),
-    NoiseModel("gaussian", 0.3),
-    NoiseModel("uniform", 0.2),
-    NoiseModel("hetero", 0.5),
-]
+from tests.convotron._fused_cases import assert_same, both
 
 
 def _both(scheme, law, cov, noise, seed, **kw):
-    tw = np.random.default_rng(seed + 1).standard_normal(scheme.r)
-    args = (scheme.n, scheme.indices, kw.pop("alpha", 0.2), tw)
-    got = S.fused_convotron(
-        *args, S.source_codes(law, cov, noise), rng=np.random.default_rng(seed),
-        stream="fast", **kw,
-    )  # fmt: skip
-    ref = fused_reference(
-        *args, law, cov, noise, rng=np.random.default_rng(seed), stream="fast", **kw
-    )
-    return got, ref
+    return both(scheme, law, cov, noise, seed, stream="fast", **kw)
 
 
-def _assert_same(a: S.FusedRun, b: S.FusedRun) -> None:
-    assert a.status == b.status and a.t == b.t
-    assert np.array_equal(a.w, b.w)
-    assert np.array_equal(a.hist, b.hist, equal_nan=True)
-    assert a.first_hit == b.first_hit
-
-
-@pytest.mark.parametrize("cov_i", range(5))
-@pytest.mark.parametrize("law", list(LAWS))
-def test_fast_run_equals_the_oracle_bitwise(law: str, cov_i: int) -> None:
-    scheme = parse_spec("1d:14,4,2")  # k = 6: four patches at a time plus a tail of two
-    cov = _covs(scheme.n)[cov_i]
-    for noise in (NOISES[cov_i % 4], NOISES[(cov_i + 1) % 4]):  # each noise with each law
-        got, ref = _both(
-            scheme, LAWS[law], cov, noise, 5, eta=0.02, iters=40, batch=2,
-            w_star=np.full(scheme.r, 0.1), record_every=3, eps=0.9,
-        )  # fmt: skip
-        _assert_same(got, ref)
-        assert got.status == _kernels.STATUS_OK
-
-
-@pytest.mark.parametrize(
-    "kw",
-    [
-        {"rule": SGDRule(sigma_prime_at_zero=0.5), "alpha": 0.3},
-        {"rule": ConvotronRule(only_patch=2)},
-        {"alpha": 1.0, "batch": 3},
-    ],
-)
-def test_fast_modes_equal_the_oracle_bitwise(kw: dict) -> None:
-    scheme = PatchScheme.stride_2d(5, 6, 3, 2, 1, 2)  # 2D: patches are not contiguous
-    got, ref = _both(
-        scheme, LAWS["mixture"], AR1(scheme.n, 0.4), NoiseModel("gaussian", 0.1), 9,
-        eta=0.01, iters=30, w0=np.full(scheme.r, 0.05), **kw,
-    )  # fmt: skip
-    _assert_same(got, ref)
+# every law x covariance x noise and every mode on the fast stream: test_sampling.py's
+# oracle tests, parametrised over both streams
 
 
 def test_fast_run_crosses_many_blocks_like_the_oracle() -> None:
@@ -106,7 +42,7 @@ def test_fast_run_crosses_many_blocks_like_the_oracle() -> None:
         scheme, LAWS["gaussian"], Identity(16), NoiseModel("gaussian", 0.2), 3,
         eta=0.01, iters=600, w_star=np.zeros(scheme.r), record_every=50,
     )  # fmt: skip
-    _assert_same(got, ref)
+    assert_same(got, ref)
 
 
 def test_fast_stream_differs_from_numpy_and_is_reproducible() -> None:
@@ -119,32 +55,11 @@ def test_fast_stream_differs_from_numpy_and_is_reproducible() -> None:
         return S.fused_convotron(16, scheme.indices, 0.0, tw, codes,
                                  rng=np.random.default_rng(seed), stream=stream, **kw)  # fmt: skip
 
-    _assert_same(run("fast", 7), run("fast", 7))
+    assert_same(run("fast", 7), run("fast", 7))
     assert not np.array_equal(run("fast", 7).w, run("numpy", 7).w)
     assert not np.array_equal(run("fast", 7).w, run("fast", 8).w)
-    _assert_same(run("numpy", 7), S.fused_convotron(16, scheme.indices, 0.0, tw, codes,
+    assert_same(run("numpy", 7), S.fused_convotron(16, scheme.indices, 0.0, tw, codes,
                                                    rng=np.random.default_rng(7), **kw))  # fmt: skip
-
-
-def test_fast_kernel_in_pieces_continues_one_stream() -> None:
-    scheme = parse_spec("1d:16,4,2")
-    tw = np.linspace(-1, 1, scheme.r)
-    codes = S.source_codes(LAWS["student-t"], AR1(16, 0.5), NoiseModel("uniform", 0.2))
-    kw = dict(eta=0.01, iters=1000, w_star=tw, record_every=100, eps=0.5)
-    a = S.fused_convotron(
-        16, scheme.indices, 0.0, tw, codes, rng=np.random.default_rng(7), stream="fast", **kw
-    )
-    rng = np.random.default_rng(7)
-    fast = _rng.stream_from_generator(rng)  # w_1 = 0 draws nothing from rng
-    w = np.zeros(scheme.r)
-    rec = start_recorder(w, tw, 1000, 100, 0.5)
-    model = Model(np.ascontiguousarray(scheme.indices), 0.0)
-    draws = S.draw_source(rng, 16, tw, codes)
-    step = Step(0.01, 1, RuleStep(int(RuleCode.CONVOTRON)))
-    for t0, m in ((0, 300), (300, 400), (700, 300)):
-        status, t = _kernels.run_draws_fast(w, model, draws, fast, step, rec, t0, m)
-        assert status == _kernels.STATUS_OK and t == t0 + m
-    _assert_same(a, S.FusedRun(w, 0, 1000, rec.hist, int(rec.first_hit[0])))
 
 
 def test_fit_with_the_fast_stream_equals_the_fused_run() -> None:
@@ -179,3 +94,44 @@ def test_a_law_the_fast_stream_does_not_draw_is_refused() -> None:
     with pytest.raises(ConvotronError, match=r"does not draw the input law of code 17"):
         S.fused_convotron(8, scheme.indices, 0.0, np.ones(2), codes, eta=0.01, iters=5,
                           rng=np.random.default_rng(0), stream="fast")  # fmt: skip
+
+
+def test_the_linear_mse_verify_case_runs_on_the_chosen_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``verify --rng fast`` reaches the α = 1 curve case (``lem-linear-mse``) too."""
+    import convotron.many as many
+    from convotron.glue import verify as V
+    from convotron.glue.verify import mse, suite
+
+    case = next(c for c in V.default_cases("quick") if c.claim == "lem-linear-mse")
+    seen: list[str] = []
+    real = many.run_many
+
+    def spy(*a, **k):
+        seen.append(k["stream"])
+        return real(*a, **k)
+
+    monkeypatch.setattr(many, "run_many", spy)
+    monkeypatch.setattr(mse, "ITERS", 600)  # a short curve and few runs: only the stream
+    monkeypatch.setattr(mse, "MIN_RUNS", 40)  # is checked here, not the verdict
+    res = {s: suite.run_case(case, runs=40, workers=1, stream=s) for s in ("numpy", "fast")}
+    assert seen == ["numpy", "fast"]
+    assert "(fast stream)" in res["fast"].note and "(fast stream)" not in res["numpy"].note
+
+
+def test_sweep_rng_is_checked_and_part_of_the_resume_key() -> None:
+    from convotron.glue.sweep.grid import grid_from_args
+    from convotron.glue.sweep.store import chunk_key, key_changes, result_key
+
+    with pytest.raises(ConvotronError, match=r"rng must be one of numpy, fast; got 'pcg'"):
+        grid_from_args({"scheme": "1d:8,2,2"}, runs=2, seed=0, chunk=2, rng="pcg")
+    grid = grid_from_args({"scheme": "1d:8,2,2"}, runs=2, seed=0, chunk=2, rng="fast")
+    assert grid.rng == "fast" and grid.to_json()["rng"] == "fast"
+    kw = dict(max_updates=1e9, fractions=(1.0,), teachers=1)
+    numpy_key = result_key({"c": 1}, "d", **kw)
+    fast_key = result_key({"c": 1}, "d", rng="fast", **kw)
+    assert key_changes(numpy_key, fast_key) == ["rng"]
+    old = {k: v for k, v in numpy_key.items() if k != "rng"}  # written before --rng existed
+    assert key_changes(old, numpy_key) == [] and key_changes(old, fast_key) == ["rng"]
+    assert chunk_key(old) == chunk_key(numpy_key) != chunk_key(fast_key)

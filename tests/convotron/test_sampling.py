@@ -22,40 +22,20 @@ import pytest
 from hypothesis import given
 from numba import njit
 
-from convotron import _kernels
+from convotron import _kernels, _rng
 from convotron import _sampling as S
 from convotron._codes import Model, RuleCode, RuleStep, Step, start_recorder
-from convotron._sampling_reference import fused_reference
 from convotron.algorithm import convotron
-from convotron.covariance import AR1, Dense, Diagonal, Identity
+from convotron.covariance import AR1, Dense, Identity
 from convotron.data import LAWS, NoiseModel
 from convotron.patches import PatchScheme, parse_spec
 from convotron.problem import Teacher
 from convotron.rules import ConvotronRule, SGDRule
 from convotron.testing import schemes, seeds
 from tests.budget import examples
+from tests.convotron._fused_cases import NOISES, assert_same, both, covs
 
 Z = 5.0
-
-
-def _covs(n: int) -> list:
-    rng = np.random.default_rng(11)
-    A = rng.standard_normal((n, n))
-    return [
-        Identity(n),
-        Diagonal(rng.uniform(0.25, 2.0, n)),
-        AR1(n, 0.6),
-        AR1(n, -0.3),
-        Dense(A @ A.T / n),
-    ]
-
-
-NOISES = [
-    NoiseModel("none"),
-    NoiseModel("gaussian", 0.3),
-    NoiseModel("uniform", 0.2),
-    NoiseModel("hetero", 0.5),
-]
 
 
 # ------------------------------------------------------------------ 1. numba's generator
@@ -131,7 +111,7 @@ def _one_x(rng, law, cov, cov_vec, rho, cov_L, n):  # pragma: no cover - compile
 @pytest.mark.parametrize("cov_i", range(5))
 def test_one_sample_is_the_law_and_covariance_of_data_py(law: str, cov_i: int) -> None:
     n = 13
-    cov = _covs(n)[cov_i]
+    cov = covs(n)[cov_i]
     codes = S.source_codes(LAWS[law], cov, NoiseModel("none"))
     a_rng, b_rng = np.random.default_rng(3), np.random.default_rng(3)
     for _ in range(4):
@@ -147,34 +127,23 @@ def test_one_sample_is_the_law_and_covariance_of_data_py(law: str, cov_i: int) -
 # ------------------------------------------------------------------ 3. whole runs
 
 
-def _both(scheme, law, cov, noise, seed, **kw):
-    tw = np.random.default_rng(seed + 1).standard_normal(scheme.r)
-    args = (scheme.n, scheme.indices, kw.pop("alpha", 0.2), tw)
-    fast = S.fused_convotron(
-        *args, S.source_codes(law, cov, noise), rng=np.random.default_rng(seed), **kw
-    )
-    ref = fused_reference(*args, law, cov, noise, rng=np.random.default_rng(seed), **kw)
-    return fast, ref
+STREAMS = ("numpy", "fast")  # numpy's stream, and convotron._rng's (test_fast_runs.py)
 
 
-def _assert_same(fast: S.FusedRun, ref: S.FusedRun) -> None:
-    assert fast.status == ref.status and fast.t == ref.t
-    assert np.array_equal(fast.w, ref.w)
-    assert np.array_equal(fast.hist, ref.hist, equal_nan=True)
-    assert fast.first_hit == ref.first_hit
-
-
+@pytest.mark.parametrize("stream", STREAMS)
 @pytest.mark.parametrize("noise", NOISES, ids=lambda m: m.kind)
 @pytest.mark.parametrize("cov_i", range(5))
 @pytest.mark.parametrize("law", list(LAWS))
-def test_fused_run_equals_the_oracle_bitwise(law: str, cov_i: int, noise: NoiseModel) -> None:
+def test_fused_run_equals_the_oracle_bitwise(
+    law: str, cov_i: int, noise: NoiseModel, stream: str
+) -> None:
     scheme = parse_spec("1d:14,4,2")  # k = 6: four patches at a time plus a tail of two
-    cov = _covs(scheme.n)[cov_i]
-    fast, ref = _both(
-        scheme, LAWS[law], cov, noise, 5, eta=0.02, iters=40, batch=2,
+    cov = covs(scheme.n)[cov_i]
+    fast, ref = both(
+        scheme, LAWS[law], cov, noise, 5, stream, eta=0.02, iters=40, batch=2,
         w_star=np.full(scheme.r, 0.1), record_every=3, eps=0.9,
     )  # fmt: skip
-    _assert_same(fast, ref)
+    assert_same(fast, ref)
     assert fast.status == _kernels.STATUS_OK
 
 
@@ -187,53 +156,59 @@ def test_fused_run_equals_the_oracle_bitwise(law: str, cov_i: int, noise: NoiseM
         {"alpha": 1.0, "batch": 3},
     ],
 )
-def test_modes_equal_the_oracle_bitwise(kw: dict) -> None:
+@pytest.mark.parametrize("stream", STREAMS)
+def test_modes_equal_the_oracle_bitwise(kw: dict, stream: str) -> None:
     scheme = PatchScheme.stride_2d(5, 6, 3, 2, 1, 2)  # 2D: patches are not contiguous
-    fast, ref = _both(
-        scheme, LAWS["mixture"], AR1(scheme.n, 0.4), NoiseModel("gaussian", 0.1), 9,
+    fast, ref = both(
+        scheme, LAWS["mixture"], AR1(scheme.n, 0.4), NoiseModel("gaussian", 0.1), 9, stream,
         eta=0.01, iters=30, w0=np.full(scheme.r, 0.05), **kw,
     )  # fmt: skip
-    _assert_same(fast, ref)
+    assert_same(fast, ref)
 
 
 @given(schemes(), seeds())
 @examples(0.375)
 def test_any_scheme_equals_the_oracle_bitwise(scheme: PatchScheme, seed: int) -> None:
-    fast, ref = _both(
+    fast, ref = both(
         scheme, LAWS["gaussian"], Identity(scheme.n), NoiseModel("hetero", 0.2), seed,
         eta=0.005, iters=12, w_star=np.zeros(scheme.r), record_every=5,
     )  # fmt: skip
-    _assert_same(fast, ref)
+    assert_same(fast, ref)
 
 
 def test_divergence_is_reported_like_the_oracle() -> None:
     scheme = parse_spec("1d:8,2,2")
-    fast, ref = _both(
+    fast, ref = both(
         scheme, LAWS["gaussian"], Identity(8), NoiseModel("none"), 1, eta=50.0, iters=500
     )
-    _assert_same(fast, ref)
+    assert_same(fast, ref)
     assert fast.status == _kernels.STATUS_DIVERGED and fast.t < 500
 
 
-def test_reproducible_per_seed_and_independent_of_pieces() -> None:
+@pytest.mark.parametrize("stream", STREAMS)
+def test_reproducible_per_seed_and_independent_of_pieces(stream: str) -> None:
     scheme = parse_spec("1d:16,4,2")
     tw = np.linspace(-1, 1, scheme.r)
     codes = S.source_codes(LAWS["student-t"], AR1(16, 0.5), NoiseModel("uniform", 0.2))
-    kw = dict(eta=0.01, iters=1000, w_star=tw, record_every=100, eps=0.5)
+    kw = dict(eta=0.01, iters=1000, w_star=tw, record_every=100, eps=0.5, stream=stream)
     a = S.fused_convotron(16, scheme.indices, 0.0, tw, codes, rng=np.random.default_rng(7), **kw)
     b = S.fused_convotron(16, scheme.indices, 0.0, tw, codes, rng=np.random.default_rng(7), **kw)
-    _assert_same(a, b)
+    assert_same(a, b)
     # three calls of the kernel (t0 = 0, 300, 700) continue one stream
     rng = np.random.default_rng(7)
+    fast = _rng.stream_from_generator(rng) if stream == "fast" else None  # w_1 = 0: no draw
     w = np.zeros(scheme.r)
     rec = start_recorder(w, tw, 1000, 100, 0.5)
     model = Model(np.ascontiguousarray(scheme.indices), 0.0)
     draws = S.draw_source(rng, 16, tw, codes)
     step = Step(0.01, 1, RuleStep(int(RuleCode.CONVOTRON)))
     for t0, m in ((0, 300), (300, 400), (700, 300)):
-        status, t = _kernels.run_draws(w, model, draws, step, rec, t0, m)
+        if fast is None:
+            status, t = _kernels.run_draws(w, model, draws, step, rec, t0, m)
+        else:
+            status, t = _kernels.run_draws_fast(w, model, draws, fast, step, rec, t0, m)
         assert status == _kernels.STATUS_OK and t == t0 + m
-    _assert_same(a, S.FusedRun(w, 0, 1000, rec.hist, int(rec.first_hit[0])))
+    assert_same(a, S.FusedRun(w, 0, 1000, rec.hist, int(rec.first_hit[0])))
 
 
 def test_source_codes_refuses_what_it_cannot_draw() -> None:

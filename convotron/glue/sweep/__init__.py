@@ -73,10 +73,10 @@ class SweepResult:
         return ", ".join(parts)
 
 
-def _chunks_of(plan: CellPlan, size: int, teachers: int) -> list[Chunk]:
+def _chunks_of(plan: CellPlan, size: int, teachers: int, stream: str = "numpy") -> list[Chunk]:
     runs = plan.cell.runs
     return [
-        Chunk(plan, s, min(s + size, runs), t)
+        Chunk(plan, s, min(s + size, runs), t, stream)
         for t in range(teachers)
         for s in range(0, runs, size)
     ]
@@ -144,7 +144,7 @@ def run_sweep(
         keys = {
             c.cell_id: result_key(c.key(), digests[c.scheme], max_updates=grid.max_updates,
                                   fractions=grid.fractions, teachers=teachers,
-                                  precondition=grid.precondition)
+                                  precondition=grid.precondition, rng=grid.rng)
             for c in grid.cells
         }  # fmt: skip
         rows: dict[str, dict[str, Any]] = {}
@@ -184,7 +184,7 @@ def run_sweep(
                 finished.append((keys[cid], rows[cid]))
                 continue
             done[cid] = {t: [] for t in range(teachers)}
-            chunks = _chunks_of(plan, grid.chunk, teachers)
+            chunks = _chunks_of(plan, grid.chunk, teachers, grid.rng)
             need[cid] = len(chunks)
             for ch in chunks:
                 res = store.load_chunk(keys[cid], ch)
@@ -255,6 +255,7 @@ def run_sweep(
             "tests": tests,
             "multiple_testing": RULE,
             "precondition": grid.precondition,
+            "rng": grid.rng,
             "flagged": sum(1 for r in ordered if r.get("flagged")),
             "errors": sum(1 for r in ordered if r.get("status") == "error"),
         }

@@ -109,6 +109,7 @@ class Chunk:
     start: int
     stop: int
     teacher: int = 0
+    stream: str = "numpy"  # the runs' random stream (Grid.rng)
 
     @property
     def name(self) -> str:
@@ -280,7 +281,8 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     rule = ConvotronRule() if plan.H is None else ConvotronRule(precondition=plan.H)
     each = run_range(rule, teacher, eta=plan.eta, iters=plan.T,
                      seed=[*cell.entropy, chunk.teacher], start=chunk.start, stop=chunk.stop,
-                     record_every=plan.record_every, eps=cell.eps)  # fmt: skip
+                     record_every=plan.record_every, eps=cell.eps,
+                     stream=chunk.stream)  # fmt: skip
     runs = collect_runs(each, 0.0)
     assert runs.diverged is not None and runs.histories is not None
     assert runs.history_t is not None
@@ -291,7 +293,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
 
 
 def _key(chunk: Chunk) -> str:
-    return f"convotron-{chunk.plan.cell.cell_id}-{chunk.name}"
+    return f"convotron-{chunk.plan.cell.cell_id}-{chunk.stream}-{chunk.name}"
 
 
 def execute(

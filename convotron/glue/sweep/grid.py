@@ -14,6 +14,7 @@ independent runs. The TOML form (the format ``pyproject.toml`` users know)::
     max_updates = 1e9      # costlier cells (teachers x runs x T) are "not run"
     precondition = "none"  # "exact" (H = M⁻¹) or "plugin" (H = M̂⁻¹): the
                            # preconditioned theorem's η and T ([derived])
+    rng = "numpy"          # the runs' random stream: "numpy" or "fast" (other numbers)
 
     [axes]
     scheme = ["1d:16,4,2", "1d:24,4,2"]
@@ -111,8 +112,10 @@ DEFAULT_TEACHERS = 3
 DEFAULT_FRACTIONS = (0.125, 0.25, 0.5, 1.0)
 _TOP_KEYS = {
     "runs", "seed", "chunk", "fractions", "axes", "family", "max_updates", "teachers",
-    "precondition",
+    "precondition", "rng",
 }  # fmt: skip
+#: The values of ``rng`` (``--rng``): numpy's stream, or the fast one (:mod:`convotron._rng`).
+RNGS = ("numpy", "fast")
 #: The values of ``precondition`` (``--precondition``): Algorithm 1, ``H = M⁻¹``, ``H = M̂⁻¹``.
 PRECONDITIONS = ("none", "exact", "plugin")
 
@@ -206,6 +209,7 @@ class Grid:
     max_updates: float = math.inf
     teachers: int = DEFAULT_TEACHERS
     precondition: str = "none"
+    rng: str = "numpy"  # the runs' random stream (convotron.algorithm.fit's ``stream``)
     cells: tuple[Cell, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -222,6 +226,9 @@ class Grid:
         if self.precondition not in PRECONDITIONS:
             raise _bad("precondition", f"one of {', '.join(PRECONDITIONS)}", self.precondition,
                        'E.g. precondition = "exact" (H = M⁻¹).')  # fmt: skip
+        if self.rng not in RNGS:
+            raise _bad("rng", f"one of {', '.join(RNGS)}", self.rng,
+                       'E.g. rng = "fast" (the xoshiro256++/ziggurat stream).')  # fmt: skip
         object.__setattr__(self, "fractions", parse_fractions(list(self.fractions), "fractions"))
         if isinstance(self.max_updates, bool) or not (
             isinstance(self.max_updates, int | float) and self.max_updates > 0
@@ -258,6 +265,7 @@ class Grid:
             "teachers": self.teachers,
             "max_updates": None if math.isinf(self.max_updates) else self.max_updates,
             "precondition": self.precondition,
+            "rng": self.rng,
         }
 
 
@@ -506,6 +514,9 @@ def grid_from_mapping(data: dict[str, Any], *, source: str = "grid") -> Grid:
     if precondition not in PRECONDITIONS:
         raise _bad(f"{source} precondition", f"one of {', '.join(PRECONDITIONS)}",
                    precondition, 'E.g. precondition = "exact".')  # fmt: skip
+    rng = data.get("rng", "numpy")
+    if rng not in RNGS:
+        raise _bad(f"{source} rng", f"one of {', '.join(RNGS)}", rng, 'E.g. rng = "fast".')
     return Grid(
         axes=axes,
         runs=runs,
@@ -515,6 +526,7 @@ def grid_from_mapping(data: dict[str, Any], *, source: str = "grid") -> Grid:
         max_updates=float(max_updates),
         teachers=teachers,
         precondition=precondition,
+        rng=rng,
     )
 
 
@@ -528,6 +540,7 @@ def grid_from_args(
     max_updates: float = math.inf,
     teachers: int = DEFAULT_TEACHERS,
     precondition: str = "none",
+    rng: str = "numpy",
 ) -> Grid:
     """Build a grid from command-line axis strings (``None`` keeps an axis's default)."""
     axes = {name: list(default) for name, default in AXES.items()}
@@ -539,7 +552,7 @@ def grid_from_args(
         fr = fractions_from_text(fractions)
     return Grid(axes=axes, runs=runs, seed=seed, chunk=chunk, fractions=fr,
                 max_updates=max_updates, teachers=teachers,
-                precondition=precondition)  # fmt: skip
+                precondition=precondition, rng=rng)  # fmt: skip
 
 
 def fractions_from_text(text: str) -> tuple[float, ...]:

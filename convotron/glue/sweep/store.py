@@ -13,7 +13,8 @@ Layout under ``--out``::
 cell (its axes, runs, seed), the resolved scheme (a digest of ``n`` and the index array, so
 editing a ``file:`` scheme changes it while the path stays), ``max_updates``, the fractions,
 the number of teachers, the preconditioner (``--precondition``; a key written before the
-option existed reads as ``"none"``) and :data:`RESULT_FORMAT`, the code's result-format
+option existed reads as ``"none"``), the random stream (``--rng``; a key without it reads
+as ``"numpy"``) and :data:`RESULT_FORMAT`, the code's result-format
 version (raised whenever a change of the code changes results). A cached cell whose key
 differs is recomputed, and the summary says which part of the key changed. Chunk files are
 keyed the same way (without the table-only parts: fractions, ``max_updates``, the number of
@@ -54,6 +55,7 @@ KEY_PARTS = {
     "fractions": "the fractions changed",
     "teachers": "the number of teachers changed",
     "precondition": "the preconditioner changed",
+    "rng": "the random stream changed",
     "cell": "the cell changed",
 }
 
@@ -76,10 +78,12 @@ def result_key(
     fractions: tuple[float, ...],
     teachers: int,
     precondition: str = "none",
+    rng: str = "numpy",
 ) -> dict[str, Any]:
     """Everything a cell's row depends on (compared part by part on resume)."""
     return {
         "precondition": str(precondition),
+        "rng": str(rng),
         "format": RESULT_FORMAT,
         "cell": cell_key,
         "scheme": digest,
@@ -103,6 +107,8 @@ def chunk_key(key: dict[str, Any]) -> str:
     parts = {k: key[k] for k in ("format", "cell", "scheme")}
     if key.get("precondition", "none") != "none":
         parts["precondition"] = key["precondition"]
+    if key.get("rng", "numpy") != "numpy":  # likewise the numpy stream's folders
+        parts["rng"] = key["rng"]
     return _hash(parts)
 
 
@@ -110,7 +116,8 @@ def key_changes(old: Any, new: dict[str, Any]) -> list[str]:
     """Return the parts of ``new`` that differ from the cached ``old``."""
     if not isinstance(old, dict):
         return ["format"]
-    default = {"precondition": "none"}  # a key from before the option: Algorithm 1
+    # a key from before the options: Algorithm 1, numpy's stream
+    default = {"precondition": "none", "rng": "numpy"}
     return [
         part
         for part in KEY_PARTS

@@ -157,8 +157,12 @@ def _curve_runs(
     runs: int,
     workers: int,
     eta_factor: float,
+    stream: str = "numpy",
 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
-    """Return ``(η, recorded t, exact curve, the runs' recorded errors (runs, len(t)))``."""
+    """Return ``(η, recorded t, exact curve, the runs' recorded errors (runs, len(t)))``.
+
+    ``stream`` is the runs' random stream (``--rng``, :func:`convotron.many.run_many`).
+    """
     from convotron_theory.second_moment import linear_mse_curve
 
     from ...many import run_many
@@ -186,6 +190,7 @@ def _curve_runs(
         seed=int(runs_ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)),
         workers=workers,
         record_every=RECORD_EVERY,
+        stream=stream,
     )
     assert many.histories is not None and many.history_t is not None
     H = np.asarray(many.histories, dtype=np.float64)
@@ -203,12 +208,14 @@ def run_mse_case(
     workers: int,
     eta_factor: float = ETA_FACTOR,
     lemma_level: float | None = None,
+    stream: str = "numpy",
 ) -> CaseResult:
     """Run the ``lem-linear-mse`` case (``case.alpha`` must be 1; see the module docstring).
 
     ``runs`` is raised to :data:`MIN_RUNS` when smaller (the group means need many runs);
     ``eta_factor`` must lie in :data:`ETA_FACTORS`. With ``lemma_level`` the lemma checks of
     :mod:`convotron.glue.verify.lemmas` run too, and a failed one makes the case FAIL.
+    ``stream`` (``--rng``) is the runs' random stream, ``"numpy"`` or ``"fast"``.
     """
     from ..._errors import ConvotronError
 
@@ -234,7 +241,7 @@ def run_mse_case(
         else tuple(lemma_checks(teacher, tp, np.random.default_rng(lemma_ss), level=lemma_level))
     )
     eta, ts, exact, H = _curve_runs(teacher, tp, runs_ss, runs=runs, workers=workers,
-                                    eta_factor=eta_factor)  # fmt: skip
+                                    eta_factor=eta_factor, stream=stream)  # fmt: skip
     st = curve_statistics(H, exact)
     max_z, z_avg = st.group_max_t, st.group_average_t
     mean = H.mean(0)
@@ -242,7 +249,8 @@ def run_mse_case(
     failed = [c for c in checks if not c.passed]
     note = (
         f"{'consistent with' if curve_ok else 'REJECTS'} the exact α = 1 curve "
-        f"(lem-linear-mse): {runs} runs of {ITERS} iterations at eta = {eta_factor:g} "
+        f"(lem-linear-mse): {runs} runs of {ITERS} iterations"
+        f"{' (fast stream)' if stream == 'fast' else ''} at eta = {eta_factor:g} "
         f"a/(2 beta) = {eta:.3g}; over {len(ts) - 1} recorded t and the time average of the "
         f"second half: max |t| of {GROUPS} group means = {max_z:.2f} (average t = "
         f"{z_avg:.2f}; limit {Z_LIMIT:g}, level {LEVEL:g} for the whole curve), max |z| over "

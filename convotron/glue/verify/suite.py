@@ -508,7 +508,7 @@ def run_case(
 
 
 def _run_mse(case: Case, tp: TheoremParameters, *, runs: int, seed: int, workers: int,
-             lemma_level: float, **_: Any) -> CaseResult:  # fmt: skip
+             lemma_level: float, stream: str = "numpy", **_: Any) -> CaseResult:  # fmt: skip
     """Run a ``lem-linear-mse`` case: the exact α = 1 curve (:mod:`.mse`), not the (ε, δ) test."""
     from .mse import run_mse_case
 
@@ -519,6 +519,7 @@ def _run_mse(case: Case, tp: TheoremParameters, *, runs: int, seed: int, workers
         seed_sequence=_case_seed(seed, case.name),
         workers=workers,
         lemma_level=lemma_level if _lemma_count(case, tp) else None,
+        stream=stream,
     )
 
 

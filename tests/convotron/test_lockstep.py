@@ -1,0 +1,159 @@
+"""Runs in lockstep (convotron.many, ``lockstep=True``) equal the runs one by one, bitwise.
+
+:func:`convotron._kernels.run_lockstep` advances a block of runs together; every run keeps
+its own generator (and fast stream), so each run must be *bitwise* the run alone
+(``lockstep=False``: one ``fit`` per run): weights, records, first hits, divergence. Checked
+for every law × covariance × noise on both streams, every rule's branch, a 2D scheme with
+padding, a number of runs that is not a multiple of the block, divergence, recording, the
+split of the runs into ``run_range`` chunks, threads, and the rules that fall back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from convotron import many
+from convotron._errors import DivergenceError
+from convotron.covariance import AR1
+from convotron.data import LAWS
+from convotron.many import LOCKSTEP_RUNS, collect_runs, run_many, run_range
+from convotron.patches import parse_spec
+from convotron.problem import Problem, Teacher
+from convotron.results import RunResult
+from convotron.rules import ConvotronRule, SGDRule
+from tests.convotron._fused_cases import NOISES, covs
+
+STREAMS = ("numpy", "fast")
+
+
+def _same_runs(a: list[RunResult], b: list[RunResult]) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        assert np.array_equal(x.w, y.w, equal_nan=True)
+        assert x.diverged == y.diverged
+        assert x.first_hit == y.first_hit
+        assert x.sq_error == y.sq_error or (np.isnan(x.sq_error) and np.isnan(y.sq_error))
+        assert (x.history is None) == (y.history is None)
+        if x.history is not None:
+            assert np.array_equal(x.history, y.history, equal_nan=True)
+            assert np.array_equal(x.history_t, y.history_t)
+        assert (x.iterations, x.samples, x.only_patch_disjoint) == (
+            y.iterations, y.samples, y.only_patch_disjoint,
+        )  # fmt: skip
+
+
+def _both(rule: Any, teacher: Teacher, stop: int = 3, **kw: Any) -> list[RunResult]:
+    """Run ``run_range`` in lockstep and one by one; assert bitwise equality; return runs."""
+    kw = dict(dict(eta=0.02, iters=40, seed=5, start=0, stop=stop), **kw)
+    got = run_range(rule, teacher, lockstep=True, **kw)
+    ref = run_range(rule, teacher, lockstep=False, **kw)
+    _same_runs(got, ref)
+    return got
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+@pytest.mark.parametrize("cov_i", range(5))
+@pytest.mark.parametrize("law", list(LAWS))
+def test_lockstep_equals_one_by_one_for_every_law_covariance_noise(
+    law: str, cov_i: int, stream: str
+) -> None:
+    scheme = parse_spec("1d:14,4,2")  # k = 6
+    cov = covs(scheme.n)[cov_i]
+    for noise in NOISES:
+        problem = Problem(scheme, 0.2, LAWS[law], cov, noise)
+        teacher = problem.random_teacher(np.random.default_rng(cov_i))
+        runs = _both(ConvotronRule(), teacher, batch=2, record_every=3, eps=0.9, stream=stream)
+        assert not any(r.diverged for r in runs)
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+@pytest.mark.parametrize(
+    "rule",
+    [
+        ConvotronRule(),
+        ConvotronRule(only_patch=2),
+        ConvotronRule(precondition="exact"),
+        ConvotronRule(precondition=np.eye(6) + 0.1),  # a matrix H
+        SGDRule(),
+        SGDRule(sigma_prime_at_zero=0.5),
+    ],
+    ids=["convotron", "one-patch", "exact-H", "matrix-H", "sgd", "sgd-half"],
+)
+def test_every_rule_in_lockstep_on_a_padded_2d_scheme(rule: Any, stream: str) -> None:
+    # conv2d with padding: some positions read -1 (a padded zero); M = P Σ Pᵀ is singular
+    # there, so H = M⁻¹ on a 2D scheme without padding
+    exact = getattr(rule, "precondition", None) == "exact"
+    scheme = parse_spec("2d:5,6,3,2,1,2" if exact else "conv2d:1,5,4,3,2,padding=1")
+    assert scheme.padded != exact and scheme.r == 6
+    teacher = Teacher.random(scheme, 0.3, np.random.default_rng(2), law="mixture",
+                             cov=AR1(scheme.n, 0.4), noise="gaussian:0.1")  # fmt: skip
+    w0_rule = SGDRule(init="random", init_scale=0.1) if isinstance(rule, SGDRule) else rule
+    _both(rule, teacher, stop=LOCKSTEP_RUNS + 3, stream=stream, batch=3, record_every=7)
+    if w0_rule is not rule:  # SGD from a random w_1: drawn from each run's generator
+        _both(w0_rule, teacher, stream=stream, record_every=5, eps=0.5)
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_divergence_and_recording_per_run(stream: str) -> None:
+    scheme = parse_spec("1d:8,2,2")
+    teacher = Teacher.random(scheme, 0.0, np.random.default_rng(1), noise="gaussian:0.5")
+    # a step at the edge: some runs diverge (each at its own update), others do not
+    runs = _both(ConvotronRule(), teacher, stop=11, eta=4.0, iters=300, record_every=4,
+                 eps=0.05, stream=stream)  # fmt: skip
+    div = [r.diverged for r in runs]
+    assert any(div) and not all(div)
+    assert all(np.isinf(r.history[-1]) for r in runs if r.diverged)
+    # a stable step: every run reaches eps, each at its own update
+    hits = [r.first_hit for r in _both(ConvotronRule(), teacher, stop=11, eta=0.3, iters=300,
+                                       eps=0.05, stream=stream)]  # fmt: skip
+    assert None not in hits and len(set(hits)) > 5
+    with pytest.raises(DivergenceError, match="diverged"):
+        run_range(ConvotronRule(), teacher, eta=4.0, iters=300, seed=5, start=0, stop=11,
+                  on_divergence="raise", stream=stream, lockstep=True)  # fmt: skip
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_run_many_equals_one_by_one_whatever_the_chunks_and_threads(stream: str) -> None:
+    scheme = parse_spec("1d:16,4,2")
+    teacher = Teacher.random(scheme, 0.0, np.random.default_rng(3), law="uniform",
+                             noise="hetero:0.2")  # fmt: skip
+    kw = dict(eta=0.01, iters=150, runs=13, seed=[4, 9], record_every=10, eps=0.3,
+              stream=stream)  # fmt: skip
+    ref = run_many(ConvotronRule(), teacher, workers=1, lockstep=False, **kw)
+    for workers in (1, 2):
+        got = run_many(ConvotronRule(), teacher, workers=workers, lockstep=True, **kw)
+        for f in ("w", "final_sq_errors", "histories", "first_hits", "diverged"):
+            assert np.array_equal(getattr(got, f), getattr(ref, f)), f
+    rk = {k: v for k, v in kw.items() if k != "runs"}
+    parts = [run_range(ConvotronRule(), teacher, start=a, stop=b, lockstep=True, **rk)
+             for a, b in ((0, 5), (5, 6), (6, 13))]  # fmt: skip
+    split = collect_runs([r for p in parts for r in p], 0.0)
+    assert np.array_equal(split.w, ref.w) and np.array_equal(split.histories, ref.histories)
+
+
+def test_runs_that_cannot_be_lockstepped_go_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    scheme = parse_spec("1d:8,2,2")
+    teacher = Teacher.random(scheme, 0.0, np.random.default_rng(1))
+    calls: list[int] = []
+    real = many._lockstep
+
+    def spy(*a: Any, **k: Any) -> Any:
+        out = real(*a, **k)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(many, "_lockstep", spy)
+    _both(ConvotronRule(precondition="plugin", plugin_samples=20), teacher, stop=4)
+    _both(ConvotronRule(), Teacher.random(scheme, 0.0, np.random.default_rng(1)), stop=4,
+          batch=2)  # fmt: skip
+    assert calls == [False, True]
+
+
+def test_the_block_size_is_the_kernels() -> None:
+    """``run_lockstep`` writes the 8 runs' forward pass out: the block must be its width."""
+    from convotron import _kernels
+
+    assert LOCKSTEP_RUNS == _kernels.LOCKSTEP == 8
