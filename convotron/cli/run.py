@@ -133,7 +133,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=("numpy", "fast"),
         default="numpy",
         help="random stream of the teacher's samples: numpy's (default, bitwise as before) "
-        "or the fast xoshiro256++/ziggurat stream (convotron._rng; same laws, other numbers)",
+        "or the fast xoshiro256++/ziggurat stream (same laws, other numbers)",
     )
     add_problem_options(p, "only-patch", "eps", "delta", "w-norm")
     _common.add_precondition_option(

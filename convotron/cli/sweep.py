@@ -93,7 +93,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=("numpy", "fast"),
         default=None,
         help="random stream of the runs: numpy's (default, or the grid file's) or the fast "
-        "xoshiro256++/ziggurat stream (convotron._rng; same laws, other numbers); part of "
+        "xoshiro256++/ziggurat stream (same laws, other numbers); part of "
         "the resume key",
     )
     p.add_argument("--out", metavar="DIR", default="build/sweep", help="output folder")

@@ -142,7 +142,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=("numpy", "fast"),
         default="numpy",
         help="random stream of the runs: numpy's (default; the recorded reports) or the fast "
-        "xoshiro256++/ziggurat stream (convotron._rng; same laws, other numbers)",
+        "xoshiro256++/ziggurat stream (same laws, other numbers)",
     )
 
 
