@@ -10,7 +10,7 @@ excludes numba's compilation / cache loading:
     (``convotron(teacher.sample, ...)``, a ``Sampler``: numpy draws in chunks, compiled labels
     and updates; target <= 1.5x the floor) and the default path of a ``Teacher``
     (``fit(ConvotronRule(), teacher, ...)``: the samples drawn inside the compiled loop,
-    sample by sample, :mod:`convotron._sampling`; below the floor);
+    sample by sample, :mod:`convotron.learning._sampling`; below the floor);
 (c) ``run_many`` (the default, fused path) with 1 and with 2 worker threads on the same
     seeds; target near-linear scaling (speed-up close to 2 on two free cores).
 
@@ -29,11 +29,11 @@ import sys
 import numpy as np
 from _timing import alternated, draw_floor, load_average, machine, write_json
 
-from convotron.algorithm import convotron, convotron_on_data, convotron_reference, fit
-from convotron.many import run_many
-from convotron.patches import parse_spec
-from convotron.problem import Teacher
-from convotron.rules import ConvotronRule
+from convotron.geometry.patches import parse_spec
+from convotron.learning.algorithm import convotron, convotron_on_data, convotron_reference, fit
+from convotron.learning.many import run_many
+from convotron.learning.rules import ConvotronRule
+from convotron.model.problem import Teacher
 
 SPEC = "1d:64,8,2"
 ALPHA = 0.0

@@ -4,9 +4,9 @@ For each scheme and each stream, in one process, alternated (so that both see th
 background load), medians of ``--repeats`` after an untimed warm-up call each:
 
 - ``one_by_one``: ``run_many(..., lockstep=False)``, the path before lockstep (one fused
-  run after the other, :func:`convotron._kernels.run_draws`): the baseline;
+  run after the other, :func:`convotron._compiled._kernels.run_draws`): the baseline;
 - ``lockstep``: ``run_many(...)`` (blocks of ``LOCKSTEP_RUNS`` runs advanced together by
-  :func:`convotron._kernels.run_lockstep`);
+  :func:`convotron._compiled._kernels.run_lockstep`);
 - ``draws``: only the draws of the same runs, as lockstep makes them (each run's generator
   through ``_kernels._updates`` in draw-only mode, into the block's buffer): the part of
   ``lockstep`` that lockstep does not vectorise; ``lockstep - draws`` is the forward pass
@@ -34,13 +34,13 @@ import numpy as np
 from _timing import alternated, load_average, machine, write_json
 from numba import njit
 
-from convotron import _kernels, _rng
-from convotron import _sampling as S
 from convotron._codes import Model, Recorder, RuleCode, RuleStep, Step
-from convotron.many import _BUFFER_BYTES, LOCKSTEP_RUNS, run_many
-from convotron.patches import parse_spec
-from convotron.problem import Teacher
-from convotron.rules import ConvotronRule
+from convotron._compiled import _kernels, _rng
+from convotron.geometry.patches import parse_spec
+from convotron.learning import _sampling as S
+from convotron.learning.many import _BUFFER_BYTES, LOCKSTEP_RUNS, run_many
+from convotron.learning.rules import ConvotronRule
+from convotron.model.problem import Teacher
 
 #: (scheme, updates per run): the runs' length is set so that a call takes about a second.
 SCHEMES = [("1d:16,4,2", 200_000), ("1d:64,8,2", 60_000), ("2d:32,32,5,5,1,1", 600)]

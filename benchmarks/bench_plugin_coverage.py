@@ -1,9 +1,9 @@
-"""Coverage of the plug-in intervals of ``convotron.plugin`` (issue 19, item 6).
+"""Coverage of the plug-in intervals of ``convotron.estimation.plugin`` (issue 19, item 6).
 
 For each input law (standardised coordinates, Σ = I) on the scheme
 ``n = 7, patches [[0,1,2],[2,3,4],[1,5,6],[4,6,0]]``, ``--reps`` independent data sets of
-``--rows`` rows are drawn and :func:`convotron.plugin.plugin_constants` is called on each (the
-package's code, nothing re-implemented); the table gives, per law:
+``--rows`` rows are drawn and :func:`convotron.estimation.plugin.plugin_constants` is called on each
+(the package's code, nothing re-implemented); the table gives, per law:
 
 - how often the 95% intervals of ``λ_min(M)``, ``β = λ_max(K)`` and ``η = a/(2β)`` cover the
   true value, with a 95% Wilson interval for that frequency;
@@ -31,8 +31,8 @@ import time
 
 import numpy as np
 
-from convotron.patches import PatchScheme
-from convotron.plugin import plugin_constants
+from convotron.estimation.plugin import plugin_constants
+from convotron.geometry.patches import PatchScheme
 from convotron_theory.second_moment import beta_exact, second_moment_matrix
 
 INDICES = np.array([[0, 1, 2], [2, 3, 4], [1, 5, 6], [4, 6, 0]], dtype=np.int64)

@@ -7,7 +7,7 @@ alternated (f1, f2, f3, f1, ...) so all see the same background load, medians of
 - ``numpy``: ``Generator.standard_normal`` filling ``(4096, 64)`` chunks (today's floor);
 - ``numba``: numba's compiled ``Generator.standard_normal`` in a compiled loop, 64 per sample
   into a scratch vector (the draw of today's fused loop);
-- ``fast``: :mod:`convotron._rng` in a compiled loop, 64 per sample into the same vector.
+- ``fast``: :mod:`convotron._compiled._rng` in a compiled loop, 64 per sample into the same vector.
 
 Usage::
 
@@ -27,7 +27,7 @@ import numpy as np
 from _timing import alternated, load_average, machine, write_json
 from numba import njit
 
-from convotron import _rng as R
+from convotron._compiled import _rng as R
 
 N = 64
 CHUNK = 4096

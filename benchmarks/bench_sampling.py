@@ -8,11 +8,11 @@ same background load, medians of ``--repeats``, after an untimed warm-up call ea
 - ``chunked``: today's whole run, ``convotron(teacher.sample, ...)`` (numpy draws in chunks,
   compiled labels and updates);
 - ``fused``: the whole run with every sample drawn inside the compiled loop,
-  :func:`convotron._sampling.fused_convotron` (draws, labels, updates);
+  :func:`convotron.learning._sampling.fused_convotron` (draws, labels, updates);
 - ``compiled_floor``: a compiled loop that only draws the same 64 Gaussians per sample into a
   scratch vector (the new floor);
 - ``fused_fast`` and ``compiled_floor_fast`` (issue 25): the same two on the fast stream
-  (``stream="fast"``, :mod:`convotron._rng`: xoshiro256++ lanes and a block ziggurat).
+  (``stream="fast"``, :mod:`convotron._compiled._rng`: xoshiro256++ lanes and a block ziggurat).
 
 Both the wall-clock time and the CPU time of the calling thread are reported: on a shared
 machine (more runnable threads than cores) wall time includes the time the thread waited for
@@ -37,11 +37,11 @@ import numpy as np
 from _timing import alternated, draw_floor, load_average, machine, write_json
 from numba import njit
 
-from convotron import _kernels, _rng
-from convotron import _sampling as S
-from convotron.algorithm import convotron
-from convotron.patches import parse_spec
-from convotron.problem import Teacher
+from convotron._compiled import _kernels, _rng
+from convotron.geometry.patches import parse_spec
+from convotron.learning import _sampling as S
+from convotron.learning.algorithm import convotron
+from convotron.model.problem import Teacher
 
 SPEC = "1d:64,8,2"
 ALPHA = 0.0
@@ -192,8 +192,8 @@ def main(argv=None):
 
 def _per_law(scheme, w_star, iters, repeats):
     """CPU ns per update of the fused run per law (gaussian noise 0.1), numpy vs fast stream."""
-    from convotron.covariance import Identity
-    from convotron.data import LAWS, NoiseModel
+    from convotron.data.covariance import Identity
+    from convotron.data.laws import LAWS, NoiseModel
 
     out = {}
     print(f"per law ({iters} updates per call, gaussian noise 0.1, cpu ns/update):")

@@ -1,7 +1,7 @@
 """The fast stream's laws on 10^8 draws (issue 25): binned KS, chi-squared, moments, tails.
 
 For each law of ``--laws`` (default: all five symmetric laws and the exponential), draws
-``--draws`` values of :mod:`convotron._rng` (seed ``--seed``) in chunks of 10^7 and
+``--draws`` values of :mod:`convotron._compiled._rng` (seed ``--seed``) in chunks of 10^7 and
 accumulates: counts in 10^4 equiprobable bins of the law (chi-squared at level 1e-4, and the
 KS distance at the bin edges, a lower bound of the exact KS distance, against 2.2/sqrt(n),
 level about 1e-4), the power sums of the orders whose CLT applies (each moment within 6
@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit
 from scipy import stats
 
-from convotron import _rng as R
+from convotron._compiled import _rng as R
 
 BINS = 10_000
 CHUNK = 10_000_000

@@ -49,7 +49,7 @@ def _res(r) -> dict:
 
 def covariances(n: int) -> dict:
     """One covariance of each kind on ``n`` coordinates (also tests/convotron/test_bitwise.py's)."""
-    from convotron.covariance import AR1, Dense, Diagonal, Identity
+    from convotron.data.covariance import AR1, Dense, Diagonal, Identity
 
     A = np.random.default_rng(5).standard_normal((n, n))
     return {
@@ -61,14 +61,14 @@ def covariances(n: int) -> dict:
 
 
 def runs() -> dict:
-    from convotron.algorithm import convotron, convotron_on_data, fit
-    from convotron.baselines import glmtron, sgd, sgd_on_data
-    from convotron.data import InputLaw
-    from convotron.many import run_many, run_range
-    from convotron.patches import parse_spec
-    from convotron.problem import Problem, Teacher
-    from convotron.rules import ConvotronRule, SGDRule
-    from convotron.sources import Rows, Sampler
+    from convotron.data.laws import InputLaw
+    from convotron.geometry.patches import parse_spec
+    from convotron.learning.algorithm import convotron, convotron_on_data, fit
+    from convotron.learning.baselines import glmtron, sgd, sgd_on_data
+    from convotron.learning.many import run_many, run_range
+    from convotron.learning.rules import ConvotronRule, SGDRule
+    from convotron.learning.sources import Rows, Sampler
+    from convotron.model.problem import Problem, Teacher
 
     out: dict = {}
     laws = ["gaussian", "rademacher", "uniform", "mixture", "student-t", "exponential"]

@@ -26,61 +26,61 @@ _EXPORTS: dict[str, str] = {
     "AssumptionViolation": "_errors",
     "ConvotronError": "_errors",
     "DivergenceError": "_errors",
-    "leaky_relu": "activations",
-    "leaky_relu_derivative": "activations",
-    "ManyResult": "results",
-    "RunResult": "results",
-    "convotron": "algorithm",
-    "convotron_on_data": "algorithm",
-    "convotron_reference": "algorithm",
-    "fit": "algorithm",
-    "run_many": "many",
-    "glmtron": "baselines",
-    "sgd": "baselines",
-    "sgd_on_data": "baselines",
-    "sgd_reference": "baselines",
-    "AR1": "covariance",
-    "Covariance": "covariance",
-    "Dense": "covariance",
-    "Diagonal": "covariance",
-    "Identity": "covariance",
-    "parse_cov": "covariance",
-    "LAWS": "data",
-    "InputLaw": "data",
-    "NoiseModel": "data",
-    "Teacher": "problem",
-    "get_law": "data",
-    "parse_noise": "data",
-    "symmetrize": "data",
+    "leaky_relu": "model.activations",
+    "leaky_relu_derivative": "model.activations",
+    "ManyResult": "learning.results",
+    "RunResult": "learning.results",
+    "convotron": "learning.algorithm",
+    "convotron_on_data": "learning.algorithm",
+    "convotron_reference": "learning.algorithm",
+    "fit": "learning.algorithm",
+    "run_many": "learning.many",
+    "glmtron": "learning.baselines",
+    "sgd": "learning.baselines",
+    "sgd_on_data": "learning.baselines",
+    "sgd_reference": "learning.baselines",
+    "AR1": "data.covariance",
+    "Covariance": "data.covariance",
+    "Dense": "data.covariance",
+    "Diagonal": "data.covariance",
+    "Identity": "data.covariance",
+    "parse_cov": "data.covariance",
+    "LAWS": "data.laws",
+    "InputLaw": "data.laws",
+    "NoiseModel": "data.laws",
+    "Teacher": "model.problem",
+    "get_law": "data.laws",
+    "parse_noise": "data.laws",
+    "symmetrize": "data.laws",
     "ConvotronRegressor": "estimator",
-    "predict": "model",
-    "PatchScheme": "patches",
-    "parse_spec": "patches",
-    "PluginConstants": "plugin",
-    "plugin_constants": "plugin",
-    "Problem": "problem",
-    "ConvotronRule": "rules",
-    "SGDRule": "rules",
-    "Rows": "sources",
-    "Sampler": "sources",
+    "predict": "model.network",
+    "PatchScheme": "geometry.patches",
+    "parse_spec": "geometry.patches",
+    "PluginConstants": "estimation.plugin",
+    "plugin_constants": "estimation.plugin",
+    "Problem": "model.problem",
+    "ConvotronRule": "learning.rules",
+    "SGDRule": "learning.rules",
+    "Rows": "learning.sources",
+    "Sampler": "learning.sources",
 }
 
 if TYPE_CHECKING:  # the eager imports, for type checkers and IDEs
     from ._errors import AssumptionViolation, ConvotronError, DivergenceError
-    from .activations import leaky_relu, leaky_relu_derivative
-    from .algorithm import convotron, convotron_on_data, convotron_reference, fit
-    from .baselines import glmtron, sgd, sgd_on_data, sgd_reference
-    from .covariance import AR1, Covariance, Dense, Diagonal, Identity, parse_cov
-    from .data import LAWS, InputLaw, NoiseModel, get_law, parse_noise, symmetrize
+    from .data.covariance import AR1, Covariance, Dense, Diagonal, Identity, parse_cov
+    from .data.laws import LAWS, InputLaw, NoiseModel, get_law, parse_noise, symmetrize
+    from .estimation.plugin import PluginConstants, plugin_constants
     from .estimator import ConvotronRegressor
-    from .many import run_many
-    from .model import predict
-    from .patches import PatchScheme, parse_spec
-    from .plugin import PluginConstants, plugin_constants
-    from .problem import Problem, Teacher
-    from .results import ManyResult, RunResult
-    from .rules import ConvotronRule, SGDRule
-    from .sources import Rows, Sampler
+    from .geometry.patches import PatchScheme, parse_spec
+    from .learning.algorithm import convotron, convotron_on_data, convotron_reference, fit
+    from .learning.baselines import glmtron, sgd, sgd_on_data, sgd_reference
+    from .learning.many import run_many
+    from .learning.results import ManyResult, RunResult
+    from .learning.rules import ConvotronRule, SGDRule
+    from .learning.sources import Rows, Sampler
+    from .model.activations import leaky_relu, leaky_relu_derivative
+    from .model.network import predict
+    from .model.problem import Problem, Teacher
 
 
 def __getattr__(name: str) -> Any:

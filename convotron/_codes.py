@@ -1,20 +1,20 @@
 r"""The compiled loop's interface: its integer codes and its named bundles (no numba here).
 
-The one update loop (:func:`convotron._kernels._updates`) branches on small integers (which
-rule, which input law, which covariance, which noise) and takes a few named bundles instead
+The one update loop (:func:`convotron._compiled._kernels._updates`) branches on small integers
+(which rule, which input law, which covariance, which noise) and takes a few named bundles instead
 of a long positional list. Both live here, in plain Python, so that the light modules
-(:mod:`convotron.rules`, :mod:`convotron.covariance`, :mod:`convotron.data`) can name them
-without importing numba, and the compiled code compares against the very same constants
+(:mod:`convotron.learning.rules`, :mod:`convotron.data.covariance`, :mod:`convotron.data.laws`) can
+name them without importing numba, and the compiled code compares against the very same constants
 (numba reads an ``IntEnum`` member as its integer).
 
 Codes (each ``IntEnum`` is the one table from a name to its branch):
 
-- :class:`RuleCode` — the update of a rule (:mod:`convotron.rules`);
+- :class:`RuleCode` — the update of a rule (:mod:`convotron.learning.rules`);
 - :class:`LawCode` — the input law of the standardised coordinates :math:`z`
-  (:data:`convotron.data.LAWS`, each law carries its code);
-- :class:`CovCode` — the transform :math:`x = Lz` (:class:`convotron.covariance.Covariance`
+  (:data:`convotron.data.laws.LAWS`, each law carries its code);
+- :class:`CovCode` — the transform :math:`x = Lz` (:class:`convotron.data.covariance.Covariance`
   subclasses carry their code);
-- :class:`NoiseCode` — the label noise (:class:`convotron.data.NoiseModel` kinds);
+- :class:`NoiseCode` — the label noise (:class:`convotron.data.laws.NoiseModel` kinds);
 - :class:`Status` — what a call of the loop returns.
 
 Bundles (``NamedTuple``: numba passes them as plain structs, fields read by name):

@@ -29,7 +29,7 @@ checked where the size is first known and before anything of that size is alloca
 A patch scheme stores its ``(k, r)`` index array densely, so ``k * r`` bounds its memory
 (8 bytes an entry: :data:`MAX_INDEX_ENTRIES` entries are 256 MiB); constructors check the
 product from the parameters alone (:func:`check_index_entries`), before building any array.
-``n <= MAX_N`` is in :mod:`convotron.covariance`. The limits are generous for real
+``n <= MAX_N`` is in :mod:`convotron.data.covariance`. The limits are generous for real
 use (a run of 10⁸ updates of ``1d:64,8,2`` costs about 10¹¹ units, two minutes) and keep
 every refused request far below a 4 GB memory limit.
 """

@@ -1,7 +1,7 @@
 """Read-only attributes read through another attribute: a record carried by reference.
 
-A :class:`~convotron.problem.Teacher` reads its scheme, slope, law, covariance and noise
-through its :class:`~convotron.problem.Problem`; a problem its sizes through its scheme; the
+A :class:`~convotron.model.problem.Teacher` reads its scheme, slope, law, covariance and noise
+through its :class:`~convotron.model.problem.Problem`; a problem its sizes through its scheme; the
 verification suite's ``CaseResult`` the theorem's numbers through its ``params``. Each such
 attribute is one line of a table, ``name = Through("problem")``, instead of a property
 written out per name; nothing is copied, so the record read through stays the one source.

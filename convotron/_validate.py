@@ -473,7 +473,7 @@ STREAM = Param(
     "stream",
     Options("numpy", "fast"),
     meaning="the random stream of a teacher's fused loop",
-    fix="Pass 'numpy' (numpy's stream) or 'fast' (convotron._rng).",
+    fix="Pass 'numpy' (numpy's stream) or 'fast' (convotron._compiled._rng).",
 )
 RECORD_EVERY = Param(
     "record_every",

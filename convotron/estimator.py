@@ -11,7 +11,7 @@ it has no intercept (the theory has none). ``fit`` runs Algorithm 1 (Convotron, 
   when ``batch`` does not divide ``n_samples`` are skipped in that pass (with shuffling, a
   different few each pass); pass ``p + 1`` starts from the filter pass ``p`` ended with.
   A pass is one call of the package's one runner, ``fit(ConvotronRule(), Rows(X, y), ...,
-  w0=w)`` (:func:`convotron.algorithm.fit`, continuing from the filter ``w`` the last pass
+  w0=w)`` (:func:`convotron.learning.algorithm.fit`, continuing from the filter ``w`` the last pass
   ended with; ``max_iter=1, shuffle=False`` gives exactly ``convotron_on_data(X, y, ...)``);
 - :meth:`~ConvotronRegressor.partial_fit` is one pass over the given rows in order, the
   state kept between calls (Convotron is an online algorithm); ``sample_weight`` scales each
@@ -23,16 +23,16 @@ it has no intercept (the theory has none). ``fit`` runs Algorithm 1 (Convotron, 
 ``eta="auto"`` is the theorem's realizable step :math:`\eta = a/(2\beta)` ([derived]:
 explicit-constant version of the paper's main theorem, ``thm-convotron``) at plug-in
 estimates of :math:`\lambda_{\min}(P\Sigma P^\top)` and of the exact second moment ``K`` from
-the rows of ``X`` (:func:`convotron.plugin.plugin_constants`), reported with CLT intervals in
-``step_report_``. **The guarantee holds for the population constants, not for these
+the rows of ``X`` (:func:`convotron.estimation.plugin.plugin_constants`), reported with CLT
+intervals in ``step_report_``. **The guarantee holds for the population constants, not for these
 estimates**, and only for a symmetric input law with ``E[y | x] = f_{w*}(x)`` and fresh
 samples (a second pass over the same rows is no longer fresh: the theorem covers one pass).
 With ``batch = B > 1`` the same step is used: averaging ``B`` updates keeps the drift and
 divides the fluctuation, so L4's bound, and ``η ≤ a/(2β)``, still hold.
 
 ``scheme``: ``None`` (one patch covering every feature, ``k = 1``, ``r = n_features``: a
-single leaky-ReLU neuron), a :class:`~convotron.patches.PatchScheme` or a spec string of
-:func:`~convotron.patches.parse_spec` (these fix ``n_features``), or the *family*
+single leaky-ReLU neuron), a :class:`~convotron.geometry.patches.PatchScheme` or a spec string of
+:func:`~convotron.geometry.patches.parse_spec` (these fix ``n_features``), or the *family*
 ``"1d:R,STRIDE"``: 1D patches of ``R`` coordinates with stride ``STRIDE`` over whatever width
 ``n`` the data has (:func:`scheme_for_width`).
 
@@ -70,9 +70,9 @@ from ._validate import (
     count,
     table,
 )
-from .model import predict as _predict
-from .patches import PatchScheme, parse_spec
-from .plugin import PluginConstants, StepDiagnosis, diagnose_step, plugin_constants
+from .estimation.plugin import PluginConstants, StepDiagnosis, diagnose_step, plugin_constants
+from .geometry.patches import PatchScheme, parse_spec
+from .model.network import predict as _predict
 
 __all__ = ["ConvotronRegressor", "expected_failed_checks", "scheme_for_width"]
 
@@ -317,7 +317,7 @@ def _plugin_preconditioner(X: np.ndarray, scheme: PatchScheme) -> tuple[np.ndarr
     rac1k\sum_iP_ix_sx_s^	op P_i^	op` and :math:`\hateta_H` its largest eigenvalue
     relative to :math:`\hat M` (thm-precond with :math:`\mu_H = 1`), in chunks of rows.
     """
-    from .rules import _inverse, plugin_directions
+    from .learning.rules import _inverse, plugin_directions
 
     idx = np.asarray(scheme.indices, dtype=np.int64)
     k, r = idx.shape
@@ -360,7 +360,7 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         Leaky-ReLU slope in ``[0, 1]`` (0: ReLU, the paper's main case; 1: linear).
     eta : "auto" or float, default "auto"
         Step size. ``"auto"``: the theorem's ``a/(2β)`` [derived] at plug-in estimates from
-        ``X`` (:func:`convotron.plugin.plugin_constants`; the guarantee holds for the
+        ``X`` (:func:`convotron.estimation.plugin.plugin_constants`; the guarantee holds for the
         population constants, not for the estimates); a number: that step.
     max_iter : int, default 200
         Maximum number of passes over the data.
@@ -409,7 +409,7 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
     step_diagnosis_ : StepDiagnosis or None
         With ``eta="auto"`` in :meth:`fit`: the theorem's ``T`` at the plug-in constants against
         the updates of the fit, ``cond(M̂)`` and the remedies
-        (:func:`convotron.plugin.diagnose_step`); None otherwise.
+        (:func:`convotron.estimation.plugin.diagnose_step`); None otherwise.
     loss_curve_ : list of float
         Training mean squared error after each pass.
     H_ : ndarray of shape (r, r) or None
@@ -528,11 +528,11 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
 
         ``len(X) // b`` updates by the package's one runner,
         ``fit(ConvotronRule(precondition=H_), Rows(X, y), scheme, alpha, eta=eta, batch=b,
-        w0=w)`` (:func:`convotron.algorithm.fit`): with ``H_ = None``, Algorithm 1.
+        w0=w)`` (:func:`convotron.learning.algorithm.fit`): with ``H_ = None``, Algorithm 1.
         """
-        from .algorithm import fit
-        from .rules import ConvotronRule
-        from .sources import Rows
+        from .learning.algorithm import fit
+        from .learning.rules import ConvotronRule
+        from .learning.sources import Rows
 
         rule = ConvotronRule(precondition=getattr(self, "H_", None))
         try:
@@ -575,8 +575,8 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         ConvergenceWarning
             With ``eta="auto"``, when the theorem's ``T`` at the plug-in constants exceeds the
             ``max_iter × (n_samples // batch)`` updates by more than
-            :data:`convotron.plugin.FAR` times: the numbers (``T``, ``λ̂_min``, ``β̂``,
-            ``cond(M̂)``) and the remedies (:func:`convotron.plugin.diagnose_step`), never
+            :data:`convotron.estimation.plugin.FAR` times: the numbers (``T``, ``λ̂_min``, ``β̂``,
+            ``cond(M̂)``) and the remedies (:func:`convotron.estimation.plugin.diagnose_step`), never
             "increase max_iter" then; otherwise when ``max_iter`` passes end before the
             stopping rule.
 
@@ -656,8 +656,8 @@ class ConvotronRegressor(RegressorMixin, BaseEstimator):
         small). Each call makes ``n_rows // min(batch, n_rows)`` updates (rows left over are
         skipped), appends the training error on its rows to ``loss_curve_`` and adds 1 to
         ``n_iter_``. No shuffling and no stopping rule: calls on consecutive chunks of
-        ``(X, y)`` give exactly one pass of :func:`convotron.algorithm.convotron_on_data` over
-        the rows in order (when ``batch`` divides each chunk). After :meth:`fit` it continues
+        ``(X, y)`` give exactly one pass of :func:`convotron.learning.algorithm.convotron_on_data`
+        over the rows in order (when ``batch`` divides each chunk). After :meth:`fit` it continues
         from the fitted ``w_``; :meth:`fit` always starts afresh at ``w_1 = 0``.
 
         Parameters

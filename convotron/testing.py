@@ -15,7 +15,7 @@ Strategies
 * :func:`covariances`: identity, diagonal, AR(1) and dense covariances of a given ``n``;
 * :func:`noise_models`: the four noise kinds with small levels;
 * :func:`seeds`, :func:`rngs`: seeds and ``numpy.random.Generator`` objects;
-* :func:`teachers`: a full :class:`~convotron.problem.Teacher`.
+* :func:`teachers`: a full :class:`~convotron.model.problem.Teacher`.
 
 Example
 -------
@@ -34,10 +34,10 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from .covariance import AR1, Covariance, Dense, Diagonal, Identity
-from .data import LAWS, InputLaw, NoiseModel
-from .patches import PatchScheme
-from .problem import Teacher
+from .data.covariance import AR1, Covariance, Dense, Diagonal, Identity
+from .data.laws import LAWS, InputLaw, NoiseModel
+from .geometry.patches import PatchScheme
+from .model.problem import Teacher
 
 __all__ = [
     "alphas",
@@ -120,7 +120,7 @@ def alphas() -> st.SearchStrategy[float]:
 
 
 def laws(symmetric_only: bool = False) -> st.SearchStrategy[InputLaw]:
-    """Input laws of :data:`convotron.data.LAWS` (only the symmetric ones if asked)."""
+    """Input laws of :data:`convotron.data.laws.LAWS` (only the symmetric ones if asked)."""
     pool = [law for law in LAWS.values() if law.symmetric or not symmetric_only]
     return st.sampled_from(pool)
 
@@ -166,7 +166,7 @@ def teachers(
     symmetric_only: bool = True,
     structured_cov: bool = True,
 ) -> Teacher:
-    """Draw a :class:`~convotron.problem.Teacher` with random ``w*`` of norm in ``[0.1, 3]``.
+    """Draw a :class:`~convotron.model.problem.Teacher` with random ``w*`` of norm in ``[0.1, 3]``.
 
     ``structured_cov=True`` restricts the covariance to identity and AR(1).
     """

@@ -17,7 +17,7 @@ import pytest
 
 from convotron import ConvotronError
 from convotron.cli import main
-from convotron.covariance import Dense, load_dense_npy, parse_cov
+from convotron.data.covariance import Dense, load_dense_npy, parse_cov
 
 
 def _run(argv: list[str]) -> tuple[int, str, str]:

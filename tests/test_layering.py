@@ -119,7 +119,7 @@ def test_the_checker_sees_imports(tmp_path) -> None:
     src = tmp_path / "m.py"
     src.write_text(
         "import os\ndef f():\n    from convotron_theory.bounds import A\n"
-        "    import convotron.data\n"
+        "    import convotron.data.laws\n"
     )
     assert imported_packages(src) == {"os", "convotron_theory", "convotron"}
     src.write_text("from . import sibling\nfrom .x import y\n")
@@ -128,10 +128,12 @@ def test_the_checker_sees_imports(tmp_path) -> None:
 
 def test_relative_imports_are_resolved() -> None:
     mods = imported_modules(ROOT / "convotron" / "glue" / "verify" / "suite.py")
-    assert "convotron.problem" in mods and "convotron.glue.parameters" in mods
+    assert "convotron.model.problem" in mods and "convotron.glue.parameters" in mods
     assert "convotron._errors" in mods
 
 
 def test_the_glue_does_join_the_halves() -> None:
     assert "convotron_theory" in imported_packages(ROOT / "convotron" / "glue" / "parameters.py")
-    assert "convotron.problem" in imported_modules(ROOT / "convotron" / "glue" / "parameters.py")
+    assert "convotron.model.problem" in imported_modules(
+        ROOT / "convotron" / "glue" / "parameters.py"
+    )

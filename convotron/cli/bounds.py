@@ -62,10 +62,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    from ..activations import check_alpha
-    from ..covariance import parse_cov
-    from ..data import get_law, parse_noise
-    from ..patches import parse_spec
+    from ..data.covariance import parse_cov
+    from ..data.laws import get_law, parse_noise
+    from ..geometry.patches import parse_spec
+    from ..model.activations import check_alpha
     from ._common import as_number
 
     # The numbers are parsed here and checked by the library (check_alpha and
@@ -173,7 +173,7 @@ def format_bounds(s: dict[str, Any], tp: Any) -> str:
 def main(args: argparse.Namespace) -> int:
     """Run ``convotron bounds``; return 0 (hypotheses hold) or 1 (one fails)."""
     from ..glue.parameters import theorem_parameters
-    from ..problem import Problem
+    from ..model.problem import Problem
 
     s = _settings(args)
     problem = Problem(s["scheme"], s["alpha"], s["law"], s["cov"], s["noise"])

@@ -162,16 +162,16 @@ def main(args: argparse.Namespace) -> int:
     """Run ``convotron check``; return 0 (HOLDS), 1 (FAILS), 4 (UNDECIDED) or raise (bad input)."""
     from convotron_theory.spectra import check_scheme
 
-    from ..covariance import parse_cov
+    from ..data.covariance import parse_cov
+    from ..geometry.patches import parse_spec
     from ..glue.moments import cov_for_theory
-    from ..patches import parse_spec
 
     scheme = parse_spec(args.scheme)
     data = getattr(args, "data", None)
     if data is not None:
         from .._errors import AssumptionViolation, ConvotronError
-        from ..covariance import Dense
-        from ..plugin import plugin_constants
+        from ..data.covariance import Dense
+        from ..estimation.plugin import plugin_constants
 
         if args.cov.strip().lower() != "identity":
             raise ConvotronError(

@@ -19,8 +19,8 @@ and iteration count for ``(--eps, --delta)`` from
 Data mode (``--data FILE.npz`` with arrays ``X`` (T, n), ``y`` (T,), optional ``w_star``
 (r,)): one pass of Algorithm 1 over the rows in order, ``T / batch`` updates. ``--eta`` is
 required; ``--eta auto`` is the theorem's ``a/(2β)`` at plug-in estimates of ``λ_min(M)`` and
-``β = λ_max(K)`` from the rows (:func:`convotron.plugin.plugin_constants`, the same code as
-``ConvotronRegressor(eta="auto")``), printed (JSON key ``plugin``) with their CLT intervals;
+``β = λ_max(K)`` from the rows (:func:`convotron.estimation.plugin.plugin_constants`, the same code
+as ``ConvotronRegressor(eta="auto")``), printed (JSON key ``plugin``) with their CLT intervals;
 the theorem's guarantee holds for the population constants, not for the estimates.
 Only the members ``X``, ``y`` and ``w_star`` are read, each after its ``.npy`` header's shape
 and dtype are checked (real numbers, at most ``convotron._limits.MAX_DATA_ENTRIES`` values);
@@ -150,10 +150,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     """Validate every option before anything runs; return the parsed values."""
     from .._io import check_output_path
-    from ..activations import check_alpha
-    from ..covariance import parse_cov
-    from ..data import get_law, parse_noise
-    from ..patches import parse_spec
+    from ..data.covariance import parse_cov
+    from ..data.laws import get_law, parse_noise
+    from ..geometry.patches import parse_spec
+    from ..model.activations import check_alpha
 
     s: dict[str, Any] = {}
     scheme = parse_spec(args.scheme)
@@ -277,7 +277,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     else:
         s["plot"] = None
     if getattr(args, "save_filter", None) is not None:
-        from ..conv import check_filter_path
+        from ..geometry.conv import check_filter_path
 
         s["save_filter"] = check_filter_path(args.save_filter)
     _check_outputs_are_not_inputs(args, s)
@@ -337,14 +337,14 @@ def _divergence_hint(exc: Exception, s: dict[str, Any], rule: Any) -> str:
     theorem step size: the library's hint (from the samples) stays.
     """
     from .._errors import ConvotronError
-    from ..rules import SGDRule
+    from ..learning.rules import SGDRule
 
     message = str(exc).replace("eta=", "--eta ")
     if isinstance(rule, SGDRule) or s["eta_auto"]:
         return message
     try:
         if s["data"] is None:
-            from ..problem import Problem
+            from ..model.problem import Problem
 
             problem = Problem(s["scheme"], s["alpha"], s["law"], s["cov"], s["noise"])
             params = _theorem(s, problem)
@@ -355,7 +355,7 @@ def _divergence_hint(exc: Exception, s: dict[str, Any], rule: Any) -> str:
             )
         if s["only_patch"] is not None:
             return message
-        from ..plugin import plugin_constants
+        from ..estimation.plugin import plugin_constants
 
         X = s["data"][0]
         eta = float(plugin_constants(X, s["scheme"], s["alpha"]).eta.value)
@@ -376,8 +376,8 @@ def _stop_report(
 
     ``T`` is the theorem's (``--eta auto`` / ``--iters auto`` on a teacher: ``T`` for
     ``(--eps, --delta)``) or, with ``--data --eta auto``, the plug-in one
-    (:func:`convotron.plugin.diagnose_step`: ``E‖w − w*‖² <= 1% ‖w*‖²`` with probability 0.9,
-    an estimate); otherwise None. The JSON object ``stop`` has ``T``, ``T_source``
+    (:func:`convotron.estimation.plugin.diagnose_step`: ``E‖w − w*‖² <= 1% ‖w*‖²`` with probability
+    0.9, an estimate); otherwise None. The JSON object ``stop`` has ``T``, ``T_source``
     (``"theorem"``, ``"plug-in"`` or None), ``before_T``, ``above_eps`` (None without ``w*``),
     ``notes`` (the sentences printed as ``NOTE:``) and ``short`` (the same, in a few words).
     """
@@ -460,17 +460,17 @@ def main(args: argparse.Namespace) -> int:
     ``scheme, algorithm, batch, samples, only_patch, only_patch_disjoint, init, seed, dist,
     cov, noise, eta_source, iters_source, w_star, first_hit, eps, history_t, history`` and,
     with ``auto``, ``theorem`` (``lambda_min, a, beta, rho, eta, T``); with ``--data`` and
-    ``--eta auto``, ``plugin`` (:meth:`convotron.plugin.PluginConstants.to_json`, with
-    ``diagnosis``: :meth:`convotron.plugin.StepDiagnosis.to_json`); always ``stop``
+    ``--eta auto``, ``plugin`` (:meth:`convotron.estimation.plugin.PluginConstants.to_json`, with
+    ``diagnosis``: :meth:`convotron.estimation.plugin.StepDiagnosis.to_json`); always ``stop``
     (:func:`_stop_report`: whether the run stopped before the theorem's ``T`` and, with a
     known ``w*``, above ``--eps``; the same sentences are printed as ``NOTE:`` lines, and
     again after ``--save-filter``'s line).
     """
     from .._errors import DivergenceError
-    from ..algorithm import fit
-    from ..problem import Problem
-    from ..rules import ConvotronRule, SGDRule
-    from ..sources import Rows
+    from ..learning.algorithm import fit
+    from ..learning.rules import ConvotronRule, SGDRule
+    from ..learning.sources import Rows
+    from ..model.problem import Problem
 
     s = _settings(args)
     scheme = s["scheme"]
@@ -511,12 +511,12 @@ def main(args: argparse.Namespace) -> int:
         X, y, w_star = s["data"]
         eta, iters, source = s["eta"], None, Rows(X, y)
         if s["eta_auto"]:
-            # the theorem's a/(2β) at plug-in estimates from the rows (convotron.plugin)
-            from ..plugin import plugin_constants
+            # the theorem's a/(2β) at plug-in estimates from the rows (convotron.estimation.plugin)
+            from ..estimation.plugin import plugin_constants
 
             plugin = plugin_constants(X, scheme, s["alpha"])
             eta = plugin.eta.value
-            from ..plugin import diagnose_step
+            from ..estimation.plugin import diagnose_step
 
             diagnosis = diagnose_step(plugin, X.shape[0] // s["batch"], eta_name="--eta ")
         rec = max(1, X.shape[0] // s["batch"] // _CURVE_POINTS) if w_star is not None else None
@@ -575,7 +575,7 @@ def main(args: argparse.Namespace) -> int:
         "history": res.history,
     }
     out["stop"] = _stop_report(res, params, diagnosis, s, w_star)
-    from ..conv import filter_shape, save_filter
+    from ..geometry.conv import filter_shape, save_filter
 
     out["filter_shape"] = list(filter_shape(scheme))  # (1, C, kernel...): w.reshape(shape)
     if s.get("save_filter") is not None:

@@ -12,7 +12,7 @@ a dense badly conditioned Σ, non-Gaussian laws), each case with thm-precond's `
 and the ``H`` analogues of the lemma checks ([derived], this project's extension, not the
 paper's).
 
-``--rng fast`` draws every run's samples from the fast stream (:mod:`convotron._rng`:
+``--rng fast`` draws every run's samples from the fast stream (:mod:`convotron._compiled._rng`:
 xoshiro256++ and a block ziggurat; the same laws, other numbers) instead of numpy's.
 
 Prints a table that fits 100 columns, with a key (``--wide``: every column), or, with

@@ -1,7 +1,7 @@
 """GLUE: the only place where the numerical core (:mod:`convotron`) meets :mod:`convotron_theory`.
 
 - :mod:`convotron.glue.parameters`: the theorem's numbers for a
-  :class:`~convotron.problem.Problem` (:func:`~convotron.glue.parameters.theorem_parameters`,
+  :class:`~convotron.model.problem.Problem` (:func:`~convotron.glue.parameters.theorem_parameters`,
   one :class:`~convotron.glue.parameters.TheoremParameters` carried by reference);
 - :mod:`convotron.glue.verify`: ``convotron verify`` (cases, statistics, drift check,
   report, suite);

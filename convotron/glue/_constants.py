@@ -17,8 +17,8 @@ from typing import Any, cast
 
 import numpy as np
 
-from ..covariance import Identity
-from ..problem import Problem
+from ..data.covariance import Identity
+from ..model.problem import Problem
 from . import moments as gm
 
 __all__ = ["Beta", "Spectrum", "bound_B", "noise_moment"]

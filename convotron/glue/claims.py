@@ -2,7 +2,7 @@
 
 :mod:`convotron_theory.claims` names, for each claim of the book, the code objects that state or
 check
-it as plain dotted strings (``"convotron.algorithm.convotron"``,
+it as plain dotted strings (``"convotron.learning.algorithm.convotron"``,
 ``"convotron_theory.bounds.T_REALIZABLE"``) and never imports them: :mod:`convotron_theory`
 does not import :mod:`convotron`. Importing those objects joins the two halves, so it lives here.
 

@@ -1,7 +1,7 @@
 r"""The core's covariance, law and noise as the plain data :mod:`convotron_theory` takes.
 
 :mod:`convotron_theory` never imports :mod:`convotron`, so the glue translates: a
-:class:`~convotron.covariance.Covariance` into theory's covariance description
+:class:`~convotron.data.covariance.Covariance` into theory's covariance description
 (:func:`cov_for_theory`, :func:`cov_spec`, the factor ``L`` the sampler uses), a noise model
 into theory's noise description (:func:`noise_spec`), and the traces and fourth moments the
 closed-form rules need. :func:`exact_beta_cost` estimates the work of the exact
@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from .._codes import CovCode
-from ..covariance import Covariance
-from ..patches import PatchScheme
+from ..data.covariance import Covariance
+from ..geometry.patches import PatchScheme
 
 __all__ = [
     "EXACT_COST_LIMIT",
@@ -52,7 +52,7 @@ def trace_sigma_squared(cov: Covariance) -> float:
     Identity: :math:`n`; diagonal: :math:`\sum_j d_j^2`; AR(1): :math:`\sum_{i,j}
     \rho^{2|i-j|} = n + 2\sum_{l=1}^{n-1}(n-l)\rho^{2l}` (:math:`O(n)`); dense:
     :math:`\|\Sigma\|_F^2` (:meth:`Covariance.trace_of_square
-    <convotron.covariance.Covariance.trace_of_square>`).
+    <convotron.data.covariance.Covariance.trace_of_square>`).
     """
     return cov.trace_of_square()
 
@@ -104,7 +104,7 @@ def cov_spec(cov: Covariance, *, padded: bool = False) -> Any:
     r"""Describe ``cov`` as :mod:`convotron_theory.second_moment` reads it (the sampler's L).
 
     ``"identity"``, ``("diag", d)``, ``("ar1", rho)`` or ``("chol", L)`` with
-    :meth:`Dense.factor <convotron.covariance.Dense.factor>`. With ``padded``, one more input
+    :meth:`Dense.factor <convotron.data.covariance.Dense.factor>`. With ``padded``, one more input
     coordinate of variance 0 (index ``n``) stands for the zero padding a ``-1`` index reads
     (``("diag", ...)`` or ``("chol", ...)`` of size ``n + 1``); None when that is not
     available cheaply (AR(1)).
@@ -123,7 +123,7 @@ def cov_spec(cov: Covariance, *, padded: bool = False) -> Any:
 
 
 def noise_spec(noise: Any) -> Any:
-    """Describe a :class:`~convotron.data.NoiseModel` for ``second_moment.rho_exact``.
+    """Describe a :class:`~convotron.data.laws.NoiseModel` for ``second_moment.rho_exact``.
 
     None, ``("independent", ς)`` (ς² the variance) or ``("hetero", S)``.
     """

@@ -1,7 +1,7 @@
 r"""GLUE: the theorem's numbers for a concrete problem, through :mod:`convotron_theory`.
 
 Part of ``convotron.glue``, the only sub-package allowed to import :mod:`convotron_theory` (see
-``ARCHITECTURE.md``). It maps a :class:`~convotron.problem.Problem` (patch scheme, slope,
+``ARCHITECTURE.md``). It maps a :class:`~convotron.model.problem.Problem` (patch scheme, slope,
 input law, covariance, noise) and a target :math:`(\epsilon, \delta, \|w^*\|)` to one
 :class:`TheoremParameters`, through the plain numbers that
 :func:`convotron_theory.instantiate.theorem_parameters` turns into :math:`a, \beta, \rho, \eta, T`:
@@ -77,8 +77,8 @@ from .._errors import ConvotronError
 from .._io import pick
 from .._through import Through
 from .._validate import InstanceOf, Interval, Param, only_patch_param, table, validate_params
-from ..covariance import Identity
-from ..problem import Problem
+from ..data.covariance import Identity
+from ..model.problem import Problem
 from ._constants import Beta, Spectrum, noise_moment
 
 __all__ = [
@@ -383,7 +383,7 @@ def theorem_parameters(
     ----------
     problem : Problem
         Scheme, slope :math:`\alpha`, input law, covariance :math:`\Sigma` and noise
-        (:meth:`Problem.from_specs <convotron.problem.Problem.from_specs>` builds one from
+        (:meth:`Problem.from_specs <convotron.model.problem.Problem.from_specs>` builds one from
         spec strings).
     eps, delta : float
         Accuracy :math:`\epsilon > 0` and failure probability :math:`0 < \delta \le 1`.
@@ -447,7 +447,7 @@ def theorem_parameters(
 
 # ------------------------------------------------------------------------------ the pieces
 # One table: the inputs of theorem_parameters, their rules and fixes (convotron._validate);
-# only_patch's rule is the update rule's (convotron.rules.only_patch_param).
+# only_patch's rule is the update rule's (convotron.learning.rules.only_patch_param).
 _PROBLEM = Param(
     "problem",
     InstanceOf(Problem, "a Problem"),

@@ -1,6 +1,6 @@
 r"""The preconditioned theorem's numbers of a problem (thm-precond, [derived]; not GKM18's).
 
-Joins a :class:`~convotron.problem.Problem` (the core's scheme, law, covariance and noise) to
+Joins a :class:`~convotron.model.problem.Problem` (the core's scheme, law, covariance and noise) to
 :mod:`convotron_theory.precondition`: the exact :math:`\mu_H`, :math:`\beta_H`, :math:`\rho_H` of a
 preconditioner ``H`` (``"exact"`` = :math:`M^{-1}`, the identity, or a given matrix such as a
 plug-in :math:`\hat M^{-1}` already drawn), then the step :math:`\eta` and the iteration count
@@ -39,7 +39,7 @@ def preconditioned_parameters(
 
     Parameters
     ----------
-    problem : convotron.problem.Problem
+    problem : convotron.model.problem.Problem
     eps, delta, w_norm : float
         The target and ``‖w*‖`` (the worst direction of that norm is assumed).
     H : "exact", "identity" or (r, r) array

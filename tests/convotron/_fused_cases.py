@@ -1,7 +1,7 @@
 """Shared cases of the fused-loop tests (test_sampling, test_fast_runs, test_lockstep).
 
 The covariances and noises every law is crossed with, and the comparison of a compiled
-fused run with the readable oracle :func:`convotron._sampling_reference.fused_reference`.
+fused run with the readable oracle :func:`convotron.learning._sampling_reference.fused_reference`.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from convotron import _sampling as S
-from convotron._sampling_reference import fused_reference
-from convotron.covariance import AR1, Dense, Diagonal, Identity
-from convotron.data import NoiseModel
+from convotron.data.covariance import AR1, Dense, Diagonal, Identity
+from convotron.data.laws import NoiseModel
+from convotron.learning import _sampling as S
+from convotron.learning._sampling_reference import fused_reference
 
 
 def covs(n: int) -> list[Any]:

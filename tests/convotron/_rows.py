@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from convotron.model import predict
+from convotron.model.network import predict
 
 
 def teacher_rows(scheme, alpha, m, seed, noise=0.0):

@@ -1,7 +1,7 @@
 """Invariants of Convotron (Algorithm 1) and its compiled loop.
 
 The oracle is ``convotron_reference``, the readable per-sample numpy version; the compiled
-loop (``convotron._kernels.run_updates``) must agree with it at every step to 1e-12.
+loop (``convotron._compiled._kernels.run_updates``) must agree with it at every step to 1e-12.
 """
 
 from __future__ import annotations
@@ -11,16 +11,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convotron import ConvotronError, DivergenceError, _kernels
-from convotron._sampling_reference import fused_reference
-from convotron.algorithm import RunResult, convotron, convotron_on_data, convotron_reference, fit
-from convotron.baselines import sgd_reference
-from convotron.many import run_many, run_range
-from convotron.patches import PatchScheme, parse_spec
-from convotron.problem import Teacher
-from convotron.results import ManyResult
-from convotron.rules import ConvotronRule, SGDRule
-from convotron.sources import Rows, Sampler
+from convotron import ConvotronError, DivergenceError
+from convotron._compiled import _kernels
+from convotron.geometry.patches import PatchScheme, parse_spec
+from convotron.learning._sampling_reference import fused_reference
+from convotron.learning.algorithm import (
+    RunResult,
+    convotron,
+    convotron_on_data,
+    convotron_reference,
+    fit,
+)
+from convotron.learning.baselines import sgd_reference
+from convotron.learning.many import run_many, run_range
+from convotron.learning.results import ManyResult
+from convotron.learning.rules import ConvotronRule, SGDRule
+from convotron.learning.sources import Rows, Sampler
+from convotron.model.problem import Teacher
 from convotron.testing import alphas, schemes, seeds
 from tests.convotron._rows import teacher_rows
 
@@ -144,7 +151,7 @@ def test_fit_runs_every_rule_on_every_source_as_the_reference_does(rule, source,
 
 def test_the_conveniences_are_fit():
     """convotron/convotron_on_data/sgd/sgd_on_data give bitwise what fit gives."""
-    from convotron.baselines import sgd, sgd_on_data
+    from convotron.learning.baselines import sgd, sgd_on_data
 
     scheme = parse_spec("1d:16,4,2")
     teacher = Teacher.random(scheme, 0.2, np.random.default_rng(0), noise="0.1")
@@ -333,7 +340,7 @@ def test_w_star_does_not_change_the_run():
 @pytest.mark.parametrize("cov", [None, "ar1:0.5"])
 def test_compiled_teacher_path_draws_what_teacher_sample_draws(noise, cov):
     """convotron(teacher.sample, ...) computes labels compiled; X, ξ identical, y to 1e-12."""
-    from convotron.problem import TeacherSample
+    from convotron.model.problem import TeacherSample
 
     teacher = Teacher.random(parse_spec("1d:20,4,2"), 0.3, np.random.default_rng(1), cov=cov,
                              noise=noise)  # fmt: skip
@@ -453,7 +460,7 @@ def test_fit_on_a_teacher_falls_back_to_the_chunked_path():
     """A law the fused loop cannot draw, or a run on another slope: Sampler(teacher.sample)."""
     import dataclasses
 
-    from convotron.data import InputLaw, get_law
+    from convotron.data.laws import InputLaw, get_law
 
     scheme = parse_spec("1d:16,4,2")
     teacher = Teacher.random(scheme, 0.2, np.random.default_rng(0), noise="0.1")
@@ -628,7 +635,8 @@ def test_run_many_rejects_bad_input():
         run_many(rule, teacher, eta=0.1, iters=5, runs=1, seed=[3, -1])
     with pytest.raises(ConvotronError, match=r"seed must be a non-negative integer or a non-emp"):
         run_many(rule, teacher, eta=0.1, iters=5, runs=1, seed=[])
-    with pytest.raises(ConvotronError, match=r"teacher must be a convotron.problem.Teacher; got "
+    with pytest.raises(ConvotronError, match=r"teacher must be a convotron.model.problem.Teacher; "
+                                             r"got "
                        r"int\. Build one"):  # fmt: skip
         run_many(rule, 3, eta=0.1, iters=5, runs=1, seed=0)
     with pytest.raises(ConvotronError, match=r"eta \(the step size\)"):
@@ -685,8 +693,8 @@ def test_run_many_takes_a_seed_sequence_entropy():
 def test_a_validation_error_inside_the_fused_path_surfaces():
     """Only NotFusable selects the chunked path: a ConvotronError raised while the fused run
     is prepared (here by a covariance's accessor) reaches the caller (issue 21, finding 3)."""
-    from convotron.covariance import Diagonal
-    from convotron.problem import Problem
+    from convotron.data.covariance import Diagonal
+    from convotron.model.problem import Problem
 
     class Broken(Diagonal):
         def sqrt_diagonal(self):
@@ -702,7 +710,7 @@ def test_a_validation_error_inside_the_fused_path_surfaces():
 
 
 def test_rules_follow_the_rule_protocol_and_fit_refuses_other_values():
-    from convotron.rules import Rule
+    from convotron.learning.rules import Rule
 
     assert all(isinstance(rule, Rule) for rule in RULES)
     with pytest.raises(ConvotronError, match="rule must be an update rule"):

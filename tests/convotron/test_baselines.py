@@ -8,11 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convotron import ConvotronError, DivergenceError
-from convotron.algorithm import convotron_on_data, convotron_reference
-from convotron.baselines import glmtron, sgd, sgd_on_data, sgd_reference
-from convotron.model import predict
-from convotron.patches import PatchScheme, parse_spec
-from convotron.problem import Teacher
+from convotron.geometry.patches import PatchScheme, parse_spec
+from convotron.learning.algorithm import convotron_on_data, convotron_reference
+from convotron.learning.baselines import glmtron, sgd, sgd_on_data, sgd_reference
+from convotron.model.network import predict
+from convotron.model.problem import Teacher
 from convotron.testing import alphas, schemes, seeds
 from tests.convotron._rows import teacher_rows
 

@@ -28,11 +28,11 @@ def _h(a: object) -> str:
 
 def _runs() -> dict[str, str]:
     from benchmarks.compare_core import covariances
-    from convotron.algorithm import convotron, fit
-    from convotron.patches import parse_spec
-    from convotron.problem import Problem
-    from convotron.rules import ConvotronRule, SGDRule
-    from convotron.sources import Rows
+    from convotron.geometry.patches import parse_spec
+    from convotron.learning.algorithm import convotron, fit
+    from convotron.learning.rules import ConvotronRule, SGDRule
+    from convotron.learning.sources import Rows
+    from convotron.model.problem import Problem
 
     scheme = parse_spec("1d:12,4,2")  # k = 5: 1/k is not a power of 2 (rounding shows)
     covs = covariances(scheme.n)

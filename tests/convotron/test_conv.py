@@ -16,11 +16,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convotron import ConvotronError, _kernels
-from convotron.algorithm import convotron_on_data, convotron_reference
-from convotron.baselines import sgd_on_data, sgd_reference
-from convotron.model import preactivations, predict
-from convotron.patches import PatchScheme, parse_spec
+from convotron import ConvotronError
+from convotron._compiled import _kernels
+from convotron.geometry.patches import PatchScheme, parse_spec
+from convotron.learning.algorithm import convotron_on_data, convotron_reference
+from convotron.learning.baselines import sgd_on_data, sgd_reference
+from convotron.model.network import preactivations, predict
 
 
 # -- the independent convolution --------------------------------------------------------------
@@ -425,10 +426,10 @@ def test_cli_version(capsys):
     "spec", ["conv1d:2,7,3,stride=2,padding=2", "conv2d:1,4,5,3,2,padding=same"]
 )
 def test_fused_sampling_loop_reads_padding_as_zero_like_its_oracle(spec):
-    from convotron import _sampling as S
-    from convotron._sampling_reference import fused_reference
-    from convotron.covariance import Identity
-    from convotron.data import LAWS, NoiseModel
+    from convotron.data.covariance import Identity
+    from convotron.data.laws import LAWS, NoiseModel
+    from convotron.learning import _sampling as S
+    from convotron.learning._sampling_reference import fused_reference
 
     scheme = parse_spec(spec)
     tw = np.random.default_rng(5).standard_normal(scheme.r)

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convotron import ConvotronError
-from convotron.covariance import (
+from convotron.data.covariance import (
     AR1,
     DENSE_LIMIT,
     Dense,

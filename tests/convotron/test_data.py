@@ -14,11 +14,11 @@ import pytest
 from scipy import integrate, stats
 
 from convotron import ConvotronError
-from convotron.covariance import AR1, Dense, Diagonal, Identity
-from convotron.data import LAWS, NoiseModel, get_law, parse_noise, symmetrize
-from convotron.model import predict
-from convotron.patches import parse_spec
-from convotron.problem import Problem, Teacher
+from convotron.data.covariance import AR1, Dense, Diagonal, Identity
+from convotron.data.laws import LAWS, NoiseModel, get_law, parse_noise, symmetrize
+from convotron.geometry.patches import parse_spec
+from convotron.model.network import predict
+from convotron.model.problem import Problem, Teacher
 
 Z = 6.0
 MU, TAU = 0.9, math.sqrt(1 - 0.81)

@@ -21,8 +21,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from convotron import ConvotronError, PatchScheme, Teacher, convotron_on_data, parse_spec
 from convotron._errors import AssumptionViolation
+from convotron.estimation.plugin import plugin_constants, plugin_moments
 from convotron.estimator import ConvotronRegressor, expected_failed_checks, scheme_for_width
-from convotron.plugin import plugin_constants, plugin_moments
 from tests.budget import examples
 
 ESTIMATORS = [ConvotronRegressor(), ConvotronRegressor(scheme="1d:2,1")]
@@ -360,7 +360,7 @@ def test_core_and_plugin_do_not_import_sklearn():
     import sys
 
     code = (
-        "import sys, convotron, convotron.plugin, convotron.algorithm; "
+        "import sys, convotron, convotron.estimation.plugin, convotron.learning.algorithm; "
         "assert 'sklearn' not in sys.modules, 'sklearn imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -418,7 +418,7 @@ def _rows(seed=5, m=120, n=12):
 
 @pytest.mark.parametrize("batch", [1, 2])
 def test_partial_fit_is_algorithm_1_over_the_rows_in_order(batch):
-    from convotron.algorithm import convotron_reference
+    from convotron.learning.algorithm import convotron_reference
 
     X, y = _rows()
     s = parse_spec("1d:12,4,2")
@@ -569,7 +569,7 @@ def test_auto_step_far_below_its_use_warns_with_the_numbers_not_max_iter():
 
 
 def test_diagnosis_boundary_and_remedies():
-    from convotron.plugin import FAR, diagnose_step
+    from convotron.estimation.plugin import FAR, diagnose_step
 
     X = np.random.default_rng(0).standard_normal((3000, 6))
     pc = plugin_constants(X, scheme_for_width(None, 6), 0.0)

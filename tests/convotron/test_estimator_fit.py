@@ -203,7 +203,7 @@ def test_the_estimator_gives_the_old_paths_numbers_bitwise(name):
 
 def test_each_pass_is_one_call_of_fit(monkeypatch):
     """The estimator has no loop of its own: every update goes through ``algorithm.fit``."""
-    import convotron.algorithm as algorithm
+    import convotron.learning.algorithm as algorithm
 
     calls = []
     real = algorithm.fit

@@ -1,6 +1,6 @@
 """The extension points of the core (issue 21): the rule protocol and the covariance accessors.
 
-A rule is any value that follows :class:`convotron.rules.Rule`; ``fit``, ``run_many`` and
+A rule is any value that follows :class:`convotron.learning.rules.Rule`; ``fit``, ``run_many`` and
 the engine take it without an edit. A covariance names its compiled transform by ``code``
 and exposes the numbers the compiled loop and the glue read (``factor``, ``sqrt_diagonal``,
 ``trace_of_square``, ``is_diagonal``): no module switches on its type or reads its private
@@ -16,14 +16,14 @@ import numpy as np
 import pytest
 
 from convotron._codes import CovCode, RuleCode, RuleStep
-from convotron._sampling_reference import fused_reference
-from convotron.algorithm import fit
-from convotron.covariance import AR1, Dense, Diagonal, Identity
-from convotron.many import run_many
-from convotron.patches import parse_spec
-from convotron.problem import Problem, Teacher
-from convotron.rules import ConvotronRule, Rule
-from convotron.sources import Rows, Sampler
+from convotron.data.covariance import AR1, Dense, Diagonal, Identity
+from convotron.geometry.patches import parse_spec
+from convotron.learning._sampling_reference import fused_reference
+from convotron.learning.algorithm import fit
+from convotron.learning.many import run_many
+from convotron.learning.rules import ConvotronRule, Rule
+from convotron.learning.sources import Rows, Sampler
+from convotron.model.problem import Problem, Teacher
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The fused loop on the fast stream (``stream="fast"``, convotron._rng).
+"""The fused loop on the fast stream (``stream="fast"``, convotron._compiled._rng).
 
 1. whole fused runs on the fast stream equal the readable oracle ``fused_reference(...,
    stream="fast")`` bitwise (its draws from ``ReferenceStream``, plain Python integers), for
@@ -15,15 +15,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convotron import _sampling as S
 from convotron._errors import ConvotronError
-from convotron.algorithm import fit
-from convotron.covariance import Identity
-from convotron.data import LAWS, NoiseModel
-from convotron.patches import parse_spec
-from convotron.problem import Teacher
-from convotron.rules import ConvotronRule
-from convotron.sources import Rows
+from convotron.data.covariance import Identity
+from convotron.data.laws import LAWS, NoiseModel
+from convotron.geometry.patches import parse_spec
+from convotron.learning import _sampling as S
+from convotron.learning.algorithm import fit
+from convotron.learning.rules import ConvotronRule
+from convotron.learning.sources import Rows
+from convotron.model.problem import Teacher
 from tests.convotron._fused_cases import assert_same, both
 
 
@@ -100,7 +100,7 @@ def test_the_linear_mse_verify_case_runs_on_the_chosen_stream(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``verify --rng fast`` reaches the α = 1 curve case (``lem-linear-mse``) too."""
-    import convotron.many as many
+    import convotron.learning.many as many
     from convotron.glue import verify as V
     from convotron.glue.verify import mse, suite
 

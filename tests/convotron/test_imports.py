@@ -15,8 +15,13 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[2] / "convotron"
-#: The core: modules directly under convotron/ (the command line and the glue are layers above).
-CORE = sorted(p.stem for p in PKG.glob("*.py") if p.stem != "__init__")
+#: The core: every module of convotron/ but the command line and the glue (layers above), by
+#: its name under ``convotron`` (``"learning.algorithm"``; sub-packages included).
+CORE = sorted(
+    ".".join(p.relative_to(PKG).with_suffix("").parts)
+    for p in PKG.rglob("*.py")
+    if p.name != "__init__.py" and p.relative_to(PKG).parts[0] not in ("glue", "cli")
+)
 
 
 def _is_type_checking(node: ast.If) -> bool:
@@ -27,8 +32,11 @@ def _is_type_checking(node: ast.If) -> bool:
 
 
 def _imports(module: str) -> set[str]:
-    """Core modules that ``convotron.<module>`` imports (at run time)."""
-    tree = ast.parse((PKG / f"{module}.py").read_text(encoding="utf-8"))
+    """Core modules that ``convotron.<module>`` imports (at run time), by their names under
+    ``convotron``: relative imports resolved from the module's package, absolute ones read."""
+    path = PKG.joinpath(*module.split(".")).with_suffix(".py")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = ["convotron", *module.split(".")[:-1]]
     found: set[str] = set()
 
     def visit(node: ast.AST) -> None:
@@ -36,17 +44,17 @@ def _imports(module: str) -> set[str]:
             for child in node.orelse:
                 visit(child)
             return
+        names: set[str] = set()
         if isinstance(node, ast.ImportFrom):
-            if node.level == 1 and node.module is None:  # from . import x
-                found.update(a.name for a in node.names)
-            elif node.level == 1 and node.module:
-                found.add(node.module.split(".")[0])
-            elif node.level == 0 and node.module and node.module.startswith("convotron."):
-                found.add(node.module.split(".")[1])
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                mod = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                mod = node.module or ""
+            names = {mod, *(f"{mod}.{a.name}" for a in node.names)}
         elif isinstance(node, ast.Import):
-            for a in node.names:
-                if a.name.startswith("convotron."):
-                    found.add(a.name.split(".")[1])
+            names = {a.name for a in node.names}
+        found.update(n.removeprefix("convotron.") for n in names if n.startswith("convotron."))
         for child in ast.iter_child_nodes(node):
             visit(child)
 
@@ -78,7 +86,9 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_core_import_graph_is_acyclic():
     graph = {m: _imports(m) for m in CORE}
-    assert "baselines" not in graph["algorithm"], "algorithm must not import baselines"
+    assert "learning.baselines" not in graph["learning.algorithm"], (
+        "algorithm must not import baselines"
+    )
     assert _cycle(graph) is None, f"import cycle: {' -> '.join(_cycle(graph) or [])}"
 
 
@@ -87,7 +97,7 @@ def test_the_cycle_finder_finds_cycles():
     assert _cycle({"a": {"b"}, "b": set()}) is None
 
 
-@pytest.mark.parametrize("module", ["baselines"])
+@pytest.mark.parametrize("module", ["learning.baselines"])
 def test_each_module_imports_alone(module):
     """A fresh interpreter imports the module first, before anything else of the package."""
     code = f"import importlib; importlib.import_module('convotron.{module}')"
@@ -187,7 +197,9 @@ def test_the_package_graph_sees_a_cycle_through_a_package_init(tmp_path, monkeyp
     assert "p.sub" not in graph["p.sub.lemmas"]  # its own package is no edge
 
 
-@pytest.mark.parametrize("module", ["_codes", "_sampling", "_sampling_reference", "_engine"])
+@pytest.mark.parametrize(
+    "module", ["_codes", "learning._sampling", "learning._sampling_reference", "learning._engine"]
+)
 def test_the_compiled_loops_modules_import_alone(module):
     """The loop's interface and its drivers import first in a fresh interpreter (no cycle)."""
     code = f"import importlib; importlib.import_module('convotron.{module}')"
@@ -199,7 +211,7 @@ def test_the_light_modules_do_not_load_numba():
     """Rules, laws, covariances, problems and sources name the loop's codes and bundles
     (``convotron._codes``, plain Python) without importing numba: a command that only
     parses a problem stays fast."""
-    mods = "_codes rules data covariance problem sources".split()
+    mods = "_codes learning.rules data.laws data.covariance model.problem learning.sources".split()
     code = (
         "import sys\n"
         + "".join(f"import convotron.{m}\n" for m in mods)

@@ -1,6 +1,6 @@
-"""Runs in lockstep (convotron.many, ``lockstep=True``) equal the runs one by one, bitwise.
+"""Runs in lockstep (convotron.learning.many, ``lockstep=True``) equal the runs one by one, bitwise.
 
-:func:`convotron._kernels.run_lockstep` advances a block of runs together; every run keeps
+:func:`convotron._compiled._kernels.run_lockstep` advances a block of runs together; every run keeps
 its own generator (and fast stream), so each run must be *bitwise* the run alone
 (``lockstep=False``: one ``fit`` per run): weights, records, first hits, divergence. Checked
 for every law × covariance × noise on both streams, every rule's branch, a 2D scheme with
@@ -15,15 +15,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from convotron import many
 from convotron._errors import DivergenceError
-from convotron.covariance import AR1
-from convotron.data import LAWS
-from convotron.many import LOCKSTEP_RUNS, collect_runs, run_many, run_range
-from convotron.patches import parse_spec
-from convotron.problem import Problem, Teacher
-from convotron.results import RunResult
-from convotron.rules import ConvotronRule, SGDRule
+from convotron.data.covariance import AR1
+from convotron.data.laws import LAWS
+from convotron.geometry.patches import parse_spec
+from convotron.learning import many
+from convotron.learning.many import LOCKSTEP_RUNS, collect_runs, run_many, run_range
+from convotron.learning.results import RunResult
+from convotron.learning.rules import ConvotronRule, SGDRule
+from convotron.model.problem import Problem, Teacher
 from tests.convotron._fused_cases import NOISES, covs
 
 STREAMS = ("numpy", "fast")
@@ -154,6 +154,6 @@ def test_runs_that_cannot_be_lockstepped_go_one_by_one(monkeypatch: pytest.Monke
 
 def test_the_block_size_is_the_kernels() -> None:
     """``run_lockstep`` writes the 8 runs' forward pass out: the block must be its width."""
-    from convotron import _kernels
+    from convotron._compiled import _kernels
 
     assert LOCKSTEP_RUNS == _kernels.LOCKSTEP == 8

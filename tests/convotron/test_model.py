@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convotron import ConvotronError
-from convotron.activations import check_alpha, leaky_relu, leaky_relu_derivative
-from convotron.model import preactivations, predict
-from convotron.patches import PatchScheme, parse_spec
+from convotron.geometry.patches import PatchScheme, parse_spec
+from convotron.model.activations import check_alpha, leaky_relu, leaky_relu_derivative
+from convotron.model.network import preactivations, predict
 from tests import reference as ref
 from tests.strategies import alphas, schemes, seeds
 
@@ -91,7 +91,7 @@ def test_relu_of_odd_symmetric_pair():
 
 
 def test_predict_single_input_and_chunked_gather(monkeypatch):
-    import convotron.model as model
+    import convotron.model.network as model
 
     s = PatchScheme.from_indices(5, [[4, 0], [1, 3], [2, 3]])
     w = np.array([1.0, -2.0])

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convotron import ConvotronError
-from convotron.covariance import AR1, Dense, Diagonal, Identity
-from convotron.patches import PatchScheme, parse_spec
+from convotron.data.covariance import AR1, Dense, Diagonal, Identity
+from convotron.geometry.patches import PatchScheme, parse_spec
 from tests import reference as ref
 from tests.strategies import (
     covariances,

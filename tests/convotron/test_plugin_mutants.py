@@ -17,7 +17,7 @@ def test_plugin_extreme_eigenvalue_standard_errors_from_the_influence_function()
     and v the eigenvector of M̂ = (1/m) Σ s_t s_tᵀ, recomputed here (max |X| in [1, 2): no
     rescaling); a single patch (M̂ ≈ I) flags λ_max as nearly repeated."""
     from convotron import PatchScheme
-    from convotron.plugin import plugin_constants
+    from convotron.estimation.plugin import plugin_constants
 
     rng = np.random.default_rng(11)
     idx = [[0, 1, 2], [2, 3, 4], [1, 5, 6], [4, 6, 0]]

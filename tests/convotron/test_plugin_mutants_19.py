@@ -1,9 +1,10 @@
 """The plug-in report's fields, texts and input checks in full (issue 19, mutation tests).
 
-Written against the survivors of the second sampled mutation run of ``convotron/plugin.py``
-(MUTATION.md, issue 19): the JSON of every report object key by key, the summary and the
-step diagnosis word for word (built from hand-made objects, so every number is known), the
-remedies at the ill-conditioning boundary, and ``_check_X``'s dtype rules. Fast (< 5 s).
+Written against the survivors of the second sampled mutation run of
+``convotron/estimation/plugin.py`` (MUTATION.md, issue 19): the JSON of every report object key by
+key, the summary and the step diagnosis word for word (built from hand-made objects, so every number
+is known), the remedies at the ill-conditioning boundary, and ``_check_X``'s dtype rules. Fast (< 5
+s).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 from convotron import PatchScheme
-from convotron.plugin import (
+from convotron.estimation.plugin import (
     GUARANTEE_NOTE,
     Estimate,
     PluginConstants,

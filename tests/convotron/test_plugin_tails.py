@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from convotron import ConvotronError, PatchScheme
-from convotron.plugin import MIN_TAIL_ROWS, _hill, _tail_upper, plugin_constants
+from convotron.estimation.plugin import MIN_TAIL_ROWS, _hill, _tail_upper, plugin_constants
 from convotron_theory.second_moment import beta_exact, second_moment_matrix
 
 INDICES = np.array([[0, 1, 2], [2, 3, 4], [1, 5, 6], [4, 6, 0]])

@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 
 from convotron._errors import ConvotronError
-from convotron._sampling_reference import fused_reference
-from convotron.algorithm import fit
-from convotron.covariance import AR1, Dense, Diagonal, Identity
-from convotron.patches import parse_spec
-from convotron.problem import Teacher
-from convotron.rules import ConvotronRule, plugin_directions
-from convotron.sources import Rows, Sampler
+from convotron.data.covariance import AR1, Dense, Diagonal, Identity
+from convotron.geometry.patches import parse_spec
+from convotron.learning._sampling_reference import fused_reference
+from convotron.learning.algorithm import fit
+from convotron.learning.rules import ConvotronRule, plugin_directions
+from convotron.learning.sources import Rows, Sampler
+from convotron.model.problem import Teacher
 from convotron_theory.precondition import precond_reference, preconditioned_constants
 
 SCHEME = parse_spec("1d:12,4,2")  # k = 5
@@ -210,7 +210,7 @@ def test_estimator_plugin_reaches_the_best_r2_on_correlated_inputs() -> None:
 
 @pytest.mark.claim("alg-precond")
 def test_run_many_binds_each_run_and_matches_fit() -> None:
-    from convotron.many import run_many
+    from convotron.learning.many import run_many
 
     teacher = Teacher.random(SCHEME, 0.0, np.random.default_rng(3), cov=AR1(12, 0.8))
     for pre in ("exact", "plugin"):

@@ -1,4 +1,6 @@
-"""The fast stream (convotron._rng): published vectors, the oracle, the laws' distributions.
+"""The fast stream (convotron._compiled._rng).
+
+Published vectors, the oracle, the laws' distributions.
 
 Distribution checks use fixed seeds and 10^6 draws with CLT / binomial tolerances (a failure
 at these sizes is a wrong law, not bad luck: every tolerance is at least 5 standard errors or
@@ -15,7 +17,7 @@ import pytest
 from numba import njit
 from scipy import stats
 
-from convotron import _rng as R
+from convotron._compiled import _rng as R
 from convotron._errors import ConvotronError
 
 # xoshiro256++ from the state (1, 2, 3, 4): the outputs of the reference C implementation

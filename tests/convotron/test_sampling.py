@@ -1,11 +1,11 @@
-"""Samples drawn inside the compiled loop (``convotron._sampling``).
+"""Samples drawn inside the compiled loop (``convotron.learning._sampling``).
 
 Three layers, each an exact check except the last:
 
 1. numba's compiled ``numpy.random.Generator`` methods consume the bit stream exactly as
    numpy does (same numbers, same generator state afterwards);
-2. the compiled per-sample draws of every law and covariance equal ``convotron.data`` /
-   ``convotron.covariance`` drawing one sample, bitwise;
+2. the compiled per-sample draws of every law and covariance equal ``convotron.data.laws`` /
+   ``convotron.data.covariance`` drawing one sample, bitwise;
 3. whole fused runs equal the readable per-sample oracle ``fused_reference`` bitwise, for
    every law x covariance x noise, and both update modes;
 4. in distribution, the fused runs agree with the chunked path (``convotron(teacher.sample)``)
@@ -22,15 +22,15 @@ import pytest
 from hypothesis import given
 from numba import njit
 
-from convotron import _kernels, _rng
-from convotron import _sampling as S
 from convotron._codes import Model, RuleCode, RuleStep, Step, start_recorder
-from convotron.algorithm import convotron
-from convotron.covariance import AR1, Dense, Identity
-from convotron.data import LAWS, NoiseModel
-from convotron.patches import PatchScheme, parse_spec
-from convotron.problem import Teacher
-from convotron.rules import ConvotronRule, SGDRule
+from convotron._compiled import _kernels, _rng
+from convotron.data.covariance import AR1, Dense, Identity
+from convotron.data.laws import LAWS, NoiseModel
+from convotron.geometry.patches import PatchScheme, parse_spec
+from convotron.learning import _sampling as S
+from convotron.learning.algorithm import convotron
+from convotron.learning.rules import ConvotronRule, SGDRule
+from convotron.model.problem import Teacher
 from convotron.testing import schemes, seeds
 from tests.budget import examples
 from tests.convotron._fused_cases import NOISES, assert_same, both, covs
@@ -127,7 +127,7 @@ def test_one_sample_is_the_law_and_covariance_of_data_py(law: str, cov_i: int) -
 # ------------------------------------------------------------------ 3. whole runs
 
 
-STREAMS = ("numpy", "fast")  # numpy's stream, and convotron._rng's (test_fast_runs.py)
+STREAMS = ("numpy", "fast")  # numpy's stream, and convotron._compiled._rng's (test_fast_runs.py)
 
 
 @pytest.mark.parametrize("stream", STREAMS)

@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convotron import ConvotronError
-from convotron.covariance import AR1, Dense, Diagonal, Identity, parse_cov
-from convotron.data import NoiseModel, get_law, parse_noise
-from convotron.patches import PatchScheme, parse_spec
+from convotron.data.covariance import AR1, Dense, Diagonal, Identity, parse_cov
+from convotron.data.laws import NoiseModel, get_law, parse_noise
+from convotron.geometry.patches import PatchScheme, parse_spec
 
 scalars = st.one_of(
     st.integers(-(2**70), 2**70),

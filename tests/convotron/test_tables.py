@@ -43,7 +43,7 @@ EXEMPT = {
     "RunResult": "a result the library builds",
     "PluginConstants": "a result the library builds",
     "Covariance": "an abstract base class (its subclasses have tables)",
-    "InputLaw": "a law's record, built by convotron.data.LAWS (callers pass a law's name)",
+    "InputLaw": "a law's record, built by convotron.data.laws.LAWS (callers pass a law's name)",
     "Rows": "its X and y are checked against the scheme's width when a run uses them",
     "Diagonal": "its one argument is an array, checked as an array (finite, > 0, within limits)",
     "Dense": "its one argument is a matrix, checked as a matrix (symmetric, positive definite)",
@@ -81,7 +81,7 @@ def _calls() -> dict[str, tuple[Callable[..., Any], Callable[[], dict[str, Any]]
         SGDRule,
         Teacher,
     )
-    from convotron.many import run_range
+    from convotron.learning.many import run_range
 
     scheme, teacher, X, y = S["scheme"], S["teacher"], S["X"], S["y"]
     run = dict(scheme=scheme, alpha=0.0, batch=1, w_star=teacher.w_star, record_every=5, eps=0.1)
@@ -136,11 +136,11 @@ def _glue_calls() -> dict[str, tuple[Callable[..., Any], Callable[[], dict[str, 
     from convotron.glue.sweep import run_sweep
     from convotron.glue.sweep.grid import grid_from_args
     from convotron.glue.verify.suite import run_suite
-    from convotron.problem import Problem
+    from convotron.model.problem import Problem
 
     problem = Problem.from_specs("1d:8,4,2", alpha=0.0)
     grid = grid_from_args({"scheme": "1d:8,4,2"}, runs=2, seed=0, chunk=2)
-    from convotron._sampling import fused_convotron, source_codes
+    from convotron.learning._sampling import fused_convotron, source_codes
 
     teacher = S["teacher"]
     codes = source_codes(teacher.law, teacher.cov, teacher.noise)

@@ -74,11 +74,11 @@ def test_the_one_message_format():
 
 def test_alpha_is_checked_in_one_place_with_one_message():
     """check_alpha (activations), the model, the teacher and the runner all give one message."""
-    from convotron.activations import check_alpha
-    from convotron.algorithm import convotron_on_data
-    from convotron.model import predict
-    from convotron.patches import parse_spec
-    from convotron.problem import Teacher
+    from convotron.geometry.patches import parse_spec
+    from convotron.learning.algorithm import convotron_on_data
+    from convotron.model.activations import check_alpha
+    from convotron.model.network import predict
+    from convotron.model.problem import Teacher
 
     scheme = parse_spec("1d:8,4,2")
     message = (

@@ -25,14 +25,14 @@ from convotron._limits import (
     MAX_SCHEME_FILE_BYTES,
     chunk_rows,
 )
-from convotron.algorithm import convotron, fit
-from convotron.covariance import Dense
-from convotron.data import NoiseModel, parse_noise
-from convotron.many import run_many
-from convotron.patches import PatchScheme, parse_spec
-from convotron.problem import Teacher
-from convotron.rules import ConvotronRule
-from convotron.sources import Rows
+from convotron.data.covariance import Dense
+from convotron.data.laws import NoiseModel, parse_noise
+from convotron.geometry.patches import PatchScheme, parse_spec
+from convotron.learning.algorithm import convotron, fit
+from convotron.learning.many import run_many
+from convotron.learning.rules import ConvotronRule
+from convotron.learning.sources import Rows
+from convotron.model.problem import Teacher
 
 SCHEME = parse_spec("1d:16,4,2")
 
@@ -274,7 +274,7 @@ def test_rows_of_absurd_magnitude_refused(teacher: Teacher, which: str) -> None:
 
 
 def test_plugin_constants_refuse_absurd_magnitude(teacher: Teacher) -> None:
-    from convotron.plugin import plugin_constants
+    from convotron.estimation.plugin import plugin_constants
 
     X, _ = teacher.sample(np.random.default_rng(0), 100)
     with pytest.raises(ConvotronError, match=r"X must hold values of magnitude at most 1e\+50"):

@@ -352,7 +352,7 @@ def test_subprocess_exit_statuses() -> None:
 @pytest.mark.claim("lem-beta")
 def test_fourth_moment_of_the_norm_exact_and_bound() -> None:
     """E‖x‖⁴ = (tr Σ)² + 2 tr Σ² + (κ−3) Σ_j G_jj², G = LᵀL: exact for diagonal L, a bound else."""
-    from convotron.covariance import AR1, Diagonal, Identity
+    from convotron.data.covariance import AR1, Diagonal, Identity
     from convotron.glue.moments import fourth_moment_norm, trace_sigma_squared
 
     n = 9

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convotron.algorithm import convotron_on_data, fit
-from convotron.baselines import sgd_on_data
 from convotron.cli import main
-from convotron.patches import parse_spec
-from convotron.problem import Teacher
-from convotron.rules import ConvotronRule
+from convotron.geometry.patches import parse_spec
+from convotron.learning.algorithm import convotron_on_data, fit
+from convotron.learning.baselines import sgd_on_data
+from convotron.learning.rules import ConvotronRule
+from convotron.model.problem import Teacher
 
 SMALL = ["--scheme", "1d:16,4,2", "--eta", "0.01", "--iters", "20000"]
 KEYS = {"n", "r", "k", "alpha", "eta", "iters", "w", "final_sq_error", "seconds",
@@ -123,7 +123,7 @@ def test_data_mode_runs_once_over_the_rows(tmp_path, capsys):
 
 def test_eta_auto_takes_the_theorem_values(capsys):
     from convotron.glue.parameters import theorem_parameters
-    from convotron.problem import Problem
+    from convotron.model.problem import Problem
 
     obj = run_json(capsys, "--scheme", "1d:8,4,4", "--iters", "10")
     problem = Problem.from_specs("1d:8,4,4", 0.0, "gaussian", "identity", "0")
@@ -312,7 +312,7 @@ README_SAVE = ["--scheme", "conv1d:2,33,5,stride=3,padding=2", "--iters", "20000
 def test_a_run_that_stops_before_T_and_above_eps_says_so(tmp_path, capsys):
     """Issue 24 item 3: the README's --save-filter example ends far from w* and must say so."""
     from convotron.glue.parameters import theorem_parameters
-    from convotron.problem import Problem
+    from convotron.model.problem import Problem
 
     obj = run_json(capsys, *README_SAVE)
     p = theorem_parameters(Problem.from_specs(README_SAVE[1]), eps=0.01, delta=0.1, w_norm=1.0)
@@ -363,7 +363,7 @@ def test_a_run_that_reaches_T_and_eps_has_no_note(capsys):
 
 
 def test_data_eta_auto_stops_before_the_plug_in_T_and_says_how_far(tmp_path, capsys):
-    from convotron.plugin import diagnose_step, plugin_constants
+    from convotron.estimation.plugin import diagnose_step, plugin_constants
 
     path, scheme, X, _, _ = _dataset(tmp_path)
     obj = run_json(capsys, "--scheme", "1d:12,4,2", "--data", str(path), "--eta", "auto")

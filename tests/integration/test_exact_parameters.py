@@ -8,12 +8,12 @@ import math
 import numpy as np
 import pytest
 
-from convotron.covariance import AR1, Dense, Diagonal, Identity
-from convotron.data import LAWS
+from convotron.data.covariance import AR1, Dense, Diagonal, Identity
+from convotron.data.laws import LAWS
+from convotron.geometry.patches import PatchScheme, parse_spec
 from convotron.glue import moments as gm
 from convotron.glue import parameters as gp
-from convotron.patches import PatchScheme, parse_spec
-from convotron.problem import Problem
+from convotron.model.problem import Problem
 from convotron_theory.second_moment import beta_exact, rho_exact, second_moment_matrix
 
 SYMMETRIC_OR_NOT = sorted(LAWS)

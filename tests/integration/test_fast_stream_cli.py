@@ -6,12 +6,12 @@ import json
 
 import numpy as np
 
-from convotron.algorithm import fit
 from convotron.cli import main
+from convotron.geometry.patches import parse_spec
 from convotron.glue import verify as V
-from convotron.patches import parse_spec
-from convotron.problem import Teacher
-from convotron.rules import ConvotronRule
+from convotron.learning.algorithm import fit
+from convotron.learning.rules import ConvotronRule
+from convotron.model.problem import Teacher
 from tests.integration.test_verify import SMALL
 
 ARGS = ["--scheme", "1d:16,4,2", "--eta", "0.01", "--iters", "5000", "--seed", "3"]

@@ -2,7 +2,7 @@
 
 The point of the project is to check the implementation against the theory, so the core
 of each half is written without the other (``tests/test_layering.py`` enforces it). Here
-they meet: the same patch scheme, built once by :mod:`convotron.patches` (vectorised) and
+they meet: the same patch scheme, built once by :mod:`convotron.geometry.patches` (vectorised) and
 once by :mod:`convotron_theory.overlap` (from the definition and from the closed forms), must give
 the same index arrays and the same overlap matrix ``P Σ Pᵀ``: integers compare exactly,
 rational covariances compare to rounding.
@@ -18,8 +18,8 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convotron.covariance import AR1, Diagonal
-from convotron.patches import PatchScheme
+from convotron.data.covariance import AR1, Diagonal
+from convotron.geometry.patches import PatchScheme
 from convotron.testing import index_schemes, schemes, schemes_1d, schemes_2d, schemes_2d_channels
 from convotron_theory import overlap, spectra
 

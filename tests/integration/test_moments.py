@@ -12,10 +12,10 @@ import math
 import numpy as np
 import pytest
 
-from convotron.covariance import AR1, Covariance, Dense, Diagonal, Identity
-from convotron.data import parse_noise
+from convotron.data.covariance import AR1, Covariance, Dense, Diagonal, Identity
+from convotron.data.laws import parse_noise
+from convotron.geometry.patches import PatchScheme
 from convotron.glue import moments as gm
-from convotron.patches import PatchScheme
 
 N = 5
 _A = np.random.default_rng(11).normal(size=(N, N))

@@ -15,9 +15,9 @@ import pytest
 from scipy.stats import binom
 
 from convotron.glue.precondition import preconditioned_parameters
-from convotron.many import run_many
-from convotron.problem import Problem
-from convotron.rules import ConvotronRule
+from convotron.learning.many import run_many
+from convotron.learning.rules import ConvotronRule
+from convotron.model.problem import Problem
 
 _A = np.random.default_rng(11).standard_normal((16, 16))
 DENSE = _A @ _A.T / 16 + 0.05 * np.eye(16)  # a dense Σ with cond in the hundreds
@@ -36,7 +36,7 @@ DENSE = _A @ _A.T / 16 + 0.05 * np.eye(16)  # a dense Σ with cond in the hundre
     ],
 )
 def test_preconditioned_runs_meet_eps_delta(dist: str, cov: str, noise: str) -> None:
-    from convotron.covariance import Dense
+    from convotron.data.covariance import Dense
 
     cov_obj = Dense(DENSE) if cov == "dense" else cov
     problem = Problem.from_specs("1d:16,4,2", 0.0, dist, cov_obj, noise)

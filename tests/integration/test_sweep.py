@@ -228,7 +228,7 @@ def test_resume_recomputes_a_cell_when_fractions_change(tmp_path: Path) -> None:
 
 def test_resume_recomputes_a_cell_when_its_scheme_file_is_edited(tmp_path: Path) -> None:
     """The key holds the scheme's contents, not its path: an edited file is never stale."""
-    from convotron.patches import PatchScheme
+    from convotron.geometry.patches import PatchScheme
 
     scheme_file = tmp_path / "s.json"
     scheme_file.write_text(json.dumps(PatchScheme.stride_1d(8, 4, 2).to_json()))
@@ -496,7 +496,7 @@ def test_precondition_exact_uses_the_preconditioned_theorem(tmp_path: Path) -> N
     """AR(1) 0.9 (cond(M) ≈ 1287): T is thm-precond's (bounds --precondition exact's), and
     every run of both extreme teachers ends within ε at that T (runs with H = M⁻¹)."""
     from convotron.glue.precondition import preconditioned_parameters
-    from convotron.problem import Problem
+    from convotron.model.problem import Problem
 
     problem = Problem.from_specs("1d:16,4,2", 0.0, "gaussian", "ar1:0.9", "none")
     d = preconditioned_parameters(problem, eps=0.1, delta=0.1, w_norm=1.0)
@@ -513,7 +513,7 @@ def test_precondition_exact_uses_the_preconditioned_theorem(tmp_path: Path) -> N
 
 
 def _problem_of(cell):
-    from convotron.problem import Problem
+    from convotron.model.problem import Problem
 
     return Problem.from_specs(cell.scheme, cell.alpha, cell.law, cell.cov, cell.noise)
 

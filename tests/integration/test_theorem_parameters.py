@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 from convotron import ConvotronError
-from convotron.covariance import AR1, Dense, Diagonal, Identity
+from convotron.data.covariance import AR1, Dense, Diagonal, Identity
+from convotron.geometry.patches import PatchScheme
 from convotron.glue import moments as gm
 from convotron.glue import parameters as gp
-from convotron.patches import PatchScheme
-from convotron.problem import Problem
+from convotron.model.problem import Problem
 from convotron_theory import TheoryError
 from convotron_theory import bounds as tb
 from tests.theory.sharp import _P, COUNTER, STRIDE_8_4_2, _isserlis_K, _lmax, _signs

@@ -261,8 +261,8 @@ def test_drift_at_start_holds_for_symmetric_laws_and_fails_for_the_asymmetric(
     law: str, only_patch: int | None, symmetric: bool
 ) -> None:
     """L2 at w_1 = 0: |z| of order 1 for symmetric laws; the exponential law breaks it."""
-    from convotron.patches import PatchScheme, parse_spec
-    from convotron.problem import Teacher
+    from convotron.geometry.patches import PatchScheme, parse_spec
+    from convotron.model.problem import Teacher
 
     scheme = (
         PatchScheme.from_indices(12, np.array([[0, 1, 2, 3], [4, 5, 6, 7], [6, 7, 8, 9]]))
@@ -280,8 +280,8 @@ def test_drift_at_start_holds_for_symmetric_laws_and_fails_for_the_asymmetric(
 
 def test_drift_at_start_detects_a_wrong_slope() -> None:
     """Power: a teacher with alpha = 0.2 checked against alpha = 0 is caught."""
-    from convotron.patches import parse_spec
-    from convotron.problem import Teacher
+    from convotron.geometry.patches import parse_spec
+    from convotron.model.problem import Teacher
 
     rng = np.random.default_rng(5)
     teacher = Teacher.random(parse_spec("1d:8,4,2"), 0.2, rng)
@@ -352,9 +352,9 @@ def threads_report() -> dict:
 
 def test_verify_chunks_are_the_runs_of_run_many() -> None:
     """run_range over any split, collected, is run_many bitwise (child j = spawn_key (j,))."""
-    from convotron.many import collect_runs, run_many, run_range
-    from convotron.problem import Teacher
-    from convotron.rules import ConvotronRule
+    from convotron.learning.many import collect_runs, run_many, run_range
+    from convotron.learning.rules import ConvotronRule
+    from convotron.model.problem import Teacher
 
     teacher = Teacher.random(SMALL.problem().scheme, 0.0, np.random.default_rng(0), noise="0.1")
     kw = dict(eta=0.05, iters=300, seed=9, record_every=30, eps=0.05)

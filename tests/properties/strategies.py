@@ -170,8 +170,11 @@ def assert_clt_below(samples: np.ndarray, bound: float, what: str, z: float = Z)
 
 @st.composite
 def schemes(draw: st.DrawFn, *, max_n: int = 10) -> object:
-    """A :class:`convotron.patches.PatchScheme`: 1D stride, 2D stride or arbitrary indices."""
-    from convotron.patches import PatchScheme
+    """A :class:`convotron.geometry.patches.PatchScheme`.
+
+    1D stride, 2D stride or arbitrary indices.
+    """
+    from convotron.geometry.patches import PatchScheme
 
     kind = draw(st.sampled_from(("1d", "2d", "indices")))
     if kind == "1d":
@@ -201,15 +204,15 @@ def alphas() -> st.SearchStrategy[float]:
 
 @st.composite
 def bridge_teachers(draw: st.DrawFn, scheme_strategy: st.SearchStrategy | None = None) -> object:
-    """A symmetric-law :class:`convotron.problem.Teacher` whose covariance is the identity or
+    """A symmetric-law :class:`convotron.model.problem.Teacher` whose covariance is the identity or
     AR(1) with a short rational ``ρ`` (0.5, −0.4, 0.3).
 
     Used where :func:`convotron.glue.parameters.theorem_parameters` is called: its exact eigenvalue
     step can stall on AR(1) matrices with long float ``ρ`` (reported to the theory's owner).
     """
     import convotron.testing as ct
-    from convotron.covariance import parse_cov
-    from convotron.problem import Teacher
+    from convotron.data.covariance import parse_cov
+    from convotron.model.problem import Teacher
 
     scheme = draw(scheme_strategy if scheme_strategy is not None else ct.schemes())
     cov = parse_cov(draw(st.sampled_from(("identity", "ar1:0.5", "ar1:-0.4", "ar1:0.3"))), scheme.n)

@@ -4,7 +4,7 @@ Every check here is *sharp*: the sample mean is compared (two-sided, ``Z = 5`` s
 errors, :mod:`tests.properties.strategies`) with an exact value of
 :mod:`convotron_theory.second_moment`, never with a loose bound, so a constant 10% off fails (the
 samples are sized for a relative standard error well below 2%). The samples come from the
-core's own sampler (:class:`convotron.problem.Teacher`), an implementation independent of the
+core's own sampler (:class:`convotron.model.problem.Teacher`), an implementation independent of the
 closed forms.
 
 - ``lem-exact-k``: ``(1/k) Σ_i E[(vᵀP_i x)² ‖Px‖²] = λ_max(K)`` for ``v`` the top
@@ -22,10 +22,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import convotron.testing as ct
-from convotron.covariance import AR1, Dense, Diagonal, Identity
-from convotron.data import LAWS, NoiseModel
-from convotron.model import predict
-from convotron.problem import Teacher
+from convotron.data.covariance import AR1, Dense, Diagonal, Identity
+from convotron.data.laws import LAWS, NoiseModel
+from convotron.model.network import predict
+from convotron.model.problem import Teacher
 from convotron_theory import second_moment as SM
 from tests.budget import examples
 

@@ -2,7 +2,7 @@
 
 - ``lem-drift`` (L2) [derived] implies that the *mean* of the iterates follows gradient
   descent on a quadratic exactly, ``E[w_{t+1}] − w* = (I − η(1+α)/(2k) M)(E[w_t] − w*)``
-  from ``w_1 = 0``. Averaging ``R`` independent runs of :func:`convotron.many.run_many`
+  from ``w_1 = 0``. Averaging ``R`` independent runs of :func:`convotron.learning.many.run_many`
   must reproduce ``w* + (I − η(1+α)/(2k) M)^t (0 − w*)`` within ``Z = 5`` standard errors per
   coordinate: a sharp, non-flaky check of the whole compiled loop against the drift.
   The disjoint-patch variant (``thm-disjoint``) has the drift ``((1+α)/(2k))(w* − w)``, so
@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 from scipy.stats import binomtest
 
 import convotron.testing as ct
+from convotron.geometry.patches import PatchScheme
 from convotron.glue.parameters import theorem_parameters
-from convotron.many import run_many
-from convotron.patches import PatchScheme
-from convotron.problem import Teacher
-from convotron.rules import ConvotronRule
+from convotron.learning.many import run_many
+from convotron.learning.rules import ConvotronRule
+from convotron.model.problem import Teacher
 from tests.budget import examples
 
 from .strategies import (

@@ -8,8 +8,8 @@ marker; with a correct implementation it happens with probability about ``6e-7``
 coordinate.
 
 The update studied is Convotron's, ``G = (y − f_w(x)) Σ_i P_i x`` (Algorithm 1, [paper]),
-computed here from :func:`convotron.model.predict` and
-:meth:`convotron.patches.PatchScheme.patches`; the algorithm module is compared with the
+computed here from :func:`convotron.model.network.predict` and
+:meth:`convotron.geometry.patches.PatchScheme.patches`; the algorithm module is compared with the
 same formula step for step in the core's own tests.
 """
 
@@ -21,11 +21,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import convotron.testing as ct
-from convotron.activations import leaky_relu
-from convotron.covariance import parse_cov
-from convotron.model import predict
-from convotron.patches import PatchScheme
-from convotron.problem import Teacher
+from convotron.data.covariance import parse_cov
+from convotron.geometry.patches import PatchScheme
+from convotron.model.activations import leaky_relu
+from convotron.model.network import predict
+from convotron.model.problem import Teacher
 from tests.budget import examples
 
 from .strategies import (

@@ -26,7 +26,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 import convotron.testing as ct
-from convotron.patches import PatchScheme
+from convotron.geometry.patches import PatchScheme
 from convotron_theory import overlap as ov
 from convotron_theory import spectra
 from tests.budget import examples

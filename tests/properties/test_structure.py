@@ -3,7 +3,7 @@
 ``M = PΣPᵀ`` is built three ways: in :mod:`convotron_theory.overlap` from the patch operators
 (definition, exact sympy), in :mod:`convotron_theory.overlap` from closed forms (Toeplitz blocks
 ``lem-1d-structure`` and Kronecker products ``lem-2d-kron``, [derived]), and in
-:mod:`convotron.patches` (vectorised, int64). For ``Σ = I`` all three must agree exactly
+:mod:`convotron.geometry.patches` (vectorised, int64). For ``Σ = I`` all three must agree exactly
 (integers, no tolerance); for AR(1) the exact rational matrix must match the float one.
 """
 
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convotron.covariance import parse_cov
-from convotron.patches import PatchScheme
+from convotron.data.covariance import parse_cov
+from convotron.geometry.patches import PatchScheme
 from convotron_theory import overlap as ov
 from tests.budget import examples
 

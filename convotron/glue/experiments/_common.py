@@ -409,10 +409,10 @@ def unit_filter(rng: np.random.Generator, r: int, w_norm: float) -> np.ndarray:
 
 
 def noiseless_problem(scheme: Any, alpha: float, law: str = "gaussian", cov: Any = None) -> Any:
-    """Return the noiseless :class:`~convotron.problem.Problem` (``cov`` None: Σ = I)."""
-    from ...covariance import Identity
-    from ...data import get_law, parse_noise
-    from ...problem import Problem
+    """Return the noiseless :class:`~convotron.model.problem.Problem` (``cov`` None: Σ = I)."""
+    from ...data.covariance import Identity
+    from ...data.laws import get_law, parse_noise
+    from ...model.problem import Problem
 
     cov = Identity(scheme.n) if cov is None else cov
     return Problem(scheme, alpha, get_law(law), cov, parse_noise("none"))
@@ -428,7 +428,10 @@ def theorem_for(cfg: Any, problem: Any, *, only_patch: int | None = None) -> Any
 
 
 def run_convotron(sample: Any, scheme: Any, alpha: float, **kwargs: Any) -> Outcome:
-    """Run :func:`convotron.algorithm.convotron` under :func:`safe_run` (divergence recorded)."""
-    from ...algorithm import convotron
+    """Run :func:`convotron.learning.algorithm.convotron` under :func:`safe_run`.
+
+    Divergence recorded.
+    """
+    from ...learning.algorithm import convotron
 
     return safe_run(partial(convotron, sample, scheme, alpha, **kwargs))

@@ -8,7 +8,7 @@ each against a control where the hypothesis holds:
 
 1. **Input law.** Gaussian (control); the centred exponential (asymmetric, mean 0); a
    *nonnegative* law :math:`|z|` (like pixel intensities); the two asymmetric laws after
-   random sign flips (:func:`convotron.data.symmetrize`), which restore symmetry. All arms
+   random sign flips (:func:`convotron.data.laws.symmetrize`), which restore symmetry. All arms
    use the control's theorem step size and the same budget. With nonnegative inputs and a
    nonpositive filter :math:`w^*` the labels are all zero: Convotron never moves from
    :math:`w_1 = 0`, a perfect predictor with :math:`\|w - w^*\|^2 = \|w^*\|^2`; the filter is
@@ -109,14 +109,14 @@ class Config(ExperimentConfig):
 
 def mirror_scheme(r: int) -> Any:
     """Return the singular scheme ``n = r`` with patches ``identity`` and ``reversal``."""
-    from ...patches import PatchScheme
+    from ...geometry.patches import PatchScheme
 
     idx = np.array([np.arange(r), np.arange(r)[::-1]], dtype=np.int64)
     return PatchScheme.from_indices(r, idx)
 
 
 def _draw(law: str, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    from ...data import get_law
+    from ...data.laws import get_law
 
     if law == "nonnegative":
         return np.abs(rng.standard_normal(shape))
@@ -125,8 +125,8 @@ def _draw(law: str, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndar
 
 def _sampler(scheme: Any, alpha: float, w_star: np.ndarray, law: str, flips: bool) -> Any:
     """``sample(rng, m)``: inputs from ``law`` (optionally sign-flipped), noiseless labels."""
-    from ...data import symmetrize
-    from ...model import predict
+    from ...data.laws import symmetrize
+    from ...model.network import predict
 
     def sample(rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
         X = _draw(law, rng, (m, scheme.n))
@@ -149,7 +149,7 @@ def _runs(recs: list[dict[str, Any]]) -> dict[str, Any]:
 @experiment(NAME, Config)
 def run(cfg: Config, seed: int, progress: bool) -> Findings:
     """Compute the numbers for the settings ``cfg``; called as ``run(config=None, *, seed=0)``."""
-    from ...patches import parse_spec
+    from ...geometry.patches import parse_spec
 
     g_law, g_sing, g_near = spawn_generators(seed, 3)
     bar = progress_bar((len(LAW_ARMS) + 4) * cfg.runs, desc=NAME, enabled=progress)

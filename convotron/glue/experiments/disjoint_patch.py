@@ -79,7 +79,9 @@ class DSetting:
 
 
 def build_scheme(setting: DSetting, rng: np.random.Generator) -> Any:
-    """Return the :class:`~convotron.patches.PatchScheme` of ``setting`` (patch 0 disjoint).
+    """Return the :class:`~convotron.geometry.patches.PatchScheme` of ``setting``.
+
+    Patch 0 disjoint.
 
     Raises
     ------
@@ -87,7 +89,7 @@ def build_scheme(setting: DSetting, rng: np.random.Generator) -> Any:
         If ``n < 2r`` (no room for a tail) or ``tail_stride < 1``.
     """
     from ..._errors import ConvotronError
-    from ...patches import PatchScheme
+    from ...geometry.patches import PatchScheme
 
     n, r, d = setting.n, setting.r, setting.tail_stride
     if n < 2 * r or d < 1:

@@ -99,10 +99,10 @@ class Config(ExperimentConfig):
 @experiment(NAME, Config)
 def run(cfg: Config, seed: int, progress: bool) -> Findings:
     """Compute the numbers for the settings ``cfg``; called as ``run(config=None, *, seed=0)``."""
-    from ...data import parse_noise
-    from ...many import run_many
-    from ...patches import parse_spec
-    from ...rules import ConvotronRule
+    from ...data.laws import parse_noise
+    from ...geometry.patches import parse_spec
+    from ...learning.many import run_many
+    from ...learning.rules import ConvotronRule
 
     scheme = parse_spec(cfg.spec)
     problem0 = noiseless_problem(scheme, cfg.alpha, cfg.law)

@@ -74,10 +74,10 @@ def _one(rho: float, cfg: Config, rng_seed: int) -> dict[str, Any]:
     """Both theorems' numbers and one measured run of each algorithm at one ``ρ``."""
     from convotron_theory.precondition import precondition_parameters, preconditioned_constants
 
-    from ...algorithm import fit
-    from ...patches import parse_spec
-    from ...problem import Problem
-    from ...rules import ConvotronRule
+    from ...geometry.patches import parse_spec
+    from ...learning.algorithm import fit
+    from ...learning.rules import ConvotronRule
+    from ...model.problem import Problem
 
     scheme = parse_spec(SCHEME)
     n, idx, k = scheme.n, np.asarray(scheme.indices), scheme.k

@@ -17,7 +17,7 @@ row or a column) and standardized in one of two ways:
   symmetric, and so strongly correlated that :math:`\lambda_{\min}(P\Sigma P^\top)` is tiny.
 
 The teacher is :math:`y = f_{w^*}(x)` with a random 3×3 filter, ``‖w*‖ = 1``. Each sample
-draws an image uniformly at random; with *sign flips* (:func:`convotron.data.symmetrize`)
+draws an image uniformly at random; with *sign flips* (:func:`convotron.data.laws.symmetrize`)
 it is multiplied by an independent random sign before labelling, which makes the law
 symmetric (the hypothesis of ``lem-symmetric``) without changing :math:`\Sigma`.
 
@@ -174,9 +174,9 @@ def empirical_theorem(
 @experiment(NAME, Config)
 def run(cfg: Config, seed: int, progress: bool) -> Findings:
     """Compute the numbers for the settings ``cfg``; called as ``run(config=None, *, seed=0)``."""
-    from ...data import symmetrize
-    from ...model import predict
-    from ...patches import PatchScheme
+    from ...data.laws import symmetrize
+    from ...geometry.patches import PatchScheme
+    from ...model.network import predict
 
     X = load_images(cfg.crop)
     scheme = PatchScheme.stride_2d(cfg.crop, cfg.crop, cfg.patch, cfg.patch, cfg.stride, cfg.stride)

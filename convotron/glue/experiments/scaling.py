@@ -93,8 +93,8 @@ class Config(ExperimentConfig):
 
 def _points(cfg: Config) -> list[tuple[str, float, Any, Any]]:
     """``(series, x, scheme, covariance)`` for every point."""
-    from ...covariance import Diagonal, Identity
-    from ...patches import PatchScheme
+    from ...data.covariance import Diagonal, Identity
+    from ...geometry.patches import PatchScheme
 
     pts: list[tuple[str, float, Any, Any]] = []
     r, d = cfg.k_series_r, cfg.k_series_d

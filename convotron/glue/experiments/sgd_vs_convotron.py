@@ -9,7 +9,7 @@ no learning-rate tuning, unlike (stochastic) gradient descent on the square loss
 
 carries :math:`\sigma'`. With ReLU (:math:`\alpha = 0`) and :math:`w_1 = 0` every
 pre-activation is 0 and :math:`\sigma'(0) = \alpha = 0` (the left derivative that
-deep-learning frameworks use, the default of :func:`convotron.baselines.sgd`), so SGD from
+deep-learning frameworks use, the default of :func:`convotron.learning.baselines.sgd`), so SGD from
 zero never moves: its weights stay *exactly* zero, while Convotron (no :math:`\sigma'`)
 starts at the same :math:`w_1 = 0` and converges. A leaky ReLU SGD from zero moves (its
 first step is scaled by :math:`\alpha`).
@@ -69,11 +69,11 @@ class Setting:
     label : str
         Short name used in tables and figures.
     spec : str
-        Patch scheme (:func:`convotron.patches.parse_spec` syntax).
+        Patch scheme (:func:`convotron.geometry.patches.parse_spec` syntax).
     alpha : float
         Leaky-ReLU slope (0: ReLU).
     law : str
-        Input law name (:data:`convotron.data.LAWS`).
+        Input law name (:data:`convotron.data.laws.LAWS`).
     """
 
     label: str
@@ -153,8 +153,8 @@ class Config(ExperimentConfig):
 @experiment(NAME, Config)
 def run(cfg: Config, seed: int, progress: bool) -> Findings:
     """Compute the numbers for the settings ``cfg``; called as ``run(config=None, *, seed=0)``."""
-    from ...baselines import sgd
-    from ...patches import parse_spec
+    from ...geometry.patches import parse_spec
+    from ...learning.baselines import sgd
 
     every = max(1, cfg.iters // cfg.records)
     per_setting = len(cfg.eta_factors) + len(cfg.lrs) * len(cfg.inits)

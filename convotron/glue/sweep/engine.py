@@ -146,7 +146,7 @@ class ChunkResult:
 
 
 def _problem(cell: Cell) -> Any:
-    from ...problem import Problem
+    from ...model.problem import Problem
 
     return Problem.from_specs(cell.scheme, cell.alpha, cell.law, cell.cov, cell.noise)
 
@@ -270,11 +270,11 @@ def plan_cell(
 def run_chunk(chunk: Chunk) -> ChunkResult:
     """Run the chunk's runs (a pure function of the chunk: any worker gives the same arrays).
 
-    The runs are :func:`convotron.many.run_range`'s with the cell's entropy as the seed; a
+    The runs are :func:`convotron.learning.many.run_range`'s with the cell's entropy as the seed; a
     diverged run's final error and records are ``inf``.
     """
-    from ...many import collect_runs, run_range
-    from ...rules import ConvotronRule
+    from ...learning.many import collect_runs, run_range
+    from ...learning.rules import ConvotronRule
 
     plan, cell = chunk.plan, chunk.plan.cell
     teacher = _problem(cell).teacher(plan.w_stars[chunk.teacher])

@@ -114,7 +114,8 @@ _TOP_KEYS = {
     "runs", "seed", "chunk", "fractions", "axes", "family", "max_updates", "teachers",
     "precondition", "rng",
 }  # fmt: skip
-#: The values of ``rng`` (``--rng``): numpy's stream, or the fast one (:mod:`convotron._rng`).
+#: The values of ``rng`` (``--rng``): numpy's stream, or the fast one
+#: (:mod:`convotron._compiled._rng`).
 RNGS = ("numpy", "fast")
 #: The values of ``precondition`` (``--precondition``): Algorithm 1, ``H = M⁻¹``, ``H = M̂⁻¹``.
 PRECONDITIONS = ("none", "exact", "plugin")
@@ -209,7 +210,7 @@ class Grid:
     max_updates: float = math.inf
     teachers: int = DEFAULT_TEACHERS
     precondition: str = "none"
-    rng: str = "numpy"  # the runs' random stream (convotron.algorithm.fit's ``stream``)
+    rng: str = "numpy"  # the runs' random stream (convotron.learning.algorithm.fit's ``stream``)
     cells: tuple[Cell, ...] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -62,7 +62,7 @@ KEY_PARTS = {
 
 def scheme_digest(spec: str) -> str:
     """SHA-256 (16 hex digits) of the resolved scheme: ``n`` and the index array's bytes."""
-    from ...patches import parse_spec
+    from ...geometry.patches import parse_spec
 
     scheme = parse_spec(spec)
     h = hashlib.sha256(f"{scheme.n}:{scheme.indices.shape}:".encode())

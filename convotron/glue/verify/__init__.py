@@ -17,7 +17,7 @@ activation slope ``α``, an input law, a covariance, a noise model, a target ``(
    and ``T = max{4β/a², 8ρ/(εδa²)} ln(2‖w*‖²/(εδ))`` with ``η = min{a/(2β), εδa/(4ρ)}`` with
    label noise (``cor-realizable``, ``cor-noisy``; both **[derived]**);
 2. runs ``runs`` independent copies of Algorithm 1 (**[paper]**) for *exactly* ``T``
-   iterations with that ``η`` (:func:`convotron.many.run_many`, seeds spawned from one
+   iterations with that ``η`` (:func:`convotron.learning.many.run_many`, seeds spawned from one
    :class:`numpy.random.SeedSequence`, so the outcome does not depend on the number of
    workers);
 3. counts the runs that miss the target, ``‖w_{T+1} − w*‖² > ε``, and tests the failure
@@ -108,8 +108,8 @@ Limits
 :func:`~convotron.glue.verify.suite.plan_suite` computes the theorem's numbers of every case
 and checks every limit before the first run: the suite's own budget (``max_updates`` of the
 mode, ``T × runs`` per case) and the core's per-run cost limit decide NOT RUN up front; too
-many runs is an error. The runs go through :func:`convotron.many.run_range` in chunks, so the
-limit of one ``run_many`` call on the total work (meant against hostile input) does not
+many runs is an error. The runs go through :func:`convotron.learning.many.run_range` in chunks, so
+the limit of one ``run_many`` call on the total work (meant against hostile input) does not
 refuse the suite's own cases (it refused ``dl18-160-16-9`` of ``--full``).
 
 Drift at the start
@@ -132,10 +132,11 @@ the theory's ``T``: never silently fewer iterations than the theorem asks for.
 Tightness
 ---------
 ``median_iters_to_eps`` is the median over runs of the first number of updates ``t`` after
-which ``‖w_t − w*‖² ≤ ε`` (checked after every update by :func:`convotron.algorithm.convotron`);
-runs that never reach ``ε`` count as ``+∞`` (the median is then reported as missing when
-more than half of the runs never reach ``ε``). ``tightness = T / median_iters_to_eps``: how many
-times more iterations the theorem asks for than a typical run needs.
+which ``‖w_t − w*‖² ≤ ε`` (checked after every update by
+:func:`convotron.learning.algorithm.convotron`); runs that never reach ``ε`` count as ``+∞`` (the
+median is then reported as missing when more than half of the runs never reach ``ε``). ``tightness =
+T / median_iters_to_eps``: how many times more iterations the theorem asks for than a typical run
+needs.
 
 Modules
 -------

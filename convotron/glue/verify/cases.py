@@ -12,8 +12,8 @@ import numpy as np
 
 from ..._errors import ConvotronError
 from ..._validate import Interval, Options, validate
-from ...patches import PatchScheme, parse_spec
-from ...problem import Problem
+from ...geometry.patches import PatchScheme, parse_spec
+from ...model.problem import Problem
 
 __all__ = ["MODES", "PRECONDITIONS", "Case", "default_cases", "preconditioned_cases", "se_kernel"]
 
@@ -37,17 +37,17 @@ class Case:
     name : str
         Short unique name (letters, digits, ``-`` and ``_``); used for figure file names.
     scheme : str
-        Patch scheme spec as accepted by :func:`convotron.patches.parse_spec`
+        Patch scheme spec as accepted by :func:`convotron.geometry.patches.parse_spec`
         (``1d:N,R,STRIDE``, ``2d:H,W,PH,PW,SH,SW``, ...), or ``"indices"`` together with
         ``n`` and ``indices`` for an arbitrary index scheme.
     alpha : float
         Leaky ReLU slope ``α ∈ [0, 1]`` (0: ReLU, 1: linear).
     dist : str
-        Input law name (:data:`convotron.data.LAWS`).
+        Input law name (:data:`convotron.data.laws.LAWS`).
     cov : str
-        Covariance spec (:func:`convotron.covariance.parse_cov`), e.g. ``"ar1:0.5"``.
+        Covariance spec (:func:`convotron.data.covariance.parse_cov`), e.g. ``"ar1:0.5"``.
     noise : str
-        Noise spec (:func:`convotron.data.parse_noise`), e.g. ``"gaussian:0.2"``.
+        Noise spec (:func:`convotron.data.laws.parse_noise`), e.g. ``"gaussian:0.2"``.
     eps, delta : float
         Target: ``P[‖w_{T+1} − w*‖² > ε] ≤ δ``.
     w_norm : float
@@ -152,15 +152,18 @@ class Case:
         return f"indices:n={self.n},[{rows}]"
 
     def build_scheme(self) -> PatchScheme:
-        """Build the :class:`convotron.patches.PatchScheme` of the case."""
+        """Build the :class:`convotron.geometry.patches.PatchScheme` of the case."""
         if self.scheme == "indices":
             return PatchScheme.from_indices(int(self.n or 0), np.asarray(self.indices, np.int64))
         return parse_spec(self.scheme)
 
     def problem(self) -> Problem:
-        """Build the :class:`convotron.problem.Problem` of the case (scheme, α, law, Σ, noise)."""
+        """Build the :class:`convotron.model.problem.Problem` of the case (scheme, α, law, Σ.
+
+        Noise).
+        """
         if self.sigma is not None:
-            from ...covariance import Dense
+            from ...data.covariance import Dense
 
             cov: Any = Dense(np.asarray(self.sigma, dtype=np.float64))
         else:
@@ -185,7 +188,7 @@ def default_cases(mode: str = "default") -> list[Case]:
     ``10¹⁰`` (the fused loop does about ``1.6·10⁶`` updates per second per core on it;
     ``convotron verify --full --scheduler ADDRESS`` spreads the runs over a Dask cluster, see
     ``benchmarks/README.md``). That budget is the suite's own: the runs go through
-    :func:`convotron.many.run_range` in chunks, and
+    :func:`convotron.learning.many.run_range` in chunks, and
     :func:`~convotron.glue.verify.suite.plan_suite` checks every limit of every case before
     the first run (``tests/integration/test_verify_power.py`` computes them for ``full``).
 

@@ -431,7 +431,7 @@ def _moments(
     With ``H``: ``G`` is ``H G`` and the squares are ``G₀ᵀHG₀``, ``GᵀHG``; ``ΔᵀG`` stays
     the unpreconditioned ``ΔᵀG = ΔᵀH⁻¹(HG)``.
     """
-    from ...problem import Teacher
+    from ...model.problem import Teacher
 
     student = Teacher(teacher.problem, w)
     delta = w - np.asarray(teacher.w_star, dtype=np.float64)
@@ -462,8 +462,8 @@ def _trajectory_points(teacher: Any, tp: Any, only_patch: int | None, rng: np.ra
 
     A preconditioned case (``tp.H``) runs the preconditioned update with that ``H``.
     """
-    from ...algorithm import convotron, fit
-    from ...rules import ConvotronRule
+    from ...learning.algorithm import convotron, fit
+    from ...learning.rules import ConvotronRule
 
     T = math.ceil(float(tp.T))
     H = getattr(tp, "H", None)

@@ -161,12 +161,12 @@ def _curve_runs(
 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(η, recorded t, exact curve, the runs' recorded errors (runs, len(t)))``.
 
-    ``stream`` is the runs' random stream (``--rng``, :func:`convotron.many.run_many`).
+    ``stream`` is the runs' random stream (``--rng``, :func:`convotron.learning.many.run_many`).
     """
     from convotron_theory.second_moment import linear_mse_curve
 
-    from ...many import run_many
-    from ...rules import ConvotronRule
+    from ...learning.many import run_many
+    from ...learning.rules import ConvotronRule
 
     problem = tp.problem
     eta = float(eta_factor) * float(tp.a) / (2.0 * float(tp.beta))

@@ -71,7 +71,7 @@ def plugin_seed(seed: int, name: str) -> np.random.SeedSequence:
 
 def _plugin_H(problem: Any, seed: int, name: str) -> tuple[np.ndarray, int]:
     """``M̂⁻¹`` from ``50 r`` samples of the case's input law (its own seed), and ``m``."""
-    from ...rules import ConvotronRule
+    from ...learning.rules import ConvotronRule
 
     rng = np.random.default_rng(plugin_seed(seed, name))
     teacher = problem.teacher(np.zeros(problem.r))  # the inputs do not depend on w*

@@ -19,7 +19,7 @@ import numpy as np
 from ..._errors import ConvotronError
 from ..._io import pick
 from ..._validate import Interval, Param, validate_params
-from ...problem import Problem
+from ...model.problem import Problem
 from ..parameters import TheoremParameters, theorem_parameters
 from .cases import Case
 from .drift import DRIFT_SAMPLES, DRIFT_Z_LIMIT, drift_at_start, kernel_floor
@@ -56,7 +56,7 @@ class RunsChunk:
     """Runs ``start .. stop − 1`` of one case: a Dask task (a pure function of its fields)."""
 
     case: str
-    teacher: Any  # convotron.problem.Teacher
+    teacher: Any  # convotron.model.problem.Teacher
     only_patch: int | None
     eta: float
     iters: int
@@ -66,12 +66,12 @@ class RunsChunk:
     start: int
     stop: int
     precondition: Any = None  # H as a tuple of rows (thm-precond), or None: Algorithm 1
-    stream: str = "numpy"  # the fused loop's random stream (convotron.algorithm.fit)
+    stream: str = "numpy"  # the fused loop's random stream (convotron.learning.algorithm.fit)
 
 
 def _rule(only_patch: int | None, H: Any) -> Any:
     """Return Algorithm 1's rule (along a patch), or the preconditioned update with ``H``."""
-    from ...rules import ConvotronRule
+    from ...learning.rules import ConvotronRule
 
     if H is None:
         return ConvotronRule(only_patch=only_patch)
@@ -80,7 +80,7 @@ def _rule(only_patch: int | None, H: Any) -> Any:
 
 def run_runs_chunk(chunk: RunsChunk) -> list[Any]:
     """Run a chunk's runs: exactly runs ``start .. stop − 1`` of the case's ``run_many``."""
-    from ...many import run_range
+    from ...learning.many import run_range
 
     return run_range(
         _rule(chunk.only_patch, chunk.precondition),
@@ -91,7 +91,7 @@ def run_runs_chunk(chunk: RunsChunk) -> list[Any]:
 
 def _many_on(executor: Any, chunks: list[RunsChunk]) -> Any:
     """Run the chunks on the executor and stack their runs in run order (``run_many``'s result)."""
-    from ...many import collect_runs
+    from ...learning.many import collect_runs
 
     t0 = time.perf_counter()
     got: dict[int, list[Any]] = {}
@@ -242,7 +242,7 @@ def _many_local(rule: Any, teacher: Any, *, runs: int, workers: int, **kw: Any) 
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from ...many import collect_runs, run_range
+    from ...learning.many import collect_runs, run_range
 
     t0 = time.perf_counter()
     bounds = [(s, min(s + CHUNK_RUNS, runs)) for s in range(0, runs, CHUNK_RUNS)]
@@ -276,7 +276,7 @@ def _simulate(
 
     The runs are split among the teachers of :data:`DIRECTIONS`; each direction's runs are
     ``run_many``'s runs of its own seed, on ``workers`` threads here (chunks of
-    :func:`convotron.many.run_range`), or, with an ``executor``
+    :func:`convotron.learning.many.run_range`), or, with an ``executor``
     (:class:`convotron.glue.dask.Executor`), in chunks of :data:`CHUNK_RUNS` runs on Dask:
     the same runs, bitwise. With ``lemma_level`` the lemma checks
     (:func:`convotron.glue.verify.lemmas.lemma_checks`) run on the random teacher.
@@ -472,7 +472,7 @@ def run_case(
         Independent runs (seeds spawned from ``SeedSequence([seed, crc32(case.name)])``).
     seed : int
     workers : int
-        Threads for :func:`convotron.many.run_many`; the result does not depend on it.
+        Threads for :func:`convotron.learning.many.run_many`; the result does not depend on it.
     significance : float
         Level of the one-sided binomial test (:mod:`convotron.glue.verify`).
     max_updates : float or None
@@ -489,7 +489,7 @@ def run_case(
     params : TheoremParameters or None
         The theorem's numbers when already computed (:func:`plan_suite`).
     stream : {"numpy", "fast"}
-        The random stream of the runs' fused loop (:func:`convotron.algorithm.fit`).
+        The random stream of the runs' fused loop (:func:`convotron.learning.algorithm.fit`).
 
     Returns
     -------
@@ -848,8 +848,8 @@ def run_suite(
         scheduler, ``"inline"`` this process without Dask. Run ``j`` of a case is seeded by
         ``SeedSequence(s, spawn_key=(j,))`` either way, so the report is the same.
     stream : {"numpy", "fast"}, default "numpy"
-        The random stream of every run's fused loop (:func:`convotron.algorithm.fit`):
-        numpy's (the recorded reports) or the fast one of :mod:`convotron._rng`.
+        The random stream of every run's fused loop (:func:`convotron.learning.algorithm.fit`):
+        numpy's (the recorded reports) or the fast one of :mod:`convotron._compiled._rng`.
 
     Returns
     -------

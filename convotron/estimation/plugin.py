@@ -80,12 +80,12 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import AssumptionViolation, ConvotronError
-from ._io import pick
-from ._limits import MAX_DATA_VALUE
-from ._validate import ALPHA, Interval, Param, table, validate_params
-from .model import GATHER_ENTRIES
-from .patches import _SCHEME, PatchScheme
+from .._errors import AssumptionViolation, ConvotronError
+from .._io import pick
+from .._limits import MAX_DATA_VALUE
+from .._validate import ALPHA, Interval, Param, table, validate_params
+from ..geometry.patches import _SCHEME, PatchScheme
+from ..model.network import GATHER_ENTRIES
 
 __all__ = [
     "FAR",

@@ -13,8 +13,8 @@ Convention: :math:`\sigma'(0) := 1` (the right derivative). Convotron never uses
 :math:`\sigma'`; only the SGD baseline does.
 
 :func:`leaky_relu` is the package's one numpy leaky ReLU (the readable oracles use it); the
-compiled loop has its one numba copy, ``convotron._kernels._sigma``, and
-:func:`convotron.model.predict` the in-place form ``max(z, αz)`` (equal for ``α ∈ [0, 1]``).
+compiled loop has its one numba copy, ``convotron._compiled._kernels._sigma``, and
+:func:`convotron.model.network.predict` the in-place form ``max(z, αz)`` (equal for ``α ∈ [0, 1]``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import ALPHA as _ALPHA
-from ._validate import table, validate_params
+from .._validate import ALPHA as _ALPHA
+from .._validate import table, validate_params
 
 __all__ = ["check_alpha", "leaky_relu", "leaky_relu_derivative"]
 
@@ -66,7 +66,9 @@ def leaky_relu(z: Any, alpha: float) -> np.ndarray:
     """
     a = alpha  # checked and converted by the table
     zz = np.asarray(z, dtype=float)
-    return np.where(zz >= 0.0, zz, a * zz)  # the numpy copy; numba's: convotron._kernels._sigma
+    return np.where(
+        zz >= 0.0, zz, a * zz
+    )  # the numpy copy; numba's: convotron._compiled._kernels._sigma
 
 
 @validate_params(SLOPE_TABLE)

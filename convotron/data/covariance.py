@@ -30,10 +30,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._codes import CovCode
-from ._errors import ConvotronError
-from ._limits import MAX_VARIANCE, read_array, require_finite
-from ._validate import InstanceOf, Interval, Param, table, validate, validate_params
+from .._codes import CovCode
+from .._errors import ConvotronError
+from .._limits import MAX_VARIANCE, read_array, require_finite
+from .._validate import InstanceOf, Interval, Param, table, validate, validate_params
 
 __all__ = [
     "AR1",

@@ -8,21 +8,21 @@ computes them, and :func:`collect_runs` assembles both, so the two cannot drift 
 results do not depend on ``workers`` (threads: the compiled loop releases the GIL).
 
 **Lockstep** (``lockstep=True``, the default): the runs go through the
-compiled loop in blocks of :data:`LOCKSTEP_RUNS`, :func:`convotron._kernels.run_lockstep`
+compiled loop in blocks of :data:`LOCKSTEP_RUNS`, :func:`convotron._compiled._kernels.run_lockstep`
 advancing a block's runs together with the loop over runs innermost (the filters and each
 sample laid out ``[dim, run]``, so that the patch gather, the forward pass, the leaky ReLU
 and the update run over the runs at once). Each run keeps its own generator (and fast
 stream) and draws exactly what it draws alone, in the same order, and every sum keeps its
 order: each run's result is **bitwise** that of the one-by-one path (``lockstep=False``:
-one :func:`convotron.algorithm.fit` per run; tested for every law, covariance, noise and
+one :func:`convotron.learning.algorithm.fit` per run; tested for every law, covariance, noise and
 rule, ``tests/convotron/test_lockstep.py``). Only ``seconds`` differs (a run's share of its
 block's time). Runs that cannot be lockstepped go one by one, with the same results: a rule
 bound per run from its own samples (``ConvotronRule(precondition="plugin")``, or a rule
-other than :class:`~convotron.rules.ConvotronRule` and :class:`~convotron.rules.SGDRule`
-with a ``bind``), a teacher whose law, covariance or noise the fused loop does not draw
-(or whose scheme or slope is not the run's), samples too long for a block's buffer
-(``(n + 1) · 8 · LOCKSTEP_RUNS · batch`` bytes above ``64 · _BUFFER_BYTES``), a block of a
-single run, and any call whose arguments ``fit`` refuses (the one-by-one path then raises
+other than :class:`~convotron.learning.rules.ConvotronRule` and
+:class:`~convotron.learning.rules.SGDRule` with a ``bind``), a teacher whose law, covariance or
+noise the fused loop does not draw (or whose scheme or slope is not the run's), samples too long for
+a block's buffer (``(n + 1) · 8 · LOCKSTEP_RUNS · batch`` bytes above ``64 · _BUFFER_BYTES``), a
+block of a single run, and any call whose arguments ``fit`` refuses (the one-by-one path then raises
 its usual error).
 
 Speed (``benchmarks/bench_lockstep.py``, thread CPU time, the development machine): each
@@ -46,11 +46,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._codes import Recorder, start_recorder
-from ._engine import _Checked, _finish, _mark_diverged, _progress_bar
-from ._errors import ConvotronError
-from ._limits import MAX_RECORDS, MAX_RUN_WORK, sample_cost
-from ._validate import (
+from .._codes import Recorder, start_recorder
+from .._errors import ConvotronError
+from .._limits import MAX_RECORDS, MAX_RUN_WORK, sample_cost
+from .._validate import (
     BATCH,
     EPS,
     ITERS,
@@ -67,8 +66,9 @@ from ._validate import (
     validate,
     validate_params,
 )
+from ..model.problem import Teacher
+from ._engine import _Checked, _finish, _mark_diverged, _progress_bar
 from .algorithm import _ETA, _RULE, _check_common, _check_cost, _fit
-from .problem import Teacher
 from .results import ManyResult, RunResult
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ if TYPE_CHECKING:
 
 __all__ = ["LOCKSTEP_RUNS", "collect_runs", "run_many", "run_range"]
 
-#: Runs advanced together by :func:`convotron._kernels.run_lockstep` (a block; the last
+#: Runs advanced together by :func:`convotron._compiled._kernels.run_lockstep` (a block; the last
 #: block of a call is padded with idle runs that draw nothing).
 LOCKSTEP_RUNS = 8
 #: Bytes of one block's sample buffer, ``updates · batch · (n + 1) · 8 · LOCKSTEP_RUNS``
@@ -85,7 +85,7 @@ _BUFFER_BYTES = 1 << 17
 
 _TEACHER = Param(
     "teacher",
-    InstanceOf(Teacher, "a convotron.problem.Teacher"),
+    InstanceOf(Teacher, "a convotron.model.problem.Teacher"),
     fix="Build one with Teacher.random(scheme, alpha, rng); run_many(rule, teacher, ...) takes "
     "the rule first.",
 )
@@ -126,7 +126,7 @@ def run_many(
     Parameters
     ----------
     rule : ConvotronRule or SGDRule
-        The update (:mod:`convotron.rules`), as in :func:`fit`.
+        The update (:mod:`convotron.learning.rules`), as in :func:`fit`.
     teacher : Teacher
         Supplies ``sample``, ``scheme``, ``alpha`` and ``w_star`` (used only for recording).
     eta, iters, batch, record_every, eps
@@ -284,8 +284,8 @@ def _lockstep_checked(
 
     None also for any argument ``fit`` refuses: the one-by-one path then raises its error.
     """
-    from . import _rng
-    from ._limits import MAX_RECORDS
+    from .._compiled import _rng
+    from .._limits import MAX_RECORDS
     from .algorithm import _ITERS, _STREAM, _fused_codes
 
     bound = _lockstep_rule(rule, teacher)
@@ -318,7 +318,7 @@ def _slp_vectorised() -> Iterator[None]:
     """Compile with LLVM's SLP vectoriser on (numba's default is off), then restore it.
 
     numba reads ``config.SLP_VECTORIZE`` when it optimises a compiled library, so a kernel
-    compiled inside this block (:func:`convotron._kernels.run_lockstep`, on its first call
+    compiled inside this block (:func:`convotron._compiled._kernels.run_lockstep`, on its first call
     with a new signature; a cached kernel keeps the code it was compiled to) is SLP
     vectorised: its 8 runs' scalar chains become vector instructions. The results are the
     same bits (``fastmath=False``: lanes of independent IEEE operations, nothing
@@ -340,13 +340,13 @@ def _slp_vectorised() -> Iterator[None]:
 def _lockstep(
     rule: Rule, teacher: Teacher, seqs: list[np.random.SeedSequence], **kw: Any
 ) -> list[RunResult] | None:
-    """Run ``seqs``'s runs together (:func:`convotron._kernels.run_lockstep`), or None.
+    """Run ``seqs``'s runs together (:func:`convotron._compiled._kernels.run_lockstep`), or None.
 
     Run ``j`` is bitwise ``_seeded_run(rule, teacher, seqs[j], **kw)`` (only ``seconds``
     differs: an equal share of the block's time). None when the runs cannot be lockstepped
     (the module docstring lists when); the caller then runs them one by one.
     """
-    from . import _kernels, _rng
+    from .._compiled import _kernels, _rng
     from ._sampling import draw_source
 
     checked = _lockstep_checked(rule, teacher, kw)

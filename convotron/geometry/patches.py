@@ -35,15 +35,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ._errors import ConvotronError
-from ._indices import PAD, _as_index_array, _axis
-from ._limits import (
+from .._errors import ConvotronError
+from .._limits import (
     MAX_DENSE_ENTRIES,
     MAX_INDEX_ENTRIES,
     check_index_entries,
 )
-from ._specfile import read_scheme_file, spec_numbers
-from ._validate import (
+from .._validate import (
     InstanceOf,
     Interval,
     Param,
@@ -53,7 +51,9 @@ from ._validate import (
     validate,
     validate_params,
 )
-from .covariance import _N, MAX_N, Covariance, Diagonal, Identity
+from ..data.covariance import _N, MAX_N, Covariance, Diagonal, Identity
+from ._indices import PAD, _as_index_array, _axis
+from ._specfile import read_scheme_file, spec_numbers
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -353,7 +353,7 @@ class PatchScheme:
         Returns
         -------
         numpy.ndarray, shape (r, r)
-            int64 and exact for :class:`~convotron.covariance.Identity` (or ``None``),
+            int64 and exact for :class:`~convotron.data.covariance.Identity` (or ``None``),
             float64 otherwise (symmetrised exactly). Never forms an ``n x n`` matrix for a
             structured :math:`\Sigma`: it uses the sparse counts :math:`P` and
             ``cov.matvec`` on the ``n x r`` matrix :math:`P^\top` (``O(n r)`` for AR(1)).
@@ -367,7 +367,7 @@ class PatchScheme:
             "cov",
             cov,
             InstanceOf(Covariance, "a Covariance"),
-            fix="Pass e.g. convotron.covariance.AR1(n, 0.5) or parse_cov('ar1:0.5', n).",
+            fix="Pass e.g. convotron.data.covariance.AR1(n, 0.5) or parse_cov('ar1:0.5', n).",
             allow_none=True,
         )
         if cov.n != self.n:
@@ -458,7 +458,7 @@ _SPEC = Param("spec", InstanceOf(str, "a string"), meaning="a scheme spec", fix=
 _SCHEME = Param(
     "scheme",
     InstanceOf(PatchScheme, "a PatchScheme"),
-    fix="Build one with convotron.patches.parse_spec('1d:64,8,2') or "
+    fix="Build one with convotron.geometry.patches.parse_spec('1d:64,8,2') or "
     "PatchScheme.from_indices(n, indices).",
 )
 
@@ -477,7 +477,7 @@ def parse_spec(spec: str) -> PatchScheme:
     * ``2d:C,H,W,PH,PW,SH,SW`` -- :meth:`PatchScheme.stride_2d_channels`;
     * ``conv1d:C,L,K[,stride=S][,padding=P|same|valid][,dilation=D]`` and
       ``conv2d:C,H,W,KH,KW[,stride=...][,padding=...][,dilation=...]`` -- a conv layer with
-      the frameworks' semantics (``convotron.conv``; padded reads are ``-1``);
+      the frameworks' semantics (``convotron.geometry.conv``; padded reads are ``-1``);
     * ``file:PATH`` -- JSON ``{"n": N, "indices": [[...], ...]}`` read by
       :meth:`PatchScheme.from_indices` (the format of :meth:`PatchScheme.to_json`).
 

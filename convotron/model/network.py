@@ -6,7 +6,7 @@ r"""The one-layer convolutional model with average pooling [paper] (``def-model`
     \qquad w \in \mathbb{R}^r,\; x \in \mathbb{R}^n,
 
 with :math:`\sigma` the leaky ReLU of slope :math:`\alpha \in [0, 1]`
-(:mod:`convotron.activations`). Invariants (tested): :math:`f_w` does not depend on the
+(:mod:`convotron.model.activations`). Invariants (tested): :math:`f_w` does not depend on the
 order of the patches; for :math:`\alpha = 1` it is the linear model
 :math:`f_w(x) = w^\top (\tfrac{1}{k} P x)`.
 """
@@ -17,15 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import ConvotronError
-from ._limits import require_finite
-from ._validate import ALPHA, table, validate_params
-from .patches import _SCHEME, PatchScheme
+from .._errors import ConvotronError
+from .._limits import require_finite
+from .._validate import ALPHA, table, validate_params
+from ..geometry.patches import _SCHEME, PatchScheme
 
 __all__ = ["preactivations", "predict"]
 
 #: Entries of one gather ``X[:, indices]`` at once (rows x k x r; bounds memory). The one
-#: definition: :mod:`convotron.plugin` chunks its gathers by it too.
+#: definition: :mod:`convotron.estimation.plugin` chunks its gathers by it too.
 GATHER_ENTRIES = 1 << 22
 
 #: The table of predict (convotron._validate); w and X are checked against the scheme.

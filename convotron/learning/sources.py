@@ -2,14 +2,14 @@ r"""Data sources as values: where the samples of a run come from.
 
 - :class:`Sampler` — fresh i.i.d. samples, ``sample(rng, m) -> (X (m, n), y (m,))`` drawn
   a chunk at a time (Algorithm 1 draws a fresh sample per step [paper]). When ``sample`` is
-  a teacher's own (``teacher.sample``, a :class:`~convotron.problem.TeacherSample`), the
-  chunks are :meth:`TeacherSample.compiled <convotron.problem.TeacherSample.compiled>`: the
+  a teacher's own (``teacher.sample``, a :class:`~convotron.model.problem.TeacherSample`), the
+  chunks are :meth:`TeacherSample.compiled <convotron.model.problem.TeacherSample.compiled>`: the
   inputs and noise ``teacher.sample`` draws, labelled by the compiled forward pass.
 - :class:`Rows` — a fixed dataset, one pass in row order (``x_t = X[t−1]``).
 
-A :class:`convotron.problem.Teacher` passed to :func:`convotron.algorithm.fit` is not a
-source of this module: ``fit`` draws its samples inside the compiled loop
-(:mod:`convotron._sampling`), and only a teacher that loop cannot draw (a custom law or
+A :class:`convotron.model.problem.Teacher` passed to :func:`convotron.learning.algorithm.fit` is not
+a source of this module: ``fit`` draws its samples inside the compiled loop
+(:mod:`convotron.learning._sampling`), and only a teacher that loop cannot draw (a custom law or
 covariance, or a run on another scheme or slope) is sampled here, as
 ``Sampler(teacher.sample)`` (:func:`as_source`).
 """
@@ -22,13 +22,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._errors import ConvotronError
-from ._limits import MAX_DATA_VALUE, read_array
-from ._validate import Callable_, Param, check_fields, fail, table
+from .._errors import ConvotronError
+from .._limits import MAX_DATA_VALUE, read_array
+from .._validate import Callable_, Param, check_fields, fail, table
 
 __all__ = ["Rows", "Sampler", "Source", "as_source", "check_rows"]
 
-#: ``sample(rng, m) -> (X (m, n), y (m,))``, e.g. :meth:`convotron.problem.Teacher.sample`.
+#: ``sample(rng, m) -> (X (m, n), y (m,))``, e.g. :meth:`convotron.model.problem.Teacher.sample`.
 SampleFn = Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
 NextChunk = Callable[[int], tuple[np.ndarray, np.ndarray]]
 
@@ -58,7 +58,7 @@ class Sampler:
 
     def _chunks(self, rng: np.random.Generator, n: int, batch: int) -> NextChunk:
         """``next_chunk(u)``: ``u · batch`` fresh rows, shape-checked."""
-        from .problem import TeacherSample
+        from ..model.problem import TeacherSample
 
         sample = self.sample
         draw = sample.compiled() if isinstance(sample, TeacherSample) else sample
@@ -138,13 +138,13 @@ class Rows:
         return next_chunk, X.shape[0] // batch
 
 
-#: What :func:`convotron.algorithm.fit` runs on.
+#: What :func:`convotron.learning.algorithm.fit` runs on.
 Source = Sampler | Rows
 
 
 def as_source(source: Any) -> Sampler | Rows:
     """Return ``source`` as a :class:`Sampler` or :class:`Rows` (a ``Teacher`` as its sampler)."""
-    from .problem import Teacher
+    from ..model.problem import Teacher
 
     if isinstance(source, Sampler | Rows):
         return source

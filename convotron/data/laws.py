@@ -1,7 +1,9 @@
-r"""Data: input laws, symmetrisation and label noise (the teacher is :mod:`convotron.problem`'s).
+r"""Data: input laws, symmetrisation and label noise.
+
+The teacher is :mod:`convotron.model.problem`'s.
 
 Inputs [paper] (``def-model``): :math:`x = L z` with :math:`L L^\top = \Sigma`
-(:meth:`convotron.covariance.Covariance.transform`) and :math:`z` of iid *standardized*
+(:meth:`convotron.data.covariance.Covariance.transform`) and :math:`z` of iid *standardized*
 coordinates (mean 0, variance 1), so :math:`\mathbb{E}[x x^\top] = \Sigma`. The theory
 needs :math:`x` symmetric (:math:`x \overset{d}{=} -x`); that holds when each coordinate
 law of :math:`z` is symmetric (:data:`LAWS`).
@@ -39,10 +41,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._codes import LawCode, NoiseCode
-from ._errors import ConvotronError
-from ._limits import MAX_NOISE_LEVEL, require_finite
-from ._validate import (
+from .._codes import LawCode, NoiseCode
+from .._errors import ConvotronError
+from .._limits import MAX_NOISE_LEVEL, require_finite
+from .._validate import (
     CHUNK,
     RNG,
     InstanceOf,
@@ -75,7 +77,7 @@ _LEVEL = Param(
 )
 
 # The laws' constants, the one definition read by the numpy draws below and by the compiled
-# draws (convotron._kernels._draw_z; the tests check the two bitwise).
+# draws (convotron._compiled._kernels._draw_z; the tests check the two bitwise).
 SQRT3 = math.sqrt(3.0)  # uniform on [-√3, √3] has variance 1
 MIX_MU = 0.9  # mixture: N(±μ, τ²), τ² = 1 − μ²
 MIX_TAU = math.sqrt(1.0 - MIX_MU**2)
@@ -93,7 +95,7 @@ _CHUNK = CHUNK
 _COV = Param(
     "cov",
     InstanceOf(Covariance, "a Covariance"),
-    fix="Pass e.g. convotron.covariance.Identity(n) or parse_cov('ar1:0.5', n).",
+    fix="Pass e.g. convotron.data.covariance.Identity(n) or parse_cov('ar1:0.5', n).",
 )
 
 

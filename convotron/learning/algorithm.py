@@ -13,11 +13,11 @@ Algorithm 1 (book label ``alg-convotron``, [paper])::
         w_{t+1} = w_t + η G_t
     return w_{T+1}
 
-One runner, :func:`fit`, runs any update rule (:mod:`convotron.rules`: Convotron, its
-disjoint-patch variant, SGD) on any data source (:mod:`convotron.sources`: fresh samples,
-fixed rows) with the same compiled loop (:func:`convotron._kernels._updates`);
-:func:`convotron`, :func:`convotron_on_data` (and :func:`convotron.baselines.sgd`,
-:func:`convotron.baselines.sgd_on_data`) are thin conveniences over it. Variants:
+One runner, :func:`fit`, runs any update rule (:mod:`convotron.learning.rules`: Convotron, its
+disjoint-patch variant, SGD) on any data source (:mod:`convotron.learning.sources`: fresh samples,
+fixed rows) with the same compiled loop (:func:`convotron._compiled._kernels._updates`);
+:func:`convotron`, :func:`convotron_on_data` (and :func:`convotron.learning.baselines.sgd`,
+:func:`convotron.learning.baselines.sgd_on_data`) are thin conveniences over it. Variants:
 
 - **mini-batch** (``batch = B``): ``G_t`` is the average of the ``B`` per-sample updates
   over ``B`` fresh samples; ``iters = T`` counts *updates*, so ``T B`` samples are used.
@@ -49,9 +49,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._engine import _Checked, _chunked_step, _drive, _fused_step
-from ._errors import ConvotronError
-from ._limits import (
+from .._errors import ConvotronError
+from .._limits import (
     DIVERGENCE_LIMIT,
     MAX_CHUNK_ENTRIES,
     MAX_RECORDS,
@@ -61,7 +60,7 @@ from ._limits import (
     real_vector,
     sample_cost,
 )
-from ._validate import (
+from .._validate import (
     ALPHA,
     BATCH,
     CHUNK,
@@ -81,15 +80,16 @@ from ._validate import (
     table,
     validate_params,
 )
-from .activations import check_alpha, leaky_relu
-from .patches import _SCHEME, PatchScheme
+from ..geometry.patches import _SCHEME, PatchScheme
+from ..model.activations import check_alpha, leaky_relu
+from ._engine import _Checked, _chunked_step, _drive, _fused_step
 from .results import RunResult
 from .rules import ConvotronRule, Rule
 from .sources import Rows, Sampler, as_source, check_rows
 
 if TYPE_CHECKING:
-    from ._codes import SourceCodes
-    from .problem import Teacher
+    from .._codes import SourceCodes
+    from ..model.problem import Teacher
     from .sources import SampleFn
 
 __all__ = [
@@ -109,7 +109,7 @@ _ETA = step_size("eta")
 _RULE = Param(
     "rule",
     InstanceOf(Rule, "an update rule, ConvotronRule(...) or SGDRule(...)"),
-    fix="Pass e.g. convotron.rules.ConvotronRule() (the first argument).",
+    fix="Pass e.g. convotron.learning.rules.ConvotronRule() (the first argument).",
 )
 # the shared rules under the names the package's modules import
 _BATCH, _ITERS, _STREAM, _RECORD_EVERY, _EPS = BATCH, ITERS, STREAM, RECORD_EVERY, EPS
@@ -233,16 +233,16 @@ def fit(
     Parameters
     ----------
     rule : Rule
-        The update (:mod:`convotron.rules`: ``ConvotronRule``, ``SGDRule``, or any value that
-        follows the :class:`~convotron.rules.Rule` protocol).
+        The update (:mod:`convotron.learning.rules`: ``ConvotronRule``, ``SGDRule``, or any value
+        that follows the :class:`~convotron.learning.rules.Rule` protocol).
     source : Sampler, Rows or Teacher
         Fresh samples: a ``Teacher`` (its samples are drawn *inside* the compiled loop,
-        sample by sample, :func:`convotron._kernels.run_draws`: the inputs of a sample,
+        sample by sample, :func:`convotron._compiled._kernels.run_draws`: the inputs of a sample,
         then its noise, then the next sample; bitwise equal to the readable oracle
-        :func:`convotron._sampling_reference.fused_reference`) or ``Sampler(sample)`` (called with
-        ``chunk`` rows at a time, rounded down to a multiple of ``batch``, so for a fixed seed
-        the result depends on ``chunk`` only through the order in which the sampler consumes
-        ``rng``); or a fixed dataset ``Rows(X, y)`` used once in row order
+        :func:`convotron.learning._sampling_reference.fused_reference`) or ``Sampler(sample)``
+        (called with ``chunk`` rows at a time, rounded down to a multiple of ``batch``, so for a
+        fixed seed the result depends on ``chunk`` only through the order in which the sampler
+        consumes ``rng``); or a fixed dataset ``Rows(X, y)`` used once in row order
         (``T = len(X) // batch``; ``X`` finite ``(T B, n)``, ``y`` ``(T B,)``). A ``Teacher``
         whose law, covariance or noise the fused loop does not draw, or whose scheme or slope
         is not the run's, is sampled in chunks (``Sampler(teacher.sample)``) instead; the two
@@ -278,8 +278,8 @@ def fit(
     stream : {"numpy", "fast"}, default "numpy"
         The random stream of a ``Teacher``'s fused loop: ``"numpy"`` draws with ``rng``
         (numpy's own stream, bitwise as today); ``"fast"`` with the fast stream of
-        :mod:`convotron._rng` (xoshiro256++ and a block ziggurat, seeded from four words of
-        ``rng`` drawn after ``w_1``): the same laws and order, other numbers. Needs the
+        :mod:`convotron._compiled._rng` (xoshiro256++ and a block ziggurat, seeded from four words
+        of ``rng`` drawn after ``w_1``): the same laws and order, other numbers. Needs the
         fused path (a ``Teacher`` whose law, covariance, noise, scheme and slope it draws).
     w0 : (r,) array, optional
         The starting filter ``w_1``, in place of the rule's start (zero, or SGD's random or
@@ -304,10 +304,10 @@ def fit(
     Examples
     --------
     >>> import numpy as np
-    >>> from convotron.problem import Teacher
-    >>> from convotron.patches import parse_spec
-    >>> from convotron.rules import ConvotronRule, SGDRule
-    >>> from convotron.sources import Rows
+    >>> from convotron.model.problem import Teacher
+    >>> from convotron.geometry.patches import parse_spec
+    >>> from convotron.learning.rules import ConvotronRule, SGDRule
+    >>> from convotron.learning.sources import Rows
     >>> scheme = parse_spec("1d:16,4,2")
     >>> teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0))
     >>> res = fit(ConvotronRule(), teacher, scheme, 0.0, eta=0.01, iters=20000,
@@ -346,7 +346,7 @@ def _fit(
     w0: Any = None,
 ) -> RunResult:
     """:func:`fit`, with the step size's parameter name (``lr`` for the SGD conveniences)."""
-    from .problem import Teacher
+    from ..model.problem import Teacher
 
     bind = getattr(rule, "bind", None)  # a rule that needs the source first (a preconditioner)
     if bind is not None:
@@ -437,8 +437,8 @@ def _fused_codes(teacher: Teacher, c: _Checked) -> SourceCodes | None:
     """Return the fused loop's :class:`~convotron._codes.SourceCodes` of ``teacher``, or None.
 
     None (use the chunked path) when the teacher's law, covariance or noise is one the fused
-    loop does not draw (``source_codes`` raises :class:`~convotron._sampling.NotFusable`, and
-    only that is caught: any other error, a ``ConvotronError`` included, reaches the caller),
+    loop does not draw (``source_codes`` raises :class:`~convotron.learning._sampling.NotFusable`,
+    and only that is caught: any other error, a ``ConvotronError`` included, reaches the caller),
     or when the run's scheme or slope is not the teacher's (the fused loop labels with the
     run's own patches and slope).
     """
@@ -490,8 +490,8 @@ def convotron(
     Examples
     --------
     >>> import numpy as np
-    >>> from convotron.patches import parse_spec
-    >>> from convotron.problem import Teacher
+    >>> from convotron.geometry.patches import parse_spec
+    >>> from convotron.model.problem import Teacher
     >>> scheme = parse_spec("1d:16,4,2")
     >>> teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0))
     >>> res = convotron(teacher.sample, scheme, 0.0, eta=0.01, iters=20000,

@@ -1,7 +1,7 @@
 """Checking a ``(k, r)`` index array of a patch scheme, before any array is built from it.
 
-Plain integers and arrays only (the :class:`~convotron.patches.PatchScheme` constructors call
-these); messages name the offending entry by value, whatever its size or type.
+Plain integers and arrays only (the :class:`~convotron.geometry.patches.PatchScheme` constructors
+call these); messages name the offending entry by value, whatever its size or type.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import ConvotronError
-from ._limits import check_index_entries, read_array
+from .._errors import ConvotronError
+from .._limits import check_index_entries, read_array
 
 __all__: list[str] = []
 
 #: Sentinel in ``PatchScheme.indices``: the filter position reads a zero of the padding
-#: (conv layers with ``padding``, ``convotron.conv``), i.e. row ``a`` of :math:`P_i` is zero
-#: and :math:`(P_i x)_a = 0`. Consumers must never gather ``x[-1]`` (numpy and numba would
+#: (conv layers with ``padding``, ``convotron.geometry.conv``), i.e. row ``a`` of :math:`P_i` is
+#: zero and :math:`(P_i x)_a = 0`. Consumers must never gather ``x[-1]`` (numpy and numba would
 #: silently read the last coordinate): use :meth:`PatchScheme.patches` or test ``>= 0``.
 PAD = -1
 

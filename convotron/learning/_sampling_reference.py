@@ -1,10 +1,10 @@
-"""The readable oracle of the fused loop (:mod:`convotron._sampling`), kept beside it.
+"""The readable oracle of the fused loop (:mod:`convotron.learning._sampling`), kept beside it.
 
 :func:`fused_reference` draws every sample with numpy's own ``Generator`` methods, one sample
 at a time and in the compiled loop's order (the standardised coordinates, then the
 covariance transform, then that sample's noise), and applies the update with plain numpy;
 the compiled loop must agree with it bitwise (``tests/convotron/test_sampling.py``).
-With ``stream="fast"`` it draws from :class:`convotron._rng.ReferenceStream` (the fast
+With ``stream="fast"`` it draws from :class:`convotron._compiled._rng.ReferenceStream` (the fast
 stream in plain Python integers) in the same order, the oracle of the compiled fast path
 (``tests/convotron/test_fast_runs.py``).
 """
@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _kernels, _rng
-from ._codes import CovCode, start_recorder
-from ._limits import DIVERGENCE_LIMIT
+from .._codes import CovCode, start_recorder
+from .._compiled import _kernels, _rng
+from .._limits import DIVERGENCE_LIMIT
+from ..data.covariance import Covariance
+from ..data.laws import SQRT3
+from ..model.activations import leaky_relu
 from ._sampling import FusedRun, initial_filter
-from .activations import leaky_relu
-from .covariance import Covariance
-from .data import SQRT3
 
 if TYPE_CHECKING:
     from .rules import Rule
@@ -61,10 +61,10 @@ def fused_reference(
 ) -> FusedRun:
     """Readable per-sample numpy version of :func:`fused_convotron` (the oracle).
 
-    Takes the law, covariance and noise *objects* of :mod:`convotron.data` and draws with
+    Takes the law, covariance and noise *objects* of :mod:`convotron.data.laws` and draws with
     their own code (``law.draw(rng, (1, n))``, ``cov.transform``, ``noise.sample``), one sample
     at a time in the order of the module docstring, and updates with the rule's readable
-    step (:meth:`convotron.rules.Rule.step`). Every sum is written left to right in the
+    step (:meth:`convotron.learning.rules.Rule.step`). Every sum is written left to right in the
     order of the compiled loop (a numpy reduction or a matrix product may sum in another
     order), which is why the dense ``L z`` and the ``hetero`` norm are explicit loops here.
 

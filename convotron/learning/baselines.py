@@ -12,7 +12,7 @@ deep-learning frameworks use (PyTorch's ``relu`` and ``leaky_relu`` backward pas
 (``α = 0``) SGD from ``w = 0`` never moves, since every ``wᵀ P_i x`` is exactly 0 there:
 this is the paper's point that Convotron, which has no ``σ′``, needs no special
 initialisation. A leaky ReLU (``α > 0``) SGD from zero does move, at a rate scaled by ``α``.
-(:func:`convotron.activations.leaky_relu_derivative` uses ``σ′(0) := 1``; pass
+(:func:`convotron.model.activations.leaky_relu_derivative` uses ``σ′(0) := 1``; pass
 ``sigma_prime_at_zero=1.0`` to get that convention, under which ReLU SGD from zero moves.)
 
 **GLMtron** (Kakade, Kanade, Shamir, Kalai, *Efficient learning of generalized linear and
@@ -22,18 +22,19 @@ single index models with isotonic regression*, NeurIPS 2011) for the link ``u = 
 
 is Convotron with a single patch (``k = 1``, ``P_1 = I``): :func:`glmtron` implements it
 directly (online, one sample per step, or the original full-batch form) and the tests show
-that :func:`convotron.algorithm.convotron_on_data` with ``k = 1`` performs the same updates.
+that :func:`convotron.learning.algorithm.convotron_on_data` with ``k = 1`` performs the same
+updates.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._errors import ConvotronError
-from ._validate import ALPHA, BATCH, count, step_size, table, validate_params
-from .activations import leaky_relu
+from .._errors import ConvotronError
+from .._validate import ALPHA, BATCH, count, step_size, table, validate_params
+from ..geometry.patches import PatchScheme
+from ..model.activations import leaky_relu
 from .algorithm import _ETA, _RUN, _SAMPLING, RunResult, _check_common, _fit
-from .patches import PatchScheme
 from .rules import SGDRule
 from .sources import Rows, SampleFn, Sampler, check_rows
 
@@ -85,7 +86,7 @@ def sgd(
     Parameters
     ----------
     sample, scheme, alpha, iters, rng, w_star, record_every, eps, batch, chunk, progress
-        As in :func:`convotron.algorithm.convotron`.
+        As in :func:`convotron.learning.algorithm.convotron`.
     lr : float
         Learning rate ``> 0``.
     init : {"zero", "random"} or (r,) array, default "zero"
@@ -96,7 +97,7 @@ def sgd(
     sigma_prime_at_zero : float in [0, 1] or None, default None
         The derivative convention ``σ′(0)``; ``None`` means ``α`` (the left derivative).
     on_divergence : {"raise", "record"}, default "raise"
-        As in :func:`convotron.algorithm.convotron`.
+        As in :func:`convotron.learning.algorithm.convotron`.
 
     Returns
     -------

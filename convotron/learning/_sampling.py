@@ -1,9 +1,9 @@
 r"""Fresh samples drawn inside the compiled loop: Convotron on a teacher, sample by sample.
 
-:func:`convotron._kernels.run_draws` (driven by :func:`fused_convotron`, and by
-:func:`convotron.algorithm.fit` for a teacher) runs the updates of Convotron (or of
+:func:`convotron._compiled._kernels.run_draws` (driven by :func:`fused_convotron`, and by
+:func:`convotron.learning.algorithm.fit` for a teacher) runs the updates of Convotron (or of
 the SGD baseline) on samples of the teacher :math:`y = f_{w^*}(x) + \xi`, :math:`x = L z`
-(:mod:`convotron.data`), drawing every sample's inputs and noise *inside* the compiled loop
+(:mod:`convotron.data.laws`), drawing every sample's inputs and noise *inside* the compiled loop
 with numba's compiled ``numpy.random.Generator`` methods, which consume the generator's bit
 stream exactly as numpy does. Nothing is materialised per sample beyond two length-``n``
 scratch vectors (``z`` and ``x``), so a run costs the draws plus the arithmetic, with no
@@ -12,7 +12,7 @@ scratch vectors (``z`` and ``x``), so a run costs the draws plus the arithmetic,
 Order of the draws (one sample after the other; each sample entirely before the next):
 
 1. the ``n`` standardised coordinates ``z`` of the input law, drawn as
-   ``law.draw(rng, (1, n))`` draws them (:data:`convotron.data.LAWS`, the compiled
+   ``law.draw(rng, (1, n))`` draws them (:data:`convotron.data.laws.LAWS`, the compiled
    branch ``_kernels._draw_z`` of each law's ``code``): ``gaussian``
    ``standard_normal``; ``rademacher`` ``integers(0, 2, int8)`` (one 32-bit draw per four
    coordinates, the top bit of each byte, exactly numpy's buffered bounded ``int8`` path);
@@ -20,21 +20,22 @@ Order of the draws (one sample after the other; each sample entirely before the 
    ``student-t`` ``standard_t(5) · √(3/5)``; ``exponential`` ``standard_exponential − 1``;
 2. ``x = L z`` (identity; diagonal ``z √s``; AR(1) ``x_1 = z_1``,
    ``x_j = ρ x_{j−1} + √(1−ρ²) z_j`` in ``O(n)``; dense ``x = L z`` with the factor ``L`` of
-   :meth:`convotron.covariance.Covariance.factor`; the covariance's ``code`` names it);
+   :meth:`convotron.data.covariance.Covariance.factor`; the covariance's ``code`` names it);
 3. the label noise ``ξ`` of that sample (none: no draw; ``gaussian`` ``S · N(0,1)``;
    ``uniform`` ``uniform(−S√3, S√3)``; ``hetero`` ``S‖x‖/√tr Σ · N(0,1)``).
 
-**This order differs from the chunked path** (:meth:`convotron.problem.Teacher.sample` drawing
+**This order differs from the chunked path** (:meth:`convotron.model.problem.Teacher.sample` drawing
 ``chunk`` rows at a time): there all inputs of a chunk are drawn first, then all their noise,
 and the ``int8`` draws of the Rademacher and mixture laws share 32-bit words across rows. So a
 fused run and a chunked run with the same seed see different (equally distributed) samples;
 they agree in distribution, not bitwise (tested through the mean recursion).
 
-**Two streams** (``stream`` of :func:`fused_convotron` and :func:`convotron.algorithm.fit`):
-``"numpy"`` (the default, above: numba's compiled ``Generator`` methods, numpy's own
-numbers) or ``"fast"`` (:mod:`convotron._rng`: xoshiro256++ lanes and a block ziggurat,
-seeded from four words of the run's generator drawn after ``w_1``; the same laws and the
-same order, other numbers; its oracle is ``fused_reference(..., stream="fast")``).
+**Two streams** (``stream`` of :func:`fused_convotron` and
+:func:`convotron.learning.algorithm.fit`): ``"numpy"`` (the default, above: numba's compiled
+``Generator`` methods, numpy's own numbers) or ``"fast"`` (:mod:`convotron._compiled._rng`:
+xoshiro256++ lanes and a block ziggurat, seeded from four words of the run's generator drawn after
+``w_1``; the same laws and the same order, other numbers; its oracle is ``fused_reference(...,
+stream="fast")``).
 
 Every arithmetic operation is done in a fixed order (``fastmath=False``, no contraction into
 FMA), so a run is bitwise reproducible for a seed and bitwise identical to the readable
@@ -50,8 +51,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from . import _kernels, _rng
-from ._codes import (
+from .._codes import (
     CovCode,
     DrawSource,
     LawCode,
@@ -61,7 +61,8 @@ from ._codes import (
     Step,
     start_recorder,
 )
-from ._validate import (
+from .._compiled import _kernels, _rng
+from .._validate import (
     ALPHA,
     BATCH,
     EPS,
@@ -73,8 +74,8 @@ from ._validate import (
     table,
     validate_params,
 )
-from .covariance import Covariance
-from .data import LAWS, NOISE_CODES
+from ..data.covariance import Covariance
+from ..data.laws import LAWS, NOISE_CODES
 
 if TYPE_CHECKING:
     from .rules import Rule
@@ -90,7 +91,7 @@ __all__ = [
     "source_codes",
 ]
 
-#: Law codes of the compiled draws, by name (each law of :data:`convotron.data.LAWS` carries
+#: Law codes of the compiled draws, by name (each law of :data:`convotron.data.laws.LAWS` carries
 #: its own ``code``, a :class:`~convotron._codes.LawCode`).
 LAW_CODES: dict[str, int] = {name: law.code for name, law in LAWS.items() if law.code is not None}
 
@@ -98,7 +99,7 @@ LAW_CODES: dict[str, int] = {name: law.code for name, law in LAWS.items() if law
 class NotFusable(Exception):
     """The compiled loop cannot draw this law, covariance or noise (use the chunked path).
 
-    Deliberately *not* a ``ValueError``: :func:`convotron.algorithm.fit` falls back to the
+    Deliberately *not* a ``ValueError``: :func:`convotron.learning.algorithm.fit` falls back to the
     chunked path on this exception only, so a real validation error (a
     :class:`~convotron.ConvotronError`, which is a ``ValueError``) raised while the fused
     run is prepared still reaches the caller.
@@ -106,12 +107,12 @@ class NotFusable(Exception):
 
 
 def source_codes(law: Any, cov: Covariance, noise: Any) -> SourceCodes:
-    """Translate an :class:`~convotron.data.InputLaw`, a covariance and a noise model.
+    """Translate an :class:`~convotron.data.laws.InputLaw`, a covariance and a noise model.
 
     ``law`` is an ``InputLaw`` (its ``code``) or a law's name; ``cov`` a
-    :class:`~convotron.covariance.Covariance` (its ``code`` and its public accessors
+    :class:`~convotron.data.covariance.Covariance` (its ``code`` and its public accessors
     ``sqrt_diagonal()``, ``rho``, ``factor()``); ``noise`` a
-    :class:`~convotron.data.NoiseModel` or a kind.
+    :class:`~convotron.data.laws.NoiseModel` or a kind.
 
     Raises
     ------
@@ -232,18 +233,18 @@ def fused_convotron(
 ) -> FusedRun:
     """Run ``iters`` updates on fresh samples of a teacher, drawn inside the compiled loop.
 
-    The fast path of ``fit`` for a :class:`~convotron.problem.Teacher` source; its scalars are
+    The fast path of ``fit`` for a :class:`~convotron.model.problem.Teacher` source; its scalars are
     checked by its table, its arrays are the caller's to check: ``codes`` is :func:`source_codes`
     ``(teacher.law, teacher.cov, teacher.noise)``, ``teacher_w`` the teacher's ``w*`` (used
     for the labels), ``w_star`` the filter to *record* distances to (usually the same; None
     records nothing). ``rule`` (default ``ConvotronRule()``) gives the compiled step
     (``rule.compiled(alpha)``) and ``w_1`` (``rule.start``, unless ``w0`` is given). For a
-    progress bar or a time limit, call :func:`convotron._kernels.run_draws` in pieces
+    progress bar or a time limit, call :func:`convotron._compiled._kernels.run_draws` in pieces
     (``t0``) with the same ``rng``: the result does not depend on the pieces.
 
     ``stream="numpy"`` draws with ``rng`` itself (numpy's stream, bitwise as numpy draws);
-    ``stream="fast"`` draws from :func:`convotron._rng.stream_from_generator` ``(rng)``
-    (taken after ``w_1``), the fast stream of :mod:`convotron._rng`, in the same order.
+    ``stream="fast"`` draws from :func:`convotron._compiled._rng.stream_from_generator` ``(rng)``
+    (taken after ``w_1``), the fast stream of :mod:`convotron._compiled._rng`, in the same order.
 
     Returns
     -------

@@ -1,6 +1,6 @@
 r"""A fast, reproducible random stream for compiled loops: xoshiro256++ lanes and a ziggurat.
 
-The draws of the fused loop (:mod:`convotron._sampling`) go through numba's compiled
+The draws of the fused loop (:mod:`convotron.learning._sampling`) go through numba's compiled
 ``numpy.random.Generator`` methods: one indirect call of PCG64's ``next_uint64`` per value,
 and a scalar ziggurat. This module is the alternative stream ("fast"): everything inlined,
 block generation that LLVM vectorises, and a stream that is a pure function of the seed on
@@ -15,7 +15,7 @@ outputs :math:`\operatorname{rotl}(s_0 + s_3, 23) + s_0` and then sets
 :math:`s_3 = \operatorname{rotl}(s_3, 45)` (all modulo :math:`2^{64}`).
 
 Layout of the stream (this is the definition the tests' pure-Python oracle,
-:class:`convotron._rng.ReferenceStream`, implements; reproducible bit for bit):
+:class:`convotron._compiled._rng.ReferenceStream`, implements; reproducible bit for bit):
 
 * **Seeding.** ``seed`` (an ``int >= 0`` or a :class:`numpy.random.SeedSequence`) gives
   ``words = SeedSequence(seed).generate_state(1028, uint64)``; lane ``l``
@@ -49,7 +49,7 @@ Layout of the stream (this is the definition the tests' pure-Python oracle,
   ``exp`` of the platform's libm: the same bits wherever libm agrees (glibc on x86-64), and
   at most an ulp of the rare tail values otherwise.
 
-Laws drawn from these bits (the standardised laws of :mod:`convotron.data`, other numbers):
+Laws drawn from these bits (the standardised laws of :mod:`convotron.data.laws`, other numbers):
 ``gaussian`` a normal; ``uniform`` :math:`-\sqrt3 + 2\sqrt3\,U` with a word-queue uniform;
 ``rademacher`` :math:`2b - 1`, the bits of one word-queue word giving 64 signs (bit ``j``
 for coordinate ``j`` of a call, a fresh word per call and per 64 coordinates); ``mixture``
@@ -77,7 +77,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
-from ._errors import ConvotronError
+from .._errors import ConvotronError
 
 __all__ = [
     "BLOCK",
@@ -108,7 +108,7 @@ LANES = 256
 BLOCK = LANES
 
 _MASK64 = (1 << 64) - 1
-# mixture and Student-t constants of convotron.data
+# mixture and Student-t constants of convotron.data.laws
 _MIX_MU = 0.9
 _MIX_TAU = math.sqrt(1.0 - _MIX_MU**2)  # IEEE sqrt: correctly rounded everywhere
 _SQRT3 = math.sqrt(3.0)
@@ -137,7 +137,7 @@ def _ziggurat_tables(
     bisection in 40-digit arithmetic (mpmath): for 256 layers this gives numpy's
     ``R = 3.6541528853610088`` (``tests/convotron/test_rng.py`` checks both). Every entry is
     rounded once from 50 digits, so the tables are the same bits on every machine; the
-    module loads them precomputed (:mod:`convotron._ziggurat_data`, checked against this
+    module loads them precomputed (:mod:`convotron._compiled._ziggurat_data`, checked against this
     function bitwise by the tests), as computing 1024 layers here takes about 0.1 s.
     """
     with localcontext() as ctx:
@@ -488,7 +488,7 @@ def fill_rademacher(st, out, n):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, fastmath=False, inline="always")
 def fill_mixture(st, out, n):  # pragma: no cover - compiled
-    """Write ``n`` draws of ``τ g + μ (2b − 1)`` (:mod:`convotron.data`'s mixture)."""
+    """Write ``n`` draws of ``τ g + μ (2b − 1)`` (:mod:`convotron.data.laws`'s mixture)."""
     fill_normal(st, out, n)
     for j in range(n):
         out[j] *= _MIX_TAU
@@ -534,7 +534,7 @@ def _fill_law(st, law, out, n):  # pragma: no cover - compiled
 
 
 # ------------------------------------------------------------------------ in the fused loop
-# convotron._kernels._updates draws from a FastStream's arrays itself, unpacked once per
+# convotron._compiled._kernels._updates draws from a FastStream's arrays itself, unpacked once per
 # call: passing the arrays (or the tuple) to a helper per value or per sample, even one
 # inlined by numba, costs reference counts that measured up to 80x the draw (Student-t).
 
@@ -550,8 +550,9 @@ def check_fast_law(code: int) -> None:
     if int(code) not in LAW_CODES.values():
         raise ConvotronError(
             f"the fast stream does not draw the input law of code {int(code)}; it draws "
-            f"{', '.join(LAW_CODES)}. Pass stream='numpy', or add the law to convotron._rng "
-            "and to the fast branch of convotron._kernels._updates."
+            f"{', '.join(LAW_CODES)}. Pass stream='numpy', or add the law to "
+            f"convotron._compiled._rng "
+            "and to the fast branch of convotron._compiled._kernels._updates."
         )
 
 
@@ -570,7 +571,7 @@ def stream_from_generator(rng: np.random.Generator) -> FastStream:
     return fast_stream(seed_from_generator(rng))
 
 
-#: The law codes of :func:`draw` (the order of :data:`convotron.data.LAWS`).
+#: The law codes of :func:`draw` (the order of :data:`convotron.data.laws.LAWS`).
 LAW_CODES = {
     "gaussian": 0,
     "rademacher": 1,
@@ -582,7 +583,7 @@ LAW_CODES = {
 
 
 def draw(st: FastStream, law: str, size: int) -> np.ndarray:
-    """Return the next ``size`` draws of ``law`` (a name of :data:`convotron.data.LAWS`).
+    """Return the next ``size`` draws of ``law`` (a name of :data:`convotron.data.laws.LAWS`).
 
     A convenience for tests and benchmarks: the compiled loops call the ``fill_*`` kernels.
     """

@@ -1,13 +1,15 @@
-"""The engine under :func:`convotron.algorithm.fit`: the compiled loop driven chunk by chunk.
+"""The engine under :func:`convotron.learning.algorithm.fit`.
+
+The compiled loop driven chunk by chunk.
 
 :func:`_drive` runs a step ``u`` updates at a time: over a source's rows
-(:func:`_chunked_step`, :func:`convotron._kernels.run_rows`) or drawing a teacher's samples
-in the loop (:func:`_fused_step`, :func:`convotron._kernels.run_draws`). Either updates
-``w`` in place, records ``‖w_t − w*‖²`` and the first hit (a
+(:func:`_chunked_step`, :func:`convotron._compiled._kernels.run_rows`) or drawing a teacher's
+samples in the loop (:func:`_fused_step`, :func:`convotron._compiled._kernels.run_draws`). Either
+updates ``w`` in place, records ``‖w_t − w*‖²`` and the first hit (a
 :class:`~convotron._codes.Recorder`), and stops on divergence or a non-finite sample;
 :func:`_drive` then builds the :class:`RunResult`. Everything it receives is already
 validated (:class:`_Checked`); the rule enters only through its protocol
-(:class:`convotron.rules.Rule`): its compiled step and its linearised direction.
+(:class:`convotron.learning.rules.Rule`): its compiled step and its linearised direction.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _kernels
-from ._codes import Model, Recorder, RowSource, SourceCodes, Step, start_recorder
-from ._errors import ConvotronError, DivergenceError
-from ._limits import DIVERGENCE_LIMIT
+from .._codes import Model, Recorder, RowSource, SourceCodes, Step, start_recorder
+from .._compiled import _kernels
+from .._errors import ConvotronError, DivergenceError
+from .._limits import DIVERGENCE_LIMIT
 from .results import RunResult
 
 if TYPE_CHECKING:
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
 __all__: list[str] = []
 
 #: ``step(w, u, done, rec) -> (status, t)``: ``u`` updates of ``w`` in place after ``done``,
-#: recording into ``rec`` (the contract of :func:`convotron._kernels.run_draws`).
+#: recording into ``rec`` (the contract of :func:`convotron._compiled._kernels.run_draws`).
 RunStep = Callable[[np.ndarray, int, int, Recorder], tuple[int, int]]
 
 
@@ -149,13 +151,13 @@ def _fused_step(
     """Return the step drawing a teacher's samples in the compiled loop, and its warm-up.
 
     ``stream="fast"``: the samples come from the fast stream seeded from ``rng``
-    (:func:`convotron._rng.stream_from_generator`, called here, once per run).
+    (:func:`convotron._compiled._rng.stream_from_generator`, called here, once per run).
     """
     from ._sampling import draw_source
 
     model, kstep = c.model, c.step
     if stream == "fast":
-        from . import _rng
+        from .._compiled import _rng
 
         _rng.check_fast_law(codes.law)
         fast = _rng.stream_from_generator(rng)

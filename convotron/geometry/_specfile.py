@@ -1,9 +1,9 @@
 """Reading scheme specs: the numbers of a stride spec and the JSON of a ``file:`` scheme.
 
-Plain data only (numbers, ``n`` and nested lists): :func:`convotron.patches.parse_spec` builds
-the :class:`~convotron.patches.PatchScheme`, so this module does not import it. Every size is
-checked before it is used (a number of thousands of digits, a file above the size limit, a
-FIFO or device that would block or never end).
+Plain data only (numbers, ``n`` and nested lists): :func:`convotron.geometry.patches.parse_spec`
+builds the :class:`~convotron.geometry.patches.PatchScheme`, so this module does not import it.
+Every size is checked before it is used (a number of thousands of digits, a file above the size
+limit, a FIFO or device that would block or never end).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import re
 import stat
 from typing import Any
 
-from ._errors import ConvotronError
-from ._limits import MAX_SCHEME_FILE_BYTES
-from .covariance import MAX_N
+from .._errors import ConvotronError
+from .._limits import MAX_SCHEME_FILE_BYTES
+from ..data.covariance import MAX_N
 
 __all__ = ["read_scheme_file", "read_scheme_text", "spec_numbers"]
 

@@ -5,19 +5,19 @@ that it can be compiled once and cached:
 
 - ``Model.indices``: ``(k, r)`` ``int64``, row ``i`` holds the input coordinates of patch
   ``i``, so that ``P_i x = x[indices[i]]`` (``../shared/spec/convotron-theory.md`` §1,
-  [paper]); an entry ``-1`` (``convotron.patches.PAD``, a conv layer's zero padding) reads
+  [paper]); an entry ``-1`` (``convotron.geometry.patches.PAD``, a conv layer's zero padding) reads
   0. Every gather goes through :func:`_read`: numba does not check bounds, so a bare
   ``x[-1]`` would silently read the last coordinate;
 - ``RowSource.X``: ``(m, n)`` ``float64`` C-contiguous, one sample per row; ``y``: ``(m,)``;
 - ``w``: ``(r,)`` ``float64``, updated **in place**.
 
-The kernels are compiled with ``nogil=True`` (so that :func:`convotron.many.run_many`
+The kernels are compiled with ``nogil=True`` (so that :func:`convotron.learning.many.run_many`
 can run several of them at once in threads), ``cache=True`` (compiled once per machine)
 and ``fastmath=False`` (no reassociation: a run is bitwise reproducible for a fixed seed).
 
 One update is the same code whatever feeds it: :func:`run_rows` (fixed rows) and
 :func:`run_draws` (fresh teacher samples, drawn in the loop in the order
-:mod:`convotron._sampling` documents) are one-line calls of the one loop
+:mod:`convotron.learning._sampling` documents) are one-line calls of the one loop
 :func:`_updates`, ``(w, model, source, step, recorder, t0, n_updates)``; its pooled forward
 pass :func:`_forward` is shared with :func:`predict_rows`. The branches are the codes of
 :mod:`convotron._codes`: a rule's compiled step (:class:`~convotron._codes.RuleCode`), and
@@ -25,13 +25,14 @@ for drawn samples the law (:func:`_draw_z`), the covariance (:func:`_transform`)
 noise (:func:`_draw_noise`), each written once.
 
 :func:`run_lockstep` advances :data:`LOCKSTEP` runs of one rule on one teacher together
-(:func:`convotron.many.run_many` with ``lockstep=True``): each run draws with
+(:func:`convotron.learning.many.run_many` with ``lockstep=True``): each run draws with
 :func:`_updates` in draw-only mode (its own generator, the same draws as alone), and the
 updates of the runs run together, the runs innermost, every sum in the order of a run alone.
 
 The readable versions that the tests compare these kernels with, step for step, are
-:func:`convotron.algorithm.convotron_reference`, :func:`convotron.baselines.sgd_reference`
-and, bitwise for drawn samples, :func:`convotron._sampling_reference.fused_reference`.
+:func:`convotron.learning.algorithm.convotron_reference`,
+:func:`convotron.learning.baselines.sgd_reference` and, bitwise for drawn samples,
+:func:`convotron.learning._sampling_reference.fused_reference`.
 """
 
 from __future__ import annotations
@@ -41,8 +42,7 @@ import math
 import numpy as np
 from numba import njit
 
-from . import _rng
-from ._codes import (
+from .._codes import (
     CovCode,
     DrawSource,
     LawCode,
@@ -55,8 +55,9 @@ from ._codes import (
     Status,
     Step,
 )
-from ._limits import DIVERGENCE_LIMIT
-from .data import MIX_MU, MIX_TAU, SQRT3, T_NU, T_SCALE
+from .._limits import DIVERGENCE_LIMIT
+from ..data.laws import MIX_MU, MIX_TAU, SQRT3, T_NU, T_SCALE
+from . import _rng
 
 __all__ = [
     "MODE_CONVOTRON",
@@ -91,7 +92,7 @@ def _read(x, c):  # pragma: no cover - compiled
 def _sigma(z, alpha):  # pragma: no cover - compiled
     """Return the leaky ReLU ``σ(z)`` with slope ``alpha`` (the compiled code's one copy).
 
-    The numpy copy is :func:`convotron.activations.leaky_relu`; both read ``z >= 0`` as
+    The numpy copy is :func:`convotron.model.activations.leaky_relu`; both read ``z >= 0`` as
     the positive side.
     """
     return z if z >= 0.0 else alpha * z
@@ -183,7 +184,7 @@ def predict_rows(w, X, indices, alpha, out):  # pragma: no cover - compiled
     """Write ``f_w(x) = (1/k) Σ_i σ(wᵀ P_i x)`` for every row ``x`` of ``X`` into ``out``.
 
     ``σ`` is the leaky ReLU with slope ``alpha`` ([paper] §1). The compiled counterpart of
-    :func:`convotron.model.predict`, used where labels must be computed at the speed of
+    :func:`convotron.model.network.predict`, used where labels must be computed at the speed of
     the inner loop (benchmarks, fast teachers).
     """
     k = indices.shape[0]
@@ -195,7 +196,7 @@ def predict_rows(w, X, indices, alpha, out):  # pragma: no cover - compiled
 
 
 # --------------------------------------------------------------------------- fresh samples
-# The draws of run_draws (the order is documented in convotron._sampling).
+# The draws of run_draws (the order is documented in convotron.learning._sampling).
 
 
 @njit(cache=True, nogil=True, fastmath=False)
@@ -218,10 +219,12 @@ def _draw_signs(rng, x, n, mu):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, fastmath=False, inline="always")
 def _draw_z(rng, law, z, n):  # pragma: no cover - compiled
-    """Write ``n`` standardised coordinates of law ``law`` into ``z`` (:mod:`convotron._sampling`).
+    """Write ``n`` standardised coordinates of law ``law`` into ``z``.
 
-    The compiled branch of each law of :data:`convotron.data.LAWS` (its ``code``, a
-    :class:`~convotron._codes.LawCode`), with :mod:`convotron.data`'s constants, drawing
+    See :mod:`convotron.learning._sampling`.
+
+    The compiled branch of each law of :data:`convotron.data.laws.LAWS` (its ``code``, a
+    :class:`~convotron._codes.LawCode`), with :mod:`convotron.data.laws`'s constants, drawing
     what ``law.draw(rng, (1, n))`` draws: the one copy of each law's compiled draw, used
     by :func:`_updates` and by the tests. One small loop per law (the generator's method
     inlined into its loop: one loop with a branch per coordinate measured 3x slower). This
@@ -314,7 +317,7 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates, out=None):  
     source and drops the other's branches (an ``is not None`` test of a None argument is
     decided at compile time), so each source pays only for itself. With ``draws``, ``fast`` is
     None (numba's compiled ``numpy.random.Generator`` ``draws.rng`` draws: numpy's stream) or
-    a :class:`convotron._rng.FastStream` (its stream draws; ``draws.rng`` is typed but not
+    a :class:`convotron._compiled._rng.FastStream` (its stream draws; ``draws.rng`` is typed but not
     used: numba types both branches, so it must be a Generator). The update itself, the
     recording and the divergence checks are written once, here, in the body: inlined helpers
     taking arrays measured up to 60% slower (reference counts on every call).
@@ -388,7 +391,7 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates, out=None):  
                 if fast is None:
                     _draw_z(rng, law, xd, nd)
                 else:
-                    # the fast stream's draws (convotron._rng, the order of its module
+                    # the fast stream's draws (convotron._compiled._rng, the order of its module
                     # docstring), written out here with the stream's arrays: through inlined
                     # helpers taking those arrays, the reference counts of every call cost
                     # up to 80x (Student-t: 30 us per sample instead of 0.4)
@@ -594,10 +597,10 @@ def run_draws(w, model, draws, step, rec, t0, n_updates):  # pragma: no cover - 
 def run_draws_fast(w, model, draws, fast, step, rec, t0, n_updates):  # pragma: no cover
     """:func:`run_draws` with the samples drawn from the fast stream ``fast``.
 
-    ``fast`` is a :class:`convotron._rng.FastStream` (updated in place: calls in pieces
+    ``fast`` is a :class:`convotron._compiled._rng.FastStream` (updated in place: calls in pieces
     continue one stream); ``draws.rng`` is not used (but must be a Generator). The order of
-    the draws is that of :mod:`convotron._sampling`; the values are the fast stream's
-    (:mod:`convotron._rng`).
+    the draws is that of :mod:`convotron.learning._sampling`; the values are the fast stream's
+    (:mod:`convotron._compiled._rng`).
     """
     return _updates(w, model, None, draws, fast, step, rec, t0, n_updates)
 
@@ -641,7 +644,7 @@ def run_updates(
 
 # --------------------------------------------------------------------------- runs in lockstep
 
-#: Runs advanced together by :func:`run_lockstep` (``convotron.many.LOCKSTEP_RUNS``).
+#: Runs advanced together by :func:`run_lockstep` (``convotron.learning.many.LOCKSTEP_RUNS``).
 LOCKSTEP = 8
 _U0, _U1, _U2, _U3, _U4, _U5, _U6, _U7 = (np.uint64(q) for q in range(8))
 
@@ -740,7 +743,7 @@ def run_lockstep(
     ``draws`` a :class:`~convotron._codes.DrawSource` (``n``, the teacher's ``w*``, the
     codes; its ``rng`` is not used); ``gens`` a ``numba.typed.List`` of the runs'
     ``numpy.random.Generator`` (run ``b`` draws from ``gens[b]``), ``fasts`` None (numpy's
-    stream) or a typed list of the runs' :class:`convotron._rng.FastStream`. ``idxp`` is
+    stream) or a typed list of the runs' :class:`convotron._compiled._rng.FastStream`. ``idxp`` is
     ``model.indices`` with the padding ``-1`` replaced by ``n`` (the sample buffer's row
     ``n`` holds zeros). ``rec`` a :class:`~convotron._codes.Recorder` whose ``hist`` is
     ``(B, L)`` and ``first_hit`` ``(B,)`` (one row per run, one shared ``w_star``).

@@ -1,13 +1,14 @@
 r"""Update rules as values: what one step of a run does, and the protocol a rule follows.
 
-A rule is a small frozen value passed to :func:`convotron.algorithm.fit` (and
-:func:`convotron.many.run_many`); the compiled loop (:func:`convotron._kernels._updates`)
-runs every rule, on the branch its :meth:`~Rule.compiled` step names. What a rule provides
-is the :class:`Rule` protocol: its name, its checks against the scheme, its start ``w_1``,
-its compiled step (a :class:`~convotron._codes.RuleStep`: a
+A rule is a small frozen value passed to :func:`convotron.learning.algorithm.fit` (and
+:func:`convotron.learning.many.run_many`); the compiled loop
+(:func:`convotron._compiled._kernels._updates`) runs every rule, on the branch its
+:meth:`~Rule.compiled` step names. What a rule provides is the :class:`Rule` protocol: its name, its
+checks against the scheme, its start ``w_1``, its compiled step (a
+:class:`~convotron._codes.RuleStep`: a
 :class:`~convotron._codes.RuleCode` and its parameters) and its readable step (the oracle
 the compiled branch is compared with, bitwise, by
-:func:`convotron._sampling_reference.fused_reference`). Nothing outside this module reads a
+:func:`convotron.learning._sampling_reference.fused_reference`). Nothing outside this module reads a
 rule's private attributes.
 
 - :class:`ConvotronRule` — Algorithm 1 of Goel, Klivans and Meka (ICML 2018) [paper]
@@ -18,7 +19,7 @@ rule's private attributes.
 - :class:`SGDRule` — SGD on the square loss ``½ (y − f_w(x))²`` (the paper's contrast):
   ``w_{t+1} = w_t + η (y_t − f_{w_t}(x_t)) (1/k) Σ_i σ′(w_tᵀ P_i x_t) P_i x_t`` with
   ``σ′(0) := α`` by default (the left derivative, as deep-learning frameworks compute it);
-  see :mod:`convotron.baselines` for the readable version and the convention's discussion.
+  see :mod:`convotron.learning.baselines` for the readable version and the convention's discussion.
 
 With a mini-batch of ``B`` rows each update averages the ``B`` per-sample steps.
 """
@@ -31,9 +32,9 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-from ._codes import RuleCode, RuleStep
-from ._limits import MAX_W_NORM
-from ._validate import (
+from .._codes import RuleCode, RuleStep
+from .._limits import MAX_W_NORM
+from .._validate import (
     Interval,
     Options,
     Param,
@@ -49,7 +50,7 @@ __all__ = ["ConvotronRule", "Rule", "SGDRule", "only_patch_param", "plugin_direc
 
 @runtime_checkable
 class Rule(Protocol):
-    r"""What :func:`convotron.algorithm.fit` needs of an update rule.
+    r"""What :func:`convotron.learning.algorithm.fit` needs of an update rule.
 
     With ``P_i x`` the patches of a sample ``x``, ``z_i = wᵀ P_i x`` and the residual
     ``res = y − f_w(x)``, an update is ``w ← w + η (1/B) Σ_b g(x_b, y_b)`` with the rule's
@@ -78,8 +79,8 @@ class Rule(Protocol):
     def compiled(self, alpha: float) -> RuleStep:
         """Return the compiled step: a :class:`~convotron._codes.RuleCode` and its parameters.
 
-        The branch of that code in :func:`convotron._kernels._updates` is the rule's compiled
-        step; :meth:`step` is its readable twin.
+        The branch of that code in :func:`convotron._compiled._kernels._updates` is the rule's
+        compiled step; :meth:`step` is its readable twin.
         """
 
     def step(
@@ -211,7 +212,7 @@ class ConvotronRule:
         """Resolve ``"exact"``/``"plugin"`` to a matrix ``H`` before a run: ``(rule, source)``.
 
         ``"exact"``: ``H = M⁻¹`` from the teacher's covariance (``source`` must be a
-        :class:`~convotron.problem.Teacher`). ``"plugin"``: ``H = M̂⁻¹`` from the first
+        :class:`~convotron.model.problem.Teacher`). ``"plugin"``: ``H = M̂⁻¹`` from the first
         ``plugin_samples`` samples (a teacher's or a sampler's, drawn from ``rng`` before the
         run's; fixed rows: the first rows, and the returned source holds the rest). Any
         other rule value is returned unchanged.
@@ -219,7 +220,7 @@ class ConvotronRule:
         pre = self.precondition
         if not isinstance(pre, str):
             return self, source
-        from .problem import Teacher
+        from ..model.problem import Teacher
         from .sources import Rows, Sampler
 
         r = int(scheme.indices.shape[1])
@@ -277,7 +278,7 @@ class ConvotronRule:
                 "precondition",
                 "bound to a source before the run (fit() does it: ConvotronRule.bind)",
                 repr(self.precondition),
-                "Run through convotron.algorithm.fit, or pass the matrix H.",
+                "Run through convotron.learning.algorithm.fit, or pass the matrix H.",
             )
         H = self.H
         if H is None:

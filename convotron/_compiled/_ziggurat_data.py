@@ -1,8 +1,10 @@
-"""The ziggurat tables of :mod:`convotron._rng` (1024 layers), precomputed (generated file).
+"""The ziggurat tables of :mod:`convotron._compiled._rng` (1024 layers).
+
+Precomputed (generated file).
 
 ``K``, ``W`` and ``F`` (3 x 1024 little-endian float64, base64) as
-:func:`convotron._rng._ziggurat_tables` computes them in 50-digit decimals (about 0.1 s, too
-long for an import); ``tests/convotron/test_rng.py`` recomputes them and compares bitwise.
+:func:`convotron._compiled._rng._ziggurat_tables` computes them in 50-digit decimals (about 0.1 s,
+too long for an import); ``tests/convotron/test_rng.py`` recomputes them and compares bitwise.
 Regenerate: ``base64.b64encode(np.stack(_ziggurat_tables()).astype("<f8").tobytes())``,
 wrapped in lines of 92 characters.
 """

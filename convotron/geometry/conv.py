@@ -2,8 +2,8 @@ r"""Convolution layers as patch schemes, with the deep-learning frameworks' sema
 
 A user usually comes with a layer of their own network, not with ``n = (k-1) d + r``. This
 module reads the layer in PyTorch's terms (``torch.nn.Conv1d`` / ``torch.nn.Conv2d``, one
-output channel, no bias) and builds the :class:`~convotron.patches.PatchScheme` of the model
-``f_w(x) = (1/k) Σ_i σ(wᵀ P_i x)`` whose patches are the layer's receptive fields.
+output channel, no bias) and builds the :class:`~convotron.geometry.patches.PatchScheme` of the
+model ``f_w(x) = (1/k) Σ_i σ(wᵀ P_i x)`` whose patches are the layer's receptive fields.
 
 Spec grammar (kind case-insensitive, spaces ignored)::
 
@@ -27,7 +27,7 @@ Semantics (the frameworks', [paper] model with a [derived] padding extension):
 * **Zero padding is modelled faithfully**: filter position ``a`` of patch ``i`` that falls
   on a padded zero reads nothing, so row ``a`` of :math:`P_i` is zero
   (:math:`P_i P_i^\top \preceq I`, not ``= I``). In ``PatchScheme.indices`` such a position
-  holds the sentinel ``-1`` (:data:`convotron.patches.PAD`).
+  holds the sentinel ``-1`` (:data:`convotron.geometry.patches.PAD`).
 
 A [derived] consequence used by the theory (``book/conv.md``): a padded layer is the unpadded
 layer on the padded input ``x̃ = E x`` (``E`` the zero-embedding), so
@@ -42,8 +42,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._errors import ConvotronError
-from ._limits import check_index_entries
+from .._errors import ConvotronError
+from .._limits import check_index_entries
 
 __all__ = ["CONV_GRAMMAR", "ConvLayout", "conv1d", "conv2d", "conv_output_size", "parse_conv_spec"]
 
@@ -112,8 +112,8 @@ class ConvLayout(NamedTuple):
     """What a conv layer reads: ``PatchScheme``'s fields.
 
     ``n`` inputs, the ``(k, r)`` indices (``-1``: padding), the canonical spec and the
-    geometry; :func:`~convotron.patches.parse_spec` builds the scheme, so this module does
-    not import :mod:`convotron.patches`.
+    geometry; :func:`~convotron.geometry.patches.parse_spec` builds the scheme, so this module does
+    not import :mod:`convotron.geometry.patches`.
     """
 
     n: int
@@ -280,7 +280,7 @@ def filter_shape(scheme: Any) -> tuple[int, ...]:
 
 def check_filter_path(path: str) -> Any:
     """Validate ``--save-filter PATH`` before any work: a new ``.npy`` or ``.npz`` file."""
-    from ._io import check_output_path
+    from .._io import check_output_path
 
     if not str(path).lower().endswith((".npy", ".npz")):
         raise ConvotronError(
@@ -296,7 +296,7 @@ def save_filter(path: Any, w: Any, shape: tuple[int, ...], w_star: Any = None) -
     ``.npy``: the learned filter alone; ``.npz``: ``weight`` and, when known, ``w_star``, both
     of that shape, loadable as is into e.g. ``torch.nn.Conv1d(C, 1, K, bias=False).weight``.
     """
-    from ._io import atomic_write
+    from .._io import atomic_write
 
     arrays = {"weight": np.asarray(w, dtype=np.float64).reshape(shape)}
     if w_star is not None:

@@ -4,14 +4,14 @@ A :class:`Problem` is everything about the learning task except the target filte
 :math:`w^*` [paper] (``def-model``): inputs :math:`x = Lz` with :math:`LL^\top = \Sigma` and
 :math:`z` of iid coordinates of law ``law``, labels :math:`y = f_{w^*}(x) + \xi` with the
 leaky-ReLU slope ``alpha`` and noise :math:`\xi` of ``noise``, patches ``scheme``. The teacher
-(:class:`~convotron.problem.Teacher`) is a problem together with :math:`w^*`; the theorem's
+(:class:`~convotron.model.problem.Teacher`) is a problem together with :math:`w^*`; the theorem's
 numbers (:func:`convotron.glue.parameters.theorem_parameters`) are a problem together with
 :math:`(\epsilon, \delta, \|w^*\|)`.
 
 Example
 -------
 >>> import numpy as np
->>> from convotron.problem import Problem
+>>> from convotron.model.problem import Problem
 >>> problem = Problem.from_specs("1d:16,4,2", alpha=0.0, noise="gaussian:0.1")
 >>> (problem.n, problem.r, problem.k)
 (16, 4, 7)
@@ -28,14 +28,14 @@ from typing import Any, ClassVar, overload
 
 import numpy as np
 
-from ._errors import ConvotronError
-from ._limits import MAX_SAMPLE_ENTRIES, MAX_W_NORM, chunk_rows, gib, real_vector
-from ._through import Through
-from ._validate import ALPHA, InstanceOf, Interval, Param, check_fields, table
-from .covariance import Covariance, as_covariance
-from .data import _CHUNK, _M, _RNG, SAMPLE_CHUNK, InputLaw, NoiseModel, get_law, parse_noise
-from .model import _activate_mean, _check_inputs, _preacts
-from .patches import _SCHEME, PatchScheme, parse_spec
+from .._errors import ConvotronError
+from .._limits import MAX_SAMPLE_ENTRIES, MAX_W_NORM, chunk_rows, gib, real_vector
+from .._through import Through
+from .._validate import ALPHA, InstanceOf, Interval, Param, check_fields, table
+from ..data.covariance import Covariance, as_covariance
+from ..data.laws import _CHUNK, _M, _RNG, SAMPLE_CHUNK, InputLaw, NoiseModel, get_law, parse_noise
+from ..geometry.patches import _SCHEME, PatchScheme, parse_spec
+from .network import _activate_mean, _check_inputs, _preacts
 
 __all__ = ["Problem", "Teacher", "TeacherSample"]
 
@@ -98,9 +98,9 @@ class Problem:
         """Build a problem from objects or spec strings.
 
         ``scheme`` a :class:`PatchScheme` or a spec (``"1d:16,4,2"``, :func:`parse_spec`);
-        ``law`` a name (:func:`~convotron.data.get_law`); ``cov`` ``None`` (identity) or a spec
-        (:func:`~convotron.covariance.parse_cov`); ``noise`` a spec
-        (:func:`~convotron.data.parse_noise`).
+        ``law`` a name (:func:`~convotron.data.laws.get_law`); ``cov`` ``None`` (identity) or a spec
+        (:func:`~convotron.data.covariance.parse_cov`); ``noise`` a spec
+        (:func:`~convotron.data.laws.parse_noise`).
         """
         if isinstance(scheme, str):
             scheme = parse_spec(scheme)
@@ -164,10 +164,10 @@ class TeacherSample:
         It consumes ``rng`` exactly as ``teacher.sample(rng, m)`` does (``m`` up to one
         chunk of :data:`SAMPLE_CHUNK` rows; beyond, it is ``teacher.sample`` itself), so
         ``X`` and the noise are bitwise those of :meth:`Teacher.sample`; the labels
-        :math:`f_{w^*}(x)` come from :func:`convotron._kernels.predict_rows` and agree with
-        numpy's to rounding (the order of the sum over the ``k`` patches).
+        :math:`f_{w^*}(x)` come from :func:`convotron._compiled._kernels.predict_rows` and agree
+        with numpy's to rounding (the order of the sum over the ``k`` patches).
         """
-        from . import _kernels
+        from .._compiled import _kernels
 
         tch = self.teacher
         n = int(tch.scheme.n)
@@ -214,7 +214,7 @@ class _SampleMethod:
 class Teacher:
     r"""The data source :math:`y = f_{w^*}(x) + \xi`, :math:`x = Lz` [paper] (``def-model``).
 
-    A :class:`~convotron.problem.Problem` together with the target filter. Build one with
+    A :class:`~convotron.model.problem.Problem` together with the target filter. Build one with
     ``problem.teacher(w_star)``, ``problem.random_teacher(rng, w_norm)`` or
     :meth:`Teacher.random`.
 
@@ -294,9 +294,9 @@ class Teacher:
 
         The teacher's one sampling routine (:meth:`sample` calls it chunk by chunk): all
         the inputs ``x = L z`` of the chunk (:meth:`InputLaw.standard
-        <convotron.data.InputLaw.standard>`, :meth:`Covariance.transform
-        <convotron.covariance.Covariance.transform>`), the labels
-        :math:`f_{w^*}(x)` (numpy's :func:`~convotron.model.predict`, or ``label(X)``: the
+        <convotron.data.laws.InputLaw.standard>`, :meth:`Covariance.transform
+        <convotron.data.covariance.Covariance.transform>`), the labels
+        :math:`f_{w^*}(x)` (numpy's :func:`~convotron.model.network.predict`, or ``label(X)``: the
         compiled labeller of :meth:`TeacherSample.compiled`), then the noise of every row.
         """
         Xc = np.ascontiguousarray(self.cov.transform(self.law.draw(rng, (m, self.scheme.n))))
@@ -322,8 +322,8 @@ class Teacher:
         r"""Build a teacher with :math:`w^*` uniform on the sphere of radius ``w_norm``.
 
         The same as ``Problem.from_specs(scheme, alpha, law, cov, noise).random_teacher(rng,
-        w_norm)`` (:class:`~convotron.problem.Problem`): ``cov`` None means the identity;
-        strings go through :func:`~convotron.covariance.parse_cov`, ``noise`` through
+        w_norm)`` (:class:`~convotron.model.problem.Problem`): ``cov`` None means the identity;
+        strings go through :func:`~convotron.data.covariance.parse_cov`, ``noise`` through
         :func:`parse_noise`, ``law`` through :func:`get_law`.
         """
         rng = _RNG(rng)
