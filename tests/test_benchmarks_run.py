@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SMOKE = {
     "bench_core.py": ["--quick", "--repeats", "1"],
     "bench_estimator_data.py": ["--quick"],
+    "bench_lockstep.py": ["--repeats", "1", "--runs", "9", "--scale", "0.01"],
     "bench_plugin_coverage.py": ["--reps", "4", "--rows", "2000"],
     "bench_precondition_estimator.py": ["--quick"],
     "bench_rng.py": ["--repeats", "1", "--normals", "64000"],
