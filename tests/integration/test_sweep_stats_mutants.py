@@ -21,17 +21,6 @@ import pytest
 
 from convotron.glue.sweep import stats
 from convotron.glue.sweep.engine import ChunkResult
-from convotron.glue.sweep.stats import (
-    FAMILY_LEVEL,
-    RULE,
-    apply_holm,
-    clopper_pearson,
-    fail_at,
-    first_hit_quantile,
-    holm,
-    teacher_stats,
-    worst_teacher,
-)
 
 
 def _holm_oracle(p: list[float]) -> list[float]:
@@ -57,16 +46,17 @@ def _holm_oracle(p: list[float]) -> list[float]:
 
 
 def test_holm_hand_values() -> None:
-    assert holm([]) == []
-    assert holm([0.3]) == [0.3]
+    assert stats.holm([]) == []
+    assert stats.holm([0.3]) == [0.3]
     # sorted 0.001, 0.01, 0.02, 0.5 -> 4 x 0.001, 3 x 0.01, 2 x 0.02, 1 x 0.5
-    assert holm([0.02, 0.001, 0.5, 0.01]) == pytest.approx([0.04, 0.004, 0.5, 0.03], rel=1e-12)
+    adjusted = stats.holm([0.02, 0.001, 0.5, 0.01])
+    assert adjusted == pytest.approx([0.04, 0.004, 0.5, 0.03], rel=1e-12)
     # the running maximum: 2 x 0.01 = 0.02 > 1 x 0.011
-    assert holm([0.011, 0.01]) == pytest.approx([0.02, 0.02], rel=1e-12)
+    assert stats.holm([0.011, 0.01]) == pytest.approx([0.02, 0.02], rel=1e-12)
     # capped at 1, and the cap carries forward
-    assert holm([0.6, 0.7]) == [1.0, 1.0]
-    assert holm([0.4, 0.9, 0.1]) == pytest.approx([0.8, 0.9, 0.3], rel=1e-12)
-    assert holm([0.01, 0.01]) == pytest.approx([0.02, 0.02], rel=1e-12)
+    assert stats.holm([0.6, 0.7]) == [1.0, 1.0]
+    assert stats.holm([0.4, 0.9, 0.1]) == pytest.approx([0.8, 0.9, 0.3], rel=1e-12)
+    assert stats.holm([0.01, 0.01]) == pytest.approx([0.02, 0.02], rel=1e-12)
 
 
 def test_holm_equals_the_step_down_procedure_on_random_p_values() -> None:
@@ -74,7 +64,7 @@ def test_holm_equals_the_step_down_procedure_on_random_p_values() -> None:
     for _ in range(200):
         m = rng.randint(1, 7)
         p = [rng.choice([rng.random(), rng.random() * 0.05, 0.01, 0.5]) for _ in range(m)]
-        assert holm(p) == pytest.approx(_holm_oracle(p), rel=1e-9), p
+        assert stats.holm(p) == pytest.approx(_holm_oracle(p), rel=1e-9), p
 
 
 def _row(status: str, teachers: int, **p: float | None) -> dict:
@@ -92,7 +82,7 @@ def test_apply_holm_fills_every_row() -> None:
         _row("done", 1, hardest=0.2, random2=1e-12),  # random2 is not one of its teachers
         _row("done", 2),  # no p-values: nothing to adjust
     ]
-    assert apply_holm(rows) == 5  # 0.002, 0.3, 0.5, 0.004, 0.2
+    assert stats.apply_holm(rows) == 5  # 0.002, 0.3, 0.5, 0.004, 0.2
     # sorted 0.002 (x5), 0.004 (x4), 0.2 (x3), 0.3 (x2), 0.5 (x1)
     assert rows[0]["p_holm"] == pytest.approx(0.01, rel=1e-12)
     assert rows[0]["flagged"] is True  # exactly the family level: rejected
@@ -107,18 +97,18 @@ def test_apply_holm_fills_every_row() -> None:
 
 
 def test_apply_holm_flags_at_the_family_level_and_not_above() -> None:
-    assert FAMILY_LEVEL == 0.01
-    assert "Holm" in RULE and "0.01" in RULE
+    assert stats.FAMILY_LEVEL == 0.01
+    assert "Holm" in stats.RULE and "0.01" in stats.RULE
     one = [_row("done", 1, hardest=0.01)]
-    assert apply_holm(one) == 1 and one[0]["p_holm"] == 0.01 and one[0]["flagged"] is True
+    assert stats.apply_holm(one) == 1 and one[0]["p_holm"] == 0.01 and one[0]["flagged"] is True
     above = [_row("done", 1, hardest=0.0100001)]
-    apply_holm(above)
+    stats.apply_holm(above)
     assert above[0]["flagged"] is False
     # the row's value is the smallest adjusted value of its teachers
     two = [_row("done", 2, hardest=0.3, easiest=0.001)]
-    assert apply_holm(two) == 2
+    assert stats.apply_holm(two) == 2
     assert two[0]["p_holm"] == pytest.approx(0.002, rel=1e-12) and two[0]["flagged"] is True
-    assert apply_holm([]) == 0
+    assert stats.apply_holm([]) == 0
 
 
 def _binom_sf(k: int, n: int, p: Fraction) -> Fraction:
@@ -143,7 +133,7 @@ def test_clopper_pearson_solves_the_binomial_tails(
     fails: int, runs: int, confidence: float
 ) -> None:
     tail = (1 - confidence) / 2
-    lo, hi = clopper_pearson(fails, runs, confidence)
+    lo, hi = stats.clopper_pearson(fails, runs, confidence)
     # lo: P[Bin(runs, lo) >= fails] = tail; hi: P[Bin(runs, hi) <= fails] = tail
     want_lo = (
         0.0 if fails == 0 else _bisect(lambda q: float(_binom_sf(fails, runs, Fraction(q))) - tail)
@@ -162,7 +152,7 @@ def test_clopper_pearson_solves_the_binomial_tails(
 
 
 def test_clopper_pearson_default_is_95_percent() -> None:
-    assert clopper_pearson(3, 10) == clopper_pearson(3, 10, 0.95)
+    assert stats.clopper_pearson(3, 10) == stats.clopper_pearson(3, 10, 0.95)
     assert stats.CONFIDENCE == 0.95
 
 
@@ -171,10 +161,10 @@ def test_first_hit_quantile_reads_the_sorted_list() -> None:
     ordered = sorted(math.inf if h < 0 else float(h) for h in hits)  # 0 2 3 5 7 10 inf inf
     for q in (0.1, 0.125, 0.3, 0.5, 0.6, 0.75, 0.76, 0.9, 0.99):
         want = ordered[math.ceil(q * len(hits)) - 1]  # inverted_cdf: the smallest h with F(h) >= q
-        assert first_hit_quantile(hits, q) == want, q
-    assert first_hit_quantile(np.array([0, 0, 4]), 0.5) == 0.0  # a first hit at update 0
-    assert first_hit_quantile(np.array([-1, -1, 4]), 0.5) == math.inf
-    assert isinstance(first_hit_quantile(hits, 0.5), float)
+        assert stats.first_hit_quantile(hits, q) == want, q
+    assert stats.first_hit_quantile(np.array([0, 0, 4]), 0.5) == 0.0  # a first hit at update 0
+    assert stats.first_hit_quantile(np.array([-1, -1, 4]), 0.5) == math.inf
+    assert isinstance(stats.first_hit_quantile(hits, 0.5), float)
 
 
 def _chunk(start: int, final: list[float], hits: list[int], hist: list[list[float]]) -> ChunkResult:
@@ -200,7 +190,7 @@ def test_teacher_stats_against_hand_counts() -> None:
         _chunk(5, [0.1], [10], [[2.0, 1.0, 0.3, 0.2]]),
     ]
     plan = _plan(6, eps=0.5, delta=0.1, T=60)
-    st = teacher_stats(plan, parts)  # type: ignore[arg-type]
+    st = stats.teacher_stats(plan, parts)  # type: ignore[arg-type]
     # finals in run order: 0.5 (= eps: a success), inf, 0.6, 0.4, nan, 0.1 -> 3 fails
     assert st["fails"] == 3 and isinstance(st["fails"], int)
     assert st["fail_rate"] == 0.5
@@ -217,13 +207,13 @@ def test_teacher_stats_against_hand_counts() -> None:
 
 def test_teacher_stats_tightness_is_none_without_a_finite_positive_median() -> None:
     h = [[1.0, 1.0, 1.0, 1.0]]
-    never = teacher_stats(_plan(3), [_chunk(0, [1.0, 1.0, 0.2], [-1, -1, 5], h * 3)])  # type: ignore[arg-type]
+    never = stats.teacher_stats(_plan(3), [_chunk(0, [1.0, 1.0, 0.2], [-1, -1, 5], h * 3)])  # type: ignore[arg-type]
     assert never["hit_q50"] == math.inf and never["tightness"] is None
     assert never["fails"] == 2 and never["fail_rate"] == pytest.approx(2 / 3, rel=1e-15)
-    at_zero = teacher_stats(_plan(3), [_chunk(0, [0.1, 0.1, 0.1], [0, 0, 4], h * 3)])  # type: ignore[arg-type]
+    at_zero = stats.teacher_stats(_plan(3), [_chunk(0, [0.1, 0.1, 0.1], [0, 0, 4], h * 3)])  # type: ignore[arg-type]
     assert at_zero["hit_q50"] == 0.0 and at_zero["tightness"] is None
     assert at_zero["fails"] == 0 and at_zero["p_value"] == 1.0
-    one = teacher_stats(_plan(3, T=9), [_chunk(0, [0.1] * 3, [1, 1, 4], h * 3)])  # type: ignore[arg-type]
+    one = stats.teacher_stats(_plan(3, T=9), [_chunk(0, [0.1] * 3, [1, 1, 4], h * 3)])  # type: ignore[arg-type]
     assert one["tightness"] == 9.0
 
 
@@ -231,7 +221,7 @@ def test_teacher_stats_p_value_is_the_upper_binomial_tail() -> None:
     h = [[1.0, 1.0, 1.0, 1.0]]
     for fails, delta in ((0, 0.1), (1, 0.1), (2, 0.25), (4, 0.05), (5, 0.5)):
         final = [1.0] * fails + [0.0] * (5 - fails)
-        st = teacher_stats(_plan(5, delta=delta), [_chunk(0, final, [1] * 5, h * 5)])  # type: ignore[arg-type]
+        st = stats.teacher_stats(_plan(5, delta=delta), [_chunk(0, final, [1] * 5, h * 5)])  # type: ignore[arg-type]
         want = float(_binom_sf(fails, 5, Fraction(delta)))
         assert st["p_value"] == pytest.approx(want, rel=1e-10), (fails, delta)
 
@@ -240,11 +230,11 @@ def test_worst_teacher_most_fails_then_larger_median_then_lower_index() -> None:
     def s(*pairs: tuple[int, float]) -> dict[int, dict[str, float]]:
         return {t: {"fails": f, "hit_q50": q} for t, (f, q) in enumerate(pairs)}
 
-    assert worst_teacher(s((3, 10.0), (5, 2.0), (5, 7.0))) == 2
-    assert worst_teacher(s((5, 7.0), (5, 7.0), (1, 99.0))) == 0
-    assert worst_teacher(s((1, 5.0), (1, math.inf))) == 1
-    assert worst_teacher(s((4, 1.0), (2, 50.0))) == 0
-    assert worst_teacher(s((0, 3.0), (0, 3.0), (0, 4.0), (0, 4.0))) == 2
+    assert stats.worst_teacher(s((3, 10.0), (5, 2.0), (5, 7.0))) == 2
+    assert stats.worst_teacher(s((5, 7.0), (5, 7.0), (1, 99.0))) == 0
+    assert stats.worst_teacher(s((1, 5.0), (1, math.inf))) == 1
+    assert stats.worst_teacher(s((4, 1.0), (2, 50.0))) == 0
+    assert stats.worst_teacher(s((0, 3.0), (0, 3.0), (0, 4.0), (0, 4.0))) == 2
 
 
 def test_fail_at_reads_the_last_record_not_after_the_target() -> None:
@@ -263,8 +253,8 @@ def test_fail_at_reads_the_last_record_not_after_the_target() -> None:
     cases = {-1.0: (0.75, 0), 0.0: (0.75, 0), 5.0: (0.75, 0), 10.0: (0.5, 10), 19.9: (0.5, 10),
              20.0: (0.5, 20), 25.0: (0.5, 20), 30.0: (0.0, 30), 1e9: (0.0, 30)}  # fmt: skip
     for target, want in cases.items():
-        got = fail_at(history, history_t, target, eps, 4)
+        got = stats.fail_at(history, history_t, target, eps, 4)
         assert got == want, target
         assert isinstance(got[1], int) and isinstance(got[0], float)
     # the rate is over the runs given, not the rows' count
-    assert fail_at(history, history_t, 0.0, eps, 6) == (0.5, 0)
+    assert stats.fail_at(history, history_t, 0.0, eps, 6) == (0.5, 0)
