@@ -432,16 +432,25 @@ def test_run_with_stderr_closed_still_runs() -> None:
 
 
 # ------------------------------------------------------------- 23. Ctrl-C and a LocalCluster
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_a_local_cluster_sweep_is_one_line(tmp_path: Path) -> None:
-    """SIGINT while the embedded cluster starts or runs: exit 130, no traceback (real cluster)."""
+    """SIGINT while the embedded cluster starts or runs: exit 130, no traceback (real cluster).
+
+    The child starts with SIGINT at its default action: a test run started in the background
+    of a non-interactive shell (``make test &``) inherits SIGINT ignored, and Python then
+    installs no KeyboardInterrupt handler, so the sweep would (rightly) ignore the signal.
+    """
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = [sys.executable, "-m", "convotron.cli", "sweep", "--scheme", "1d:8,4,2", "--eps",
             "0.01", "--runs", "5000", "--chunk", "10", "--workers", "1", "--teachers", "1",
             "--no-figures"]  # fmt: skip
     for k, delay in enumerate((2.5, 5.0)):
         proc = subprocess.Popen([*args, "--out", str(tmp_path / f"o{k}")], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                text=True)  # fmt: skip
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=_default_sigint)  # fmt: skip
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
