@@ -18,7 +18,7 @@ inputs, identity covariance, no noise, ReLU, ``eta = 1e-3``.
 
 Usage::
 
-    python benchmarks/bench_lockstep.py [--repeats 5] [--runs 16] [--json FILE]
+    python benchmarks/bench_lockstep.py [--repeats 5] [--runs 16] [--schemes S ...] [--json FILE]
 
 No assertion: this measures and reports. Figures are recorded in benchmarks/README.md.
 """
@@ -85,6 +85,7 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--runs", type=int, default=16)
     ap.add_argument("--scale", type=float, default=1.0, help="multiply the runs' lengths")
+    ap.add_argument("--schemes", nargs="*", help="only these schemes (default: all)")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     load0 = load_average()
@@ -104,6 +105,8 @@ def main(argv=None):
     print(f"{'scheme':>18} {'stream':>6} | ns/update (thread CPU): one-by-one  lockstep  draws"
           "  | speed-up  [wall speed-up]")  # fmt: skip
     for spec, iters in SCHEMES:
+        if args.schemes and spec not in args.schemes:
+            continue
         iters = max(1, int(iters * args.scale))
         teacher = Teacher.random(parse_spec(spec), 0.0, np.random.default_rng(1))
         for stream in ("numpy", "fast"):

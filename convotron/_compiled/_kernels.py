@@ -763,7 +763,6 @@ def run_lockstep(
     nb = LOCKSTEP  # W.shape[1], a constant: the loops over the runs unroll
     n = draws.n
     v = draws.teacher_w
-    noise = draws.codes.noise
     inv_k = 1.0 / k
     batch = step.batch
     eta = step.eta
@@ -799,11 +798,37 @@ def run_lockstep(
     hq = np.zeros(nb)
     total = np.zeros(nb)
     big = np.zeros(nb)
+    # the fast stream's direct path (gaussian law): each run's normals go straight from its
+    # normal block into XT, sample by sample, with no buffer and no interleaving pass; the
+    # blocks and read positions live here (NRM, WRD, POS: no reference counts per sample)
+    # and go back to the streams at the end
+    law, cov, cov_vec, rho, cov_L, noise, level, sqrt_trace = draws.codes
+    s_ar = math.sqrt(1.0 - rho * rho)
+    direct = False
+    NRM = np.zeros((nb, _rng.BLOCK))
+    WRD = np.zeros((nb, _rng.BLOCK), np.uint64)
+    POS = np.zeros((nb, 2), np.int64)
+    ZT = np.zeros(n * nb)  # scratch of the dense transform
+    RAW = np.zeros(_rng.BLOCK, np.uint64)  # one refill's scratch, shared by the runs
+    MANT = np.zeros(_rng.BLOCK, np.uint64)
+    FLAGS = np.zeros(_rng.BLOCK, np.int32)
+    REJ = np.zeros(_rng.BLOCK + 1, np.int64)
+    live0 = np.zeros(nb, np.bool_)
+    if fasts is not None:
+        direct = law == LawCode.GAUSSIAN
+        if direct:
+            for b in range(nb):
+                live0[b] = status[b, 0] == STATUS_OK
+                if live0[b]:
+                    fb = fasts[b]
+                    NRM[b, :] = fb.normals
+                    WRD[b, :] = fb.words
+                    POS[b, :] = fb.pos
     done = 0
     while done < n_updates:
         u_blk = min(block, n_updates - done)
         for b in range(nb):  # the draws, run by run (each its own generator, as alone)
-            if status[b, 0] == STATUS_OK:
+            if status[b, 0] == STATUS_OK and not direct:
                 db = DrawSource(gens[b], n, v, draws.codes)
                 if fasts is None:
                     _updates(wd, model, None, db, None, step, recd, 0, u_blk, (X[b], XI[b]))
@@ -814,9 +839,105 @@ def run_lockstep(
             G[:, :] = 0.0
             for bb in range(batch):
                 s = u * batch + bb
-                for c in range(n):  # interleave sample s of the runs: XT[8 c + b]
-                    for b in range(nb):
-                        XT[nb * c + b] = X[b, s, c]
+                drawn = False
+                if fasts is not None:
+                    if direct:  # _updates' fast gaussian draws, written to XT[8 c + b]
+                        # the live runs' blocks refilled where empty; in step (the runs draw
+                        # alike), the sample is one transposed copy, else run by run
+                        p0 = -1
+                        for b in range(nb):
+                            if status[b, 0] != STATUS_OK:
+                                continue
+                            p = POS[b, 1]
+                            if p >= _rng.BLOCK:
+                                fb = fasts[b]
+                                _rng._refill_block(fb.lanes, fb.aux, RAW, MANT, FLAGS, REJ,
+                                                   NRM[b])  # fmt: skip
+                                p = 0
+                                POS[b, 1] = 0
+                            if p0 == -1:
+                                p0 = p
+                            elif p0 != p:
+                                p0 = -2
+                        in_step = p0 >= 0 and p0 + n <= _rng.BLOCK
+                        if in_step:
+                            for c in range(n):
+                                for b in range(nb):
+                                    XT[nb * c + b] = NRM[b, p0 + c]
+                        for b in range(nb):
+                            if status[b, 0] != STATUS_OK:
+                                continue
+                            if in_step:
+                                POS[b, 1] = p0 + n
+                                continue
+                            j = 0
+                            while j < n:
+                                p = POS[b, 1]
+                                if p >= _rng.BLOCK:
+                                    fb = fasts[b]
+                                    _rng._refill_block(fb.lanes, fb.aux, RAW, MANT, FLAGS,
+                                                       REJ, NRM[b])  # fmt: skip
+                                    p = 0
+                                mm = min(n - j, _rng.BLOCK - p)
+                                for c_ in range(mm):
+                                    XT[nb * (j + c_) + b] = NRM[b, p + c_]
+                                POS[b, 1] = p + mm
+                                j += mm
+                        # x = L z, each run's column in _transform's order
+                        if cov == CovCode.DIAGONAL:
+                            for j in range(n):
+                                cj = cov_vec[j]
+                                for b in range(nb):
+                                    XT[nb * j + b] = XT[nb * j + b] * cj
+                        elif cov == CovCode.AR1:
+                            for j in range(1, n):  # XT[j - 1] holds x_{j-1}, XT[j] z_j
+                                for b in range(nb):
+                                    prev = XT[nb * (j - 1) + b]
+                                    XT[nb * j + b] = rho * prev + XT[nb * j + b] * s_ar
+                        elif cov == CovCode.DENSE:
+                            for j in range(n * nb):
+                                ZT[j] = XT[j]
+                            for j in range(n):
+                                for b in range(nb):
+                                    acc = 0.0
+                                    for c in range(n):
+                                        acc += cov_L[j, c] * ZT[nb * c + b]
+                                    XT[nb * j + b] = acc
+                        if noise != NoiseCode.NONE:
+                            for b in range(nb):
+                                if status[b, 0] != STATUS_OK:
+                                    continue
+                                if noise == NoiseCode.UNIFORM:  # low + (high - low) U
+                                    p = POS[b, 0]
+                                    if p >= _rng.BLOCK:
+                                        _rng._refill(fasts[b].lanes, WRD[b])
+                                        p = 0
+                                    POS[b, 0] = p + 1
+                                    unif = float(WRD[b, p] >> _rng._U11) * _rng._TWO_M53
+                                    low = -level * SQRT3
+                                    high = level * SQRT3
+                                    XI[b, s] = low + (high - low) * unif
+                                else:  # S g, or S ||x|| / sqrt(tr Sigma) g
+                                    p = POS[b, 1]
+                                    if p >= _rng.BLOCK:
+                                        fb = fasts[b]
+                                        _rng._refill_block(fb.lanes, fb.aux, RAW, MANT, FLAGS,
+                                                           REJ, NRM[b])  # fmt: skip
+                                        p = 0
+                                    POS[b, 1] = p + 1
+                                    g = NRM[b, p]
+                                    if noise == NoiseCode.GAUSSIAN:
+                                        XI[b, s] = level * g
+                                    else:
+                                        ss = 0.0
+                                        for j in range(n):
+                                            ss += XT[nb * j + b] * XT[nb * j + b]
+                                        XI[b, s] = level * math.sqrt(ss) / sqrt_trace * g
+                        drawn = True
+                if not drawn:
+                    for c in range(n):  # interleave sample s of the runs: XT[8 c + b]
+                        for b in range(nb):
+                            XT[nb * c + b] = X[b, s, c]
                 _forward_block(XT, idxp, Wf, v, alpha, PXf, ZSf, F, FT)
                 for b in range(nb):
                     label = FT[b] * inv_k
@@ -831,7 +952,7 @@ def run_lockstep(
                         for a in range(r):
                             c = idxp[only_patch, a]
                             for b in range(nb):
-                                G[a, b] += res[b] * X[b, s, c]
+                                G[a, b] += res[b] * XT[nb * c + b]
                     elif use_h:
                         for a in range(r):
                             hq[:] = 0.0
@@ -861,7 +982,7 @@ def run_lockstep(
                             c = idxp[i, a]
                             for b in range(nb):
                                 if on[b]:
-                                    G[a, b] += cf[b] * X[b, s, c]
+                                    G[a, b] += cf[b] * XT[nb * c + b]
             total[:] = 0.0
             big[:] = 0.0
             for a in range(r):
@@ -891,6 +1012,14 @@ def run_lockstep(
                     if eps >= 0.0 and first_hit[b] < 0 and d2 <= eps:
                         first_hit[b] = t
         done += u_blk
+    if fasts is not None:
+        if direct:  # the streams continue where the runs stopped
+            for b in range(nb):
+                if live0[b]:
+                    fb = fasts[b]
+                    fb.normals[:] = NRM[b]
+                    fb.words[:] = WRD[b]
+                    fb.pos[:] = POS[b]
     for b in range(nb):
         if status[b, 0] == STATUS_OK:
             status[b, 1] = t0 + n_updates
