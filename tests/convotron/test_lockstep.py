@@ -157,3 +157,60 @@ def test_the_block_size_is_the_kernels() -> None:
     from convotron._compiled import _kernels
 
     assert LOCKSTEP_RUNS == _kernels.LOCKSTEP == 8
+
+
+@pytest.mark.parametrize("noise", ["none", "gaussian:0.1", "uniform:0.1"])
+def test_fast_streams_out_of_step_are_drawn_run_by_run(noise: str) -> None:
+    """The kernel's direct fast path (gaussian law) with the runs' streams at other positions.
+
+    ``run_many`` starts every run's stream empty, so the runs refill together ("in step");
+    here run ``b``'s stream has drawn ``7 b`` normals (and run 5 none at all: it is idle)
+    before the call, so the kernel must draw run by run. Each run's filter and its stream
+    afterwards (positions, blocks, lanes) must be those of the run alone (``run_draws_fast``).
+    """
+    from convotron._codes import DrawSource, Recorder
+    from convotron._compiled import _kernels, _rng
+    from convotron.learning._sampling import draw_source
+
+    scheme = parse_spec("1d:40,6,2")  # 41 values per sample with noise: across the blocks
+    teacher = Teacher.random(scheme, 0.1, np.random.default_rng(3), noise=noise)
+    kw = dict(eta=0.01, iters=90, batch=2, record_every=None, eps=None,
+              on_divergence="record", stream="fast")  # fmt: skip
+    checked = many._lockstep_checked(ConvotronRule(), teacher, kw)
+    assert checked is not None
+    c, T, codes = checked
+    nb, r = LOCKSTEP_RUNS, scheme.r
+
+    def streams() -> list[_rng.FastStream]:
+        out = []
+        for b in range(nb):
+            st = _rng.fast_stream(100 + b)
+            _rng.draw(st, "gaussian", 7 * b)
+            _rng.draw(st, "uniform", b)
+            out.append(st)
+        return out
+
+    gens = [np.random.default_rng(b) for b in range(nb)]
+    fasts = streams()
+    W = np.zeros((r, nb))
+    status = np.zeros((nb, 2), dtype=np.int64)
+    status[5, 0] = -1
+    rec = Recorder(teacher.w_star, 0, np.zeros((nb, 1)), -1.0, np.full(nb, -1, np.int64))
+    idxp = np.where(c.indices < 0, c.n, c.indices).astype(np.int64)
+    draws = draw_source(gens[0], c.n, teacher.w_star, codes)
+    _kernels.run_lockstep(W, c.model, idxp, draws, tuple(gens), tuple(fasts), c.step, rec,
+                          0, T, 4, status)  # fmt: skip
+    ref = streams()
+    for b in range(nb):
+        if b == 5:  # idle: untouched
+            assert not W[:, b].any() and np.array_equal(fasts[b].pos, ref[b].pos)
+            assert np.array_equal(fasts[b].lanes, ref[b].lanes)
+            continue
+        w = np.zeros(r)
+        one = Recorder(teacher.w_star, 0, np.zeros(1), -1.0, np.full(1, -1, np.int64))
+        db = DrawSource(gens[b], draws.n, draws.teacher_w, draws.codes)
+        st, t = _kernels.run_draws_fast(w, c.model, db, ref[b], c.step, one, 0, T)
+        assert (st, t) == (_kernels.STATUS_OK, T) and tuple(status[b]) == (st, t)
+        assert np.array_equal(W[:, b], w)
+        for name in ("lanes", "aux", "words", "normals", "pos"):
+            assert np.array_equal(getattr(fasts[b], name), getattr(ref[b], name)), (b, name)
