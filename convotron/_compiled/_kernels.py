@@ -815,7 +815,7 @@ def run_lockstep(
     REJ = np.zeros(_rng.BLOCK + 1, np.int64)
     live0 = np.zeros(nb, np.bool_)
     if fasts is not None:
-        direct = law == LawCode.GAUSSIAN
+        direct = law != LawCode.EXPONENTIAL  # (its draw: _updates')
         if direct:
             for b in range(nb):
                 live0[b] = status[b, 0] == STATUS_OK
@@ -841,48 +841,104 @@ def run_lockstep(
                 s = u * batch + bb
                 drawn = False
                 if fasts is not None:
-                    if direct:  # _updates' fast gaussian draws, written to XT[8 c + b]
+                    if direct:  # _updates' fast draws, written to XT[8 c + b]
                         # the live runs' blocks refilled where empty; in step (the runs draw
                         # alike), the sample is one transposed copy, else run by run
-                        p0 = -1
-                        for b in range(nb):
-                            if status[b, 0] != STATUS_OK:
-                                continue
-                            p = POS[b, 1]
-                            if p >= _rng.BLOCK:
-                                fb = fasts[b]
-                                _rng._refill_block(fb.lanes, fb.aux, RAW, MANT, FLAGS, REJ,
-                                                   NRM[b])  # fmt: skip
-                                p = 0
-                                POS[b, 1] = 0
-                            if p0 == -1:
-                                p0 = p
-                            elif p0 != p:
-                                p0 = -2
-                        in_step = p0 >= 0 and p0 + n <= _rng.BLOCK
-                        if in_step:
-                            for c in range(n):
-                                for b in range(nb):
-                                    XT[nb * c + b] = NRM[b, p0 + c]
-                        for b in range(nb):
-                            if status[b, 0] != STATUS_OK:
-                                continue
-                            if in_step:
-                                POS[b, 1] = p0 + n
-                                continue
-                            j = 0
-                            while j < n:
+                        if law == LawCode.GAUSSIAN or law == LawCode.MIXTURE:
+                            p0 = -1
+                            for b in range(nb):
+                                if status[b, 0] != STATUS_OK:
+                                    continue
                                 p = POS[b, 1]
                                 if p >= _rng.BLOCK:
                                     fb = fasts[b]
-                                    _rng._refill_block(fb.lanes, fb.aux, RAW, MANT, FLAGS,
-                                                       REJ, NRM[b])  # fmt: skip
+                                    _rng._refill_block(fb.lanes, fb.aux, RAW, MANT, FLAGS, REJ,
+                                                       NRM[b])  # fmt: skip
                                     p = 0
-                                mm = min(n - j, _rng.BLOCK - p)
-                                for c_ in range(mm):
-                                    XT[nb * (j + c_) + b] = NRM[b, p + c_]
-                                POS[b, 1] = p + mm
-                                j += mm
+                                    POS[b, 1] = 0
+                                if p0 == -1:
+                                    p0 = p
+                                elif p0 != p:
+                                    p0 = -2
+                            in_step = p0 >= 0 and p0 + n <= _rng.BLOCK
+                            if in_step:
+                                for c in range(n):
+                                    for b in range(nb):
+                                        XT[nb * c + b] = NRM[b, p0 + c]
+                            for b in range(nb):
+                                if status[b, 0] != STATUS_OK:
+                                    continue
+                                if in_step:
+                                    POS[b, 1] = p0 + n
+                                    continue
+                                j = 0
+                                while j < n:
+                                    p = POS[b, 1]
+                                    if p >= _rng.BLOCK:
+                                        fb = fasts[b]
+                                        _rng._refill_block(fb.lanes, fb.aux, RAW, MANT, FLAGS,
+                                                           REJ, NRM[b])  # fmt: skip
+                                        p = 0
+                                    mm = min(n - j, _rng.BLOCK - p)
+                                    for c_ in range(mm):
+                                        XT[nb * (j + c_) + b] = NRM[b, p + c_]
+                                    POS[b, 1] = p + mm
+                                    j += mm
+                            if law == LawCode.MIXTURE:
+                                for j in range(n * nb):
+                                    XT[j] *= MIX_TAU
+                        elif law == LawCode.UNIFORM:  # one word-queue uniform each
+                            for b in range(nb):
+                                if status[b, 0] != STATUS_OK:
+                                    continue
+                                for j in range(n):
+                                    p = POS[b, 0]
+                                    if p >= _rng.BLOCK:
+                                        _rng._refill(fasts[b].lanes, WRD[b])
+                                        p = 0
+                                    POS[b, 0] = p + 1
+                                    unif = float(WRD[b, p] >> _rng._U11) * _rng._TWO_M53
+                                    XT[nb * j + b] = -SQRT3 + (SQRT3 - -SQRT3) * unif
+                        elif law == LawCode.STUDENT_T:  # g_0 sqrt(3 / (g_1^2 + ... + g_5^2))
+                            for b in range(nb):
+                                if status[b, 0] != STATUS_OK:
+                                    continue
+                                for j in range(n):
+                                    g0 = 0.0
+                                    ss = 0.0
+                                    for i6 in range(6):
+                                        p = POS[b, 1]
+                                        if p >= _rng.BLOCK:
+                                            fb = fasts[b]
+                                            _rng._refill_block(fb.lanes, fb.aux, RAW, MANT,
+                                                               FLAGS, REJ, NRM[b])  # fmt: skip
+                                            p = 0
+                                        POS[b, 1] = p + 1
+                                        g = NRM[b, p]
+                                        if i6 == 0:
+                                            g0 = g
+                                        else:
+                                            ss += g * g
+                                    XT[nb * j + b] = g0 * math.sqrt(3.0 / ss)
+                        elif law == LawCode.RADEMACHER:  # zeros, then the signs below
+                            for j in range(n * nb):
+                                XT[j] = 0.0
+                        if law == LawCode.RADEMACHER or law == LawCode.MIXTURE:
+                            mu = MIX_MU if law == LawCode.MIXTURE else 1.0
+                            for b in range(nb):
+                                if status[b, 0] != STATUS_OK:
+                                    continue
+                                word = np.uint64(0)
+                                for j in range(n):  # bit j % 64 of a fresh word per 64
+                                    if j % 64 == 0:
+                                        p = POS[b, 0]
+                                        if p >= _rng.BLOCK:
+                                            _rng._refill(fasts[b].lanes, WRD[b])
+                                            p = 0
+                                        POS[b, 0] = p + 1
+                                        word = WRD[b, p]
+                                    bit = (word >> np.uint64(j % 64)) & np.uint64(1)
+                                    XT[nb * j + b] += mu * (float(bit) * 2.0 - 1.0)
                         # x = L z, each run's column in _transform's order
                         if cov == CovCode.DIAGONAL:
                             for j in range(n):
