@@ -7,10 +7,14 @@ background load), medians of ``--repeats`` after an untimed warm-up call each:
   run after the other, :func:`convotron._compiled._kernels.run_draws`): the baseline;
 - ``lockstep``: ``run_many(...)`` (blocks of ``LOCKSTEP_RUNS`` runs advanced together by
   :func:`convotron._compiled._kernels.run_lockstep`);
-- ``draws``: only the draws of the same runs, as lockstep makes them (each run's generator
-  through ``_kernels._updates`` in draw-only mode, into the block's buffer): the part of
-  ``lockstep`` that lockstep does not vectorise; ``lockstep - draws`` is the forward pass
-  and the update of the block.
+- ``draws``: only the draws of the same runs. numpy stream: as lockstep makes them (each
+  run's generator through ``_kernels._updates`` in draw-only mode, into the block's
+  buffer), the part of ``lockstep`` that lockstep does not vectorise. Fast stream: each
+  run's stream's draw-only loop (``n`` normals per update into one vector, as
+  ``compiled_floor_fast`` of ``bench_sampling.py``), the floor of lockstep's direct fast
+  path, which copies each run's normals from its stream's block straight into the
+  interleaved sample. In both, ``lockstep - draws`` is about the forward pass and the
+  update of the block.
 
 Both ``run_many`` calls use ``workers=1`` (the runs on the calling thread), so the thread's
 CPU time is the work of one core; the two results are checked bitwise equal. Gaussian
@@ -56,6 +60,26 @@ def _draw_blocks(wd, model, draws, fast, step, rec, iters, block, X, xi):  # pra
         done += u
 
 
+@njit(cache=True, nogil=True)
+def _fast_draws(st, iters, n):  # pragma: no cover - compiled
+    """Draw ``iters`` samples of ``n`` normals of the fast stream ``st`` into one vector."""
+    x = np.zeros(n)
+    lanes, aux, _words, normals, raw, mant, flags, rej, pos = st
+    for _ in range(iters):
+        j = 0
+        while j < n:
+            p = pos[1]
+            if p >= _rng.BLOCK:
+                _rng._refill_block(lanes, aux, raw, mant, flags, rej, normals)
+                p = 0
+            m = min(n - j, _rng.BLOCK - p)
+            for c in range(m):
+                x[j + c] = normals[p + c]
+            pos[1] = p + m
+            j += m
+    return x[0]
+
+
 def _draws_only(teacher, runs, iters, stream):
     """Return a function making only the draws of ``runs`` runs as lockstep makes them."""
     sc = teacher.scheme
@@ -73,6 +97,9 @@ def _draws_only(teacher, runs, iters, stream):
         for j, seq in enumerate(seqs):
             rng = np.random.default_rng(seq)
             fast = _rng.stream_from_generator(rng) if stream == "fast" else None
+            if fast is not None:
+                _fast_draws(fast, iters, sc.n)
+                continue
             draws = S.draw_source(rng, sc.n, teacher.w_star, codes)
             b = j % LOCKSTEP_RUNS
             _draw_blocks(wd, model, draws, fast, step, rec, iters, block, X[b], xi[b])
