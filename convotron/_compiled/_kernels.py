@@ -756,6 +756,21 @@ def run_lockstep(
     run over those samples for all runs at once. Every per-run sum keeps the order of
     :func:`_forward` and :func:`_updates` (``z_i`` over ``a``, ``Σ_i P_i x`` and the totals
     over ``i``, ``G`` over the batch): each run is **bitwise** the run alone.
+
+    The fast stream, every law but the exponential (the **direct path**): no buffer and no
+    interleaving pass. Sample by sample, each live run's draws go from its stream's blocks
+    straight into the interleaved sample ``XT[8 c + b]`` (the code of :func:`_updates`' fast
+    branch with ``xd[j]`` read as ``XT[8 j + b]``; the covariance applied to each run's
+    column in :func:`_transform`'s order, then the noise), so the draws are the stream's
+    own, in its order. The normal blocks, word queues and read positions of the 8 streams
+    are copied into the kernel's arrays at the start and back at the end (per-sample reads
+    of the streams' tuples would cost reference counts), the refills share one scratch
+    (the streams' ``raw``, ``mant``, ``flags``, ``rejected`` are scratch: 8 sets no longer
+    crowd the L1 cache), and when the live runs' normal blocks are in step (``run_many``
+    starts every stream empty, and each run draws as many normals per sample) and the sample
+    does not cross a block, the gaussian and mixture normals of the 8 runs are one
+    transposed copy. ``tests/convotron/test_lockstep.py`` checks it for every law ×
+    covariance × noise against the runs alone, and with the streams out of step.
     """
     indices = model.indices
     alpha = model.alpha

@@ -26,12 +26,15 @@ block of a single run, and any call whose arguments ``fit`` refuses (the one-by-
 its usual error).
 
 Speed (``benchmarks/bench_lockstep.py``, thread CPU time, the development machine): each
-run's draws stay its own (about 60 % of a run of ``1d:64,8,2``); the forward pass of the 8
+run's draws stay its own (about 60 % of a run of ``1d:64,8,2`` on numpy's stream); on the
+fast stream (every law but the exponential) the kernel copies each run's draws from its
+stream's blocks straight into the interleaved sample, with no per-run buffer and no
+interleaving pass. The forward pass of the 8
 runs is 8 independent scalar chains, which become vector instructions only with LLVM's SLP
 vectoriser, off in numba by default: :func:`_slp_vectorised` turns it on while the lockstep
-kernel compiles (the same bits: ``fastmath=False``). Lockstep against one by one:
-1.23-1.33x on ``1d:16,4,2``, 1.08-1.11x on ``1d:64,8,2``, 1.56-1.57x on
-``2d:32,32,5,5,1,1`` (without the SLP vectoriser: 1.16-1.18x, 0.87-0.95x, 0.97-0.98x).
+kernel compiles (the same bits: ``fastmath=False``). Lockstep against one by one on
+``1d:64,8,2``: 1.43-1.50x on the fast stream, 1.16-1.19x on numpy's; ``1d:16,4,2``
+1.83-1.89x and 1.26-1.31x; ``2d:32,32,5,5,1,1`` 1.66-1.70x and 1.58-1.63x.
 ``benchmarks/README.md`` has the figures and where the time goes.
 """
 
