@@ -27,6 +27,8 @@ import numpy as np
 from _timing import alternated, load_average, machine, write_json
 from numba import njit
 
+from convotron._codes import LawCode
+from convotron._compiled import _kernels
 from convotron._compiled import _rng as R
 
 N = 64
@@ -35,19 +37,27 @@ CHUNK = 4096
 
 @njit(cache=True, nogil=True)
 def numba_loop(rng, samples, n):  # pragma: no cover - compiled
-    """``samples`` times: ``n`` normals of numba's Generator into one scratch vector."""
+    """``samples`` times: ``n`` normals of numba's Generator into one scratch vector.
+
+    Drawn by the fused loop's own draw, ``_kernels._draw_z``; also ``bench_sampling``'s
+    compiled floor.
+    """
     x = np.zeros(n)
     s = 0.0
     for _ in range(samples):
-        for j in range(n):
-            x[j] = rng.standard_normal()
+        _kernels._draw_z(rng, LawCode.GAUSSIAN, x, n)
         s += x[0]
     return s
 
 
 @njit(cache=False, nogil=True)  # a cache would not see a change of _rng
 def fast_loop(st, samples, n):  # pragma: no cover - compiled
-    """``samples`` times: ``n`` normals of the fast stream into one scratch vector."""
+    """``samples`` times: ``n`` normals of the fast stream into one scratch vector.
+
+    The stream's arrays are read once and its block loop written out, as the fused loop's
+    kernel does (``_rng.fill_normal(st, ...)`` per sample costs about twice as much); also
+    ``bench_sampling``'s fast floor.
+    """
     x = np.zeros(n)
     s = 0.0
     normals = st.normals
