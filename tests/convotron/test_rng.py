@@ -121,7 +121,7 @@ def test_oracle_covers_the_tail_and_the_wedge():
 def test_oracle_covers_the_exponential_slow_paths():
     """The exponential's slow paths (tail, wedge, fresh draws) interleaved with word-queue laws.
 
-    10^5 exponentials see about 640 rejected words and 9.5 tails (P(E > R) = e^-R = 9.5e-5).
+    1.2·10^5 exponentials see about 770 rejected words and 11.5 tails (P(E > R) = 9.5e-5).
     """
     st = R.fast_stream(9)
     ref = R.ReferenceStream(9)
@@ -132,7 +132,7 @@ def test_oracle_covers_the_exponential_slow_paths():
         if law == "exponential":
             got.append(part)
     x = np.concatenate(got)
-    assert np.sum(x + 1.0 > R._ER) >= 5  # tails (13 with this seed)
+    assert np.sum(x + 1.0 > R._ER) >= 5  # tails (14 with this seed)
     assert np.sum(x + 1.0 > R._EW[-2]) > np.sum(x + 1.0 > R._ER)  # the top layer's wedge
 
 
