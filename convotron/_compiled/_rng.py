@@ -345,6 +345,20 @@ def _rotl(x, k, kc):  # pragma: no cover - compiled
     return (x << k) | (x >> kc)
 
 
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _step(s0, s1, s2, s3):  # pragma: no cover - compiled
+    """One xoshiro256++ step (Blackman & Vigna's ``next``): ``(output, s0, s1, s2, s3)``."""
+    result = _rotl(s0 + s3, _U23, _U41) + s0
+    t = s1 << _U17
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, _U45, _U19)
+    return result, s0, s1, s2, s3
+
+
 @njit(cache=True, nogil=True, fastmath=False)
 def _refill(lanes, out):  # pragma: no cover - compiled
     """Advance every lane one step; ``out[l]`` = lane ``l``'s output.
@@ -352,18 +366,8 @@ def _refill(lanes, out):  # pragma: no cover - compiled
     The lanes are independent: LLVM vectorises this loop (4 words per instruction with AVX2).
     """
     for lane in range(BLOCK):
-        s0 = lanes[0, lane]
-        s1 = lanes[1, lane]
-        s2 = lanes[2, lane]
-        s3 = lanes[3, lane]
-        out[lane] = _rotl(s0 + s3, _U23, _U41) + s0
-        t = s1 << _U17
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = _rotl(s3, _U45, _U19)
+        out[lane], s0, s1, s2, s3 = _step(lanes[0, lane], lanes[1, lane], lanes[2, lane],
+                                          lanes[3, lane])  # fmt: skip
         lanes[0, lane] = s0
         lanes[1, lane] = s1
         lanes[2, lane] = s2
@@ -373,22 +377,7 @@ def _refill(lanes, out):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True, fastmath=False)
 def _aux_next(aux):  # pragma: no cover - compiled
     """One step of the auxiliary xoshiro256++ generator (scalar)."""
-    s0 = aux[0]
-    s1 = aux[1]
-    s2 = aux[2]
-    s3 = aux[3]
-    result = _rotl(s0 + s3, _U23, _U41) + s0
-    t = s1 << _U17
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = _rotl(s3, _U45, _U19)
-    aux[0] = s0
-    aux[1] = s1
-    aux[2] = s2
-    aux[3] = s3
+    result, aux[0], aux[1], aux[2], aux[3] = _step(aux[0], aux[1], aux[2], aux[3])
     return result
 
 
