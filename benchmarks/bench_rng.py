@@ -1,4 +1,4 @@
-"""ns per standard normal: numpy, numba's compiled Generator, and the fast stream (issue 25).
+"""ns per standard normal and per exponential: numpy, numba's Generator, the fast stream (issue 25).
 
 Three ways to draw the 64 normals of a ``1d:64,8,2`` sample, timed in one process,
 alternated (f1, f2, f3, f1, ...) so all see the same background load, medians of
@@ -8,6 +8,12 @@ alternated (f1, f2, f3, f1, ...) so all see the same background load, medians of
 - ``numba``: numba's compiled ``Generator.standard_normal`` in a compiled loop, 64 per sample
   into a scratch vector (the draw of today's fused loop);
 - ``fast``: :mod:`convotron._compiled._rng` in a compiled loop, 64 per sample into the same vector.
+
+and the same for the exponential law's ``E − 1`` (``_exp`` rows: numpy's
+``standard_exponential((4096, 64)) − 1``, numba's compiled ``standard_exponential() − 1``,
+the fast stream's exponential ziggurat as the fused loop writes it out), with
+``fast_chi2``, the fast stream's former exponential ``(g_1² + g_2²)/2 − 1`` from two of its
+normals.
 
 Usage::
 
@@ -27,6 +33,8 @@ import numpy as np
 from _timing import alternated, load_average, machine, write_json
 from numba import njit
 
+from convotron._codes import LawCode
+from convotron._compiled import _kernels
 from convotron._compiled import _rng as R
 
 N = 64
@@ -35,19 +43,27 @@ CHUNK = 4096
 
 @njit(cache=True, nogil=True)
 def numba_loop(rng, samples, n):  # pragma: no cover - compiled
-    """``samples`` times: ``n`` normals of numba's Generator into one scratch vector."""
+    """``samples`` times: ``n`` normals of numba's Generator into one scratch vector.
+
+    Drawn by the fused loop's own draw, ``_kernels._draw_z``; also ``bench_sampling``'s
+    compiled floor.
+    """
     x = np.zeros(n)
     s = 0.0
     for _ in range(samples):
-        for j in range(n):
-            x[j] = rng.standard_normal()
+        _kernels._draw_z(rng, LawCode.GAUSSIAN, x, n)
         s += x[0]
     return s
 
 
 @njit(cache=False, nogil=True)  # a cache would not see a change of _rng
 def fast_loop(st, samples, n):  # pragma: no cover - compiled
-    """``samples`` times: ``n`` normals of the fast stream into one scratch vector."""
+    """``samples`` times: ``n`` normals of the fast stream into one scratch vector.
+
+    The stream's arrays are read once and its block loop written out, as the fused loop's
+    kernel does (``_rng.fill_normal(st, ...)`` per sample costs about twice as much); also
+    ``bench_sampling``'s fast floor.
+    """
     x = np.zeros(n)
     s = 0.0
     normals = st.normals
@@ -65,6 +81,72 @@ def fast_loop(st, samples, n):  # pragma: no cover - compiled
                 x[j + c] = normals[p + c]
             pos[1] = p + m
             j += m
+        s += x[0]
+    return s
+
+
+@njit(cache=True, nogil=True)
+def numba_exp_loop(rng, samples, n):  # pragma: no cover - compiled
+    """``samples`` times: ``n`` values ``E − 1`` of numba's Generator into one scratch vector."""
+    x = np.zeros(n)
+    s = 0.0
+    for _ in range(samples):
+        for j in range(n):
+            x[j] = rng.standard_exponential() - 1.0
+        s += x[0]
+    return s
+
+
+@njit(cache=False, nogil=True)  # a cache would not see a change of _rng
+def fast_exp_loop(st, samples, n):  # pragma: no cover - compiled
+    """``samples`` times: ``n`` values ``E − 1`` of the fast stream (as ``_kernels._updates``)."""
+    x = np.zeros(n)
+    s = 0.0
+    lanes, aux, words, pos = st.lanes, st.aux, st.words, st.pos
+    EK = R._EK
+    EW = R._EW
+    for _ in range(samples):
+        j = 0
+        while j < n:
+            p = pos[0]
+            if p >= R.BLOCK:
+                R._refill(lanes, words)
+                p = 0
+            m = min(n - j, R.BLOCK - p)
+            for c in range(m):
+                w = words[p + c]
+                idx = np.int64(w & R._EMASK)
+                u = float(w >> R._U12) * 2.0**-52
+                e = u * EW[idx]
+                if u >= EK[idx]:
+                    e = R._exp_slow(aux, idx, e)
+                x[j + c] = e - 1.0
+            pos[0] = p + m
+            j += m
+        s += x[0]
+    return s
+
+
+@njit(cache=False, nogil=True)
+def fast_chi2_loop(st, samples, n):  # pragma: no cover - compiled
+    """``samples`` times: ``n`` values ``(g_1² + g_2²)/2 − 1`` of two fast-stream normals each."""
+    x = np.zeros(n)
+    s = 0.0
+    normals = st.normals
+    pos = st.pos
+    lanes, aux, raw, mant, flags, rej = st.lanes, st.aux, st.raw, st.mant, st.flags, st.rejected
+    for _ in range(samples):
+        for j in range(n):
+            ss = 0.0
+            for _i in range(2):
+                p = pos[1]
+                if p >= R.BLOCK:
+                    R._refill_block(lanes, aux, raw, mant, flags, rej, normals)
+                    p = 0
+                pos[1] = p + 1
+                g = normals[p]
+                ss += g * g
+            x[j] = ss * 0.5 - 1.0
         s += x[0]
     return s
 
@@ -91,29 +173,41 @@ def main(argv=None):
     rng_numpy = np.random.default_rng(1)
     rng_numba = np.random.default_rng(2)
     st = R.fast_stream(3)
+    st_exp = R.fast_stream(4)
+    st_chi2 = R.fast_stream(5)
 
     def numpy_chunks():
         for s in range(0, samples, CHUNK):
             rng_numpy.standard_normal((min(CHUNK, samples - s), N))
 
+    def numpy_exp_chunks():
+        for s in range(0, samples, CHUNK):
+            rng_numpy.standard_exponential((min(CHUNK, samples - s), N)) - 1.0
+
     fns = {
         "numpy": numpy_chunks,
         "numba": lambda: numba_loop(rng_numba, samples, N),
         "fast": lambda: fast_loop(st, samples, N),
+        "numpy_exp": numpy_exp_chunks,
+        "numba_exp": lambda: numba_exp_loop(rng_numba, samples, N),
+        "fast_exp": lambda: fast_exp_loop(st_exp, samples, N),
+        "fast_chi2": lambda: fast_chi2_loop(st_chi2, samples, N),
     }
     load0 = load_average()
     wall, cpu = alternated(fns, args.repeats)
     load1 = load_average()
     name = cpu_name()
     print(f"processor: {name}; load average {load0} -> {load1}")
-    print(f"{total} normals per call, medians of {args.repeats}")
-    print("| ns per normal | wall | thread CPU |")
+    print(f"{total} normals (or exponentials) per call, medians of {args.repeats}")
+    print("| ns per value | wall | thread CPU |")
     print("|---|---:|---:|")
     for key in fns:
         print(f"| {key} | {wall[key] / total * 1e9:.2f} | {cpu[key] / total * 1e9:.2f} |")
     print("| ratio | wall | thread CPU |")
     print("|---|---:|---:|")
-    for a, b in (("numba", "fast"), ("numpy", "fast"), ("numpy", "numba")):
+    pairs = [("numba", "fast"), ("numpy", "fast"), ("numpy", "numba")]
+    pairs += [("numba_exp", "fast_exp"), ("numpy_exp", "fast_exp"), ("fast_chi2", "fast_exp")]
+    for a, b in pairs:
         print(f"| {a} / {b} | {wall[a] / wall[b]:.2f}x | {cpu[a] / cpu[b]:.2f}x |")
     if args.json:
         write_json(

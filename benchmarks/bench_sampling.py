@@ -10,9 +10,10 @@ same background load, medians of ``--repeats``, after an untimed warm-up call ea
 - ``fused``: the whole run with every sample drawn inside the compiled loop,
   :func:`convotron.learning._sampling.fused_convotron` (draws, labels, updates);
 - ``compiled_floor``: a compiled loop that only draws the same 64 Gaussians per sample into a
-  scratch vector (the new floor);
+  scratch vector (the new floor), ``bench_rng.numba_loop``;
 - ``fused_fast`` and ``compiled_floor_fast`` (issue 25): the same two on the fast stream
-  (``stream="fast"``, :mod:`convotron._compiled._rng`: xoshiro256++ lanes and a block ziggurat).
+  (``stream="fast"``, :mod:`convotron._compiled._rng`: xoshiro256++ lanes and a block ziggurat),
+  the fast floor ``bench_rng.fast_loop``.
 
 Both the wall-clock time and the CPU time of the calling thread are reported: on a shared
 machine (more runnable threads than cores) wall time includes the time the thread waited for
@@ -35,7 +36,7 @@ import sys
 import numba
 import numpy as np
 from _timing import alternated, draw_floor, load_average, machine, write_json
-from numba import njit
+from bench_rng import fast_loop, numba_loop
 
 from convotron._compiled import _kernels, _rng
 from convotron.geometry.patches import parse_spec
@@ -47,39 +48,6 @@ SPEC = "1d:64,8,2"
 ALPHA = 0.0
 ETA = 1e-3
 CHUNK = 4096
-
-
-@njit(cache=True, nogil=True)
-def compiled_draw_only(rng, iters, n):  # pragma: no cover - compiled
-    """Draw ``iters`` samples of ``n`` standard normals into one scratch vector."""
-    x = np.zeros(n)
-    s = 0.0
-    for _ in range(iters):
-        _kernels._draw_z(rng, 0, x, n)
-        s += x[0]
-    return s
-
-
-@njit(cache=False, nogil=True)  # a cache would not see a change of _rng
-def compiled_draw_only_fast(st, iters, n):  # pragma: no cover - compiled
-    """Draw ``iters`` samples of ``n`` normals of the fast stream into one scratch vector."""
-    x = np.zeros(n)
-    s = 0.0
-    lanes, aux, _words, normals, raw, mant, flags, rej, pos = st
-    for _ in range(iters):
-        j = 0
-        while j < n:
-            p = pos[1]
-            if p >= _rng.BLOCK:
-                _rng._refill_block(lanes, aux, raw, mant, flags, rej, normals)
-                p = 0
-            m = min(n - j, _rng.BLOCK - p)
-            for c in range(m):
-                x[j + c] = normals[p + c]
-            pos[1] = p + m
-            j += m
-        s += x[0]
-    return s
 
 
 def main(argv=None):
@@ -110,14 +78,14 @@ def main(argv=None):
                           iters=iters, rng=np.random.default_rng(2))  # fmt: skip
 
     def compiled_floor():
-        compiled_draw_only(np.random.default_rng(2), iters, n)
+        numba_loop(np.random.default_rng(2), iters, n)
 
     def fused_fast():
         S.fused_convotron(n, scheme.indices, ALPHA, teacher.w_star, codes, eta=ETA,
                           iters=iters, rng=np.random.default_rng(2), stream="fast")  # fmt: skip
 
     def compiled_floor_fast():
-        compiled_draw_only_fast(_rng.fast_stream(2), iters, n)
+        fast_loop(_rng.fast_stream(2), iters, n)
 
     fns = {"floor": floor, "chunked": chunked, "fused": fused, "compiled_floor": compiled_floor,
            "fused_fast": fused_fast, "compiled_floor_fast": compiled_floor_fast}  # fmt: skip

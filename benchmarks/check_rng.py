@@ -5,11 +5,15 @@ For each law of ``--laws`` (default: all five symmetric laws and the exponential
 accumulates: counts in 10^4 equiprobable bins of the law (chi-squared at level 1e-4, and the
 KS distance at the bin edges, a lower bound of the exact KS distance, against 2.2/sqrt(n),
 level about 1e-4), the power sums of the orders whose CLT applies (each moment within 6
-standard errors), and for the normal the counts beyond 4, 5 and 6 sigma (Poisson, level
-1e-4). Beyond 6 sigma 10^8 normals expect only 0.2 values, so the tail algorithm is also
-checked on its own: 10^7 draws of the ziggurat's tail (``_rng._slow`` at layer 0, the law of
-``|z|`` given ``|z| > R``) against the normal's conditional tail (binned KS, and the counts
-beyond 5, 6 and 7 sigma: about 10^5, 370 and 0.5 expected). Exit status 1 if a check fails.
+standard errors), and for the normal the counts beyond 4, 5 and 6 sigma, for the exponential
+``E = z + 1`` the counts beyond its ziggurat's ``R`` (9.256) and beyond 5, 10 and 15 means
+(Poisson, level 1e-4). Beyond 6 sigma 10^8 normals expect only 0.2 values, so the tail
+algorithm is also checked on its own (with ``gaussian`` among the laws): 10^7 draws of the
+ziggurat's tail (``_rng._slow`` at layer 0, the law of ``|z|`` given ``|z| > R``) against
+the normal's conditional tail (binned KS, and the counts beyond 5, 6 and 7 sigma: about
+10^5, 370 and 0.5 expected); likewise the exponential's (with ``exponential``): 10^7 draws
+of ``_rng._exp_slow`` at layer 0, ``E − R`` against Exp(1), counts beyond ``R`` + 5, 10, 15
+(67 379, 454 and 3.1 expected). Exit status 1 if a check fails.
 
 Usage::
 
@@ -37,6 +41,13 @@ S3 = math.sqrt(3.0)
 
 def _dfact(j):
     return math.prod(range(j, 0, -2)) if j > 0 else 1
+
+
+def _subfactorial(m):
+    a, b = 1, 0  # !0, !1
+    for j in range(2, m + 1):
+        a, b = b, (j - 1) * (a + b)
+    return a if m == 0 else b
 
 
 def _mixture_ppf(p):
@@ -76,8 +87,13 @@ LAWS = {
     "mixture": (_mixture_ppf, {k: (_mix_moment(k), _mix_moment(2 * k)) for k in range(1, 9)}),
     # t_5: moments of order < 5 exist, so the CLT applies to orders 1 and 2 only
     "student-t": (stats.t(df=5, scale=math.sqrt(3 / 5)).ppf, {1: (0.0, 1.0), 2: (1.0, 9.0)}),
-    "exponential": (stats.expon(loc=-1.0).ppf, {1: (0.0, 1.0), 2: (1.0, 9.0), 3: (2.0, 265.0)}),
+    # E (E - 1)^k = !k (subfactorial); orders 1-6 (the mean of z^8 is still skewed at 10^8)
+    "exponential": (
+        stats.expon(loc=-1.0).ppf,
+        {k: (float(_subfactorial(k)), float(_subfactorial(2 * k))) for k in range(1, 7)},
+    ),
 }
+EXP_TAILS = (None, 5.0, 10.0, 15.0)  # E beyond R (None) and beyond these means
 
 
 @njit(cache=False, nogil=True)  # a cache would not see a change of _rng
@@ -85,6 +101,14 @@ def _tails(aux, m):  # pragma: no cover - compiled
     out = np.empty(m)
     for i in range(m):
         out[i] = R._slow(aux, 0, 0.0, False)
+    return out
+
+
+@njit(cache=False, nogil=True)
+def _exp_tails(aux, m):  # pragma: no cover - compiled
+    out = np.empty(m)
+    for i in range(m):
+        out[i] = R._exp_slow(aux, 0, 0.0)
     return out
 
 
@@ -113,6 +137,7 @@ def check_law(name, draws, seed):
     counts = np.zeros(BINS, np.int64)
     sums = dict.fromkeys(moments, 0.0)
     tails = {4.0: 0, 5.0: 0, 6.0: 0}
+    exp_tails = {R._ER if t is None else t: 0 for t in EXP_TAILS}
     done = 0
     while done < draws:
         m = min(CHUNK, draws - done)
@@ -123,6 +148,9 @@ def check_law(name, draws, seed):
         if name == "gaussian":
             for t in tails:
                 tails[t] += int(np.sum(np.abs(x) > t))
+        if name == "exponential":
+            for t in exp_tails:
+                exp_tails[t] += int(np.sum(x + 1.0 > t))
         done += m
     print(f"{name}: {draws} draws, seed {seed}")
     ok = _binned(counts, draws, "law")
@@ -133,6 +161,9 @@ def check_law(name, draws, seed):
     if name == "gaussian":
         for t, c in tails.items():
             ok &= _poisson(c, draws * 2 * stats.norm.sf(t), f"|z| > {t:g}")
+    if name == "exponential":
+        for t, c in exp_tails.items():
+            ok &= _poisson(c, draws * math.exp(-t), f"E = z + 1 > {t:g}")
     return ok
 
 
@@ -152,6 +183,19 @@ def check_tail(m, seed):
     return ok
 
 
+def check_exp_tail(m, seed):
+    """The exponential's tail algorithm alone: E − R given E > R is Exp(1)."""
+    aux = np.random.SeedSequence(seed).generate_state(4, np.uint64)
+    x = _exp_tails(aux, m) - R._ER
+    print(f"exponential tail (E - R given E > R = {R._ER:.6f}): {m} draws of the tail algorithm")
+    edges = stats.expon.ppf(np.arange(1, BINS) / BINS)
+    ok = bool(np.all(x > 0))
+    ok &= _binned(np.bincount(np.searchsorted(edges, x), minlength=BINS), m, "Exp(1)")
+    for t in (5.0, 10.0, 15.0):
+        ok &= _poisson(int(np.sum(x > t)), m * math.exp(-t), f"beyond R + {t:g}")
+    return ok
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=100_000_000)
@@ -161,9 +205,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     ok = True
-    for i, name in enumerate(args.laws.split(",")):  # one seed per law: independent checks
-        ok &= check_law(name.strip(), args.draws, args.seed + i)
-    ok &= check_tail(args.tail_draws, args.seed)
+    names = [name.strip() for name in args.laws.split(",")]
+    for i, name in enumerate(names):  # one seed per law: independent checks
+        ok &= check_law(name, args.draws, args.seed + i)
+    if "gaussian" in names:
+        ok &= check_tail(args.tail_draws, args.seed)
+    if "exponential" in names:
+        ok &= check_exp_tail(args.tail_draws, args.seed)
     verdict = "PASS" if ok else "FAIL"
     print(f"{time.perf_counter() - t0:.1f} s: {verdict}")
     return 0 if ok else 1

@@ -32,8 +32,8 @@ import inspect
 import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from dataclasses import dataclass, fields
+from typing import Any, Generic, Literal, TypeVar
 
 import numpy as np
 
@@ -153,14 +153,38 @@ class Interval(Constraint):
         return "a finite number"
 
 
+_Item = TypeVar("_Item")
+
+
 @dataclass(frozen=True, init=False)
-class Options(Constraint):
+class _Variadic(Constraint, Generic[_Item]):
+    """A constraint built from any number of positional items (``Options("a", "b")``).
+
+    A subclass declares one field, a tuple, which receives the items in the order given.
+    """
+
+    def __init__(self, *items: _Item) -> None:
+        (only,) = fields(self)
+        object.__setattr__(self, only.name, items)
+
+
+class _ShownByType(Constraint):
+    """A constraint described by its own phrase ``what``; the value shown by its type name."""
+
+    what: str
+
+    def describe(self, name: str) -> str:
+        return self.what
+
+    def show(self, value: Any) -> str:
+        return type(value).__name__
+
+
+@dataclass(frozen=True, init=False)
+class Options(_Variadic[Any]):
     """One of a fixed set of values (compared with ``==``)."""
 
     values: tuple[Any, ...]
-
-    def __init__(self, *values: Any) -> None:
-        object.__setattr__(self, "values", values)
 
     def convert(self, value: Any) -> tuple[bool, Any]:
         ok = any(type(value) is type(v) and value == v for v in self.values)
@@ -172,7 +196,7 @@ class Options(Constraint):
 
 
 @dataclass(frozen=True)
-class InstanceOf(Constraint):
+class InstanceOf(_ShownByType):
     """An instance of ``cls``, described as ``what``; the value is shown by its type name."""
 
     cls: type | tuple[type, ...]
@@ -181,15 +205,9 @@ class InstanceOf(Constraint):
     def convert(self, value: Any) -> tuple[bool, Any]:
         return (True, value) if isinstance(value, self.cls) else (False, None)
 
-    def describe(self, name: str) -> str:
-        return self.what
-
-    def show(self, value: Any) -> str:
-        return type(value).__name__
-
 
 @dataclass(frozen=True)
-class Callable_(Constraint):
+class Callable_(_ShownByType):
     """A callable, described as ``what``; the value is shown by its type name."""
 
     what: str
@@ -197,21 +215,12 @@ class Callable_(Constraint):
     def convert(self, value: Any) -> tuple[bool, Any]:
         return (True, value) if callable(value) else (False, None)
 
-    def describe(self, name: str) -> str:
-        return self.what
-
-    def show(self, value: Any) -> str:
-        return type(value).__name__
-
 
 @dataclass(frozen=True, init=False)
-class AnyOf(Constraint):
+class AnyOf(_Variadic[Constraint]):
     """One of several constraints (the first satisfied converts); the rules joined by "or"."""
 
     alternatives: tuple[Constraint, ...]
-
-    def __init__(self, *alternatives: Constraint) -> None:
-        object.__setattr__(self, "alternatives", alternatives)
 
     def convert(self, value: Any) -> tuple[bool, Any]:
         for constraint in self.alternatives:

@@ -29,6 +29,7 @@ SMOKE = {
     "bench_startup.py": ["--runs", "1"],
     "bench_sweep.py": ["--cells", "40"],
     "bench_theory.py": ["--repeat", "1"],
+    "bench_vs_base.py": ["--base", ".", "--repeats", "1", "--iters", "300", "--runs", "2"],
 }
 
 

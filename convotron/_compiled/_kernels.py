@@ -369,6 +369,8 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates, out=None):  
         s_ar = math.sqrt(1.0 - rho * rho)
     if fast is not None:
         f_lanes, f_aux, f_words, f_normals, f_raw, f_mant, f_flags, f_rej, f_pos = fast
+        E_K = _rng._EK
+        E_W = _rng._EW
     xd = np.zeros(nd)  # a drawn sample
     zd = np.zeros(nd)  # scratch of the dense transform
     G = np.zeros(r)
@@ -420,14 +422,12 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates, out=None):  
                             f_pos[0] = p + 1
                             unif = float(f_words[p] >> _rng._U11) * _rng._TWO_M53
                             xd[j] = -SQRT3 + (SQRT3 - -SQRT3) * unif
-                    elif law == LawCode.STUDENT_T or law == LawCode.EXPONENTIAL:
-                        # Student-t: g_0 sqrt(3 / (g_1^2 + ... + g_5^2)), six normals;
-                        # exponential: (g_1^2 + g_2^2) / 2 - 1, two normals
-                        draws_per = 6 if law == LawCode.STUDENT_T else 2
+                    elif law == LawCode.STUDENT_T:
+                        # g_0 sqrt(3 / (g_1^2 + ... + g_5^2)), six normals
                         for j in range(nd):
                             g0 = 0.0
                             ss = 0.0
-                            for i6 in range(draws_per):
+                            for i6 in range(6):
                                 p = f_pos[1]
                                 if p >= _rng.BLOCK:
                                     _rng._refill_block(f_lanes, f_aux, f_raw, f_mant, f_flags,
@@ -435,16 +435,32 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates, out=None):  
                                     p = 0
                                 f_pos[1] = p + 1
                                 g = f_normals[p]
-                                if law == LawCode.EXPONENTIAL:
-                                    ss += g * g
-                                elif i6 == 0:
+                                if i6 == 0:
                                     g0 = g
                                 else:
                                     ss += g * g
-                            if law == LawCode.EXPONENTIAL:
-                                xd[j] = ss * 0.5 - 1.0
-                            else:
-                                xd[j] = g0 * math.sqrt(3.0 / ss)
+                            xd[j] = g0 * math.sqrt(3.0 / ss)
+                    elif law == LawCode.EXPONENTIAL:
+                        # E - 1, E of the exponential ziggurat, one word-queue word each
+                        # (_rng._exp_chunk written out: the fast path per word, a rejected
+                        # word through the slow path at once)
+                        j = 0
+                        while j < nd:
+                            p = f_pos[0]
+                            if p >= _rng.BLOCK:
+                                _rng._refill(f_lanes, f_words)
+                                p = 0
+                            m = min(nd - j, _rng.BLOCK - p)
+                            for c_ in range(m):
+                                e_w = f_words[p + c_]
+                                e_i = np.int64(e_w & _rng._EMASK)
+                                e_u = float(e_w >> _rng._U12) * 2.0**-52
+                                e_x = e_u * E_W[e_i]
+                                if e_u >= E_K[e_i]:  # rare (0.64%): the slow path
+                                    e_x = _rng._exp_slow(f_aux, e_i, e_x)
+                                xd[j + c_] = e_x - 1.0
+                            f_pos[0] = p + m
+                            j += m
                     elif law == LawCode.RADEMACHER:  # zeros, then the signs below
                         for j in range(nd):
                             xd[j] = 0.0

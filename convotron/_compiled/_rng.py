@@ -26,8 +26,8 @@ Layout of the stream (this is the definition the tests' pure-Python oracle,
 * **Raw words.** The :data:`LANES` = 256 lanes are 256 independent xoshiro256++ streams; a
   *refill* advances each one step and yields :data:`BLOCK` = 256 words, word ``l`` being
   lane ``l``'s output. Each refill is consumed whole by one of two buffers:
-  the **word queue** (uniforms, signs: one word each, in order) or the **normal block**
-  (below); whichever runs empty first takes the next refill.
+  the **word queue** (uniforms, signs, exponentials: one word each, in order) or the
+  **normal block** (below); whichever runs empty first takes the next refill.
 * **Normals** (the ziggurat of Marsaglia & Tsang, "The ziggurat method for generating
   random variables", J. Stat. Softw. 5(8), 2000, with :data:`LAYERS` = 1024 layers instead
   of numpy's 256, so that 4x fewer candidates take the slow path:
@@ -48,6 +48,18 @@ Layout of the stream (this is the definition the tests' pure-Python oracle,
   an independent complete draw). The slow path (0.43% of normals) calls ``log1p`` and
   ``exp`` of the platform's libm: the same bits wherever libm agrees (glibc on x86-64), and
   at most an ulp of the rare tail values otherwise.
+* **Exponentials** :math:`E \sim \mathrm{Exp}(1)` (the exponential ziggurat of Marsaglia &
+  Tsang, as numpy's ``random_standard_exponential`` but with :data:`EXP_LAYERS` = 1024
+  layers: :math:`R = 9.2561645442655437`, :math:`v = (R + 1) e^{-R}`, see
+  :func:`_exp_ziggurat_tables`): one **word-queue** word :math:`w` each, layer
+  ``idx = w & 1023`` (bits 0-9), :math:`u = \lfloor w / 2^{12} \rfloor 2^{-52}` (its top 52
+  bits), :math:`x = u\,W_{idx}`, accepted when :math:`u < K_{idx}` (99.36% of words;
+  multiplications and comparisons only). A rejected word takes the slow path at once, on
+  the auxiliary generator: for ``idx = 0`` the tail :math:`R - \log(1 - U)` (``log1p``;
+  :math:`R` plus an Exp(1), the exponential forgets), else the wedge test
+  (:math:`F_{idx} + U (F_{idx-1} - F_{idx}) < e^{-x}` keeps :math:`x`), and when that
+  fails a complete fresh exponential ziggurat draw of the auxiliary stream (as numpy
+  retries). libm (``exp``, ``log1p``) only there (0.64% of the words).
 
 Laws drawn from these bits (the standardised laws of :mod:`convotron.data.laws`, other numbers):
 ``gaussian`` a normal; ``uniform`` :math:`-\sqrt3 + 2\sqrt3\,U` with a word-queue uniform;
@@ -56,15 +68,18 @@ for coordinate ``j`` of a call, a fresh word per call and per 64 coordinates); `
 :math:`\tau g + \mu (2b - 1)` (the ``n`` normals first, then the signs as ``rademacher``);
 ``student-t`` with :math:`\nu = 5` as :math:`g_0 \sqrt{3 / \sum_{i=1}^5 g_i^2}` from six
 consecutive normals (exactly :math:`t_5 \sqrt{3/5}`: :math:`\sum g_i^2 \sim \chi^2_5`,
-no libm); ``exponential`` :math:`(g_1^2 + g_2^2)/2 - 1` from two consecutive normals
-(exactly :math:`\mathrm{Exp}(1) - 1`: :math:`g_1^2 + g_2^2 \sim \chi^2_2 = \mathrm{Exp}(1/2)`;
-no libm, and faster than a ``log1p`` per value).
+no libm); ``exponential`` :math:`E - 1` with an exponential of the word queue (above).
+(Before, :math:`(g_1^2 + g_2^2)/2 - 1` from two normals: the same law, other numbers,
+2.3x slower per value and 1.6x per update of ``1d:64,8,2``.)
 
 Speed: a refill is one loop over the 256 lanes, which LLVM turns into vector instructions
 (SSE2, AVX2 or AVX-512, whatever the machine has: the bits are the same); the
 ziggurat's fast path runs over a whole block without branches (the mantissa turned into a
 double by setting the exponent bits, no integer-to-float conversion), and only the rejected
-words go through the scalar slow path. ``benchmarks/bench_rng.py`` measures it.
+words go through the scalar slow path. The exponential's fast path is a plain loop per word
+with a rare branch: a block version like the normal's (the mantissa trick, gathers, the
+rejected words compacted) measured 2.4-2.5 ns per value against 2.0 for 64 values per
+sample, so it was not kept. ``benchmarks/bench_rng.py`` measures both ziggurats.
 """
 
 from __future__ import annotations
@@ -81,6 +96,7 @@ from .._errors import ConvotronError
 
 __all__ = [
     "BLOCK",
+    "EXP_LAYERS",
     "LANES",
     "LAW_CODES",
     "LAYERS",
@@ -123,6 +139,43 @@ _R_TEXT = "4.0388498461095045227144234053"
 _V_TEXT = "0.0012263246463530880728853709277"
 
 
+def _layer_tables(
+    layers: int, r: str, v: str, f: Any, f_inv: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the tables ``K, W, F`` of a ziggurat of density ``f`` (decreasing on ``[0, ∞)``).
+
+    ``f_inv`` is the inverse of ``f``; ``r``, ``v`` the decimal texts of :math:`R` and
+    :math:`v`. The recursion of :func:`_ziggurat_tables`, in 50-digit decimals.
+    """
+    with localcontext() as ctx:
+        ctx.prec = 50
+        two52 = Decimal(2) ** 52
+        dn = Decimal(r)
+        tn = dn
+        vn = Decimal(v)
+        top = layers - 1
+        q = vn / f(dn)
+        ki = [0] * layers
+        wi = [Decimal(0)] * layers
+        fi = [Decimal(0)] * layers
+        ki[0] = int((dn / q) * two52)
+        ki[1] = 0
+        wi[0] = q
+        wi[top] = dn
+        fi[0] = Decimal(1)
+        fi[top] = f(dn)
+        for i in range(top - 1, 0, -1):
+            dn = f_inv(vn / dn + f(dn))
+            ki[i + 1] = int((dn / tn) * two52)
+            tn = dn
+            fi[i] = f(dn)
+            wi[i] = dn
+        K = np.array([float(Decimal(k) / two52) for k in ki])
+        W = np.array([float(w) for w in wi])
+        F = np.array([float(x) for x in fi])
+        return K, W, F
+
+
 def _ziggurat_tables(
     layers: int = LAYERS, r: str = _R_TEXT, v: str = _V_TEXT
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -140,49 +193,58 @@ def _ziggurat_tables(
     module loads them precomputed (:mod:`convotron._compiled._ziggurat_data`, checked against this
     function bitwise by the tests), as computing 1024 layers here takes about 0.1 s.
     """
-    with localcontext() as ctx:
-        ctx.prec = 50
-        two52 = Decimal(2) ** 52
-        dn = Decimal(r)
-        tn = dn
-        vn = Decimal(v)
-        top = layers - 1
-
-        def f(x: Decimal) -> Decimal:
-            return (-x * x / 2).exp()
-
-        q = vn / f(dn)
-        ki = [0] * layers
-        wi = [Decimal(0)] * layers
-        fi = [Decimal(0)] * layers
-        ki[0] = int((dn / q) * two52)
-        ki[1] = 0
-        wi[0] = q
-        wi[top] = dn
-        fi[0] = Decimal(1)
-        fi[top] = f(dn)
-        for i in range(top - 1, 0, -1):
-            dn = (-2 * (vn / dn + f(dn)).ln()).sqrt()
-            ki[i + 1] = int((dn / tn) * two52)
-            tn = dn
-            fi[i] = f(dn)
-            wi[i] = dn
-        K = np.array([float(Decimal(k) / two52) for k in ki])
-        W = np.array([float(w) for w in wi])
-        F = np.array([float(x) for x in fi])
-        return K, W, F
+    return _layer_tables(
+        layers,
+        r,
+        v,
+        lambda x: (-x * x / 2).exp(),
+        lambda y: (-2 * y.ln()).sqrt(),
+    )
 
 
-def _load_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from ._ziggurat_data import TABLES
+#: Layers of the exponential ziggurat (numpy has 256), and the constants that close it.
+EXP_LAYERS = 1024
+_ER_TEXT = "9.2561645442655436866975275286232163"
+_EV_TEXT = "0.00097967899066202091683632716106386900492"
 
-    data = np.frombuffer(base64.b64decode(TABLES), dtype="<f8").reshape(3, LAYERS)
+
+def _exp_ziggurat_tables(
+    layers: int = EXP_LAYERS, r: str = _ER_TEXT, v: str = _EV_TEXT
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Return the exponential ziggurat's tables ``K, W, F``, computed in 50-digit decimals.
+
+    The construction of :func:`_ziggurat_tables` for the density :math:`f(x) = e^{-x}` on
+    :math:`[0, \infty)` (Marsaglia & Tsang's ``zigset`` for the exponential; numpy's
+    256-layer tables are built the same way): :math:`x_{N-1} = R`,
+    :math:`x_{i-1} = -\log(v / x_i + e^{-x_i})`, each region of area
+    :math:`v = R e^{-R} + \int_R^\infty e^{-x} dx = (R + 1) e^{-R}`. :math:`R` is the root
+    of the closure :math:`v / x_1 + e^{-x_1} = 1` (:math:`x_0 = 0`), solved once by
+    bisection in 60-digit decimals (200 halvings of ``[8.5, 9.5]`` for 1024 layers,
+    ``R = 9.25616454426554368669752752862321625...``; of ``[7.6, 7.8]`` for 256 layers,
+    ``7.69711747013104971404462804801521549911...``, numpy's
+    ``ziggurat_exp_r = 7.6971174701310497140446280481`` to its 29 digits: the tests check
+    both closures and :math:`v = (R + 1) e^{-R}`). 1024 layers, as for the normal: 0.64% of
+    the candidates take the slow path, against 2.2% with 256. Stored precomputed
+    (:data:`convotron._compiled._ziggurat_data.EXP_TABLES`, checked bitwise by the tests).
+    """
+    return _layer_tables(layers, r, v, lambda x: (-x).exp(), lambda y: -y.ln())
+
+
+def _load_tables(
+    name: str = "TABLES", layers: int = LAYERS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from . import _ziggurat_data
+
+    text = getattr(_ziggurat_data, name)
+    data = np.frombuffer(base64.b64decode(text), dtype="<f8").reshape(3, layers)
     return data[0].copy(), data[1].copy(), data[2].copy()
 
 
 _K, _W, _F = _load_tables()
 _R = float(_R_TEXT)  # the edge of the last layer, W[LAYERS - 1]
 _INV_R = 1.0 / _R
+_EK, _EW, _EF = _load_tables("EXP_TABLES", EXP_LAYERS)
+_ER = float(_ER_TEXT)  # the exponential's last edge, _EW[EXP_LAYERS - 1]
 
 _ONE_BITS = np.uint64(0x3FF0000000000000)
 _USIGN = np.uint64(10)  # the sign bit of a candidate (bits 0-9: its layer)
@@ -195,6 +257,7 @@ _U45 = np.uint64(45)
 _U19 = np.uint64(19)
 _U1 = np.uint64(1)
 _UMASK = np.uint64(LAYERS - 1)
+_EMASK = np.uint64(EXP_LAYERS - 1)  # an exponential candidate's layer (bits 0-9)
 _TWO_M53 = 2.0**-53
 
 
@@ -282,6 +345,20 @@ def _rotl(x, k, kc):  # pragma: no cover - compiled
     return (x << k) | (x >> kc)
 
 
+@njit(cache=True, nogil=True, fastmath=False, inline="always")
+def _step(s0, s1, s2, s3):  # pragma: no cover - compiled
+    """One xoshiro256++ step (Blackman & Vigna's ``next``): ``(output, s0, s1, s2, s3)``."""
+    result = _rotl(s0 + s3, _U23, _U41) + s0
+    t = s1 << _U17
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, _U45, _U19)
+    return result, s0, s1, s2, s3
+
+
 @njit(cache=True, nogil=True, fastmath=False)
 def _refill(lanes, out):  # pragma: no cover - compiled
     """Advance every lane one step; ``out[l]`` = lane ``l``'s output.
@@ -289,18 +366,8 @@ def _refill(lanes, out):  # pragma: no cover - compiled
     The lanes are independent: LLVM vectorises this loop (4 words per instruction with AVX2).
     """
     for lane in range(BLOCK):
-        s0 = lanes[0, lane]
-        s1 = lanes[1, lane]
-        s2 = lanes[2, lane]
-        s3 = lanes[3, lane]
-        out[lane] = _rotl(s0 + s3, _U23, _U41) + s0
-        t = s1 << _U17
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = _rotl(s3, _U45, _U19)
+        out[lane], s0, s1, s2, s3 = _step(lanes[0, lane], lanes[1, lane], lanes[2, lane],
+                                          lanes[3, lane])  # fmt: skip
         lanes[0, lane] = s0
         lanes[1, lane] = s1
         lanes[2, lane] = s2
@@ -310,22 +377,7 @@ def _refill(lanes, out):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True, fastmath=False)
 def _aux_next(aux):  # pragma: no cover - compiled
     """One step of the auxiliary xoshiro256++ generator (scalar)."""
-    s0 = aux[0]
-    s1 = aux[1]
-    s2 = aux[2]
-    s3 = aux[3]
-    result = _rotl(s0 + s3, _U23, _U41) + s0
-    t = s1 << _U17
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = _rotl(s3, _U45, _U19)
-    aux[0] = s0
-    aux[1] = s1
-    aux[2] = s2
-    aux[3] = s3
+    result, aux[0], aux[1], aux[2], aux[3] = _step(aux[0], aux[1], aux[2], aux[3])
     return result
 
 
@@ -406,6 +458,53 @@ def _refill_block(lanes, aux, raw, mant, flags, rej, out):  # pragma: no cover -
         i = rej[c]
         w = raw[i]
         out[i] = _slow(aux, np.int64(w & _UMASK), out[i], ((w >> _USIGN) & _U1) != 0)
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _exp_slow(aux, idx, x):  # pragma: no cover - compiled
+    """Return the exponential ziggurat's slow path for a rejected candidate (layer ``idx``, ``x``).
+
+    Layer 0: the tail, ``R − log(1 − U)`` (``R`` plus an Exp(1): the exponential forgets);
+    else the wedge test ``F_{idx} + U (F_{idx−1} − F_{idx}) < e^{−x}`` keeps ``x``; else a
+    complete fresh exponential of the auxiliary stream (its own fast test, tail and wedge,
+    retried until accepted). One auxiliary uniform per tail or wedge test.
+    """
+    if idx == 0:
+        return _ER - math.log1p(-_aux_double(aux))
+    if (_EF[idx - 1] - _EF[idx]) * _aux_double(aux) + _EF[idx] < math.exp(-x):
+        return x
+    while True:
+        w = _aux_next(aux)
+        i = np.int64(w & _EMASK)
+        u = float(w >> _U12) * 2.0**-52
+        y = u * _EW[i]
+        if u < _EK[i]:
+            return y
+        if i == 0:
+            return _ER - math.log1p(-_aux_double(aux))
+        if (_EF[i - 1] - _EF[i]) * _aux_double(aux) + _EF[i] < math.exp(-y):
+            return y
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def _exp_chunk(words, p, m, aux, out, j):  # pragma: no cover - compiled
+    """``out[j + c] = E_c − 1`` for the word-queue words ``words[p + c]``, ``c < m``.
+
+    ``E_c`` is the exponential ziggurat's value of word ``p + c`` (the module docstring):
+    the fast path per word, the rare rejected word (0.64%) through :func:`_exp_slow` at
+    once, so the auxiliary stream is read in the order of the words.
+    :func:`convotron._compiled._kernels._updates` has this loop written out.
+    """
+    EK = _EK
+    EW = _EW
+    for c in range(m):
+        w = words[p + c]
+        idx = np.int64(w & _EMASK)
+        u = float(w >> _U12) * 2.0**-52  # exact: the top 52 bits of the word times 2^-52
+        x = u * EW[idx]
+        if u >= EK[idx]:
+            x = _exp_slow(aux, idx, x)
+        out[j + c] = x - 1.0
 
 
 @njit(cache=True, nogil=True, fastmath=False)
@@ -509,11 +608,17 @@ def fill_student_t(st, out, n):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, fastmath=False, inline="always")
 def fill_exponential(st, out, n):  # pragma: no cover - compiled
-    """Write ``n`` draws of ``(g_1² + g_2²)/2 − 1`` (a centred Exp(1)) from pairs of normals."""
-    for j in range(n):
-        g1 = next_normal(st)
-        g2 = next_normal(st)
-        out[j] = (g1 * g1 + g2 * g2) * 0.5 - 1.0
+    """Write ``n`` draws of ``E − 1``, ``E ~ Exp(1)`` (the exponential ziggurat, one word each)."""
+    j = 0
+    while j < n:
+        p = st.pos[0]
+        if p >= BLOCK:
+            _refill(st.lanes, st.words)
+            p = 0
+        m = min(n - j, BLOCK - p)
+        _exp_chunk(st.words, p, m, st.aux, out, j)
+        st.pos[0] = p + m
+        j += m
 
 
 @njit(cache=True, nogil=True, fastmath=False)
@@ -639,6 +744,9 @@ class ReferenceStream:
         self.K = [float(v) for v in _K]
         self.W = [float(v) for v in _W]
         self.F = [float(v) for v in _F]
+        self.EK = [float(v) for v in _EK]
+        self.EW = [float(v) for v in _EW]
+        self.EF = [float(v) for v in _EF]
 
     def refill(self) -> list[int]:
         return [xoshiro_reference(self.lanes[lane]) for lane in range(LANES)]
@@ -724,9 +832,32 @@ class ReferenceStream:
                     ss += g * g
                 out.append(g0 * math.sqrt(3.0 / ss))
             return out
-        out = []
-        for _ in range(size):
-            g1 = self.normal()
-            g2 = self.normal()
-            out.append((g1 * g1 + g2 * g2) * 0.5 - 1.0)
-        return out
+        return [self.exponential() - 1.0 for _ in range(size)]
+
+    def _exp_wedge(self, idx: int, x: float) -> bool:
+        return (self.EF[idx - 1] - self.EF[idx]) * self._aux_double() + self.EF[idx] < math.exp(-x)
+
+    def _exp_slow(self, idx: int, x: float) -> float:
+        if idx == 0:
+            return _ER - math.log1p(-self._aux_double())
+        if self._exp_wedge(idx, x):
+            return x
+        while True:  # a complete exponential ziggurat draw of the auxiliary stream
+            w = xoshiro_reference(self.aux)
+            i = w & (EXP_LAYERS - 1)
+            u = (w >> 12) * 2.0**-52
+            y = u * self.EW[i]
+            if u < self.EK[i]:
+                return y
+            if i == 0:
+                return _ER - math.log1p(-self._aux_double())
+            if self._exp_wedge(i, y):
+                return y
+
+    def exponential(self) -> float:
+        """Return the next ``Exp(1)`` of the stream: one word of the queue (module docstring)."""
+        w = self.word()
+        idx = w & (EXP_LAYERS - 1)
+        u = (w >> 12) * 2.0**-52
+        x = u * self.EW[idx]
+        return x if u < self.EK[idx] else self._exp_slow(idx, x)

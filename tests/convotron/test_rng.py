@@ -87,6 +87,13 @@ def test_first_values_of_seed_0_are_fixed():
     ]
     st = R.fast_stream(0)
     assert list(R.draw(st, "uniform", 2)) == [0.8401481636044408, 0.17401537008384516]
+    st = R.fast_stream(0)  # the exponential ziggurat on the same first words
+    assert list(R.draw(st, "exponential", 4)) == [
+        1.607139277584356,
+        1.3733804076181317,
+        2.384249456613931,
+        -0.5645776541222527,
+    ]
 
 
 @pytest.mark.parametrize("seed", [0, 7])
@@ -109,6 +116,24 @@ def test_oracle_covers_the_tail_and_the_wedge():
     got = R.draw(st, "gaussian", 100_000)
     assert np.array_equal(got, np.array(ref.draw("gaussian", 100_000)))
     assert np.sum(np.abs(got) > R._R) >= 1  # P(|z| > R) = 5.4e-5: about 5 expected
+
+
+def test_oracle_covers_the_exponential_slow_paths():
+    """The exponential's slow paths (tail, wedge, fresh draws) interleaved with word-queue laws.
+
+    1.2·10^5 exponentials see about 770 rejected words and 11.5 tails (P(E > R) = 9.5e-5).
+    """
+    st = R.fast_stream(9)
+    ref = R.ReferenceStream(9)
+    got = []
+    for law, size in [("exponential", 60_000), ("uniform", 33), ("rademacher", 70)] * 2:
+        part = R.draw(st, law, size)
+        assert np.array_equal(part, np.array(ref.draw(law, size))), law
+        if law == "exponential":
+            got.append(part)
+    x = np.concatenate(got)
+    assert np.sum(x + 1.0 > R._ER) >= 5  # tails (14 with this seed)
+    assert np.sum(x + 1.0 > R._EW[-2]) > np.sum(x + 1.0 > R._ER)  # the top layer's wedge
 
 
 def test_bad_seed_and_law_are_refused():
@@ -140,6 +165,49 @@ def test_ziggurat_constants_close_the_layers():
     r = R._R  # v = R f(R) + the tail's area
     tail = math.sqrt(math.pi / 2) * math.erfc(r / math.sqrt(2))
     assert float(R._V_TEXT) == pytest.approx(r * math.exp(-r * r / 2) + tail, rel=1e-13)
+
+
+def _exp_closure(layers: int, r: str) -> float:
+    """The exponential's closure ``v / x_1 + e^{−x_1} − 1``, ``v = (R + 1) e^{−R}``."""
+    with localcontext() as ctx:
+        ctx.prec = 50
+        x = Decimal(r)
+        vn = (x + 1) * (-x).exp()
+        for _ in range(layers - 2):
+            x = -(vn / x + (-x).exp()).ln()
+        return float(vn / x + (-x).exp() - 1)
+
+
+def test_exponential_ziggurat_constants_close_the_layers():
+    """R of 1024 layers, and numpy's 256-layer ``ziggurat_exp_r``, solve the same closure.
+
+    A relative error ``δ`` in ``R`` changes the closure by about ``10^5 δ`` (256 layers), so
+    numpy's 29 digits close its layers to 2e-27 and ours (35 digits) to 1e-30.
+    """
+    assert abs(_exp_closure(256, "7.6971174701310497140446280481")) < 1e-25
+    assert abs(_exp_closure(R.EXP_LAYERS, R._ER_TEXT)) < 1e-28
+    assert abs(_exp_closure(R.EXP_LAYERS, str(R._ER * 1.01))) > 1e-3  # the check can fail
+    with localcontext() as ctx:  # v = R e^-R + the tail's area e^-R
+        ctx.prec = 50
+        rr = Decimal(R._ER_TEXT)
+        assert abs((rr + 1) * (-rr).exp() - Decimal(R._EV_TEXT)) < Decimal("1e-40")
+
+
+def test_stored_exponential_tables_are_the_computed_ones():
+    K, W, F = R._exp_ziggurat_tables()
+    assert np.array_equal(K, R._EK) and np.array_equal(W, R._EW) and np.array_equal(F, R._EF)
+    v = float(R._EV_TEXT)
+    assert R._EW[-1] == R._ER and R._EK[1] == 0.0 and R._EF[0] == 1.0
+    assert R._EW[0] * R._EF[-1] == pytest.approx(v, rel=1e-14)  # the base strip, q e^-R = v
+    areas = R._EW[1:] * (R._EF[:-1] - R._EF[1:])  # layer i: x_i (f(x_{i-1}) - f(x_i)) = v
+    np.testing.assert_allclose(areas[1:], v, rtol=1e-9)
+    np.testing.assert_allclose(R._EF[1:], np.exp(-R._EW[1:]), rtol=1e-15)
+    assert np.all(np.diff(R._EW[1:]) > 0) and np.all(np.diff(R._EF[1:]) < 0)
+    # K_i = x_{i-1} / x_i rounded down to 52 bits (the float ratio of the rounded x: 2 ulps)
+    ratio = R._EW[1:-1] / R._EW[2:]
+    assert np.all((R._EK[2:] <= ratio + 2**-51) & (R._EK[2:] > ratio - 2**-50))
+    assert R._EK[0] == math.floor(R._ER / R._EW[0] * 2**52) * 2**-52  # K_0 = R / q
+    assert np.sum(1.0 - R._EK) / R.EXP_LAYERS < 0.0065  # the slow path: 0.64% of the words
 
 
 def test_stored_tables_are_the_computed_ones():
@@ -242,11 +310,38 @@ def test_student_t_distribution():
     assert abs(float(np.median(x))) < 0.01
 
 
+def _subfactorial(m):
+    """``!m``: E (E − 1)^m for E ~ Exp(1) (the centred exponential's moments)."""
+    a, b = 1, 0  # !0, !1
+    for j in range(2, m + 1):
+        a, b = b, (j - 1) * (a + b)
+    return a if m == 0 else b
+
+
+def _poisson_ok(count, mean):
+    """A Poisson count inside its central 1 − 1e-4 interval."""
+    lo, hi = stats.poisson.ppf(5e-5, mean), stats.poisson.isf(5e-5, mean)
+    assert lo <= count <= hi, (count, mean, lo, hi)
+
+
 def test_exponential_distribution():
+    """E − 1 of the exponential ziggurat: KS, χ², moments 1-4, the tail beyond R and beyond means.
+
+    Expected beyond R = 9.256 (the tail layer): 95.4; beyond 5, 8, 10 and 12 means: 6 738,
+    335, 45.4 and 6.1 (Poisson intervals at level 1e-4).
+    """
     x = R.draw(R.fast_stream(16), "exponential", N)
+    assert x.min() >= -1.0
     _ks_ok(x, stats.expon(loc=-1.0).cdf)
-    _moment_ok(x, 1, 0.0, 1.0)
-    _moment_ok(x, 2, 1.0, 9.0)
+    for k in range(1, 5):
+        _moment_ok(x, k, float(_subfactorial(k)), float(_subfactorial(2 * k)))
+    edges = stats.expon(loc=-1.0).ppf(np.linspace(0, 1, 101)[1:-1])
+    counts = np.bincount(np.searchsorted(edges, x), minlength=100)
+    chi2 = float(np.sum((counts - N / 100) ** 2 / (N / 100)))
+    assert chi2 < stats.chi2.ppf(1 - 1e-4, 99), chi2
+    e = x + 1.0
+    for t in (R._ER, 5.0, 8.0, 10.0, 12.0):
+        _poisson_ok(int(np.sum(e > t)), N * math.exp(-t))
 
 
 @njit(cache=False)  # numba caches do not see a change of _rng: compile afresh
@@ -272,3 +367,56 @@ def test_tail_algorithm_has_the_normal_tail():
         p = stats.norm.sf(t) / qr
         count = int(np.sum(x > t))
         assert abs(count - N * p) < 5 * math.sqrt(N * p), (t, count, N * p)
+
+
+@njit(cache=False)  # numba caches do not see a change of _rng
+def _exp_tail_draws(aux, m):  # pragma: no cover - compiled
+    out = np.empty(m)
+    for i in range(m):
+        out[i] = R._exp_slow(aux, 0, 0.0)
+    return out
+
+
+def test_exponential_tail_algorithm_is_r_plus_an_exponential():
+    """The exponential's tail (layer 0) alone: E given E > R is R + Exp(1).
+
+    10^6 draws: KS of E − R against Exp(1), and the counts beyond R + 5 and R + 10 (6 738 and
+    45.4 expected: 10^8 exponentials see only 0.004 values beyond R + 10).
+    """
+    x = _exp_tail_draws(np.random.SeedSequence(22).generate_state(4, np.uint64), N)
+    assert np.all(x > R._ER)
+    _ks_ok(x[:100_000] - R._ER, stats.expon.cdf)
+    for t in (5.0, 10.0):
+        _poisson_ok(int(np.sum(x - R._ER > t)), N * math.exp(-t))
+
+
+@njit(cache=False)  # numba caches do not see a change of _rng
+def _exp_slow_draws(aux, idx, xs):  # pragma: no cover - compiled
+    out = np.empty(xs.shape[0])
+    for i in range(xs.shape[0]):
+        out[i] = R._exp_slow(aux, idx, xs[i])
+    return out
+
+
+@pytest.mark.parametrize("idx", [1, 2, 300, R.EXP_LAYERS - 1])
+def test_exponential_wedge_keeps_x_with_the_density_s_probability(idx):
+    """A rejected candidate ``x`` of layer ``idx`` is kept with probability
+    ``(e^{−x} − F_idx) / (F_{idx−1} − F_idx)`` (the point under the curve), else replaced.
+
+    2·10^4 candidates spread evenly over the layer's rejected part ``[K W, W)``, counted in
+    its left and right halves (kept counts within 6 binomial standard deviations; the
+    replaced ones a fresh Exp(1), KS): an
+    inverted test keeps the left half's points with probability ≈ 1/4 instead of ≈ 3/4,
+    which the whole law hides (the wedges hold 0.3% of the mass, spread over all layers).
+    """
+    W, K, F = R._EW, R._EK, R._EF
+    lo = K[idx] * W[idx]
+    xs = lo + (W[idx] - lo) * (np.arange(20_000) + 0.5) / 20_000
+    aux = np.random.SeedSequence(23 + idx).generate_state(4, np.uint64)
+    got = _exp_slow_draws(aux, idx, xs)
+    kept = got == xs
+    p = (np.exp(-xs) - F[idx]) / (F[idx - 1] - F[idx])
+    for half in (slice(0, 10_000), slice(10_000, None)):
+        mean, var = float(np.sum(p[half])), float(np.sum(p[half] * (1 - p[half])))
+        assert abs(int(np.sum(kept[half])) - mean) < 6 * math.sqrt(var) + 1, (idx, half)
+    _ks_ok(got[~kept], stats.expon.cdf)  # the others replaced by a fresh Exp(1)
