@@ -773,7 +773,7 @@ def run_lockstep(
     :func:`_forward` and :func:`_updates` (``z_i`` over ``a``, ``Σ_i P_i x`` and the totals
     over ``i``, ``G`` over the batch): each run is **bitwise** the run alone.
 
-    The fast stream, every law but the exponential (the **direct path**): no buffer and no
+    The fast stream (the **direct path**, every law): no buffer and no
     interleaving pass. Sample by sample, each live run's draws go from its stream's blocks
     straight into the interleaved sample ``XT[8 c + b]`` (the code of :func:`_updates`' fast
     branch with ``xd[j]`` read as ``XT[8 j + b]``; the covariance applied to each run's
@@ -845,8 +845,10 @@ def run_lockstep(
     FLAGS = np.zeros(_rng.BLOCK, np.int32)
     REJ = np.zeros(_rng.BLOCK + 1, np.int64)
     live0 = np.zeros(nb, np.bool_)
+    E_K = _rng._EK  # the exponential ziggurat's tables
+    E_W = _rng._EW
     if fasts is not None:
-        direct = law != LawCode.EXPONENTIAL  # (its draw: _updates')
+        direct = True
         if direct:
             for b in range(nb):
                 live0[b] = status[b, 0] == STATUS_OK
@@ -951,6 +953,27 @@ def run_lockstep(
                                         else:
                                             ss += g * g
                                     XT[nb * j + b] = g0 * math.sqrt(3.0 / ss)
+                        elif law == LawCode.EXPONENTIAL:  # E - 1, the exponential ziggurat
+                            for b in range(nb):
+                                if status[b, 0] != STATUS_OK:
+                                    continue
+                                j = 0
+                                while j < n:  # one word-queue word each
+                                    p = POS[b, 0]
+                                    if p >= _rng.BLOCK:
+                                        _rng._refill(fasts[b].lanes, WRD[b])
+                                        p = 0
+                                    mm = min(n - j, _rng.BLOCK - p)
+                                    for c_ in range(mm):
+                                        e_w = WRD[b, p + c_]
+                                        e_i = np.int64(e_w & _rng._EMASK)
+                                        e_u = float(e_w >> _rng._U12) * 2.0**-52
+                                        e_x = e_u * E_W[e_i]
+                                        if e_u >= E_K[e_i]:  # rare (0.64%): the slow path
+                                            e_x = _rng._exp_slow(fasts[b].aux, e_i, e_x)
+                                        XT[nb * (j + c_) + b] = e_x - 1.0
+                                    POS[b, 0] = p + mm
+                                    j += mm
                         elif law == LawCode.RADEMACHER:  # zeros, then the signs below
                             for j in range(n * nb):
                                 XT[j] = 0.0

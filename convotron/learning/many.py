@@ -27,7 +27,7 @@ its usual error).
 
 Speed (``benchmarks/bench_lockstep.py``, thread CPU time, the development machine): each
 run's draws stay its own (about 60 % of a run of ``1d:64,8,2`` on numpy's stream); on the
-fast stream (every law but the exponential) the kernel copies each run's draws from its
+fast stream (every law) the kernel copies each run's draws from its
 stream's blocks straight into the interleaved sample, with no per-run buffer and no
 interleaving pass. The forward pass of the 8
 runs is 8 independent scalar chains, which become vector instructions only with LLVM's SLP
