@@ -64,6 +64,7 @@ from .._validate import (
     ALPHA,
     BATCH,
     CHUNK,
+    DEFAULT_STREAM,
     EPS,
     ITERS,
     ON_DIVERGENCE,
@@ -219,7 +220,7 @@ def fit(
     chunk: int = 4096,
     progress: bool = False,
     on_divergence: str = "raise",
-    stream: str = "numpy",
+    stream: str = DEFAULT_STREAM,
     w0: np.ndarray | None = None,
 ) -> RunResult:
     r"""Run an update rule on a data source: the one runner of the package.
@@ -275,11 +276,11 @@ def fit(
     on_divergence : {"raise", "record"}, default "raise"
         If the weights become non-finite: raise :class:`DivergenceError`, or stop and
         return a result with ``diverged=True`` (used by :func:`run_many`).
-    stream : {"numpy", "fast"}, default "numpy"
-        The random stream of a ``Teacher``'s fused loop: ``"numpy"`` draws with ``rng``
-        (numpy's own stream, bitwise as today); ``"fast"`` with the fast stream of
+    stream : {"fast", "numpy"}, default "fast"
+        The random stream of a ``Teacher``'s fused loop: ``"fast"`` the fast stream of
         :mod:`convotron._compiled._rng` (xoshiro256++ and a block ziggurat, seeded from four words
-        of ``rng`` drawn after ``w_1``): the same laws and order, other numbers. Needs the
+        of ``rng`` drawn after ``w_1``); ``"numpy"`` draws with ``rng`` itself (numpy's own
+        stream, bitwise as numpy's ``Generator``): the same laws and order, other numbers. Needs the
         fused path (a ``Teacher`` whose law, covariance, noise, scheme and slope it draws).
     w0 : (r,) array, optional
         The starting filter ``w_1``, in place of the rule's start (zero, or SGD's random or
@@ -342,7 +343,7 @@ def _fit(
     progress: bool = False,
     on_divergence: Any = "raise",
     step: Param = _ETA,
-    stream: Any = "numpy",
+    stream: Any = DEFAULT_STREAM,
     w0: Any = None,
 ) -> RunResult:
     """:func:`fit`, with the step size's parameter name (``lr`` for the SGD conveniences)."""

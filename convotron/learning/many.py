@@ -51,6 +51,7 @@ from .._errors import ConvotronError
 from .._limits import MAX_RECORDS, MAX_RUN_WORK, sample_cost
 from .._validate import (
     BATCH,
+    DEFAULT_STREAM,
     EPS,
     ITERS,
     ON_DIVERGENCE,
@@ -112,7 +113,7 @@ def run_many(
     eps: float | None = None,
     progress: bool = False,
     on_divergence: str = "record",
-    stream: str = "numpy",
+    stream: str = DEFAULT_STREAM,
     lockstep: bool = True,
 ) -> ManyResult:
     """Run ``runs`` independent runs of ``rule`` on fresh samples of one teacher.
@@ -144,7 +145,7 @@ def run_many(
         A run whose weights become non-finite is recorded (``diverged[j]``, final squared
         error ``inf``, NaN weights) so that one divergent run does not discard the others;
         ``"raise"`` raises :class:`DivergenceError` instead.
-    stream : {"numpy", "fast"}, default "numpy"
+    stream : {"fast", "numpy"}, default "fast"
         The random stream of each run's fused loop, as in :func:`fit` (``"fast"``: run
         ``j``'s fast stream is seeded from its generator).
     lockstep : bool, default True
@@ -220,7 +221,7 @@ def run_range(
     record_every: int | None = None,
     eps: float | None = None,
     on_divergence: str = "record",
-    stream: str = "numpy",
+    stream: str = DEFAULT_STREAM,
     lockstep: bool = True,
 ) -> list[RunResult]:
     """Run runs ``start .. stop − 1`` of :func:`run_many` with the same ``seed``, one result each.

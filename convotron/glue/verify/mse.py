@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._validate import DEFAULT_STREAM
 from ..moments import cov_spec, noise_spec
 from ..parameters import TheoremParameters
 from .cases import Case
@@ -157,7 +158,7 @@ def _curve_runs(
     runs: int,
     workers: int,
     eta_factor: float,
-    stream: str = "numpy",
+    stream: str = DEFAULT_STREAM,
 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(η, recorded t, exact curve, the runs' recorded errors (runs, len(t)))``.
 
@@ -208,7 +209,7 @@ def run_mse_case(
     workers: int,
     eta_factor: float = ETA_FACTOR,
     lemma_level: float | None = None,
-    stream: str = "numpy",
+    stream: str = DEFAULT_STREAM,
 ) -> CaseResult:
     """Run the ``lem-linear-mse`` case (``case.alpha`` must be 1; see the module docstring).
 

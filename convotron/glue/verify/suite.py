@@ -18,7 +18,7 @@ import numpy as np
 
 from ..._errors import ConvotronError
 from ..._io import pick
-from ..._validate import Interval, Param, validate_params
+from ..._validate import DEFAULT_STREAM, Interval, Param, validate_params
 from ...model.problem import Problem
 from ..parameters import TheoremParameters, theorem_parameters
 from .cases import Case
@@ -66,7 +66,9 @@ class RunsChunk:
     start: int
     stop: int
     precondition: Any = None  # H as a tuple of rows (thm-precond), or None: Algorithm 1
-    stream: str = "numpy"  # the fused loop's random stream (convotron.learning.algorithm.fit)
+    stream: str = (
+        DEFAULT_STREAM  # the fused loop's random stream (convotron.learning.algorithm.fit)
+    )
 
 
 def _rule(only_patch: int | None, H: Any) -> Any:
@@ -270,7 +272,7 @@ def _simulate(
     executor: Any = None,
     tp: TheoremParameters | None = None,
     lemma_level: float | None = None,
-    stream: str = "numpy",
+    stream: str = DEFAULT_STREAM,
 ) -> _Runs:
     """Draw the teachers, check the drift at ``w_1 = 0`` and the lemmas, run the runs.
 
@@ -461,7 +463,7 @@ def run_case(
     executor: Any = None,
     lemma_level: float | None = None,
     params: TheoremParameters | None = None,
-    stream: str = "numpy",
+    stream: str = DEFAULT_STREAM,
 ) -> CaseResult:
     """Run one case: theory numbers, ``runs`` runs of exactly ``T`` iterations, the tests.
 
@@ -508,7 +510,7 @@ def run_case(
 
 
 def _run_mse(case: Case, tp: TheoremParameters, *, runs: int, seed: int, workers: int,
-             lemma_level: float, stream: str = "numpy", **_: Any) -> CaseResult:  # fmt: skip
+             lemma_level: float, stream: str = DEFAULT_STREAM, **_: Any) -> CaseResult:  # fmt: skip
     """Run a ``lem-linear-mse`` case: the exact α = 1 curve (:mod:`.mse`), not the (ε, δ) test."""
     from .mse import run_mse_case
 
@@ -536,7 +538,7 @@ def _run_eps_delta(
     executor: Any,
     lemma_level: float,
     t0: float,
-    stream: str = "numpy",
+    stream: str = DEFAULT_STREAM,
 ) -> CaseResult:
     """Run an (ε, δ) case: runs of the theorem's ``T`` at its ``η``, the tests, the verdict.
 
@@ -817,7 +819,7 @@ def run_suite(
     control_iters: int = 20_000,
     progress: bool = False,
     scheduler: str | None = None,
-    stream: str = "numpy",
+    stream: str = DEFAULT_STREAM,
 ) -> Report:
     """Run every case (see :func:`run_case`) and collect a :class:`Report`.
 
@@ -847,9 +849,9 @@ def run_suite(
         ``LocalCluster`` with ``workers`` processes, ``"tcp://HOST:PORT"`` a running
         scheduler, ``"inline"`` this process without Dask. Run ``j`` of a case is seeded by
         ``SeedSequence(s, spawn_key=(j,))`` either way, so the report is the same.
-    stream : {"numpy", "fast"}, default "numpy"
+    stream : {"fast", "numpy"}, default "fast"
         The random stream of every run's fused loop (:func:`convotron.learning.algorithm.fit`):
-        numpy's (the recorded reports) or the fast one of :mod:`convotron._compiled._rng`.
+        the fast one of :mod:`convotron._compiled._rng`, or numpy's own.
 
     Returns
     -------
