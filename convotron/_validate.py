@@ -486,9 +486,10 @@ SEEDS = _SeedsParam("seed", Seeds(), fix="Pass e.g. seed=0.")
 DEFAULT_STREAM = "fast"
 STREAM = Param(
     "stream",
-    Options("numpy", "fast"),
+    Options("numpy", "fast", None),
     meaning="the random stream of a teacher's fused loop",
-    fix="Pass 'numpy' (numpy's stream) or 'fast' (convotron._compiled._rng).",
+    fix="Pass 'fast' (convotron._compiled._rng), 'numpy' (numpy's stream) or None (the "
+    "default: the fast stream wherever the compiled loop draws the samples).",
 )
 RECORD_EVERY = Param(
     "record_every",

@@ -132,7 +132,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rng",
         choices=("numpy", "fast"),
-        default=DEFAULT_STREAM,
+        default=None,
         help="random stream of the teacher's samples: the fast xoshiro256++/ziggurat stream "
         "(default) or numpy's (bitwise as numpy's own Generator; same laws, other numbers)",
     )
@@ -562,7 +562,7 @@ def main(args: argparse.Namespace) -> int:
         "only_patch_disjoint": res.only_patch_disjoint,
         "init": s["init"] if res.algorithm == "sgd" else "zero",
         "seed": s["seed"],
-        "rng": args.rng,
+        "rng": args.rng or (None if args.data else DEFAULT_STREAM),
         "data": args.data,
         "dist": None if args.data else s["law"].name,
         "cov": None if args.data else args.cov,

@@ -53,7 +53,6 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ConvotronError
-from .._validate import DEFAULT_STREAM
 from . import _common
 from ._common import EXIT_FAIL, EXIT_OK, add_json_option, emit_json, parse_integer, parse_number
 
@@ -141,7 +140,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rng",
         choices=("numpy", "fast"),
-        default=DEFAULT_STREAM,
+        default=None,
         help="random stream of the runs: the fast xoshiro256++/ziggurat stream (default) or "
         "numpy's (bitwise as numpy's own Generator; same laws, other numbers)",
     )
@@ -188,7 +187,7 @@ def _parse_args(args: argparse.Namespace) -> dict[str, Any]:
     if scheduler == "local":
         check_workers(workers)
     return dict(
-        stream=getattr(args, "rng", None) or DEFAULT_STREAM,
+        stream=getattr(args, "rng", None),
         precondition=getattr(args, "precondition", "none") or "none",
         scheduler=scheduler,
         mode=mode,

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..._errors import ConvotronError
 from ..._io import pick
-from ..._validate import DEFAULT_STREAM, Interval, Param, validate_params
+from ..._validate import Interval, Param, validate_params
 from ...model.problem import Problem
 from ..parameters import TheoremParameters, theorem_parameters
 from .cases import Case
@@ -66,9 +66,7 @@ class RunsChunk:
     start: int
     stop: int
     precondition: Any = None  # H as a tuple of rows (thm-precond), or None: Algorithm 1
-    stream: str = (
-        DEFAULT_STREAM  # the fused loop's random stream (convotron.learning.algorithm.fit)
-    )
+    stream: str | None = None  # the fused loop's random stream (learning.algorithm.fit)
 
 
 def _rule(only_patch: int | None, H: Any) -> Any:
@@ -110,7 +108,8 @@ def _many_on(executor: Any, chunks: list[RunsChunk]) -> Any:
 
 
 def _chunk_key(ch: RunsChunk) -> str:
-    return f"convotron-verify-{ch.case}-{ch.seed}-{ch.stream}-{ch.start:09d}-{ch.stop:09d}"
+    stream = ch.stream or "default"
+    return f"convotron-verify-{ch.case}-{ch.seed}-{stream}-{ch.start:09d}-{ch.stop:09d}"
 
 
 def _case_seed(seed: int, name: str) -> np.random.SeedSequence:
@@ -272,7 +271,7 @@ def _simulate(
     executor: Any = None,
     tp: TheoremParameters | None = None,
     lemma_level: float | None = None,
-    stream: str = DEFAULT_STREAM,
+    stream: str | None = None,
 ) -> _Runs:
     """Draw the teachers, check the drift at ``w_1 = 0`` and the lemmas, run the runs.
 
@@ -463,7 +462,7 @@ def run_case(
     executor: Any = None,
     lemma_level: float | None = None,
     params: TheoremParameters | None = None,
-    stream: str = DEFAULT_STREAM,
+    stream: str | None = None,
 ) -> CaseResult:
     """Run one case: theory numbers, ``runs`` runs of exactly ``T`` iterations, the tests.
 
@@ -490,7 +489,7 @@ def run_case(
         over this case's checks. :func:`run_suite` splits it over the whole suite.
     params : TheoremParameters or None
         The theorem's numbers when already computed (:func:`plan_suite`).
-    stream : {"numpy", "fast"}
+    stream : {None, "fast", "numpy"}
         The random stream of the runs' fused loop (:func:`convotron.learning.algorithm.fit`).
 
     Returns
@@ -510,7 +509,7 @@ def run_case(
 
 
 def _run_mse(case: Case, tp: TheoremParameters, *, runs: int, seed: int, workers: int,
-             lemma_level: float, stream: str = DEFAULT_STREAM, **_: Any) -> CaseResult:  # fmt: skip
+             lemma_level: float, stream: str | None = None, **_: Any) -> CaseResult:  # fmt: skip
     """Run a ``lem-linear-mse`` case: the exact α = 1 curve (:mod:`.mse`), not the (ε, δ) test."""
     from .mse import run_mse_case
 
@@ -538,7 +537,7 @@ def _run_eps_delta(
     executor: Any,
     lemma_level: float,
     t0: float,
-    stream: str = DEFAULT_STREAM,
+    stream: str | None = None,
 ) -> CaseResult:
     """Run an (ε, δ) case: runs of the theorem's ``T`` at its ``η``, the tests, the verdict.
 
@@ -819,7 +818,7 @@ def run_suite(
     control_iters: int = 20_000,
     progress: bool = False,
     scheduler: str | None = None,
-    stream: str = DEFAULT_STREAM,
+    stream: str | None = None,
 ) -> Report:
     """Run every case (see :func:`run_case`) and collect a :class:`Report`.
 
@@ -849,9 +848,10 @@ def run_suite(
         ``LocalCluster`` with ``workers`` processes, ``"tcp://HOST:PORT"`` a running
         scheduler, ``"inline"`` this process without Dask. Run ``j`` of a case is seeded by
         ``SeedSequence(s, spawn_key=(j,))`` either way, so the report is the same.
-    stream : {"fast", "numpy"}, default "fast"
+    stream : {None, "fast", "numpy"}, default None
         The random stream of every run's fused loop (:func:`convotron.learning.algorithm.fit`):
-        the fast one of :mod:`convotron._compiled._rng`, or numpy's own.
+        the fast one of :mod:`convotron._compiled._rng` (None: the default, where the compiled
+        loop draws the samples), or numpy's own.
 
     Returns
     -------
