@@ -251,7 +251,7 @@ def run_mse_case(
     note = (
         f"{'consistent with' if curve_ok else 'REJECTS'} the exact α = 1 curve "
         f"(lem-linear-mse): {runs} runs of {ITERS} iterations"
-        f"{' (fast stream)' if (stream or DEFAULT_STREAM) == 'fast' else ''}"
+        f"{'' if stream in (None, DEFAULT_STREAM) else f' ({stream} stream)'}"
         f" at eta = {eta_factor:g} "
         f"a/(2 beta) = {eta:.3g}; over {len(ts) - 1} recorded t and the time average of the "
         f"second half: max |t| of {GROUPS} group means = {max_z:.2f} (average t = "
