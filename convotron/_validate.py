@@ -44,6 +44,7 @@ __all__ = [
     "ALPHA",
     "BATCH",
     "CHUNK",
+    "DEFAULT_STREAM",
     "EPS",
     "ITERS",
     "ON_DIVERGENCE",
@@ -478,11 +479,17 @@ WORKERS = count("workers", "Pass 1 or more threads (2 uses both cores).")
 SEED = Param("seed", Interval(int, 0, None), fix="Pass e.g. seed=0.")
 #: A seed or the several words of a ``SeedSequence``'s entropy (``run_many``, ``run_range``).
 SEEDS = _SeedsParam("seed", Seeds(), fix="Pass e.g. seed=0.")
+#: The random stream of a teacher's fused loop when none is named (``fit``, ``run_many``,
+#: ``run_range``, ``verify``, ``sweep``, ``--rng``): the fast stream, xoshiro256++ and a
+#: ziggurat (``convotron._compiled._rng``), faster on every processor measured
+#: (``benchmarks/README.md``, issue 25). ``"numpy"`` is numpy's own stream, bitwise as numpy.
+DEFAULT_STREAM = "fast"
 STREAM = Param(
     "stream",
-    Options("numpy", "fast"),
+    Options("numpy", "fast", None),
     meaning="the random stream of a teacher's fused loop",
-    fix="Pass 'numpy' (numpy's stream) or 'fast' (convotron._compiled._rng).",
+    fix="Pass 'fast' (convotron._compiled._rng), 'numpy' (numpy's stream) or None (the "
+    "default: the fast stream wherever the compiled loop draws the samples).",
 )
 RECORD_EVERY = Param(
     "record_every",

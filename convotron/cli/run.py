@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ConvotronError
+from .._validate import DEFAULT_STREAM
 from . import _common
 from ._common import (
     EXIT_OK,
@@ -131,9 +132,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rng",
         choices=("numpy", "fast"),
-        default="numpy",
-        help="random stream of the teacher's samples: numpy's (default, bitwise as before) "
-        "or the fast xoshiro256++/ziggurat stream (same laws, other numbers)",
+        default=None,
+        help="random stream of the teacher's samples: the fast xoshiro256++/ziggurat stream "
+        "(default) or numpy's (bitwise as numpy's own Generator; same laws, other numbers)",
     )
     add_problem_options(p, "only-patch", "eps", "delta", "w-norm")
     _common.add_precondition_option(
@@ -561,7 +562,7 @@ def main(args: argparse.Namespace) -> int:
         "only_patch_disjoint": res.only_patch_disjoint,
         "init": s["init"] if res.algorithm == "sgd" else "zero",
         "seed": s["seed"],
-        "rng": args.rng,
+        "rng": args.rng or (None if args.data else DEFAULT_STREAM),
         "data": args.data,
         "dist": None if args.data else s["law"].name,
         "cov": None if args.data else args.cov,

@@ -37,6 +37,7 @@ import math
 import sys
 from typing import Any
 
+from .._validate import DEFAULT_STREAM
 from . import _common
 from ._common import EXIT_FAIL, EXIT_OK, add_json_option, emit_json, parse_integer, parse_number
 
@@ -92,9 +93,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--rng",
         choices=("numpy", "fast"),
         default=None,
-        help="random stream of the runs: numpy's (default, or the grid file's) or the fast "
-        "xoshiro256++/ziggurat stream (same laws, other numbers); part of "
-        "the resume key",
+        help="random stream of the runs: the fast xoshiro256++/ziggurat stream (default, or "
+        "the grid file's) or numpy's (bitwise as numpy's own Generator; same laws, other "
+        "numbers); part of the resume key",
     )
     p.add_argument("--out", metavar="DIR", default="build/sweep", help="output folder")
     p.add_argument(
@@ -151,7 +152,7 @@ def _grid(args: argparse.Namespace) -> Any:
             max_updates=max_updates,
             teachers=teachers or DEFAULT_TEACHERS,
             precondition=args.precondition or "none",
-            rng=args.rng or "numpy",
+            rng=args.rng or DEFAULT_STREAM,
         )
     base = load_grid(args.grid)
     axes = dict(base.axes)

@@ -27,6 +27,7 @@ from .._codes import Model, Recorder, RowSource, SourceCodes, Step, start_record
 from .._compiled import _kernels
 from .._errors import ConvotronError, DivergenceError
 from .._limits import DIVERGENCE_LIMIT
+from .._validate import DEFAULT_STREAM
 from .results import RunResult
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def _fused_step(
     teacher_w: np.ndarray,
     codes: SourceCodes,
     c: _Checked,
-    stream: str = "numpy",
+    stream: str = DEFAULT_STREAM,
 ) -> tuple[RunStep, Callable[[], None]]:
     """Return the step drawing a teacher's samples in the compiled loop, and its warm-up.
 

@@ -31,11 +31,11 @@ fused run and a chunked run with the same seed see different (equally distribute
 they agree in distribution, not bitwise (tested through the mean recursion).
 
 **Two streams** (``stream`` of :func:`fused_convotron` and
-:func:`convotron.learning.algorithm.fit`): ``"numpy"`` (the default, above: numba's compiled
-``Generator`` methods, numpy's own numbers) or ``"fast"`` (:mod:`convotron._compiled._rng`:
-xoshiro256++ lanes and a block ziggurat, seeded from four words of the run's generator drawn after
-``w_1``; the same laws and the same order, other numbers; its oracle is ``fused_reference(...,
-stream="fast")``).
+:func:`convotron.learning.algorithm.fit`): ``"fast"`` (the default since issue 25:
+:mod:`convotron._compiled._rng`, xoshiro256++ lanes and a block ziggurat, seeded from four words
+of the run's generator drawn after ``w_1``; its oracle is ``fused_reference(..., stream="fast")``)
+or ``"numpy"`` (above: numba's compiled ``Generator`` methods, numpy's own numbers); the same
+laws and the same order, other numbers.
 
 Every arithmetic operation is done in a fixed order (``fastmath=False``, no contraction into
 FMA), so a run is bitwise reproducible for a seed and bitwise identical to the readable
@@ -65,6 +65,7 @@ from .._compiled import _kernels, _rng
 from .._validate import (
     ALPHA,
     BATCH,
+    DEFAULT_STREAM,
     EPS,
     ITERS,
     RECORD_EVERY,
@@ -229,7 +230,7 @@ def fused_convotron(
     w_star: np.ndarray | None = None,
     record_every: int | None = None,
     eps: float | None = None,
-    stream: str = "numpy",
+    stream: str = DEFAULT_STREAM,
 ) -> FusedRun:
     """Run ``iters`` updates on fresh samples of a teacher, drawn inside the compiled loop.
 

@@ -19,6 +19,7 @@ import numpy as np
 from .._codes import CovCode, start_recorder
 from .._compiled import _kernels, _rng
 from .._limits import DIVERGENCE_LIMIT
+from .._validate import DEFAULT_STREAM
 from ..data.covariance import Covariance
 from ..data.laws import SQRT3
 from ..model.activations import leaky_relu
@@ -57,7 +58,7 @@ def fused_reference(
     w_star: np.ndarray | None = None,
     record_every: int | None = None,
     eps: float | None = None,
-    stream: str = "numpy",
+    stream: str = DEFAULT_STREAM,
 ) -> FusedRun:
     """Readable per-sample numpy version of :func:`fused_convotron` (the oracle).
 

@@ -64,6 +64,7 @@ from .._validate import (
     ALPHA,
     BATCH,
     CHUNK,
+    DEFAULT_STREAM,
     EPS,
     ITERS,
     ON_DIVERGENCE,
@@ -219,7 +220,7 @@ def fit(
     chunk: int = 4096,
     progress: bool = False,
     on_divergence: str = "raise",
-    stream: str = "numpy",
+    stream: str | None = None,
     w0: np.ndarray | None = None,
 ) -> RunResult:
     r"""Run an update rule on a data source: the one runner of the package.
@@ -275,12 +276,15 @@ def fit(
     on_divergence : {"raise", "record"}, default "raise"
         If the weights become non-finite: raise :class:`DivergenceError`, or stop and
         return a result with ``diverged=True`` (used by :func:`run_many`).
-    stream : {"numpy", "fast"}, default "numpy"
-        The random stream of a ``Teacher``'s fused loop: ``"numpy"`` draws with ``rng``
-        (numpy's own stream, bitwise as today); ``"fast"`` with the fast stream of
-        :mod:`convotron._compiled._rng` (xoshiro256++ and a block ziggurat, seeded from four words
-        of ``rng`` drawn after ``w_1``): the same laws and order, other numbers. Needs the
-        fused path (a ``Teacher`` whose law, covariance, noise, scheme and slope it draws).
+    stream : {None, "fast", "numpy"}, default None
+        The random stream of a ``Teacher``'s fused loop. None (the default): the fast stream
+        where the compiled loop draws the samples (``DEFAULT_STREAM``), and no stream where it
+        does not (fixed rows, a ``Sampler``, a teacher drawn in chunks). ``"fast"``: the fast
+        stream of :mod:`convotron._compiled._rng` (xoshiro256++ and a block ziggurat, seeded
+        from four words of ``rng`` drawn after ``w_1``); ``"numpy"`` draws with ``rng`` itself
+        (numpy's own stream, bitwise as numpy's ``Generator``): the same laws and order, other
+        numbers. A named stream needs the fused path (a ``Teacher`` whose law, covariance,
+        noise, scheme and slope it draws).
     w0 : (r,) array, optional
         The starting filter ``w_1``, in place of the rule's start (zero, or SGD's random or
         given start): nothing is drawn from ``rng`` for it, so a run continued from the
@@ -342,7 +346,7 @@ def _fit(
     progress: bool = False,
     on_divergence: Any = "raise",
     step: Param = _ETA,
-    stream: Any = "numpy",
+    stream: Any = None,
     w0: Any = None,
 ) -> RunResult:
     """:func:`fit`, with the step size's parameter name (``lr`` for the SGD conveniences)."""
@@ -378,7 +382,7 @@ def _fit(
         w1 = _start(c.rule, r, rng, w0)  # draws a random w_1 before any sample
         codes = _fused_codes(source, c) if isinstance(source, Teacher) else None
         if codes is not None:  # the teacher's samples drawn in the compiled loop
-            run_step, warm = _fused_step(rng, source.w_star, codes, c, stream)
+            run_step, warm = _fused_step(rng, source.w_star, codes, c, fused_stream(stream, codes))
             chunk_updates = _FUSED_UPDATES
             teacher = source
 
@@ -416,6 +420,20 @@ def _start(rule: Rule, r: int, rng: np.random.Generator | None, w0: Any) -> np.n
                      limit=DIVERGENCE_LIMIT)  # fmt: skip
     rule.start(r, np.random.default_rng(0))
     return w1
+
+
+def fused_stream(stream: str | None, codes: SourceCodes) -> str:
+    """Return the stream a teacher drawn in the compiled loop draws from.
+
+    ``stream`` when named; else ``convotron._validate.DEFAULT_STREAM`` (the fast stream) where
+    the fast stream draws the teacher's law (every law of ``convotron.data.laws.LAWS`` today),
+    else numpy's.
+    """
+    from .._compiled import _rng
+
+    if stream is not None:
+        return stream
+    return DEFAULT_STREAM if int(codes.law) in _rng.LAW_CODES.values() else "numpy"
 
 
 def _no_fast_stream(source: Any) -> ConvotronError:

@@ -115,7 +115,7 @@ def run_many(
     eps: float | None = None,
     progress: bool = False,
     on_divergence: str = "record",
-    stream: str = "numpy",
+    stream: str | None = None,
     lockstep: bool = True,
 ) -> ManyResult:
     """Run ``runs`` independent runs of ``rule`` on fresh samples of one teacher.
@@ -147,9 +147,9 @@ def run_many(
         A run whose weights become non-finite is recorded (``diverged[j]``, final squared
         error ``inf``, NaN weights) so that one divergent run does not discard the others;
         ``"raise"`` raises :class:`DivergenceError` instead.
-    stream : {"numpy", "fast"}, default "numpy"
-        The random stream of each run's fused loop, as in :func:`fit` (``"fast"``: run
-        ``j``'s fast stream is seeded from its generator).
+    stream : {None, "fast", "numpy"}, default None
+        The random stream of each run's fused loop, as in :func:`fit` (the fast one by
+        default; run ``j``'s fast stream is seeded from its generator).
     lockstep : bool, default True
         True advances the runs in blocks of :data:`LOCKSTEP_RUNS` together (the module
         docstring; bitwise the same results); False runs them one by one (one :func:`fit`
@@ -223,7 +223,7 @@ def run_range(
     record_every: int | None = None,
     eps: float | None = None,
     on_divergence: str = "record",
-    stream: str = "numpy",
+    stream: str | None = None,
     lockstep: bool = True,
 ) -> list[RunResult]:
     """Run runs ``start .. stop − 1`` of :func:`run_many` with the same ``seed``, one result each.
@@ -282,14 +282,14 @@ def _lockstep_rule(rule: Any, teacher: Teacher) -> Any:
 
 def _lockstep_checked(
     rule: Any, teacher: Teacher, kw: dict[str, Any]
-) -> tuple[_Checked, int, Any] | None:
-    """Validate as :func:`fit` does: ``(checked, iters, source codes)``, or None (one by one).
+) -> tuple[_Checked, int, Any, str] | None:
+    """Validate as :func:`fit` does: ``(checked, iters, source codes, stream)``, or None.
 
     None also for any argument ``fit`` refuses: the one-by-one path then raises its error.
     """
     from .._compiled import _rng
     from .._limits import MAX_RECORDS
-    from .algorithm import _ITERS, _STREAM, _fused_codes
+    from .algorithm import _ITERS, _STREAM, _fused_codes, fused_stream
 
     bound = _lockstep_rule(rule, teacher)
     if bound is None:
@@ -302,15 +302,17 @@ def _lockstep_checked(
         T = int(_ITERS(kw["iters"]))
         _check_cost(T, c.batch, c.n, c.indices.size)
         codes = _fused_codes(teacher, c)
-        if codes is not None and stream == "fast":
-            _rng.check_fast_law(codes.law)
+        if codes is not None:
+            stream = fused_stream(stream, codes)
+            if stream == "fast":
+                _rng.check_fast_law(codes.law)
     except ConvotronError:
         return None
     if codes is None or (c.record_every is not None and T // c.record_every + 1 > MAX_RECORDS):
         return None
     if (c.n + 1) * 8 * LOCKSTEP_RUNS * c.batch > 64 * _BUFFER_BYTES:
         return None
-    return c, T, codes
+    return c, T, codes, stream
 
 
 _SLP_LOCK = threading.Lock()
@@ -355,10 +357,10 @@ def _lockstep(
     checked = _lockstep_checked(rule, teacher, kw)
     if checked is None:
         return None
-    c, T, codes = checked
+    c, T, codes, stream = checked
     nb, live = LOCKSTEP_RUNS, len(seqs)
     r = c.indices.shape[1]
-    fast = kw["stream"] == "fast"
+    fast = stream == "fast"
     gens, fasts, recs = [], [], []
     W = np.zeros((r, nb))
     for j, seq in enumerate(seqs):  # as fit: w_1, then the fast stream's seed, per run

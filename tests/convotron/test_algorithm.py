@@ -137,7 +137,8 @@ def test_fit_runs_every_rule_on_every_source_as_the_reference_does(rule, source,
         X = np.concatenate([d[0] for d in drawn])
         y = np.concatenate([d[1] for d in drawn])
     else:  # a Teacher directly: drawn in the compiled loop, sample by sample
-        res = fit(rule, teacher, scheme, alpha, iters=T, rng=np.random.default_rng(1), **kw)
+        res = fit(rule, teacher, scheme, alpha, iters=T, rng=np.random.default_rng(1),
+                  stream="numpy", **kw)  # fmt: skip
         X, y = _fused_rows(teacher, np.random.default_rng(1), T * batch)
     ref = _reference(rule, X, y, scheme, alpha, eta, batch)
     assert ref.shape == (T + 1, scheme.r)

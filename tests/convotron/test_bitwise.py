@@ -7,10 +7,12 @@ was rewritten (issue 21), by running this file as a script there::
     PYTHONPATH=<checkout> python tests/convotron/test_bitwise.py
 
 Every rule, input law, covariance and noise on the fused path (a teacher's samples drawn in
-the compiled loop), the chunked path (a sampler, compiled labels), fixed rows and the SGD
-start drawn from the generator. A change of summation order, of a constant's last bit, of
-the order of the draws or of a rule's step shows up here as a changed hash; a deliberate
-change must say so and refresh the table (the script prints it).
+the compiled loop, on numpy's stream, ``stream="numpy"``: the default is the fast stream since
+issue 25, whose bits are held by its oracle in ``test_fast_runs.py``), the chunked path (a
+sampler, compiled labels), fixed rows and the SGD start drawn from the generator. A change of
+summation order, of a constant's last bit, of the order of the draws or of a rule's step shows
+up here as a changed hash; a deliberate change must say so and refresh the table (the script
+prints it).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def _runs() -> dict[str, str]:
         )
         for name, rule in rules.items():
             kw = dict(eta=0.02, iters=120, batch=2, w_star=t.w_star, record_every=7)
-            r = fit(rule, t, scheme, 0.2, rng=np.random.default_rng(2), **kw)
+            r = fit(rule, t, scheme, 0.2, rng=np.random.default_rng(2), stream="numpy", **kw)
             out[f"fused/{law}/{cov}/{noise}/{name}"] = _h(np.r_[r.w, r.history])
         r = convotron(t.sample, scheme, 0.2, eta=0.02, iters=120, rng=np.random.default_rng(3),
                       w_star=t.w_star, record_every=7, chunk=50)  # fmt: skip
@@ -77,7 +79,7 @@ def _runs() -> dict[str, str]:
         X, y = t.sample(np.random.default_rng(7), 60)
         for name, rule in rules.items():
             r = fit(rule, t, sch, alpha, eta=0.005, iters=150, w_star=t.w_star, record_every=9,
-                    rng=np.random.default_rng(8))  # fmt: skip
+                    rng=np.random.default_rng(8), stream="numpy")  # fmt: skip
             out[f"fused/{spec}/{name}"] = _h(np.r_[r.w, r.history])
             r = fit(rule, Rows(X, y), sch, alpha, eta=0.005, w_star=t.w_star, record_every=9,
                     rng=np.random.default_rng(9))  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from unittest.mock import ANY
 
 import numpy as np
 
@@ -33,8 +34,9 @@ def test_run_rng_fast_is_the_library_run_on_the_fast_stream(capsys) -> None:
     res = fit(ConvotronRule(), teacher, scheme, 0.0, eta=0.01, iters=5000,
               rng=np.random.default_rng(r_seq), w_star=teacher.w_star, stream="fast")  # fmt: skip
     np.testing.assert_array_equal(obj["w"], res.w)
-    numpy_obj = _run_json(capsys, *ARGS)
+    numpy_obj = _run_json(capsys, *ARGS, "--rng", "numpy")
     assert numpy_obj["rng"] == "numpy" and numpy_obj["w"] != obj["w"]
+    assert _run_json(capsys, *ARGS) == obj | {"seconds": ANY, "updates_per_second": ANY}
 
 
 def test_run_rng_with_data_is_refused(tmp_path, capsys) -> None:
@@ -51,7 +53,7 @@ def test_verify_fast_stream_passes_and_is_independent_of_the_backend() -> None:
     one = V.run_suite([SMALL], runs=20, seed=3, workers=1, stream="fast")
     two = V.run_suite([SMALL], runs=20, seed=3, workers=2, stream="fast")
     inline = V.run_suite([SMALL], runs=20, seed=3, scheduler="inline", stream="fast")
-    numpy_ = V.run_suite([SMALL], runs=20, seed=3, workers=2)
+    numpy_ = V.run_suite([SMALL], runs=20, seed=3, workers=2, stream="numpy")
     a, b, c, d = (r.cases[0] for r in (one, two, inline, numpy_))
     assert a.status == V.STATUS_PASS and one.all_pass
     for other in (b, c):

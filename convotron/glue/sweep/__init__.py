@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..._validate import InstanceOf, Param, validate_params
+from ..._validate import DEFAULT_STREAM, InstanceOf, Param, validate_params
 from ..._validate import table as _table
 from .engine import CellPlan, Chunk, ChunkResult, execute, plan_cell
 from .grid import AXES, Cell, Grid, grid_from_args, load_grid
@@ -73,7 +73,9 @@ class SweepResult:
         return ", ".join(parts)
 
 
-def _chunks_of(plan: CellPlan, size: int, teachers: int, stream: str = "numpy") -> list[Chunk]:
+def _chunks_of(
+    plan: CellPlan, size: int, teachers: int, stream: str = DEFAULT_STREAM
+) -> list[Chunk]:
     runs = plan.cell.runs
     return [
         Chunk(plan, s, min(s + size, runs), t, stream)

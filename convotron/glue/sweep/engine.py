@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._validate import DEFAULT_STREAM
 from .grid import Cell
 
 __all__ = [
@@ -109,7 +110,7 @@ class Chunk:
     start: int
     stop: int
     teacher: int = 0
-    stream: str = "numpy"  # the runs' random stream (Grid.rng)
+    stream: str = DEFAULT_STREAM  # the runs' random stream (Grid.rng)
 
     @property
     def name(self) -> str:

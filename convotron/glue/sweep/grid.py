@@ -63,7 +63,7 @@ from typing import Any
 from ..._errors import ConvotronError
 from ..._io import pick
 from ..._limits import MAX_RUNS
-from ..._validate import Interval, Param
+from ..._validate import DEFAULT_STREAM, Interval, Param
 
 __all__ = [
     "AXES",
@@ -210,7 +210,8 @@ class Grid:
     max_updates: float = math.inf
     teachers: int = DEFAULT_TEACHERS
     precondition: str = "none"
-    rng: str = "numpy"  # the runs' random stream (convotron.learning.algorithm.fit's ``stream``)
+    # the runs' random stream (convotron.learning.algorithm.fit's ``stream``)
+    rng: str = DEFAULT_STREAM
     cells: tuple[Cell, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -515,7 +516,7 @@ def grid_from_mapping(data: dict[str, Any], *, source: str = "grid") -> Grid:
     if precondition not in PRECONDITIONS:
         raise _bad(f"{source} precondition", f"one of {', '.join(PRECONDITIONS)}",
                    precondition, 'E.g. precondition = "exact".')  # fmt: skip
-    rng = data.get("rng", "numpy")
+    rng = data.get("rng", DEFAULT_STREAM)
     if rng not in RNGS:
         raise _bad(f"{source} rng", f"one of {', '.join(RNGS)}", rng, 'E.g. rng = "fast".')
     return Grid(
@@ -541,7 +542,7 @@ def grid_from_args(
     max_updates: float = math.inf,
     teachers: int = DEFAULT_TEACHERS,
     precondition: str = "none",
-    rng: str = "numpy",
+    rng: str = DEFAULT_STREAM,
 ) -> Grid:
     """Build a grid from command-line axis strings (``None`` keeps an axis's default)."""
     axes = {name: list(default) for name, default in AXES.items()}

@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._validate import DEFAULT_STREAM
 from ..moments import cov_spec, noise_spec
 from ..parameters import TheoremParameters
 from .cases import Case
@@ -157,7 +158,7 @@ def _curve_runs(
     runs: int,
     workers: int,
     eta_factor: float,
-    stream: str = "numpy",
+    stream: str | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(η, recorded t, exact curve, the runs' recorded errors (runs, len(t)))``.
 
@@ -208,7 +209,7 @@ def run_mse_case(
     workers: int,
     eta_factor: float = ETA_FACTOR,
     lemma_level: float | None = None,
-    stream: str = "numpy",
+    stream: str | None = None,
 ) -> CaseResult:
     """Run the ``lem-linear-mse`` case (``case.alpha`` must be 1; see the module docstring).
 
@@ -250,7 +251,8 @@ def run_mse_case(
     note = (
         f"{'consistent with' if curve_ok else 'REJECTS'} the exact α = 1 curve "
         f"(lem-linear-mse): {runs} runs of {ITERS} iterations"
-        f"{' (fast stream)' if stream == 'fast' else ''} at eta = {eta_factor:g} "
+        f"{'' if stream in (None, DEFAULT_STREAM) else f' ({stream} stream)'}"
+        f" at eta = {eta_factor:g} "
         f"a/(2 beta) = {eta:.3g}; over {len(ts) - 1} recorded t and the time average of the "
         f"second half: max |t| of {GROUPS} group means = {max_z:.2f} (average t = "
         f"{z_avg:.2f}; limit {Z_LIMIT:g}, level {LEVEL:g} for the whole curve), max |z| over "

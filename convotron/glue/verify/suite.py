@@ -66,7 +66,7 @@ class RunsChunk:
     start: int
     stop: int
     precondition: Any = None  # H as a tuple of rows (thm-precond), or None: Algorithm 1
-    stream: str = "numpy"  # the fused loop's random stream (convotron.learning.algorithm.fit)
+    stream: str | None = None  # the fused loop's random stream (learning.algorithm.fit)
 
 
 def _rule(only_patch: int | None, H: Any) -> Any:
@@ -108,7 +108,8 @@ def _many_on(executor: Any, chunks: list[RunsChunk]) -> Any:
 
 
 def _chunk_key(ch: RunsChunk) -> str:
-    return f"convotron-verify-{ch.case}-{ch.seed}-{ch.stream}-{ch.start:09d}-{ch.stop:09d}"
+    stream = ch.stream or "default"
+    return f"convotron-verify-{ch.case}-{ch.seed}-{stream}-{ch.start:09d}-{ch.stop:09d}"
 
 
 def _case_seed(seed: int, name: str) -> np.random.SeedSequence:
@@ -270,7 +271,7 @@ def _simulate(
     executor: Any = None,
     tp: TheoremParameters | None = None,
     lemma_level: float | None = None,
-    stream: str = "numpy",
+    stream: str | None = None,
 ) -> _Runs:
     """Draw the teachers, check the drift at ``w_1 = 0`` and the lemmas, run the runs.
 
@@ -461,7 +462,7 @@ def run_case(
     executor: Any = None,
     lemma_level: float | None = None,
     params: TheoremParameters | None = None,
-    stream: str = "numpy",
+    stream: str | None = None,
 ) -> CaseResult:
     """Run one case: theory numbers, ``runs`` runs of exactly ``T`` iterations, the tests.
 
@@ -488,7 +489,7 @@ def run_case(
         over this case's checks. :func:`run_suite` splits it over the whole suite.
     params : TheoremParameters or None
         The theorem's numbers when already computed (:func:`plan_suite`).
-    stream : {"numpy", "fast"}
+    stream : {None, "fast", "numpy"}
         The random stream of the runs' fused loop (:func:`convotron.learning.algorithm.fit`).
 
     Returns
@@ -508,7 +509,7 @@ def run_case(
 
 
 def _run_mse(case: Case, tp: TheoremParameters, *, runs: int, seed: int, workers: int,
-             lemma_level: float, stream: str = "numpy", **_: Any) -> CaseResult:  # fmt: skip
+             lemma_level: float, stream: str | None = None, **_: Any) -> CaseResult:  # fmt: skip
     """Run a ``lem-linear-mse`` case: the exact α = 1 curve (:mod:`.mse`), not the (ε, δ) test."""
     from .mse import run_mse_case
 
@@ -536,7 +537,7 @@ def _run_eps_delta(
     executor: Any,
     lemma_level: float,
     t0: float,
-    stream: str = "numpy",
+    stream: str | None = None,
 ) -> CaseResult:
     """Run an (ε, δ) case: runs of the theorem's ``T`` at its ``η``, the tests, the verdict.
 
@@ -817,7 +818,7 @@ def run_suite(
     control_iters: int = 20_000,
     progress: bool = False,
     scheduler: str | None = None,
-    stream: str = "numpy",
+    stream: str | None = None,
 ) -> Report:
     """Run every case (see :func:`run_case`) and collect a :class:`Report`.
 
@@ -847,9 +848,10 @@ def run_suite(
         ``LocalCluster`` with ``workers`` processes, ``"tcp://HOST:PORT"`` a running
         scheduler, ``"inline"`` this process without Dask. Run ``j`` of a case is seeded by
         ``SeedSequence(s, spawn_key=(j,))`` either way, so the report is the same.
-    stream : {"numpy", "fast"}, default "numpy"
+    stream : {None, "fast", "numpy"}, default None
         The random stream of every run's fused loop (:func:`convotron.learning.algorithm.fit`):
-        numpy's (the recorded reports) or the fast one of :mod:`convotron._compiled._rng`.
+        the fast one of :mod:`convotron._compiled._rng` (None: the default, where the compiled
+        loop draws the samples), or numpy's own.
 
     Returns
     -------
