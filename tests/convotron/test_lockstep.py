@@ -178,7 +178,8 @@ def test_fast_streams_out_of_step_are_drawn_run_by_run(noise: str) -> None:
               on_divergence="record", stream="fast")  # fmt: skip
     checked = many._lockstep_checked(ConvotronRule(), teacher, kw)
     assert checked is not None
-    c, T, codes = checked
+    c, T, codes, stream = checked
+    assert stream == "fast"
     nb, r = LOCKSTEP_RUNS, scheme.r
 
     def streams() -> list[_rng.FastStream]:
