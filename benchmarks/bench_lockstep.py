@@ -36,6 +36,7 @@ import sys
 import numba
 import numpy as np
 from _timing import alternated, load_average, machine, write_json
+from bench_rng import fast_loop
 from numba import njit
 
 from convotron._codes import Model, Recorder, RuleCode, RuleStep, Step
@@ -60,26 +61,6 @@ def _draw_blocks(wd, model, draws, fast, step, rec, iters, block, X, xi):  # pra
         done += u
 
 
-@njit(cache=True, nogil=True)
-def _fast_draws(st, iters, n):  # pragma: no cover - compiled
-    """Draw ``iters`` samples of ``n`` normals of the fast stream ``st`` into one vector."""
-    x = np.zeros(n)
-    lanes, aux, _words, normals, raw, mant, flags, rej, pos = st
-    for _ in range(iters):
-        j = 0
-        while j < n:
-            p = pos[1]
-            if p >= _rng.BLOCK:
-                _rng._refill_block(lanes, aux, raw, mant, flags, rej, normals)
-                p = 0
-            m = min(n - j, _rng.BLOCK - p)
-            for c in range(m):
-                x[j + c] = normals[p + c]
-            pos[1] = p + m
-            j += m
-    return x[0]
-
-
 def _draws_only(teacher, runs, iters, stream):
     """Return a function making only the draws of ``runs`` runs as lockstep makes them."""
     sc = teacher.scheme
@@ -98,7 +79,7 @@ def _draws_only(teacher, runs, iters, stream):
             rng = np.random.default_rng(seq)
             fast = _rng.stream_from_generator(rng) if stream == "fast" else None
             if fast is not None:
-                _fast_draws(fast, iters, sc.n)
+                fast_loop(fast, iters, sc.n)  # the stream's draw-only loop, 64 per sample
                 continue
             draws = S.draw_source(rng, sc.n, teacher.w_star, codes)
             b = j % LOCKSTEP_RUNS
