@@ -8,7 +8,8 @@ same background load, medians of ``--repeats``, after an untimed warm-up call ea
 - ``chunked``: today's whole run, ``convotron(teacher.sample, ...)`` (numpy draws in chunks,
   compiled labels and updates);
 - ``fused``: the whole run with every sample drawn inside the compiled loop,
-  :func:`convotron.learning._sampling.fused_convotron` (draws, labels, updates);
+  :func:`convotron.learning._sampling.fused_convotron` on numpy's stream (``stream="numpy"``;
+  draws, labels, updates);
 - ``compiled_floor``: a compiled loop that only draws the same 64 Gaussians per sample into a
   scratch vector (the new floor), ``bench_rng.numba_loop``;
 - ``fused_fast`` and ``compiled_floor_fast`` (issue 25): the same two on the fast stream
@@ -75,7 +76,7 @@ def main(argv=None):
 
     def fused():
         S.fused_convotron(n, scheme.indices, ALPHA, teacher.w_star, codes, eta=ETA,
-                          iters=iters, rng=np.random.default_rng(2))  # fmt: skip
+                          iters=iters, rng=np.random.default_rng(2), stream="numpy")  # fmt: skip
 
     def compiled_floor():
         numba_loop(np.random.default_rng(2), iters, n)
