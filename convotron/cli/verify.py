@@ -82,7 +82,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--full",
         action="store_true",
         help="add larger schemes, e.g. n=160, r=16 at strides 9, 12, 16 and 1d:64,8,2, every "
-        "case with 200 runs (about 20 minutes on 2 cores; spread it with --scheduler)",
+        "case with 200 runs (about 13 minutes on 2 cores; spread it with --scheduler)",
     )
     p.add_argument(
         "--out",
