@@ -64,6 +64,9 @@ test: lint typecheck pytest wheel-check book-check
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_theory.py
+	$(BIN)/python benchmarks/bench_rng.py
+	$(BIN)/python benchmarks/bench_sampling.py
+	$(BIN)/python benchmarks/bench_lockstep.py
 
 # Mutation testing (not part of `make test`; about 20 minutes on 2 cores): mutmut over the
 # theorem's constants, the exact second moments, the lemma code and the theorem-parameter glue,
