@@ -748,9 +748,19 @@ def _forward_block(XT, idxp, Wf, v, alpha, PX, ZS, F, FT):  # pragma: no cover -
         FT[7] += _sigma(t7, alpha)
 
 
+#: ``_DIRECT_LAW[code]``: whether :func:`run_lockstep`'s direct path has the law's branch
+#: (indexed by :class:`~convotron._codes.LawCode`; a new law is False until its branch is
+#: written, and its lockstep runs take the buffer path meanwhile)
+_DIRECT_LAW = np.zeros(max(LawCode) + 1, np.bool_)
+for _code in (LawCode.GAUSSIAN, LawCode.RADEMACHER, LawCode.UNIFORM, LawCode.MIXTURE,
+              LawCode.STUDENT_T, LawCode.EXPONENTIAL):  # fmt: skip
+    _DIRECT_LAW[_code] = True
+_DIRECT_LAW.setflags(write=False)
+
+
 @njit(cache=True, nogil=True, fastmath=False)
 def run_lockstep(
-    W, model, idxp, draws, gens, fasts, step, rec, t0, n_updates, block, status
+    W, model, idxp, draws, gens, fasts, step, rec, t0, n_updates, block, status, direct=True
 ):  # pragma: no cover
     """Advance ``B`` independent runs of one rule on one teacher together, in place.
 
@@ -773,11 +783,15 @@ def run_lockstep(
     :func:`_forward` and :func:`_updates` (``z_i`` over ``a``, ``Σ_i P_i x`` and the totals
     over ``i``, ``G`` over the batch): each run is **bitwise** the run alone.
 
-    The fast stream (the **direct path**, every law): no buffer and no
-    interleaving pass. Sample by sample, each live run's draws go from its stream's blocks
-    straight into the interleaved sample ``XT[8 c + b]`` (the code of :func:`_updates`' fast
-    branch with ``xd[j]`` read as ``XT[8 j + b]``; the covariance applied to each run's
-    column in :func:`_transform`'s order, then the noise), so the draws are the stream's
+    The fast stream (the **direct path**, for the laws written out below: every law of the
+    fast stream today; a law of the fast stream without a branch here, or ``direct=False``,
+    takes the buffer path above, its draws through :func:`_updates`' fast branch: bitwise
+    the same, slower; ``tests/convotron/test_lockstep.py`` runs every law both ways): no
+    buffer and no interleaving pass. Sample by sample, each live run's draws go from its
+    stream's blocks straight into the interleaved sample ``XT[8 c + b]`` (the code of
+    :func:`_updates`' fast branch with ``xd[j]`` read as ``XT[8 j + b]``; the covariance
+    applied to each run's column in :func:`_transform`'s order, then the noise), so the
+    draws are the stream's
     own, in its order. The normal blocks, word queues and read positions of the 8 streams
     are copied into the kernel's arrays at the start and back at the end (per-sample reads
     of the streams' tuples would cost reference counts; so would helpers for the reads
@@ -837,7 +851,7 @@ def run_lockstep(
     # and go back to the streams at the end
     law, cov, cov_vec, rho, cov_L, noise, level, sqrt_trace = draws.codes
     s_ar = math.sqrt(1.0 - rho * rho)
-    direct = False
+    direct = direct and fasts is not None and _DIRECT_LAW[law]
     NRM = np.zeros((nb, _rng.BLOCK))
     WRD = np.zeros((nb, _rng.BLOCK), np.uint64)
     POS = np.zeros((nb, 2), np.int64)
@@ -849,8 +863,7 @@ def run_lockstep(
     live0 = np.zeros(nb, np.bool_)
     E_K = _rng._EK  # the exponential ziggurat's tables
     E_W = _rng._EW
-    if fasts is not None:
-        direct = True
+    if fasts is not None:  # (typed away when there is no fast stream)
         if direct:
             for b in range(nb):
                 live0[b] = status[b, 0] == STATUS_OK

@@ -159,21 +159,29 @@ def test_the_block_size_is_the_kernels() -> None:
     assert LOCKSTEP_RUNS == _kernels.LOCKSTEP == 8
 
 
-@pytest.mark.parametrize("noise", ["none", "gaussian:0.1", "uniform:0.1"])
-def test_fast_streams_out_of_step_are_drawn_run_by_run(noise: str) -> None:
-    """The kernel's direct fast path (gaussian law) with the runs' streams at other positions.
+_OUT_OF_STEP = [("gaussian", noise) for noise in ("none", "gaussian:0.1", "uniform:0.1")] + [
+    (law, "uniform:0.1") for law in LAWS if law != "gaussian"
+]
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "buffer"])
+@pytest.mark.parametrize(("law", "noise"), _OUT_OF_STEP)
+def test_fast_streams_out_of_step_are_drawn_run_by_run(law: str, noise: str, direct: bool) -> None:
+    """The kernel's fast paths with the runs' streams at other positions, for every law.
 
     ``run_many`` starts every run's stream empty, so the runs refill together ("in step");
     here run ``b``'s stream has drawn ``7 b`` normals (and run 5 none at all: it is idle)
     before the call, so the kernel must draw run by run. Each run's filter and its stream
     afterwards (positions, blocks, lanes) must be those of the run alone (``run_draws_fast``).
+    ``direct=False`` is the buffer path (each run's draws through ``_updates``' fast branch,
+    then interleaved), the path of a law of the fast stream that the direct path lacks.
     """
     from convotron._codes import DrawSource, Recorder
     from convotron._compiled import _kernels, _rng
     from convotron.learning._sampling import draw_source
 
     scheme = parse_spec("1d:40,6,2")  # 41 values per sample with noise: across the blocks
-    teacher = Teacher.random(scheme, 0.1, np.random.default_rng(3), noise=noise)
+    teacher = Teacher.random(scheme, 0.1, np.random.default_rng(3), law=law, noise=noise)
     kw = dict(eta=0.01, iters=90, batch=2, record_every=None, eps=None,
               on_divergence="record", stream="fast")  # fmt: skip
     checked = many._lockstep_checked(ConvotronRule(), teacher, kw)
@@ -200,7 +208,7 @@ def test_fast_streams_out_of_step_are_drawn_run_by_run(noise: str) -> None:
     idxp = np.where(c.indices < 0, c.n, c.indices).astype(np.int64)
     draws = draw_source(gens[0], c.n, teacher.w_star, codes)
     _kernels.run_lockstep(W, c.model, idxp, draws, tuple(gens), tuple(fasts), c.step, rec,
-                          0, T, 4, status)  # fmt: skip
+                          0, T, 4, status, direct)  # fmt: skip
     ref = streams()
     for b in range(nb):
         if b == 5:  # idle: untouched
