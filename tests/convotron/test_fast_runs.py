@@ -7,7 +7,9 @@
 2. ``fit`` (the engine, in pieces) equals one call (the kernel in pieces: test_sampling.py);
 3. the choice is validated: ``stream`` names a stream, and "fast" needs the fused path;
 4. the numpy stream is untouched (its bitwise tests are tests/convotron/test_sampling.py and
-   tests/convotron/test_bitwise.py; here: ``stream="numpy"`` is the default, bitwise).
+   tests/convotron/test_bitwise.py, with ``stream="numpy"`` named);
+5. the default (``stream=None``) is the fast stream where the compiled loop draws the
+   teacher, numpy's for a law the fast stream lacks, and no stream on given rows.
 """
 
 from __future__ import annotations
@@ -168,3 +170,37 @@ def test_sweep_rng_is_checked_and_part_of_the_resume_key() -> None:
     old = {k: v for k, v in numpy_key.items() if k != "rng"}  # written before --rng existed
     assert key_changes(old, numpy_key) == [] and key_changes(old, fast_key) == ["rng"]
     assert chunk_key(old) == chunk_key(numpy_key) != chunk_key(fast_key)
+
+
+def test_the_default_stream_is_the_fast_one_where_the_loop_draws() -> None:
+    """``stream=None``: ``DEFAULT_STREAM`` ("fast") for a teacher the fused loop draws,
+    numpy's for a law code the fast stream lacks, nothing on rows; a named stream is kept."""
+    from convotron._validate import DEFAULT_STREAM
+    from convotron.learning.algorithm import fused_stream
+    from convotron.learning.many import run_many
+
+    assert DEFAULT_STREAM == "fast"
+    for law in LAWS.values():
+        codes = S.source_codes(law, Identity(8), NoiseModel("none"))
+        assert fused_stream(None, codes) == "fast"
+        assert fused_stream("numpy", codes) == "numpy"
+    alien = S.source_codes(LAWS["gaussian"], Identity(8), NoiseModel("none"))._replace(law=17)
+    assert fused_stream(None, alien) == "numpy"
+    assert fused_stream("fast", alien) == "fast"  # named: refused later, by check_fast_law
+
+    scheme = parse_spec("1d:16,4,2")
+    teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0), law="mixture")
+    kw = dict(eta=0.01, iters=300, w_star=teacher.w_star)
+
+    def run(**extra):
+        return fit(ConvotronRule(), teacher, scheme, 0.0, rng=np.random.default_rng(4),
+                   **kw, **extra).w  # fmt: skip
+
+    assert np.array_equal(run(), run(stream="fast"))
+    assert not np.array_equal(run(), run(stream="numpy"))
+    many = dict(eta=0.01, iters=300, runs=3, seed=2, workers=1)
+    got = run_many(ConvotronRule(), teacher, **many).w
+    assert np.array_equal(got, run_many(ConvotronRule(), teacher, stream="fast", **many).w)
+    assert not np.array_equal(got, run_many(ConvotronRule(), teacher, stream="numpy", **many).w)
+    X, y = teacher.sample(np.random.default_rng(2), 50)  # rows: no stream, no error
+    assert np.isfinite(fit(ConvotronRule(), Rows(X, y), scheme, 0.0, eta=0.01).w).all()
