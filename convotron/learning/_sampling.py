@@ -89,6 +89,7 @@ __all__ = [
     "SourceCodes",
     "draw_source",
     "fused_convotron",
+    "fused_stream",
     "source_codes",
 ]
 
@@ -210,6 +211,18 @@ def initial_filter(
 
 
 #: fused_convotron's table (convotron._validate): its scalars; its arrays are the caller's.
+def fused_stream(stream: str | None, codes: SourceCodes) -> str:
+    """Return the stream a teacher drawn in the compiled loop draws from.
+
+    ``stream`` when named; else ``convotron._validate.DEFAULT_STREAM`` (the fast stream) where
+    the fast stream draws the teacher's law (every law of ``convotron.data.laws.LAWS`` today),
+    else numpy's.
+    """
+    if stream is not None:
+        return stream
+    return DEFAULT_STREAM if int(codes.law) in _rng.LAW_CODES.values() else "numpy"
+
+
 FUSED_TABLE = table(ALPHA, step_size("eta"), ITERS, RNG, BATCH, RECORD_EVERY, EPS, STREAM)
 
 
@@ -230,7 +243,7 @@ def fused_convotron(
     w_star: np.ndarray | None = None,
     record_every: int | None = None,
     eps: float | None = None,
-    stream: str = DEFAULT_STREAM,
+    stream: str | None = None,
 ) -> FusedRun:
     """Run ``iters`` updates on fresh samples of a teacher, drawn inside the compiled loop.
 
@@ -245,7 +258,8 @@ def fused_convotron(
 
     ``stream="numpy"`` draws with ``rng`` itself (numpy's stream, bitwise as numpy draws);
     ``stream="fast"`` draws from :func:`convotron._compiled._rng.stream_from_generator` ``(rng)``
-    (taken after ``w_1``), the fast stream of :mod:`convotron._compiled._rng`, in the same order.
+    (taken after ``w_1``), the fast stream of :mod:`convotron._compiled._rng`, in the same order;
+    None (the default) is :func:`fused_stream`'s choice, as in :func:`~convotron.fit`.
 
     Returns
     -------
@@ -257,7 +271,7 @@ def fused_convotron(
     rec = start_recorder(w, w_star, iters, record_every, eps)
     model = Model(idx, float(alpha))
     kstep = Step(float(eta), int(batch), rule.compiled(float(alpha)))
-    if stream == "fast":
+    if fused_stream(stream, codes) == "fast":
         _rng.check_fast_law(codes.law)
         fast = _rng.stream_from_generator(rng)
         draws = draw_source(rng, n, teacher_w, codes)  # its rng is typed, not used

@@ -64,7 +64,6 @@ from .._validate import (
     ALPHA,
     BATCH,
     CHUNK,
-    DEFAULT_STREAM,
     EPS,
     ITERS,
     ON_DIVERGENCE,
@@ -84,6 +83,7 @@ from .._validate import (
 from ..geometry.patches import _SCHEME, PatchScheme
 from ..model.activations import check_alpha, leaky_relu
 from ._engine import _Checked, _chunked_step, _drive, _fused_step
+from ._sampling import fused_stream
 from .results import RunResult
 from .rules import ConvotronRule, Rule
 from .sources import Rows, Sampler, as_source, check_rows
@@ -420,20 +420,6 @@ def _start(rule: Rule, r: int, rng: np.random.Generator | None, w0: Any) -> np.n
                      limit=DIVERGENCE_LIMIT)  # fmt: skip
     rule.start(r, np.random.default_rng(0))
     return w1
-
-
-def fused_stream(stream: str | None, codes: SourceCodes) -> str:
-    """Return the stream a teacher drawn in the compiled loop draws from.
-
-    ``stream`` when named; else ``convotron._validate.DEFAULT_STREAM`` (the fast stream) where
-    the fast stream draws the teacher's law (every law of ``convotron.data.laws.LAWS`` today),
-    else numpy's.
-    """
-    from .._compiled import _rng
-
-    if stream is not None:
-        return stream
-    return DEFAULT_STREAM if int(codes.law) in _rng.LAW_CODES.values() else "numpy"
 
 
 def _no_fast_stream(source: Any) -> ConvotronError:

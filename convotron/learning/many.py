@@ -289,7 +289,8 @@ def _lockstep_checked(
     """
     from .._compiled import _rng
     from .._limits import MAX_RECORDS
-    from .algorithm import _ITERS, _STREAM, _fused_codes, fused_stream
+    from ._sampling import fused_stream
+    from .algorithm import _ITERS, _STREAM, _fused_codes
 
     bound = _lockstep_rule(rule, teacher)
     if bound is None:

@@ -176,17 +176,16 @@ def test_the_default_stream_is_the_fast_one_where_the_loop_draws() -> None:
     """``stream=None``: ``DEFAULT_STREAM`` ("fast") for a teacher the fused loop draws,
     numpy's for a law code the fast stream lacks, nothing on rows; a named stream is kept."""
     from convotron._validate import DEFAULT_STREAM
-    from convotron.learning.algorithm import fused_stream
     from convotron.learning.many import run_many
 
     assert DEFAULT_STREAM == "fast"
     for law in LAWS.values():
         codes = S.source_codes(law, Identity(8), NoiseModel("none"))
-        assert fused_stream(None, codes) == "fast"
-        assert fused_stream("numpy", codes) == "numpy"
+        assert S.fused_stream(None, codes) == "fast"
+        assert S.fused_stream("numpy", codes) == "numpy"
     alien = S.source_codes(LAWS["gaussian"], Identity(8), NoiseModel("none"))._replace(law=17)
-    assert fused_stream(None, alien) == "numpy"
-    assert fused_stream("fast", alien) == "fast"  # named: refused later, by check_fast_law
+    assert S.fused_stream(None, alien) == "numpy"
+    assert S.fused_stream("fast", alien) == "fast"  # named: refused later, by check_fast_law
 
     scheme = parse_spec("1d:16,4,2")
     teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0), law="mixture")
