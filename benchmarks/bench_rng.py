@@ -68,13 +68,13 @@ def fast_loop(st, samples, n):  # pragma: no cover - compiled
     s = 0.0
     normals = st.normals
     pos = st.pos
-    lanes, aux, raw, mant, flags, rej = st.lanes, st.aux, st.raw, st.mant, st.flags, st.rejected
+    lanes, aux, raw, mant, flags = st.lanes, st.aux, st.raw, st.mant, st.flags
     for _ in range(samples):
         j = 0
         while j < n:
             p = pos[1]
             if p >= R.BLOCK:
-                R._refill_block(lanes, aux, raw, mant, flags, rej, normals)
+                R._refill_block(lanes, aux, raw, mant, flags, normals)
                 p = 0
             m = min(n - j, R.BLOCK - p)
             for c in range(m):

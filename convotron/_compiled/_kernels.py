@@ -368,7 +368,7 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates, out=None):  
         law, cov, cov_vec, rho, cov_L, noise, level, sqrt_trace = draws.codes
         s_ar = math.sqrt(1.0 - rho * rho)
     if fast is not None:
-        f_lanes, f_aux, f_words, f_normals, f_raw, f_mant, f_flags, f_rej, f_pos = fast
+        f_lanes, f_aux, f_words, f_normals, f_raw, f_mant, f_flags, f_pos = fast
         E_K = _rng._EK
         E_W = _rng._EW
     xd = np.zeros(nd)  # a drawn sample
@@ -403,11 +403,13 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates, out=None):  
                             p = f_pos[1]
                             if p >= _rng.BLOCK:
                                 _rng._refill_block(f_lanes, f_aux, f_raw, f_mant, f_flags,
-                                                   f_rej, f_normals)  # fmt: skip
+                                                   f_normals)  # fmt: skip
                                 p = 0
                             m = min(nd - j, _rng.BLOCK - p)
-                            for c_ in range(m):
-                                xd[j + c_] = f_normals[p + c_]
+                            ju = np.uint64(j)  # unsigned indices: no negative-index
+                            pu = np.uint64(p)  # wrap-around, so the copy is vectorised
+                            for c_ in range(np.uint64(m)):
+                                xd[ju + c_] = f_normals[pu + c_]
                             f_pos[1] = p + m
                             j += m
                         if law == LawCode.MIXTURE:
@@ -431,7 +433,7 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates, out=None):  
                                 p = f_pos[1]
                                 if p >= _rng.BLOCK:
                                     _rng._refill_block(f_lanes, f_aux, f_raw, f_mant, f_flags,
-                                                       f_rej, f_normals)  # fmt: skip
+                                                       f_normals)  # fmt: skip
                                     p = 0
                                 f_pos[1] = p + 1
                                 g = f_normals[p]
@@ -496,8 +498,7 @@ def _updates(w, model, rows, draws, fast, step, rec, t0, n_updates, out=None):  
                 else:  # S g, or S ||x|| / sqrt(tr Sigma) g
                     p = f_pos[1]
                     if p >= _rng.BLOCK:
-                        _rng._refill_block(f_lanes, f_aux, f_raw, f_mant, f_flags, f_rej,
-                                           f_normals)  # fmt: skip
+                        _rng._refill_block(f_lanes, f_aux, f_raw, f_mant, f_flags, f_normals)
                         p = 0
                     f_pos[1] = p + 1
                     g = f_normals[p]
@@ -797,7 +798,7 @@ def run_lockstep(
     of the streams' tuples would cost reference counts; so would helpers for the reads
     below: two ``inline="always"`` ones, "run ``b``'s next normal / word", measured 4x
     slower on the gaussian law and 200x on Student-t), the refills share one scratch
-    (the streams' ``raw``, ``mant``, ``flags``, ``rejected`` are scratch: 8 sets no longer
+    (the streams' ``raw``, ``mant``, ``flags`` are scratch: 8 sets no longer
     crowd the L1 cache), and when the live runs' normal blocks are in step (``run_many``
     starts every stream empty, and each run draws as many normals per sample) and the sample
     does not cross a block, the gaussian and mixture normals of the 8 runs are one
@@ -858,8 +859,7 @@ def run_lockstep(
     ZT = np.zeros(n * nb)  # scratch of the dense transform
     RAW = np.zeros(_rng.BLOCK, np.uint64)  # one refill's scratch, shared by the runs
     MANT = np.zeros(_rng.BLOCK, np.uint64)
-    FLAGS = np.zeros(_rng.BLOCK, np.int32)
-    REJ = np.zeros(_rng.BLOCK + 1, np.int64)
+    FLAGS = np.zeros(_rng.BLOCK, np.uint8)
     live0 = np.zeros(nb, np.bool_)
     E_K = _rng._EK  # the exponential ziggurat's tables
     E_W = _rng._EW
@@ -900,8 +900,7 @@ def run_lockstep(
                                 p = POS[b, 1]
                                 if p >= _rng.BLOCK:
                                     fb = fasts[b]
-                                    _rng._refill_block(fb.lanes, fb.aux, RAW, MANT, FLAGS, REJ,
-                                                       NRM[b])  # fmt: skip
+                                    _rng._refill_block(fb.lanes, fb.aux, RAW, MANT, FLAGS, NRM[b])
                                     p = 0
                                     POS[b, 1] = 0
                                 if p0 == -1:
@@ -909,10 +908,12 @@ def run_lockstep(
                                 elif p0 != p:
                                     p0 = -2
                             in_step = p0 >= 0 and p0 + n <= _rng.BLOCK
-                            if in_step:
-                                for c in range(n):
-                                    for b in range(nb):
-                                        XT[nb * c + b] = NRM[b, p0 + c]
+                            if in_step:  # unsigned indices: no negative-index checks
+                                pu = np.uint64(p0)
+                                for c in range(np.uint64(n)):
+                                    o = np.uint64(nb) * c
+                                    for b in range(np.uint64(nb)):
+                                        XT[o + b] = NRM[b, pu + c]
                             for b in range(nb):
                                 if status[b, 0] != STATUS_OK:
                                     continue
@@ -925,11 +926,13 @@ def run_lockstep(
                                     if p >= _rng.BLOCK:
                                         fb = fasts[b]
                                         _rng._refill_block(fb.lanes, fb.aux, RAW, MANT, FLAGS,
-                                                           REJ, NRM[b])  # fmt: skip
+                                                           NRM[b])  # fmt: skip
                                         p = 0
                                     mm = min(n - j, _rng.BLOCK - p)
-                                    for c_ in range(mm):
-                                        XT[nb * (j + c_) + b] = NRM[b, p + c_]
+                                    o = np.uint64(nb * j + b)  # XT's (j, b), unsigned
+                                    pu = np.uint64(p)
+                                    for c_ in range(np.uint64(mm)):
+                                        XT[o + np.uint64(nb) * c_] = NRM[b, pu + c_]
                                     POS[b, 1] = p + mm
                                     j += mm
                             if law == LawCode.MIXTURE:
@@ -958,8 +961,8 @@ def run_lockstep(
                                         p = POS[b, 1]
                                         if p >= _rng.BLOCK:
                                             fb = fasts[b]
-                                            _rng._refill_block(fb.lanes, fb.aux, RAW, MANT,
-                                                               FLAGS, REJ, NRM[b])  # fmt: skip
+                                            _rng._refill_block(fb.lanes, fb.aux, RAW, MANT, FLAGS,
+                                                               NRM[b])  # fmt: skip
                                             p = 0
                                         POS[b, 1] = p + 1
                                         g = NRM[b, p]
@@ -1047,7 +1050,7 @@ def run_lockstep(
                                     if p >= _rng.BLOCK:
                                         fb = fasts[b]
                                         _rng._refill_block(fb.lanes, fb.aux, RAW, MANT, FLAGS,
-                                                           REJ, NRM[b])  # fmt: skip
+                                                           NRM[b])  # fmt: skip
                                         p = 0
                                     POS[b, 1] = p + 1
                                     g = NRM[b, p]

@@ -281,10 +281,9 @@ class FastStream(NamedTuple):
         Scratch of a normal refill (its raw words).
     mant : (BLOCK,) uint64
         Scratch of a normal refill (the doubles ``1 + u``, as bits).
-    flags : (BLOCK,) int32
-        Scratch of a normal refill (1 where the fast path rejected).
-    rejected : (BLOCK + 1,) int64
-        Scratch of a normal refill (the rejected positions).
+    flags : (BLOCK,) uint8
+        Scratch of a normal refill (1 where the fast path rejected; read 8 at a time as
+        ``uint64`` words, so ``BLOCK`` is a multiple of 8).
     pos : (2,) int64
         Read positions; ``BLOCK`` means empty.
     """
@@ -296,7 +295,6 @@ class FastStream(NamedTuple):
     raw: np.ndarray
     mant: np.ndarray
     flags: np.ndarray
-    rejected: np.ndarray
     pos: np.ndarray
 
 
@@ -331,8 +329,7 @@ def fast_stream(seed: Any) -> FastStream:
         normals=np.zeros(BLOCK),
         raw=np.zeros(BLOCK, np.uint64),
         mant=np.zeros(BLOCK, np.uint64),
-        flags=np.zeros(BLOCK, np.int32),
-        rejected=np.zeros(BLOCK + 1, np.int64),
+        flags=np.zeros(BLOCK, np.uint8),
         pos=np.array([BLOCK, BLOCK], np.int64),
     )
 
@@ -430,11 +427,19 @@ def _slow(aux, idx, x, negative):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, fastmath=False)
-def _refill_block(lanes, aux, raw, mant, flags, rej, out):  # pragma: no cover - compiled
+def _refill_block(lanes, aux, raw, mant, flags, out):  # pragma: no cover - compiled
     """Write the next block of ``BLOCK`` normals into ``out`` (the arrays of a :class:`FastStream`).
 
     Arrays, not the stream tuple: a compiled call taking the tuple updates the reference
     count of each of its arrays, which measured several ns per normal.
+
+    The fast path runs over the whole block without branches; the rejected positions are
+    then found 8 at a time: ``flags`` (one byte per position) read as 32 ``uint64`` words,
+    and only a nonzero word (about 3 % of them: 0.43 % of the candidates are rejected) is
+    looked at byte by byte. The slow path runs in position order, so the auxiliary stream is
+    read in the order the module docstring defines. (Before, a branch-free compaction of the
+    positions, one dependent step per position: 1.6 ns per normal against 1.33 now, on
+    ``benchmarks/README.md``'s Xeon; the same bits.)
     """
     K = _K
     W = _W
@@ -449,15 +454,13 @@ def _refill_block(lanes, aux, raw, mant, flags, rej, out):  # pragma: no cover -
         x = u * W[idx]
         out[i] = -x if (w >> _USIGN) & _U1 else x
         flags[i] = u >= K[idx]
-    # the rejected positions, in order, without branches (no mispredictions)
-    count = 0
-    for i in range(BLOCK):
-        rej[count] = i
-        count += flags[i]
-    for c in range(count):
-        i = rej[c]
-        w = raw[i]
-        out[i] = _slow(aux, np.int64(w & _UMASK), out[i], ((w >> _USIGN) & _U1) != 0)
+    eight = flags.view(np.uint64)  # flags[8 q : 8 q + 8], one word
+    for q in range(BLOCK // 8):
+        if eight[q] != 0:  # rare: a rejected candidate among these 8
+            for i in range(8 * q, 8 * q + 8):
+                if flags[i] != 0:
+                    w = raw[i]
+                    out[i] = _slow(aux, np.int64(w & _UMASK), out[i], ((w >> _USIGN) & _U1) != 0)
 
 
 @njit(cache=True, nogil=True, fastmath=False)
@@ -510,7 +513,7 @@ def _exp_chunk(words, p, m, aux, out, j):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True, fastmath=False)
 def _refill_normals(st):  # pragma: no cover - compiled
     """Fill ``st.normals`` with the next block of ``BLOCK`` normals; ``pos[1] = 0``."""
-    _refill_block(st.lanes, st.aux, st.raw, st.mant, st.flags, st.rejected, st.normals)
+    _refill_block(st.lanes, st.aux, st.raw, st.mant, st.flags, st.normals)
     st.pos[1] = 0
 
 
