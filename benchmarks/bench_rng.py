@@ -77,8 +77,10 @@ def fast_loop(st, samples, n):  # pragma: no cover - compiled
                 R._refill_block(lanes, aux, raw, mant, flags, normals)
                 p = 0
             m = min(n - j, R.BLOCK - p)
-            for c in range(m):
-                x[j + c] = normals[p + c]
+            ju = np.uint64(j)  # unsigned, as the kernel's copy: vectorised
+            pu = np.uint64(p)
+            for c in range(np.uint64(m)):
+                x[ju + c] = normals[pu + c]
             pos[1] = p + m
             j += m
         s += x[0]
