@@ -55,3 +55,18 @@ def test_benchmark_runs(script: str, tmp_path: Path) -> None:
     assert out.returncode in allowed, out.stdout[-2000:] + out.stderr[-2000:]
     assert "Traceback" not in out.stderr, out.stderr[-2000:]
     assert (tmp_path / "out.json").stat().st_size > 0
+
+
+def test_lockstep_parts_finds_the_lines_it_cuts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``benchmarks/lockstep_parts.py`` cuts exact lines out of copies of the kernel.
+
+    Each must stand in the kernel once. (Running the script compiles three copies of the
+    package: too slow for the suite. It exits with a message when a line is missing; this
+    catches that before anyone measures.)
+    """
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import lockstep_parts
+
+    kernel = (ROOT / lockstep_parts.KERNEL).read_text().splitlines()
+    for cut in (lockstep_parts.REFILL, lockstep_parts.FORWARD):
+        assert sum(ln.strip() == cut.strip() for ln in kernel) == 1, cut
