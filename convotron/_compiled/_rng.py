@@ -76,10 +76,10 @@ Speed: a refill is one loop over the 256 lanes, which LLVM turns into vector ins
 (SSE2, AVX2 or AVX-512, whatever the machine has: the bits are the same); the
 ziggurat's fast path runs over a whole block without branches (the mantissa turned into a
 double by setting the exponent bits, no integer-to-float conversion), and only the rejected
-words go through the scalar slow path, found 8 at a time (:func:`_refill_block`). The exponential's fast path is a plain loop per word
-with a rare branch: a block version like the normal's (the mantissa trick, gathers, the
-rejected words compacted) measured 2.4-2.5 ns per value against 2.0 for 64 values per
-sample, so it was not kept. ``benchmarks/bench_rng.py`` measures both ziggurats.
+words go through the scalar slow path, found 8 at a time (:func:`_refill_block`). The
+exponential's fast path is a plain loop per word with a rare branch: a block version like
+the normal's (the mantissa trick, gathers, the rejected words compacted) measured 2.4-2.5 ns
+per value against 2.0 for 64 values per sample, so it was not kept. ``benchmarks/bench_rng.py`` measures both ziggurats.
 """
 
 from __future__ import annotations
