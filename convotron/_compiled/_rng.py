@@ -79,7 +79,8 @@ double by setting the exponent bits, no integer-to-float conversion), and only t
 words go through the scalar slow path, found 8 at a time (:func:`_refill_block`). The
 exponential's fast path is a plain loop per word with a rare branch: a block version like
 the normal's (the mantissa trick, gathers, the rejected words compacted) measured 2.4-2.5 ns
-per value against 2.0 for 64 values per sample, so it was not kept. ``benchmarks/bench_rng.py`` measures both ziggurats.
+per value against 2.0 for 64 values per sample, so it was not kept.
+``benchmarks/bench_rng.py`` measures both ziggurats.
 """
 
 from __future__ import annotations
