@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from .._errors import ConvotronError
+from .._interrupts import Terminated, interrupts_as_exceptions
 from .._io import to_jsonable
 
 __all__ = [
@@ -297,57 +298,29 @@ def run_guarded(
     ``convotron_theory``'s ``TheoryError``) is the user's to fix: status :data:`EXIT_BAD_INPUT`. An
     operating-system error that escapes (a full disk, an I/O error, an unreachable
     scheduler, a standard output that cannot be written) is the environment's: status
-    :data:`EXIT_ENVIRONMENT`. Ctrl-C exits 130. Never a traceback.
+    :data:`EXIT_ENVIRONMENT`. Ctrl-C exits 130 and ``kill`` (``SIGTERM``) 143, both unwound
+    as exceptions (:mod:`convotron._interrupts`: held while a compiled call unboxes its
+    arguments, where raising them is unsafe). Never a traceback.
     """
     guard_streams()
     watch_stdout()
-    previous = _terminate_as_interrupt()
-    try:
-        status = int(handler(args))
-        sys.stdout.flush()
-        return status
-    except _bad_input_types() as exc:
-        print(f"convotron {command}: error: {render_error(exc, args)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except Terminated:
-        print(f"convotron {command}: terminated", file=sys.stderr)
-        return 143
-    except KeyboardInterrupt:
-        print(f"convotron {command}: interrupted", file=sys.stderr)
-        return 130
-    except OSError as exc:
-        print(f"convotron {command}: error: {_describe_os_error(exc)}", file=sys.stderr)
-        return EXIT_ENVIRONMENT
-    finally:
-        if previous is not None:
-            import signal
-
-            with contextlib.suppress(ValueError, OSError, TypeError):
-                signal.signal(signal.SIGTERM, previous)
-
-
-class Terminated(KeyboardInterrupt):
-    """``SIGTERM`` received: unwound like Ctrl-C (clusters closed, stages removed), exit 143."""
-
-
-def _terminate_as_interrupt() -> Any:
-    """Turn ``SIGTERM`` into :class:`Terminated`, so that ``kill`` cleans up as Ctrl-C does.
-
-    Returns the previous handler (restored when the subcommand ends), or None.
-    """
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def _raise(signum: int, frame: Any) -> None:
-        raise Terminated
-
-    try:
-        return signal.signal(signal.SIGTERM, _raise)
-    except (ValueError, OSError):
-        return None
+    with interrupts_as_exceptions():  # SIGTERM (and Ctrl-C) raise, held in compiled calls
+        try:
+            status = int(handler(args))
+            sys.stdout.flush()
+            return status
+        except _bad_input_types() as exc:
+            print(f"convotron {command}: error: {render_error(exc, args)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except Terminated:
+            print(f"convotron {command}: terminated", file=sys.stderr)
+            return 143
+        except KeyboardInterrupt:
+            print(f"convotron {command}: interrupted", file=sys.stderr)
+            return 130
+        except OSError as exc:
+            print(f"convotron {command}: error: {_describe_os_error(exc)}", file=sys.stderr)
+            return EXIT_ENVIRONMENT
 
 
 class _NullStream:

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from .._errors import ConvotronError
+from .._interrupts import interrupt_requested
 
 __all__ = [
     "CONNECT_TIMEOUT",
@@ -325,6 +326,9 @@ class Executor:
                 try:
                     yield item, fn(item)
                 except Exception as exc:  # a failing task is reported, not hidden
+                    interrupt = interrupt_requested()
+                    if interrupt is not None:  # Ctrl-C or kill, disguised by C code on its way
+                        raise interrupt from exc
                     yield item, exc
             return
         from distributed import as_completed

@@ -26,6 +26,7 @@ import numpy as np
 from .._codes import Model, Recorder, RowSource, SourceCodes, Step, start_recorder
 from .._compiled import _kernels
 from .._errors import ConvotronError, DivergenceError
+from .._interrupts import holding_interrupts
 from .._limits import DIVERGENCE_LIMIT
 from .._validate import DEFAULT_STREAM
 from .results import RunResult
@@ -165,14 +166,16 @@ def _fused_step(
         draws = draw_source(rng, c.n, teacher_w, codes)  # its rng is typed, not used
 
         def step(w: np.ndarray, u: int, done: int, rec: Recorder) -> tuple[int, int]:
-            status, t = _kernels.run_draws_fast(w, model, draws, fast, kstep, rec, done, u)
+            with holding_interrupts():  # unboxing the generator: no Ctrl-C or kill mid-way
+                status, t = _kernels.run_draws_fast(w, model, draws, fast, kstep, rec, done, u)
             return int(status), int(t)
 
     else:
         draws = draw_source(rng, c.n, teacher_w, codes)
 
         def step(w: np.ndarray, u: int, done: int, rec: Recorder) -> tuple[int, int]:
-            status, t = _kernels.run_draws(w, model, draws, kstep, rec, done, u)
+            with holding_interrupts():  # unboxing the generator: no Ctrl-C or kill mid-way
+                status, t = _kernels.run_draws(w, model, draws, kstep, rec, done, u)
             return int(status), int(t)
 
     def warm() -> None:  # n_updates = 0 compiles or loads the kernel and draws nothing

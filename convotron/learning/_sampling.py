@@ -62,6 +62,7 @@ from .._codes import (
     start_recorder,
 )
 from .._compiled import _kernels, _rng
+from .._interrupts import holding_interrupts
 from .._validate import (
     ALPHA,
     BATCH,
@@ -275,8 +276,10 @@ def fused_convotron(
         _rng.check_fast_law(codes.law)
         fast = _rng.stream_from_generator(rng)
         draws = draw_source(rng, n, teacher_w, codes)  # its rng is typed, not used
-        status, t = _kernels.run_draws_fast(w, model, draws, fast, kstep, rec, 0, int(iters))
+        with holding_interrupts():  # unboxing the generator: no Ctrl-C or kill mid-way
+            status, t = _kernels.run_draws_fast(w, model, draws, fast, kstep, rec, 0, int(iters))
     else:
         draws = draw_source(rng, n, teacher_w, codes)
-        status, t = _kernels.run_draws(w, model, draws, kstep, rec, 0, int(iters))
+        with holding_interrupts():
+            status, t = _kernels.run_draws(w, model, draws, kstep, rec, 0, int(iters))
     return FusedRun(w, int(status), int(t), rec.hist, int(rec.first_hit[0]))

@@ -51,6 +51,7 @@ import numpy as np
 
 from .._codes import Recorder, start_recorder
 from .._errors import ConvotronError
+from .._interrupts import holding_interrupts
 from .._limits import MAX_RECORDS, MAX_RUN_WORK, sample_cost
 from .._validate import (
     BATCH,
@@ -384,10 +385,11 @@ def _lockstep(
     row = (c.n + 1) * 8 * nb * c.batch
     block = max(1, _BUFFER_BYTES // row)
     args = (c.model, idxp, draws, tuple(gens), tuple(fasts) if fast else None, c.step, rec)
-    with _slp_vectorised():  # compiles (or loads) the kernel, and updates nothing
+    with _slp_vectorised(), holding_interrupts():  # compiles (or loads), updates nothing
         _kernels.run_lockstep(np.zeros((r, nb)), *args, 0, 0, block, np.full((nb, 2), -1))
     start = time.perf_counter()
-    _kernels.run_lockstep(W, *args, 0, T, block, status)
+    with holding_interrupts():  # unboxing the generators: no Ctrl-C or kill mid-way
+        _kernels.run_lockstep(W, *args, 0, T, block, status)
     share = (time.perf_counter() - start) / live
     disjoint = None if c.only_patch is None else bool(teacher.scheme.is_disjoint(c.only_patch))
     out = []
