@@ -24,7 +24,10 @@ from convotron._interrupts import (
     interrupt_requested,
     interrupts_as_exceptions,
 )
+from convotron.data.covariance import Identity
+from convotron.data.laws import LAWS, NoiseModel
 from convotron.glue.dask import Executor
+from convotron.learning._sampling import fused_convotron, source_codes
 
 
 def _kill(signum: int = signal.SIGTERM) -> None:
@@ -114,16 +117,17 @@ def _kill_at(call: int, real: Callable[..., Any], calls: list[str]) -> Callable[
 
 
 @pytest.mark.parametrize(
-    ("kernel", "runs", "call"),
+    ("kernel", "runs", "stream", "call"),
     [
-        ("run_lockstep", 8, 1),  # lockstep's warm-up call (compiles or loads the kernel)
-        ("run_lockstep", 8, 2),  # lockstep's run
-        ("run_draws_fast", 1, 1),  # a run alone: its warm-up
-        ("run_draws_fast", 1, 2),  # a run alone: its updates
+        ("run_lockstep", 8, "fast", 1),  # lockstep's warm-up call (compiles or loads)
+        ("run_lockstep", 8, "fast", 2),  # lockstep's run
+        ("run_draws_fast", 1, "fast", 1),  # a run alone: its warm-up
+        ("run_draws_fast", 1, "fast", 2),  # a run alone: its updates
+        ("run_draws", 1, "numpy", 2),  # a run alone on numpy's stream
     ],
 )
 def test_compiled_calls_with_generators_hold_the_signal(
-    monkeypatch: pytest.MonkeyPatch, kernel: str, runs: int, call: int
+    monkeypatch: pytest.MonkeyPatch, kernel: str, runs: int, stream: str, call: int
 ) -> None:
     """Each of ``run_many``'s kernel calls finishes, then ``Terminated`` is raised."""
     calls: list[str] = []
@@ -131,5 +135,20 @@ def test_compiled_calls_with_generators_hold_the_signal(
     scheme = parse_spec("1d:8,4,2")
     teacher = Teacher.random(scheme, 0.0, np.random.default_rng(0))
     with interrupts_as_exceptions(), pytest.raises(Terminated):
-        run_many(ConvotronRule(), teacher, eta=0.1, iters=50, runs=runs, seed=1, workers=1)
+        run_many(ConvotronRule(), teacher, eta=0.1, iters=50, runs=runs, seed=1, workers=1,
+                 stream=stream)  # fmt: skip
     assert calls == ["ran"] * call  # the signalled call ran to its end, nothing after it
+
+
+@pytest.mark.parametrize(("kernel", "stream"), [("run_draws_fast", "fast"), ("run_draws", "numpy")])
+def test_fused_convotron_holds_the_signal(
+    monkeypatch: pytest.MonkeyPatch, kernel: str, stream: str
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(_kernels, kernel, _kill_at(1, getattr(_kernels, kernel), calls))
+    scheme = parse_spec("1d:8,4,2")
+    codes = source_codes(LAWS["gaussian"], Identity(8), NoiseModel("none"))
+    with interrupts_as_exceptions(), pytest.raises(Terminated):
+        fused_convotron(8, scheme.indices, 0.0, np.ones(scheme.r), codes, eta=0.1, iters=50,
+                        rng=np.random.default_rng(1), stream=stream)  # fmt: skip
+    assert calls == ["ran"]
