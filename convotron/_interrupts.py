@@ -81,8 +81,9 @@ def holding_interrupts() -> Iterator[None]:
     """Hold a ``SIGTERM``/``SIGINT`` that arrives in the block; raise its exception at the end.
 
     On a thread other than the main one this does nothing (signals are handled on the main
-    thread). Nested blocks raise at the end of the outermost. If the block raises, that
-    exception propagates and the held signal stays pending for the next block's end.
+    thread). Nested blocks raise at the end of the outermost. If the block raises too, the
+    signal's exception replaces it (the block's stays attached as ``__context__``): the
+    user asked to stop.
     """
     global _held, _pending
     if threading.current_thread() is not threading.main_thread():
@@ -93,9 +94,9 @@ def holding_interrupts() -> Iterator[None]:
         yield
     finally:
         _held -= 1
-    if not _held and _pending is not None:
-        exc, _pending = _pending, None
-        raise exc
+        if not _held and _pending is not None:
+            exc, _pending = _pending, None
+            raise exc  # on purpose in finally: the interrupt wins over the block's error
 
 
 @contextmanager

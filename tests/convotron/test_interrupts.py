@@ -55,6 +55,17 @@ def test_a_signal_inside_a_hold_is_raised_when_the_hold_ends() -> None:
     assert reached == ["inner", "outer"]
 
 
+def test_a_held_signal_wins_over_the_blocks_own_error() -> None:
+    with interrupts_as_exceptions(), pytest.raises(Terminated) as info:
+        with holding_interrupts():
+            _kill()
+            raise ValueError("the block's own error")
+    assert isinstance(info.value.__context__, ValueError)
+    with interrupts_as_exceptions(), pytest.raises(ValueError):  # nothing held: as raised
+        with holding_interrupts():
+            raise ValueError("alone")
+
+
 def test_sigint_is_keyboard_interrupt_only_where_python_handles_it() -> None:
     with interrupts_as_exceptions(), pytest.raises(KeyboardInterrupt) as info:
         with holding_interrupts():

