@@ -6,14 +6,40 @@ fused run with the readable oracle :func:`convotron.learning._sampling_reference
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
+import pytest
 
+from convotron._compiled import _rng
+from convotron._errors import ConvotronError
 from convotron.data.covariance import AR1, Dense, Diagonal, Identity
 from convotron.data.laws import NoiseModel
 from convotron.learning import _sampling as S
 from convotron.learning._sampling_reference import fused_reference
+
+T = TypeVar("T")
+
+
+def fast_draws(law: Any) -> bool:
+    """Whether the fast stream draws ``law`` (an ``InputLaw``): its code is in ``_rng.LAW_CODES``.
+
+    A law added to ``LAWS`` with a compiled branch for numpy's stream only runs on numpy's
+    stream by default and is refused by a named ``stream="fast"`` (ARCHITECTURE.md, "How to
+    add a law"); :func:`run_or_refused` checks that refusal for it.
+    """
+    return law.code is not None and int(law.code) in _rng.LAW_CODES.values()
+
+
+def run_or_refused(law: Any, stream: str, run: Callable[[], T]) -> T | None:
+    """``run()``; or, for ``stream="fast"`` and a law the fast stream does not draw, check that
+    ``run()`` refuses it with ``check_fast_law``'s error, and return None."""
+    if stream == "fast" and not fast_draws(law):
+        with pytest.raises(ConvotronError, match="the fast stream does not draw the input law"):
+            run()
+        return None
+    return run()
 
 
 def covs(n: int) -> list[Any]:

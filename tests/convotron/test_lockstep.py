@@ -10,6 +10,7 @@ split of the runs into ``run_range`` chunks, threads, and the rules that fall ba
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from convotron.learning.many import LOCKSTEP_RUNS, collect_runs, run_many, run_r
 from convotron.learning.results import RunResult
 from convotron.learning.rules import ConvotronRule, SGDRule
 from convotron.model.problem import Problem, Teacher
-from tests.convotron._fused_cases import NOISES, covs
+from tests.convotron._fused_cases import NOISES, covs, fast_draws, run_or_refused
 
 STREAMS = ("numpy", "fast")
 
@@ -65,8 +66,10 @@ def test_lockstep_equals_one_by_one_for_every_law_covariance_noise(
     for noise in NOISES:
         problem = Problem(scheme, 0.2, LAWS[law], cov, noise)
         teacher = problem.random_teacher(np.random.default_rng(cov_i))
-        runs = _both(ConvotronRule(), teacher, batch=2, record_every=3, eps=0.9, stream=stream)
-        assert not any(r.diverged for r in runs)
+        runs = run_or_refused(LAWS[law], stream, partial(
+            _both, ConvotronRule(), teacher, batch=2, record_every=3, eps=0.9, stream=stream
+        ))  # fmt: skip
+        assert runs is None or not any(r.diverged for r in runs)
 
 
 @pytest.mark.parametrize("stream", STREAMS)
@@ -160,7 +163,7 @@ def test_the_block_size_is_the_kernels() -> None:
 
 
 _OUT_OF_STEP = [("gaussian", noise) for noise in ("none", "gaussian:0.1", "uniform:0.1")] + [
-    (law, "uniform:0.1") for law in LAWS if law != "gaussian"
+    (law, "uniform:0.1") for law in LAWS if law != "gaussian" and fast_draws(LAWS[law])
 ]
 
 
