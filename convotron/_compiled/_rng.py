@@ -661,9 +661,9 @@ def check_fast_law(code: int) -> None:
     if int(code) not in LAW_CODES.values():
         raise ConvotronError(
             f"the fast stream does not draw the input law of code {int(code)}; it draws "
-            f"{', '.join(LAW_CODES)}. Pass stream='numpy', or add the law to "
-            f"convotron._compiled._rng "
-            "and to the fast branch of convotron._compiled._kernels._updates."
+            f"{', '.join(LAW_CODES)}. Pass stream='numpy' (--rng numpy on the command line), "
+            "or add the law to convotron._compiled._rng and to the fast branch of "
+            "convotron._compiled._kernels._updates."
         )
 
 
