@@ -27,6 +27,7 @@ from convotron.learning.many import run_many, run_range
 from convotron.learning.results import ManyResult
 from convotron.learning.rules import ConvotronRule, SGDRule
 from convotron.learning.sources import Rows, Sampler
+from convotron.model.network import predict
 from convotron.model.problem import Teacher
 from convotron.testing import alphas, schemes, seeds
 from tests.convotron._rows import teacher_rows
@@ -75,13 +76,54 @@ def test_compiled_loop_agrees_with_reference_step_for_step(scheme, alpha, seed, 
 
 
 def _reference(rule, X, y, scheme, alpha, eta, batch):
-    """The readable oracle of ``rule`` (Convotron's or SGD's), iterates from w_1."""
+    """The readable oracle of ``rule``, iterates from w_1: Convotron's and SGD's own written-out
+    references, and :func:`_protocol_reference` for any other rule."""
     if isinstance(rule, ConvotronRule):
         return convotron_reference(X, y, scheme, alpha, eta=eta, batch=batch,
                                    only_patch=rule.only_patch)  # fmt: skip
-    w0 = None if rule.init == "zero" else np.array(rule.init)
-    return sgd_reference(X, y, scheme, alpha, lr=eta, w0=w0, batch=batch,
-                         sigma_prime_at_zero=rule.sigma_prime_at_zero)  # fmt: skip
+    if isinstance(rule, SGDRule):
+        w0 = None if rule.init == "zero" else np.array(rule.init)
+        return sgd_reference(X, y, scheme, alpha, lr=eta, w0=w0, batch=batch,
+                             sigma_prime_at_zero=rule.sigma_prime_at_zero)  # fmt: skip
+    return _protocol_reference(rule, X, y, scheme, alpha, eta, batch)
+
+
+def _protocol_reference(rule, X, y, scheme, alpha, eta, batch):
+    """Any rule's run through its readable protocol, iterates from w_1 (a rule added to
+    ``RULES`` needs nothing more here; ARCHITECTURE.md, "How to add a rule").
+
+    ``w_1 = rule.start(r, None)`` (a rule whose start draws needs its own oracle above), then
+    per batch ``G = Σ_b rule.step(G, P x_b, z_b, y_b − f_w(x_b), α)`` and ``w ← w + η G / B``,
+    with ``f_w`` from :func:`convotron.model.network.predict`.
+    """
+    idx = scheme.indices
+    r = idx.shape[1]
+    w = np.asarray(rule.start(r, None), dtype=float)
+    out = [w]
+    for t in range(len(X) // batch):
+        G = np.zeros(r)
+        for b in range(t * batch, (t + 1) * batch):
+            patches = np.append(X[b], 0.0)[idx]  # a padded position (-1) reads the 0
+            residual = float(y[b] - predict(w, X[b], scheme, alpha))
+            G = rule.step(G, patches, patches @ w, residual, alpha)
+        w = w + eta * (G / batch)
+        out.append(w)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("rule", [ConvotronRule(), ConvotronRule(only_patch=1), SGDRule(),
+                                  SGDRule(sigma_prime_at_zero=1.0)], ids=repr)  # fmt: skip
+@pytest.mark.parametrize("spec", ["1d:10,4,2", "conv1d:1,9,4,padding=1"])
+def test_the_protocol_reference_is_the_written_out_ones(rule, spec):
+    """:func:`_protocol_reference` (the rules' readable steps) equals Convotron's and SGD's
+    written-out references, so it can stand in as the oracle of a new rule."""
+    scheme = parse_spec(spec)
+    X, y, _ = teacher_rows(scheme, 0.3, 60, 4, noise=0.3)
+    want = _reference(rule, X, y, scheme, 0.3, 0.02, 3)
+    got = _protocol_reference(rule, X, y, scheme, 0.3, 0.02, 3)
+    assert got.shape == want.shape == (21, scheme.r)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    assert np.abs(np.diff(got, axis=0)).max() > 1e-3  # the runs move: the check can fail
 
 
 def _fused_rows(teacher, rng, m):
