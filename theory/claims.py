@@ -611,7 +611,7 @@ def display_name(label: str, *, with_label: bool = False) -> str:
     label : str
         A registered label, e.g. ``"lem-1d"``.
     with_label : bool, default False
-        Append the label: ``"Lemma 4 (1D patch-and-stride) [lem-1d]"``.
+        Append the label: ``"Theorem 1 (Convotron learns the filter) [thm-convotron]"``.
 
     Raises
     ------
@@ -620,8 +620,8 @@ def display_name(label: str, *, with_label: bool = False) -> str:
 
     Examples
     --------
-    >>> display_name("lem-1d")
-    'Lemma 4 (1D patch-and-stride)'
+    >>> display_name("def-model")
+    'Definition 1 (the model)'
     >>> display_name("thm-convotron", with_label=True)
     'Theorem 1 (Convotron learns the filter) [thm-convotron]'
     """
@@ -655,8 +655,8 @@ def annotate_labels(text: str, *, first_only: bool = True) -> str:
 
     Examples
     --------
-    >>> annotate_labels("lemma lem-1d: 1/2 <= lambda_min; lem-1d again")
-    'lemma lem-1d [Lemma 4 (1D patch-and-stride)]: 1/2 <= lambda_min; lem-1d again'
+    >>> annotate_labels("condition thm-convotron: HOLDS; thm-convotron again")
+    'condition thm-convotron [Theorem 1 (Convotron learns the filter)]: HOLDS; thm-convotron again'
     >>> annotate_labels("eta = 0.002    [cor-realizable]")
     'eta = 0.002    [cor-realizable: Corollary 1 (realizable case)]'
     """

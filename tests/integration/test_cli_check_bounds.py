@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from convotron.cli import main
+from convotron_theory.claims import display_name
 
 CHECK_KEYS = {
     "n", "r", "k", "lambda_min", "lambda_max", "condition_holds", "certificate",
@@ -54,7 +55,7 @@ def test_check_text_shows_certificate_and_lemma(capsys) -> None:
     assert main(["check", "--scheme", "1d:64,8,2"]) == 0
     out = capsys.readouterr().out
     assert "HOLDS, certified exactly" in out
-    assert "lemma lem-1d [Lemma 4 (1D patch-and-stride)]: 1/2 <= lambda_min" in out
+    assert f"lemma lem-1d [{display_name('lem-1d')}]: 1/2 <= lambda_min" in out
     assert "exact: lambda_min = 2 - sqrt(2)" in out  # spec §7: 2 − √2
 
 
@@ -227,7 +228,7 @@ def test_check_holds_by_the_lemma_below_the_float_resolution(capsys) -> None:
     assert main(["check", *LEMMA]) == 0
     out = capsys.readouterr().out
     assert (
-        "HOLDS, proven by the lemma lem-cov-transfer [Lemma 6 (covariance transfer)]: "
+        f"HOLDS, proven by the lemma lem-cov-transfer [{display_name('lem-cov-transfer')}]: "
         "lambda_min(M) >= 63/399999874 > 0"
     ) in out
     assert "the verified float certificate could not resolve it" in out

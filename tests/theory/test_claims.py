@@ -185,7 +185,7 @@ def numbers_from_sources() -> dict[str, str]:
 def test_printed_numbers_match_the_books_order() -> None:
     """Moving a lemma (or adding one) without updating ``PRINTED`` fails here."""
     assert {lab: num for lab, (num, _) in C.PRINTED.items()} == numbers_from_sources()
-    assert C.display_name("lem-1d") == "Lemma 4 (1D patch-and-stride)"
+    assert C.display_name("lem-1d") == f"{numbers_from_sources()['lem-1d']} (1D patch-and-stride)"
     with pytest.raises(TheoryError, match=r"label must be one of .* got 'lem-nope'"):
         C.display_name("lem-nope")
 
