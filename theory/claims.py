@@ -655,8 +655,8 @@ def annotate_labels(text: str, *, first_only: bool = True) -> str:
 
     Examples
     --------
-    >>> annotate_labels("condition thm-convotron: HOLDS; thm-convotron again")
-    'condition thm-convotron [Theorem 1 (Convotron learns the filter)]: HOLDS; thm-convotron again'
+    >>> annotate_labels("the model (def-model): see def-model again")
+    'the model (def-model [Definition 1 (the model)]): see def-model again'
     >>> annotate_labels("eta = 0.002    [cor-realizable]")
     'eta = 0.002    [cor-realizable: Corollary 1 (realizable case)]'
     """
