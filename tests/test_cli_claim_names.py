@@ -1,9 +1,11 @@
 """The command line prints the book's number and name beside every claim label (issue 20).
 
-``convotron check`` and ``convotron bounds`` name claims by label (``lem-1d``); the book prints
-numbers ("Lemma 4"). Both reports pass through :func:`convotron_theory.claims.annotate_labels`, so a
-label is followed by ``[Lemma 4 (1D patch-and-stride)]`` from the one numbering table
-:data:`convotron_theory.claims.PRINTED`.
+``convotron check`` and ``convotron bounds`` name claims by label (``thm-convotron``); the book
+prints numbers ("Theorem 1"). Both reports pass through
+:func:`convotron_theory.claims.annotate_labels`, so a label is followed by ``[Theorem 1 (Convotron
+learns the filter)]`` from the one numbering table :data:`convotron_theory.claims.PRINTED`. A
+lemma's number is read through :func:`display_name` here (``PRINTED`` is checked against the
+book's order in ``tests/theory/test_claims.py``), so a lemma added mid-book edits no test here.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def test_check_prints_number_and_name_beside_each_label() -> None:
     status, text = _run(["check", "--scheme", "1d:16,4,2"])
     assert status == 0
     assert "thm-convotron [Theorem 1 (Convotron learns the filter)]" in text
-    assert "lem-1d [Lemma 4 (1D patch-and-stride)]" in text
+    assert f"lem-1d [{display_name('lem-1d')}]" in text
 
 
 def test_bounds_prints_number_and_name_beside_each_label() -> None:
@@ -49,10 +51,10 @@ def test_bounds_prints_number_and_name_beside_each_label() -> None:
 
 
 def test_annotate_labels_leaves_longer_labels_and_json_alone() -> None:
-    assert annotate_labels("lem-1d-sos and lem-1d") == (
-        "lem-1d-sos [Lemma 3 (sum of squares)] and lem-1d [Lemma 4 (1D patch-and-stride)]"
-    )
-    assert annotate_labels("lem-2d", first_only=False) == "lem-2d [Lemma 5 (2D patch-and-stride)]"
+    sos, one, two = (display_name(lab) for lab in ("lem-1d-sos", "lem-1d", "lem-2d"))
+    assert sos.endswith("(sum of squares)") and one.endswith("(1D patch-and-stride)")
+    assert annotate_labels("lem-1d-sos and lem-1d") == f"lem-1d-sos [{sos}] and lem-1d [{one}]"
+    assert annotate_labels("lem-2d", first_only=False) == f"lem-2d [{two}]"
     status, text = _run(["check", "--scheme", "1d:16,4,2", "--json"])
     assert status == 0 and "[Lemma" not in text  # JSON keeps bare labels
 
