@@ -93,7 +93,11 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
+from .._codes import LawCode
 from .._errors import ConvotronError
+from ..data.laws import MIX_MU as _MIX_MU  # the laws' constants, one copy (convotron.data.laws)
+from ..data.laws import MIX_TAU as _MIX_TAU
+from ..data.laws import SQRT3 as _SQRT3
 
 __all__ = [
     "BLOCK",
@@ -125,10 +129,6 @@ LANES = 256
 BLOCK = LANES
 
 _MASK64 = (1 << 64) - 1
-# mixture and Student-t constants of convotron.data.laws
-_MIX_MU = 0.9
-_MIX_TAU = math.sqrt(1.0 - _MIX_MU**2)  # IEEE sqrt: correctly rounded everywhere
-_SQRT3 = math.sqrt(3.0)
 
 
 # ------------------------------------------------------------------------ ziggurat tables
@@ -629,18 +629,21 @@ def fill_exponential(st, out, n):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, fastmath=False)
 def _fill_law(st, law, out, n):  # pragma: no cover - compiled
-    """Draw ``n`` coordinates of law code ``law`` (0 gaussian .. 5 exponential) into ``out``."""
-    if law == 0:
+    """Draw ``n`` coordinates of law code ``law`` (a ``LawCode``) into ``out``.
+
+    A code without a branch here draws nothing (:func:`draw` refuses it first).
+    """
+    if law == LawCode.GAUSSIAN:
         fill_normal(st, out, n)
-    elif law == 1:
+    elif law == LawCode.RADEMACHER:
         fill_rademacher(st, out, n)
-    elif law == 2:
+    elif law == LawCode.UNIFORM:
         fill_uniform(st, out, n, -_SQRT3, _SQRT3)
-    elif law == 3:
+    elif law == LawCode.MIXTURE:
         fill_mixture(st, out, n)
-    elif law == 4:
+    elif law == LawCode.STUDENT_T:
         fill_student_t(st, out, n)
-    else:
+    elif law == LawCode.EXPONENTIAL:
         fill_exponential(st, out, n)
 
 
@@ -682,14 +685,15 @@ def stream_from_generator(rng: np.random.Generator) -> FastStream:
     return fast_stream(seed_from_generator(rng))
 
 
-#: The law codes of :func:`draw` (the order of :data:`convotron.data.laws.LAWS`).
+#: The laws the fast stream draws, by name, and their codes (the branches of :func:`_fill_law`
+#: and of the fast block of ``_kernels._updates``).
 LAW_CODES = {
-    "gaussian": 0,
-    "rademacher": 1,
-    "uniform": 2,
-    "mixture": 3,
-    "student-t": 4,
-    "exponential": 5,
+    "gaussian": int(LawCode.GAUSSIAN),
+    "rademacher": int(LawCode.RADEMACHER),
+    "uniform": int(LawCode.UNIFORM),
+    "mixture": int(LawCode.MIXTURE),
+    "student-t": int(LawCode.STUDENT_T),
+    "exponential": int(LawCode.EXPONENTIAL),
 }
 
 
