@@ -138,6 +138,11 @@ def test_empirical_cdf_matches_the_law(draws, name):
         assert abs((z <= c_eval).mean() - p) <= Z * math.sqrt(max(p * (1 - p), 1e-12) / N)
 
 
+def test_a_law_without_a_reference_fails_naming_what_to_add():
+    with pytest.raises(pytest.fail.Exception, match="'laplace' of LAWS has no independent ref"):
+        reference("laplace")
+
+
 def test_symmetry_read_off_the_reference_cdfs():
     # the symmetry read off each CDF matches what is known of the law, so _symmetric can fail
     assert {n for n, r in REFERENCE.items() if not _symmetric(r.cdf)} == {"exponential"}

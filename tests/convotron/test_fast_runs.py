@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -27,7 +29,7 @@ from convotron.learning.algorithm import fit
 from convotron.learning.rules import ConvotronRule
 from convotron.learning.sources import Rows
 from convotron.model.problem import Teacher
-from tests.convotron._fused_cases import assert_same, both, fast_draws
+from tests.convotron._fused_cases import assert_same, both, fast_draws, run_or_refused
 
 
 def _both(scheme, law, cov, noise, seed, **kw):
@@ -203,3 +205,16 @@ def test_the_default_stream_is_the_fast_one_where_the_loop_draws() -> None:
     assert not np.array_equal(got, run_many(ConvotronRule(), teacher, stream="numpy", **many).w)
     X, y = teacher.sample(np.random.default_rng(2), 50)  # rows: no stream, no error
     assert np.isfinite(fit(ConvotronRule(), Rows(X, y), scheme, 0.0, eta=0.01).w).all()
+
+
+def test_run_or_refused_expects_the_refusal_of_a_law_without_a_fast_branch() -> None:
+    """The helper that lets the law-crossing tests take a law added without its fast branch
+    (ARCHITECTURE.md, "How to add a law"): a run for a fast law or numpy's stream, and for
+    such a law on ``stream="fast"`` ``check_fast_law``'s refusal, which must happen."""
+    alien = dataclasses.replace(LAWS["gaussian"], code=17)  # no fast branch has code 17
+    assert fast_draws(LAWS["gaussian"]) and not fast_draws(alien)
+    assert run_or_refused(LAWS["gaussian"], "fast", lambda: 1) == 1
+    assert run_or_refused(alien, "numpy", lambda: 2) == 2
+    assert run_or_refused(alien, "fast", lambda: _rng.check_fast_law(17)) is None
+    with pytest.raises(pytest.fail.Exception, match="DID NOT RAISE"):
+        run_or_refused(alien, "fast", lambda: 3)  # a run where a refusal was due fails
