@@ -53,6 +53,10 @@ class Reference(NamedTuple):
     bound: float | None = None
 
 
+def _mixture_pdf(x):
+    return 0.5 * stats.norm.pdf(x, MU, TAU) + 0.5 * stats.norm.pdf(x, -MU, TAU)
+
+
 _UNIFORM = stats.uniform(-math.sqrt(3), 2 * math.sqrt(3))
 
 REFERENCE = {
@@ -64,7 +68,7 @@ REFERENCE = {
     "mixture": Reference(
         lambda x: 0.5 * stats.norm.cdf((x - MU) / TAU) + 0.5 * stats.norm.cdf((x + MU) / TAU),
         lambda: integrate.quad(
-            lambda x: x**4 * (0.5 * stats.norm.pdf(x, MU, TAU) + 0.5 * stats.norm.pdf(x, -MU, TAU)),
+            lambda x: x**4 * _mixture_pdf(x),
             -np.inf,
             np.inf,
         )[0],
@@ -136,6 +140,22 @@ def test_empirical_cdf_matches_the_law(draws, name):
         # the empirical CDF at c is a binomial proportion; Rademacher is evaluated off its atoms
         c_eval = c + 1e-9 if name == "rademacher" else c
         assert abs((z <= c_eval).mean() - p) <= Z * math.sqrt(max(p * (1 - p), 1e-12) / N)
+
+
+def test_the_reference_eighth_moments_are_the_densities():
+    # E z⁸ sets the tolerance of the fourth-moment check: each closed form against scipy
+    from_density = {
+        "gaussian": stats.norm.moment(8),
+        "rademacher": 1.0,  # z⁸ = 1
+        "uniform": _UNIFORM.moment(8),
+        "mixture": integrate.quad(lambda x: x**8 * _mixture_pdf(x), -12.0, 12.0)[0],  # τ = 0.44
+        # E (E − 1)⁸ = Σ_k C(8, k) E[E^k] (−1)^(8−k), E[E^k] = k! (scipy's loc shift: 2e-8 off)
+        "exponential": sum(math.comb(8, k) * math.factorial(k) * (-1) ** (8 - k) for k in range(9)),
+    }
+    # student-t (ν = 5) has no finite E z⁸ (moments of order >= ν diverge): None
+    assert {n for n, r in REFERENCE.items() if r.eighth is not None} == set(from_density)
+    for name, value in from_density.items():
+        assert REFERENCE[name].eighth == pytest.approx(value, rel=1e-9), name
 
 
 def test_a_law_without_a_reference_fails_naming_what_to_add():
