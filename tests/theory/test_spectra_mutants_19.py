@@ -261,6 +261,30 @@ def test_exact_eigenvalues_of_a_non_identity_sigma_up_to_n_64_and_r_8(n, expect)
     assert res.cov == "diag" and res.verdict == "HOLDS"
 
 
+@pytest.mark.parametrize(
+    "r", [check_module.AUTO_EXACT_EIG_MAX_R, check_module.AUTO_EXACT_EIG_MAX_R + 1]
+)
+@pytest.mark.parametrize(
+    ("cov", "exact"), [("identity", True), ("identity", False), (("diag", "rational"), True)]
+)
+def test_exact_eigenvalues_without_a_closed_form_up_to_r_8(r, cov, exact) -> None:
+    """One patch over coordinates 0..r-1 and no geometry (so no closed form): M = I_r for
+    Σ = I, diag(1, ..., r) for Σ = diag(1, ..., r, 1, ...); exact extremes for r <= 8 (the
+    named limit, not a literal) from the exact M (exact=True) or the int64 M (Σ = I,
+    exact=False), none for r = 9; the verdict HOLDS either way."""
+    assert check_module.AUTO_EXACT_EIG_MAX_R == 8
+    n = 12
+    if cov != "identity":
+        cov = ("diag", [Fraction(j + 1) if j < r else Fraction(1) for j in range(n)])
+    res = check_scheme(n, [list(range(r))], cov, exact=exact)
+    if r <= 8:
+        expect = (1, 1) if cov == "identity" else (1, r)
+        assert (res.exact_lambda_min, res.exact_lambda_max) == expect
+    else:
+        assert res.exact_lambda_min is None and res.exact_lambda_max is None
+    assert res.verdict == "HOLDS" and res.certificate == ("exact" if exact else "verified-float")
+
+
 def test_exact_eigenvalues_of_linear_factors_with_a_leading_coefficient() -> None:
     """diag(1/2, 3) and [[1/3]]: the characteristic polynomial's rational factors 2λ - 1 and
     3λ - 1 (primitive over ℤ) have roots 1/2 and 1/3."""

@@ -35,7 +35,7 @@ from .certificate import (
 )
 from .enclosure import overlap_enclosure
 from .exact import EXACT_EIG_MAX_R, exact_eigenvalues
-from .kernel import exact_kernel_witness, kernel_direction
+from .kernel import KernelDirection, exact_kernel_witness, kernel_direction
 from .lemmas import (
     LemmaBounds,
     covariance_spectrum_bounds,
@@ -56,6 +56,7 @@ from .result import FAILS, HOLDS, UNDECIDED, ProvedBound, SchemeCheck
 
 __all__ = [
     "AUTO_EXACT_EIG_MAX_N",
+    "AUTO_EXACT_EIG_MAX_R",
     "AUTO_EXACT_MAX_DENOMINATOR",
     "EXACT_COV_MAX_N",
     "SchemeCheck",
@@ -72,6 +73,11 @@ AUTO_EXACT_MAX_DENOMINATOR = 10**6
 #: ``check_scheme`` computes exact eigenvalues for a non-identity Σ only up to this ``n``
 #: (the characteristic polynomial's coefficients grow with ``n``).
 AUTO_EXACT_EIG_MAX_N = 64
+#: ``check_scheme`` factors the characteristic polynomial of an exact ``M`` that no closed form
+#: covers only up to this ``r`` (:func:`exact_eigenvalues` itself goes up to
+#: ``EXACT_EIG_MAX_R``; the factorisation's cost grows fast with the degree: about 10x from
+#: r = 8 to r = 16 for a rational AR(1) Σ at n = 64, measured when this limit was named).
+AUTO_EXACT_EIG_MAX_R = 8
 
 
 def _simple_rational_cov(kind: str, payload: Any) -> bool:
@@ -285,6 +291,262 @@ def _exact_cost(idx: np.ndarray, n: int, kind: str, payload: Any, max_abs: float
     return exact_cost_seconds(idx, n, kind, exact_payload, max_abs)
 
 
+def _checked_inputs(
+    n: int, indices: Any, cov: Any, geometry: dict[str, Any] | None
+) -> tuple[np.ndarray, str, Any]:
+    """Validate the scheme, Σ and the geometry; return ``(indices, Σ's kind, its payload)``."""
+    if geometry is not None and not isinstance(geometry, dict):
+        raise TheoryError(
+            f"geometry must be a dict such as {{'kind': '1d', 'n': 16, 'r': 4, 'stride': 2}} "
+            f"or None; got {geometry!r} of type {type(geometry).__name__}. Pass the "
+            "PatchScheme.geometry dict of a stride scheme, or geometry=None."
+        )
+    _precheck(n, indices)
+    idx = as_indices(n, indices)
+    k, r = idx.shape
+    check_sizes(int(n), k, r)
+    kind, payload = _cov_kind(n, cov)
+    if kind == "dense":
+        _validate_dense_cov(n, payload)
+    if geometry is not None:
+        gidx, _ = _geometry_indices(geometry)
+        if gidx.shape != idx.shape or not np.array_equal(gidx, idx):
+            raise TheoryError(
+                f"geometry {geometry} does not describe these indices (shape {idx.shape}, "
+                f"geometry gives {gidx.shape} or different coordinates). Pass the geometry of "
+                "the same scheme, or geometry=None."
+            )
+    return idx, kind, payload
+
+
+@dataclass
+class _Certified:
+    r"""What :func:`check_scheme` computed of :math:`M = P\Sigma P^\top` and its certificates.
+
+    ``M`` as built (``int64`` for Σ = I), ``Mf`` it in floats, ``lmin``/``lmax`` its float
+    extremes and ``max_abs`` its largest entry; ``enc`` the enclosure ``(centre, radius)`` of
+    ``M`` the float certificate ``fcert`` was run on; ``M_exact`` the exact ``M`` and ``cert``
+    its exact :math:`LDL^\top`, when that was run.
+    """
+
+    M: np.ndarray
+    Mf: np.ndarray
+    lmin: float
+    lmax: float
+    max_abs: float
+    enc: tuple[np.ndarray, np.ndarray] | None = None
+    cert: Certificate | None = None
+    fcert: FloatCertificate | None = None
+    M_exact: list[list[Fraction]] | None = None
+
+
+def _exact_matrix(
+    idx: np.ndarray, n: int, kind: str, payload: Any, M: np.ndarray, notes: list[str]
+) -> list[list[Fraction]]:
+    """Return the overlap matrix in exact rationals (Σ = I: ``M`` is already exact in int64)."""
+    if kind == "identity":
+        return [[Fraction(int(v)) for v in row] for row in np.asarray(M)]
+    return _exact_overlap(idx, n, kind, _exact_cov_payload(kind, payload, notes))
+
+
+def _wants_exact(
+    idx: np.ndarray,
+    n: int,
+    kind: str,
+    payload: Any,
+    exact: bool | None,
+    eligible: bool,
+    max_abs: float,
+    notes: list[str],
+) -> bool:
+    r"""Decide whether the exact :math:`LDL^\top` runs now.
+
+    ``exact=None``: when ``eligible`` and the cost model says it is cheap, else a note says why
+    not. ``exact=True`` raises where it is impossible or estimated over ``EXACT_MAX_SECONDS``.
+    """
+    r = idx.shape[1]
+    if exact is None:
+        if not eligible:
+            notes.append(
+                f"no exact certificate: by default the exact LDLᵀ is tried only for r <= "
+                f"{EXACT_MAX_R} with Σ = I, or with n <= {EXACT_COV_MAX_N} and Σ's entries "
+                f"rationals of denominator <= {AUTO_EXACT_MAX_DENOMINATOR}; pass exact=True "
+                "to force it"
+            )
+            return False
+        est = _exact_cost(idx, n, kind, payload, max_abs)
+        if est > AUTO_EXACT_MAX_SECONDS:
+            notes.append(
+                f"no exact certificate: the exact LDLᵀ path is estimated at {est:.3g} s, "
+                f"over the default budget of {AUTO_EXACT_MAX_SECONDS:g} s; pass "
+                "exact=True to force it"
+            )
+            return False
+        return True
+    if exact:
+        if kind != "identity" and n > EXACT_COV_MAX_N:
+            raise TheoryError(
+                f"an exact certificate with a non-identity Σ needs n <= {EXACT_COV_MAX_N}; "
+                f"got n={n}. Use exact=False (numeric) or exact=None."
+            )
+        est = _exact_cost(idx, n, kind, payload, max_abs)
+        if est > EXACT_MAX_SECONDS:
+            raise TheoryError(
+                f"exact=True: the exact LDLᵀ certificate for this scheme (r={r}, n={n}, "
+                f"Σ = {_cov_name(kind, payload)}) is estimated at {est:.3g} s, over the "
+                f"limit of {EXACT_MAX_SECONDS:g} s. Use exact=None (a verified "
+                "floating-point bound on lambda_min), or a smaller scheme."
+            )
+    return bool(exact)
+
+
+def _certify(
+    idx: np.ndarray, n: int, kind: str, payload: Any, exact: bool | None, notes: list[str]
+) -> _Certified:
+    r"""Build :math:`M` and its float extremes, then certify it.
+
+    The exact :math:`LDL^\top` when cheap or asked (:func:`_wants_exact`), else the verified
+    float certificate on an enclosure of :math:`M`.
+    """
+    r = idx.shape[1]
+    eligible = r <= EXACT_MAX_R and (
+        kind == "identity" or (n <= EXACT_COV_MAX_N and _simple_rational_cov(kind, payload))
+    )
+    enc: tuple[np.ndarray, np.ndarray] | None = None
+    if exact is None and not eligible and kind != "identity":
+        # the float certificate's enclosure gives M as well: build it once
+        enc = overlap_enclosure(idx, n, kind, payload)
+    M = enc[0] if enc is not None else _overlap_from(idx, n, kind, payload)
+    Mf = np.asarray(M, dtype=float)
+    ev = np.linalg.eigvalsh(Mf)
+    c = _Certified(M, Mf, float(ev[0]), float(ev[-1]), float(np.max(np.abs(Mf))), enc)
+    if _wants_exact(idx, n, kind, payload, exact, eligible, c.max_abs, notes):
+        c.M_exact = _exact_matrix(idx, n, kind, payload, M, notes)
+        c.cert = certify_positive_definite(c.M_exact)
+        return c
+    if kind == "identity" and c.max_abs < 2.0**53:  # M is exact in int64 and float64
+        c.enc = (Mf, np.zeros_like(Mf))
+    elif c.enc is None:
+        c.enc = overlap_enclosure(idx, n, kind, payload)
+    if c.enc is None:
+        notes.append(
+            "no verified float bound: Σ's parameters could not be enclosed (irrational "
+            "or overflowing)"
+        )
+        return c
+    c.fcert = certify_positive_definite_float(
+        c.enc[0], c.enc[1], estimate=c.lmin if c.enc[0] is Mf else None
+    )
+    if not c.fcert.holds:
+        notes.append(f"the verified float bound did not prove positivity ({c.fcert.reason})")
+    return c
+
+
+def _lemma(
+    geometry: dict[str, Any] | None, n: int, cov: Any, kind: str, notes: list[str]
+) -> tuple[LemmaBounds | None, str]:
+    r"""Return the stride lemma's bounds and why they apply, or ``None`` and why not.
+
+    For Σ ≠ I the bounds are moved to :math:`P\Sigma P^\top` by ``lem-cov-transfer``.
+    """
+    if geometry is None:
+        return None, "no stride geometry given: the 1D/2D lemmas need a patch-and-stride scheme"
+    try:
+        bounds = _geometry_lemma(geometry)
+        if kind != "identity":
+            lo, hi, how = covariance_spectrum_bounds(n, cov)
+            bounds = lemma_cov_transfer(bounds, lo, hi)
+            notes.append(f"lemma bounds on PΣPᵀ use {how}")
+    except HypothesisFailed as exc:
+        return None, str(exc)
+    return bounds, bounds.case
+
+
+def _verdict(
+    idx: np.ndarray,
+    n: int,
+    kind: str,
+    payload: Any,
+    cov: Any,
+    exact: bool | None,
+    c: _Certified,
+    lemma_bounds: LemmaBounds | None,
+    notes: list[str],
+) -> _Verdict:
+    r"""Decide the condition from the proofs at hand.
+
+    When none decides and ``exact=None``, the exact :math:`LDL^\top` runs after all if the
+    cost model says it is cheap (whatever the denominators: they are in the estimate); a
+    verdict still UNDECIDED says what would decide it.
+    """
+    verdict = _decide(idx, n, kind, payload, cov, c.cert, c.fcert, lemma_bounds, c.enc, c.Mf,
+                      c.lmin)  # fmt: skip
+    if verdict.status == UNDECIDED and exact is None and _exact_feasible(idx, n, kind, payload):
+        est = _exact_cost(idx, n, kind, payload, c.max_abs)
+        if est <= AUTO_EXACT_MAX_SECONDS:
+            c.M_exact = _exact_matrix(idx, n, kind, payload, c.M, notes)
+            c.cert = certify_positive_definite(c.M_exact)
+            notes.append(
+                f"the exact LDLᵀ was run (estimated {est:.2g} s) because no other proof "
+                "decided the condition"
+            )
+            verdict = _decide(idx, n, kind, payload, cov, c.cert, c.fcert, lemma_bounds, c.enc,
+                              c.Mf, c.lmin)  # fmt: skip
+    if verdict.status == UNDECIDED:
+        hint = _what_decides(idx, n, kind, payload, idx.shape[1], c.fcert, c.lmin, c.max_abs)
+        verdict = replace(verdict, to_decide=hint)
+    return verdict
+
+
+def _exact_extremes(
+    geometry: dict[str, Any] | None, kind: str, c: _Certified, n: int
+) -> tuple[sp.Expr | None, sp.Expr | None]:
+    """Return the exact extreme eigenvalues, or ``(None, None)``.
+
+    From the stride closed forms (Σ = I with a geometry), else by factoring the characteristic
+    polynomial of the exact ``M`` when it is small (``r <= AUTO_EXACT_EIG_MAX_R``; for Σ ≠ I
+    also ``n <= AUTO_EXACT_EIG_MAX_N``).
+    """
+    r = c.Mf.shape[0]
+    if geometry is not None and kind == "identity":
+        got = _geometry_exact_extremes(geometry)
+        return got if got is not None else (None, None)
+    if c.M_exact is not None and r <= AUTO_EXACT_EIG_MAX_R and n <= AUTO_EXACT_EIG_MAX_N:
+        evs = exact_eigenvalues(c.M_exact)
+    elif kind == "identity" and r <= AUTO_EXACT_EIG_MAX_R:
+        evs = exact_eigenvalues(np.asarray(c.M))
+    else:
+        return None, None
+    return evs[0], evs[-1]
+
+
+def _kernel_for(
+    verdict: _Verdict, n: int, idx: np.ndarray, cov: Any, c: _Certified
+) -> KernelDirection | None:
+    r"""Return the kernel direction of a FAILS verdict, else ``None``.
+
+    When the numeric search found no integer witness, the exact :math:`LDL^\top`'s is used.
+    """
+    if verdict.status != FAILS:
+        return None
+    kd = kernel_direction(n, idx, cov, M=c.Mf)
+    if kd.exact is None and c.cert is not None and c.cert.kernel_direction is not None:
+        u = np.asarray(c.cert.kernel_direction, dtype=float)
+        w = u / np.linalg.norm(u)
+        kd = replace(
+            kd,
+            w=w,
+            eigenvalue=float(w @ c.Mf @ w),
+            residual=float(np.linalg.norm(c.Mf @ w)),
+            exact=tuple(int(v) for v in c.cert.kernel_direction),
+            explanation=(
+                f"the exact LDLᵀ of M gives the integer u = {list(c.cert.kernel_direction)} "
+                f"with uᵀMu = {c.cert.quadratic_form}. " + kd.explanation.split(". ", 1)[-1]
+            ),
+        )
+    return kd
+
+
 def check_scheme(
     n: int,
     indices: Any,
@@ -361,171 +623,14 @@ def check_scheme(
     >>> res.lambda_min, res.lambda_max, res.condition_holds, res.certificate
     (1.0, 13.0, True, 'exact')
     """
-    if geometry is not None and not isinstance(geometry, dict):
-        raise TheoryError(
-            f"geometry must be a dict such as {{'kind': '1d', 'n': 16, 'r': 4, 'stride': 2}} "
-            f"or None; got {geometry!r} of type {type(geometry).__name__}. Pass the "
-            "PatchScheme.geometry dict of a stride scheme, or geometry=None."
-        )
-    _precheck(n, indices)
-    idx = as_indices(n, indices)
+    idx, kind, payload = _checked_inputs(n, indices, cov, geometry)
     k, r = idx.shape
-    check_sizes(int(n), k, r)
-    kind, payload = _cov_kind(n, cov)
-    if kind == "dense":
-        _validate_dense_cov(n, payload)
     notes: list[str] = []
-
-    if geometry is not None:
-        gidx, _ = _geometry_indices(geometry)
-        if gidx.shape != idx.shape or not np.array_equal(gidx, idx):
-            raise TheoryError(
-                f"geometry {geometry} does not describe these indices (shape {idx.shape}, "
-                f"geometry gives {gidx.shape} or different coordinates). Pass the geometry of "
-                "the same scheme, or geometry=None."
-            )
-
-    eligible = r <= EXACT_MAX_R and (
-        kind == "identity" or (n <= EXACT_COV_MAX_N and _simple_rational_cov(kind, payload))
-    )
-    enc: tuple[np.ndarray, np.ndarray] | None = None
-    if exact is None and not eligible and kind != "identity":
-        # the float certificate's enclosure gives M as well: build it once
-        enc = overlap_enclosure(idx, n, kind, payload)
-    M = enc[0] if enc is not None else _overlap_from(idx, n, kind, payload)
-    Mf = np.asarray(M, dtype=float)
-    ev = np.linalg.eigvalsh(Mf)
-    lmin, lmax = float(ev[0]), float(ev[-1])
-
-    # ---- which certificate: exact when cheap (cost model), else verified float ------------
-    cert: Certificate | None = None
-    fcert: FloatCertificate | None = None
-    M_exact: list[list[Fraction]] | None = None
-    max_abs = float(np.max(np.abs(Mf)))
-    if exact is None:
-        do_exact = False
-        if not eligible:
-            notes.append(
-                f"no exact certificate: by default the exact LDLᵀ is tried only for r <= "
-                f"{EXACT_MAX_R} with Σ = I, or with n <= {EXACT_COV_MAX_N} and Σ's entries "
-                f"rationals of denominator <= {AUTO_EXACT_MAX_DENOMINATOR}; pass exact=True "
-                "to force it"
-            )
-        else:
-            est = _exact_cost(idx, n, kind, payload, max_abs)
-            do_exact = est <= AUTO_EXACT_MAX_SECONDS
-            if not do_exact:
-                notes.append(
-                    f"no exact certificate: the exact LDLᵀ path is estimated at {est:.3g} s, "
-                    f"over the default budget of {AUTO_EXACT_MAX_SECONDS:g} s; pass "
-                    "exact=True to force it"
-                )
-    else:
-        do_exact = bool(exact)
-        if do_exact:
-            if kind != "identity" and n > EXACT_COV_MAX_N:
-                raise TheoryError(
-                    f"an exact certificate with a non-identity Σ needs n <= {EXACT_COV_MAX_N}; "
-                    f"got n={n}. Use exact=False (numeric) or exact=None."
-                )
-            est = _exact_cost(idx, n, kind, payload, max_abs)
-            if est > EXACT_MAX_SECONDS:
-                raise TheoryError(
-                    f"exact=True: the exact LDLᵀ certificate for this scheme (r={r}, n={n}, "
-                    f"Σ = {_cov_name(kind, payload)}) is estimated at {est:.3g} s, over the "
-                    f"limit of {EXACT_MAX_SECONDS:g} s. Use exact=None (a verified "
-                    "floating-point bound on lambda_min), or a smaller scheme."
-                )
-    if do_exact:
-        if kind == "identity":
-            M_exact = [[Fraction(int(v)) for v in row] for row in np.asarray(M)]
-        else:
-            M_exact = _exact_overlap(idx, n, kind, _exact_cov_payload(kind, payload, notes))
-        cert = certify_positive_definite(M_exact)
-    else:
-        if kind == "identity" and max_abs < 2.0**53:  # M is exact in int64 and float64
-            enc = (Mf, np.zeros_like(Mf))
-        elif enc is None:
-            enc = overlap_enclosure(idx, n, kind, payload)
-        if enc is None:
-            notes.append(
-                "no verified float bound: Σ's parameters could not be enclosed (irrational "
-                "or overflowing)"
-            )
-        else:
-            fcert = certify_positive_definite_float(
-                enc[0], enc[1], estimate=lmin if enc[0] is Mf else None
-            )
-            if not fcert.holds:
-                notes.append(f"the verified float bound did not prove positivity ({fcert.reason})")
-
-    # ---- lemma (before the verdict: its lower bound is a proof) ----------------------------
-    lemma_bounds: LemmaBounds | None = None
-    lemma_reason: str | None
-    if geometry is None:
-        lemma_reason = "no stride geometry given: the 1D/2D lemmas need a patch-and-stride scheme"
-    else:
-        try:
-            lemma_bounds = _geometry_lemma(geometry)
-            if kind != "identity":
-                lo, hi, how = covariance_spectrum_bounds(n, cov)
-                lemma_bounds = lemma_cov_transfer(lemma_bounds, lo, hi)
-                notes.append(f"lemma bounds on PΣPᵀ use {how}")
-            lemma_reason = lemma_bounds.case
-        except HypothesisFailed as exc:
-            lemma_reason = str(exc)
-
-    verdict = _decide(idx, n, kind, payload, cov, cert, fcert, lemma_bounds, enc, Mf, lmin)
-    if verdict.status == UNDECIDED and exact is None and _exact_feasible(idx, n, kind, payload):
-        # no other proof decides: the exact LDLᵀ whenever the cost model says it is cheap,
-        # whatever the denominators (they are in the estimate)
-        est = _exact_cost(idx, n, kind, payload, max_abs)
-        if est <= AUTO_EXACT_MAX_SECONDS:
-            M_exact = (
-                [[Fraction(int(v)) for v in row] for row in np.asarray(M)]
-                if kind == "identity"
-                else _exact_overlap(idx, n, kind, _exact_cov_payload(kind, payload, notes))
-            )
-            cert = certify_positive_definite(M_exact)
-            notes.append(
-                f"the exact LDLᵀ was run (estimated {est:.2g} s) because no other proof "
-                "decided the condition"
-            )
-            verdict = _decide(idx, n, kind, payload, cov, cert, fcert, lemma_bounds, enc, Mf, lmin)
-    if verdict.status == UNDECIDED:
-        hint = _what_decides(idx, n, kind, payload, r, fcert, lmin, max_abs)
-        verdict = replace(verdict, to_decide=hint)
-    # ---- exact eigenvalues ----------------------------------------------------------------
-    ex_min: sp.Expr | None = None
-    ex_max: sp.Expr | None = None
-    if geometry is not None and kind == "identity":
-        got = _geometry_exact_extremes(geometry)
-        if got is not None:
-            ex_min, ex_max = got
-    elif M_exact is not None and r <= 8 and n <= AUTO_EXACT_EIG_MAX_N:
-        evs = exact_eigenvalues(M_exact)
-        ex_min, ex_max = evs[0], evs[-1]
-    elif kind == "identity" and r <= 8:
-        evs = exact_eigenvalues(np.asarray(M))
-        ex_min, ex_max = evs[0], evs[-1]
-
-    kd = None
-    if verdict.status == FAILS:
-        kd = kernel_direction(n, idx, cov, M=Mf)
-        if kd.exact is None and cert is not None and cert.kernel_direction is not None:
-            u = np.asarray(cert.kernel_direction, dtype=float)
-            w = u / np.linalg.norm(u)
-            kd = replace(
-                kd,
-                w=w,
-                eigenvalue=float(w @ Mf @ w),
-                residual=float(np.linalg.norm(Mf @ w)),
-                exact=tuple(int(v) for v in cert.kernel_direction),
-                explanation=(
-                    f"the exact LDLᵀ of M gives the integer u = {list(cert.kernel_direction)} "
-                    f"with uᵀMu = {cert.quadratic_form}. " + kd.explanation.split(". ", 1)[-1]
-                ),
-            )
+    c = _certify(idx, n, kind, payload, exact, notes)
+    # the lemma before the verdict: its lower bound is a proof
+    lemma_bounds, lemma_reason = _lemma(geometry, n, cov, kind, notes)
+    verdict = _verdict(idx, n, kind, payload, cov, exact, c, lemma_bounds, notes)
+    ex_min, ex_max = _exact_extremes(geometry, kind, c, n)
     lows = [b.value for b in verdict.bounds if b.side == "lower"]
     highs = [b.value for b in verdict.bounds if b.side == "upper"]
     return SchemeCheck(
@@ -533,24 +638,24 @@ def check_scheme(
         r=r,
         k=k,
         cov=_cov_name(kind, payload),
-        lambda_min=lmin,
-        lambda_max=lmax,
-        trace=float(np.trace(Mf)),
+        lambda_min=c.lmin,
+        lambda_max=c.lmax,
+        trace=float(np.trace(c.Mf)),
         condition_holds=verdict.status == HOLDS,
         certificate=verdict.certificate,
-        certificate_detail=cert,
+        certificate_detail=c.cert,
         lemma=lemma_bounds.claim if lemma_bounds is not None else None,
         lemma_lower_bound=lemma_bounds.lower if lemma_bounds is not None else None,
         lemma_upper_bound=lemma_bounds.upper if lemma_bounds is not None else None,
         lemma_reason=lemma_reason,
         lemma_bounds=lemma_bounds,
-        kernel_direction=kd,
+        kernel_direction=_kernel_for(verdict, n, idx, cov, c),
         exact_lambda_min=ex_min,
         exact_lambda_max=ex_max,
         notes=tuple(notes),
         geometry=geometry,
-        overlap=np.asarray(M),
-        float_certificate=fcert,
+        overlap=np.asarray(c.M),
+        float_certificate=c.fcert,
         lambda_min_lower_bound=max(lows) if lows else None,
         verdict=verdict.status,
         proof=verdict.proof,
