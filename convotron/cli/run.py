@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -453,96 +454,82 @@ def _plot(path: Path, res: Any, params: Any, title: str) -> None:
     save_figure(fig, path)
 
 
-def main(args: argparse.Namespace) -> int:
-    """Run the ``run`` subcommand; return the exit status.
+@dataclass
+class _Plan:
+    """What ``run`` will do, before it runs: the rule, the source of samples and the settings.
 
-    The JSON object has the keys ``n, r, k, alpha, eta, iters, w, final_sq_error, seconds,
-    updates_per_second`` (``final_sq_error`` is null without a known ``w*``) and also
-    ``scheme, algorithm, batch, samples, only_patch, only_patch_disjoint, init, seed, dist,
-    cov, noise, eta_source, iters_source, w_star, first_hit, eps, history_t, history`` and,
-    with ``auto``, ``theorem`` (``lambda_min, a, beta, rho, eta, T``); with ``--data`` and
-    ``--eta auto``, ``plugin`` (:meth:`convotron.estimation.plugin.PluginConstants.to_json`, with
-    ``diagnosis``: :meth:`convotron.estimation.plugin.StepDiagnosis.to_json`); always ``stop``
-    (:func:`_stop_report`: whether the run stopped before the theorem's ``T`` and, with a
-    known ``w*``, above ``--eps``; the same sentences are printed as ``NOTE:`` lines, and
-    again after ``--save-filter``'s line).
+    ``params`` (the theorem's constants) when ``--eta``/``--iters`` is ``auto`` without
+    preconditioning; ``precond`` (``thm-precond``'s) with it; ``plugin`` and ``diagnosis`` (the
+    plug-in constants) for ``--data`` with ``--eta auto``.
     """
-    from .._errors import DivergenceError
-    from ..learning.algorithm import fit
+
+    rule: Any
+    source: Any
+    eta: float
+    iters: int | None
+    record_every: int | None
+    eps: float | None
+    w_star: np.ndarray | None
+    params: Any = None
+    precond: dict[str, Any] | None = None
+    plugin: Any = None
+    diagnosis: Any = None
+
+
+def _plan(s: dict[str, Any], args: argparse.Namespace, teacher_seq: Any, run_rng: Any) -> _Plan:
+    """Build the rule and the source, and resolve ``auto`` step and iterations."""
     from ..learning.rules import ConvotronRule, SGDRule
     from ..learning.sources import Rows
     from ..model.problem import Problem
 
-    s = _settings(args)
     scheme = s["scheme"]
-    teacher_seq, run_seq = np.random.SeedSequence(s["seed"]).spawn(2)
-    params = None
     rule: Any = (
         SGDRule(init=s["init"])
         if args.algorithm == "sgd"
         else ConvotronRule(only_patch=s["only_patch"], precondition=s["precondition"])
     )
-    run_rng = np.random.default_rng(run_seq)
-    precond: dict[str, Any] | None = None
-    plugin: Any = None
-    diagnosis: Any = None
-    if s["data"] is None:
-        problem = Problem(scheme, s["alpha"], s["law"], s["cov"], s["noise"])
-        teacher = problem.random_teacher(np.random.default_rng(teacher_seq), w_norm=s["w_norm"])
-        w_star: np.ndarray | None = teacher.w_star
-        if s["precondition"] != "none":
-            # H now (plugin: its samples are the run generator's first draws), then the
-            # preconditioned theorem for that H (thm-precond, conditionally on M̂ for plugin)
-            rule, _ = rule.bind(teacher, scheme, run_rng)
-            if s["eta_auto"] or s["iters_auto"]:
-                precond = _precond_theorem(s, problem, rule.H)
-            eta = precond["eta"] if precond is not None and s["eta_auto"] else s["eta"]
-            iters = precond["T"] if precond is not None and s["iters_auto"] else s["iters"]
-        else:
-            if s["eta_auto"] or s["iters_auto"]:
-                params = _theorem(s, problem)
-            eta = float(params.eta) if params is not None and s["eta_auto"] else s["eta"]
-            iters = (
-                math.ceil(float(params.T)) if params is not None and s["iters_auto"] else s["iters"]
-            )
-        source: Any = teacher
-        rec: int | None = max(1, iters // _CURVE_POINTS)
-        eps = s["eps"]
-    else:
+    if s["data"] is not None:
         X, y, w_star = s["data"]
-        eta, iters, source = s["eta"], None, Rows(X, y)
+        plan = _Plan(rule, Rows(X, y), s["eta"], None, None, None, w_star)
         if s["eta_auto"]:
             # the theorem's a/(2β) at plug-in estimates from the rows (convotron.estimation.plugin)
-            from ..estimation.plugin import plugin_constants
+            from ..estimation.plugin import diagnose_step, plugin_constants
 
-            plugin = plugin_constants(X, scheme, s["alpha"])
-            eta = plugin.eta.value
-            from ..estimation.plugin import diagnose_step
+            plan.plugin = plugin_constants(X, scheme, s["alpha"])
+            plan.eta = plan.plugin.eta.value
+            plan.diagnosis = diagnose_step(plan.plugin, X.shape[0] // s["batch"],
+                                           eta_name="--eta ")  # fmt: skip
+        if w_star is not None:
+            plan.record_every = max(1, X.shape[0] // s["batch"] // _CURVE_POINTS)
+            plan.eps = s["eps"]
+        return plan
+    problem = Problem(scheme, s["alpha"], s["law"], s["cov"], s["noise"])
+    teacher = problem.random_teacher(np.random.default_rng(teacher_seq), w_norm=s["w_norm"])
+    plan = _Plan(rule, teacher, s["eta"], s["iters"], None, s["eps"], teacher.w_star)
+    if s["precondition"] != "none":
+        # H now (plugin: its samples are the run generator's first draws), then the
+        # preconditioned theorem for that H (thm-precond, conditionally on M̂ for plugin)
+        plan.rule, _ = rule.bind(teacher, scheme, run_rng)
+        if s["eta_auto"] or s["iters_auto"]:
+            plan.precond = _precond_theorem(s, problem, plan.rule.H)
+            plan.eta = plan.precond["eta"] if s["eta_auto"] else plan.eta
+            plan.iters = plan.precond["T"] if s["iters_auto"] else plan.iters
+    elif s["eta_auto"] or s["iters_auto"]:
+        plan.params = _theorem(s, problem)
+        plan.eta = float(plan.params.eta) if s["eta_auto"] else plan.eta
+        plan.iters = math.ceil(float(plan.params.T)) if s["iters_auto"] else plan.iters
+    assert plan.iters is not None
+    plan.record_every = max(1, plan.iters // _CURVE_POINTS)
+    return plan
 
-            diagnosis = diagnose_step(plugin, X.shape[0] // s["batch"], eta_name="--eta ")
-        rec = max(1, X.shape[0] // s["batch"] // _CURVE_POINTS) if w_star is not None else None
-        eps = s["eps"] if w_star is not None else None
-    try:
-        res = fit(
-            rule,
-            source,
-            scheme,
-            s["alpha"],
-            eta=eta,
-            iters=iters,
-            rng=run_rng,
-            batch=s["batch"],
-            w_star=w_star,
-            record_every=rec,
-            eps=eps,
-            progress=not args.json and s["data"] is None,
-            stream=args.rng,
-        )
-    except DivergenceError as exc:
-        raise DivergenceError(_divergence_hint(exc, s, rule), param=exc.param) from None
-    spec = scheme.spec or f"indices (n={scheme.n}, k={scheme.k}, r={scheme.r})"
-    if s["plot"] is not None:
-        _plot(s["plot"], res, params, f"{spec}, α={s['alpha']:g}, η={res.eta:.3g}")
+
+def _record(
+    args: argparse.Namespace, s: dict[str, Any], spec: str, res: Any, plan: _Plan
+) -> dict[str, Any]:
+    """Return the JSON object of a run (the keys :func:`main` documents)."""
+    from ..geometry.conv import filter_shape, save_filter
+
+    scheme, w_star = s["scheme"], plan.w_star
     out: dict[str, Any] = {
         "n": scheme.n,
         "r": scheme.r,
@@ -575,24 +562,34 @@ def main(args: argparse.Namespace) -> int:
         "history_t": res.history_t,
         "history": res.history,
     }
-    out["stop"] = _stop_report(res, params, diagnosis, s, w_star)
-    from ..geometry.conv import filter_shape, save_filter
-
+    out["stop"] = _stop_report(res, plan.params, plan.diagnosis, s, w_star)
     out["filter_shape"] = list(filter_shape(scheme))  # (1, C, kernel...): w.reshape(shape)
     if s.get("save_filter") is not None:
         save_filter(s["save_filter"], res.w, filter_shape(scheme), w_star)
         out["save_filter"] = str(s["save_filter"])
-    if params is not None:
-        out["theorem"] = params.summary(_THEOREM_KEYS)
+    if plan.params is not None:
+        out["theorem"] = plan.params.summary(_THEOREM_KEYS)
     out["precondition"] = s["precondition"]
-    if precond is not None:
-        out["precondition_theorem"] = {k_: v_ for k_, v_ in precond.items() if k_ != "formulas"}
-    if plugin is not None:
-        out["plugin"] = plugin.to_json()
-        out["plugin"]["diagnosis"] = diagnosis.to_json()
-    if args.json:
-        emit_json(out)
-        return EXIT_OK
+    if plan.precond is not None:
+        out["precondition_theorem"] = {
+            k_: v_ for k_, v_ in plan.precond.items() if k_ != "formulas"
+        }
+    if plan.plugin is not None:
+        out["plugin"] = plan.plugin.to_json()
+        out["plugin"]["diagnosis"] = plan.diagnosis.to_json()
+    return out
+
+
+def _text(
+    args: argparse.Namespace,
+    s: dict[str, Any],
+    spec: str,
+    res: Any,
+    plan: _Plan,
+    out: dict[str, Any],
+) -> list[str]:
+    """Return the human-readable report of a run, line by line."""
+    scheme, w_star, precond, plugin = s["scheme"], plan.w_star, plan.precond, plan.plugin
     source = (
         "data " + str(args.data)
         if args.data
@@ -648,5 +645,55 @@ def main(args: argparse.Namespace) -> int:
                 + " and ".join(out["stop"]["short"])
                 + " (see above)"
             )
-    sys.stdout.write("\n".join(lines) + "\n")
+    return lines
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the ``run`` subcommand; return the exit status.
+
+    The JSON object has the keys ``n, r, k, alpha, eta, iters, w, final_sq_error, seconds,
+    updates_per_second`` (``final_sq_error`` is null without a known ``w*``) and also
+    ``scheme, algorithm, batch, samples, only_patch, only_patch_disjoint, init, seed, dist,
+    cov, noise, eta_source, iters_source, w_star, first_hit, eps, history_t, history`` and,
+    with ``auto``, ``theorem`` (``lambda_min, a, beta, rho, eta, T``); with ``--data`` and
+    ``--eta auto``, ``plugin`` (:meth:`convotron.estimation.plugin.PluginConstants.to_json`, with
+    ``diagnosis``: :meth:`convotron.estimation.plugin.StepDiagnosis.to_json`); always ``stop``
+    (:func:`_stop_report`: whether the run stopped before the theorem's ``T`` and, with a
+    known ``w*``, above ``--eps``; the same sentences are printed as ``NOTE:`` lines, and
+    again after ``--save-filter``'s line).
+    """
+    from .._errors import DivergenceError
+    from ..learning.algorithm import fit
+
+    s = _settings(args)
+    scheme = s["scheme"]
+    teacher_seq, run_seq = np.random.SeedSequence(s["seed"]).spawn(2)
+    run_rng = np.random.default_rng(run_seq)
+    plan = _plan(s, args, teacher_seq, run_rng)
+    try:
+        res = fit(
+            plan.rule,
+            plan.source,
+            scheme,
+            s["alpha"],
+            eta=plan.eta,
+            iters=plan.iters,
+            rng=run_rng,
+            batch=s["batch"],
+            w_star=plan.w_star,
+            record_every=plan.record_every,
+            eps=plan.eps,
+            progress=not args.json and s["data"] is None,
+            stream=args.rng,
+        )
+    except DivergenceError as exc:
+        raise DivergenceError(_divergence_hint(exc, s, plan.rule), param=exc.param) from None
+    spec = scheme.spec or f"indices (n={scheme.n}, k={scheme.k}, r={scheme.r})"
+    if s["plot"] is not None:
+        _plot(s["plot"], res, plan.params, f"{spec}, α={s['alpha']:g}, η={res.eta:.3g}")
+    out = _record(args, s, spec, res, plan)
+    if args.json:
+        emit_json(out)
+        return EXIT_OK
+    sys.stdout.write("\n".join(_text(args, s, spec, res, plan, out)) + "\n")
     return EXIT_OK
