@@ -94,6 +94,137 @@ SWEEP_TABLE = _table(
 )  # fmt: skip
 
 
+@dataclass
+class _Ledger:
+    """The cells of one sweep as they are run: rows made, chunks done and chunks needed.
+
+    ``rows`` maps a cell to its table row once made; ``done[cell][teacher]`` the chunk
+    results at hand and ``need[cell]`` how many chunks the cell has; ``failed`` a cell's
+    error. A cell's row is made (and appended to the table's file) as soon as its last chunk
+    is in, and its runs' outcomes are dropped then: memory stays that of the cells in flight.
+    """
+
+    grid: Grid
+    store: Store
+    fields: list[str]
+    keys: dict[str, dict[str, Any]]
+    plans: dict[str, CellPlan]
+    rows: dict[str, dict[str, Any]]
+    done: dict[str, dict[int, list[ChunkResult]]] = field(default_factory=dict)
+    need: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    chunks_resumed: int = 0
+
+    def resume(self) -> list[Chunk]:
+        """Make the rows of cells that do not run, load the chunks on disk; return the rest."""
+        grid, teachers = self.grid, self.grid.teachers
+        pending: list[Chunk] = []
+        finished: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for cid, plan in self.plans.items():
+            if plan.status != "run":
+                self.rows[cid] = cell_row(plan, None, grid.fractions, teachers=teachers)
+                finished.append((self.keys[cid], self.rows[cid]))
+                continue
+            self.done[cid] = {t: [] for t in range(teachers)}
+            chunks = _chunks_of(plan, grid.chunk, teachers, grid.rng)
+            self.need[cid] = len(chunks)
+            for ch in chunks:
+                res = self.store.load_chunk(self.keys[cid], ch)
+                if res is None:
+                    pending.append(ch)
+                else:
+                    self.done[cid][ch.teacher].append(res)
+                    self.chunks_resumed += 1
+        if finished:
+            self.store.append_rows([r for _, r in finished], self.fields,
+                                   [k for k, _ in finished])  # fmt: skip
+        for cid in list(self.done):  # cells whose chunks were all on disk already
+            self._finish_if_complete(cid)
+        return pending
+
+    def take(self, chunk: Chunk, outcome: Any) -> None:
+        """Record one chunk's result (or its error); finish its cell when it is complete."""
+        cid = chunk.plan.cell.cell_id
+        if isinstance(outcome, BaseException):
+            self.failed[cid] = " ".join(f"{type(outcome).__name__}: {outcome}".split())
+            self.need[cid] -= 1
+        else:
+            self.done[cid][chunk.teacher].append(outcome)
+            if sum(map(len, self.done[cid].values())) < self.need[cid]:
+                self.store.save_chunk(self.keys[cid], chunk, outcome)
+        if cid in self.done:
+            self._finish_if_complete(cid)
+
+    def _finish_if_complete(self, cid: str) -> None:
+        if sum(map(len, self.done[cid].values())) != self.need[cid]:
+            return
+        err = self.failed.get(cid)
+        self.rows[cid] = cell_row(self.plans[cid], self.done.pop(cid), self.grid.fractions,
+                                  error=err, teachers=self.grid.teachers)  # fmt: skip
+        self.store.append_rows([self.rows[cid]], self.fields, None if err else [self.keys[cid]])
+
+
+def _triage(
+    grid: Grid, cache: dict[str, Any], keys: dict[str, dict[str, Any]]
+) -> tuple[dict[str, dict[str, Any]], list[str], dict[str, int], int, list[Cell]]:
+    """Sort the grid's cells against the folder's cache.
+
+    Returns the reused rows, the reused cells, the recomputed cells counted by reason (the
+    parts of the result key that changed, in words), the number of new cells and the cells
+    to run.
+    """
+    from .store import KEY_PARTS, key_changes
+
+    rows: dict[str, dict[str, Any]] = {}
+    reused: list[str] = []
+    recomputed: dict[str, int] = {}
+    new = 0
+    todo: list[Cell] = []
+    for cell in grid.cells:
+        cid = cell.cell_id
+        old = cache.get(cid)
+        if old is not None and not key_changes(old[0], keys[cid]):
+            rows[cid] = old[1]
+            reused.append(cid)
+            continue
+        if old is None:
+            new += 1
+        else:
+            why = "; ".join(KEY_PARTS[p] for p in key_changes(old[0], keys[cid]))
+            recomputed[why] = recomputed.get(why, 0) + 1
+        todo.append(cell)
+    return rows, reused, recomputed, new, todo
+
+
+def _execute_pending(
+    pending: list[Chunk],
+    ledger: _Ledger,
+    *,
+    scheduler: str | None,
+    workers: int | None,
+    verbose: bool,
+    progress: bool,
+) -> float:
+    """Run the pending chunks on the scheduler, into the ledger; return the updates planned."""
+    total = sum(float(ch.stop - ch.start) * ch.plan.T for ch in pending)
+    bar = _bar(total, progress)
+    try:
+        for chunk, outcome in execute(
+            pending,
+            scheduler=scheduler,
+            workers=workers,
+            verbose=verbose,
+            on_start=lambda addr: bar.set_postfix_str(addr) if bar is not None else None,
+        ):
+            if bar is not None:
+                bar.update(float(chunk.stop - chunk.start) * chunk.plan.T)
+            ledger.take(chunk, outcome)
+    finally:
+        if bar is not None:
+            bar.close()
+    return total
+
+
 @validate_params(SWEEP_TABLE)
 def run_sweep(
     grid: Grid,
@@ -127,9 +258,9 @@ def run_sweep(
     verbose : bool
         Let ``distributed``'s log messages through (they are hidden otherwise).
     """
-    from ..._io import locked_dir
+    from ..._io import atomic_write_json, locked_dir
     from ..dask import check_scheduler, check_workers
-    from .store import KEY_PARTS, key_changes, result_key, scheme_digest
+    from .store import result_key, scheme_digest
     from .table import RULE, apply_holm, columns
 
     start = time.perf_counter()
@@ -149,24 +280,7 @@ def run_sweep(
                                   precondition=grid.precondition, rng=grid.rng)
             for c in grid.cells
         }  # fmt: skip
-        rows: dict[str, dict[str, Any]] = {}
-        reused: list[str] = []
-        recomputed: dict[str, int] = {}
-        new = 0
-        todo = []
-        for cell in grid.cells:
-            cid = cell.cell_id
-            old = cache.get(cid)
-            if old is not None and not key_changes(old[0], keys[cid]):
-                rows[cid] = old[1]
-                reused.append(cid)
-                continue
-            if old is None:
-                new += 1
-            else:
-                why = "; ".join(KEY_PARTS[p] for p in key_changes(old[0], keys[cid]))
-                recomputed[why] = recomputed.get(why, 0) + 1
-            todo.append(cell)
+        rows, reused, recomputed, new, todo = _triage(grid, cache, keys)
         # every plan (and so every spec) is checked before the folder is written
         plans = {
             c.cell_id: plan_cell(c, max_updates=grid.max_updates, teachers=teachers,
@@ -175,66 +289,10 @@ def run_sweep(
         }  # fmt: skip
         store.prepare(grid.to_json(), fields)
         store.append_rows([rows[c] for c in reused], fields)
-        pending: list[Chunk] = []
-        done: dict[str, dict[int, list[ChunkResult]]] = {}
-        need: dict[str, int] = {}
-        chunks_resumed = 0
-        finished: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        for cid, plan in plans.items():
-            if plan.status != "run":
-                rows[cid] = cell_row(plan, None, grid.fractions, teachers=teachers)
-                finished.append((keys[cid], rows[cid]))
-                continue
-            done[cid] = {t: [] for t in range(teachers)}
-            chunks = _chunks_of(plan, grid.chunk, teachers, grid.rng)
-            need[cid] = len(chunks)
-            for ch in chunks:
-                res = store.load_chunk(keys[cid], ch)
-                if res is None:
-                    pending.append(ch)
-                else:
-                    done[cid][ch.teacher].append(res)
-                    chunks_resumed += 1
-        if finished:
-            store.append_rows([r for _, r in finished], fields, [k for k, _ in finished])
-        failed: dict[str, str] = {}
-        total = sum(float(ch.stop - ch.start) * ch.plan.T for ch in pending)
-
-        def _finish(cid: str) -> None:
-            err = failed.get(cid)
-            # the runs' outcomes are dropped once the row is made: memory stays that of
-            # the cells in flight, not of every finished cell
-            rows[cid] = cell_row(plans[cid], done.pop(cid), grid.fractions, error=err,
-                                 teachers=teachers)  # fmt: skip
-            store.append_rows([rows[cid]], fields, None if err else [keys[cid]])
-
-        for cid in list(done):  # cells whose chunks were all on disk already
-            if sum(map(len, done[cid].values())) == need[cid]:
-                _finish(cid)
-        bar = _bar(total, progress)
-        try:
-            for chunk, outcome in execute(
-                pending,
-                scheduler=scheduler,
-                workers=workers,
-                verbose=verbose,
-                on_start=lambda addr: bar.set_postfix_str(addr) if bar is not None else None,
-            ):
-                cid = chunk.plan.cell.cell_id
-                if bar is not None:
-                    bar.update(float(chunk.stop - chunk.start) * chunk.plan.T)
-                if isinstance(outcome, BaseException):
-                    failed[cid] = " ".join(f"{type(outcome).__name__}: {outcome}".split())
-                    need[cid] -= 1
-                else:
-                    done[cid][chunk.teacher].append(outcome)
-                    if sum(map(len, done[cid].values())) < need[cid]:
-                        store.save_chunk(keys[cid], chunk, outcome)
-                if cid in done and sum(map(len, done[cid].values())) == need[cid]:
-                    _finish(cid)
-        finally:
-            if bar is not None:
-                bar.close()
+        ledger = _Ledger(grid, store, fields, keys, plans, rows)
+        pending = ledger.resume()
+        total = _execute_pending(pending, ledger, scheduler=scheduler, workers=workers,
+                                 verbose=verbose, progress=progress)  # fmt: skip
         used = (
             "inline" if scheduler == "inline"
             else scheduler if scheduler not in (None, "local")
@@ -245,7 +303,7 @@ def run_sweep(
         files = store.write_table(ordered, fields)
         merged = {cid: kr for cid, kr in cache.items()}
         for c in grid.cells:
-            if c.cell_id in rows and failed.get(c.cell_id) is None:
+            if c.cell_id in rows and ledger.failed.get(c.cell_id) is None:
                 merged[c.cell_id] = (keys[c.cell_id], rows[c.cell_id])
         store.compact_cache(merged.values())
         summary = {
@@ -253,7 +311,7 @@ def run_sweep(
             "reused": len(reused),
             "new": new,
             "recomputed": recomputed,
-            "chunks_resumed": chunks_resumed,
+            "chunks_resumed": ledger.chunks_resumed,
             "tests": tests,
             "multiple_testing": RULE,
             "precondition": grid.precondition,
@@ -261,8 +319,6 @@ def run_sweep(
             "flagged": sum(1 for r in ordered if r.get("flagged")),
             "errors": sum(1 for r in ordered if r.get("status") == "error"),
         }
-        from ..._io import atomic_write_json
-
         files.append(atomic_write_json(Path(out) / "summary.json", summary))
         if figures:
             from .plots import tightness_figures
@@ -272,7 +328,7 @@ def run_sweep(
         rows=ordered,
         seconds=time.perf_counter() - start,
         cells_resumed=len(reused),
-        chunks_resumed=chunks_resumed,
+        chunks_resumed=ledger.chunks_resumed,
         updates=total,
         files=files,
         scheduler=used if pending else "nothing to run (every cell reused or not run)",
