@@ -449,6 +449,127 @@ def _normal(value: float) -> bool:
     return math.isfinite(value) and abs(value) >= float(np.finfo(float).tiny)
 
 
+def _refuse_singular(
+    lam_min: float, lam_max: float, beta: float, m: int, r: int, sc: float
+) -> None:
+    """Raise :class:`AssumptionViolation` when ``λ_min(M̂)`` is 0 or at the round-off level.
+
+    ``lam_min``, ``lam_max`` and ``beta`` are at the scale of ``X / sc``; the message gives the
+    cause (fewer rows than ``r``, rows spanning fewer than ``r`` directions, all zero).
+    """
+    tiny = 64 * np.finfo(float).eps * max(r, 1) * max(lam_max, 0.0)
+    if lam_max <= 0.0 or beta <= 0.0 or lam_min <= tiny:
+        if m < r:
+            why = (
+                f" (n_samples={m} rows for a filter of size r={r}: fewer rows than r always give 0)"
+            )
+        elif lam_max > 0.0:
+            why = (
+                f", at the round-off level of lambda_max(P Σ̂ Pᵀ) = {lam_max * sc**2:.3g} "
+                f"(below 64 eps r lambda_max = {tiny * sc**2:.3g}: cond(P Σ̂ Pᵀ) >= "
+                f"{1 / (64 * np.finfo(float).eps * max(r, 1)):.3g}, numerically singular)"
+                " (the patch sums P x_t of the rows span fewer than r directions, e.g. a "
+                "constant or duplicated feature, or a coordinate no patch covers)"
+            )
+        else:
+            why = " (the patch sums P x_t of the rows are all 0, e.g. X = 0)"
+        raise AssumptionViolation(
+            f"eta='auto' needs lambda_min(P Σ̂ Pᵀ) > 0 (thm-convotron); got the plug-in estimate "
+            f"{lam_min * sc**2:.3g} from n_samples={m}{why}. Pass more rows or a "
+            "numeric eta.",
+            "thm-convotron",
+        )
+
+
+def _row_terms(
+    Xs: np.ndarray, idx: np.ndarray, v_min: np.ndarray, v_max: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the per-row terms of the CLT intervals and of the tail check, row block by block.
+
+    ``(v_minᵀ s_t)²``, ``(v_maxᵀ s_t)²``, ``‖s_t‖² (1/k) Σ_i (uᵀ P_i x_t)²`` and
+    ``‖(P_i x_t)_i‖`` for each row ``x_t`` of ``Xs``, with ``s_t = Σ_i P_i x_t``.
+    """
+    m = Xs.shape[0]
+    k, r = idx.shape
+    g = np.empty(m)  # (v_minᵀ s_t)²
+    gmax = np.empty(m)
+    h = np.empty(m)  # ‖s_t‖² (1/k) Σ_i (uᵀ P_i x_t)²
+    norms = np.empty(m)  # ‖(P_i x_t)_i‖ = (Σ_i ‖P_i x_t‖²)^(1/2), for the tail check
+    rows = _chunks(m, k, r)
+    for s in rows:
+        Z = _patches(Xs[s : s + rows.step], idx)
+        S = Z.sum(axis=1)
+        q = np.einsum("ta,ta->t", S, S)
+        g[s : s + rows.step] = (S @ v_min) ** 2
+        gmax[s : s + rows.step] = (S @ v_max) ** 2
+        h[s : s + rows.step] = q * np.mean((Z @ u) ** 2, axis=1)
+        norms[s : s + rows.step] = np.sqrt(np.einsum("tia,tia->t", Z, Z))
+    return g, gmax, h, norms
+
+
+def _check_normal(Xa: np.ndarray, **estimates: Estimate) -> None:
+    """Refuse a constant (at the data's scale) that is not a normal float64 number."""
+    for name, e in estimates.items():
+        if not _normal(e.value):
+            raise ConvotronError(
+                f"the plug-in {name} = {e.value:.3g} is not a normal float64 number (magnitude "
+                f"between {np.finfo(float).tiny:.3g} and {np.finfo(float).max:.3g}) at the data's "
+                f"scale max|X| = {float(np.max(np.abs(Xa))):.3g} ({name} scales as "
+                f"{dict(lambda_min='max|X|^2', beta='max|X|^4', eta='max|X|^-2')[name]}), so "
+                "the step eta = a/(2 beta) would be numerically meaningless; the rows are not "
+                "rank deficient. Rescale X (e.g. divide it by its standard deviation, or "
+                "StandardScaler) and y with it.",
+                param="X",
+            )
+
+
+def _near_repeated(
+    evm: np.ndarray,
+    evk: np.ndarray,
+    e_lmin: Estimate,
+    e_lmax: Estimate,
+    e_beta: Estimate,
+    sc: float,
+) -> tuple[str, ...]:
+    """Name the constants whose eigenvalue gap is below 4 standard errors (under-cover)."""
+    r = evm.shape[0]
+    gaps = {
+        "lambda_min": (evm[1] - evm[0]) < 4 * e_lmin.se / sc**2 if r > 1 else False,
+        "lambda_max": (evm[-1] - evm[-2]) < 4 * e_lmax.se / sc**2 if r > 1 else False,
+        "beta": (evk[-1] - evk[-2]) < 4 * e_beta.se / sc**4 if r > 1 else False,
+    }
+    gaps["a"] = gaps["lambda_min"]
+    gaps["eta"] = gaps["lambda_min"] or gaps["beta"]
+    return tuple(name for name, flag in gaps.items() if flag)
+
+
+def _estimates(
+    lam_min: float, lam_max: float, beta: float, terms: tuple[np.ndarray, ...], z: float, c: float
+) -> tuple[Estimate, Estimate, Estimate, Estimate, TailCheck]:
+    """Return the CLT estimates of λ_min, λ_max, β and η = c λ_min/β, and the tail check.
+
+    ``terms`` are :func:`_row_terms`'s; where the tail check finds the rows heavy-tailed, the
+    intervals are the tail bounds instead (η's ends from λ_min's and β's).
+    """
+    g, gmax, h, norms = terms
+    tail = _tail_check(norms, z)
+    e_lmin = _estimate(lam_min, g, z)
+    e_lmax = _estimate(lam_max, gmax, z)
+    e_beta = _estimate(beta, h, z)
+    e_eta = _estimate(c * lam_min / beta, c * (g / beta - lam_min * h / beta**2), z)
+    if tail.heavy_lambda:
+        e_lmin = _tail_method(e_lmin, _tail_upper(g, e_lmin.high, z, tail.k_tail))
+        e_lmax = _tail_method(e_lmax, _tail_upper(gmax, e_lmax.high, z, tail.k_tail))
+    if tail.heavy_beta:
+        cap = tail.index_low / 4.0  # h is quartic in x: its tail index is ‖x‖'s over 4
+        e_beta = _tail_method(e_beta, _tail_upper(h, e_beta.high, z, tail.k_tail, cap))
+    if tail.heavy_lambda or tail.heavy_beta:
+        # the ends from the ends: η = c λ/β is increasing in λ and decreasing in β
+        high = c * e_lmin.high / e_beta.low if e_beta.low > 0.0 else math.inf
+        e_eta = Estimate(e_eta.value, e_eta.se, c * e_lmin.low / e_beta.high, high, "tail bound")
+    return e_lmin, e_lmax, e_beta, e_eta, tail
+
+
 @validate_params(PLUGIN_TABLE)
 def plugin_constants(
     X: Any, scheme: PatchScheme, alpha: float, *, level: float = 0.95
@@ -497,86 +618,20 @@ def plugin_constants(
     evm, vm = np.linalg.eigh(M)
     evk, vk = np.linalg.eigh(K)
     lam_min, lam_max, beta = float(evm[0]), float(evm[-1]), float(evk[-1])
-    tiny = 64 * np.finfo(float).eps * max(r, 1) * max(lam_max, 0.0)
-    if lam_max <= 0.0 or beta <= 0.0 or lam_min <= tiny:
-        if m < r:
-            why = (
-                f" (n_samples={m} rows for a filter of size r={r}: fewer rows than r always give 0)"
-            )
-        elif lam_max > 0.0:
-            why = (
-                f", at the round-off level of lambda_max(P Σ̂ Pᵀ) = {lam_max * sc**2:.3g} "
-                f"(below 64 eps r lambda_max = {tiny * sc**2:.3g}: cond(P Σ̂ Pᵀ) >= "
-                f"{1 / (64 * np.finfo(float).eps * max(r, 1)):.3g}, numerically singular)"
-                " (the patch sums P x_t of the rows span fewer than r directions, e.g. a "
-                "constant or duplicated feature, or a coordinate no patch covers)"
-            )
-        else:
-            why = " (the patch sums P x_t of the rows are all 0, e.g. X = 0)"
-        raise AssumptionViolation(
-            f"eta='auto' needs lambda_min(P Σ̂ Pᵀ) > 0 (thm-convotron); got the plug-in estimate "
-            f"{lam_min * sc**2:.3g} from n_samples={m}{why}. Pass more rows or a "
-            "numeric eta.",
-            "thm-convotron",
-        )
-    v_min, v_max, u = vm[:, 0], vm[:, -1], vk[:, -1]
-    g = np.empty(m)  # (v_minᵀ s_t)²
-    gmax = np.empty(m)
-    h = np.empty(m)  # ‖s_t‖² (1/k) Σ_i (uᵀ P_i x_t)²
-    norms = np.empty(m)  # ‖(P_i x_t)_i‖ = (Σ_i ‖P_i x_t‖²)^(1/2), for the tail check
-    rows = _chunks(m, k, r)
-    for s in rows:
-        Z = _patches(Xs[s : s + rows.step], idx)
-        S = Z.sum(axis=1)
-        q = np.einsum("ta,ta->t", S, S)
-        g[s : s + rows.step] = (S @ v_min) ** 2
-        gmax[s : s + rows.step] = (S @ v_max) ** 2
-        h[s : s + rows.step] = q * np.mean((Z @ u) ** 2, axis=1)
-        norms[s : s + rows.step] = np.sqrt(np.einsum("tia,tia->t", Z, Z))
+    _refuse_singular(lam_min, lam_max, beta, m, r, sc)
+    terms = _row_terms(Xs, idx, vm[:, 0], vm[:, -1], vk[:, -1])
     z = NormalDist().inv_cdf((1.0 + float(level)) / 2.0)
     c = (1.0 + a_) / (2.0 * k)
-    tail = _tail_check(norms, z)
-    e_lmin = _estimate(lam_min, g, z)
-    e_lmax = _estimate(lam_max, gmax, z)
-    e_beta = _estimate(beta, h, z)
-    e_eta = _estimate(c * lam_min / beta, c * (g / beta - lam_min * h / beta**2), z)
-    if tail.heavy_lambda:
-        e_lmin = _tail_method(e_lmin, _tail_upper(g, e_lmin.high, z, tail.k_tail))
-        e_lmax = _tail_method(e_lmax, _tail_upper(gmax, e_lmax.high, z, tail.k_tail))
-    if tail.heavy_beta:
-        cap = tail.index_low / 4.0  # h is quartic in x: its tail index is ‖x‖'s over 4
-        e_beta = _tail_method(e_beta, _tail_upper(h, e_beta.high, z, tail.k_tail, cap))
-    if tail.heavy_lambda or tail.heavy_beta:
-        # the ends from the ends: η = c λ/β is increasing in λ and decreasing in β
-        high = c * e_lmin.high / e_beta.low if e_beta.low > 0.0 else math.inf
-        e_eta = Estimate(e_eta.value, e_eta.se, c * e_lmin.low / e_beta.high, high, "tail bound")
+    e_lmin, e_lmax, e_beta, e_eta, tail = _estimates(lam_min, lam_max, beta, terms, z, c)
     # back to the data's scale: λ ∝ s², β ∝ s⁴, η ∝ 1/s²
     e_lmin, e_lmax = _scaled(e_lmin, sc**2), _scaled(e_lmax, sc**2)
     # (1/s/s, not s**-2: a float power raises OverflowError for s < 2**-511, a quotient
     # gives inf, which the normal-float check below reports)
     e_beta, e_eta = _scaled(e_beta, sc**4), _scaled(e_eta, 1.0 / sc / sc)
     e_a = _scaled(e_lmin, (1.0 + a_) / k)
-    for name, e in (("lambda_min", e_lmin), ("beta", e_beta), ("eta", e_eta)):
-        if not _normal(e.value):
-            raise ConvotronError(
-                f"the plug-in {name} = {e.value:.3g} is not a normal float64 number (magnitude "
-                f"between {np.finfo(float).tiny:.3g} and {np.finfo(float).max:.3g}) at the data's "
-                f"scale max|X| = {float(np.max(np.abs(Xa))):.3g} ({name} scales as "
-                f"{dict(lambda_min='max|X|^2', beta='max|X|^4', eta='max|X|^-2')[name]}), so "
-                "the step eta = a/(2 beta) would be numerically meaningless; the rows are not "
-                "rank deficient. Rescale X (e.g. divide it by its standard deviation, or "
-                "StandardScaler) and y with it.",
-                param="X",
-            )
+    _check_normal(Xa, lambda_min=e_lmin, beta=e_beta, eta=e_eta)
     eta_cons = e_a.low / (2.0 * e_beta.high) if e_a.low > 0.0 else 0.0
-    gaps = {
-        "lambda_min": (evm[1] - evm[0]) < 4 * e_lmin.se / sc**2 if r > 1 else False,
-        "lambda_max": (evm[-1] - evm[-2]) < 4 * e_lmax.se / sc**2 if r > 1 else False,
-        "beta": (evk[-1] - evk[-2]) < 4 * e_beta.se / sc**4 if r > 1 else False,
-    }
-    gaps["a"] = gaps["lambda_min"]
-    gaps["eta"] = gaps["lambda_min"] or gaps["beta"]
-    repeated = tuple(name for name, flag in gaps.items() if flag)
+    repeated = _near_repeated(evm, evk, e_lmin, e_lmax, e_beta, sc)
     note = GUARANTEE_NOTE
     if repeated:
         note += (
