@@ -151,7 +151,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     """Validate every option before anything runs; return the parsed values."""
-    from .._io import check_output_path
     from ..data.covariance import parse_cov
     from ..data.laws import get_law, parse_noise
     from ..geometry.patches import parse_spec
@@ -175,6 +174,16 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     s["w_norm"] = parse_number(
         args.w_norm, "--w-norm", "a number > 0", lambda v: v > 0, "Pass e.g. --w-norm 1."
     )
+    _rule_settings(args, s)
+    _step_settings(args, s)
+    _data_and_output_settings(args, s)
+    _check_outputs_are_not_inputs(args, s)
+    return s
+
+
+def _rule_settings(args: argparse.Namespace, s: dict[str, Any]) -> None:
+    """Check the rule's options (``--only-patch``, ``--init``, ``--precondition``) into ``s``."""
+    scheme = s["scheme"]
     sgd = args.algorithm == "sgd"
     if args.only_patch is None:
         s["only_patch"] = None
@@ -205,6 +214,11 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             f"--precondition is a variant of Convotron, not of SGD; got --precondition "
             f"{s['precondition']} with --algorithm sgd. Drop one of them."
         )
+
+
+def _step_settings(args: argparse.Namespace, s: dict[str, Any]) -> None:
+    """Check ``--eta`` and ``--iters`` (numbers or ``auto``) into ``s``."""
+    sgd = args.algorithm == "sgd"
     if args.eta is None:
         # auto is only defined for Convotron on a teacher whose law the theorem knows
         if sgd or args.data is not None:
@@ -247,6 +261,13 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         s["iters"] = parse_integer(
             args.iters, "--iters", 1, "Pass the number of updates, e.g. --iters 100000, or auto."
         )
+
+
+def _data_and_output_settings(args: argparse.Namespace, s: dict[str, Any]) -> None:
+    """Check ``--data`` (and what it rules out), ``--plot`` and ``--save-filter`` into ``s``."""
+    from .._io import check_output_path
+
+    scheme, sgd = s["scheme"], args.algorithm == "sgd"
     s["data"] = None
     if args.data is not None:
         if args.iters is not None:
@@ -282,8 +303,6 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         from ..geometry.conv import check_filter_path
 
         s["save_filter"] = check_filter_path(args.save_filter)
-    _check_outputs_are_not_inputs(args, s)
-    return s
 
 
 def _check_outputs_are_not_inputs(args: argparse.Namespace, s: dict[str, Any]) -> None:
