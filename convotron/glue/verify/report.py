@@ -544,46 +544,51 @@ class Report:
             "",
         ]
         for c in self.cases:
-            out += [
-                f"### {c.case.name}: {c.status}",
-                "",
-                f"- scheme `{c.case.scheme_label}` (n={c.n}, r={c.r}, k={c.k}), "
-                f"α={c.case.alpha:g}, law {c.case.dist}, covariance {c.case.cov}, "
-                f"noise {c.case.noise}"
-                + ("" if c.case.only_patch is None else f", only patch {c.case.only_patch}")
-                + f"; claim `{c.case.claim}`",
-                f"- λ_min(M) = {c.lambda_min:.6g} ({c.certificate}), λ_max(M) = {c.lambda_max:.6g}",
-                f"- a = {c.a:.6g}, β = {c.beta:.6g} ({c.beta_rule}), "
-                f"ρ = {c.rho:.6g} ({c.rho_rule})",
-                _theory_line(c),
-                f"- η = {c.eta:.6g}, T = {_fmt_T(c.T)}, iterations run = {c.iters_run}, "
-                f"target ε = {c.case.eps:g}, δ = {c.case.delta:g}",
-                f"- drift at w_1 = 0 (`lem-drift`, {DRIFT_SAMPLES} samples): max |z| = "
-                f"{_fmt_opt(c.drift_max_z, '{:.3g}')}, relative error "
-                f"{_fmt_opt(c.drift_rel_error, '{:.3g}')}",
-            ]
-            for d in c.directions:
-                out.append(
-                    f"- teacher direction {d.name}: {d.fails}/{d.runs} runs missed ε, median "
-                    f"time to ε {_fmt_opt(d.median_iters_to_eps, '{:.4g}')}, T/median "
-                    f"{_fmt_opt(d.tightness, '{:.3g}')}"
-                    + (" (the worst)" if d is c.worst_direction else "")
-                )
-            if c.lemma_checks:
-                passed, total = c.lemmas_passed
-                out.append(
-                    f"- lemma checks: {passed}/{total} pass; smallest detectable relative "
-                    f"error (power 0.9): a {_fmt_pct(c.detectable('a'))}, β "
-                    f"{_fmt_pct(c.detectable('beta'))}, ρ {_fmt_pct(c.detectable('rho'))}"
-                )
-                out += [f"  - {chk.describe()}" for chk in c.lemma_checks]
-            out.append(f"- {c.note}")
-            if c.violations:
-                out.append("- violated: " + "; ".join(c.violations))
-            if c.quantiles is not None:
-                out.append(f"- figure: ![{c.case.name}](fig-{c.case.name}.png)")
-            out.append("")
+            out += _case_markdown(c)
         return "\n".join(out)
+
+
+def _case_markdown(c: CaseResult) -> list[str]:
+    """Return the Markdown section of one case: its settings, directions and lemma checks."""
+    out = [
+        f"### {c.case.name}: {c.status}",
+        "",
+        f"- scheme `{c.case.scheme_label}` (n={c.n}, r={c.r}, k={c.k}), "
+        f"α={c.case.alpha:g}, law {c.case.dist}, covariance {c.case.cov}, "
+        f"noise {c.case.noise}"
+        + ("" if c.case.only_patch is None else f", only patch {c.case.only_patch}")
+        + f"; claim `{c.case.claim}`",
+        f"- λ_min(M) = {c.lambda_min:.6g} ({c.certificate}), λ_max(M) = {c.lambda_max:.6g}",
+        f"- a = {c.a:.6g}, β = {c.beta:.6g} ({c.beta_rule}), ρ = {c.rho:.6g} ({c.rho_rule})",
+        _theory_line(c),
+        f"- η = {c.eta:.6g}, T = {_fmt_T(c.T)}, iterations run = {c.iters_run}, "
+        f"target ε = {c.case.eps:g}, δ = {c.case.delta:g}",
+        f"- drift at w_1 = 0 (`lem-drift`, {DRIFT_SAMPLES} samples): max |z| = "
+        f"{_fmt_opt(c.drift_max_z, '{:.3g}')}, relative error "
+        f"{_fmt_opt(c.drift_rel_error, '{:.3g}')}",
+    ]
+    for d in c.directions:
+        out.append(
+            f"- teacher direction {d.name}: {d.fails}/{d.runs} runs missed ε, median "
+            f"time to ε {_fmt_opt(d.median_iters_to_eps, '{:.4g}')}, T/median "
+            f"{_fmt_opt(d.tightness, '{:.3g}')}"
+            + (" (the worst)" if d is c.worst_direction else "")
+        )
+    if c.lemma_checks:
+        passed, total = c.lemmas_passed
+        out.append(
+            f"- lemma checks: {passed}/{total} pass; smallest detectable relative "
+            f"error (power 0.9): a {_fmt_pct(c.detectable('a'))}, β "
+            f"{_fmt_pct(c.detectable('beta'))}, ρ {_fmt_pct(c.detectable('rho'))}"
+        )
+        out += [f"  - {chk.describe()}" for chk in c.lemma_checks]
+    out.append(f"- {c.note}")
+    if c.violations:
+        out.append("- violated: " + "; ".join(c.violations))
+    if c.quantiles is not None:
+        out.append(f"- figure: ![{c.case.name}](fig-{c.case.name}.png)")
+    out.append("")
+    return out
 
 
 def _fmt_lemmas(c: CaseResult) -> str:
