@@ -171,12 +171,70 @@ def empirical_theorem(
             "eta": eta, "T": T}  # fmt: skip
 
 
+def _run_arm(
+    cfg: Config,
+    scheme: Any,
+    label: str,
+    how: str,
+    flips: bool,
+    D: np.ndarray,
+    theorem: dict[str, Any],
+    filters: list[np.ndarray],
+    gens: list[np.random.Generator],
+    every: int,
+    bar: Any,
+) -> tuple[dict[str, Any], list[int] | None]:
+    """Run one arm (preprocessing ``how``, with or without sign flips) on every filter.
+
+    Returns the arm's record and the recorded update counts (None when nothing was recorded).
+    """
+    from ...data.laws import symmetrize
+    from ...model.network import predict
+
+    eta = cfg.eta_factor * theorem["eta"]
+    recs = []
+    history_t = None
+    for w_star, rng in zip(filters, gens, strict=True):
+
+        def sample(rng: np.random.Generator, m: int, D: Any = D, w_star: Any = w_star,
+                   flips: bool = flips) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+            Xs = D[rng.integers(0, D.shape[0], size=m)]
+            if flips:
+                Xs = symmetrize(Xs, rng)
+            return Xs, np.asarray(predict(w_star, Xs, scheme, cfg.alpha))
+
+        o = run_convotron(sample, scheme, cfg.alpha, eta=eta, iters=cfg.iters, rng=rng,
+                          w_star=w_star, record_every=every, eps=cfg.eps)  # fmt: skip
+        if o.history_t is not None:
+            history_t = o.history_t.tolist()
+        pred_mse = None
+        if o.w is not None:
+            f_w = np.asarray(predict(o.w, D, scheme, cfg.alpha))
+            f_star = np.asarray(predict(w_star, D, scheme, cfg.alpha))
+            pred_mse = float(np.mean((f_w - f_star) ** 2))
+        recs.append(outcome_record(o, w=True, prediction_mse=pred_mse))
+        bar.update(1)
+    finals: list[float] = [
+        math.inf if r["final_sq_error"] is None else float(r["final_sq_error"]) for r in recs
+    ]
+    arm = {
+        "label": label,
+        "preprocessing": how,
+        "sign_flips": flips,
+        "theorem_applies": flips,
+        "eta": eta,
+        "theorem": theorem,
+        "runs": recs,
+        "max_final_sq_error": max(finals) if finals else None,
+        "median_final_sq_error": float(np.median(finals)) if finals else None,
+    }
+    return arm, history_t
+
+
 @experiment(NAME, Config)
 def run(cfg: Config, seed: int, progress: bool) -> Findings:
     """Compute the numbers for the settings ``cfg``; called as ``run(config=None, *, seed=0)``."""
-    from ...data.laws import symmetrize
     from ...geometry.patches import PatchScheme
-    from ...model.network import predict
 
     X = load_images(cfg.crop)
     scheme = PatchScheme.stride_2d(cfg.crop, cfg.crop, cfg.patch, cfg.patch, cfg.stride, cfg.stride)
@@ -195,46 +253,11 @@ def run(cfg: Config, seed: int, progress: bool) -> Findings:
     history_t = None
     run_gens = spawn_generators(int(g_runs.integers(2**31)), len(ARMS) * cfg.runs)
     for a_i, (label, how, flips) in enumerate(ARMS):
-        D = data[how]
-        eta = cfg.eta_factor * ths[how]["eta"]
-        recs = []
-        for j, w_star in enumerate(filters):
-
-            def sample(rng: np.random.Generator, m: int, D: Any = D, w_star: Any = w_star,
-                       flips: bool = flips) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-                Xs = D[rng.integers(0, D.shape[0], size=m)]
-                if flips:
-                    Xs = symmetrize(Xs, rng)
-                return Xs, np.asarray(predict(w_star, Xs, scheme, cfg.alpha))
-
-            o = run_convotron(sample, scheme, cfg.alpha, eta=eta, iters=cfg.iters,
-                              rng=run_gens[a_i * cfg.runs + j], w_star=w_star,
-                              record_every=every, eps=cfg.eps)  # fmt: skip
-            if o.history_t is not None:
-                history_t = o.history_t.tolist()
-            pred_mse = None
-            if o.w is not None:
-                f_w = np.asarray(predict(o.w, D, scheme, cfg.alpha))
-                f_star = np.asarray(predict(w_star, D, scheme, cfg.alpha))
-                pred_mse = float(np.mean((f_w - f_star) ** 2))
-            recs.append(outcome_record(o, w=True, prediction_mse=pred_mse))
-            bar.update(1)
-        finals: list[float] = [
-            math.inf if r["final_sq_error"] is None else float(r["final_sq_error"]) for r in recs
-        ]
-        arms.append(
-            {
-                "label": label,
-                "preprocessing": how,
-                "sign_flips": flips,
-                "theorem_applies": flips,
-                "eta": eta,
-                "theorem": ths[how],
-                "runs": recs,
-                "max_final_sq_error": max(finals) if finals else None,
-                "median_final_sq_error": float(np.median(finals)) if finals else None,
-            }
-        )
+        gens = run_gens[a_i * cfg.runs : (a_i + 1) * cfg.runs]
+        arm, t = _run_arm(cfg, scheme, label, how, flips, data[how], ths[how], filters, gens,
+                          every, bar)  # fmt: skip
+        history_t = t if t is not None else history_t
+        arms.append(arm)
     bar.close()
     by = {a["label"]: a for a in arms}
     good = by["whitened + sign flips"]
