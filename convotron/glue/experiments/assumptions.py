@@ -146,26 +146,16 @@ def _runs(recs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-@experiment(NAME, Config)
-def run(cfg: Config, seed: int, progress: bool) -> Findings:
-    """Compute the numbers for the settings ``cfg``; called as ``run(config=None, *, seed=0)``."""
+def _law_part(
+    cfg: Config, seed: int, g_law: Any, go: Any, history_t: dict[str, Any]
+) -> tuple[Any, Any, list[dict[str, Any]]]:
+    """Part 1, input laws: the theorem for the Gaussian and the exponential law, and the arms."""
     from ...geometry.patches import parse_spec
 
-    g_law, g_sing, g_near = spawn_generators(seed, 3)
-    bar = progress_bar((len(LAW_ARMS) + 4) * cfg.runs, desc=NAME, enabled=progress)
-
-    def go(scheme: Any, sample: Any, eta: float, iters: int, w_star: np.ndarray, rng: Any) -> Any:
-        o = run_convotron(sample, scheme, cfg.alpha, eta=eta, iters=iters, rng=rng, w_star=w_star,
-                          record_every=max(1, iters // cfg.records), eps=cfg.eps)  # fmt: skip
-        bar.update(1)
-        return o
-
-    # Part 1: input laws.
     scheme = parse_spec(cfg.law_spec)
     tp = theorem_for(cfg, noiseless_problem(scheme, cfg.alpha))
     tp_exp = theorem_for(cfg, noiseless_problem(scheme, cfg.alpha, "exponential"))
     laws = []
-    history_t: dict[str, Any] = {}
     teachers = [
         unit_filter(g, scheme.r, cfg.w_norm)
         for g in spawn_generators(int(g_law.integers(2**31)), cfg.runs)
@@ -191,7 +181,15 @@ def run(cfg: Config, seed: int, progress: bool) -> Findings:
             }
         )
 
-    # Part 2: singular mirror scheme vs control.
+    return tp, tp_exp, laws
+
+
+def _singular_part(
+    cfg: Config, g_sing: Any, go: Any, history_t: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Part 2: the singular mirror scheme against a control."""
+    from ...geometry.patches import parse_spec
+
     singular: list[dict[str, Any]] = []
     for label, sch in (
         (f"mirror (identity + reversal), r={cfg.mirror_r}", mirror_scheme(cfg.mirror_r)),
@@ -234,7 +232,15 @@ def run(cfg: Config, seed: int, progress: bool) -> Findings:
             }
         )
 
-    # Part 3: nearly singular vs well-conditioned.
+    return singular
+
+
+def _near_part(
+    cfg: Config, g_near: Any, go: Any, history_t: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Part 3: a nearly singular scheme against a well-conditioned one."""
+    from ...geometry.patches import parse_spec
+
     near: list[dict[str, Any]] = []
     for label, spec in (("nearly singular", cfg.near_singular), ("control", cfg.near_control)):
         sch = parse_spec(spec)
@@ -248,6 +254,25 @@ def run(cfg: Config, seed: int, progress: bool) -> Findings:
             recs.append(outcome_record(o, w=True))
         near.append({"label": f"{label} {spec}", "k": sch.k, "theorem": tps.summary(),
                      **_runs(recs)})  # fmt: skip
+    return near
+
+
+@experiment(NAME, Config)
+def run(cfg: Config, seed: int, progress: bool) -> Findings:
+    """Compute the numbers for the settings ``cfg``; called as ``run(config=None, *, seed=0)``."""
+    g_law, g_sing, g_near = spawn_generators(seed, 3)
+    bar = progress_bar((len(LAW_ARMS) + 4) * cfg.runs, desc=NAME, enabled=progress)
+
+    def go(scheme: Any, sample: Any, eta: float, iters: int, w_star: np.ndarray, rng: Any) -> Any:
+        o = run_convotron(sample, scheme, cfg.alpha, eta=eta, iters=iters, rng=rng, w_star=w_star,
+                          record_every=max(1, iters // cfg.records), eps=cfg.eps)  # fmt: skip
+        bar.update(1)
+        return o
+
+    history_t: dict[str, Any] = {}
+    tp, tp_exp, laws = _law_part(cfg, seed, g_law, go, history_t)
+    singular = _singular_part(cfg, g_sing, go, history_t)
+    near = _near_part(cfg, g_near, go, history_t)
     bar.close()
     data = {
         "law_spec": cfg.law_spec,
