@@ -139,6 +139,58 @@ class Config(ExperimentConfig):
         return cls(settings=(*cls().settings[:2], *lit), runs=5, iters=400_000)
 
 
+def _run_setting(
+    cfg: Config, setting: DSetting, g: np.random.Generator, every: int, bar: Any
+) -> dict[str, Any]:
+    """Run one setting: full Convotron and the one-patch variant on the same teachers."""
+    scheme = build_scheme(setting, g)
+    problem = noiseless_problem(scheme, setting.alpha, setting.law)
+    tp_full = theorem_for(cfg, problem)
+    tp_one = theorem_for(cfg, problem, only_patch=0)
+    th_full, th_one = tp_full.summary(), tp_one.summary()
+    eta_source = "thm-disjoint"
+    if not (math.isfinite(tp_one.eta) and tp_one.eta > 0):
+        violations = th_one["violations"]
+        tp_one = theorem_for(cfg, noiseless_problem(scheme, setting.alpha), only_patch=0)
+        th_one = {**tp_one.summary(), "applies": False, "violations": violations}
+        eta_source = "thm-disjoint Gaussian formula (hypothesis fails for this law)"
+    runs: dict[str, list[dict[str, Any]]] = {"full": [], "one_patch": []}
+    history_t = None
+    for rg in spawn_generators(int(g.integers(2**31)), cfg.runs):
+        teacher = problem.random_teacher(rg, w_norm=cfg.w_norm)
+        for variant, eta, op in (
+            ("full", tp_full.eta, None),
+            ("one_patch", tp_one.eta, 0),
+        ):
+            o = run_convotron(teacher.sample, scheme, setting.alpha, eta=eta, iters=cfg.iters,
+                              rng=rg, only_patch=op, w_star=teacher.w_star,
+                              record_every=every, eps=cfg.eps)  # fmt: skip
+            if o.history_t is not None:
+                history_t = o.history_t.tolist()
+            runs[variant].append(outcome_record(o))
+            bar.update(1)
+    return {
+        "label": setting.label,
+        "law": setting.law,
+        "n": scheme.n,
+        "r": scheme.r,
+        "k": scheme.k,
+        "indices": scheme.indices.tolist(),
+        "patch0_disjoint": bool(scheme.is_disjoint(0)),
+        "theorem_full": th_full,
+        "theorem_one_patch": th_one,
+        "one_patch_eta_source": eta_source,
+        "history_t": history_t,
+        "runs": runs,
+        "median_first_hit": {
+            v: median_or_none([r["first_hit"] for r in rs]) for v, rs in runs.items()
+        },
+        "median_final": {
+            v: median_or_none([r["final_sq_error"] for r in rs]) for v, rs in runs.items()
+        },
+    }
+
+
 @experiment(NAME, Config)
 def run(cfg: Config, seed: int, progress: bool) -> Findings:
     """Compute the numbers for the settings ``cfg``; called as ``run(config=None, *, seed=0)``."""
@@ -146,54 +198,7 @@ def run(cfg: Config, seed: int, progress: bool) -> Findings:
     bar = progress_bar(len(cfg.settings) * cfg.runs * 2, desc=NAME, enabled=progress)
     out = []
     for setting, g in zip(cfg.settings, spawn_generators(seed, len(cfg.settings)), strict=True):
-        scheme = build_scheme(setting, g)
-        problem = noiseless_problem(scheme, setting.alpha, setting.law)
-        tp_full = theorem_for(cfg, problem)
-        tp_one = theorem_for(cfg, problem, only_patch=0)
-        th_full, th_one = tp_full.summary(), tp_one.summary()
-        eta_source = "thm-disjoint"
-        if not (math.isfinite(tp_one.eta) and tp_one.eta > 0):
-            violations = th_one["violations"]
-            tp_one = theorem_for(cfg, noiseless_problem(scheme, setting.alpha), only_patch=0)
-            th_one = {**tp_one.summary(), "applies": False, "violations": violations}
-            eta_source = "thm-disjoint Gaussian formula (hypothesis fails for this law)"
-        runs: dict[str, list[dict[str, Any]]] = {"full": [], "one_patch": []}
-        history_t = None
-        for rg in spawn_generators(int(g.integers(2**31)), cfg.runs):
-            teacher = problem.random_teacher(rg, w_norm=cfg.w_norm)
-            for variant, eta, op in (
-                ("full", tp_full.eta, None),
-                ("one_patch", tp_one.eta, 0),
-            ):
-                o = run_convotron(teacher.sample, scheme, setting.alpha, eta=eta, iters=cfg.iters,
-                                  rng=rg, only_patch=op, w_star=teacher.w_star,
-                                  record_every=every, eps=cfg.eps)  # fmt: skip
-                if o.history_t is not None:
-                    history_t = o.history_t.tolist()
-                runs[variant].append(outcome_record(o))
-                bar.update(1)
-        out.append(
-            {
-                "label": setting.label,
-                "law": setting.law,
-                "n": scheme.n,
-                "r": scheme.r,
-                "k": scheme.k,
-                "indices": scheme.indices.tolist(),
-                "patch0_disjoint": bool(scheme.is_disjoint(0)),
-                "theorem_full": th_full,
-                "theorem_one_patch": th_one,
-                "one_patch_eta_source": eta_source,
-                "history_t": history_t,
-                "runs": runs,
-                "median_first_hit": {
-                    v: median_or_none([r["first_hit"] for r in rs]) for v, rs in runs.items()
-                },
-                "median_final": {
-                    v: median_or_none([r["final_sq_error"] for r in rs]) for v, rs in runs.items()
-                },
-            }
-        )
+        out.append(_run_setting(cfg, setting, g, every, bar))
     bar.close()
     conclusions = {
         "one_patch_reached_eps": {
