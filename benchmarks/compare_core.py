@@ -9,9 +9,13 @@ Run it on two checkouts (e.g. the base commit and a refactor) and compare the ou
 Every run's final filter, recorded curve, first hit and squared error are hashed (sha256 of
 the float64 bytes), for every rule, input law, covariance, noise model, the fused path of a
 teacher and the row-based paths (a sampler in chunks, fixed rows, the estimator). The CLI
-invocations (``--cli``) are run in subprocesses and their stdout hashed, with the timing
-keys (``seconds``, ``updates_per_second``) removed from the JSON first (they are clocks).
-Only the public API is used, so the script runs unchanged on both checkouts.
+invocations (``--cli``) are run in subprocesses and their stdout hashed: those of ``CLI``
+with the timing keys (``seconds``, ``updates_per_second``) removed from the JSON first (they
+are clocks), those of ``CLI_MORE`` (``check``, ``bounds``, ``run`` with data, output files and
+refused inputs, a small ``sweep``) as printed, JSON key order included, with only the clocks
+and the temporary folder's path masked; their stderr's last 300 characters and the files
+they wrote are listed beside. Only the public API and the command line are used, so the
+script runs unchanged on both checkouts.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 
@@ -226,6 +232,81 @@ CLI = [
 ]  # fmt: skip
 
 
+#: More invocations, over fixture files written to a temporary folder (``{tmp}``): every
+#: verdict of ``check`` (HOLDS, FAILS, UNDECIDED; exact and float certificates; a lemma; the
+#: plug-in constants of ``--data``), ``bounds``, ``run`` with ``--data``, preconditioning,
+#: ``auto`` steps, output files, and refused inputs (exit 2, the message compared).
+CLI_MORE = [
+    *(["check", "--scheme", *spec.split(), *json_flag]
+      for spec in ("1d:16,4,2", "1d:16,4,2 --exact", "1d:34,8,1", "2d:2,6,6,3,3,1,1",
+                   "conv2d:1,5,5,3,3,padding=same,dilation=2", "1d:16,4,2 --cov ar1:0.37 --exact",
+                   "1d:64,16,4 --cov ar1:0.9", "1d:16,4,2 --cov dense:{tmp}/dense16.npy",
+                   "1d:16,4,2 --cov dense:{tmp}/even0.npy", "file:{tmp}/fail.json",
+                   "file:{tmp}/fail.json --exact", "file:{tmp}/near.json --cov ar1:0.99999937",
+                   "1d:200,40,4", "1d:16,4,2 --data {tmp}/d1.npz")
+      for json_flag in ([], ["--json"])),
+    ["bounds", "--scheme", "1d:16,4,2"],
+    ["bounds", "--scheme", "1d:16,4,2", "--cov", "ar1:0.5", "--noise", "0.1", "--json"],
+    ["bounds", "--scheme", "file:{tmp}/near.json", "--cov", "ar1:0.99999937", "--json"],
+    *(["run", *spec.split()] for spec in (
+        "--scheme 1d:16,4,2 --eta auto --iters auto --seed 3 --eps 0.05",
+        "--scheme 1d:16,4,2 --eta auto --iters 3000 --seed 3 --precondition exact --cov ar1:0.8",
+        "--scheme 1d:16,4,2 --eta auto --iters 4000 --seed 3 --precondition plugin --cov ar1:0.8",
+        "--scheme 1d:16,4,2 --data {tmp}/d1.npz --eta auto",
+        "--scheme 1d:16,4,2 --data {tmp}/d2.npz --eta auto --json --batch 2",
+        "--scheme 1d:16,4,2 --iters 2000 --seed 3 --plot {tmp}/f.png --save-filter {tmp}/w.npz",
+        "--scheme 1d:16,4,2 --only-patch 9",
+        "--scheme 1d:16,4,2 --init random",
+        "--scheme 1d:16,4,2 --algorithm sgd",
+        "--scheme 1d:16,4,2 --algorithm sgd --eta auto",
+        "--scheme 1d:16,4,2 --data {tmp}/d1.npz",
+        "--scheme 1d:16,4,2 --data {tmp}/d1.npz --eta 0.1 --iters 5",
+        "--scheme 1d:16,4,2 --data {tmp}/d1.npz --eta auto --precondition exact",
+        "--scheme 1d:16,4,2 --data {tmp}/d2.npz --eta 0.1 --plot {tmp}/p.png",
+        "--scheme 1d:16,4,2 --save-filter {tmp}/f.npz --plot {tmp}/f.npz",
+        "--scheme 1d:16,4,2 --delta 2",
+    )),
+    ["sweep", "--scheme", "1d:12,4,2,1d:16,4,4", "--alpha", "0,0.5", "--noise", "none,0.1",
+     "--runs", "6", "--chunk", "4", "--teachers", "2", "--scheduler", "inline",
+     "--no-progress", "--no-figures", "--out", "{tmp}/sweep", "--json"],
+]  # fmt: skip
+
+
+def _fixtures(tmp: str) -> None:
+    """Write the files ``CLI_MORE`` reads: scheme files, covariances and datasets."""
+    n, r, d = 2100, 8, 2  # λ_min ≈ 3.5e-7 with ρ = 0.99999937: UNDECIDED (tests' _undecided_file)
+    rows = [[i * d + a for a in range(r)] for i in range((n - r) // d + 1)]
+    with open(os.path.join(tmp, "near.json"), "w") as fh:
+        json.dump({"n": n, "indices": rows}, fh)
+    with open(os.path.join(tmp, "fail.json"), "w") as fh:
+        json.dump({"n": 4, "indices": [[0, 1], [1, 0]]}, fh)  # PPᵀ = [[2, 2], [2, 2]]: FAILS
+    A = np.random.default_rng(1).standard_normal((16, 16))
+    np.save(os.path.join(tmp, "dense16.npy"), A @ A.T / 16 + 0.1 * np.eye(16))
+    np.save(os.path.join(tmp, "even0.npy"), np.diag([float(i % 2) for i in range(16)]))
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 16))
+    w = np.array([1.0, -0.5, 0.25, 0.1])
+    idx = np.array([[2 * i + a for a in range(4)] for i in range(7)])
+    y = np.maximum(X[:, idx] @ w, 0).mean(1) + 0.05 * rng.standard_normal(3000)
+    np.savez(os.path.join(tmp, "d1.npz"), X=X, y=y, w_star=w)
+    np.savez(os.path.join(tmp, "d2.npz"), X=X, y=y)
+
+
+_CLOCKS = (
+    (re.compile(r'"(seconds|updates_per_second)": [-+0-9.eE]+'), r'"\1": X'),
+    (re.compile(r"[0-9.]+ s, [0-9,]+ updates/s"), "X s, X updates/s"),
+    (re.compile(r"in [0-9.]+ s\b"), "in X s"),
+)
+
+
+def _masked(text: str, tmp: str) -> str:
+    """``text`` with its clocks and the temporary folder's path replaced (key order kept)."""
+    text = text.replace(tmp, "{tmp}")
+    for pattern, repl in _CLOCKS:
+        text = pattern.sub(repl, text)
+    return text
+
+
 def cli() -> dict:
     out = {}
     env = dict(os.environ)
@@ -244,6 +325,23 @@ def cli() -> dict:
         out[" ".join(args)] = {"rc": p.returncode,
                                "stdout": hashlib.sha256(text.encode()).hexdigest()[:16],
                                "stderr": p.stderr[-300:]}  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        _fixtures(tmp)
+        for args in CLI_MORE:
+            argv = [a.replace("{tmp}", tmp) for a in args]
+            p = subprocess.run([sys.executable, "-m", "convotron.cli", *argv],
+                               capture_output=True, text=True, env=env, check=False,
+                               cwd=tmp)  # fmt: skip
+            made = sorted(f for f in os.listdir(tmp) if f.endswith((".png", ".npz")))
+            out[" ".join(args)] = {
+                "rc": p.returncode,
+                "stdout": hashlib.sha256(_masked(p.stdout, tmp).encode()).hexdigest()[:16],
+                "stderr": _masked(p.stderr, tmp)[-300:],
+                "files": [f for f in made if f not in ("d1.npz", "d2.npz")],
+            }
+            for f in made:
+                if f not in ("d1.npz", "d2.npz"):
+                    os.remove(os.path.join(tmp, f))
     return out
 
 
