@@ -563,8 +563,10 @@ def check_scheme(
     bound on :math:`\lambda_{\min}` (:func:`certify_positive_definite_float` on
     :func:`~convotron_theory.spectra.enclosure.overlap_enclosure`); the lemma bounds when a stride
     ``geometry`` is given and the lemma's hypotheses hold (``lem-1d``, ``lem-2d``; with
-    ``lem-cov-transfer`` for Σ ≠ I); exact eigenvalue expressions when small; the kernel
-    direction when the condition fails.
+    ``lem-cov-transfer`` for Σ ≠ I); exact eigenvalue expressions (from the stride closed
+    forms for Σ = I with a geometry, else by factoring the characteristic polynomial when
+    :math:`r \le` ``AUTO_EXACT_EIG_MAX_R``; for Σ ≠ I only when the exact ``M`` was formed
+    and :math:`n \le` ``AUTO_EXACT_EIG_MAX_N``); the kernel direction when the condition fails.
 
     The verdict (``verdict``, ``proof``, ``verdict_reason``) comes from proofs only, never
     from a numeric threshold [derived]: HOLDS from the exact :math:`LDL^\top`, else the
