@@ -142,3 +142,21 @@ def test_non_finite_dense_covariance_message_in_full() -> None:
         "a covariance matrix must be finite; got Sigma[1,1] = nan. Pass a finite symmetric "
         "positive semidefinite n x n matrix."
     )
+
+
+def test_the_verified_upper_bound_verdict_in_full() -> None:
+    """FAILS from a verified Rayleigh quotient <= 0: ``_decide`` on an enclosure of M = [[-1/4]]
+    with radius 0 (no certificate, no lemma, no integer witness for the one-patch scheme), so
+    its reason and bound are compared whole. No scheme with a PSD M reaches this branch
+    through ``check_scheme``'s other proofs in a test, so it is called directly."""
+    from convotron_theory.spectra.check import _decide
+
+    M = np.array([[-0.25]])
+    v = _decide(np.array([[0]]), 1, "identity", None, "identity", None, None, None,
+                (M, np.zeros((1, 1))), M, -0.25)  # fmt: skip
+    assert (v.status, v.proof, v.certificate) == ("FAILS", "verified upper bound", "upper-bound")
+    assert v.reason == (
+        "refuted: the verified Rayleigh quotient of the float eigenvector gives "
+        "lambda_min(M) <= -0.25 <= 0"
+    )
+    assert [(b.side, b.value, b.proof) for b in v.bounds] == [("upper", -0.25, "Rayleigh quotient")]

@@ -150,13 +150,17 @@ class _Ledger:
             self.need[cid] -= 1
         else:
             self.done[cid][chunk.teacher].append(outcome)
-            if sum(map(len, self.done[cid].values())) < self.need[cid]:
+            if self._have(cid) < self.need[cid]:  # the last chunk goes into the row instead
                 self.store.save_chunk(self.keys[cid], chunk, outcome)
         if cid in self.done:
             self._finish_if_complete(cid)
 
+    def _have(self, cid: str) -> int:
+        """Return how many of the cell's chunk results are at hand."""
+        return sum(map(len, self.done[cid].values()))
+
     def _finish_if_complete(self, cid: str) -> None:
-        if sum(map(len, self.done[cid].values())) != self.need[cid]:
+        if self._have(cid) != self.need[cid]:
             return
         err = self.failed.get(cid)
         self.rows[cid] = cell_row(self.plans[cid], self.done.pop(cid), self.grid.fractions,
