@@ -17,6 +17,7 @@ from convotron.glue.experiments import (
     EXPERIMENTS,
     disjoint_patch,
     get_experiment,
+    load_module,
     noise,
     real_images,
     run_experiment,
@@ -277,6 +278,24 @@ def test_out_must_be_a_folder(tmp_path):
 def test_config_dict_error():
     with pytest.raises(ConvotronError, match=r"config must be an experiment Config .*got int"):
         config_dict(3)
+
+
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+def test_every_config_takes_the_theorem_target_from_the_base(name):
+    """ε = 0.01, δ = 0.1, ‖w*‖ = 1 are declared once (ExperimentConfig), not again per experiment,
+    and lead the findings' ``config``; ``full()`` keeps them."""
+    from convotron.glue.experiments._common import ExperimentConfig
+
+    cls = load_module(name).Config
+    base = ExperimentConfig.__dataclass_fields__
+    for f in ("eps", "delta", "w_norm"):
+        assert cls.__dataclass_fields__[f] is base[f], f"{name} redeclares {f}"
+    for cfg in (cls.quick(), cls.full()):
+        d = config_dict(cfg)
+        assert list(d)[:3] == ["eps", "delta", "w_norm"]
+        assert (d["eps"], d["delta"], d["w_norm"]) == (0.01, 0.1, 1.0)
+    assert cls(eps=0.05).eps == 0.05
+    assert config_dict(ExperimentConfig()) == {"eps": 0.01, "delta": 0.1, "w_norm": 1.0}
 
 
 def test_table_render_alignment():

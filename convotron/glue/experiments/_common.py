@@ -59,14 +59,29 @@ __all__ = [
 SEED = Param("seed", Interval(int, 0, None), fix="Pass e.g. seed=0 (--seed 0).")
 
 
+@dataclass(frozen=True)
 class ExperimentConfig:
-    """Base of the experiments' ``Config`` dataclasses: their quick and full settings.
+    """Base of the experiments' ``Config``: the theorem's targets, the quick and full settings.
 
     A subclass is a frozen dataclass whose defaults are the quick settings (each run well under
     a minute on 2 cores) and whose class attribute ``FULL`` maps the fields that the full
     settings change to their full values; one whose settings are computed overrides
-    :meth:`quick` or :meth:`full`.
+    :meth:`quick` or :meth:`full`. Its own fields come after the three below (in ``config``
+    of the findings too).
+
+    Attributes
+    ----------
+    eps, delta : float
+        The theorem's accuracy ``ε`` (also the level of "updates to reach ε") and failure
+        probability ``δ``: :func:`theorem_for` gives the runs the theorem's ``η`` and ``T``
+        for them.
+    w_norm : float
+        ``‖w*‖`` of the teachers (the theorem's bound on it).
     """
+
+    eps: float = 1e-2
+    delta: float = 0.1
+    w_norm: float = 1.0
 
     #: The fields of the full settings that differ from the defaults, and their values.
     FULL: ClassVar[Mapping[str, Any]] = {}

@@ -97,9 +97,6 @@ class Config(ExperimentConfig):
     runs: int = 3
     iters: int = 20_000
     iters_near: int = 60_000
-    eps: float = 1e-2
-    delta: float = 0.1
-    w_norm: float = 1.0
     records: int = 100
 
     #: Full settings: 10 teachers per arm, longer budgets (the defaults, the quick settings:

@@ -123,9 +123,6 @@ class Config(ExperimentConfig):
     )
     runs: int = 3
     iters: int = 50_000
-    eps: float = 1e-2
-    delta: float = 0.1
-    w_norm: float = 1.0
     records: int = 100
 
     @classmethod

@@ -81,9 +81,6 @@ class Config(ExperimentConfig):
     window_factor: float = 1.0
     max_iters: int = 60_000
     records: int = 200
-    eps: float = 1e-2
-    delta: float = 0.1
-    w_norm: float = 1.0
 
     #: Full settings: 2D scheme ``2d:4,4,2,2,1,1`` (k = 9), 7 levels, 16 runs each (the
     #: defaults, the quick settings: 1D scheme ``1d:8,4,2`` (k = 3), 5 levels, 8 runs each).

@@ -56,9 +56,6 @@ class Config(ExperimentConfig):
     rhos: tuple[float, ...] = (0.0, 0.5, 0.8, 0.9, 0.99)
     cap: int = 200_000
     budget: float = 1e8
-    eps: float = 1e-2
-    delta: float = 0.1
-    w_norm: float = 1.0
 
     FULL: ClassVar[Mapping[str, Any]] = {
         "rhos": (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99),

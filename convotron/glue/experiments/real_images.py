@@ -98,9 +98,6 @@ class Config(ExperimentConfig):
     runs: int = 2
     iters: int = 800_000
     eta_factor: float = 1.0
-    eps: float = 1e-2
-    delta: float = 0.1
-    w_norm: float = 1.0
     records: int = 200
 
     #: Full settings: 5 filters, 3 000 000 updates per run (the defaults, the quick settings:

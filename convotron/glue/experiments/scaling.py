@@ -73,9 +73,6 @@ class Config(ExperimentConfig):
     lam_series_k: int = 2
     lam_series_r: int = 4
     runs: int = 3
-    eps: float = 1e-2
-    delta: float = 0.1
-    w_norm: float = 1.0
     alpha: float = 0.0
     budget_factor: float = 1.5
     max_iters: int = 400_000

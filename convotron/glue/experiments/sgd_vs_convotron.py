@@ -106,8 +106,6 @@ class Config(ExperimentConfig):
         Multiples of the theorem's step size for Convotron.
     iters : int
         Updates per run (the same budget for every run).
-    eps, delta : float
-        Accuracy ``ε`` for "iterations to reach ε", and ``δ`` for the theorem's ``T``.
     records : int
         Points per recorded error curve.
     """
@@ -121,10 +119,7 @@ class Config(ExperimentConfig):
     )
     eta_factors: tuple[float, ...] = (1.0, 10.0, 100.0)
     iters: int = 20_000
-    eps: float = 1e-2
-    delta: float = 0.1
     records: int = 100
-    w_norm: float = 1.0
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
