@@ -425,12 +425,12 @@ def _verdict(
     reason = case.control or "; ".join(violations)
     if case.control is not None and tp.applies:
         return STATUS_FAIL, (
-            f"negative control expected an assumption to fail ({reason}) but the bridge "
-            "reports that the theorem applies; " + observed
+            f"negative control expected an assumption to fail ({reason}) but "
+            "theorem_parameters reports that the theorem applies; " + observed
         )
     if case.control is None:
         return STATUS_FAIL, (
-            "the case expects the theorem to apply but the bridge reports: "
+            "the case expects the theorem to apply but theorem_parameters reports: "
             + "; ".join(violations)
             + "; "
             + observed
@@ -555,7 +555,7 @@ def _run_eps_delta(
             STATUS_FAIL,
             f"the theorem gives no finite T (T={float(tp.T)}, eta={float(tp.eta)}) although the "
             "case expects it to apply: "
-            + ("; ".join(tp.violations) or "no reason given by the bridge"),
+            + ("; ".join(tp.violations) or "no reason given by theorem_parameters"),
             t0,
         )
     iters, run_eta = plan
