@@ -25,22 +25,10 @@ from convotron.glue.verify import suite
 from convotron.glue.verify.cases import Case, preconditioned_cases
 from convotron.glue.verify.drift import drift_at_start
 from convotron.glue.verify.lemmas import check_count
+from tests import reference as ref
 
 PRECOND = next(c for c in preconditioned_cases("quick") if c.precondition == "exact")
 PLAIN = Case("plain", "1d:8,4,2")
-
-
-def _dense_M(problem) -> np.ndarray:
-    """``M = Σ_{i,j} P_i Σ P_jᵀ`` entry by entry from the index array (Σ = I here)."""
-    idx = np.asarray(problem.scheme.indices)
-    k, r = idx.shape
-    M = np.zeros((r, r))
-    for i in range(k):
-        for j in range(k):
-            for a in range(r):
-                for b in range(r):
-                    M[a, b] += float(idx[i, a] == idx[j, b])
-    return M
 
 
 def _seeds(seed: int, name: str) -> tuple[np.random.SeedSequence, ...]:
@@ -58,7 +46,7 @@ def _direction_seeds(runs_ss: np.random.SeedSequence) -> list[int]:
 def test_the_hardest_and_easiest_teachers_are_Ms_extreme_eigenvectors() -> None:
     case = Case("simple-extremes", "1d:8,4,1")  # M's eigenvalues 0.59, 0.93, 3.41, 15.07
     problem = case.problem()
-    M = _dense_M(problem)
+    M = ref.overlap_matrix(problem.n, problem.scheme.indices).astype(float)  # Σ = I
     lam = np.linalg.eigvalsh(M)
     assert lam[0] < lam[1] and lam[-2] < lam[-1] and not np.allclose(M, np.diag(np.diag(M)))
     hard, rnd, easy = suite._teachers(case, problem, _seeds(0, case.name)[0])
