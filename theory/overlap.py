@@ -198,7 +198,13 @@ def to_exact(value: Any, name: str = "value") -> tuple[sp.Expr, str | None]:
         exact = sp.Rational(frac.numerator, frac.denominator)
         if isinstance(value, str):
             return exact, None
-        return exact, f"{name}={value!r} given as a float, read exactly as the rational {exact}"
+        if Fraction(float(value)) == frac:  # the float is this rational: nothing is lost
+            return exact, f"{name}={value!r} given as a float, exactly the rational {exact}"
+        return exact, (
+            f"{name}={value!r} given as a float, read as the decimal it prints as: the "
+            f"rational {exact} (the float itself is {Fraction(float(value))}; the exact "
+            "results are for the decimal)"
+        )
     raise TheoryError(
         f"{name} must be a number or a sympy expression; got {type(value).__name__} "
         f"{value!r}. Pass an int, a Fraction, a float or a sympy expression."

@@ -33,7 +33,15 @@ from typing import Any
 
 from ._common import EXIT_FAIL, EXIT_OK, add_json_option, add_problem_options, emit_json, switches
 
-__all__ = ["DESCRIPTION", "EXIT_UNDECIDED", "HELP", "add_arguments", "format_check", "main"]
+__all__ = [
+    "DESCRIPTION",
+    "EXACT_SIGMA_MAX_PRODUCTS",
+    "EXIT_UNDECIDED",
+    "HELP",
+    "add_arguments",
+    "format_check",
+    "main",
+]
 
 #: Exit status of ``convotron check`` when no proof decides the condition either way.
 EXIT_UNDECIDED = 4
@@ -105,6 +113,45 @@ def _load_rows(path: str, n: int) -> Any:
             "Remove or impute them."
         )
     return X
+
+
+#: ``--data`` forms Σ̂ = XᵀX/m in exact rationals when m·n² is at most this (about 1 s);
+#: beyond it (and without ``--exact``) Σ̂ is formed in floating point and only proofs that
+#: hold for it (the verified float certificate, a lemma, an integer kernel witness) decide.
+EXACT_SIGMA_MAX_PRODUCTS = 4_000_000
+
+
+def _exact_sigma(X: Any) -> Any:
+    r"""Return :math:`\hat\Sigma = X^\top X/m` exactly: an ``(n, n)`` object array of Fractions.
+
+    Every float is a dyadic rational :math:`N 2^e` (``numpy.frexp``: a 53-bit integer
+    mantissa), so :math:`X = \tilde N 2^{e_0}` with integers :math:`\tilde N` and
+    :math:`\hat\Sigma = \tilde N^\top\tilde N\,2^{2e_0}/m` is a product of Python integers,
+    exact. The floating-point ``X.T @ X / m`` differs from it by rounding, and a rounded
+    :math:`\hat\Sigma` can turn a singular :math:`P\hat\Sigma P^\top` (fewer rows than
+    ``r``, repeated rows) into a positive definite one, or the reverse: a certificate of the
+    rounded matrix proves nothing about the estimate.
+    """
+    from fractions import Fraction
+
+    import numpy as np
+
+    m, n = X.shape
+    mant, ex = np.frexp(X)
+    N = (mant * 2.0**53).astype(np.int64)  # exact: |mant| < 1 has at most 53 bits
+    e = ex.astype(np.int64) - 53
+    nonzero = N != 0
+    e0 = int(e[nonzero].min()) if nonzero.any() else 0
+    shifts, where = np.unique(np.where(nonzero, e - e0, 0), return_inverse=True)
+    powers = np.array([1 << int(s) for s in shifts], dtype=object)
+    Nt = N.astype(object) * powers[where.reshape(m, n)]
+    G = Nt.T.dot(Nt)
+    scale = Fraction(2) ** (2 * e0) / m
+    out = np.empty((n, n), dtype=object)
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = Fraction(int(G[i, j])) * scale
+    return out
 
 
 def _num(v: Any) -> str:
@@ -180,18 +227,22 @@ def main(args: argparse.Namespace) -> int:
             )
         X = _load_rows(data, scheme.n)
         cov: Any = Dense(X.T @ X / X.shape[0])  # no centring: the law is assumed symmetric
+        sigma_exact = args.exact or X.shape[0] * scheme.n**2 <= EXACT_SIGMA_MAX_PRODUCTS
         try:
             plugin: Any = plugin_constants(X, scheme, 0.0)
         except AssumptionViolation as exc:  # e.g. fewer rows than r: reported, not raised
             plugin = f"plug-in constants: none ({exc})"
     else:
         cov = parse_cov(args.cov, scheme.n)
+    exact: bool | None = True if args.exact else None
+    theory_cov = cov_for_theory(cov)
+    if data is not None:
+        # the verdict is for Σ̂ = XᵀX/m itself: exact rationals, or (too large) the float
+        # Σ̂ with no exact LDLᵀ, which would certify the rounded matrix, not the estimate
+        theory_cov = _exact_sigma(X) if sigma_exact else theory_cov
+        exact = exact if sigma_exact else False
     check = check_scheme(
-        scheme.n,
-        scheme.indices,
-        cov_for_theory(cov),
-        exact=True if args.exact else None,
-        geometry=scheme.geometry,
+        scheme.n, scheme.indices, theory_cov, exact=exact, geometry=scheme.geometry
     )
     from convotron_theory.conv import applicability_report
 
@@ -203,14 +254,21 @@ def main(args: argparse.Namespace) -> int:
                 "file": data,
                 "rows": int(X.shape[0]),
                 "sigma": "X^T X / m (no centring; the law is assumed symmetric)",
+                "sigma_exact": bool(sigma_exact),
                 "plugin": plugin if isinstance(plugin, str) else plugin.to_json(),
             }
         emit_json({"scheme": scheme.spec or args.scheme, **check.to_dict(), **conv_data, **extra})
     else:
         if data is not None:
+            how = (
+                "formed in exact rationals from the floats of X"
+                if sigma_exact
+                else f"formed in floating point (m·n² = {X.shape[0] * scheme.n**2:,} > "
+                f"{EXACT_SIGMA_MAX_PRODUCTS:,}: no exact certificate; --exact forms it exactly)"
+            )
             print(
                 f"Σ estimated from the {X.shape[0]} rows of {data}: Σ̂ = XᵀX/m (no centring; "
-                "the law is assumed symmetric); the verdict below is for Σ̂"
+                f"the law is assumed symmetric), {how}; the verdict below is for Σ̂"
             )
         from convotron_theory.claims import (
             annotate_labels,  # the book's number and name beside a label

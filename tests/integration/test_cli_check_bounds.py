@@ -372,3 +372,64 @@ def test_fourth_moment_of_the_norm_exact_and_bound() -> None:
         exact_value = np.trace(S) ** 2 + 2 * np.sum(S * S) + (kappa - 3) * np.sum(np.diag(G) ** 2)
         bound, is_exact = fourth_moment_norm(cov, kappa)
         assert not is_exact and bound >= exact_value * (1 - 1e-12)
+
+
+# ------------------------------------------------------------ check --data: Σ̂ = XᵀX/m exactly
+def test_exact_sigma_is_xtx_over_m_in_rationals() -> None:
+    """Against Fractions of every float, including subnormals, zeros, signs and magnitudes
+    2^±300 apart in one matrix."""
+    from fractions import Fraction
+
+    from convotron.cli.check import _exact_sigma
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((7, 4)) * np.array([1.0, 2.0**300, 2.0**-300, 1.0])
+    X[2, 3], X[4, 0], X[5, 1] = 0.0, 5e-324, -3.3e-310  # zero, subnormals
+    S = _exact_sigma(X)
+    F = [[Fraction(float(v)) for v in row] for row in X]
+    want = [[sum(r[a] * r[b] for r in F) / 7 for b in range(4)] for a in range(4)]
+    assert S.shape == (4, 4) and [[S[a, b] for b in range(4)] for a in range(4)] == want
+    assert all(isinstance(v, Fraction) for v in S.ravel())
+    assert (_exact_sigma(np.zeros((3, 2))) == 0).all()
+
+
+def _rows_file(tmp_path, X) -> str:
+    path = tmp_path / "rows.npz"
+    np.savez(path, X=X)
+    return str(path)
+
+
+def test_check_data_with_fewer_rows_than_r_fails_exactly(capsys, tmp_path, monkeypatch) -> None:
+    """Three rows for r = 4: M̂ = P Σ̂ Pᵀ = (XPᵀ)ᵀ(XPᵀ)/m has rank <= 3, so the condition
+    fails, as the plug-in line printed beside the verdict says. Before Σ̂ was formed
+    exactly, the float ``XᵀX/m``, read entry by entry as the decimals it prints as, had a
+    positive definite M and ``check`` printed HOLDS, "certified exactly"."""
+    import convotron.cli.check as C
+
+    rng = np.random.default_rng(3)
+    data = _rows_file(tmp_path, rng.standard_normal((3, 8)) * np.pi)
+    rc, obj = run_json(capsys, "check", "--scheme", "1d:8,4,2", "--data", data)
+    assert (rc, obj["verdict"], obj["data"]["sigma_exact"]) == (1, "FAILS", True)
+    u = np.array(obj["kernel_direction_exact"], dtype=object)
+    assert obj["proof"] == "exact kernel witness" and u.any()
+    # uᵀ M̂ u = ‖X Pᵀ u‖² / m = 0 exactly: X Pᵀ u in exact rationals
+    from fractions import Fraction
+
+    X = np.load(data)["X"]
+    P = np.zeros((4, 8), dtype=object)
+    for i in range(3):
+        for a in range(4):
+            P[a, 2 * i + a] += 1
+    XF = np.array([[Fraction(float(v)) for v in row] for row in X], dtype=object)
+    assert not (XF.dot(P.T).dot(u)).any()
+    assert "plug-in constants: none" not in obj  # (JSON: in the data block)
+    assert isinstance(obj["data"]["plugin"], str) and "fewer rows than r" in obj["data"]["plugin"]
+    # beyond the size limit: the float Σ̂ and no exact LDLᵀ (it would certify the rounded
+    # matrix): never HOLDS here; --exact forms Σ̂ exactly whatever its size
+    monkeypatch.setattr(C, "EXACT_SIGMA_MAX_PRODUCTS", 0)
+    assert main(["check", "--scheme", "1d:8,4,2", "--data", data]) != 0
+    out = capsys.readouterr().out
+    assert "formed in floating point (m·n² = 192 > 0: no exact certificate; --exact forms " in out
+    assert "HOLDS" not in out
+    rc, obj = run_json(capsys, "check", "--scheme", "1d:8,4,2", "--data", data, "--exact")
+    assert (rc, obj["verdict"], obj["data"]["sigma_exact"]) == (1, "FAILS", True)

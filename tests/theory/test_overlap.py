@@ -114,7 +114,14 @@ def test_overlap_diag_and_dense_match_pairwise_definition(scheme, data):
 def test_covariance_float_is_read_exactly_with_a_note():
     Sigma, notes = covariance_matrix(3, ("ar1", 0.3))
     assert Sigma[0, 2] == sp.Rational(9, 100)
-    assert notes == ["rho=0.3 given as a float, read exactly as the rational 3/10"]
+    assert notes == [
+        "rho=0.3 given as a float, read as the decimal it prints as: the rational 3/10 (the "
+        "float itself is 5404319552844595/18014398509481984; the exact results are for the "
+        "decimal)"
+    ]
+    assert covariance_matrix(2, ("ar1", 0.25))[1] == [
+        "rho=0.25 given as a float, exactly the rational 1/4"
+    ]
     assert covariance_matrix(2, "ar1:1/2")[0][0, 1] == sp.Rational(1, 2)
     assert covariance_matrix(2, ("diag", 2))[0] == 2 * sp.eye(2)
 

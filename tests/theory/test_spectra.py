@@ -448,7 +448,7 @@ def test_check_scheme_rational_ar1_exact_matches_definition():
     n, r, dd = 10, 3, 1
     idx = stride_1d_indices(n, r, dd)
     res = check_scheme(n, idx, cov=("ar1", 0.5), exact=True, geometry=geom_1d(n, r, dd))
-    assert "rho=0.5 given as a float, read exactly as the rational 1/2" in res.notes
+    assert "rho=0.5 given as a float, exactly the rational 1/2" in res.notes
     M = overlap_matrix(n, idx, ("ar1", sp.Rational(1, 2)))
     assert res.certificate_detail.minors[-1] == M.det()
     assert res.lemma == "lem-cov-transfer"
