@@ -54,14 +54,18 @@ class PreconditionedParameters(TheoremParameters):
         r"""Evaluate thm-precond's bound on :math:`\mathbb{E}\|w_t - w^*\|^2` at ``t``.
 
         :math:`\lambda_{\max}(H)\,[(1 - \eta a_H/2)^t\Phi_1 + 2\eta\rho_H/a_H]`, at ``Φ₁``'s
-        bound :math:`\|w^*\|^2/\lambda_{\min}(H)`.
+        bound :math:`\|w^*\|^2/\lambda_{\min}(H)`: ``PRECOND_CURVE`` of
+        :mod:`convotron_theory.precondition` (the bound on :math:`\mathbb{E}\,\Phi`) times
+        :math:`\lambda_{\max}(H)`, since :math:`\|\Delta\|^2 \le \lambda_{\max}(H)\,
+        \Delta^\top H^{-1}\Delta`. ``t`` an int or an integer array; NaN without a step.
         """
+        from convotron_theory.precondition import PRECOND_CURVE
+
         if not self.eta > 0:
             return math.nan if np.ndim(t) == 0 else np.full(np.shape(t), math.nan)
-        tt = np.asarray(t, dtype=np.float64)
-        q = 1.0 - self.eta * self.a / 2.0
-        out = self.lambda_max_H * (q**tt * self.phi_1_bound + 2 * self.eta * self.rho / self.a)
-        return float(out) if np.ndim(t) == 0 else out
+        tt = np.asarray(t) if np.ndim(t) else int(t)
+        phi = PRECOND_CURVE(eta=self.eta, a_H=self.a, rho_H=self.rho, Phi_1=self.phi_1_bound, t=tt)
+        return self.lambda_max_H * phi
 
 
 def plugin_seed(seed: int, name: str) -> np.random.SeedSequence:
