@@ -49,6 +49,8 @@ INVOCATIONS: dict[str, str] = {
     "check-1d": "check --scheme 1d:16,4,2",
     "check-ar1": "check --scheme 1d:8,4,2 --cov ar1:0.5",
     "check-2d": "check --scheme 2d:8,9,4,5,2,2",
+    # a spec as typed, not as parsed: the report shows the parsed one
+    "check-typed": "check --scheme '1D:16, 4, 2'",
     "check-exact": "check --scheme 1d:12,4,2 --cov ar1:0.25 --exact",
     # a conv layer (padding, stride): the applicability block
     "check-conv2d": "check --scheme conv2d:2,6,6,3,3,stride=2,padding=1",
@@ -249,3 +251,22 @@ def test_bounds_says_no_proof_when_the_condition_is_undecided(
     assert main(["bounds", "--scheme", spec, "--cov", "ar1:0.99999937"]) == 1
     out = capsys.readouterr().out
     assert "tr M = 8.76582e+06 (condition λ_min > 0 UNDECIDED: no proof)\n" in out
+
+
+def test_format_bounds_names_a_rule_it_has_no_text_for() -> None:
+    """``format_bounds`` is public: a rule outside its tables (e.g. thm-precond's
+    ``exact-H``) is shown by its name, and missing formulas by nothing."""
+    from convotron.cli import build_parser
+    from convotron.cli.bounds import _settings, format_bounds
+    from convotron.glue.parameters import theorem_parameters
+    from convotron.model.problem import Problem
+
+    args = build_parser().parse_args(["bounds", "--scheme", "1d:8,4,2", "--noise", "0.1"])
+    s = _settings(args)
+    problem = Problem(s["scheme"], s["alpha"], s["law"], s["cov"], s["noise"])
+    tp = theorem_parameters(problem, eps=0.01, delta=0.1, w_norm=1.0)
+    odd = tp.replace(rho_rule="rule-x", beta_rule="rule-y", formulas={})
+    lines = format_bounds(s, odd).splitlines()
+    assert any(ln.startswith("  ρ = rule-x = ") for ln in lines)
+    assert any(ln.startswith("  β = rule-y = ") for ln in lines)
+    assert "  LaTeX:  ; " in lines
