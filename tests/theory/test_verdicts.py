@@ -285,3 +285,34 @@ def test_kernel_witnesses_are_checked_in_integers():
     assert not _verified(idx, 3, "diag", ["1e-400", 1.0, 0.0], (1, 0, 0))  # 0.0 as a float,
     # but not as the decimal it is: not exactly zero in every reading
     assert exact_kernel_witness(3, [[0, 1, 2], [1, 2, 0]]) is None  # a PD scheme: none
+
+
+def test_an_exact_holds_at_the_rounding_level_says_so():
+    """Σ = XᵀX/3 from three rows, in floats: M = PΣPᵀ (r = 4) is singular for the exact
+    estimate, but the floats read as decimals give a positive definite M, which the exact
+    LDLᵀ certifies (true for M as read). The verdict stays HOLDS, and a note says that its
+    float λ_min is at the rounding level and how to check the exact estimate; the exact
+    estimate in Fractions FAILS. A well-conditioned HOLDS has no such note."""
+    idx = [[2 * i + a for a in range(4)] for i in range(3)]
+    X = np.random.default_rng(0).standard_normal((3, 8))
+    res = check_scheme(8, idx, X.T @ X / 3)
+    assert (res.verdict, res.proof) == ("HOLDS", "exact LDLᵀ")
+    (note,) = [t for t in res.notes if "rounding level" in t]
+    assert note.startswith(
+        f"the condition holds exactly for M as read, but the float lambda_min(M) = "
+        f"{res.lambda_min:.3g} is at the rounding level of its entries (lambda_max(M) = "
+        f"{res.lambda_max:.3g}): "
+    )
+    F = [[Fraction(float(v)) for v in row] for row in X]
+    exact = np.array(
+        [[sum(r[a] * r[b] for r in F) / 3 for b in range(8)] for a in range(8)], dtype=object
+    )
+    assert check_scheme(8, idx, exact).verdict == "FAILS"
+    assert not any("rounding level" in t for t in check_scheme(8, idx, np.eye(8)).notes)
+    well = check_scheme(8, idx, X.T @ X / 3 + 1e-9 * np.eye(8), exact=True)
+    assert (well.verdict, well.proof) == ("HOLDS", "exact LDLᵀ")
+    assert well.lambda_min > 1e-12 * well.lambda_max  # λ_min ≈ 1e-9: above the level
+    assert not any("rounding level" in t for t in well.notes)
+    tiny = check_scheme(8, idx, X.T @ X / 3 + 1e-14 * np.eye(8), exact=True)
+    assert tiny.verdict == "HOLDS" and 0 < tiny.lambda_min < 1e-12 * tiny.lambda_max
+    assert any("rounding level" in t for t in tiny.notes)

@@ -498,6 +498,17 @@ def _verdict(
     return verdict
 
 
+#: A float λ_min(M) at most this times λ_max(M) is at the rounding level of M's entries.
+_ROUNDING_LEVEL = 1e-12
+_AT_ROUNDING_LEVEL = (
+    "the condition holds exactly for M as read, but the float lambda_min(M) = {lmin:.3g} is "
+    "at the rounding level of its entries (lambda_max(M) = {lmax:.3g}): a Σ perturbed by "
+    "rounding, e.g. an estimate XᵀX/m formed in floating point or floats read as decimals, "
+    "can turn a singular M into this one; when Σ comes from data, pass the exact estimate "
+    "(XᵀX/m in Fractions of the floats of X)"
+)
+
+
 def _exact_extremes(
     geometry: dict[str, Any] | None, kind: str, c: _Certified, n: int
 ) -> tuple[sp.Expr | None, sp.Expr | None]:
@@ -632,6 +643,8 @@ def check_scheme(
     # the lemma before the verdict: its lower bound is a proof
     lemma_bounds, lemma_reason = _lemma(geometry, n, cov, kind, notes)
     verdict = _verdict(idx, n, kind, payload, cov, exact, c, lemma_bounds, notes)
+    if verdict.proof == "exact LDLᵀ" and c.lmin <= _ROUNDING_LEVEL * abs(c.lmax):
+        notes.append(_AT_ROUNDING_LEVEL.format(lmin=c.lmin, lmax=c.lmax))
     ex_min, ex_max = _exact_extremes(geometry, kind, c, n)
     lows = [b.value for b in verdict.bounds if b.side == "lower"]
     highs = [b.value for b in verdict.bounds if b.side == "upper"]
