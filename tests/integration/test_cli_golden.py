@@ -1,9 +1,10 @@
-"""``convotron check`` and ``convotron bounds`` whole: every line, JSON key and exit status.
+"""``convotron check``, ``bounds`` and ``run`` whole: every line, JSON key and exit status.
 
 A fixed set of invocations (``INVOCATIONS``: every verdict of ``check``, each certificate
 and lemma, ``--data`` with and without plug-in constants, a conv layer; ``bounds`` realizable
 and noisy, each β and ρ rule, the disjoint-patch theorem, hypotheses that fail, a lemma's
-bound in ``a``, and the preconditioned theorem for each law ``--precondition plugin`` prices)
+bound in ``a``, and the preconditioned theorem for each law ``--precondition plugin``
+prices; ``run`` seeded on a teacher and on a dataset, each rule and stream, clock masked)
 is run in-process, as text and as ``--json``, and compared with the stored outputs in
 ``tests/data/cli/`` (one file an invocation: the command line, the exit status, the output).
 The JSON is compared key by key in order, floats rounded to 6 significant digits (a last bit
@@ -42,6 +43,7 @@ REGEN = os.environ.get("CONVOTRON_REGEN_CLI") == "1"
 SINGULAR = "<tmp>/singular.json"  # patches [0, 1] and [1, 0]: P = [[1, 1], [1, 1]]
 ROWS = "<tmp>/rows.npz"  # 400 rows on n = 8, neighbours correlated (see _files)
 FEW_ROWS = "<tmp>/few.npz"  # 3 rows: fewer than r = 4, so no plug-in constants
+LABELLED = "<tmp>/labelled.npz"  # 500 rows, ReLU labels of a known w* (no noise)
 
 #: name -> the command line after ``convotron`` (each also runs with ``--json``).
 INVOCATIONS: dict[str, str] = {
@@ -83,6 +85,21 @@ INVOCATIONS: dict[str, str] = {
         "bounds --scheme 1d:16,4,2 --dist uniform --delta 0.05 --precondition plugin"
     ),
     "bounds-plugin-mixture": "bounds --scheme 1d:8,4,2 --dist mixture --precondition plugin",
+    # run (seeded, so the same numbers on every x86-64 machine; the clock is masked): the
+    # theorem's step and T, noise, a dataset with --eta auto, H = M⁻¹, SGD, the disjoint
+    # patch, the fast stream, batches
+    "run-auto": "run --scheme 1d:8,4,2 --iters auto --seed 1",
+    "run-noisy": (
+        "run --scheme 1d:8,4,2 --alpha 0.5 --noise gaussian:0.1 --eps 0.1 --delta 0.2 "
+        "--iters 3000 --seed 2"
+    ),
+    "run-data": f"run --scheme 1d:8,4,2 --data {LABELLED} --eta auto",
+    "run-precond": "run --scheme 1d:8,4,2 --precondition exact --cov ar1:0.9 --iters auto --seed 2",
+    "run-sgd": (
+        "run --scheme 1d:8,4,2 --algorithm sgd --init random --eta 0.01 --iters 3000 --seed 2"
+    ),
+    "run-disjoint": "run --scheme 1d:12,4,4 --only-patch 0 --iters auto --seed 3",
+    "run-fast": "run --scheme 1d:16,4,2 --rng fast --eta 0.005 --iters 2000 --seed 4 --batch 4",
 }
 
 
@@ -94,6 +111,10 @@ def _files(tmp: Path) -> None:
     X = (Z[:, :8] + Z[:, 1:]) / 4
     np.savez(tmp / "rows.npz", X=X)
     np.savez(tmp / "few.npz", X=X[:3])
+    w = np.array([0.5, -0.5, 0.25, 0.75])
+    Xl = np.random.default_rng(1).integers(-4, 5, size=(500, 8)) / 2
+    y = sum(np.maximum(Xl[:, 2 * i : 2 * i + 4] @ w, 0.0) for i in range(3)) / 3
+    np.savez(tmp / "labelled.npz", X=Xl, y=y, w_star=w)
 
 
 #: What differs between processors and is masked: floats below 1e-9 in magnitude (the
@@ -103,7 +124,11 @@ _TINY = re.compile(r"-?\d+(?:\.\d+)?e-(?:\d{3}|[1-9]\d)")
 _DYADIC = re.compile(r"(-?\d+)/(\d{13,})")
 
 
+_CLOCK = re.compile(r"^  \d+\.\d+ s, [\d,]+ updates/s$", re.M)
+
+
 def _mask(text: str) -> str:
+    text = _CLOCK.sub("  <clock>", text)
     text = _DYADIC.sub(lambda m: f"{int(m.group(1)) / int(m.group(2)):.6g}", text)
     return _TINY.sub(lambda m: m.group(0) if abs(float(m.group(0))) >= 1e-9 else "<tiny>", text)
 
@@ -116,7 +141,8 @@ def _round(obj: Any) -> Any:
     if isinstance(obj, str):
         return _mask(obj)
     if isinstance(obj, dict):
-        return {k: _round(v) for k, v in obj.items()}
+        clock = ("seconds", "updates_per_second")
+        return {k: "<clock>" if k in clock else _round(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_round(v) for v in obj]
     return obj
@@ -159,13 +185,13 @@ def test_output_is_the_stored_one(
 
 
 def test_every_verdict_and_exit_status_is_covered() -> None:
-    """The stored set reaches each of check's verdicts (exit 0, 1, 4 have their own tests in
-    ``test_cli_check_bounds.py``; here HOLDS and FAILS) and each exit status of bounds."""
-    seen: dict[str, set[int]] = {"check": set(), "bounds": set()}
+    """The stored set reaches each of check's verdicts but UNDECIDED (exit 4 has its own
+    tests in ``test_cli_check_bounds.py``) and each exit status of bounds and run."""
+    seen: dict[str, set[int]] = {"check": set(), "bounds": set(), "run": set()}
     for name, line in INVOCATIONS.items():
         text = (DATA / f"{name}.txt").read_text(encoding="utf-8")
         seen[line.split()[0]].add(int(text.splitlines()[1].split()[1]))
-    assert seen == {"check": {0, 1}, "bounds": {0, 1}}
+    assert seen == {"check": {0, 1}, "bounds": {0, 1}, "run": {0}}
 
 
 # ------------------------------------------------------------- format_check, the library's
@@ -270,3 +296,34 @@ def test_format_bounds_names_a_rule_it_has_no_text_for() -> None:
     assert any(ln.startswith("  ρ = rule-x = ") for ln in lines)
     assert any(ln.startswith("  β = rule-y = ") for ln in lines)
     assert "  LaTeX:  ; " in lines
+
+
+OPTIONS = DATA / "options.txt"
+
+
+def _options() -> str:
+    """Every option of every subcommand: flags, metavar, default, choices and help text."""
+    from convotron.cli import build_parser
+
+    (sub,) = [a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction"]
+    lines = []
+    for name, parser in sub.choices.items():
+        lines.append(f"[{name}] {' '.join(parser.description.split())}")
+        for a in parser._actions:
+            if not a.option_strings or "--help" in a.option_strings:
+                continue
+            lines.append(
+                f"  {', '.join(a.option_strings)} metavar={a.metavar!r} default={a.default!r} "
+                f"choices={a.choices!r} const={a.const!r}: {' '.join((a.help or '').split())}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def test_every_option_is_the_recorded_one() -> None:
+    """The options the commands take, as argparse holds them (not its help layout, which
+    changes between Python versions): a dropped help text, a metavar or a choice spelt
+    otherwise fails. ``CONVOTRON_REGEN_CLI=1`` rewrites ``tests/data/cli/options.txt``."""
+    got = _options()
+    if REGEN:
+        OPTIONS.write_text(got, encoding="utf-8")
+    assert got == OPTIONS.read_text(encoding="utf-8")
