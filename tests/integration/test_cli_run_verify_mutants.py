@@ -172,3 +172,45 @@ def test_verify_budget_below_every_case_runs_nothing(capsys: pytest.CaptureFixtu
         "  convotron bounds --scheme 1d:16,4,2             the theorem's a, beta, eta, T\n"
         "  convotron run --scheme 1d:16,4,2 --iters auto   one run with the theorem's T\n"
     )
+
+
+# -------------------------------------------------------------- cli/_common, in-process
+# (the hostile tests run these paths in subprocesses, which mutation testing cannot see)
+def test_os_errors_are_one_line_each() -> None:
+    import errno
+
+    from convotron.cli._common import _describe_os_error
+
+    full = OSError(errno.ENOSPC, "No space left on device", "/out/report.json")
+    assert _describe_os_error(full) == (
+        "the disk is full: no space left to write /out/report.json (No space left on "
+        "device). Free some space or choose another folder; the inputs were fine."
+    )
+    assert _describe_os_error(OSError(errno.ENOSPC, "No space left on device")) == (
+        "the disk is full: no space left to write a file (No space left on device). Free "
+        "some space or choose another folder; the inputs were fine."
+    )
+    assert _describe_os_error(OSError(errno.EIO, "Input/output error")) == (
+        "an input/output error on the disk (Input/output error). Check the device."
+    )
+    assert _describe_os_error(OSError(errno.EROFS, "Read-only file system", "/ro")) == (
+        "the file system of /ro is read-only (Read-only file system)."
+    )
+    assert _describe_os_error(OSError(errno.EPERM, "Operation not permitted", "/x")) == (
+        "the environment failed: an operating-system error on /x: Operation not permitted."
+    )
+
+
+def test_closed_standard_streams_fail_as_bad_descriptors() -> None:
+    from convotron.cli._common import _ClosedStdout, _NullStream
+
+    with pytest.raises(OSError) as err:
+        _NullStream().fileno()
+    assert (err.value.errno, err.value.strerror) == (
+        9, "Bad file descriptor (the stream was closed when the command started)",
+    )  # fmt: skip
+    with pytest.raises(OSError) as err:
+        _ClosedStdout().write("x")
+    assert (err.value.errno, err.value.strerror) == (
+        9, "Bad file descriptor (standard output is closed)",
+    )  # fmt: skip
