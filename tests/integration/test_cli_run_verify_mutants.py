@@ -214,3 +214,63 @@ def test_closed_standard_streams_fail_as_bad_descriptors() -> None:
     assert (err.value.errno, err.value.strerror) == (
         9, "Bad file descriptor (standard output is closed)",
     )  # fmt: skip
+
+
+def test_library_parameters_are_named_by_the_commands_flags() -> None:
+    """``runs`` is verify's ``--seeds`` (also inside a range), ``level`` a part of ``--noise``;
+    switches of the command become flags, other ``name=False`` are left alone."""
+    import argparse
+
+    from convotron._errors import ConvotronError
+    from convotron.cli._common import render_error
+
+    verify = argparse.Namespace(seeds="5", exact=False)
+    err = ConvotronError("runs must be an integer with 1 <= runs <= 9; got 10.", param="runs")
+    assert render_error(err, verify) == (
+        "--seeds must be an integer with 1 <= --seeds <= 9; got 10."
+    )
+    run = argparse.Namespace(noise="gaussian:5e300")
+    err = ConvotronError("level (the noise level) must be <= 1e+100; got 5e+300.", param="level")
+    assert (
+        render_error(err, run) == "--noise level (the noise level) must be <= 1e+100; got 5e+300."
+    )
+    assert render_error(ConvotronError("runs must be > 0.", param="runs"), run) == (
+        "runs must be > 0."  # no --seeds on this command
+    )
+    assert render_error(ConvotronError("pass exact=False for speed"), verify) == (
+        "drop --exact for speed"
+    )
+    kept = "Use w_star=None (no teacher), or pass only_patch=None"
+    assert render_error(ConvotronError(kept), verify) == kept  # not switches here
+
+
+def test_closed_streams_at_start_and_a_quiet_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import sys
+
+    from convotron.cli._common import _ClosedStdout, _NullStream, guard_streams, silence_stdout
+
+    monkeypatch.setattr(sys, "stdout", None)
+    monkeypatch.setattr(sys, "stderr", None)
+    guard_streams()
+    assert type(sys.stdout) is _ClosedStdout and type(sys.stderr) is _NullStream
+    # silence_stdout points the descriptor of stdout at /dev/null ...
+    path = tmp_path / "out.txt"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+
+        class Fake:
+            def fileno(self) -> int:
+                return fd
+
+        monkeypatch.setattr(sys, "stdout", Fake())
+        silence_stdout()
+        os.write(fd, b"lost")
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b""
+    # ... and says nothing when there is no descriptor (a stream closed at start)
+    monkeypatch.setattr(sys, "stdout", _NullStream())
+    silence_stdout()
