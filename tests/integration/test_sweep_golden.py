@@ -1,0 +1,110 @@
+"""``convotron sweep`` whole: its table and summary, the resumed run, and the files it writes.
+
+Five seeded sweeps, in-process and inline (no cluster): a 2 × 2 grid as text, the same
+folder again (every cell reused), a budget that skips the costly cells, and the
+preconditioned theorem (``H = M⁻¹`` as ``--json``, the plug-in ``M̂⁻¹`` as text). The printed
+output, ``summary.json``, ``sweep.csv`` and ``sweep.jsonl`` are compared with
+``tests/data/sweep/`` (floats to 6 significant digits, the clock and the folder masked). A
+mutation sample of ``cli/sweep.py`` and ``glue/sweep/`` (MUTATION.md) found 48 of 100
+mutants alive before this file, among them the summary's keys, the table's header and
+interval column, ``inf`` written as another word, the preconditioner named the other way
+round, and ``--max-updates`` read inverted. Rewrite after an intended change::
+
+    CONVOTRON_REGEN_CLI=1 python -m pytest tests/integration/test_sweep_golden.py
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from convotron.cli import main
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "sweep"
+REGEN = os.environ.get("CONVOTRON_REGEN_CLI") == "1"
+
+GRID = "--scheme 1d:8,4,2,1d:6,3,1 --alpha 0,0.5 --runs 6 --seed 1 --fractions .5,1"
+COMMON = "--scheduler inline --no-progress --no-figures"
+SWEEPS = {
+    "plain": f"sweep {GRID} {COMMON} --out <tmp>/a",
+    "resumed": f"sweep {GRID} {COMMON} --out <tmp>/a",
+    "budget": f"sweep {GRID} {COMMON} --max-updates 60000 --out <tmp>/b",
+    "precond": (
+        f"sweep --scheme 1d:8,4,2 --cov ar1:0.9 --runs 6 --seed 2 --max-updates 1e9 "
+        f"--precondition exact {COMMON} --json --out <tmp>/c"
+    ),
+    "plugin": (
+        f"sweep --scheme 1d:8,4,2 --cov ar1:0.9 --runs 6 --seed 2 --precondition plugin "
+        f"--teachers 1 {COMMON} --out <tmp>/d"
+    ),
+}
+
+
+def _round(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if not math.isfinite(obj) or obj == 0 else float(f"{obj:.6g}")
+    if isinstance(obj, dict):
+        return {k: "<clock>" if k == "seconds" else _round(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_round(v) for v in obj]
+    return obj
+
+
+def _csv(text: str) -> str:
+    def cell(v: str) -> str:
+        try:
+            f = float(v)
+        except ValueError:
+            return v
+        return v if not math.isfinite(f) or ("." not in v and "e" not in v) else f"{f:.6g}"
+
+    rows = list(csv.reader(io.StringIO(text)))
+    return "\n".join(",".join(cell(v) for v in row) for row in rows) + "\n"
+
+
+def _mask(text: str, tmp: Path) -> str:
+    text = text.replace(str(tmp), "<tmp>")
+    return re.sub(r" in \d+\.\d s ", " in <clock> s ", text)
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    tmp = tmp_path_factory.mktemp("sweep_golden")
+    got = {}
+    for name, line in SWEEPS.items():
+        argv = shlex.split(line.replace("<tmp>", str(tmp)))
+        buf = io.StringIO()
+        from contextlib import redirect_stdout
+
+        with redirect_stdout(buf):
+            rc = main(argv)
+        out = buf.getvalue()
+        if "--json" in argv:
+            out = json.dumps(_round(json.loads(out)), indent=1, ensure_ascii=False) + "\n"
+        folder = Path(argv[argv.index("--out") + 1])
+        parts = [f"$ convotron {line}", f"exit {rc}", _mask(out, tmp).rstrip("\n")]
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        parts += ["--- summary.json", json.dumps(_round(summary), indent=1, ensure_ascii=False)]
+        parts += ["--- sweep.csv", _csv((folder / "sweep.csv").read_text(encoding="utf-8"))]
+        lines = (folder / "sweep.jsonl").read_text(encoding="utf-8").splitlines()
+        parts += ["--- sweep.jsonl"] + [json.dumps(_round(json.loads(x))) for x in lines]
+        got[name] = _mask("\n".join(parts).rstrip("\n") + "\n", tmp)
+    return got
+
+
+@pytest.mark.parametrize("name", list(SWEEPS))
+def test_sweep_outputs_are_the_stored_ones(name: str, outputs: dict[str, str]) -> None:
+    path = DATA / f"{name}.txt"
+    if REGEN:
+        DATA.mkdir(parents=True, exist_ok=True)
+        path.write_text(outputs[name], encoding="utf-8")
+    assert outputs[name] == path.read_text(encoding="utf-8"), f"{name}: see the docstring"
