@@ -310,10 +310,11 @@ def _options() -> str:
     for name, parser in sub.choices.items():
         lines.append(f"[{name}] {' '.join(parser.description.split())}")
         for a in parser._actions:
-            if not a.option_strings or "--help" in a.option_strings:
+            if "--help" in a.option_strings:
                 continue
+            flags = ", ".join(a.option_strings) or f"(positional {a.dest})"
             lines.append(
-                f"  {', '.join(a.option_strings)} metavar={a.metavar!r} default={a.default!r} "
+                f"  {flags} metavar={a.metavar!r} default={a.default!r} "
                 f"choices={a.choices!r} const={a.const!r}: {' '.join((a.help or '').split())}"
             )
     return "\n".join(lines) + "\n"

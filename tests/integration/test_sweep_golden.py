@@ -1,8 +1,9 @@
 """``convotron sweep`` whole: its table and summary, the resumed run, and the files it writes.
 
-Five seeded sweeps, in-process and inline (no cluster): a 2 × 2 grid as text, the same
-folder again (every cell reused), a budget that skips the costly cells, and the
-preconditioned theorem (``H = M⁻¹`` as ``--json``, the plug-in ``M̂⁻¹`` as text). The printed
+Seven seeded sweeps, in-process and inline (no cluster): a 2 × 2 grid as text, the same
+folder again (every cell reused), a budget that skips the costly cells, a grid file, a cell
+whose condition fails, and the preconditioned theorem (``H = M⁻¹`` as ``--json``, the
+plug-in ``M̂⁻¹`` as text). The printed
 output, ``summary.json``, ``sweep.csv`` and ``sweep.jsonl`` are compared with
 ``tests/data/sweep/`` (floats to 6 significant digits, the clock and the folder masked). A
 mutation sample of ``cli/sweep.py`` and ``glue/sweep/`` (MUTATION.md) found 48 of 100
@@ -42,6 +43,10 @@ SWEEPS = {
         f"sweep --scheme 1d:8,4,2 --cov ar1:0.9 --runs 6 --seed 2 --max-updates 1e9 "
         f"--precondition exact {COMMON} --json --out <tmp>/c"
     ),
+    # a grid file (its runs and seed) with --max-updates from the command line, and a cell
+    # whose condition fails (no finite T: not run, T shown as nothing)
+    "grid-file": f"sweep <tmp>/g.toml --max-updates 1e6 {COMMON} --out <tmp>/e",
+    "singular": f"sweep --scheme file:<tmp>/singular.json,1d:8,4,2 --runs 4 {COMMON} --out <tmp>/f",
     "plugin": (
         f"sweep --scheme 1d:8,4,2 --cov ar1:0.9 --runs 6 --seed 2 --precondition plugin "
         f"--teachers 1 {COMMON} --out <tmp>/d"
@@ -81,6 +86,11 @@ def _sweep(name: str, tmp: Path) -> str:
     from contextlib import redirect_stdout
 
     line = SWEEPS[name]
+    (tmp / "g.toml").write_text(
+        'runs = 5\nseed = 7\nfractions = [0.5, 1.0]\n[axes]\nscheme = ["1d:8,4,2"]\n'
+        "alpha = [0.0, 1.0]\n"
+    )
+    (tmp / "singular.json").write_text(json.dumps({"n": 2, "indices": [[0, 1], [1, 0]]}))
     argv = shlex.split(line.replace("<tmp>", str(tmp)))
     buf = io.StringIO()
     with redirect_stdout(buf):
@@ -110,3 +120,33 @@ def test_sweep_outputs_are_the_stored_ones(name: str, tmp_path: Path) -> None:
         DATA.mkdir(parents=True, exist_ok=True)
         path.write_text(got, encoding="utf-8")
     assert got == path.read_text(encoding="utf-8"), f"{name}: see the docstring"
+
+
+def test_the_progress_bar_counts_updates() -> None:
+    from convotron.glue.sweep import _bar
+
+    bar = _bar(1000.0, True)
+    try:
+        assert (bar.total, bar.unit, bar.unit_scale, bar.desc, bar.leave) == (
+            1000.0, "upd", True, "sweep", False,
+        )  # fmt: skip
+    finally:
+        bar.close()
+    assert _bar(0.0, True) is None and _bar(10.0, False) is None
+    assert _bar(math.inf, True) is None
+
+
+def test_sweep_refusals_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """More workers than cores, and a grid file that is one of the outputs: status 2, and
+    nothing started (no cluster, no files)."""
+    out = tmp_path / "out"
+    capsys.readouterr()
+    assert main(["sweep", "--scheme", "1d:8,4,2", "--workers", "4096", "--out", str(out)]) == 2
+    assert "--workers" in capsys.readouterr().err
+    out.mkdir()
+    grid = out / "sweep.csv"
+    grid.write_text('runs = 5\n[axes]\nscheme = ["1d:8,4,2"]\n')
+    assert main(["sweep", str(grid), "--out", str(out), "--scheduler", "inline"]) == 2
+    err = capsys.readouterr().err
+    assert "--out file sweep.csv" in err and "GRID.toml" in err
+    assert sorted(p.name for p in out.iterdir()) == ["sweep.csv"]
