@@ -1,15 +1,15 @@
 """``convotron sweep`` whole: its table and summary, the resumed run, and the files it writes.
 
-Seven seeded sweeps, in-process and inline (no cluster): a 2 × 2 grid as text, the same
-folder again (every cell reused), a budget that skips the costly cells, a grid file, a cell
-whose condition fails, and the preconditioned theorem (``H = M⁻¹`` as ``--json``, the
-plug-in ``M̂⁻¹`` as text). The printed
-output, ``summary.json``, ``sweep.csv`` and ``sweep.jsonl`` are compared with
-``tests/data/sweep/`` (floats to 6 significant digits, the clock and the folder masked). A
-mutation sample of ``cli/sweep.py`` and ``glue/sweep/`` (MUTATION.md) found 48 of 100
-mutants alive before this file, among them the summary's keys, the table's header and
-interval column, ``inf`` written as another word, the preconditioner named the other way
-round, and ``--max-updates`` read inverted. Rewrite after an intended change::
+Eight seeded sweeps, in-process and inline (no cluster): a 2 × 2 grid as text, the same
+folder again (every cell reused; then with other fractions and a budget: every cell
+recomputed, and why), a budget that skips the costly cells, a grid file, a cell whose
+condition fails, and the preconditioned theorem (``H = M⁻¹`` as ``--json``, the plug-in
+``M̂⁻¹`` as text). The printed output, ``summary.json``, ``sweep.csv`` and ``sweep.jsonl``
+are compared with ``tests/data/sweep/`` (floats to 6 significant digits, the clock and the
+folder masked). A mutation sample of ``cli/sweep.py`` and ``glue/sweep/`` (MUTATION.md)
+found 48 of 100 mutants alive before this file, among them the summary's keys, the table's
+header and interval column, the preconditioner named the other way round, and
+``--max-updates`` read inverted. Rewrite after an intended change::
 
     CONVOTRON_REGEN_CLI=1 python -m pytest tests/integration/test_sweep_golden.py
 """
@@ -39,13 +39,15 @@ SWEEPS = {
     "plain": f"sweep {GRID} {COMMON} --out <tmp>/a",
     "resumed": f"sweep {GRID} {COMMON} --out <tmp>/a",
     "budget": f"sweep {GRID} {COMMON} --max-updates 60000 --out <tmp>/b",
+    # the first folder again with other fractions and a budget: every cell recomputed, and why
+    "changed": f"sweep {GRID.replace('.5,1', '.25,1')} {COMMON} --max-updates 1e9 --out <tmp>/a",
     "precond": (
         f"sweep --scheme 1d:8,4,2 --cov ar1:0.9 --runs 6 --seed 2 --max-updates 1e9 "
         f"--precondition exact {COMMON} --json --out <tmp>/c"
     ),
     # a grid file (its runs and seed) with --max-updates from the command line, and a cell
     # whose condition fails (no finite T: not run, T shown as nothing)
-    "grid-file": f"sweep <tmp>/g.toml --max-updates 1e6 {COMMON} --out <tmp>/e",
+    "grid-file": f"sweep <tmp>/g.toml --max-updates 20000 {COMMON} --out <tmp>/e",
     "singular": f"sweep --scheme file:<tmp>/singular.json,1d:8,4,2 --runs 4 {COMMON} --out <tmp>/f",
     "plugin": (
         f"sweep --scheme 1d:8,4,2 --cov ar1:0.9 --runs 6 --seed 2 --precondition plugin "
@@ -117,7 +119,7 @@ def _sweep(name: str, tmp: Path) -> str:
 def test_sweep_outputs_are_the_stored_ones(name: str, tmp_path: Path) -> None:
     """Each test runs its own sweep (the resumed one after the first), so that a change
     is caught by the test of the output it changes."""
-    if name == "resumed":
+    if name in ("resumed", "changed"):
         _sweep("plain", tmp_path)
     got = _sweep(name, tmp_path)
     path = DATA / f"{name}.txt"
