@@ -198,11 +198,12 @@ def to_exact(value: Any, name: str = "value") -> tuple[sp.Expr, str | None]:
         exact = sp.Rational(frac.numerator, frac.denominator)
         if isinstance(value, str):
             return exact, None
-        if Fraction(float(value)) == frac:  # the float is this rational: nothing is lost
+        own = Fraction(float(value))
+        if own == frac:  # the float is this rational: nothing is lost
             return exact, f"{name}={value!r} given as a float, exactly the rational {exact}"
         return exact, (
             f"{name}={value!r} given as a float, read as the decimal it prints as: the "
-            f"rational {exact} (the float itself is {Fraction(float(value))}; the exact "
+            f"rational {exact} (the float itself is {own}; the exact "
             "results are for the decimal)"
         )
     raise TheoryError(

@@ -215,6 +215,7 @@ def main(args: argparse.Namespace) -> int:
 
     scheme = parse_spec(args.scheme)
     data = getattr(args, "data", None)
+    exact: bool | None = True if args.exact else None
     if data is not None:
         from .._errors import AssumptionViolation, ConvotronError
         from ..data.covariance import Dense
@@ -226,21 +227,20 @@ def main(args: argparse.Namespace) -> int:
                 f"{args.cov!r}. Drop one of the two."
             )
         X = _load_rows(data, scheme.n)
-        cov: Any = Dense(X.T @ X / X.shape[0])  # no centring: the law is assumed symmetric
+        # no centring: the law is assumed symmetric. The verdict is for Σ̂ = XᵀX/m itself:
+        # exact rationals, or (too large) the float Σ̂ with no exact LDLᵀ, which would
+        # certify the rounded matrix, not the estimate
         sigma_exact = args.exact or X.shape[0] * scheme.n**2 <= EXACT_SIGMA_MAX_PRODUCTS
+        if sigma_exact:
+            theory_cov: Any = _exact_sigma(X)
+        else:
+            theory_cov, exact = cov_for_theory(Dense(X.T @ X / X.shape[0])), False
         try:
             plugin: Any = plugin_constants(X, scheme, 0.0)
         except AssumptionViolation as exc:  # e.g. fewer rows than r: reported, not raised
             plugin = f"plug-in constants: none ({exc})"
     else:
-        cov = parse_cov(args.cov, scheme.n)
-    exact: bool | None = True if args.exact else None
-    theory_cov = cov_for_theory(cov)
-    if data is not None:
-        # the verdict is for Σ̂ = XᵀX/m itself: exact rationals, or (too large) the float
-        # Σ̂ with no exact LDLᵀ, which would certify the rounded matrix, not the estimate
-        theory_cov = _exact_sigma(X) if sigma_exact else theory_cov
-        exact = exact if sigma_exact else False
+        theory_cov = cov_for_theory(parse_cov(args.cov, scheme.n))
     check = check_scheme(
         scheme.n, scheme.indices, theory_cov, exact=exact, geometry=scheme.geometry
     )

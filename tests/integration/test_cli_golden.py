@@ -24,8 +24,6 @@ After an intended change of an output, regenerate the files and review their dif
 from __future__ import annotations
 
 import json
-import math
-import os
 import re
 import shlex
 from pathlib import Path
@@ -35,9 +33,10 @@ import numpy as np
 import pytest
 
 from convotron.cli import main
+from tests.golden import rounded, stored
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "cli"
-REGEN = os.environ.get("CONVOTRON_REGEN_CLI") == "1"
+REGEN = "CONVOTRON_REGEN_CLI"  # =1 rewrites the stored outputs
 
 #: Files the invocations read, written to a temporary folder shown as ``<tmp>``.
 SINGULAR = "<tmp>/singular.json"  # patches [0, 1] and [1, 0]: P = [[1, 1], [1, 1]]
@@ -133,19 +132,8 @@ def _mask(text: str) -> str:
     return _TINY.sub(lambda m: m.group(0) if abs(float(m.group(0))) >= 1e-9 else "<tiny>", text)
 
 
-def _round(obj: Any) -> Any:
-    if isinstance(obj, float):
-        if math.isfinite(obj) and 0 < abs(obj) < 1e-9:
-            return "<tiny>"
-        return obj if not math.isfinite(obj) or obj == 0 else float(f"{obj:.6g}")
-    if isinstance(obj, str):
-        return _mask(obj)
-    if isinstance(obj, dict):
-        clock = ("seconds", "updates_per_second")
-        return {k: "<clock>" if k in clock else _round(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_round(v) for v in obj]
-    return obj
+def _rounded(obj: Any) -> Any:
+    return rounded(obj, clock=("seconds", "updates_per_second"), tiny=True, text=_mask)
 
 
 def _render(argv: list[str], rc: int, out: str, err: str, as_json: bool) -> str:
@@ -154,7 +142,7 @@ def _render(argv: list[str], rc: int, out: str, err: str, as_json: bool) -> str:
         head += "stderr:\n" + err
     if as_json:
         assert out.count("\n") == 1, "--json prints one line"
-        return head + json.dumps(_round(json.loads(out)), indent=1, ensure_ascii=False) + "\n"
+        return head + json.dumps(_rounded(json.loads(out)), indent=1, ensure_ascii=False) + "\n"
     return head + _mask(out)
 
 
@@ -177,10 +165,7 @@ def test_output_is_the_stored_one(
     got = _render(line, rc, cap.out, cap.err, as_json)
     got = got.replace(str(tmp), "<tmp>")
     path = DATA / f"{name}{'.json' if as_json else ''}.txt"
-    if REGEN:
-        DATA.mkdir(parents=True, exist_ok=True)
-        path.write_text(got, encoding="utf-8")
-    want = path.read_text(encoding="utf-8")
+    want = stored(path, got, REGEN)
     assert got == want, f"{name}: the output differs from {path.name} (see the module docstring)"
 
 
@@ -325,6 +310,4 @@ def test_every_option_is_the_recorded_one() -> None:
     changes between Python versions): a dropped help text, a metavar or a choice spelt
     otherwise fails. ``CONVOTRON_REGEN_CLI=1`` rewrites ``tests/data/cli/options.txt``."""
     got = _options()
-    if REGEN:
-        OPTIONS.write_text(got, encoding="utf-8")
-    assert got == OPTIONS.read_text(encoding="utf-8")
+    assert got == stored(OPTIONS, got, REGEN)

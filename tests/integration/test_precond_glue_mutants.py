@@ -14,7 +14,6 @@ Each test is built from another source than the code it checks: the plain theore
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +30,7 @@ from convotron.glue.verify.cases import (
 )
 from convotron.glue.verify.precond import plugin_seed, preconditioned_theorem
 from convotron.model.problem import Problem
+from tests.golden import stored
 
 
 def _pp(noise: str = "gaussian:0.2"):
@@ -213,6 +213,4 @@ def test_the_suites_are_the_recorded_ones() -> None:
             parts.append(f"# preconditioned_cases({mode!r}, {pre!r})")
             parts += [_line(c) for c in preconditioned_cases(mode, pre)]
     got = "\n".join(parts) + "\n"
-    if os.environ.get("CONVOTRON_REGEN_SUITES") == "1":
-        SUITE.write_text(got, encoding="utf-8")
-    assert got == SUITE.read_text(encoding="utf-8")
+    assert got == stored(SUITE, got, "CONVOTRON_REGEN_SUITES")

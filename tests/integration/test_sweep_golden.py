@@ -20,18 +20,16 @@ import csv
 import io
 import json
 import math
-import os
 import re
 import shlex
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from convotron.cli import main
+from tests.golden import rounded, stored
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "sweep"
-REGEN = os.environ.get("CONVOTRON_REGEN_CLI") == "1"
 
 GRID = "--scheme 1d:8,4,2,1d:6,3,1 --alpha 0,0.5 --runs 6 --seed 1 --fractions .5,1"
 COMMON = "--scheduler inline --no-progress --no-figures"
@@ -54,16 +52,6 @@ SWEEPS = {
         f"--teachers 1 {COMMON} --out <tmp>/d"
     ),
 }
-
-
-def _round(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if not math.isfinite(obj) or obj == 0 else float(f"{obj:.6g}")
-    if isinstance(obj, dict):
-        return {k: "<clock>" if k == "seconds" else _round(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_round(v) for v in obj]
-    return obj
 
 
 def _csv(text: str) -> str:
@@ -99,14 +87,14 @@ def _sweep(name: str, tmp: Path) -> str:
         rc = main(argv)
     out = buf.getvalue()
     if "--json" in argv:
-        out = json.dumps(_round(json.loads(out)), indent=1, ensure_ascii=False) + "\n"
+        out = json.dumps(rounded(json.loads(out)), indent=1, ensure_ascii=False) + "\n"
     folder = Path(argv[argv.index("--out") + 1])
     parts = [f"$ convotron {line}", f"exit {rc}", _mask(out, tmp).rstrip("\n")]
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    parts += ["--- summary.json", json.dumps(_round(summary), indent=1, ensure_ascii=False)]
+    parts += ["--- summary.json", json.dumps(rounded(summary), indent=1, ensure_ascii=False)]
     parts += ["--- sweep.csv", _csv((folder / "sweep.csv").read_text(encoding="utf-8"))]
     lines = (folder / "sweep.jsonl").read_text(encoding="utf-8").splitlines()
-    parts += ["--- sweep.jsonl"] + [json.dumps(_round(json.loads(x))) for x in lines]
+    parts += ["--- sweep.jsonl"] + [json.dumps(rounded(json.loads(x))) for x in lines]
     text = _mask("\n".join(parts).rstrip("\n") + "\n", tmp)
     for x in lines:  # a file: scheme's cell id digests its path, which is the tmp folder's
         row = json.loads(x)
@@ -122,11 +110,9 @@ def test_sweep_outputs_are_the_stored_ones(name: str, tmp_path: Path) -> None:
     if name in ("resumed", "changed"):
         _sweep("plain", tmp_path)
     got = _sweep(name, tmp_path)
-    path = DATA / f"{name}.txt"
-    if REGEN:
-        DATA.mkdir(parents=True, exist_ok=True)
-        path.write_text(got, encoding="utf-8")
-    assert got == path.read_text(encoding="utf-8"), f"{name}: see the docstring"
+    assert got == stored(DATA / f"{name}.txt", got, "CONVOTRON_REGEN_CLI"), (
+        f"{name}: see the docstring"
+    )
 
 
 def test_the_progress_bar_counts_updates() -> None:

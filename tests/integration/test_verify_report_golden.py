@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import convotron.glue.verify as V
 from convotron.glue.verify import report as R
 from convotron.glue.verify.cases import Case, preconditioned_cases
+from tests.golden import rounded, stored
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "verify_report"
-REGEN = os.environ.get("CONVOTRON_REGEN_REPORT") == "1"
 
 
 def _cases() -> list[Case]:
@@ -47,16 +45,6 @@ def _cases() -> list[Case]:
 @pytest.fixture(scope="module")
 def report() -> V.Report:
     return V.run_suite(_cases(), runs=3, seed=0, workers=1, control_iters=500)
-
-
-def _round(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if not math.isfinite(obj) or obj == 0 else float(f"{obj:.6g}")
-    if isinstance(obj, dict):
-        return {k: ("<clock>" if k == "seconds" else _round(v)) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_round(v) for v in obj]
-    return obj
 
 
 def _mask(text: str) -> str:
@@ -88,7 +76,7 @@ RENDERINGS = {
     "table.txt": lambda r: _mask(r.table()),
     "table-wide.txt": lambda r: _mask(r.table(wide=True)),
     "report.md": lambda r: _mask(r.markdown()),
-    "report.json": lambda r: json.dumps(_round(R._jsonable(r.to_json())), indent=1) + "\n",
+    "report.json": lambda r: json.dumps(rounded(R._jsonable(r.to_json())), indent=1) + "\n",
     "figures.txt": _figure_text,
 }
 
@@ -97,10 +85,7 @@ RENDERINGS = {
 def test_the_report_reads_as_stored(report: V.Report, name: str) -> None:
     got = RENDERINGS[name](report)
     path = DATA / name
-    if REGEN:
-        DATA.mkdir(parents=True, exist_ok=True)
-        path.write_text(got, encoding="utf-8")
-    want = path.read_text(encoding="utf-8")
+    want = stored(path, got, "CONVOTRON_REGEN_REPORT")
     assert got == want, f"{name} differs from {path} (after an intended change: see the docstring)"
 
 
