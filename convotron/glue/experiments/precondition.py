@@ -75,6 +75,7 @@ def _one(rho: float, cfg: Config, rng_seed: int) -> dict[str, Any]:
     from ...learning.algorithm import fit
     from ...learning.rules import ConvotronRule
     from ...model.problem import Problem
+    from ..directions import eigen_direction
 
     scheme = parse_spec(SCHEME)
     n, idx, k = scheme.n, np.asarray(scheme.indices), scheme.k
@@ -91,7 +92,7 @@ def _one(rho: float, cfg: Config, rng_seed: int) -> dict[str, Any]:
     Tw, Tp = int(par_w["T"]), int(par_p["T"])
     cov_spec = "identity" if rho == 0 else f"ar1:{rho}"
     teacher = Problem.from_specs(SCHEME, 0.0, "gaussian", cov_spec).teacher(
-        cfg.w_norm * np.linalg.eigh(wh.M)[1][:, 0]
+        cfg.w_norm * eigen_direction(wh.M, "min")
     )
     hw = fit(ConvotronRule(precondition="exact"), teacher, scheme, 0.0, eta=float(par_w["eta"]),
              iters=Tw, rng=np.random.default_rng(rng_seed), w_star=teacher.w_star,

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from ..._validate import DEFAULT_STREAM
+from ..directions import eigen_direction
 from .grid import Cell
 
 __all__ = [
@@ -156,7 +157,7 @@ def _problem(cell: Cell) -> Any:
 #: check and the extreme eigenvalues) and its eigenvectors, shared by the cells that differ
 #: only in α, law, noise, ε, δ or ‖w*‖ (a plan is otherwise milliseconds of sympy per cell).
 _SPECTRA: dict[tuple[str, str], Any] = {}
-_EIGEN: dict[tuple[str, str], np.ndarray] = {}
+_EIGEN: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
 
 
 def _geometry_key(problem: Any, cell: Cell) -> tuple[str, str]:
@@ -179,24 +180,24 @@ def _cached(cache: dict[tuple[str, str], Any], key: tuple[str, str], make: Any) 
     return cache[key]
 
 
-def _sign_fixed(v: np.ndarray) -> np.ndarray:
-    i = int(np.argmax(np.abs(v)))
-    return -v if v[i] < 0 else v
-
-
 def teacher_directions(problem: Any, cell: Cell, teachers: int) -> tuple[np.ndarray, ...]:
-    """Return the cell's ``w*`` of norm ``w_norm``: hardest, easiest, then random ones."""
+    """Return the cell's ``w*`` of norm ``w_norm``: hardest, easiest, then random ones.
+
+    The hardest and the easiest are the canonical eigenvectors of ``M`` at ``λ_min`` and
+    ``λ_max`` (:func:`convotron.glue.directions.eigen_direction`: the same on every processor,
+    also for a repeated eigenvalue).
+    """
     out: list[np.ndarray] = []
     if teachers >= 1:
 
-        def eig() -> np.ndarray:
+        def eig() -> tuple[np.ndarray, np.ndarray]:
             M = np.asarray(problem.scheme.overlap_matrix(problem.cov), dtype=np.float64)
-            return np.linalg.eigh(M)[1]
+            return eigen_direction(M, "min"), eigen_direction(M, "max")
 
-        vecs = _cached(_EIGEN, _geometry_key(problem, cell), eig)
-        out.append(_sign_fixed(vecs[:, 0]))
+        hardest, easiest = _cached(_EIGEN, _geometry_key(problem, cell), eig)
+        out.append(hardest)
         if teachers >= 2:
-            out.append(_sign_fixed(vecs[:, -1]))
+            out.append(easiest)
     for j in range(2, teachers):
         g = np.random.default_rng(np.random.SeedSequence([*cell.entropy, 1, j])).standard_normal(
             problem.r

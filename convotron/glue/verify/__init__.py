@@ -28,7 +28,9 @@ activation slope ``α``, an input law, a covariance, a noise model, a target ``(
 The runs of a case are split over three teachers
 (:data:`~convotron.glue.verify.suite.DIRECTIONS`): ``w*`` along the eigenvector of ``M`` with
 the smallest eigenvalue (the hardest direction: the slowest mode of the mean drift), a random
-direction and the top eigenvector, all of norm ``‖w*‖``. ``T``/median is reported per direction
+direction and the top eigenvector, all of norm ``‖w*‖`` (for a repeated eigenvalue, the
+canonical vector of its eigenspace of :func:`convotron.glue.directions.eigen_direction`, the
+same on every processor). ``T``/median is reported per direction
 and for the worst; the binomial test pools the runs (each run's failure probability is at most
 ``δ`` under the theorem, so the pooled count is stochastically below ``Binomial(N, δ)``). On
 the quick suite the hardest direction is the worst in nearly every case, with ``T``/median

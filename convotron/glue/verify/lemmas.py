@@ -94,6 +94,7 @@ from typing import Any
 import numpy as np
 
 from ..._io import pick
+from ..directions import eigen_direction
 
 __all__ = [
     "BATCHES",
@@ -482,7 +483,10 @@ def _trajectory_points(teacher: Any, tp: Any, only_patch: int | None, rng: np.ra
 
 
 def _top_of_K(tp: Any, geom: _Geometry) -> np.ndarray:
-    """Return the top eigenvector of the exact ``K`` (lem-exact-k), else of ``Q``."""
+    """Return the top unit eigenvector of the exact ``K`` (lem-exact-k), else of ``Q``.
+
+    Canonical and positive at its largest entry (:func:`convotron.glue.directions.eigen_direction`).
+    """
     problem = tp.problem
     if geom.only_patch is None:
         try:
@@ -497,22 +501,20 @@ def _top_of_K(tp: Any, geom: _Geometry) -> np.ndarray:
                 n = scheme.n + 1 if padded else scheme.n
                 idx = np.where(scheme.indices < 0, scheme.n, scheme.indices)
                 K = second_moment_matrix(n, idx, spec, float(problem.law.fourth_moment))
-                return np.linalg.eigh(K)[1][:, -1]
+                return eigen_direction(K, "max")
         except (ImportError, ValueError):  # pragma: no cover - an unusual covariance
             pass
-    return np.linalg.eigh((geom.Q + geom.Q.T) / 2)[1][:, -1]
-
-
-def _signed(v: np.ndarray) -> np.ndarray:
-    """``v`` with its largest entry positive (a fixed choice of the eigenvector's sign)."""
-    j = int(np.argmax(np.abs(v)))
-    return v if v[j] >= 0 else -v
+    return eigen_direction(geom.Q, "max")
 
 
 def hardest_direction(problem: Any, only_patch: int | None) -> np.ndarray:
-    """Return the unit eigenvector of ``Q`` (``M``, or ``P_jΣPᵀ``) of the smallest eigenvalue."""
+    """Return the unit eigenvector of ``Q`` (``M``, or ``P_jΣPᵀ``) of the smallest eigenvalue.
+
+    The canonical one of :func:`convotron.glue.directions.eigen_direction` (the same on every
+    processor, also when ``λ_min`` is repeated).
+    """
     geom = _Geometry.of(problem, only_patch)
-    return _signed(np.linalg.eigh((geom.Q + geom.Q.T) / 2)[1][:, 0])
+    return eigen_direction(geom.Q, "min")
 
 
 def lemma_checks(
@@ -527,20 +529,15 @@ def lemma_checks(
     Qs = (geom.Q + geom.Q.T) / 2
     H = getattr(tp, "H", None)
     if H is None:
-        v_min = _signed(np.linalg.eigh(Qs)[1][:, 0])
-        u_K = _signed(_top_of_K(tp, geom))
+        v_min = eigen_direction(Qs, "min")
+        u_K = _top_of_K(tp, geom)
         HQ = geom.Q
     else:  # thm-precond: the generalised eigenvectors against the potential's H⁻¹
-        import scipy.linalg as sla
-
         H = np.asarray(H, dtype=np.float64)
         H_inv = np.linalg.inv(H)
         H_inv = (H_inv + H_inv.T) / 2
-        v_min = sla.eigh(Qs, H_inv)[1][:, 0]
-        K_H = np.asarray(tp.K_H, dtype=np.float64)
-        u_K = sla.eigh((K_H + K_H.T) / 2, H_inv)[1][:, -1]
-        v_min = _signed(v_min / np.linalg.norm(v_min))
-        u_K = _signed(u_K / np.linalg.norm(u_K))
+        v_min = eigen_direction(Qs, "min", metric=H_inv)
+        u_K = eigen_direction(np.asarray(tp.K_H, dtype=np.float64), "max", metric=H_inv)
         HQ = H @ geom.Q
     linear = float(tp.problem.alpha) == 1.0 and only_patch is None
     checks: list[LemmaCheck] = []

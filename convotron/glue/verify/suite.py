@@ -221,15 +221,15 @@ def _split_runs(runs: int) -> list[int]:
 
 def _teachers(case: Case, problem: Problem, teacher_ss: Any) -> list[Any]:
     """Return the teachers of :data:`DIRECTIONS`, each with ``‖w*‖ = w_norm``."""
-    from .lemmas import _Geometry, _signed
+    from ..directions import eigen_direction
+    from .lemmas import _Geometry
 
     geom = _Geometry.of(problem, case.only_patch)
-    vecs = np.linalg.eigh((geom.Q + geom.Q.T) / 2)[1]
     rnd = problem.random_teacher(np.random.default_rng(teacher_ss), w_norm=case.w_norm)
     return [
-        problem.teacher(case.w_norm * _signed(vecs[:, 0])),
+        problem.teacher(case.w_norm * eigen_direction(geom.Q, "min")),
         rnd,
-        problem.teacher(case.w_norm * _signed(vecs[:, -1])),
+        problem.teacher(case.w_norm * eigen_direction(geom.Q, "max")),
     ]
 
 
