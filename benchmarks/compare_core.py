@@ -57,12 +57,14 @@ def covariances(n: int) -> dict:
     """One covariance of each kind on ``n`` coordinates (also tests/convotron/test_bitwise.py's)."""
     from convotron.data.covariance import AR1, Dense, Diagonal, Identity
 
-    A = np.random.default_rng(5).standard_normal((n, n))
+    # integer A: A Aᵀ is exact in any summation order, so Σ has the same bits on every
+    # processor (a BLAS product of normals did not: its last bits follow the kernels)
+    A = np.random.default_rng(5).integers(-3, 4, size=(n, n)).astype(np.float64)
     return {
         "identity": Identity(n),
         "diag": Diagonal(np.linspace(0.5, 2.0, n)),
         "ar1": AR1(n, 0.6),
-        "dense": Dense(A @ A.T / n + 0.1 * np.eye(n)),
+        "dense": Dense(A @ A.T / (4.0 * n) + 0.1 * np.eye(n)),
     }
 
 

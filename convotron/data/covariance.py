@@ -34,6 +34,7 @@ from .._codes import CovCode
 from .._errors import ConvotronError
 from .._limits import MAX_VARIANCE, read_array, require_finite
 from .._validate import InstanceOf, Interval, Param, table, validate, validate_params
+from ._ordered import cholesky_in_order, transform_in_order
 
 __all__ = [
     "AR1",
@@ -172,11 +173,12 @@ class Covariance:
     def factor(self) -> np.ndarray:
         r"""Return the factor :math:`L` (``n x n``, :math:`LL^\top = \Sigma`) of :meth:`transform`.
 
-        Here the Cholesky factor of :meth:`dense` (only for ``n <= DENSE_LIMIT``);
+        Here the Cholesky factor of :meth:`dense` in one fixed order (only for
+        ``n <= DENSE_LIMIT``; :func:`convotron.data._ordered.cholesky_in_order`);
         :class:`Dense` returns its own (the one it samples with), the structured classes
         their closed forms.
         """
-        return np.asarray(np.linalg.cholesky(self.dense()))
+        return cholesky_in_order(self.dense())
 
     def sqrt_diagonal(self) -> np.ndarray:
         r"""Return :math:`\sqrt{\Sigma_{jj}}`, the diagonal of ``L`` when it is diagonal."""
@@ -468,7 +470,7 @@ class Dense(Covariance):
                 "Pass (S + S.T) / 2."
             )
         S = (S + S.T) / 2.0
-        evals, evecs = np.linalg.eigh(S)
+        evals, _ = np.linalg.eigh(S)
         if evals[0] < -1e-10 * max(abs(evals[-1]), 1e-300):
             raise ConvotronError(
                 f"a covariance must be positive semi-definite; got smallest eigenvalue "
@@ -479,16 +481,14 @@ class Dense(Covariance):
         self.n = int(S.shape[0])
         self.name = "dense"
         self._evals = evals
-        try:
-            self._L = np.linalg.cholesky(S)
-        except np.linalg.LinAlgError:
-            self._L = evecs * np.sqrt(np.clip(evals, 0.0, None))
+        self._L = cholesky_in_order(S)  # the same bits on every processor
 
     def factor(self) -> np.ndarray:
         r"""Return (a read-only copy of) the factor :math:`L`, :math:`LL^\top = \Sigma`.
 
-        The factor :meth:`transform` samples with (``numpy.linalg.cholesky``, or the
-        eigendecomposition's square root for a singular :math:`\Sigma`): for laws of
+        The factor :meth:`transform` samples with: the Cholesky factor computed in one fixed
+        order (:func:`convotron.data._ordered.cholesky_in_order`, the same bits on every
+        processor; a singular :math:`\Sigma` gets zero columns at its zero pivots): for laws of
         kurtosis :math:`\ne 3` the law of :math:`x = Lz` depends on it, so the exact second
         moments (:mod:`convotron_theory.second_moment`, ``("chol", L)``) need this very matrix.
         """
@@ -505,7 +505,7 @@ class Dense(Covariance):
         return np.asarray(self.matrix @ self._vectors(V))
 
     def transform(self, Z: Any) -> np.ndarray:  # noqa: D102
-        return np.asarray(self._samples(Z) @ self._L.T)
+        return transform_in_order(self._samples(Z), self._L)
 
     def diagonal(self) -> np.ndarray:  # noqa: D102
         return np.diag(self.matrix).copy()
