@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -53,3 +54,32 @@ def stored(path: Path, got: str, env: str) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(got, encoding="utf-8")
     return path.read_text(encoding="utf-8")
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+
+
+def same(got: str, want: str) -> bool:
+    """Whether two outputs are equal but for one unit in the 6th significant digit of a number.
+
+    The words, the layout and every number's printed form must match, except that a number
+    printed with 6 significant digits may differ by one unit in the last (``3.45935e-07``
+    against ``3.45934e-07``): a value on a rounding boundary, which another processor's last
+    bit moves across. Anything larger, or any other change, is a difference.
+    """
+    if got == want:
+        return True
+    if _NUMBER.sub("#", got) != _NUMBER.sub("#", want):
+        return False
+    for a, b in zip(_NUMBER.findall(got), _NUMBER.findall(want), strict=True):
+        if a == b:
+            continue
+        mant_a = re.sub(r"[eE].*", "", a).lstrip("+-").replace(".", "").lstrip("0")
+        mant_b = re.sub(r"[eE].*", "", b).lstrip("+-").replace(".", "").lstrip("0")
+        if len(mant_a) != 6 or len(mant_b) != 6:
+            return False
+        x, y = float(a), float(b)
+        unit = 10.0 ** (math.floor(math.log10(max(abs(x), abs(y)))) - 5)
+        if abs(x - y) > 1.01 * unit:
+            return False
+    return True

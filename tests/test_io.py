@@ -164,3 +164,15 @@ def test_locked_dir_refuses_a_second_writer(tmp_path: Path) -> None:
         proc.stdout.close()
     with locked_dir(out) as p:  # released when its holder died
         assert p == out
+
+
+def test_golden_comparison_allows_one_unit_in_a_sixth_digit_only() -> None:
+    from tests.golden import same
+
+    assert same("x = 3.45935e-07 ok", "x = 3.45934e-07 ok")
+    assert same("exit 4: 1.23456", "exit 4: 1.23457")
+    assert not same("x = 3.45935e-07 ok", "x = 3.45933e-07 ok")  # two units
+    assert not same("x = 3.4594e-07", "x = 3.4593e-07")  # 5 digits: exact
+    assert not same("exit 4", "exit 5") and not same("1 runs", "2 runs")
+    assert not same("x = 3.45935e-07 ok", "x = 3.45934e-07 no")
+    assert not same("1.23456e-07", "1.23457e-08")
