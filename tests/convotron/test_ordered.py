@@ -8,11 +8,6 @@ factor does not.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -20,6 +15,7 @@ from hypothesis import strategies as st
 
 from convotron.data._ordered import cholesky_in_order, cholesky_reference, transform_in_order
 from convotron.data.covariance import Dense
+from tests.blas import run_under
 from tests.budget import examples
 
 
@@ -77,19 +73,8 @@ print(json.dumps({"lapack": np.linalg.cholesky(S).tobytes().hex(),
 """
 
 
-def _child(coretype: str | None) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("OPENBLAS_CORETYPE", None)
-    if coretype is not None:
-        env["OPENBLAS_CORETYPE"] = coretype
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def test_another_blas_kernel_gives_the_same_bits() -> None:
-    here, other = _child(None), _child("Prescott")
+    here, other = run_under(_CHILD, None), run_under(_CHILD, "Prescott")
     if here["lapack"] == other["lapack"]:  # pragma: no cover - a BLAS ignoring the variable
         pytest.skip("LAPACK's factor is the same under both kernels: nothing to compare")
     assert here["factor"] == other["factor"]

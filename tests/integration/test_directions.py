@@ -11,11 +11,6 @@ which moves LAPACK's own vector, gives the same direction.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import mpmath
 import numpy as np
 import pytest
@@ -25,6 +20,7 @@ from hypothesis import strategies as st
 import convotron as ct
 from convotron.glue.directions import canonical_vector, eigen_direction, signed
 from convotron.model.problem import Problem
+from tests.blas import run_under
 from tests.budget import examples
 
 
@@ -151,17 +147,6 @@ print(json.dumps(out))
 """
 
 
-def _child(coretype: str | None) -> dict[str, list]:
-    env = dict(os.environ)
-    env.pop("OPENBLAS_CORETYPE", None)
-    if coretype is not None:
-        env["OPENBLAS_CORETYPE"] = coretype
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def _argmax_signed(v: np.ndarray) -> np.ndarray:
     """The sign rule before convotron.glue.directions: the entry of ``np.argmax(|v|)`` positive."""
     return v if v[int(np.argmax(np.abs(v)))] >= 0 else -v
@@ -181,7 +166,7 @@ def test_another_blas_kernel_gives_the_same_teachers() -> None:
     ``1d:64,8,2`` by about 5e-3 (and, before the canonical choice, changed ``verify --quick``'s
     row of ``2d-overlap-relu``: T/median 3 against 2.95); the hardest direction, and every quick
     case's hardest and easiest teacher, stay the same to 1e-12."""
-    here, other = _child(None), _child("Prescott")
+    here, other = run_under(_CHILD, None), run_under(_CHILD, "Prescott")
     if _moved(here["raw"], other["raw"]) < 1e-6:  # pragma: no cover - not OpenBLAS
         pytest.skip("this BLAS ignores OPENBLAS_CORETYPE: LAPACK's vector did not move")
     cases = [k for k in here if not k.startswith("raw")]
