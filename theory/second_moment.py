@@ -9,7 +9,8 @@ kurtosis :math:`\kappa = \mathbb{E}z_j^4` (Gaussian 3, Rademacher 1, uniform 9/5
 how the package samples every law: ``Identity`` (:math:`L = I`), ``Diagonal``
 (:math:`L = \operatorname{diag}\sqrt{\sigma}`), ``AR1`` (the Cholesky factor, explicit:
 :math:`L_{p1} = \rho^{p-1}`, :math:`L_{pq} = \sqrt{1-\rho^2}\,\rho^{p-q}` for
-:math:`2 \le q \le p`) and ``Dense`` (``numpy.linalg.cholesky``). For :math:`\kappa \ne 3`
+:math:`2 \le q \le p`) and ``Dense`` (its Cholesky factor, computed in one fixed order so that it
+is the same on every processor; ``Dense.factor()``). For :math:`\kappa \ne 3`
 the law of :math:`x` depends on the choice of :math:`L`, so :math:`L` is part of the input.
 
 The one identity everything rests on [derived]. For a symmetric :math:`H`,
