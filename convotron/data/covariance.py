@@ -174,7 +174,7 @@ class Covariance:
         r"""Return the factor :math:`L` (``n x n``, :math:`LL^\top = \Sigma`) of :meth:`transform`.
 
         Here the Cholesky factor of :meth:`dense` in one fixed order (only for
-        ``n <= DENSE_LIMIT``; :func:`convotron.data._ordered.cholesky_in_order`);
+        ``n <= DENSE_LIMIT``; ``convotron.data._ordered.cholesky_in_order``);
         :class:`Dense` returns its own (the one it samples with), the structured classes
         their closed forms.
         """
@@ -487,7 +487,7 @@ class Dense(Covariance):
         r"""Return (a read-only copy of) the factor :math:`L`, :math:`LL^\top = \Sigma`.
 
         The factor :meth:`transform` samples with: the Cholesky factor computed in one fixed
-        order (:func:`convotron.data._ordered.cholesky_in_order`, the same bits on every
+        order (``convotron.data._ordered.cholesky_in_order``, the same bits on every
         processor; a singular :math:`\Sigma` gets zero columns at its zero pivots): for laws of
         kurtosis :math:`\ne 3` the law of :math:`x = Lz` depends on it, so the exact second
         moments (:mod:`convotron_theory.second_moment`, ``("chol", L)``) need this very matrix.
