@@ -125,6 +125,16 @@ def test_kernel_floor_is_the_squared_projection_on_the_kernel() -> None:
     # λ_max below 1: the threshold is 1e-9 (not 1e-9·λ_max, nor 2e-9)
     s3 = SimpleNamespace(overlap_matrix=lambda cov: np.diag([0.5, 0.9e-9, 1.5e-9]))
     assert drift.kernel_floor(s3, None, w, 0.5) == pytest.approx(0.25**2, rel=1e-12)
+    # w* orthogonal to the kernel up to rounding: 0, not a processor's residual (5e-34 on
+    # one, 0 on another); just above 64 ε ‖w*‖² the value itself
+    s4 = SimpleNamespace(overlap_matrix=lambda cov: np.array([[2.0, 2.0], [2.0, 2.0]]))
+    assert drift.kernel_floor(s4, None, np.array([1.0, 1.0]) / np.sqrt(2.0), 4.0) == 0.0
+    eps = float(np.finfo(float).eps)
+    u = np.array([1.0, -1.0]) / np.sqrt(2.0)
+    v = np.array([1.0, 1.0]) / np.sqrt(2.0)
+    for c, zero in ((np.sqrt(60 * eps), True), (np.sqrt(70 * eps), False)):
+        got = drift.kernel_floor(s4, None, v + c * u, 4.0)
+        assert (got == 0.0) is zero and (zero or got == pytest.approx(c * c, rel=1e-6))
 
 
 def test_drift_at_start_is_zero_when_every_coordinate_reads_padding() -> None:

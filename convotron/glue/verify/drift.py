@@ -20,11 +20,18 @@ DRIFT_Z_LIMIT = 6.0
 
 
 def kernel_floor(scheme: Any, cov: Any, w_star: np.ndarray, lambda_max: float) -> float:
-    """``Σ_j (u_jᵀ w*)²`` over an orthonormal basis of the (numerical) kernel of ``M``."""
+    """``Σ_j (u_jᵀ w*)²`` over an orthonormal basis of the (numerical) kernel of ``M``.
+
+    A value at the rounding level of ``‖w*‖²`` (at most ``64 ε ‖w*‖²``, ``ε = 2.2e-16``) is
+    0: a ``w*`` orthogonal to the kernel gives rounding residuals such as ``5e-34`` whose
+    value depends on the processor's BLAS kernels.
+    """
     M = np.asarray(scheme.overlap_matrix(cov), dtype=np.float64)
     vals, vecs = np.linalg.eigh(M)
     ker = vecs[:, vals <= 1e-9 * max(lambda_max, 1.0)]
-    return float(np.sum((ker.T @ w_star) ** 2))
+    w = np.asarray(w_star, dtype=np.float64)
+    floor = float(np.sum((ker.T @ w) ** 2))
+    return 0.0 if floor <= 64.0 * float(np.finfo(np.float64).eps) * float(w @ w) else floor
 
 
 def drift_at_start(
