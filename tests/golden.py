@@ -63,7 +63,8 @@ def same(got: str, want: str) -> bool:
     """Whether two outputs are equal but for one unit in the 6th significant digit of a number.
 
     The words, the layout and every number's printed form must match, except that a number
-    printed with 6 significant digits may differ by one unit in the last (``3.45935e-07``
+    printed as a float (a point or an exponent) with 6 significant digits may differ by one unit
+    in the last (``3.45935e-07``
     against ``3.45934e-07``): a value on a rounding boundary, which another processor's last
     bit moves across. Anything larger, or any other change, is a difference.
     """
@@ -76,7 +77,8 @@ def same(got: str, want: str) -> bool:
             continue
         mant_a = re.sub(r"[eE].*", "", a).lstrip("+-").replace(".", "").lstrip("0")
         mant_b = re.sub(r"[eE].*", "", b).lstrip("+-").replace(".", "").lstrip("0")
-        if len(mant_a) != 6 or len(mant_b) != 6:
+        floats = all(any(ch in t for ch in ".eE") for t in (a, b))  # never an integer
+        if not floats or len(mant_a) != 6 or len(mant_b) != 6:
             return False
         x, y = float(a), float(b)
         unit = 10.0 ** (math.floor(math.log10(max(abs(x), abs(y)))) - 5)

@@ -176,3 +176,4 @@ def test_golden_comparison_allows_one_unit_in_a_sixth_digit_only() -> None:
     assert not same("exit 4", "exit 5") and not same("1 runs", "2 runs")
     assert not same("x = 3.45935e-07 ok", "x = 3.45934e-07 no")
     assert not same("1.23456e-07", "1.23457e-08")
+    assert not same("T = 120859", "T = 120860")  # an integer of 6 digits: exact

@@ -38,7 +38,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CLUSTER_RTOL", "SIGN_RTOL", "canonical_vector", "eigen_direction", "signed"]
+__all__ = [
+    "CLUSTER_RTOL",
+    "SIGN_RTOL",
+    "canonical_vector",
+    "eigen_direction",
+    "extreme_directions",
+    "signed",
+]
 
 #: Eigenvalues within ``CLUSTER_RTOL · max|λ|`` of the extreme one count as the same eigenvalue
 #: (LAPACK computes a repeated eigenvalue to within a few ``ε · ‖Q‖``, ``ε = 2.2e-16``; farther
@@ -80,20 +87,36 @@ def eigen_direction(Q: Any, end: str, metric: Any = None) -> np.ndarray:
     """
     if end not in ("min", "max"):
         raise ValueError(f"end must be 'min' or 'max'; got {end!r}")
+    vals, vecs = _decomposed(Q, metric)
+    return _direction(vals, vecs, 0 if end == "min" else len(vals) - 1, metric is not None)
+
+
+def extreme_directions(Q: Any, metric: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(eigen_direction(Q, "min"), eigen_direction(Q, "max"))`` from one decomposition."""
+    vals, vecs = _decomposed(Q, metric)
+    general = metric is not None
+    return _direction(vals, vecs, 0, general), _direction(vals, vecs, len(vals) - 1, general)
+
+
+def _decomposed(Q: Any, metric: Any) -> tuple[np.ndarray, np.ndarray]:
     S = np.asarray(Q, dtype=np.float64)
     S = (S + S.T) / 2
     if metric is None:
         vals, vecs = np.linalg.eigh(S)
-    else:
-        import scipy.linalg as sla
+        return vals, vecs
+    import scipy.linalg as sla
 
-        vals, vecs = sla.eigh(S, np.asarray(metric, dtype=np.float64))
-    j = 0 if end == "min" else len(vals) - 1
+    vals, vecs = sla.eigh(S, np.asarray(metric, dtype=np.float64))
+    return vals, vecs
+
+
+def _direction(vals: np.ndarray, vecs: np.ndarray, j: int, general: bool) -> np.ndarray:
+    """Return the canonical vector at eigenvalue ``j`` of a decomposition (module docstring)."""
     tol = CLUSTER_RTOL * float(np.max(np.abs(vals)))
     cluster = np.flatnonzero(np.abs(vals - vals[j]) <= tol)
     if len(cluster) == 1:
         v = vecs[:, j]
-        if metric is not None:
+        if general:
             v = v / np.linalg.norm(v)
         return signed(v)
     return signed(canonical_vector(vecs[:, cluster]))

@@ -18,7 +18,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import convotron as ct
-from convotron.glue.directions import canonical_vector, eigen_direction, signed
+from convotron.glue.directions import (
+    canonical_vector,
+    eigen_direction,
+    extreme_directions,
+    signed,
+)
 from convotron.model.problem import Problem
 from tests.blas import run_under
 from tests.budget import examples
@@ -72,6 +77,7 @@ def test_the_direction_is_the_projection_of_the_oracle(spec, cov, multiplicity, 
     lam = vals[0] if end == "min" else vals[-1]
     assert int(np.sum(np.abs(vals - lam) <= 1e-9 * abs(vals).max())) == multiplicity
     v = eigen_direction(M, end)
+    assert np.array_equal(v, extreme_directions(M)[0 if end == "min" else 1])
     np.testing.assert_allclose(v, _projector_direction(M, end), rtol=0, atol=1e-12)
     assert np.linalg.norm(v) == pytest.approx(1.0, rel=1e-14)
     np.testing.assert_allclose(M @ v, lam * v, rtol=0, atol=1e-12 * abs(vals).max())

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from ..._validate import DEFAULT_STREAM
-from ..directions import eigen_direction
+from ..directions import extreme_directions
 from .grid import Cell
 
 __all__ = [
@@ -192,7 +192,7 @@ def teacher_directions(problem: Any, cell: Cell, teachers: int) -> tuple[np.ndar
 
         def eig() -> tuple[np.ndarray, np.ndarray]:
             M = np.asarray(problem.scheme.overlap_matrix(problem.cov), dtype=np.float64)
-            return eigen_direction(M, "min"), eigen_direction(M, "max")
+            return extreme_directions(M)
 
         hardest, easiest = _cached(_EIGEN, _geometry_key(problem, cell), eig)
         out.append(hardest)

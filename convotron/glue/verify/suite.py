@@ -221,15 +221,15 @@ def _split_runs(runs: int) -> list[int]:
 
 def _teachers(case: Case, problem: Problem, teacher_ss: Any) -> list[Any]:
     """Return the teachers of :data:`DIRECTIONS`, each with ``‖w*‖ = w_norm``."""
-    from ..directions import eigen_direction
+    from ..directions import extreme_directions
     from .lemmas import _Geometry
 
-    geom = _Geometry.of(problem, case.only_patch)
+    hardest, easiest = extreme_directions(_Geometry.of(problem, case.only_patch).Q)
     rnd = problem.random_teacher(np.random.default_rng(teacher_ss), w_norm=case.w_norm)
     return [
-        problem.teacher(case.w_norm * eigen_direction(geom.Q, "min")),
+        problem.teacher(case.w_norm * hardest),
         rnd,
-        problem.teacher(case.w_norm * eigen_direction(geom.Q, "max")),
+        problem.teacher(case.w_norm * easiest),
     ]
 
 
