@@ -7,6 +7,7 @@ asserts what the experiment is meant to show, plus determinism and the CLI contr
 from __future__ import annotations
 
 import json
+import math
 import sys
 
 import numpy as np
@@ -202,6 +203,30 @@ def test_symmetrised_whitened_digits_recover_the_filter():
     assert c["raw_min_pixel"] >= 0.0  # raw pixels are nonnegative: far from symmetric
     assert c["raw_lambda_min"] < 0.2 * c["whitened_lambda_min"]
     assert c["raw_theorem_T"] > 100 * c["whitened_theorem_T"]
+
+
+def test_empirical_theorem_against_the_definitions_written_out():
+    """``a``, η and ``T`` of the rows' empirical law, against the formulas written by hand
+    (a = (1+α)λ_min/k, η = a/(2β), T = (4β/a²) ln(‖w*‖²/(εδ))) on moments computed here by
+    per-row loops; and no step (a = η = 0, T infinite) when λ_min(M) is 0."""
+    from convotron import PatchScheme
+
+    scheme = PatchScheme.stride_1d(7, 3, 2)  # k = 3
+    D = np.random.default_rng(5).standard_normal((40, 7)) * np.arange(1, 8)
+    q = [D[j][scheme.indices] for j in range(len(D))]  # (k, r) per row
+    M = sum(np.outer(p.sum(0), p.sum(0)) for p in q) / len(D)
+    K = sum(p.T @ p * np.sum(p.sum(0) ** 2) for p in q) / (len(D) * scheme.k)
+    lam, beta = np.linalg.eigvalsh(M)[0], np.linalg.eigvalsh(K)[-1]
+    got = real_images.empirical_theorem(D, scheme, 0.25, eps=1e-3, delta=0.2, w_norm=2.0)
+    a = 1.25 * lam / 3
+    assert got["lambda_min"] == pytest.approx(lam, rel=1e-12)
+    assert got["beta"] == pytest.approx(beta, rel=1e-12)
+    assert got["a"] == pytest.approx(a, rel=1e-12)
+    assert got["eta"] == pytest.approx(a / (2 * beta), rel=1e-12)
+    assert got["T"] == pytest.approx(4 * beta / a**2 * np.log(4.0 / (1e-3 * 0.2)), rel=1e-12)
+    flat = real_images.empirical_theorem(np.zeros((5, 7)), scheme, 0.0, eps=0.1, delta=0.1,
+                                         w_norm=1.0)  # fmt: skip
+    assert (flat["a"], flat["eta"], flat["T"]) == (0.0, 0.0, math.inf)
 
 
 def test_missing_scikit_learn_names_the_extra(monkeypatch):

@@ -197,11 +197,17 @@ def _singular_part(
         eta = tps.eta
         eta_rule = "theorem"
         if not (math.isfinite(eta) and eta > 0):
-            # λ_min = 0: step from λ_max with the Gaussian, Σ = I β = rk + 2 λ_max(PPᵀ) [derived]
-            lam = np.linalg.eigvalsh(np.asarray(sch.overlap_matrix(), dtype=float))
+            # λ_min = 0: the step a/(2β) with a from λ_max in place of λ_min, and the Gaussian,
+            # Σ = I β = tr PPᵀ + 2 λ_max(PPᵀ) [derived]
+            from convotron_theory import bounds as tb
+
+            ppt = np.asarray(sch.overlap_matrix(), dtype=float)
+            lam = np.linalg.eigvalsh(ppt)
             ths = {**ths, "lambda_min": float(lam[0]), "lambda_max": float(lam[-1])}
-            beta = sch.r * sch.k + 2.0 * float(lam[-1])
-            eta = (1.0 + cfg.alpha) * float(lam[-1]) / sch.k / (2.0 * beta)
+            beta = tb.BETA_GAUSSIAN_IDENTITY(tr_PPT=float(np.trace(ppt)),
+                                             lambda_max_PPT=float(lam[-1]))  # fmt: skip
+            a_max = tb.A(alpha=cfg.alpha, lambda_min=float(lam[-1]), k=sch.k)
+            eta = tb.ETA_REALIZABLE(a=a_max, beta=beta)
             eta_rule = "a_max/(2 beta) with a_max = (1+alpha) lambda_max/k (theorem eta is 0)"
         recs = []
         for g in spawn_generators(int(g_sing.integers(2**31)) + len(singular), cfg.runs):

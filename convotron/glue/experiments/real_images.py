@@ -152,8 +152,13 @@ def empirical_theorem(
 
     ``M = E[(Px)(Px)ᵀ]``; ``β = λ_max((1/k) Σ_i E[‖Px‖² P_i x xᵀ P_iᵀ])`` (the smallest β
     admissible in ``lem-beta`` for this law); ``a = (1+α) λ_min(M)/k``; ``η = a/(2β)``;
-    ``T = (4β/a²) ln(‖w*‖²/(εδ))`` ([derived], ``thm-convotron``).
+    ``T = (4β/a²) ln(‖w*‖²/(εδ))`` ([derived], ``thm-convotron``), evaluated by the
+    :class:`~convotron_theory.bounds.Bound` objects ``A``, ``ETA_REALIZABLE`` and
+    ``T_REALIZABLE_CONTINUOUS`` (``T`` before rounding up). Without a positive ``λ_min`` the
+    theorem gives no step: ``a = η = 0`` and ``T`` is infinite.
     """
+    from convotron_theory import bounds as tb
+
     P = scheme.patches(D)  # (N, k, r); a padded read (-1) is 0
     PX = P.sum(axis=1)
     M = PX.T @ PX / D.shape[0]
@@ -161,9 +166,12 @@ def empirical_theorem(
     sq = np.einsum("nr,nr->n", PX, PX)
     B = np.einsum("n,nki,nkj->ij", sq, P, P) / (D.shape[0] * scheme.k)
     beta = float(np.linalg.eigvalsh(B)[-1])
-    a = (1.0 + alpha) * float(lam[0]) / scheme.k
-    eta = a / (2.0 * beta)
-    T = 4.0 * beta / a**2 * math.log(w_norm**2 / (eps * delta)) if a > 0 else math.inf
+    if lam[0] > 0:  # the formulas of convotron_theory.bounds (A needs a positive λ_min)
+        a = tb.A(alpha=alpha, lambda_min=float(lam[0]), k=scheme.k)
+        eta = tb.ETA_REALIZABLE(a=a, beta=beta)
+        T = tb.T_REALIZABLE_CONTINUOUS(a=a, beta=beta, w_norm=w_norm, epsilon=eps, delta=delta)
+    else:  # no drift: the theorem gives no step size
+        a, eta, T = 0.0, 0.0, math.inf
     return {"lambda_min": float(lam[0]), "lambda_max": float(lam[-1]), "a": a, "beta": beta,
             "eta": eta, "T": T}  # fmt: skip
 
