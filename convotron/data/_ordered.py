@@ -15,15 +15,35 @@ so the bits depend only on the input.
   fused multiply-add); :func:`cholesky_reference` is the same in plain numpy, its oracle.
 * :func:`transform_in_order`: ``x_j = ((0 + L_j0 z_0) + L_j1 z_1) + …``, the order of the
   compiled loop's dense transform (``_kernels._transform``).
+* :func:`norm_in_order`: ``‖v‖`` for scaling a drawn teacher to its norm
+  (``numpy.linalg.norm`` sums with BLAS ``ddot``: under OpenBLAS's generic kernel a length-6
+  vector's norm had another last bit than under AVX2, and so had every run on its teacher).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-__all__ = ["cholesky_in_order", "cholesky_reference", "pivot_tolerance", "transform_in_order"]
+__all__ = [
+    "cholesky_in_order",
+    "cholesky_reference",
+    "norm_in_order",
+    "pivot_tolerance",
+    "transform_in_order",
+]
+
+
+def norm_in_order(v: Any) -> float:
+    """``‖v‖ = √(Σ_j v_j²)``, the sum correctly rounded: the same on every processor.
+
+    :func:`math.fsum` of the rounded squares, so the result does not depend on the order of the
+    entries either; ``numpy.linalg.norm`` sums with BLAS ``ddot``, in the kernel's order.
+    """
+    a = np.asarray(v, dtype=np.float64).ravel()
+    return math.sqrt(math.fsum(a * a))
 
 
 def pivot_tolerance(S: np.ndarray) -> float:

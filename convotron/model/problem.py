@@ -32,6 +32,7 @@ from .._errors import ConvotronError
 from .._limits import MAX_SAMPLE_ENTRIES, MAX_W_NORM, chunk_rows, gib, real_vector
 from .._through import Through
 from .._validate import ALPHA, InstanceOf, Interval, Param, check_fields, table
+from ..data._ordered import norm_in_order
 from ..data.covariance import Covariance, as_covariance
 from ..data.laws import _CHUNK, _M, _RNG, SAMPLE_CHUNK, InputLaw, NoiseModel, get_law, parse_noise
 from ..geometry.patches import _SCHEME, PatchScheme, parse_spec
@@ -117,12 +118,14 @@ class Problem:
     def random_teacher(self, rng: np.random.Generator, w_norm: float = 1.0) -> Teacher:
         r"""Return a teacher with :math:`w^*` uniform on the sphere of radius ``w_norm``.
 
-        Draws ``r`` standard normals from ``rng`` and scales them to norm ``w_norm``.
+        Draws ``r`` standard normals from ``rng`` and scales them to norm ``w_norm`` (the norm
+        summed in a fixed order, ``convotron.data._ordered.norm_in_order``: the same bits
+        on every processor).
         """
         rng = _RNG(rng)
         w_norm = _W_NORM(w_norm)
         g = rng.standard_normal(self.r)
-        return self.teacher(w_norm * g / np.linalg.norm(g))
+        return self.teacher(w_norm * g / norm_in_order(g))
 
 
 class TeacherSample:

@@ -29,6 +29,7 @@ import numpy as np
 from ..._errors import ConvotronError, DivergenceError
 from ..._io import pick, to_jsonable
 from ..._validate import Interval, Param
+from ...data._ordered import norm_in_order
 
 __all__ = [
     "SEED",
@@ -420,7 +421,7 @@ def median_or_none(values: Sequence[Any]) -> float | None:
 def unit_filter(rng: np.random.Generator, r: int, w_norm: float) -> np.ndarray:
     """Return a filter of norm ``w_norm`` drawn uniformly on the sphere (``r`` normal draws)."""
     w = rng.standard_normal(r)
-    return w_norm * w / np.linalg.norm(w)
+    return w_norm * w / norm_in_order(w)
 
 
 def noiseless_problem(scheme: Any, alpha: float, law: str = "gaussian", cov: Any = None) -> Any:

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from ..._validate import DEFAULT_STREAM
+from ...data._ordered import norm_in_order
 from ..directions import extreme_directions
 from .grid import Cell
 
@@ -185,7 +186,8 @@ def teacher_directions(problem: Any, cell: Cell, teachers: int) -> tuple[np.ndar
 
     The hardest and the easiest are the canonical eigenvectors of ``M`` at ``λ_min`` and
     ``λ_max`` (:func:`convotron.glue.directions.eigen_direction`: the same on every processor,
-    also for a repeated eigenvalue).
+    also for a repeated eigenvalue); the random ones are normal draws scaled by a norm summed in
+    a fixed order (``convotron.data._ordered.norm_in_order``), the same bits on every processor.
     """
     out: list[np.ndarray] = []
     if teachers >= 1:
@@ -202,8 +204,8 @@ def teacher_directions(problem: Any, cell: Cell, teachers: int) -> tuple[np.ndar
         g = np.random.default_rng(np.random.SeedSequence([*cell.entropy, 1, j])).standard_normal(
             problem.r
         )
-        out.append(g / np.linalg.norm(g))
-    return tuple(cell.w_norm * v / np.linalg.norm(v) for v in out)
+        out.append(g / norm_in_order(g))
+    return tuple(cell.w_norm * v / norm_in_order(v) for v in out)
 
 
 def plan_cell(
