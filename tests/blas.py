@@ -25,3 +25,35 @@ def run_under(code: str, coretype: str | None) -> dict[str, Any]:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+#: OpenBLAS kernels (threadpoolctl's ``architecture``) on which results recorded bit for bit
+#: were computed or reproduced: an Intel Xeon's AVX-512 kernels and an AMD EPYC's (Zen 3, which
+#: OpenBLAS runs with its ``Haswell`` kernels) gave the same bits for every recorded LAPACK
+#: result; OpenBLAS's generic kernel (``OPENBLAS_CORETYPE=Prescott``, reported as ``Katmai``)
+#: does not.
+RECORDING_KERNELS = frozenset({"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"})
+
+
+def blas_kernel() -> str | None:
+    """The BLAS numpy uses and its kernel, e.g. ``"openblas:Haswell"`` (None if unknown)."""
+    import numpy  # noqa: F401  (threadpoolctl lists the libraries loaded)
+
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover - scikit-learn's dependency, in the test extra
+        return None
+    for lib in threadpool_info():
+        if lib.get("user_api") == "blas":
+            return f"{lib.get('internal_api')}:{lib.get('architecture')}"
+    return None  # pragma: no cover - a numpy without a BLAS threadpoolctl knows
+
+
+def blas_as_recorded() -> bool:
+    """Whether numpy's BLAS/LAPACK rounds as where the recorded bits were computed."""
+    kernel = blas_kernel()
+    return (
+        kernel is not None
+        and kernel.startswith("openblas:")
+        and (kernel.split(":", 1)[1] in RECORDING_KERNELS)
+    )
